@@ -1,0 +1,15 @@
+import { expect, test } from '@playwright/test';
+
+test('the app loads and finds WebGPU on SwiftShader', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Sprintnet' })).toBeVisible();
+  await expect(page.getByTestId('gpu-ready')).toContainText('WebGPU ready');
+});
+
+test('the PWA manifest is served', async ({ request }) => {
+  const res = await request.get('/manifest.webmanifest');
+  expect(res.ok()).toBe(true);
+  const manifest = await res.json();
+  expect(manifest.name).toBe('Sprintnet');
+  expect(manifest.display).toBe('standalone');
+});
