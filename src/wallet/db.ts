@@ -57,10 +57,12 @@ export interface SprintnetSchema extends DBSchema {
 type AnyDb = IDBPDatabase<unknown>;
 type AnyTx = IDBPTransaction<unknown, string[], 'versionchange'>;
 
-/** Migrates one step at a time from `oldVersion` to DB_VERSION inside the versionchange transaction. */
-export function upgrade(db: AnyDb, oldVersion: number, tx: AnyTx): void {
-  if (oldVersion < 1) db.createObjectStore('wallet');
-  if (oldVersion < 2) {
+/** Schema steps; step i turns version i into version i + 1. Append only. */
+const STEPS: ReadonlyArray<(db: AnyDb, tx: AnyTx) => void> = [
+  (db) => {
+    db.createObjectStore('wallet');
+  },
+  (db, tx) => {
     const keystore = db.createObjectStore('keystore', { keyPath: 'id' });
     const proofs = db.createObjectStore('proofs', { keyPath: 'id' });
     proofs.createIndex('bySprint', 'sprintId');
@@ -74,8 +76,15 @@ export function upgrade(db: AnyDb, oldVersion: number, tx: AnyTx): void {
         if (file !== undefined) void keystore.put({ id: DEFAULT_KEYSTORE_ID, file, updatedAt: Date.now() });
         db.deleteObjectStore('wallet');
       });
-  }
-  if (oldVersion < 3) db.createObjectStore('sprintState', { keyPath: 'sprintId' });
+  },
+  (db) => {
+    db.createObjectStore('sprintState', { keyPath: 'sprintId' });
+  },
+];
+
+/** Migrates one step at a time from `oldVersion` to `newVersion` inside the versionchange transaction. */
+export function upgrade(db: AnyDb, oldVersion: number, tx: AnyTx, newVersion = DB_VERSION): void {
+  for (let v = oldVersion; v < newVersion; v++) STEPS[v](db, tx);
 }
 
 export async function openSprintnetDb(name = DB_NAME): Promise<SprintnetDb> {

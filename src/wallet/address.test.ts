@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import vectorsFile from './vectors.json';
+import { AddressError, addressFromPublicKey, addressHash, addressMatchesPublicKey, isValidAddress, parseAddress } from './address.ts';
+import { WalletError } from './errors.ts';
+
+const v = vectorsFile.vectors[0];
+const pk = hexToBytes(v.publicKey);
+
+function reason(addr: string): string | undefined {
+  try {
+    parseAddress(addr);
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(WalletError);
+    expect((e as WalletError).code).toBe('BAD_ADDRESS');
+    return (e as AddressError).reason;
+  }
+}
+
+describe('sn1 addresses', () => {
+  it('encode the public key hash and parse back', () => {
+    expect(addressFromPublicKey(pk)).toBe(v.address);
+    expect(v.address).toMatch(/^sn1[02-9ac-hj-np-z]{38}$/);
+    expect(parseAddress(v.address)).toEqual(addressHash(pk));
+    expect(parseAddress(v.address.toUpperCase())).toEqual(addressHash(pk));
+    expect(addressMatchesPublicKey(v.address, pk)).toBe(true);
+    expect(addressMatchesPublicKey(v.address, hexToBytes(vectorsFile.vectors[1].publicKey))).toBe(false);
+  });
+
+  it('any single-character typo is a checksum error', () => {
+    const alphabet = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+    for (let i = 3; i < v.address.length; i++) {
+      const c = alphabet[(alphabet.indexOf(v.address[i]) + 1) % 32];
+      expect(reason(v.address.slice(0, i) + c + v.address.slice(i + 1))).toBe('checksum');
+    }
+  });
+
+  it('says what else is wrong', () => {
+    expect(reason('bc1' + v.address.slice(3))).toBe('prefix');
+    expect(reason(v.address.slice(0, -1))).toBe('length');
+    expect(reason('Sn1' + v.address.slice(3))).toBe('format');
+    expect(reason(v.address.replace(/.$/, 'b'))).toBe('format');
+    expect(reason('not an address')).toBe('format');
+    expect(isValidAddress(v.address)).toBe(true);
+    expect(isValidAddress('')).toBe(false);
+  });
+});
