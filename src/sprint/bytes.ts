@@ -1,0 +1,36 @@
+/** Byte helpers shared by the Sprint modules and the CLI. */
+import { SprintInputError, type SprintErrorCode } from './errors.ts';
+
+export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+export const u32le = (b: Uint8Array, offset: number): number =>
+  (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
+
+export function u64le(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  return out;
+}
+
+export const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Parses hex of an exact byte length, or throws a typed error naming the field. */
+export function fromHex(hex: string, length: number, code: SprintErrorCode, field: string): Uint8Array {
+  const clean = hex.startsWith('0x') ? hex.slice(2) : hex;
+  if (clean.length !== 2 * length || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new SprintInputError(code, `${field} must be ${length} bytes of hex (${2 * length} hex digits), got '${hex}'`);
+  }
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIGS } from './config.ts';
+import { calibrate } from './calibrate.ts';
+import { binomialUpperTail, normalQuantile, rTarget } from './difficulty.ts';
+import { SprintInputError } from './errors.ts';
+
+describe('normal quantile (AS 241)', () => {
+  it.each([
+    [0.5, 0],
+    [0.975, 1.959963984540054],
+    [0.999, 3.090232306167813],
+    [0.001, -3.090232306167813],
+    [1e-10, -6.361340902404056],
+  ])('Φ⁻¹(%f) = %f', (p, z) => {
+    expect(normalQuantile(p)).toBeCloseTo(z, 12);
+  });
+
+  it('rejects probabilities outside (0, 1) with a typed error', () => {
+    expect(() => normalQuantile(1)).toThrow(SprintInputError);
+    expect(() => normalQuantile(0)).toThrow(SprintInputError);
+  });
+
+  it('r_target is below √2 and rises as p falls', () => {
+    const r = rTarget(CONFIGS.canonical);
+    expect(r).toBeLessThan(Math.SQRT2);
+    expect(rTarget(CONFIGS.canonical, 1 / 10000)).toBeLessThan(r);
+  });
+});
+
+describe('binomial tail', () => {
+  it('matches direct sums', () => {
+    const n = 20;
+    const p = 0.01;
+    const pmf = (k: number) => {
+      let c = 1;
+      for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1);
+      return c * p ** k * (1 - p) ** (n - k);
+    };
+    for (let k = 0; k <= 5; k++) {
+      let tail = 0;
+      for (let i = k; i <= n; i++) tail += pmf(i);
+      expect(binomialUpperTail(k, n, p)).toBeCloseTo(tail, 14);
+    }
+    expect(binomialUpperTail(0, n, p)).toBe(1);
+    expect(binomialUpperTail(21, n, p)).toBe(0);
+  });
+
+  it('does not underflow for large n', () => {
+    const t = binomialUpperTail(1000, 100_000, 0.01);
+    expect(t).toBeGreaterThan(0.4);
+    expect(t).toBeLessThan(0.6);
+  });
+});
+
+describe('hit-rate calibration on tiny', () => {
+  it('200,000 (output, permutation) samples hit inside the 99.9% binomial interval around p = 1/900', () => {
+    const result = calibrate(CONFIGS.tiny, { outputs: 400, permutationsPerOutput: 500 });
+    expect(result.samples).toBeGreaterThanOrEqual(200_000);
+    expect(result.hits).toBeGreaterThanOrEqual(result.interval[0]);
+    expect(result.hits).toBeLessThanOrEqual(result.interval[1]);
+  }, 120_000);
+});

@@ -1,0 +1,229 @@
+/**
+ * CPU reference of the Sprint task (spec §5–§8): readable, float64 activations, weights generated
+ * layer by layer so the canonical model (0.6 B parameters) never has to be resident at once.
+ * Validators use it, and the GPU engine is tested against it.
+ */
+import { getConfig, headDim, vocabBits, type SprintConfig } from './config.ts';
+import { rTarget } from './difficulty.ts';
+import { permutationTable } from './permutation.ts';
+import { checkNonce, checkPublicKey, checkSprintSeed, inputSeed, nodeSeed, permutationKeys, tokensFromInputSeed, weightKey } from './seeds.ts';
+import { targetVector, type TargetVector } from './target.ts';
+import { generateLayer, generateTensor, GLOBAL_LAYER, TensorId, type LayerWeights } from './weights.ts';
+
+export const RMS_EPSILON = 2 ** -20;
+
+/** Hidden states of one sequence: positions × d, row-major. */
+export type Hidden = Float64Array;
+
+export interface LayerStats {
+  layer: number;
+  /** RMS of the residual stream after the layer, averaged over positions and sequences. */
+  rms: number;
+  maxAbs: number;
+}
+
+export class ReferenceModel {
+  readonly key: readonly [number, number];
+  private readonly tokEmb: Float32Array;
+  private readonly posEmb: Float32Array;
+  private lmHeadCache?: Float32Array;
+  private targetCache?: TargetVector;
+  private readonly layerCache = new Map<number, LayerWeights>();
+
+  /** @param cacheLayers keep generated layers (worth it for small configs evaluated many times). */
+  constructor(readonly config: SprintConfig, sprintSeed: Uint8Array, private readonly cacheLayers = false) {
+    checkSprintSeed(sprintSeed);
+    this.key = weightKey(sprintSeed);
+    this.tokEmb = generateTensor(config, this.key, TensorId.tokEmb, GLOBAL_LAYER);
+    this.posEmb = generateTensor(config, this.key, TensorId.posEmb, GLOBAL_LAYER);
+  }
+
+  get lmHead(): Float32Array {
+    return (this.lmHeadCache ??= generateTensor(this.config, this.key, TensorId.lmHead, GLOBAL_LAYER));
+  }
+
+  get target(): TargetVector {
+    return (this.targetCache ??= targetVector(this.config, this.key));
+  }
+
+  layer(l: number): LayerWeights {
+    const cached = this.layerCache.get(l);
+    if (cached) return cached;
+    const weights = generateLayer(this.config, this.key, l);
+    if (this.cacheLayers) this.layerCache.set(l, weights);
+    return weights;
+  }
+
+  /** x_t = E[token_t] + P[t]. */
+  embed(tokens: Uint32Array): Hidden {
+    const { dModel: d, seqLen } = this.config;
+    if (tokens.length === 0 || tokens.length > seqLen) throw new RangeError(`sequence length must be 1..${seqLen}`);
+    const x = new Float64Array(tokens.length * d);
+    for (let t = 0; t < tokens.length; t++) {
+      const tok = tokens[t];
+      if (!Number.isInteger(tok) || tok < 0 || tok >= this.config.vocab) throw new RangeError(`token ${tok} outside vocabulary`);
+      for (let i = 0; i < d; i++) x[t * d + i] = this.tokEmb[tok * d + i] + this.posEmb[t * d + i];
+    }
+    return x;
+  }
+
+  /** Runs layers [from, to) over a batch of hidden states, layer-major so each layer is generated once. */
+  runLayers(states: Hidden[], from: number, to: number, onLayer?: (s: LayerStats) => void): Hidden[] {
+    const out = states.map((s) => s.slice());
+    for (let l = from; l < to; l++) {
+      const w = this.layer(l);
+      let sumSq = 0;
+      let count = 0;
+      let maxAbs = 0;
+      for (const x of out) {
+        applyLayer(this.config, w, x);
+        for (const v of x) {
+          sumSq += v * v;
+          maxAbs = Math.max(maxAbs, Math.abs(v));
+        }
+        count += x.length;
+      }
+      onLayer?.({ layer: l, rms: Math.sqrt(sumSq / count), maxAbs });
+    }
+    return out;
+  }
+
+  /** Logits z = U · rmsnorm(x_last). */
+  logits(x: Hidden): Float64Array {
+    const { dModel: d, vocab } = this.config;
+    const positions = x.length / d;
+    const h = rmsnorm(x.subarray((positions - 1) * d, positions * d));
+    const z = new Float64Array(vocab);
+    matvec(this.lmHead, h, z, vocab, d);
+    return z;
+  }
+}
+
+/** In place: x ← x + attention(x); x ← x + FFN(x) (pre-norm, spec §6). */
+function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden): void {
+  const d = c.dModel;
+  const positions = x.length / d;
+  const dh = headDim(c);
+  const scale = 1 / Math.sqrt(dh);
+  const q = new Float64Array(x.length);
+  const k = new Float64Array(x.length);
+  const v = new Float64Array(x.length);
+  for (let t = 0; t < positions; t++) {
+    const h = rmsnorm(x.subarray(t * d, (t + 1) * d));
+    matvec(w.wq, h, q.subarray(t * d, (t + 1) * d), d, d);
+    matvec(w.wk, h, k.subarray(t * d, (t + 1) * d), d, d);
+    matvec(w.wv, h, v.subarray(t * d, (t + 1) * d), d, d);
+  }
+  const o = new Float64Array(d);
+  const attnOut = new Float64Array(d);
+  const scores = new Float64Array(positions);
+  for (let t = 0; t < positions; t++) {
+    o.fill(0);
+    for (let a = 0; a < c.heads; a++) {
+      const base = a * dh;
+      let max = -Infinity;
+      for (let u = 0; u <= t; u++) {
+        let s = 0;
+        for (let i = 0; i < dh; i++) s += q[t * d + base + i] * k[u * d + base + i];
+        scores[u] = s * scale;
+        max = Math.max(max, scores[u]);
+      }
+      let sum = 0;
+      for (let u = 0; u <= t; u++) {
+        scores[u] = Math.exp(scores[u] - max);
+        sum += scores[u];
+      }
+      for (let u = 0; u <= t; u++) {
+        const alpha = scores[u] / sum;
+        for (let i = 0; i < dh; i++) o[base + i] += alpha * v[u * d + base + i];
+      }
+    }
+    matvec(w.wo, o, attnOut, d, d);
+    for (let i = 0; i < d; i++) x[t * d + i] += attnOut[i];
+  }
+  const hidden = new Float64Array(c.ffnHidden);
+  const ffnOut = new Float64Array(d);
+  for (let t = 0; t < positions; t++) {
+    const h = rmsnorm(x.subarray(t * d, (t + 1) * d));
+    matvec(w.w1, h, hidden, c.ffnHidden, d);
+    for (let i = 0; i < hidden.length; i++) hidden[i] = Math.max(0, hidden[i]);
+    matvec(w.w2, hidden, ffnOut, d, c.ffnHidden);
+    for (let i = 0; i < d; i++) x[t * d + i] += ffnOut[i];
+  }
+}
+
+export function rmsnorm(x: Float64Array): Float64Array {
+  let sumSq = 0;
+  for (const v of x) sumSq += v * v;
+  const inv = 1 / Math.sqrt(sumSq / x.length + RMS_EPSILON);
+  return x.map((v) => v * inv);
+}
+
+/** y[o] = Σ_i W[o][i] · x[i] with W row-major [rows, cols]. */
+function matvec(w: Float32Array, x: Float64Array, y: Float64Array, rows: number, cols: number): void {
+  for (let o = 0; o < rows; o++) {
+    let s = 0;
+    const row = o * cols;
+    for (let i = 0; i < cols; i++) s += w[row + i] * x[i];
+    y[o] = s;
+  }
+}
+
+/** Spec §7: permute with the nonce's keys, centre, normalise, distance to τ. */
+export function outputDistance(c: SprintConfig, logits: Float64Array, keys: Uint32Array, target: TargetVector): number {
+  const bits = vocabBits(c);
+  let mean = 0;
+  for (const z of logits) mean += z;
+  mean /= logits.length;
+  const perm = permutationTable(bits, keys);
+  let normSq = 0;
+  let dot = 0;
+  for (let i = 0; i < c.vocab; i++) {
+    const y = logits[perm[i]] - mean;
+    normSq += y * y;
+    dot += y * target.unit[i];
+  }
+  if (normSq === 0) return 2; // degenerate output: as far as possible, never appropriate
+  const cos = dot / Math.sqrt(normSq);
+  return Math.sqrt(Math.max(0, 2 - 2 * cos));
+}
+
+export interface NonceEvaluation {
+  nonce: number;
+  tokens: number[];
+  distance: number;
+  appropriate: boolean;
+}
+
+/** Evaluates a batch of nonces of one host, generating each layer's weights once. */
+export function evaluateNonces(
+  config: SprintConfig | string,
+  sprintSeed: Uint8Array,
+  publicKey: Uint8Array,
+  nonces: readonly number[],
+  model?: ReferenceModel,
+): NonceEvaluation[] {
+  const c = typeof config === 'string' ? getConfig(config) : config;
+  checkSprintSeed(sprintSeed);
+  checkPublicKey(publicKey);
+  nonces.forEach(checkNonce);
+  const m = model ?? new ReferenceModel(c, sprintSeed);
+  const ns = nodeSeed(publicKey);
+  const seeds = nonces.map((n) => inputSeed(sprintSeed, ns, n));
+  const tokens = seeds.map((s) => tokensFromInputSeed(c, s));
+  const finals = m.runLayers(tokens.map((t) => m.embed(t)), 0, c.layers);
+  const r = rTarget(c);
+  return nonces.map((nonce, i) => {
+    const distance = outputDistance(c, m.logits(finals[i]), permutationKeys(seeds[i]), m.target);
+    return { nonce, tokens: Array.from(tokens[i]), distance, appropriate: distance < r };
+  });
+}
+
+export function evaluateNonce(
+  config: SprintConfig | string,
+  sprintSeed: Uint8Array,
+  publicKey: Uint8Array,
+  nonce: number,
+): NonceEvaluation {
+  return evaluateNonces(config, sprintSeed, publicKey, [nonce])[0];
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIGS } from './config.ts';
+import { rTarget } from './difficulty.ts';
+import { evaluateNonces, ReferenceModel } from './reference.ts';
+import { decide, judgeNonce, P_MISMATCH, validateNonces, VALIDATION_TOLERANCE } from './validate.ts';
+
+const c = CONFIGS.tiny;
+const seed = new Uint8Array(32).fill(0x5a);
+const key = new Uint8Array(32).fill(0x17);
+const model = new ReferenceModel(c, seed, true);
+const r = rTarget(c);
+
+/** The first `count` appropriate nonces of this host, found by honest search. */
+function honestClaims(count: number) {
+  const found: Array<{ nonce: number; distance: number }> = [];
+  for (let start = 0; found.length < count; start += 2000) {
+    const batch = Array.from({ length: 2000 }, (_, i) => start + i);
+    for (const e of evaluateNonces(c, seed, key, batch, model)) {
+      if (e.appropriate && found.length < count) found.push({ nonce: e.nonce, distance: e.distance });
+    }
+  }
+  return found;
+}
+
+describe('validation rule (spec §9)', () => {
+  const honest = honestClaims(20);
+
+  it('an honest re-run passes, even with numeric noise inside the tolerance', () => {
+    const noisy = honest.map((h, i) => ({ ...h, distance: h.distance + (i % 2 ? 1 : -1) * VALIDATION_TOLERANCE * 0.5 }));
+    const result = validateNonces(c, seed, key, noisy, { model });
+    expect(result.mismatches).toBe(0);
+    expect(result.accepted).toBe(true);
+    expect(result.verdicts.every((v) => v.verdict === 'ok')).toBe(true);
+  });
+
+  it('a list with forged nonces is rejected', () => {
+    // Forgery: claim arbitrary nonces with a distance that would be appropriate.
+    const forged = honest.slice(0, 12).concat(Array.from({ length: 8 }, (_, i) => ({ nonce: 10_000_000 + i, distance: r - 0.01 })));
+    const result = validateNonces(c, seed, key, forged, { model });
+    expect(result.verdicts.slice(12).every((v) => v.verdict !== 'ok')).toBe(true);
+    expect(result.accepted).toBe(false);
+  });
+
+  it('corrupted distances are detected', () => {
+    const corrupted = honest.map((h, i) => (i < 5 ? { ...h, distance: h.distance - 0.02 } : h));
+    const result = validateNonces(c, seed, key, corrupted, { model });
+    expect(result.verdicts.filter((v) => v.verdict === 'distance-mismatch').map((v) => v.nonce)).toEqual(honest.slice(0, 5).map((h) => h.nonce));
+    expect(result.accepted).toBe(false);
+  });
+
+  it('a nonce whose true distance is above r_target is not appropriate, whatever the claim', () => {
+    expect(judgeNonce(r + 0.1, r + 0.1, r, VALIDATION_TOLERANCE)).toBe('not-appropriate');
+    expect(judgeNonce(r - 1e-4, r + 1e-4, r, VALIDATION_TOLERANCE)).toBe('ok');
+  });
+
+  it('the binomial decision tolerates rare honest mismatches', () => {
+    expect(decide(1, 20).accepted).toBe(true);
+    expect(decide(3, 20).accepted).toBe(true);
+    expect(decide(4, 20).accepted).toBe(false);
+    expect(decide(10, 1000, P_MISMATCH).accepted).toBe(true);
+    expect(decide(30, 1000, P_MISMATCH).accepted).toBe(false);
+  });
+
+  it('rejects malformed claim lists with a typed error', () => {
+    expect(() => validateNonces(c, seed, key, [], { model })).toThrow(/empty/);
+    expect(() => validateNonces(c, seed, key, [{ nonce: 1, distance: NaN }], { model })).toThrow(/finite/);
+  });
+});
