@@ -1,10 +1,26 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 
-// The relay's address is served at /network.json by `bin/sprintnet start`
-// (it writes public/network.json), so the built app needs no rebuild per network.
+// The relay's address reaches the app at run time (network.json or ?relay=), so one build
+// serves every network.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    VitePWA({
+      // The manifest is a static file in public/, linked from index.html.
+      manifest: false,
+      registerType: 'autoUpdate',
+      injectRegister: null,
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,webmanifest,wasm}'],
+        maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        // network.json names the current relay: always ask the network first.
+        navigateFallbackDenylist: [/^\/network\.json$/],
+        runtimeCaching: [{ urlPattern: /\/network\.json$/, handler: 'NetworkFirst' }],
+      },
+    }),
+  ],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   server: { host: '127.0.0.1', port: 5173 },
