@@ -1,0 +1,35 @@
+import type { FormEvent } from 'react';
+import { useWalletStore } from './store.ts';
+import { field } from './PassphraseFields.tsx';
+
+export function ImportKeystore() {
+  const busy = useWalletStore((s) => s.busy) !== null;
+  const replacing = useWalletStore((s) => s.status) !== 'none';
+  const { importKeystore, cancel } = useWalletStore.getState();
+  const onSubmit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const input = form.elements.namedItem('file');
+    const file = input instanceof HTMLInputElement ? input.files?.[0] : undefined;
+    if (!file) return;
+    await importKeystore(await file.text(), field(form, 'passphrase'));
+  };
+  return (
+    <form onSubmit={(e) => void onSubmit(e)} aria-label="Import keystore">
+      <h3>Import a keystore file</h3>
+      {replacing && <p className="error">This replaces the wallet stored in this browser once the file decrypts.</p>}
+      <label className="wallet-field">
+        Keystore file (.json)
+        <input name="file" type="file" accept="application/json,.json" required disabled={busy} data-testid="import-file" />
+      </label>
+      <label className="wallet-field">
+        Passphrase of that file
+        <input name="passphrase" type="password" autoComplete="current-password" required disabled={busy} data-testid="import-passphrase" />
+      </label>
+      <div className="wallet-actions">
+        <button type="submit" disabled={busy} data-testid="import-submit">Import</button>
+        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>Cancel</button>
+      </div>
+    </form>
+  );
+}

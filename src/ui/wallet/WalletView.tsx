@@ -1,0 +1,68 @@
+import { useWalletStore } from './store.ts';
+
+/** Address and peer id: public, shown locked or unlocked. */
+export function Identity() {
+  const info = useWalletStore((s) => s.info);
+  if (!info) return null;
+  return (
+    <dl className="wallet-identity">
+      <dt>Address</dt>
+      <dd className="mono" data-testid="wallet-address">{info.address}</dd>
+      <dt>Peer id</dt>
+      <dd className="mono" data-testid="wallet-peer-id">{info.peerId}</dd>
+    </dl>
+  );
+}
+
+const AUTO_LOCK_CHOICES: ReadonlyArray<[string, number | null]> = [
+  ['Never', null],
+  ['5 minutes', 5],
+  ['15 minutes', 15],
+  ['1 hour', 60],
+];
+
+function download(json: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** State `unlocked`. */
+export function WalletView() {
+  const info = useWalletStore((s) => s.info);
+  const autoLock = useWalletStore((s) => s.autoLockMinutes);
+  const { lock, exportKeystore, setAutoLock } = useWalletStore.getState();
+  return (
+    <div>
+      <p className="ok">Unlocked: this browser can sign Sprint proofs.</p>
+      <Identity />
+      <label className="wallet-field wallet-inline">
+        Lock after inactivity
+        <select
+          value={autoLock === null ? 'off' : String(autoLock)}
+          onChange={(e) => setAutoLock(e.target.value === 'off' ? null : Number(e.target.value))}
+          data-testid="wallet-autolock"
+        >
+          {AUTO_LOCK_CHOICES.map(([label, m]) => (
+            <option key={label} value={m === null ? 'off' : String(m)}>{label}</option>
+          ))}
+        </select>
+      </label>
+      <div className="wallet-actions">
+        <button type="button" onClick={lock} data-testid="wallet-lock">Lock</button>
+        <button
+          type="button"
+          className="wallet-secondary"
+          onClick={() => download(exportKeystore(), `sprintnet-keystore-${info?.address ?? 'wallet'}.json`)}
+          data-testid="wallet-export"
+        >
+          Export keystore file
+        </button>
+      </div>
+      <p className="muted">The keystore file is encrypted with your passphrase; keep it with your backups.</p>
+    </div>
+  );
+}
