@@ -28,7 +28,7 @@ describe('Wallet', () => {
     wallet.lock();
     expect(wallet.state).toBe('locked');
     expect(states).toEqual(['unlocked', 'locked']);
-    for (const secret of [id.ed25519Seed, id.blsSecretKey, id.mnemonicEntropy]) expect(secret.every((b) => b === 0)).toBe(true);
+    for (const secret of [id.ed25519Seed, id.blsSecretKey, id.mnemonicEntropy, id.libp2pKey.raw]) expect(secret.every((b) => b === 0)).toBe(true);
     expect(() => wallet.identity).toThrow(expect.objectContaining({ code: 'LOCKED' }));
     wallet.close();
 
