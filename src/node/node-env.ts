@@ -6,7 +6,9 @@
 import './polyfills.ts';
 
 if (typeof globalThis.WebSocket === 'undefined') {
-  const { WebSocket } = await import('ws');
+  // `ws` ships no types and we only hand its class to libp2p, so import it untyped.
+  const wsModule: string = 'ws';
+  const { WebSocket } = (await import(wsModule)) as { WebSocket: unknown };
   (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket;
 }
 
