@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIGS } from '../sprint/config.ts';
+import { rTarget } from '../sprint/difficulty.ts';
+import { ReferenceModel, evaluateNonces } from '../sprint/reference.ts';
+import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, nodeEngine } from './test-support.ts';
+import type { SprintEngine } from './transformer.ts';
+
+const tiny = CONFIGS.tiny;
+const NONCES = Array.from({ length: 512 }, (_, i) => i * 3 + 1000);
+let engine: SprintEngine;
+let reference: ReturnType<typeof evaluateNonces>;
+let model: ReferenceModel;
+
+beforeAll(async () => {
+  const phases: string[] = [];
+  engine = await nodeEngine({ onProgress: (phase) => phases.at(-1) !== phase && phases.push(phase) });
+  expect(phases).toEqual(['autotune', 'weights', 'compile']);
+  model = new ReferenceModel(tiny, SPRINT_SEED, true);
+  reference = evaluateNonces(tiny, SPRINT_SEED, PUBLIC_KEY, NONCES, model);
+});
+afterAll(() => engine?.destroy());
+
+describe('SprintEngine on tiny', () => {
+  it('distances of 512 nonces match the CPU reference within the spec tolerance', async () => {
+    const gpu = await engine.evaluateNonces(PUBLIC_KEY, NONCES);
+    const r = rTarget(tiny);
+    let worst = 0;
+    reference.forEach((ref, i) => {
+      const diff = Math.abs(gpu[i] - ref.distance);
+      worst = Math.max(worst, diff);
+      if (Math.abs(ref.distance - r) > SPEC_TOLERANCE) expect(gpu[i] < r).toBe(ref.appropriate);
+    });
+    expect(worst).toBeLessThanOrEqual(SPEC_TOLERANCE);
+  });
+
+  it('gives the same distances with tensors split across small bindings, and with f16 weights', async () => {
+    const nonces = NONCES.slice(0, 64);
+    const base = await engine.evaluateNonces(PUBLIC_KEY, nonces);
+    const split = await nodeEngine({ maxBindingBytes: 4096, autotune: false, batch: 16 });
+    const f16 = await nodeEngine({ variant: { tileM: 2, tileN: 4, useWorkgroupMemory: false, workgroupSize: 64, weightFormat: 'f16' }, batch: 32 });
+    const tiled = await nodeEngine({ variant: { tileM: 4, tileN: 4, useWorkgroupMemory: true, workgroupSize: 64, weightFormat: 'u8' }, batch: 8 });
+    try {
+      for (const other of [split, f16, tiled]) {
+        const d = await other.evaluateNonces(PUBLIC_KEY, nonces);
+        d.forEach((x, i) => expect(Math.abs(x - reference[i].distance)).toBeLessThanOrEqual(SPEC_TOLERANCE));
+        d.forEach((x, i) => expect(Math.abs(x - base[i])).toBeLessThan(1e-4));
+      }
+    } finally {
+      [split, f16, tiled].forEach((e) => e.destroy());
+    }
+  });
+
+  it('forward: hidden states after any layer, layer ranges from a hidden state, and logits', async () => {
+    const tokens = [Uint32Array.of(1, 2, 3, 4), Uint32Array.of(511, 0, 7, 300), Uint32Array.of(5, 5, 5, 5)];
+    const full = await engine.forward({ tokens, capture: [0], logits: true });
+    const refStates = tokens.map((t) => model.embed(t));
+    const afterLayer0 = model.runLayers(refStates, 0, 1);
+    const final = model.runLayers(afterLayer0, 1, tiny.layers);
+    const d = tiny.dModel;
+    const close = (got: Float32Array, want: ArrayLike<number>, eps: number) => {
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      expect(worst).toBeLessThan(eps);
+    };
+    tokens.forEach((_, s) => {
+      close(full.captured.get(0)!.subarray(s * 4 * d, (s + 1) * 4 * d), afterLayer0[s], 1e-4);
+      close(full.hidden.subarray(s * 4 * d, (s + 1) * 4 * d), final[s], 1e-4);
+      close(full.logits!.subarray(s * tiny.vocab, (s + 1) * tiny.vocab), model.logits(final[s]), 1e-4);
+    });
+    // Split inference: layer 0 alone, then layers [1, L) from its hidden state.
+    const first = await engine.forward({ tokens, toLayer: 1 });
+    const rest = await engine.forward({ hidden: { data: first.hidden, sequences: 3, seqLen: 4 }, fromLayer: 1 });
+    close(rest.hidden, full.hidden, 1e-6);
+    // Shorter sequences (n = 2) agree with the reference as well.
+    const short = await engine.forward({ tokens: [Uint32Array.of(9, 8)], logits: true });
+    const refShort = model.runLayers([model.embed(Uint32Array.of(9, 8))], 0, tiny.layers)[0];
+    close(short.hidden, refShort, 1e-4);
+    close(short.logits!, model.logits(refShort), 1e-4);
+  });
+
+  it('runs a Sprint: appropriate nonces with their distances, progress, abort', async () => {
+    const progress: number[] = [];
+    const result = await engine.runSprint({ publicKey: PUBLIC_KEY, startNonce: 1000, maxNonces: 256, hitRate: 0.05, onProgress: (p) => progress.push(p.noncesTried) });
+    expect(result.noncesTried).toBeGreaterThanOrEqual(256);
+    expect(result.stoppedBy).toBe('maxNonces');
+    expect(progress.at(-1)).toBe(result.noncesTried);
+    const r = rTarget(tiny, 0.05);
+    const expected = evaluateNonces(tiny, SPRINT_SEED, PUBLIC_KEY, Array.from({ length: result.noncesTried }, (_, i) => 1000 + i), model)
+      .filter((e) => e.distance < r - SPEC_TOLERANCE);
+    expect(result.found.length).toBeGreaterThan(0);
+    for (const e of expected) expect(result.found.map((f) => f.nonce)).toContain(e.nonce);
+    const controller = new AbortController();
+    controller.abort();
+    const aborted = await engine.runSprint({ publicKey: PUBLIC_KEY, durationMs: 60_000, signal: controller.signal });
+    expect(aborted).toMatchObject({ stoppedBy: 'abort', noncesTried: 0 });
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Y = act(scale · X·Wᵀ) (+ Y): the one matmul template every linear layer uses.
+ * X is [M, K] f32 (K contiguous), W is [N, K] in a weight format (K contiguous: spec layout
+ * [out, in]), Y is [M, ldY] f32 written at columns colOffset … colOffset+N−1.
+ *
+ * Variants (autotuned per adapter, src/gpu/autotune.ts):
+ * - direct: each invocation computes a tileM×tileN block with vec4 loads straight from storage.
+ *   Fastest on SwiftShader (CPU) where workgroup barriers are expensive.
+ * - workgroup memory: a (wgY·tileM)×(wgX·tileN) block per workgroup, K staged through
+ *   workgroup memory in chunks; what real GPUs want.
+ */
+import { grid1d, linearIndex, weightLoader, type WeightFormat } from './common.wgsl.ts';
+
+export interface MatmulVariant {
+  readonly tileM: number;
+  readonly tileN: number;
+  readonly useWorkgroupMemory: boolean;
+  /** Invocations per workgroup: direct variants use wg×1, workgroup-memory variants √wg×√wg. */
+  readonly workgroupSize: number;
+  readonly weightFormat: WeightFormat;
+}
+
+export interface MatmulEpilogue {
+  readonly relu: boolean;
+  /** Add into Y instead of overwriting it (the residual stream). */
+  readonly residual: boolean;
+}
+
+export interface MatmulShape {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+}
+
+export const variantName = (v: MatmulVariant): string =>
+  `${v.useWorkgroupMemory ? 'wgmem' : 'direct'}-${v.tileM}x${v.tileN}-wg${v.workgroupSize}-${v.weightFormat}`;
+
+/** K chunk (in vec4) staged per step by workgroup-memory variants: the largest of 8,4,2,1 dividing K/4. */
+const kChunk4 = (K: number): number => [8, 4, 2, 1].find((c) => (K / 4) % c === 0)!;
+
+export const matmulKey = (v: MatmulVariant, e: MatmulEpilogue, K: number): string =>
+  `matmul:${variantName(v)}:${e.relu ? 'relu' : 'id'}:${e.residual ? 'res' : 'set'}${v.useWorkgroupMemory ? `:kc${kChunk4(K)}` : ''}`;
+
+/** Uniform words: M, N, K, ldY, colOffset, scale (f32). */
+export const matmulUniform = (shape: MatmulShape, ldY: number, colOffset: number, scale: number): number[] =>
+  [shape.M, shape.N, shape.K, ldY, colOffset, scale];
+export const MATMUL_UNIFORM_FLOATS: ReadonlySet<number> = new Set([5]);
+
+export function matmulDispatch(v: MatmulVariant, shape: MatmulShape, maxPerDim: number): [number, number, number] {
+  if (v.useWorkgroupMemory) {
+    const side = Math.sqrt(v.workgroupSize);
+    return [Math.ceil(shape.N / (side * v.tileN)), Math.ceil(shape.M / (side * v.tileM)), 1];
+  }
+  const tiles = Math.ceil(shape.M / v.tileM) * Math.ceil(shape.N / v.tileN);
+  return grid1d(tiles, v.workgroupSize, maxPerDim);
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+function header(v: MatmulVariant): string {
+  return /* wgsl */ `
+struct Params { M: u32, N: u32, K: u32, ldY: u32, colOffset: u32, scale: f32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> W: array<u32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+${weightLoader(v.weightFormat)}
+`;
+}
+
+function epilogue(v: MatmulVariant, e: MatmulEpilogue, rowExpr: (i: number) => string, colExpr: (j: number) => string): string {
+  const lines: string[] = [];
+  for (const i of range(v.tileM)) {
+    for (const j of range(v.tileN)) {
+      const value = `p.scale * dot(acc_${i}_${j}, vec4<f32>(1.0))`;
+      const act = e.relu ? `max(${value}, 0.0)` : value;
+      lines.push(`  if (${rowExpr(i)} < p.M && ${colExpr(j)} < p.N) {
+    let o = ${rowExpr(i)} * p.ldY + p.colOffset + ${colExpr(j)};
+    Y[o] = ${e.residual ? `Y[o] + ` : ''}${act};
+  }`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const declareAcc = (v: MatmulVariant): string =>
+  range(v.tileM).flatMap((i) => range(v.tileN).map((j) => `  var acc_${i}_${j} = vec4<f32>(0.0);`)).join('\n');
+
+const fmas = (v: MatmulVariant): string =>
+  range(v.tileM).flatMap((i) => range(v.tileN).map((j) => `    acc_${i}_${j} = fma(x${i}, w${j}, acc_${i}_${j});`)).join('\n');
+
+function directKernel(v: MatmulVariant, e: MatmulEpilogue): string {
+  return /* wgsl */ `${header(v)}
+@compute @workgroup_size(${v.workgroupSize})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let tile = ${linearIndex(v.workgroupSize)};
+  let tilesN = (p.N + ${v.tileN - 1}u) / ${v.tileN}u;
+  let tilesM = (p.M + ${v.tileM - 1}u) / ${v.tileM}u;
+  if (tile >= tilesN * tilesM) { return; }
+  let n0 = (tile % tilesN) * ${v.tileN}u;
+  let m0 = (tile / tilesN) * ${v.tileM}u;
+  let K4 = p.K / 4u;
+${range(v.tileM).map((i) => `  let xRow${i} = min(m0 + ${i}u, p.M - 1u) * K4;`).join('\n')}
+${range(v.tileN).map((j) => `  let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`).join('\n')}
+${declareAcc(v)}
+  for (var k = 0u; k < K4; k++) {
+${range(v.tileM).map((i) => `    let x${i} = X[xRow${i} + k];`).join('\n')}
+${range(v.tileN).map((j) => `    let w${j} = loadW4(wRow${j} + k);`).join('\n')}
+${fmas(v)}
+  }
+${epilogue(v, e, (i) => `(m0 + ${i}u)`, (j) => `(n0 + ${j}u)`)}
+}
+`;
+}
+
+function workgroupKernel(v: MatmulVariant, e: MatmulEpilogue, K: number): string {
+  const side = Math.sqrt(v.workgroupSize);
+  const BM = side * v.tileM;
+  const BN = side * v.tileN;
+  const KC = kChunk4(K);
+  return /* wgsl */ `${header(v)}
+var<workgroup> xs: array<vec4<f32>, ${BM * KC}>;
+var<workgroup> ws: array<vec4<f32>, ${BN * KC}>;
+
+@compute @workgroup_size(${side}, ${side})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let m0 = wid.y * ${BM}u;
+  let n0 = wid.x * ${BN}u;
+  let K4 = p.K / 4u;
+${declareAcc(v)}
+  for (var k0 = 0u; k0 < K4; k0 += ${KC}u) {
+    for (var l = li; l < ${BM * KC}u; l += ${v.workgroupSize}u) {
+      xs[l] = X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u];
+    }
+    for (var l = li; l < ${BN * KC}u; l += ${v.workgroupSize}u) {
+      ws[l] = loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${KC}u; kk++) {
+${range(v.tileM).map((i) => `      let x${i} = xs[(lid.y * ${v.tileM}u + ${i}u) * ${KC}u + kk];`).join('\n')}
+${range(v.tileN).map((j) => `      let w${j} = ws[(lid.x * ${v.tileN}u + ${j}u) * ${KC}u + kk];`).join('\n')}
+${fmas(v).replace(/^ {4}/gm, '      ')}
+    }
+    workgroupBarrier();
+  }
+${epilogue(v, e, (i) => `(m0 + lid.y * ${v.tileM}u + ${i}u)`, (j) => `(n0 + lid.x * ${v.tileN}u + ${j}u)`)}
+}
+`;
+}
+
+export function matmulKernel(v: MatmulVariant, e: MatmulEpilogue, K: number): string {
+  if (K % 4 !== 0) throw new Error(`matmul needs K divisible by 4, got ${K}`);
+  return v.useWorkgroupMemory ? workgroupKernel(v, e, K) : directKernel(v, e);
+}

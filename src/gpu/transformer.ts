@@ -1,0 +1,458 @@
+/**
+ * SprintEngine: the Sprint task (docs/sprint-spec.md) on WebGPU.
+ *
+ *   sprint seed ──Philox on GPU──▶ resident weights (u8 codes or f16)
+ *   (public key, nonce) ──SHA-256 on CPU──▶ tokens + 8 permutation keys ──upload──▶
+ *   forward pass (B nonces per pass) ──▶ fused permute/centre/distance ──▶ B distances read back
+ *
+ * The same code runs in Node (pass `gpu` from ./gpu-node.ts) and in a browser Worker (navigator.gpu).
+ */
+import { getConfig, type SprintConfig } from '../sprint/config.ts';
+import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
+import { checkSprintSeed, inputSeed, nodeSeed, permutationKeys, tokensFromInputSeed, weightKey, PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
+import { TensorId } from '../sprint/weights.ts';
+import { autotune, defaultVariant, type TuneCache, type TuneResult } from './autotune.ts';
+import { GpuDevice, type AdapterDescription } from './device.ts';
+import { GpuError, formatBytes, isGpuError, type FoundNonce } from './errors.ts';
+import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
+import { getGpu as getBrowserGpu } from './gpu-browser.ts';
+import type { WeightFormat } from './shaders/common.wgsl.ts';
+import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
+import { WeightStore, planWeights } from './weight-store.ts';
+
+export type { FoundNonce } from './errors.ts';
+export { GpuError } from './errors.ts';
+export type { MatmulVariant } from './shaders/matmul.wgsl.ts';
+
+export type BuildPhase = 'autotune' | 'weights' | 'compile';
+
+export interface EngineOptions {
+  readonly config: SprintConfig | string;
+  readonly sprintSeed: Uint8Array;
+  /** WebGPU entry: navigator.gpu by default; in Node pass `await getGpu()` from ./gpu-node.ts. */
+  readonly gpu?: GPU | null;
+  /** Nonces per pass; default from the measured throughput (~0.25 s per pass) and memory. */
+  readonly batch?: number;
+  /** Time matmul variants (default true). `false` uses a per-adapter default; a cache skips the timing next time. */
+  readonly autotune?: boolean;
+  readonly tuneCache?: TuneCache;
+  /** Force a matmul variant (and its weight format); skips autotuning. */
+  readonly variant?: MatmulVariant;
+  readonly onProgress?: (phase: BuildPhase, fraction: number) => void;
+  /** Refuse to use more GPU memory than this (the adapter cannot tell how much it has). */
+  readonly memoryBudgetBytes?: number;
+  /** Cap on one storage binding below the adapter's limit (forces tensor splitting; for tests). */
+  readonly maxBindingBytes?: number;
+}
+
+export interface SprintProgress {
+  readonly noncesTried: number;
+  readonly found: number;
+  readonly noncesPerSecond: number;
+  readonly elapsedMs: number;
+  readonly nextNonce: number;
+}
+
+export interface SprintOptions {
+  readonly publicKey: Uint8Array;
+  /** Must equal the engine's seed when given (the weights belong to one Sprint). */
+  readonly sprintSeed?: Uint8Array;
+  readonly durationMs?: number;
+  /** Stop after this many nonces (rounded up to whole batches). */
+  readonly maxNonces?: number;
+  readonly onProgress?: (p: SprintProgress) => void;
+  readonly signal?: AbortSignal;
+  /** Resume point, e.g. GpuError.details.nextNonce after a device loss. */
+  readonly startNonce?: number;
+  /** Nonces found before (kept in the result). */
+  readonly found?: readonly FoundNonce[];
+  /** Difficulty p of spec §8 (default 1/900). */
+  readonly hitRate?: number;
+}
+
+export interface SprintResult {
+  readonly found: FoundNonce[];
+  readonly noncesTried: number;
+  readonly nextNonce: number;
+  readonly elapsedMs: number;
+  readonly noncesPerSecond: number;
+  readonly stoppedBy: 'duration' | 'maxNonces' | 'abort';
+}
+
+export interface ForwardOptions {
+  /** Sequences of one common length n (1 ≤ n ≤ seqLen); or give `hidden`. */
+  readonly tokens?: readonly (Uint32Array | readonly number[])[];
+  /** Start from hidden states [sequences, seqLen, d] instead of tokens (split inference). */
+  readonly hidden?: { readonly data: Float32Array; readonly sequences: number; readonly seqLen: number };
+  /** Run layers [fromLayer, toLayer); default all. */
+  readonly fromLayer?: number;
+  readonly toLayer?: number;
+  /** Layer indices ℓ whose output (the residual stream after layer ℓ) is returned in `captured`. */
+  readonly capture?: readonly number[];
+  /** Also return the last position's logits (final RMSNorm + LM head). */
+  readonly logits?: boolean;
+}
+
+export interface ForwardResult {
+  /** Residual stream after the last layer run, [sequences, seqLen, d]. */
+  readonly hidden: Float32Array;
+  readonly captured: Map<number, Float32Array>;
+  readonly logits?: Float32Array;
+}
+
+interface Slot {
+  readonly tokens: GPUBuffer;
+  readonly keys: GPUBuffer;
+  readonly distances: GPUBuffer;
+  readonly staging: GPUBuffer;
+  readonly steps: Step[];
+}
+
+/** Two slots: batch n+1 is uploaded and queued while batch n runs, so the GPU never waits on the CPU. */
+const SLOTS = 2;
+const TARGET_PASS_SECONDS = 0.25;
+
+export class SprintEngine {
+  private readonly nodeSeeds = new Map<string, Uint8Array>();
+  private destroyed = false;
+
+  private constructor(
+    readonly config: SprintConfig,
+    private readonly sprintSeed: Uint8Array,
+    readonly device: GpuDevice,
+    private readonly weights: WeightStore,
+    private readonly kernels: Kernels,
+    private readonly tau: GPUBuffer,
+    private readonly activations: Activations,
+    private readonly plans: PlanBuilder,
+    private readonly slots: Slot[],
+    readonly tuning: TuneResult | null,
+  ) {}
+
+  /** Nonces per pass. */
+  get batch(): number {
+    return this.activations.sequences;
+  }
+
+  get variant(): MatmulVariant {
+    return this.kernels.variant;
+  }
+
+  get weightFormat(): WeightFormat {
+    return this.kernels.variant.weightFormat;
+  }
+
+  get weightBytes(): number {
+    return this.weights.bytes;
+  }
+
+  get adapter(): AdapterDescription {
+    return this.device.adapter;
+  }
+
+  static async create(options: EngineOptions): Promise<SprintEngine> {
+    const config = typeof options.config === 'string' ? getConfig(options.config) : options.config;
+    checkSprintSeed(options.sprintSeed);
+    if (config.dModel % 4 !== 0 || (config.dModel / config.heads) % 4 !== 0) {
+      throw new GpuError('BAD_ARGUMENT', `config ${config.name}: d and the head dimension must be multiples of 4`);
+    }
+    const gpu = options.gpu === undefined ? await getBrowserGpu() : options.gpu;
+    const dev = await GpuDevice.create(gpu, { memoryBudgetBytes: options.memoryBudgetBytes });
+    try {
+      return await SprintEngine.build(dev, config, options);
+    } catch (e) {
+      dev.destroy();
+      throw e;
+    }
+  }
+
+  private static async build(dev: GpuDevice, config: SprintConfig, options: EngineOptions): Promise<SprintEngine> {
+    const progress = options.onProgress ?? (() => {});
+    let tuning: TuneResult | null = null;
+    let variant = options.variant ?? defaultVariant(dev.adapter);
+    if (!options.variant && options.autotune !== false) {
+      progress('autotune', 0);
+      tuning = await autotune(dev, config, { cache: options.tuneCache });
+      variant = tuning.variant;
+      progress('autotune', 1);
+    }
+    const batch = options.batch ?? defaultBatch(config, dev, tuning?.gflops ?? (dev.adapter.isFallback ? 1 : 1000));
+    if (!Number.isInteger(batch) || batch < 1) throw new GpuError('BAD_ARGUMENT', `batch must be a positive integer, got ${batch}`);
+
+    // Fail early, with the number, when the model cannot fit.
+    const weightBytes = planWeights(config, variant.weightFormat, dev.limits, options.maxBindingBytes).totalBytes;
+    const needed = weightBytes + Activations.bytes(config, batch, config.seqLen) + 4 * config.vocab;
+    if (options.memoryBudgetBytes !== undefined && needed > options.memoryBudgetBytes) {
+      throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(needed)} of GPU memory (${formatBytes(weightBytes)} weights), the budget is ${formatBytes(options.memoryBudgetBytes)}`, { requiredBytes: needed });
+    }
+
+    const sprintSeed = options.sprintSeed.slice();
+    progress('weights', 0);
+    const weights = await WeightStore.generate(dev, config, weightKey(sprintSeed), {
+      format: variant.weightFormat,
+      maxBindingBytes: options.maxBindingBytes,
+      onProgress: (f) => progress('weights', f),
+    });
+    progress('compile', 0);
+    const kernels = await Kernels.compile(dev, config, variant, (f) => progress('compile', f));
+    const tau = await uploadTarget(dev, config, weights);
+
+    const { engine } = await dev.checked(
+      'allocating activations',
+      () => {
+        const activations = new Activations(dev, config, batch, config.seqLen);
+        const plans = new PlanBuilder(dev, config, kernels, weights);
+        const layerSteps: Step[] = [];
+        for (let l = 0; l < config.layers; l++) layerSteps.push(...plans.layer(activations, l));
+        const headSteps = plans.head(activations);
+        const slots = Array.from({ length: SLOTS }, (_, i): Slot => {
+          const u32 = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+          const tokens = u32('tokens', batch * config.seqLen);
+          const keys = u32('keys', batch * PERMUTATION_ROUNDS);
+          const distances = dev.createBuffer(`distances-${i}`, 4 * batch, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+          const staging = dev.createBuffer(`staging-${i}`, 4 * batch, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+          const steps = [...plans.embed(activations, tokens), ...layerSteps, ...headSteps, ...plans.output(activations, keys, tau, distances)];
+          steps.push({ kind: 'copy', src: distances, srcOffset: 0, dst: staging, dstOffset: 0, size: 4 * batch });
+          return { tokens, keys, distances, staging, steps };
+        });
+        return { engine: new SprintEngine(config, sprintSeed, dev, weights, kernels, tau, activations, plans, slots, tuning) };
+      },
+      Activations.bytes(config, batch, config.seqLen),
+    );
+    return engine;
+  }
+
+  /** Distances of `nonces` for the host `publicKey`, in order (spec §5–§7). */
+  async evaluateNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<Float32Array> {
+    const out = new Float32Array(nonces.length);
+    let cursor = 0;
+    let written = 0;
+    await this.pipelined(
+      publicKey,
+      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
+      (_batch, distances) => {
+        out.set(distances, written);
+        written += distances.length;
+      },
+    );
+    return out;
+  }
+
+  /**
+   * Evaluates consecutive nonces until the duration, maxNonces or the signal ends the Sprint.
+   * On device loss, throws GpuError('DEVICE_LOST') whose details carry `found` and `nextNonce`.
+   */
+  async runSprint(options: SprintOptions): Promise<SprintResult> {
+    if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
+      throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
+    }
+    const start = options.startNonce ?? 0;
+    const threshold = rTarget(this.config, options.hitRate ?? DEFAULT_HIT_RATE);
+    const found: FoundNonce[] = [...(options.found ?? [])];
+    const began = performance.now();
+    const elapsed = () => performance.now() - began;
+    let cursor = start;
+    let tried = 0;
+    let stoppedBy: SprintResult['stoppedBy'] = 'duration';
+    const next = (): number[] | null => {
+      if (options.signal?.aborted) stoppedBy = 'abort';
+      else if (options.maxNonces !== undefined && cursor - start >= options.maxNonces) stoppedBy = 'maxNonces';
+      else if (options.durationMs !== undefined && elapsed() >= options.durationMs) stoppedBy = 'duration';
+      else return Array.from({ length: this.batch }, () => cursor++);
+      return null;
+    };
+    try {
+      await this.pipelined(options.publicKey, next, (nonces, distances) => {
+        distances.forEach((distance, i) => {
+          if (distance < threshold) found.push({ nonce: nonces[i], distance });
+        });
+        tried += nonces.length;
+        options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried });
+      });
+    } catch (e) {
+      if (this.device.isLost || isGpuError(e, 'DEVICE_LOST')) {
+        throw new GpuError('DEVICE_LOST', `GPU device lost during the Sprint after ${tried} nonces; resume from nonce ${start + tried}`, {
+          found,
+          nextNonce: start + tried,
+          noncesTried: tried,
+          cause: e,
+        });
+      }
+      throw e;
+    }
+    const ms = elapsed();
+    return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
+  }
+
+  /** Keeps up to SLOTS batches in flight; `onBatch` sees results in submission order. */
+  private async pipelined(
+    publicKey: Uint8Array,
+    next: () => readonly number[] | null,
+    onBatch: (nonces: readonly number[], distances: Float32Array) => void,
+  ): Promise<void> {
+    this.assertUsable();
+    const hostSeed = this.nodeSeed(publicKey);
+    const inflight: { nonces: readonly number[]; result: Promise<Float32Array> }[] = [];
+    let submitted = 0;
+    try {
+      for (;;) {
+        if (inflight.length === SLOTS) {
+          const done = inflight.shift()!;
+          onBatch(done.nonces, await done.result);
+        }
+        const nonces = next();
+        if (!nonces || nonces.length === 0) break;
+        const slot = this.slots[submitted++ % SLOTS];
+        inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces) });
+      }
+      while (inflight.length > 0) {
+        const done = inflight.shift()!;
+        onBatch(done.nonces, await done.result);
+      }
+    } finally {
+      inflight.forEach((f) => f.result.catch(() => {}));
+    }
+  }
+
+  private async submitBatch(slot: Slot, hostSeed: Uint8Array, nonces: readonly number[]): Promise<Float32Array> {
+    const { seqLen } = this.config;
+    const tokens = new Uint32Array(this.batch * seqLen);
+    const keys = new Uint32Array(this.batch * PERMUTATION_ROUNDS);
+    nonces.forEach((nonce, b) => {
+      const seed = inputSeed(this.sprintSeed, hostSeed, nonce);
+      tokens.set(tokensFromInputSeed(this.config, seed), b * seqLen);
+      keys.set(permutationKeys(seed), b * PERMUTATION_ROUNDS);
+    });
+    this.device.throwIfLost();
+    this.device.queue.writeBuffer(slot.tokens, 0, tokens);
+    this.device.queue.writeBuffer(slot.keys, 0, keys);
+    const encoder = this.device.device.createCommandEncoder({ label: 'sprint-batch' });
+    encodeSteps(encoder, slot.steps);
+    this.device.queue.submit([encoder.finish()]);
+    await this.device.mapRead(slot.staging);
+    const distances = new Float32Array(slot.staging.getMappedRange(0, 4 * nonces.length).slice(0));
+    slot.staging.unmap();
+    return distances;
+  }
+
+  /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
+  async forward(options: ForwardOptions): Promise<ForwardResult> {
+    this.assertUsable();
+    const { config, device: dev } = this;
+    const from = options.fromLayer ?? 0;
+    const to = options.toLayer ?? config.layers;
+    if (!(0 <= from && from <= to && to <= config.layers)) throw new GpuError('BAD_ARGUMENT', `layer range [${from}, ${to}) outside [0, ${config.layers}]`);
+    const { sequences, seqLen } = forwardShape(config, options);
+    const capture = [...new Set(options.capture ?? [])].sort((a, b) => a - b);
+    if (capture.some((l) => l < from || l >= to)) throw new GpuError('BAD_ARGUMENT', `captured layers must lie in [${from}, ${to})`);
+
+    const rowFloats = sequences * seqLen * config.dModel;
+    const owned: GPUBuffer[] = [];
+    const acts = new Activations(dev, config, sequences, seqLen);
+    const plans = new PlanBuilder(dev, config, this.kernels, this.weights);
+    try {
+      const steps: Step[] = [];
+      if (options.tokens) {
+        const tokens = new Uint32Array(sequences * seqLen);
+        options.tokens.forEach((seq, s) => tokens.set(checkTokens(config, seq), s * seqLen));
+        const tokenBuffer = dev.createBuffer('forward-tokens', tokens.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+        owned.push(tokenBuffer);
+        dev.queue.writeBuffer(tokenBuffer, 0, tokens);
+        steps.push(...plans.embed(acts, tokenBuffer));
+      } else {
+        dev.queue.writeBuffer(acts.x, 0, options.hidden!.data, 0, rowFloats);
+      }
+      const captures = capture.length > 0 ? dev.createBuffer('captures', 4 * rowFloats * capture.length, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC) : null;
+      if (captures) owned.push(captures);
+      for (let l = from; l < to; l++) {
+        steps.push(...plans.layer(acts, l));
+        const c = capture.indexOf(l);
+        if (c >= 0) steps.push({ kind: 'copy', src: acts.x, srcOffset: 0, dst: captures!, dstOffset: 4 * rowFloats * c, size: 4 * rowFloats });
+      }
+      if (options.logits) steps.push(...plans.head(acts));
+      const encoder = dev.device.createCommandEncoder({ label: 'forward' });
+      encodeSteps(encoder, steps);
+      dev.queue.submit([encoder.finish()]);
+      const hidden = new Float32Array(await dev.read(acts.x, 0, 4 * rowFloats));
+      const captured = new Map<number, Float32Array>();
+      for (const [i, l] of capture.entries()) captured.set(l, new Float32Array(await dev.read(captures!, 4 * rowFloats * i, 4 * rowFloats)));
+      const logits = options.logits ? new Float32Array(await dev.read(acts.logits, 0, 4 * sequences * config.vocab)) : undefined;
+      return { hidden, captured, logits };
+    } finally {
+      plans.destroy();
+      acts.destroy();
+      owned.forEach((b) => b.destroy());
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.plans.destroy();
+    this.weights.destroy();
+    this.activations.destroy();
+    this.device.destroy();
+  }
+
+  private assertUsable(): void {
+    if (this.destroyed) throw new GpuError('BAD_ARGUMENT', 'engine destroyed');
+    this.device.throwIfLost();
+  }
+
+  private nodeSeed(publicKey: Uint8Array): Uint8Array {
+    const id = Array.from(publicKey ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
+    let seed = this.nodeSeeds.get(id);
+    if (!seed) {
+      seed = nodeSeed(publicKey);
+      this.nodeSeeds.set(id, seed);
+    }
+    return seed;
+  }
+}
+
+/** Largest power of two within the memory limits that keeps one pass near TARGET_PASS_SECONDS. */
+function defaultBatch(config: SprintConfig, dev: GpuDevice, gflops: number): number {
+  const flopsPerNonce = 2 * config.seqLen * (config.layers * (4 * config.dModel ** 2 + 2 * config.dModel * config.ffnHidden)) + 2 * config.vocab * config.dModel;
+  const bindingCap = Math.floor(dev.limits.maxStorageBufferBindingSize / (4 * config.seqLen * config.ffnHidden));
+  const memoryCap = Math.floor((256 * 2 ** 20) / Activations.bytes(config, 1, config.seqLen));
+  const wanted = Math.floor((gflops * 1e9 * TARGET_PASS_SECONDS) / flopsPerNonce);
+  const batch = Math.max(1, Math.min(wanted, bindingCap, memoryCap, 1024));
+  return 2 ** Math.floor(Math.log2(batch));
+}
+
+/** τ = c/‖c‖ from the target codes generated on the GPU (exact integers centred in float64, then f32). */
+async function uploadTarget(dev: GpuDevice, config: SprintConfig, weights: WeightStore): Promise<GPUBuffer> {
+  const q = await weights.read(dev, TensorId.target);
+  const codes = Array.from(q.subarray(0, config.vocab), (b) => 2 * b - 255);
+  const sum = codes.reduce((s, t) => s + t, 0);
+  const centred = codes.map((t) => config.vocab * t - sum);
+  const norm = Math.sqrt(centred.reduce((s, c) => s + c * c, 0));
+  const tau = dev.createBuffer('tau', 4 * config.vocab, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+  dev.queue.writeBuffer(tau, 0, Float32Array.from(centred, (c) => c / norm));
+  return tau;
+}
+
+function forwardShape(config: SprintConfig, options: ForwardOptions): { sequences: number; seqLen: number } {
+  if (options.tokens && options.hidden) throw new GpuError('BAD_ARGUMENT', 'give tokens or hidden, not both');
+  if (options.tokens) {
+    const seqLen = options.tokens[0]?.length ?? 0;
+    if (options.tokens.length === 0 || seqLen < 1 || seqLen > config.seqLen || options.tokens.some((t) => t.length !== seqLen)) {
+      throw new GpuError('BAD_ARGUMENT', `tokens: one or more sequences of one common length in 1..${config.seqLen}`);
+    }
+    return { sequences: options.tokens.length, seqLen };
+  }
+  const h = options.hidden;
+  if (!h || h.sequences < 1 || h.seqLen < 1 || h.data.length < h.sequences * h.seqLen * config.dModel) {
+    throw new GpuError('BAD_ARGUMENT', 'hidden: data of [sequences, seqLen, d] floats');
+  }
+  return { sequences: h.sequences, seqLen: h.seqLen };
+}
+
+function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[]): Uint32Array {
+  for (const t of seq) {
+    if (!Number.isInteger(t) || t < 0 || t >= config.vocab) throw new GpuError('BAD_ARGUMENT', `token ${t} outside the vocabulary 0..${config.vocab - 1}`);
+  }
+  return Uint32Array.from(seq);
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
