@@ -6,6 +6,8 @@ const commands: Record<string, Command> = {
   vectors: { summary: 'regenerate docs/sprint-vectors.json', load: () => import('./vectors.ts') },
   calibrate: { summary: 'measure the appropriate-nonce hit rate', load: () => import('./calibrate.ts') },
   start: { summary: 'start the local relay and the web app', load: () => import('./start.ts') },
+  relay: { summary: 'run the relay/bootstrap node (websockets + circuit relay v2)', load: () => import('./relay.ts') },
+  host: { summary: 'run a headless peer (wallet from keystore or SPRINTNET_MNEMONIC)', load: () => import('./host.ts') },
 };
 
 export function registerCommand(name: string, command: Command): void {

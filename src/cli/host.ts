@@ -1,0 +1,75 @@
+/**
+ * `sprintnet host`: a headless full peer in Node. Identity, first match wins: `--seed HEX` (tests),
+ * a keystore (`--keystore PATH` / SPRINTNET_KEYSTORE with SPRINTNET_PASSPHRASE), SPRINTNET_MNEMONIC.
+ * Relays from `--relay` (repeatable) or from `--network-json` (default public/network.json).
+ * For now it joins the topics and logs peers and gossip; the GPU engine plugs in later.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { parseCommandArgs } from './args.ts';
+import { parseSeedHex, untilSignal, type NetworkJson } from '../node/relay-server.ts';
+import { identityFromEd25519Seed } from '../wallet/identity.ts';
+import type { NodeIdentity } from '../node/node.ts';
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommandArgs(argv, {
+    relay: { type: 'string', multiple: true },
+    'network-json': { type: 'string' },
+    keystore: { type: 'string' },
+    seed: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    label: { type: 'string' },
+  });
+  await import('../node/node-env.ts');
+  const { SprintnetNode } = await import('../node/node.ts');
+  const identity = await loadIdentity(args.seed, args.keystore);
+  const relays = args.relay ?? (await relaysFromFile(args['network-json'] ?? join(process.cwd(), 'public', 'network.json')));
+  const node = await SprintnetNode.create({
+    identity,
+    role: 'host',
+    label: args.label ?? `host@${hostname()}`,
+    config: { relays, listen: args.listen ?? [] },
+  });
+  const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  node.addEventListener('relay', (e) => log(`relay: ${(e as CustomEvent<string>).detail}`));
+  node.addEventListener('presence', (e) => {
+    const p = (e as CustomEvent<{ peerId: string; role: string; label: string }>).detail;
+    log(`peer ${p.peerId} (${p.role}, ${p.label})`);
+  });
+  node.addEventListener('gossip', (e) => {
+    const m = (e as CustomEvent<{ topic: string; from: string }>).detail;
+    log(`gossip ${m.topic} from ${m.from}`);
+  });
+  node.addEventListener('connections', (e) => {
+    const list = (e as CustomEvent<Array<{ peerId: string; transport: string }>>).detail;
+    log(`connections: ${list.map((c) => `${c.peerId.slice(-8)}/${c.transport}`).join(' ') || 'none'}`);
+  });
+  node.addEventListener('rejected', (e) => {
+    const r = (e as CustomEvent<{ peerId: string; reason: string; score: number }>).detail;
+    log(`rejected message from ${r.peerId}: ${r.reason} (score ${r.score.toFixed(1)})`);
+  });
+  await node.start();
+  log(`sprintnet host ${node.peerId} started; relays: ${relays.join(', ') || 'none'}`);
+  const signal = await untilSignal();
+  log(`${signal}: stopping host`);
+  await node.stop();
+  return 0;
+}
+
+async function loadIdentity(seedHex: string | undefined, keystorePath: string | undefined): Promise<NodeIdentity> {
+  const seed = seedHex ?? process.env.SPRINTNET_SEED;
+  if (seed) return identityFromEd25519Seed(parseSeedHex(seed));
+  const { loadHeadlessWallet } = await import('../wallet/node-loader.ts');
+  const wallet = await loadHeadlessWallet({ keystorePath, env: process.env });
+  return wallet.identity;
+}
+
+async function relaysFromFile(path: string): Promise<string[]> {
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as Partial<NetworkJson>;
+    return Array.isArray(json.relays) ? json.relays.filter((r) => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}

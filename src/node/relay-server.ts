@@ -1,0 +1,75 @@
+/**
+ * Node-only: the relay/bootstrap node. A Sprintnet node in the `relay` role: websockets listener,
+ * circuit relay v2 server (limits in relay-limits.ts), identify, gossipsub subscribed to every
+ * registered topic so it validates and forwards gossip between peers that are not yet directly
+ * connected.
+ */
+import './node-env.ts';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { identityFromEd25519Seed } from '../wallet/identity.ts';
+import { SprintnetNode } from './node.ts';
+import type { NetworkConfig } from './config.ts';
+import type { TopicRegistry } from './registry.ts';
+
+export interface RelayOptions {
+  port: number;
+  host?: string;
+  /** 32-byte seed for a stable relay peer id; random when absent. */
+  seed?: Uint8Array;
+  /** Files to write `{ "relays": [addr], "networkId": … }` into, for the web app to fetch. */
+  networkJsonPaths?: string[];
+  config?: Partial<NetworkConfig>;
+  registry?: TopicRegistry;
+}
+
+export interface RunningRelay {
+  node: SprintnetNode;
+  /** The relay's dialable multiaddr, including /p2p/<relay id>. */
+  multiaddr: string;
+  stop(): Promise<void>;
+}
+
+export interface NetworkJson {
+  networkId: string;
+  relays: string[];
+}
+
+export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
+  const identity = await identityFromEd25519Seed(options.seed ?? crypto.getRandomValues(new Uint8Array(32)));
+  const host = options.host ?? '127.0.0.1';
+  const node = await SprintnetNode.create({
+    identity,
+    role: 'relay',
+    label: 'relay',
+    registry: options.registry,
+    config: { ...options.config, listen: [`/ip4/${host}/tcp/${options.port}/ws`] },
+  });
+  await node.start();
+  const addr = node.multiaddrs().find((a) => a.includes('/ws'));
+  if (!addr) throw new Error('relay has no websockets address');
+  const json: NetworkJson = { networkId: node.config.networkId, relays: [addr] };
+  for (const path of options.networkJsonPaths ?? []) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify(json, null, 2) + '\n');
+  }
+  return { node, multiaddr: addr, stop: () => node.stop() };
+}
+
+/** Resolves on the first SIGINT/SIGTERM, so commands can shut down cleanly. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(signal);
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+export function parseSeedHex(hex: string): Uint8Array {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new RangeError('seed must be 64 hex characters (32 bytes)');
+  return Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)));
+}
