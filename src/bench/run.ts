@@ -1,0 +1,138 @@
+/**
+ * One benchmark run, in one process on one adapter: the Sprint engine's nonce throughput, its
+ * time to get ready, and two baselines measured right after it (a plain f32 matmul of the FFN
+ * shape, and the same forward pass in TensorFlow.js on WebGPU), so that the ratios stay
+ * meaningful on a noisy machine where absolute numbers drift from run to run.
+ */
+import { getConfig, flopsPerNonce, type SprintConfig } from '../sprint/config.ts';
+import { getGpu } from '../gpu/gpu-node.ts';
+import { SprintEngine, type BuildPhase } from '../gpu/transformer.ts';
+import { variantName } from '../gpu/shaders/matmul.wgsl.ts';
+import { measureMatmulBaseline } from './matmul-baseline.ts';
+import { measurePeer } from './tfjs-peer.ts';
+import { timeRepeated } from './timing.ts';
+
+export interface BenchOptions {
+  readonly config: string;
+  /** Nonces per pass; the engine's own default when absent. */
+  readonly batch?: number;
+  /** Measuring window per measurement, after warm-up. */
+  readonly seconds: number;
+  /** Skip the TensorFlow.js peer (peer fields are then null). */
+  readonly skipPeer?: boolean;
+  /** Progress lines for a human (stderr). */
+  readonly log?: (line: string) => void;
+}
+
+export interface BenchResult {
+  adapter: string;
+  config: string;
+  batch: number;
+  nonces_per_s: number;
+  /** Spec FLOPs per nonce × nonces/s. */
+  gflops: number;
+  /** Start → ready to search (device, autotune, weight generation, pipelines). */
+  ready_ms: number;
+  ready_phases_ms: Record<BuildPhase, number>;
+  weight_bytes: number;
+  weight_format: string;
+  engine_variant: string;
+  matmul_gflops: number;
+  matmul_variant: string;
+  matmul_shape: { M: number; K: number; N: number };
+  efficiency: number;
+  peer_gflops: number | null;
+  peer_nonces_per_s: number | null;
+  peer_setup_ms: number | null;
+  /** gflops / peer_gflops (target ≥ 3). */
+  peer_ratio: number | null;
+  flops_per_nonce: number;
+  measure_seconds: number;
+  date: string;
+}
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
+  const log = options.log ?? (() => {});
+  const config: SprintConfig = getConfig(options.config);
+  const gpu = await getGpu();
+  const flops = flopsPerNonce(config);
+  const sprintSeed = crypto.getRandomValues(new Uint8Array(32));
+  const publicKey = crypto.getRandomValues(new Uint8Array(32));
+
+  log(`building the ${config.name} engine…`);
+  const phaseStart: Partial<Record<BuildPhase, number>> = {};
+  const phaseEnd: Partial<Record<BuildPhase, number>> = {};
+  const started = performance.now();
+  const engine = await SprintEngine.create({
+    config,
+    sprintSeed,
+    gpu,
+    batch: options.batch,
+    // No tuning cache: ready_ms is what a first start on this machine costs.
+    onProgress: (phase, fraction) => {
+      phaseStart[phase] ??= performance.now();
+      phaseEnd[phase] = performance.now();
+      if (fraction === 1 || fraction === 0) log(`  ${phase} ${Math.round(fraction * 100)}%`);
+    },
+  });
+  const readyMs = performance.now() - started;
+  const phaseMs = (p: BuildPhase) => (phaseEnd[p] ?? 0) - (phaseStart[p] ?? 0);
+
+  try {
+    log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
+    let nextNonce = 0;
+    const engineTiming = await timeRepeated(async (passes) => {
+      const r = await engine.runSprint({ publicKey, startNonce: nextNonce, maxNonces: passes * engine.batch });
+      nextNonce = r.nextNonce;
+    }, options.seconds);
+    const noncesPerSecond = engineTiming.perSecond * engine.batch;
+    const gflops = (noncesPerSecond * flops) / 1e9;
+
+    const shape = { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden };
+    log(`measuring plain f32 matmuls ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ…`);
+    // Workgroup-memory tiling is an order of magnitude slower on CPU adapters: not worth the window there.
+    const matmul = await measureMatmulBaseline(engine.device, shape, Math.max(0.3, options.seconds / 4), (name) => engine.adapter.isFallback && name.startsWith('wgmem'));
+    const adapter = describe(engine);
+    const result: BenchResult = {
+      adapter,
+      config: config.name,
+      batch: engine.batch,
+      nonces_per_s: noncesPerSecond,
+      gflops,
+      ready_ms: readyMs,
+      ready_phases_ms: { autotune: phaseMs('autotune'), weights: phaseMs('weights'), compile: phaseMs('compile') },
+      weight_bytes: engine.weightBytes,
+      weight_format: engine.weightFormat,
+      engine_variant: variantName(engine.variant),
+      matmul_gflops: matmul.best.gflops,
+      matmul_variant: matmul.best.variant,
+      matmul_shape: shape,
+      efficiency: gflops / matmul.best.gflops,
+      peer_gflops: null,
+      peer_nonces_per_s: null,
+      peer_setup_ms: null,
+      peer_ratio: null,
+      flops_per_nonce: flops,
+      measure_seconds: options.seconds,
+      date: new Date().toISOString(),
+    };
+    // The peer needs its own memory (f32 weights): free the engine's first.
+    engine.destroy();
+    if (!options.skipPeer) {
+      log('measuring the TensorFlow.js WebGPU peer (same forward pass, f32 weights)…');
+      const peer = await measurePeer(gpu, config, engine.batch, flops, options.seconds);
+      result.peer_gflops = peer.gflops;
+      result.peer_nonces_per_s = peer.nonceRate;
+      result.peer_setup_ms = peer.setupMs;
+      result.peer_ratio = gflops / peer.gflops;
+    }
+    return result;
+  } finally {
+    engine.destroy();
+  }
+}
+
+function describe(engine: SprintEngine): string {
+  const a = engine.adapter;
+  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
+}
