@@ -1,0 +1,218 @@
+/**
+ * Dedicated Worker entry of the GPU engine (browser only: WebGPU through navigator.gpu). The page
+ * keeps its main thread for the UI; this worker owns the SprintEngine, and speaks Comlink:
+ * progress arrives through callbacks the page wraps in Comlink.proxy, and a Sprint stops on
+ * `abort()` (an AbortSignal cannot cross the worker boundary).
+ *
+ * Errors cross as plain objects (see `toWireError`): Comlink would otherwise keep only the
+ * message of a GpuError and drop its code and details (found nonces, resume point).
+ */
+import * as Comlink from 'comlink';
+import { browserTuneCache } from './gpu-browser.ts';
+import { GpuError, type FoundNonce, type GpuErrorCode } from './errors.ts';
+import { SprintEngine, type BuildPhase } from './transformer.ts';
+import { variantName } from './shaders/matmul.wgsl.ts';
+
+export interface WorkerEngineOptions {
+  readonly config: string;
+  readonly sprintSeed: Uint8Array;
+  readonly batch?: number;
+  readonly autotune?: boolean;
+  readonly memoryBudgetBytes?: number;
+}
+
+export interface EngineInfo {
+  readonly config: string;
+  readonly batch: number;
+  readonly adapter: string;
+  readonly isFallbackAdapter: boolean;
+  readonly weightBytes: number;
+  readonly variant: string;
+}
+
+export interface WorkerSprintOptions {
+  readonly publicKey: Uint8Array;
+  readonly startNonce?: number;
+  /** Found before (a resumed Sprint): kept in the result and in DEVICE_LOST details. */
+  readonly found?: readonly FoundNonce[];
+  readonly durationMs?: number;
+  readonly maxNonces?: number;
+  readonly hitRate?: number;
+}
+
+export interface WorkerSprintProgress {
+  /** Nonces evaluated by this run (not counting a resumed Sprint's earlier runs). */
+  readonly noncesTried: number;
+  readonly noncesPerSecond: number;
+  readonly elapsedMs: number;
+  /** Resume point: every nonce below it (from startNonce) has been evaluated and its result reported. */
+  readonly nextNonce: number;
+  /** Appropriate nonces found since the previous progress report. */
+  readonly newlyFound: readonly FoundNonce[];
+}
+
+export interface WorkerSprintResult {
+  readonly found: FoundNonce[];
+  readonly noncesTried: number;
+  readonly nextNonce: number;
+  readonly elapsedMs: number;
+  readonly noncesPerSecond: number;
+  readonly stoppedBy: 'duration' | 'maxNonces' | 'abort';
+}
+
+export interface WireError {
+  readonly wireError: true;
+  readonly code: GpuErrorCode | 'UNKNOWN';
+  readonly message: string;
+  readonly found?: readonly FoundNonce[];
+  readonly nextNonce?: number;
+  readonly noncesTried?: number;
+  readonly requiredBytes?: number;
+}
+
+/**
+ * The engine reports found nonces only when a run ends, so a Sprint runs as a series of short
+ * engine runs (about this long each) and the page hears of every find, and of a safe resume
+ * point, within seconds. Pipelining is lost only at the seams between runs.
+ */
+const REPORT_EVERY_MS = 2000;
+
+let engine: SprintEngine | null = null;
+let running: AbortController | null = null;
+
+function toWireError(e: unknown): WireError {
+  if (e instanceof GpuError) {
+    const { found, nextNonce, noncesTried, requiredBytes } = e.details;
+    return { wireError: true, code: e.code, message: e.message, found, nextNonce, noncesTried, requiredBytes };
+  }
+  return { wireError: true, code: 'UNKNOWN', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Runs `fn`, rethrowing any failure as a structured-cloneable WireError. */
+async function wire<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toWireError(e);
+  }
+}
+
+function requireEngine(): SprintEngine {
+  if (!engine) throw new GpuError('BAD_ARGUMENT', 'no engine: call create() first');
+  return engine;
+}
+
+const api = {
+  /** Builds the engine (replacing any previous one); `onProgress` hears autotune, weights, compile. */
+  create(options: WorkerEngineOptions, onProgress?: (phase: BuildPhase, fraction: number) => void): Promise<EngineInfo> {
+    return wire(async () => {
+      running?.abort();
+      engine?.destroy();
+      engine = null;
+      engine = await SprintEngine.create({
+        config: options.config,
+        sprintSeed: options.sprintSeed,
+        batch: options.batch,
+        autotune: options.autotune,
+        memoryBudgetBytes: options.memoryBudgetBytes,
+        tuneCache: browserTuneCache(),
+        onProgress: (phase, fraction) => void onProgress?.(phase, fraction),
+      });
+      const a = engine.adapter;
+      return {
+        config: engine.config.name,
+        batch: engine.batch,
+        adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter',
+        isFallbackAdapter: a.isFallback,
+        weightBytes: engine.weightBytes,
+        variant: variantName(engine.variant),
+      };
+    });
+  },
+
+  /** Distances of `nonces` for `publicKey`, in order. */
+  evaluateNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<Float32Array> {
+    return wire(async () => {
+      const distances = await requireEngine().evaluateNonces(publicKey, nonces);
+      return Comlink.transfer(distances, [distances.buffer as ArrayBuffer]);
+    });
+  },
+
+  /** Searches consecutive nonces until duration, maxNonces or abort(); one Sprint at a time. */
+  runSprint(options: WorkerSprintOptions, onProgress?: (p: WorkerSprintProgress) => void): Promise<WorkerSprintResult> {
+    return wire(async () => {
+      const e = requireEngine();
+      if (running) throw new GpuError('BAD_ARGUMENT', 'a Sprint is already running in this worker');
+      const controller = new AbortController();
+      running = controller;
+      const start = options.startNonce ?? 0;
+      const found: FoundNonce[] = [...(options.found ?? [])];
+      const began = performance.now();
+      const elapsed = () => performance.now() - began;
+      let next = start;
+      let stoppedBy: WorkerSprintResult['stoppedBy'] = 'duration';
+      // Batches per engine run: start at one, then size runs to about REPORT_EVERY_MS.
+      let batchesPerRun = 1;
+      try {
+        for (;;) {
+          const remaining = options.maxNonces === undefined ? Infinity : options.maxNonces - (next - start);
+          if (controller.signal.aborted) {
+            stoppedBy = 'abort';
+            break;
+          }
+          if (remaining <= 0) {
+            stoppedBy = 'maxNonces';
+            break;
+          }
+          if (options.durationMs !== undefined && elapsed() >= options.durationMs) break;
+          const runStarted = performance.now();
+          const r = await e.runSprint({
+            publicKey: options.publicKey,
+            startNonce: next,
+            maxNonces: Math.min(remaining, batchesPerRun * e.batch),
+            hitRate: options.hitRate,
+            signal: controller.signal,
+            onProgress: (p) =>
+              void onProgress?.({ noncesTried: next - start + p.noncesTried, noncesPerSecond: ((next - start + p.noncesTried) * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: next, newlyFound: [] }),
+          });
+          found.push(...r.found);
+          next = r.nextNonce;
+          const perBatchMs = (performance.now() - runStarted) / Math.max(1, r.noncesTried / e.batch);
+          batchesPerRun = Math.max(1, Math.min(64, Math.round(REPORT_EVERY_MS / perBatchMs)));
+          void onProgress?.({ noncesTried: next - start, noncesPerSecond: ((next - start) * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: next, newlyFound: r.found });
+        }
+      } catch (err) {
+        if (err instanceof GpuError && err.code === 'DEVICE_LOST') {
+          // The engine's details cover the failed run only: report the whole Sprint.
+          const lost = err.details;
+          throw new GpuError('DEVICE_LOST', err.message, {
+            found: [...found, ...(lost.found ?? [])],
+            nextNonce: lost.nextNonce ?? next,
+            noncesTried: (lost.nextNonce ?? next) - start,
+            cause: err,
+          });
+        }
+        throw err;
+      } finally {
+        running = null;
+      }
+      const ms = elapsed();
+      return { found, noncesTried: next - start, nextNonce: next, elapsedMs: ms, noncesPerSecond: ((next - start) * 1000) / ms, stoppedBy };
+    });
+  },
+
+  /** Stops the running Sprint after the batches in flight; its runSprint call then resolves. */
+  abort(): void {
+    running?.abort();
+  },
+
+  destroy(): void {
+    running?.abort();
+    engine?.destroy();
+    engine = null;
+  },
+};
+
+export type EngineWorkerApi = typeof api;
+
+Comlink.expose(api);
