@@ -1,38 +1,37 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
+import { BuildProgressBars, FoundNonces, SprintControls, SprintErrorBox, SprintIdentity, SprintStats } from './SprintParts.tsx';
+import { useSprintStore } from './store.ts';
+import { useGpuCheck } from './useGpuCheck.ts';
+import { installEngineTestHandle } from './engine-test-handle.ts';
+import './sprint.css';
 
-type GpuState = { kind: 'checking' } | { kind: 'missing'; reason: string } | { kind: 'ready'; adapter: string };
+installEngineTestHandle();
 
-/** Shows whether this browser can contribute; the Sprint engine issue adds the controls. */
+/** The volunteer's Sprint view: WebGPU check, then config, Start/Stop, build progress, live stats, finds. */
 export function SprintPanel() {
-  const [gpu, setGpu] = useState<GpuState>({ kind: 'checking' });
-
+  const gpu = useGpuCheck();
+  const init = useSprintStore((s) => s.init);
   useEffect(() => {
-    let cancelled = false;
-    (async (): Promise<GpuState> => {
-      if (!('gpu' in navigator)) {
-        return { kind: 'missing', reason: 'This browser has no WebGPU. Use Chrome or Edge 113 or newer, on https or localhost.' };
-      }
-      const adapter = await navigator.gpu.requestAdapter();
-      if (!adapter) return { kind: 'missing', reason: 'WebGPU is present but no GPU adapter is available.' };
-      const info = adapter.info;
-      return { kind: 'ready', adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unknown adapter' };
-    })()
-      .catch((e: Error): GpuState => ({ kind: 'missing', reason: `WebGPU failed: ${e.message}` }))
-      .then((s) => !cancelled && setGpu(s));
-    return () => {
-      cancelled = true;
-    };
-  }, []);
+    void init();
+  }, [init]);
 
   return (
-    <section className="panel" aria-labelledby="sprint-title">
+    <section className="panel sprint" aria-labelledby="sprint-title" data-testid="sprint-panel">
       <h2 id="sprint-title">GPU</h2>
       {gpu.kind === 'checking' && <p className="muted">Checking for WebGPU…</p>}
       {gpu.kind === 'missing' && <p className="error" data-testid="gpu-missing">{gpu.reason}</p>}
       {gpu.kind === 'ready' && (
-        <p className="ok" data-testid="gpu-ready">
-          WebGPU ready: <span className="mono">{gpu.adapter}</span>
-        </p>
+        <>
+          <p className="ok" data-testid="gpu-ready">
+            WebGPU ready: <span className="mono">{gpu.adapter}</span>
+          </p>
+          <SprintControls />
+          <SprintErrorBox />
+          <BuildProgressBars />
+          <SprintIdentity />
+          <SprintStats />
+          <FoundNonces />
+        </>
       )}
     </section>
   );

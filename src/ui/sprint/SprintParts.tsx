@@ -1,0 +1,157 @@
+/** Presentational pieces of the Sprint view; each reads the slice of the store it shows. */
+import { CONFIGS, flopsPerNonce, type ConfigName } from '../../sprint/config.ts';
+import { useSprintStore, type BuildProgress } from './store.ts';
+
+const PHASE_LABELS: Record<keyof BuildProgress, string> = {
+  autotune: 'Choosing the fastest kernels',
+  weights: 'Generating model weights on the GPU',
+  compile: 'Compiling shaders',
+};
+
+const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+export function SprintControls() {
+  const status = useSprintStore((s) => s.status);
+  const config = useSprintStore((s) => s.config);
+  const sprint = useSprintStore((s) => s.sprint);
+  const { chooseConfig, start, startNew, stop } = useSprintStore.getState();
+  const busy = status === 'preparing' || status === 'running' || status === 'stopping';
+  const resumable = sprint !== null && sprint.config === config;
+  return (
+    <div className="sprint-controls">
+      <label>
+        Model{' '}
+        <select data-testid="sprint-config" value={config} disabled={busy || status === 'loading'} onChange={(e) => chooseConfig(e.target.value as ConfigName)}>
+          {(Object.keys(CONFIGS) as ConfigName[]).map((name) => (
+            <option key={name} value={name}>
+              {name} ({(flopsPerNonce(CONFIGS[name]) / 1e9).toFixed(3)} GFLOP per nonce)
+            </option>
+          ))}
+        </select>
+      </label>
+      {!busy && (
+        <button data-testid="sprint-start" disabled={status === 'loading'} onClick={() => void start()}>
+          {resumable && sprint.nextNonce > 0 ? `Resume from nonce ${formatCount(sprint.nextNonce)}` : 'Start practice Sprint'}
+        </button>
+      )}
+      {!busy && resumable && (
+        <button className="secondary" data-testid="sprint-new" onClick={() => void startNew()}>
+          New practice Sprint
+        </button>
+      )}
+      {busy && (
+        <button data-testid="sprint-stop" disabled={status === 'stopping'} onClick={() => void stop()}>
+          {status === 'stopping' ? 'Stopping…' : 'Stop'}
+        </button>
+      )}
+      <span className={`sprint-status sprint-${status}`} data-testid="sprint-status">
+        {status}
+      </span>
+    </div>
+  );
+}
+
+export function SprintErrorBox() {
+  const error = useSprintStore((s) => s.error);
+  if (!error) return null;
+  return (
+    <div className="sprint-error error" role="alert" data-testid="sprint-error" data-code={error.code}>
+      <strong>{error.title}.</strong> {error.message}
+    </div>
+  );
+}
+
+/** Shown while the engine is being built: every phase can take seconds (weights: minutes on a CPU adapter). */
+export function BuildProgressBars() {
+  const status = useSprintStore((s) => s.status);
+  const build = useSprintStore((s) => s.build);
+  const phase = useSprintStore((s) => s.buildPhase);
+  if (status !== 'preparing') return null;
+  return (
+    <div className="sprint-build" data-testid="sprint-build">
+      {(Object.keys(PHASE_LABELS) as (keyof BuildProgress)[]).map((p) => (
+        <div key={p} className={p === phase ? 'active' : undefined}>
+          <span>
+            {PHASE_LABELS[p]} — {Math.round(build[p] * 100)}%
+          </span>
+          <progress data-testid={`build-progress-${p}`} value={build[p]} max={1} />
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export function SprintIdentity() {
+  const sprint = useSprintStore((s) => s.sprint);
+  const engine = useSprintStore((s) => s.engine);
+  if (!sprint) return <p className="muted">No Sprint yet. A practice Sprint uses a random seed of its own until the network announces Sprints.</p>;
+  return (
+    <dl className="sprint-identity">
+      <dt>Practice Sprint seed</dt>
+      <dd className="mono" data-testid="sprint-seed">{sprint.sprintSeedHex}</dd>
+      <dt>{sprint.keySource === 'wallet' ? 'Wallet public key' : 'Ephemeral key (no wallet unlocked — practice only, earns nothing)'}</dt>
+      <dd className="mono" data-testid="sprint-key" data-source={sprint.keySource}>
+        {sprint.publicKeyHex}
+        {sprint.address && <span className="muted"> ({sprint.address})</span>}
+      </dd>
+      <dt>Model</dt>
+      <dd>
+        {sprint.config}
+        {engine && (
+          <span className="muted">
+            {' '}
+            · {engine.batch} nonces per pass · {(engine.weightBytes / 2 ** 20).toFixed(1)} MiB of weights · {engine.variant}
+          </span>
+        )}
+      </dd>
+    </dl>
+  );
+}
+
+export function SprintStats() {
+  const sprint = useSprintStore((s) => s.sprint);
+  const rate = useSprintStore((s) => s.noncesPerSecond);
+  const status = useSprintStore((s) => s.status);
+  if (!sprint) return null;
+  return (
+    <div className="sprint-stats">
+      <div>
+        <span className="label">Nonces tried</span>
+        <span className="value" data-testid="sprint-tried">{formatCount(sprint.nextNonce)}</span>
+      </div>
+      <div>
+        <span className="label">Appropriate found</span>
+        <span className="value" data-testid="sprint-found-count">{sprint.found.length}</span>
+      </div>
+      <div>
+        <span className="label">Nonces/s</span>
+        <span className="value" data-testid="sprint-rate" data-rate={rate}>
+          {status === 'running' || rate > 0 ? rate.toFixed(rate < 10 ? 2 : 0) : '—'}
+        </span>
+      </div>
+    </div>
+  );
+}
+
+export function FoundNonces() {
+  const found = useSprintStore((s) => s.sprint?.found);
+  if (!found || found.length === 0) return null;
+  return (
+    <table className="sprint-found" data-testid="sprint-found-list">
+      <thead>
+        <tr>
+          <th>Nonce</th>
+          <th>Distance</th>
+        </tr>
+      </thead>
+      <tbody>
+        {found.map((f) => (
+          <tr key={f.nonce}>
+            <td className="mono">{f.nonce}</td>
+            <td className="mono">{f.distance.toFixed(6)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

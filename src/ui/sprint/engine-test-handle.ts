@@ -1,0 +1,47 @@
+/**
+ * `window.__sprintnetEngine`: a handle for end-to-end tests to run the engine Worker directly,
+ * installed only when the page URL has `?engine-test` (never in normal use). Each call builds a
+ * fresh engine in a fresh Worker, evaluates the nonces and tears everything down.
+ */
+import { EngineClient, type EngineInfo } from '../../gpu/engine-client.ts';
+import { fromHex } from './practice.ts';
+
+export interface EngineTestResult {
+  readonly distances: number[];
+  readonly info: EngineInfo;
+  readonly readyMs: number;
+  readonly evaluateMs: number;
+  /** Build phases in the order their progress was first reported. */
+  readonly phases: string[];
+}
+
+export interface EngineTestHandle {
+  evaluate(config: string, sprintSeedHex: string, publicKeyHex: string, nonces: number[]): Promise<EngineTestResult>;
+}
+
+declare global {
+  interface Window {
+    __sprintnetEngine?: EngineTestHandle;
+  }
+}
+
+export function installEngineTestHandle(): void {
+  if (typeof window === 'undefined' || !new URLSearchParams(window.location.search).has('engine-test')) return;
+  window.__sprintnetEngine = {
+    async evaluate(config, sprintSeedHex, publicKeyHex, nonces) {
+      const client = new EngineClient();
+      const phases: string[] = [];
+      try {
+        const t0 = performance.now();
+        const info = await client.create({ config, sprintSeed: fromHex(sprintSeedHex), batch: nonces.length }, (phase) => {
+          if (!phases.includes(phase)) phases.push(phase);
+        });
+        const t1 = performance.now();
+        const distances = await client.evaluateNonces(fromHex(publicKeyHex), nonces);
+        return { distances: Array.from(distances), info, readyMs: t1 - t0, evaluateMs: performance.now() - t1, phases };
+      } finally {
+        await client.terminate();
+      }
+    },
+  };
+}
