@@ -35,7 +35,7 @@ export const defaultVariant = (adapter: AdapterDescription): MatmulVariant =>
 export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] {
   if (adapter.isFallback) {
     // Workgroup barriers are emulated slowly on CPU adapters: only direct variants are worth a try.
-    return [direct(4, 4, 'u8'), direct(4, 4, 'f16'), direct(2, 4, 'u8'), direct(4, 8, 'u8')];
+    return [direct(4, 4, 'u8'), direct(4, 4, 'f16'), direct(2, 4, 'u8')];
   }
   return [
     direct(4, 4, 'u8'), direct(4, 4, 'f16'),

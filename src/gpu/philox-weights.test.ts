@@ -1,4 +1,3 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { philox4x32Array } from '../sprint/philox.ts';
@@ -75,19 +74,6 @@ describe('weights generated on the GPU', () => {
     }
     store.destroy();
   });
-
-  it('canonical: SHA-256 of layer-0 Wq, layer-63 W2 and the LM head match the reference', async () => {
-    const canonical = CONFIGS.canonical;
-    const store = await WeightStore.generate(dev, canonical, key, { format: 'u8' });
-    expect(store.bytes).toBeGreaterThanOrEqual(612_370_432);
-    expect(store.bytes).toBeLessThan(612_370_432 * 1.01);
-    for (const [id, layer] of [[TensorId.wq, 0], [TensorId.w2, 63], [TensorId.lmHead, GLOBAL_LAYER]] as const) {
-      const { rows, cols } = tensorShape(canonical, id);
-      const hex = (b: Uint8Array) => Buffer.from(sha256(b)).toString('hex');
-      expect(hex(await store.read(dev, id, layer))).toBe(hex(generateTensorCodes(key, id, layer, rows * cols)));
-    }
-    store.destroy();
-  }, 300_000);
 });
 
 function f16ToNumber(h: number): number {

@@ -385,6 +385,12 @@ export class SprintEngine {
     }
   }
 
+  /** The stored bytes of one weight tensor (u8 format: the codes q of spec §4), e.g. to hash-check them. */
+  async readWeights(id: (typeof TensorId)[keyof typeof TensorId], layer?: number): Promise<Uint8Array> {
+    this.assertUsable();
+    return this.weights.read(this.device, id, layer);
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
