@@ -139,7 +139,10 @@ export class SprintnetNode extends EventTarget {
         pubsub: gossipsub({
           allowPublishToZeroTopicPeers: true,
           emitSelf: false,
-          runOnLimitedConnection: true,
+          // Gossip only over unlimited connections (websockets to the relay, direct WebRTC). A stream
+          // on a relayed connection would die with the relay while gossipsub still counted the peer
+          // as connected through its WebRTC connection, silently cutting the pair off.
+          runOnLimitedConnection: false,
           // Our envelope is signed by the wallet; the libp2p signature binds it to the publishing peer.
           globalSignaturePolicy: 'StrictSign',
           maxInboundDataLength: maxTopicBytes(registry) + 4096,

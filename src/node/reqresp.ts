@@ -110,7 +110,17 @@ export class RequestResponse {
 
     let stream: Stream | undefined;
     try {
-      stream = await untilAborted(this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }), signal);
+      // Prefer a direct (unlimited) connection, so a call does not ride a relay that may go away.
+      const direct = this.libp2p
+        .getConnections(remote)
+        .filter((c) => c.status === 'open' && c.limits == null)
+        .sort((x, y) => Number(y.remoteAddr.toString().includes('/webrtc')) - Number(x.remoteAddr.toString().includes('/webrtc')))[0];
+      stream = await untilAborted(
+        direct
+          ? direct.newStream(protocol, { signal })
+          : this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }),
+        signal,
+      );
       const s = stream;
       const onAbort = () => s.abort(new Error('request aborted'));
       signal.addEventListener('abort', onAbort, { once: true });

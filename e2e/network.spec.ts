@@ -1,0 +1,172 @@
+/**
+ * Peer-to-peer network in real browsers: a relay spawned from the test, two browser contexts
+ * (two identities) that discover each other, upgrade to direct WebRTC, gossip both ways, make an
+ * end-to-end encrypted 1 MiB request, and keep talking after the relay is gone; then a headless
+ * host and a browser page that see each other's gossip.
+ */
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromiumArgs } from '../playwright.config.ts';
+
+// Plain IP host candidates on loopback make ICE between two local pages fast and deterministic.
+test.use({
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...chromiumArgs, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  },
+});
+test.describe.configure({ mode: 'serial' });
+
+const SEED_A = '0a'.repeat(32);
+const SEED_B = '0b'.repeat(32);
+const SEED_HOST = '0c'.repeat(32);
+const SEED_PAGE = '0d'.repeat(32);
+
+interface Proc {
+  child: ChildProcess;
+  output: string[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function spawnSprintnet(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, ['bin/sprintnet', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const output: string[] = [];
+  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+  return { child, output };
+}
+
+async function waitForOutput(proc: Proc, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const start = Date.now();
+  for (;;) {
+    const match = proc.output.join('').match(pattern);
+    if (match) return match;
+    if (proc.child.exitCode !== null) throw new Error(`process exited: ${proc.output.join('')}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${proc.output.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopProc(proc: Proc | undefined): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function startRelay(): Promise<{ proc: Proc; addr: string }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sprintnet-e2e-'));
+  const proc = spawnSprintnet(['relay', '--port', String(port), '--write', join(dir, 'network.json')]);
+  const [, addr] = await waitForOutput(proc, /listening on (\S+)/);
+  return { proc, addr };
+}
+
+async function openPeer(browser: Browser, relay: string, seed: string): Promise<{ page: Page; peerId: string }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`/?relay=${encodeURIComponent(relay)}&seed=${seed}&debug=1`);
+  await expect(page.getByTestId('network-status')).toHaveText('online');
+  const peerId = (await page.getByTestId('network-peer-id').textContent())!.trim();
+  expect(peerId).toMatch(/^12D3Koo/);
+  return { page, peerId };
+}
+
+const receivedFrom = async (page: Page, peerId: string) =>
+  Number((await page.locator(`[data-testid="network-peer"][data-peer="${peerId}"]`).getAttribute('data-received')) ?? 0);
+
+test.describe('two browsers', () => {
+  let relay: { proc: Proc; addr: string } | undefined;
+
+  test.beforeAll(async () => {
+    relay = await startRelay();
+  });
+  test.afterAll(async () => {
+    await stopProc(relay?.proc);
+  });
+
+  test('discover each other over the relay, upgrade to WebRTC, gossip, request, survive the relay', async ({ browser }) => {
+    const a = await openPeer(browser, relay!.addr, SEED_A);
+    const b = await openPeer(browser, relay!.addr, SEED_B);
+    await expect(a.page.getByTestId('network-relay-state')).toHaveText('connected');
+    await expect(b.page.getByTestId('network-relay-state')).toHaveText('connected');
+
+    // Direct WebRTC: the address carries /webrtc (signalled via /p2p-circuit, data flows directly).
+    for (const [self, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const webrtc = self.page.locator(`[data-testid="network-connection"][data-peer="${other.peerId}"][data-transport="webrtc"]`);
+      await expect(webrtc.first()).toBeVisible({ timeout: 60_000 });
+      const addr = (await webrtc.first().getAttribute('data-addr'))!;
+      expect(addr).toContain('/webrtc');
+      expect(addr.includes('/p2p-circuit') && !addr.includes('/webrtc')).toBe(false);
+    }
+
+    // Gossip both ways.
+    await expect.poll(() => receivedFrom(a.page, b.peerId)).toBeGreaterThan(0);
+    await expect.poll(() => receivedFrom(b.page, a.peerId)).toBeGreaterThan(0);
+
+    // 1 MiB request/response, sealed end to end with keys bound to both peer ids.
+    const echo = await a.page.evaluate(
+      (peer) => (window as unknown as { __sprintnet: { echo(p: string, n: number): Promise<unknown> } }).__sprintnet.echo(peer, 1024 * 1024),
+      b.peerId,
+    );
+    expect(echo).toMatchObject({ ok: true, bytes: 1024 * 1024, matches: true });
+
+    // Relay gone: the direct connection keeps carrying gossip, and the pages try to re-dial.
+    await stopProc(relay!.proc);
+    await expect(a.page.getByTestId('network-relay-state')).not.toHaveText('connected', { timeout: 30_000 });
+    const beforeA = await receivedFrom(a.page, b.peerId);
+    const beforeB = await receivedFrom(b.page, a.peerId);
+    await expect.poll(() => receivedFrom(a.page, b.peerId), { timeout: 30_000 }).toBeGreaterThan(beforeA + 1);
+    await expect.poll(() => receivedFrom(b.page, a.peerId), { timeout: 30_000 }).toBeGreaterThan(beforeB + 1);
+    await expect(a.page.locator(`[data-testid="network-connection"][data-peer="${b.peerId}"][data-transport="webrtc"]`).first()).toBeVisible();
+    const after = await b.page.evaluate(
+      (peer) => (window as unknown as { __sprintnet: { echo(p: string, n: number): Promise<unknown> } }).__sprintnet.echo(peer, 64 * 1024),
+      a.peerId,
+    );
+    expect(after).toMatchObject({ ok: true, matches: true });
+  });
+});
+
+test.describe('mixed network', () => {
+  let relay: { proc: Proc; addr: string } | undefined;
+  let host: Proc | undefined;
+
+  test.beforeAll(async () => {
+    relay = await startRelay();
+    host = spawnSprintnet(['host', '--relay', relay.addr, '--label', 'e2e-host'], { SPRINTNET_SEED: SEED_HOST });
+    await waitForOutput(host, /sprintnet host (\S+) started/);
+  });
+  test.afterAll(async () => {
+    await stopProc(host);
+    await stopProc(relay?.proc);
+  });
+
+  test('a headless host and a browser page see each other’s gossip', async ({ browser }) => {
+    const [, hostPeerId] = host!.output.join('').match(/sprintnet host (\S+) started/)!;
+    const page = await openPeer(browser, relay!.addr, SEED_PAGE);
+    await expect.poll(() => receivedFrom(page.page, hostPeerId), { timeout: 60_000 }).toBeGreaterThan(0);
+    await waitForOutput(host!, new RegExp(`gossip presence from ${page.peerId}`), 60_000);
+  });
+});

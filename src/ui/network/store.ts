@@ -1,0 +1,121 @@
+/**
+ * Network state for the UI. The store owns the browser's SprintnetNode and turns its events into
+ * plain serialisable state; components only read it. Protocol code reaches the node via getNode().
+ */
+import { create } from 'zustand';
+import { SprintnetNode, type ConnectionInfo, type GossipMessage, type PeerPresence, type RelayState } from '../../node/index.ts';
+import { currentIdentitySource, discoverRelays, iceServersFromUrl } from './sources.ts';
+
+export interface PeerView {
+  peerId: string;
+  role: string;
+  label: string;
+  lastSeenMs: number;
+  /** Gossip messages received from this peer since we started. */
+  received: number;
+}
+
+export interface GossipView {
+  id: string;
+  topic: string;
+  from: string;
+  atMs: number;
+}
+
+export type NetworkStatus = 'idle' | 'starting' | 'online' | 'stopped' | 'error';
+
+export interface NetworkState {
+  status: NetworkStatus;
+  error?: string;
+  peerId?: string;
+  relays: string[];
+  relayState: RelayState;
+  multiaddrs: string[];
+  connections: ConnectionInfo[];
+  peers: Record<string, PeerView>;
+  gossip: GossipView[];
+  rejected: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RECENT_GOSSIP = 20;
+let node: SprintnetNode | undefined;
+let refreshTimer: ReturnType<typeof setInterval> | undefined;
+
+export function getNode(): SprintnetNode | undefined {
+  return node;
+}
+
+export const useNetworkStore = create<NetworkState>()((set, get) => ({
+  status: 'idle',
+  relays: [],
+  relayState: 'idle',
+  multiaddrs: [],
+  connections: [],
+  peers: {},
+  gossip: [],
+  rejected: 0,
+
+  async start() {
+    if (get().status === 'starting' || get().status === 'online') return;
+    set({ status: 'starting', error: undefined });
+    try {
+      const identity = await currentIdentitySource()();
+      if (!identity) {
+        set({ status: 'idle' });
+        return;
+      }
+      const relays = await discoverRelays();
+      const n = await SprintnetNode.create({
+        identity,
+        role: 'browser',
+        label: navigator.userAgent.includes('Headless') ? 'headless browser' : 'browser',
+        config: { relays, iceServers: iceServersFromUrl() },
+      });
+      node = n;
+      wire(n, set, get);
+      await n.start();
+      set({ status: 'online', peerId: n.peerId, relays, relayState: n.relayState });
+    } catch (e) {
+      set({ status: 'error', error: (e as Error).message });
+    }
+  },
+
+  async stop() {
+    clearInterval(refreshTimer);
+    const n = node;
+    node = undefined;
+    await n?.stop();
+    set({ status: 'stopped', connections: [], relayState: 'idle' });
+  },
+}));
+
+type Set = (partial: Partial<NetworkState> | ((s: NetworkState) => Partial<NetworkState>)) => void;
+
+function wire(n: SprintnetNode, set: Set, _get: () => NetworkState): void {
+  const refresh = () => set({ connections: n.connections(), multiaddrs: n.multiaddrs(), relayState: n.relayState });
+  n.addEventListener('connections', refresh);
+  n.addEventListener('relay', refresh);
+  refreshTimer = setInterval(refresh, 2_000);
+  n.addEventListener('presence', (e) => {
+    const p = (e as CustomEvent<PeerPresence>).detail;
+    set((s) => ({
+      peers: {
+        ...s.peers,
+        [p.peerId]: { peerId: p.peerId, role: p.role, label: p.label, lastSeenMs: p.lastSeenMs, received: s.peers[p.peerId]?.received ?? 0 },
+      },
+    }));
+  });
+  n.addEventListener('gossip', (e) => {
+    const m = (e as CustomEvent<GossipMessage>).detail;
+    set((s) => {
+      const peer = s.peers[m.from];
+      return {
+        gossip: [{ id: m.id, topic: m.topic, from: m.from, atMs: Date.now() }, ...s.gossip].slice(0, RECENT_GOSSIP),
+        peers: peer ? { ...s.peers, [m.from]: { ...peer, received: peer.received + 1 } } : s.peers,
+      };
+    });
+  });
+  n.addEventListener('rejected', () => set((s) => ({ rejected: s.rejected + 1 })));
+}
