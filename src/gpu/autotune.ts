@@ -35,7 +35,7 @@ export const defaultVariant = (adapter: AdapterDescription): MatmulVariant =>
 export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] {
   if (adapter.isFallback) {
     // Workgroup barriers are emulated slowly on CPU adapters: only direct variants are worth a try.
-    return [direct(4, 4, 'u8'), direct(4, 4, 'f16'), direct(2, 4, 'u8')];
+    return [direct(8, 4, 'u8'), direct(4, 4, 'u8'), direct(4, 4, 'f16')];
   }
   return [
     direct(4, 4, 'u8'), direct(4, 4, 'f16'),
@@ -98,12 +98,12 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
       const iterations = Math.max(1, Math.min(10, Math.round(30 / Math.max(first, 0.1))));
       const ms = (await run(iterations)) / iterations;
       measured.push({ name: variantName(variant), ms, gflops: flops / ms / 1e6, variant });
-      uniform.destroy();
+      dev.free(uniform);
     }
   } finally {
-    x.destroy();
-    y.destroy();
-    Object.values(weights).forEach((w) => w.destroy());
+    dev.free(x);
+    dev.free(y);
+    Object.values(weights).forEach((w) => dev.free(w));
   }
   const best = measured.reduce((a, b) => (b.ms < a.ms ? b : a));
   const result: TuneResult = {

@@ -153,6 +153,12 @@ export class GpuDevice {
     return this.device.createBuffer({ label, size: aligned, usage });
   }
 
+  /** Destroys a buffer made by createBuffer/uniform and returns its bytes to the budget. */
+  free(buffer: GPUBuffer): void {
+    this.allocatedBytes -= buffer.size;
+    buffer.destroy();
+  }
+
   /** A pooled buffer of at least `size` bytes; give it back with `release`. */
   acquire(size: number, usage: GPUBufferUsageFlags, label = 'pooled'): GPUBuffer {
     const bucket = poolBucket(size);

@@ -93,7 +93,7 @@ export class Activations {
   readonly last: GPUBuffer; // rmsnorm of the last position [sequences, d]
   readonly logits: GPUBuffer; // [sequences, V]
 
-  constructor(dev: GpuDevice, readonly config: SprintConfig, readonly sequences: number, readonly seqLen: number) {
+  constructor(private readonly dev: GpuDevice, readonly config: SprintConfig, readonly sequences: number, readonly seqLen: number) {
     const { dModel: d, ffnHidden: F, vocab: V } = config;
     this.rows = sequences * seqLen;
     const f32 = (label: string, n: number, extra = 0) => dev.createBuffer(label, 4 * n, GPUBufferUsage.STORAGE | extra);
@@ -113,7 +113,7 @@ export class Activations {
   }
 
   destroy(): void {
-    for (const b of [this.x, this.h, this.qkv, this.attn, this.ffn, this.last, this.logits]) b.destroy();
+    for (const b of [this.x, this.h, this.qkv, this.attn, this.ffn, this.last, this.logits]) this.dev.free(b);
   }
 }
 
@@ -205,7 +205,7 @@ export class PlanBuilder {
   }
 
   destroy(): void {
-    this.uniforms.forEach((u) => u.destroy());
+    this.uniforms.forEach((u) => this.dev.free(u));
     this.uniforms.clear();
   }
 }

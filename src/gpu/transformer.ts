@@ -43,6 +43,8 @@ export interface EngineOptions {
   readonly memoryBudgetBytes?: number;
   /** Cap on one storage binding below the adapter's limit (forces tensor splitting; for tests). */
   readonly maxBindingBytes?: number;
+  /** WebGPU errors outside the engine's error scopes (they mean a bug); also in `device.uncapturedErrors`. */
+  readonly onUncapturedError?: (error: GPUError) => void;
 }
 
 export interface SprintProgress {
@@ -115,6 +117,8 @@ const TARGET_PASS_SECONDS = 0.25;
 export class SprintEngine {
   private readonly nodeSeeds = new Map<string, Uint8Array>();
   private destroyed = false;
+  /** Calls run one after another: slots and activations are shared between them. */
+  private lastCall: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly config: SprintConfig,
@@ -157,7 +161,7 @@ export class SprintEngine {
       throw new GpuError('BAD_ARGUMENT', `config ${config.name}: d and the head dimension must be multiples of 4`);
     }
     const gpu = options.gpu === undefined ? await getBrowserGpu() : options.gpu;
-    const dev = await GpuDevice.create(gpu, { memoryBudgetBytes: options.memoryBudgetBytes });
+    const dev = await GpuDevice.create(gpu, { memoryBudgetBytes: options.memoryBudgetBytes, onUncapturedError: options.onUncapturedError });
     try {
       return await SprintEngine.build(dev, config, options);
     } catch (e) {
@@ -176,7 +180,7 @@ export class SprintEngine {
       variant = tuning.variant;
       progress('autotune', 1);
     }
-    const batch = options.batch ?? defaultBatch(config, dev, tuning?.gflops ?? (dev.adapter.isFallback ? 1 : 1000));
+    const batch = options.batch ?? defaultBatch(config, dev, variant, tuning?.gflops ?? (dev.adapter.isFallback ? 1 : 1000));
     if (!Number.isInteger(batch) || batch < 1) throw new GpuError('BAD_ARGUMENT', `batch must be a positive integer, got ${batch}`);
 
     // Fail early, with the number, when the model cannot fit.
@@ -284,8 +288,22 @@ export class SprintEngine {
     return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
   }
 
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.lastCall.then(run, run);
+    this.lastCall = result.catch(() => undefined);
+    return result;
+  }
+
   /** Keeps up to SLOTS batches in flight; `onBatch` sees results in submission order. */
-  private async pipelined(
+  private pipelined(
+    publicKey: Uint8Array,
+    next: () => readonly number[] | null,
+    onBatch: (nonces: readonly number[], distances: Float32Array) => void,
+  ): Promise<void> {
+    return this.exclusive(() => this.pipelinedNow(publicKey, next, onBatch));
+  }
+
+  private async pipelinedNow(
     publicKey: Uint8Array,
     next: () => readonly number[] | null,
     onBatch: (nonces: readonly number[], distances: Float32Array) => void,
@@ -336,7 +354,11 @@ export class SprintEngine {
   }
 
   /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
-  async forward(options: ForwardOptions): Promise<ForwardResult> {
+  forward(options: ForwardOptions): Promise<ForwardResult> {
+    return this.exclusive(() => this.forwardNow(options));
+  }
+
+  private async forwardNow(options: ForwardOptions): Promise<ForwardResult> {
     this.assertUsable();
     const { config, device: dev } = this;
     const from = options.fromLayer ?? 0;
@@ -381,7 +403,7 @@ export class SprintEngine {
     } finally {
       plans.destroy();
       acts.destroy();
-      owned.forEach((b) => b.destroy());
+      owned.forEach((b) => dev.free(b));
     }
   }
 
@@ -417,13 +439,15 @@ export class SprintEngine {
 }
 
 /** Largest power of two within the memory limits that keeps one pass near TARGET_PASS_SECONDS. */
-function defaultBatch(config: SprintConfig, dev: GpuDevice, gflops: number): number {
+function defaultBatch(config: SprintConfig, dev: GpuDevice, variant: MatmulVariant, gflops: number): number {
   const flopsPerNonce = 2 * config.seqLen * (config.layers * (4 * config.dModel ** 2 + 2 * config.dModel * config.ffnHidden)) + 2 * config.vocab * config.dModel;
   const bindingCap = Math.floor(dev.limits.maxStorageBufferBindingSize / (4 * config.seqLen * config.ffnHidden));
   const memoryCap = Math.floor((256 * 2 ** 20) / Activations.bytes(config, 1, config.seqLen));
   const wanted = Math.floor((gflops * 1e9 * TARGET_PASS_SECONDS) / flopsPerNonce);
-  const batch = Math.max(1, Math.min(wanted, bindingCap, memoryCap, 1024));
-  return 2 ** Math.floor(Math.log2(batch));
+  const batch = 2 ** Math.floor(Math.log2(Math.max(1, Math.min(wanted, bindingCap, memoryCap, 1024))));
+  // At least one full row tile of the matmul, or part of every tile computes clamped duplicates.
+  const rowsPerTile = variant.tileM * (variant.useWorkgroupMemory ? Math.sqrt(variant.workgroupSize) : 1);
+  return Math.min(Math.max(batch, Math.ceil(rowsPerTile / config.seqLen)), Math.max(1, Math.min(bindingCap, memoryCap)));
 }
 
 /** τ = c/‖c‖ from the target codes generated on the GPU (exact integers centred in float64, then f32). */

@@ -101,6 +101,7 @@ export function planWeights(config: SprintConfig, format: WeightFormat, limits: 
 
 export class WeightStore {
   private constructor(
+    private readonly dev: GpuDevice,
     private readonly arenas: GPUBuffer[],
     private readonly tensors: Map<string, ResidentTensor>,
     readonly bytes: number,
@@ -127,7 +128,7 @@ export class WeightStore {
         chunks: t.chunks.map((c) => ({ buffer: arenas[c.arena], byteOffset: c.byteOffset, byteSize: c.byteSize, rowStart: c.rowStart, rows: c.rows })),
       });
     }
-    const store = new WeightStore(arenas, tensors, plan.totalBytes, options.format);
+    const store = new WeightStore(dev, arenas, tensors, plan.totalBytes, options.format);
     await store.fill(dev, key, [...tensors.values()], options.onProgress);
     return store;
   }
@@ -148,7 +149,7 @@ export class WeightStore {
       dev.queue.submit([encoder.finish()]);
       await dev.queue.onSubmittedWorkDone();
       dev.throwIfLost();
-      uniforms.forEach((u) => u.destroy());
+      uniforms.forEach((u) => dev.free(u));
       uniforms = [];
       doneParams += pendingParams;
       pendingParams = 0;
@@ -170,7 +171,6 @@ export class WeightStore {
         pass.setBindGroup(0, dev.bindGroup(pipeline, [uniform, { buffer: c.buffer, offset: c.byteOffset, size: c.byteSize }]));
         pass.dispatchWorkgroups(...grid1d(blocks, GENERATE_WORKGROUP, dev.limits.maxComputeWorkgroupsPerDimension));
         pendingParams += elements;
-        dev.allocatedBytes -= uniform.size; // transient: destroyed at the next flush
       }
       if (pendingParams >= SLICE) await flush();
     }
@@ -196,7 +196,7 @@ export class WeightStore {
   }
 
   destroy(): void {
-    this.arenas.forEach((b) => b.destroy());
+    this.arenas.forEach((b) => this.dev.free(b));
   }
 }
 
