@@ -69,6 +69,9 @@ export interface SprintnetNodeOptions {
   registry?: TopicRegistry;
 }
 
+/** SDP/ICE exchange over the relay normally takes well under a second on a LAN. */
+const WEBRTC_DIAL_TIMEOUT_MS = 15_000;
+
 export type Services = { identify: unknown; pubsub: GossipSub };
 
 export class SprintnetNode extends EventTarget {
@@ -312,12 +315,14 @@ export class SprintnetNode extends EventTarget {
     if (retryAt > Date.now()) return;
     const addr = peer.multiaddrs.find((a) => a.includes('/p2p-circuit/webrtc'));
     if (!addr) return;
-    this.dialing.set(peer.peerId, Date.now() + 30_000);
+    // One dial at a time per peer; after it ends, the next presence may try again.
+    this.dialing.set(peer.peerId, Number.POSITIVE_INFINITY);
     try {
-      await this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(30_000) });
-      this.dialing.set(peer.peerId, Date.now() + this.config.presenceIntervalMs);
+      await this.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(WEBRTC_DIAL_TIMEOUT_MS) });
     } catch {
-      // Retried on a later presence, after the back-off above.
+      // Retried on a later presence.
+    } finally {
+      this.dialing.set(peer.peerId, Date.now() + this.config.presenceIntervalMs);
     }
   }
 
