@@ -33,6 +33,17 @@ describe('SprintEngine on tiny', () => {
     expect(worst).toBeLessThanOrEqual(SPEC_TOLERANCE);
   });
 
+  it('remembers the tuning per adapter: a second engine takes it from the cache', async () => {
+    expect(engine.tuning?.fromCache).toBe(false);
+    expect(engine.tuning?.measured.length).toBeGreaterThan(1);
+    const again = await nodeEngine({ batch: 8 });
+    try {
+      expect(again.tuning).toMatchObject({ fromCache: true, variant: engine.variant });
+    } finally {
+      again.destroy();
+    }
+  });
+
   it('gives the same distances with tensors split across small bindings, and with f16 weights', async () => {
     const nonces = NONCES.slice(0, 64);
     const base = await engine.evaluateNonces(PUBLIC_KEY, nonces);
