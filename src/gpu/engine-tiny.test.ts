@@ -87,6 +87,12 @@ describe('SprintEngine on tiny', () => {
     const refShort = model.runLayers([model.embed(Uint32Array.of(9, 8))], 0, tiny.layers)[0];
     close(short.hidden, refShort, 1e-4);
     close(short.logits!, model.logits(refShort), 1e-4);
+    // Hidden states of any length (here 7 > seqLen positions): attention is generic over length.
+    const long = Float64Array.from({ length: 7 * d }, (_, i) => Math.sin(i * 0.37));
+    const gotLong = await engine.forward({ hidden: { data: Float32Array.from(long), sequences: 1, seqLen: 7 }, logits: true });
+    const refLong = model.runLayers([long], 0, tiny.layers)[0];
+    close(gotLong.hidden, refLong, 1e-4);
+    close(gotLong.logits!, model.logits(refLong), 1e-4);
   });
 
   it('runs a Sprint: appropriate nonces with their distances, progress, abort', async () => {

@@ -370,7 +370,7 @@ export class SprintEngine {
 
     const rowFloats = sequences * seqLen * config.dModel;
     const owned: GPUBuffer[] = [];
-    const acts = new Activations(dev, config, sequences, seqLen);
+    const acts = await dev.checked('allocating forward activations', () => new Activations(dev, config, sequences, seqLen), Activations.bytes(config, sequences, seqLen));
     const plans = new PlanBuilder(dev, config, this.kernels, this.weights);
     try {
       const steps: Step[] = [];
