@@ -91,7 +91,7 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
         for (let i = 0; i < iterations; i++) pass.dispatchWorkgroups(...grid);
         pass.end();
         dev.queue.submit([encoder.finish()]);
-        await dev.queue.onSubmittedWorkDone();
+        await dev.idle();
         return performance.now() - t0;
       };
       const first = await run(1); // warm-up, and a hint for how many iterations fit ~30 ms

@@ -46,6 +46,8 @@ export class GpuDevice {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly freeBuffers = new Map<string, GPUBuffer[]>();
   private lostInfo: GPUDeviceLostInfo | null = null;
+  /** Rejects with DEVICE_LOST when the device is lost: raced against every wait on the GPU. */
+  private readonly lostSignal: Promise<never>;
   private readonly uncaptured: GPUError[] = [];
   allocatedBytes = 0;
 
@@ -54,10 +56,12 @@ export class GpuDevice {
     readonly adapter: AdapterDescription,
     private readonly options: DeviceOptions,
   ) {
-    device.lost.then((info) => {
+    this.lostSignal = device.lost.then((info) => {
       this.lostInfo = info;
       options.onLost?.(info);
+      throw new GpuError('DEVICE_LOST', `GPU device lost (${info.reason}): ${info.message}`);
     });
+    this.lostSignal.catch(() => undefined); // observed through untilLost()
     device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
       this.uncaptured.push(event.error);
       options.onUncapturedError?.(event.error);
@@ -235,11 +239,23 @@ export class GpuDevice {
     }
   }
 
+  /** `work`, or DEVICE_LOST as soon as the device is lost (a lost device may never settle it). */
+  untilLost<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined);
+    return Promise.race([work, this.lostSignal]);
+  }
+
+  /** Waits for the queue, or fails with DEVICE_LOST. */
+  async idle(): Promise<void> {
+    await this.untilLost(this.queue.onSubmittedWorkDone());
+  }
+
   /** mapAsync that reports device loss as DEVICE_LOST rather than an AbortError. */
   async mapRead(buffer: GPUBuffer): Promise<void> {
     try {
-      await buffer.mapAsync(GPUMapMode.READ);
+      await this.untilLost(buffer.mapAsync(GPUMapMode.READ));
     } catch (cause) {
+      if (cause instanceof GpuError) throw cause;
       await Promise.resolve();
       if (this.lostInfo || isLossMessage(cause)) {
         throw new GpuError('DEVICE_LOST', `GPU device lost while reading results: ${String(cause)}`, { cause });

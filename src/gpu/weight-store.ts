@@ -147,8 +147,7 @@ export class WeightStore {
     const flush = async () => {
       pass.end();
       dev.queue.submit([encoder.finish()]);
-      await dev.queue.onSubmittedWorkDone();
-      dev.throwIfLost();
+      await dev.idle();
       uniforms.forEach((u) => dev.free(u));
       uniforms = [];
       doneParams += pendingParams;
