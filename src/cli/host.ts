@@ -23,11 +23,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
+  const { defaultRegistry } = await import('../node/topics/index.ts');
   const identity = await loadIdentity(args.seed, args.keystore);
   const relays = args.relay ?? (await relaysFromFile(args['network-json'] ?? join(process.cwd(), 'public', 'network.json')));
   const node = await SprintnetNode.create({
     identity,
     role: 'host',
+    registry: defaultRegistry(),
     label: args.label ?? `host@${hostname()}`,
     config: { relays, listen: args.listen ?? [] },
   });

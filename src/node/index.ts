@@ -26,5 +26,6 @@ export {
 export { classifyAddr } from './connections.ts';
 export type { ConnectionInfo, TransportKind } from './connections.ts';
 export type { RelayState } from './relay-keeper.ts';
+export { defaultRegistry } from './topics/index.ts';
 export { PRESENCE_TOPIC, presenceCodec, presenceTopic } from './topics/presence.ts';
 export type { NodeRole, Presence } from './topics/presence.ts';

@@ -11,6 +11,7 @@ import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import { SprintnetNode } from './node.ts';
 import type { NetworkConfig } from './config.ts';
 import type { TopicRegistry } from './registry.ts';
+import { defaultRegistry } from './topics/index.ts';
 
 export interface RelayOptions {
   port: number;
@@ -42,7 +43,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     identity,
     role: 'relay',
     label: 'relay',
-    registry: options.registry,
+    registry: options.registry ?? defaultRegistry(),
     config: { ...options.config, listen: [`/ip4/${host}/tcp/${options.port}/ws`] },
   });
   await node.start();

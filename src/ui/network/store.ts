@@ -3,7 +3,7 @@
  * plain serialisable state; components only read it. Protocol code reaches the node via getNode().
  */
 import { create } from 'zustand';
-import { SprintnetNode, type ConnectionInfo, type GossipMessage, type PeerPresence, type RelayState } from '../../node/index.ts';
+import { SprintnetNode, defaultRegistry, type ConnectionInfo, type GossipMessage, type PeerPresence, type RelayState } from '../../node/index.ts';
 import { currentIdentitySource, discoverRelays, iceServersFromUrl } from './sources.ts';
 
 export interface PeerView {
@@ -37,6 +37,8 @@ export interface NetworkState {
   rejected: number;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Stop and start again, e.g. after `setIdentitySource` gave a new (wallet) identity. */
+  restart(): Promise<void>;
 }
 
 const RECENT_GOSSIP = 20;
@@ -70,6 +72,7 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
       const n = await SprintnetNode.create({
         identity,
         role: 'browser',
+        registry: defaultRegistry(),
         label: navigator.userAgent.includes('Headless') ? 'headless browser' : 'browser',
         config: { relays, iceServers: iceServersFromUrl() },
       });
@@ -87,7 +90,12 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
     const n = node;
     node = undefined;
     await n?.stop();
-    set({ status: 'stopped', connections: [], relayState: 'idle' });
+    set({ status: 'stopped', connections: [], relayState: 'idle', peers: {}, gossip: [], peerId: undefined });
+  },
+
+  async restart() {
+    await get().stop();
+    await get().start();
   },
 }));
 
