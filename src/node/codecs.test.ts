@@ -107,3 +107,26 @@ describe('presence codec', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyDecodeErrors(presenceCodec.decode, b)), { numRuns: 500 });
   });
 });
+
+describe('request/response framing', () => {
+  it('hostile frame streams fail only with typed request errors', async () => {
+    const { FrameReader } = await import('./framing.ts');
+    const { RequestError } = await import('./errors.ts');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), fc.nat({ max: 100_000 }), async (chunks, length) => {
+        const reader = new FrameReader(
+          (async function* () {
+            yield* chunks;
+          })(),
+        );
+        try {
+          await reader.next();
+          await reader.body(length, 50_000);
+        } catch (e) {
+          if (!(e instanceof RequestError)) throw e;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -179,7 +179,10 @@ export class RequestResponse {
     handler: RequestHandler,
     limits: RequestLimits,
   ): Promise<void> {
-    const signal = AbortSignal.timeout(limits.timeoutMs);
+    // The handler's signal fires at the deadline or when the requester goes away, so work stops.
+    const gone = new AbortController();
+    stream.addEventListener('close', () => gone.abort(new Error('stream closed')), { once: true });
+    const signal = AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), gone.signal]);
     const onAbort = () => stream.abort(new Error('request deadline passed'));
     signal.addEventListener('abort', onAbort, { once: true });
     const respond = async (status: number, body: Uint8Array) => {
