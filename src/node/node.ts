@@ -69,6 +69,9 @@ export interface SprintnetNodeOptions {
   registry?: TopicRegistry;
 }
 
+/** Rejections that depend on the receiver's clock or history rather than on the bytes alone. */
+const LOCAL_VIEW_REASONS = new Set<RejectReason>(['stale', 'wrong-sprint', 'replay']);
+
 /** SDP/ICE exchange over the relay normally takes well under a second on a LAN. */
 const WEBRTC_DIAL_TIMEOUT_MS = 15_000;
 
@@ -269,6 +272,11 @@ export class SprintnetNode extends EventTarget {
     const verdict = this.validator.validate(name, msg.data, origin);
     if (verdict.ok) return TopicValidatorResult.Accept;
     const peerId = peer.toString();
+    // Clock, Sprint-window and replay verdicts depend on what this node has seen and its clock; an
+    // honest peer forwarding someone else's message may have judged differently. Drop those
+    // silently (ignore) and score only the origin, when it sent the message to us itself.
+    const forwarded = msg.type !== 'signed' || !msg.from.equals(peer);
+    if (forwarded && LOCAL_VIEW_REASONS.has(verdict.reason)) return TopicValidatorResult.Ignore;
     const disconnect = this.scores.penalize(peerId, verdict.reason);
     this.emit('rejected', { peerId, topic: name, reason: verdict.reason, detail: verdict.detail, score: this.scores.score(peerId) });
     if (disconnect) void this.libp2p.hangUp(peer).catch(() => undefined);
