@@ -47,7 +47,7 @@ describe('SprintEngine on tiny', () => {
   it('gives the same distances with tensors split across small bindings, and with f16 weights', async () => {
     const nonces = NONCES.slice(0, 64);
     const base = await engine.evaluateNonces(PUBLIC_KEY, nonces);
-    const split = await nodeEngine({ maxBindingBytes: 4096, autotune: false, batch: 16 });
+    const split = await nodeEngine({ maxBindingBytes: 2048, autotune: false, batch: 16 });
     const f16 = await nodeEngine({ variant: { tileM: 2, tileN: 4, useWorkgroupMemory: false, workgroupSize: 64, weightFormat: 'f16' }, batch: 32 });
     const tiled = await nodeEngine({ variant: { tileM: 4, tileN: 4, useWorkgroupMemory: true, workgroupSize: 64, weightFormat: 'u8' }, batch: 8 });
     try {

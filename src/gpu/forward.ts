@@ -11,7 +11,7 @@ import { weightScale } from './shaders/common.wgsl.ts';
 import { attentionKernel, elementwiseGrid, embedKernel, rmsnormKernel } from './shaders/layers.wgsl.ts';
 import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, type MatmulEpilogue, type MatmulVariant } from './shaders/matmul.wgsl.ts';
 import { outputKernel } from './shaders/output.wgsl.ts';
-import type { ResidentTensor, WeightStore } from './weight-store.ts';
+import type { ResidentTensor, WeightChunk, WeightStore } from './weight-store.ts';
 
 export type Step =
   | { readonly kind: 'dispatch'; readonly pipeline: GPUComputePipeline; readonly bindGroup: GPUBindGroup; readonly grid: readonly [number, number, number] }
@@ -181,9 +181,10 @@ export class PlanBuilder {
     const { dModel: d, heads } = this.config;
     const t = (id: (typeof TensorId)[keyof typeof TensorId]) => this.weights.tensor(id, layer);
     const steps: Step[] = [this.rmsnorm(a.rows, 1, 0, a.x, a.h)];
-    this.matmul(steps, EPILOGUES.set, a.h, t(TensorId.wq), a.qkv, a.rows, 3 * d, 0);
-    this.matmul(steps, EPILOGUES.set, a.h, t(TensorId.wk), a.qkv, a.rows, 3 * d, d);
-    this.matmul(steps, EPILOGUES.set, a.h, t(TensorId.wv), a.qkv, a.rows, 3 * d, 2 * d);
+    const qkv = [t(TensorId.wq), t(TensorId.wk), t(TensorId.wv)];
+    const fused = adjacent(qkv, this.dev.limits.maxStorageBufferBindingSize);
+    if (fused) this.matmul(steps, EPILOGUES.set, a.h, fused, a.qkv, a.rows, 3 * d, 0);
+    else qkv.forEach((w, i) => this.matmul(steps, EPILOGUES.set, a.h, w, a.qkv, a.rows, 3 * d, i * d));
     steps.push(this.dispatch(this.kernels.attention, [this.uniform([a.rows, heads, a.seqLen, d]), a.qkv, a.attn], elementwiseGrid(a.rows * heads, this.maxPerDim)));
     this.matmul(steps, EPILOGUES.residual, a.attn, t(TensorId.wo), a.x, a.rows, d);
     steps.push(this.rmsnorm(a.rows, 1, 0, a.x, a.h));
@@ -208,4 +209,22 @@ export class PlanBuilder {
     this.uniforms.forEach((u) => this.dev.free(u));
     this.uniforms.clear();
   }
+}
+
+/**
+ * Wq, Wk and Wv as one [3d, d] tensor when they lie back to back in one binding-sized chunk
+ * each (the usual case): one matmul dispatch instead of three, with the same scale.
+ */
+function adjacent(parts: readonly ResidentTensor[], maxBindingBytes: number): ResidentTensor | null {
+  const chunks = parts.map((p) => (p.chunks.length === 1 ? p.chunks[0] : null));
+  if (chunks.some((c) => c === null)) return null;
+  const [first] = chunks as WeightChunk[];
+  let end = first.byteOffset;
+  for (const c of chunks as WeightChunk[]) {
+    if (c.buffer !== first.buffer || c.byteOffset !== end) return null;
+    end += c.byteSize;
+  }
+  if (end - first.byteOffset > maxBindingBytes) return null;
+  const rows = parts.reduce((s, p) => s + p.rows, 0);
+  return { ...parts[0], rows, chunks: [{ buffer: first.buffer, byteOffset: first.byteOffset, byteSize: end - first.byteOffset, rowStart: 0, rows }] };
 }
