@@ -13,6 +13,8 @@ import type { NetworkConfig } from './config.ts';
 import type { TopicRegistry } from './registry.ts';
 import { defaultRegistry } from './topics/index.ts';
 
+export const RELAY_MAX_CONNECTIONS = 1024;
+
 export interface RelayOptions {
   port: number;
   host?: string;
@@ -44,7 +46,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     role: 'relay',
     label: 'relay',
     registry: options.registry ?? defaultRegistry(),
-    config: { ...options.config, listen: [`/ip4/${host}/tcp/${options.port}/ws`] },
+    // Every peer of a small network holds a connection (and a reservation) here.
+    config: { maxConnections: RELAY_MAX_CONNECTIONS, ...options.config, listen: [`/ip4/${host}/tcp/${options.port}/ws`] },
   });
   await node.start();
   const addr = node.multiaddrs().find((a) => a.includes('/ws'));
