@@ -29,6 +29,8 @@ export interface NetworkConfig {
   /** Peer score below which a peer is disconnected and refused for `banMs`. */
   scoreDisconnectThreshold: number;
   banMs: number;
+  /** Dial discovered peers' relayed /webrtc address to get a direct connection (off: stay relayed). */
+  webrtcUpgrade: boolean;
   /** Also listen on a websockets address (headless hosts and tests; browsers cannot listen). */
   listen: string[];
 }
@@ -47,6 +49,7 @@ export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
   redialMaxMs: 30_000,
   scoreDisconnectThreshold: -30,
   banMs: 10 * 60_000,
+  webrtcUpgrade: true,
   listen: [],
 };
 

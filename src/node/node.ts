@@ -316,7 +316,7 @@ export class SprintnetNode extends EventTarget {
    * race each other into two connections.
    */
   private async upgradeToWebRTC(peer: PeerPresence): Promise<void> {
-    if (this.options.role === 'relay' || peer.role === 'relay' || this.stopped) return;
+    if (!this.config.webrtcUpgrade || this.options.role === 'relay' || peer.role === 'relay' || this.stopped) return;
     if (this.peerId > peer.peerId) return;
     if (this.connections().some((c) => c.peerId === peer.peerId && c.transport === 'webrtc')) return;
     const retryAt = this.dialing.get(peer.peerId) ?? 0;

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { multiaddr } from '@multiformats/multiaddr';
 import { startRelay, type RunningRelay } from './relay-server.ts';
 import { testNode, waitFor } from './test-helpers.ts';
 import type { SprintnetNode } from './node.ts';
@@ -61,5 +62,22 @@ describe('relay and direct connections', () => {
 
     relay = await startRelay({ port, seed: RELAY_SEED });
     await waitFor(() => a.relayState === 'connected' && b.relayState === 'connected', 15_000, 'relay re-dialled');
+  });
+
+  it('carries more than 128 KiB over a relayed connection (raised relay data limit)', async () => {
+    const config = { relays: [relay!.multiaddr], webrtcUpgrade: false };
+    const [x, y] = await Promise.all([testNode(22, 'host', config), testNode(23, 'host', config)]);
+    try {
+      await y.handle('echo', async (r) => r);
+      await waitFor(() => y.multiaddrs().some((m) => m.endsWith(`/p2p-circuit/p2p/${y.peerId}`)), 10_000, 'reservation');
+      const circuit = y.multiaddrs().find((m) => m.endsWith(`/p2p-circuit/p2p/${y.peerId}`))!;
+      await x.libp2p.dial(multiaddr(circuit));
+      expect(x.connections().filter((c) => c.peerId === y.peerId).map((c) => c.transport)).toEqual(['relayed']);
+      const big = new Uint8Array(1024 * 1024).fill(5);
+      const res = await x.request(y.peerId, 'echo', big, { timeoutMs: 20_000 });
+      expect(res.length).toBe(big.length);
+    } finally {
+      await Promise.all([x.stop(), y.stop()]);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { protocolName } from './config.ts';
 import {
   PayloadTooLargeError,
+  PeerGoneError,
   ProtocolError,
   RemoteError,
   RequestAbortedError,
@@ -105,7 +106,11 @@ export class RequestResponse {
       if (options.signal?.aborted) throw new RequestAbortedError('request cancelled');
       if (deadline.aborted) throw new RequestTimeoutError(`no response from ${peerId} within ${timeoutMs} ms`);
       if (e instanceof RequestError) throw e;
-      throw new RequestError((e as Error).message ?? String(e));
+      const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      // Once the stream is open, a transport failure (reset, closed connection) means the peer
+      // or the path to it went away.
+      if (stream) throw new PeerGoneError(`stream to ${peerId} failed: ${what}`);
+      throw new RequestError(`cannot reach ${peerId}: ${what}`);
     };
 
     let stream: Stream | undefined;
