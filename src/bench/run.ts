@@ -120,7 +120,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     engine.destroy();
     if (!options.skipPeer) {
       log('measuring the TensorFlow.js WebGPU peer (same forward pass, f32 weights)…');
-      const peer = await measurePeer(gpu, config, engine.batch, flops, options.seconds);
+      const peer = await measurePeer(gpu, config, engine.batch, flops, options.seconds, log);
       result.peer_gflops = peer.gflops;
       result.peer_nonces_per_s = peer.nonceRate;
       result.peer_setup_ms = peer.setupMs;

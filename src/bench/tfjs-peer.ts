@@ -119,7 +119,7 @@ class PeerModel {
  * Times the peer forward on `batch` nonces per pass. Each pass also draws tokens and builds the
  * nonces' permutation tables on the CPU (tfjs has no wrapping u32 arithmetic for the Feistel rounds).
  */
-export async function measurePeer(gpu: GPU, config: SprintConfig, batch: number, flopsPerNonce: number, minSeconds: number): Promise<PeerResult> {
+export async function measurePeer(gpu: GPU, config: SprintConfig, batch: number, flopsPerNonce: number, minSeconds: number, log: (line: string) => void = () => {}): Promise<PeerResult> {
   const t0 = performance.now();
   const tf = await loadTfWebGpu(gpu);
   const model = new PeerModel(tf, config);
@@ -135,9 +135,11 @@ export async function measurePeer(gpu: GPU, config: SprintConfig, batch: number,
     }
     const tokens = tf.tensor1d(tokenIds, 'int32');
     const permutation = tf.tensor2d(perm, [batch, V], 'int32');
+    const started = performance.now();
     const distances = model.forward(tokens, permutation);
     await distances.data();
     tf.dispose([tokens, permutation, distances]);
+    log(`  peer pass of ${batch} nonces: ${((performance.now() - started) / 1000).toFixed(2)} s`);
   };
   try {
     await pass(); // compiles tfjs's shaders

@@ -112,12 +112,14 @@ export function SprintStats() {
   const sprint = useSprintStore((s) => s.sprint);
   const rate = useSprintStore((s) => s.noncesPerSecond);
   const status = useSprintStore((s) => s.status);
+  // Live count between saved resume points (the saved one moves every couple of seconds).
+  const live = useSprintStore((s) => s.runStart + s.runTried);
   if (!sprint) return null;
   return (
     <div className="sprint-stats">
       <div>
         <span className="label">Nonces tried</span>
-        <span className="value" data-testid="sprint-tried">{formatCount(sprint.nextNonce)}</span>
+        <span className="value" data-testid="sprint-tried">{formatCount(Math.max(sprint.nextNonce, live))}</span>
       </div>
       <div>
         <span className="label">Appropriate found</span>

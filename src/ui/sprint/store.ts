@@ -32,7 +32,8 @@ export interface SprintUiState {
   engine: EngineInfo | null;
   /** The current (or saved) practice Sprint, with everything found so far. */
   sprint: PracticeSprint | null;
-  /** Nonces evaluated in the current run, and the rate. */
+  /** First nonce of the current run, nonces evaluated in it so far, and the rate. */
+  runStart: number;
   runTried: number;
   noncesPerSecond: number;
   error: SprintUiError | null;
@@ -134,7 +135,7 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
   };
 
   const run = async (sprint: PracticeSprint) => {
-    set({ sprint, error: null, runTried: 0, noncesPerSecond: 0 });
+    set({ sprint, error: null, runStart: sprint.nextNonce, runTried: 0, noncesPerSecond: 0 });
     persist(sprint);
     try {
       await ensureEngine(sprint);
@@ -162,6 +163,7 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     buildPhase: null,
     engine: null,
     sprint: null,
+    runStart: 0,
     runTried: 0,
     noncesPerSecond: 0,
     error: null,
