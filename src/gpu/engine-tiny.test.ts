@@ -97,8 +97,9 @@ describe('SprintEngine on tiny', () => {
 
   it('runs a Sprint: appropriate nonces with their distances, progress, abort', async () => {
     const progress: number[] = [];
-    const result = await engine.runSprint({ publicKey: PUBLIC_KEY, startNonce: 1000, maxNonces: 256, hitRate: 0.05, onProgress: (p) => progress.push(p.noncesTried) });
-    expect(result.noncesTried).toBeGreaterThanOrEqual(256);
+    const result = await engine.runSprint({ publicKey: PUBLIC_KEY, startNonce: 1000, maxNonces: 300, hitRate: 0.05, onProgress: (p) => progress.push(p.noncesTried) });
+    expect(result.noncesTried).toBe(300);
+    expect(result.nextNonce).toBe(1300);
     expect(result.stoppedBy).toBe('maxNonces');
     expect(progress.at(-1)).toBe(result.noncesTried);
     const r = rTarget(tiny, 0.05);
@@ -110,5 +111,13 @@ describe('SprintEngine on tiny', () => {
     controller.abort();
     const aborted = await engine.runSprint({ publicKey: PUBLIC_KEY, durationMs: 60_000, signal: controller.signal });
     expect(aborted).toMatchObject({ stoppedBy: 'abort', noncesTried: 0 });
+    // Abort mid-Sprint: returns without waiting for the batches in flight; the engine stays usable.
+    const stop = new AbortController();
+    const midway = await engine.runSprint({ publicKey: PUBLIC_KEY, durationMs: 60_000, signal: stop.signal, onProgress: () => stop.abort() });
+    expect(midway.stoppedBy).toBe('abort');
+    expect(midway.noncesTried).toBe(engine.batch);
+    expect(midway.nextNonce).toBe(engine.batch);
+    const after = await engine.evaluateNonces(PUBLIC_KEY, NONCES.slice(0, 8));
+    after.forEach((d, i) => expect(Math.abs(d - reference[i].distance)).toBeLessThanOrEqual(SPEC_TOLERANCE));
   });
 });

@@ -60,7 +60,7 @@ export interface SprintOptions {
   /** Must equal the engine's seed when given (the weights belong to one Sprint). */
   readonly sprintSeed?: Uint8Array;
   readonly durationMs?: number;
-  /** Stop after this many nonces (rounded up to whole batches). */
+  /** Stop after exactly this many nonces. */
   readonly maxNonces?: number;
   readonly onProgress?: (p: SprintProgress) => void;
   readonly signal?: AbortSignal;
@@ -119,6 +119,8 @@ export class SprintEngine {
   private destroyed = false;
   /** Calls run one after another: slots and activations are shared between them. */
   private lastCall: Promise<unknown> = Promise.resolve();
+  /** Batches a finished call left in flight (abort, error): the next call waits for them. */
+  private draining: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly config: SprintConfig,
@@ -234,6 +236,7 @@ export class SprintEngine {
     await this.pipelined(
       publicKey,
       () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
+      undefined,
       (_batch, distances) => {
         out.set(distances, written);
         written += distances.length;
@@ -262,11 +265,14 @@ export class SprintEngine {
       if (options.signal?.aborted) stoppedBy = 'abort';
       else if (options.maxNonces !== undefined && cursor - start >= options.maxNonces) stoppedBy = 'maxNonces';
       else if (options.durationMs !== undefined && elapsed() >= options.durationMs) stoppedBy = 'duration';
-      else return Array.from({ length: this.batch }, () => cursor++);
+      else {
+        const count = Math.min(this.batch, (options.maxNonces ?? Infinity) - (cursor - start));
+        return Array.from({ length: count }, () => cursor++);
+      }
       return null;
     };
     try {
-      await this.pipelined(options.publicKey, next, (nonces, distances) => {
+      await this.pipelined(options.publicKey, next, options.signal, (nonces, distances) => {
         distances.forEach((distance, i) => {
           if (distance < threshold) found.push({ nonce: nonces[i], distance });
         });
@@ -284,51 +290,61 @@ export class SprintEngine {
       }
       throw e;
     }
+    if (options.signal?.aborted) stoppedBy = 'abort';
     const ms = elapsed();
     return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
   }
 
   private exclusive<T>(run: () => Promise<T>): Promise<T> {
     const result = this.lastCall.then(run, run);
-    this.lastCall = result.catch(() => undefined);
+    const drained = () => this.draining;
+    this.lastCall = result.then(drained, drained).catch(() => undefined);
     return result;
   }
 
-  /** Keeps up to SLOTS batches in flight; `onBatch` sees results in submission order. */
+  /**
+   * Keeps up to SLOTS batches in flight; `onBatch` sees results in submission order. An abort
+   * returns at once: batches still on the GPU are dropped (their nonces count as not tried).
+   */
   private pipelined(
     publicKey: Uint8Array,
     next: () => readonly number[] | null,
+    signal: AbortSignal | undefined,
     onBatch: (nonces: readonly number[], distances: Float32Array) => void,
   ): Promise<void> {
-    return this.exclusive(() => this.pipelinedNow(publicKey, next, onBatch));
+    return this.exclusive(() => this.pipelinedNow(publicKey, next, signal, onBatch));
   }
 
   private async pipelinedNow(
     publicKey: Uint8Array,
     next: () => readonly number[] | null,
+    signal: AbortSignal | undefined,
     onBatch: (nonces: readonly number[], distances: Float32Array) => void,
   ): Promise<void> {
     this.assertUsable();
     const hostSeed = this.nodeSeed(publicKey);
     const inflight: { nonces: readonly number[]; result: Promise<Float32Array> }[] = [];
+    const abort = new AbortWaiter(signal);
     let submitted = 0;
+    const completeOldest = async (): Promise<boolean> => {
+      const distances = await abort.race(inflight[0].result);
+      if (!distances) return false;
+      onBatch(inflight.shift()!.nonces, distances);
+      return true;
+    };
     try {
       for (;;) {
-        if (inflight.length === SLOTS) {
-          const done = inflight.shift()!;
-          onBatch(done.nonces, await done.result);
-        }
+        if (inflight.length === SLOTS && !(await completeOldest())) return;
         const nonces = next();
         if (!nonces || nonces.length === 0) break;
         const slot = this.slots[submitted++ % SLOTS];
         inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces) });
       }
-      while (inflight.length > 0) {
-        const done = inflight.shift()!;
-        onBatch(done.nonces, await done.result);
-      }
+      while (inflight.length > 0) if (!(await completeOldest())) return;
     } finally {
+      abort.dispose();
       inflight.forEach((f) => f.result.catch(() => {}));
+      this.draining = Promise.allSettled(inflight.map((f) => f.result));
     }
   }
 
@@ -486,3 +502,27 @@ function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[])
 }
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Races GPU results against an AbortSignal: `race` gives null once the signal fires. */
+class AbortWaiter {
+  private readonly aborted: Promise<null> | null;
+  private onAbort = () => {};
+
+  constructor(private readonly signal: AbortSignal | undefined) {
+    this.aborted = signal
+      ? new Promise<null>((resolve) => {
+          this.onAbort = () => resolve(null);
+          if (signal.aborted) resolve(null);
+          else signal.addEventListener('abort', this.onAbort, { once: true });
+        })
+      : null;
+  }
+
+  race<T>(work: Promise<T>): Promise<T | null> {
+    return this.aborted ? Promise.race([work, this.aborted]) : work;
+  }
+
+  dispose(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+  }
+}
