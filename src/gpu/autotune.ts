@@ -7,7 +7,7 @@
 import type { SprintConfig } from '../sprint/config.ts';
 import type { AdapterDescription, GpuDevice } from './device.ts';
 import { bytesPerParam } from './shaders/common.wgsl.ts';
-import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, variantName, type MatmulVariant } from './shaders/matmul.wgsl.ts';
+import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, matmulWorkgroupBytes, variantName, type MatmulVariant } from './shaders/matmul.wgsl.ts';
 
 export interface TuneCache {
   get(key: string): Promise<unknown>;
@@ -45,6 +45,10 @@ export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] 
   ];
 }
 
+/** A variant the adapter can run: workgroup size and workgroup memory within its limits. */
+export const fitsLimits = (v: MatmulVariant, K: number, limits: GPUSupportedLimits): boolean =>
+  v.workgroupSize <= limits.maxComputeInvocationsPerWorkgroup && matmulWorkgroupBytes(v, K) <= limits.maxComputeWorkgroupStorageSize;
+
 export const tuneCacheKey = (adapter: AdapterDescription, config: SprintConfig): string =>
   `v1|${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}|${config.name}`;
 
@@ -69,7 +73,7 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
   const weights: Record<string, GPUBuffer> = {};
   const measured: { name: string; ms: number; gflops: number; variant: MatmulVariant }[] = [];
   try {
-    for (const variant of options.candidates ?? candidateVariants(dev.adapter)) {
+    for (const variant of (options.candidates ?? candidateVariants(dev.adapter)).filter((v) => fitsLimits(v, shape.K, dev.limits))) {
       const fmt = variant.weightFormat;
       if (!weights[fmt]) {
         const bytes = shape.N * shape.K * bytesPerParam(fmt);

@@ -119,5 +119,6 @@ describe('SprintEngine on tiny', () => {
     expect(midway.nextNonce).toBe(engine.batch);
     const after = await engine.evaluateNonces(PUBLIC_KEY, NONCES.slice(0, 8));
     after.forEach((d, i) => expect(Math.abs(d - reference[i].distance)).toBeLessThanOrEqual(SPEC_TOLERANCE));
+    expect(engine.device.uncapturedErrors).toEqual([]);
   });
 });

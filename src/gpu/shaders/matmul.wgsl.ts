@@ -38,6 +38,13 @@ export const variantName = (v: MatmulVariant): string =>
 /** K chunk (in vec4) staged per step by workgroup-memory variants: the largest of 8,4,2,1 dividing K/4. */
 const kChunk4 = (K: number): number => [8, 4, 2, 1].find((c) => (K / 4) % c === 0)!;
 
+/** Workgroup memory a variant declares (0 for direct variants). */
+export function matmulWorkgroupBytes(v: MatmulVariant, K: number): number {
+  if (!v.useWorkgroupMemory) return 0;
+  const side = Math.sqrt(v.workgroupSize);
+  return (side * v.tileM + side * v.tileN) * kChunk4(K) * 16;
+}
+
 export const matmulKey = (v: MatmulVariant, e: MatmulEpilogue, K: number): string =>
   `matmul:${variantName(v)}:${e.relu ? 'relu' : 'id'}:${e.residual ? 'res' : 'set'}${v.useWorkgroupMemory ? `:kc${kChunk4(K)}` : ''}`;
 
