@@ -11,9 +11,11 @@ import { getConfig, type SprintConfig } from '../sprint/config.ts';
 import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
 import { checkSprintSeed, inputSeed, nodeSeed, permutationKeys, tokensFromInputSeed, weightKey, PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
-import { autotune, defaultVariant, type TuneCache, type TuneResult } from './autotune.ts';
+import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError, type FoundNonce } from './errors.ts';
+import { AbortWaiter, checkTokens, defaultBatch, equalBytes, forwardShape, uploadTarget } from './engine-helpers.ts';
+import type { EngineOptions, ForwardOptions, ForwardResult, SprintOptions, SprintResult } from './engine-types.ts';
 import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
 import { getGpu as getBrowserGpu } from './gpu-browser.ts';
 import type { WeightFormat } from './shaders/common.wgsl.ts';
@@ -23,84 +25,7 @@ import { WeightStore, planWeights } from './weight-store.ts';
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
 export type { MatmulVariant } from './shaders/matmul.wgsl.ts';
-
-export type BuildPhase = 'autotune' | 'weights' | 'compile';
-
-export interface EngineOptions {
-  readonly config: SprintConfig | string;
-  readonly sprintSeed: Uint8Array;
-  /** WebGPU entry: navigator.gpu by default; in Node pass `await getGpu()` from ./gpu-node.ts. */
-  readonly gpu?: GPU | null;
-  /** Nonces per pass; default from the measured throughput (~0.25 s per pass) and memory. */
-  readonly batch?: number;
-  /** Time matmul variants (default true). `false` uses a per-adapter default; a cache skips the timing next time. */
-  readonly autotune?: boolean;
-  readonly tuneCache?: TuneCache;
-  /** Force a matmul variant (and its weight format); skips autotuning. */
-  readonly variant?: MatmulVariant;
-  readonly onProgress?: (phase: BuildPhase, fraction: number) => void;
-  /** Refuse to use more GPU memory than this (the adapter cannot tell how much it has). */
-  readonly memoryBudgetBytes?: number;
-  /** Cap on one storage binding below the adapter's limit (forces tensor splitting; for tests). */
-  readonly maxBindingBytes?: number;
-  /** WebGPU errors outside the engine's error scopes (they mean a bug); also in `device.uncapturedErrors`. */
-  readonly onUncapturedError?: (error: GPUError) => void;
-}
-
-export interface SprintProgress {
-  readonly noncesTried: number;
-  readonly found: number;
-  readonly noncesPerSecond: number;
-  readonly elapsedMs: number;
-  readonly nextNonce: number;
-}
-
-export interface SprintOptions {
-  readonly publicKey: Uint8Array;
-  /** Must equal the engine's seed when given (the weights belong to one Sprint). */
-  readonly sprintSeed?: Uint8Array;
-  readonly durationMs?: number;
-  /** Stop after exactly this many nonces. */
-  readonly maxNonces?: number;
-  readonly onProgress?: (p: SprintProgress) => void;
-  readonly signal?: AbortSignal;
-  /** Resume point, e.g. GpuError.details.nextNonce after a device loss. */
-  readonly startNonce?: number;
-  /** Nonces found before (kept in the result). */
-  readonly found?: readonly FoundNonce[];
-  /** Difficulty p of spec §8 (default 1/900). */
-  readonly hitRate?: number;
-}
-
-export interface SprintResult {
-  readonly found: FoundNonce[];
-  readonly noncesTried: number;
-  readonly nextNonce: number;
-  readonly elapsedMs: number;
-  readonly noncesPerSecond: number;
-  readonly stoppedBy: 'duration' | 'maxNonces' | 'abort';
-}
-
-export interface ForwardOptions {
-  /** Sequences of one common length n (1 ≤ n ≤ seqLen); or give `hidden`. */
-  readonly tokens?: readonly (Uint32Array | readonly number[])[];
-  /** Start from hidden states [sequences, seqLen, d] instead of tokens (split inference). */
-  readonly hidden?: { readonly data: Float32Array; readonly sequences: number; readonly seqLen: number };
-  /** Run layers [fromLayer, toLayer); default all. */
-  readonly fromLayer?: number;
-  readonly toLayer?: number;
-  /** Layer indices ℓ whose output (the residual stream after layer ℓ) is returned in `captured`. */
-  readonly capture?: readonly number[];
-  /** Also return the last position's logits (final RMSNorm + LM head). */
-  readonly logits?: boolean;
-}
-
-export interface ForwardResult {
-  /** Residual stream after the last layer run, [sequences, seqLen, d]. */
-  readonly hidden: Float32Array;
-  readonly captured: Map<number, Float32Array>;
-  readonly logits?: Float32Array;
-}
+export type { BuildPhase, EngineOptions, ForwardOptions, ForwardResult, SprintOptions, SprintProgress, SprintResult } from './engine-types.ts';
 
 interface Slot {
   readonly tokens: GPUBuffer;
@@ -112,7 +37,6 @@ interface Slot {
 
 /** Two slots: batch n+1 is uploaded and queued while batch n runs, so the GPU never waits on the CPU. */
 const SLOTS = 2;
-const TARGET_PASS_SECONDS = 0.25;
 
 export class SprintEngine {
   private readonly nodeSeeds = new Map<string, Uint8Array>();
@@ -454,75 +378,3 @@ export class SprintEngine {
   }
 }
 
-/** Largest power of two within the memory limits that keeps one pass near TARGET_PASS_SECONDS. */
-function defaultBatch(config: SprintConfig, dev: GpuDevice, variant: MatmulVariant, gflops: number): number {
-  const flopsPerNonce = 2 * config.seqLen * (config.layers * (4 * config.dModel ** 2 + 2 * config.dModel * config.ffnHidden)) + 2 * config.vocab * config.dModel;
-  const bindingCap = Math.floor(dev.limits.maxStorageBufferBindingSize / (4 * config.seqLen * config.ffnHidden));
-  const memoryCap = Math.floor((256 * 2 ** 20) / Activations.bytes(config, 1, config.seqLen));
-  const wanted = Math.floor((gflops * 1e9 * TARGET_PASS_SECONDS) / flopsPerNonce);
-  const batch = 2 ** Math.floor(Math.log2(Math.max(1, Math.min(wanted, bindingCap, memoryCap, 1024))));
-  // At least one full row tile of the matmul, or part of every tile computes clamped duplicates.
-  const rowsPerTile = variant.tileM * (variant.useWorkgroupMemory ? Math.sqrt(variant.workgroupSize) : 1);
-  return Math.min(Math.max(batch, Math.ceil(rowsPerTile / config.seqLen)), Math.max(1, Math.min(bindingCap, memoryCap)));
-}
-
-/** τ = c/‖c‖ from the target codes generated on the GPU (exact integers centred in float64, then f32). */
-async function uploadTarget(dev: GpuDevice, config: SprintConfig, weights: WeightStore): Promise<GPUBuffer> {
-  const q = await weights.read(dev, TensorId.target);
-  const codes = Array.from(q.subarray(0, config.vocab), (b) => 2 * b - 255);
-  const sum = codes.reduce((s, t) => s + t, 0);
-  const centred = codes.map((t) => config.vocab * t - sum);
-  const norm = Math.sqrt(centred.reduce((s, c) => s + c * c, 0));
-  const tau = dev.createBuffer('tau', 4 * config.vocab, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-  dev.queue.writeBuffer(tau, 0, Float32Array.from(centred, (c) => c / norm));
-  return tau;
-}
-
-function forwardShape(config: SprintConfig, options: ForwardOptions): { sequences: number; seqLen: number } {
-  if (options.tokens && options.hidden) throw new GpuError('BAD_ARGUMENT', 'give tokens or hidden, not both');
-  if (options.tokens) {
-    const seqLen = options.tokens[0]?.length ?? 0;
-    if (options.tokens.length === 0 || seqLen < 1 || seqLen > config.seqLen || options.tokens.some((t) => t.length !== seqLen)) {
-      throw new GpuError('BAD_ARGUMENT', `tokens: one or more sequences of one common length in 1..${config.seqLen}`);
-    }
-    return { sequences: options.tokens.length, seqLen };
-  }
-  const h = options.hidden;
-  if (!h || h.sequences < 1 || h.seqLen < 1 || h.data.length < h.sequences * h.seqLen * config.dModel) {
-    throw new GpuError('BAD_ARGUMENT', 'hidden: data of [sequences, seqLen, d] floats');
-  }
-  return { sequences: h.sequences, seqLen: h.seqLen };
-}
-
-function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[]): Uint32Array {
-  for (const t of seq) {
-    if (!Number.isInteger(t) || t < 0 || t >= config.vocab) throw new GpuError('BAD_ARGUMENT', `token ${t} outside the vocabulary 0..${config.vocab - 1}`);
-  }
-  return Uint32Array.from(seq);
-}
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
-/** Races GPU results against an AbortSignal: `race` gives null once the signal fires. */
-class AbortWaiter {
-  private readonly aborted: Promise<null> | null;
-  private onAbort = () => {};
-
-  constructor(private readonly signal: AbortSignal | undefined) {
-    this.aborted = signal
-      ? new Promise<null>((resolve) => {
-          this.onAbort = () => resolve(null);
-          if (signal.aborted) resolve(null);
-          else signal.addEventListener('abort', this.onAbort, { once: true });
-        })
-      : null;
-  }
-
-  race<T>(work: Promise<T>): Promise<T | null> {
-    return this.aborted ? Promise.race([work, this.aborted]) : work;
-  }
-
-  dispose(): void {
-    this.signal?.removeEventListener('abort', this.onAbort);
-  }
-}

@@ -1,0 +1,83 @@
+/** Options and results of SprintEngine (src/gpu/transformer.ts), kept apart so the engine file stays readable. */
+import type { SprintConfig } from '../sprint/config.ts';
+import type { TuneCache } from './autotune.ts';
+import type { FoundNonce } from './errors.ts';
+import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
+
+export type BuildPhase = 'autotune' | 'weights' | 'compile';
+
+export interface EngineOptions {
+  readonly config: SprintConfig | string;
+  readonly sprintSeed: Uint8Array;
+  /** WebGPU entry: navigator.gpu by default; in Node pass `await getGpu()` from ./gpu-node.ts. */
+  readonly gpu?: GPU | null;
+  /** Nonces per pass; default from the measured throughput (~0.25 s per pass) and memory. */
+  readonly batch?: number;
+  /** Time matmul variants (default true). `false` uses a per-adapter default; a cache skips the timing next time. */
+  readonly autotune?: boolean;
+  readonly tuneCache?: TuneCache;
+  /** Force a matmul variant (and its weight format); skips autotuning. */
+  readonly variant?: MatmulVariant;
+  readonly onProgress?: (phase: BuildPhase, fraction: number) => void;
+  /** Refuse to use more GPU memory than this (the adapter cannot tell how much it has). */
+  readonly memoryBudgetBytes?: number;
+  /** Cap on one storage binding below the adapter's limit (forces tensor splitting; for tests). */
+  readonly maxBindingBytes?: number;
+  /** WebGPU errors outside the engine's error scopes (they mean a bug); also in `device.uncapturedErrors`. */
+  readonly onUncapturedError?: (error: GPUError) => void;
+}
+
+export interface SprintProgress {
+  readonly noncesTried: number;
+  readonly found: number;
+  readonly noncesPerSecond: number;
+  readonly elapsedMs: number;
+  readonly nextNonce: number;
+}
+
+export interface SprintOptions {
+  readonly publicKey: Uint8Array;
+  /** Must equal the engine's seed when given (the weights belong to one Sprint). */
+  readonly sprintSeed?: Uint8Array;
+  readonly durationMs?: number;
+  /** Stop after exactly this many nonces. */
+  readonly maxNonces?: number;
+  readonly onProgress?: (p: SprintProgress) => void;
+  readonly signal?: AbortSignal;
+  /** Resume point, e.g. GpuError.details.nextNonce after a device loss. */
+  readonly startNonce?: number;
+  /** Nonces found before (kept in the result). */
+  readonly found?: readonly FoundNonce[];
+  /** Difficulty p of spec §8 (default 1/900). */
+  readonly hitRate?: number;
+}
+
+export interface SprintResult {
+  readonly found: FoundNonce[];
+  readonly noncesTried: number;
+  readonly nextNonce: number;
+  readonly elapsedMs: number;
+  readonly noncesPerSecond: number;
+  readonly stoppedBy: 'duration' | 'maxNonces' | 'abort';
+}
+
+export interface ForwardOptions {
+  /** Sequences of one common length n (1 ≤ n ≤ seqLen); or give `hidden`. */
+  readonly tokens?: readonly (Uint32Array | readonly number[])[];
+  /** Start from hidden states [sequences, seqLen, d] instead of tokens (split inference). */
+  readonly hidden?: { readonly data: Float32Array; readonly sequences: number; readonly seqLen: number };
+  /** Run layers [fromLayer, toLayer); default all. */
+  readonly fromLayer?: number;
+  readonly toLayer?: number;
+  /** Layer indices ℓ whose output (the residual stream after layer ℓ) is returned in `captured`. */
+  readonly capture?: readonly number[];
+  /** Also return the last position's logits (final RMSNorm + LM head). */
+  readonly logits?: boolean;
+}
+
+export interface ForwardResult {
+  /** Residual stream after the last layer run, [sequences, seqLen, d]. */
+  readonly hidden: Float32Array;
+  readonly captured: Map<number, Float32Array>;
+  readonly logits?: Float32Array;
+}
