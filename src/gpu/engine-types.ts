@@ -3,6 +3,7 @@ import type { SprintConfig } from '../sprint/config.ts';
 import type { TuneCache } from './autotune.ts';
 import type { FoundNonce } from './errors.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
+import type { OutputMode } from './shaders/output.wgsl.ts';
 
 export type BuildPhase = 'autotune' | 'weights' | 'compile';
 
@@ -18,6 +19,8 @@ export interface EngineOptions {
   readonly tuneCache?: TuneCache;
   /** Force a matmul variant (and its weight format); skips autotuning. */
   readonly variant?: MatmulVariant;
+  /** Output-stage form; default 'serial' on CPU adapters, 'workgroup' on GPUs. */
+  readonly outputMode?: OutputMode;
   readonly onProgress?: (phase: BuildPhase, fraction: number) => void;
   /** Refuse to use more GPU memory than this (the adapter cannot tell how much it has). */
   readonly memoryBudgetBytes?: number;

@@ -10,7 +10,7 @@ import type { GpuDevice } from './device.ts';
 import { weightScale } from './shaders/common.wgsl.ts';
 import { attentionKernel, elementwiseGrid, embedKernel, rmsnormKernel } from './shaders/layers.wgsl.ts';
 import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, type MatmulEpilogue, type MatmulVariant } from './shaders/matmul.wgsl.ts';
-import { outputKernel } from './shaders/output.wgsl.ts';
+import { outputGrid, outputKernel, type OutputMode } from './shaders/output.wgsl.ts';
 import type { ResidentTensor, WeightChunk, WeightStore } from './weight-store.ts';
 
 export type Step =
@@ -45,6 +45,7 @@ const EPILOGUES = {
 export class Kernels {
   private constructor(
     readonly variant: MatmulVariant,
+    readonly outputMode: OutputMode,
     readonly embed: GPUComputePipeline,
     readonly rmsnorm: GPUComputePipeline,
     readonly attention: GPUComputePipeline,
@@ -52,7 +53,13 @@ export class Kernels {
     private readonly matmuls: Map<string, GPUComputePipeline>,
   ) {}
 
-  static async compile(dev: GpuDevice, config: SprintConfig, variant: MatmulVariant, onProgress?: (fraction: number) => void): Promise<Kernels> {
+  static async compile(
+    dev: GpuDevice,
+    config: SprintConfig,
+    variant: MatmulVariant,
+    onProgress?: (fraction: number) => void,
+    outputMode: OutputMode = dev.adapter.isFallback ? 'serial' : 'workgroup',
+  ): Promise<Kernels> {
     const d = config.dModel;
     const matmulSpecs: [MatmulEpilogue, number][] = [
       [EPILOGUES.set, d],
@@ -65,7 +72,7 @@ export class Kernels {
       [`embed:${fmt}`, () => embedKernel(fmt)],
       ['rmsnorm', rmsnormKernel],
       [`attention:dh${headDim(config)}`, () => attentionKernel(headDim(config))],
-      [`output:bits${vocabBits(config)}`, () => outputKernel(vocabBits(config))],
+      [`output:${outputMode}:bits${vocabBits(config)}`, () => outputKernel(vocabBits(config), outputMode)],
       ...matmulSpecs.map(([e, K]): [string, () => string] => [matmulKey(variant, e, K), () => matmulKernel(variant, e, K)]),
     ];
     const pipelines: GPUComputePipeline[] = [];
@@ -74,7 +81,7 @@ export class Kernels {
       onProgress?.((i + 1) / jobs.length);
     }
     const matmuls = new Map(matmulSpecs.map(([e, K], i) => [matmulKey(variant, e, K), pipelines[4 + i]]));
-    return new Kernels(variant, pipelines[0], pipelines[1], pipelines[2], pipelines[3], matmuls);
+    return new Kernels(variant, outputMode, pipelines[0], pipelines[1], pipelines[2], pipelines[3], matmuls);
   }
 
   matmul(e: MatmulEpilogue, K: number): GPUComputePipeline {
@@ -202,7 +209,7 @@ export class PlanBuilder {
 
   /** distances[b] from logits[b], the nonce's 8 permutation keys and τ (spec §7). */
   output(a: Activations, keys: GPUBuffer, tau: GPUBuffer, distances: GPUBuffer): Step[] {
-    return [this.dispatch(this.kernels.output, [this.uniform([a.sequences, this.config.vocab]), a.logits, keys, tau, distances], [a.sequences, 1, 1])];
+    return [this.dispatch(this.kernels.output, [this.uniform([a.sequences, this.config.vocab]), a.logits, keys, tau, distances], outputGrid(this.kernels.outputMode, a.sequences))];
   }
 
   destroy(): void {

@@ -124,7 +124,7 @@ export class SprintEngine {
       onProgress: (f) => progress('weights', f),
     });
     progress('compile', 0);
-    const kernels = await Kernels.compile(dev, config, variant, (f) => progress('compile', f));
+    const kernels = await Kernels.compile(dev, config, variant, (f) => progress('compile', f), options.outputMode);
     const tau = await uploadTarget(dev, config, weights);
 
     const { engine } = await dev.checked(
