@@ -136,21 +136,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let K4 = p.K / 4u;
 ${declareAcc(v)}
   for (var k0 = 0u; k0 < K4; k0 += ${KC}u) {
+    // Global reads walk along K (contiguous); workgroup memory is [kk][row], so in the inner loop
+    // neighbouring invocations read neighbouring vec4s (no bank conflicts) and store coalesced.
     for (var l = li; l < ${BM * KC}u; l += ${v.workgroupSize}u) {
-      xs[l] = X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u];
+      xs[(l % ${KC}u) * ${BM}u + l / ${KC}u] = X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u];
     }
     for (var l = li; l < ${BN * KC}u; l += ${v.workgroupSize}u) {
-      ws[l] = loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u);
+      ws[(l % ${KC}u) * ${BN}u + l / ${KC}u] = loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${KC}u; kk++) {
-${range(v.tileM).map((i) => `      let x${i} = xs[(lid.y * ${v.tileM}u + ${i}u) * ${KC}u + kk];`).join('\n')}
-${range(v.tileN).map((j) => `      let w${j} = ws[(lid.x * ${v.tileN}u + ${j}u) * ${KC}u + kk];`).join('\n')}
+${range(v.tileM).map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`).join('\n')}
+${range(v.tileN).map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`).join('\n')}
 ${fmas(v).replace(/^ {4}/gm, '      ')}
     }
     workgroupBarrier();
   }
-${epilogue(v, e, (i) => `(m0 + lid.y * ${v.tileM}u + ${i}u)`, (j) => `(n0 + lid.x * ${v.tileN}u + ${j}u)`)}
+${epilogue(v, e, (i) => `(m0 + lid.y + ${i * side}u)`, (j) => `(n0 + lid.x + ${j * side}u)`)}
 }
 `;
 }
