@@ -42,6 +42,8 @@ export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] 
     tiled(4, 4, 'u8', 64), tiled(4, 4, 'f16', 64),
     tiled(4, 4, 'u8', 256), tiled(4, 4, 'f16', 256),
     tiled(2, 2, 'u8', 256), tiled(2, 4, 'u8', 256),
+    // 64×128 blocks: 24 KiB of workgroup memory, so only where the adapter offers it.
+    tiled(4, 8, 'u8', 256),
   ];
 }
 
