@@ -100,8 +100,8 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
         await dev.idle();
         return performance.now() - t0;
       };
-      const first = await run(1); // warm-up, and a hint for how many iterations fit ~30 ms
-      const iterations = Math.max(1, Math.min(10, Math.round(30 / Math.max(first, 0.1))));
+      const first = await run(1); // warm-up, and a hint for how many iterations fit ~30 ms (queue latency amortised)
+      const iterations = Math.max(1, Math.min(50, Math.round(30 / Math.max(first, 0.1))));
       const ms = (await run(iterations)) / iterations;
       measured.push({ name: variantName(variant), ms, gflops: flops / ms / 1e6, variant });
       dev.free(uniform);
