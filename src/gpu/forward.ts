@@ -183,8 +183,13 @@ export class PlanBuilder {
     return this.dispatch(this.kernels.rmsnorm, [this.uniform([rows, this.config.dModel / 4, inStride, inOffset]), src, dst], elementwiseGrid(rows, this.maxPerDim));
   }
 
-  /** One pre-norm block (spec §6): x += Wo·attn(norm(x)); x += W2·relu(W1·norm(x)). */
-  layer(a: Activations, layer: number): Step[] {
+  /**
+   * One pre-norm block (spec §6): x += Wo·attn(norm(x)); x += W2·relu(W1·norm(x)).
+   * `lastPositionFfn`: run the FFN for each sequence's last position only (the spec allows it in the
+   * last layer, whose other positions no logit reads): norm into `last`, and W2 adds into the
+   * strided rows of x through ldY = n·d, colOffset = (n−1)·d.
+   */
+  layer(a: Activations, layer: number, lastPositionFfn = false): Step[] {
     const { dModel: d, heads } = this.config;
     const t = (id: (typeof TensorId)[keyof typeof TensorId]) => this.weights.tensor(id, layer);
     const steps: Step[] = [this.rmsnorm(a.rows, 1, 0, a.x, a.h)];
@@ -194,6 +199,12 @@ export class PlanBuilder {
     else qkv.forEach((w, i) => this.matmul(steps, EPILOGUES.set, a.h, w, a.qkv, a.rows, 3 * d, i * d));
     steps.push(this.dispatch(this.kernels.attention, [this.uniform([a.rows, heads, a.seqLen, d]), a.qkv, a.attn], elementwiseGrid(a.rows * heads, this.maxPerDim)));
     this.matmul(steps, EPILOGUES.residual, a.attn, t(TensorId.wo), a.x, a.rows, d);
+    if (lastPositionFfn) {
+      steps.push(this.rmsnorm(a.sequences, a.seqLen, a.seqLen - 1, a.x, a.last));
+      this.matmul(steps, EPILOGUES.relu, a.last, t(TensorId.w1), a.ffn, a.sequences, this.config.ffnHidden);
+      this.matmul(steps, EPILOGUES.residual, a.ffn, t(TensorId.w2), a.x, a.sequences, a.seqLen * d, (a.seqLen - 1) * d);
+      return steps;
+    }
     steps.push(this.rmsnorm(a.rows, 1, 0, a.x, a.h));
     this.matmul(steps, EPILOGUES.relu, a.h, t(TensorId.w1), a.ffn, a.rows, this.config.ffnHidden);
     this.matmul(steps, EPILOGUES.residual, a.ffn, t(TensorId.w2), a.x, a.rows, d);

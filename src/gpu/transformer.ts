@@ -133,7 +133,7 @@ export class SprintEngine {
         const activations = new Activations(dev, config, batch, config.seqLen);
         const plans = new PlanBuilder(dev, config, kernels, weights);
         const layerSteps: Step[] = [];
-        for (let l = 0; l < config.layers; l++) layerSteps.push(...plans.layer(activations, l));
+        for (let l = 0; l < config.layers; l++) layerSteps.push(...plans.layer(activations, l, l === config.layers - 1));
         const headSteps = plans.head(activations);
         const slots = Array.from({ length: SLOTS }, (_, i): Slot => {
           const u32 = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
