@@ -5,7 +5,7 @@ import { SprintInputError } from './errors.ts';
 import { evaluateNonces, type ReferenceModel } from './reference.ts';
 
 /** Spec §9, version 1. */
-export const VALIDATION_TOLERANCE = 1e-3;
+export const VALIDATION_TOLERANCE = 1e-5;
 export const P_MISMATCH = 0.01;
 export const SIGNIFICANCE = 1e-3;
 
