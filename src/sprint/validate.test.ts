@@ -50,7 +50,11 @@ describe('validation rule (spec §9)', () => {
 
   it('a nonce whose true distance is above r_target is not appropriate, whatever the claim', () => {
     expect(judgeNonce(r + 0.1, r + 0.1, r, VALIDATION_TOLERANCE)).toBe('not-appropriate');
-    expect(judgeNonce(r - 1e-4, r + 1e-4, r, VALIDATION_TOLERANCE)).toBe('ok');
+    const t = VALIDATION_TOLERANCE;
+    // Inside the band: an honest GPU just below r_target, the reference just above.
+    expect(judgeNonce(r - 0.4 * t, r + 0.4 * t, r, t)).toBe('ok');
+    // A near miss beyond the band is refused even when the claim copies the true distance.
+    expect(judgeNonce(r + 2 * t, r + 2 * t, r, t)).toBe('not-appropriate');
   });
 
   it('the binomial decision tolerates rare honest mismatches', () => {
