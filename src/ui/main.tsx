@@ -1,7 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { connectWalletToNetwork } from './session.ts';
 import './styles.css';
+
+connectWalletToNetwork();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

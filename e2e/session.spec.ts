@@ -1,0 +1,26 @@
+import { expect, test } from '@playwright/test';
+import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+
+const known = vectorsFile.vectors[0];
+const PASS = 'e2e passphrase 123';
+
+test('the unlocked wallet is the peer identity; locking switches to a throwaway one', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  const ephemeral = page.getByTestId('network-peer-id');
+  await expect(ephemeral).toHaveText(/^12D3KooW/);
+  expect(await ephemeral.textContent()).not.toBe(known.peerId);
+
+  await page.getByTestId('wallet-restore').click();
+  await page.getByTestId('restore-mnemonic').fill(known.mnemonic);
+  await page.getByTestId('restore-passphrase').fill(PASS);
+  await page.getByTestId('restore-passphrase-repeat').fill(PASS);
+  await page.getByTestId('restore-submit').click();
+  await expect(page.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(page.getByTestId('network-peer-id')).toHaveText(known.peerId);
+
+  await page.getByTestId('wallet-lock').click();
+  await expect(page.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(page.getByTestId('network-peer-id')).not.toHaveText(known.peerId);
+  await expect(page.getByTestId('network-peer-id')).toHaveText(/^12D3KooW/);
+});
