@@ -155,7 +155,7 @@ test.describe('mixed network', () => {
 
   test.beforeAll(async () => {
     relay = await startRelay();
-    host = spawnSprintnet(['host', '--relay', relay.addr, '--label', 'e2e-host'], { SPRINTNET_SEED: SEED_HOST });
+    host = spawnSprintnet(['host', '--relay', relay.addr, '--label', 'e2e-host', '--engine', 'off'], { SPRINTNET_SEED: SEED_HOST });
     await waitForOutput(host, /sprintnet host (\S+) started/);
   });
   test.afterAll(async () => {

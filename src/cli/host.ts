@@ -2,7 +2,8 @@
  * `sprintnet host`: a headless full peer in Node. Identity, first match wins: `--seed HEX` (tests),
  * a keystore (`--keystore PATH` / SPRINTNET_KEYSTORE with SPRINTNET_PASSPHRASE), SPRINTNET_MNEMONIC.
  * Relays from `--relay` (repeatable) or from `--network-json` (default public/network.json).
- * For now it joins the topics and logs peers and gossip; the GPU engine plugs in later.
+ * It joins the topics, logs peers and gossip, and (unless `--engine off`) runs Sprints on its GPU
+ * through the `webgpu` package: `--engine tiny|canonical`, `--sprint-ms`, `--sprint-seed`, `--batch`.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { parseCommandArgs } from './args.ts';
 import { parseSeedHex, untilSignal, type NetworkJson } from '../node/relay-server.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import type { NodeIdentity } from '../node/node.ts';
+import { runPracticeSprints } from './host-sprints.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, {
@@ -20,6 +22,10 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     listen: { type: 'string', multiple: true },
     label: { type: 'string' },
+    engine: { type: 'string', default: 'canonical' },
+    'sprint-ms': { type: 'string', default: '600000' },
+    'sprint-seed': { type: 'string' },
+    batch: { type: 'string' },
   });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
@@ -53,10 +59,32 @@ export async function run(argv: string[]): Promise<number> {
   });
   await node.start();
   log(`sprintnet host ${node.peerId} started; relays: ${relays.join(', ') || 'none'}`);
+  const stop = new AbortController();
+  const sprints = args.engine === 'off'
+    ? Promise.resolve()
+    : runPracticeSprints({
+        config: args.engine!,
+        publicKey: identity.publicKey,
+        sprintMs: positiveInt(args['sprint-ms']!, '--sprint-ms'),
+        sprintSeed: args['sprint-seed'] ? parseSeedHex(args['sprint-seed']) : undefined,
+        batch: args.batch ? positiveInt(args.batch, '--batch') : undefined,
+        signal: stop.signal,
+        log,
+      });
+  // A failing engine (no adapter, out of memory) is reported, and the host stays a network peer.
+  const engineFailed = sprints.then(() => undefined, (e: Error) => log(`engine stopped: ${e.name}: ${e.message}`));
   const signal = await untilSignal();
   log(`${signal}: stopping host`);
+  stop.abort();
+  await engineFailed;
   await node.stop();
   return 0;
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${flag} must be a positive integer, got '${text}'`);
+  return n;
 }
 
 async function loadIdentity(seedHex: string | undefined, keystorePath: string | undefined): Promise<NodeIdentity> {

@@ -15,6 +15,11 @@ export interface AdapterDescription {
   readonly isFallback: boolean;
 }
 
+/** One line for logs and benchmark reports, e.g. "google / swiftshader / SwiftShader Device". */
+export function adapterLabel(a: AdapterDescription): string {
+  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
+}
+
 export interface DeviceOptions {
   readonly powerPreference?: GPUPowerPreference;
   /** Refuse allocations above this many bytes (the adapter cannot report its memory; tests use it too). */

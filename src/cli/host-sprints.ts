@@ -1,0 +1,79 @@
+/**
+ * The headless host's GPU work: build the Sprint engine for a seed, search nonces for the Sprint's
+ * duration, repeat with a fresh seed. A lost device is rebuilt and the Sprint resumes from the
+ * first nonce not read back, keeping what was found. Until the Sprint protocol announces shared
+ * seeds, each Sprint uses a local practice seed (or the one given).
+ */
+import { randomBytes } from 'node:crypto';
+import { getConfig } from '../sprint/config.ts';
+import { toHex } from '../sprint/bytes.ts';
+import { getGpu, nodeTuneCache } from '../gpu/gpu-node.ts';
+import { isGpuError, type FoundNonce } from '../gpu/errors.ts';
+import { SprintEngine } from '../gpu/transformer.ts';
+import { adapterLabel } from '../gpu/device.ts';
+
+export interface PracticeSprintOptions {
+  config: string;
+  publicKey: Uint8Array;
+  sprintMs: number;
+  /** Fixed seed for every Sprint; a random one per Sprint when absent. */
+  sprintSeed?: Uint8Array;
+  batch?: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+const PROGRESS_EVERY_MS = 5_000;
+
+export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void> {
+  const config = getConfig(o.config);
+  const gpu = await getGpu();
+  for (let sprint = 1; !o.signal.aborted; sprint++) {
+    const sprintSeed = o.sprintSeed ?? new Uint8Array(randomBytes(32));
+    o.log(`sprint ${sprint}: seed ${toHex(sprintSeed)} config ${config.name}`);
+    const build = async () => {
+      let lastPhase = '';
+      const engine = await SprintEngine.create({
+        config, sprintSeed, gpu, batch: o.batch, tuneCache: nodeTuneCache(),
+        onProgress: (phase, fraction) => {
+          if (phase !== lastPhase || fraction === 1) o.log(`sprint ${sprint}: ${phase} ${(100 * fraction).toFixed(0)}%`);
+          lastPhase = phase;
+        },
+      });
+      o.log(`sprint ${sprint}: engine ready on ${adapterLabel(engine.adapter)}, batch ${engine.batch}, ${engine.weightBytes} weight bytes`);
+      return engine;
+    };
+    let engine = await build();
+    const deadline = Date.now() + o.sprintMs; // the Sprint's search time starts once the engine is ready
+    let found: readonly FoundNonce[] = [];
+    let startNonce = 0;
+    let lastLog = Date.now();
+    try {
+      for (;;) {
+        try {
+          const result = await engine.runSprint({
+            publicKey: o.publicKey, startNonce, found, signal: o.signal,
+            durationMs: Math.max(0, deadline - Date.now()),
+            onProgress: (p) => {
+              if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
+              lastLog = Date.now();
+              o.log(`sprint ${sprint}: ${p.noncesTried} nonces, ${p.found} appropriate, ${p.noncesPerSecond.toFixed(1)} nonces/s`);
+            },
+          });
+          o.log(`sprint ${sprint} done: ${result.noncesTried} nonces, ${result.found.length} appropriate ` +
+            `(${result.noncesPerSecond.toFixed(1)} nonces/s, stopped by ${result.stoppedBy})`);
+          break;
+        } catch (e) {
+          if (!isGpuError(e, 'DEVICE_LOST') || o.signal.aborted) throw e;
+          found = e.details.found ?? found;
+          startNonce = e.details.nextNonce ?? startNonce;
+          o.log(`sprint ${sprint}: GPU device lost (${e.message}); rebuilding, resuming at nonce ${startNonce} with ${found.length} found`);
+          engine.destroy();
+          engine = await build();
+        }
+      }
+    } finally {
+      engine.destroy();
+    }
+  }
+}
