@@ -54,6 +54,7 @@ export interface BenchResult {
 export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
   const log = options.log ?? (() => {});
   const config: SprintConfig = getConfig(options.config);
+  const date = new Date().toISOString();
   const gpu = await getGpu();
   const flops = flopsPerNonce(config);
   const sprintSeed = crypto.getRandomValues(new Uint8Array(32));
@@ -114,7 +115,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       peer_ratio: null,
       flops_per_nonce: flops,
       measure_seconds: options.seconds,
-      date: new Date().toISOString(),
+      date,
     };
     // The peer needs its own memory (f32 weights): free the engine's first.
     engine.destroy();

@@ -9,6 +9,8 @@ export interface Timing {
   readonly rounds: number;
   readonly iterations: number;
   readonly seconds: number;
+  /** The warm-up call (first use compiles shaders and touches memory). */
+  readonly warmupSeconds: number;
 }
 
 const ROUNDS = 3;
@@ -35,5 +37,5 @@ export async function timeRepeated(run: (times: number) => Promise<void>, minSec
     if (firstSeconds > roundSeconds && (performance.now() - start) / 1000 >= minSeconds) break;
   }
   rates.sort((a, b) => a - b);
-  return { perSecond: rates[Math.floor(rates.length / 2)], rounds: rates.length, iterations, seconds: (performance.now() - start) / 1000 };
+  return { perSecond: rates[Math.floor(rates.length / 2)], rounds: rates.length, iterations, seconds: (performance.now() - start) / 1000, warmupSeconds: firstSeconds };
 }
