@@ -135,11 +135,16 @@ export function SprintStats() {
   );
 }
 
+/** Rows shown: a long Sprint on a fast GPU finds thousands; all of them are saved, the newest are shown. */
+const FOUND_SHOWN = 50;
+
 export function FoundNonces() {
   const found = useSprintStore((s) => s.sprint?.found);
   if (!found || found.length === 0) return null;
+  const newest = found.slice(-FOUND_SHOWN).reverse();
   return (
     <table className="sprint-found" data-testid="sprint-found-list">
+      <caption className="muted">{found.length > FOUND_SHOWN ? `Newest ${FOUND_SHOWN} of ${found.length} appropriate nonces` : 'Appropriate nonces'}</caption>
       <thead>
         <tr>
           <th>Nonce</th>
@@ -147,7 +152,7 @@ export function FoundNonces() {
         </tr>
       </thead>
       <tbody>
-        {found.map((f) => (
+        {newest.map((f) => (
           <tr key={f.nonce}>
             <td className="mono">{f.nonce}</td>
             <td className="mono">{f.distance.toFixed(6)}</td>
