@@ -75,3 +75,27 @@ test('a tiny practice Sprint: build progress, nonces/s > 0, finds, stop, and a r
   await expect(page.getByTestId('sprint-start')).toHaveText(`Resume from nonce ${tried.toLocaleString('en-US')}`);
   expect(await page.getByTestId('sprint-found-list').locator('tbody tr').allTextContents()).toEqual(foundRows);
 });
+
+test('a lost GPU device mid-Sprint shows a typed error, keeps the progress, and Start resumes from it', async ({ page }) => {
+  await page.goto('/?engine-test');
+  await expect(page.getByTestId('gpu-ready')).toBeVisible();
+  await page.getByTestId('sprint-config').selectOption('tiny');
+  await page.getByTestId('sprint-start').click();
+  const tried = async () => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
+  await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(0);
+
+  await page.evaluate(() => window.__sprintnetEngine!.loseDevice());
+  await expect(page.getByTestId('sprint-error')).toHaveAttribute('data-code', 'DEVICE_LOST', { timeout: 60_000 });
+  await expect(page.getByTestId('sprint-error')).toContainText('GPU device lost');
+  await expect(page.getByTestId('sprint-status')).toHaveText('error');
+  const savedAt = await tried();
+  expect(savedAt).toBeGreaterThan(0);
+  await expect(page.getByTestId('sprint-start')).toHaveText(`Resume from nonce ${savedAt.toLocaleString('en-US')}`);
+
+  await page.getByTestId('sprint-start').click();
+  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+  await expect(page.getByTestId('sprint-error')).toHaveCount(0);
+  await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(savedAt);
+  await page.getByTestId('sprint-stop').click();
+  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+});

@@ -54,6 +54,11 @@ export class EngineClient {
     return unwrap(this.remote.abort());
   }
 
+  /** Destroys the worker's GPU device, as a driver reset would: for end-to-end tests of recovery. */
+  loseDeviceForTesting(): Promise<void> {
+    return unwrap(this.remote.loseDeviceForTesting());
+  }
+
   /** Frees the GPU and ends the worker. The client is unusable afterwards. */
   async terminate(): Promise<void> {
     try {

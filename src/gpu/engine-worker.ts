@@ -97,6 +97,17 @@ async function wire<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Chromium rejects a pending mapAsync ("Buffer was unmapped before mapping was resolved") before
+ * it resolves `device.lost`, so the engine can report a loss as a plain failure: give the lost
+ * promise a moment to settle before deciding what happened.
+ */
+async function deviceWasLost(e: SprintEngine): Promise<boolean> {
+  if (e.device.isLost) return true;
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1000));
+  return Promise.race([e.device.device.lost.then(() => true), timeout]);
+}
+
 function requireEngine(): SprintEngine {
   if (!engine) throw new GpuError('BAD_ARGUMENT', 'no engine: call create() first');
   return engine;
@@ -182,10 +193,10 @@ const api = {
           void onProgress?.({ noncesTried: next - start, noncesPerSecond: ((next - start) * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: next, newlyFound: r.found });
         }
       } catch (err) {
-        if (err instanceof GpuError && err.code === 'DEVICE_LOST') {
-          // The engine's details cover the failed run only: report the whole Sprint.
-          const lost = err.details;
-          throw new GpuError('DEVICE_LOST', err.message, {
+        if ((err instanceof GpuError && err.code === 'DEVICE_LOST') || (await deviceWasLost(e))) {
+          // The engine's details cover the failed run only (or are absent): report the whole Sprint.
+          const lost = err instanceof GpuError ? err.details : {};
+          throw new GpuError('DEVICE_LOST', err instanceof Error ? err.message : String(err), {
             found: [...found, ...(lost.found ?? [])],
             nextNonce: lost.nextNonce ?? next,
             noncesTried: (lost.nextNonce ?? next) - start,
@@ -204,6 +215,11 @@ const api = {
   /** Stops the running Sprint after the batches in flight; its runSprint call then resolves. */
   abort(): void {
     running?.abort();
+  },
+
+  /** Destroys the GPU device under the engine, as a driver reset would (end-to-end tests of recovery). */
+  loseDeviceForTesting(): void {
+    engine?.device.device.destroy();
   },
 
   destroy(): void {

@@ -1,10 +1,12 @@
 /**
  * `window.__sprintnetEngine`: a handle for end-to-end tests to run the engine Worker directly,
- * installed only when the page URL has `?engine-test` (never in normal use). Each call builds a
- * fresh engine in a fresh Worker, evaluates the nonces and tears everything down.
+ * installed only when the page URL has `?engine-test` (never in normal use). `evaluate` builds a
+ * fresh engine in a fresh Worker, evaluates the nonces and tears everything down; `loseDevice`
+ * pulls the GPU from under the Sprint view's engine to exercise recovery.
  */
 import { EngineClient, type EngineInfo } from '../../gpu/engine-client.ts';
 import { fromHex } from './practice.ts';
+import { loseDeviceForTesting } from './store.ts';
 
 export interface EngineTestResult {
   readonly distances: number[];
@@ -17,6 +19,8 @@ export interface EngineTestResult {
 
 export interface EngineTestHandle {
   evaluate(config: string, sprintSeedHex: string, publicKeyHex: string, nonces: number[]): Promise<EngineTestResult>;
+  /** Destroys the GPU device of the Sprint view's engine, as a driver reset would. */
+  loseDevice(): Promise<void>;
 }
 
 declare global {
@@ -43,5 +47,6 @@ export function installEngineTestHandle(): void {
         await client.terminate();
       }
     },
+    loseDevice: loseDeviceForTesting,
   };
 }

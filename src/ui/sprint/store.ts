@@ -65,6 +65,11 @@ function hostKey(): HostKey {
   return ephemeralKey();
 }
 
+/** Test hook (see engine-test-handle.ts): the running engine's GPU device is destroyed. */
+export function loseDeviceForTesting(): Promise<void> {
+  return client?.loseDeviceForTesting() ?? Promise.resolve();
+}
+
 export function describeError(e: unknown): SprintUiError {
   if (e instanceof GpuError) {
     switch (e.code) {
@@ -143,13 +148,14 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
       const result = await client!.runSprint({ publicKey: fromHex(sprint.publicKeyHex), startNonce: sprint.nextNonce }, onProgress);
       const current = get().sprint ?? sprint;
       const done = { ...current, nextNonce: Math.max(current.nextNonce, result.nextNonce), found: mergeFound(current.found, result.found) };
-      set({ sprint: done, status: 'idle' });
+      set({ sprint: done, status: 'idle', runStart: done.nextNonce, runTried: 0 });
       persist(done);
     } catch (e) {
       const details = e instanceof GpuError ? e.details : {};
       const current = get().sprint ?? sprint;
       const saved = { ...current, nextNonce: Math.max(current.nextNonce, details.nextNonce ?? 0), found: mergeFound(current.found, details.found ?? []) };
-      set({ sprint: saved, status: 'error', error: describeError(e) });
+      // The live count may include nonces whose results were lost with the device: show the saved point.
+      set({ sprint: saved, status: 'error', error: describeError(e), runStart: saved.nextNonce, runTried: 0 });
       persist(saved);
       // A lost device or a failed build leaves nothing worth keeping in the worker.
       dropEngine();
