@@ -89,10 +89,11 @@ export function SprintIdentity() {
     <dl className="sprint-identity">
       <dt>Practice Sprint seed</dt>
       <dd className="mono" data-testid="sprint-seed">{sprint.sprintSeedHex}</dd>
-      <dt>{sprint.keySource === 'wallet' ? 'Wallet public key' : 'Ephemeral key (no wallet unlocked — practice only, earns nothing)'}</dt>
-      <dd className="mono" data-testid="sprint-key" data-source={sprint.keySource}>
-        {sprint.publicKeyHex}
-        {sprint.address && <span className="muted"> ({sprint.address})</span>}
+      <dt>{sprint.keySource === 'wallet' ? 'Wallet public key' : 'Ephemeral key'}</dt>
+      <dd data-testid="sprint-key" data-source={sprint.keySource}>
+        <span className="mono">{sprint.publicKeyHex}</span>
+        {sprint.address && <span className="muted mono"> ({sprint.address})</span>}
+        {sprint.keySource === 'ephemeral' && <span className="muted sprint-note">No wallet was unlocked: a throwaway key, for practice only. It earns nothing.</span>}
       </dd>
       <dt>Model</dt>
       <dd>
