@@ -47,6 +47,9 @@ const MINIMUM_LIMITS: Partial<Record<(typeof REQUESTED_LIMITS)[number], number>>
   maxComputeWorkgroupStorageSize: 16384,
 };
 
+/** How long a failed readback waits for device.lost before calling the failure a validation error. */
+const LOSS_SETTLE_MS = 1000;
+
 export class GpuDevice {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly freeBuffers = new Map<string, GPUBuffer[]>();
@@ -250,6 +253,13 @@ export class GpuDevice {
     return Promise.race([work, this.lostSignal]);
   }
 
+  /** Whether the device is lost now or within `ms`. */
+  private lostWithin(ms: number): Promise<boolean> {
+    if (this.lostInfo) return Promise.resolve(true);
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms));
+    return Promise.race([this.lostSignal.then(() => true, () => true), timeout]);
+  }
+
   /** Waits for the queue, or fails with DEVICE_LOST. */
   async idle(): Promise<void> {
     await this.untilLost(this.queue.onSubmittedWorkDone());
@@ -261,8 +271,8 @@ export class GpuDevice {
       await this.untilLost(buffer.mapAsync(GPUMapMode.READ));
     } catch (cause) {
       if (cause instanceof GpuError) throw cause;
-      await Promise.resolve();
-      if (this.lostInfo || isLossMessage(cause)) {
+      // Chromium rejects a pending mapAsync before it resolves device.lost: give the loss a moment.
+      if (this.lostInfo || isLossMessage(cause) || (await this.lostWithin(LOSS_SETTLE_MS))) {
         throw new GpuError('DEVICE_LOST', `GPU device lost while reading results: ${String(cause)}`, { cause });
       }
       throw new GpuError('VALIDATION', `mapAsync failed: ${String(cause)}`, { cause });

@@ -35,7 +35,10 @@ export interface SprintProgress {
   readonly found: number;
   readonly noncesPerSecond: number;
   readonly elapsedMs: number;
+  /** Resume point: every nonce below it (from startNonce) was evaluated and reported. */
   readonly nextNonce: number;
+  /** Appropriate nonces of the batch this report covers (so a caller can persist them at once). */
+  readonly newlyFound: readonly FoundNonce[];
 }
 
 export interface SprintOptions {

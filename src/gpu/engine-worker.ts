@@ -11,6 +11,7 @@ import * as Comlink from 'comlink';
 import { browserTuneCache } from './gpu-browser.ts';
 import { GpuError, type FoundNonce, type GpuErrorCode } from './errors.ts';
 import { SprintEngine, type BuildPhase } from './transformer.ts';
+import type { SprintResult } from './engine-types.ts';
 import { variantName } from './shaders/matmul.wgsl.ts';
 
 export interface WorkerEngineOptions {
@@ -51,14 +52,8 @@ export interface WorkerSprintProgress {
   readonly newlyFound: readonly FoundNonce[];
 }
 
-export interface WorkerSprintResult {
-  readonly found: FoundNonce[];
-  readonly noncesTried: number;
-  readonly nextNonce: number;
-  readonly elapsedMs: number;
-  readonly noncesPerSecond: number;
-  readonly stoppedBy: 'duration' | 'maxNonces' | 'abort';
-}
+/** Same shape as the engine's result: it crosses the worker boundary by structured clone. */
+export type WorkerSprintResult = SprintResult;
 
 export interface WireError {
   readonly wireError: true;
@@ -70,12 +65,8 @@ export interface WireError {
   readonly requiredBytes?: number;
 }
 
-/**
- * The engine reports found nonces only when a run ends, so a Sprint runs as a series of short
- * engine runs (about this long each) and the page hears of every find, and of a safe resume
- * point, within seconds. Pipelining is lost only at the seams between runs.
- */
-const REPORT_EVERY_MS = 2000;
+/** Progress reaches the page at most this often; finds in between are batched, never dropped. */
+const REPORT_EVERY_MS = 250;
 
 let engine: SprintEngine | null = null;
 let running: AbortController | null = null;
@@ -95,17 +86,6 @@ async function wire<T>(fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw toWireError(e);
   }
-}
-
-/**
- * Chromium rejects a pending mapAsync ("Buffer was unmapped before mapping was resolved") before
- * it resolves `device.lost`, so the engine can report a loss as a plain failure: give the lost
- * promise a moment to settle before deciding what happened.
- */
-async function deviceWasLost(e: SprintEngine): Promise<boolean> {
-  if (e.device.isLost) return true;
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 1000));
-  return Promise.race([e.device.device.lost.then(() => true), timeout]);
 }
 
 function requireEngine(): SprintEngine {
@@ -156,59 +136,31 @@ const api = {
       if (running) throw new GpuError('BAD_ARGUMENT', 'a Sprint is already running in this worker');
       const controller = new AbortController();
       running = controller;
-      const start = options.startNonce ?? 0;
-      const found: FoundNonce[] = [...(options.found ?? [])];
-      const began = performance.now();
-      const elapsed = () => performance.now() - began;
-      let next = start;
-      let stoppedBy: WorkerSprintResult['stoppedBy'] = 'duration';
-      // Batches per engine run: start at one, then size runs to about REPORT_EVERY_MS.
-      let batchesPerRun = 1;
+      let pending: FoundNonce[] = [];
+      let lastReport = 0;
       try {
-        for (;;) {
-          const remaining = options.maxNonces === undefined ? Infinity : options.maxNonces - (next - start);
-          if (controller.signal.aborted) {
-            stoppedBy = 'abort';
-            break;
-          }
-          if (remaining <= 0) {
-            stoppedBy = 'maxNonces';
-            break;
-          }
-          if (options.durationMs !== undefined && elapsed() >= options.durationMs) break;
-          const runStarted = performance.now();
-          const r = await e.runSprint({
-            publicKey: options.publicKey,
-            startNonce: next,
-            maxNonces: Math.min(remaining, batchesPerRun * e.batch),
-            hitRate: options.hitRate,
-            signal: controller.signal,
-            onProgress: (p) =>
-              void onProgress?.({ noncesTried: next - start + p.noncesTried, noncesPerSecond: ((next - start + p.noncesTried) * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: next, newlyFound: [] }),
-          });
-          found.push(...r.found);
-          next = r.nextNonce;
-          const perBatchMs = (performance.now() - runStarted) / Math.max(1, r.noncesTried / e.batch);
-          batchesPerRun = Math.max(1, Math.min(64, Math.round(REPORT_EVERY_MS / perBatchMs)));
-          void onProgress?.({ noncesTried: next - start, noncesPerSecond: ((next - start) * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: next, newlyFound: r.found });
-        }
-      } catch (err) {
-        if ((err instanceof GpuError && err.code === 'DEVICE_LOST') || (await deviceWasLost(e))) {
-          // The engine's details cover the failed run only (or are absent): report the whole Sprint.
-          const lost = err instanceof GpuError ? err.details : {};
-          throw new GpuError('DEVICE_LOST', err instanceof Error ? err.message : String(err), {
-            found: [...found, ...(lost.found ?? [])],
-            nextNonce: lost.nextNonce ?? next,
-            noncesTried: (lost.nextNonce ?? next) - start,
-            cause: err,
-          });
-        }
-        throw err;
+        const result = await e.runSprint({
+          publicKey: options.publicKey,
+          startNonce: options.startNonce,
+          found: options.found,
+          maxNonces: options.maxNonces,
+          durationMs: options.durationMs,
+          hitRate: options.hitRate,
+          signal: controller.signal,
+          onProgress: (p) => {
+            pending.push(...p.newlyFound);
+            const now = performance.now();
+            if (pending.length === 0 && now - lastReport < REPORT_EVERY_MS) return;
+            lastReport = now;
+            const newlyFound = pending;
+            pending = [];
+            void onProgress?.({ noncesTried: p.noncesTried, noncesPerSecond: p.noncesPerSecond, elapsedMs: p.elapsedMs, nextNonce: p.nextNonce, newlyFound });
+          },
+        });
+        return { ...result };
       } finally {
         running = null;
       }
-      const ms = elapsed();
-      return { found, noncesTried: next - start, nextNonce: next, elapsedMs: ms, noncesPerSecond: ((next - start) * 1000) / ms, stoppedBy };
     });
   },
 

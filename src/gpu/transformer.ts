@@ -197,11 +197,13 @@ export class SprintEngine {
     };
     try {
       await this.pipelined(options.publicKey, next, options.signal, (nonces, distances) => {
+        const newlyFound: FoundNonce[] = [];
         distances.forEach((distance, i) => {
-          if (distance < threshold) found.push({ nonce: nonces[i], distance });
+          if (distance < threshold) newlyFound.push({ nonce: nonces[i], distance });
         });
+        found.push(...newlyFound);
         tried += nonces.length;
-        options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried });
+        options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried, newlyFound });
       });
     } catch (e) {
       if (this.device.isLost || isGpuError(e, 'DEVICE_LOST')) {
