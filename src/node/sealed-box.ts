@@ -14,6 +14,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes as concat } from '@noble/hashes/utils.js';
 
 const INFO_TAG = new TextEncoder().encode('sprintnet/e2e/v1');
 export const NONCE_BYTES = 24;
@@ -101,12 +102,3 @@ export function open(key: Uint8Array, box: Uint8Array, protocol: string): Uint8A
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -1,17 +1,9 @@
 /** Byte helpers shared by the Sprint modules and the CLI. */
+import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { SprintInputError, type SprintErrorCode } from './errors.ts';
 
-export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+export { concatBytes };
+export const utf8 = utf8ToBytes;
 
 export const u32le = (b: Uint8Array, offset: number): number =>
   (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
@@ -22,7 +14,7 @@ export function u64le(n: number): Uint8Array {
   return out;
 }
 
-export const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+export const toHex = bytesToHex;
 
 /** Parses hex of an exact byte length, or throws a typed error naming the field. */
 export function fromHex(hex: string, length: number, code: SprintErrorCode, field: string): Uint8Array {
