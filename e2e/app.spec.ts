@@ -17,3 +17,22 @@ test('it is an installable PWA: manifest and an active service worker', async ({
   const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
   expect(scope).toBe(new URL('/', page.url()).href);
 });
+
+test('a browser without WebGPU gets a clear message and no Sprint controls; the wallet still works', async ({ page }) => {
+  await page.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('gpu-missing')).toContainText('This browser has no WebGPU. Use Chrome or Edge 113 or newer');
+  await expect(page.getByTestId('gpu-ready')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Start practice Sprint/ })).toHaveCount(0);
+  await expect(page.getByTestId('wallet-state')).toHaveText('none');
+});
+
+test('a WebGPU without any adapter is reported as such', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(GPU.prototype, 'requestAdapter', { value: async () => null });
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('gpu-missing')).toContainText('no GPU adapter is available');
+});
