@@ -1,4 +1,4 @@
-/** `sprintnet calibrate`: measured hit rate against p with its 99.9% binomial interval (spec §10). */
+/** `sprintnet calibrate`: measured hit rate against p with its 99.9% binomial interval (spec §11). */
 import { parseCommandArgs } from './args.ts';
 import { getConfig } from '../sprint/config.ts';
 import { calibrate } from '../sprint/calibrate.ts';

@@ -1,5 +1,5 @@
 /**
- * Measures |d_gpu − d_cpu| per config on this machine's adapter, for docs/sprint-spec.md §10
+ * Measures |d_gpu − d_cpu| per config on this machine's adapter, for docs/sprint-spec.md §11
  * ("GPU vs CPU discrepancy"). Usage:
  *   npx tsx src/gpu/measure-discrepancy.ts [tiny=512] [canonical=4] [--format=u8|f16] [--output=serial|workgroup]
  */

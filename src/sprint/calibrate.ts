@@ -1,5 +1,5 @@
 /**
- * Hit-rate calibration (spec §10): the fraction of (model output, permutation) samples whose
+ * Hit-rate calibration (spec §11): the fraction of (model output, permutation) samples whose
  * distance is below r_target must match p. The permutation dominates the randomness, so each
  * output is reused with many permutation keys; each permutation is built once and applied to
  * every output.
