@@ -36,3 +36,19 @@ test('a WebGPU without any adapter is reported as such', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByTestId('gpu-missing')).toContainText('no GPU adapter is available');
 });
+
+test('once installed, the app shell loads offline from the service worker cache', async ({ page, context }) => {
+  await page.goto('/');
+  await page.evaluate(async () => navigator.serviceWorker.ready);
+  // The first visit is not controlled yet; the precache is complete once the worker is active.
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'Sprintnet' })).toBeVisible();
+    await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  } finally {
+    await context.setOffline(false);
+  }
+});
