@@ -11,6 +11,7 @@ import { variantName } from '../gpu/shaders/matmul.wgsl.ts';
 import { measureMatmulBaseline } from './matmul-baseline.ts';
 import { measurePeer } from './tfjs-peer.ts';
 import { timeRepeated } from './timing.ts';
+import { adapterLabel } from '../gpu/device.ts';
 
 export interface BenchOptions {
   readonly config: string;
@@ -93,7 +94,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     log(`measuring plain f32 matmuls ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ…`);
     // Workgroup-memory tiling is an order of magnitude slower on CPU adapters: not worth the window there.
     const matmul = await measureMatmulBaseline(engine.device, shape, Math.max(0.3, options.seconds / 4), (name) => engine.adapter.isFallback && name.startsWith('wgmem'));
-    const adapter = describe(engine);
+    const adapter = adapterLabel(engine.adapter);
     const result: BenchResult = {
       adapter,
       config: config.name,
@@ -131,9 +132,4 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
   } finally {
     engine.destroy();
   }
-}
-
-function describe(engine: SprintEngine): string {
-  const a = engine.adapter;
-  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }

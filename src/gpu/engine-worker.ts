@@ -13,6 +13,7 @@ import { GpuError, type FoundNonce, type GpuErrorCode } from './errors.ts';
 import { SprintEngine, type BuildPhase } from './transformer.ts';
 import type { SprintResult } from './engine-types.ts';
 import { variantName } from './shaders/matmul.wgsl.ts';
+import { adapterLabel } from './device.ts';
 
 export interface WorkerEngineOptions {
   readonly config: string;
@@ -113,7 +114,7 @@ const api = {
       return {
         config: engine.config.name,
         batch: engine.batch,
-        adapter: [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter',
+        adapter: adapterLabel(a),
         isFallbackAdapter: a.isFallback,
         weightBytes: engine.weightBytes,
         variant: variantName(engine.variant),
