@@ -98,6 +98,9 @@ function mergeFound(a: readonly FoundNonce[], b: readonly FoundNonce[]): FoundNo
   return [...a, ...b.filter((f) => !seen.has(f.nonce))].sort((x, y) => x.nonce - y.nonce);
 }
 
+/** Progress reports arrive every ~250 ms; the resume point need not hit IndexedDB that often. */
+const SAVE_RESUME_EVERY_MS = 2000;
+
 export const useSprintStore = create<SprintUiState>()((set, get) => {
   const persist = (sprint: PracticeSprint) => {
     saving = saving
@@ -105,7 +108,11 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
       .catch((e: unknown) => set({ error: { code: 'STORAGE', title: 'Could not save progress', message: `IndexedDB refused the write: ${e instanceof Error ? e.message : String(e)}` } }));
   };
 
-  /** Records progress in the store and, when it moved the resume point or found something, on disk. */
+  /**
+   * Records progress in the store. Finds go to disk at once; the resume point alone is saved at
+   * most every SAVE_RESUME_EVERY_MS (losing it costs only re-searching those nonces after a reload).
+   */
+  let resumeSavedAt = 0;
   const onProgress = (p: WorkerSprintProgress) => {
     const sprint = get().sprint;
     if (!sprint) return;
@@ -113,7 +120,11 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     if (p.nextNonce > sprint.nextNonce || p.newlyFound.length > 0) {
       const next = { ...sprint, nextNonce: Math.max(sprint.nextNonce, p.nextNonce), found: mergeFound(sprint.found, p.newlyFound) };
       set({ sprint: next });
-      persist(next);
+      const now = Date.now();
+      if (p.newlyFound.length > 0 || now - resumeSavedAt >= SAVE_RESUME_EVERY_MS) {
+        resumeSavedAt = now;
+        persist(next);
+      }
     }
   };
 
