@@ -37,12 +37,11 @@ export interface CalibrationResult {
 /** Smallest k with P[X ≥ k] ≤ a/2 and largest k with P[X ≤ k] ≤ a/2, i.e. the central 1 − a interval. */
 export function binomialInterval(n: number, p: number, a = 1e-3): [number, number] {
   const mean = n * p;
-  const sd = Math.sqrt(n * p * (1 - p));
   let hi = Math.ceil(mean);
   while (binomialUpperTail(hi + 1, n, p) > a / 2) hi++;
   let lo = Math.floor(mean);
   while (lo > 0 && 1 - binomialUpperTail(lo, n, p) > a / 2) lo--;
-  return [Math.max(0, lo), Math.min(n, Math.max(hi, Math.ceil(mean + sd)))];
+  return [lo, Math.min(n, hi)];
 }
 
 /** Centred, unit-norm model outputs (logits) for `count` nonces of a fixed calibration host. */

@@ -72,18 +72,8 @@ export class ReferenceModel {
     const out = states.map((s) => s.slice());
     for (let l = from; l < to; l++) {
       const w = this.layer(l);
-      let sumSq = 0;
-      let count = 0;
-      let maxAbs = 0;
-      for (const x of out) {
-        applyLayer(this.config, w, x);
-        for (const v of x) {
-          sumSq += v * v;
-          maxAbs = Math.max(maxAbs, Math.abs(v));
-        }
-        count += x.length;
-      }
-      onLayer?.({ layer: l, rms: Math.sqrt(sumSq / count), maxAbs });
+      for (const x of out) applyLayer(this.config, w, x);
+      if (onLayer) onLayer(layerStats(l, out));
     }
     return out;
   }
@@ -97,6 +87,20 @@ export class ReferenceModel {
     matvec(this.lmHead, h, z, vocab, d);
     return z;
   }
+}
+
+function layerStats(layer: number, states: Hidden[]): LayerStats {
+  let sumSq = 0;
+  let count = 0;
+  let maxAbs = 0;
+  for (const x of states) {
+    for (const v of x) {
+      sumSq += v * v;
+      maxAbs = Math.max(maxAbs, Math.abs(v));
+    }
+    count += x.length;
+  }
+  return { layer, rms: Math.sqrt(sumSq / count), maxAbs };
 }
 
 /** In place: x ← x + attention(x); x ← x + FFN(x) (pre-norm, spec §6). */

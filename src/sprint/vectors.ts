@@ -5,7 +5,7 @@ import { toHex, utf8 } from './bytes.ts';
 import { cosineThreshold, rTarget } from './difficulty.ts';
 import { evaluateNonces, ReferenceModel } from './reference.ts';
 import { inputSeed, nodeSeed, weightKey } from './seeds.ts';
-import { generateTensor, generateTensorCodes, GLOBAL_LAYER, TensorId, tensorShape, type TensorName } from './weights.ts';
+import { codesToValues, generateTensorCodes, GLOBAL_LAYER, scaleExponent, TensorId, tensorShape, type TensorName } from './weights.ts';
 
 export interface TensorVector {
   tensor: TensorName;
@@ -47,10 +47,10 @@ export function buildVectors(name: ConfigName, nonces: number[]): ConfigVectors 
   const tensors = NAMED_TENSORS.map(([tensor, layerOf]): TensorVector => {
     const layer = layerOf(c.layers);
     const id = TensorId[tensor];
-    const values = generateTensor(c, key, id, layer);
     const { rows, cols } = tensorShape(c, id);
-    const codesSha256 = toHex(sha256(generateTensorCodes(key, id, layer, rows * cols)));
-    return { tensor, layer, first: Array.from(values.subarray(0, 8)), codesSha256 };
+    const codes = generateTensorCodes(key, id, layer, rows * cols);
+    const first = codesToValues(codes.subarray(0, 8), scaleExponent(c, id));
+    return { tensor, layer, first: Array.from(first), codesSha256: toHex(sha256(codes)) };
   });
   const ns = nodeSeed(VECTOR_PUBLIC_KEY);
   return {

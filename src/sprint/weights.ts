@@ -83,8 +83,12 @@ function byteSwapWords(words: Uint32Array): void {
 /** Element values code · 2^-s as f32 (exact: each value fits f16, let alone f32). */
 export function generateTensor(c: SprintConfig, key: readonly [number, number], id: TensorId, layer: number): Float32Array {
   const { rows, cols } = tensorShape(c, id);
-  const codes = generateTensorCodes(key, id, layer, rows * cols);
-  const scale = 2 ** -scaleExponent(c, id);
+  return codesToValues(generateTensorCodes(key, id, layer, rows * cols), scaleExponent(c, id));
+}
+
+/** value = (2q − 255) · 2^−s for each code byte q. */
+export function codesToValues(codes: Uint8Array, scaleExponentS: number): Float32Array {
+  const scale = 2 ** -scaleExponentS;
   const values = new Float32Array(codes.length);
   for (let e = 0; e < codes.length; e++) values[e] = (2 * codes[e] - 255) * scale;
   return values;
