@@ -11,7 +11,11 @@ export type WalletErrorCode =
   | 'LOCKED'
   | 'NO_WALLET'
   | 'WALLET_EXISTS'
-  | 'BAD_PARAMS';
+  | 'BAD_PARAMS'
+  /** A keystore asks for scrypt parameters outside the accepted range (refused before any KDF work). */
+  | 'KDF_PARAMS_OUT_OF_RANGE'
+  /** An Ed25519 public key that is malformed, non-canonical, of small order or not in the prime-order subgroup. */
+  | 'BAD_PUBLIC_KEY';
 
 export class WalletError extends Error {
   override readonly name = 'WalletError';
