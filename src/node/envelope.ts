@@ -77,6 +77,10 @@ export function signEnvelope(ed25519Seed: Uint8Array, fields: EnvelopeFields): E
   return { ...fields, signature };
 }
 
+/**
+ * Strict: verifyTyped refuses a sender key that is non-canonical, of small order or outside the
+ * prime-order subgroup (checkPublicKey), so the identity-key forgery (R = identity, S = 0) fails.
+ */
 export function verifyEnvelope(e: Envelope): boolean {
   return verifyTyped(
     e.sender,
