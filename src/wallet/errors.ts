@@ -11,6 +11,12 @@ export type WalletErrorCode =
   | 'LOCKED'
   | 'NO_WALLET'
   | 'WALLET_EXISTS'
+  /** The passphrase given to prove the right to replace the stored keystore does not open it. */
+  | 'WRONG_CURRENT_PASSPHRASE'
+  /** Replacing or deleting the stored keystore without its passphrase or an exported backup. */
+  | 'BACKUP_REQUIRED'
+  /** Another tab replaced, created or deleted the stored keystore since this tab read it. */
+  | 'KEYSTORE_CHANGED'
   | 'BAD_PARAMS'
   /** A keystore asks for scrypt parameters outside the accepted range (refused before any KDF work). */
   | 'KDF_PARAMS_OUT_OF_RANGE'

@@ -68,7 +68,8 @@ describe('Wallet', () => {
     const b = await open();
     expect(await b.importKeystore(json, PASS)).toEqual({ address: v.address, peerId: v.peerId });
     b.lock();
-    await b.forget();
+    await expect(b.forget()).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
+    await b.forget({ currentPassphrase: PASS });
     expect(b.state).toBe('none');
     b.close();
   });
@@ -85,6 +86,112 @@ describe('Wallet', () => {
     vi.advanceTimersByTime(200);
     expect(wallet.state).toBe('locked');
     wallet.close();
+  });
+});
+
+describe('replacing the stored wallet needs proof (issue 9: the locked screen could overwrite it)', () => {
+  it('a locked wallet is replaced only with its passphrase or after an export; nothing changes otherwise', async () => {
+    const wallet = await open();
+    await wallet.create(v.mnemonic, PASS);
+    wallet.lock();
+    const other = serializeKeystore(await encryptKeystore(w.mnemonic, 'other', TEST_SCRYPT));
+    // Before the fix the UI passed `replace` from the locked screen and this succeeded.
+    await expect(wallet.restore(w.mnemonic, 'x'.repeat(8), { replace: true })).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
+    await expect(wallet.importKeystore(other, 'other', { replace: true })).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
+    await expect(wallet.restore(w.mnemonic, 'x'.repeat(8), { replace: true, currentPassphrase: 'not it' })).rejects.toMatchObject({ code: 'WRONG_CURRENT_PASSPHRASE' });
+    await expect(wallet.forget()).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
+    expect(wallet.canReplaceWithoutPassphrase).toBe(false);
+    expect((await wallet.store.getKeystore())?.address).toBe(v.address);
+    expect(wallet.state).toBe('locked');
+
+    // The owner's passphrase proves it.
+    const progress: number[] = [];
+    await wallet.importKeystore(other, 'other', { replace: true, currentPassphrase: PASS, onProgress: (f) => progress.push(f) });
+    expect(wallet.identity.address).toBe(w.address);
+    expect(Math.max(...progress)).toBeLessThanOrEqual(1);
+    expect(progress.some((f) => f > 0.5)).toBe(true);
+    expect(wallet.canReplaceWithoutPassphrase).toBe(true); // unlocked
+
+    // A downloaded backup of exactly the stored keystore also lets it go.
+    wallet.lock();
+    expect(wallet.canReplaceWithoutPassphrase).toBe(false);
+    const backup = wallet.exportKeystore();
+    expect(wallet.canReplaceWithoutPassphrase).toBe(true);
+    await wallet.restore(v.mnemonic, PASS, { replace: true });
+    expect((await wallet.store.getKeystore())?.address).toBe(v.address);
+    expect(JSON.parse(backup).address).toBe(w.address);
+    wallet.close();
+  });
+});
+
+describe('tabs sharing one keystore', () => {
+  const twoTabs = async (broadcastA: boolean) => {
+    const dbName = `sprintnet-wallet-test-${++n}`;
+    const a = await Wallet.open({ dbName, scrypt: TEST_SCRYPT, broadcast: broadcastA });
+    await a.create(v.mnemonic, PASS);
+    a.lock();
+    const b = await Wallet.open({ dbName, scrypt: TEST_SCRYPT });
+    return { a, b };
+  };
+
+  it('a stale tab cannot unlock a keystore another tab replaced: KEYSTORE_CHANGED, and it shows the stored one', async () => {
+    const { a, b } = await twoTabs(false); // no notice reaches A: only the check in unlock can catch it
+    await b.restore(w.mnemonic, 'b passphrase', { replace: true, currentPassphrase: PASS });
+    expect(a.info?.address).toBe(v.address);
+    const events: (string | undefined)[] = [];
+    a.subscribe((_s, e) => events.push(e));
+    // Before the fix A unlocked v's identity here although the browser now stores w.
+    await expect(a.unlock(PASS)).rejects.toMatchObject({ code: 'KEYSTORE_CHANGED' });
+    expect(a.state).toBe('locked');
+    expect(a.info?.address).toBe(w.address);
+    expect(events).toEqual(['changed-elsewhere']);
+    await a.unlock('b passphrase');
+    expect(a.identity.address).toBe(w.address);
+    a.close();
+    b.close();
+  });
+
+  it('a replace committed while the KDF ran is caught after it, and the decrypted secrets are wiped', async () => {
+    const { a, b } = await twoTabs(false);
+    const read = a.store.getKeystoreRecord.bind(a.store);
+    let calls = 0;
+    vi.spyOn(a.store, 'getKeystoreRecord').mockImplementation(async (id) => {
+      const record = await read(id);
+      // The first read is unlock's check before the KDF; B's replace lands right after it.
+      if (++calls === 1) await b.restore(w.mnemonic, 'b passphrase', { replace: true, currentPassphrase: PASS });
+      return record;
+    });
+    await expect(a.unlock(PASS)).rejects.toMatchObject({ code: 'KEYSTORE_CHANGED' });
+    expect(calls).toBe(2);
+    expect(a.state).toBe('locked');
+    expect(a.info?.address).toBe(w.address);
+    a.close();
+    b.close();
+  });
+
+  it('a stale tab cannot replace what another tab stored meanwhile, even while unlocked', async () => {
+    const { a, b } = await twoTabs(false);
+    await a.unlock(PASS); // A may replace the keystore it unlocked...
+    await b.restore(w.mnemonic, 'b passphrase', { replace: true, currentPassphrase: PASS });
+    // ...but not B's, which it never saw: the write's transaction compares revisions.
+    await expect(a.restore(vectorsFile.vectors[2].mnemonic, PASS, { replace: true })).rejects.toMatchObject({ code: 'KEYSTORE_CHANGED' });
+    expect((await b.store.getKeystore())?.address).toBe(w.address);
+    expect(a.state).toBe('locked'); // its identity is no longer the stored wallet's
+    expect(a.info?.address).toBe(w.address);
+    a.close();
+    b.close();
+  });
+
+  it('the BroadcastChannel notice locks and refreshes other tabs at once', async () => {
+    const { a, b } = await twoTabs(true);
+    await a.unlock(PASS);
+    const changed = new Promise<string | undefined>((resolve) => a.subscribe((_s, e) => resolve(e)));
+    await b.restore(w.mnemonic, 'b passphrase', { replace: true, currentPassphrase: PASS });
+    expect(await changed).toBe('changed-elsewhere');
+    expect(a.state).toBe('locked');
+    expect(a.info?.address).toBe(w.address);
+    a.close();
+    b.close();
   });
 });
 

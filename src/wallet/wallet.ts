@@ -1,11 +1,16 @@
 /**
  * The browser wallet: one keystore in IndexedDB and, while unlocked, the derived identity in
  * memory. States: `none` (nothing stored), `locked` (stored, secrets not in memory), `unlocked`.
- * No method writes over a stored keystore unless asked to (`replace`), and none writes before
- * the new keystore has been fully built and checked.
+ * No method writes over a stored keystore unless asked to (`replace`), and then only with proof
+ * that its owner agrees or has a backup: it is unlocked, it was exported, or `currentPassphrase`
+ * opens it. None writes before the new keystore has been fully built and checked.
+ *
+ * Tabs: every keystore write names the revision it replaces, checked inside the write's
+ * transaction; unlock re-reads the stored revision after the KDF; and a BroadcastChannel notice
+ * makes other tabs re-read the keystore at once (locking an identity that is no longer stored).
  */
-import { WalletError } from './errors.ts';
-import { openSprintnetDb, type SprintnetDb } from './db.ts';
+import { WalletError, isWalletError } from './errors.ts';
+import { keystoreRevision, openSprintnetDb, type KeystoreRecord, type SprintnetDb } from './db.ts';
 import {
   DEFAULT_SCRYPT,
   decryptKeystore,
@@ -33,42 +38,81 @@ export interface WalletOptions {
   /** Lock after this many ms without `touch()`; null = never. */
   autoLockMs?: number | null;
   networkId?: string;
+  /** Tell other tabs about keystore writes and listen for theirs (BroadcastChannel). Default true. */
+  broadcast?: boolean;
 }
 
 export interface WriteOptions extends KdfProgress {
-  /** Overwrite an existing stored keystore. */
+  /**
+   * Overwrite the stored keystore. Allowed only while it is unlocked, after exportKeystore()
+   * of it in this page, or with `currentPassphrase`; otherwise BACKUP_REQUIRED.
+   */
   replace?: boolean;
+  /** Passphrase of the stored keystore: proves the right to replace it while it is locked. */
+  currentPassphrase?: string;
 }
 
-type Listener = (state: WalletState) => void;
+/** Why listeners are called besides a state change: another tab wrote or deleted the keystore. */
+export type WalletEvent = 'changed-elsewhere';
+type Listener = (state: WalletState, event?: WalletEvent) => void;
+
+/** Notice on the wallet's BroadcastChannel after a keystore write or delete. */
+interface KeystoreNotice {
+  type: 'keystore-changed';
+  revision: string | null;
+}
 
 export class Wallet {
-  private file: KeystoreFile | undefined;
+  private record: KeystoreRecord | undefined;
   private id: WalletIdentity | undefined;
+  /** Revision of the keystore `id` was decrypted from. */
+  private unlockedRevision: string | null = null;
+  /** Revision of the keystore last exported (downloaded) from this page. */
+  private exportedRevision: string | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private autoLockMs: number | null;
   private readonly listeners = new Set<Listener>();
   private readonly scrypt: ScryptParams;
   private readonly networkId: string;
+  private readonly channel: BroadcastChannel | null;
 
-  private constructor(private readonly db: SprintnetDb, file: KeystoreFile | undefined, opts: WalletOptions) {
-    this.file = file;
+  private constructor(private readonly db: SprintnetDb, record: KeystoreRecord | undefined, opts: WalletOptions) {
+    this.record = record;
     this.scrypt = opts.scrypt ?? DEFAULT_SCRYPT;
     this.autoLockMs = opts.autoLockMs ?? null;
     this.networkId = opts.networkId ?? DEFAULT_NETWORK_ID;
+    this.channel = opts.broadcast !== false && typeof BroadcastChannel === 'function' ? new BroadcastChannel(`sprintnet-wallet/${db.db.name}`) : null;
+    if (this.channel) {
+      // Node keeps the process alive for an open channel; a browser has no unref.
+      (this.channel as { unref?: () => void }).unref?.();
+      this.channel.onmessage = (e: MessageEvent<KeystoreNotice>) => {
+        if (e.data?.type === 'keystore-changed') void this.refresh().catch(() => undefined);
+      };
+    }
   }
 
   static async open(opts: WalletOptions & { db?: SprintnetDb; dbName?: string } = {}): Promise<Wallet> {
     const db = opts.db ?? (await openSprintnetDb(opts.dbName));
-    return new Wallet(db, await db.getKeystore(), opts);
+    return new Wallet(db, await db.getKeystoreRecord(), opts);
   }
 
   get state(): WalletState {
-    return this.id ? 'unlocked' : this.file ? 'locked' : 'none';
+    return this.id ? 'unlocked' : this.record ? 'locked' : 'none';
   }
 
   get info(): WalletInfo | null {
-    return this.file ? { address: this.file.address, peerId: this.file.peerId } : null;
+    return this.record ? { address: this.record.file.address, peerId: this.record.file.peerId } : null;
+  }
+
+  /** Revision of the keystore this page knows as stored (null: none). */
+  get revision(): string | null {
+    return this.record ? keystoreRevision(this.record) : null;
+  }
+
+  /** True when `replace` needs no `currentPassphrase`: nothing stored, or it is unlocked or was exported here. */
+  get canReplaceWithoutPassphrase(): boolean {
+    const rev = this.revision;
+    return rev === null || (this.id !== undefined && this.unlockedRevision === rev) || this.exportedRevision === rev;
   }
 
   /** The unlocked identity; throws LOCKED otherwise. Do not keep it past a lock. */
@@ -88,20 +132,31 @@ export class Wallet {
   }
 
   /**
+   * Re-reads the stored keystore. If another tab replaced, created or deleted it, adopts the
+   * stored one, locks (wiping an identity that is no longer the stored wallet's) and tells the
+   * listeners with event 'changed-elsewhere'. Returns whether it changed.
+   */
+  async refresh(): Promise<boolean> {
+    return this.adopt(await this.db.getKeystoreRecord());
+  }
+
+  /**
    * Stores a keystore for `mnemonic` (a new one from generateMnemonic() after the user confirmed
    * the backup, or a restored one) and unlocks it.
    */
   async restore(mnemonic: string, passphrase: string, opts: WriteOptions = {}): Promise<WalletInfo> {
-    this.refuseOverwrite(opts);
+    const steps = progressSteps(opts, this.needsProof(opts) ? 2 : 1);
+    const replaces = await this.authorizeWrite(opts, steps[0]);
     const id = await identityFromMnemonic(mnemonic, { networkId: this.networkId });
+    let record: KeystoreRecord;
     try {
-      const file = await encryptKeystore(id, passphrase, this.scrypt, opts);
-      await this.db.putKeystore(file, { replace: opts.replace });
-      this.file = file;
+      const file = await encryptKeystore(id, passphrase, this.scrypt, steps[steps.length - 1]);
+      record = await this.write(file, replaces);
     } catch (e) {
       wipeIdentity(id);
       throw e;
     }
+    this.record = record;
     this.setUnlocked(id);
     return this.info!;
   }
@@ -111,10 +166,29 @@ export class Wallet {
     return this.restore(mnemonic, passphrase, opts);
   }
 
+  /**
+   * Decrypts the stored keystore. Refuses with KEYSTORE_CHANGED (and adopts the stored one) if
+   * another tab replaced it since this page read it, checked before and again after the KDF.
+   */
   async unlock(passphrase: string, opts: KdfProgress = {}): Promise<WalletInfo> {
-    if (!this.file) throw new WalletError('NO_WALLET', 'no wallet stored in this browser');
     if (this.id) return this.info!;
-    this.setUnlocked(await decryptKeystore(this.file, passphrase, { ...opts, networkId: this.networkId }));
+    if (await this.refresh()) throw changedElsewhere();
+    const record = this.record;
+    if (!record) throw new WalletError('NO_WALLET', 'no wallet stored in this browser');
+    const id = await decryptKeystore(record.file, passphrase, { ...opts, networkId: this.networkId });
+    try {
+      // The KDF took a second or two: the keystore may have been replaced meanwhile.
+      const stored = await this.db.getKeystoreRecord();
+      if (this.record !== record || this.adopt(stored)) throw changedElsewhere();
+    } catch (e) {
+      wipeIdentity(id);
+      throw e;
+    }
+    if (this.id) {
+      wipeIdentity(id); // a concurrent unlock won
+      return this.info!;
+    }
+    this.setUnlocked(id);
     return this.info!;
   }
 
@@ -122,39 +196,56 @@ export class Wallet {
   lock(): void {
     this.clearTimer();
     if (!this.id) return;
-    wipeIdentity(this.id);
-    this.id = undefined;
+    this.wipe();
     this.emit();
   }
 
-  /** The stored keystore as a JSON file body (still encrypted: safe to download). */
+  /**
+   * The stored keystore as a JSON file body (still encrypted: safe to download). Marks it as
+   * backed up, which lets `replace` go ahead without its passphrase.
+   */
   exportKeystore(): string {
-    if (!this.file) throw new WalletError('NO_WALLET', 'no wallet stored in this browser');
-    return serializeKeystore(this.file);
+    if (!this.record) throw new WalletError('NO_WALLET', 'no wallet stored in this browser');
+    const json = serializeKeystore(this.record.file);
+    this.exportedRevision = keystoreRevision(this.record);
+    return json;
   }
 
   /** Checks the file decrypts with `passphrase` before storing it, then unlocks it. */
   async importKeystore(json: string, passphrase: string, opts: WriteOptions = {}): Promise<WalletInfo> {
-    this.refuseOverwrite(opts);
     const file = parseKeystore(json);
-    const id = await decryptKeystore(file, passphrase, { ...opts, networkId: this.networkId });
+    const steps = progressSteps(opts, this.needsProof(opts) ? 2 : 1);
+    const replaces = await this.authorizeWrite(opts, steps[0]);
+    const id = await decryptKeystore(file, passphrase, { ...steps[steps.length - 1], networkId: this.networkId });
+    let record: KeystoreRecord;
     try {
-      await this.db.putKeystore(file, { replace: opts.replace });
+      record = await this.write(file, replaces);
     } catch (e) {
       wipeIdentity(id);
       throw e;
     }
-    this.lock();
-    this.file = file;
+    this.record = record;
     this.setUnlocked(id);
     return this.info!;
   }
 
-  /** Deletes the stored keystore. Only the mnemonic or an exported file can bring it back. */
-  async forget(): Promise<void> {
-    this.lock();
-    await this.db.deleteKeystore();
-    this.file = undefined;
+  /**
+   * Deletes the stored keystore. Only the mnemonic or an exported file can bring it back, so it
+   * needs the same proof as `replace` (unlocked, exported, or `currentPassphrase`).
+   */
+  async forget(opts: Pick<WriteOptions, 'currentPassphrase'> & KdfProgress = {}): Promise<void> {
+    if (!this.record) return;
+    const revision = await this.authorizeWrite({ ...opts, replace: true }, opts);
+    try {
+      await this.db.deleteKeystore(revision!);
+    } catch (e) {
+      if (isWalletError(e, 'KEYSTORE_CHANGED')) await this.refresh().catch(() => undefined);
+      throw e;
+    }
+    this.clearTimer();
+    if (this.id) this.wipe();
+    this.record = undefined;
+    this.notifyTabs();
     this.emit();
   }
 
@@ -171,16 +262,77 @@ export class Wallet {
 
   close(): void {
     this.lock();
+    this.channel?.close();
     this.db.close();
   }
 
-  private refuseOverwrite(opts: WriteOptions): void {
-    if (this.file && !opts.replace) throw new WalletError('WALLET_EXISTS', 'a wallet is already stored in this browser');
+  private needsProof(opts: WriteOptions): boolean {
+    return this.record !== undefined && opts.replace === true && !this.canReplaceWithoutPassphrase && opts.currentPassphrase !== undefined;
+  }
+
+  /**
+   * Decides whether a write may go ahead and returns the revision it replaces (undefined: the
+   * slot must be empty). Throws WALLET_EXISTS without `replace`, BACKUP_REQUIRED without proof,
+   * WRONG_CURRENT_PASSPHRASE if `currentPassphrase` does not open the stored keystore.
+   */
+  private async authorizeWrite(opts: WriteOptions, progress: KdfProgress): Promise<string | undefined> {
+    const record = this.record;
+    if (!record) return undefined;
+    if (!opts.replace) throw new WalletError('WALLET_EXISTS', 'a wallet is already stored in this browser');
+    const revision = keystoreRevision(record);
+    if (this.canReplaceWithoutPassphrase) return revision;
+    if (opts.currentPassphrase === undefined) {
+      throw new WalletError('BACKUP_REQUIRED', 'replacing the stored wallet needs its passphrase, or an exported backup of it first');
+    }
+    try {
+      wipeIdentity(await decryptKeystore(record.file, opts.currentPassphrase, { ...progress, networkId: this.networkId }));
+    } catch (cause) {
+      if (isWalletError(cause, 'WRONG_PASSPHRASE')) {
+        throw new WalletError('WRONG_CURRENT_PASSPHRASE', 'that is not the passphrase of the wallet stored in this browser', { cause });
+      }
+      throw cause;
+    }
+    return revision;
+  }
+
+  /** Stores `file` in place of revision `replaces`; on a conflict adopts what another tab stored. */
+  private async write(file: KeystoreFile, replaces: string | undefined): Promise<KeystoreRecord> {
+    let record: KeystoreRecord;
+    try {
+      record = await this.db.putKeystore(file, { replaces });
+    } catch (e) {
+      if (isWalletError(e, 'KEYSTORE_CHANGED') || isWalletError(e, 'WALLET_EXISTS')) await this.refresh().catch(() => undefined);
+      throw e;
+    }
+    this.channel?.postMessage({ type: 'keystore-changed', revision: record.revision ?? null } satisfies KeystoreNotice);
+    return record;
+  }
+
+  private notifyTabs(): void {
+    this.channel?.postMessage({ type: 'keystore-changed', revision: this.revision } satisfies KeystoreNotice);
+  }
+
+  /** Takes `stored` as the current record if its revision differs from ours; see refresh(). */
+  private adopt(stored: KeystoreRecord | undefined): boolean {
+    const revision = stored ? keystoreRevision(stored) : null;
+    if (revision === this.revision) return false;
+    this.record = stored;
+    this.clearTimer();
+    if (this.id) this.wipe();
+    this.emit('changed-elsewhere');
+    return true;
+  }
+
+  private wipe(): void {
+    if (this.id) wipeIdentity(this.id);
+    this.id = undefined;
+    this.unlockedRevision = null;
   }
 
   private setUnlocked(id: WalletIdentity): void {
     if (this.id && this.id !== id) wipeIdentity(this.id);
     this.id = id;
+    this.unlockedRevision = this.revision;
     this.touch();
     this.emit();
   }
@@ -190,7 +342,17 @@ export class Wallet {
     this.timer = undefined;
   }
 
-  private emit(): void {
-    for (const l of this.listeners) l(this.state);
+  private emit(event?: WalletEvent): void {
+    for (const l of this.listeners) l(this.state, event);
   }
+}
+
+function changedElsewhere(): WalletError {
+  return new WalletError('KEYSTORE_CHANGED', 'the wallet stored in this browser was changed in another tab; check the address and try again');
+}
+
+/** Splits one progress callback over `n` consecutive KDF runs. */
+function progressSteps(opts: KdfProgress, n: number): KdfProgress[] {
+  const { onProgress } = opts;
+  return Array.from({ length: n }, (_, i) => ({ onProgress: onProgress && ((f: number) => onProgress((i + f) / n)) }));
 }
