@@ -19,7 +19,7 @@ export async function makeVectors() {
   const out = [];
   for (const mnemonic of VECTOR_MNEMONICS) {
     const id = await identityFromMnemonic(mnemonic);
-    const lottery = lotterySign(id.blsSecretKey, VECTOR_DOMAIN, VECTOR_PAYLOAD);
+    const lottery = lotterySign(id.blsSecretKey, id.publicKey, VECTOR_DOMAIN, VECTOR_PAYLOAD);
     out.push({
       mnemonic,
       entropy: bytesToHex(id.mnemonicEntropy),
@@ -29,7 +29,8 @@ export async function makeVectors() {
       peerId: id.peerId,
       blsSecretKey: bytesToHex(id.blsSecretKey),
       blsPublicKey: bytesToHex(id.blsPublicKey),
-      keyBinding: bytesToHex(id.keyBinding),
+      keyBinding: bytesToHex(id.keyBinding.signature),
+      blsProofOfPossession: bytesToHex(id.keyBinding.proofOfPossession),
       signature: bytesToHex(signTyped(id.ed25519Seed, VECTOR_DOMAIN, VECTOR_PAYLOAD)),
       lotterySignature: bytesToHex(lottery),
       lotteryValue: bytesToHex(lotteryValue(lottery)),

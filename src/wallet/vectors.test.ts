@@ -58,7 +58,13 @@ describe('Sprintnet known answers (vectors.json)', () => {
     const id = await identityFromMnemonic(`  ${v.mnemonic.toUpperCase().replace(/ /g, '   ')}\n`);
     expect(id.address).toBe(v.address);
     for (const w of vectorsFile.vectors) {
-      expect(verifyKeyBinding(hexToBytes(w.publicKey), hexToBytes(w.blsPublicKey), hexToBytes(w.keyBinding), vectorsFile.networkId)).toBe(true);
+      const binding = {
+        ed25519PublicKey: hexToBytes(w.publicKey),
+        blsPublicKey: hexToBytes(w.blsPublicKey),
+        signature: hexToBytes(w.keyBinding),
+        proofOfPossession: hexToBytes(w.blsProofOfPossession),
+      };
+      expect(verifyKeyBinding(binding, vectorsFile.networkId)).toBe(true);
     }
   });
 

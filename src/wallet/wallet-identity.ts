@@ -1,11 +1,12 @@
 /**
  * The full wallet identity a mnemonic gives: the signing identity (Ed25519 + libp2p peer id),
- * the address, and the BLS lottery key bound to the Ed25519 key by a KeyBinding signature.
+ * the address, and the BLS lottery key bound to the Ed25519 key by a KeyBinding signature and a
+ * BLS proof of possession.
  */
 import { identityFromEd25519Seed, type SigningIdentity } from './identity.ts';
 import { addressFromPublicKey } from './address.ts';
 import { deriveSecrets, entropyToMnemonic, mnemonicToEntropy, mnemonicToSeed } from './derive.ts';
-import { blsPublicKey as blsPublicKeyOf, signKeyBinding } from './lottery.ts';
+import { makeKeyBinding, type KeyBinding } from './lottery.ts';
 import { DEFAULT_NETWORK_ID } from './signing.ts';
 
 export interface WalletIdentity extends SigningIdentity {
@@ -15,8 +16,8 @@ export interface WalletIdentity extends SigningIdentity {
   readonly blsSecretKey: Uint8Array;
   /** 48-byte compressed G1 public key. */
   readonly blsPublicKey: Uint8Array;
-  /** Ed25519 KeyBinding signature over the BLS public key (for `networkId`). */
-  readonly keyBinding: Uint8Array;
+  /** The Ed25519 signature over the BLS key and the BLS proof of possession naming the Ed25519 key (for `networkId`). */
+  readonly keyBinding: KeyBinding;
   /** Network the key binding was signed for. */
   readonly networkId: string;
   /** BIP39 entropy (16 or 32 bytes): what the keystore encrypts. Secret. */
@@ -35,13 +36,13 @@ export async function identityFromMnemonic(mnemonic: string, opts: IdentityOptio
   seed.fill(0);
   const signing = await identityFromEd25519Seed(ed25519Seed);
   ed25519Seed.fill(0); // identityFromEd25519Seed keeps its own copy
-  const blsPublicKey = blsPublicKeyOf(blsSecretKey);
+  const keyBinding = makeKeyBinding(signing.ed25519Seed, blsSecretKey, networkId);
   return {
     ...signing,
     address: addressFromPublicKey(signing.publicKey),
     blsSecretKey,
-    blsPublicKey,
-    keyBinding: signKeyBinding(signing.ed25519Seed, blsPublicKey, networkId),
+    blsPublicKey: keyBinding.blsPublicKey,
+    keyBinding,
     networkId,
     mnemonicEntropy,
   };
