@@ -66,15 +66,19 @@ export {
 export {
   encryptKeystore,
   decryptKeystore,
+  importKeystoreFile,
   parseKeystore,
   serializeKeystore,
   DEFAULT_SCRYPT,
   TEST_SCRYPT,
+  SCRYPT_LIMITS,
+  scryptParamsProblem,
   KEYSTORE_VERSION,
   KEYSTORE_FORMAT,
   type KeystoreFile,
   type ScryptParams,
   type KdfProgress,
+  type ImportedKeystore,
 } from './keystore.ts';
 export {
   openSprintnetDb,

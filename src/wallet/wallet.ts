@@ -15,6 +15,7 @@ import {
   DEFAULT_SCRYPT,
   decryptKeystore,
   encryptKeystore,
+  importKeystoreFile,
   parseKeystore,
   serializeKeystore,
   type KdfProgress,
@@ -216,10 +217,14 @@ export class Wallet {
     const file = parseKeystore(json);
     const steps = progressSteps(opts, this.needsProof(opts) ? 2 : 1);
     const replaces = await this.authorizeWrite(opts, steps[0]);
-    const id = await decryptKeystore(file, passphrase, { ...steps[steps.length - 1], networkId: this.networkId });
+    // A file made with other scrypt parameters (an N = 2^10 test file, say) is re-encrypted with ours.
+    const { identity: id, file: stored } = await importKeystoreFile(file, passphrase, this.scrypt, {
+      ...steps[steps.length - 1],
+      networkId: this.networkId,
+    });
     let record: KeystoreRecord;
     try {
-      record = await this.write(file, replaces);
+      record = await this.write(stored, replaces);
     } catch (e) {
       wipeIdentity(id);
       throw e;
