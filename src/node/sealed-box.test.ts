@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { DecryptError, open, requesterKeys, responderKeys, seal } from './sealed-box.ts';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { DecryptError, SealedBoxKeyError, open, requesterKeys, responderKeys, seal } from './sealed-box.ts';
 
 const alice = new Uint8Array(32).fill(1);
 const bob = new Uint8Array(32).fill(2);
@@ -28,5 +29,46 @@ describe('end-to-end sealing', () => {
     const k1 = requesterKeys(alice, ed25519.getPublicKey(bob), '/p');
     const k2 = requesterKeys(alice, ed25519.getPublicKey(bob), '/p');
     expect(k1.requestKey).not.toEqual(k2.requestKey);
+  });
+
+  it('a low-order or non-canonical ephemeral key is a typed SealedBoxKeyError, not a bare Error (issue 9)', () => {
+    const alicePk = ed25519.getPublicKey(alice);
+    const bad = [
+      '0000000000000000000000000000000000000000000000000000000000000000', // u = 0
+      '0100000000000000000000000000000000000000000000000000000000000000', // u = 1
+      'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // u = p − 1 (order 2)
+      'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', // order 8
+      '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157', // order 8
+      'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // u = p ≡ 0, non-canonical
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', // u = p + 1 ≡ 1, non-canonical
+    ].map(hexToBytes);
+    const good = requesterKeys(alice, ed25519.getPublicKey(bob), '/p').ephemeralPublic;
+    const topBit = good.slice();
+    topBit[31] |= 0x80; // the same u with the bit RFC 7748 masks: refused, not silently reinterpreted
+    for (const e of [...bad, topBit, good.subarray(1)]) {
+      let caught: unknown;
+      try {
+        responderKeys(bob, alicePk, e, '/p');
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(SealedBoxKeyError);
+      expect(caught).toBeInstanceOf(DecryptError);
+      expect(caught).toMatchObject({ role: 'ephemeral' });
+    }
+    expect(() => responderKeys(bob, alicePk, good, '/p')).not.toThrow();
+  });
+
+  it('small-order and mixed-order long-term keys are refused on both sides (issue 9)', () => {
+    const identity = ed25519.Point.ZERO.toBytes();
+    const order8 = hexToBytes('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a');
+    // A + T: before the fix X25519's clamping erased T, so this alias derived Alice's own static term.
+    const aliasOfAlice = ed25519.Point.fromBytes(ed25519.getPublicKey(alice)).add(ed25519.Point.fromBytes(order8)).toBytes();
+    const eph = requesterKeys(alice, ed25519.getPublicKey(bob), '/p').ephemeralPublic;
+    for (const key of [identity, order8, aliasOfAlice]) {
+      expect(() => requesterKeys(alice, key, '/p')).toThrow(expect.objectContaining({ name: 'SealedBoxKeyError', role: 'responder' }));
+      expect(() => responderKeys(bob, key, eph, '/p')).toThrow(expect.objectContaining({ name: 'SealedBoxKeyError', role: 'requester' }));
+    }
+    expect(() => requesterKeys(alice, new Uint8Array(31), '/p')).toThrow(SealedBoxKeyError);
   });
 });

@@ -9,12 +9,25 @@
  * call fresh keys; the static term proves to B that only A's wallet could have made them, and
  * only B's wallet can open them. Each message is XChaCha20-Poly1305 with a random 24-byte nonce
  * and the protocol name as associated data.
+ *
+ * Keys from the other side are checked before use, and a bad one is a SealedBoxKeyError (a
+ * DecryptError): the peer's Ed25519 key must pass checkPublicKey (canonical, not small order, in
+ * the prime-order subgroup: a small-order key would make the static term predictable, a
+ * mixed-order one an alias of another identity), and the ephemeral X25519 key must be 32 bytes,
+ * canonical (top bit clear, u < 2^255 − 19) and not of low order (its shared secret would be 0).
+ *
+ * Forward secrecy is one-sided. A's ephemeral secret is gone after the call, so a later leak of
+ * A's wallet key reveals nothing. B has no ephemeral key: whoever later learns B's wallet key and
+ * recorded a call can recompute both terms (b·e_pub and b·A) and read the request *and* the
+ * response. See docs/security.md.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { concatBytes as concat } from '@noble/hashes/utils.js';
+import { publicKeyProblem } from '../wallet/signing.ts';
 
 const INFO_TAG = new TextEncoder().encode('sprintnet/e2e/v1');
 export const NONCE_BYTES = 24;
@@ -22,7 +35,46 @@ export const EPHEMERAL_BYTES = 32;
 export const TAG_BYTES = 16;
 
 export class DecryptError extends Error {
-  override readonly name = 'DecryptError';
+  override readonly name: string = 'DecryptError';
+}
+
+/** Which key was refused: the requester's ephemeral X25519 key, or a side's Ed25519 wallet key. */
+export type SealedBoxKeyRole = 'ephemeral' | 'requester' | 'responder';
+
+/** A key from the other side cannot be used (see the file comment). No keys were derived. */
+export class SealedBoxKeyError extends DecryptError {
+  override readonly name: string = 'SealedBoxKeyError';
+  constructor(
+    readonly role: SealedBoxKeyRole,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const X25519_P = 2n ** 255n - 19n;
+
+/** Ed25519 wallet key → X25519 u, after the strict key check. */
+function peerMontgomery(ed25519Public: Uint8Array, role: 'requester' | 'responder'): Uint8Array {
+  const problem = publicKeyProblem(ed25519Public);
+  if (problem) throw new SealedBoxKeyError(role, `${role} Ed25519 key refused: ${problem}`);
+  return ed25519.utils.toMontgomery(ed25519Public);
+}
+
+/** X25519 with a peer-chosen u: any failure of the peer's point is a typed error. */
+function ephemeralShared(ownX: Uint8Array, ephemeralPublic: Uint8Array): Uint8Array {
+  if (!(ephemeralPublic instanceof Uint8Array) || ephemeralPublic.length !== EPHEMERAL_BYTES) {
+    throw new SealedBoxKeyError('ephemeral', `ephemeral key must be ${EPHEMERAL_BYTES} bytes`);
+  }
+  if (ephemeralPublic[31] & 0x80 || bytesToNumberLE(ephemeralPublic) >= X25519_P) {
+    throw new SealedBoxKeyError('ephemeral', 'ephemeral key is not a canonical X25519 encoding');
+  }
+  try {
+    return x25519.getSharedSecret(ownX, ephemeralPublic);
+  } catch {
+    // noble refuses the low-order u values (0, 1, p − 1 and the order-8 points) before the ladder.
+    throw new SealedBoxKeyError('ephemeral', 'ephemeral key is of low order');
+  }
 }
 
 export interface SessionKeys {
@@ -44,15 +96,18 @@ function deriveKeys(
   return { requestKey: okm.slice(0, 32), responseKey: okm.slice(32) };
 }
 
-/** Requester side: returns the keys and the ephemeral public key to send in the request header. */
+/**
+ * Requester side: returns the keys and the ephemeral public key to send in the request header.
+ * Throws SealedBoxKeyError if the responder's key is unusable.
+ */
 export function requesterKeys(
   ownSeed: Uint8Array,
   responderEd25519Public: Uint8Array,
   protocol: string,
 ): SessionKeys & { ephemeralPublic: Uint8Array } {
+  const responderX = peerMontgomery(responderEd25519Public, 'responder');
   const ephemeralSecret = x25519.utils.randomSecretKey();
   const ephemeralPublic = x25519.getPublicKey(ephemeralSecret);
-  const responderX = ed25519.utils.toMontgomery(responderEd25519Public);
   const ownX = ed25519.utils.toMontgomerySecret(ownSeed);
   const keys = deriveKeys(
     x25519.getSharedSecret(ephemeralSecret, responderX),
@@ -65,17 +120,20 @@ export function requesterKeys(
   return { ...keys, ephemeralPublic };
 }
 
-/** Responder side, from the requester's (authenticated) public key and ephemeral key. */
+/**
+ * Responder side, from the requester's (authenticated) public key and ephemeral key. Throws
+ * SealedBoxKeyError if either is unusable.
+ */
 export function responderKeys(
   ownSeed: Uint8Array,
   requesterEd25519Public: Uint8Array,
   ephemeralPublic: Uint8Array,
   protocol: string,
 ): SessionKeys {
+  const requesterX = peerMontgomery(requesterEd25519Public, 'requester');
   const ownX = ed25519.utils.toMontgomerySecret(ownSeed);
-  const requesterX = ed25519.utils.toMontgomery(requesterEd25519Public);
   return deriveKeys(
-    x25519.getSharedSecret(ownX, ephemeralPublic),
+    ephemeralShared(ownX, ephemeralPublic),
     x25519.getSharedSecret(ownX, requesterX),
     ephemeralPublic,
     requesterEd25519Public,
