@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import vectorsFile from './vectors.json';
 import { AddressError, addressFromPublicKey, addressHash, addressMatchesPublicKey, isValidAddress, parseAddress } from './address.ts';
@@ -44,5 +45,15 @@ describe('sn1 addresses', () => {
     expect(reason('not an address')).toBe('format');
     expect(isValidAddress(v.address)).toBe(true);
     expect(isValidAddress('')).toBe(false);
+  });
+
+  it('refuses keys no strict signature verifies under: wrong length, small order, mixed order (issue 9)', () => {
+    const identity = ed25519.Point.ZERO.toBytes();
+    const mixed = ed25519.Point.fromBytes(pk).add(ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')).toBytes();
+    for (const [key, why] of [[identity, 'small-order'], [mixed, 'mixed-order'], [pk.subarray(1), 'length']] as const) {
+      expect(() => addressFromPublicKey(key)).toThrow(expect.objectContaining({ code: 'BAD_PUBLIC_KEY', reason: why }));
+      expect(addressMatchesPublicKey(v.address, key)).toBe(false);
+    }
+    expect(addressFromPublicKey(pk)).toBe(v.address);
   });
 });

@@ -8,6 +8,7 @@ import { bech32m } from '@scure/base';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { WalletError } from './errors.ts';
+import { checkPublicKey } from './signing.ts';
 
 export const ADDRESS_PREFIX = 'sn';
 export const ADDRESS_HASH_LENGTH = 20;
@@ -24,9 +25,13 @@ export class AddressError extends WalletError {
   }
 }
 
-/** The 20 bytes an address encodes: sha256("sprintnet/address/v1" ‖ publicKey)[0..20]. */
+/**
+ * The 20 bytes an address encodes: sha256("sprintnet/address/v1" ‖ publicKey)[0..20]. Throws
+ * PublicKeyError (BAD_PUBLIC_KEY) for a key no strict signature can verify under (wrong length,
+ * non-canonical, small or mixed order): its address could only burn what is sent to it.
+ */
 export function addressHash(publicKey: Uint8Array): Uint8Array {
-  if (publicKey.length !== 32) throw new RangeError(`Ed25519 public key must be 32 bytes, got ${publicKey.length}`);
+  checkPublicKey(publicKey);
   return sha256(concatBytes(ADDRESS_TAG, publicKey)).slice(0, ADDRESS_HASH_LENGTH);
 }
 
