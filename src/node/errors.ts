@@ -26,3 +26,19 @@ export class RemoteError extends RequestError {
 export class ProtocolError extends RequestError {
   override name = 'ProtocolError';
 }
+/** The remote refused the call for lack of capacity (status 2): too many calls from us, or its byte budget is spent. Retry later. */
+export class PeerBusyError extends RemoteError {
+  override name = 'PeerBusyError';
+}
+/** A local resource limit refused the call or stream. */
+export class ResourceLimitError extends RequestError {
+  override name = 'ResourceLimitError';
+}
+/** Bytes received on request/response streams would exceed the node's budget (global or per peer). */
+export class BudgetExceededError extends ResourceLimitError {
+  override name = 'BudgetExceededError';
+}
+/** The peer already has the maximum number of inbound calls open. */
+export class TooManyStreamsError extends ResourceLimitError {
+  override name = 'TooManyStreamsError';
+}

@@ -12,10 +12,14 @@ export { decodeEnvelope, encodeEnvelope, signEnvelope, verifyEnvelope } from './
 export type { Envelope, EnvelopeFields } from './envelope.ts';
 export type { RejectReason } from './validator.ts';
 export { PENALTIES, PeerScores } from './scores.ts';
-export { DEFAULT_REQUEST_LIMITS } from './reqresp.ts';
-export type { RequestContext, RequestHandler, RequestLimits, RequestOptions } from './reqresp.ts';
+export { DEFAULT_REQUEST_LIMITS, DEFAULT_STREAM_LIMITS } from './reqresp.ts';
+export type { RequestContext, RequestHandler, RequestLimits, RequestOptions, StreamLimits } from './reqresp.ts';
 export {
+  BudgetExceededError,
   PayloadTooLargeError,
+  PeerBusyError,
+  ResourceLimitError,
+  TooManyStreamsError,
   PeerGoneError,
   ProtocolError,
   RemoteError,

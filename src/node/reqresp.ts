@@ -3,34 +3,51 @@
  * Framing is in framing.ts: ≤ 16 KiB length-prefixed frames, so a 1 MiB payload crosses a WebRTC
  * data channel as ~64 frames. Every call has a deadline: a peer that disappears mid-request turns
  * into a RequestTimeoutError (silent) or PeerGoneError (stream reset), never a hang.
+ *
+ * Resources: bytes received on every stream are charged to one ByteBudget per node (global and per
+ * peer) as they arrive, bodies grow frame by frame, and one peer may have at most
+ * `maxStreamsPerPeer` inbound calls open at once (over all protocols and connections). A call
+ * refused for capacity is answered with status 2 (busy), which the requester reports as
+ * PeerBusyError.
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { protocolName } from './config.ts';
 import {
   PayloadTooLargeError,
+  PeerBusyError,
   PeerGoneError,
   ProtocolError,
   RemoteError,
   RequestAbortedError,
   RequestError,
   RequestTimeoutError,
+  ResourceLimitError,
+  TooManyStreamsError,
 } from './errors.ts';
 import {
+  ByteBudget,
   FRAME_REQUEST_HEAD,
   FRAME_RESPONSE_HEAD,
   FrameReader,
+  StreamInbox,
   readU32le,
   u32le,
   writeBody,
   writeFrame,
+  type FrameSink,
+  type InboundStream,
 } from './framing.ts';
 import { DecryptError, EPHEMERAL_BYTES, NONCE_BYTES, TAG_BYTES, open, requesterKeys, responderKeys, seal } from './sealed-box.ts';
 
 const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
-const STATUS_OK = 0;
-const STATUS_ERROR = 1;
-const MAX_ERROR_BYTES = 1024;
+export const STATUS_OK = 0;
+export const STATUS_ERROR = 1;
+export const STATUS_BUSY = 2;
+export const MAX_ERROR_BYTES = 1024;
+export const REQUEST_HEAD_BYTES = 1 + EPHEMERAL_BYTES + 4;
+/** After refusing a call, how long the responder keeps discarding input before it resets the stream. */
+export const REFUSAL_LINGER_MS = 2_000;
 
 export interface RequestLimits {
   /** Largest plaintext request accepted by the handler. */
@@ -39,7 +56,7 @@ export interface RequestLimits {
   maxResponseBytes: number;
   /** Whole-call deadline in ms (dial, send, handler, receive). */
   timeoutMs: number;
-  /** Concurrent inbound calls per connection. */
+  /** Concurrent inbound calls per connection, for this protocol (libp2p's own stream limit). */
   maxInboundStreams: number;
 }
 
@@ -48,6 +65,22 @@ export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxResponseBytes: 4 * 1024 * 1024,
   timeoutMs: 30_000,
   maxInboundStreams: 8,
+};
+
+/** Node-wide limits shared by every protocol's streams. */
+export interface StreamLimits {
+  /** Bytes received on request/response streams and not yet released, over all streams. */
+  maxBufferedBytes: number;
+  /** The same, for one remote peer's inbound calls. */
+  maxBufferedBytesPerPeer: number;
+  /** Concurrent inbound calls from one peer, over all protocols and connections. */
+  maxStreamsPerPeer: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxBufferedBytesPerPeer: 16 * 1024 * 1024,
+  maxStreamsPerPeer: 16,
 };
 
 export interface RequestContext {
@@ -67,12 +100,182 @@ interface OwnKey {
   ed25519Seed: Uint8Array;
 }
 
+/** What the responder needs from a stream: read events, write, close, reset. */
+export interface RpcStream extends InboundStream, FrameSink {
+  close(options?: { signal?: AbortSignal }): Promise<void>;
+  abort(err: Error): void;
+}
+
+/** The byte budget and the per-peer count of open inbound calls, shared by all protocols of a node. */
+export class StreamGuard {
+  readonly budget: ByteBudget;
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {
+    this.budget = new ByteBudget(limits.maxBufferedBytes, limits.maxBufferedBytesPerPeer);
+  }
+
+  /** Inbound calls open now, in total or from one peer. */
+  openStreams(peer?: string): number {
+    if (peer !== undefined) return this.open.get(peer) ?? 0;
+    let n = 0;
+    for (const v of this.open.values()) n += v;
+    return n;
+  }
+
+  /** Counts one inbound call from `peer`; returns its release. Throws TooManyStreamsError at the cap. */
+  admit(peer: string): () => void {
+    const n = this.open.get(peer) ?? 0;
+    if (n >= this.limits.maxStreamsPerPeer) {
+      throw new TooManyStreamsError(`peer already has ${n} calls open (limit ${this.limits.maxStreamsPerPeer})`);
+    }
+    this.open.set(peer, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(peer) ?? 1) - 1;
+      if (left > 0) this.open.set(peer, left);
+      else this.open.delete(peer);
+    };
+  }
+}
+
+export interface ServeCall {
+  ownSeed: Uint8Array;
+  /** Remote peer id string (budget and stream-cap key, handler context). */
+  peerId: string;
+  /** The remote's Ed25519 public key from its authenticated peer id; undefined when it has none. */
+  remotePublicKey: Uint8Array | undefined;
+  protocol: string;
+  handler: RequestHandler;
+  limits: RequestLimits;
+  guard: StreamGuard;
+}
+
+/** How one inbound call ended; `error` is why it was refused or failed. */
+export type ServeOutcome = { ok: true } | { ok: false; error: Error; status?: number };
+
+/**
+ * The responder side of one call, on any stream with libp2p's event interface. Never throws:
+ * refusals are answered on the wire (status 1 or 2) where the framing allows, otherwise the stream is
+ * reset; either way the outcome says why. `signal` is the call's deadline.
+ */
+export async function serveCall(stream: RpcStream, call: ServeCall, signal: AbortSignal): Promise<ServeOutcome> {
+  const { guard, limits, protocol, peerId } = call;
+  const respond = async (status: number, body: Uint8Array) => {
+    const head = new Uint8Array(6);
+    head[0] = FRAME_RESPONSE_HEAD;
+    head[1] = status;
+    head.set(u32le(body.length), 2);
+    try {
+      await writeFrame(stream, head, signal);
+      await writeBody(stream, body, signal);
+      await stream.close({ signal });
+    } catch (e) {
+      if (e instanceof RequestError) throw e;
+      if (signal.aborted) throw new RequestTimeoutError('deadline passed while answering');
+      throw new PeerGoneError(`cannot answer: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+  };
+  let inbox: StreamInbox | undefined;
+  const refuse = async (status: number, error: RequestError): Promise<ServeOutcome> => {
+    // Stop holding what the peer sends (drop it as it comes), answer, and reset the stream if the
+    // peer keeps it open.
+    inbox?.discard();
+    const drop = () => undefined;
+    stream.addEventListener('message', drop);
+    const linger = setTimeout(() => stream.abort(error), REFUSAL_LINGER_MS);
+    (linger as { unref?: () => void }).unref?.();
+    stream.addEventListener(
+      'close',
+      () => {
+        clearTimeout(linger);
+        stream.removeEventListener('message', drop);
+      },
+      { once: true },
+    );
+    // The refusal stands even if the answer cannot be delivered (the peer reset the stream).
+    await respond(status, new TextEncoder().encode(error.message).slice(0, MAX_ERROR_BYTES)).catch(() => stream.abort(error));
+    return { ok: false, error, status };
+  };
+
+  let release: (() => void) | undefined;
+  const lease = guard.budget.lease(peerId);
+  try {
+    try {
+      release = guard.admit(peerId);
+    } catch (e) {
+      if (!(e instanceof TooManyStreamsError)) throw e;
+      // Answer once the requester has written (its protocol negotiation is then over, so an
+      // answer that arrives with our end of the stream is not lost on its side).
+      await firstActivity(stream, REFUSAL_LINGER_MS);
+      return await refuse(STATUS_BUSY, e);
+    }
+    if (!call.remotePublicKey) throw new ProtocolError('remote peer has no Ed25519 identity');
+    inbox = new StreamInbox(stream, (n) => lease.take(n));
+    const reader = new FrameReader(inbox);
+    let sealed: Uint8Array;
+    let ephemeral: Uint8Array;
+    try {
+      const head = await reader.next();
+      if (head[0] !== FRAME_REQUEST_HEAD || head.length !== REQUEST_HEAD_BYTES) throw new ProtocolError('bad request head');
+      ephemeral = head.slice(1, 1 + EPHEMERAL_BYTES);
+      const length = readU32le(head, 1 + EPHEMERAL_BYTES);
+      const max = limits.maxRequestBytes + SEAL_OVERHEAD;
+      if (length > max) return await refuse(STATUS_ERROR, new PayloadTooLargeError(`request of ${length} bytes exceeds limit ${max}`));
+      if (length < SEAL_OVERHEAD) throw new ProtocolError(`sealed request of ${length} bytes is shorter than its nonce and tag`);
+      sealed = await reader.body(length, max);
+    } catch (e) {
+      if (e instanceof ResourceLimitError) return await refuse(STATUS_BUSY, e);
+      throw e;
+    }
+    // The requester closes its side after the body: a further frame breaks the protocol.
+    const ended = reader.end().catch((e: unknown) => {
+      if (e instanceof ProtocolError || e instanceof ResourceLimitError) stream.abort(e);
+    });
+    let keys;
+    let request: Uint8Array;
+    try {
+      keys = responderKeys(call.ownSeed, call.remotePublicKey, ephemeral, protocol);
+      request = open(keys.requestKey, sealed, protocol);
+    } catch (e) {
+      if (!(e instanceof DecryptError)) throw e;
+      return await refuse(STATUS_ERROR, new ProtocolError(`request failed decryption: ${e.message}`));
+    }
+    let response: Uint8Array;
+    try {
+      response = await call.handler(request, { peerId, signal });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      await respond(STATUS_ERROR, new TextEncoder().encode(message).slice(0, MAX_ERROR_BYTES));
+      return { ok: false, error: new RemoteError(message), status: STATUS_ERROR };
+    }
+    await respond(STATUS_OK, seal(keys.responseKey, response, protocol));
+    void ended;
+    return { ok: true };
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    stream.abort(error);
+    return { ok: false, error };
+  } finally {
+    release?.();
+    lease.release();
+    inbox?.detach();
+  }
+}
+
 export class RequestResponse {
+  readonly guard: StreamGuard;
+
   constructor(
     private readonly libp2p: Libp2p,
     private readonly identity: OwnKey,
     private readonly networkId: string,
-  ) {}
+    streamLimits: Partial<StreamLimits> = {},
+  ) {
+    this.guard = new StreamGuard({ ...DEFAULT_STREAM_LIMITS, ...streamLimits });
+  }
 
   protocol(name: string): string {
     return protocolName(this.networkId, name);
@@ -150,30 +353,46 @@ export class RequestResponse {
   ): Promise<Uint8Array> {
     const keys = requesterKeys(this.identity.ed25519Seed, remotePublicKey, protocol);
     const sealed = seal(keys.requestKey, payload, protocol);
-    const head = new Uint8Array(1 + EPHEMERAL_BYTES + 4);
+    const head = new Uint8Array(REQUEST_HEAD_BYTES);
     head[0] = FRAME_REQUEST_HEAD;
     head.set(keys.ephemeralPublic, 1);
     head.set(u32le(sealed.length), 1 + EPHEMERAL_BYTES);
-    const reader = new FrameReader(stream);
-    await writeFrame(stream, head, signal);
-    await writeBody(stream, sealed, signal);
-    await stream.close({ signal });
-
-    const responseHead = await reader.next();
-    if (responseHead[0] !== FRAME_RESPONSE_HEAD || responseHead.length !== 6) throw new ProtocolError('bad response head');
-    const status = responseHead[1];
-    const length = readU32le(responseHead, 2);
-    if (status === STATUS_ERROR) {
-      const text = await reader.body(length, MAX_ERROR_BYTES);
-      throw new RemoteError(new TextDecoder().decode(text));
-    }
-    if (status !== STATUS_OK) throw new ProtocolError(`unknown status ${status}`);
-    const body = await reader.body(length, maxResponseBytes + SEAL_OVERHEAD);
+    // Responses count against the node's global budget (the caller bounds them per call).
+    const lease = this.guard.budget.lease(undefined);
+    const inbox = new StreamInbox(stream, (n) => lease.take(n));
+    const reader = new FrameReader(inbox);
+    // Write and read at once, so a refusal (busy, too large) stops the upload at once.
+    const stopWriting = new AbortController();
+    const writeSignal = AbortSignal.any([signal, stopWriting.signal]);
+    const writing = (async () => {
+      await writeFrame(stream, head, writeSignal);
+      await writeBody(stream, sealed, writeSignal);
+      await stream.close({ signal: writeSignal });
+    })();
+    writing.catch(() => undefined);
     try {
-      return open(keys.responseKey, body, protocol);
-    } catch (e) {
-      if (e instanceof DecryptError) throw new ProtocolError(e.message);
-      throw e;
+      const responseHead = await reader.next();
+      if (responseHead[0] !== FRAME_RESPONSE_HEAD || responseHead.length !== 6) throw new ProtocolError('bad response head');
+      const status = responseHead[1];
+      const length = readU32le(responseHead, 2);
+      if (status === STATUS_ERROR || status === STATUS_BUSY) {
+        stopWriting.abort();
+        const text = new TextDecoder().decode(await reader.body(length, MAX_ERROR_BYTES));
+        throw status === STATUS_BUSY ? new PeerBusyError(text) : new RemoteError(text);
+      }
+      if (status !== STATUS_OK) throw new ProtocolError(`unknown status ${status}`);
+      const body = await reader.body(length, maxResponseBytes + SEAL_OVERHEAD);
+      await writing;
+      try {
+        return open(keys.responseKey, body, protocol);
+      } catch (e) {
+        if (e instanceof DecryptError) throw new ProtocolError(e.message);
+        throw e;
+      }
+    } finally {
+      stopWriting.abort();
+      lease.release();
+      inbox.detach();
     }
   }
 
@@ -186,55 +405,45 @@ export class RequestResponse {
   ): Promise<void> {
     // The handler's signal fires at the deadline or when the requester goes away, so work stops.
     const gone = new AbortController();
-    stream.addEventListener('close', () => gone.abort(new Error('stream closed')), { once: true });
+    stream.addEventListener('close', () => gone.abort(new PeerGoneError('stream closed')), { once: true });
     const signal = AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), gone.signal]);
-    const onAbort = () => stream.abort(new Error('request deadline passed'));
+    const onAbort = () => stream.abort(new RequestTimeoutError('request deadline passed'));
     signal.addEventListener('abort', onAbort, { once: true });
-    const respond = async (status: number, body: Uint8Array) => {
-      const head = new Uint8Array(6);
-      head[0] = FRAME_RESPONSE_HEAD;
-      head[1] = status;
-      head.set(u32le(body.length), 2);
-      await writeFrame(stream, head, signal);
-      await writeBody(stream, body, signal);
-      await stream.close({ signal });
-    };
+    const remoteKey = connection.remotePeer.publicKey;
     try {
-      const remoteKey = connection.remotePeer.publicKey;
-      if (remoteKey?.type !== 'Ed25519') throw new ProtocolError('remote peer has no Ed25519 identity');
-      const reader = new FrameReader(stream);
-      const head = await reader.next();
-      if (head[0] !== FRAME_REQUEST_HEAD || head.length !== 1 + EPHEMERAL_BYTES + 4) throw new ProtocolError('bad request head');
-      const ephemeral = head.slice(1, 1 + EPHEMERAL_BYTES);
-      const length = readU32le(head, 1 + EPHEMERAL_BYTES);
-      if (length > limits.maxRequestBytes + SEAL_OVERHEAD) {
-        await respond(STATUS_ERROR, new TextEncoder().encode(`request of ${length} bytes exceeds limit`));
-        return;
-      }
-      const sealed = await reader.body(length, limits.maxRequestBytes + SEAL_OVERHEAD);
-      const keys = responderKeys(this.identity.ed25519Seed, remoteKey.raw, ephemeral, protocol);
-      let request: Uint8Array;
-      try {
-        request = open(keys.requestKey, sealed, protocol);
-      } catch {
-        await respond(STATUS_ERROR, new TextEncoder().encode('request failed decryption'));
-        return;
-      }
-      let response: Uint8Array;
-      try {
-        response = await handler(request, { peerId: connection.remotePeer.toString(), signal });
-      } catch (e) {
-        const message = new TextEncoder().encode(String((e as Error).message ?? e)).slice(0, MAX_ERROR_BYTES);
-        await respond(STATUS_ERROR, message);
-        return;
-      }
-      await respond(STATUS_OK, seal(keys.responseKey, response, protocol));
-    } catch (e) {
-      stream.abort(e instanceof Error ? e : new Error(String(e)));
+      await serveCall(
+        stream,
+        {
+          ownSeed: this.identity.ed25519Seed,
+          peerId: connection.remotePeer.toString(),
+          remotePublicKey: remoteKey?.type === 'Ed25519' ? remoteKey.raw : undefined,
+          protocol,
+          handler,
+          limits,
+          guard: this.guard,
+        },
+        signal,
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** Resolves at the stream's first message, end or close, or after `ms`; the message is dropped. */
+function firstActivity(stream: InboundStream, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const events = ['message', 'end', 'close'];
+    const done = () => {
+      clearTimeout(timer);
+      for (const e of events) stream.removeEventListener(e, done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    (timer as { unref?: () => void }).unref?.();
+    for (const e of events) stream.addEventListener(e, done);
+    if (stream.readableEnded || (stream.status !== 'open' && stream.status !== 'closing')) done();
+  });
 }
 
 /** Rejects as soon as the signal fires, even if the underlying promise never settles. */
