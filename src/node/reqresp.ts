@@ -304,6 +304,13 @@ export class RequestResponse {
     const remote = peerIdFromString(peerId);
     const remoteKey = remote.publicKey;
     if (remoteKey?.type !== 'Ed25519') throw new RequestError(`peer ${peerId} has no Ed25519 identity`);
+    let keys: ReturnType<typeof requesterKeys>;
+    try {
+      keys = requesterKeys(this.identity.ed25519Seed, remoteKey.raw, protocol);
+    } catch (e) {
+      if (e instanceof DecryptError) throw new RequestError(`peer ${peerId} has an unusable key: ${e.message}`);
+      throw e;
+    }
 
     const fail = (e: unknown): never => {
       if (options.signal?.aborted) throw new RequestAbortedError('request cancelled');
@@ -333,7 +340,7 @@ export class RequestResponse {
       const onAbort = () => s.abort(new Error('request aborted'));
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        return await untilAborted(this.exchange(s, protocol, remoteKey.raw, payload, maxResponseBytes, signal), signal);
+        return await untilAborted(this.exchange(s, protocol, keys, payload, maxResponseBytes, signal), signal);
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
@@ -346,12 +353,11 @@ export class RequestResponse {
   private async exchange(
     stream: Stream,
     protocol: string,
-    remotePublicKey: Uint8Array,
+    keys: ReturnType<typeof requesterKeys>,
     payload: Uint8Array,
     maxResponseBytes: number,
     signal: AbortSignal,
   ): Promise<Uint8Array> {
-    const keys = requesterKeys(this.identity.ed25519Seed, remotePublicKey, protocol);
     const sealed = seal(keys.requestKey, payload, protocol);
     const head = new Uint8Array(REQUEST_HEAD_BYTES);
     head[0] = FRAME_REQUEST_HEAD;
