@@ -1,4 +1,4 @@
-/** `sprintnet calibrate`: measured hit rate against p with its 99.9% binomial interval (spec §11). */
+/** `sprintnet calibrate`: hit rate of real nonces against p with its 99.9% binomial interval (spec §11). */
 import { parseCommandArgs } from './args.ts';
 import { getConfig } from '../sprint/config.ts';
 import { calibrate } from '../sprint/calibrate.ts';
@@ -6,20 +6,18 @@ import { calibrate } from '../sprint/calibrate.ts';
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, {
     config: { type: 'string', default: 'tiny' },
-    outputs: { type: 'string' },
-    permutations: { type: 'string' },
+    nonces: { type: 'string' },
+    start: { type: 'string', default: '0' },
   });
   const config = getConfig(args.config!);
-  const big = config.layers > 8;
-  const outputs = Number(args.outputs ?? (big ? 50 : 400));
-  const permutationsPerOutput = Number(args.permutations ?? (big ? 4000 : 500));
+  const nonces = Number(args.nonces ?? (config.layers > 8 ? 200 : 200_000));
+  const start = Number(args.start);
+  if (!Number.isSafeInteger(nonces) || nonces <= 0 || !Number.isSafeInteger(start) || start < 0) {
+    throw new RangeError('--nonces must be a positive integer and --start a non-negative one');
+  }
   const started = Date.now();
-  const result = calibrate(config, {
-    outputs,
-    permutationsPerOutput,
-    onProgress: (phase, done, total) => process.stderr.write(`\r${phase}: ${done}/${total}   `),
-  });
+  const result = calibrate(config, { nonces, start, onProgress: (done, total) => process.stderr.write(`\rnonces: ${done}/${total}   `) });
   process.stderr.write('\n');
-  process.stdout.write(JSON.stringify({ ...result, seconds: (Date.now() - started) / 1000 }) + '\n');
+  process.stdout.write(JSON.stringify({ ...result, start, seconds: (Date.now() - started) / 1000 }) + '\n');
   return result.withinInterval ? 0 : 1;
 }

@@ -7,7 +7,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, { out: { type: 'string', default: 'docs/sprint-vectors.json' } });
   const started = Date.now();
   const vectors = {
-    spec: 'docs/sprint-spec.md, version 1',
+    spec: 'docs/sprint-spec.md, version 2',
     generatedBy: 'bin/sprintnet vectors',
     configs: [buildVectors('tiny', VECTOR_NONCES.tiny), buildVectors('canonical', VECTOR_NONCES.canonical)],
   };

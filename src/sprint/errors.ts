@@ -4,7 +4,8 @@ export type SprintErrorCode =
   | 'BAD_PUBLIC_KEY'
   | 'BAD_NONCE'
   | 'UNKNOWN_CONFIG'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'DUPLICATE_NONCE';
 
 export class SprintInputError extends Error {
   override readonly name = 'SprintInputError';

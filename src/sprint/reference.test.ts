@@ -5,6 +5,7 @@ import { CONFIGS } from './config.ts';
 import { toHex } from './bytes.ts';
 import { SprintInputError } from './errors.ts';
 import { evaluateNonce, evaluateNonces, ReferenceModel } from './reference.ts';
+import { fingerprint, FINGERPRINT_BITS, outputPermutationKeys } from './fingerprint.ts';
 import { buildVectors, type ConfigVectors, VECTOR_NONCES } from './vectors.ts';
 import { generateTensorCodes, TensorId, tensorShape } from './weights.ts';
 
@@ -102,5 +103,38 @@ describe('typed errors on bad input', () => {
     expect(caught).toBeInstanceOf(SprintInputError);
     expect((caught as SprintInputError).code).toBe(code);
     expect((caught as Error).message.length).toBeGreaterThan(10);
+  });
+});
+
+describe('task version 2: inputs and keys depend on the whole nonce and its own output', () => {
+  const c = CONFIGS.tiny;
+  const model = new ReferenceModel(c, new Uint8Array(32).fill(3), true);
+
+  it('equal tokens with different noise keys give different inputs at every position', () => {
+    const tokens = Uint32Array.of(1, 2, 3, 4);
+    const a = model.embed(tokens, [1, 2]);
+    const b = model.embed(tokens, [1, 3]);
+    for (let t = 0; t < c.seqLen; t++) {
+      const rowA = a.subarray(t * c.dModel, (t + 1) * c.dModel);
+      const rowB = b.subarray(t * c.dModel, (t + 1) * c.dModel);
+      expect(rowA.some((v, i) => v !== rowB[i])).toBe(true);
+    }
+  });
+
+  it('one flipped fingerprint bit changes every permutation key', () => {
+    const fp = Uint32Array.of(0x12345678, 0x9abcdef0, 0x0f0f0f0f, 0xf0f0f0f0);
+    const keys = outputPermutationKeys(fp, [7, 9]);
+    for (let bit = 0; bit < FINGERPRINT_BITS; bit += 17) {
+      const flipped = fp.slice();
+      flipped[bit >>> 5] ^= 1 << (bit & 31);
+      const other = outputPermutationKeys(flipped, [7, 9]);
+      for (let r = 0; r < keys.length; r++) expect(other[r]).not.toBe(keys[r]);
+    }
+  });
+
+  it('the fingerprint reads the sign of z_j − mean for j < 128', () => {
+    const z = new Float64Array(512).map((_, j) => (j % 3 === 0 ? 1 : -0.25));
+    const fp = fingerprint(z, 0.1);
+    for (let j = 0; j < FINGERPRINT_BITS; j++) expect(((fp[j >>> 5]! >>> (j & 31)) & 1) === 1).toBe(j % 3 === 0);
   });
 });

@@ -6,7 +6,8 @@
 import { getConfig, headDim, vocabBits, type SprintConfig } from './config.ts';
 import { rTarget } from './difficulty.ts';
 import { permutationTable } from './permutation.ts';
-import { checkNonce, checkPublicKey, checkSprintSeed, inputSeed, nodeSeed, permutationKeys, tokensFromInputSeed, weightKey } from './seeds.ts';
+import { fingerprint, outputPermutationKeys } from './fingerprint.ts';
+import { checkNonce, checkPublicKey, checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, permutationKeysV1, tokensFromInputSeed, TASK_VERSION, weightKey, type TaskVersion } from './seeds.ts';
 import { targetVector, type TargetVector } from './target.ts';
 import { generateLayer, generateTensor, GLOBAL_LAYER, TensorId, type LayerWeights } from './weights.ts';
 
@@ -54,8 +55,8 @@ export class ReferenceModel {
     return weights;
   }
 
-  /** x_t = E[token_t] + P[t]. */
-  embed(tokens: Uint32Array): Hidden {
+  /** x_t = E[token_t] + P[t] (+ G[t] in task version 2, with G generated from the nonce's noise key). */
+  embed(tokens: Uint32Array, noiseKey?: readonly [number, number]): Hidden {
     const { dModel: d, seqLen } = this.config;
     if (tokens.length === 0 || tokens.length > seqLen) throw new RangeError(`sequence length must be 1..${seqLen}`);
     const x = new Float64Array(tokens.length * d);
@@ -63,6 +64,10 @@ export class ReferenceModel {
       const tok = tokens[t];
       if (!Number.isInteger(tok) || tok < 0 || tok >= this.config.vocab) throw new RangeError(`token ${tok} outside vocabulary`);
       for (let i = 0; i < d; i++) x[t * d + i] = this.tokEmb[tok * d + i] + this.posEmb[t * d + i];
+    }
+    if (noiseKey) {
+      const noise = generateTensor(this.config, noiseKey, TensorId.inputNoise, GLOBAL_LAYER);
+      for (let i = 0; i < x.length; i++) x[i] += noise[i];
     }
     return x;
   }
@@ -173,12 +178,25 @@ function matvec(w: Float32Array, x: Float64Array, y: Float64Array, rows: number,
   }
 }
 
+export function logitMean(logits: Float64Array): number {
+  let mean = 0;
+  for (const z of logits) mean += z;
+  return mean / logits.length;
+}
+
+/**
+ * The nonce's 8 permutation keys: version 2 derives them from the fingerprint of its own logits
+ * and the output key (spec §7); version 1 (superseded) read them off the input seed.
+ */
+export function nonceKeys(seed: Uint8Array, logits: Float64Array, version: TaskVersion = TASK_VERSION): Uint32Array {
+  if (version === 1) return permutationKeysV1(seed);
+  return outputPermutationKeys(fingerprint(logits, logitMean(logits)), outputKey(seed));
+}
+
 /** Spec §7: permute with the nonce's keys, centre, normalise, distance to τ. */
 export function outputDistance(c: SprintConfig, logits: Float64Array, keys: Uint32Array, target: TargetVector): number {
   const bits = vocabBits(c);
-  let mean = 0;
-  for (const z of logits) mean += z;
-  mean /= logits.length;
+  const mean = logitMean(logits);
   const perm = permutationTable(bits, keys);
   let normSq = 0;
   let dot = 0;
@@ -199,6 +217,12 @@ export interface NonceEvaluation {
   appropriate: boolean;
 }
 
+/** The embedded input of one nonce (spec §5–§6): version 1 had no noise term. */
+export function nonceInput(m: ReferenceModel, seed: Uint8Array, version: TaskVersion = TASK_VERSION): { tokens: Uint32Array; x: Hidden } {
+  const tokens = tokensFromInputSeed(m.config, seed);
+  return { tokens, x: m.embed(tokens, version === 1 ? undefined : inputNoiseKey(seed)) };
+}
+
 /** Evaluates a batch of nonces of one host, generating each layer's weights once. */
 export function evaluateNonces(
   config: SprintConfig | string,
@@ -206,6 +230,7 @@ export function evaluateNonces(
   publicKey: Uint8Array,
   nonces: readonly number[],
   model?: ReferenceModel,
+  version: TaskVersion = TASK_VERSION,
 ): NonceEvaluation[] {
   const c = typeof config === 'string' ? getConfig(config) : config;
   checkSprintSeed(sprintSeed);
@@ -213,13 +238,14 @@ export function evaluateNonces(
   nonces.forEach(checkNonce);
   const m = model ?? new ReferenceModel(c, sprintSeed);
   const ns = nodeSeed(publicKey);
-  const seeds = nonces.map((n) => inputSeed(sprintSeed, ns, n));
-  const tokens = seeds.map((s) => tokensFromInputSeed(c, s));
-  const finals = m.runLayers(tokens.map((t) => m.embed(t)), 0, c.layers);
+  const seeds = nonces.map((n) => inputSeed(sprintSeed, ns, n, version));
+  const inputs = seeds.map((s) => nonceInput(m, s, version));
+  const finals = m.runLayers(inputs.map((x) => x.x), 0, c.layers);
   const r = rTarget(c);
   return nonces.map((nonce, i) => {
-    const distance = outputDistance(c, m.logits(finals[i]), permutationKeys(seeds[i]), m.target);
-    return { nonce, tokens: Array.from(tokens[i]), distance, appropriate: distance < r };
+    const logits = m.logits(finals[i]);
+    const distance = outputDistance(c, logits, nonceKeys(seeds[i], logits, version), m.target);
+    return { nonce, tokens: Array.from(inputs[i].tokens), distance, appropriate: distance < r };
   });
 }
 

@@ -1,4 +1,8 @@
-/** Seeds of spec §3 and §5: weight key, node seed, input seed, tokens and permutation keys. */
+/**
+ * Seeds of spec §3 and §5 (task version 2): weight key, node seed, input seed, and the disjoint
+ * byte ranges of the input seed: tokens (0–15), input-noise key (16–23), output key (24–31).
+ * Version 1's input seed and permutation keys stay here for the attack suite only (superseded).
+ */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, u32le, u64le, utf8 } from './bytes.ts';
 import type { SprintConfig } from './config.ts';
@@ -6,7 +10,12 @@ import { SprintInputError } from './errors.ts';
 
 const WEIGHTS_TAG = utf8('sprintnet/weights/v1');
 const NODE_SEED_TAG = utf8('sprintnet/node-seed/v1');
-const INPUT_SEED_TAG = utf8('sprintnet/input-seed/v1');
+const INPUT_SEED_TAG = utf8('sprintnet/input-seed/v2');
+const INPUT_SEED_TAG_V1 = utf8('sprintnet/input-seed/v1');
+
+/** The task version this code implements (docs/sprint-spec.md). */
+export const TASK_VERSION = 2;
+export type TaskVersion = 1 | 2;
 
 export const SEED_BYTES = 32;
 export const PUBLIC_KEY_BYTES = 32;
@@ -46,19 +55,27 @@ export function nodeSeed(publicKey: Uint8Array): Uint8Array {
   return sha256(concatBytes(NODE_SEED_TAG, publicKey));
 }
 
-export function inputSeed(sprintSeed: Uint8Array, nodeSeedBytes: Uint8Array, nonce: number): Uint8Array {
+export function inputSeed(sprintSeed: Uint8Array, nodeSeedBytes: Uint8Array, nonce: number, version: TaskVersion = TASK_VERSION): Uint8Array {
   checkSprintSeed(sprintSeed);
   checkNonce(nonce);
-  return sha256(concatBytes(INPUT_SEED_TAG, sprintSeed, nodeSeedBytes, u64le(nonce)));
+  return sha256(concatBytes(version === 1 ? INPUT_SEED_TAG_V1 : INPUT_SEED_TAG, sprintSeed, nodeSeedBytes, u64le(nonce)));
 }
 
+/** Tokens read bytes 0 … 4T−1 only; every config has T ≤ 4, so they never reach the keys below. */
 export function tokensFromInputSeed(config: SprintConfig, seed: Uint8Array): Uint32Array {
   const tokens = new Uint32Array(config.seqLen);
   for (let t = 0; t < config.seqLen; t++) tokens[t] = u32le(seed, 4 * t) & (config.vocab - 1);
   return tokens;
 }
 
-export function permutationKeys(seed: Uint8Array): Uint32Array {
+/** Philox key of the nonce's input noise G (spec §5): bytes 16–23 of the input seed. */
+export const inputNoiseKey = (seed: Uint8Array): [number, number] => [u32le(seed, 16), u32le(seed, 20)];
+
+/** Key of the output-dependent permutation keys (spec §7): bytes 24–31 of the input seed. */
+export const outputKey = (seed: Uint8Array): [number, number] => [u32le(seed, 24), u32le(seed, 28)];
+
+/** Version 1 (superseded, attack suite only): permutation keys known before the forward pass. */
+export function permutationKeysV1(seed: Uint8Array): Uint32Array {
   const keys = new Uint32Array(PERMUTATION_ROUNDS);
   for (let r = 0; r < PERMUTATION_ROUNDS; r++) {
     keys[r] = (u32le(seed, 16 + 4 * (r % 4)) ^ Math.imul(r, 0x9e3779b9)) >>> 0;

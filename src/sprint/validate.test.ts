@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { CONFIGS } from './config.ts';
 import { rTarget } from './difficulty.ts';
 import { evaluateNonces, ReferenceModel } from './reference.ts';
-import { decide, judgeNonce, P_MISMATCH, validateNonces, VALIDATION_TOLERANCE } from './validate.ts';
+import { binomialUpperTail } from './difficulty.ts';
+import { SprintInputError } from './errors.ts';
+import {
+  decide, detectionProbability, FORGED_FRACTION, judgeNonce, MAX_HONEST_REJECTION, MIN_FORGERY_DETECTION, mismatchLimit,
+  P_HONEST_MISMATCH, validateNonces, VALIDATION_SAMPLE, VALIDATION_TOLERANCE,
+} from './validate.ts';
 
 const c = CONFIGS.tiny;
 const seed = new Uint8Array(32).fill(0x5a);
@@ -57,12 +62,40 @@ describe('validation rule (spec §9)', () => {
     expect(judgeNonce(r + 2 * t, r + 2 * t, r, t)).toBe('not-appropriate');
   });
 
-  it('the binomial decision tolerates rare honest mismatches', () => {
-    expect(decide(1, 20).accepted).toBe(true);
-    expect(decide(3, 20).accepted).toBe(true);
-    expect(decide(4, 20).accepted).toBe(false);
-    expect(decide(10, 1000, P_MISMATCH).accepted).toBe(true);
-    expect(decide(30, 1000, P_MISMATCH).accepted).toBe(false);
+  it('m and k: a 5% forgery is caught with probability ≥ 0.99, an honest host rejected with ≤ 10^-4', () => {
+    const m = VALIDATION_SAMPLE;
+    const k = mismatchLimit(m);
+    expect(binomialUpperTail(k, m, P_HONEST_MISMATCH)).toBeLessThanOrEqual(MAX_HONEST_REJECTION);
+    expect(binomialUpperTail(k, m, FORGED_FRACTION)).toBeGreaterThanOrEqual(MIN_FORGERY_DETECTION);
+    // m is the smallest sample that does both.
+    for (let smaller = 1; smaller < m; smaller++) expect(detectionProbability(smaller)).toBeLessThan(MIN_FORGERY_DETECTION);
+    expect(m).toBe(130);
+    expect(k).toBe(2);
+  });
+
+  it('the decision: one honest-looking mismatch passes, the limit rejects', () => {
+    expect(decide(1, VALIDATION_SAMPLE).accepted).toBe(true);
+    expect(decide(2, VALIDATION_SAMPLE).accepted).toBe(false);
+    expect(decide(0, 1).accepted).toBe(true);
+  });
+
+  it('a claim that repeats one honest nonce is rejected as a whole, with a typed error', () => {
+    const repeated = Array.from({ length: 20 }, () => honest[0]);
+    let error: unknown;
+    try {
+      validateNonces(c, seed, key, repeated, { model });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SprintInputError);
+    expect((error as SprintInputError).code).toBe('DUPLICATE_NONCE');
+  });
+
+  it('a nonce both off in distance and not appropriate counts as one mismatch', () => {
+    const forged = [{ nonce: 10_000_000, distance: r - 0.01 }];
+    const result = validateNonces(c, seed, key, forged, { model });
+    expect(result.verdicts).toHaveLength(1);
+    expect(result.mismatches).toBe(1);
   });
 
   it('rejects malformed claim lists with a typed error', () => {

@@ -1,19 +1,29 @@
-/** Validation of claimed nonces (spec §9): per-nonce verdicts and a one-sided binomial decision. */
+/**
+ * Validation of claimed nonces (spec §9, task version 2): per-nonce verdicts, the sample size m
+ * and mismatch limit k, and the decision. Duplicate nonces make the whole claim invalid.
+ */
 import { getConfig, type SprintConfig } from './config.ts';
 import { binomialUpperTail, DEFAULT_HIT_RATE, rTarget } from './difficulty.ts';
 import { SprintInputError } from './errors.ts';
 import { evaluateNonces, type ReferenceModel } from './reference.ts';
 
-/** Spec §9, version 1. */
+/** Distance tolerance between two honest implementations (spec §9). */
 export const VALIDATION_TOLERANCE = 1e-5;
-export const P_MISMATCH = 0.01;
-export const SIGNIFICANCE = 1e-3;
+/** Design bound on an honest host's per-nonce mismatch rate (fingerprint flips, numeric outliers). */
+export const P_HONEST_MISMATCH = 1e-4;
+/** At most this chance that an honest host's claim is rejected. */
+export const MAX_HONEST_REJECTION = 1e-4;
+/** A claim with at least this fraction of forged nonces ... */
+export const FORGED_FRACTION = 0.05;
+/** ... is rejected with at least this probability. */
+export const MIN_FORGERY_DETECTION = 0.99;
 
 export interface NonceClaim {
   nonce: number;
   distance: number;
 }
 
+/** One verdict per nonce: a nonce that is both off in distance and not appropriate counts once. */
 export type NonceVerdictKind = 'ok' | 'distance-mismatch' | 'not-appropriate';
 
 export interface NonceVerdict {
@@ -23,18 +33,20 @@ export interface NonceVerdict {
   verdict: NonceVerdictKind;
 }
 
-export interface ValidationResult {
-  verdicts: NonceVerdict[];
+export interface Decision {
+  checked: number;
   mismatches: number;
-  /** P[X ≥ mismatches] under honest noise. */
-  pValue: number;
+  /** Smallest mismatch count that rejects a claim with `checked` re-evaluated nonces. */
+  limit: number;
   accepted: boolean;
+}
+
+export interface ValidationResult extends Decision {
+  verdicts: NonceVerdict[];
 }
 
 export interface ValidationOptions {
   tolerance?: number;
-  pMismatch?: number;
-  significance?: number;
   hitRate?: number;
   model?: ReferenceModel;
 }
@@ -45,13 +57,48 @@ export function judgeNonce(claimed: number, reference: number, rTargetValue: num
   return 'ok';
 }
 
-/** The decision alone, for callers that computed verdicts themselves (e.g. on a GPU). */
-export function decide(mismatches: number, checked: number, pMismatch = P_MISMATCH, significance = SIGNIFICANCE) {
-  const pValue = binomialUpperTail(mismatches, checked, pMismatch);
-  return { pValue, accepted: pValue >= significance };
+/** k(m): the smallest k with P[Binomial(m, P_HONEST_MISMATCH) ≥ k] ≤ MAX_HONEST_REJECTION. */
+export function mismatchLimit(checked: number, pHonest = P_HONEST_MISMATCH, maxRejection = MAX_HONEST_REJECTION): number {
+  if (!Number.isSafeInteger(checked) || checked < 1) throw new SprintInputError('BAD_ARGUMENT', `checked count must be a positive integer, got ${checked}`);
+  let k = 1;
+  while (binomialUpperTail(k, checked, pHonest) > maxRejection) k++;
+  return k;
 }
 
-/** Re-evaluates every claim with the CPU reference (the caller draws the sample). */
+/** P[a claim with `checked` re-evaluated nonces, forged at rate f, is rejected]. */
+export const detectionProbability = (checked: number, forgedFraction = FORGED_FRACTION): number =>
+  binomialUpperTail(mismatchLimit(checked), checked, forgedFraction);
+
+/** m: the smallest sample whose rule rejects a FORGED_FRACTION forgery with MIN_FORGERY_DETECTION. */
+export function sampleSize(): number {
+  let m = 1;
+  while (detectionProbability(m) < MIN_FORGERY_DETECTION) m++;
+  return m;
+}
+
+/** The spec's m (200 with the constants above; checked by validate.test.ts). */
+export const VALIDATION_SAMPLE = sampleSize();
+
+/** The decision for `checked` re-evaluated nonces of which `mismatches` were not ok. */
+export function decide(mismatches: number, checked: number): Decision {
+  const limit = mismatchLimit(checked);
+  return { checked, mismatches, limit, accepted: mismatches < limit };
+}
+
+/** Rejects claim lists that are empty, repeat a nonce, or carry a non-finite distance. */
+export function checkClaims(claims: readonly NonceClaim[]): void {
+  if (claims.length === 0) throw new SprintInputError('BAD_ARGUMENT', 'nothing to validate: the claim list is empty');
+  const seen = new Set<number>();
+  for (const claim of claims) {
+    if (typeof claim.distance !== 'number' || !Number.isFinite(claim.distance)) {
+      throw new SprintInputError('BAD_ARGUMENT', `claimed distance of nonce ${claim.nonce} is not a finite number`);
+    }
+    if (seen.has(claim.nonce)) throw new SprintInputError('DUPLICATE_NONCE', `nonce ${claim.nonce} is claimed more than once`);
+    seen.add(claim.nonce);
+  }
+}
+
+/** Re-evaluates every claim with the CPU reference (the caller draws the sample of spec §9). */
 export function validateNonces(
   config: SprintConfig | string,
   sprintSeed: Uint8Array,
@@ -60,12 +107,7 @@ export function validateNonces(
   options: ValidationOptions = {},
 ): ValidationResult {
   const c = typeof config === 'string' ? getConfig(config) : config;
-  if (claims.length === 0) throw new SprintInputError('BAD_ARGUMENT', 'nothing to validate: the claim list is empty');
-  for (const claim of claims) {
-    if (typeof claim.distance !== 'number' || !Number.isFinite(claim.distance)) {
-      throw new SprintInputError('BAD_ARGUMENT', `claimed distance of nonce ${claim.nonce} is not a finite number`);
-    }
-  }
+  checkClaims(claims);
   const tolerance = options.tolerance ?? VALIDATION_TOLERANCE;
   const r = rTarget(c, options.hitRate ?? DEFAULT_HIT_RATE);
   const reference = evaluateNonces(c, sprintSeed, publicKey, claims.map((x) => x.nonce), options.model);
@@ -76,5 +118,5 @@ export function validateNonces(
     verdict: judgeNonce(claim.distance, reference[i].distance, r, tolerance),
   }));
   const mismatches = verdicts.filter((v) => v.verdict !== 'ok').length;
-  return { verdicts, mismatches, ...decide(mismatches, claims.length, options.pMismatch, options.significance) };
+  return { verdicts, ...decide(mismatches, claims.length) };
 }

@@ -3,8 +3,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { CONFIGS, type ConfigName } from './config.ts';
 import { toHex, utf8 } from './bytes.ts';
 import { cosineThreshold, rTarget } from './difficulty.ts';
-import { evaluateNonces, ReferenceModel } from './reference.ts';
-import { inputSeed, nodeSeed, weightKey } from './seeds.ts';
+import { fingerprint } from './fingerprint.ts';
+import { logitMean, outputDistance, nonceInput, nonceKeys, ReferenceModel } from './reference.ts';
+import { inputNoiseKey, inputSeed, nodeSeed, outputKey, TASK_VERSION, weightKey } from './seeds.ts';
 import { codesToValues, generateTensorCodes, GLOBAL_LAYER, scaleExponent, TensorId, tensorShape, type TensorName } from './weights.ts';
 
 export interface TensorVector {
@@ -24,7 +25,28 @@ export interface ConfigVectors {
   cosineThreshold: number;
   tensors: TensorVector[];
   targetFirst: number[];
-  nonces: Array<{ nonce: number; nodeSeed: string; inputSeed: string; tokens: number[]; distance: number; appropriate: boolean }>;
+  nonces: NonceVector[];
+}
+
+export interface NonceVector {
+  nonce: number;
+  tokens: number[];
+  distance: number;
+  appropriate: boolean;
+  nodeSeed: string;
+  inputSeed: string;
+  /** (a0, a1): Philox key of the input noise G. */
+  noiseKey: [number, number];
+  /** G[0][0 … 7]. */
+  noiseFirst: number[];
+  /** (b0, b1): key of the output-dependent permutation keys. */
+  outputKey: [number, number];
+  /** z_0 … z_7 of the float64 reference (informative: another implementation's floats differ in the last bits). */
+  logitsFirst: number[];
+  /** f0 … f3. */
+  fingerprint: number[];
+  /** key_0 … key_7 of the Feistel permutation. */
+  permutationKeys: number[];
 }
 
 export const VECTOR_SPRINT_SEED = sha256(utf8('sprintnet/test-vector/sprint'));
@@ -53,6 +75,31 @@ export function buildVectors(name: ConfigName, nonces: number[]): ConfigVectors 
     return { tensor, layer, first: Array.from(first), codesSha256: toHex(sha256(codes)) };
   });
   const ns = nodeSeed(VECTOR_PUBLIC_KEY);
+  const seeds = nonces.map((nonce) => inputSeed(VECTOR_SPRINT_SEED, ns, nonce));
+  const inputs = seeds.map((seed) => nonceInput(model, seed));
+  const finals = model.runLayers(inputs.map((input) => input.x), 0, c.layers);
+  const r = rTarget(c);
+  const entries = nonces.map((nonce, i): NonceVector => {
+    const seed = seeds[i]!;
+    const logits = model.logits(finals[i]!);
+    const keys = nonceKeys(seed, logits, TASK_VERSION);
+    const distance = outputDistance(c, logits, keys, model.target);
+    const noise = generateTensorCodes(inputNoiseKey(seed), TensorId.inputNoise, GLOBAL_LAYER, 8);
+    return {
+      nonce,
+      tokens: Array.from(inputs[i]!.tokens),
+      distance,
+      appropriate: distance < r,
+      nodeSeed: toHex(ns),
+      inputSeed: toHex(seed),
+      noiseKey: inputNoiseKey(seed),
+      noiseFirst: Array.from(codesToValues(noise, scaleExponent(c, TensorId.inputNoise))),
+      outputKey: outputKey(seed),
+      logitsFirst: Array.from(logits.subarray(0, 8)),
+      fingerprint: Array.from(fingerprint(logits, logitMean(logits))),
+      permutationKeys: Array.from(keys),
+    };
+  });
   return {
     config: name,
     sprintSeed: toHex(VECTOR_SPRINT_SEED),
@@ -62,15 +109,12 @@ export function buildVectors(name: ConfigName, nonces: number[]): ConfigVectors 
     cosineThreshold: cosineThreshold(c),
     tensors,
     targetFirst: Array.from(model.target.codes.subarray(0, 8)),
-    nonces: evaluateNonces(c, VECTOR_SPRINT_SEED, VECTOR_PUBLIC_KEY, nonces, model).map((r) => ({
-      ...r,
-      nodeSeed: toHex(ns),
-      inputSeed: toHex(inputSeed(VECTOR_SPRINT_SEED, ns, r.nonce)),
-    })),
+    nonces: entries,
   };
 }
 
 export const VECTOR_NONCES: Record<ConfigName, number[]> = {
-  tiny: [0, 1, 2, 3, 900, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER],
+  // 1338 is the first appropriate nonce of the test-vector host (task version 2).
+  tiny: [0, 1, 2, 3, 900, 1338, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER],
   canonical: [0, 1],
 };

@@ -13,6 +13,8 @@ export const TensorId = {
   w2: 7,
   lmHead: 8,
   target: 9,
+  /** Version 2: the nonce's input noise G, generated with the nonce's own Philox key (spec §5). */
+  inputNoise: 10,
 } as const;
 export type TensorId = (typeof TensorId)[keyof typeof TensorId];
 export type TensorName = keyof typeof TensorId;
@@ -39,6 +41,7 @@ export function tensorShape(c: SprintConfig, id: TensorId): TensorShape {
     case TensorId.w2: return { rows: c.dModel, cols: c.ffnHidden };
     case TensorId.lmHead: return { rows: c.vocab, cols: c.dModel };
     case TensorId.target: return { rows: 1, cols: c.vocab };
+    case TensorId.inputNoise: return { rows: c.seqLen, cols: c.dModel };
   }
 }
 
@@ -48,7 +51,7 @@ export const linearScaleExponent = (inputWidth: number): number => 7 + Math.ceil
 /** Exponent s with value = code · 2^-s; 0 for the target, whose values are the integer codes. */
 export function scaleExponent(c: SprintConfig, id: TensorId): number {
   if (id === TensorId.target) return 0;
-  if (id === TensorId.tokEmb || id === TensorId.posEmb) return EMBEDDING_SCALE;
+  if (id === TensorId.tokEmb || id === TensorId.posEmb || id === TensorId.inputNoise) return EMBEDDING_SCALE;
   return linearScaleExponent(tensorShape(c, id).cols);
 }
 
