@@ -87,3 +87,24 @@ export interface ForwardResult {
   readonly captured: Map<number, Float32Array>;
   readonly logits?: Float32Array;
 }
+
+/** `SprintEngine.inspectNonces`: what the GPU's output stage computed for each nonce. */
+export interface NonceInspection {
+  readonly distances: Float32Array;
+  /** f0 … f3 per nonce (spec §7): bit j of word j >> 5 is z_j > mean(z), j < 128. */
+  readonly fingerprints: Uint32Array;
+  /** The 8 permutation keys per nonce, derived from the fingerprint and the output key. */
+  readonly keys: Uint32Array;
+}
+
+/** `SprintEngine.profilePass`: medians of one-at-a-time passes of `batch` nonces, in ms. */
+export interface PassProfile {
+  readonly batch: number;
+  /** The whole pass: hashing and upload, GPU work, readback. */
+  readonly passMs: number;
+  /** The pass without the layer steps: inputs (incl. input noise), head, output stage (incl. fingerprint), readback. */
+  readonly outsideLayersMs: number;
+  readonly outsideLayersShare: number;
+  readonly passes: number;
+  readonly outsidePasses: number;
+}

@@ -1,11 +1,12 @@
 /**
  * The forward pass as a list of recorded GPU steps (spec §6), generic over sequence length and
- * layer range: embed → layers [k0, k1) → final norm + LM head on the last position → output stage.
+ * layer range: embed (+ input noise in a Sprint) → layers [k0, k1) → final norm + LM head on the
+ * last position → output stage (fingerprint, keys, permutation, distance).
  * Steps (pipeline + bind group + grid) are built once per shape and replayed every batch, so the
  * CPU cost of a batch is one encoder pass over a prepared array.
  */
 import { headDim, vocabBits, type SprintConfig } from '../sprint/config.ts';
-import { TensorId } from '../sprint/weights.ts';
+import { scaleExponent, TensorId } from '../sprint/weights.ts';
 import type { GpuDevice } from './device.ts';
 import { weightScale } from './shaders/common.wgsl.ts';
 import { attentionKernel, elementwiseGrid, embedKernel, rmsnormKernel } from './shaders/layers.wgsl.ts';
@@ -47,6 +48,8 @@ export class Kernels {
     readonly variant: MatmulVariant,
     readonly outputMode: OutputMode,
     readonly embed: GPUComputePipeline,
+    /** The Sprint's embed: adds each nonce's input noise G (task version 2). */
+    readonly embedNoise: GPUComputePipeline,
     readonly rmsnorm: GPUComputePipeline,
     readonly attention: GPUComputePipeline,
     readonly output: GPUComputePipeline,
@@ -68,8 +71,10 @@ export class Kernels {
       [EPILOGUES.residual, config.ffnHidden],
     ];
     const fmt = variant.weightFormat;
+    const noiseExponent = scaleExponent(config, TensorId.inputNoise);
     const jobs: [string, () => string][] = [
-      [`embed:${fmt}`, () => embedKernel(fmt)],
+      [`embed:${fmt}`, () => embedKernel(fmt, null)],
+      [`embed:${fmt}:noise${noiseExponent}`, () => embedKernel(fmt, noiseExponent)],
       ['rmsnorm', rmsnormKernel],
       [`attention:dh${headDim(config)}`, () => attentionKernel(headDim(config))],
       [`output:${outputMode}:bits${vocabBits(config)}`, () => outputKernel(vocabBits(config), outputMode)],
@@ -80,8 +85,9 @@ export class Kernels {
       pipelines.push(await dev.pipeline(key, code));
       onProgress?.((i + 1) / jobs.length);
     }
-    const matmuls = new Map(matmulSpecs.map(([e, K], i) => [matmulKey(variant, e, K), pipelines[4 + i]]));
-    return new Kernels(variant, outputMode, pipelines[0], pipelines[1], pipelines[2], pipelines[3], matmuls);
+    const [embed, embedNoise, rmsnorm, attention, output, ...matmulPipelines] = pipelines;
+    const matmuls = new Map(matmulSpecs.map(([e, K], i) => [matmulKey(variant, e, K), matmulPipelines[i]]));
+    return new Kernels(variant, outputMode, embed, embedNoise, rmsnorm, attention, output, matmuls);
   }
 
   matmul(e: MatmulEpilogue, K: number): GPUComputePipeline {
@@ -164,16 +170,27 @@ export class PlanBuilder {
     }
   }
 
-  /** x = E[tokens] + P[position]; `tokens` holds rows u32. */
-  embed(a: Activations, tokens: GPUBuffer): Step[] {
+  /**
+   * x = E[tokens] + P[position]; `tokens` holds rows u32. With `nonceKeys` (NONCE_KEY_WORDS per
+   * sequence, the Sprint pass), each sequence's input noise G is generated and added (spec §5–§6).
+   */
+  embed(a: Activations, tokens: GPUBuffer, nonceKeys?: GPUBuffer): Step[] {
     const d4 = this.config.dModel / 4;
     const E = this.weights.tensor(TensorId.tokEmb);
     const [P] = this.weights.tensor(TensorId.posEmb).chunks;
     const scale = weightScale(E.format, E.scaleExponent);
+    if (nonceKeys && a.seqLen !== this.config.seqLen) throw new RangeError('the input noise is defined for full-length sequences only');
     return E.chunks.map((c) =>
       this.dispatch(
-        this.kernels.embed,
-        [this.uniform([a.rows, d4, a.seqLen, c.rowStart, c.rows, scale], new Set([5])), tokens, { buffer: c.buffer, offset: c.byteOffset, size: c.byteSize }, { buffer: P.buffer, offset: P.byteOffset, size: P.byteSize }, a.x],
+        nonceKeys ? this.kernels.embedNoise : this.kernels.embed,
+        [
+          this.uniform([a.rows, d4, a.seqLen, c.rowStart, c.rows, scale], new Set([5])),
+          tokens,
+          { buffer: c.buffer, offset: c.byteOffset, size: c.byteSize },
+          { buffer: P.buffer, offset: P.byteOffset, size: P.byteSize },
+          a.x,
+          ...(nonceKeys ? [nonceKeys] : []),
+        ],
         elementwiseGrid(a.rows * d4, this.maxPerDim),
       ),
     );
@@ -218,9 +235,13 @@ export class PlanBuilder {
     return steps;
   }
 
-  /** distances[b] from logits[b], the nonce's 8 permutation keys and τ (spec §7). */
-  output(a: Activations, keys: GPUBuffer, tau: GPUBuffer, distances: GPUBuffer): Step[] {
-    return [this.dispatch(this.kernels.output, [this.uniform([a.sequences, this.config.vocab]), a.logits, keys, tau, distances], outputGrid(this.kernels.outputMode, a.sequences))];
+  /**
+   * distances[b] from logits[b], the nonce's output key (words 2–3 of its NONCE_KEY_WORDS in
+   * `nonceKeys`) and τ (spec §7); `info` receives each nonce's fingerprint and permutation keys
+   * (OUTPUT_INFO_WORDS per nonce).
+   */
+  output(a: Activations, nonceKeys: GPUBuffer, tau: GPUBuffer, distances: GPUBuffer, info: GPUBuffer): Step[] {
+    return [this.dispatch(this.kernels.output, [this.uniform([a.sequences, this.config.vocab]), a.logits, nonceKeys, tau, distances, info], outputGrid(this.kernels.outputMode, a.sequences))];
   }
 
   destroy(): void {

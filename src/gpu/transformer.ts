@@ -2,37 +2,60 @@
  * SprintEngine: the Sprint task (docs/sprint-spec.md) on WebGPU.
  *
  *   sprint seed ──Philox on GPU──▶ resident weights (u8 codes or f16)
- *   (public key, nonce) ──SHA-256 on CPU──▶ tokens + 8 permutation keys ──upload──▶
- *   forward pass (B nonces per pass) ──▶ fused permute/centre/distance ──▶ B distances read back
+ *   (public key, nonce) ──SHA-256 on CPU──▶ tokens + noise key + output key ──upload──▶
+ *   embed + input noise (Philox on GPU) → forward pass (B nonces per pass) ──▶ fused
+ *   fingerprint → permutation keys → permute/centre/distance ──▶ B distances read back
  *
  * The same code runs in Node (pass `gpu` from ./gpu-node.ts) and in a browser Worker (navigator.gpu).
  */
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
 import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
-import { checkSprintSeed, inputSeed, nodeSeed, permutationKeys, tokensFromInputSeed, weightKey, PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
+import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey, PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError, type FoundNonce } from './errors.ts';
 import { AbortWaiter, checkTokens, defaultBatch, equalBytes, forwardShape, uploadTarget } from './engine-helpers.ts';
-import type { EngineOptions, ForwardOptions, ForwardResult, SprintOptions, SprintResult } from './engine-types.ts';
+import type { EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from './engine-types.ts';
 import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
 import { getGpu as getBrowserGpu } from './gpu-browser.ts';
 import type { WeightFormat } from './shaders/common.wgsl.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
+import { NONCE_KEY_WORDS, OUTPUT_INFO_WORDS } from './shaders/output.wgsl.ts';
 import { WeightStore, planWeights } from './weight-store.ts';
 
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
 export type { MatmulVariant } from './shaders/matmul.wgsl.ts';
-export type { BuildPhase, EngineOptions, ForwardOptions, ForwardResult, SprintOptions, SprintProgress, SprintResult } from './engine-types.ts';
+export type { BuildPhase, EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintProgress, SprintResult } from './engine-types.ts';
 
 interface Slot {
   readonly tokens: GPUBuffer;
-  readonly keys: GPUBuffer;
+  /** NONCE_KEY_WORDS per nonce: input-noise key (a0, a1), output key (b0, b1). */
+  readonly nonceKeys: GPUBuffer;
   readonly distances: GPUBuffer;
+  /** OUTPUT_INFO_WORDS per nonce, written by the output stage: fingerprint, permutation keys. */
+  readonly info: GPUBuffer;
   readonly staging: GPUBuffer;
+  /** Read back by `inspectNonces` only: a Sprint reads the distances alone. */
+  readonly infoStaging: GPUBuffer;
+  /** The whole pass, ending with the copy of the distances into `staging`. */
   readonly steps: Step[];
+  /** The same pass without the layer steps (inputs, head, output stage): `profilePass`. */
+  readonly outsideLayers: Step[];
+}
+
+interface PassRequest {
+  /** Also read back each nonce's fingerprint and permutation keys. */
+  readonly inspect?: boolean;
+  /** Leave out the layer steps (timing only: the distances are meaningless). */
+  readonly skipLayers?: boolean;
+}
+
+interface PassResult {
+  readonly distances: Float32Array;
+  readonly info: Uint32Array | null;
 }
 
 /** Two slots: batch n+1 is uploaded and queued while batch n runs, so the GPU never waits on the CPU. */
@@ -86,6 +109,7 @@ export class SprintEngine {
     if (config.dModel % 4 !== 0 || (config.dModel / config.heads) % 4 !== 0) {
       throw new GpuError('BAD_ARGUMENT', `config ${config.name}: d and the head dimension must be multiples of 4`);
     }
+    if (config.vocab < FINGERPRINT_BITS) throw new GpuError('BAD_ARGUMENT', `config ${config.name}: the fingerprint needs V ≥ ${FINGERPRINT_BITS}`);
     const gpu = options.gpu === undefined ? await getBrowserGpu() : options.gpu;
     const dev = await GpuDevice.create(gpu, { memoryBudgetBytes: options.memoryBudgetBytes, onUncapturedError: options.onUncapturedError });
     try {
@@ -137,13 +161,18 @@ export class SprintEngine {
         const headSteps = plans.head(activations);
         const slots = Array.from({ length: SLOTS }, (_, i): Slot => {
           const u32 = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+          const out = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+          const staged = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
           const tokens = u32('tokens', batch * config.seqLen);
-          const keys = u32('keys', batch * PERMUTATION_ROUNDS);
-          const distances = dev.createBuffer(`distances-${i}`, 4 * batch, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-          const staging = dev.createBuffer(`staging-${i}`, 4 * batch, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-          const steps = [...plans.embed(activations, tokens), ...layerSteps, ...headSteps, ...plans.output(activations, keys, tau, distances)];
-          steps.push({ kind: 'copy', src: distances, srcOffset: 0, dst: staging, dstOffset: 0, size: 4 * batch });
-          return { tokens, keys, distances, staging, steps };
+          const nonceKeys = u32('nonce-keys', batch * NONCE_KEY_WORDS);
+          const distances = out('distances', batch);
+          const info = out('output-info', batch * OUTPUT_INFO_WORDS);
+          const staging = staged('staging', batch);
+          const infoStaging = staged('info-staging', batch * OUTPUT_INFO_WORDS);
+          const inputs = plans.embed(activations, tokens, nonceKeys);
+          const tail: Step[] = [...headSteps, ...plans.output(activations, nonceKeys, tau, distances, info)];
+          tail.push({ kind: 'copy', src: distances, srcOffset: 0, dst: staging, dstOffset: 0, size: 4 * batch });
+          return { tokens, nonceKeys, distances, info, staging, infoStaging, steps: [...inputs, ...layerSteps, ...tail], outsideLayers: [...inputs, ...tail] };
         });
         return { engine: new SprintEngine(config, sprintSeed, dev, weights, kernels, tau, activations, plans, slots, tuning) };
       },
@@ -161,12 +190,72 @@ export class SprintEngine {
       publicKey,
       () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
       undefined,
-      (_batch, distances) => {
+      (_batch, { distances }) => {
         out.set(distances, written);
         written += distances.length;
       },
     );
     return out;
+  }
+
+  /**
+   * What the output stage computed for each nonce (validation, debugging): distances, the 128-bit
+   * fingerprints (FINGERPRINT_WORDS per nonce) and the 8 permutation keys derived from them.
+   */
+  async inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
+    const distances = new Float32Array(nonces.length);
+    const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
+    const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
+    let cursor = 0;
+    let written = 0;
+    await this.pipelined(
+      publicKey,
+      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
+      undefined,
+      (batch, result) => {
+        distances.set(result.distances, written);
+        batch.forEach((_, b) => {
+          const words = result.info!.subarray(b * OUTPUT_INFO_WORDS, (b + 1) * OUTPUT_INFO_WORDS);
+          fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
+          keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
+        });
+        written += batch.length;
+      },
+      { inspect: true },
+    );
+    return { distances, fingerprints, keys };
+  }
+
+  /**
+   * Times whole passes of B nonces one at a time (hash and upload on the CPU, GPU work, readback),
+   * with and without the layer steps, interleaved so that load drift hits both alike. The pass
+   * without layers is everything outside the layers: inputs with the noise generation, head,
+   * output stage with fingerprint and keys, readback. Medians in milliseconds.
+   */
+  profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number } = {}): Promise<PassProfile> {
+    const passes = Math.max(1, options.passes ?? 3);
+    const outsidePasses = Math.max(passes, options.outsidePasses ?? passes);
+    return this.exclusive(async () => {
+      this.assertUsable();
+      const hostSeed = this.nodeSeed(publicKey);
+      const nonces = Array.from({ length: this.batch }, (_, i) => i);
+      const time = async (skipLayers: boolean) => {
+        const t = performance.now();
+        await this.submitBatch(this.slots[0], hostSeed, nonces, { skipLayers });
+        return performance.now() - t;
+      };
+      await time(true); // warm-up: first use of the slot's buffers
+      const full: number[] = [];
+      const outside: number[] = [];
+      for (let i = 0; i < outsidePasses; i++) {
+        if (i < passes) full.push(await time(false));
+        outside.push(await time(true));
+      }
+      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const passMs = median(full);
+      const outsideLayersMs = median(outside);
+      return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
+    });
   }
 
   /**
@@ -196,7 +285,7 @@ export class SprintEngine {
       return null;
     };
     try {
-      await this.pipelined(options.publicKey, next, options.signal, (nonces, distances) => {
+      await this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => {
         const newlyFound: FoundNonce[] = [];
         distances.forEach((distance, i) => {
           if (distance < threshold) newlyFound.push({ nonce: nonces[i], distance });
@@ -236,26 +325,28 @@ export class SprintEngine {
     publicKey: Uint8Array,
     next: () => readonly number[] | null,
     signal: AbortSignal | undefined,
-    onBatch: (nonces: readonly number[], distances: Float32Array) => void,
+    onBatch: (nonces: readonly number[], result: PassResult) => void,
+    request: PassRequest = {},
   ): Promise<void> {
-    return this.exclusive(() => this.pipelinedNow(publicKey, next, signal, onBatch));
+    return this.exclusive(() => this.pipelinedNow(publicKey, next, signal, onBatch, request));
   }
 
   private async pipelinedNow(
     publicKey: Uint8Array,
     next: () => readonly number[] | null,
     signal: AbortSignal | undefined,
-    onBatch: (nonces: readonly number[], distances: Float32Array) => void,
+    onBatch: (nonces: readonly number[], result: PassResult) => void,
+    request: PassRequest,
   ): Promise<void> {
     this.assertUsable();
     const hostSeed = this.nodeSeed(publicKey);
-    const inflight: { nonces: readonly number[]; result: Promise<Float32Array> }[] = [];
+    const inflight: { nonces: readonly number[]; result: Promise<PassResult> }[] = [];
     const abort = new AbortWaiter(signal);
     let submitted = 0;
     const completeOldest = async (): Promise<boolean> => {
-      const distances = await abort.race(inflight[0].result);
-      if (!distances) return false;
-      onBatch(inflight.shift()!.nonces, distances);
+      const result = await abort.race(inflight[0].result);
+      if (!result) return false;
+      onBatch(inflight.shift()!.nonces, result);
       return true;
     };
     try {
@@ -264,7 +355,7 @@ export class SprintEngine {
         const nonces = next();
         if (!nonces || nonces.length === 0) break;
         const slot = this.slots[submitted++ % SLOTS];
-        inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces) });
+        inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces, request) });
       }
       while (inflight.length > 0) if (!(await completeOldest())) return;
     } finally {
@@ -274,25 +365,37 @@ export class SprintEngine {
     }
   }
 
-  private async submitBatch(slot: Slot, hostSeed: Uint8Array, nonces: readonly number[]): Promise<Float32Array> {
+  /**
+   * One pass: per nonce, the input seed (SHA-256, spec §5) gives the tokens (bytes 0–15), the
+   * input-noise key (16–23) and the output key (24–31); the GPU does the rest.
+   */
+  private async submitBatch(slot: Slot, hostSeed: Uint8Array, nonces: readonly number[], request: PassRequest = {}): Promise<PassResult> {
     const { seqLen } = this.config;
     const tokens = new Uint32Array(this.batch * seqLen);
-    const keys = new Uint32Array(this.batch * PERMUTATION_ROUNDS);
+    const keys = new Uint32Array(this.batch * NONCE_KEY_WORDS);
     nonces.forEach((nonce, b) => {
       const seed = inputSeed(this.sprintSeed, hostSeed, nonce);
       tokens.set(tokensFromInputSeed(this.config, seed), b * seqLen);
-      keys.set(permutationKeys(seed), b * PERMUTATION_ROUNDS);
+      keys.set(inputNoiseKey(seed), b * NONCE_KEY_WORDS);
+      keys.set(outputKey(seed), b * NONCE_KEY_WORDS + 2);
     });
     this.device.throwIfLost();
     this.device.queue.writeBuffer(slot.tokens, 0, tokens);
-    this.device.queue.writeBuffer(slot.keys, 0, keys);
+    this.device.queue.writeBuffer(slot.nonceKeys, 0, keys);
     const encoder = this.device.device.createCommandEncoder({ label: 'sprint-batch' });
-    encodeSteps(encoder, slot.steps);
+    encodeSteps(encoder, request.skipLayers ? slot.outsideLayers : slot.steps);
+    if (request.inspect) encoder.copyBufferToBuffer(slot.info, 0, slot.infoStaging, 0, slot.info.size);
     this.device.queue.submit([encoder.finish()]);
     await this.device.mapRead(slot.staging);
     const distances = new Float32Array(slot.staging.getMappedRange(0, 4 * nonces.length).slice(0));
     slot.staging.unmap();
-    return distances;
+    let info: Uint32Array | null = null;
+    if (request.inspect) {
+      await this.device.mapRead(slot.infoStaging);
+      info = new Uint32Array(slot.infoStaging.getMappedRange(0, 4 * OUTPUT_INFO_WORDS * nonces.length).slice(0));
+      slot.infoStaging.unmap();
+    }
+    return { distances, info };
   }
 
   /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
