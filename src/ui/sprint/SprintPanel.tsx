@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { BuildProgressBars, FoundNonces, SprintControls, SprintErrorBox, SprintIdentity, SprintStats } from './SprintParts.tsx';
+import { BuildProgressBars, FoundNonces, OtherTabNotice, SprintControls, SprintErrorBox, SprintIdentity, SprintStats } from './SprintParts.tsx';
 import { useSprintStore } from './store.ts';
 import { useGpuCheck } from './useGpuCheck.ts';
 import { installEngineTestHandle } from './engine-test-handle.ts';
@@ -26,6 +26,7 @@ export function SprintPanel() {
             WebGPU ready: <span className="mono">{gpu.adapter}</span>
           </p>
           <SprintControls />
+          <OtherTabNotice />
           <SprintErrorBox />
           <BuildProgressBars />
           <SprintIdentity />

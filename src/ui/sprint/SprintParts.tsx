@@ -14,6 +14,7 @@ export function SprintControls() {
   const status = useSprintStore((s) => s.status);
   const config = useSprintStore((s) => s.config);
   const sprint = useSprintStore((s) => s.sprint);
+  const elsewhere = useSprintStore((s) => s.gpuElsewhere);
   const { chooseConfig, start, startNew, stop } = useSprintStore.getState();
   const busy = status === 'preparing' || status === 'running' || status === 'stopping';
   const resumable = sprint !== null && sprint.config === config;
@@ -21,7 +22,7 @@ export function SprintControls() {
     <div className="sprint-controls">
       <label>
         Model{' '}
-        <select data-testid="sprint-config" value={config} disabled={busy || status === 'loading'} onChange={(e) => chooseConfig(e.target.value as ConfigName)}>
+        <select data-testid="sprint-config" value={config} disabled={busy || elsewhere || status === 'loading'} onChange={(e) => chooseConfig(e.target.value as ConfigName)}>
           {(Object.keys(CONFIGS) as ConfigName[]).map((name) => (
             <option key={name} value={name}>
               {name} ({(flopsPerNonce(CONFIGS[name]) / 1e9).toFixed(3)} GFLOP per nonce)
@@ -29,12 +30,12 @@ export function SprintControls() {
           ))}
         </select>
       </label>
-      {!busy && (
+      {!busy && !elsewhere && (
         <button data-testid="sprint-start" disabled={status === 'loading'} onClick={() => void start()}>
           {resumable && sprint.nextNonce > 0 ? `Resume from nonce ${formatCount(sprint.nextNonce)}` : 'Start practice Sprint'}
         </button>
       )}
-      {!busy && resumable && (
+      {!busy && !elsewhere && resumable && (
         <button className="secondary" data-testid="sprint-new" onClick={() => void startNew()}>
           New practice Sprint
         </button>
@@ -47,6 +48,26 @@ export function SprintControls() {
       <span className={`sprint-status sprint-${status}`} data-testid="sprint-status">
         {status}
       </span>
+    </div>
+  );
+}
+
+/** Only one tab runs the GPU: shown in the others, with the offer to move the work here. */
+export function OtherTabNotice() {
+  const elsewhere = useSprintStore((s) => s.gpuElsewhere);
+  const takenOver = useSprintStore((s) => s.takenOver);
+  const status = useSprintStore((s) => s.status);
+  const { takeOver } = useSprintStore.getState();
+  if (!elsewhere || status === 'preparing' || status === 'running') return null;
+  return (
+    <div className="sprint-other-tab" role="status" data-testid="sprint-other-tab" data-taken-over={takenOver}>
+      <p>
+        {takenOver ? 'Another Sprintnet tab took over the GPU; this tab stopped and saved what it found.' : 'Another Sprintnet tab is contributing this GPU.'} Only
+        one tab at a time runs the GPU.
+      </p>
+      <button data-testid="sprint-take-over" disabled={status === 'stopping'} onClick={() => void takeOver()}>
+        Take over in this tab
+      </button>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GpuError } from '../../gpu/errors.ts';
+import { StorageError } from '../../wallet/index.ts';
 import { describeError } from './store.ts';
 
 describe('Sprint view error messages', () => {
@@ -13,5 +14,9 @@ describe('Sprint view error messages', () => {
     expect(oom).toMatchObject({ code: 'INSUFFICIENT_MEMORY', title: 'Out of GPU memory' });
     expect(oom.message).toContain('3.00 GiB');
     expect(describeError(new Error('boom'))).toMatchObject({ code: 'UNKNOWN', message: 'boom' });
+    const full = describeError(new StorageError('QUOTA_EXCEEDED', 'quota'));
+    expect(full).toMatchObject({ code: 'QUOTA_EXCEEDED', title: 'Storage full' });
+    expect(full.message).toMatch(/GPU was stopped.*finds shown are kept/);
+    expect(describeError(new StorageError('UPGRADED_ELSEWHERE', 'x'))).toMatchObject({ title: 'Sprintnet was updated in another tab', message: expect.stringMatching(/Reload/) });
   });
 });
