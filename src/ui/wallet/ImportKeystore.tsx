@@ -1,10 +1,10 @@
 import type { FormEvent } from 'react';
 import { useWalletStore } from './store.ts';
 import { field } from './PassphraseFields.tsx';
+import { ReplaceGuard } from './ReplaceGuard.tsx';
 
 export function ImportKeystore() {
   const busy = useWalletStore((s) => s.busy) !== null;
-  const replacing = useWalletStore((s) => s.status) !== 'none';
   const { importKeystore, cancel } = useWalletStore.getState();
   const onSubmit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -12,12 +12,12 @@ export function ImportKeystore() {
     const input = form.elements.namedItem('file');
     const file = input instanceof HTMLInputElement ? input.files?.[0] : undefined;
     if (!file) return;
-    await importKeystore(await file.text(), field(form, 'passphrase'));
+    await importKeystore(await file.text(), field(form, 'passphrase'), field(form, 'current'));
   };
   return (
     <form onSubmit={(e) => void onSubmit(e)} aria-label="Import keystore">
       <h3>Import a keystore file</h3>
-      {replacing && <p className="error">This replaces the wallet stored in this browser once the file decrypts.</p>}
+      <ReplaceGuard disabled={busy} />
       <label className="wallet-field">
         Keystore file (.json)
         <input name="file" type="file" accept="application/json,.json" required disabled={busy} data-testid="import-file" />

@@ -1,4 +1,6 @@
 import { useWalletStore } from './store.ts';
+import { useStorageStore } from '../storage/store.ts';
+import { download, keystoreFileName } from './download.ts';
 
 /** Address and peer id: public, shown locked or unlocked. */
 export function Identity() {
@@ -21,13 +23,17 @@ const AUTO_LOCK_CHOICES: ReadonlyArray<[string, number | null]> = [
   ['1 hour', 60],
 ];
 
-function download(json: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+/** Whether the browser promised to keep the wallet (navigator.storage.persist()). */
+export function PersistenceNote() {
+  const persisted = useStorageStore((s) => s.persisted);
+  if (persisted === null) return null;
+  return persisted ? (
+    <p className="muted" data-testid="storage-persisted" data-persisted="true">Storage: persistent (the browser will not clear it to free space).</p>
+  ) : (
+    <p className="error" data-testid="storage-persisted" data-persisted="false">
+      This browser may clear site data, this wallet included, when space runs low. Keep your recovery phrase and an exported keystore file.
+    </p>
+  );
 }
 
 /** State `unlocked`. */
@@ -56,13 +62,14 @@ export function WalletView() {
         <button
           type="button"
           className="wallet-secondary"
-          onClick={() => download(exportKeystore(), `sprintnet-keystore-${info?.address ?? 'wallet'}.json`)}
+          onClick={() => download(exportKeystore(), keystoreFileName(info?.address))}
           data-testid="wallet-export"
         >
           Export keystore file
         </button>
       </div>
       <p className="muted">The keystore file is encrypted with your passphrase; keep it with your backups.</p>
+      <PersistenceNote />
     </div>
   );
 }

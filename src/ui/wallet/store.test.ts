@@ -1,7 +1,9 @@
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { getWallet, useWalletStore } from './store.ts';
-import { identityFromMnemonic } from '../../wallet/index.ts';
+import { useStorageStore } from '../storage/store.ts';
+import { TEST_SCRYPT, encryptKeystore, identityFromMnemonic, serializeKeystore } from '../../wallet/index.ts';
+import vectorsFile from '../../wallet/vectors.json';
 
 const PASS = 'store test passphrase';
 const s = () => useWalletStore.getState();
@@ -42,5 +44,74 @@ describe('wallet UI store (real scrypt cost)', () => {
     // A lock from elsewhere (auto-lock) leaves the unlocked screen.
     getWallet()!.lock();
     expect(s()).toMatchObject({ screen: 'unlock', status: 'locked' });
+  });
+
+  it('the locked screen cannot replace the stored wallet without its passphrase or a backup (issue 9)', async () => {
+    expect(s().status).toBe('locked'); // the wallet of the test above
+    const stored = s().info!.address;
+    const [other, third] = vectorsFile.vectors;
+    expect(s().replaceNeedsPassphrase).toBe(true);
+
+    // Before the fix the store passed `replace` and this overwrote the only keystore.
+    s().go('restore');
+    await s().restore(other.mnemonic, 'new passphrase', 'new passphrase');
+    expect(s()).toMatchObject({ status: 'locked', screen: 'restore', error: { code: 'BACKUP_REQUIRED' } });
+    expect(s().error!.message).toMatch(/passphrase, or download a backup/);
+    await s().restore(other.mnemonic, 'new passphrase', 'new passphrase', 'not the stored passphrase');
+    expect(s().error).toMatchObject({ code: 'WRONG_CURRENT_PASSPHRASE' });
+    const file = serializeKeystore(await encryptKeystore(third.mnemonic, 'file passphrase', TEST_SCRYPT));
+    s().go('import');
+    await s().importKeystore(file, 'file passphrase');
+    expect(s().error).toMatchObject({ code: 'BACKUP_REQUIRED' });
+    expect((await getWallet()!.store.getKeystore())!.address).toBe(stored);
+    expect(s().info!.address).toBe(stored);
+
+    // With the stored wallet's passphrase it goes ahead.
+    await s().restore(other.mnemonic, 'new passphrase', 'new passphrase', PASS);
+    expect(s()).toMatchObject({ status: 'unlocked', screen: 'unlocked', error: null, info: { address: other.address } });
+
+    // A downloaded backup also allows it, and the UI stops asking for the passphrase.
+    s().lock();
+    expect(s().replaceNeedsPassphrase).toBe(true);
+    expect(JSON.parse(s().exportKeystore()).address).toBe(other.address);
+    expect(s().replaceNeedsPassphrase).toBe(false);
+    s().go('import');
+    await s().importKeystore(file, 'file passphrase');
+    expect(s()).toMatchObject({ status: 'unlocked', error: null, info: { address: third.address } });
+  });
+});
+
+describe('wallet UI store: browser storage', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  it('asks the browser to persist storage once a wallet is stored, and says whether it agreed', async () => {
+    const persist = vi.fn(async () => false);
+    vi.stubGlobal('navigator', { storage: { persist, persisted: async () => false } });
+    s().lock();
+    await s().unlock('file passphrase'); // the keystore imported above
+    expect(persist).not.toHaveBeenCalled(); // unlocking stores nothing
+    s().go('import');
+    const file = serializeKeystore(await encryptKeystore(vectorsFile.vectors[0].mnemonic, 'file passphrase', TEST_SCRYPT));
+    await s().importKeystore(file, 'file passphrase'); // unlocked: replacing it is allowed
+    expect(s().error).toBeNull();
+    expect(persist).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(useStorageStore.getState().persisted).toBe(false));
+  });
+
+  it('a full quota is reported clearly and changes nothing', async () => {
+    expect(s().status).toBe('unlocked');
+    const before = s().info!.address;
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
+      throw new DOMException('quota exceeded', 'QuotaExceededError');
+    });
+    s().go('restore');
+    await s().restore(vectorsFile.vectors[1].mnemonic, 'new passphrase', 'new passphrase');
+    expect(s().error).toMatchObject({ code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/storage is full.*Nothing was changed/) });
+    expect(s().busy).toBeNull();
+    vi.restoreAllMocks();
+    expect((await getWallet()!.store.getKeystore())!.address).toBe(before);
   });
 });
