@@ -67,6 +67,11 @@ export interface SprintnetNodeOptions {
   config?: Partial<NetworkConfig>;
   /** Topics beyond `presence`; every role must register the same ones so relays can validate and forward. */
   registry?: TopicRegistry;
+  /** Extra inbound checks, e.g. the relay's per-IP caps (relay-limits.ts). */
+  inboundGater?: Pick<
+    import('@libp2p/interface').ConnectionGater,
+    'denyInboundConnection' | 'denyInboundUpgradedConnection' | 'denyInboundRelayReservation'
+  >;
 }
 
 /** Rejections that depend on the receiver's clock or history rather than on the bytes alone. */
@@ -132,6 +137,7 @@ export class SprintnetNode extends EventTarget {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: {
+        ...options.inboundGater,
         // Browsers refuse ws:// and private addresses by default; a local relay is both.
         denyDialMultiaddr: () => false,
         denyDialPeer: banned,

@@ -12,6 +12,8 @@ import { SprintnetNode } from './node.ts';
 import type { NetworkConfig } from './config.ts';
 import type { TopicRegistry } from './registry.ts';
 import { defaultRegistry } from './topics/index.ts';
+import { RelayIpLimiter, type RelayIpLimits } from './relay-limits.ts';
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2';
 
 export const RELAY_MAX_CONNECTIONS = 1024;
 
@@ -24,12 +26,16 @@ export interface RelayOptions {
   networkJsonPaths?: string[];
   config?: Partial<NetworkConfig>;
   registry?: TopicRegistry;
+  /** Per-IP connection and reservation caps; defaults in relay-limits.ts (RELAY_IP_LIMITS). */
+  ipLimits?: Partial<RelayIpLimits>;
 }
 
 export interface RunningRelay {
   node: SprintnetNode;
   /** The relay's dialable multiaddr, including /p2p/<relay id>. */
   multiaddr: string;
+  /** The per-IP caps in force, with their refusal counts. */
+  ipLimiter: RelayIpLimiter;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,7 @@ export interface NetworkJson {
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const identity = await identityFromEd25519Seed(options.seed ?? crypto.getRandomValues(new Uint8Array(32)));
   const host = options.host ?? '127.0.0.1';
+  const ipLimiter = new RelayIpLimiter(options.ipLimits);
   const node = await SprintnetNode.create({
     identity,
     role: 'relay',
@@ -48,6 +55,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     registry: options.registry ?? defaultRegistry(),
     // Every peer of a small network holds a connection (and a reservation) here.
     config: { maxConnections: RELAY_MAX_CONNECTIONS, ...options.config, listen: [`/ip4/${host}/tcp/${options.port}/ws`] },
+    inboundGater: ipLimiter.gater,
+  });
+  const relayService = (node.libp2p.services as unknown as { relay: CircuitRelayService }).relay;
+  ipLimiter.attach({
+    connections: () => node.libp2p.getConnections(),
+    reservations: () => relayService.reservations.entries(),
   });
   await node.start();
   const addr = node.multiaddrs().find((a) => a.includes('/ws'));
@@ -57,7 +70,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, JSON.stringify(json, null, 2) + '\n');
   }
-  return { node, multiaddr: addr, stop: () => node.stop() };
+  return { node, multiaddr: addr, ipLimiter, stop: () => node.stop() };
 }
 
 /** Resolves on the first SIGINT/SIGTERM, so commands can shut down cleanly. */
