@@ -1,0 +1,88 @@
+import { expect, test, type Page } from '@playwright/test';
+import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+
+// Two pages of one browser context are two tabs: one origin, one IndexedDB, Web Locks and BroadcastChannel.
+const tried = async (page: Page) => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
+
+test('two tabs: one runs the GPU, the other takes over; a newer tab upgrading the database stops both with a banner', async ({ context }) => {
+  const a = await context.newPage();
+  await a.goto('/');
+  await expect(a.getByTestId('gpu-ready')).toBeVisible();
+  await a.getByTestId('sprint-config').selectOption('tiny');
+  await a.getByTestId('sprint-start').click();
+  await expect(a.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+  const seed = await a.getByTestId('sprint-seed').textContent();
+
+  // The second tab finds the Web Lock held: no Start, an offer to take over instead.
+  const b = await context.newPage();
+  await b.goto('/');
+  await expect(b.getByTestId('sprint-other-tab')).toContainText('Another Sprintnet tab is contributing this GPU');
+  await expect(b.getByTestId('sprint-start')).toHaveCount(0);
+  expect(await b.evaluate(async () => (await navigator.locks.query()).held?.map((l) => l.name))).toEqual(['sprintnet-gpu']);
+  await expect.poll(() => tried(a), { timeout: 60_000 }).toBeGreaterThan(0);
+
+  await b.getByTestId('sprint-take-over').click();
+  await expect(b.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+  await expect(a.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+  await expect(a.getByTestId('sprint-other-tab')).toHaveAttribute('data-taken-over', 'true');
+  await expect(b.getByTestId('sprint-seed')).toHaveText(seed!); // the same Sprint, continued
+  const handedOver = await tried(a);
+  expect(handedOver).toBeGreaterThan(0);
+  await expect.poll(() => tried(b), { timeout: 60_000 }).toBeGreaterThan(handedOver);
+
+  // What a newer build does on load: open the database at a higher version. Both tabs step aside.
+  const version = await b.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const req = indexedDB.open('sprintnet', 1000);
+        req.onsuccess = () => {
+          req.result.close();
+          resolve(req.result.version);
+        };
+        req.onerror = () => reject(req.error);
+      }),
+  );
+  expect(version).toBe(1000);
+  for (const page of [a, b]) {
+    await expect(page.getByTestId('storage-banner')).toContainText('Sprintnet was updated in another tab; reload.');
+    await expect(page.getByTestId('storage-banner')).toHaveAttribute('data-reason', 'versionchange');
+  }
+  await expect(b.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+  expect(await b.evaluate(async () => (await navigator.locks.query()).held?.length)).toBe(0);
+  // The old page refuses to search without being able to save (before: every save threw InvalidStateError).
+  await b.getByTestId('sprint-take-over').or(b.getByTestId('sprint-start')).click();
+  await expect(b.getByTestId('sprint-error')).toHaveAttribute('data-code', 'UPGRADED_ELSEWHERE');
+  await expect(b.getByTestId('sprint-status')).toHaveText('error');
+});
+
+test('two tabs, one wallet: the locked screen needs the passphrase to replace it, and the other tab follows', async ({ context }) => {
+  const [first, second] = vectorsFile.vectors;
+  const PASS = 'e2e passphrase 123';
+  const a = await context.newPage();
+  await a.goto('/');
+  await a.getByTestId('wallet-restore').click();
+  await a.getByTestId('restore-mnemonic').fill(first.mnemonic);
+  await a.getByTestId('restore-passphrase').fill(PASS);
+  await a.getByTestId('restore-passphrase-repeat').fill(PASS);
+  await a.getByTestId('restore-submit').click();
+  await expect(a.getByTestId('wallet-state')).toHaveText('unlocked');
+
+  const b = await context.newPage();
+  await b.goto('/');
+  await expect(b.getByTestId('wallet-state')).toHaveText('locked');
+  await b.getByTestId('wallet-restore').click();
+  await b.getByTestId('restore-mnemonic').fill(second.mnemonic);
+  await b.getByTestId('restore-passphrase').fill('another passphrase');
+  await b.getByTestId('restore-passphrase-repeat').fill('another passphrase');
+  await b.getByTestId('restore-submit').click();
+  await expect(b.getByTestId('wallet-error')).toHaveAttribute('data-code', 'BACKUP_REQUIRED');
+  await b.getByTestId('replace-current-passphrase').fill(PASS);
+  await b.getByTestId('restore-submit').click();
+  await expect(b.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(b.getByTestId('wallet-address')).toHaveText(second.address);
+
+  // The first tab held the old wallet unlocked: the notice locks it and shows what is stored now.
+  await expect(a.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(a.getByTestId('wallet-address')).toHaveText(second.address);
+  await expect(a.getByTestId('wallet-error')).toHaveAttribute('data-code', 'KEYSTORE_CHANGED');
+});
