@@ -5,6 +5,7 @@ const commands: Record<string, Command> = {
   eval: { summary: 'evaluate one nonce with the CPU reference', load: () => import('./eval.ts') },
   vectors: { summary: 'regenerate docs/sprint-vectors.json', load: () => import('./vectors.ts') },
   calibrate: { summary: 'measure the appropriate-nonce hit rate', load: () => import('./calibrate.ts') },
+  audit: { summary: 'run the attack suite against the task (screens, caches, low precision)', load: () => import('./audit.ts') },
   start: { summary: 'start the local relay and the web app', load: () => import('./start.ts') },
   relay: { summary: 'run the relay/bootstrap node (websockets + circuit relay v2)', load: () => import('./relay.ts') },
   host: { summary: 'run a headless peer (wallet from keystore or SPRINTNET_MNEMONIC)', load: () => import('./host.ts') },

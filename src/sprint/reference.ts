@@ -72,12 +72,15 @@ export class ReferenceModel {
     return x;
   }
 
-  /** Runs layers [from, to) over a batch of hidden states, layer-major so each layer is generated once. */
-  runLayers(states: Hidden[], from: number, to: number, onLayer?: (s: LayerStats) => void): Hidden[] {
+  /**
+   * Runs layers [from, to) over a batch of hidden states, layer-major so each layer is generated once.
+   * `round` (attack suite only) rounds every intermediate vector, to model lower-precision arithmetic.
+   */
+  runLayers(states: Hidden[], from: number, to: number, onLayer?: (s: LayerStats) => void, round?: Rounding): Hidden[] {
     const out = states.map((s) => s.slice());
     for (let l = from; l < to; l++) {
       const w = this.layer(l);
-      for (const x of out) applyLayer(this.config, w, x);
+      for (const x of out) applyLayer(this.config, w, x, round);
       if (onLayer) onLayer(layerStats(l, out));
     }
     return out;
@@ -108,8 +111,12 @@ function layerStats(layer: number, states: Hidden[]): LayerStats {
   return { layer, rms: Math.sqrt(sumSq / count), maxAbs };
 }
 
+/** Rounds a vector in place to a lower precision (identity in the reference itself). */
+export type Rounding = (v: Float64Array) => void;
+const exact: Rounding = () => {};
+
 /** In place: x ← x + attention(x); x ← x + FFN(x) (pre-norm, spec §6). */
-function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden): void {
+function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden, round: Rounding = exact): void {
   const d = c.dModel;
   const positions = x.length / d;
   const dh = headDim(c);
@@ -123,6 +130,9 @@ function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden): void {
     matvec(w.wk, h, k.subarray(t * d, (t + 1) * d), d, d);
     matvec(w.wv, h, v.subarray(t * d, (t + 1) * d), d, d);
   }
+  round(q);
+  round(k);
+  round(v);
   const o = new Float64Array(d);
   const attnOut = new Float64Array(d);
   const scores = new Float64Array(positions);
@@ -147,18 +157,22 @@ function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden): void {
         for (let i = 0; i < dh; i++) o[base + i] += alpha * v[u * d + base + i];
       }
     }
+    round(o);
     matvec(w.wo, o, attnOut, d, d);
     for (let i = 0; i < d; i++) x[t * d + i] += attnOut[i];
   }
+  round(x);
   const hidden = new Float64Array(c.ffnHidden);
   const ffnOut = new Float64Array(d);
   for (let t = 0; t < positions; t++) {
     const h = rmsnorm(x.subarray(t * d, (t + 1) * d));
     matvec(w.w1, h, hidden, c.ffnHidden, d);
     for (let i = 0; i < hidden.length; i++) hidden[i] = Math.max(0, hidden[i]);
+    round(hidden);
     matvec(w.w2, hidden, ffnOut, d, c.ffnHidden);
     for (let i = 0; i < d; i++) x[t * d + i] += ffnOut[i];
   }
+  round(x);
 }
 
 export function rmsnorm(x: Float64Array): Float64Array {
