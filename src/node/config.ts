@@ -33,6 +33,20 @@ export interface NetworkConfig {
   webrtcUpgrade: boolean;
   /** Also listen on a websockets address (headless hosts and tests; browsers cannot listen). */
   listen: string[];
+  /** Replay cache: live (sender, id) pairs in total, and per sender (see replay-cache.ts). */
+  replayCacheMaxEntries: number;
+  replayCacheMaxPerSender: number;
+  /** Presence table: at most this many peers; an entry not refreshed for `presenceTtlMs` is dropped. */
+  maxPresencePeers: number;
+  presenceTtlMs: number;
+  /** Discovery dials (WebRTC upgrades): a token bucket of this size, refilled at this rate. */
+  discoveryDialBurst: number;
+  discoveryDialsPerMinute: number;
+  /**
+   * IPs exempt from gossipsub's IP-colocation penalty (P6), besides the relays' own IPs, which are
+   * always exempt (every peer reached through a relay, relayed or WebRTC, shows the relay's IP).
+   */
+  ipColocationWhitelist: string[];
 }
 
 export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
@@ -51,6 +65,13 @@ export const DEFAULT_NETWORK_CONFIG: NetworkConfig = {
   banMs: 10 * 60_000,
   webrtcUpgrade: true,
   listen: [],
+  replayCacheMaxEntries: 100_000,
+  replayCacheMaxPerSender: 1024,
+  maxPresencePeers: 256,
+  presenceTtlMs: 30_000,
+  discoveryDialBurst: 8,
+  discoveryDialsPerMinute: 30,
+  ipColocationWhitelist: [],
 };
 
 export function networkConfig(overrides: Partial<NetworkConfig> = {}): NetworkConfig {

@@ -14,19 +14,22 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import { gossipsub, TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
-import type { Ed25519PrivateKey, Libp2p, PeerId } from '@libp2p/interface';
+import type { Connection, Ed25519PrivateKey, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { multiaddr } from '@multiformats/multiaddr';
 import { networkConfig, topicName, type NetworkConfig } from './config.ts';
-import { describeConnection, type ConnectionInfo } from './connections.ts';
+import { addrIp, describeConnection, relayPeerIds, type ConnectionInfo } from './connections.ts';
 import { decodeEnvelope, encodeEnvelope, randomEnvelopeId, signEnvelope } from './envelope.ts';
 import { TopicRegistry, type TopicSpec } from './registry.ts';
 import { RelayKeeper, type RelayState } from './relay-keeper.ts';
 import { RequestResponse, type RequestHandler, type RequestLimits, type RequestOptions } from './reqresp.ts';
-import { PeerScores } from './scores.ts';
+import { GOSSIP_SCORE_THRESHOLDS, PENALTIES, PeerScores, gossipScoreParams } from './scores.ts';
 import { PRESENCE_TOPIC, presenceTopic, type NodeRole, type Presence } from './topics/presence.ts';
-import { EnvelopeValidator, type RejectReason } from './validator.ts';
+import { PresenceTable, TokenBucket, webrtcDialAddr, type PeerPresence } from './topics/presence-table.ts';
+import { EnvelopeValidator, gossipOrigin, type RejectReason } from './validator.ts';
+
+export type { PeerPresence };
 
 /** What the node needs from the wallet: `SigningIdentity` from src/wallet/identity.ts fits. */
 export interface NodeIdentity {
@@ -45,11 +48,6 @@ export interface GossipMessage<T = unknown> {
   sprint: number;
   /** Hex envelope id. */
   id: string;
-}
-
-export interface PeerPresence extends Presence {
-  peerId: string;
-  lastSeenMs: number;
 }
 
 export interface SprintnetNodeEvents {
@@ -75,7 +73,13 @@ export interface SprintnetNodeOptions {
 }
 
 /** Rejections that depend on the receiver's clock or history rather than on the bytes alone. */
-const LOCAL_VIEW_REASONS = new Set<RejectReason>(['stale', 'wrong-sprint', 'replay']);
+const LOCAL_VIEW_REASONS = new Set<RejectReason>(['stale', 'wrong-sprint', 'replay', 'flood']);
+
+/** What we read off the gossipsub router beyond its public interface (present in @libp2p/gossipsub 17). */
+interface GossipRouterView {
+  getScore(peerId: string): number;
+  getMeshPeers(topic: string): string[];
+}
 
 /** SDP/ICE exchange over the relay normally takes well under a second on a LAN. */
 const WEBRTC_DIAL_TIMEOUT_MS = 15_000;
@@ -87,12 +91,19 @@ export class SprintnetNode extends EventTarget {
   readonly registry: TopicRegistry;
   readonly scores: PeerScores;
   readonly peerId: string;
-  readonly presence = new Map<string, PeerPresence>();
+  /** Peers seen on the presence topic: capped at `maxPresencePeers`, entries expire after `presenceTtlMs`. */
+  readonly presence: PresenceTable;
   private readonly validator: EnvelopeValidator;
   private readonly rpc: RequestResponse;
   private readonly relays: RelayKeeper;
+  /** Configured relays: peer id → our multiaddr for it. */
+  private readonly relayAddrs: ReadonlyMap<string, string>;
+  /** IPs exempt from gossipsub's P6; shared with gossipsub's score parameters. */
+  private readonly ipWhitelist: Set<string>;
   private readonly dialing = new Map<string, number>();
+  private readonly dialBudget: TokenBucket;
   private presenceTimer: ReturnType<typeof setInterval> | undefined;
+  private expiryTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
   private constructor(
@@ -101,12 +112,17 @@ export class SprintnetNode extends EventTarget {
     config: NetworkConfig,
     registry: TopicRegistry,
     scores: PeerScores,
+    ipWhitelist: Set<string>,
   ) {
     super();
     this.config = config;
     this.registry = registry;
     this.scores = scores;
+    this.ipWhitelist = ipWhitelist;
     this.peerId = options.identity.peerId;
+    this.relayAddrs = relayPeerIds(config.relays);
+    this.presence = new PresenceTable(config.maxPresencePeers, config.presenceTtlMs);
+    this.dialBudget = new TokenBucket(config.discoveryDialBurst, config.discoveryDialsPerMinute);
     this.validator = new EnvelopeValidator(config, registry);
     this.rpc = new RequestResponse(libp2p, options.identity, config.networkId);
     this.relays = new RelayKeeper(libp2p, config.relays, config.redialInitialMs, config.redialMaxMs, (state) =>
@@ -121,7 +137,15 @@ export class SprintnetNode extends EventTarget {
     // The gater consults the score table, so a banned peer can neither dial us nor be dialled.
     let scores: PeerScores | undefined;
     const banned = (peer: PeerId) => scores?.isBanned(peer.toString()) ?? false;
+    // Every Sprintnet identity is an Ed25519 wallet key; any other peer id cannot sign envelopes.
+    const refused = (peer: PeerId) => peer.type !== 'Ed25519' || banned(peer);
     const isRelay = options.role === 'relay';
+    // P6 exemptions: every peer reached through a relay (relayed or WebRTC) shows the relay's IP.
+    const ipWhitelist = new Set<string>(config.ipColocationWhitelist);
+    for (const addr of config.relays) {
+      const ip = addrIp(addr);
+      if (ip) ipWhitelist.add(ip);
+    }
     const libp2p = await createLibp2p<Services>({
       privateKey: options.identity.libp2pKey,
       // Peers listen on the relay (a reservation) and for WebRTC offers signalled through it; the
@@ -140,9 +164,9 @@ export class SprintnetNode extends EventTarget {
         ...options.inboundGater,
         // Browsers refuse ws:// and private addresses by default; a local relay is both.
         denyDialMultiaddr: () => false,
-        denyDialPeer: banned,
-        denyInboundEncryptedConnection: banned,
-        denyOutboundEncryptedConnection: banned,
+        denyDialPeer: refused,
+        denyInboundEncryptedConnection: refused,
+        denyOutboundEncryptedConnection: refused,
       },
       connectionManager: { maxConnections: config.maxConnections },
       services: {
@@ -158,6 +182,14 @@ export class SprintnetNode extends EventTarget {
           // Our envelope is signed by the wallet; the libp2p signature binds it to the publishing peer.
           globalSignaturePolicy: 'StrictSign',
           maxInboundDataLength: maxTopicBytes(registry) + 4096,
+          // Only /meshsub/1.x: floodsub would be one more way in, with no scoring or mesh limits.
+          fallbackToFloodsub: false,
+          scoreParams: gossipScoreParams({
+            topics: registry.names().map((n) => topicName(config.networkId, n)),
+            appScore: (peerId) => scores?.score(peerId) ?? 0,
+            ipWhitelist,
+          }),
+          scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
         }),
       },
       start: false,
@@ -168,6 +200,7 @@ export class SprintnetNode extends EventTarget {
       config,
       registry,
       (scores = new PeerScores(config.scoreDisconnectThreshold, config.banMs)),
+      ipWhitelist,
     );
     return node;
   }
@@ -187,8 +220,16 @@ export class SprintnetNode extends EventTarget {
     this.libp2p.addEventListener('connection:close', this.onConnectionsChanged);
     this.libp2p.addEventListener('self:peer:update', this.onSelfUpdate);
     await this.libp2p.start();
+    // A relay's own IPs: peers on the relay's host (a local test network) are not Sybils.
+    if (this.options.role === 'relay') {
+      for (const addr of this.libp2p.getMultiaddrs()) {
+        const ip = addrIp(addr);
+        if (ip) this.ipWhitelist.add(ip);
+      }
+    }
     for (const name of this.registry.names()) pubsub.subscribe(topicName(this.config.networkId, name));
     this.relays.start();
+    this.expiryTimer = setInterval(() => this.expirePresence(), Math.max(1_000, this.config.presenceTtlMs / 2));
     if (this.options.role !== 'relay') {
       this.presenceTimer = setInterval(() => void this.announce(), this.config.presenceIntervalMs);
       void this.announce();
@@ -199,6 +240,7 @@ export class SprintnetNode extends EventTarget {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.presenceTimer);
+    clearInterval(this.expiryTimer);
     this.relays.stop();
     this.pubsub.removeEventListener('message', this.onMessage);
     this.libp2p.removeEventListener('connection:open', this.onConnectionsChanged);
@@ -273,20 +315,58 @@ export class SprintnetNode extends EventTarget {
     return this.rpc.request(peerId, name, payload, options);
   }
 
+  /** This peer's gossipsub score as our router sees it (P4 + P5 + P6 + P7). */
+  gossipScore(peerId: string): number {
+    return this.router().getScore(peerId);
+  }
+
+  /** Peers in our gossipsub mesh for the registered topic `name`. */
+  meshPeers(name: string): string[] {
+    return this.router().getMeshPeers(topicName(this.config.networkId, name));
+  }
+
+  /** IPs currently exempt from gossipsub's IP-colocation penalty (P6). */
+  ipColocationWhitelist(): string[] {
+    return [...this.ipWhitelist];
+  }
+
+  private router(): GossipRouterView {
+    const router = this.pubsub as unknown as Partial<GossipRouterView>;
+    if (typeof router.getScore !== 'function' || typeof router.getMeshPeers !== 'function') {
+      throw new TypeError('the gossipsub router exposes no getScore/getMeshPeers');
+    }
+    return router as GossipRouterView;
+  }
+
   private validate(name: string, peer: PeerId, msg: Message): TopicValidatorResult {
-    const origin = msg.type === 'signed' && msg.key.type === 'Ed25519' ? msg.key.raw : undefined;
-    const verdict = this.validator.validate(name, msg.data, origin);
+    const verdict = this.validator.validate(name, msg.data, gossipOrigin(msg));
     if (verdict.ok) return TopicValidatorResult.Accept;
+    const { reason } = verdict;
+    // Another protocol version (a rolling upgrade), a replay cache too full to prove the envelope
+    // new, or a claim only our configuration refuses: nobody is at fault. Dropped, not forwarded,
+    // not scored.
+    if (PENALTIES[reason] === 0) return TopicValidatorResult.Ignore;
     const peerId = peer.toString();
-    // Clock, Sprint-window and replay verdicts depend on what this node has seen and its clock; an
-    // honest peer forwarding someone else's message may have judged differently. Drop those
-    // silently (ignore) and score only the origin, when it sent the message to us itself.
-    const forwarded = msg.type !== 'signed' || !msg.from.equals(peer);
-    if (forwarded && LOCAL_VIEW_REASONS.has(verdict.reason)) return TopicValidatorResult.Ignore;
-    const disconnect = this.scores.penalize(peerId, verdict.reason);
-    this.emit('rejected', { peerId, topic: name, reason: verdict.reason, detail: verdict.detail, score: this.scores.score(peerId) });
-    if (disconnect) void this.libp2p.hangUp(peer).catch(() => undefined);
+    if (LOCAL_VIEW_REASONS.has(reason)) {
+      // Clock, Sprint-window, replay and flood verdicts depend on what this node has seen and its
+      // clock; an honest peer forwarding the message may have judged differently. Dropped with
+      // `ignore` (so gossipsub charges no P4 to anyone who forwarded it), and scored only against
+      // the origin, when it sent the message to us itself.
+      const forwarded = msg.type !== 'signed' || !msg.from.equals(peer);
+      if (!forwarded) this.penalize(peer, name, verdict);
+      return TopicValidatorResult.Ignore;
+    }
+    // Judged on the bytes alone: the propagating peer validated them too and should have dropped
+    // them. `reject` also counts against it in gossipsub (P4).
+    this.penalize(peer, name, verdict);
     return TopicValidatorResult.Reject;
+  }
+
+  private penalize(peer: PeerId, topic: string, verdict: { reason: RejectReason; detail?: string }): void {
+    const peerId = peer.toString();
+    const disconnect = this.scores.penalize(peerId, verdict.reason);
+    this.emit('rejected', { peerId, topic, reason: verdict.reason, detail: verdict.detail, score: this.scores.score(peerId) });
+    if (disconnect) void this.libp2p.hangUp(peer).catch(() => undefined);
   }
 
   private readonly onMessage = (evt: CustomEvent<Message>) => {
@@ -310,16 +390,23 @@ export class SprintnetNode extends EventTarget {
 
   private onPresence(message: GossipMessage<Presence>): void {
     if (message.from === this.peerId) return;
-    const entry: PeerPresence = { ...message.value, peerId: message.from, lastSeenMs: Date.now() };
-    this.presence.set(message.from, entry);
+    // A full table refuses newcomers; the peers already in it keep refreshing their entries.
+    const entry = this.presence.upsert(message.from, message.value);
+    if (!entry) return;
     this.emit('presence', entry);
     void this.upgradeToWebRTC(entry);
   }
 
+  private expirePresence(): void {
+    for (const peerId of this.presence.expire()) this.dialing.delete(peerId);
+  }
+
   /**
-   * Discovery: a peer's presence lists its relayed `/webrtc` address; dialling it signals over the
-   * relay and ends with a direct data channel. Only the smaller peer id dials, so two peers do not
-   * race each other into two connections.
+   * Discovery: a peer's presence says on which relay it holds a reservation; we dial
+   * `<our address of that relay>/p2p-circuit/webrtc/p2p/<peer>`, which signals over the relay and
+   * ends with a direct data channel. Only relays we are configured with are used, so a presence
+   * cannot make us dial a host or port of its choosing. Only the smaller peer id dials, so two peers
+   * do not race each other into two connections, and dials are rate-limited (`discoveryDial*`).
    */
   private async upgradeToWebRTC(peer: PeerPresence): Promise<void> {
     if (!this.config.webrtcUpgrade || this.options.role === 'relay' || peer.role === 'relay' || this.stopped) return;
@@ -327,8 +414,8 @@ export class SprintnetNode extends EventTarget {
     if (this.connections().some((c) => c.peerId === peer.peerId && c.transport === 'webrtc')) return;
     const retryAt = this.dialing.get(peer.peerId) ?? 0;
     if (retryAt > Date.now()) return;
-    const addr = peer.multiaddrs.find((a) => a.includes('/p2p-circuit/webrtc'));
-    if (!addr) return;
+    const addr = webrtcDialAddr(peer, peer.peerId, this.relayAddrs);
+    if (!addr || !this.dialBudget.take()) return;
     // One dial at a time per peer; after it ends, the next presence may try again.
     this.dialing.set(peer.peerId, Number.POSITIVE_INFINITY);
     try {
@@ -336,7 +423,8 @@ export class SprintnetNode extends EventTarget {
     } catch {
       // Retried on a later presence.
     } finally {
-      this.dialing.set(peer.peerId, Date.now() + this.config.presenceIntervalMs);
+      if (this.presence.has(peer.peerId)) this.dialing.set(peer.peerId, Date.now() + this.config.presenceIntervalMs);
+      else this.dialing.delete(peer.peerId);
     }
   }
 
@@ -353,7 +441,13 @@ export class SprintnetNode extends EventTarget {
     }
   }
 
-  private readonly onConnectionsChanged = () => {
+  private readonly onConnectionsChanged = (evt: CustomEvent<Connection>) => {
+    // A relay named by DNS in the configuration: its IP is known once we are connected to it.
+    const c = evt.detail;
+    if (evt.type === 'connection:open' && this.relayAddrs.has(c.remotePeer.toString())) {
+      const ip = addrIp(c.remoteAddr);
+      if (ip) this.ipWhitelist.add(ip);
+    }
     this.emit('connections', this.connections());
   };
 

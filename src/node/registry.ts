@@ -9,6 +9,14 @@ export interface PayloadCodec<T> {
   decode(bytes: Uint8Array): T;
 }
 
+/** What a topic check may know besides the message: who sent it and this node's configuration. */
+export interface TopicCheckContext {
+  /** The sender's peer id (base58btc text), derived from the envelope's signing key. */
+  senderPeerId: string;
+  /** Peer ids of this node's configured relays (for `authorize`). */
+  relayPeerIds: ReadonlySet<string>;
+}
+
 export interface TopicSpec<T> {
   name: string;
   codec: PayloadCodec<T>;
@@ -18,7 +26,13 @@ export interface TopicSpec<T> {
    * Optional semantic check after decoding and signature verification: return a reason string
    * to reject. Keep it cheap; it runs for every message on every hop.
    */
-  check?(value: T, sender: Uint8Array): string | undefined;
+  check?(value: T, sender: Uint8Array, context: TopicCheckContext): string | undefined;
+  /**
+   * Optional check against this node's own configuration (which relays it trusts, …): return a
+   * reason to drop the message as `unauthorized`. Nodes configured differently judge differently,
+   * so such a message is ignored (not forwarded) without scoring anyone.
+   */
+  authorize?(value: T, context: TopicCheckContext): string | undefined;
 }
 
 export class TopicRegistry {

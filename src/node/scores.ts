@@ -2,22 +2,34 @@
  * Our own peer score on top of gossipsub's: each rejected message costs its sender points, the
  * score recovers slowly, and a peer that falls below the threshold is disconnected and refused
  * (connection gater) for a while. Kept separate from libp2p so it is testable on its own.
+ *
+ * The same score feeds gossipsub's peer scoring as P5 (application-specific score), next to P4
+ * (invalid messages per topic) and P6 (IP colocation): `gossipScoreParams` below.
  */
+import { createTopicScoreParams, type PeerScoreParams, type PeerScoreThresholds, type TopicScoreParams } from '@libp2p/gossipsub/score';
 import type { RejectReason } from './validator.ts';
 
-/** How much each kind of bad message costs. Forgeries cost most: no honest peer sends one. */
+/**
+ * How much each kind of bad message costs. Forgeries cost most: no honest peer sends one. 0: the
+ * message is dropped (gossipsub `ignore`) at no cost to anyone: another protocol version (a rolling
+ * upgrade), a replay cache too full to prove the envelope new, or a claim (the relay role) that
+ * only this node's configuration refuses.
+ */
 export const PENALTIES: Record<RejectReason, number> = {
   oversize: 10,
   malformed: 10,
   'wrong-network': 5,
-  'wrong-version': 5,
+  'wrong-version': 0,
   'wrong-topic': 10,
   'bad-signature': 20,
   'wrong-origin': 20,
   stale: 2,
   'wrong-sprint': 2,
   replay: 5,
+  flood: 5,
+  overloaded: 0,
   'invalid-payload': 10,
+  unauthorized: 0,
   'unknown-topic': 1,
 };
 
@@ -70,4 +82,69 @@ export class PeerScores {
   snapshot(): Array<{ peerId: string; score: number }> {
     return [...this.scores.keys()].map((peerId) => ({ peerId, score: this.score(peerId) }));
   }
+}
+
+/**
+ * gossipsub score thresholds. A peer's gossipsub score is
+ *   Σ_topics P4 + P5 + P6 + P7
+ * (P1-P3b, the delivery rewards and quotas, are off: Sprintnet topics are too quiet for P3's
+ * delivery quota, and rewards would let a peer bank credit to spend on invalid messages).
+ * - below 0 a peer is pruned from every mesh at the next heartbeat and never grafted;
+ * - below `gossipThreshold` no IHAVE/IWANT gossip is exchanged with it;
+ * - below `publishThreshold` our own messages are not flood-published to it;
+ * - below `graylistThreshold` every RPC from it is dropped unread.
+ */
+export const GOSSIP_SCORE_THRESHOLDS: PeerScoreThresholds = {
+  gossipThreshold: -10,
+  publishThreshold: -50,
+  graylistThreshold: -80,
+  // Peer exchange is off (doPX false); nobody is trusted with it.
+  acceptPXThreshold: 1_000,
+  opportunisticGraftThreshold: 1,
+};
+
+/**
+ * P4, per registered topic: (invalid messages)² × −10. The counter decays by 0.99 each second
+ * (half-life 69 s): 1 invalid message → −10, 2 → −40, 3 → −90 (graylisted).
+ */
+export const TOPIC_SCORE_PARAMS: Partial<TopicScoreParams> = {
+  topicWeight: 1,
+  timeInMeshWeight: 0,
+  firstMessageDeliveriesWeight: 0,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -10,
+  invalidMessageDeliveriesDecay: 0.99,
+};
+
+/** P5 weight: our own score (0 down to about −30 before we hang up) counts one for one. */
+export const APP_SCORE_WEIGHT = 1;
+/** P6: more than 10 peers on one IP cost (surplus)² × −1 each: 11 → −1, 14 → −16, 19 → −81. */
+export const IP_COLOCATION_THRESHOLD = 10;
+export const IP_COLOCATION_WEIGHT = -1;
+
+export interface GossipScoreInputs {
+  /** Wire topic names to score (P4). */
+  topics: string[];
+  /** P5 source: our own score of a peer (≤ 0). */
+  appScore(peerId: string): number;
+  /**
+   * IPs exempt from P6. Passed by reference: gossipsub keeps this Set, so adding to it later (the
+   * IP of a relay connection, once known) takes effect.
+   */
+  ipWhitelist: Set<string>;
+}
+
+export function gossipScoreParams(inputs: GossipScoreInputs): Partial<PeerScoreParams> {
+  return {
+    topics: Object.fromEntries(inputs.topics.map((t) => [t, createTopicScoreParams(TOPIC_SCORE_PARAMS)])),
+    topicScoreCap: 0,
+    appSpecificScore: inputs.appScore,
+    appSpecificWeight: APP_SCORE_WEIGHT,
+    IPColocationFactorWeight: IP_COLOCATION_WEIGHT,
+    IPColocationFactorThreshold: IP_COLOCATION_THRESHOLD,
+    IPColocationFactorWhitelist: inputs.ipWhitelist,
+    // P7 (GRAFT during backoff, broken IWANT promises) and retention: gossipsub's defaults
+    // (−10 × excess², decaying by 0.2 per second; scores of disconnected peers kept 1 h).
+  };
 }
