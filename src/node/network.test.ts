@@ -5,6 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { createLibp2p } from 'libp2p';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { generateKeyPair } from '@libp2p/crypto/keys';
 import { LOOPBACK_WS, testNode, waitFor } from './test-helpers.ts';
 import type { GossipMessage, SprintnetNode } from './node.ts';
 import { encodeEnvelope, randomEnvelopeId, signEnvelope } from './envelope.ts';
@@ -68,6 +73,69 @@ describe('three peers on loopback', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
     await expect(c.request(b.peerId, 'slow', Uint8Array.of(1), { signal: controller.signal })).rejects.toThrow(RequestError);
+  });
+
+  it('offers only /meshsub (no /floodsub fallback)', () => {
+    const protocols = a.libp2p.getProtocols();
+    expect(protocols).toContain('/meshsub/1.2.0');
+    expect(protocols.filter((p) => p.includes('floodsub'))).toEqual([]);
+  });
+
+  it('refuses connections from peers whose id is not an Ed25519 key', async () => {
+    const wsA = multiaddr(a.multiaddrs().find((m) => m.includes('/ws/'))!);
+    const client = async (type: 'Ed25519' | 'secp256k1') => {
+      const node = await createLibp2p({
+        privateKey: await generateKeyPair(type as 'Ed25519'),
+        transports: [webSockets()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        connectionGater: { denyDialMultiaddr: () => false },
+      });
+      await node.dial(wsA).catch(() => undefined);
+      return node;
+    };
+    const [ed, secp] = await Promise.all([client('Ed25519'), client('secp256k1')]);
+    try {
+      expect(secp.peerId.type).toBe('secp256k1');
+      // The Ed25519 client shows the path works; the secp256k1 one is refused by A's gater.
+      await waitFor(() => a.connections().some((x) => x.peerId === ed.peerId.toString()), 5_000, 'Ed25519 client');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(a.connections().some((x) => x.peerId === secp.peerId.toString())).toBe(false);
+    } finally {
+      await Promise.all([ed.stop(), secp.stop()]);
+    }
+  });
+
+  it('drops another protocol version without scoring anyone (rolling upgrade)', async () => {
+    const bSeed = new Uint8Array(32).fill(11);
+    const fields = {
+      networkId: 'sprintnet-local',
+      topic: 'presence',
+      sender: ed25519.getPublicKey(bSeed),
+      sprint: 0,
+      payload: presenceCodec.encode({ role: 'host', label: 'v2', multiaddrs: [] }),
+    };
+    const rejected: string[] = [];
+    const onRejected = (e: Event) => rejected.push((e as CustomEvent<{ reason: string }>).detail.reason);
+    a.addEventListener('rejected', onRejected);
+    const marker = randomEnvelopeId();
+    const markerHex = [...marker].map((x) => x.toString(16).padStart(2, '0')).join('');
+    let markerSeen = false;
+    const off = a.onGossip('presence', (m) => {
+      if (m.id === markerHex) markerSeen = true;
+    });
+    try {
+      await b.publishRaw('presence', encodeEnvelope(signEnvelope(bSeed, { ...fields, version: 2, id: randomEnvelopeId(), timestampMs: Date.now() })));
+      await b.publishRaw('presence', encodeEnvelope(signEnvelope(bSeed, { ...fields, version: 1, id: marker, timestampMs: Date.now() })));
+      // The valid message sent after the v2 one has arrived, so the v2 one was judged already.
+      await waitFor(() => markerSeen, 10_000, 'the message after the v2 one');
+      expect(rejected).toEqual([]);
+      expect(a.scores.score(b.peerId)).toBe(0);
+      expect(a.gossipScore(b.peerId)).toBe(0);
+    } finally {
+      off();
+      a.removeEventListener('rejected', onRejected);
+    }
   });
 
   it('rejects a wrong signature, a replay, an oversize message and a wrong network, and scores the sender down', async () => {
