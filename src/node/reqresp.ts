@@ -200,6 +200,10 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
     return { ok: false, error, status };
   };
 
+  // At the deadline (or when the caller gives up) the stream is reset, which ends every read.
+  const onDeadline = () => stream.abort(new RequestTimeoutError('request deadline passed'));
+  signal.addEventListener('abort', onDeadline, { once: true });
+  if (signal.aborted) onDeadline();
   let release: (() => void) | undefined;
   const lease = guard.budget.lease(peerId);
   try {
@@ -259,6 +263,7 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
     stream.abort(error);
     return { ok: false, error };
   } finally {
+    signal.removeEventListener('abort', onDeadline);
     release?.();
     lease.release();
     inbox?.detach();
@@ -413,26 +418,20 @@ export class RequestResponse {
     const gone = new AbortController();
     stream.addEventListener('close', () => gone.abort(new PeerGoneError('stream closed')), { once: true });
     const signal = AbortSignal.any([AbortSignal.timeout(limits.timeoutMs), gone.signal]);
-    const onAbort = () => stream.abort(new RequestTimeoutError('request deadline passed'));
-    signal.addEventListener('abort', onAbort, { once: true });
     const remoteKey = connection.remotePeer.publicKey;
-    try {
-      await serveCall(
-        stream,
-        {
-          ownSeed: this.identity.ed25519Seed,
-          peerId: connection.remotePeer.toString(),
-          remotePublicKey: remoteKey?.type === 'Ed25519' ? remoteKey.raw : undefined,
-          protocol,
-          handler,
-          limits,
-          guard: this.guard,
-        },
-        signal,
-      );
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+    await serveCall(
+      stream,
+      {
+        ownSeed: this.identity.ed25519Seed,
+        peerId: connection.remotePeer.toString(),
+        remotePublicKey: remoteKey?.type === 'Ed25519' ? remoteKey.raw : undefined,
+        protocol,
+        handler,
+        limits,
+        guard: this.guard,
+      },
+      signal,
+    );
   }
 }
 
