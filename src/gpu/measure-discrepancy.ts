@@ -1,11 +1,15 @@
 /**
- * Measures |d_gpu − d_cpu| per config on this machine's adapter, for docs/sprint-spec.md §11
- * ("GPU vs CPU discrepancy"). Usage:
+ * Measures, per config on this machine's adapter, how far the GPU engine is from the CPU reference
+ * (task version 2): |d_gpu − d_cpu|, appropriate-flag disagreements, and fingerprint disagreements
+ * (nonces whose 128-bit logit fingerprint, hence whose permutation, differs between the two), read
+ * through `SprintEngine.inspectNonces`. For docs/sprint-spec.md §11 and docs/gpu-engine.md. Usage:
  *   npx tsx src/gpu/measure-discrepancy.ts [tiny=512] [canonical=4] [--format=u8|f16] [--output=serial|workgroup]
  */
 import { getConfig } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
-import { ReferenceModel, evaluateNonces } from '../sprint/reference.ts';
+import { fingerprint, FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
+import { ReferenceModel, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
+import { inputSeed, nodeSeed } from '../sprint/seeds.ts';
 import { getGpu } from './gpu-node.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
 import type { OutputMode } from './shaders/output.wgsl.ts';
@@ -18,6 +22,29 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+interface Reference {
+  distance: number;
+  fingerprint: Uint32Array;
+  /** min_j |z_j − mean| over the 128 fingerprint logits: how near the nonce is to a bit flip. */
+  margin: number;
+}
+
+/** The reference's distance and fingerprint of each nonce (the steps of `evaluateNonces`, keeping the logits). */
+function referenceNonces(configName: string, nonces: readonly number[]): Reference[] {
+  const config = getConfig(configName);
+  const model = new ReferenceModel(config, SEED, config.layers <= 4);
+  const ns = nodeSeed(KEY);
+  const seeds = nonces.map((n) => inputSeed(SEED, ns, n));
+  const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, config.layers);
+  return seeds.map((seed, i) => {
+    const logits = model.logits(finals[i]);
+    const mean = logitMean(logits);
+    let margin = Infinity;
+    for (let j = 0; j < FINGERPRINT_BITS; j++) margin = Math.min(margin, Math.abs(logits[j] - mean));
+    return { distance: outputDistance(config, logits, nonceKeys(seed, logits), model.target), fingerprint: fingerprint(logits, mean), margin };
+  });
+}
+
 async function measure(configName: string, count: number, variant: MatmulVariant, outputMode?: OutputMode) {
   const config = getConfig(configName);
   const nonces = Array.from({ length: count }, (_, i) => i);
@@ -25,17 +52,19 @@ async function measure(configName: string, count: number, variant: MatmulVariant
   const engine = await SprintEngine.create({ config, sprintSeed: SEED, gpu: await getGpu(), variant, outputMode, autotune: false });
   const buildMs = performance.now() - t;
   t = performance.now();
-  const gpu = await engine.evaluateNonces(KEY, nonces);
+  const gpu = await engine.inspectNonces(KEY, nonces);
   const gpuMs = performance.now() - t;
   const adapter = engine.adapter;
   const format = engine.weightFormat;
   engine.destroy();
   t = performance.now();
-  const cpu = evaluateNonces(config, SEED, KEY, nonces, new ReferenceModel(config, SEED, config.layers <= 4));
+  const cpu = referenceNonces(configName, nonces);
   const cpuMs = performance.now() - t;
-  const diffs = cpu.map((c, i) => Math.abs(gpu[i] - c.distance)).sort((a, b) => a - b);
+  const diffs = cpu.map((c, i) => Math.abs(gpu.distances[i] - c.distance)).sort((a, b) => a - b);
   const r = rTarget(config);
-  const flagMismatches = cpu.filter((c, i) => gpu[i] < r !== c.appropriate).length;
+  const flagMismatches = cpu.filter((c, i) => gpu.distances[i] < r !== c.distance < r).length;
+  const fingerprintMismatches = cpu.filter((c, i) => c.fingerprint.some((w, k) => w !== gpu.fingerprints[i * FINGERPRINT_WORDS + k])).length;
+  const margins = cpu.map((c) => c.margin).sort((a, b) => a - b);
   return {
     config: configName,
     adapter: `${adapter.vendor}/${adapter.architecture}${adapter.description ? ` (${adapter.description})` : ''}`,
@@ -47,6 +76,8 @@ async function measure(configName: string, count: number, variant: MatmulVariant
     median: quantile(diffs, 0.5),
     mean: diffs.reduce((s, x) => s + x, 0) / diffs.length,
     flagMismatches,
+    fingerprintMismatches,
+    minFingerprintMargin: margins[0],
     gpuMs: Math.round(gpuMs),
     buildMs: Math.round(buildMs),
     cpuMs: Math.round(cpuMs),
