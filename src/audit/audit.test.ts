@@ -6,8 +6,8 @@ import { roundToBits } from './world.ts';
 
 describe('attack suite, short tiny run (the full figures are in docs/sprint-audit.md)', () => {
   // A regression guard, not a proof: small samples give wide intervals.
-  const v2 = runAudit({ config: CONFIGS.tiny, version: 2, nonces: 4000, train: 2000, selected: 200, fractions: [0.5, 0.05] });
-  const v1 = runAudit({ config: CONFIGS.tiny, version: 1, nonces: 4000, train: 2000, selected: 200, fractions: [0.05], screens: ['mean-screen'], skipLowPrecision: true });
+  const v2 = runAudit({ config: CONFIGS.tiny, version: 2, nonces: 4000, train: 2000, selected: 200, fractions: [0.5, 0.05], grind: 20_000 });
+  const v1 = runAudit({ config: CONFIGS.tiny, version: 1, nonces: 4000, train: 2000, selected: 200, fractions: [0.05], screens: ['mean-screen'], skipLowPrecision: true, grind: 20_000 });
 
   it('version 2: no attack is clearly above the honest engine', () => {
     const clearly = v2.attacks.filter((a) => a.ci_low > 1);

@@ -24,6 +24,8 @@ export interface AuditOptions {
   screens?: readonly string[];
   /** Skip the attacks that need a full pass per baseline nonce at low precision. */
   skipLowPrecision?: boolean;
+  /** Nonces the pair-grinding attack tries against its cache (default 200,000). */
+  grind?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -90,7 +92,7 @@ export function runAudit(o: AuditOptions): AuditReport {
       report.attacks.push(runScreen(world, knowledge, screen, fraction, o, index, onBaseline.oracle, baseline));
     }
   });
-  report.attacks.push(...prefixCaches(world, baseline, o.train + o.nonces));
+  report.attacks.push(...prefixCaches(world, baseline, o.train + o.nonces, o.grind ?? 200_000));
   if (!o.skipLowPrecision) {
     log('low-precision screen (f16 activations)');
     report.attacks.push(lowPrecision(world, baseNonces, baseline));
@@ -198,14 +200,28 @@ function partialStates(world: AuditWorld, seeds: readonly Uint8Array[], layers: 
   });
 }
 
-const rowKey = (x: Float64Array, t: number, d: number) => Array.from(x.subarray(t * d, (t + 1) * d)).join(',');
+/** 64-bit FNV-1a of a row's float64 bytes: equal rows, equal keys; a false match needs a 2^-64 accident. */
+function rowKey(x: Float64Array, t: number, d: number): string {
+  const bytes = new Uint8Array(x.buffer, x.byteOffset + 8 * t * d, 8 * d);
+  let lo = 0x84222325;
+  let hi = 0xcbf29ce4;
+  for (const b of bytes) {
+    lo = (lo ^ b) >>> 0;
+    // (hi, lo) · 0x100000001b3 mod 2^64
+    const loProduct = lo * 0x1b3;
+    const carry = Math.floor(loProduct / 2 ** 32);
+    hi = (Math.imul(hi, 0x1b3) + Math.imul(lo, 0x100) + carry) >>> 0;
+    lo = loProduct >>> 0;
+  }
+  return hi.toString(16) + ':' + lo.toString(16);
+}
 
 /**
  * d. Prefix caches. Position t's layer states depend only on x_0 … x_t, so a host that has seen
  * x_0 (or x_0 and x_1) before can skip that position's counted FLOPs. Version 1's x_t depended on
  * token_t alone; version 2 adds per-nonce noise. Counts are measured on real nonces.
  */
-function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindStart: number): AttackResult[] {
+function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindStart: number, ground: number): AttackResult[] {
   const { dModel: d, vocab: V } = world.config;
   const share = world.positionFlops / world.passFlops;
   const tokenRows = new Set(range(0, V).map((t) => rowKey(world.model.embed(Uint32Array.of(t)), 0, d)));
@@ -230,7 +246,6 @@ function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindSt
     const x = world.model.embed(Uint32Array.of(Math.floor(i / V), i % V));
     cached.add(rowKey(x, 0, d) + '|' + rowKey(x, 1, d));
   }
-  const ground = Math.min(n, 200_000);
   let useful = 0;
   for (let i = 0; i < ground; i++) {
     const x = world.input(world.seed(grindStart + i));

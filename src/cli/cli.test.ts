@@ -25,6 +25,21 @@ describe('bin/sprintnet', () => {
     expect(neg.status).not.toBe(0);
   });
 
+  it('audit --json prints the documented shape; bad arguments give a clear error', () => {
+    const res = spawnSync('node', ['bin/sprintnet', 'audit', '--config', 'tiny', '--nonces', '600', '--train', '400', '--selected', '20', '--fractions', '0.5', '--screens', 'mean-screen', '--skip-low-precision', '--json'], { encoding: 'utf8' });
+    expect(res.status).toBe(0);
+    const report = JSON.parse(res.stdout.trim());
+    expect(report).toMatchObject({ spec_version: 2, config: 'tiny', nonces: 600 });
+    const mean = report.attacks.find((a: { name: string }) => a.name === 'mean-screen');
+    expect(mean).toMatchObject({ fraction: 0.5 });
+    for (const key of ['advantage', 'ci_low', 'ci_high']) expect(typeof mean[key]).toBe('number');
+    expect(mean.ci_low).toBeLessThanOrEqual(mean.advantage);
+    expect(mean.ci_high).toBeGreaterThanOrEqual(mean.advantage);
+    const bad = spawnSync('node', ['bin/sprintnet', 'audit', '--fractions', '2'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/--fractions must lie in \(0, 1\]/);
+  }, 120_000);
+
   it('an unknown command prints usage and exits 2', () => {
     const res = spawnSync('node', ['bin/sprintnet', 'frobnicate'], { encoding: 'utf8' });
     expect(res.status).toBe(2);
