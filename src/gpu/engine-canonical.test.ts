@@ -2,8 +2,9 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
-import { evaluateNonces } from '../sprint/reference.ts';
-import { weightKey } from '../sprint/seeds.ts';
+import { fingerprint, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
+import { ReferenceModel, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
+import { inputSeed, nodeSeed, PERMUTATION_ROUNDS, weightKey } from '../sprint/seeds.ts';
 import { GLOBAL_LAYER, TensorId, generateTensorCodes, tensorShape } from '../sprint/weights.ts';
 import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, nodeEngine } from './test-support.ts';
 import type { SprintEngine } from './transformer.ts';
@@ -29,14 +30,22 @@ describe('SprintEngine on canonical', () => {
     }
   });
 
-  it('distances of 4 nonces match the CPU reference within the spec tolerance', async () => {
+  it('distances of 4 nonces match the CPU reference within the spec tolerance; fingerprints and keys bit for bit', async () => {
     const nonces = [0, 1, 2, 3];
-    const gpu = await engine.evaluateNonces(PUBLIC_KEY, nonces);
-    const cpu = evaluateNonces(canonical, SPRINT_SEED, PUBLIC_KEY, nonces);
+    const gpu = await engine.inspectNonces(PUBLIC_KEY, nonces);
+    // The reference's evaluateNonces, step by step, keeping the logits for the fingerprints.
+    const model = new ReferenceModel(canonical, SPRINT_SEED);
+    const seeds = nonces.map((n) => inputSeed(SPRINT_SEED, nodeSeed(PUBLIC_KEY), n));
+    const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, canonical.layers);
     const r = rTarget(canonical);
-    cpu.forEach((ref, i) => {
-      expect(Math.abs(gpu[i] - ref.distance)).toBeLessThanOrEqual(SPEC_TOLERANCE);
-      if (Math.abs(ref.distance - r) > SPEC_TOLERANCE) expect(gpu[i] < r).toBe(ref.appropriate);
+    seeds.forEach((seed, i) => {
+      const logits = model.logits(finals[i]);
+      const keys = nonceKeys(seed, logits);
+      const distance = outputDistance(canonical, logits, keys, model.target);
+      expect(Array.from(gpu.fingerprints.subarray(i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS))).toEqual(Array.from(fingerprint(logits, logitMean(logits))));
+      expect(Array.from(gpu.keys.subarray(i * PERMUTATION_ROUNDS, (i + 1) * PERMUTATION_ROUNDS))).toEqual(Array.from(keys));
+      expect(Math.abs(gpu.distances[i] - distance)).toBeLessThanOrEqual(SPEC_TOLERANCE);
+      expect(gpu.distances[i] < r).toBe(distance < r);
     });
   }, 300_000);
 });
