@@ -3,6 +3,8 @@
  * for memory, how much was needed. A DEVICE_LOST error raised by a Sprint carries what the Sprint
  * had already found and the next nonce to try, so that a caller can rebuild the engine and resume.
  */
+import type { FoundNonce } from '../sprint/claims.ts';
+
 export type GpuErrorCode =
   | 'NO_WEBGPU' // no navigator.gpu / no Node binding
   | 'NO_ADAPTER' // requestAdapter() gave nothing
@@ -12,10 +14,8 @@ export type GpuErrorCode =
   | 'VALIDATION' // a WebGPU validation error: a bug, never expected at run time
   | 'BAD_ARGUMENT';
 
-export interface FoundNonce {
-  readonly nonce: number;
-  readonly distance: number;
-}
+/** One type from the Sprint task down to the proof (src/sprint/claims.ts). */
+export type { FoundNonce };
 
 export interface GpuErrorDetails {
   /** Bytes the engine tried to allocate (INSUFFICIENT_MEMORY). */

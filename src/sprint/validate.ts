@@ -6,6 +6,7 @@ import { getConfig, type SprintConfig } from './config.ts';
 import { binomialUpperTail, DEFAULT_HIT_RATE, rTarget } from './difficulty.ts';
 import { SprintInputError } from './errors.ts';
 import { evaluateNonces, type ReferenceModel } from './reference.ts';
+import type { NonceClaim } from './claims.ts';
 
 /** Distance tolerance between two honest implementations (spec §9). */
 export const VALIDATION_TOLERANCE = 1e-5;
@@ -18,10 +19,7 @@ export const FORGED_FRACTION = 0.05;
 /** ... is rejected with at least this probability. */
 export const MIN_FORGERY_DETECTION = 0.99;
 
-export interface NonceClaim {
-  nonce: number;
-  distance: number;
-}
+export type { NonceClaim } from './claims.ts';
 
 /** One verdict per nonce: a nonce that is both off in distance and not appropriate counts once. */
 export type NonceVerdictKind = 'ok' | 'distance-mismatch' | 'not-appropriate';

@@ -29,6 +29,11 @@ export const MessageType = {
   InferenceRequest: 5,
   InferenceResponse: 6,
   KeyBinding: 7,
+  /** Sprint protocol (src/protocol, docs/protocol.md): seed commitment, seed reveal, epoch certificate vote, validator lottery. */
+  SeedCommit: 8,
+  SeedReveal: 9,
+  EpochCertificate: 10,
+  ValidationLottery: 11,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
