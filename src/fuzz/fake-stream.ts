@@ -26,6 +26,23 @@ export class FakeStream extends EventTarget implements RpcStream {
   /** Everything written by the code under test. */
   readonly written = new Uint8ArrayList();
 
+  private readonly counts = new Map<string, number>();
+
+  override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void {
+    if (listener) this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
+    super.addEventListener(type, listener, options);
+  }
+
+  override removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void {
+    if (listener) this.counts.set(type, Math.max(0, (this.counts.get(type) ?? 0) - 1));
+    super.removeEventListener(type, listener, options);
+  }
+
+  /** Listeners added minus removed (like libp2p's `listenerCount`; assumes no duplicates). */
+  listenerCount(type: string): number {
+    return this.counts.get(type) ?? 0;
+  }
+
   send(data: Uint8Array | Uint8ArrayList): boolean {
     if (this.writeClosed || this.status !== 'open') throw new Error(`cannot write to a ${this.status} stream`);
     this.written.append(data);

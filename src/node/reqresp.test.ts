@@ -10,6 +10,7 @@ import { BudgetExceededError, PayloadTooLargeError, ProtocolError, TooManyStream
 import { ByteBudget, FRAME_BODY, FRAME_REQUEST_HEAD, FrameReader, MAX_BODY_CHUNK, StreamInbox, u32le } from './framing.ts';
 import {
   DEFAULT_REQUEST_LIMITS,
+  REFUSAL_LINGER_MS,
   STATUS_BUSY,
   STATUS_ERROR,
   STATUS_OK,
@@ -144,6 +145,22 @@ describe('serveCall', () => {
     expect([...open(keys.responseKey, sealed, PROTOCOL)]).toEqual([0xfe, 0xfd, 0xfc]);
     expect(guard.budget.usedBytes()).toBe(0);
     expect(guard.openStreams()).toBe(0);
+  });
+
+  it('after the answer, drops what the peer keeps sending and resets a stream it leaves open', async () => {
+    const guard = new StreamGuard();
+    const { frames } = request(Uint8Array.of(1, 2));
+    const stream = new FakeStream();
+    const done = serveCall(stream, call(guard), never);
+    await stream.deliver([encodeFrames(frames)], { keepOpen: true });
+    expect(await done).toEqual({ ok: true });
+    expect(stream.listenerCount('message')).toBe(1); // the drop listener, nothing queued
+    await stream.deliver([new Uint8Array(100_000)], { keepOpen: true });
+    expect(guard.budget.usedBytes()).toBe(0);
+    expect(stream.status).toBe('open');
+    await new Promise((r) => setTimeout(r, REFUSAL_LINGER_MS + 100));
+    expect(stream.status).toBe('aborted');
+    expect(stream.abortedWith).toBeInstanceOf(ProtocolError);
   });
 
   it('answers busy (status 2) past the per-peer stream cap; other peers are unaffected', async () => {

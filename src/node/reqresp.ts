@@ -180,21 +180,9 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
   };
   let inbox: StreamInbox | undefined;
   const refuse = async (status: number, error: RequestError): Promise<ServeOutcome> => {
-    // Stop holding what the peer sends (drop it as it comes), answer, and reset the stream if the
-    // peer keeps it open.
+    // Stop holding what the peer sends, answer, and reset the stream if the peer keeps it open.
     inbox?.discard();
-    const drop = () => undefined;
-    stream.addEventListener('message', drop);
-    const linger = setTimeout(() => stream.abort(error), REFUSAL_LINGER_MS);
-    (linger as { unref?: () => void }).unref?.();
-    stream.addEventListener(
-      'close',
-      () => {
-        clearTimeout(linger);
-        stream.removeEventListener('message', drop);
-      },
-      { once: true },
-    );
+    dropUntilClosed(stream, error);
     // The refusal stands even if the answer cannot be delivered (the peer reset the stream).
     await respond(status, new TextEncoder().encode(error.message).slice(0, MAX_ERROR_BYTES)).catch(() => stream.abort(error));
     return { ok: false, error, status };
@@ -267,8 +255,34 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
     release?.();
     lease.release();
     inbox?.detach();
+    // Whatever the peer still sends is dropped (not left in libp2p's buffer), and a stream it
+    // keeps open is reset shortly.
+    dropUntilClosed(stream, new ProtocolError('stream left open after the call'));
   }
 }
+
+/**
+ * After a call: drop anything more the peer sends, and reset the stream if it is not closed within
+ * REFUSAL_LINGER_MS. Without a 'message' listener libp2p would buffer up to 4 MiB per stream.
+ */
+function dropUntilClosed(stream: RpcStream, error: Error): void {
+  if (stream.status !== 'open' && stream.status !== 'closing') return;
+  if ((stream as { [LINGERING]?: boolean })[LINGERING]) return;
+  (stream as { [LINGERING]?: boolean })[LINGERING] = true;
+  const drop = () => undefined;
+  stream.addEventListener('message', drop);
+  const linger = setTimeout(() => stream.abort(error), REFUSAL_LINGER_MS);
+  (linger as { unref?: () => void }).unref?.();
+  stream.addEventListener(
+    'close',
+    () => {
+      clearTimeout(linger);
+      stream.removeEventListener('message', drop);
+    },
+    { once: true },
+  );
+}
+const LINGERING = Symbol('sprintnet.lingering');
 
 export class RequestResponse {
   readonly guard: StreamGuard;
@@ -404,6 +418,7 @@ export class RequestResponse {
       stopWriting.abort();
       lease.release();
       inbox.detach();
+      dropUntilClosed(stream, new ProtocolError('stream left open after the response'));
     }
   }
 
