@@ -1,0 +1,514 @@
+/**
+ * The decoder on WebGPU: weights streamed from safetensors straight into GPU buffers in their own
+ * dtype (F32/F16/BF16, row-chunked under the binding limit), f32 activations, a KV cache per
+ * layer, and a layer-range forward `forward({ fromLayer, toLayer, tokens | hidden, kvCache })`.
+ * Runs on src/gpu's GpuDevice (error scopes, budget, pipeline cache, readback) in Node (Dawn) and
+ * in a browser Worker alike.
+ */
+import { GpuDevice } from '../gpu/device.ts';
+import { GpuError } from '../gpu/errors.ts';
+import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from './config.ts';
+import { DTYPE_BYTES, type FloatDType } from './dtype.ts';
+import { LlmError, throwIfAborted } from './errors.ts';
+import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
+import type { CausalLM, ForwardArgs, ForwardResult, KvCache } from './model-types.ts';
+import { ropeTable } from './rope.ts';
+import {
+  attentionKernel,
+  elementwiseGrid,
+  embedKernel,
+  linearGrid,
+  linearKernel,
+  linearKey,
+  linearUniform,
+  rmsnormKernel,
+  ropeCacheKernel,
+  siluMulKernel,
+  type LinearVariant,
+} from './shaders/llm.wgsl.ts';
+import type { ModelSource } from './source.ts';
+
+export type LinearChoice = 'auto' | 'direct' | 'gemv';
+
+export interface GpuModelOptions {
+  /** A device to share; otherwise one is made from `gpu` (Node: getGpu() from src/gpu/gpu-node.ts; browser: navigator.gpu). */
+  readonly device?: GpuDevice;
+  readonly gpu?: GPU;
+  /** Load only layers [fromLayer, toLayer) (split inference). */
+  readonly fromLayer?: number;
+  readonly toLayer?: number;
+  /** Most tokens one GPU pass takes; longer inputs run in several passes (default 64). */
+  readonly maxTokens?: number;
+  /** Longest context any KV cache of this model may hold (default min(max_position_embeddings, 2048)). */
+  readonly maxContext?: number;
+  /** Split weight tensors into bindings of at most this many bytes (default: the adapter's limit). */
+  readonly maxBindingBytes?: number;
+  readonly memoryBudgetBytes?: number;
+  /** Matmul form: 'gemv' (workgroup reduction over K) for small batches on GPUs, 'direct' tiles otherwise. */
+  readonly linear?: LinearChoice;
+  /** RMSNorm: one invocation per row (1) or a workgroup per row (64); default by adapter. */
+  readonly normThreads?: 1 | 64;
+  readonly onProgress?: (p: LoadProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+interface Chunk {
+  readonly buffer: GPUBuffer;
+  readonly rowStart: number;
+  readonly rowCount: number;
+}
+
+interface GpuTensor {
+  readonly name: string;
+  readonly dtype: FloatDType;
+  readonly rows: number;
+  readonly cols: number;
+  readonly rowBytes: number;
+  readonly rowsPerChunk: number;
+  readonly chunks: Chunk[];
+}
+
+export interface GpuKvCache extends KvCache {
+  readonly k: GPUBuffer[];
+  readonly v: GPUBuffer[];
+  /** Bind groups that depend on this cache's buffers. */
+  readonly bindGroups: Map<string, GPUBindGroup>;
+  destroyed: boolean;
+}
+
+const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+export class GpuModel implements CausalLM<GpuKvCache> {
+  readonly fromLayer: number;
+  readonly toLayer: number;
+  readonly maxTokens: number;
+  readonly maxContext: number;
+  private readonly tensors = new Map<string, GpuTensor>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly ownsDevice: boolean;
+  private acts!: Record<'dyn' | 'tokens' | 'x' | 'h' | 'q' | 'k' | 'v' | 'att' | 'gate' | 'up' | 'act' | 'rope', GPUBuffer>;
+  private logitsBuffer: GPUBuffer | null = null;
+  private logitsRows = 0;
+  private queueTail: Promise<unknown> = Promise.resolve();
+  readonly weightBytes: number;
+  /** Bytes of weights one decoded token reads (all layer matrices + the head; the embedding row is negligible). */
+  readonly bytesPerToken: number;
+
+  private constructor(
+    readonly dev: GpuDevice,
+    readonly config: LlamaConfig,
+    readonly manifest: ModelManifest,
+    readonly options: GpuModelOptions,
+    ownsDevice: boolean,
+  ) {
+    this.ownsDevice = ownsDevice;
+    this.fromLayer = options.fromLayer ?? 0;
+    this.toLayer = options.toLayer ?? config.numLayers;
+    checkLayerRange(config, this.fromLayer, this.toLayer);
+    this.maxTokens = options.maxTokens ?? 64;
+    this.maxContext = Math.min(options.maxContext ?? 2048, config.maxPositions);
+    this.weightBytes = 0;
+    this.bytesPerToken = 0;
+  }
+
+  get adapter() {
+    return this.dev.adapter;
+  }
+
+  get isTestModel(): boolean {
+    return this.manifest.isTestModel;
+  }
+
+  /** Reads the folder, allocates, streams the weights to the GPU, compiles the kernels. */
+  static async load(source: ModelSource, options: GpuModelOptions = {}): Promise<GpuModel> {
+    const manifest = await readManifest(source);
+    const ownsDevice = !options.device;
+    const dev = options.device ?? (await GpuDevice.create(options.gpu ?? (typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined), { memoryBudgetBytes: options.memoryBudgetBytes }));
+    const model = new GpuModel(dev, manifest.config, manifest, options, ownsDevice);
+    try {
+      await model.upload(source);
+      await model.allocateActivations();
+      await model.compile();
+    } catch (e) {
+      model.destroy();
+      throw e;
+    }
+    return model;
+  }
+
+  private maxChunkBytes(): number {
+    const limits = this.dev.limits;
+    return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, this.options.maxBindingBytes ?? Infinity);
+  }
+
+  private async upload(source: ModelSource): Promise<void> {
+    const c = this.config;
+    const expected = expectedTensors(c, this.fromLayer, this.toLayer);
+    const maxChunk = this.maxChunkBytes();
+    let sinceSync = 0;
+    let weightBytes = 0;
+    await streamWeights(
+      source,
+      this.manifest,
+      {
+        header: async (file, header) => {
+          const made: GpuTensor[] = [];
+          await this.dev.checked(`allocating the weights of ${file}`, () => {
+            for (const t of header.tensors) {
+              const shape = expected.get(t.name);
+              if (!shape) continue;
+              const dtype = t.dtype as FloatDType;
+              const rows = shape.length === 2 ? shape[0] : 1;
+              const cols = shape.length === 2 ? shape[1] : shape[0];
+              const rowBytes = cols * DTYPE_BYTES[dtype];
+              const rowsPerChunk = Math.max(1, Math.floor(maxChunk / rowBytes));
+              if (rowBytes > maxChunk) throw new GpuError('INSUFFICIENT_LIMITS', `${t.name}: one row of ${rowBytes} bytes exceeds the binding limit ${maxChunk}`);
+              const chunks: Chunk[] = [];
+              for (let r = 0; r < rows; r += rowsPerChunk) {
+                const n = Math.min(rowsPerChunk, rows - r);
+                chunks.push({ buffer: this.dev.createBuffer(`${t.name}[${r}:${r + n}]`, n * rowBytes, STORAGE()), rowStart: r, rowCount: n });
+              }
+              weightBytes += rows * rowBytes;
+              made.push({ name: t.name, dtype, rows, cols, rowBytes, rowsPerChunk, chunks });
+            }
+          });
+          for (const t of made) this.tensors.set(t.name, t);
+        },
+        data: async (_file, e) => {
+          const t = this.tensors.get(e.tensor.name)!;
+          let offset = e.offset;
+          let bytes = e.bytes;
+          if (bytes.byteLength % 4 !== 0) {
+            const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+            padded.set(bytes);
+            bytes = padded;
+          }
+          const chunkBytes = t.rowsPerChunk * t.rowBytes;
+          while (bytes.byteLength > 0) {
+            const index = Math.floor(offset / chunkBytes);
+            const chunk = t.chunks[index];
+            const within = offset - index * chunkBytes;
+            const room = Math.min(bytes.byteLength, chunk.buffer.size - within);
+            this.dev.queue.writeBuffer(chunk.buffer, within, bytes.buffer, bytes.byteOffset, room);
+            bytes = bytes.subarray(room);
+            offset += room;
+            sinceSync += room;
+          }
+          if (sinceSync > 64 << 20) {
+            // Bound the memory queued writes hold on to.
+            sinceSync = 0;
+            await this.dev.idle();
+          }
+        },
+      },
+      { onProgress: this.options.onProgress, signal: this.options.signal, fromLayer: this.fromLayer, toLayer: this.toLayer },
+    );
+    await this.dev.idle();
+    let perToken = 0;
+    for (const [name, t] of this.tensors) if (t.rows > 1 && name !== tensorNames.embed) perToken += t.rows * t.rowBytes;
+    if (this.toLayer === c.numLayers && c.tieWordEmbeddings) perToken += this.tensors.get(tensorNames.embed)!.rows * this.tensors.get(tensorNames.embed)!.rowBytes;
+    (this as { weightBytes: number }).weightBytes = weightBytes;
+    (this as { bytesPerToken: number }).bytesPerToken = perToken;
+  }
+
+  private async allocateActivations(): Promise<void> {
+    const c = this.config;
+    const T = this.maxTokens;
+    const f32 = 4;
+    const D = c.hiddenSize;
+    const qDim = c.numHeads * c.headDim;
+    const kvDim = c.numKvHeads * c.headDim;
+    const F = c.intermediateSize;
+    const table = ropeTable(c, this.maxContext);
+    await this.dev.checked('allocating activations', () => {
+      const buf = (label: string, bytes: number) => this.dev.createBuffer(`llm:${label}`, bytes, STORAGE());
+      this.acts = {
+        dyn: this.dev.createBuffer('llm:dyn', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+        tokens: buf('tokens', T * 4),
+        x: buf('x', T * D * f32),
+        h: buf('h', T * D * f32),
+        q: buf('q', T * qDim * f32),
+        k: buf('k', T * kvDim * f32),
+        v: buf('v', T * kvDim * f32),
+        att: buf('att', T * qDim * f32),
+        gate: buf('gate', T * F * f32),
+        up: buf('up', T * F * f32),
+        act: buf('act', T * F * f32),
+        rope: buf('rope', table.length * f32),
+      };
+    });
+    this.dev.queue.writeBuffer(this.acts.rope, 0, Float32Array.from(table));
+  }
+
+  private get normThreads(): 1 | 64 {
+    return this.options.normThreads ?? (this.dev.adapter.isFallback ? 1 : 64);
+  }
+
+  private linearFor(rows: number): LinearVariant {
+    const choice = this.options.linear ?? 'auto';
+    if (choice === 'gemv' || (choice === 'auto' && !this.dev.adapter.isFallback && rows <= 4)) return { kind: 'gemv', tileM: 1, tileN: 4 };
+    return rows === 1 ? { kind: 'direct', tileM: 1, tileN: 4 } : { kind: 'direct', tileM: 4, tileN: 4 };
+  }
+
+  private pipelines = new Map<string, GPUComputePipeline>();
+
+  private async pipeline(key: string, code: () => string): Promise<GPUComputePipeline> {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = await this.dev.pipeline(key, code);
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Compiles every pipeline the loaded dtypes and the usual batch shapes need. */
+  private async compile(): Promise<void> {
+    const jobs: Promise<unknown>[] = [];
+    const c = this.config;
+    for (const t of this.tensors.values()) {
+      if (t.name === tensorNames.embed && this.fromLayer === 0) jobs.push(this.pipeline(`llm-embed:${t.dtype}`, () => embedKernel(t.dtype)));
+      if (t.rows === 1 && /norm/.test(t.name)) jobs.push(this.pipeline(`llm-rmsnorm:${t.dtype}:${this.normThreads}`, () => rmsnormKernel(t.dtype, this.normThreads)));
+    }
+    jobs.push(this.pipeline(`llm-rope:${c.headDim}:${c.numHeads}:${c.numKvHeads}`, () => ropeCacheKernel(c.headDim, c.numHeads, c.numKvHeads)));
+    jobs.push(this.pipeline(`llm-attention:${c.headDim}:${c.numHeads}:${c.numKvHeads}`, () => attentionKernel(c.headDim, c.numHeads, c.numKvHeads)));
+    jobs.push(this.pipeline('llm-silu-mul', siluMulKernel));
+    await Promise.all(jobs);
+  }
+
+  createKvCache(options: { fromLayer?: number; toLayer?: number; maxContext?: number } = {}): GpuKvCache {
+    const c = this.config;
+    const fromLayer = options.fromLayer ?? this.fromLayer;
+    const toLayer = options.toLayer ?? this.toLayer;
+    checkLayerRange(c, fromLayer, toLayer);
+    if (fromLayer < this.fromLayer || toLayer > this.toLayer) throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
+    const maxContext = options.maxContext ?? this.maxContext;
+    if (maxContext > this.maxContext) throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set GpuModelOptions.maxContext)`);
+    const bytes = maxContext * c.numKvHeads * c.headDim * 4;
+    const k: GPUBuffer[] = [];
+    const v: GPUBuffer[] = [];
+    for (let l = fromLayer; l < toLayer; l++) {
+      k.push(this.dev.createBuffer(`kv:k${l}`, bytes, STORAGE()));
+      v.push(this.dev.createBuffer(`kv:v${l}`, bytes, STORAGE()));
+    }
+    return { fromLayer, toLayer, maxContext, length: 0, k, v, bindGroups: new Map(), destroyed: false };
+  }
+
+  destroyKvCache(cache: GpuKvCache): void {
+    if (cache.destroyed) return;
+    cache.destroyed = true;
+    for (const b of [...cache.k, ...cache.v]) this.dev.free(b);
+    cache.bindGroups.clear();
+  }
+
+  private uniform(key: string, words: number[], floats: ReadonlySet<number> = new Set()): GPUBuffer {
+    let u = this.uniforms.get(key);
+    if (!u) {
+      u = this.dev.uniform(`llm:${key}`, words, floats);
+      this.uniforms.set(key, u);
+    }
+    return u;
+  }
+
+  private bind(key: string, pipeline: GPUComputePipeline, buffers: () => (GPUBuffer | GPUBufferBinding)[], cache?: GpuKvCache): GPUBindGroup {
+    const store = cache ? cache.bindGroups : this.bindGroups;
+    let g = store.get(key);
+    if (!g) {
+      g = this.dev.bindGroup(pipeline, buffers(), key);
+      store.set(key, g);
+    }
+    return g;
+  }
+
+  private tensor(name: string): GpuTensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new LlmError('MISSING_TENSOR', `${name} is not loaded (layers [${this.fromLayer}, ${this.toLayer}))`);
+    return t;
+  }
+
+  /** Serialises forwards: they share the activation buffers. */
+  forward(args: ForwardArgs<GpuKvCache>): Promise<ForwardResult> {
+    const run = this.queueTail.then(() => this.forwardNow(args));
+    this.queueTail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async forwardNow(args: ForwardArgs<GpuKvCache>): Promise<ForwardResult> {
+    const c = this.config;
+    const cache = args.kvCache;
+    if (cache.destroyed) throw new LlmError('BAD_ARGUMENT', 'the KV cache was destroyed');
+    const fromLayer = args.fromLayer ?? cache.fromLayer;
+    const toLayer = args.toLayer ?? cache.toLayer;
+    checkLayerRange(c, fromLayer, toLayer);
+    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer) throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
+    if (fromLayer < this.fromLayer || toLayer > this.toLayer) throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
+    const D = c.hiddenSize;
+    let total: number;
+    if (args.hidden) {
+      if (args.hidden.length === 0 || args.hidden.length % D !== 0) throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
+      total = args.hidden.length / D;
+    } else {
+      if (!args.tokens || args.tokens.length === 0) throw new LlmError('BAD_ARGUMENT', 'forward needs tokens or hidden');
+      if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
+      for (let i = 0; i < args.tokens.length; i++) {
+        const tok = args.tokens[i];
+        if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
+      }
+      total = args.tokens.length;
+    }
+    const pos0 = cache.length;
+    if (pos0 + total > cache.maxContext) throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
+    const wanted = toLayer === c.numLayers ? (args.logits ?? 'last') : 'none';
+    const wantHidden = toLayer < c.numLayers || args.returnHidden === true;
+    const V = c.vocabSize;
+    const logits = wanted === 'none' ? undefined : new Float32Array((wanted === 'all' ? total : 1) * V);
+    const hidden = wantHidden ? new Float32Array(total * D) : undefined;
+    for (let start = 0; start < total; start += this.maxTokens) {
+      const T = Math.min(this.maxTokens, total - start);
+      const isLastChunk = start + T === total;
+      const logitMode = wanted === 'all' ? 'all' : wanted === 'last' && isLastChunk ? 'last' : 'none';
+      await this.pass({
+        T,
+        pos0: pos0 + start,
+        fromLayer,
+        toLayer,
+        cache,
+        tokens: args.tokens ? Array.from(args.tokens).slice(start, start + T) : null,
+        hidden: args.hidden ? Float32Array.from(Array.prototype.slice.call(args.hidden, start * D, (start + T) * D) as number[]) : null,
+        logitMode,
+      });
+      if (logitMode !== 'none') {
+        const rows = logitMode === 'all' ? T : 1;
+        const data = new Float32Array(await this.dev.read(this.logitsBuffer!, 0, rows * V * 4));
+        logits!.set(data, logitMode === 'all' ? start * V : 0);
+      }
+      if (hidden) hidden.set(new Float32Array(await this.dev.read(this.acts.x, 0, T * D * 4)), start * D);
+    }
+    if (toLayer === cache.toLayer) cache.length = pos0 + total;
+    return { logits, hidden };
+  }
+
+  private ensureLogits(rows: number): void {
+    if (this.logitsBuffer && this.logitsRows >= rows) return;
+    if (this.logitsBuffer) {
+      this.dev.free(this.logitsBuffer);
+      for (const key of [...this.bindGroups.keys()]) if (key.startsWith('head:')) this.bindGroups.delete(key);
+    }
+    this.logitsRows = rows;
+    this.logitsBuffer = this.dev.createBuffer('llm:logits', rows * this.config.vocabSize * 4, STORAGE());
+  }
+
+  private async pass(p: {
+    T: number;
+    pos0: number;
+    fromLayer: number;
+    toLayer: number;
+    cache: GpuKvCache;
+    tokens: number[] | null;
+    hidden: Float32Array | null;
+    logitMode: 'all' | 'last' | 'none';
+  }): Promise<void> {
+    const c = this.config;
+    const dev = this.dev;
+    const a = this.acts;
+    const { T } = p;
+    const D = c.hiddenSize;
+    const H = c.numHeads;
+    const G = c.numKvHeads;
+    const hd = c.headDim;
+    const F = c.intermediateSize;
+    const maxDim = dev.limits.maxComputeWorkgroupsPerDimension;
+    const lin = this.linearFor(T);
+    dev.queue.writeBuffer(a.dyn, 0, new Uint32Array([T, p.pos0, 0, 0]));
+    if (p.tokens) dev.queue.writeBuffer(a.tokens, 0, Uint32Array.from(p.tokens));
+    if (p.hidden) dev.queue.writeBuffer(a.x, 0, p.hidden);
+    if (p.logitMode !== 'none') this.ensureLogits(p.logitMode === 'all' ? this.maxTokens : 1);
+
+    type Dispatch = { pipeline: GPUComputePipeline; group: GPUBindGroup; grid: [number, number, number] };
+    const list: Dispatch[] = [];
+
+    const linear = async (key: string, weight: string, bias: string | null, X: GPUBuffer, Y: GPUBuffer, ldY: number, residual: boolean, mOne = false): Promise<void> => {
+      const w = this.tensor(weight);
+      const b = bias ? this.tensor(bias) : null;
+      const v = mOne ? this.linearFor(1) : lin;
+      const epilogue = { bias: b?.dtype ?? null, residual };
+      const pipe = await this.pipeline(linearKey(w.dtype, v, epilogue), () => linearKernel(w.dtype, v, epilogue));
+      for (const [i, chunk] of w.chunks.entries()) {
+        const u = this.uniform(`${key}:${i}:${mOne}`, linearUniform(chunk.rowCount, w.cols, ldY, chunk.rowStart, chunk.rowStart, mOne));
+        const group = this.bind(`${key}:${i}:${mOne}:${v.kind}${v.tileM}x${v.tileN}`, pipe, () => [a.dyn, u, X, chunk.buffer, Y, ...(b ? [b.chunks[0].buffer] : [])]);
+        list.push({ pipeline: pipe, group, grid: linearGrid(v, mOne ? 1 : T, chunk.rowCount, maxDim) });
+      }
+    };
+    const norm = async (key: string, weight: string, X: GPUBuffer, out: GPUBuffer, lastOnly: boolean): Promise<void> => {
+      const w = this.tensor(weight);
+      const threads = this.normThreads;
+      const pipe = await this.pipeline(`llm-rmsnorm:${w.dtype}:${threads}`, () => rmsnormKernel(w.dtype, threads));
+      const u = this.uniform(`norm:${key}:${lastOnly}`, [D / 4, c.rmsNormEps, lastOnly ? 1 : 0, 0], new Set([1]));
+      const group = this.bind(`norm:${key}:${lastOnly}`, pipe, () => [a.dyn, u, X, w.chunks[0].buffer, out]);
+      const rows = lastOnly ? 1 : T;
+      list.push({ pipeline: pipe, group, grid: threads === 1 ? elementwiseGrid(rows, maxDim) : [rows, 1, 1] });
+    };
+
+    if (p.tokens) {
+      const e = this.tensor(tensorNames.embed);
+      const pipe = await this.pipeline(`llm-embed:${e.dtype}`, () => embedKernel(e.dtype));
+      for (const [i, chunk] of e.chunks.entries()) {
+        const u = this.uniform(`embed:${i}`, [D / 4, chunk.rowStart, chunk.rowCount, 0]);
+        const group = this.bind(`embed:${i}`, pipe, () => [a.dyn, u, a.tokens, chunk.buffer, a.x]);
+        list.push({ pipeline: pipe, group, grid: elementwiseGrid(T * (D / 4), maxDim) });
+      }
+    }
+    const ropePipe = await this.pipeline(`llm-rope:${hd}:${H}:${G}`, () => ropeCacheKernel(hd, H, G));
+    const attPipe = await this.pipeline(`llm-attention:${hd}:${H}:${G}`, () => attentionKernel(hd, H, G));
+    const siluPipe = await this.pipeline('llm-silu-mul', siluMulKernel);
+    for (let l = p.fromLayer; l < p.toLayer; l++) {
+      const n = tensorNames.layer(l);
+      const ci = l - p.cache.fromLayer;
+      await norm(`in${l}`, n.inputNorm, a.x, a.h, false);
+      await linear(`q${l}`, n.q, c.qkvBias ? n.qBias : null, a.h, a.q, H * hd, false);
+      await linear(`k${l}`, n.k, c.qkvBias ? n.kBias : null, a.h, a.k, G * hd, false);
+      await linear(`v${l}`, n.v, c.qkvBias ? n.vBias : null, a.h, a.v, G * hd, false);
+      list.push({ pipeline: ropePipe, group: this.bind(`rope${l}`, ropePipe, () => [a.dyn, a.rope, a.q, a.k, a.v, p.cache.k[ci], p.cache.v[ci]], p.cache), grid: elementwiseGrid(T * (H + G), maxDim) });
+      list.push({ pipeline: attPipe, group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: elementwiseGrid(T * H, maxDim) });
+      await linear(`o${l}`, n.o, c.oBias ? n.oBias : null, a.att, a.x, D, true);
+      await norm(`post${l}`, n.postNorm, a.x, a.h, false);
+      await linear(`gate${l}`, n.gate, c.mlpBias ? n.gateBias : null, a.h, a.gate, F, false);
+      await linear(`up${l}`, n.up, c.mlpBias ? n.upBias : null, a.h, a.up, F, false);
+      const su = this.uniform('silu', [F / 4, 0, 0, 0]);
+      list.push({ pipeline: siluPipe, group: this.bind('silu', siluPipe, () => [a.dyn, su, a.gate, a.up, a.act]), grid: elementwiseGrid(T * (F / 4), maxDim) });
+      await linear(`down${l}`, n.down, c.mlpBias ? n.downBias : null, a.act, a.x, D, true);
+    }
+    if (p.logitMode !== 'none') {
+      const last = p.logitMode === 'last';
+      await norm('final', tensorNames.norm, a.x, a.h, last);
+      await linear('head:', c.tieWordEmbeddings ? tensorNames.embed : tensorNames.lmHead, null, a.h, this.logitsBuffer!, c.vocabSize, false, last);
+    }
+    const encoder = dev.device.createCommandEncoder({ label: 'llm-forward' });
+    const pass = encoder.beginComputePass({ label: 'llm-forward' });
+    for (const d of list) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.group);
+      pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
+    }
+    pass.end();
+    dev.queue.submit([encoder.finish()]);
+  }
+
+  /** Waits for queued GPU work (timing). */
+  async idle(): Promise<void> {
+    await this.dev.idle();
+  }
+
+  destroy(): void {
+    for (const t of this.tensors.values()) for (const ch of t.chunks) ch.buffer.destroy();
+    this.tensors.clear();
+    if (this.acts) for (const b of Object.values(this.acts)) b.destroy();
+    this.logitsBuffer?.destroy();
+    for (const u of this.uniforms.values()) u.destroy();
+    this.uniforms.clear();
+    this.bindGroups.clear();
+    if (this.ownsDevice) this.dev.destroy();
+  }
+}
+
+export { throwIfAborted };

@@ -1,0 +1,41 @@
+/** What the GPU engine and the CPU reference share: the layer-range forward and its KV cache. */
+import type { LlamaConfig } from './config.ts';
+
+export interface KvCache {
+  readonly fromLayer: number;
+  readonly toLayer: number;
+  /** Positions the cache can hold. */
+  readonly maxContext: number;
+  /** Positions filled so far: the next forward's tokens sit at positions length, length + 1, … */
+  length: number;
+}
+
+export type LogitsWanted = 'last' | 'all' | 'none';
+
+export interface ForwardArgs<K extends KvCache = KvCache> {
+  /** Token ids (when fromLayer is 0). */
+  readonly tokens?: ArrayLike<number>;
+  /** Hidden states [T, hidden] entering layer fromLayer (when fromLayer > 0; also allowed at 0). */
+  readonly hidden?: ArrayLike<number>;
+  readonly fromLayer?: number;
+  /** Exclusive; defaults to the last layer. */
+  readonly toLayer?: number;
+  readonly kvCache: K;
+  /** With toLayer = numLayers: logits of the last position (default), of every position, or none. */
+  readonly logits?: LogitsWanted;
+  /** Return the hidden states leaving layer toLayer − 1 (always returned when toLayer < numLayers). */
+  readonly returnHidden?: boolean;
+}
+
+export interface ForwardResult {
+  /** [1, V] for 'last', [T, V] for 'all'. */
+  readonly logits?: Float32Array | Float64Array;
+  /** [T, hidden], before the final norm. */
+  readonly hidden?: Float32Array | Float64Array;
+}
+
+export interface CausalLM<K extends KvCache = KvCache> {
+  readonly config: LlamaConfig;
+  createKvCache(options?: { fromLayer?: number; toLayer?: number; maxContext?: number }): K;
+  forward(args: ForwardArgs<K>): Promise<ForwardResult>;
+}
