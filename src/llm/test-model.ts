@@ -10,6 +10,7 @@ import { trainBpe, tokenizerJson } from './bpe.ts';
 import { encodeFloats, type FloatDType } from './dtype.ts';
 import { encodeSafetensors, type TensorToWrite } from './safetensors.ts';
 import { LlmError } from './errors.ts';
+import { SeededRandom } from './sampling.ts';
 
 export interface TestModelOptions {
   readonly layers?: number;
@@ -57,33 +58,6 @@ The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor 
 Once upon a time there was a small model that lived in a web page. It had random weights, so it
 spoke only nonsense, but it loaded, tokenized and ran exactly like the big models it stood in for.
 `;
-
-/** Deterministic 32-bit generator (mulberry32) with Box–Muller normals. */
-export class SeededRandom {
-  private state: number;
-  private spare: number | null = null;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  uniform(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    const u = Math.max(this.uniform(), 1e-12);
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-}
 
 /** Output projections (o_proj, down_proj) drawn this much larger, so that layers outweigh the input embedding and a tied head does not just repeat the last token. */
 const OUT_GAIN = 3;
