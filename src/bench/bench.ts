@@ -59,6 +59,8 @@ function table(r: BenchResult): string {
     ['ready (ms)', `${r.ready_ms.toFixed(0)} (autotune ${r.ready_phases_ms.autotune.toFixed(0)}, weights ${r.ready_phases_ms.weights.toFixed(0)}, compile ${r.ready_phases_ms.compile.toFixed(0)})`],
     [`best f32 matmul ${r.matmul_shape.M}×${r.matmul_shape.K}×${r.matmul_shape.N} GFLOP/s`, `${fixed(r.matmul_gflops)} (${r.matmul_variant})`],
     ['efficiency (target ≥ 0.7)', fixed(r.efficiency, 2)],
+    ['pass alone / outside the layers (ms)', `${r.pass_ms.toFixed(1)} / ${r.outside_layers_ms.toFixed(1)}`],
+    ['share outside the layers (target ≤ 0.05)', fixed(r.outside_layers_share, 3)],
     ['tfjs-webgpu peer GFLOP/s', fixed(r.peer_gflops)],
     ['engine / peer (target ≥ 3)', fixed(r.peer_ratio, 2)],
   ];

@@ -42,6 +42,12 @@ export interface BenchResult {
   matmul_variant: string;
   matmul_shape: { M: number; K: number; N: number };
   efficiency: number;
+  /** One pass of `batch` nonces run alone (hash, upload, GPU, readback), median ms. */
+  pass_ms: number;
+  /** The same pass without the layer steps: inputs with input noise, head, output stage with fingerprint, readback. */
+  outside_layers_ms: number;
+  /** outside_layers_ms / pass_ms, measured in one run (target ≤ 0.05 on canonical). */
+  outside_layers_share: number;
   peer_gflops: number | null;
   peer_nonces_per_s: number | null;
   peer_setup_ms: number | null;
@@ -90,6 +96,12 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const noncesPerSecond = engineTiming.perSecond * engine.batch;
     const gflops = (noncesPerSecond * flops) / 1e9;
 
+    // Passes alone, with and without the layers, interleaved: ≈ the measuring window, 1 to 5 of each.
+    const passSeconds = engine.batch / noncesPerSecond;
+    const passes = Math.min(5, Math.max(1, Math.round(options.seconds / 2 / passSeconds)));
+    log(`measuring the share outside the layers (${passes} pass${passes > 1 ? 'es' : ''} with and without the layers)…`);
+    const profile = await engine.profilePass(publicKey, { passes, outsidePasses: 5 });
+
     const shape = { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden };
     log(`measuring plain f32 matmuls ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ…`);
     // Workgroup-memory tiling is an order of magnitude slower on CPU adapters: not worth the window there.
@@ -110,6 +122,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       matmul_variant: matmul.best.variant,
       matmul_shape: shape,
       efficiency: gflops / matmul.best.gflops,
+      pass_ms: profile.passMs,
+      outside_layers_ms: profile.outsideLayersMs,
+      outside_layers_share: profile.outsideLayersShare,
       peer_gflops: null,
       peer_nonces_per_s: null,
       peer_setup_ms: null,

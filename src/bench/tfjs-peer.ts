@@ -1,16 +1,19 @@
 /**
- * The peer baseline: the same Sprint forward pass (spec §6–§7: embed, L pre-norm blocks with
- * causal attention and ReLU FFN, final norm, LM head on the last position, keyed permutation,
- * distance to τ) written the way a web developer would with TensorFlow.js on its WebGPU backend,
- * with f32 weights. Values are not the Sprint's (throughput does not depend on them): weights are
- * filled on the GPU so that setting up the canonical model takes seconds, not minutes.
+ * The peer baseline: the same Sprint forward pass (task version 2, spec §5–§7: embed plus the
+ * nonce's input noise, L pre-norm blocks with causal attention and ReLU FFN, final norm, LM head on
+ * the last position, fingerprint of the logits → permutation keys, keyed permutation, distance to
+ * τ) written the way a web developer would with TensorFlow.js on its WebGPU backend, with f32
+ * weights. Values are not the Sprint's (throughput does not depend on them): weights are filled on
+ * the GPU so that setting up the canonical model takes seconds, not minutes.
  *
  * Node has no `navigator.gpu`; tfjs-backend-webgpu looks for it, so we hand it the `webgpu`
  * package's GPU object (the same Dawn instance, so the same adapter as the engine).
  */
 import type { SprintConfig } from '../sprint/config.ts';
 import { headDim, vocabBits } from '../sprint/config.ts';
+import { fingerprint, outputPermutationKeys } from '../sprint/fingerprint.ts';
 import { permutationTable } from '../sprint/permutation.ts';
+import { generateTensor, GLOBAL_LAYER, TensorId } from '../sprint/weights.ts';
 import { timeRepeated, type Timing } from './timing.ts';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
@@ -84,15 +87,15 @@ class PeerModel {
     return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 2 ** -20)));
   }
 
-  /** Distances of `batch` nonces given their tokens [batch·T] and permutation indices [batch, V]. */
-  forward(tokens: Tensor, permutation: Tensor): Tensor {
+  /** Logits [batch, V] of `batch` nonces given their tokens [batch·T] and input noise [batch·T, d]. */
+  logits(tokens: Tensor, noise: Tensor): Tensor2D {
     const tf = this.tf;
     const { dModel: d, heads: H, seqLen: T } = this.config;
     const dh = headDim(this.config);
     const B = tokens.shape[0] / T;
     return tf.tidy(() => {
       // tfjs-core alone has no chained methods (x.add(y)): those come with the union package.
-      let x: Tensor = tf.reshape(tf.add(tf.reshape(tf.gather(this.tokEmb, tokens), [B, T, d]), this.posEmb), [B * T, d]);
+      let x: Tensor = tf.add(tf.reshape(tf.add(tf.reshape(tf.gather(this.tokEmb, tokens), [B, T, d]), this.posEmb), [B * T, d]), noise);
       const heads = (m: Tensor) => tf.transpose(tf.reshape(m, [B, T, H, dh]), [0, 2, 1, 3]);
       for (const w of this.layers) {
         const h = this.rmsnorm(x);
@@ -106,7 +109,14 @@ class PeerModel {
         x = tf.add(x, tf.matMul(f, w.w2, false, true));
       }
       const last = this.rmsnorm(tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, T - 1, 0], [B, 1, d]), [B, d]));
-      const logits = tf.matMul(last, this.lmHead, false, true);
+      return tf.matMul(last, this.lmHead, false, true);
+    });
+  }
+
+  /** Distances from logits [batch, V] and the permutation indices [batch, V]. */
+  distances(logits: Tensor, permutation: Tensor): Tensor {
+    const tf = this.tf;
+    return tf.tidy(() => {
       const y = tf.gather(logits, permutation, 1, 1);
       const centred = tf.sub(y, tf.mean(y, 1, true));
       const cos = tf.div(tf.sum(tf.mul(centred, this.tau), 1), tf.sqrt(tf.sum(tf.square(centred), 1)));
@@ -116,29 +126,41 @@ class PeerModel {
 }
 
 /**
- * Times the peer forward on `batch` nonces per pass. Each pass also draws tokens and builds the
- * nonces' permutation tables on the CPU (tfjs has no wrapping u32 arithmetic for the Feistel rounds).
+ * Times the peer forward on `batch` nonces per pass. Each pass also draws tokens and generates the
+ * input noise on the CPU, and, between the LM head and the output stage, reads the logits back to
+ * take their fingerprints and build the permutation tables on the CPU (tfjs has no wrapping u32
+ * arithmetic for Philox or the Feistel rounds): the keys depend on the logits, so a second sync.
  */
 export async function measurePeer(gpu: GPU, config: SprintConfig, batch: number, flopsPerNonce: number, minSeconds: number, log: (line: string) => void = () => {}): Promise<PeerResult> {
   const t0 = performance.now();
   const tf = await loadTfWebGpu(gpu);
   const model = new PeerModel(tf, config);
-  const { vocab: V, seqLen: T } = config;
+  const { vocab: V, seqLen: T, dModel: d } = config;
   let nonce = 0;
   const pass = async () => {
+    const started = performance.now();
+    const first = nonce;
     const tokenIds = new Int32Array(batch * T);
-    const perm = new Int32Array(batch * V);
+    const noiseValues = new Float32Array(batch * T * d);
     for (let b = 0; b < batch; b++, nonce++) {
       for (let t = 0; t < T; t++) tokenIds[b * T + t] = Math.imul(nonce * T + t + 1, 0x9e3779b1) >>> 0 & (V - 1);
-      const keys = Uint32Array.from({ length: 8 }, (_, r) => Math.imul(nonce + 1, r + 0x85ebca6b) >>> 0);
-      perm.set(permutationTable(vocabBits(config), keys), b * V);
+      noiseValues.set(generateTensor(config, [nonce, 0x5eed], TensorId.inputNoise, GLOBAL_LAYER), b * T * d);
     }
     const tokens = tf.tensor1d(tokenIds, 'int32');
+    const noise = tf.tensor2d(noiseValues, [batch * T, d]);
+    const logits = model.logits(tokens, noise);
+    const z = (await logits.data()) as Float32Array;
+    const perm = new Int32Array(batch * V);
+    for (let b = 0; b < batch; b++) {
+      const row = z.subarray(b * V, (b + 1) * V);
+      const mean = row.reduce((s, v) => s + v, 0) / V;
+      const keys = outputPermutationKeys(fingerprint(row, mean), [first + b, 0x0ff1ce]);
+      perm.set(permutationTable(vocabBits(config), keys), b * V);
+    }
     const permutation = tf.tensor2d(perm, [batch, V], 'int32');
-    const started = performance.now();
-    const distances = model.forward(tokens, permutation);
+    const distances = model.distances(logits, permutation);
     await distances.data();
-    tf.dispose([tokens, permutation, distances]);
+    tf.dispose([tokens, noise, logits, permutation, distances]);
     log(`  peer pass of ${batch} nonces: ${((performance.now() - started) / 1000).toFixed(2)} s`);
   };
   try {
