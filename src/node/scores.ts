@@ -41,6 +41,8 @@ export interface ScoreEvents {
 export class PeerScores {
   private readonly scores = new Map<string, { score: number; at: number }>();
   private readonly bannedUntil = new Map<string, number>();
+  /** Table size at which `penalize` next sweeps; doubles with what a sweep keeps, so sweeps stay amortised O(1). */
+  private sweepAt = SWEEP_AT;
 
   constructor(
     private readonly threshold: number,
@@ -60,6 +62,7 @@ export class PeerScores {
 
   /** Returns true when the peer just crossed the threshold and must be disconnected. */
   penalize(peerId: string, reason: RejectReason): boolean {
+    if (this.size >= this.sweepAt) this.sweep();
     const score = this.score(peerId) - PENALTIES[reason];
     this.scores.set(peerId, { score, at: this.now() });
     this.events.onScore?.(peerId, score, reason);
@@ -82,7 +85,23 @@ export class PeerScores {
   snapshot(): Array<{ peerId: string; score: number }> {
     return [...this.scores.keys()].map((peerId) => ({ peerId, score: this.score(peerId) }));
   }
+
+  /** Peers with a score or a ban on record (bounded: recovered scores and past bans are dropped). */
+  get size(): number {
+    return Math.max(this.scores.size, this.bannedUntil.size);
+  }
+
+  /** Forgets scores that have recovered to 0 and bans that have ended: they mean nothing any more. */
+  private sweep(): void {
+    const now = this.now();
+    for (const peerId of [...this.scores.keys()]) if (this.score(peerId) >= 0) this.scores.delete(peerId);
+    for (const [peerId, until] of [...this.bannedUntil]) if (until <= now) this.bannedUntil.delete(peerId);
+    this.sweepAt = Math.max(SWEEP_AT, 2 * this.size);
+  }
 }
+
+/** Table size at which `penalize` first sweeps out recovered entries (many peer ids are free to make). */
+const SWEEP_AT = 1_024;
 
 /**
  * gossipsub score thresholds. A peer's gossipsub score is

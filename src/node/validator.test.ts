@@ -204,4 +204,16 @@ describe('peer scores', () => {
     expect(scores.isBanned('p')).toBe(false);
     expect(scores.score('p')).toBeCloseTo(-35 + 61 / 60 * 5);
   });
+
+  it('stays bounded when many peer ids misbehave once: recovered scores and ended bans are forgotten', () => {
+    let now = 0;
+    const scores = new PeerScores(-30, 60_000, {}, 5, () => now);
+    for (let i = 0; i < 5_000; i++) {
+      now = i * 100; // one new peer id every 100 ms, each losing 10 points (recovered in 2 minutes)
+      scores.penalize(`sybil-${i}`, 'malformed');
+    }
+    // Only the last 2 minutes' peers (1 200) still have a score; the table holds at most twice that.
+    expect(scores.size).toBeLessThanOrEqual(2 * 1_200);
+    expect(scores.score('sybil-4999')).toBe(-10);
+  });
 });
