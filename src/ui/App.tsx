@@ -2,6 +2,7 @@ import { WalletPanel } from './wallet/WalletPanel.tsx';
 import { NetworkPanel } from './network/NetworkPanel.tsx';
 import { SprintPanel } from './sprint/SprintPanel.tsx';
 import { StorageBanner } from './storage/StorageBanner.tsx';
+import { LlmPanel } from './llm/LlmPanel.tsx';
 
 /** Layout only: each panel owns its concern and talks to its own store. */
 export function App() {
@@ -16,6 +17,7 @@ export function App() {
         <WalletPanel />
         <SprintPanel />
         <NetworkPanel />
+        <LlmPanel />
       </main>
     </div>
   );

@@ -1,0 +1,64 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { generate } from '../src/llm/generate.ts';
+import { loadReference } from '../src/llm/loader.ts';
+import { MemorySource } from '../src/llm/source.ts';
+import { makeTestModel } from '../src/llm/test-model.ts';
+
+test('Run a model on this device: folder → streamed generation → reload → load from the cache', async ({ page }) => {
+  test.setTimeout(300_000);
+  const { files } = makeTestModel({ dtype: 'BF16', tieEmbeddings: false, seed: 2, shards: 2 });
+  const dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-e2e-llm-')), 'tiny-test-model');
+  mkdirSync(dir);
+  for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
+
+  // What the float64 CPU reference generates greedily for the same chat prompt.
+  const { model: ref, manifest } = await loadReference(new MemorySource(files));
+  const prompt = 'Tell me about the garden.';
+  const expected = await generate(ref, manifest.tokenizer!.encodeChat([{ role: 'user', content: prompt }]), { maxTokens: 20, tokenizer: manifest.tokenizer });
+
+  await page.goto('/');
+  const panel = page.getByTestId('llm-panel');
+  await expect(panel.getByTestId('llm-compat')).toBeVisible();
+  await expect(panel.getByTestId('llm-cache-empty')).toBeVisible();
+  await panel.getByTestId('llm-folder-input').setInputFiles(dir);
+  await expect(panel.getByTestId('llm-model')).toBeVisible({ timeout: 120_000 });
+  await expect(panel.getByTestId('llm-test-banner')).toContainText('random test model');
+  await expect(panel.getByTestId('llm-model-label')).toHaveText('folder tiny-test-model');
+  await expect(panel.getByTestId('llm-cache-entry')).toHaveCount(1);
+  await expect(panel.getByTestId('llm-cache-entry')).toContainText('tiny-test-model');
+
+  const run = async () => {
+    await panel.getByTestId('llm-prompt').fill(prompt);
+    await panel.getByTestId('llm-max-tokens').fill('20');
+    // Record every change of the output while it streams.
+    await page.evaluate(() => {
+      const out = document.querySelector('[data-testid="llm-output"]')!;
+      const seen: number[] = [];
+      (window as unknown as { __llmSeen: number[] }).__llmSeen = seen;
+      new MutationObserver(() => seen.push(out.textContent!.length)).observe(out, { childList: true, characterData: true, subtree: true });
+    });
+    await panel.getByTestId('llm-generate').click();
+    await expect(panel.getByTestId('llm-stats')).toContainText('tokens/s', { timeout: 120_000 });
+    await expect(panel.getByTestId('llm-stats')).toContainText(`${expected.tokens.length} tokens (${expected.stoppedBy})`, { timeout: 120_000 });
+    const seen = await page.evaluate(() => (window as unknown as { __llmSeen: number[] }).__llmSeen);
+    return { text: await panel.getByTestId('llm-output').textContent(), distinctLengths: new Set(seen.filter((n) => n > 0)).size };
+  };
+
+  const first = await run();
+  expect(first.text).toBe(expected.text);
+  expect(first.distinctLengths).toBeGreaterThan(3); // the text arrived piece by piece
+
+  await page.reload();
+  await expect(panel.getByTestId('llm-cache-entry')).toHaveCount(1);
+  await panel.getByTestId('llm-cache-load').click();
+  await expect(panel.getByTestId('llm-model-label')).toHaveText('cache: tiny-test-model', { timeout: 120_000 });
+  await expect(panel.getByTestId('llm-test-banner')).toBeVisible();
+  const second = await run();
+  expect(second.text).toBe(expected.text);
+
+  await panel.getByTestId('llm-cache-delete').click();
+  await expect(panel.getByTestId('llm-cache-empty')).toBeVisible();
+});

@@ -1,0 +1,200 @@
+import { useEffect, useRef, useState } from 'react';
+import { useLlmStore } from './store.ts';
+import './llm.css';
+
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+
+/** "Run a model on this device": model picker, cache manager, prompt, streamed output, speed. */
+export function LlmPanel() {
+  const s = useLlmStore();
+  const folderInput = useRef<HTMLInputElement>(null);
+  const [url, setUrl] = useState('');
+  const [prompt, setPrompt] = useState('Hello! Who are you?');
+  const [maxTokens, setMaxTokens] = useState(48);
+  const [temperature, setTemperature] = useState(0);
+  const [cacheIt, setCacheIt] = useState(true);
+
+  useEffect(() => {
+    void s.checkCompatibility();
+    void s.refreshCache();
+    // Run once on mount.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    // React does not type the non-standard folder attributes.
+    folderInput.current?.setAttribute('webkitdirectory', '');
+    folderInput.current?.setAttribute('directory', '');
+  }, []);
+
+  const busy = s.status === 'loading' || s.status === 'generating';
+  const c = s.compat;
+  const p = s.progress;
+  const m = s.model;
+  const memoryWarning = m && c?.deviceMemoryGiB && m.weightBytes > 0.5 * c.deviceMemoryGiB * 2 ** 30
+    ? `The model's weights (${gib(m.weightBytes)}) are more than half of this device's reported memory (${c.deviceMemoryGiB} GiB): expect it to be slow or to fail.`
+    : null;
+
+  return (
+    <section className="panel llm" aria-labelledby="llm-title" data-testid="llm-panel">
+      <h2 id="llm-title">Run a model on this device</h2>
+      <p className="muted">Load a Llama-family model (SmolLM2, Qwen2.5, Llama 3: a folder with config.json, tokenizer.json and *.safetensors) and run it on your GPU through WebGPU. Nothing leaves this browser.</p>
+
+      {c === null && <p className="muted">Checking WebGPU…</p>}
+      {c?.problem && <p className="error" data-testid="llm-compat-problem">{c.problem}</p>}
+      {c && !c.problem && (
+        <dl data-testid="llm-compat">
+          <dt>GPU</dt>
+          <dd className="mono">{c.adapter}</dd>
+          <dt>Largest buffer</dt>
+          <dd>{c.maxBufferBytes !== null ? gib(c.maxBufferBytes) : '?'} (binding {c.maxBindingBytes !== null ? gib(c.maxBindingBytes) : '?'}; larger tensors are split)</dd>
+          <dt>shader-f16</dt>
+          <dd>{c.shaderF16 ? 'available' : 'not available'} — not needed: f16/bf16 weights are widened to f32 inside the shaders</dd>
+          <dt>Device memory</dt>
+          <dd>{c.deviceMemoryGiB !== null ? `${c.deviceMemoryGiB} GiB (as the browser reports it)` : 'not reported by this browser'}</dd>
+        </dl>
+      )}
+
+      <h3>Model</h3>
+      <div className="llm-pick">
+        <label>
+          <input type="checkbox" checked={cacheIt} onChange={(e) => setCacheIt(e.target.checked)} /> keep a copy in this browser's model cache
+        </label>
+        <div className="llm-row">
+          <button type="button" disabled={busy} onClick={() => folderInput.current?.click()}>
+            Choose a model folder…
+          </button>
+          <input
+            ref={folderInput}
+            type="file"
+            multiple
+            hidden
+            data-testid="llm-folder-input"
+            onChange={(e) => {
+              const files = [...(e.target.files ?? [])];
+              e.target.value = '';
+              if (files.length === 0) return;
+              const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath || files[0].name;
+              const id = first.includes('/') ? first.split('/')[0] : 'picked model';
+              void s.load({ kind: 'files', files }, cacheIt ? id : undefined);
+            }}
+          />
+          <button type="button" disabled={busy} data-testid="llm-load-test" onClick={() => void s.load({ kind: 'test' })}>
+            Use the built-in random test model
+          </button>
+        </div>
+        <form
+          className="llm-row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (url.trim()) void s.load({ kind: 'url', url: url.trim() }, cacheIt ? url.trim() : undefined);
+          }}
+        >
+          <input type="url" placeholder="https://…/model-folder/ (served with CORS)" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="model folder URL" />
+          <button type="submit" disabled={busy || !url.trim()}>
+            Load from URL
+          </button>
+        </form>
+      </div>
+
+      {s.status === 'loading' && (
+        <div data-testid="llm-progress">
+          <progress value={p?.loadedBytes ?? 0} max={p?.totalBytes ?? undefined} />
+          <p className="muted">
+            {p ? `${mib(p.loadedBytes)}${p.totalBytes ? ` of ${mib(p.totalBytes)}` : ''} · ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s${p.etaMs !== null ? ` · about ${Math.ceil(p.etaMs / 1000)} s left` : ''} · ${p.file}` : 'Reading config and tokenizer…'}{' '}
+            <button type="button" onClick={() => void s.cancelLoad()}>
+              Cancel
+            </button>
+          </p>
+        </div>
+      )}
+      {s.error && <p className="error" data-testid="llm-error">{s.error}</p>}
+      {s.notice && <p className="muted" data-testid="llm-notice">{s.notice}</p>}
+
+      {m && (
+        <div data-testid="llm-model">
+          {m.isTestModel && (
+            <p className="llm-test-banner" data-testid="llm-test-banner">
+              This is the random test model: its weights are random numbers, so its output is nonsense. It exists to show that loading, tokenizing and generating work offline.
+            </p>
+          )}
+          <dl>
+            <dt>Loaded</dt>
+            <dd data-testid="llm-model-label">{m.label}</dd>
+            <dt>Shape</dt>
+            <dd>
+              {m.modelType}, {m.layers} layers, hidden {m.hiddenSize}, vocabulary {m.vocabSize}, {mib(m.weightBytes)} of weights
+            </dd>
+            <dt>Ran on</dt>
+            <dd className="mono">
+              {m.adapter}
+              {m.isFallbackAdapter ? ' (a CPU implementation of WebGPU: slow)' : ''}
+            </dd>
+            <dt>Load time</dt>
+            <dd data-testid="llm-load-ms">{(m.loadMs / 1000).toFixed(1)} s</dd>
+          </dl>
+          {memoryWarning && <p className="error">{memoryWarning}</p>}
+        </div>
+      )}
+
+      <h3>Prompt</h3>
+      <form
+        className="llm-prompt"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void s.generate(prompt, { maxTokens, temperature, topP: 0.95, useChatTemplate: true });
+        }}
+      >
+        <textarea rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} aria-label="prompt" data-testid="llm-prompt" />
+        <div className="llm-row">
+          <label>
+            max tokens <input type="number" min={1} max={1024} value={maxTokens} onChange={(e) => setMaxTokens(Number(e.target.value) || 1)} data-testid="llm-max-tokens" />
+          </label>
+          <label>
+            temperature <input type="number" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Number(e.target.value) || 0)} />
+          </label>
+          <button type="submit" disabled={s.status !== 'ready'} data-testid="llm-generate">
+            Generate
+          </button>
+          <button type="button" disabled={s.status !== 'generating'} onClick={() => void s.stop()} data-testid="llm-stop">
+            Stop
+          </button>
+        </div>
+      </form>
+      <pre className="llm-output" data-testid="llm-output" aria-live="polite">
+        {s.output}
+      </pre>
+      <p className="muted" data-testid="llm-stats">
+        {s.status === 'generating' && `${s.liveTokens} tokens · ${s.liveTokensPerSecond.toFixed(1)} tokens/s`}
+        {s.status !== 'generating' && s.stats &&
+          `${s.stats.tokens} tokens (${s.stats.stoppedBy}) · ${s.stats.decodeTokensPerSecond.toFixed(1)} tokens/s · first token after ${s.stats.ttftMs.toFixed(0)} ms · prompt ${s.stats.promptTokens} tokens at ${s.stats.prefillTokensPerSecond.toFixed(1)} tokens/s`}
+      </p>
+
+      <h3>Model cache</h3>
+      {s.cacheUsage && (
+        <p className="muted">
+          This site uses {mib(s.cacheUsage.usage)} of {gib(s.cacheUsage.quota)} the browser allows.
+        </p>
+      )}
+      {s.cached.length === 0 ? (
+        <p className="muted" data-testid="llm-cache-empty">No models cached.</p>
+      ) : (
+        <ul className="llm-cache" data-testid="llm-cache">
+          {s.cached.map((entry) => (
+            <li key={entry.id} data-testid="llm-cache-entry">
+              <span className="mono">{entry.id}</span> · {mib(entry.bytes)}
+              {entry.isTestModel ? ' · random test model' : ''} · saved {new Date(entry.savedAt).toLocaleString()}{' '}
+              <button type="button" disabled={busy} onClick={() => void s.load({ kind: 'cache', id: entry.id })} data-testid="llm-cache-load">
+                Load
+              </button>{' '}
+              <button type="button" disabled={busy} onClick={() => void s.deleteCached(entry.id)} data-testid="llm-cache-delete">
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
