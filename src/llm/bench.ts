@@ -1,0 +1,150 @@
+/**
+ * `npm run bench:llm -- --model DIR [--prompt-tokens N] [--decode-tokens N] [--json]`: prefill and
+ * decode speed of the WebGPU decoder on a model folder, time to first token, weight bytes read per
+ * decoded token, and bandwidth efficiency against a plain copy kernel measured on the same device.
+ * Without --model it writes the default random test model to a temp folder and measures that.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { adapterLabel, GpuDevice } from '../gpu/device.ts';
+import { getGpu } from '../gpu/gpu-node.ts';
+import { writeTestModel } from '../cli/make-test-model.ts';
+import { generate } from './generate.ts';
+import { GpuModel } from './gpu-model.ts';
+import { DirectorySource } from './node-source.ts';
+
+const COPY_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i < arrayLength(&dst)) { dst[i] = src[i]; }
+}`;
+
+/** Bytes moved per second (read + write) by a vec4 copy of `bytes`, best of a few timed rounds. */
+export async function copyBandwidth(dev: GpuDevice, bytes: number, seconds = 1): Promise<number> {
+  const size = Math.min(bytes, dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize) & ~255;
+  const pipeline = await dev.pipeline('llm-bench-copy', () => COPY_WGSL);
+  const a = dev.createBuffer('copy-src', size, GPUBufferUsage.STORAGE);
+  const b = dev.createBuffer('copy-dst', size, GPUBufferUsage.STORAGE);
+  const group = dev.bindGroup(pipeline, [a, b]);
+  const groups = Math.ceil(size / 16 / 256);
+  const y = Math.ceil(groups / dev.limits.maxComputeWorkgroupsPerDimension);
+  const run = async (n: number) => {
+    const enc = dev.device.createCommandEncoder();
+    for (let i = 0; i < n; i++) {
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(Math.ceil(groups / y), y);
+      pass.end();
+    }
+    dev.queue.submit([enc.finish()]);
+    await dev.idle();
+  };
+  await run(1);
+  let best = 0;
+  const end = performance.now() + seconds * 1000;
+  let n = 1;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    await run(n);
+    const ms = performance.now() - t0;
+    best = Math.max(best, (2 * size * n) / (ms / 1000));
+    if (ms < 50) n *= 2;
+  }
+  dev.free(a);
+  dev.free(b);
+  return best;
+}
+
+export interface LlmBenchResult {
+  adapter: string;
+  model: string;
+  test_model: boolean;
+  weight_bytes: number;
+  load_ms: number;
+  prompt_tokens: number;
+  prefill_tokens_per_s: number;
+  ttft_ms: number;
+  decode_tokens: number;
+  decode_tokens_per_s: number;
+  bytes_per_token: number;
+  copy_bandwidth_bytes_per_s: number;
+  bandwidth_efficiency: number;
+  date: string;
+}
+
+export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32): Promise<LlmBenchResult> {
+  const dev = await GpuDevice.create(await getGpu());
+  try {
+    const t0 = performance.now();
+    const model = await GpuModel.load(new DirectorySource(dir), { device: dev, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + decodeTokens + 8 });
+    const loadMs = performance.now() - t0;
+    const V = model.config.vocabSize;
+    const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
+    // Warm-up: compiles every pipeline both shapes use.
+    await generate(model, prompt, { maxTokens: 3, eosTokenIds: [] });
+    // Prefill: one forward over the prompt, logits of the last position read back.
+    const prefillRuns: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const cache = model.createKvCache({ maxContext: promptTokens });
+      const s = performance.now();
+      await model.forward({ tokens: prompt, kvCache: cache });
+      prefillRuns.push(performance.now() - s);
+      model.destroyKvCache(cache);
+    }
+    const prefillMs = Math.min(...prefillRuns);
+    const run = await generate(model, prompt, { maxTokens: decodeTokens, eosTokenIds: [] });
+    const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
+    const result: LlmBenchResult = {
+      adapter: adapterLabel(dev.adapter),
+      model: dir,
+      test_model: model.isTestModel,
+      weight_bytes: model.weightBytes,
+      load_ms: loadMs,
+      prompt_tokens: promptTokens,
+      prefill_tokens_per_s: (promptTokens / prefillMs) * 1000,
+      ttft_ms: run.timeToFirstTokenMs,
+      decode_tokens: run.tokens.length,
+      decode_tokens_per_s: run.decodeTokensPerSecond,
+      bytes_per_token: model.bytesPerToken,
+      copy_bandwidth_bytes_per_s: bandwidth,
+      bandwidth_efficiency: (run.decodeTokensPerSecond * model.bytesPerToken) / bandwidth,
+      date: new Date().toISOString(),
+    };
+    model.destroy();
+    return result;
+  } finally {
+    dev.destroy();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: { model: { type: 'string' }, 'prompt-tokens': { type: 'string', default: '64' }, 'decode-tokens': { type: 'string', default: '32' }, json: { type: 'boolean', default: false } },
+  });
+  let dir = values.model;
+  if (!dir) {
+    dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
+    writeTestModel(dir, {});
+  }
+  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']));
+  if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+  else {
+    const rows: [string, string][] = [
+      ['adapter', r.adapter],
+      ['model', `${r.model}${r.test_model ? ' (random test model)' : ''}, ${(r.weight_bytes / 2 ** 20).toFixed(1)} MiB`],
+      ['prefill', `${r.prefill_tokens_per_s.toFixed(1)} tokens/s (${r.prompt_tokens} tokens)`],
+      ['time to first token', `${r.ttft_ms.toFixed(1)} ms`],
+      ['decode (batch 1)', `${r.decode_tokens_per_s.toFixed(1)} tokens/s`],
+      ['weights read per token', `${(r.bytes_per_token / 2 ** 20).toFixed(2)} MiB`],
+      ['copy-kernel bandwidth', `${(r.copy_bandwidth_bytes_per_s / 1e9).toFixed(2)} GB/s`],
+      ['bandwidth efficiency', r.bandwidth_efficiency.toFixed(3)],
+    ];
+    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
+  }
+}
