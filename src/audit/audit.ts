@@ -4,6 +4,7 @@
  * engine's. The honest rate is p by construction; the calibration block checks that it is.
  */
 import type { SprintConfig } from '../sprint/config.ts';
+import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
 import type { TaskVersion } from '../sprint/seeds.ts';
 import { learn, type Knowledge } from './knowledge.ts';
 import { SCREENS, type Candidate, type Screen } from './screens.ts';
@@ -48,6 +49,8 @@ export interface AuditReport {
   selected: number;
   calibration: { nonces: number; hits: number; expected: number; interval: [number, number]; within: boolean };
   deciles: Array<{ screen: string; hits: number[]; interval: [number, number]; within: boolean }>;
+  /** Version 2: how close the best constant guess (each bit's majority value) comes to real fingerprints. */
+  fingerprint_guess?: { per_bit_accuracy_mean: number; per_bit_accuracy_max: number; log2_chance_if_independent: number; min_hamming: number; exact: number; nonces: number };
   attacks: AttackResult[];
   seconds: number;
 }
@@ -84,6 +87,7 @@ export function runAudit(o: AuditOptions): AuditReport {
     deciles: [], attacks: [], seconds: 0,
   };
 
+  if (o.version === 2) report.fingerprint_guess = fingerprintGuess(knowledge, baseline);
   screens.forEach((screen, index) => {
     const onBaseline = scoreBaseline(world, knowledge, screen, baseline);
     if (o.version === 2) report.deciles.push(deciles(screen.name, onBaseline.predicted, baseline, world.p));
@@ -99,6 +103,20 @@ export function runAudit(o: AuditOptions): AuditReport {
   }
   report.seconds = (Date.now() - started) / 1000;
   return report;
+}
+
+function fingerprintGuess(k: Knowledge, baseline: readonly Evaluated[]): NonNullable<AuditReport['fingerprint_guess']> {
+  const bit = (fp: Uint32Array, j: number) => (fp[j >>> 5]! >>> (j & 31)) & 1;
+  const accuracy = range(0, FINGERPRINT_BITS).map((j) => baseline.filter((e) => bit(e.fp, j) === bit(k.fpMajority, j)).length / baseline.length);
+  const hamming = baseline.map((e) => range(0, FINGERPRINT_BITS).filter((j) => bit(e.fp, j) !== bit(k.fpMajority, j)).length);
+  return {
+    per_bit_accuracy_mean: accuracy.reduce((s, a) => s + a, 0) / accuracy.length,
+    per_bit_accuracy_max: Math.max(...accuracy),
+    log2_chance_if_independent: accuracy.reduce((s, a) => s + Math.log2(a), 0),
+    min_hamming: Math.min(...hamming),
+    exact: hamming.filter((h) => h === 0).length,
+    nonces: baseline.length,
+  };
 }
 
 /** Hits among the top `fraction` of nonces by score, relative to fraction·N·p. */
