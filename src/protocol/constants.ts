@@ -1,0 +1,64 @@
+/**
+ * Every constant of the Sprint protocol in one place (docs/protocol.md §"Constants"). Changing any
+ * of these changes consensus: peers with different values derive different state hashes.
+ */
+
+/** Protocol version carried in genesis; bump on any change to messages or state derivation. */
+export const PROTOCOL_VERSION = 1;
+
+// ---- domain-separation tags (UTF-8, hashed in front of the data) ----
+export const TAG_GENESIS = 'sprintnet/genesis/v1';
+export const TAG_SEED_COMMIT = 'sprintnet/seed-commit/v1';
+export const TAG_SPRINT_SEED = 'sprintnet/sprint-seed/v1';
+export const TAG_NONCE_LIST = 'sprintnet/nonce-list/v1';
+export const TAG_MESSAGE_ID = 'sprintnet/message-id/v1';
+export const TAG_SELECT = 'sprintnet/validate-select/v1';
+export const TAG_SAMPLE = 'sprintnet/validate-sample/v1';
+export const TAG_STATE = 'sprintnet/epoch-state/v1';
+export const TAG_LOTTERY = 'sprintnet/validation-lottery/v1';
+export const TAG_BUCKETS = 'sprintnet/sync-bucket/v1';
+
+// ---- sizes and limits of network input ----
+export const KEY_BYTES = 32;
+export const HASH_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const SECRET_BYTES = 32;
+export const BLS_PUBLIC_KEY_BYTES = 48;
+export const BLS_SIGNATURE_BYTES = 96;
+export const MAX_NETWORK_ID_BYTES = 64;
+/** Most nonces one proof may claim (a list of 16-byte entries: 1 MiB). */
+export const MAX_CLAIMS = 65_536;
+/** Most hosts one validation message may judge. */
+export const MAX_VALIDATION_ENTRIES = 1024;
+/** Most hosts in the genesis weight table and in an epoch state. */
+export const MAX_HOSTS = 100_000;
+/** Most rewards tranches kept per host (= VEST_EPOCHS). */
+export const MAX_TRANCHES = 16;
+/** Largest encoded nonce list: u32 count + 16 bytes per claim. */
+export const MAX_NONCE_LIST_BYTES = 4 + 16 * MAX_CLAIMS;
+/** Ids per sync `get` request, and messages per response. */
+export const MAX_SYNC_IDS = 512;
+/** Buckets of the one-level hash reconciliation (ids split by their first byte's high nibble). */
+export const SYNC_BUCKETS = 16;
+
+// ---- validation sampling and reputation (Appendix D style; docs/protocol.md §"Validation") ----
+/** Rates are in basis points: 10 000 = always. */
+export const BPS = 10_000;
+/** Reputation at which a host reaches the floor check rate; reputation counts accepted epochs. */
+export const REPUTATION_MAX = 10;
+/** Lowest per-validator check probability, reached at REPUTATION_MAX: 10%. */
+export const CHECK_FLOOR_BPS = 1_000;
+/**
+ * Each host is checked by at least this many validators in expectation: the per-validator rate is
+ * at least MIN_EXPECTED_VALIDATORS / n (n validators besides the host), so that the chance that
+ * nobody checks a host is at most about e^(-7) ≈ 0.09%.
+ */
+export const MIN_EXPECTED_VALIDATORS = 7;
+
+// ---- rewards (docs/protocol.md §"Rewards") ----
+/** Share of each epoch's reward paid to validators whose verdicts agreed with the outcome. */
+export const VALIDATOR_SHARE_BPS = 1_000;
+/** Rewards vest this many epochs after they are earned; fraud forfeits every unvested tranche. */
+export const VEST_EPOCHS = 3;
+/** 1 CU = 10^15 FP32-equivalent operations. */
+export const FLOPS_PER_CU = 10n ** 15n;

@@ -1,0 +1,818 @@
+/**
+ * One peer of the Sprint protocol (docs/protocol.md §"A host's timeline"): it commits to and
+ * reveals seed secrets, searches nonces in the Sprint window, publishes its proof, validates the
+ * proofs its lottery picks, syncs, derives the epoch state, votes for its hash and follows the
+ * certificate. Everything outside the protocol comes in through interfaces.ts, so the same class
+ * runs in the browser, in `sprintnet host` and in the in-memory simulation.
+ */
+import { BinaryReader, BinaryWriter } from '../codec/binary.ts';
+import type { NonceClaim } from '../sprint/claims.ts';
+import { rTarget } from '../sprint/difficulty.ts';
+import { decide, judgeNonce, VALIDATION_TOLERANCE } from '../sprint/validate.ts';
+import { MessageType } from '../wallet/signing.ts';
+import { SECRET_BYTES, MAX_SYNC_IDS } from './constants.ts';
+import type { Signer, Verifier } from './crypto.ts';
+import {
+  assembleCertificate,
+  certifyingWeights,
+  decodeCertificate,
+  encodeCertificate,
+  verifyCertificate,
+  type Certificate,
+} from './certificate.ts';
+import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
+import { isProtocolError, ProtocolError } from './errors.ts';
+import { epochAt, genesisHash, hitRate, schedule, sprintConfig, type EpochSchedule, type Genesis } from './genesis.ts';
+import type { Clock, ProtocolEngine, ProtocolStore, SearchResult, Topic, Transport } from './interfaces.ts';
+import { decodeState, deriveEpoch, encodeState, stateHash, votingWeights, type Derivation, type EpochState } from './ledger.ts';
+import {
+  decodeMessage,
+  signMessage,
+  Verdict,
+  verifyMessage,
+  type Body,
+  type KindName,
+  type Message,
+  type ProofMessage,
+  type Unsigned,
+  type ValidationEntry,
+  type VerdictCode,
+  type VoteMessage,
+} from './messages.ts';
+import { MessagePool } from './pool.ts';
+import { seedCommitment, sprintSeed } from './seed.ts';
+import { effectiveRateBps, isSelected, lotteryMessage, sampleIndices, sampleSize } from './selection.ts';
+import { epochKey } from './store.ts';
+import {
+  bucketHashes,
+  bucketOf,
+  decodeHead,
+  decodeIds,
+  decodeList,
+  decodeMessages,
+  decodeRequest,
+  decodeStateResponse,
+  decodeSummary,
+  encodeHead,
+  encodeIds,
+  encodeList,
+  encodeMessages,
+  encodeRequest,
+  encodeStateResponse,
+  encodeSummary,
+  NOT_FOUND,
+} from './sync.ts';
+import { equalBytes, hex } from './bytes.ts';
+import { inWindow, liveProblem } from './windows.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+const TOPIC_OF: Record<KindName, Topic> = {
+  commit: 'sprint-seed',
+  reveal: 'sprint-seed',
+  proof: 'sprint-proof',
+  validation: 'sprint-validation',
+  vote: 'sprint-vote',
+};
+
+/** Simulation hooks; a real host leaves them out. */
+export interface HostStrategy {
+  /** false: commit but never reveal (the `withholder`). */
+  readonly reveal?: boolean;
+  /** Replaces the engine's finds at proof time (the `copier`). */
+  readonly proofClaims?: (ctx: ClaimContext) => Promise<{ claims: NonceClaim[]; tried: number }>;
+  /** Waits this long after the Sprint before publishing the proof. */
+  readonly proofDelayMs?: number;
+}
+
+export interface ClaimContext {
+  readonly epoch: number;
+  readonly seed: Uint8Array;
+  readonly proofs: () => ProofMessage[];
+  readonly fetchList: (proof: ProofMessage) => Promise<NonceClaim[] | null>;
+}
+
+export type CertificateStatus = 'none' | 'pending' | 'certified' | 'adopted';
+
+export interface EpochView {
+  readonly epoch: number;
+  readonly hash: string;
+  readonly state: EpochState;
+  readonly certificate: CertificateStatus;
+  readonly derivation?: Derivation;
+}
+
+export type HostEvent =
+  | { type: 'phase'; epoch: number; phase: string }
+  | { type: 'found'; epoch: number; found: number; tried: number }
+  | { type: 'state'; view: EpochView }
+  | { type: 'rejected'; code: string; detail: string };
+
+export interface HostOptions {
+  readonly genesis: Genesis;
+  readonly signer: Signer;
+  readonly verifier: Verifier;
+  readonly engine: ProtocolEngine;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly store: ProtocolStore;
+  /** Cryptographic randomness (seed secrets). */
+  readonly random: (bytes: number) => Uint8Array;
+  readonly strategy?: HostStrategy;
+  /** Peers asked per sync round (default 3). */
+  readonly syncPeers?: number;
+  readonly requestTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+  readonly onEvent?: (e: HostEvent) => void;
+}
+
+interface Local {
+  seed?: Uint8Array;
+  search?: Promise<SearchResult>;
+  done: Set<string>;
+}
+
+export interface HostCounters {
+  received: number;
+  accepted: number;
+  rejected: Record<string, number>;
+  published: number;
+  requestsSent: number;
+  requestsServed: number;
+}
+
+/** How many past epochs of messages a host keeps (memory and store). */
+export const KEEP_EPOCHS = 3;
+
+export class ProtocolHost {
+  readonly genesis: Genesis;
+  readonly publicKey: Uint8Array;
+  readonly key: string;
+  readonly pool = new MessagePool();
+  readonly counters: HostCounters = { received: 0, accepted: 0, rejected: {}, published: 0, requestsSent: 0, requestsServed: 0 };
+  private readonly views = new Map<number, EpochView>();
+  private readonly certs = new Map<number, Certificate>();
+  private readonly lists = new Map<string, Uint8Array>();
+  private readonly locals = new Map<number, Local>();
+  private queue: Promise<void> = Promise.resolve();
+  private cancelTimer: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private running = false;
+  private readonly rTarget: number;
+
+  constructor(private readonly o: HostOptions) {
+    this.genesis = o.genesis;
+    this.publicKey = o.signer.publicKey;
+    this.key = hex(this.publicKey);
+    this.rTarget = rTarget(sprintConfig(o.genesis), hitRate(o.genesis));
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.load();
+    this.running = true;
+    this.unsubscribe = this.o.transport.subscribe((topic, bytes) => this.receive(bytes, 'gossip'));
+    this.o.transport.handle((req, from) => this.serve(req, from));
+    void this.enqueue('step', () => this.step()).then(() => this.schedule());
+  }
+
+  stop(): void {
+    this.running = false;
+    this.cancelTimer?.();
+    this.unsubscribe?.();
+    for (const l of this.locals.values()) l.search = undefined;
+  }
+
+  /** Waits until queued work (actions, recovery) has finished. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /** The newest derived epoch, or -1. */
+  get head(): number {
+    return Math.max(-1, ...this.views.keys());
+  }
+
+  view(epoch: number): EpochView | undefined {
+    return this.views.get(epoch);
+  }
+
+  certificate(epoch: number): Certificate | undefined {
+    return this.certs.get(epoch);
+  }
+
+  private log(line: string): void {
+    this.o.log?.(`${this.key.slice(0, 8)} ${line}`);
+  }
+
+  private enqueue(what: string, fn: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(fn).catch((e: unknown) => this.log(`${what} failed: ${(e as Error).message}`));
+    return this.queue;
+  }
+
+  private local(epoch: number): Local {
+    let l = this.locals.get(epoch);
+    if (!l) this.locals.set(epoch, (l = { done: new Set() }));
+    return l;
+  }
+
+  // ---------------------------------------------------------------- timeline
+
+  private schedule(): void {
+    if (!this.running) return;
+    const now = this.o.clock.now();
+    const e = Math.max(0, epochAt(this.genesis, now));
+    const s = schedule(this.genesis, e);
+    const k = this.genesis.skewMs;
+    const marks = [s.start, s.commitEnd, s.sprintStart, s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0), s.proofEnd + k, s.validationEnd + k, s.close, s.certifyEnd, s.end];
+    const next = marks.find((t) => t > now) ?? s.end;
+    this.cancelTimer?.();
+    this.cancelTimer = this.o.clock.setTimer(next, () => {
+      void this.enqueue('step', () => this.step()).then(() => this.schedule());
+    });
+  }
+
+  /** Runs every action that is due now (each at most once per epoch). */
+  private async step(): Promise<void> {
+    if (!this.running) return;
+    const now = this.o.clock.now();
+    const e = epochAt(this.genesis, now);
+    if (e < 0) return;
+    await this.catchUp(e);
+    const s = schedule(this.genesis, e);
+    const l = this.local(e);
+    const once = async (name: string, fn: () => Promise<void>) => {
+      if (l.done.has(name)) return;
+      l.done.add(name);
+      this.o.onEvent?.({ type: 'phase', epoch: e, phase: name });
+      await fn();
+    };
+    if (now < s.commitEnd) await once('commit', () => this.commit(e));
+    if (now >= s.commitEnd && now < s.revealEnd + this.genesis.skewMs) await once('reveal', () => this.reveal(e));
+    if (now >= s.sprintStart && now < s.sprintEnd) await once('sprint', () => this.startSprint(e, s));
+    const proofAt = s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0);
+    if (now >= proofAt && now < s.proofEnd) await once('proof', () => this.publishProof(e, s));
+    if (now >= s.proofEnd + this.genesis.skewMs && now < s.validationEnd) await once('validate', () => this.validate(e, s));
+    if (now >= s.validationEnd + this.genesis.skewMs && now < s.close) await once('sync', async () => void (await this.syncEpoch(e)));
+    if (now >= s.close) await once('close', () => this.close(e));
+    if (now >= s.certifyEnd) await once('certify', () => this.settle(e));
+    this.prune(e);
+  }
+
+  /** Voting weights of `epoch` as this host knows them (needs the previous state). */
+  private weightsOf(epoch: number): Map<string, number> | null {
+    if (epoch === 0) return votingWeights(this.genesis, null, this.openJoinCommitters(0));
+    const prev = this.views.get(epoch - 1);
+    return prev ? votingWeights(this.genesis, prev.state) : null;
+  }
+
+  private openJoinCommitters(epoch: number): string[] {
+    return this.pool.messages(epoch).filter((m) => m.kind === 'commit').map((m) => hex(m.sender));
+  }
+
+  private prevHash(epoch: number): Uint8Array | null {
+    if (epoch === 0) return null;
+    const v = this.views.get(epoch - 1);
+    return v ? stateHash(v.state) : null;
+  }
+
+  private async commit(e: number): Promise<void> {
+    const eligible = e === 0 && this.genesis.initialWeights.length === 0 ? true : (this.weightsOf(e)?.get(this.key) ?? 0) > 0;
+    if (!eligible) return;
+    const secret = (await this.o.store.get(`secret/${epochKey(e)}`)) ?? this.o.random(SECRET_BYTES);
+    await this.o.store.put(`secret/${epochKey(e)}`, secret); // before the commitment leaves: a restart can still reveal
+    await this.publish(e, { kind: 'commit', commitment: seedCommitment(this.genesis.networkId, e, this.publicKey, secret) });
+  }
+
+  private async reveal(e: number): Promise<void> {
+    if (this.o.strategy?.reveal === false) return;
+    if (!(await this.o.store.get(`own/${epochKey(e)}/commit`))) return;
+    const secret = await this.o.store.get(`secret/${epochKey(e)}`);
+    if (secret) await this.publish(e, { kind: 'reveal', secret });
+  }
+
+  /** The epoch's seed from the reveals we hold (after one sync round), or null without the previous state. */
+  private async seedOf(e: number): Promise<Uint8Array | null> {
+    const l = this.local(e);
+    if (l.seed) return l.seed;
+    const prevHash = e === 0 ? genesisHash(this.genesis) : this.prevHash(e);
+    const weights = this.weightsOf(e);
+    if (!prevHash || !weights) return null;
+    const commits = new Map<string, Message & { kind: 'commit' }>();
+    const equivocated = new Set<string>();
+    for (const m of this.pool.messages(e)) {
+      if (m.kind !== 'commit' || !inWindow(this.genesis, 'commit', e, m.timestampMs)) continue;
+      const k = hex(m.sender);
+      const have = commits.get(k);
+      if (have && have.bodyKey !== m.bodyKey) equivocated.add(k);
+      commits.set(k, m);
+    }
+    const w = e === 0 && this.genesis.initialWeights.length === 0 ? new Map([...commits.keys()].filter((k) => !equivocated.has(k)).map((k) => [k, 1])) : weights;
+    const reveals: { publicKey: Uint8Array; secret: Uint8Array }[] = [];
+    for (const [k, c] of commits) {
+      if (equivocated.has(k) || !((w.get(k) ?? 0) > 0)) continue;
+      const r = this.pool.messages(e).find((m) => m.kind === 'reveal' && hex(m.sender) === k && inWindow(this.genesis, 'reveal', e, m.timestampMs) && equalBytes(seedCommitment(this.genesis.networkId, e, c.sender, m.secret), c.commitment));
+      if (r && r.kind === 'reveal') reveals.push({ publicKey: c.sender, secret: r.secret });
+    }
+    l.seed = sprintSeed(prevHash, e, reveals);
+    return l.seed;
+  }
+
+  private async startSprint(e: number, s: EpochSchedule): Promise<void> {
+    await this.syncEpoch(e); // reveals that reached others but not us
+    const seed = await this.seedOf(e);
+    if (!seed) {
+      this.log(`epoch ${e}: no previous state, cannot search`);
+      return;
+    }
+    const l = this.local(e);
+    const progress = await this.loadProgress(e);
+    const found = new Map(progress.found.map((c) => [c.nonce, c]));
+    let tried = progress.tried;
+    l.search = this.o.engine
+      .search({
+        config: sprintConfig(this.genesis),
+        seed,
+        publicKey: this.publicKey,
+        hitRate: hitRate(this.genesis),
+        startNonce: progress.nextNonce,
+        found: progress.found,
+        deadline: s.sprintEnd,
+        onProgress: (p) => {
+          for (const c of p.newlyFound) found.set(c.nonce, c);
+          tried = progress.tried + p.tried;
+          void this.saveProgress(e, p.nextNonce, tried, [...found.values()]);
+          this.o.onEvent?.({ type: 'found', epoch: e, found: found.size, tried });
+        },
+      })
+      .then(async (r) => {
+        for (const c of r.found) found.set(c.nonce, c);
+        const total = { found: [...found.values()], tried: progress.tried + r.tried, nextNonce: r.nextNonce };
+        await this.saveProgress(e, r.nextNonce, total.tried, total.found);
+        return total;
+      });
+    l.search.catch((err: unknown) => this.log(`epoch ${e}: search failed: ${(err as Error).message}`));
+  }
+
+  private async publishProof(e: number, s: EpochSchedule): Promise<void> {
+    const seed = await this.seedOf(e);
+    if (!seed) return;
+    const l = this.local(e);
+    let claims: NonceClaim[];
+    let tried: number;
+    if (this.o.strategy?.proofClaims) {
+      ({ claims, tried } = await this.o.strategy.proofClaims({
+        epoch: e,
+        seed,
+        proofs: () => this.pool.proofs(e).filter((p) => !equalBytes(p.sender, this.publicKey)),
+        fetchList: (p) => this.fetchClaims(p),
+      }));
+    } else {
+      const r = l.search ? await l.search.catch(() => undefined) : await this.loadProgressAsResult(e);
+      if (!r) return;
+      claims = [...r.found];
+      tried = r.tried;
+    }
+    if (this.o.clock.now() > s.proofEnd) return; // too late: it would be ignored
+    const list = encodeNonceList(claims);
+    const root = nonceListRoot(list);
+    this.lists.set(hex(root), list);
+    await this.o.store.put(`list/${hex(root)}`, list);
+    await this.publish(e, { kind: 'proof', seed, count: claims.length, root, noncesTried: tried });
+    this.log(`epoch ${e}: proof of ${claims.length} nonces (${tried} tried)`);
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  private async validate(e: number, s: EpochSchedule): Promise<void> {
+    const weights = this.weightsOf(e);
+    const seed = await this.seedOf(e);
+    if (!weights || !seed || !((weights.get(this.key) ?? 0) > 0)) return;
+    const lottery = await this.o.signer.lottery({ type: MessageType.ValidationLottery, networkId: this.genesis.networkId }, lotteryMessage(e, seed));
+    const value = sha256(lottery);
+    const deadline = s.proofEnd + this.genesis.skewMs;
+    const prev = this.views.get(e - 1)?.state;
+    const validators = [...weights.values()].filter((w) => w > 0).length;
+    const bySender = new Map<string, ProofMessage | null>();
+    for (const p of this.pool.proofs(e)) {
+      const k = hex(p.sender);
+      if (k === this.key || (this.pool.arrivedAt(p.id) ?? Infinity) > deadline || !inWindow(this.genesis, 'proof', e, p.timestampMs)) continue;
+      const have = bySender.get(k);
+      if (have === null) continue;
+      if (have && have.bodyKey !== p.bodyKey) bySender.set(k, null); // equivocation: the ledger flags it
+      else if (!have || p.id < have.id) bySender.set(k, p);
+    }
+    const entries: ValidationEntry[] = [];
+    for (const [k, p] of [...bySender.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (!p || p.count === 0 || !equalBytes(p.seed, seed)) continue;
+      const rep = prev?.hosts.find((h) => hex(h.publicKey) === k)?.reputation ?? 0;
+      const others = validators - ((weights.get(k) ?? 0) > 0 ? 1 : 0);
+      if (!isSelected(value, p.sender, effectiveRateBps(rep, others))) continue;
+      entries.push(await this.judge(p, seed, value));
+    }
+    if (this.o.clock.now() > s.validationEnd) return;
+    await this.publish(e, { kind: 'validation', binding: this.o.signer.binding, lottery, entries });
+    this.log(`epoch ${e}: validated ${entries.length} proofs`);
+  }
+
+  private async judge(p: ProofMessage, seed: Uint8Array, value: Uint8Array): Promise<ValidationEntry> {
+    const base = { host: p.sender, proofId: fromHex32(p.id) };
+    const plain = (verdict: VerdictCode): ValidationEntry => ({ ...base, verdict, checked: 0, mismatches: 0 });
+    let claims: NonceClaim[] | null;
+    try {
+      claims = await this.fetchClaims(p);
+    } catch (e) {
+      if (isProtocolError(e, 'DUPLICATE_NONCE')) return plain(Verdict.duplicate);
+      return plain(Verdict.malformed);
+    }
+    if (!claims) return plain(Verdict.unavailable);
+    if (claims.length !== p.count || claims.some((c) => !(c.distance < this.rTarget))) return plain(Verdict.malformed);
+    const m = sampleSize(p.count);
+    const picked = sampleIndices(value, fromHex32(p.id), p.count, m).map((i) => claims[i]!);
+    const distances = await this.o.engine.evaluate({ config: sprintConfig(this.genesis), seed, publicKey: p.sender, nonces: picked.map((c) => c.nonce) });
+    const mismatches = picked.filter((c, i) => judgeNonce(c.distance, distances[i]!, this.rTarget, VALIDATION_TOLERANCE) !== 'ok').length;
+    const d = decide(mismatches, m);
+    return { ...base, verdict: d.accepted ? Verdict.ok : Verdict.mismatch, checked: m, mismatches };
+  }
+
+  /**
+   * The proof's list: ours, or fetched from its host and then from other peers, checked against
+   * the root. Null when nobody had it; throws ProtocolError when the list that matches the root is
+   * itself invalid (DUPLICATE_NONCE, MALFORMED).
+   */
+  private async fetchClaims(p: ProofMessage): Promise<NonceClaim[] | null> {
+    const root = hex(p.root);
+    let list = this.lists.get(root);
+    if (!list) {
+      const peers = [hex(p.sender), ...this.o.transport.peers().filter((x) => x !== hex(p.sender))].slice(0, 1 + (this.o.syncPeers ?? 3));
+      for (const peer of peers) {
+        const got = await this.ask(peer, { op: 'list', root: p.root }, decodeList);
+        if (got && equalBytes(nonceListRoot(got), p.root)) {
+          list = got;
+          break;
+        }
+      }
+      if (!list) return null;
+      this.lists.set(root, list);
+      await this.o.store.put(`list/${root}`, list);
+    }
+    return decodeNonceList(list);
+  }
+
+  // ---------------------------------------------------------------- ledger and certificate
+
+  private async close(e: number): Promise<void> {
+    const prev = e === 0 ? null : this.views.get(e - 1)?.state;
+    if (prev === undefined) return;
+    const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
+    await this.setView(e, d.state, d);
+    const weights = this.weightsOf(e) ?? new Map();
+    if ((weights.get(this.key) ?? 0) > 0) {
+      await this.publish(e, { kind: 'vote', stateHash: d.hash });
+    }
+    const cert = this.certs.get(e);
+    if (cert && hex(cert.stateHash) !== hex(d.hash)) void this.enqueue('recover', () => this.recover(e));
+    else this.checkCertificate(e);
+  }
+
+  /** Records our state of epoch e; its status follows from the certificate we hold, if any. */
+  private async setView(e: number, state: EpochState, derivation?: Derivation, adopted = false): Promise<void> {
+    const hash = hex(stateHash(state));
+    const cert = this.certs.get(e);
+    const certificate: CertificateStatus = adopted ? 'adopted' : cert && hex(cert.stateHash) === hash ? 'certified' : 'pending';
+    const view: EpochView = { epoch: e, hash, state, certificate, derivation };
+    this.views.set(e, view);
+    await this.o.store.put(`state/${epochKey(e)}`, encodeState(state));
+    await this.o.store.put('head', new BinaryWriter().u64(this.head).finish());
+    this.o.onEvent?.({ type: 'state', view });
+  }
+
+  /** Votes for epoch e: if some hash holds > 50% of the weight, record the certificate. */
+  private checkCertificate(e: number): void {
+    if (this.certs.has(e)) return;
+    const view = this.views.get(e);
+    const prev = e === 0 ? null : this.views.get(e - 1)?.state;
+    if (prev === undefined) return;
+    const votes = this.pool.votes(e);
+    const hashes = new Set(votes.map((v) => hex(v.stateHash)));
+    for (const h of hashes) {
+      const hashBytes = fromHex32(h);
+      const weights = certifyingWeights(this.genesis, prev, view && view.hash === h ? view.state : undefined);
+      const cert = assembleCertificate(e, hashBytes, votes, weights);
+      if (!cert) continue;
+      this.certs.set(e, cert);
+      void this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(cert));
+      if (!view) return; // close() compares when we have derived our own state
+      if (view.hash === h) {
+        this.views.set(e, { ...view, certificate: 'certified' });
+        this.o.onEvent?.({ type: 'state', view: this.views.get(e)! });
+        this.log(`epoch ${e}: certified ${h.slice(0, 16)} by ${cert.votes.length} votes`);
+      } else {
+        this.log(`epoch ${e}: certificate for ${h.slice(0, 16)} differs from ours ${view.hash.slice(0, 16)}: recovering`);
+        void this.enqueue('recover', () => this.recover(e));
+      }
+      return;
+    }
+  }
+
+  /** After the certify window: if the certificate is not for our state, sync and, failing that, adopt. */
+  private async settle(e: number): Promise<void> {
+    const v = this.views.get(e);
+    if (!v) return;
+    if (!this.certs.has(e)) await this.syncEpoch(e);
+    this.checkCertificate(e);
+    const cert = this.certs.get(e);
+    if (cert && hex(cert.stateHash) !== v.hash) await this.recover(e);
+  }
+
+  /** Brings epoch e in line with its certificate: re-derive after sync, else fetch the certified state. */
+  private async recover(e: number): Promise<void> {
+    const prev = e === 0 ? null : this.views.get(e - 1)?.state;
+    if (prev === undefined) return;
+    let cert = this.certs.get(e);
+    await this.syncEpoch(e);
+    const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
+    if (!cert) {
+      this.checkCertificate(e);
+      cert = this.certs.get(e);
+    }
+    if (!cert || equalBytes(cert.stateHash, d.hash)) {
+      await this.setView(e, d.state, d);
+      return;
+    }
+    const signers = cert.votes.map((v) => hex(v.sender)).filter((k) => k !== this.key);
+    for (const peer of signers.slice(0, 2 * (this.o.syncPeers ?? 3))) {
+      const got = await this.fetchCertifiedState(peer, e, prev);
+      if (got) {
+        this.certs.set(e, got.cert);
+        await this.setView(e, got.state, undefined, true);
+        await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
+        this.log(`epoch ${e}: adopted the certified state from ${peer.slice(0, 8)}`);
+        return;
+      }
+    }
+  }
+
+  private async fetchCertifiedState(peer: string, e: number, prev: EpochState | null): Promise<{ state: EpochState; cert: Certificate } | null> {
+    const got = await this.ask(peer, { op: 'state', epoch: e }, decodeStateResponse);
+    if (!got) return null;
+    try {
+      const state = decodeState(got.state);
+      const cert = decodeCertificate(got.cert);
+      if (state.epoch !== e || cert.epoch !== e || !equalBytes(stateHash(state), cert.stateHash)) return null;
+      if (prev && !equalBytes(state.prevHash, stateHash(prev))) return null;
+      verifyCertificate(this.genesis, cert, certifyingWeights(this.genesis, prev, state), this.o.verifier);
+      return { state, cert };
+    } catch (err) {
+      this.reject(err);
+      return null;
+    }
+  }
+
+  /** A host that was away derives (or adopts) every epoch it missed before acting in epoch `current`. */
+  private async catchUp(current: number): Promise<void> {
+    for (let e = this.head + 1; e < current; e++) {
+      const prev = e === 0 ? null : this.views.get(e - 1)?.state;
+      if (prev === undefined) return;
+      const s = schedule(this.genesis, e);
+      if (this.o.clock.now() < s.close) return;
+      // Certified states first (cheap, and final); else sync the messages and derive.
+      let adopted = false;
+      for (const peer of this.o.transport.peers().slice(0, this.o.syncPeers ?? 3)) {
+        const got = await this.fetchCertifiedState(peer, e, prev);
+        if (!got) continue;
+        await this.syncEpoch(e);
+        const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
+        const same = equalBytes(d.hash, got.cert.stateHash);
+        this.certs.set(e, got.cert);
+        await this.setView(e, same ? d.state : got.state, same ? d : undefined, !same);
+        await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
+        this.log(`epoch ${e}: caught up (${same ? 'derived' : 'adopted'} certified state)`);
+        adopted = true;
+        break;
+      }
+      if (!adopted) {
+        await this.syncEpoch(e);
+        const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
+        await this.setView(e, d.state, d);
+        this.checkCertificate(e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  private async publish<B extends Body>(e: number, body: B): Promise<void> {
+    const ownKey = `own/${epochKey(e)}/${body.kind}`;
+    const stored = await this.o.store.get(ownKey);
+    // After a restart we re-send the very bytes we signed before: a second signature would equivocate.
+    let m: Message;
+    if (stored) m = decodeMessage(stored);
+    else {
+      const unsigned = { epoch: e, sender: this.publicKey, timestampMs: this.o.clock.now(), ...body } as Unsigned<B>;
+      m = (await signMessage(this.o.signer, this.genesis.networkId, unsigned)) as unknown as Message;
+      await this.o.store.put(ownKey, m.bytes);
+    }
+    this.accept(m, this.o.clock.now());
+    this.counters.published++;
+    await this.o.transport.publish(TOPIC_OF[m.kind], m.bytes);
+  }
+
+  /**
+   * A message from the network. Live gossip must be within the skew of our clock; synced
+   * messages only within their window. Returns the message when it was new and valid.
+   */
+  receive(bytes: Uint8Array, via: 'gossip' | 'sync'): Message | null {
+    this.counters.received++;
+    try {
+      const m = decodeMessage(bytes);
+      if (!verifyMessage(this.o.verifier, this.genesis.networkId, m)) throw new ProtocolError('BAD_SIGNATURE', `${m.kind} from ${hex(m.sender).slice(0, 8)}`);
+      if (!inWindow(this.genesis, m.kind, m.epoch, m.timestampMs)) {
+        throw new ProtocolError('OUT_OF_WINDOW', `${m.kind} for epoch ${m.epoch} stamped ${m.timestampMs}, outside its window`);
+      }
+      const now = this.o.clock.now();
+      if (via === 'gossip') {
+        const skew = liveProblem(this.genesis, m.timestampMs, now);
+        if (skew) throw new ProtocolError('CLOCK_SKEW', `${m.kind}: ${skew}`);
+      }
+      const cert = this.certs.get(m.epoch);
+      if (cert && m.kind !== 'vote' && this.views.get(m.epoch)?.certificate !== 'pending') {
+        throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is certified`);
+      }
+      if (m.epoch < this.head - KEEP_EPOCHS) throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is older than we keep`);
+      if (!this.accept(m, now)) return null;
+      return m;
+    } catch (err) {
+      this.reject(err);
+      return null;
+    }
+  }
+
+  private accept(m: Message, now: number): boolean {
+    if (!this.pool.add(m, now)) return false;
+    this.counters.accepted++;
+    void this.o.store.put(`msg/${epochKey(m.epoch)}/${m.id}`, m.bytes);
+    if (m.kind === 'vote') this.checkCertificate(m.epoch);
+    return true;
+  }
+
+  private reject(err: unknown): void {
+    const code = isProtocolError(err) ? err.code : 'ERROR';
+    this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1;
+    this.o.onEvent?.({ type: 'rejected', code, detail: (err as Error).message });
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  private async ask<T>(peer: string, req: Parameters<typeof encodeRequest>[0], decode: (b: Uint8Array) => T | null): Promise<T | null> {
+    this.counters.requestsSent++;
+    try {
+      return decode(await this.o.transport.request(peer, encodeRequest(req), { timeoutMs: this.o.requestTimeoutMs ?? 10_000 }));
+    } catch (err) {
+      this.reject(err);
+      return null;
+    }
+  }
+
+  /** Pulls from a few peers the messages of epoch e that we lack (hash-bucket reconciliation). */
+  async syncEpoch(e: number): Promise<number> {
+    let added = 0;
+    const peers = this.o.transport.peers();
+    const start = peers.length ? (e * 7 + parseInt(this.key.slice(0, 6), 16)) % peers.length : 0;
+    const chosen = [...peers.slice(start), ...peers.slice(0, start)].slice(0, this.o.syncPeers ?? 3);
+    for (const peer of chosen) {
+      const summary = await this.ask(peer, { op: 'summary', epoch: e }, decodeSummary);
+      if (!summary) continue;
+      const ours = bucketHashes(this.pool.ids(e));
+      let mask = 0;
+      summary.hashes.forEach((h, b) => {
+        if (!equalBytes(h, ours[b]!)) mask |= 1 << b;
+      });
+      if (mask === 0) continue;
+      const ids = await this.ask(peer, { op: 'ids', epoch: e, mask }, decodeIds);
+      if (!ids) continue;
+      const missing = ids.filter((id) => ((mask >> bucketOf(id)) & 1) === 1 && !this.pool.has(e, id));
+      for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
+        const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages);
+        for (const bytes of got ?? []) {
+          const m = this.receive(bytes, 'sync');
+          if (m && m.epoch === e) added++;
+        }
+      }
+    }
+    if (added > 0) this.log(`epoch ${e}: sync added ${added} messages`);
+    return added;
+  }
+
+  /** Answers a peer's request (sync.ts). */
+  async serve(bytes: Uint8Array, _from: string): Promise<Uint8Array> {
+    this.counters.requestsServed++;
+    const req = decodeRequest(bytes);
+    switch (req.op) {
+      case 'summary': {
+        const ids = this.pool.ids(req.epoch);
+        return encodeSummary(ids.length, bucketHashes(ids));
+      }
+      case 'ids':
+        return encodeIds(this.pool.ids(req.epoch).filter((id) => ((req.mask >> bucketOf(id)) & 1) === 1));
+      case 'get':
+        return encodeMessages(req.ids.map((id) => this.pool.get(req.epoch, id)?.bytes).filter((b): b is Uint8Array => !!b));
+      case 'list': {
+        const list = this.lists.get(hex(req.root)) ?? (await this.o.store.get(`list/${hex(req.root)}`));
+        return list ? encodeList(list) : NOT_FOUND;
+      }
+      case 'state': {
+        const v = this.views.get(req.epoch);
+        const c = this.certs.get(req.epoch);
+        return v && c && v.hash === hex(c.stateHash) ? encodeStateResponse(encodeState(v.state), encodeCertificate(c)) : NOT_FOUND;
+      }
+      case 'head': {
+        const certified = [...this.certs.keys()].filter((e) => this.views.get(e)?.hash === hex(this.certs.get(e)!.stateHash));
+        return encodeHead(certified.length ? Math.max(...certified) + 1 : 0);
+      }
+    }
+  }
+
+  /** The newest certified epoch a peer reports (+1; 0 for none), or null. */
+  peerHead(peer: string): Promise<number | null> {
+    return this.ask(peer, { op: 'head' }, decodeHead);
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  private async saveProgress(e: number, nextNonce: number, tried: number, found: readonly NonceClaim[]): Promise<void> {
+    const list = encodeNonceList(found);
+    const bytes = new BinaryWriter().u64(nextNonce).u64(tried).bytes(list).finish();
+    await this.o.store.put(`progress/${epochKey(e)}`, bytes);
+  }
+
+  private async loadProgress(e: number): Promise<{ nextNonce: number; tried: number; found: NonceClaim[] }> {
+    const bytes = await this.o.store.get(`progress/${epochKey(e)}`);
+    if (!bytes) return { nextNonce: 0, tried: 0, found: [] };
+    const r = new BinaryReader(bytes);
+    const out = { nextNonce: r.u64(), tried: r.u64(), found: decodeNonceList(r.bytes()) };
+    r.end();
+    return out;
+  }
+
+  private async loadProgressAsResult(e: number): Promise<SearchResult | undefined> {
+    if (!(await this.o.store.get(`progress/${epochKey(e)}`))) return undefined;
+    const p = await this.loadProgress(e);
+    return { found: p.found, tried: p.tried, nextNonce: p.nextNonce };
+  }
+
+  /** Restores states, certificates, messages and lists after a reload or restart. */
+  private async load(): Promise<void> {
+    const store = this.o.store;
+    for (const key of await store.keys('state/')) {
+      const bytes = await store.get(key);
+      if (!bytes) continue;
+      const state = decodeState(bytes);
+      this.views.set(state.epoch, { epoch: state.epoch, hash: hex(stateHash(state)), state, certificate: 'pending' });
+    }
+    for (const key of await store.keys('cert/')) {
+      const bytes = await store.get(key);
+      if (!bytes) continue;
+      const cert = decodeCertificate(bytes);
+      this.certs.set(cert.epoch, cert);
+      const v = this.views.get(cert.epoch);
+      if (v) this.views.set(cert.epoch, { ...v, certificate: v.hash === hex(cert.stateHash) ? 'certified' : 'adopted' });
+    }
+    for (const key of await store.keys('msg/')) {
+      const bytes = await store.get(key);
+      if (!bytes) continue;
+      try {
+        const m = decodeMessage(bytes);
+        if (verifyMessage(this.o.verifier, this.genesis.networkId, m)) this.pool.add(m, -Infinity);
+      } catch (err) {
+        this.reject(err);
+      }
+    }
+    for (const key of await store.keys('list/')) {
+      const bytes = await store.get(key);
+      if (bytes) this.lists.set(key.slice(5), bytes);
+    }
+  }
+
+  private prune(current: number): void {
+    const keep = current - KEEP_EPOCHS;
+    if (keep <= 0) return;
+    this.pool.prune(keep);
+    for (const e of this.locals.keys()) if (e < keep) this.locals.delete(e);
+    void (async () => {
+      for (const prefix of ['msg/', 'own/', 'secret/', 'progress/']) {
+        for (const key of await this.o.store.keys(prefix)) {
+          const e = Number(key.slice(prefix.length, prefix.length + 12));
+          if (e < keep) await this.o.store.delete(key);
+        }
+      }
+    })();
+  }
+}
+
+function fromHex32(id: string): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(id.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Randomized validation (docs/protocol.md §"Validation"): whom a validator checks and which
+ * nonces, decided by its unique BLS lottery signature so that nobody can predict or grind the
+ * choice and everybody can check it.
+ *
+ * Per epoch each validator v signs L_v = lottery(utf8("sprintnet/validation-lottery/v1") ‖ u64 epoch ‖ seed)
+ * (claimant = v, domain ValidationLottery); its value is λ_v = SHA-256(L_v). For host h:
+ *
+ *   selected(v, h)  ⇔  u32be(SHA-256("sprintnet/validate-select/v1" ‖ λ_v ‖ key_h)) · 10 000 < q_h · 2^32
+ *   q_h = max(rate(rep_h), ⌈10 000 · MIN_EXPECTED_VALIDATORS / n_h⌉), capped at 10 000 (basis points)
+ *   rate(r) = max(CHECK_FLOOR, 10 000 − ⌊(10 000 − CHECK_FLOOR) · r / REPUTATION_MAX⌋)
+ *
+ * and the sample is the first m = min(count, VALIDATION_SAMPLE) indices of a Fisher–Yates shuffle
+ * of 0 … count−1 driven by SHA-256("sprintnet/validate-sample/v1" ‖ λ_v ‖ proofId ‖ u32 i).
+ * All of it is integer arithmetic, so every implementation agrees bit for bit.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { BinaryWriter } from '../codec/binary.ts';
+import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
+import { BPS, CHECK_FLOOR_BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
+import { tagged, u32be, u48be } from './bytes.ts';
+
+/** Appendix-D-style check rate: 10 000 bps (every validator) for a new host, falling linearly to the floor. */
+export function checkRateBps(reputation: number): number {
+  const r = Math.min(Math.max(0, Math.floor(reputation)), REPUTATION_MAX);
+  return Math.max(CHECK_FLOOR_BPS, BPS - Math.floor(((BPS - CHECK_FLOOR_BPS) * r) / REPUTATION_MAX));
+}
+
+/** The least rate that gives a host MIN_EXPECTED_VALIDATORS checks in expectation among n validators. */
+export function minRateBps(validators: number): number {
+  if (validators <= 0) return BPS;
+  return Math.min(BPS, Math.ceil((BPS * MIN_EXPECTED_VALIDATORS) / validators));
+}
+
+export const effectiveRateBps = (reputation: number, validators: number): number => Math.max(checkRateBps(reputation), minRateBps(validators));
+
+/** What each validator's lottery signs for an epoch. */
+export function lotteryMessage(epoch: number, seed: Uint8Array): Uint8Array {
+  return tagged(TAG_LOTTERY, new BinaryWriter().u64(epoch).fixed(seed, HASH_BYTES).finish());
+}
+
+export function isSelected(lotteryValue: Uint8Array, host: Uint8Array, rateBps: number): boolean {
+  if (rateBps >= BPS) return true;
+  const u = u32be(sha256(tagged(TAG_SELECT, lotteryValue, host)));
+  return u * BPS < rateBps * 2 ** 32;
+}
+
+export const sampleSize = (count: number): number => Math.min(count, VALIDATION_SAMPLE);
+
+/** The m indices (in draw order) a validator re-evaluates from a list of `count` claims. */
+export function sampleIndices(lotteryValue: Uint8Array, proofId: Uint8Array, count: number, m = sampleSize(count)): number[] {
+  const swapped = new Map<number, number>();
+  const at = (i: number) => swapped.get(i) ?? i;
+  const out: number[] = [];
+  const index = new Uint8Array(4);
+  for (let i = 0; i < m; i++) {
+    new DataView(index.buffer).setUint32(0, i, true);
+    const r = u48be(sha256(tagged(TAG_SAMPLE, lotteryValue, proofId, index)));
+    const j = i + (r % (count - i));
+    const vj = at(j);
+    swapped.set(j, at(i));
+    swapped.set(i, vj);
+    out.push(vj);
+  }
+  return out;
+}

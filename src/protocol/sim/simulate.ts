@@ -1,0 +1,279 @@
+/**
+ * The Sprint simulation (`bin/sprintnet simulate`): real `ProtocolHost`s with real keys,
+ * signatures and BLS lottery, the CPU reference as their engine, over an in-memory network in
+ * virtual time. Honest hosts and cheaters run side by side; the report gives, per epoch and host,
+ * the state hash, weight, fraud flag, CU credited, certificate status and weight per nonce
+ * actually evaluated.
+ *
+ * Host identities are fixed per index (sha512("sprintnet/sim/host" ‖ u32 index) as the BIP39
+ * seed) so that key bindings, which take two BLS pairings to make, are made once per process;
+ * the seed of a run varies everything else: seed secrets and so the Sprint seeds and nonces,
+ * latencies, forged claims.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { getConfig } from '../../sprint/config.ts';
+import { utf8 } from '../../sprint/bytes.ts';
+import { deriveSecrets } from '../../wallet/derive.ts';
+import { makeKeyBinding, type KeyBinding } from '../../wallet/lottery.ts';
+import { walletSigner, walletVerifier, type Verifier } from '../crypto.ts';
+import { makeGenesis, fastTimings, schedule, type Genesis } from '../genesis.ts';
+import { ProtocolHost, type EpochView, type HostStrategy } from '../host.ts';
+import { Flag, flopsToCu, hostOf } from '../ledger.ts';
+import { MemoryStore } from '../store.ts';
+import { hex } from '../bytes.ts';
+import { FewerLayersEngine, ForgedEngine, IdleEngine, ModelCache, ReferenceEngine, ScreeningEngine, type WorkCounters } from './engines.ts';
+import { EventLoop, Rng } from './loop.ts';
+import { SimNetwork, type PeerStats } from './network.ts';
+
+export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening'] as const;
+export type CheaterKind = (typeof CHEATER_KINDS)[number];
+export type HostKind = 'honest' | CheaterKind;
+
+export interface Outage {
+  /** Index into the host list (honest hosts first, then cheaters in the order given). */
+  readonly host: number;
+  /** Virtual ms after genesis at which the host's process stops and it leaves the network. */
+  readonly from: number;
+  /** It restarts from its store and rejoins. */
+  readonly to: number;
+}
+
+export interface SimOptions {
+  readonly config?: string;
+  readonly honest: number;
+  readonly cheaters?: readonly CheaterKind[];
+  readonly epochs: number;
+  readonly seed: number;
+  /** Nonces each host evaluates per Sprint window (default 64). */
+  readonly noncesPerSprint?: number;
+  /** p = 1 / this (default 8: a tiny Sprint finds a handful of nonces). */
+  readonly hitRateDenominator?: number;
+  /** Sprint window in virtual ms (default 2000). */
+  readonly sprintMs?: number;
+  readonly skewMs?: number;
+  readonly latencyMs?: readonly [number, number];
+  readonly outages?: readonly Outage[];
+  /** Share one verification cache among all hosts (results are pure functions of the bytes). */
+  readonly verifier?: Verifier;
+  readonly log?: (line: string) => void;
+}
+
+export interface HostEpochReport {
+  readonly name: string;
+  readonly kind: HostKind;
+  readonly key: string;
+  readonly stateHash: string | null;
+  readonly certificate: string;
+  readonly votingWeight: number;
+  readonly weight: number;
+  readonly reputation: number;
+  readonly flags: string[];
+  readonly fraud: boolean;
+  readonly claimed: number;
+  readonly accepted: number;
+  readonly cuEpoch: number;
+  readonly cuTotal: number;
+  readonly reward: number;
+  readonly vested: number;
+  readonly forfeited: number;
+  /** Nonces this host ran through the full model in this epoch's Sprint. */
+  readonly evaluated: number;
+  /** Weight for the next epoch ÷ nonces evaluated (null when it evaluated none). */
+  readonly weightPerEvaluated: number | null;
+  readonly validationEvaluated: number;
+}
+
+export interface EpochReport {
+  readonly epoch: number;
+  readonly seed: string | null;
+  /** Every online host derived the same state hash. */
+  readonly agreed: boolean;
+  readonly distinctHashes: number;
+  /** Every host that derived the epoch holds a certificate for it. */
+  readonly certified: boolean;
+  readonly hosts: HostEpochReport[];
+}
+
+export interface SimReport {
+  readonly simulation: 'cpu-reference';
+  readonly config: string;
+  readonly seed: number;
+  readonly hitRate: number;
+  readonly noncesPerSprint: number;
+  readonly genesis: { networkId: string; timings: Genesis['timings']; skewMs: number };
+  readonly epochs: EpochReport[];
+  readonly network: Array<{ name: string } & PeerStats>;
+  readonly wallMs: number;
+  readonly events: number;
+}
+
+interface SimHost {
+  name: string;
+  kind: HostKind;
+  key: string;
+  publicKey: Uint8Array;
+  host: ProtocolHost;
+  store: MemoryStore;
+  engine: ReferenceEngine;
+  strategy?: HostStrategy;
+  make: () => ProtocolHost;
+}
+
+const identities = new Map<string, { seed: Uint8Array; bls: Uint8Array; publicKey: Uint8Array; binding: KeyBinding }>();
+
+/** The simulated host `index`'s keys and key binding for `networkId` (memoised). */
+export function simIdentity(index: number, networkId: string) {
+  const key = `${networkId}/${index}`;
+  let id = identities.get(key);
+  if (!id) {
+    const tag = new Uint8Array([...utf8('sprintnet/sim/host'), index & 0xff, (index >> 8) & 0xff, (index >> 16) & 0xff, index >>> 24]);
+    const { ed25519Seed, blsSecretKey } = deriveSecrets(sha512(tag));
+    const publicKey = ed25519.getPublicKey(ed25519Seed);
+    id = { seed: ed25519Seed, bls: blsSecretKey, publicKey, binding: makeKeyBinding(ed25519Seed, blsSecretKey, networkId) };
+    identities.set(key, id);
+  }
+  return id;
+}
+
+const FLAG_NAMES = Object.entries(Flag) as [string, number][];
+const flagNames = (f: number) => FLAG_NAMES.filter(([, bit]) => f & bit).map(([n]) => n);
+
+export async function simulate(o: SimOptions): Promise<SimReport> {
+  const started = performance.now();
+  const config = getConfig(o.config ?? 'tiny');
+  const rng = new Rng(o.seed);
+  const skewMs = o.skewMs ?? 200;
+  const sprintMs = o.sprintMs ?? 2000;
+  const budget = o.noncesPerSprint ?? 64;
+  const networkId = 'sprintnet-sim';
+  const genesis = makeGenesis({
+    networkId,
+    config: config.name,
+    hitRateDenominator: o.hitRateDenominator ?? 8,
+    startMs: 1_000_000,
+    skewMs,
+    timings: fastTimings(sprintMs, skewMs),
+    epochReward: 1_000_000,
+  });
+  const loop = new EventLoop(genesis.startMs - 1);
+  const net = new SimNetwork(loop, rng, { latencyMs: o.latencyMs ?? [10, 80] });
+  const verifier = o.verifier ?? walletVerifier();
+  const models = new ModelCache();
+  const kinds: HostKind[] = [...Array.from({ length: o.honest }, () => 'honest' as const), ...(o.cheaters ?? [])];
+  const hosts: SimHost[] = kinds.map((kind, index) => {
+    const id = simIdentity(index, networkId);
+    const key = hex(id.publicKey);
+    const store = new MemoryStore();
+    const engine =
+      kind === 'forged' ? new ForgedEngine(models, budget, rng)
+      : kind === 'fewer-layers' ? new FewerLayersEngine(models, budget)
+      : kind === 'copier' ? new IdleEngine(models, budget)
+      : kind === 'screening' ? new ScreeningEngine(models, budget)
+      : new ReferenceEngine(models, budget);
+    const strategy: HostStrategy | undefined =
+      kind === 'withholder' ? { reveal: false }
+      : kind === 'copier' ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
+      : undefined;
+    const name = kind === 'honest' ? `honest-${index}` : kind;
+    const sim: SimHost = { name, kind, key, publicKey: id.publicKey, store, engine, strategy, host: undefined as unknown as ProtocolHost, make: () => new ProtocolHost({
+      genesis, signer: walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding }),
+      verifier, engine, transport: net.join(key), clock: loop, store, random: (n) => rng.bytes(n), strategy,
+      log: o.log ? (line) => o.log!(`${name} ${line}`) : undefined,
+    }) };
+    sim.host = sim.make();
+    return sim;
+  });
+  for (const h of hosts) await h.host.start();
+  for (const out of o.outages ?? []) {
+    const h = hosts[out.host]!;
+    loop.setTimer(genesis.startMs + out.from, () => {
+      h.host.stop();
+      net.setOnline(h.key, false);
+      o.log?.(`${h.name} goes offline`);
+    });
+    loop.setTimer(genesis.startMs + out.to, () => {
+      h.host = h.make(); // a new process over the same store
+      void h.host.start();
+      o.log?.(`${h.name} restarts`);
+    });
+  }
+
+  const reports: EpochReport[] = [];
+  let lastWork = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
+  for (let e = 0; e < o.epochs; e++) {
+    const s = schedule(genesis, e);
+    await loop.runUntil(s.end - 1);
+    for (const h of hosts) await h.host.idle();
+    const work = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
+    reports.push(epochReport(e, hosts, lastWork, work));
+    lastWork = work;
+  }
+  return {
+    simulation: 'cpu-reference',
+    config: config.name,
+    seed: o.seed,
+    hitRate: 1 / genesis.hitRateDenominator,
+    noncesPerSprint: budget,
+    genesis: { networkId, timings: genesis.timings, skewMs },
+    epochs: reports,
+    network: hosts.map((h) => ({ name: h.name, ...net.stats(h.key) })),
+    wallMs: Math.round(performance.now() - started),
+    events: loop.events,
+  };
+}
+
+/** The copier: at proof time, takes the first other host's list and claims it under its own key. */
+async function copyFromOthers(ctx: Parameters<NonNullable<HostStrategy['proofClaims']>>[0]) {
+  const victims = ctx.proofs().filter((p) => p.count > 0 && hex(p.seed) === hex(ctx.seed)).sort((a, b) => (hex(a.sender) < hex(b.sender) ? -1 : 1));
+  for (const p of victims) {
+    const claims = await ctx.fetchList(p).catch(() => null);
+    if (claims && claims.length > 0) return { claims, tried: 0 };
+  }
+  return { claims: [], tried: 0 };
+}
+
+function epochReport(e: number, hosts: SimHost[], before: Map<string, WorkCounters>, after: Map<string, WorkCounters>): EpochReport {
+  const views = hosts.map((h) => h.host.view(e));
+  const hashes = new Set(views.filter((v): v is EpochView => !!v).map((v) => v.hash));
+  // The consensus view: the certified one if any host has a certificate, else the most common hash.
+  const certifiedView = views.find((v) => v && (v.certificate === 'certified' || v.certificate === 'adopted'));
+  const reference = certifiedView ?? views.find((v) => !!v);
+  const rows = hosts.map((h, i): HostEpochReport => {
+    const v = views[i];
+    const rec = reference ? hostOf(reference.state, h.publicKey) : undefined;
+    const evaluated = after.get(h.key)!.evaluated - before.get(h.key)!.evaluated;
+    const weight = rec?.weight ?? 0;
+    return {
+      name: h.name,
+      kind: h.kind,
+      key: h.key.slice(0, 16),
+      stateHash: v?.hash ?? null,
+      certificate: v?.certificate ?? 'none',
+      votingWeight: rec?.votingWeight ?? 0,
+      weight,
+      reputation: rec?.reputation ?? 0,
+      flags: flagNames(rec?.flags ?? 0),
+      fraud: ((rec?.flags ?? 0) & Flag.fraud) !== 0,
+      claimed: rec?.claimed ?? 0,
+      accepted: rec?.accepted ?? 0,
+      cuEpoch: flopsToCu(rec?.epochFlops ?? 0n),
+      cuTotal: flopsToCu(rec?.totalFlops ?? 0n),
+      reward: rec?.reward ?? 0,
+      vested: rec?.vested ?? 0,
+      forfeited: rec?.forfeited ?? 0,
+      evaluated,
+      weightPerEvaluated: evaluated > 0 ? weight / evaluated : null,
+      validationEvaluated: after.get(h.key)!.validated - before.get(h.key)!.validated,
+    };
+  });
+  const online = views.filter((v) => !!v);
+  return {
+    epoch: e,
+    seed: reference ? hex(reference.state.seed) : null,
+    agreed: hashes.size === 1 && online.length === hosts.length,
+    distinctHashes: hashes.size,
+    certified: online.length > 0 && online.every((v) => v!.certificate === 'certified' || v!.certificate === 'adopted'),
+    hosts: rows,
+  };
+}
