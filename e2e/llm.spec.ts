@@ -6,6 +6,7 @@ import { generate } from '../src/llm/generate.ts';
 import { loadReference } from '../src/llm/loader.ts';
 import { MemorySource } from '../src/llm/source.ts';
 import { makeTestModel } from '../src/llm/test-model.ts';
+import { LOGIT_TOLERANCE } from '../src/llm/test-support.ts';
 
 test('Run a model on this device: folder → streamed generation → reload → load from the cache', async ({ page }) => {
   test.setTimeout(300_000);
@@ -61,4 +62,27 @@ test('Run a model on this device: folder → streamed generation → reload → 
 
   await panel.getByTestId('llm-cache-delete').click();
   await expect(panel.getByTestId('llm-cache-empty')).toBeVisible();
+});
+
+test('logits in the browser Worker agree with the float64 reference at every position, for F32, F16 and BF16', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/?llm-test');
+  await page.waitForFunction(() => window.__sprintnetLlm !== undefined);
+  for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+    const { files } = makeTestModel({ dtype, seed: 3, modelType: dtype === 'F16' ? 'qwen2' : 'llama' });
+    const { model: ref, manifest } = await loadReference(new MemorySource(files));
+    const tokens = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Hello from the browser.' }]);
+    const expected = (await ref.forward({ tokens, kvCache: ref.createKvCache(), logits: 'all' })).logits!;
+    const plain = Object.fromEntries([...files].map(([name, bytes]) => [name, Array.from(bytes)]));
+    const got = await page.evaluate(({ plain, tokens }) => window.__sprintnetLlm!.logits(plain, tokens), { plain, tokens });
+    expect(got.logits.length).toBe(expected.length);
+    let maxRef = 1;
+    let maxDiff = 0;
+    for (let i = 0; i < expected.length; i++) {
+      maxRef = Math.max(maxRef, Math.abs(expected[i]));
+      maxDiff = Math.max(maxDiff, Math.abs(expected[i] - got.logits[i]));
+    }
+    console.log(`${dtype} in the browser worker on ${got.adapter}: ${tokens.length} positions, max |Δ| ${maxDiff.toExponential(2)}, max |logit| ${maxRef.toFixed(1)}`);
+    expect(maxDiff).toBeLessThanOrEqual(LOGIT_TOLERANCE * maxRef);
+  }
 });

@@ -53,6 +53,10 @@ export class LlmClient {
   deleteCached(id: string): Promise<number> {
     return unwrap(this.remote.deleteCached(id));
   }
+  /** Tests only: all-position logits of `tokens` with the loaded model. */
+  logitsForTesting(tokens: number[]): Promise<Float32Array> {
+    return unwrap(this.remote.logitsForTesting(tokens));
+  }
   terminate(): void {
     this.remote[Comlink.releaseProxy]();
     this.worker.terminate();

@@ -170,6 +170,20 @@ const api = {
     return guard(() => deleteCachedModel(id));
   },
 
+  /** Tests only: logits of every position of `tokens` from a fresh KV cache, with the loaded model. */
+  async logitsForTesting(tokens: number[]): Promise<Float32Array> {
+    return guard(async () => {
+      if (!model) throw new LlmError('BAD_ARGUMENT', 'no model is loaded');
+      const cache = model.createKvCache({ maxContext: tokens.length });
+      try {
+        const out = await model.forward({ tokens, kvCache: cache, logits: 'all' });
+        return out.logits as Float32Array;
+      } finally {
+        model.destroyKvCache(cache);
+      }
+    });
+  },
+
   async unload(): Promise<void> {
     running?.abort();
     model?.destroy();

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useLlmStore } from './store.ts';
+import { installLlmTestHandle } from './test-handle.ts';
 import './llm.css';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -16,6 +17,7 @@ export function LlmPanel() {
   const [cacheIt, setCacheIt] = useState(true);
 
   useEffect(() => {
+    installLlmTestHandle();
     void s.checkCompatibility();
     void s.refreshCache();
     // Run once on mount.
