@@ -84,7 +84,7 @@ export function fastTimings(sprintMs: number, skewMs: number): Timings {
     sprintMs,
     proofMs: step,
     validationMs: 2 * step,
-    syncMs: step / 2,
+    syncMs: step,
     certifyMs: 2 * step,
     epochMs: 0,
   };

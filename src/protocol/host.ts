@@ -174,7 +174,7 @@ export class ProtocolHost {
     this.running = true;
     this.unsubscribe = this.o.transport.subscribe((topic, bytes) => this.receive(bytes, 'gossip'));
     this.o.transport.handle((req, from) => this.serve(req, from));
-    void this.enqueue('step', () => this.step()).then(() => this.schedule());
+    this.runStep();
   }
 
   stop(): void {
@@ -219,18 +219,24 @@ export class ProtocolHost {
 
   // ---------------------------------------------------------------- timeline
 
-  private schedule(): void {
+  /**
+   * Sets the timer for the first phase boundary after `after` (when the last step began). A step
+   * that ran past a boundary (it waited for the network) is followed at once by the next one.
+   */
+  private schedule(after = this.o.clock.now()): void {
     if (!this.running) return;
-    const now = this.o.clock.now();
-    const e = Math.max(0, epochAt(this.genesis, now));
+    const e = Math.max(0, epochAt(this.genesis, after));
     const s = schedule(this.genesis, e);
     const k = this.genesis.skewMs;
     const marks = [s.start, s.commitEnd, s.sprintStart, s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0), s.proofEnd + k, s.validationEnd + k, s.close, s.certifyEnd, s.end];
-    const next = marks.find((t) => t > now) ?? s.end;
+    const next = marks.find((t) => t > after) ?? s.end;
     this.cancelTimer?.();
-    this.cancelTimer = this.o.clock.setTimer(next, () => {
-      void this.enqueue('step', () => this.step()).then(() => this.schedule());
-    });
+    this.cancelTimer = this.o.clock.setTimer(Math.max(next, this.o.clock.now()), () => this.runStep());
+  }
+
+  private runStep(): void {
+    const began = this.o.clock.now();
+    void this.enqueue('step', () => this.step()).then(() => this.schedule(began));
   }
 
   /** Runs every action that is due now (each at most once per epoch). */
@@ -254,7 +260,7 @@ export class ProtocolHost {
     const proofAt = s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0);
     if (now >= proofAt && now < s.proofEnd) await once('proof', () => this.publishProof(e, s));
     if (now >= s.proofEnd + this.genesis.skewMs && now < s.validationEnd) await once('validate', () => this.validate(e, s));
-    if (now >= s.validationEnd + this.genesis.skewMs && now < s.close) await once('sync', async () => void (await this.syncEpoch(e)));
+    if (now >= s.validationEnd + this.genesis.skewMs && now < s.close) await once('sync', async () => void (await this.syncEpoch(e, s.close)));
     if (now >= s.close) await once('close', () => this.close(e));
     if (now >= s.certifyEnd) await once('certify', () => this.settle(e));
     this.prune(e);
@@ -320,7 +326,7 @@ export class ProtocolHost {
   }
 
   private async startSprint(e: number, s: EpochSchedule): Promise<void> {
-    await this.syncEpoch(e); // reveals that reached others but not us
+    await this.syncEpoch(e, s.sprintStart + Math.max(2 * this.genesis.skewMs, s.sprintEnd / 20 - s.sprintStart / 20)); // reveals that reached others but not us
     const seed = await this.seedOf(e);
     if (!seed) {
       this.log(`epoch ${e}: no previous state, cannot search`);
@@ -403,29 +409,28 @@ export class ProtocolHost {
       if (have && have.bodyKey !== p.bodyKey) bySender.set(k, null); // equivocation: the ledger flags it
       else if (!have || p.id < have.id) bySender.set(k, p);
     }
-    const entries: ValidationEntry[] = [];
+    // Lists are fetched in parallel and only until half the validation window has passed.
+    const fetchBy = s.proofEnd + this.genesis.skewMs + Math.floor(this.genesis.timings.validationMs / 2);
+    const picked: ProofMessage[] = [];
     for (const [k, p] of [...bySender.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (!p || p.count === 0 || !equalBytes(p.seed, seed)) continue;
       const rep = prev?.hosts.find((h) => hex(h.publicKey) === k)?.reputation ?? 0;
       const others = validators - ((weights.get(k) ?? 0) > 0 ? 1 : 0);
-      if (!isSelected(value, p.sender, effectiveRateBps(rep, others))) continue;
-      entries.push(await this.judge(p, seed, value));
+      if (isSelected(value, p.sender, effectiveRateBps(rep, others))) picked.push(p);
     }
+    const lists = await Promise.all(picked.map((p) => this.fetchClaims(p, fetchBy).then((c) => ({ claims: c }), (err: unknown) => ({ err }))));
+    const entries: ValidationEntry[] = [];
+    for (let i = 0; i < picked.length; i++) entries.push(await this.judge(picked[i]!, seed, value, lists[i]!));
     if (this.o.clock.now() > s.validationEnd) return;
     await this.publish(e, { kind: 'validation', binding: this.o.signer.binding, lottery, entries });
     this.log(`epoch ${e}: validated ${entries.length} proofs`);
   }
 
-  private async judge(p: ProofMessage, seed: Uint8Array, value: Uint8Array): Promise<ValidationEntry> {
+  private async judge(p: ProofMessage, seed: Uint8Array, value: Uint8Array, fetched: { claims?: NonceClaim[] | null; err?: unknown }): Promise<ValidationEntry> {
     const base = { host: p.sender, proofId: fromHex32(p.id) };
     const plain = (verdict: VerdictCode): ValidationEntry => ({ ...base, verdict, checked: 0, mismatches: 0 });
-    let claims: NonceClaim[] | null;
-    try {
-      claims = await this.fetchClaims(p);
-    } catch (e) {
-      if (isProtocolError(e, 'DUPLICATE_NONCE')) return plain(Verdict.duplicate);
-      return plain(Verdict.malformed);
-    }
+    if (fetched.err !== undefined) return plain(isProtocolError(fetched.err, 'DUPLICATE_NONCE') ? Verdict.duplicate : Verdict.malformed);
+    const claims = fetched.claims;
     if (!claims) return plain(Verdict.unavailable);
     if (claims.length !== p.count || claims.some((c) => !(c.distance < this.rTarget))) return plain(Verdict.malformed);
     const m = sampleSize(p.count);
@@ -441,13 +446,13 @@ export class ProtocolHost {
    * the root. Null when nobody had it; throws ProtocolError when the list that matches the root is
    * itself invalid (DUPLICATE_NONCE, MALFORMED).
    */
-  private async fetchClaims(p: ProofMessage): Promise<NonceClaim[] | null> {
+  private async fetchClaims(p: ProofMessage, deadline?: number): Promise<NonceClaim[] | null> {
     const root = hex(p.root);
     let list = this.lists.get(root);
     if (!list) {
       const peers = [hex(p.sender), ...this.o.transport.peers().filter((x) => x !== hex(p.sender))].slice(0, 1 + (this.o.syncPeers ?? 3));
       for (const peer of peers) {
-        const got = await this.ask(peer, { op: 'list', root: p.root }, decodeList);
+        const got = await this.ask(peer, { op: 'list', root: p.root }, decodeList, deadline);
         if (got && equalBytes(nonceListRoot(got), p.root)) {
           list = got;
           break;
@@ -520,7 +525,7 @@ export class ProtocolHost {
   private async settle(e: number): Promise<void> {
     const v = this.views.get(e);
     if (!v) return;
-    if (!this.certs.has(e)) await this.syncEpoch(e);
+    if (!this.certs.has(e)) await this.syncEpoch(e, schedule(this.genesis, e).end);
     this.checkCertificate(e);
     const cert = this.certs.get(e);
     if (cert && hex(cert.stateHash) !== v.hash) await this.recover(e);
@@ -665,10 +670,14 @@ export class ProtocolHost {
 
   // ---------------------------------------------------------------- sync
 
-  private async ask<T>(peer: string, req: Parameters<typeof encodeRequest>[0], decode: (b: Uint8Array) => T | null): Promise<T | null> {
+  /** One request; it never outlives `deadline` (clock time), so a silent peer cannot stall a phase. */
+  private async ask<T>(peer: string, req: Parameters<typeof encodeRequest>[0], decode: (b: Uint8Array) => T | null, deadline?: number): Promise<T | null> {
+    const limit = this.o.requestTimeoutMs ?? 10_000;
+    const timeoutMs = deadline === undefined ? limit : Math.min(limit, deadline - this.o.clock.now());
+    if (timeoutMs < 1) return null;
     this.counters.requestsSent++;
     try {
-      return decode(await this.o.transport.request(peer, encodeRequest(req), { timeoutMs: this.o.requestTimeoutMs ?? 10_000 }));
+      return decode(await this.o.transport.request(peer, encodeRequest(req), { timeoutMs }));
     } catch (err) {
       this.reject(err);
       return null;
@@ -676,31 +685,32 @@ export class ProtocolHost {
   }
 
   /** Pulls from a few peers the messages of epoch e that we lack (hash-bucket reconciliation). */
-  async syncEpoch(e: number): Promise<number> {
+  async syncEpoch(e: number, deadline = this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000)): Promise<number> {
     let added = 0;
     const peers = this.o.transport.peers();
     const start = peers.length ? (e * 7 + parseInt(this.key.slice(0, 6), 16)) % peers.length : 0;
     const chosen = [...peers.slice(start), ...peers.slice(0, start)].slice(0, this.o.syncPeers ?? 3);
-    for (const peer of chosen) {
-      const summary = await this.ask(peer, { op: 'summary', epoch: e }, decodeSummary);
-      if (!summary) continue;
+    const pull = async (peer: string) => {
+      const summary = await this.ask(peer, { op: 'summary', epoch: e }, decodeSummary, deadline);
+      if (!summary) return;
       const ours = bucketHashes(this.pool.ids(e));
       let mask = 0;
       summary.hashes.forEach((h, b) => {
         if (!equalBytes(h, ours[b]!)) mask |= 1 << b;
       });
-      if (mask === 0) continue;
-      const ids = await this.ask(peer, { op: 'ids', epoch: e, mask }, decodeIds);
-      if (!ids) continue;
+      if (mask === 0) return;
+      const ids = await this.ask(peer, { op: 'ids', epoch: e, mask }, decodeIds, deadline);
+      if (!ids) return;
       const missing = ids.filter((id) => ((mask >> bucketOf(id)) & 1) === 1 && !this.pool.has(e, id));
       for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
-        const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages);
+        const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages, deadline);
         for (const bytes of got ?? []) {
           const m = this.receive(bytes, 'sync');
           if (m && m.epoch === e) added++;
         }
       }
-    }
+    };
+    await Promise.all(chosen.map(pull));
     if (added > 0) this.log(`epoch ${e}: sync added ${added} messages`);
     return added;
   }

@@ -252,7 +252,9 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     const t = tally.get(key);
     if (r.flags & Flag.fraud) continue; // equivocated
     if (!t || t.vw === 0) r.flags |= Flag.unvalidated;
-    else if (2 * t.aw > t.vw) {
+    else if (2 * t.aw > t.vw && creditedCount(proof.count, t.samples) === 0) {
+      r.flags |= Flag.fraud; // accepted by k(m), yet not one claimed nonce re-evaluates (k(1) = 2)
+    } else if (2 * t.aw > t.vw) {
       r.flags |= Flag.accepted;
       r.accepted = creditedCount(proof.count, t.samples);
       r.epochFlops = BigInt(r.accepted) * flopsEach;

@@ -116,7 +116,7 @@ export class SimTransport implements Transport {
     for (const t of targets) {
       this.net.schedule(this.net.now + this.net.delay(this.key, t), () => {
         const p = this.net.peer(t);
-        if (!p?.online || !p.gossip || !this.me.online) return;
+        if (!p?.online || !p.gossip) return; // in flight: delivered even if the sender has left since
         p.stats.gossipReceivedBytes += bytes.length;
         p.stats.gossipReceivedMessages++;
         p.gossip(topic, bytes.slice(), this.key);

@@ -108,7 +108,7 @@ export interface SimReport {
   readonly events: number;
 }
 
-interface SimHost {
+export interface SimHost {
   name: string;
   kind: HostKind;
   key: string;
@@ -139,7 +139,18 @@ export function simIdentity(index: number, networkId: string) {
 const FLAG_NAMES = Object.entries(Flag) as [string, number][];
 const flagNames = (f: number) => FLAG_NAMES.filter(([, bit]) => f & bit).map(([n]) => n);
 
-export async function simulate(o: SimOptions): Promise<SimReport> {
+export interface Simulation {
+  readonly genesis: Genesis;
+  readonly loop: EventLoop;
+  readonly net: SimNetwork;
+  readonly hosts: SimHost[];
+  readonly verifier: Verifier;
+  /** Runs until just before the end of epoch `e` and reports it. */
+  runEpoch(e: number): Promise<EpochReport>;
+  report(epochs: EpochReport[]): SimReport;
+}
+
+export async function createSimulation(o: SimOptions): Promise<Simulation> {
   const started = performance.now();
   const config = getConfig(o.config ?? 'tiny');
   const rng = new Rng(o.seed);
@@ -176,9 +187,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       : kind === 'copier' ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
       : undefined;
     const name = kind === 'honest' ? `honest-${index}` : kind;
+    const signer = walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
     const sim: SimHost = { name, kind, key, publicKey: id.publicKey, store, engine, strategy, host: undefined as unknown as ProtocolHost, make: () => new ProtocolHost({
-      genesis, signer: walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding }),
-      verifier, engine, transport: net.join(key), clock: loop, store, random: (n) => rng.bytes(n), strategy,
+      genesis, signer, verifier, engine, transport: net.join(key), clock: loop, store, random: (n) => rng.bytes(n), strategy,
       log: o.log ? (line) => o.log!(`${name} ${line}`) : undefined,
     }) };
     sim.host = sim.make();
@@ -198,29 +209,37 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
       o.log?.(`${h.name} restarts`);
     });
   }
-
-  const reports: EpochReport[] = [];
   let lastWork = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
-  for (let e = 0; e < o.epochs; e++) {
-    const s = schedule(genesis, e);
-    await loop.runUntil(s.end - 1);
-    for (const h of hosts) await h.host.idle();
-    const work = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
-    reports.push(epochReport(e, hosts, lastWork, work));
-    lastWork = work;
-  }
   return {
-    simulation: 'cpu-reference',
-    config: config.name,
-    seed: o.seed,
-    hitRate: 1 / genesis.hitRateDenominator,
-    noncesPerSprint: budget,
-    genesis: { networkId, timings: genesis.timings, skewMs },
-    epochs: reports,
-    network: hosts.map((h) => ({ name: h.name, ...net.stats(h.key) })),
-    wallMs: Math.round(performance.now() - started),
-    events: loop.events,
+    genesis, loop, net, hosts, verifier,
+    async runEpoch(e) {
+      // Work still waiting for the network then continues when the loop runs on.
+      await loop.runUntil(schedule(genesis, e).end - 1);
+      const work = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
+      const report = epochReport(e, hosts, lastWork, work);
+      lastWork = work;
+      return report;
+    },
+    report: (epochs) => ({
+      simulation: 'cpu-reference',
+      config: config.name,
+      seed: o.seed,
+      hitRate: 1 / genesis.hitRateDenominator,
+      noncesPerSprint: budget,
+      genesis: { networkId, timings: genesis.timings, skewMs },
+      epochs,
+      network: hosts.map((h) => ({ name: h.name, ...net.stats(h.key) })),
+      wallMs: Math.round(performance.now() - started),
+      events: loop.events,
+    }),
   };
+}
+
+export async function simulate(o: SimOptions): Promise<SimReport> {
+  const sim = await createSimulation(o);
+  const epochs: EpochReport[] = [];
+  for (let e = 0; e < o.epochs; e++) epochs.push(await sim.runEpoch(e));
+  return sim.report(epochs);
 }
 
 /** The copier: at proof time, takes the first other host's list and claims it under its own key. */

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
+import { BPS, CHECK_FLOOR_BPS, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX } from './constants.ts';
+import { creditedCount } from './ledger.ts';
+import { checkRateBps, effectiveRateBps, isSelected, minRateBps, sampleIndices, sampleSize } from './selection.ts';
+import { seedCommitment, sprintSeed } from './seed.ts';
+
+const bytes = (s: string) => sha256(new TextEncoder().encode(s));
+
+describe('check rate (Appendix D style)', () => {
+  it('is 100% for a new host and falls linearly to the floor at REPUTATION_MAX', () => {
+    expect(checkRateBps(0)).toBe(BPS);
+    expect(checkRateBps(REPUTATION_MAX)).toBe(CHECK_FLOOR_BPS);
+    expect(checkRateBps(REPUTATION_MAX + 5)).toBe(CHECK_FLOOR_BPS);
+    const steps = Array.from({ length: REPUTATION_MAX }, (_, r) => checkRateBps(r) - checkRateBps(r + 1));
+    expect(new Set(steps)).toEqual(new Set([(BPS - CHECK_FLOOR_BPS) / REPUTATION_MAX]));
+  });
+
+  it('never lets the expected number of validators fall under MIN_EXPECTED_VALIDATORS', () => {
+    for (const n of [1, 5, 7, 8, 70, 100, 1000, 10_000]) {
+      const q = effectiveRateBps(REPUTATION_MAX, n) / BPS;
+      expect(q * n).toBeGreaterThanOrEqual(Math.min(n, MIN_EXPECTED_VALIDATORS) - 1e-9);
+    }
+    expect(minRateBps(0)).toBe(BPS);
+    expect(minRateBps(1000)).toBe(70);
+  });
+
+  it('selects hosts at the stated rate, deterministically', () => {
+    const rate = 2_500;
+    let hits = 0;
+    const n = 4000;
+    for (let i = 0; i < n; i++) if (isSelected(bytes(`v${i}`), bytes('host'), rate)) hits++;
+    // Binomial(4000, 0.25): mean 1000, sd 27.4; 5 sd either side.
+    expect(Math.abs(hits - 1000)).toBeLessThan(137);
+    expect(isSelected(bytes('v'), bytes('h'), rate)).toBe(isSelected(bytes('v'), bytes('h'), rate));
+    expect(isSelected(bytes('v'), bytes('h'), BPS)).toBe(true);
+    expect(isSelected(bytes('v'), bytes('h'), 0)).toBe(false);
+  });
+});
+
+describe('sample', () => {
+  it('draws min(count, m) distinct indices in range, the same for the same lottery value and proof', () => {
+    expect(sampleSize(5)).toBe(5);
+    expect(sampleSize(10_000)).toBe(VALIDATION_SAMPLE);
+    for (const count of [1, 2, 7, 130, 131, 5000]) {
+      const s = sampleIndices(bytes('lottery'), bytes(`proof${count}`), count);
+      expect(s.length).toBe(Math.min(count, VALIDATION_SAMPLE));
+      expect(new Set(s).size).toBe(s.length);
+      expect(s.every((i) => Number.isInteger(i) && i >= 0 && i < count)).toBe(true);
+      expect(sampleIndices(bytes('lottery'), bytes(`proof${count}`), count)).toEqual(s);
+    }
+    expect(sampleIndices(bytes('a'), bytes('p'), 5000)).not.toEqual(sampleIndices(bytes('b'), bytes('p'), 5000));
+  });
+
+  it('covers every index about equally often (no modulo skew worth the name)', () => {
+    const counts = new Array(10).fill(0);
+    for (let i = 0; i < 2000; i++) for (const j of sampleIndices(bytes(`l${i}`), bytes('p'), 10, 3)) counts[j]++;
+    // 6000 draws over 10 indices: 600 each, sd ≈ 22.
+    for (const c of counts) expect(Math.abs(c - 600)).toBeLessThan(120);
+  });
+});
+
+describe('credited nonces', () => {
+  const s = (key: string, weight: number, mismatches: number, checked: number) => ({ key, weight, mismatches, checked });
+  it('removes the median mismatch share, so a tolerated mismatch never earns weight', () => {
+    expect(creditedCount(10, [s('a', 1, 0, 10), s('b', 1, 0, 10)])).toBe(10);
+    expect(creditedCount(10, [s('a', 1, 1, 10), s('b', 1, 1, 10), s('c', 1, 0, 10)])).toBe(9);
+    // A one-nonce forgery: k(1) = 2 accepts it, but it is credited nothing.
+    expect(creditedCount(1, [s('a', 1, 1, 1), s('b', 1, 1, 1)])).toBe(0);
+    // One lenient validator with little weight does not move the median.
+    expect(creditedCount(130, [s('a', 1, 0, 130), s('b', 5, 1, 130), s('c', 5, 1, 130)])).toBe(129);
+    // Sampled lists scale the share: 1 of 130 on a list of 1300 removes ⌈1300/130⌉ = 10.
+    expect(creditedCount(1300, [s('a', 1, 1, 130)])).toBe(1290);
+  });
+});
+
+describe('seed', () => {
+  it('commits to (network, epoch, key, secret) and is independent of reveal order', () => {
+    const a = { publicKey: bytes('a'), secret: bytes('sa') };
+    const b = { publicKey: bytes('b'), secret: bytes('sb') };
+    expect(sprintSeed(bytes('prev'), 1, [a, b])).toEqual(sprintSeed(bytes('prev'), 1, [b, a]));
+    expect(sprintSeed(bytes('prev'), 1, [a, b])).not.toEqual(sprintSeed(bytes('prev'), 2, [a, b]));
+    expect(sprintSeed(bytes('prev'), 1, [a])).not.toEqual(sprintSeed(bytes('prev'), 1, [a, b]));
+    expect(seedCommitment('n', 1, a.publicKey, a.secret)).not.toEqual(seedCommitment('n', 2, a.publicKey, a.secret));
+    expect(seedCommitment('n', 1, a.publicKey, a.secret)).not.toEqual(seedCommitment('m', 1, a.publicKey, a.secret));
+  });
+});
