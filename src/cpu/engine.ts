@@ -1,0 +1,680 @@
+/**
+ * CpuSprintEngine: the Sprint task (docs/sprint-spec.md, task version 2) on the CPU, with the same
+ * API as the WebGPU SprintEngine (create, evaluateNonces, inspectNonces, runSprint, forward with
+ * layer ranges, profilePass, readWeights, destroy). See docs/cpu-backend.md.
+ *
+ *   sprint seed ──Philox in wasm, all threads──▶ u8 codes (1 byte/param, panels of 8 rows)
+ *   (public key, nonce) ──SHA-256 on this thread──▶ tokens + noise key + output key ──▶
+ *   embed + input noise → L layers → head → fingerprint, keys, permutation, distance
+ *   (one job: every compute thread runs the same program, assembly/cpu/index.ts)
+ *
+ * The engine thread (the page's engine Worker, or Node's main thread) only hashes and schedules: it
+ * prepares batch n+1 while the compute threads run batch n.
+ */
+import { flopsPerNonce, getConfig, layerMatmulParams, vocabBits, type SprintConfig } from '../sprint/config.ts';
+import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
+import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
+import { targetVector } from '../sprint/target.ts';
+import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
+import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
+import { GpuError, formatBytes, type FoundNonce } from '../gpu/errors.ts';
+import { Arena, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, Mode, Op, Program, scratchBytes, STEP_WORDS } from './layout.ts';
+import { ThreadPool, type ThreadSpawner } from './threads.ts';
+import { browserSpawner, canShareMemory } from './threads-browser.ts';
+
+export interface CpuEngineOptions {
+  readonly config: SprintConfig | string;
+  readonly sprintSeed: Uint8Array;
+  /** Nonces per pass; default: a pass of ≈ 0.25 s, at least 16 matmul rows. */
+  readonly batch?: number;
+  /** Compute threads; default: every core. */
+  readonly threads?: number;
+  /** How threads are made: `nodeSpawner` from ./threads-node.ts in Node; Web Workers by default. */
+  readonly spawner?: ThreadSpawner;
+  readonly onProgress?: (phase: BuildPhase, fraction: number) => void;
+  /** Refuse to allocate more than this (weights + activations + scratch). */
+  readonly memoryBudgetBytes?: number;
+}
+
+interface Slot {
+  readonly prog: number;
+  readonly steps: number;
+  /** The same pass without the layers (profilePass). */
+  readonly outsideProg: number;
+  readonly outsideSteps: number;
+  readonly tokens: number;
+  readonly noiseKeys: number;
+  readonly outKeys: number;
+  readonly distances: number;
+  readonly info: number;
+}
+
+interface PassResult {
+  readonly distances: Float32Array;
+  readonly info: Uint32Array | null;
+}
+
+interface Plan {
+  readonly ctrl: number;
+  readonly tokEmb: number;
+  readonly posEmb: number;
+  readonly layers: number;
+  readonly layerBytes: number;
+  readonly lmHead: number;
+  readonly tau: number;
+  readonly x: number;
+  readonly qkv: number;
+  readonly o: number;
+  readonly h: number;
+  readonly logits: number;
+  readonly misc: number;
+  readonly miscSteps: number;
+  readonly scratch: number;
+  readonly scratchStride: number;
+  readonly slots: readonly Omit<Slot, 'steps' | 'outsideSteps'>[];
+  readonly bytes: number;
+  readonly pages: number;
+}
+
+const SLOTS = 2;
+/** A pass of about this long by default (at the throughput assumed below). */
+const TARGET_PASS_SECONDS = 0.25;
+const ASSUMED_GFLOPS_PER_THREAD = 12;
+const MIN_ROWS = 16;
+const MAX_BATCH = 1024;
+
+/** Offsets inside one layer's weights: Wq|Wk|Wv as one [3d, d] panel set, Wo, W1, W2. */
+function layerOffsets(c: SprintConfig) {
+  const d = c.dModel;
+  const qkv = 0;
+  const wo = 3 * d * d;
+  const w1 = wo + d * d;
+  const w2 = w1 + c.ffnHidden * d;
+  return { qkv, wo, w1, w2, bytes: w2 + d * c.ffnHidden };
+}
+
+export function defaultCpuBatch(c: SprintConfig, threads: number): number {
+  const wanted = Math.floor((threads * ASSUMED_GFLOPS_PER_THREAD * 1e9 * TARGET_PASS_SECONDS) / flopsPerNonce(c));
+  const pow2 = 2 ** Math.floor(Math.log2(Math.max(1, Math.min(wanted, MAX_BATCH))));
+  return Math.max(pow2, Math.ceil(MIN_ROWS / c.seqLen));
+}
+
+function planMemory(c: SprintConfig, batch: number, threads: number): Plan {
+  const d = c.dModel;
+  const maxRows = batch * c.seqLen;
+  const a = new Arena();
+  const ctrl = a.alloc(CTRL_BYTES);
+  const passSteps = 1 + 5 * c.layers + 2;
+  const progBytes = passSteps * STEP_WORDS * 4;
+  const miscSteps = Math.max(passSteps, 8 * c.layers + 4);
+  const misc = a.alloc(miscSteps * STEP_WORDS * 4);
+  const slots = Array.from({ length: SLOTS }, () => ({
+    prog: a.alloc(progBytes),
+    outsideProg: a.alloc(progBytes),
+    tokens: a.alloc(4 * maxRows),
+    noiseKeys: a.alloc(8 * batch),
+    outKeys: a.alloc(8 * batch),
+    distances: a.alloc(8 * batch),
+    info: a.alloc(4 * INFO_WORDS * batch),
+  }));
+  const tau = a.alloc(8 * c.vocab);
+  const x = a.alloc(4 * maxRows * d);
+  const qkv = a.alloc(4 * maxRows * 3 * d);
+  const o = a.alloc(4 * maxRows * d);
+  const h = a.alloc(4 * maxRows * c.ffnHidden);
+  const logits = a.alloc(4 * batch * c.vocab);
+  const scratchStride = scratchBytes(maxRows, vocabBits(c));
+  const scratch = a.alloc(scratchStride * threads);
+  const tokEmb = a.alloc(c.vocab * d);
+  const posEmb = a.alloc(c.seqLen * d);
+  const layerBytes = layerOffsets(c).bytes;
+  const layers = a.alloc(layerBytes * c.layers);
+  const lmHead = a.alloc(c.vocab * d);
+  a.alloc(16); // v128 loads at the very end stay inside
+  return { ctrl, tokEmb, posEmb, layers, layerBytes, lmHead, tau, x, qkv, o, h, logits, misc, miscSteps, scratch, scratchStride, slots, bytes: a.bytes, pages: a.pages };
+}
+
+export class CpuSprintEngine {
+  readonly backend = 'cpu' as const;
+  private readonly nodeSeeds = new Map<string, Uint8Array>();
+  private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly f32: Float32Array;
+  private readonly f64: Float64Array;
+  private readonly slots: Slot[] = [];
+  private destroyed = false;
+  /** Calls run one after another (they share the activations). */
+  private lastCall: Promise<unknown> = Promise.resolve();
+  /** Jobs run one at a time on the pool. */
+  private jobs: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly config: SprintConfig,
+    private readonly sprintSeed: Uint8Array,
+    readonly memory: WebAssembly.Memory,
+    private readonly pool: ThreadPool,
+    private readonly plan: Plan,
+    readonly batch: number,
+  ) {
+    this.i32 = new Int32Array(memory.buffer);
+    this.u8 = new Uint8Array(memory.buffer);
+    this.f32 = new Float32Array(memory.buffer);
+    this.f64 = new Float64Array(memory.buffer);
+  }
+
+  get threads(): number {
+    return this.pool.size;
+  }
+
+  /** Bytes of the u8 codes (1 byte per parameter). */
+  get weightBytes(): number {
+    const c = this.config;
+    return c.vocab * c.dModel * 2 + c.seqLen * c.dModel + this.plan.layerBytes * c.layers;
+  }
+
+  get weightFormat(): 'u8' {
+    return 'u8';
+  }
+
+  /** The whole shared memory: weights, activations, per-thread scratch. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  get description(): string {
+    return `CPU (WebAssembly SIMD, ${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+  }
+
+  static async create(options: CpuEngineOptions): Promise<CpuSprintEngine> {
+    const config = typeof options.config === 'string' ? getConfig(options.config) : options.config;
+    checkSprintSeed(options.sprintSeed);
+    const d = config.dModel;
+    if (d % 16 !== 0 || config.ffnHidden % 16 !== 0 || config.vocab % 8 !== 0 || d % config.heads !== 0) {
+      throw new GpuError('BAD_ARGUMENT', `config ${config.name}: d and F must be multiples of 16, V of 8`);
+    }
+    if (config.vocab < FINGERPRINT_BITS) throw new GpuError('BAD_ARGUMENT', `config ${config.name}: the fingerprint needs V ≥ ${FINGERPRINT_BITS}`);
+    if (!canShareMemory()) {
+      throw new GpuError('INSUFFICIENT_LIMITS', 'the CPU backend needs SharedArrayBuffer: the page must be cross-origin isolated (COOP/COEP headers)');
+    }
+    const spawner = options.spawner ?? browserSpawner;
+    const threads = options.threads ?? Math.max(1, spawner.cores());
+    if (!Number.isInteger(threads) || threads < 1) throw new GpuError('BAD_ARGUMENT', `threads must be a positive integer, got ${threads}`);
+    const batch = options.batch ?? defaultCpuBatch(config, threads);
+    if (!Number.isInteger(batch) || batch < 1) throw new GpuError('BAD_ARGUMENT', `batch must be a positive integer, got ${batch}`);
+    const plan = planMemory(config, batch, threads);
+    if (plan.pages > 65536) throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)}, above WebAssembly's 4 GiB`, { requiredBytes: plan.bytes });
+    if (options.memoryBudgetBytes !== undefined && plan.bytes > options.memoryBudgetBytes) {
+      throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)} of memory, the budget is ${formatBytes(options.memoryBudgetBytes)}`, { requiredBytes: plan.bytes });
+    }
+    const progress = options.onProgress ?? (() => {});
+    progress('compile', 0);
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
+    } catch (cause) {
+      throw new GpuError('INSUFFICIENT_MEMORY', `could not allocate ${formatBytes(plan.bytes)} of shared memory for the ${config.name} model`, { requiredBytes: plan.bytes, cause });
+    }
+    const module = await WebAssembly.compile(kernelBytes() as BufferSource);
+    const i32 = new Int32Array(memory.buffer);
+    const cw = plan.ctrl >> 2;
+    i32[cw + Ctrl.SCRATCH] = plan.scratch;
+    i32[cw + Ctrl.SCRATCH_STRIDE] = plan.scratchStride;
+    i32[cw + Ctrl.KC] = KC;
+    i32[cw + Ctrl.MAX_ROWS] = batch * config.seqLen;
+    const pool = await ThreadPool.create(spawner, module, memory, plan.ctrl, threads);
+    progress('compile', 1);
+    const engine = new CpuSprintEngine(config, options.sprintSeed.slice(), memory, pool, plan, batch);
+    try {
+      await engine.generateWeights(progress);
+      engine.writePrograms();
+    } catch (e) {
+      engine.destroy();
+      throw e;
+    }
+    return engine;
+  }
+
+  // ── weights ────────────────────────────────────────────────────────────────────────────────────
+
+  private async generateWeights(progress: (phase: BuildPhase, fraction: number) => void): Promise<void> {
+    const c = this.config;
+    const p = this.plan;
+    const [k0, k1] = weightKey(this.sprintSeed);
+    const gen = (prog: Program, id: number, layer: number, dst: number, packed: boolean, rows = tensorShape(c, id as TensorId).rows, cols = tensorShape(c, id as TensorId).cols) => {
+      const unit = Math.max(8, Math.ceil(rows / (this.threads * 16) / 8) * 8);
+      prog.add(Op.GENERATE, [k0, k1, id, layer >>> 0, rows, cols, dst, packed ? 1 : 0, unit]);
+    };
+    progress('weights', 0);
+    const head = new Program();
+    gen(head, TensorId.tokEmb, GLOBAL_LAYER, p.tokEmb, false);
+    gen(head, TensorId.posEmb, GLOBAL_LAYER, p.posEmb, false);
+    gen(head, TensorId.lmHead, GLOBAL_LAYER, p.lmHead, true);
+    await this.runMisc(head);
+    const off = layerOffsets(c);
+    const d = c.dModel;
+    const perJob = Math.max(1, Math.floor((p.miscSteps - 1) / 6));
+    for (let l0 = 0; l0 < c.layers; l0 += perJob) {
+      const prog = new Program();
+      for (let l = l0; l < Math.min(c.layers, l0 + perJob); l++) {
+        const base = p.layers + l * p.layerBytes;
+        gen(prog, TensorId.wq, l, base + off.qkv, true);
+        gen(prog, TensorId.wk, l, base + off.qkv + d * d, true);
+        gen(prog, TensorId.wv, l, base + off.qkv + 2 * d * d, true);
+        gen(prog, TensorId.wo, l, base + off.wo, true);
+        gen(prog, TensorId.w1, l, base + off.w1, true);
+        gen(prog, TensorId.w2, l, base + off.w2, true);
+      }
+      await this.runMisc(prog);
+      progress('weights', Math.min(1, (l0 + perJob) / c.layers));
+    }
+    const tau = targetVector(c, [k0, k1]).unit;
+    this.f64.set(tau, p.tau >> 3);
+    progress('weights', 1);
+  }
+
+  /** The codes q of one tensor in the spec's element order (spec §4), e.g. to hash-check them. */
+  async readWeights(id: (typeof TensorId)[keyof typeof TensorId], layer?: number): Promise<Uint8Array> {
+    this.assertUsable();
+    const c = this.config;
+    const p = this.plan;
+    if (id === TensorId.tokEmb) return this.u8.slice(p.tokEmb, p.tokEmb + c.vocab * c.dModel);
+    if (id === TensorId.posEmb) return this.u8.slice(p.posEmb, p.posEmb + c.seqLen * c.dModel);
+    if (id === TensorId.target) return targetVector(c, weightKey(this.sprintSeed)).codes.reduce((out, t, i) => ((out[i] = (t + 255) / 2), out), new Uint8Array(c.vocab));
+    if (id === TensorId.lmHead) return this.unpack(p.lmHead, c.vocab, c.dModel);
+    if (layer === undefined || !Number.isInteger(layer) || layer < 0 || layer >= c.layers) throw new GpuError('BAD_ARGUMENT', `layer must be in 0..${c.layers - 1}`);
+    const off = layerOffsets(c);
+    const base = p.layers + layer * p.layerBytes;
+    const d = c.dModel;
+    switch (id) {
+      case TensorId.wq: return this.unpack(base + off.qkv, d, d);
+      case TensorId.wk: return this.unpack(base + off.qkv + d * d, d, d);
+      case TensorId.wv: return this.unpack(base + off.qkv + 2 * d * d, d, d);
+      case TensorId.wo: return this.unpack(base + off.wo, d, d);
+      case TensorId.w1: return this.unpack(base + off.w1, c.ffnHidden, d);
+      case TensorId.w2: return this.unpack(base + off.w2, d, c.ffnHidden);
+      default: throw new GpuError('BAD_ARGUMENT', `tensor ${id} is not stored`);
+    }
+  }
+
+  /** Panels of 8 rows → row-major [rows][cols]. */
+  private unpack(at: number, rows: number, cols: number): Uint8Array {
+    const out = new Uint8Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const panel = at + (r >> 3) * cols * 8 + (r & 7);
+      for (let k = 0; k < cols; k++) out[r * cols + k] = this.u8[panel + k * 8];
+    }
+    return out;
+  }
+
+  // ── programs ───────────────────────────────────────────────────────────────────────────────────
+
+  private chunk(panels: number): number {
+    return Math.max(1, Math.floor(panels / (this.threads * 8)));
+  }
+
+  /** One matmul step: Y = epilogue(X · Wᵀ), W packed [N/8][K][8]. */
+  private matmul(prog: Program, x: number, ldx: number, w: number, y: number, ldy: number, M: number, K: number, N: number, norm: boolean, mode: number): void {
+    const s = 2 ** -linearScaleExponent(K);
+    prog.add(Op.MATMUL, [x, 4 * ldx, w, y, 4 * ldy, M, K, N, { f: s }, norm ? 1 : 0, mode, this.chunk(N / 8)]);
+  }
+
+  /**
+   * Layers [from, to) over `seqs` sequences of n positions in x. `lastOnly` runs the last layer's
+   * FFN for each sequence's last position only (spec §6 allows it: no logit reads the others).
+   */
+  private layers(prog: Program, from: number, to: number, seqs: number, n: number, lastOnly: boolean): void {
+    const c = this.config;
+    const p = this.plan;
+    const d = c.dModel;
+    const F = c.ffnHidden;
+    const off = layerOffsets(c);
+    const M = seqs * n;
+    for (let l = from; l < to; l++) {
+      const w = p.layers + l * p.layerBytes;
+      this.matmul(prog, p.x, d, w + off.qkv, p.qkv, 3 * d, M, d, 3 * d, true, Mode.STORE);
+      prog.add(Op.ATTENTION, [p.qkv, p.o, seqs, n, d, c.heads]);
+      this.matmul(prog, p.o, d, w + off.wo, p.x, d, M, d, d, false, Mode.ADD);
+      if (lastOnly && l === c.layers - 1) {
+        const xl = p.x + 4 * (n - 1) * d;
+        this.matmul(prog, xl, n * d, w + off.w1, p.h, F, seqs, d, F, true, Mode.RELU);
+        this.matmul(prog, p.h, F, w + off.w2, xl, n * d, seqs, F, d, false, Mode.ADD);
+      } else {
+        this.matmul(prog, p.x, d, w + off.w1, p.h, F, M, d, F, true, Mode.RELU);
+        this.matmul(prog, p.h, F, w + off.w2, p.x, d, M, F, d, false, Mode.ADD);
+      }
+    }
+  }
+
+  /** Logits of each sequence's last position: U · rmsnorm(x_last). */
+  private head(prog: Program, seqs: number, n: number): void {
+    const c = this.config;
+    const p = this.plan;
+    this.matmul(prog, p.x + 4 * (n - 1) * c.dModel, n * c.dModel, p.lmHead, p.logits, c.vocab, seqs, c.dModel, c.vocab, true, Mode.STORE);
+  }
+
+  private writePrograms(): void {
+    const c = this.config;
+    const p = this.plan;
+    const B = this.batch;
+    const T = c.seqLen;
+    for (const s of p.slots) {
+      const inputs = new Program().add(Op.EMBED, [s.tokens, s.noiseKeys, B, T, p.tokEmb, p.posEmb, p.x, c.dModel]);
+      const tail = new Program();
+      this.head(tail, B, T);
+      tail.add(Op.OUTPUT, [p.logits, B, vocabBits(c), p.tau, s.outKeys, s.distances, s.info]);
+      const full = new Program().append(inputs);
+      this.layers(full, 0, c.layers, B, T, true);
+      full.append(tail);
+      const outside = new Program().append(inputs).append(tail);
+      full.write(this.i32, s.prog);
+      outside.write(this.i32, s.outsideProg);
+      this.slots.push({ ...s, steps: full.steps, outsideSteps: outside.steps });
+    }
+  }
+
+  /** Jobs run on the pool one after another, in the order they were queued. */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const job = this.jobs.then(fn);
+    this.jobs = job.catch(() => undefined);
+    return job;
+  }
+
+  /** Runs the program at `prog` now (call from a queued job), its unit counters reset first. */
+  private async runNow(prog: number, steps: number): Promise<void> {
+    for (let i = 0; i < steps; i++) this.i32[(prog >> 2) + i * STEP_WORDS + 1] = 0;
+    await this.pool.run(prog, steps);
+  }
+
+  /** Writes `prog` into the misc region and runs it, after the jobs queued before it. */
+  private runMisc(prog: Program): Promise<void> {
+    if (prog.steps > this.plan.miscSteps) throw new Error(`program of ${prog.steps} steps exceeds the ${this.plan.miscSteps}-step region`);
+    return this.enqueue(async () => {
+      prog.write(this.i32, this.plan.misc);
+      await this.runNow(this.plan.misc, prog.steps);
+    });
+  }
+
+  // ── nonces ─────────────────────────────────────────────────────────────────────────────────────
+
+  /** Distances of `nonces` for the host `publicKey`, in order (spec §5–§7). */
+  async evaluateNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<Float32Array> {
+    return (await this.inspectNonces(publicKey, nonces)).distances;
+  }
+
+  /** Distances, 128-bit fingerprints (FINGERPRINT_WORDS per nonce) and the 8 permutation keys per nonce. */
+  async inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
+    const distances = new Float32Array(nonces.length);
+    const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
+    const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
+    let cursor = 0;
+    let written = 0;
+    await this.pipelined(
+      publicKey,
+      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
+      undefined,
+      (batch, result) => {
+        distances.set(result.distances, written);
+        batch.forEach((_, b) => {
+          const words = result.info!.subarray(b * INFO_WORDS, (b + 1) * INFO_WORDS);
+          fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
+          keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
+        });
+        written += batch.length;
+      },
+    );
+    return { distances, fingerprints, keys };
+  }
+
+  /** Same as SprintEngine.runSprint: consecutive nonces until duration, maxNonces or the signal. */
+  async runSprint(options: SprintOptions): Promise<SprintResult> {
+    if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
+      throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
+    }
+    const start = options.startNonce ?? 0;
+    const threshold = rTarget(this.config, options.hitRate ?? DEFAULT_HIT_RATE);
+    const found: FoundNonce[] = [...(options.found ?? [])];
+    const began = performance.now();
+    const elapsed = () => performance.now() - began;
+    let cursor = start;
+    let tried = 0;
+    let stoppedBy: SprintResult['stoppedBy'] = 'duration';
+    const next = (): number[] | null => {
+      if (options.signal?.aborted) stoppedBy = 'abort';
+      else if (options.maxNonces !== undefined && cursor - start >= options.maxNonces) stoppedBy = 'maxNonces';
+      else if (options.durationMs !== undefined && elapsed() >= options.durationMs) stoppedBy = 'duration';
+      else {
+        const count = Math.min(this.batch, (options.maxNonces ?? Infinity) - (cursor - start));
+        return Array.from({ length: count }, () => cursor++);
+      }
+      return null;
+    };
+    try {
+      await this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => {
+        const newlyFound: FoundNonce[] = [];
+        distances.forEach((distance, i) => {
+          if (distance < threshold) newlyFound.push({ nonce: nonces[i], distance });
+        });
+        found.push(...newlyFound);
+        tried += nonces.length;
+        options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried, newlyFound });
+      });
+    } catch (e) {
+      if (this.destroyed || e instanceof GpuError) throw e;
+      // The compute threads failed (a crash, out of memory): same recovery contract as a lost GPU.
+      throw new GpuError('DEVICE_LOST', `CPU compute threads failed during the Sprint after ${tried} nonces; resume from nonce ${start + tried}`, {
+        found,
+        nextNonce: start + tried,
+        noncesTried: tried,
+        cause: e,
+      });
+    }
+    if (options.signal?.aborted) stoppedBy = 'abort';
+    const ms = elapsed();
+    return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
+  }
+
+  /** Medians of one-at-a-time passes of `batch` nonces, with and without the layers (ms). */
+  profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number } = {}): Promise<PassProfile> {
+    const passes = Math.max(1, options.passes ?? 3);
+    const outsidePasses = Math.max(passes, options.outsidePasses ?? passes);
+    return this.exclusive(async () => {
+      this.assertUsable();
+      const hostSeed = this.nodeSeed(publicKey);
+      const nonces = Array.from({ length: this.batch }, (_, i) => i);
+      const time = async (skipLayers: boolean) => {
+        const t = performance.now();
+        await this.submitBatch(this.slots[0], hostSeed, nonces, undefined, skipLayers);
+        return performance.now() - t;
+      };
+      await time(true);
+      const full: number[] = [];
+      const outside: number[] = [];
+      for (let i = 0; i < outsidePasses; i++) {
+        if (i < passes) full.push(await time(false));
+        outside.push(await time(true));
+      }
+      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const passMs = median(full);
+      const outsideLayersMs = median(outside);
+      return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
+    });
+  }
+
+  private exclusive<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.lastCall.then(run, run);
+    const settle = () => this.jobs;
+    this.lastCall = result.then(settle, settle).catch(() => undefined);
+    return result;
+  }
+
+  /** Keeps up to SLOTS batches queued: batch n+1 is hashed while the threads run batch n. */
+  private pipelined(
+    publicKey: Uint8Array,
+    next: () => readonly number[] | null,
+    signal: AbortSignal | undefined,
+    onBatch: (nonces: readonly number[], result: PassResult) => void,
+  ): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertUsable();
+      const hostSeed = this.nodeSeed(publicKey);
+      const inflight: { nonces: readonly number[]; result: Promise<PassResult | null> }[] = [];
+      const onAbort = () => this.pool.abortJob();
+      signal?.addEventListener('abort', onAbort);
+      let submitted = 0;
+      const completeOldest = async (): Promise<boolean> => {
+        const result = await inflight[0].result;
+        if (!result || signal?.aborted) return false;
+        onBatch(inflight.shift()!.nonces, result);
+        return true;
+      };
+      try {
+        for (;;) {
+          if (inflight.length === SLOTS && !(await completeOldest())) return;
+          if (signal?.aborted) break;
+          const nonces = next();
+          if (!nonces || nonces.length === 0) break;
+          const slot = this.slots[submitted++ % SLOTS];
+          inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces, signal) });
+        }
+        while (inflight.length > 0) if (!(await completeOldest())) return;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        inflight.forEach((f) => f.result.catch(() => {}));
+      }
+    });
+  }
+
+  /**
+   * Writes one batch's inputs into its slot: per nonce, the input seed (SHA-256, spec §5) gives the
+   * tokens (bytes 0–15), the input-noise key (16–23) and the output key (24–31). The slot's inputs
+   * are written when its job is next in the queue (the other slot's job may be running).
+   */
+  private submitBatch(slot: Slot, hostSeed: Uint8Array, nonces: readonly number[], signal?: AbortSignal, skipLayers = false): Promise<PassResult | null> {
+    const { seqLen } = this.config;
+    const B = this.batch;
+    const tokens = new Uint32Array(B * seqLen);
+    const keys = new Uint32Array(B * 4);
+    nonces.forEach((nonce, b) => {
+      const seed = inputSeed(this.sprintSeed, hostSeed, nonce);
+      tokens.set(tokensFromInputSeed(this.config, seed), b * seqLen);
+      keys.set(inputNoiseKey(seed), 2 * b);
+      keys.set(outputKey(seed), 2 * B + 2 * b);
+    });
+    return this.enqueue(async () => {
+      if (signal?.aborted) return null;
+      this.i32.set(tokens, slot.tokens >> 2);
+      this.i32.set(keys.subarray(0, 2 * B), slot.noiseKeys >> 2);
+      this.i32.set(keys.subarray(2 * B), slot.outKeys >> 2);
+      if (skipLayers) await this.runNow(slot.outsideProg, slot.outsideSteps);
+      else await this.runNow(slot.prog, slot.steps);
+      if (signal?.aborted) return null;
+      const n = nonces.length;
+      const distances = Float32Array.from(this.f64.subarray(slot.distances >> 3, (slot.distances >> 3) + n));
+      const info = Uint32Array.from(this.i32.subarray(slot.info >> 2, (slot.info >> 2) + n * INFO_WORDS));
+      return { distances, info };
+    });
+  }
+
+  // ── forward ────────────────────────────────────────────────────────────────────────────────────
+
+  /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
+  forward(options: ForwardOptions): Promise<ForwardResult> {
+    return this.exclusive(() => this.forwardNow(options));
+  }
+
+  private async forwardNow(options: ForwardOptions): Promise<ForwardResult> {
+    this.assertUsable();
+    const c = this.config;
+    const p = this.plan;
+    const d = c.dModel;
+    const from = options.fromLayer ?? 0;
+    const to = options.toLayer ?? c.layers;
+    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= c.layers)) {
+      throw new GpuError('BAD_ARGUMENT', `layer range [${from}, ${to}) outside [0, ${c.layers}]`);
+    }
+    const { sequences, seqLen: n } = forwardShape(c, options);
+    const capture = [...new Set(options.capture ?? [])].sort((a, b) => a - b);
+    if (capture.some((l) => l < from || l >= to)) throw new GpuError('BAD_ARGUMENT', `captured layers must lie in [${from}, ${to})`);
+    const tokens = options.tokens?.map((seq) => checkTokens(c, seq));
+    const rowFloats = n * d;
+    const hidden = new Float32Array(sequences * rowFloats);
+    const captured = new Map<number, Float32Array>(capture.map((l) => [l, new Float32Array(sequences * rowFloats)]));
+    const logits = options.logits ? new Float32Array(sequences * c.vocab) : undefined;
+    const ends = [...capture.map((l) => l + 1), to].filter((e, i, all) => all.indexOf(e) === i);
+    const slot = this.slots[0];
+    for (let s0 = 0; s0 < sequences; s0 += this.batch) {
+      const seqs = Math.min(this.batch, sequences - s0);
+      let begin = from;
+      for (const [i, end] of ends.entries()) {
+        const prog = new Program();
+        if (i === 0 && tokens) prog.add(Op.EMBED, [slot.tokens, 0, seqs, n, p.tokEmb, p.posEmb, p.x, d]);
+        this.layers(prog, begin, end, seqs, n, false);
+        const last = i === ends.length - 1;
+        if (last && logits) this.head(prog, seqs, n);
+        await this.jobs;
+        if (i === 0) {
+          if (tokens) tokens.slice(s0, s0 + seqs).forEach((t, s) => this.i32.set(t, (slot.tokens >> 2) + s * n));
+          else this.f32.set(options.hidden!.data.subarray(s0 * rowFloats, (s0 + seqs) * rowFloats), p.x >> 2);
+        }
+        if (prog.steps > 0) await this.runMisc(prog);
+        const x = this.f32.subarray(p.x >> 2, (p.x >> 2) + seqs * rowFloats);
+        if (captured.has(end - 1)) captured.get(end - 1)!.set(x, s0 * rowFloats);
+        if (last) {
+          hidden.set(x, s0 * rowFloats);
+          if (logits) logits.set(this.f32.subarray(p.logits >> 2, (p.logits >> 2) + seqs * c.vocab), s0 * c.vocab);
+        }
+        begin = end;
+      }
+    }
+    return { hidden, captured, logits };
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.terminate();
+  }
+
+  private assertUsable(): void {
+    if (this.destroyed) throw new GpuError('BAD_ARGUMENT', 'engine destroyed');
+  }
+
+  private nodeSeed(publicKey: Uint8Array): Uint8Array {
+    const id = Array.from(publicKey ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
+    let seed = this.nodeSeeds.get(id);
+    if (!seed) {
+      seed = nodeSeed(publicKey);
+      this.nodeSeeds.set(id, seed);
+    }
+    return seed;
+  }
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function forwardShape(config: SprintConfig, options: ForwardOptions): { sequences: number; seqLen: number } {
+  if (options.tokens && options.hidden) throw new GpuError('BAD_ARGUMENT', 'give tokens or hidden, not both');
+  if (options.tokens) {
+    const seqLen = options.tokens[0]?.length ?? 0;
+    if (options.tokens.length === 0 || seqLen < 1 || seqLen > config.seqLen || options.tokens.some((t) => t.length !== seqLen)) {
+      throw new GpuError('BAD_ARGUMENT', `tokens: one or more sequences of one common length in 1..${config.seqLen}`);
+    }
+    return { sequences: options.tokens.length, seqLen };
+  }
+  const h = options.hidden;
+  if (!h || h.sequences < 1 || h.seqLen < 1 || h.seqLen > config.seqLen || h.data.length < h.sequences * h.seqLen * config.dModel) {
+    throw new GpuError('BAD_ARGUMENT', `hidden: data of [sequences, seqLen ≤ ${config.seqLen}, d] floats`);
+  }
+  return { sequences: h.sequences, seqLen: h.seqLen };
+}
+
+function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[]): Uint32Array {
+  for (const t of seq) {
+    if (!Number.isInteger(t) || t < 0 || t >= config.vocab) throw new GpuError('BAD_ARGUMENT', `token ${t} outside the vocabulary 0..${config.vocab - 1}`);
+  }
+  return Uint32Array.from(seq);
+}
+
+/** Spec FLOPs of the layers per row (for reports): 2 × layer-matmul parameters / layers. */
+export const layerFlopsPerRow = (c: SprintConfig): number => (2 * layerMatmulParams(c)) / c.layers;
