@@ -61,25 +61,19 @@ function kernel4x8(x: usize, ldx: usize, buf: usize, kk: i32, t: usize, accumula
   v128.store(t, c30, 96); v128.store(t, c31, 112);
 }
 
-/** 1 row × 8 columns (the rows left over after the 4-row blocks). */
+/**
+ * 1 row × 8 columns (the rows left over after the 4-row blocks), summing in the same order as
+ * kernel4x8 so that a row's result does not depend on the batch it is in.
+ */
 function kernel1x8(x: usize, buf: usize, kk: i32, t: usize, accumulate: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  let d0 = f32x4.splat(0), d1 = f32x4.splat(0);
   const end = <usize>kk << 2;
   let w = buf;
-  let o: usize = 0;
-  for (; o + 8 <= end; o += 8, w += 64) {
-    let a = v128.load_splat<f32>(x + o);
-    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(w))); c1 = f32x4.add(c1, f32x4.mul(a, v128.load(w, 16)));
-    a = v128.load_splat<f32>(x + o, 4);
-    d0 = f32x4.add(d0, f32x4.mul(a, v128.load(w, 32))); d1 = f32x4.add(d1, f32x4.mul(a, v128.load(w, 48)));
-  }
-  for (; o < end; o += 4, w += 32) {
+  for (let o: usize = 0; o < end; o += 4, w += 32) {
     const a = v128.load_splat<f32>(x + o);
-    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(w))); c1 = f32x4.add(c1, f32x4.mul(a, v128.load(w, 16)));
+    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(w)));
+    c1 = f32x4.add(c1, f32x4.mul(a, v128.load(w, 16)));
   }
-  c0 = f32x4.add(c0, d0);
-  c1 = f32x4.add(c1, d1);
   if (accumulate) {
     c0 = f32x4.add(c0, v128.load(t));
     c1 = f32x4.add(c1, v128.load(t, 16));

@@ -9,8 +9,9 @@ import { getConfig } from '../sprint/config.ts';
 import { toHex } from '../sprint/bytes.ts';
 import { getGpu, nodeTuneCache } from '../gpu/gpu-node.ts';
 import { isGpuError, type FoundNonce } from '../gpu/errors.ts';
-import { SprintEngine } from '../gpu/transformer.ts';
-import { adapterLabel } from '../gpu/device.ts';
+import type { BackendChoice } from '../cpu/backend.ts';
+import { createSprintEngine, describeEngine } from '../cpu/select.ts';
+import { nodeSpawner } from '../cpu/threads-node.ts';
 
 export interface PracticeSprintOptions {
   config: string;
@@ -19,6 +20,8 @@ export interface PracticeSprintOptions {
   /** Fixed seed for every Sprint; a random one per Sprint when absent. */
   sprintSeed?: Uint8Array;
   batch?: number;
+  /** webgpu, cpu (src/cpu) or auto (default: the CPU when WebGPU is missing or a software adapter). */
+  backend?: BackendChoice;
   signal: AbortSignal;
   log: (line: string) => void;
 }
@@ -27,20 +30,22 @@ const PROGRESS_EVERY_MS = 5_000;
 
 export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void> {
   const config = getConfig(o.config);
-  const gpu = await getGpu();
+  const backend = o.backend ?? 'auto';
+  const gpu = backend === 'cpu' ? null : await getGpu().catch(() => null);
   for (let sprint = 1; !o.signal.aborted; sprint++) {
     const sprintSeed = o.sprintSeed ?? new Uint8Array(randomBytes(32));
     o.log(`sprint ${sprint}: seed ${toHex(sprintSeed)} config ${config.name}`);
     const build = async () => {
       let lastPhase = '';
-      const engine = await SprintEngine.create({
+      const { engine, ...created } = await createSprintEngine({
+        backend, spawner: nodeSpawner,
         config, sprintSeed, gpu, batch: o.batch, tuneCache: nodeTuneCache(),
         onProgress: (phase, fraction) => {
           if (phase !== lastPhase || fraction === 1) o.log(`sprint ${sprint}: ${phase} ${(100 * fraction).toFixed(0)}%`);
           lastPhase = phase;
         },
       });
-      o.log(`sprint ${sprint}: engine ready on ${adapterLabel(engine.adapter)}, batch ${engine.batch}, ${engine.weightBytes} weight bytes`);
+      o.log(`sprint ${sprint}: engine ready on ${describeEngine({ engine, ...created })}, batch ${engine.batch}, ${engine.weightBytes} weight bytes`);
       return engine;
     };
     let engine = await build();

@@ -3,7 +3,9 @@
  * a keystore (`--keystore PATH` / SPRINTNET_KEYSTORE with SPRINTNET_PASSPHRASE), SPRINTNET_MNEMONIC.
  * Relays from `--relay` (repeatable) or from `--network-json` (default public/network.json).
  * It joins the topics, logs peers and gossip, and (unless `--engine off`) runs Sprints on its GPU
- * through the `webgpu` package: `--engine tiny|canonical`, `--sprint-ms`, `--sprint-seed`, `--batch`.
+ * through the `webgpu` package or on the CPU (src/cpu): `--engine tiny|canonical`, `--backend
+ * auto|webgpu|cpu` (auto: the CPU when WebGPU is missing or a software adapter), `--sprint-ms`,
+ * `--sprint-seed`, `--batch`.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import { parseSeedHex, untilSignal, type NetworkJson } from '../node/relay-serve
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import type { NodeIdentity } from '../node/node.ts';
 import { runPracticeSprints } from './host-sprints.ts';
+import { parseBackendChoice } from '../cpu/backend.ts';
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, {
@@ -26,10 +29,12 @@ export async function run(argv: string[]): Promise<number> {
     'sprint-ms': { type: 'string', default: '600000' },
     'sprint-seed': { type: 'string' },
     batch: { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
   });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
   const { defaultRegistry } = await import('../node/topics/index.ts');
+  const backend = parseBackendChoice(args.backend!);
   const identity = await loadIdentity(args.seed, args.keystore);
   const relays = args.relay ?? (await relaysFromFile(args['network-json'] ?? join(process.cwd(), 'public', 'network.json')));
   const node = await SprintnetNode.create({
@@ -68,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
         sprintMs: positiveInt(args['sprint-ms']!, '--sprint-ms'),
         sprintSeed: args['sprint-seed'] ? parseSeedHex(args['sprint-seed']) : undefined,
         batch: args.batch ? positiveInt(args.batch, '--batch') : undefined,
+        backend,
         signal: stop.signal,
         log,
       });

@@ -266,7 +266,7 @@ export class CpuSprintEngine {
         gen(prog, TensorId.w2, l, base + off.w2, true);
       }
       await this.runMisc(prog);
-      progress('weights', Math.min(1, (l0 + perJob) / c.layers));
+      if (l0 + perJob < c.layers) progress('weights', (l0 + perJob) / c.layers);
     }
     const tau = targetVector(c, [k0, k1]).unit;
     this.f64.set(tau, p.tau >> 3);
