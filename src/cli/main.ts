@@ -9,6 +9,7 @@ const commands: Record<string, Command> = {
   start: { summary: 'start the local relay and the web app', load: () => import('./start.ts') },
   relay: { summary: 'run the relay/bootstrap node (websockets + circuit relay v2)', load: () => import('./relay.ts') },
   host: { summary: 'run a headless peer (wallet from keystore or SPRINTNET_MNEMONIC)', load: () => import('./host.ts') },
+  simulate: { summary: 'run the Sprint protocol over an in-memory network (honest hosts, cheaters, scale)', load: () => import('./simulate.ts') },
   infer: { summary: 'run a language model folder (safetensors) on this GPU', load: () => import('./infer.ts') },
   'make-test-model': { summary: 'write a small random Llama-family model in the real file formats', load: () => import('./make-test-model.ts') },
 };

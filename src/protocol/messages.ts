@@ -174,12 +174,23 @@ export const domainOf = (kind: KindName, networkId: string): SigningDomain => ({
 
 export const messageId = (bytes: Uint8Array): string => hex(sha256(tagged(TAG_MESSAGE_ID, bytes)));
 
-function finish<B extends Body>(m: Unsigned<B>, unsigned: Uint8Array, signature: Uint8Array): Signed<B> {
-  const bytes = new Uint8Array(unsigned.length + SIGNATURE_BYTES);
-  bytes.set(unsigned);
-  bytes.set(signature, unsigned.length);
-  return { ...m, signature, bytes, id: messageId(bytes), bodyKey: hex(unsigned.subarray(HEADER_BYTES)) };
+function finish<B extends Body>(m: Unsigned<B>, unsigned: Uint8Array, signature: Uint8Array, whole?: Uint8Array): Signed<B> {
+  let bytes = whole;
+  if (!bytes) {
+    bytes = new Uint8Array(unsigned.length + SIGNATURE_BYTES);
+    bytes.set(unsigned);
+    bytes.set(signature, unsigned.length);
+  }
+  return { ...m, signature, bytes, id: messageId(bytes), bodyKey: hex(sha256(unsigned.subarray(HEADER_BYTES))) };
 }
+
+/** k(m) of spec §9 for the counts a validation entry may carry, computed once per m. */
+const limits = new Map<number, number>();
+const limitFor = (checked: number): number => {
+  let k = limits.get(checked);
+  if (k === undefined) limits.set(checked, (k = mismatchLimit(checked)));
+  return k;
+};
 
 export async function signMessage<B extends Body>(signer: Signer, networkId: string, m: Unsigned<B>): Promise<Signed<B>> {
   const unsigned = encodeUnsigned(m);
@@ -225,7 +236,7 @@ export function entryProblem(e: ValidationEntry): string | null {
   }
   if (e.verdict === Verdict.ok || e.verdict === Verdict.mismatch) {
     if (e.checked === 0) return 'a sampled verdict needs checked ≥ 1';
-    const rejected = e.mismatches >= mismatchLimit(e.checked);
+    const rejected = e.mismatches >= limitFor(e.checked);
     if (rejected !== (e.verdict === Verdict.mismatch)) return `verdict ${e.verdict} contradicts ${e.mismatches} mismatches of ${e.checked}`;
   } else if (e.checked !== 0 || e.mismatches !== 0) {
     return 'an unsampled verdict carries no counts';
@@ -244,8 +255,9 @@ export function decodeMessage(bytes: Uint8Array): Message {
   if (bytes.length > MAX_MESSAGE_BYTES[kind]) throw new ProtocolError('OVERSIZE', `${kind} of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES[kind]}`);
   let m: Unsigned;
   let signature: Uint8Array;
+  const own = bytes.slice();
   try {
-    const r = new BinaryReader(bytes);
+    const r = new BinaryReader(own);
     r.u8();
     const header = { epoch: r.u64(), sender: r.fixed(KEY_BYTES), timestampMs: r.u64() };
     let body: Body;
@@ -269,9 +281,13 @@ export function decodeMessage(bytes: Uint8Array): Message {
         const lottery = r.fixed(BLS_SIGNATURE_BYTES);
         const n = r.u16();
         if (n > MAX_VALIDATION_ENTRIES) throw new DecodeError(`${n} entries exceed ${MAX_VALIDATION_ENTRIES}`);
+        // Entries hold views into `own` (a private copy of the message), not a copy per field.
         const entries: ValidationEntry[] = [];
+        const base = HEADER_BYTES + VALIDATION_FIXED;
         for (let i = 0; i < n; i++) {
-          entries.push({ host: r.fixed(KEY_BYTES), proofId: r.fixed(HASH_BYTES), verdict: r.u8() as VerdictCode, checked: r.u16(), mismatches: r.u16() });
+          const at = base + i * VALIDATION_ENTRY_BYTES;
+          r.fixed(KEY_BYTES + HASH_BYTES);
+          entries.push({ host: own.subarray(at, at + KEY_BYTES), proofId: own.subarray(at + KEY_BYTES, at + KEY_BYTES + HASH_BYTES), verdict: r.u8() as VerdictCode, checked: r.u16(), mismatches: r.u16() });
         }
         body = { kind, binding, lottery, entries };
         break;
@@ -288,7 +304,7 @@ export function decodeMessage(bytes: Uint8Array): Message {
     throw e;
   }
   checkBody(m);
-  return finish(m, bytes.subarray(0, bytes.length - SIGNATURE_BYTES).slice(), signature);
+  return finish(m, own.subarray(0, own.length - SIGNATURE_BYTES), signature, own);
 }
 
 export const isKind = <K extends KindName>(m: Message, kind: K): m is Signed<Extract<Body, { kind: K }>> => m.kind === kind;

@@ -119,7 +119,7 @@ export class SimTransport implements Transport {
         if (!p?.online || !p.gossip) return; // in flight: delivered even if the sender has left since
         p.stats.gossipReceivedBytes += bytes.length;
         p.stats.gossipReceivedMessages++;
-        p.gossip(topic, bytes.slice(), this.key);
+        p.gossip(topic, bytes, this.key); // receivers never write into message bytes
       });
     }
   }

@@ -18,7 +18,8 @@ import { deriveSecrets } from '../../wallet/derive.ts';
 import { makeKeyBinding, type KeyBinding } from '../../wallet/lottery.ts';
 import { walletSigner, walletVerifier, type Verifier } from '../crypto.ts';
 import { makeGenesis, fastTimings, schedule, type Genesis } from '../genesis.ts';
-import { ProtocolHost, type EpochView, type HostStrategy } from '../host.ts';
+import { ProtocolHost, type EpochView, type HostEvent, type HostStrategy } from '../host.ts';
+import { modelledCrypto, OracleEngine } from './modelled.ts';
 import { Flag, flopsToCu, hostOf } from '../ledger.ts';
 import { MemoryStore } from '../store.ts';
 import { hex } from '../bytes.ts';
@@ -56,6 +57,11 @@ export interface SimOptions {
   readonly outages?: readonly Outage[];
   /** Share one verification cache among all hosts (results are pure functions of the bytes). */
   readonly verifier?: Verifier;
+  /** MODELLED mode for scale runs (modelled.ts): oracle engine and hash signatures instead of the reference and the wallet. */
+  readonly modelled?: { readonly crypto: ReturnType<typeof modelledCrypto> };
+  /** Genesis timings instead of fastTimings(sprintMs, skewMs). */
+  readonly timings?: Genesis['timings'];
+  readonly onEvent?: (host: number, e: HostEvent) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -96,7 +102,7 @@ export interface EpochReport {
 }
 
 export interface SimReport {
-  readonly simulation: 'cpu-reference';
+  readonly simulation: 'cpu-reference' | 'MODELLED oracle engine and signatures';
   readonly config: string;
   readonly seed: number;
   readonly hitRate: number;
@@ -136,6 +142,12 @@ export function simIdentity(index: number, networkId: string) {
   return id;
 }
 
+/** MODELLED identities (scale runs): a key derived by hashing the index; nothing is ever really signed with it. */
+function modelledIdentity(index: number) {
+  const seed = sha512(new Uint8Array([...utf8('sprintnet/sim/modelled'), index & 0xff, (index >> 8) & 0xff, (index >> 16) & 0xff])).slice(0, 32);
+  return { seed, bls: new Uint8Array(32), publicKey: ed25519.getPublicKey(seed), binding: undefined as unknown as KeyBinding };
+}
+
 const FLAG_NAMES = Object.entries(Flag) as [string, number][];
 const flagNames = (f: number) => FLAG_NAMES.filter(([, bit]) => f & bit).map(([n]) => n);
 
@@ -164,20 +176,21 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     hitRateDenominator: o.hitRateDenominator ?? 8,
     startMs: 1_000_000,
     skewMs,
-    timings: fastTimings(sprintMs, skewMs),
+    timings: o.timings ?? fastTimings(sprintMs, skewMs),
     epochReward: 1_000_000,
   });
   const loop = new EventLoop(genesis.startMs - 1);
   const net = new SimNetwork(loop, rng, { latencyMs: o.latencyMs ?? [10, 80] });
-  const verifier = o.verifier ?? walletVerifier();
+  const verifier = o.modelled?.crypto.verifier ?? o.verifier ?? walletVerifier();
   const models = new ModelCache();
   const kinds: HostKind[] = [...Array.from({ length: o.honest }, () => 'honest' as const), ...(o.cheaters ?? [])];
   const hosts: SimHost[] = kinds.map((kind, index) => {
-    const id = simIdentity(index, networkId);
+    const id = o.modelled ? modelledIdentity(index) : simIdentity(index, networkId);
     const key = hex(id.publicKey);
     const store = new MemoryStore();
     const engine =
-      kind === 'forged' ? new ForgedEngine(models, budget, rng)
+      o.modelled ? (new OracleEngine(budget, 1 / genesis.hitRateDenominator) as unknown as ReferenceEngine)
+      : kind === 'forged' ? new ForgedEngine(models, budget, rng)
       : kind === 'fewer-layers' ? new FewerLayersEngine(models, budget)
       : kind === 'copier' ? new IdleEngine(models, budget)
       : kind === 'screening' ? new ScreeningEngine(models, budget)
@@ -187,10 +200,11 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
       : kind === 'copier' ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
       : undefined;
     const name = kind === 'honest' ? `honest-${index}` : kind;
-    const signer = walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
+    const signer = o.modelled ? o.modelled.crypto.signer(id.publicKey) : walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
     const sim: SimHost = { name, kind, key, publicKey: id.publicKey, store, engine, strategy, host: undefined as unknown as ProtocolHost, make: () => new ProtocolHost({
       genesis, signer, verifier, engine, transport: net.join(key), clock: loop, store, random: (n) => rng.bytes(n), strategy,
       log: o.log ? (line) => o.log!(`${name} ${line}`) : undefined,
+      onEvent: o.onEvent ? (e) => o.onEvent!(index, e) : undefined,
     }) };
     sim.host = sim.make();
     return sim;
@@ -221,7 +235,7 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
       return report;
     },
     report: (epochs) => ({
-      simulation: 'cpu-reference',
+      simulation: o.modelled ? 'MODELLED oracle engine and signatures' : 'cpu-reference',
       config: config.name,
       seed: o.seed,
       hitRate: 1 / genesis.hitRateDenominator,
