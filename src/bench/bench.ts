@@ -6,7 +6,7 @@
  */
 import { runBenchmark, type BenchResult } from './run.ts';
 
-const USAGE = 'usage: npm run bench -- --config tiny|canonical [--batch N] [--seconds S] [--no-peer] [--json]';
+const USAGE = 'usage: npm run bench -- [--backend webgpu|cpu|auto] [--threads N] --config tiny|canonical [--batch N] [--seconds S] [--no-peer] [--json]';
 
 interface CliOptions {
   config: string;
@@ -14,10 +14,12 @@ interface CliOptions {
   seconds: number;
   json: boolean;
   skipPeer: boolean;
+  backend: 'webgpu' | 'cpu' | 'auto';
+  threads?: number;
 }
 
 function parseArgs(argv: readonly string[]): CliOptions {
-  const options: CliOptions = { config: 'tiny', seconds: 3, json: false, skipPeer: false };
+  const options: CliOptions = { config: 'tiny', seconds: 3, json: false, skipPeer: false, backend: 'webgpu' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -38,6 +40,15 @@ function parseArgs(argv: readonly string[]): CliOptions {
     } else if (arg === '--seconds') options.seconds = positive(value());
     else if (arg === '--json') options.json = true;
     else if (arg === '--no-peer') options.skipPeer = true;
+    else if (arg === '--backend') {
+      const v = value();
+      if (v !== 'webgpu' && v !== 'cpu' && v !== 'auto') throw new UsageError(`--backend must be webgpu, cpu or auto, got '${v}'`);
+      options.backend = v;
+    } else if (arg === '--threads') {
+      const n = positive(value());
+      if (!Number.isInteger(n)) throw new UsageError(`--threads must be an integer`);
+      options.threads = n;
+    }
     else if (arg === '--help' || arg === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument '${arg}'`);
   }
@@ -50,6 +61,7 @@ const fixed = (n: number | null, digits = 3): string => (n === null ? 'n/a' : n.
 
 function table(r: BenchResult): string {
   const rows: [string, string][] = [
+    ['backend', r.threads === null ? r.backend : `${r.backend} (${r.threads} threads)`],
     ['adapter', r.adapter],
     ['config', r.config],
     ['batch (nonces per pass)', String(r.batch)],
@@ -63,6 +75,8 @@ function table(r: BenchResult): string {
     ['share outside the layers (target ≤ 0.05)', fixed(r.outside_layers_share, 3)],
     ['tfjs-webgpu peer GFLOP/s', fixed(r.peer_gflops)],
     ['engine / peer (target ≥ 3)', fixed(r.peer_ratio, 2)],
+    [`CPU peer GFLOP/s (${r.cpu_peer_op ?? 'onnxruntime-web wasm'})`, fixed(r.cpu_peer_gflops)],
+    ['matmul / CPU peer (CPU backend target ≥ 0.8)', fixed(r.cpu_peer_ratio, 2)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');

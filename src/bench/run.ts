@@ -23,10 +23,18 @@ export interface BenchOptions {
   readonly skipPeer?: boolean;
   /** Progress lines for a human (stderr). */
   readonly log?: (line: string) => void;
+  /** webgpu (default) or cpu (src/cpu/bench.ts); auto: the backend the app would choose here. */
+  readonly backend?: 'webgpu' | 'cpu' | 'auto';
+  /** CPU backend and CPU peer: threads (default: every core). */
+  readonly threads?: number;
 }
 
 export interface BenchResult {
+  /** Which engine was measured: the WebGPU SprintEngine or the CPU backend (src/cpu). */
+  backend: 'webgpu' | 'cpu';
   adapter: string;
+  /** CPU backend: compute threads (null for webgpu). */
+  threads: number | null;
   config: string;
   batch: number;
   nonces_per_s: number;
@@ -53,12 +61,25 @@ export interface BenchResult {
   peer_setup_ms: number | null;
   /** gflops / peer_gflops (target ≥ 3). */
   peer_ratio: number | null;
+  /** onnxruntime-web wasm (SIMD, threads = this machine's cores or the CPU backend's), FFN shape, same process. */
+  cpu_peer_gflops: number | null;
+  cpu_peer_op: string | null;
+  /** matmul_gflops / cpu_peer_gflops (CPU backend target ≥ 0.8). */
+  cpu_peer_ratio: number | null;
   flops_per_nonce: number;
   measure_seconds: number;
   date: string;
 }
 
 export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
+  // The CPU backend has its own runner (src/cpu/bench.ts); `auto` asks what the app would run.
+  if (options.backend === 'cpu') return (await import('../cpu/bench.ts')).runCpuBenchmark(options);
+  if (options.backend === 'auto') {
+    const { decideBackend } = await import('../cpu/backend.ts');
+    const decision = await decideBackend('auto', { gpu: await getGpu().catch(() => null), cpuAvailable: true });
+    options.log?.(`backend auto: ${decision.backend} (${decision.reason})`);
+    return runBenchmark({ ...options, backend: decision.backend });
+  }
   const log = options.log ?? (() => {});
   const config: SprintConfig = getConfig(options.config);
   const date = new Date().toISOString();
@@ -108,7 +129,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const matmul = await measureMatmulBaseline(engine.device, shape, Math.max(0.3, options.seconds / 4), (name) => engine.adapter.isFallback && name.startsWith('wgmem'));
     const adapter = adapterLabel(engine.adapter);
     const result: BenchResult = {
+      backend: 'webgpu',
       adapter,
+      threads: null,
       config: config.name,
       batch: engine.batch,
       nonces_per_s: noncesPerSecond,
@@ -129,6 +152,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       peer_nonces_per_s: null,
       peer_setup_ms: null,
       peer_ratio: null,
+      cpu_peer_gflops: null,
+      cpu_peer_op: null,
+      cpu_peer_ratio: null,
       flops_per_nonce: flops,
       measure_seconds: options.seconds,
       date,
@@ -142,6 +168,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       result.peer_nonces_per_s = peer.nonceRate;
       result.peer_setup_ms = peer.setupMs;
       result.peer_ratio = gflops / peer.gflops;
+      // The CPU peer on the same FFN shape (src/cpu/ort-peer.ts): how this GPU compares with wasm SIMD here.
+      const { measureOrtMatmul } = await import('../cpu/ort-peer.ts');
+      const { availableParallelism } = await import('node:os');
+      log('measuring the onnxruntime-web wasm peer on the FFN shape…');
+      const cpuPeer = await measureOrtMatmul(shape, options.threads ?? availableParallelism(), Math.max(0.3, options.seconds / 4));
+      result.cpu_peer_gflops = cpuPeer.gflops;
+      result.cpu_peer_op = `onnxruntime-web ${cpuPeer.version} wasm ${cpuPeer.op}, ${cpuPeer.threads} threads`;
+      result.cpu_peer_ratio = matmul.best.gflops / cpuPeer.gflops;
     }
     return result;
   } finally {

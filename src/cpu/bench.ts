@@ -1,0 +1,111 @@
+/**
+ * `npm run bench -- --backend cpu`: the CPU backend's nonce throughput and ready time, its own
+ * matmul on the FFN shape, and the onnxruntime-web wasm peer on the same shape with the same thread
+ * count, all in this process. The peer runs between two measurements of our matmul, whose mean is
+ * reported, so that load drift on a shared machine hits both sides alike. Node only.
+ */
+import { cpus } from 'node:os';
+import { flopsPerNonce, getConfig, type SprintConfig } from '../sprint/config.ts';
+import type { BuildPhase } from '../gpu/engine-types.ts';
+import type { BenchOptions, BenchResult } from '../bench/run.ts';
+import { timeRepeated } from '../bench/timing.ts';
+import { CpuSprintEngine } from './engine.ts';
+import { measureOrtMatmul } from './ort-peer.ts';
+import { measureCpuMatmul } from './probe.ts';
+import { nodeSpawner } from './threads-node.ts';
+
+export const CPU_KERNEL_NAME = 'wasm-simd-4x8-u8';
+
+export async function runCpuBenchmark(options: BenchOptions & { threads?: number }): Promise<BenchResult> {
+  const log = options.log ?? (() => {});
+  const config: SprintConfig = getConfig(options.config);
+  const date = new Date().toISOString();
+  const flops = flopsPerNonce(config);
+  const threads = options.threads ?? nodeSpawner.cores();
+  const sprintSeed = crypto.getRandomValues(new Uint8Array(32));
+  const publicKey = crypto.getRandomValues(new Uint8Array(32));
+
+  log(`building the ${config.name} CPU engine (${threads} threads)…`);
+  const phaseStart: Partial<Record<BuildPhase, number>> = {};
+  const phaseEnd: Partial<Record<BuildPhase, number>> = {};
+  const started = performance.now();
+  const engine = await CpuSprintEngine.create({
+    config,
+    sprintSeed,
+    threads,
+    batch: options.batch,
+    spawner: nodeSpawner,
+    onProgress: (phase, fraction) => {
+      phaseStart[phase] ??= performance.now();
+      phaseEnd[phase] = performance.now();
+      if (fraction === 1 || fraction === 0) log(`  ${phase} ${Math.round(fraction * 100)}%`);
+    },
+  });
+  const readyMs = performance.now() - started;
+  const phaseMs = (p: BuildPhase) => (phaseEnd[p] ?? 0) - (phaseStart[p] ?? 0);
+  let result: BenchResult;
+  try {
+    log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
+    let nextNonce = 0;
+    const timing = await timeRepeated(async (passes) => {
+      const r = await engine.runSprint({ publicKey, startNonce: nextNonce, maxNonces: passes * engine.batch });
+      nextNonce = r.nextNonce;
+    }, options.seconds);
+    const noncesPerSecond = timing.perSecond * engine.batch;
+    const gflops = (noncesPerSecond * flops) / 1e9;
+    const passSeconds = engine.batch / noncesPerSecond;
+    const passes = Math.min(5, Math.max(1, Math.round(options.seconds / 2 / passSeconds)));
+    log(`measuring the share outside the layers (${passes} pass${passes > 1 ? 'es' : ''} with and without the layers)…`);
+    const profile = await engine.profilePass(publicKey, { passes, outsidePasses: 5 });
+    result = {
+      backend: 'cpu',
+      adapter: `CPU ${cpus()[0]?.model ?? ''} × ${threads} threads, WebAssembly SIMD`.replace(/\s+/g, ' '),
+      threads,
+      config: config.name,
+      batch: engine.batch,
+      nonces_per_s: noncesPerSecond,
+      gflops,
+      ready_ms: readyMs,
+      ready_phases_ms: { autotune: 0, weights: phaseMs('weights'), compile: phaseMs('compile') },
+      weight_bytes: engine.weightBytes,
+      weight_format: engine.weightFormat,
+      engine_variant: CPU_KERNEL_NAME,
+      matmul_gflops: 0,
+      matmul_variant: CPU_KERNEL_NAME,
+      matmul_shape: { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden },
+      efficiency: 0,
+      pass_ms: profile.passMs,
+      outside_layers_ms: profile.outsideLayersMs,
+      outside_layers_share: profile.outsideLayersShare,
+      peer_gflops: null,
+      peer_nonces_per_s: null,
+      peer_setup_ms: null,
+      peer_ratio: null,
+      cpu_peer_gflops: null,
+      cpu_peer_op: null,
+      cpu_peer_ratio: null,
+      flops_per_nonce: flops,
+      measure_seconds: options.seconds,
+      date,
+    };
+  } finally {
+    engine.destroy();
+  }
+  const shape = result.matmul_shape;
+  const window = Math.max(0.3, options.seconds / 4);
+  log(`measuring our matmul ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ, u8 weights…`);
+  const ours1 = await measureCpuMatmul(shape, { spawner: nodeSpawner, threads, seconds: window });
+  if (!options.skipPeer) {
+    log(`measuring the onnxruntime-web wasm peer on the same shape, ${threads} threads, f32 weights…`);
+    const peer = await measureOrtMatmul(shape, threads, window);
+    const ours2 = await measureCpuMatmul(shape, { spawner: nodeSpawner, threads, seconds: window });
+    result.matmul_gflops = (ours1.gflops + ours2.gflops) / 2;
+    result.cpu_peer_gflops = peer.gflops;
+    result.cpu_peer_op = `onnxruntime-web ${peer.version} wasm ${peer.op}`;
+    result.cpu_peer_ratio = result.matmul_gflops / peer.gflops;
+  } else {
+    result.matmul_gflops = ours1.gflops;
+  }
+  result.efficiency = result.gflops / result.matmul_gflops;
+  return result;
+}
