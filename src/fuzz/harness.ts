@@ -67,11 +67,19 @@ export function hex(bytes: Uint8Array, max = 96): string {
 
 function defaultDescribe(input: unknown): string {
   if (input instanceof Uint8Array) return hex(input);
+  const text = fc.stringify(input).replace(/Uint8Array\.from\(\[([^\]]*)\]\)/g, (_m, list: string) => {
+    const bytes = Uint8Array.from(list.split(',').filter(Boolean).map(Number));
+    return `0x${hex(bytes, 48)}`;
+  });
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+}
+
+/** A description that never throws (inputs can be anything a target generates). */
+function safeDescribe<T>(describe: (input: T) => string, input: T): string {
   try {
-    const text = JSON.stringify(input, (_k, v) => (v instanceof Uint8Array ? hex(v, 48) : typeof v === 'bigint' ? String(v) : v));
-    return text.length > 400 ? `${text.slice(0, 400)}…` : text;
-  } catch {
-    return String(input).slice(0, 400);
+    return describe(input);
+  } catch (e) {
+    return `(input not describable: ${e instanceof Error ? e.message : String(e)})`;
   }
 }
 
@@ -97,7 +105,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, options: { runs: numbe
     report.inputs++;
     if (ms > report.slowestMs) {
       report.slowestMs = ms;
-      report.slowestInput = describe(input);
+      report.slowestInput = safeDescribe(describe, input);
     }
     const rejected = (why: string) => {
       report.typedRejections++;
@@ -112,7 +120,7 @@ export async function runTarget<T>(target: FuzzTarget<T>, options: { runs: numbe
       report.untypedErrors++;
       if (report.examples.length < 5) {
         const e = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        report.examples.push({ error: e, input: describe(input) });
+        report.examples.push({ error: e, input: safeDescribe(describe, input) });
       }
     }
   };

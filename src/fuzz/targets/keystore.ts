@@ -73,7 +73,8 @@ export const keystoreTarget: FuzzTarget<Input> = {
         if (!at) continue;
         const last = e.path[e.path.length - 1];
         if ('remove' in e) delete at[last];
-        else Object.defineProperty(at, last, { value: e.value, enumerable: true, configurable: true, writable: true });
+        // A copy: the generated value must stay as fast-check made it (later edits may write into it).
+        else Object.defineProperty(at, last, { value: structuredClone(e.value), enumerable: true, configurable: true, writable: true });
       }
       if (input.form === 'object' && input.textMutations.length === 0) return obj;
       const text = serializeKeystore(obj as unknown as KeystoreFile);
