@@ -46,12 +46,10 @@ export const SYNC_BUCKETS = 16;
 export const BPS = 10_000;
 /** Reputation at which a host reaches the floor check rate; reputation counts accepted epochs. */
 export const REPUTATION_MAX = 10;
-/** Lowest per-validator check probability, reached at REPUTATION_MAX: 10%. */
-export const CHECK_FLOOR_BPS = 1_000;
 /**
- * Each host is checked by at least this many validators in expectation: the per-validator rate is
- * at least MIN_EXPECTED_VALIDATORS / n (n validators besides the host), so that the chance that
- * nobody checks a host is at most about e^(-7) ≈ 0.09%.
+ * The floor: a host of full reputation is still checked by this many validators in expectation
+ * (per-validator rate MIN_EXPECTED_VALIDATORS / n, n validators besides the host), so the chance
+ * that nobody checks it is about e^(-7) ≈ 0.09%, and validation work per host does not grow with n.
  */
 export const MIN_EXPECTED_VALIDATORS = 7;
 

@@ -1,29 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
-import { BPS, CHECK_FLOOR_BPS, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX } from './constants.ts';
+import { BPS, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX } from './constants.ts';
 import { creditedCount } from './ledger.ts';
-import { checkRateBps, effectiveRateBps, isSelected, minRateBps, sampleIndices, sampleSize } from './selection.ts';
+import { effectiveRateBps, isSelected, minRateBps, sampleIndices, sampleSize } from './selection.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
 
 const bytes = (s: string) => sha256(new TextEncoder().encode(s));
 
 describe('check rate (Appendix D style)', () => {
-  it('is 100% for a new host and falls linearly to the floor at REPUTATION_MAX', () => {
-    expect(checkRateBps(0)).toBe(BPS);
-    expect(checkRateBps(REPUTATION_MAX)).toBe(CHECK_FLOOR_BPS);
-    expect(checkRateBps(REPUTATION_MAX + 5)).toBe(CHECK_FLOOR_BPS);
-    const steps = Array.from({ length: REPUTATION_MAX }, (_, r) => checkRateBps(r) - checkRateBps(r + 1));
-    expect(new Set(steps)).toEqual(new Set([(BPS - CHECK_FLOOR_BPS) / REPUTATION_MAX]));
+  it('is 100% for a new host and falls linearly to the floor of MIN_EXPECTED_VALIDATORS validators', () => {
+    for (const n of [20, 100, 1000]) {
+      const floor = minRateBps(n);
+      expect(effectiveRateBps(0, n)).toBe(BPS);
+      expect(effectiveRateBps(REPUTATION_MAX, n)).toBe(floor);
+      expect(effectiveRateBps(REPUTATION_MAX + 5, n)).toBe(floor);
+      const steps = Array.from({ length: REPUTATION_MAX }, (_, r) => effectiveRateBps(r, n) - effectiveRateBps(r + 1, n));
+      // Linear up to integer rounding.
+      expect(Math.max(...steps) - Math.min(...steps)).toBeLessThanOrEqual(1);
+    }
+    expect(minRateBps(1000)).toBe(70);
+    expect(minRateBps(0)).toBe(BPS);
   });
 
-  it('never lets the expected number of validators fall under MIN_EXPECTED_VALIDATORS', () => {
+  it('keeps the expected number of validators per host at MIN_EXPECTED_VALIDATORS or more, and at most that many at full reputation', () => {
     for (const n of [1, 5, 7, 8, 70, 100, 1000, 10_000]) {
-      const q = effectiveRateBps(REPUTATION_MAX, n) / BPS;
-      expect(q * n).toBeGreaterThanOrEqual(Math.min(n, MIN_EXPECTED_VALIDATORS) - 1e-9);
+      const expected = (effectiveRateBps(REPUTATION_MAX, n) / BPS) * n;
+      expect(expected).toBeGreaterThanOrEqual(Math.min(n, MIN_EXPECTED_VALIDATORS) - 1e-9);
+      expect(expected).toBeLessThan(MIN_EXPECTED_VALIDATORS + n / BPS + 1e-9);
     }
-    expect(minRateBps(0)).toBe(BPS);
-    expect(minRateBps(1000)).toBe(70);
   });
 
   it('selects hosts at the stated rate, deterministically', () => {

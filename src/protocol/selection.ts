@@ -7,9 +7,11 @@
  * (claimant = v, domain ValidationLottery); its value is λ_v = SHA-256(L_v). For host h:
  *
  *   selected(v, h)  ⇔  u32be(SHA-256("sprintnet/validate-select/v1" ‖ λ_v ‖ key_h)) · 10 000 < q_h · 2^32
- *   q_h = max(rate(rep_h), ⌈10 000 · MIN_EXPECTED_VALIDATORS / n_h⌉), capped at 10 000 (basis points)
- *   rate(r) = max(CHECK_FLOOR, 10 000 − ⌊(10 000 − CHECK_FLOOR) · r / REPUTATION_MAX⌋)
+ *   q_h = max(f, 10 000 − ⌊(10 000 − f) · min(rep_h, REPUTATION_MAX) / REPUTATION_MAX⌋)   (basis points)
+ *   f   = min(10 000, ⌈10 000 · MIN_EXPECTED_VALIDATORS / n_h⌉)                         (the floor)
  *
+ * with n_h the number of validators besides h: a new host is checked by every validator, and the
+ * rate falls linearly with reputation to the floor of MIN_EXPECTED_VALIDATORS validators.
  * and the sample is the first m = min(count, VALIDATION_SAMPLE) indices of a Fisher–Yates shuffle
  * of 0 … count−1 driven by SHA-256("sprintnet/validate-sample/v1" ‖ λ_v ‖ proofId ‖ u32 i).
  * All of it is integer arithmetic, so every implementation agrees bit for bit.
@@ -17,22 +19,21 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryWriter } from '../codec/binary.ts';
 import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
-import { BPS, CHECK_FLOOR_BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
+import { BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
 import { tagged, u32be, u48be } from './bytes.ts';
 
-/** Appendix-D-style check rate: 10 000 bps (every validator) for a new host, falling linearly to the floor. */
-export function checkRateBps(reputation: number): number {
-  const r = Math.min(Math.max(0, Math.floor(reputation)), REPUTATION_MAX);
-  return Math.max(CHECK_FLOOR_BPS, BPS - Math.floor(((BPS - CHECK_FLOOR_BPS) * r) / REPUTATION_MAX));
-}
-
-/** The least rate that gives a host MIN_EXPECTED_VALIDATORS checks in expectation among n validators. */
+/** The floor: the rate that gives MIN_EXPECTED_VALIDATORS checks in expectation among n validators. */
 export function minRateBps(validators: number): number {
   if (validators <= 0) return BPS;
   return Math.min(BPS, Math.ceil((BPS * MIN_EXPECTED_VALIDATORS) / validators));
 }
 
-export const effectiveRateBps = (reputation: number, validators: number): number => Math.max(checkRateBps(reputation), minRateBps(validators));
+/** Appendix-D-style per-validator check rate: every validator for a new host, falling linearly with reputation to the floor. */
+export function effectiveRateBps(reputation: number, validators: number): number {
+  const floor = minRateBps(validators);
+  const r = Math.min(Math.max(0, Math.floor(reputation)), REPUTATION_MAX);
+  return Math.max(floor, BPS - Math.floor(((BPS - floor) * r) / REPUTATION_MAX));
+}
 
 /** What each validator's lottery signs for an epoch. */
 export function lotteryMessage(epoch: number, seed: Uint8Array): Uint8Array {
