@@ -77,7 +77,8 @@ test('a tiny practice Sprint: build progress, nonces/s > 0, finds, stop, and a r
 });
 
 test('a lost GPU device mid-Sprint shows a typed error, keeps the progress, and Start resumes from it', async ({ page }) => {
-  await page.goto('/?engine-test');
+  // WebGPU-specific: forced, since auto picks the CPU backend on SwiftShader.
+  await page.goto('/?engine-test&backend=webgpu');
   await expect(page.getByTestId('gpu-ready')).toBeVisible();
   await page.getByTestId('sprint-config').selectOption('tiny');
   await page.getByTestId('sprint-start').click();

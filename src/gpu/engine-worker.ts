@@ -11,6 +11,9 @@ import * as Comlink from 'comlink';
 import { browserTuneCache } from './gpu-browser.ts';
 import { GpuError, type FoundNonce, type GpuErrorCode } from './errors.ts';
 import { SprintEngine, type BuildPhase } from './transformer.ts';
+import type { BackendChoice } from '../cpu/backend.ts';
+import { createSprintEngine, type AnySprintEngine } from '../cpu/select.ts';
+import { CpuSprintEngine } from '../cpu/engine.ts';
 import type { SprintResult } from './engine-types.ts';
 import { variantName } from './shaders/matmul.wgsl.ts';
 import { adapterLabel } from './device.ts';
@@ -21,9 +24,16 @@ export interface WorkerEngineOptions {
   readonly batch?: number;
   readonly autotune?: boolean;
   readonly memoryBudgetBytes?: number;
+  /** auto (default), webgpu or cpu (src/cpu, WebAssembly SIMD in nested Workers). */
+  readonly backend?: BackendChoice;
 }
 
 export interface EngineInfo {
+  /** The backend that runs, and why (docs/cpu-backend.md "Selection"). */
+  readonly backend: 'webgpu' | 'cpu';
+  readonly backendReason: string;
+  /** CPU backend: compute threads; null on WebGPU. */
+  readonly threads: number | null;
   readonly config: string;
   readonly batch: number;
   readonly adapter: string;
@@ -69,7 +79,7 @@ export interface WireError {
 /** Progress reaches the page at most this often; finds in between are batched, never dropped. */
 const REPORT_EVERY_MS = 250;
 
-let engine: SprintEngine | null = null;
+let engine: AnySprintEngine | null = null;
 let running: AbortController | null = null;
 
 function toWireError(e: unknown): WireError {
@@ -89,7 +99,7 @@ async function wire<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function requireEngine(): SprintEngine {
+function requireEngine(): AnySprintEngine {
   if (!engine) throw new GpuError('BAD_ARGUMENT', 'no engine: call create() first');
   return engine;
 }
@@ -101,7 +111,8 @@ const api = {
       running?.abort();
       engine?.destroy();
       engine = null;
-      engine = await SprintEngine.create({
+      const created = await createSprintEngine({
+        backend: options.backend ?? 'auto',
         config: options.config,
         sprintSeed: options.sprintSeed,
         batch: options.batch,
@@ -110,15 +121,13 @@ const api = {
         tuneCache: browserTuneCache(),
         onProgress: (phase, fraction) => void onProgress?.(phase, fraction),
       });
+      engine = created.engine;
+      const common = { config: engine.config.name, batch: engine.batch, weightBytes: engine.weightBytes, backendReason: created.decision.reason };
+      if (engine instanceof CpuSprintEngine) {
+        return { ...common, backend: 'cpu', threads: engine.threads, adapter: engine.description, isFallbackAdapter: created.decision.adapter?.software ?? false, variant: 'wasm-simd-4x8-u8' };
+      }
       const a = engine.adapter;
-      return {
-        config: engine.config.name,
-        batch: engine.batch,
-        adapter: adapterLabel(a),
-        isFallbackAdapter: a.isFallback,
-        weightBytes: engine.weightBytes,
-        variant: variantName(engine.variant),
-      };
+      return { ...common, backend: 'webgpu', threads: null, adapter: adapterLabel(a), isFallbackAdapter: a.isFallback, variant: variantName(engine.variant) };
     });
   },
 
@@ -172,7 +181,7 @@ const api = {
 
   /** Destroys the GPU device under the engine, as a driver reset would (end-to-end tests of recovery). */
   loseDeviceForTesting(): void {
-    engine?.device.device.destroy();
+    if (engine instanceof SprintEngine) engine.device.device.destroy();
   },
 
   destroy(): void {

@@ -1,6 +1,7 @@
 /** Presentational pieces of the Sprint view; each reads the slice of the store it shows. */
 import { CONFIGS, flopsPerNonce, type ConfigName } from '../../sprint/config.ts';
 import { useSprintStore, type BuildProgress } from './store.ts';
+import type { BackendChoice } from '../../cpu/backend.ts';
 
 const PHASE_LABELS: Record<keyof BuildProgress, string> = {
   autotune: 'Choosing the fastest kernels',
@@ -15,7 +16,8 @@ export function SprintControls() {
   const config = useSprintStore((s) => s.config);
   const sprint = useSprintStore((s) => s.sprint);
   const elsewhere = useSprintStore((s) => s.gpuElsewhere);
-  const { chooseConfig, start, startNew, stop } = useSprintStore.getState();
+  const backend = useSprintStore((s) => s.backend);
+  const { chooseConfig, chooseBackend, start, startNew, stop } = useSprintStore.getState();
   const busy = status === 'preparing' || status === 'running' || status === 'stopping';
   const resumable = sprint !== null && sprint.config === config;
   return (
@@ -28,6 +30,14 @@ export function SprintControls() {
               {name} ({(flopsPerNonce(CONFIGS[name]) / 1e9).toFixed(3)} GFLOP per nonce)
             </option>
           ))}
+        </select>
+      </label>
+      <label>
+        Backend{' '}
+        <select data-testid="sprint-backend" value={backend} disabled={busy || elsewhere} onChange={(e) => chooseBackend(e.target.value as BackendChoice)}>
+          <option value="auto">auto (fastest here)</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="cpu">CPU (WebAssembly)</option>
         </select>
       </label>
       {!busy && !elsewhere && (
@@ -116,6 +126,15 @@ export function SprintIdentity() {
         {sprint.address && <span className="muted mono"> ({sprint.address})</span>}
         {sprint.keySource === 'ephemeral' && <span className="muted sprint-note">No wallet was unlocked: a throwaway key, for practice only. It earns nothing.</span>}
       </dd>
+      {engine && (
+        <>
+          <dt>Backend</dt>
+          <dd data-testid="sprint-engine-backend" data-backend={engine.backend}>
+            {engine.backend === 'cpu' ? 'CPU' : 'WebGPU'} · <span className="mono">{engine.adapter}</span>
+            <span className="muted sprint-note" data-testid="sprint-engine-reason">{engine.backendReason}</span>
+          </dd>
+        </>
+      )}
       <dt>Model</dt>
       <dd>
         {sprint.config}

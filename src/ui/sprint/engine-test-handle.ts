@@ -18,7 +18,8 @@ export interface EngineTestResult {
 }
 
 export interface EngineTestHandle {
-  evaluate(config: string, sprintSeedHex: string, publicKeyHex: string, nonces: number[]): Promise<EngineTestResult>;
+  /** `backend` defaults to webgpu, so that the WebGPU tests stay on WebGPU. */
+  evaluate(config: string, sprintSeedHex: string, publicKeyHex: string, nonces: number[], backend?: 'auto' | 'webgpu' | 'cpu'): Promise<EngineTestResult>;
   /** Destroys the GPU device of the Sprint view's engine, as a driver reset would. */
   loseDevice(): Promise<void>;
 }
@@ -32,12 +33,12 @@ declare global {
 export function installEngineTestHandle(): void {
   if (typeof window === 'undefined' || !new URLSearchParams(window.location.search).has('engine-test')) return;
   window.__sprintnetEngine = {
-    async evaluate(config, sprintSeedHex, publicKeyHex, nonces) {
+    async evaluate(config, sprintSeedHex, publicKeyHex, nonces, backend = 'webgpu') {
       const client = new EngineClient();
       const phases: string[] = [];
       try {
         const t0 = performance.now();
-        const info = await client.create({ config, sprintSeed: fromHex(sprintSeedHex), batch: nonces.length }, (phase) => {
+        const info = await client.create({ config, sprintSeed: fromHex(sprintSeedHex), batch: nonces.length, backend }, (phase) => {
           if (!phases.includes(phase)) phases.push(phase);
         });
         const t1 = performance.now();

@@ -14,6 +14,8 @@ import { EngineClient, type EngineInfo, type WorkerSprintProgress } from '../../
 import { GpuError, formatBytes } from '../../gpu/errors.ts';
 import type { BuildPhase } from '../../gpu/transformer.ts';
 import type { ConfigName } from '../../sprint/config.ts';
+import { initialBackendChoice, saveBackendChoice } from '../../cpu/backend-setting.ts';
+import type { BackendChoice } from '../../cpu/backend.ts';
 import { StorageError } from '../../wallet/index.ts';
 import { getDb } from '../storage/store.ts';
 import { noticeTabs, onTabNotice } from '../tabs/channel.ts';
@@ -48,6 +50,8 @@ export interface SprintUiState {
   status: SprintStatus;
   /** Config of the next Sprint started. */
   config: ConfigName;
+  /** Setting: which backend runs the engine (auto: the CPU without WebGPU or on a software adapter). */
+  backend: BackendChoice;
   build: BuildProgress;
   buildPhase: BuildPhase | null;
   engine: EngineInfo | null;
@@ -65,6 +69,8 @@ export interface SprintUiState {
 
   init(): Promise<void>;
   chooseConfig(config: ConfigName): void;
+  /** Saved in this browser; the next engine build uses it. */
+  chooseBackend(backend: BackendChoice): void;
   /** Resumes the current practice Sprint, or starts a new one when there is none or the config changed. */
   start(): Promise<void>;
   /** Starts a new practice Sprint (new random seed) with the chosen config. */
@@ -220,7 +226,7 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
   };
 
   const ensureEngine = async (sprint: PracticeSprint) => {
-    const wanted = `${sprint.config}:${sprint.sprintSeedHex}`;
+    const wanted = `${sprint.config}:${sprint.sprintSeedHex}:${get().backend}`;
     if (client && loadedFor === wanted) return;
     client ??= new EngineClient((message) => {
       dropEngine();
@@ -231,7 +237,7 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     const cancelled = new Promise<never>((_, reject) => (cancelBuild = () => reject(new BuildCancelled())));
     try {
       const engine = await Promise.race([
-        client.create({ config: sprint.config, sprintSeed: fromHex(sprint.sprintSeedHex) }, (phase, fraction) =>
+        client.create({ config: sprint.config, sprintSeed: fromHex(sprint.sprintSeedHex), backend: get().backend }, (phase, fraction) =>
           set((s) => ({ buildPhase: phase, build: { ...s.build, [phase]: fraction } })),
         ),
         cancelled,
@@ -336,6 +342,7 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
   return {
     status: 'loading',
     config: 'tiny',
+    backend: initialBackendChoice(),
     build: { ...NO_BUILD },
     buildPhase: null,
     engine: null,
@@ -381,6 +388,12 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
 
     chooseConfig(config) {
       if (get().status === 'idle' || get().status === 'error') set({ config });
+    },
+
+    chooseBackend(backend) {
+      if (get().status !== 'idle' && get().status !== 'error' && get().status !== 'loading') return;
+      saveBackendChoice(backend);
+      set({ backend });
     },
 
     async start() {
