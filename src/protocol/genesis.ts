@@ -9,6 +9,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
+import { fromHex } from '../sprint/bytes.ts';
 import { isStrictEd25519Key } from '../wallet/signing.ts';
 import { KEY_BYTES, MAX_HOSTS, MAX_NETWORK_ID_BYTES, PROTOCOL_VERSION, TAG_GENESIS } from './constants.ts';
 import { ProtocolError } from './errors.ts';
@@ -243,4 +244,49 @@ export function schedule(g: Genesis, epoch: number): EpochSchedule {
 export function epochAt(g: Genesis, now: number): number {
   if (now < g.startMs) return -1;
   return Math.floor((now - g.startMs) / g.timings.epochMs);
+}
+
+/** JSON form of a genesis (files, network.json): keys as hex. */
+export interface GenesisJson {
+  version: number;
+  networkId: string;
+  config: string;
+  hitRateDenominator: number;
+  startMs: number;
+  skewMs: number;
+  timings: Timings;
+  epochReward: number;
+  initialWeights: { publicKey: string; weight: number }[];
+}
+
+export function genesisToJson(g: Genesis): GenesisJson {
+  return { ...g, timings: { ...g.timings }, initialWeights: g.initialWeights.map((w) => ({ publicKey: hex(w.publicKey), weight: w.weight })) };
+}
+
+/** Parses and checks a genesis from JSON (typed BAD_GENESIS on any problem). */
+export function genesisFromJson(value: unknown): Genesis {
+  const bad = (why: string): never => {
+    throw new ProtocolError('BAD_GENESIS', `genesis JSON: ${why}`);
+  };
+  if (typeof value !== 'object' || value === null) bad('not an object');
+  const v = value as Record<string, unknown>;
+  const num = (k: string, o: Record<string, unknown> = v) => (typeof o[k] === 'number' ? (o[k] as number) : bad(`${k} must be a number`));
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : bad(`${k} must be a string`));
+  const t = (typeof v.timings === 'object' && v.timings !== null ? v.timings : bad('timings missing')) as Record<string, unknown>;
+  const timings: Timings = {
+    commitMs: num('commitMs', t), revealMs: num('revealMs', t), settleMs: num('settleMs', t), sprintMs: num('sprintMs', t),
+    proofMs: num('proofMs', t), validationMs: num('validationMs', t), syncMs: num('syncMs', t), certifyMs: num('certifyMs', t), epochMs: num('epochMs', t),
+  };
+  const weights = Array.isArray(v.initialWeights) ? v.initialWeights : bad('initialWeights must be an array');
+  const initialWeights = weights.map((w: unknown, i: number) => {
+    const x = w as { publicKey?: unknown; weight?: unknown };
+    if (typeof x?.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(x.publicKey) || typeof x.weight !== 'number') bad(`initialWeights[${i}] must be { publicKey: 64 hex, weight }`);
+    return { publicKey: fromHex(x.publicKey as string, 32, 'BAD_PUBLIC_KEY', 'initial weight key'), weight: x.weight as number };
+  });
+  const g: Genesis = {
+    version: num('version'), networkId: str('networkId'), config: str('config'), hitRateDenominator: num('hitRateDenominator'),
+    startMs: num('startMs'), skewMs: num('skewMs'), timings, epochReward: num('epochReward'), initialWeights,
+  };
+  checkGenesis(g);
+  return g;
 }

@@ -1,0 +1,66 @@
+/**
+ * The protocol's `Transport` over a SprintnetNode: the four Sprint gossip topics registered in
+ * src/node/topics (opaque, size-limited message bytes) and one request/response protocol,
+ * `sprint-sync`. Peers are named by their hex Ed25519 key, which is also their libp2p identity.
+ */
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { GossipMessage, SprintnetNode } from '../node/index.ts';
+import { peerIdFromPublicKeyBytes } from '../node/index.ts';
+import { toHex, fromHex } from '../sprint/bytes.ts';
+import { TOPICS, type Topic, type Transport } from '../protocol/interfaces.ts';
+
+export const SYNC_PROTOCOL = 'sprint-sync';
+
+/** What the adapter uses of a node (SprintnetNode fits). */
+export type NodeLike = Pick<SprintnetNode, 'publish' | 'onGossip' | 'handle' | 'unhandle' | 'request' | 'presence'>;
+
+/** Hex Ed25519 key of a peer id, or null for a key type the protocol cannot use. */
+export function keyOfPeer(peerId: string): string | null {
+  try {
+    const raw = peerIdFromString(peerId).publicKey?.raw;
+    return raw && raw.length === 32 ? toHex(raw) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function nodeTransport(node: NodeLike): Transport {
+  return {
+    async publish(topic: Topic, bytes: Uint8Array) {
+      // The envelope's Sprint number is the message's epoch (bytes 1–8).
+      const epoch = Number(new DataView(bytes.buffer, bytes.byteOffset + 1, 8).getBigUint64(0, true));
+      await node.publish<Uint8Array>(topic, bytes, { sprint: epoch });
+    },
+    subscribe(handler) {
+      const offs = TOPICS.map((topic) =>
+        node.onGossip<Uint8Array>(topic, (m: GossipMessage<Uint8Array>) => handler(topic, m.value, keyOfPeer(m.from) ?? undefined)),
+      );
+      return () => offs.forEach((off) => off());
+    },
+    handle(handler) {
+      // A restarted runtime on the same node replaces the previous handler.
+      void node
+        .unhandle(SYNC_PROTOCOL)
+        .catch(() => {})
+        .then(() =>
+          node.handle(SYNC_PROTOCOL, async (request, context) => {
+            const from = keyOfPeer(context.peerId);
+            if (!from) throw new Error('peer id is not an Ed25519 key');
+            return handler(request, from);
+          }),
+        );
+    },
+    request(peer, request, options = {}) {
+      const peerId = peerIdFromPublicKeyBytes(fromHex(peer, 32, 'BAD_PUBLIC_KEY', 'peer key'));
+      return node.request(peerId, SYNC_PROTOCOL, request, { timeoutMs: options.timeoutMs });
+    },
+    peers() {
+      return node.presence
+        .values()
+        .filter((p) => p.role !== 'relay')
+        .map((p) => keyOfPeer(p.peerId))
+        .filter((k): k is string => k !== null)
+        .sort();
+    },
+  };
+}
