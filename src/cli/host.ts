@@ -5,7 +5,9 @@
  * It joins the topics, logs peers and gossip, and (unless `--engine off`) runs Sprints on its GPU
  * through the `webgpu` package or on the CPU (src/cpu): `--engine tiny|canonical`, `--backend
  * auto|webgpu|cpu` (auto: the CPU when WebGPU is missing or a software adapter), `--sprint-ms`,
- * `--sprint-seed`, `--batch`.
+ * `--sprint-seed`, `--batch`. With `--genesis PATH` (a genesis JSON, docs/protocol.md §3) it runs the
+ * Sprint protocol instead (host-protocol.ts): `--data DIR` for its state, `--engine reference` for
+ * the CPU reference.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     'sprint-seed': { type: 'string' },
     batch: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
+    genesis: { type: 'string' },
+    data: { type: 'string' },
   });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
@@ -65,7 +69,9 @@ export async function run(argv: string[]): Promise<number> {
   await node.start();
   log(`sprintnet host ${node.peerId} started; relays: ${relays.join(', ') || 'none'}`);
   const stop = new AbortController();
-  const sprints = args.engine === 'off'
+  const sprints = args.genesis
+    ? runProtocol(args.genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log)
+    : args.engine === 'off'
     ? Promise.resolve()
     : runPracticeSprints({
         config: args.engine!,
@@ -85,6 +91,25 @@ export async function run(argv: string[]): Promise<number> {
   await engineFailed;
   await node.stop();
   return 0;
+}
+
+/** `--genesis`: the Sprint protocol through src/app's runtime (host-protocol.ts) instead of practice Sprints. */
+async function runProtocol(
+  genesisPath: string, dataDir: string | undefined, engine: 'reference' | 'auto', backend: ReturnType<typeof parseBackendChoice>,
+  seedHex: string | undefined, keystorePath: string | undefined, node: import('../node/node.ts').SprintnetNode, signal: AbortSignal, log: (line: string) => void,
+): Promise<void> {
+  const { readGenesis, runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
+  const genesis = await readGenesis(genesisPath);
+  const seed = seedHex ?? process.env.SPRINTNET_SEED;
+  let keys: { ed25519Seed: Uint8Array; publicKey: Uint8Array; blsSecretKey: Uint8Array };
+  if (seed) {
+    const id = await identityFromEd25519Seed(parseSeedHex(seed));
+    keys = { ed25519Seed: id.ed25519Seed, publicKey: id.publicKey, blsSecretKey: blsKeyForSeed(id.ed25519Seed) };
+  } else {
+    const { loadHeadlessWallet } = await import('../wallet/node-loader.ts');
+    keys = (await loadHeadlessWallet({ keystorePath, env: process.env, networkId: genesis.networkId })).identity;
+  }
+  await runProtocolHost({ genesis, node, ...keys, dataDir, engine, backend, signal, log });
 }
 
 function positiveInt(text: string, flag: string): number {
