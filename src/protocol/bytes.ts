@@ -1,5 +1,5 @@
 /** Small byte helpers of the protocol (the hex helper is the one of src/sprint/bytes.ts). */
-import { concatBytes, toHex, utf8 } from '../sprint/bytes.ts';
+import { concatBytes, fromHex, toHex, utf8 } from '../sprint/bytes.ts';
 
 export { concatBytes };
 export const hex = toHex;
@@ -27,9 +27,5 @@ export function u48be(b: Uint8Array, offset = 0): number {
   return u32be(b, offset) * 65_536 + ((b[offset + 4]! << 8) | b[offset + 5]!);
 }
 
-export function fromHexString(s: string): Uint8Array {
-  if (s.length % 2 !== 0 || !/^[0-9a-f]*$/.test(s)) throw new RangeError('not lowercase hex');
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+/** Hex of a known byte length to bytes, through the one hex parser (src/sprint/bytes.ts fromHex). */
+export const hexBytes = (s: string): Uint8Array => fromHex(s, s.length >> 1, 'BAD_ARGUMENT', 'hex string');

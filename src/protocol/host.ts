@@ -62,7 +62,7 @@ import {
   encodeSummary,
   NOT_FOUND,
 } from './sync.ts';
-import { equalBytes, hex } from './bytes.ts';
+import { equalBytes, hex, hexBytes } from './bytes.ts';
 import { inWindow, liveProblem } from './windows.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 
@@ -821,8 +821,4 @@ export class ProtocolHost {
   }
 }
 
-function fromHex32(id: string): Uint8Array {
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = parseInt(id.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+const fromHex32 = hexBytes;

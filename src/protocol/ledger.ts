@@ -34,7 +34,7 @@ import {
 } from './messages.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
 import { effectiveRateBps, isSelected, lotteryMessage, sampleSize } from './selection.ts';
-import { compareBytes, equalBytes, hex, tagged } from './bytes.ts';
+import { compareBytes, equalBytes, hex, hexBytes, tagged } from './bytes.ts';
 import { inWindow } from './windows.ts';
 
 /** Per-epoch flags of a host (bit field). */
@@ -350,11 +350,7 @@ export function creditedCount(count: number, samples: readonly Sample[]): number
 const isLive = (h: HostRecord): boolean =>
   h.votingWeight > 0 || h.weight > 0 || h.reputation > 0 || h.flags !== 0 || h.vested > 0 || h.forfeited > 0 || h.pending.length > 0 || h.totalFlops > 0n;
 
-function keyBytes(key: string): Uint8Array {
-  const out = new Uint8Array(key.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+const keyBytes = hexBytes;
 
 function u128(v: bigint): Uint8Array {
   if (v < 0n || v >= 1n << 128n) throw new RangeError('u128 out of range');

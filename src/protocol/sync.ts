@@ -20,7 +20,7 @@ import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { HASH_BYTES, MAX_NONCE_LIST_BYTES, MAX_SYNC_IDS, SYNC_BUCKETS, TAG_BUCKETS } from './constants.ts';
 import { ProtocolError } from './errors.ts';
 import { MAX_ANY_MESSAGE_BYTES } from './messages.ts';
-import { fromHexString, hex, tagged } from './bytes.ts';
+import { hexBytes, hex, tagged } from './bytes.ts';
 
 export const Op = { summary: 1, ids: 2, get: 3, list: 4, state: 5, head: 6 } as const;
 export type OpName = keyof typeof Op;
@@ -42,7 +42,7 @@ export const bucketOf = (id: string): number => parseInt(id[0]!, 16);
 export function bucketHashes(ids: Iterable<string>): Uint8Array[] {
   const buckets: string[][] = Array.from({ length: SYNC_BUCKETS }, () => []);
   for (const id of ids) buckets[bucketOf(id)]!.push(id);
-  return buckets.map((b) => sha256(tagged(TAG_BUCKETS, fromHexString(b.sort().join('')))));
+  return buckets.map((b) => sha256(tagged(TAG_BUCKETS, hexBytes(b.sort().join('')))));
 }
 
 export function encodeRequest(r: SyncRequest): Uint8Array {
@@ -58,7 +58,7 @@ export function encodeRequest(r: SyncRequest): Uint8Array {
     case 'get':
       if (r.ids.length > MAX_SYNC_IDS) throw new ProtocolError('OVERSIZE', `at most ${MAX_SYNC_IDS} ids per request`);
       w.u64(r.epoch).u16(r.ids.length);
-      for (const id of r.ids) w.fixed(fromHexString(id), HASH_BYTES);
+      for (const id of r.ids) w.fixed(hexBytes(id), HASH_BYTES);
       break;
     case 'list':
       w.fixed(r.root, HASH_BYTES);
@@ -148,7 +148,7 @@ export const decodeSummary = (b: Uint8Array) =>
 
 export const encodeIds = (ids: string[]): Uint8Array => {
   const w = new BinaryWriter().u32(ids.length);
-  for (const id of ids) w.fixed(fromHexString(id), HASH_BYTES);
+  for (const id of ids) w.fixed(hexBytes(id), HASH_BYTES);
   return ok(w);
 };
 /** At most 2^20 ids (32 MiB) in one answer. */
