@@ -10,6 +10,16 @@ export const MODE_STORE = 0;
 export const MODE_RELU = 1;
 export const MODE_ADD = 2;
 
+/**
+ * c + a·b. With relaxed SIMD (the second build, used where the engine finds it supported) one
+ * fused multiply-add; else a multiply and an add. Either way every element is summed in one order.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** 2q − 255 for 16 codes (two k rows of one panel) → 16 f32 at dst. */
 // @ts-ignore: decorator
 @inline function convert16(src: usize, dst: usize): void {
@@ -41,13 +51,13 @@ function kernel4x8(x: usize, ldx: usize, buf: usize, kk: i32, t: usize, accumula
   for (let o: usize = 0; o < end; o += 4, w += 32) {
     const w0 = v128.load(w), w1 = v128.load(w, 16);
     let a = v128.load_splat<f32>(x + o);
-    c00 = f32x4.add(c00, f32x4.mul(a, w0)); c01 = f32x4.add(c01, f32x4.mul(a, w1));
+    c00 = madd(a, w0, c00); c01 = madd(a, w1, c01);
     a = v128.load_splat<f32>(x1 + o);
-    c10 = f32x4.add(c10, f32x4.mul(a, w0)); c11 = f32x4.add(c11, f32x4.mul(a, w1));
+    c10 = madd(a, w0, c10); c11 = madd(a, w1, c11);
     a = v128.load_splat<f32>(x2 + o);
-    c20 = f32x4.add(c20, f32x4.mul(a, w0)); c21 = f32x4.add(c21, f32x4.mul(a, w1));
+    c20 = madd(a, w0, c20); c21 = madd(a, w1, c21);
     a = v128.load_splat<f32>(x3 + o);
-    c30 = f32x4.add(c30, f32x4.mul(a, w0)); c31 = f32x4.add(c31, f32x4.mul(a, w1));
+    c30 = madd(a, w0, c30); c31 = madd(a, w1, c31);
   }
   if (accumulate) {
     c00 = f32x4.add(c00, v128.load(t)); c01 = f32x4.add(c01, v128.load(t, 16));
@@ -71,8 +81,8 @@ function kernel1x8(x: usize, buf: usize, kk: i32, t: usize, accumulate: bool): v
   let w = buf;
   for (let o: usize = 0; o < end; o += 4, w += 32) {
     const a = v128.load_splat<f32>(x + o);
-    c0 = f32x4.add(c0, f32x4.mul(a, v128.load(w)));
-    c1 = f32x4.add(c1, f32x4.mul(a, v128.load(w, 16)));
+    c0 = madd(a, v128.load(w), c0);
+    c1 = madd(a, v128.load(w, 16), c1);
   }
   if (accumulate) {
     c0 = f32x4.add(c0, v128.load(t));

@@ -14,8 +14,6 @@ import { measureOrtMatmul } from './ort-peer.ts';
 import { measureCpuMatmul } from './probe.ts';
 import { nodeSpawner } from './threads-node.ts';
 
-export const CPU_KERNEL_NAME = 'wasm-simd-4x8-u8';
-
 export async function runCpuBenchmark(options: BenchOptions & { threads?: number }): Promise<BenchResult> {
   const log = options.log ?? (() => {});
   const config: SprintConfig = getConfig(options.config);
@@ -59,7 +57,7 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
     const profile = await engine.profilePass(publicKey, { passes, outsidePasses: 5 });
     result = {
       backend: 'cpu',
-      adapter: `CPU ${cpus()[0]?.model ?? ''} × ${threads} threads, WebAssembly SIMD`.replace(/\s+/g, ' '),
+      adapter: `CPU ${cpus()[0]?.model ?? ''} × ${threads} threads, WebAssembly ${engine.kernels === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}`.replace(/\s+/g, ' '),
       threads,
       config: config.name,
       batch: engine.batch,
@@ -69,9 +67,9 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
       ready_phases_ms: { autotune: 0, weights: phaseMs('weights'), compile: phaseMs('compile') },
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
-      engine_variant: CPU_KERNEL_NAME,
+      engine_variant: engine.variant,
       matmul_gflops: 0,
-      matmul_variant: CPU_KERNEL_NAME,
+      matmul_variant: engine.variant,
       matmul_shape: { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden },
       efficiency: 0,
       pass_ms: profile.passMs,
@@ -94,11 +92,12 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
   const shape = result.matmul_shape;
   const window = Math.max(0.3, options.seconds / 4);
   log(`measuring our matmul ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ, u8 weights…`);
-  const ours1 = await measureCpuMatmul(shape, { spawner: nodeSpawner, threads, seconds: window });
+  const kernels = result.engine_variant.includes('relaxed') ? 'relaxed-simd' : 'simd';
+  const ours1 = await measureCpuMatmul(shape, { spawner: nodeSpawner, threads, seconds: window, kernels });
   if (!options.skipPeer) {
     log(`measuring the onnxruntime-web wasm peer on the same shape, ${threads} threads, f32 weights…`);
     const peer = await measureOrtMatmul(shape, threads, window);
-    const ours2 = await measureCpuMatmul(shape, { spawner: nodeSpawner, threads, seconds: window });
+    const ours2 = await measureCpuMatmul(shape, { spawner: nodeSpawner, threads, seconds: window, kernels });
     result.matmul_gflops = (ours1.gflops + ours2.gflops) / 2;
     result.cpu_peer_gflops = peer.gflops;
     result.cpu_peer_op = `onnxruntime-web ${peer.version} wasm ${peer.op}`;

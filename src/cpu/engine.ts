@@ -11,7 +11,7 @@
  * The engine thread (the page's engine Worker, or Node's main thread) only hashes and schedules: it
  * prepares batch n+1 while the compute threads run batch n.
  */
-import { flopsPerNonce, getConfig, layerMatmulParams, vocabBits, type SprintConfig } from '../sprint/config.ts';
+import { flopsPerNonce, getConfig, vocabBits, type SprintConfig } from '../sprint/config.ts';
 import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
 import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
 import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
@@ -19,7 +19,7 @@ import { targetVector } from '../sprint/target.ts';
 import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes, type FoundNonce } from '../gpu/errors.ts';
-import { Arena, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, Mode, Op, Program, scratchBytes, STEP_WORDS } from './layout.ts';
+import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, kernelName, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
 import { browserSpawner, canShareMemory } from './threads-browser.ts';
 
@@ -35,6 +35,8 @@ export interface CpuEngineOptions {
   readonly onProgress?: (phase: BuildPhase, fraction: number) => void;
   /** Refuse to allocate more than this (weights + activations + scratch). */
   readonly memoryBudgetBytes?: number;
+  /** Kernel build; default: relaxed SIMD (fused multiply-add) where the runtime has it. */
+  readonly kernels?: KernelVariant;
 }
 
 interface Slot {
@@ -156,6 +158,7 @@ export class CpuSprintEngine {
     private readonly pool: ThreadPool,
     private readonly plan: Plan,
     readonly batch: number,
+    readonly kernels: KernelVariant,
   ) {
     this.i32 = new Int32Array(memory.buffer);
     this.u8 = new Uint8Array(memory.buffer);
@@ -183,7 +186,12 @@ export class CpuSprintEngine {
   }
 
   get description(): string {
-    return `CPU (WebAssembly SIMD, ${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+    return `CPU (WebAssembly ${this.kernels === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}, ${this.threads} thread${this.threads === 1 ? '' : 's'})`;
+  }
+
+  /** The matmul kernel's name, as the bench reports it. */
+  get variant(): string {
+    return kernelName(this.kernels);
   }
 
   static async create(options: CpuEngineOptions): Promise<CpuSprintEngine> {
@@ -215,7 +223,8 @@ export class CpuSprintEngine {
     } catch (cause) {
       throw new GpuError('INSUFFICIENT_MEMORY', `could not allocate ${formatBytes(plan.bytes)} of shared memory for the ${config.name} model`, { requiredBytes: plan.bytes, cause });
     }
-    const module = await WebAssembly.compile(kernelBytes() as BufferSource);
+    const kernels = options.kernels ?? bestKernelVariant();
+    const module = await WebAssembly.compile(kernelBytes(kernels) as BufferSource);
     const i32 = new Int32Array(memory.buffer);
     const cw = plan.ctrl >> 2;
     i32[cw + Ctrl.SCRATCH] = plan.scratch;
@@ -224,7 +233,7 @@ export class CpuSprintEngine {
     i32[cw + Ctrl.MAX_ROWS] = batch * config.seqLen;
     const pool = await ThreadPool.create(spawner, module, memory, plan.ctrl, threads);
     progress('compile', 1);
-    const engine = new CpuSprintEngine(config, options.sprintSeed.slice(), memory, pool, plan, batch);
+    const engine = new CpuSprintEngine(config, options.sprintSeed.slice(), memory, pool, plan, batch, kernels);
     try {
       await engine.generateWeights(progress);
       engine.writePrograms();
@@ -280,7 +289,7 @@ export class CpuSprintEngine {
     const p = this.plan;
     if (id === TensorId.tokEmb) return this.u8.slice(p.tokEmb, p.tokEmb + c.vocab * c.dModel);
     if (id === TensorId.posEmb) return this.u8.slice(p.posEmb, p.posEmb + c.seqLen * c.dModel);
-    if (id === TensorId.target) return targetVector(c, weightKey(this.sprintSeed)).codes.reduce((out, t, i) => ((out[i] = (t + 255) / 2), out), new Uint8Array(c.vocab));
+    if (id === TensorId.target) return Uint8Array.from(targetVector(c, weightKey(this.sprintSeed)).codes, (t) => (t + 255) / 2);
     if (id === TensorId.lmHead) return this.unpack(p.lmHead, c.vocab, c.dModel);
     if (layer === undefined || !Number.isInteger(layer) || layer < 0 || layer >= c.layers) throw new GpuError('BAD_ARGUMENT', `layer must be in 0..${c.layers - 1}`);
     const off = layerOffsets(c);
@@ -675,6 +684,3 @@ function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[])
   }
   return Uint32Array.from(seq);
 }
-
-/** Spec FLOPs of the layers per row (for reports): 2 × layer-matmul parameters / layers. */
-export const layerFlopsPerRow = (c: SprintConfig): number => (2 * layerMatmulParams(c)) / c.layers;

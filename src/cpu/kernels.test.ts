@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { kernelBytes, STATIC_BYTES } from './layout.ts';
+import { SPEC_TOLERANCE } from './test-support.ts';
 
 const run = promisify(execFile);
 
@@ -50,9 +51,22 @@ describe('CPU kernels (WebAssembly)', () => {
   it('validate, and keep their static data below the first allocation', () => {
     const wasm = kernelBytes();
     expect(WebAssembly.validate(wasm as BufferSource)).toBe(true);
-    expect(dataEnd(wasm)).toBeGreaterThan(0);
-    expect(dataEnd(wasm)).toBeLessThanOrEqual(STATIC_BYTES);
+    for (const bytes of [wasm, kernelBytes('relaxed-simd')]) {
+      expect(dataEnd(bytes)).toBeGreaterThan(0);
+      expect(dataEnd(bytes)).toBeLessThanOrEqual(STATIC_BYTES);
+    }
   });
+
+  it('the relaxed-SIMD build (fused multiply-add) agrees with the reference too', async () => {
+    // Node 20 has relaxed SIMD behind a flag; later Node versions ship it.
+    const flag = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+    const { stdout } = await run(process.execPath, [...flag, '--import', 'tsx', 'src/cpu/relaxed-agreement.ts'], { timeout: 60_000 });
+    const r = JSON.parse(stdout.trim());
+    expect(r).toMatchObject({ available: 'relaxed-simd', kernels: 'relaxed-simd', nonces: 512, flagMismatches: 0 });
+    expect(r.appropriate).toBeGreaterThan(0);
+    expect(r.worst).toBeLessThanOrEqual(SPEC_TOLERANCE);
+    expect(r.worst).toBeLessThan(1e-6);
+  }, 90_000);
 
   it('are reproducible: a rebuild from assembly/cpu gives the committed bytes', async () => {
     const { stdout } = await run(process.execPath, ['assembly/cpu/build.mjs', '--check'], { timeout: 60_000 });

@@ -2,7 +2,7 @@
  * The CPU backend's shared-memory contract with its kernels (assembly/cpu/index.ts): control-block
  * words, step records, op codes, and a bump allocator for the one shared WebAssembly.Memory.
  */
-import { KERNELS_BASE64 } from './kernels.wasm.ts';
+import { KERNELS_BASE64, KERNELS_RELAXED_BASE64 } from './kernels.wasm.ts';
 
 /** i32 word indices of the control block. */
 export const Ctrl = {
@@ -35,12 +35,26 @@ export const INFO_WORDS = 12;
 export const STATIC_BYTES = 65536;
 const PAGE = 65536;
 
-export function kernelBytes(): Uint8Array {
-  const bin = atob(KERNELS_BASE64);
+/** `simd`: WebAssembly SIMD; `relaxed-simd`: the same with fused multiply-adds in the matmul. */
+export type KernelVariant = 'simd' | 'relaxed-simd';
+
+export function kernelBytes(variant: KernelVariant = 'simd'): Uint8Array {
+  const bin = atob(variant === 'relaxed-simd' ? KERNELS_RELAXED_BASE64 : KERNELS_BASE64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
+
+/** The faster build this runtime accepts (relaxed SIMD: Chrome ≥ 114, Node ≥ 22; not Node 20 without a flag). */
+export function bestKernelVariant(): KernelVariant {
+  try {
+    return WebAssembly.validate(kernelBytes('relaxed-simd') as BufferSource) ? 'relaxed-simd' : 'simd';
+  } catch {
+    return 'simd';
+  }
+}
+
+export const kernelName = (v: KernelVariant): string => (v === 'relaxed-simd' ? 'wasm-relaxed-simd-4x8-u8' : 'wasm-simd-4x8-u8');
 
 /** Bytes of one thread's scratch: panel buffer, partial tile, row scales, Feistel tables. */
 export function scratchBytes(maxRows: number, vocabBits: number): number {

@@ -3,7 +3,7 @@
  * engine's panel layout, on the engine's kernels and thread pool. The benchmark's `matmul_gflops`
  * for the CPU backend and the automatic backend choice both use it.
  */
-import { Arena, Ctrl, CTRL_BYTES, KC, kernelBytes, Mode, Op, Program, scratchBytes, STEP_WORDS } from './layout.ts';
+import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, KC, kernelBytes, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
 
 export interface MatmulShape {
@@ -22,7 +22,7 @@ export interface CpuMatmulResult {
 }
 
 /** Times repeated matmuls for about `seconds` (median of 3 rounds). */
-export async function measureCpuMatmul(shape: MatmulShape, options: { spawner: ThreadSpawner; threads?: number; seconds?: number }): Promise<CpuMatmulResult> {
+export async function measureCpuMatmul(shape: MatmulShape, options: { spawner: ThreadSpawner; threads?: number; seconds?: number; kernels?: KernelVariant }): Promise<CpuMatmulResult> {
   const { M, K, N } = shape;
   if (K % 16 !== 0 || N % 8 !== 0) throw new RangeError('K must be a multiple of 16 and N of 8');
   const threads = options.threads ?? options.spawner.cores();
@@ -48,7 +48,7 @@ export async function measureCpuMatmul(shape: MatmulShape, options: { spawner: T
   for (let i = 0; i < u8.length; i++) u8[i] = (i * 2654435761) >>> 24;
   const chunk = Math.max(1, Math.floor(N / 8 / (threads * 8)));
   new Program().add(Op.MATMUL, [x, 4 * K, w, y, 4 * N, M, K, N, { f: 2 ** -12 }, 1, Mode.STORE, chunk]).write(i32, prog);
-  const module = await WebAssembly.compile(kernelBytes() as BufferSource);
+  const module = await WebAssembly.compile(kernelBytes(options.kernels ?? bestKernelVariant()) as BufferSource);
   const pool = await ThreadPool.create(options.spawner, module, memory, ctrl, threads);
   try {
     const once = async () => {

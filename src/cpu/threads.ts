@@ -66,7 +66,7 @@ export class ThreadPool {
 
   private constructor(
     private readonly threads: ComputeThread[],
-    private readonly memory: WebAssembly.Memory,
+    memory: WebAssembly.Memory,
     private readonly ctrl: number,
   ) {
     this.i32 = new Int32Array(memory.buffer);
@@ -172,6 +172,5 @@ export class ThreadPool {
     for (const t of this.threads) t.terminate();
     this.waiter?.reject(new Error('CPU thread pool terminated'));
     this.waiter = null;
-    void this.memory;
   }
 }
