@@ -18,15 +18,24 @@ test('it is an installable PWA: manifest and an active service worker', async ({
   expect(scope).toBe(new URL('/', page.url()).href);
 });
 
-test('a browser without WebGPU gets a clear message and no Sprint controls; the wallet still works', async ({ page }) => {
+test('a browser without WebGPU gets a clear message and Sprints on the CPU backend; the wallet still works', async ({ page }) => {
   await page.addInitScript(() => {
     delete (Navigator.prototype as { gpu?: unknown }).gpu;
   });
   await page.goto('/');
   await expect(page.getByTestId('gpu-missing')).toContainText('This browser has no WebGPU. Use Chrome or Edge 113 or newer');
+  await expect(page.getByTestId('gpu-missing')).toContainText('The CPU backend (WebAssembly) runs the Sprints instead.');
   await expect(page.getByTestId('gpu-ready')).toHaveCount(0);
-  await expect(page.getByRole('button', { name: /Start practice Sprint/ })).toHaveCount(0);
   await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  // Issue 14: without WebGPU the auto choice is the CPU backend, and the view says so.
+  await page.getByTestId('sprint-config').selectOption('tiny');
+  await page.getByRole('button', { name: /Start practice Sprint/ }).click();
+  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+  await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'cpu');
+  // The init script hides WebGPU from the page only: the engine Worker still sees SwiftShader.
+  await expect(page.getByTestId('sprint-engine-reason')).toContainText(/WebGPU is not available here|software renderer/);
+  await page.getByTestId('sprint-stop').click();
+  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
 });
 
 test('a WebGPU without any adapter is reported as such', async ({ page }) => {
