@@ -5,8 +5,8 @@ import type { BackendChoice } from '../../cpu/backend.ts';
 
 const PHASE_LABELS: Record<keyof BuildProgress, string> = {
   autotune: 'Choosing the fastest kernels',
-  weights: 'Generating model weights on the GPU',
-  compile: 'Compiling shaders',
+  weights: 'Generating model weights',
+  compile: 'Compiling kernels',
 };
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
