@@ -13,10 +13,11 @@ import fc from 'fast-check';
 import { DecodeError } from '../codec/binary.ts';
 import { RequestError } from '../node/errors.ts';
 import { DecryptError } from '../node/sealed-box.ts';
+import { ProtocolError as SprintProtocolError } from '../protocol/errors.ts';
 import { WalletError } from '../wallet/errors.ts';
 
 /** The project's error classes for hostile input (subclasses included). */
-export const TYPED_ERRORS = [DecodeError, DecryptError, RequestError, WalletError] as const;
+export const TYPED_ERRORS = [DecodeError, DecryptError, RequestError, WalletError, SprintProtocolError] as const;
 
 export function isTyped(e: unknown): boolean {
   return TYPED_ERRORS.some((C) => e instanceof C);

@@ -6,6 +6,7 @@ import { envelopeTarget } from './envelope.ts';
 import { framesTarget } from './frames.ts';
 import { keystoreTarget } from './keystore.ts';
 import { presenceTarget } from './presence.ts';
+import { protocolTarget } from './protocol.ts';
 import { rpcServerTarget } from './rpc-server.ts';
 import { sealedBoxTarget } from './sealed-box.ts';
 
@@ -18,4 +19,5 @@ export const TARGETS: FuzzTarget<never>[] = [
   addressTarget,
   keystoreTarget,
   rpcServerTarget,
+  protocolTarget,
 ] as unknown as FuzzTarget<never>[];
