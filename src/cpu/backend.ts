@@ -63,7 +63,7 @@ export interface DecideOptions {
    * For a hardware adapter under `auto`: measure both (FFN-shaped matmul, GFLOP/s). Left out, a
    * hardware adapter wins without a measurement.
    */
-  readonly measure?: () => Promise<{ cpuGflops: number; gpuGflops: number }>;
+  readonly measure?: (adapter: AdapterProbe) => Promise<{ cpuGflops: number; gpuGflops: number }>;
 }
 
 export async function decideBackend(choice: BackendChoice, options: DecideOptions): Promise<BackendDecision> {
@@ -84,7 +84,7 @@ export async function decideBackend(choice: BackendChoice, options: DecideOption
     return { backend: 'cpu', choice, adapter, reason: `the WebGPU adapter is a software renderer (${adapter.label}): the CPU backend is faster on the same cores` };
   }
   if (options.measure) {
-    const measured = await options.measure();
+    const measured = await options.measure(adapter);
     const cpu = measured.cpuGflops > measured.gpuGflops;
     const numbers = `CPU ${measured.cpuGflops.toFixed(1)} vs WebGPU ${measured.gpuGflops.toFixed(1)} GFLOP/s on the FFN matmul`;
     return cpu

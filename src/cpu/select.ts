@@ -31,6 +31,9 @@ export interface CreatedEngine {
   readonly decision: BackendDecision;
 }
 
+/** Measurements behind `auto` on hardware adapters, once per adapter, config and thread count. */
+const measurements = new Map<string, Promise<{ cpuGflops: number; gpuGflops: number }>>();
+
 /** GPU errors that mean "no usable WebGPU here", after which `auto` falls back to the CPU. */
 const UNUSABLE_GPU = ['NO_WEBGPU', 'NO_ADAPTER', 'INSUFFICIENT_LIMITS'] as const;
 
@@ -39,7 +42,7 @@ export async function createSprintEngine(options: CreateEngineOptions): Promise<
   const spawner = options.spawner ?? browserSpawner;
   const config = typeof options.config === 'string' ? getConfig(options.config) : options.config;
   const gpu = options.gpu === undefined ? (typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { gpu?: GPU }).gpu) : options.gpu;
-  const measure = options.measure === false ? undefined : async () => {
+  const measureNow = async () => {
     const dev = await GpuDevice.create(gpu);
     let gpuGflops: number;
     try {
@@ -50,6 +53,16 @@ export async function createSprintEngine(options: CreateEngineOptions): Promise<
     const shape = { M: 4 * config.seqLen, K: config.dModel, N: Math.min(config.ffnHidden, 2048) };
     const cpu = await measureCpuMatmul(shape, { spawner, threads: options.threads, seconds: 0.2 });
     return { cpuGflops: cpu.gflops, gpuGflops };
+  };
+  const measure = options.measure === false ? undefined : (adapter: { label?: string }) => {
+    const key = `${adapter.label}|${config.name}|${options.threads ?? spawner.cores()}`;
+    let m = measurements.get(key);
+    if (!m) {
+      m = measureNow();
+      measurements.set(key, m);
+      m.catch(() => measurements.delete(key));
+    }
+    return m;
   };
   const decision = await decideBackend(choice, { gpu, cpuAvailable: canShareMemory(), measure });
   const cpu = () => CpuSprintEngine.create({ config, sprintSeed: options.sprintSeed, batch: options.batch, threads: options.threads, spawner, onProgress: options.onProgress, memoryBudgetBytes: options.memoryBudgetBytes });
