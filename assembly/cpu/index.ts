@@ -3,7 +3,7 @@
 // threads walk the same list of steps, take units of each step from a shared counter (so a thread
 // slowed by another process simply takes fewer units), and meet at a barrier after every step.
 import { matmulPanels } from './matmul';
-import { mix32, p0, p1, p2, p3, philox } from './philox';
+import { mix32, p0, p1, p2, p3, philox, philox4, q0, q1, q2, q3 } from './philox';
 
 // Control block (i32 words at ctrl). Keep in sync with src/cpu/layout.ts.
 // @ts-ignore: decorator
@@ -122,32 +122,51 @@ function generate(step: usize): void {
     const r0 = grab(step, chunk);
     if (r0 >= rows) break;
     const r1 = min(rows, r0 + chunk);
+    if (packed) {
+      for (let r = r0; r < r1; r += 8) generatePanel(k0, k1, id, layer, r, blocksPerRow, dst + <usize>(r >> 3) * (<usize>cols << 3));
+      continue;
+    }
     for (let r = r0; r < r1; r++) {
       for (let b = 0; b < blocksPerRow; b++) {
         philox(<u32>(r * blocksPerRow + b), id, layer, 0, k0, k1);
-        const c = b << 4;
-        if (!packed) {
-          const o = dst + <usize>r * <usize>cols + <usize>c;
-          store<u32>(o, p0);
-          store<u32>(o, p1, 4);
-          store<u32>(o, p2, 8);
-          store<u32>(o, p3, 12);
-        } else {
-          // byte (r & 7) of rows c … c+15 of panel r >> 3
-          let o = dst + <usize>(r >> 3) * (<usize>cols << 3) + (<usize>c << 3) + <usize>(r & 7);
-          let wv = p0;
-          for (let e = 0; e < 16; e++) {
-            if (e == 4) wv = p1;
-            else if (e == 8) wv = p2;
-            else if (e == 12) wv = p3;
-            store<u8>(o, <u8>wv);
-            wv >>>= 8;
-            o += 8;
-          }
-        }
+        const o = dst + <usize>r * <usize>cols + (<usize>b << 4);
+        store<u32>(o, p0);
+        store<u32>(o, p1, 4);
+        store<u32>(o, p2, 8);
+        store<u32>(o, p3, 12);
       }
     }
   }
+}
+
+/**
+ * One panel (rows r … r+7, r a multiple of 8) of a packed tensor: for each block b, the 8 rows'
+ * Philox blocks (j = row·blocksPerRow + b) in two 4-lane batches, then byte q of word w of every
+ * row gathered by shuffles into the 8-byte group of element 16b + 4w + q.
+ */
+function generatePanel(k0: u32, k1: u32, id: u32, layer: u32, r: i32, blocksPerRow: i32, panel: usize): void {
+  const lanes = i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(blocksPerRow));
+  const cid = i32x4.splat(<i32>id);
+  const clayer = i32x4.splat(<i32>layer);
+  const zero = i32x4.splat(0);
+  for (let b = 0; b < blocksPerRow; b++) {
+    const j0 = i32x4.add(lanes, i32x4.splat(r * blocksPerRow + b));
+    philox4(j0, cid, clayer, zero, k0, k1);
+    const a0 = q0, a1 = q1, a2 = q2, a3 = q3;
+    philox4(i32x4.add(j0, i32x4.splat(4 * blocksPerRow)), cid, clayer, zero, k0, k1);
+    const o = panel + (<usize>b << 7); // 16 elements × 8 bytes
+    storeWord(o, a0, q0);
+    storeWord(o + 32, a1, q1);
+    storeWord(o + 64, a2, q2);
+    storeWord(o + 96, a3, q3);
+  }
+}
+
+/** Word w of rows 0–3 (lo) and 4–7 (hi): elements 4w … 4w+3, 8 bytes (rows 0–7) each. */
+// @ts-ignore: decorator
+@inline function storeWord(o: usize, lo: v128, hi: v128): void {
+  v128.store(o, v128.shuffle<u8>(lo, hi, 0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29));
+  v128.store(o, v128.shuffle<u8>(lo, hi, 2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31), 16);
 }
 
 /**

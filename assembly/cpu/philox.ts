@@ -46,3 +46,35 @@ export function philox(c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): vo
   x ^= x >>> 16;
   return x;
 }
+
+// Four Philox4x32-10 blocks at once, one per lane: counters (c0[i], c1[i], c2[i], c3[i]), one key.
+// Results in q0..q3 (q_w lane i = word w of block i). 64-bit products through i64x2.extmul.
+export let q0: v128 = i32x4.splat(0);
+export let q1: v128 = i32x4.splat(0);
+export let q2: v128 = i32x4.splat(0);
+export let q3: v128 = i32x4.splat(0);
+
+export function philox4(c0: v128, c1: v128, c2: v128, c3: v128, k0: u32, k1: u32): void {
+  const m0 = i32x4.splat(<i32>M0);
+  const m1 = i32x4.splat(<i32>M1);
+  for (let r = 0; r < 10; r++) {
+    const a = i64x2.extmul_low_i32x4_u(c0, m0);
+    const b = i64x2.extmul_high_i32x4_u(c0, m0);
+    const c = i64x2.extmul_low_i32x4_u(c2, m1);
+    const d = i64x2.extmul_high_i32x4_u(c2, m1);
+    const lo0 = v128.shuffle<i32>(a, b, 0, 2, 4, 6);
+    const hi0 = v128.shuffle<i32>(a, b, 1, 3, 5, 7);
+    const lo1 = v128.shuffle<i32>(c, d, 0, 2, 4, 6);
+    const hi1 = v128.shuffle<i32>(c, d, 1, 3, 5, 7);
+    c0 = v128.xor(v128.xor(hi1, c1), i32x4.splat(<i32>k0));
+    c1 = lo1;
+    c2 = v128.xor(v128.xor(hi0, c3), i32x4.splat(<i32>k1));
+    c3 = lo0;
+    k0 += W0;
+    k1 += W1;
+  }
+  q0 = c0;
+  q1 = c1;
+  q2 = c2;
+  q3 = c3;
+}
