@@ -5,6 +5,7 @@ import { encodeNonceList, nonceListRoot } from './claims.ts';
 import { hostOf, Flag } from './ledger.ts';
 import { signMessage } from './messages.ts';
 import { createSimulation, simIdentity, simulate } from './sim/simulate.ts';
+import { KEEP_EPOCHS } from './host.ts';
 
 const verifier = walletVerifier();
 
@@ -98,5 +99,20 @@ describe('faults', () => {
     expect(rec.flags).toBe(Flag.unvalidated);
     expect(rec.weight).toBe(0);
     expect(e1.hosts.every((h) => h.flags.join() === 'accepted')).toBe(true);
+  }, 60_000);
+
+  it('a long-running host keeps every state but only the last epochs of messages, lists, secrets and progress', async () => {
+    const sim = await createSimulation({ honest: 3, epochs: 6, seed: 9, verifier, noncesPerSprint: 24 });
+    for (let e = 0; e < 6; e++) expect((await sim.runEpoch(e)).certified).toBe(true);
+    const store = sim.hosts[0]!.store;
+    const oldest = 5 - KEEP_EPOCHS;
+    for (const prefix of ['msg/', 'list/', 'own/', 'secret/', 'progress/']) {
+      const epochs = new Set((await store.keys(prefix)).map((k) => Number(k.slice(prefix.length, prefix.length + 12))));
+      expect(epochs.size, prefix).toBeGreaterThan(0);
+      expect(Math.min(...epochs), prefix).toBeGreaterThanOrEqual(oldest);
+    }
+    expect((await store.keys('state/')).length).toBe(6);
+    expect((await store.keys('cert/')).length).toBe(6);
+    expect(sim.hosts[0]!.host.pool.epochs()[0]).toBeGreaterThanOrEqual(oldest);
   }, 60_000);
 });

@@ -151,7 +151,8 @@ export class ProtocolHost {
   readonly counters: HostCounters = { received: 0, accepted: 0, rejected: {}, published: 0, requestsSent: 0, requestsServed: 0 };
   private readonly views = new Map<number, EpochView>();
   private readonly certs = new Map<number, Certificate>();
-  private readonly lists = new Map<string, Uint8Array>();
+  /** Nonce lists we hold (ours and fetched), by root, with the epoch they belong to. */
+  private readonly lists = new Map<string, { epoch: number; bytes: Uint8Array }>();
   private readonly locals = new Map<number, Local>();
   private queue: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
@@ -383,8 +384,8 @@ export class ProtocolHost {
     if (this.o.clock.now() > s.proofEnd) return; // too late: it would be ignored
     const list = encodeNonceList(claims);
     const root = nonceListRoot(list);
-    this.lists.set(hex(root), list);
-    await this.o.store.put(`list/${hex(root)}`, list);
+    this.lists.set(hex(root), { epoch: e, bytes: list });
+    await this.o.store.put(`list/${epochKey(e)}/${hex(root)}`, list);
     await this.publish(e, { kind: 'proof', seed, count: claims.length, root, noncesTried: tried });
     this.log(`epoch ${e}: proof of ${claims.length} nonces (${tried} tried)`);
   }
@@ -448,7 +449,7 @@ export class ProtocolHost {
    */
   private async fetchClaims(p: ProofMessage, deadline?: number): Promise<NonceClaim[] | null> {
     const root = hex(p.root);
-    let list = this.lists.get(root);
+    let list = this.lists.get(root)?.bytes;
     if (!list) {
       const peers = [hex(p.sender), ...this.o.transport.peers().filter((x) => x !== hex(p.sender))].slice(0, 1 + (this.o.syncPeers ?? 3));
       for (const peer of peers) {
@@ -459,8 +460,8 @@ export class ProtocolHost {
         }
       }
       if (!list) return null;
-      this.lists.set(root, list);
-      await this.o.store.put(`list/${root}`, list);
+      this.lists.set(root, { epoch: p.epoch, bytes: list });
+      await this.o.store.put(`list/${epochKey(p.epoch)}/${root}`, list);
     }
     return decodeNonceList(list);
   }
@@ -483,12 +484,13 @@ export class ProtocolHost {
 
   /** Records our state of epoch e; its status follows from the certificate we hold, if any. */
   private async setView(e: number, state: EpochState, derivation?: Derivation, adopted = false): Promise<void> {
+    // On disk first: a certificate can only be announced for a state that a restart will find.
+    await this.o.store.put(`state/${epochKey(e)}`, encodeState(state));
     const hash = hex(stateHash(state));
     const cert = this.certs.get(e);
     const certificate: CertificateStatus = adopted ? 'adopted' : cert && hex(cert.stateHash) === hash ? 'certified' : 'pending';
     const view: EpochView = { epoch: e, hash, state, certificate, derivation };
     this.views.set(e, view);
-    await this.o.store.put(`state/${epochKey(e)}`, encodeState(state));
     await this.o.store.put('head', new BinaryWriter().u64(this.head).finish());
     this.o.onEvent?.({ type: 'state', view });
   }
@@ -507,12 +509,17 @@ export class ProtocolHost {
       const cert = assembleCertificate(e, hashBytes, votes, weights);
       if (!cert) continue;
       this.certs.set(e, cert);
-      void this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(cert));
+      const saved = this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(cert));
       if (!view) return; // close() compares when we have derived our own state
       if (view.hash === h) {
-        this.views.set(e, { ...view, certificate: 'certified' });
-        this.o.onEvent?.({ type: 'state', view: this.views.get(e)! });
-        this.log(`epoch ${e}: certified ${h.slice(0, 16)} by ${cert.votes.length} votes`);
+        // Announced once it is on disk, like the state itself (setView).
+        void saved.then(() => {
+          const v = this.views.get(e);
+          if (!v || v.hash !== h || v.certificate !== 'pending') return;
+          this.views.set(e, { ...v, certificate: 'certified' });
+          this.o.onEvent?.({ type: 'state', view: this.views.get(e)! });
+          this.log(`epoch ${e}: certified ${h.slice(0, 16)} by ${cert.votes.length} votes`);
+        });
       } else {
         this.log(`epoch ${e}: certificate for ${h.slice(0, 16)} differs from ours ${view.hash.slice(0, 16)}: recovering`);
         void this.enqueue('recover', () => this.recover(e));
@@ -729,7 +736,7 @@ export class ProtocolHost {
       case 'get':
         return encodeMessages(req.ids.map((id) => this.pool.get(req.epoch, id)?.bytes).filter((b): b is Uint8Array => !!b));
       case 'list': {
-        const list = this.lists.get(hex(req.root)) ?? (await this.o.store.get(`list/${hex(req.root)}`));
+        const list = this.lists.get(hex(req.root))?.bytes;
         return list ? encodeList(list) : NOT_FOUND;
       }
       case 'state': {
@@ -801,7 +808,8 @@ export class ProtocolHost {
     }
     for (const key of await store.keys('list/')) {
       const bytes = await store.get(key);
-      if (bytes) this.lists.set(key.slice(5), bytes);
+      const [, epoch, root] = key.split('/');
+      if (bytes && root) this.lists.set(root, { epoch: Number(epoch), bytes });
     }
   }
 
@@ -810,8 +818,9 @@ export class ProtocolHost {
     if (keep <= 0) return;
     this.pool.prune(keep);
     for (const e of this.locals.keys()) if (e < keep) this.locals.delete(e);
+    for (const [root, l] of this.lists) if (l.epoch < keep) this.lists.delete(root);
     void (async () => {
-      for (const prefix of ['msg/', 'own/', 'secret/', 'progress/']) {
+      for (const prefix of ['msg/', 'own/', 'secret/', 'progress/', 'list/']) {
         for (const key of await this.o.store.keys(prefix)) {
           const e = Number(key.slice(prefix.length, prefix.length + 12));
           if (e < keep) await this.o.store.delete(key);

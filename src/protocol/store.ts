@@ -4,7 +4,7 @@
  *
  *   head                  u64 epoch of the newest derived state
  *   state/<epoch>         encodeState           cert/<epoch>   encodeCertificate
- *   msg/<epoch>/<id>      a verified message    list/<root>    a nonce list we hold
+ *   msg/<epoch>/<id>      a verified message    list/<epoch>/<root>   a nonce list we hold
  *   own/<epoch>/<kind>    bytes we published (re-sent as they are after a restart)
  *   secret/<epoch>        our seed secret, written before its commitment is published
  *   progress/<epoch>      our Sprint progress: u64 nextNonce ‖ u64 tried ‖ nonce list
