@@ -262,7 +262,8 @@ export class CpuSprintEngine {
     await this.runMisc(head);
     const off = layerOffsets(c);
     const d = c.dModel;
-    const perJob = Math.max(1, Math.floor((p.miscSteps - 1) / 6));
+    // A few layers per job: progress in about 16 steps, at ~0.1 ms of overhead per job.
+    const perJob = Math.min(Math.max(1, Math.ceil(c.layers / 16)), Math.floor(p.miscSteps / 6));
     for (let l0 = 0; l0 < c.layers; l0 += perJob) {
       const prog = new Program();
       for (let l = l0; l < Math.min(c.layers, l0 + perJob); l++) {
