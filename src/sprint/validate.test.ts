@@ -77,6 +77,9 @@ describe('validation rule (spec §9)', () => {
     expect(decide(1, VALIDATION_SAMPLE).accepted).toBe(true);
     expect(decide(2, VALIDATION_SAMPLE).accepted).toBe(false);
     expect(decide(0, 1).accepted).toBe(true);
+    // One checked nonce: P[X ≥ 1] = p_h exactly, so a single mismatch rejects.
+    expect(mismatchLimit(1)).toBe(1);
+    expect(decide(1, 1).accepted).toBe(false);
   });
 
   it('a claim that repeats one honest nonce is rejected as a whole, with a typed error', () => {

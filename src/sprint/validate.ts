@@ -58,8 +58,10 @@ export function judgeNonce(claimed: number, reference: number, rTargetValue: num
 /** k(m): the smallest k with P[Binomial(m, P_HONEST_MISMATCH) ≥ k] ≤ MAX_HONEST_REJECTION. */
 export function mismatchLimit(checked: number, pHonest = P_HONEST_MISMATCH, maxRejection = MAX_HONEST_REJECTION): number {
   if (!Number.isSafeInteger(checked) || checked < 1) throw new SprintInputError('BAD_ARGUMENT', `checked count must be a positive integer, got ${checked}`);
+  // The relative slack absorbs the tail sum's rounding: for one checked nonce P[X ≥ 1] is exactly
+  // p_h = 10^-4, which must count as "≤ 10^-4" (else a lone forged nonce could never be rejected).
   let k = 1;
-  while (binomialUpperTail(k, checked, pHonest) > maxRejection) k++;
+  while (binomialUpperTail(k, checked, pHonest) > maxRejection * (1 + 1e-9)) k++;
   return k;
 }
 
