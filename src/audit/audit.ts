@@ -239,7 +239,7 @@ function rowKey(x: Float64Array, t: number, d: number): string {
  * x_0 (or x_0 and x_1) before can skip that position's counted FLOPs. Version 1's x_t depended on
  * token_t alone; version 2 adds per-nonce noise. Counts are measured on real nonces.
  */
-function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindStart: number, ground: number): AttackResult[] {
+export function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindStart: number, ground: number): AttackResult[] {
   const { dModel: d, vocab: V } = world.config;
   const share = world.positionFlops / world.passFlops;
   const tokenRows = new Set(range(0, V).map((t) => rowKey(world.model.embed(Uint32Array.of(t)), 0, d)));
@@ -251,11 +251,16 @@ function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindSt
     seen.add(key);
   }
   const n = baseline.length;
+  // A cached input pins token_0 (log2 V bits) and, in version 2, the 64-bit noise key: no cache of
+  // C inputs is hit by a fresh nonce more often than C / 2^bits. The interval uses the tighter of
+  // that bound and the Clopper–Pearson bound of the count.
+  const noiseBits = world.version === 2 ? 64 : 0;
   const [rLow, rHigh] = proportionInterval(reused, n);
+  const reuseBound = Math.min(1, (V + n) / 2 ** (world.bits + noiseBits));
   const single = (r: number) => 1 / (1 - r * share);
   const position0: AttackResult = {
-    name: 'prefix-cache-position-0', fraction: 1, advantage: single(reused / n), ci_low: single(rLow), ci_high: single(rHigh),
-    method: 'exact', reused, nonces: n, saved_share: share,
+    name: 'prefix-cache-position-0', fraction: 1, advantage: single(reused / n), ci_low: single(rLow), ci_high: single(Math.min(rHigh, reuseBound)),
+    method: 'exact', reused, nonces: n, saved_share: share, reuse_bound: reuseBound,
   };
   // Pairs: the attacker precomputes PAIR_CACHE (token_0, token_1) pairs and grinds nonces for them.
   const pairs = Math.min(PAIR_CACHE, V * V);
@@ -270,12 +275,15 @@ function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], grindSt
     if (cached.has(rowKey(x, 0, d) + '|' + rowKey(x, 1, d))) useful++;
   }
   const shaShare = SHA256_OPS / world.passFlops;
-  const grind = (rate: number) => (rate === 0 ? 1 : 1 / (1 - 2 * share + shaShare / rate));
-  const [uLow, uHigh] = proportionInterval(useful, ground);
+  // A rational attacker grinds only where it pays, so the attack is never worse than honest work.
+  const grind = (rate: number) => (rate === 0 ? 1 : Math.max(1, 1 / (1 - 2 * share + shaShare / rate)));
+  const [uLow, uCount] = proportionInterval(useful, ground);
+  const pairBound = Math.min(1, pairs / 2 ** (2 * world.bits + noiseBits));
+  const uHigh = Math.min(uCount, pairBound);
   const pair: AttackResult = {
     name: 'prefix-cache-pair-grinding', fraction: useful / ground, advantage: grind(useful / ground),
     ci_low: Math.min(grind(uLow), grind(uHigh)), ci_high: Math.max(grind(uLow), grind(uHigh)),
-    method: 'exact', useful, ground, cached_pairs: pairs, saved_share: 2 * share,
+    method: 'exact', useful, ground, cached_pairs: pairs, saved_share: 2 * share, hit_bound: pairBound,
   };
   return [position0, pair];
 }
