@@ -259,7 +259,7 @@ export function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], 
   const reuseBound = Math.min(1, (V + n) / 2 ** (world.bits + noiseBits));
   const single = (r: number) => 1 / (1 - r * share);
   const position0: AttackResult = {
-    name: 'prefix-cache-position-0', fraction: 1, advantage: single(reused / n), ci_low: single(rLow), ci_high: single(Math.min(rHigh, reuseBound)),
+    name: 'prefix-cache-position-0', fraction: 1, advantage: single(reused / n), ci_low: single(rLow), ci_high: single(Math.max(reused / n, Math.min(rHigh, reuseBound))),
     method: 'exact', reused, nonces: n, saved_share: share, reuse_bound: reuseBound,
   };
   // Pairs: the attacker precomputes PAIR_CACHE (token_0, token_1) pairs and grinds nonces for them.
@@ -279,7 +279,8 @@ export function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], 
   const grind = (rate: number) => (rate === 0 ? 1 : Math.max(1, 1 / (1 - 2 * share + shaShare / rate)));
   const [uLow, uCount] = proportionInterval(useful, ground);
   const pairBound = Math.min(1, pairs / 2 ** (2 * world.bits + noiseBits));
-  const uHigh = Math.min(uCount, pairBound);
+  // The bound holds for the true rate; the interval must still contain the measured one.
+  const uHigh = Math.max(useful / ground, Math.min(uCount, pairBound));
   const pair: AttackResult = {
     name: 'prefix-cache-pair-grinding', fraction: useful / ground, advantage: grind(useful / ground),
     ci_low: Math.min(grind(uLow), grind(uHigh)), ci_high: Math.max(grind(uLow), grind(uHigh)),
