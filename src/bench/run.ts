@@ -23,7 +23,7 @@ export interface BenchOptions {
   readonly skipPeer?: boolean;
   /** Progress lines for a human (stderr). */
   readonly log?: (line: string) => void;
-  /** webgpu (default) or cpu (src/cpu/bench.ts); auto: the backend the app would choose here. */
+  /** webgpu (default) or cpu (src/bench/cpu.ts); auto: the backend the app would choose here. */
   readonly backend?: 'webgpu' | 'cpu' | 'auto';
   /** CPU backend and CPU peer: threads (default: every core). */
   readonly threads?: number;
@@ -72,8 +72,8 @@ export interface BenchResult {
 }
 
 export async function runBenchmark(options: BenchOptions): Promise<BenchResult> {
-  // The CPU backend has its own runner (src/cpu/bench.ts); `auto` asks what the app would run.
-  if (options.backend === 'cpu') return (await import('../cpu/bench.ts')).runCpuBenchmark(options);
+  // The CPU backend has its own runner (src/bench/cpu.ts); `auto` asks what the app would run.
+  if (options.backend === 'cpu') return (await import('./cpu.ts')).runCpuBenchmark(options);
   if (options.backend === 'auto') {
     const { decideBackend } = await import('../cpu/backend.ts');
     const decision = await decideBackend('auto', { gpu: await getGpu().catch(() => null), cpuAvailable: true });

@@ -1,21 +1,11 @@
 /**
  * `sprintnet make-test-model --out DIR [--layers N --hidden D --heads H --kv-heads G --vocab V
  *   --intermediate F --dtype bf16|f16|f32 --shards S --type llama|qwen2 --untied --rope-scaling none|llama3|linear --seed N]`
- * writes the random test model (src/llm/test-model.ts) as a model folder.
+ * writes the random test model (src/llm/test-model.ts) as a model folder (src/llm/test-model-files.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseCommandArgs } from './args.ts';
-import { makeTestModel, type TestModelOptions } from '../llm/test-model.ts';
+import { writeTestModel } from '../llm/test-model-files.ts';
 import type { FloatDType } from '../llm/dtype.ts';
-
-/** Writes every file of the test model into `dir` (created); returns the file names. */
-export function writeTestModel(dir: string, options: TestModelOptions = {}): string[] {
-  const { files } = makeTestModel(options);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
-  return [...files.keys()];
-}
 
 const int = (v: string | undefined, name: string): number | undefined => {
   if (v === undefined) return undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adapterLabel, GpuDevice } from '../gpu/device.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
-import { writeTestModel } from '../cli/make-test-model.ts';
+import { writeTestModel } from './test-model-files.ts';
 import { generate } from './generate.ts';
 import { GpuModel } from './gpu-model.ts';
 import { DirectorySource } from './node-source.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuDevice } from '../gpu/device.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
-import { writeTestModel } from '../cli/make-test-model.ts';
+import { writeTestModel } from './test-model-files.ts';
 import type { FloatDType } from './dtype.ts';
 import { generate } from './generate.ts';
 import { GpuModel, type GpuModelOptions } from './gpu-model.ts';

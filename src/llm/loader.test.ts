@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeTestModel } from '../cli/make-test-model.ts';
+import { writeTestModel } from './test-model-files.ts';
 import { isLlmError, type LlmErrorCode } from './errors.ts';
 import { loadReference, readManifest } from './loader.ts';
 import { DirectorySource } from './node-source.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { FakeStream, encodeFrames } from '../fuzz/fake-stream.ts';
+import { FakeStream, encodeFrames } from './fake-stream.ts';
 import { BudgetExceededError, PayloadTooLargeError, ProtocolError, TooManyStreamsError } from './errors.ts';
 import { ByteBudget, FRAME_BODY, FRAME_REQUEST_HEAD, FrameReader, MAX_BODY_CHUNK, StreamInbox, u32le } from './framing.ts';
 import {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { ByteBudget, FRAME_BODY, FRAME_REQUEST_HEAD, FRAME_RESPONSE_HEAD, FrameReader, StreamInbox, readU32le, u32le } from '../../node/framing.ts';
-import { FakeStream, encodeFrames } from '../fake-stream.ts';
+import { FakeStream, encodeFrames } from '../../node/fake-stream.ts';
 import { INTERESTING_U32, InvariantError, applyMutations, hex, type FuzzTarget, type Outcome } from '../harness.ts';
 
 interface Input {

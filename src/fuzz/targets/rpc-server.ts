@@ -10,7 +10,7 @@ import { RequestTimeoutError } from '../../node/errors.ts';
 import { FRAME_BODY, FRAME_REQUEST_HEAD, MAX_BODY_CHUNK, u32le } from '../../node/framing.ts';
 import { DEFAULT_REQUEST_LIMITS, StreamGuard, serveCall, type RequestHandler, type ServeCall } from '../../node/reqresp.ts';
 import { requesterKeys, seal } from '../../node/sealed-box.ts';
-import { FakeStream, encodeFrames } from '../fake-stream.ts';
+import { FakeStream, encodeFrames } from '../../node/fake-stream.ts';
 import { INTERESTING_U32, InvariantError, applyMutations, type FuzzTarget, type Mutation, type Outcome } from '../harness.ts';
 import { LOW_ORDER_X25519, SMALL_ORDER_ED25519, key } from './samples.ts';
 

@@ -7,12 +7,12 @@
 import { cpus } from 'node:os';
 import { flopsPerNonce, getConfig, type SprintConfig } from '../sprint/config.ts';
 import type { BuildPhase } from '../gpu/engine-types.ts';
-import type { BenchOptions, BenchResult } from '../bench/run.ts';
-import { timeRepeated } from '../bench/timing.ts';
-import { CpuSprintEngine } from './engine.ts';
-import { measureOrtMatmul } from './ort-peer.ts';
-import { measureCpuMatmul } from './probe.ts';
-import { nodeSpawner } from './threads-node.ts';
+import type { BenchOptions, BenchResult } from './run.ts';
+import { timeRepeated } from './timing.ts';
+import { CpuSprintEngine } from '../cpu/engine.ts';
+import { measureOrtMatmul } from '../cpu/ort-peer.ts';
+import { measureCpuMatmul } from '../cpu/probe.ts';
+import { nodeSpawner } from '../cpu/threads-node.ts';
 
 export async function runCpuBenchmark(options: BenchOptions & { threads?: number }): Promise<BenchResult> {
   const log = options.log ?? (() => {});

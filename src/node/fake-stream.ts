@@ -4,7 +4,7 @@
  */
 import * as lp from 'it-length-prefixed';
 import { Uint8ArrayList } from 'uint8arraylist';
-import type { RpcStream } from '../node/reqresp.ts';
+import type { RpcStream } from './reqresp.ts';
 
 class MessageEvent extends Event {
   constructor(readonly data: Uint8Array | Uint8ArrayList) {
