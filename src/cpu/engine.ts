@@ -12,13 +12,13 @@
  * prepares batch n+1 while the compute threads run batch n.
  */
 import { flopsPerNonce, getConfig, vocabBits, type SprintConfig } from '../sprint/config.ts';
-import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
 import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
 import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { targetVector } from '../sprint/target.ts';
 import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
-import { GpuError, formatBytes, type FoundNonce } from '../gpu/errors.ts';
+import { GpuError, formatBytes } from '../gpu/errors.ts';
+import { runSprintLoop } from '../gpu/sprint-loop.ts';
 import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, kernelName, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
 import { browserSpawner, canShareMemory } from './threads-browser.ts';
@@ -441,47 +441,22 @@ export class CpuSprintEngine {
     if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
       throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
     }
-    const start = options.startNonce ?? 0;
-    const threshold = rTarget(this.config, options.hitRate ?? DEFAULT_HIT_RATE);
-    const found: FoundNonce[] = [...(options.found ?? [])];
-    const began = performance.now();
-    const elapsed = () => performance.now() - began;
-    let cursor = start;
-    let tried = 0;
-    let stoppedBy: SprintResult['stoppedBy'] = 'duration';
-    const next = (): number[] | null => {
-      if (options.signal?.aborted) stoppedBy = 'abort';
-      else if (options.maxNonces !== undefined && cursor - start >= options.maxNonces) stoppedBy = 'maxNonces';
-      else if (options.durationMs !== undefined && elapsed() >= options.durationMs) stoppedBy = 'duration';
-      else {
-        const count = Math.min(this.batch, (options.maxNonces ?? Infinity) - (cursor - start));
-        return Array.from({ length: count }, () => cursor++);
-      }
-      return null;
-    };
-    try {
-      await this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => {
-        const newlyFound: FoundNonce[] = [];
-        distances.forEach((distance, i) => {
-          if (distance < threshold) newlyFound.push({ nonce: nonces[i], distance });
-        });
-        found.push(...newlyFound);
-        tried += nonces.length;
-        options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried, newlyFound });
-      });
-    } catch (e) {
-      if (this.destroyed || e instanceof GpuError) throw e;
+    return runSprintLoop(
+      this.config,
+      this.batch,
+      options,
+      (next, onBatch) => this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => onBatch(nonces, distances)),
       // The compute threads failed (a crash, out of memory): same recovery contract as a lost GPU.
-      throw new GpuError('DEVICE_LOST', `CPU compute threads failed during the Sprint after ${tried} nonces; resume from nonce ${start + tried}`, {
-        found,
-        nextNonce: start + tried,
-        noncesTried: tried,
-        cause: e,
-      });
-    }
-    if (options.signal?.aborted) stoppedBy = 'abort';
-    const ms = elapsed();
-    return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
+      (e, soFar) =>
+        this.destroyed || e instanceof GpuError
+          ? e
+          : new GpuError('DEVICE_LOST', `CPU compute threads failed during the Sprint after ${soFar.tried} nonces; resume from nonce ${soFar.nextNonce}`, {
+              found: soFar.found,
+              nextNonce: soFar.nextNonce,
+              noncesTried: soFar.tried,
+              cause: e,
+            }),
+    );
   }
 
   /** Medians of one-at-a-time passes of `batch` nonces, with and without the layers (ms). */

@@ -9,13 +9,12 @@
  * The same code runs in Node (pass `gpu` from ./gpu-node.ts) and in a browser Worker (navigator.gpu).
  */
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
-import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
 import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
 import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey, PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
-import { GpuError, formatBytes, isGpuError, type FoundNonce } from './errors.ts';
+import { GpuError, formatBytes, isGpuError } from './errors.ts';
 import { AbortWaiter, checkTokens, defaultBatch, equalBytes, forwardShape, uploadTarget } from './engine-helpers.ts';
 import type { EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from './engine-types.ts';
 import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
@@ -24,6 +23,7 @@ import type { WeightFormat } from './shaders/common.wgsl.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
 import { NONCE_KEY_WORDS, OUTPUT_INFO_WORDS } from './shaders/output.wgsl.ts';
 import { WeightStore, planWeights } from './weight-store.ts';
+import { runSprintLoop } from './sprint-loop.ts';
 
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
@@ -266,48 +266,21 @@ export class SprintEngine {
     if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
       throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
     }
-    const start = options.startNonce ?? 0;
-    const threshold = rTarget(this.config, options.hitRate ?? DEFAULT_HIT_RATE);
-    const found: FoundNonce[] = [...(options.found ?? [])];
-    const began = performance.now();
-    const elapsed = () => performance.now() - began;
-    let cursor = start;
-    let tried = 0;
-    let stoppedBy: SprintResult['stoppedBy'] = 'duration';
-    const next = (): number[] | null => {
-      if (options.signal?.aborted) stoppedBy = 'abort';
-      else if (options.maxNonces !== undefined && cursor - start >= options.maxNonces) stoppedBy = 'maxNonces';
-      else if (options.durationMs !== undefined && elapsed() >= options.durationMs) stoppedBy = 'duration';
-      else {
-        const count = Math.min(this.batch, (options.maxNonces ?? Infinity) - (cursor - start));
-        return Array.from({ length: count }, () => cursor++);
-      }
-      return null;
-    };
-    try {
-      await this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => {
-        const newlyFound: FoundNonce[] = [];
-        distances.forEach((distance, i) => {
-          if (distance < threshold) newlyFound.push({ nonce: nonces[i], distance });
-        });
-        found.push(...newlyFound);
-        tried += nonces.length;
-        options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried, newlyFound });
-      });
-    } catch (e) {
-      if (this.device.isLost || isGpuError(e, 'DEVICE_LOST')) {
-        throw new GpuError('DEVICE_LOST', `GPU device lost during the Sprint after ${tried} nonces; resume from nonce ${start + tried}`, {
-          found,
-          nextNonce: start + tried,
-          noncesTried: tried,
-          cause: e,
-        });
-      }
-      throw e;
-    }
-    if (options.signal?.aborted) stoppedBy = 'abort';
-    const ms = elapsed();
-    return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
+    return runSprintLoop(
+      this.config,
+      this.batch,
+      options,
+      (next, onBatch) => this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => onBatch(nonces, distances)),
+      (e, soFar) =>
+        this.device.isLost || isGpuError(e, 'DEVICE_LOST')
+          ? new GpuError('DEVICE_LOST', `GPU device lost during the Sprint after ${soFar.tried} nonces; resume from nonce ${soFar.nextNonce}`, {
+              found: soFar.found,
+              nextNonce: soFar.nextNonce,
+              noncesTried: soFar.tried,
+              cause: e,
+            })
+          : e,
+    );
   }
 
   private exclusive<T>(run: () => Promise<T>): Promise<T> {
