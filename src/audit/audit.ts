@@ -9,7 +9,7 @@ import type { TaskVersion } from '../sprint/seeds.ts';
 import { learn, type Knowledge } from './knowledge.ts';
 import { SCREENS, type Candidate, type Screen } from './screens.ts';
 import { binomialInterval, proportionInterval } from './stats.ts';
-import { AuditWorld, roundToBits, sameFingerprint, type Evaluated } from './world.ts';
+import { AuditWorld, lastNormed, roundToBits, sameFingerprint, type Evaluated } from './world.ts';
 
 export interface AuditOptions {
   config: SprintConfig;
@@ -210,12 +210,7 @@ function runScreen(world: AuditWorld, k: Knowledge, screen: Screen, fraction: nu
 }
 
 function partialStates(world: AuditWorld, seeds: readonly Uint8Array[], layers: number): Float64Array[] {
-  const d = world.config.dModel;
-  return world.model.runLayers(seeds.map((s) => world.input(s)), 0, layers).map((x) => {
-    const last = x.subarray(x.length - d);
-    const inv = 1 / Math.sqrt(last.reduce((s, v) => s + v * v, 0) / d + 2 ** -20);
-    return last.map((v) => v * inv);
-  });
+  return world.model.runLayers(seeds.map((s) => world.input(s)), 0, layers).map((x) => lastNormed(x, world.config.dModel));
 }
 
 /** 64-bit FNV-1a of a row's float64 bytes: equal rows, equal keys; a false match needs a 2^-64 accident. */

@@ -139,7 +139,8 @@ export class AuditWorld {
   }
 }
 
-function lastNormed(x: Float64Array, d: number): Float64Array {
+/** rmsnorm of the last position of a sequence's hidden states. */
+export function lastNormed(x: Float64Array, d: number): Float64Array {
   return rmsnorm(x.subarray(x.length - d));
 }
 

@@ -12,13 +12,13 @@
  * prepares batch n+1 while the compute threads run batch n.
  */
 import { flopsPerNonce, getConfig, vocabBits, type SprintConfig } from '../sprint/config.ts';
-import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
-import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
+import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { targetVector } from '../sprint/target.ts';
 import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes } from '../gpu/errors.ts';
-import { runSprintLoop } from '../gpu/sprint-loop.ts';
+import { collectInspection, runSprintLoop } from '../gpu/sprint-loop.ts';
 import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, kernelName, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
 import { browserSpawner, canShareMemory } from './threads-browser.ts';
@@ -413,27 +413,10 @@ export class CpuSprintEngine {
   }
 
   /** Distances, 128-bit fingerprints (FINGERPRINT_WORDS per nonce) and the 8 permutation keys per nonce. */
-  async inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
-    const distances = new Float32Array(nonces.length);
-    const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
-    const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
-    let cursor = 0;
-    let written = 0;
-    await this.pipelined(
-      publicKey,
-      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
-      undefined,
-      (batch, result) => {
-        distances.set(result.distances, written);
-        batch.forEach((_, b) => {
-          const words = result.info!.subarray(b * INFO_WORDS, (b + 1) * INFO_WORDS);
-          fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
-          keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
-        });
-        written += batch.length;
-      },
+  inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
+    return collectInspection(nonces, this.batch, INFO_WORDS, (next, onBatch) =>
+      this.pipelined(publicKey, next, undefined, (batch, result) => onBatch(batch, result.distances, result.info!)),
     );
-    return { distances, fingerprints, keys };
   }
 
   /** Same as SprintEngine.runSprint: consecutive nonces until duration, maxNonces or the signal. */

@@ -5,7 +5,9 @@
  */
 import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
 import type { SprintConfig } from '../sprint/config.ts';
-import type { SprintOptions, SprintResult } from './engine-types.ts';
+import { FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
+import { PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
+import type { NonceInspection, SprintOptions, SprintResult } from './engine-types.ts';
 import type { FoundNonce } from './errors.ts';
 
 /** Runs batches from `next` in order and hands each one's distances to `onBatch`. */
@@ -62,4 +64,34 @@ export async function runSprintLoop(
   if (options.signal?.aborted) stoppedBy = 'abort';
   const ms = elapsed();
   return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, stoppedBy };
+}
+
+/**
+ * Runs `nonces` in batches and gathers what the output stage wrote per nonce: `infoWords` words
+ * each, the fingerprint first, then the permutation keys (both engines use this layout).
+ */
+export async function collectInspection(
+  nonces: readonly number[],
+  batch: number,
+  infoWords: number,
+  run: (next: () => readonly number[] | null, onBatch: (nonces: readonly number[], distances: Float32Array, info: Uint32Array) => void) => Promise<void>,
+): Promise<NonceInspection> {
+  const distances = new Float32Array(nonces.length);
+  const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
+  const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
+  let cursor = 0;
+  let written = 0;
+  await run(
+    () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += batch)) : null),
+    (done, batchDistances, info) => {
+      distances.set(batchDistances, written);
+      done.forEach((_, b) => {
+        const words = info.subarray(b * infoWords, (b + 1) * infoWords);
+        fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
+        keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
+      });
+      written += done.length;
+    },
+  );
+  return { distances, fingerprints, keys };
 }

@@ -9,8 +9,8 @@
  * The same code runs in Node (pass `gpu` from ./gpu-node.ts) and in a browser Worker (navigator.gpu).
  */
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
-import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
-import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey, PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
+import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
@@ -23,7 +23,7 @@ import type { WeightFormat } from './shaders/common.wgsl.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
 import { NONCE_KEY_WORDS, OUTPUT_INFO_WORDS } from './shaders/output.wgsl.ts';
 import { WeightStore, planWeights } from './weight-store.ts';
-import { runSprintLoop } from './sprint-loop.ts';
+import { collectInspection, runSprintLoop } from './sprint-loop.ts';
 
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
@@ -202,28 +202,10 @@ export class SprintEngine {
    * What the output stage computed for each nonce (validation, debugging): distances, the 128-bit
    * fingerprints (FINGERPRINT_WORDS per nonce) and the 8 permutation keys derived from them.
    */
-  async inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
-    const distances = new Float32Array(nonces.length);
-    const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
-    const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
-    let cursor = 0;
-    let written = 0;
-    await this.pipelined(
-      publicKey,
-      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
-      undefined,
-      (batch, result) => {
-        distances.set(result.distances, written);
-        batch.forEach((_, b) => {
-          const words = result.info!.subarray(b * OUTPUT_INFO_WORDS, (b + 1) * OUTPUT_INFO_WORDS);
-          fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
-          keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
-        });
-        written += batch.length;
-      },
-      { inspect: true },
+  inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
+    return collectInspection(nonces, this.batch, OUTPUT_INFO_WORDS, (next, onBatch) =>
+      this.pipelined(publicKey, next, undefined, (batch, result) => onBatch(batch, result.distances, result.info!), { inspect: true }),
     );
-    return { distances, fingerprints, keys };
   }
 
   /**
