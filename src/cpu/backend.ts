@@ -48,11 +48,20 @@ export async function probeAdapter(gpu: GPU | null | undefined): Promise<Adapter
     return { available: false, problem: `requestAdapter failed: ${e instanceof Error ? e.message : String(e)}` };
   }
   if (!adapter) return { available: false, problem: 'the browser or driver offers no WebGPU adapter' };
+  return { available: true, label: adapterLabel(adapter), software: isSoftwareAdapter(adapter) };
+}
+
+/** vendor / architecture / device / description, as far as the browser tells them. */
+export function adapterLabel(adapter: GPUAdapter): string {
   const info = adapter.info ?? ({} as GPUAdapterInfo);
-  const parts = [info.vendor, info.architecture, info.device, info.description].filter(Boolean);
+  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
+}
+
+/** A CPU behind a GPU API: flagged as a fallback adapter, or named like SwiftShader, WARP, lavapipe or llvmpipe. */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
   const flagged = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
-  const software = flagged || SOFTWARE_ADAPTER.test(parts.join(' '));
-  return { available: true, label: parts.join(' / ') || 'unknown adapter', software };
+  return flagged || SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, info.description].join(' '));
 }
 
 export interface DecideOptions {
