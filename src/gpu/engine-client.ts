@@ -49,6 +49,11 @@ export class EngineClient {
     return unwrap(this.remote.runSprint(options, onProgress && Comlink.proxy(onProgress)));
   }
 
+  /** Duty cycle in [0.1, 1] for the running Sprint and later ones; GpuError BAD_ARGUMENT outside. */
+  setIntensity(value: number): Promise<void> {
+    return unwrap(this.remote.setIntensity(value));
+  }
+
   /** Asks the running Sprint to stop; its runSprint promise resolves with stoppedBy 'abort'. */
   abort(): Promise<void> {
     return unwrap(this.remote.abort());

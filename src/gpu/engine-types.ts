@@ -56,6 +56,17 @@ export interface SprintOptions {
   readonly found?: readonly FoundNonce[];
   /** Difficulty p of spec §8 (default 1/900). */
   readonly hitRate?: number;
+  /**
+   * Duty cycle d in [0.1, 1] (default 1): after each batch the engine rests busy·(1−d)/d, so the
+   * device is busy about a fraction d of the time. Pass an `IntensityControl` (./sprint-loop.ts)
+   * to change it while the Sprint runs; it is read before every batch and during every rest.
+   */
+  readonly intensity?: number | IntensitySource;
+}
+
+/** A duty cycle that may change while a Sprint runs (`IntensityControl` is the checked one). */
+export interface IntensitySource {
+  readonly value: number;
 }
 
 export interface SprintResult {
@@ -64,6 +75,8 @@ export interface SprintResult {
   readonly nextNonce: number;
   readonly elapsedMs: number;
   readonly noncesPerSecond: number;
+  /** Wall time spent running batches; elapsedMs − busyMs is the rest that intensity < 1 asked for. */
+  readonly busyMs: number;
   readonly stoppedBy: 'duration' | 'maxNonces' | 'abort';
 }
 

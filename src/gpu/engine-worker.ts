@@ -15,6 +15,7 @@ import type { BackendChoice } from '../cpu/backend.ts';
 import { createSprintEngine, type AnySprintEngine } from '../cpu/select.ts';
 import { CpuSprintEngine } from '../cpu/engine.ts';
 import type { SprintResult } from './engine-types.ts';
+import { IntensityControl } from './sprint-loop.ts';
 import { variantName } from './shaders/matmul.wgsl.ts';
 import { adapterLabel } from './device.ts';
 
@@ -50,6 +51,8 @@ export interface WorkerSprintOptions {
   readonly durationMs?: number;
   readonly maxNonces?: number;
   readonly hitRate?: number;
+  /** Duty cycle in [0.1, 1]; omitted: the last one set (setIntensity), 1 at first. */
+  readonly intensity?: number;
 }
 
 export interface WorkerSprintProgress {
@@ -81,6 +84,8 @@ const REPORT_EVERY_MS = 250;
 
 let engine: AnySprintEngine | null = null;
 let running: AbortController | null = null;
+/** Kept across Sprints: the volunteer's setting outlives one Sprint. */
+const intensity = new IntensityControl();
 
 function toWireError(e: unknown): WireError {
   if (e instanceof GpuError) {
@@ -144,6 +149,7 @@ const api = {
     return wire(async () => {
       const e = requireEngine();
       if (running) throw new GpuError('BAD_ARGUMENT', 'a Sprint is already running in this worker');
+      if (options.intensity !== undefined) intensity.set(options.intensity);
       const controller = new AbortController();
       running = controller;
       let pending: FoundNonce[] = [];
@@ -157,6 +163,7 @@ const api = {
           durationMs: options.durationMs,
           hitRate: options.hitRate,
           signal: controller.signal,
+          intensity,
           onProgress: (p) => {
             pending.push(...p.newlyFound);
             const now = performance.now();
@@ -172,6 +179,11 @@ const api = {
         running = null;
       }
     });
+  },
+
+  /** Changes the duty cycle of the running Sprint (from its next batch or rest slice) and of later ones. */
+  setIntensity(value: number): Promise<void> {
+    return wire(async () => intensity.set(value));
   },
 
   /** Stops the running Sprint after the batches in flight; its runSprint call then resolves. */
