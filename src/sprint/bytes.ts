@@ -5,8 +5,12 @@ import { SprintInputError, type SprintErrorCode } from './errors.ts';
 export { concatBytes };
 export const utf8 = utf8ToBytes;
 
-export const u32le = (b: Uint8Array, offset: number): number =>
-  (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
+export function u32le(b: Uint8Array, offset: number): number {
+  if (!Number.isInteger(offset) || offset < 0 || offset + 4 > b.length) {
+    throw new SprintInputError('BAD_ARGUMENT', `a 4-byte word at offset ${offset} lies outside ${b.length} bytes`);
+  }
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(offset, true);
+}
 
 export function u64le(n: number): Uint8Array {
   const out = new Uint8Array(8);

@@ -11,7 +11,12 @@ export function mix32(x: number): number {
   return x >>> 0;
 }
 
+function checkRoundKeys(keys: Uint32Array): void {
+  if (keys.length < PERMUTATION_ROUNDS) throw new RangeError(`the permutation takes ${PERMUTATION_ROUNDS} round keys, got ${keys.length}`);
+}
+
 export function feistelPermute(vocabBits: number, keys: Uint32Array, i: number): number {
+  checkRoundKeys(keys);
   const bitsHi = vocabBits >> 1;
   const bitsLo = vocabBits - bitsHi;
   const maskHi = (1 << bitsHi) - 1;
@@ -19,8 +24,8 @@ export function feistelPermute(vocabBits: number, keys: Uint32Array, i: number):
   let hi = i >>> bitsLo;
   let lo = i & maskLo;
   for (let r = 0; r < PERMUTATION_ROUNDS; r++) {
-    if ((r & 1) === 0) lo ^= mix32(hi ^ keys[r]) & maskLo;
-    else hi ^= mix32(lo ^ keys[r]) & maskHi;
+    if ((r & 1) === 0) lo ^= mix32(hi ^ keys[r]!) & maskLo;
+    else hi ^= mix32(lo ^ keys[r]!) & maskHi;
   }
   return (hi << bitsLo) | lo;
 }
@@ -34,19 +39,23 @@ export function permutationTable(vocabBits: number, keys: Uint32Array, out = new
   const bitsLo = vocabBits - bitsHi;
   const maskHi = (1 << bitsHi) - 1;
   const maskLo = (1 << bitsLo) - 1;
-  const rounds: Uint32Array[] = [];
-  for (let r = 0; r < PERMUTATION_ROUNDS; r++) {
-    const even = (r & 1) === 0;
-    const table = new Uint32Array(even ? 1 << bitsHi : 1 << bitsLo);
-    for (let v = 0; v < table.length; v++) table[v] = mix32(v ^ keys[r]) & (even ? maskLo : maskHi);
-    rounds.push(table);
+  checkRoundKeys(keys);
+  // Rounds come in pairs: the even one maps hi (bitsHi wide) into lo, the odd one lo into hi.
+  const pairs: Array<{ even: Uint32Array; odd: Uint32Array }> = [];
+  for (let r = 0; r < PERMUTATION_ROUNDS; r += 2) {
+    const even = new Uint32Array(1 << bitsHi);
+    const odd = new Uint32Array(1 << bitsLo);
+    even.forEach((_, v) => (even[v] = mix32(v ^ keys[r]!) & maskLo));
+    odd.forEach((_, v) => (odd[v] = mix32(v ^ keys[r + 1]!) & maskHi));
+    pairs.push({ even, odd });
   }
   for (let i = 0; i < out.length; i++) {
     let hi = i >>> bitsLo;
     let lo = i & maskLo;
-    for (let r = 0; r < PERMUTATION_ROUNDS; r += 2) {
-      lo ^= rounds[r][hi];
-      hi ^= rounds[r + 1][lo];
+    // hi < 2^bitsHi = even.length and lo < 2^bitsLo = odd.length by the masks.
+    for (const { even, odd } of pairs) {
+      lo ^= even[hi]!;
+      hi ^= odd[lo]!;
     }
     out[i] = (hi << bitsLo) | lo;
   }

@@ -45,7 +45,12 @@ export function philox4x32(
 }
 
 export function philox4x32Array(counter: readonly number[], key: readonly number[]): Uint32Array {
+  const [c0, c1, c2, c3] = counter;
+  const [k0, k1] = key;
+  if (counter.length !== 4 || key.length !== 2 || c0 === undefined || c1 === undefined || c2 === undefined || c3 === undefined || k0 === undefined || k1 === undefined) {
+    throw new RangeError(`Philox4x32 takes 4 counter words and 2 key words, got ${counter.length} and ${key.length}`);
+  }
   const out = new Uint32Array(4);
-  philox4x32(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out);
+  philox4x32(c0, c1, c2, c3, k0, k1, out);
   return out;
 }

@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { CONFIGS } from './config.ts';
 import { toHex } from './bytes.ts';
 import { SprintInputError } from './errors.ts';
+import { at } from './indexing.ts';
 import { evaluateNonce, evaluateNonces, ReferenceModel } from './reference.ts';
 import { fingerprint, FINGERPRINT_BITS, outputPermutationKeys } from './fingerprint.ts';
 import { buildVectors, type ConfigVectors, VECTOR_NONCES } from './vectors.ts';
@@ -61,7 +62,7 @@ describe('forward pass', () => {
     const c = CONFIGS.tiny;
     const model = new ReferenceModel(c, new Uint8Array(32).fill(9));
     const stats: number[] = [];
-    const [x] = model.runLayers([model.embed(Uint32Array.of(1, 2, 3, 4))], 0, c.layers, (s) => stats.push(s.rms));
+    const x = at(model.runLayers([model.embed(Uint32Array.of(1, 2, 3, 4))], 0, c.layers, (s) => stats.push(s.rms)), 0, 'final state');
     expect(stats.every((r) => Number.isFinite(r) && r > 0.5 && r < 50)).toBe(true);
     const logits = model.logits(x);
     const mean = logits.reduce((s, v) => s + v, 0) / logits.length;
@@ -126,7 +127,7 @@ describe('task version 2: inputs and keys depend on the whole nonce and its own 
     const keys = outputPermutationKeys(fp, [7, 9]);
     for (let bit = 0; bit < FINGERPRINT_BITS; bit += 17) {
       const flipped = fp.slice();
-      flipped[bit >>> 5] ^= 1 << (bit & 31);
+      flipped[bit >>> 5] = at(flipped, bit >>> 5, 'fingerprint word') ^ (1 << (bit & 31));
       const other = outputPermutationKeys(flipped, [7, 9]);
       for (let r = 0; r < keys.length; r++) expect(other[r]).not.toBe(keys[r]);
     }

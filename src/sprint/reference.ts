@@ -9,6 +9,7 @@ import { permutationTable } from './permutation.ts';
 import { fingerprint, outputPermutationKeys } from './fingerprint.ts';
 import { checkNonce, checkPublicKey, checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, permutationKeysV1, tokensFromInputSeed, TASK_VERSION, weightKey, type TaskVersion } from './seeds.ts';
 import { targetVector, type TargetVector } from './target.ts';
+import { at } from './indexing.ts';
 import { generateLayer, generateTensor, GLOBAL_LAYER, TensorId, type LayerWeights } from './weights.ts';
 
 export const RMS_EPSILON = 2 ** -20;
@@ -60,14 +61,15 @@ export class ReferenceModel {
     const { dModel: d, seqLen } = this.config;
     if (tokens.length === 0 || tokens.length > seqLen) throw new RangeError(`sequence length must be 1..${seqLen}`);
     const x = new Float64Array(tokens.length * d);
-    for (let t = 0; t < tokens.length; t++) {
-      const tok = tokens[t];
-      if (!Number.isInteger(tok) || tok < 0 || tok >= this.config.vocab) throw new RangeError(`token ${tok} outside vocabulary`);
-      for (let i = 0; i < d; i++) x[t * d + i] = this.tokEmb[tok * d + i] + this.posEmb[t * d + i];
+    for (const [t, tok] of tokens.entries()) {
+      if (tok >= this.config.vocab) throw new RangeError(`token ${tok} outside vocabulary`);
+      // tokEmb is vocab × d and posEmb seqLen × d; tok < vocab and t < seqLen were checked.
+      for (let i = 0; i < d; i++) x[t * d + i] = this.tokEmb[tok * d + i]! + this.posEmb[t * d + i]!;
     }
     if (noiseKey) {
       const noise = generateTensor(this.config, noiseKey, TensorId.inputNoise, GLOBAL_LAYER);
-      for (let i = 0; i < x.length; i++) x[i] += noise[i];
+      // The noise tensor is seqLen × d, at least as long as x.
+      for (let i = 0; i < x.length; i++) x[i]! += noise[i]!;
     }
     return x;
   }
@@ -136,6 +138,8 @@ function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden, round: Rounding
   const o = new Float64Array(d);
   const attnOut = new Float64Array(d);
   const scores = new Float64Array(positions);
+  // Every array below is sized from the config (positions × d, d × d, ffnHidden × d), and each
+  // index stays inside its loop bounds, so the non-null assertions cannot hide a miss.
   for (let t = 0; t < positions; t++) {
     o.fill(0);
     for (let a = 0; a < c.heads; a++) {
@@ -143,23 +147,24 @@ function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden, round: Rounding
       let max = -Infinity;
       for (let u = 0; u <= t; u++) {
         let s = 0;
-        for (let i = 0; i < dh; i++) s += q[t * d + base + i] * k[u * d + base + i];
+        for (let i = 0; i < dh; i++) s += q[t * d + base + i]! * k[u * d + base + i]!;
         scores[u] = s * scale;
-        max = Math.max(max, scores[u]);
+        max = Math.max(max, s * scale);
       }
       let sum = 0;
       for (let u = 0; u <= t; u++) {
-        scores[u] = Math.exp(scores[u] - max);
-        sum += scores[u];
+        const e = Math.exp(scores[u]! - max);
+        scores[u] = e;
+        sum += e;
       }
       for (let u = 0; u <= t; u++) {
-        const alpha = scores[u] / sum;
-        for (let i = 0; i < dh; i++) o[base + i] += alpha * v[u * d + base + i];
+        const alpha = scores[u]! / sum;
+        for (let i = 0; i < dh; i++) o[base + i]! += alpha * v[u * d + base + i]!;
       }
     }
     round(o);
     matvec(w.wo, o, attnOut, d, d);
-    for (let i = 0; i < d; i++) x[t * d + i] += attnOut[i];
+    for (let i = 0; i < d; i++) x[t * d + i]! += attnOut[i]!;
   }
   round(x);
   const hidden = new Float64Array(c.ffnHidden);
@@ -167,10 +172,10 @@ function applyLayer(c: SprintConfig, w: LayerWeights, x: Hidden, round: Rounding
   for (let t = 0; t < positions; t++) {
     const h = rmsnorm(x.subarray(t * d, (t + 1) * d));
     matvec(w.w1, h, hidden, c.ffnHidden, d);
-    for (let i = 0; i < hidden.length; i++) hidden[i] = Math.max(0, hidden[i]);
+    for (let i = 0; i < hidden.length; i++) hidden[i] = Math.max(0, hidden[i]!);
     round(hidden);
     matvec(w.w2, hidden, ffnOut, d, c.ffnHidden);
-    for (let i = 0; i < d; i++) x[t * d + i] += ffnOut[i];
+    for (let i = 0; i < d; i++) x[t * d + i]! += ffnOut[i]!;
   }
   round(x);
 }
@@ -184,10 +189,13 @@ export function rmsnorm(x: Float64Array): Float64Array {
 
 /** y[o] = Σ_i W[o][i] · x[i] with W row-major [rows, cols]. */
 function matvec(w: Float32Array, x: Float64Array, y: Float64Array, rows: number, cols: number): void {
+  if (w.length < rows * cols || x.length < cols || y.length < rows) {
+    throw new RangeError(`matvec of ${rows}×${cols} got ${w.length} weights, ${x.length} inputs and ${y.length} outputs`);
+  }
   for (let o = 0; o < rows; o++) {
     let s = 0;
     const row = o * cols;
-    for (let i = 0; i < cols; i++) s += w[row + i] * x[i];
+    for (let i = 0; i < cols; i++) s += w[row + i]! * x[i]!;
     y[o] = s;
   }
 }
@@ -214,10 +222,14 @@ export function outputDistance(c: SprintConfig, logits: Float64Array, keys: Uint
   const perm = permutationTable(bits, keys);
   let normSq = 0;
   let dot = 0;
+  if (logits.length !== c.vocab || target.unit.length !== c.vocab) {
+    throw new RangeError(`the distance needs ${c.vocab} logits and target coordinates, got ${logits.length} and ${target.unit.length}`);
+  }
+  // perm is a permutation of [0, 2^bits) = [0, vocab), the length checked above.
   for (let i = 0; i < c.vocab; i++) {
-    const y = logits[perm[i]] - mean;
+    const y = logits[perm[i]!]! - mean;
     normSq += y * y;
-    dot += y * target.unit[i];
+    dot += y * target.unit[i]!;
   }
   if (normSq === 0) return 2; // degenerate output: as far as possible, never appropriate
   const cos = dot / Math.sqrt(normSq);
@@ -256,10 +268,11 @@ export function evaluateNonces(
   const inputs = seeds.map((s) => nonceInput(m, s, version));
   const finals = m.runLayers(inputs.map((x) => x.x), 0, c.layers);
   const r = rTarget(c);
-  return nonces.map((nonce, i) => {
-    const logits = m.logits(finals[i]);
-    const distance = outputDistance(c, logits, nonceKeys(seeds[i], logits, version), m.target);
-    return { nonce, tokens: Array.from(inputs[i].tokens), distance, appropriate: distance < r };
+  return finals.map((final, i) => {
+    const logits = m.logits(final);
+    const seed = at(seeds, i, 'input seed');
+    const distance = outputDistance(c, logits, nonceKeys(seed, logits, version), m.target);
+    return { nonce: at(nonces, i, 'nonce'), tokens: Array.from(at(inputs, i, 'input').tokens), distance, appropriate: distance < r };
   });
 }
 
@@ -269,5 +282,5 @@ export function evaluateNonce(
   publicKey: Uint8Array,
   nonce: number,
 ): NonceEvaluation {
-  return evaluateNonces(config, sprintSeed, publicKey, [nonce])[0];
+  return at(evaluateNonces(config, sprintSeed, publicKey, [nonce]), 0, 'evaluation');
 }

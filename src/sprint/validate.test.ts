@@ -4,6 +4,7 @@ import { rTarget } from './difficulty.ts';
 import { evaluateNonces, ReferenceModel } from './reference.ts';
 import { binomialUpperTail } from './difficulty.ts';
 import { SprintInputError } from './errors.ts';
+import { at } from './indexing.ts';
 import {
   decide, detectionProbability, FORGED_FRACTION, judgeNonce, MAX_HONEST_REJECTION, MIN_FORGERY_DETECTION, mismatchLimit,
   P_HONEST_MISMATCH, validateNonces, VALIDATION_SAMPLE, VALIDATION_TOLERANCE,
@@ -83,7 +84,7 @@ describe('validation rule (spec §9)', () => {
   });
 
   it('a claim that repeats one honest nonce is rejected as a whole, with a typed error', () => {
-    const repeated = Array.from({ length: 20 }, () => honest[0]);
+    const repeated = Array.from({ length: 20 }, () => at(honest, 0, 'honest claim'));
     let error: unknown;
     try {
       validateNonces(c, seed, key, repeated, { model });

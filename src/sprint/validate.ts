@@ -111,12 +111,11 @@ export function validateNonces(
   const tolerance = options.tolerance ?? VALIDATION_TOLERANCE;
   const r = rTarget(c, options.hitRate ?? DEFAULT_HIT_RATE);
   const reference = evaluateNonces(c, sprintSeed, publicKey, claims.map((x) => x.nonce), options.model);
-  const verdicts = claims.map((claim, i): NonceVerdict => ({
-    nonce: claim.nonce,
-    claimed: claim.distance,
-    reference: reference[i].distance,
-    verdict: judgeNonce(claim.distance, reference[i].distance, r, tolerance),
-  }));
+  const verdicts = claims.map((claim, i): NonceVerdict => {
+    const expected = reference[i];
+    if (!expected) throw new Error(`the reference returned ${reference.length} results for ${claims.length} claims`);
+    return { nonce: claim.nonce, claimed: claim.distance, reference: expected.distance, verdict: judgeNonce(claim.distance, expected.distance, r, tolerance) };
+  });
   const mismatches = verdicts.filter((v) => v.verdict !== 'ok').length;
   return { verdicts, ...decide(mismatches, claims.length) };
 }

@@ -67,18 +67,14 @@ export function generateTensorCodes(key: readonly [number, number], id: TensorId
   const out = new Uint32Array(4);
   for (let j = 0; j < blocks; j++) {
     philox4x32(j, id, layer >>> 0, 0, key[0], key[1], out);
-    words[4 * j] = out[0];
-    words[4 * j + 1] = out[1];
-    words[4 * j + 2] = out[2];
-    words[4 * j + 3] = out[3];
+    words.set(out, 4 * j);
   }
   if (!isLittleEndian) byteSwapWords(words);
   return new Uint8Array(words.buffer, 0, count);
 }
 
 function byteSwapWords(words: Uint32Array): void {
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
+  for (const [i, w] of words.entries()) {
     words[i] = ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24);
   }
 }
@@ -93,7 +89,7 @@ export function generateTensor(c: SprintConfig, key: readonly [number, number], 
 export function codesToValues(codes: Uint8Array, scaleExponentS: number): Float32Array {
   const scale = 2 ** -scaleExponentS;
   const values = new Float32Array(codes.length);
-  for (let e = 0; e < codes.length; e++) values[e] = (2 * codes[e] - 255) * scale;
+  for (let e = 0; e < codes.length; e++) values[e] = (2 * codes[e]! - 255) * scale;
   return values;
 }
 
