@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { AddressError, addressFromPublicKey, addressHash, addressMatchesPublicKey, isValidAddress, parseAddress } from './address.ts';
 import { WalletError } from './errors.ts';
 
-const v = vectorsFile.vectors[0];
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
 const pk = hexToBytes(v.publicKey);
 
 function reason(addr: string): string | undefined {
@@ -26,13 +27,13 @@ describe('sn1 addresses', () => {
     expect(parseAddress(v.address)).toEqual(addressHash(pk));
     expect(parseAddress(v.address.toUpperCase())).toEqual(addressHash(pk));
     expect(addressMatchesPublicKey(v.address, pk)).toBe(true);
-    expect(addressMatchesPublicKey(v.address, hexToBytes(vectorsFile.vectors[1].publicKey))).toBe(false);
+    expect(addressMatchesPublicKey(v.address, hexToBytes(at(vectorsFile.vectors, 1, 'wallet vector').publicKey))).toBe(false);
   });
 
   it('any single-character typo is a checksum error', () => {
     const alphabet = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
     for (let i = 3; i < v.address.length; i++) {
-      const c = alphabet[(alphabet.indexOf(v.address[i]) + 1) % 32];
+      const c = alphabet[(alphabet.indexOf(at(v.address, i, 'character')) + 1) % 32];
       expect(reason(v.address.slice(0, i) + c + v.address.slice(i + 1))).toBe('checksum');
     }
   });

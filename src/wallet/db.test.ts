@@ -2,12 +2,13 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { DB_VERSION, StorageError, keystoreRevision, openSprintnetDb, upgrade } from './db.ts';
 import { TEST_SCRYPT, encryptKeystore } from './keystore.ts';
 
 let n = 0;
 const freshName = () => `sprintnet-test-db-${++n}`;
-const v = vectorsFile.vectors[0];
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
 
 describe('sprintnet IndexedDB', () => {
   it('migrates a v1 database (first prototype layout) step by step, keeping its keystore', async () => {
@@ -63,7 +64,7 @@ describe('sprintnet IndexedDB', () => {
   it('never overwrites a stored keystore unless asked', async () => {
     const db = await openSprintnetDb(freshName());
     const a = await encryptKeystore(v.mnemonic, 'pw', TEST_SCRYPT);
-    const b = await encryptKeystore(vectorsFile.vectors[1].mnemonic, 'pw', TEST_SCRYPT);
+    const b = await encryptKeystore(at(vectorsFile.vectors, 1, 'wallet vector').mnemonic, 'pw', TEST_SCRYPT);
     const stored = await db.putKeystore(a);
     await expect(db.putKeystore(b)).rejects.toMatchObject({ code: 'WALLET_EXISTS' });
     expect((await db.getKeystore())?.address).toBe(a.address);
@@ -76,8 +77,8 @@ describe('sprintnet IndexedDB', () => {
     const name = freshName();
     const [tabA, tabB] = [await openSprintnetDb(name), await openSprintnetDb(name)];
     const a = await encryptKeystore(v.mnemonic, 'pw', TEST_SCRYPT);
-    const b = await encryptKeystore(vectorsFile.vectors[1].mnemonic, 'pw', TEST_SCRYPT);
-    const c = await encryptKeystore(vectorsFile.vectors[2].mnemonic, 'pw', TEST_SCRYPT);
+    const b = await encryptKeystore(at(vectorsFile.vectors, 1, 'wallet vector').mnemonic, 'pw', TEST_SCRYPT);
+    const c = await encryptKeystore(at(vectorsFile.vectors, 2, 'wallet vector').mnemonic, 'pw', TEST_SCRYPT);
     const first = await tabA.putKeystore(a);
     const seenByA = keystoreRevision((await tabA.getKeystoreRecord())!);
     expect(seenByA).toBe(keystoreRevision(first));

@@ -141,7 +141,11 @@ const STEPS: ReadonlyArray<(db: AnyDb, tx: AnyTx) => void> = [
 
 /** Migrates one step at a time from `oldVersion` to `newVersion` inside the versionchange transaction. */
 export function upgrade(db: AnyDb, oldVersion: number, tx: AnyTx, newVersion = DB_VERSION): void {
-  for (let v = oldVersion; v < newVersion; v++) STEPS[v](db, tx);
+  for (let v = oldVersion; v < newVersion; v++) {
+    const step = STEPS[v];
+    if (!step) throw new WalletError('UNSUPPORTED_VERSION', `no migration from wallet database version ${v} to ${v + 1}`);
+    step(db, tx);
+  }
 }
 
 /** How long a versionchange waits for registered hooks (pending saves) before closing anyway. */

@@ -1,10 +1,11 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { Wallet } from './wallet.ts';
 import { TEST_SCRYPT, encryptKeystore, parseKeystore, serializeKeystore } from './keystore.ts';
 
-const v = vectorsFile.vectors[0];
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
 const PASS = 'a long passphrase';
 const APP = { N: 2 ** 11, r: 8, p: 1 }; // stands in for DEFAULT_SCRYPT, so the test stays fast
 

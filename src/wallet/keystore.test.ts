@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { generateKeyPairFromSeed, publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
@@ -23,7 +24,7 @@ const rawAddress = (key: Uint8Array) =>
   bech32m.encode('sn', bech32m.toWords(sha256(concatBytes(utf8ToBytes('sprintnet/address/v1'), key)).slice(0, 20)));
 import { identityFromMnemonic } from './wallet-identity.ts';
 
-const v = vectorsFile.vectors[0];
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
 const PASS = 'correct horse battery staple';
 
 async function file(): Promise<KeystoreFile> {
@@ -66,7 +67,7 @@ describe('keystore files', () => {
     await expect(decryptKeystore(edit(f, (j) => (j.cipher.nonce = flipHex(j.cipher.nonce, 3))), PASS)).rejects.toMatchObject({
       code: 'CORRUPT_KEYSTORE',
     });
-    const other = vectorsFile.vectors[1];
+    const other = at(vectorsFile.vectors, 1, 'wallet vector');
     await expect(decryptKeystore(edit(f, (j) => (j.address = other.address)), PASS)).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
     await expect(decryptKeystore(edit(f, (j) => (j.peerId = other.peerId)), PASS)).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
   });
@@ -141,7 +142,7 @@ describe('keystore files', () => {
     // A peer id whose key is the identity point (small order), with its matching address.
     const identityKey = ed25519.Point.ZERO.toBytes();
     const badPeerId = peerIdFromPublicKey(publicKeyFromRaw(identityKey)).toString();
-    const other = vectorsFile.vectors[1];
+    const other = at(vectorsFile.vectors, 1, 'wallet vector');
     const stranger = peerIdFromPublicKey((await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(5))).publicKey);
     const cases: Array<[string, (j: any) => void, RegExp]> = [
       ['small-order key', (j) => ((j.peerId = badPeerId), (j.address = rawAddress(identityKey))), /small-order/],
@@ -182,7 +183,7 @@ describe('keystore import (issue 9, keystore)', () => {
     expect(stored.ciphertext).not.toBe(weak.ciphertext);
     expect({ address: stored.address, peerId: stored.peerId }).toEqual({ address: v.address, peerId: v.peerId });
     // Progress runs once from 0 to 1 across both KDF runs.
-    expect(progress.every((x, i) => i === 0 || x >= progress[i - 1])).toBe(true);
+    expect(progress.every((x, i) => i === 0 || x >= at(progress, i - 1, 'progress step'))).toBe(true);
     expect(progress.at(-1)).toBeCloseTo(1, 5);
     expect((await decryptKeystore(stored, PASS)).peerId).toBe(v.peerId);
   });

@@ -3,6 +3,7 @@ import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { MessageType, signTyped, type SigningDomain } from './signing.ts';
 import {
   LOTTERY_DST,
@@ -22,7 +23,8 @@ import {
 } from './lottery.ts';
 
 const NET = vectorsFile.networkId;
-const [v, w] = vectorsFile.vectors;
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
+const w = at(vectorsFile.vectors, 1, 'wallet vector');
 const seed = hexToBytes(v.ed25519Seed);
 const pk = hexToBytes(v.publicKey);
 const blsSk = hexToBytes(v.blsSecretKey);
@@ -43,7 +45,7 @@ const IDENTITY = ed25519.Point.ZERO.toBytes();
 
 function flip(bytes: Uint8Array, i: number): Uint8Array {
   const c = bytes.slice();
-  c[i] ^= 1;
+  c[i] = at(c, i, 'byte') ^ 1;
   return c;
 }
 

@@ -4,6 +4,7 @@ import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import {
   MessageType,
   PublicKeyError,
@@ -16,7 +17,7 @@ import {
   type SigningDomain,
 } from './signing.ts';
 
-const v = vectorsFile.vectors[0];
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
 const seed = hexToBytes(v.ed25519Seed);
 const pk = hexToBytes(v.publicKey);
 const domain: SigningDomain = { type: MessageType.ValidationVote, networkId: 'sprintnet-local' };
@@ -24,7 +25,7 @@ const payload = new TextEncoder().encode('vote: sprint 42 is valid');
 
 function flip(bytes: Uint8Array, i: number): Uint8Array {
   const c = bytes.slice();
-  c[i] ^= 1;
+  c[i] = at(c, i, 'byte') ^ 1;
   return c;
 }
 
@@ -67,7 +68,7 @@ const SMALL_ORDER = [
   '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
   '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
 ].map(hexToBytes);
-const IDENTITY = SMALL_ORDER[0];
+const IDENTITY = at(SMALL_ORDER, 0, 'small-order point');
 
 describe('strict Ed25519 keys and signatures (issue 9, high)', () => {
   it('refuses the universal forgery: identity key, R = identity, S = 0, for every message type', () => {
@@ -106,7 +107,7 @@ describe('strict Ed25519 keys and signatures (issue 9, high)', () => {
     }
     // A + T for an order-8 T: a second "public key" for the same secret. A signature by the
     // secret of A, with R + T, passes noble's cofactored check under A + T but is refused.
-    const T = ed25519.Point.fromBytes(SMALL_ORDER[4]);
+    const T = ed25519.Point.fromBytes(at(SMALL_ORDER, 4, 'small-order point'));
     const mixed = ed25519.Point.fromBytes(pk).add(T).toBytes();
     expect(publicKeyProblem(mixed)).toBe('mixed-order');
     expect(() => checkPublicKey(mixed)).toThrow(expect.objectContaining({ reason: 'mixed-order' }));
@@ -120,7 +121,7 @@ describe('strict Ed25519 keys and signatures (issue 9, high)', () => {
     // holds, the cofactorless one (every other RFC 8032 verifier) does not.
     const { scalar } = ed25519.utils.getExtendedPublicKey(seed);
     const n = ed25519.Point.Fn.ORDER;
-    const T = ed25519.Point.fromBytes(SMALL_ORDER[4]);
+    const T = ed25519.Point.fromBytes(at(SMALL_ORDER, 4, 'small-order point'));
     const msg = signingBytes(domain, payload);
     const r = 1234567n;
     const R = ed25519.Point.BASE.multiply(r).add(T).toBytes();

@@ -6,6 +6,7 @@ import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { makeVectors } from './make-vectors.ts';
 import { ED25519_INFO, HKDF_SALT, mnemonicToSeed } from './derive.ts';
 import { identityFromMnemonic } from './wallet-identity.ts';
@@ -54,7 +55,7 @@ describe('Sprintnet known answers (vectors.json)', () => {
   });
 
   it('every vector key binding verifies, and the mnemonic is normalised before use', async () => {
-    const v = vectorsFile.vectors[0];
+    const v = at(vectorsFile.vectors, 0, 'wallet vector');
     const id = await identityFromMnemonic(`  ${v.mnemonic.toUpperCase().replace(/ /g, '   ')}\n`);
     expect(id.address).toBe(v.address);
     for (const w of vectorsFile.vectors) {

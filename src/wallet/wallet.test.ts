@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import vectorsFile from './vectors.json';
+import { at } from '../sprint/indexing.ts';
 import { Wallet } from './wallet.ts';
 import { TEST_SCRYPT, encryptKeystore, serializeKeystore } from './keystore.ts';
 import { loadHeadlessWallet } from './node-loader.ts';
@@ -9,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 let n = 0;
-const [v, w] = vectorsFile.vectors;
+const v = at(vectorsFile.vectors, 0, 'wallet vector');
+const w = at(vectorsFile.vectors, 1, 'wallet vector');
 const PASS = 'a long passphrase';
 const open = (dbName = `sprintnet-wallet-test-${++n}`) => Wallet.open({ dbName, scrypt: TEST_SCRYPT });
 
@@ -174,7 +176,7 @@ describe('tabs sharing one keystore', () => {
     await a.unlock(PASS); // A may replace the keystore it unlocked...
     await b.restore(w.mnemonic, 'b passphrase', { replace: true, currentPassphrase: PASS });
     // ...but not B's, which it never saw: the write's transaction compares revisions.
-    await expect(a.restore(vectorsFile.vectors[2].mnemonic, PASS, { replace: true })).rejects.toMatchObject({ code: 'KEYSTORE_CHANGED' });
+    await expect(a.restore(at(vectorsFile.vectors, 2, 'wallet vector').mnemonic, PASS, { replace: true })).rejects.toMatchObject({ code: 'KEYSTORE_CHANGED' });
     expect((await b.store.getKeystore())?.address).toBe(w.address);
     expect(a.state).toBe('locked'); // its identity is no longer the stored wallet's
     expect(a.info?.address).toBe(w.address);

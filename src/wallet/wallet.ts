@@ -146,12 +146,12 @@ export class Wallet {
    * the backup, or a restored one) and unlocks it.
    */
   async restore(mnemonic: string, passphrase: string, opts: WriteOptions = {}): Promise<WalletInfo> {
-    const steps = progressSteps(opts, this.needsProof(opts) ? 2 : 1);
-    const replaces = await this.authorizeWrite(opts, steps[0]);
+    const steps = progressSteps(opts, this.needsProof(opts));
+    const replaces = await this.authorizeWrite(opts, steps.proof);
     const id = await identityFromMnemonic(mnemonic, { networkId: this.networkId });
     let record: KeystoreRecord;
     try {
-      const file = await encryptKeystore(id, passphrase, this.scrypt, steps[steps.length - 1]);
+      const file = await encryptKeystore(id, passphrase, this.scrypt, steps.encrypt);
       record = await this.write(file, replaces);
     } catch (e) {
       wipeIdentity(id);
@@ -215,11 +215,11 @@ export class Wallet {
   /** Checks the file decrypts with `passphrase` before storing it, then unlocks it. */
   async importKeystore(json: string, passphrase: string, opts: WriteOptions = {}): Promise<WalletInfo> {
     const file = parseKeystore(json);
-    const steps = progressSteps(opts, this.needsProof(opts) ? 2 : 1);
-    const replaces = await this.authorizeWrite(opts, steps[0]);
+    const steps = progressSteps(opts, this.needsProof(opts));
+    const replaces = await this.authorizeWrite(opts, steps.proof);
     // A file made with other scrypt parameters (an N = 2^10 test file, say) is re-encrypted with ours.
     const { identity: id, file: stored } = await importKeystoreFile(file, passphrase, this.scrypt, {
-      ...steps[steps.length - 1],
+      ...steps.encrypt,
       networkId: this.networkId,
     });
     let record: KeystoreRecord;
@@ -356,8 +356,10 @@ function changedElsewhere(): WalletError {
   return new WalletError('KEYSTORE_CHANGED', 'the wallet stored in this browser was changed in another tab; check the address and try again');
 }
 
-/** Splits one progress callback over `n` consecutive KDF runs. */
-function progressSteps(opts: KdfProgress, n: number): KdfProgress[] {
+/** Splits one progress callback over the KDF run that proves the right to replace (when needed) and the encryption run. */
+function progressSteps(opts: KdfProgress, withProof: boolean): { proof: KdfProgress; encrypt: KdfProgress } {
   const { onProgress } = opts;
-  return Array.from({ length: n }, (_, i) => ({ onProgress: onProgress && ((f: number) => onProgress((i + f) / n)) }));
+  const n = withProof ? 2 : 1;
+  const step = (i: number): KdfProgress => ({ onProgress: onProgress && ((f: number) => onProgress((i + f) / n)) });
+  return { proof: step(0), encrypt: step(n - 1) };
 }
