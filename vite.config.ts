@@ -20,7 +20,9 @@ export default defineConfig({
     VitePWA({
       // The manifest is a static file in public/, linked from index.html.
       manifest: false,
-      registerType: 'autoUpdate',
+      // A new version waits until the volunteer accepts the app's "update available" prompt
+      // (src/ui/shell/sw-update.ts), so an update never swaps the app under a running Sprint.
+      registerType: 'prompt',
       injectRegister: null,
       workbox: {
         globPatterns: ['**/*.{js,css,html,svg,webmanifest,wasm}'],

@@ -1,18 +1,23 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.tsx';
-import { connectWalletToNetwork } from './session.ts';
+import { runPendingReset } from './storage/reset.ts';
+import { registerServiceWorker } from './shell/sw-update.ts';
 import './styles.css';
+
+// A data reset asked for before the reload runs first, before any store opens a database; the app's
+// modules load only after it (their imports open connections and restore state).
+const reset = await runPendingReset().catch(() => null);
+const [{ App }, { connectWalletToNetwork }] = await Promise.all([import('./App.tsx'), import('./session.ts')]);
 
 connectWalletToNetwork();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <App reset={reset} />
   </StrictMode>,
 );
 
-if ('serviceWorker' in navigator && import.meta.env.PROD) {
-  // Offline app shell for the installed PWA; failure only costs offline support.
-  navigator.serviceWorker.register('/sw.js').catch(() => undefined);
+if (import.meta.env.PROD) {
+  // Offline app shell for the installed PWA, and the "update available" prompt; failure only costs those.
+  registerServiceWorker('/sw.js').catch(() => undefined);
 }

@@ -1,5 +1,5 @@
 import { useEffect, type ReactElement } from 'react';
-import { useWalletStore, type WalletScreen } from './store.ts';
+import { useWalletStore, type WalletScreen, type WalletUiState } from './store.ts';
 import { Feedback } from './Feedback.tsx';
 import { ChoosePassphrase, ConfirmMnemonic, ShowMnemonic } from './CreateWallet.tsx';
 import { RestoreWallet } from './RestoreWallet.tsx';
@@ -20,6 +20,13 @@ const SCREENS: Record<WalletScreen, () => ReactElement> = {
   unlocked: WalletView,
 };
 
+const STATE_SENTENCE: Record<WalletUiState['status'], string> = {
+  loading: 'Opening your wallet…',
+  none: 'There is no wallet in this browser yet.',
+  locked: 'Your wallet is locked: unlock it with your passphrase when something must be signed.',
+  unlocked: 'Your wallet is unlocked: this browser can sign your Sprint proofs.',
+};
+
 /** Activity that postpones auto-lock. */
 const ACTIVITY = ['pointerdown', 'keydown'] as const;
 
@@ -36,11 +43,10 @@ export function WalletPanel() {
   }, []);
   const Screen = SCREENS[screen];
   return (
-    <section className="panel wallet" aria-labelledby="wallet-title" data-testid="wallet-panel">
-      <h2 id="wallet-title">
-        Wallet{' '}
-        <span className={`wallet-badge wallet-${status}`} data-testid="wallet-state">{status}</span>
-      </h2>
+    <section className="panel wallet" aria-label="Your wallet" data-testid="wallet-panel">
+      <p className={`wallet-state wallet-${status}`} data-testid="wallet-state" data-state={status}>
+        {STATE_SENTENCE[status]}
+      </p>
       <Screen />
       <Feedback />
     </section>

@@ -1,18 +1,57 @@
+import { useState } from 'react';
 import { useWalletStore } from './store.ts';
+import { Term } from '../help/Term.tsx';
 import { useStorageStore } from '../storage/store.ts';
 import { download, keystoreFileName } from './download.ts';
 
-/** Address and peer id: public, shown locked or unlocked. */
+/** sn1qpzry9…x8gf2t: enough to recognise an address, short enough for a phone. */
+export const shortAddress = (address: string): string => (address.length > 16 ? `${address.slice(0, 9)}…${address.slice(-6)}` : address);
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState<boolean | null>(null);
+  const copy = () =>
+    navigator.clipboard.writeText(text).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  return (
+    <>
+      <button type="button" className="wallet-secondary wallet-copy" onClick={() => void copy()} data-testid="wallet-copy-address">
+        Copy address
+      </button>
+      <span role="status" className="muted" data-testid="wallet-copy-result">
+        {copied === true ? 'Copied.' : copied === false ? 'The browser did not allow copying: select the address in the details below.' : ''}
+      </span>
+    </>
+  );
+}
+
+/** Address (short, with a copy button) and, in a details view, the full address and peer id: public, shown locked or unlocked. */
 export function Identity() {
   const info = useWalletStore((s) => s.info);
   if (!info) return null;
   return (
-    <dl className="wallet-identity">
-      <dt>Address</dt>
-      <dd className="mono" data-testid="wallet-address">{info.address}</dd>
-      <dt>Peer id</dt>
-      <dd className="mono" data-testid="wallet-peer-id">{info.peerId}</dd>
-    </dl>
+    <div className="wallet-identity-block">
+      <p className="wallet-short">
+        <Term id="address">Address</Term>{' '}
+        <span className="mono" data-testid="wallet-address-short" title={info.address}>
+          {shortAddress(info.address)}
+        </span>{' '}
+        <CopyButton text={info.address} />
+      </p>
+      <details className="wallet-details" data-testid="wallet-details">
+        <summary>Full address and keys</summary>
+        <dl className="wallet-identity">
+          <dt>Address</dt>
+          <dd className="mono" data-testid="wallet-address">{info.address}</dd>
+          <dt>
+            <Term id="peer-id" />
+          </dt>
+          <dd className="mono" data-testid="wallet-peer-id">{info.peerId}</dd>
+        </dl>
+        <p className="muted">Both are public and safe to share. The private key never leaves this browser unencrypted.</p>
+      </details>
+    </div>
   );
 }
 
@@ -43,7 +82,6 @@ export function WalletView() {
   const { lock, exportKeystore, setAutoLock } = useWalletStore.getState();
   return (
     <div>
-      <p className="ok">Unlocked: this browser can sign Sprint proofs.</p>
       <Identity />
       <label className="wallet-field wallet-inline">
         Lock after inactivity

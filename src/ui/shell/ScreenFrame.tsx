@@ -1,0 +1,22 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import type { ScreenId } from './routes.ts';
+
+/**
+ * One screen. Every screen stays mounted and only the current one is shown, so leaving Contribute
+ * neither stops the work nor loses a half-typed form. On navigation the title takes the focus, so
+ * keyboard and screen-reader users start at the top of the new screen.
+ */
+export function ScreenFrame({ id, title, active, focusOnShow, children }: { id: ScreenId; title: string; active: boolean; focusOnShow: boolean; children: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (active && focusOnShow) heading.current?.focus();
+  }, [active, focusOnShow]);
+  return (
+    <section className="screen" aria-labelledby={`screen-${id}-title`} hidden={!active} data-testid={`screen-${id}`}>
+      <h2 id={`screen-${id}-title`} tabIndex={-1} ref={heading}>
+        {title}
+      </h2>
+      {children}
+    </section>
+  );
+}
