@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeEnvelope, encodeEnvelope, randomEnvelopeId, signEnvelope, unsignedEnvelopeBytes, verifyEnvelope, type Envelope } from './envelope.ts';
 import { MessageType, signingBytes } from '../wallet/signing.ts';
+import { at } from '../sprint/indexing.ts';
 
 const IDENTITY = ed25519.Point.ZERO.toBytes(); // 01 00 … 00
 const ORDER_8 = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a', false).toBytes();
@@ -13,7 +14,7 @@ function forge(sender: Uint8Array, i: number): Envelope {
   const env: Envelope = {
     version: 1,
     networkId: 'sprintnet-local',
-    topic: ['presence', 'proofs', 'votes', 'compute', 'lottery'][i % 5],
+    topic: at(['presence', 'proofs', 'votes', 'compute', 'lottery'], i % 5, 'topic'),
     sender,
     id: randomEnvelopeId(),
     timestampMs: Date.now() + i,

@@ -99,7 +99,9 @@ export class FakeStream extends EventTarget implements RpcStream {
       let shift = 0;
       let b: number;
       do {
-        b = buf[at++];
+        const byte = buf[at++];
+        if (byte === undefined) throw new RangeError('a length prefix runs past the bytes written to the fake stream');
+        b = byte;
         len |= (b & 0x7f) << shift;
         shift += 7;
       } while (b & 0x80);

@@ -273,7 +273,8 @@ export class FrameReader {
       chunks.push(frame.slice(1));
       at += frame.length - 1;
     }
-    if (chunks.length === 1) return chunks[0];
+    const [only] = chunks;
+    if (only && chunks.length === 1) return only;
     const out = new Uint8Array(length);
     let offset = 0;
     for (const c of chunks) {

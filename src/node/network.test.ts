@@ -15,17 +15,19 @@ import type { GossipMessage, SprintnetNode } from './node.ts';
 import { encodeEnvelope, randomEnvelopeId, signEnvelope } from './envelope.ts';
 import { PeerGoneError, RemoteError, RequestError, RequestTimeoutError } from './errors.ts';
 import { presenceCodec, presenceTopic, type Presence } from './topics/presence.ts';
+import { at } from '../sprint/indexing.ts';
 
 let a: SprintnetNode, b: SprintnetNode, c: SprintnetNode;
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all([10, 11, 12].map((s) => testNode(s, 'host', { listen: [LOOPBACK_WS] })));
+  const node = (seed: number) => testNode(seed, 'host', { listen: [LOOPBACK_WS] });
+  [a, b, c] = await Promise.all([node(10), node(11), node(12)]);
   const wsAddr = (n: SprintnetNode) => multiaddr(n.multiaddrs().find((m) => m.includes('/ws/'))!);
   await b.libp2p.dial(wsAddr(a));
   await c.libp2p.dial(wsAddr(a));
   await c.libp2p.dial(wsAddr(b));
   // Gossipsub needs a heartbeat or two to build its mesh.
-  await waitFor(() => a.pubsub.getSubscribers(a.pubsub.getTopics()[0]).length >= 2, 10_000, 'subscriptions');
+  await waitFor(() => a.pubsub.getSubscribers(at(a.pubsub.getTopics(), 0, 'topic')).length >= 2, 10_000, 'subscriptions');
 });
 
 afterAll(async () => {
@@ -56,7 +58,7 @@ describe('three peers on loopback', () => {
     for (let i = 0; i < 16; i++) big.set(payload, i * payload.length);
     const res = await c.request(b.peerId, 'echo', big, { timeoutMs: 20_000 });
     expect(res.length).toBe(big.length);
-    expect(res.every((v, i) => v === (big[i] ^ 0xff))).toBe(true);
+    expect(res.every((v, i) => v === (at(big, i, 'byte') ^ 0xff))).toBe(true);
   });
 
   it('maps handler errors, size limits and deadlines to typed errors', async () => {

@@ -60,7 +60,7 @@ export function ipKey(addr: Multiaddr): string | undefined {
   if (!first?.value) return undefined;
   if (first.name === 'ip4') return first.value;
   if (first.name !== 'ip6') return undefined;
-  const v6 = first.value.toLowerCase().split('%')[0];
+  const v6 = first.value.toLowerCase().replace(/%.*$/, ''); // without the zone index
   const groups = expandIpv6(v6);
   if (!groups) return v6;
   if (groups.every((g, i) => (i < 7 ? g === 0 : g === 1))) return '::1';
@@ -70,24 +70,32 @@ export function ipKey(addr: Multiaddr): string | undefined {
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
 }
 
-function expandIpv6(text: string): number[] | undefined {
+type Ipv6Groups = [number, number, number, number, number, number, number, number];
+
+function expandIpv6(text: string): Ipv6Groups | undefined {
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
+  const [before = '', after] = halves;
   const parse = (s: string) =>
     s === ''
       ? []
       : s.split(':').flatMap((g) => {
           const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(g); // a dotted IPv4 tail is two groups
           if (!v4) return [/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN];
-          const [o1, o2, o3, o4] = v4.slice(1).map(Number);
+          const [o1 = NaN, o2 = NaN, o3 = NaN, o4 = NaN] = v4.slice(1).map(Number);
+          if (![o1, o2, o3, o4].every((o) => o <= 255)) return [NaN];
           return [(o1 << 8) | o2, (o3 << 8) | o4];
         });
-  const head = parse(halves[0]);
-  const tail = halves.length === 2 ? parse(halves[1]) : [];
+  const head = parse(before);
+  const tail = after === undefined ? [] : parse(after);
   const missing = 8 - head.length - tail.length;
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
+  if (missing < 0 || (after === undefined && missing !== 0)) return undefined;
   const groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  return groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+  return isIpv6Groups(groups) && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+function isIpv6Groups(groups: number[]): groups is Ipv6Groups {
+  return groups.length === 8;
 }
 
 /** Connection-gater hooks that enforce RelayIpLimits; `attach` it to the relay once it exists. */

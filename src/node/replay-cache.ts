@@ -74,8 +74,9 @@ export class ReplayCache {
     const s = latin1(sender);
     if ((this.perSender.get(s) ?? 0) >= this.limits.maxPerSender) return 'sender-full';
     const bucket = Math.floor(timestampMs / this.bucketMs);
-    while (this.seen.size >= this.limits.maxEntries) {
-      const lowest = this.order[0];
+    // Every held entry sits in a bucket listed in `order`, so a full cache always has a lowest one.
+    let lowest: number | undefined;
+    while (this.seen.size >= this.limits.maxEntries && (lowest = this.order[0]) !== undefined) {
       // Older than everything held: it cannot displace newer entries.
       if (bucket <= lowest) return 'below-floor';
       this.dropBucket(lowest);
@@ -108,8 +109,8 @@ export class ReplayCache {
 
   private expire(nowMs: number): void {
     // A bucket is gone once its newest possible timestamp is outside the window.
-    while (this.order.length > 0 && (this.order[0] + 1) * this.bucketMs + this.limits.windowMs <= nowMs) {
-      this.dropBucket(this.order[0]);
+    for (let first = this.order[0]; first !== undefined && (first + 1) * this.bucketMs + this.limits.windowMs <= nowMs; first = this.order[0]) {
+      this.dropBucket(first);
     }
   }
 
@@ -132,7 +133,7 @@ function upperBound(sorted: number[], v: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= v) lo = mid + 1;
+    if (sorted[mid]! <= v) lo = mid + 1; // lo ≤ mid < hi ≤ length
     else hi = mid;
   }
   return lo;
@@ -140,7 +141,8 @@ function upperBound(sorted: number[], v: number): number {
 
 /** The bytes as one flat one-byte string (a Map/Set key), one character per byte. */
 function latin1(...parts: Uint8Array[]): string {
-  const all = parts.length === 1 ? parts[0] : concatBytes(...parts);
+  const [only] = parts;
+  const all = only && parts.length === 1 ? only : concatBytes(...parts);
   return String.fromCharCode(...all);
 }
 

@@ -19,6 +19,7 @@ import {
   type ServeCall,
 } from './reqresp.ts';
 import { open, requesterKeys, seal } from './sealed-box.ts';
+import { at } from '../sprint/indexing.ts';
 
 const serverSeed = new Uint8Array(32).fill(1);
 const clientSeed = new Uint8Array(32).fill(2);
@@ -26,6 +27,11 @@ const serverPub = ed25519.getPublicKey(serverSeed);
 const clientPub = ed25519.getPublicKey(clientSeed);
 const PROTOCOL = '/sprintnet/test/rpc/echo/1';
 const never = new AbortController().signal;
+
+/** The status byte of the first frame the server wrote back. */
+function firstWrittenStatus(stream: FakeStream): number {
+  return at(at(stream.writtenFrames(), 0, 'written frame'), 1, 'status byte');
+}
 
 function head(ephemeral: Uint8Array, length: number): Uint8Array {
   const h = new Uint8Array(37);
@@ -135,7 +141,7 @@ describe('serveCall', () => {
     await stream.deliver([encodeFrames(frames)]);
     expect(await done).toEqual({ ok: true });
     const [h, ...body] = stream.writtenFrames();
-    expect(h[1]).toBe(STATUS_OK);
+    expect(h?.[1]).toBe(STATUS_OK);
     const sealed = new Uint8Array(body.reduce((n, f) => n + f.length - 1, 0));
     let at = 0;
     for (const f of body) {
@@ -177,7 +183,7 @@ describe('serveCall', () => {
     const outcome = await refused;
     expect(outcome.ok).toBe(false);
     expect(!outcome.ok && outcome.error).toBeInstanceOf(TooManyStreamsError);
-    expect(extra.writtenFrames()[0][1]).toBe(STATUS_BUSY);
+    expect(firstWrittenStatus(extra)).toBe(STATUS_BUSY);
     const other = new FakeStream();
     const { frames } = request(Uint8Array.of(7));
     const otherDone = serveCall(other, call(guard, { peerId: 'someone-else' }), never);
@@ -199,7 +205,7 @@ describe('serveCall', () => {
     await stream.deliver(frames.map((f) => encodeFrames([f])), { keepOpen: true });
     const outcome = await done;
     expect(!outcome.ok && outcome.error).toBeInstanceOf(BudgetExceededError);
-    expect(stream.writtenFrames()[0][1]).toBe(STATUS_BUSY);
+    expect(firstWrittenStatus(stream)).toBe(STATUS_BUSY);
     expect(guard.budget.usedBytes()).toBe(0);
   });
 
@@ -211,7 +217,7 @@ describe('serveCall', () => {
     await s1.deliver([encodeFrames([head(new Uint8Array(32).fill(9), 1000)])], { keepOpen: true });
     const o1 = await d1;
     expect(!o1.ok && o1.error).toBeInstanceOf(PayloadTooLargeError);
-    expect(s1.writtenFrames()[0][1]).toBe(STATUS_ERROR);
+    expect(firstWrittenStatus(s1)).toBe(STATUS_ERROR);
 
     const s2 = new FakeStream();
     const d2 = serveCall(s2, call(guard), never);

@@ -66,7 +66,8 @@ function ephemeralShared(ownX: Uint8Array, ephemeralPublic: Uint8Array): Uint8Ar
   if (!(ephemeralPublic instanceof Uint8Array) || ephemeralPublic.length !== EPHEMERAL_BYTES) {
     throw new SealedBoxKeyError('ephemeral', `ephemeral key must be ${EPHEMERAL_BYTES} bytes`);
   }
-  if (ephemeralPublic[31] & 0x80 || bytesToNumberLE(ephemeralPublic) >= X25519_P) {
+  // The length was checked above, so the last byte exists.
+  if (ephemeralPublic[EPHEMERAL_BYTES - 1]! & 0x80 || bytesToNumberLE(ephemeralPublic) >= X25519_P) {
     throw new SealedBoxKeyError('ephemeral', 'ephemeral key is not a canonical X25519 encoding');
   }
   try {

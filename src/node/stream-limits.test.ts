@@ -16,6 +16,7 @@ import { FRAME_BODY, FRAME_REQUEST_HEAD, FrameReader, u32le, writeFrame } from '
 import { PeerBusyError } from './errors.ts';
 import { RequestResponse, STATUS_BUSY, type StreamLimits } from './reqresp.ts';
 import { waitFor } from './test-helpers.ts';
+import { at } from '../sprint/indexing.ts';
 
 const NETWORK = 'limits-test';
 const MiB = 1024 * 1024;
@@ -48,7 +49,7 @@ async function hold(stream: Stream, announced: number, bodyBytes = 0): Promise<v
 
 async function firstStatus(stream: Stream): Promise<number> {
   const head = await new FrameReader(stream).next();
-  return head[1];
+  return at(head, 1, 'status byte');
 }
 
 describe('request/response resource limits over libp2p', () => {
@@ -62,7 +63,7 @@ describe('request/response resource limits over libp2p', () => {
     [server, attacker, honest] = await Promise.all([peer(31, true), peer(32), peer(33)]);
     serverRpc = server.rpc(); // the defaults: 64 MiB in all, 16 MiB and 16 calls per peer
     for (const p of protocols) await serverRpc.handle(p, async (r) => r, { timeoutMs: 20_000 });
-    const addr = server.libp2p.getMultiaddrs()[0];
+    const addr = at(server.libp2p.getMultiaddrs(), 0, 'listen address');
     await Promise.all([attacker.libp2p.dial(addr), honest.libp2p.dial(addr)]);
   });
 
@@ -112,7 +113,7 @@ describe('request/response resource limits over libp2p', () => {
     const rpc = small.rpc({ maxBufferedBytes: 3 * MiB, maxBufferedBytesPerPeer: 2 * MiB, maxStreamsPerPeer: 16 });
     await rpc.handle('echo', async (r) => r, { timeoutMs: 20_000 });
     try {
-      const addr = small.libp2p.getMultiaddrs()[0];
+      const addr = at(small.libp2p.getMultiaddrs(), 0, 'listen address');
       await Promise.all([attacker.libp2p.dial(addr), honest.libp2p.dial(addr)]);
       const protocol = `/sprintnet/${NETWORK}/rpc/echo/1`;
       const attackerId = attacker.libp2p.peerId.toString();

@@ -85,7 +85,7 @@ export function webrtcDialAddr(presence: Presence, senderPeerId: string, relays:
       continue;
     }
     const [relay, circuit, webrtc, target] = parts.slice(-4);
-    if (parts.length < 4 || relay.name !== 'p2p' || circuit.name !== 'p2p-circuit' || webrtc.name !== 'webrtc') continue;
+    if (!relay || !circuit || !webrtc || !target || relay.name !== 'p2p' || circuit.name !== 'p2p-circuit' || webrtc.name !== 'webrtc') continue;
     if (target.name !== 'p2p' || target.value !== senderPeerId) continue;
     const ours = relay.value === undefined ? undefined : relays.get(relay.value);
     if (ours) return `${ours}/p2p-circuit/webrtc/p2p/${senderPeerId}`;
