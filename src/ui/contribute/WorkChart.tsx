@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatRate, summarizeWork, windowSamples, type WorkSample } from './format.ts';
+import { formatRate, secondsAgoLabel, summarizeWork, windowSamples, type WorkSample } from './format.ts';
 import './contribute.css';
 
 const HEIGHT = 160;
@@ -21,9 +21,10 @@ export interface WorkChartProps {
   readonly now?: number;
 }
 
+/** x is seconds before the right edge (≤ 0), so the axis reads "2 min ago … now" rather than clock times. */
 function chartData(samples: readonly WorkSample[], now: number, windowMs: number): uPlot.AlignedData {
   const shown = windowSamples(samples, now, windowMs);
-  return [shown.map((s) => s.t / 1000), shown.map((s) => s.noncesPerSecond)];
+  return [shown.map((s) => (s.t - now) / 1000), shown.map((s) => s.noncesPerSecond)];
 }
 
 export function WorkChart({ samples, windowMinutes = 5, now }: WorkChartProps) {
@@ -32,8 +33,8 @@ export function WorkChart({ samples, windowMinutes = 5, now }: WorkChartProps) {
   const summary = summarizeWork(samples, right, windowMs);
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const range = useRef({ min: (right - windowMs) / 1000, max: right / 1000 });
-  range.current = { min: (right - windowMs) / 1000, max: right / 1000 };
+  const windowSeconds = useRef(windowMs / 1000);
+  windowSeconds.current = windowMs / 1000;
   const [announced, setAnnounced] = useState({ text: summary, at: right });
 
   useEffect(() => {
@@ -44,9 +45,9 @@ export function WorkChart({ samples, windowMinutes = 5, now }: WorkChartProps) {
       height: HEIGHT,
       legend: { show: false },
       cursor: { show: false },
-      scales: { x: { time: true, range: () => [range.current.min, range.current.max] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+      scales: { x: { time: false, range: () => [-windowSeconds.current, 0] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
       axes: [
-        { stroke: '#94a3b8', grid: { stroke: '#334155', width: 1 }, ticks: { stroke: '#334155' } },
+        { stroke: '#94a3b8', grid: { stroke: '#334155', width: 1 }, ticks: { stroke: '#334155' }, incrs: [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600], values: (_u, ticks) => ticks.map(secondsAgoLabel) },
         { stroke: '#94a3b8', grid: { stroke: '#334155', width: 1 }, ticks: { stroke: '#334155' }, size: 56, values: (_u, ticks) => ticks.map((v) => formatRate(v)) },
       ],
       series: [{}, { label: 'tries per second', stroke: '#60a5fa', width: 2, fill: 'rgba(96, 165, 250, 0.15)', points: { show: false } }],

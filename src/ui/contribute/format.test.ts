@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batteryText, formatDuration, formatRate, intensityFromPercent, intensityValueText, parseStopAfter, summarizeWork, windowSamples } from './format.ts';
+import { batteryText, secondsAgoLabel, formatDuration, formatRate, intensityFromPercent, intensityValueText, parseStopAfter, summarizeWork, windowSamples } from './format.ts';
 
 describe('contribute formatting', () => {
   it('says what the intensity does to the GPU', () => {
@@ -51,6 +51,10 @@ describe('contribute formatting', () => {
     expect(summarizeWork(samples, now, 300_000)).toBe('Work per second over the last 5 minutes: now about 1,200 tries per second, on average 1,200, at most 1,200.');
     expect(summarizeWork([], now, 60_000)).toBe('Work per second over the last minute: no work yet.');
     expect(summarizeWork([{ t: now, noncesPerSecond: 3.14159 }], now, 60_000)).toContain('now about 3.1 tries per second');
+  });
+
+  it('labels the time axis relative to now', () => {
+    expect([0, -0.2, -30, -60, -90, -120].map(secondsAgoLabel)).toEqual(['now', 'now', '30 s ago', '1 min ago', '1:30 ago', '2 min ago']);
   });
 
   it('says whether the battery can be read', () => {

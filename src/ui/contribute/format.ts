@@ -61,6 +61,14 @@ export interface WorkSample {
 export const windowSamples = (samples: readonly WorkSample[], now: number, windowMs: number): WorkSample[] =>
   samples.filter((s) => s.t > now - windowMs && s.t <= now);
 
+/** The chart's time axis, x in seconds before now (≤ 0): "now", "30 s ago", "2 min ago", "1:30 ago". */
+export function secondsAgoLabel(x: number): string {
+  const s = Math.round(-x);
+  if (s <= 0) return 'now';
+  if (s < 60) return `${s} s ago`;
+  return s % 60 === 0 ? `${s / 60} min ago` : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')} ago`;
+}
+
 /** Two significant figures: the spoken summary should change only when the rate really changes. */
 const roughly = (x: number): string => (x >= 100 ? formatCount(Number(x.toPrecision(2))) : formatRate(Number(x.toPrecision(2))));
 
