@@ -12,14 +12,15 @@
  * prepares batch n+1 while the compute threads run batch n.
  */
 import { flopsPerNonce, getConfig, vocabBits, type SprintConfig } from '../sprint/config.ts';
-import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
-import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
+import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { targetVector } from '../sprint/target.ts';
 import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes } from '../gpu/errors.ts';
 import { collectInspection, runSprintLoop } from '../gpu/sprint-loop.ts';
 import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, kernelName, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
+import { InlineExecutor, type Executor } from './inline.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
 import { browserSpawner, canShareMemory } from './threads-browser.ts';
 
@@ -137,6 +138,49 @@ function planMemory(c: SprintConfig, batch: number, threads: number): Plan {
   return { ctrl, tokEmb, posEmb, layers, layerBytes, lmHead, tau, x, qkv, o, h, logits, misc, miscSteps, scratch, scratchStride, slots, bytes: a.bytes, pages: a.pages };
 }
 
+interface Prepared {
+  readonly config: SprintConfig;
+  readonly plan: Plan;
+  readonly batch: number;
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelVariant;
+}
+
+/** Checks the options and allocates the shared memory with its control block filled in. */
+function prepare(options: Omit<CpuEngineOptions, 'threads' | 'spawner' | 'onProgress'>, threads: number): Prepared {
+  const config = typeof options.config === 'string' ? getConfig(options.config) : options.config;
+  checkSprintSeed(options.sprintSeed);
+  const d = config.dModel;
+  if (d % 16 !== 0 || config.ffnHidden % 16 !== 0 || config.vocab % 8 !== 0 || d % config.heads !== 0) {
+    throw new GpuError('BAD_ARGUMENT', `config ${config.name}: d and F must be multiples of 16, V of 8`);
+  }
+  if (config.vocab < FINGERPRINT_BITS) throw new GpuError('BAD_ARGUMENT', `config ${config.name}: the fingerprint needs V ≥ ${FINGERPRINT_BITS}`);
+  if (!canShareMemory()) {
+    throw new GpuError('INSUFFICIENT_LIMITS', 'the CPU backend needs SharedArrayBuffer: the page must be cross-origin isolated (COOP/COEP headers)');
+  }
+  if (!Number.isInteger(threads) || threads < 1) throw new GpuError('BAD_ARGUMENT', `threads must be a positive integer, got ${threads}`);
+  const batch = options.batch ?? defaultCpuBatch(config, threads);
+  if (!Number.isInteger(batch) || batch < 1) throw new GpuError('BAD_ARGUMENT', `batch must be a positive integer, got ${batch}`);
+  const plan = planMemory(config, batch, threads);
+  if (plan.pages > 65536) throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)}, above WebAssembly's 4 GiB`, { requiredBytes: plan.bytes });
+  if (options.memoryBudgetBytes !== undefined && plan.bytes > options.memoryBudgetBytes) {
+    throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)} of memory, the budget is ${formatBytes(options.memoryBudgetBytes)}`, { requiredBytes: plan.bytes });
+  }
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
+  } catch (cause) {
+    throw new GpuError('INSUFFICIENT_MEMORY', `could not allocate ${formatBytes(plan.bytes)} of shared memory for the ${config.name} model`, { requiredBytes: plan.bytes, cause });
+  }
+  const i32 = new Int32Array(memory.buffer);
+  const cw = plan.ctrl >> 2;
+  i32[cw + Ctrl.SCRATCH] = plan.scratch;
+  i32[cw + Ctrl.SCRATCH_STRIDE] = plan.scratchStride;
+  i32[cw + Ctrl.KC] = KC;
+  i32[cw + Ctrl.MAX_ROWS] = batch * config.seqLen;
+  return { config, plan, batch, memory, kernels: options.kernels ?? bestKernelVariant() };
+}
+
 export class CpuSprintEngine {
   readonly backend = 'cpu' as const;
   private readonly nodeSeeds = new Map<string, Uint8Array>();
@@ -155,7 +199,7 @@ export class CpuSprintEngine {
     readonly config: SprintConfig,
     private readonly sprintSeed: Uint8Array,
     readonly memory: WebAssembly.Memory,
-    private readonly pool: ThreadPool,
+    private readonly pool: Executor,
     private readonly plan: Plan,
     readonly batch: number,
     readonly kernels: KernelVariant,
@@ -195,45 +239,15 @@ export class CpuSprintEngine {
   }
 
   static async create(options: CpuEngineOptions): Promise<CpuSprintEngine> {
-    const config = typeof options.config === 'string' ? getConfig(options.config) : options.config;
-    checkSprintSeed(options.sprintSeed);
-    const d = config.dModel;
-    if (d % 16 !== 0 || config.ffnHidden % 16 !== 0 || config.vocab % 8 !== 0 || d % config.heads !== 0) {
-      throw new GpuError('BAD_ARGUMENT', `config ${config.name}: d and F must be multiples of 16, V of 8`);
-    }
-    if (config.vocab < FINGERPRINT_BITS) throw new GpuError('BAD_ARGUMENT', `config ${config.name}: the fingerprint needs V ≥ ${FINGERPRINT_BITS}`);
-    if (!canShareMemory()) {
-      throw new GpuError('INSUFFICIENT_LIMITS', 'the CPU backend needs SharedArrayBuffer: the page must be cross-origin isolated (COOP/COEP headers)');
-    }
     const spawner = options.spawner ?? browserSpawner;
     const threads = options.threads ?? Math.max(1, spawner.cores());
-    if (!Number.isInteger(threads) || threads < 1) throw new GpuError('BAD_ARGUMENT', `threads must be a positive integer, got ${threads}`);
-    const batch = options.batch ?? defaultCpuBatch(config, threads);
-    if (!Number.isInteger(batch) || batch < 1) throw new GpuError('BAD_ARGUMENT', `batch must be a positive integer, got ${batch}`);
-    const plan = planMemory(config, batch, threads);
-    if (plan.pages > 65536) throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)}, above WebAssembly's 4 GiB`, { requiredBytes: plan.bytes });
-    if (options.memoryBudgetBytes !== undefined && plan.bytes > options.memoryBudgetBytes) {
-      throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)} of memory, the budget is ${formatBytes(options.memoryBudgetBytes)}`, { requiredBytes: plan.bytes });
-    }
+    const s = prepare(options, threads);
     const progress = options.onProgress ?? (() => {});
     progress('compile', 0);
-    let memory: WebAssembly.Memory;
-    try {
-      memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
-    } catch (cause) {
-      throw new GpuError('INSUFFICIENT_MEMORY', `could not allocate ${formatBytes(plan.bytes)} of shared memory for the ${config.name} model`, { requiredBytes: plan.bytes, cause });
-    }
-    const kernels = options.kernels ?? bestKernelVariant();
-    const module = await WebAssembly.compile(kernelBytes(kernels) as BufferSource);
-    const i32 = new Int32Array(memory.buffer);
-    const cw = plan.ctrl >> 2;
-    i32[cw + Ctrl.SCRATCH] = plan.scratch;
-    i32[cw + Ctrl.SCRATCH_STRIDE] = plan.scratchStride;
-    i32[cw + Ctrl.KC] = KC;
-    i32[cw + Ctrl.MAX_ROWS] = batch * config.seqLen;
-    const pool = await ThreadPool.create(spawner, module, memory, plan.ctrl, threads);
+    const module = await WebAssembly.compile(kernelBytes(s.kernels) as BufferSource);
+    const pool = await ThreadPool.create(spawner, module, s.memory, s.plan.ctrl, threads);
     progress('compile', 1);
-    const engine = new CpuSprintEngine(config, options.sprintSeed.slice(), memory, pool, plan, batch, kernels);
+    const engine = new CpuSprintEngine(s.config, options.sprintSeed.slice(), s.memory, pool, s.plan, s.batch, s.kernels);
     try {
       await engine.generateWeights(progress);
       engine.writePrograms();
@@ -244,9 +258,35 @@ export class CpuSprintEngine {
     return engine;
   }
 
+  /**
+   * An engine that runs on the calling thread alone and answers synchronously (`inspectNoncesSync`,
+   * `forwardSync`; the async methods work too). For synchronous tools and tests and for the
+   * simulation's virtual clock; one thread, so `create` is faster wherever threads help.
+   */
+  static createSync(options: Omit<CpuEngineOptions, 'threads' | 'spawner' | 'onProgress'>): CpuSprintEngine {
+    const s = prepare(options, 1);
+    const executor = new InlineExecutor(new WebAssembly.Module(kernelBytes(s.kernels) as BufferSource), s.memory, s.plan.ctrl);
+    const engine = new CpuSprintEngine(s.config, options.sprintSeed.slice(), s.memory, executor, s.plan, s.batch, s.kernels);
+    for (const { prog } of engine.weightPrograms()) engine.runMiscSync(prog);
+    engine.writeTarget();
+    engine.writePrograms();
+    return engine;
+  }
+
   // ── weights ────────────────────────────────────────────────────────────────────────────────────
 
   private async generateWeights(progress: (phase: BuildPhase, fraction: number) => void): Promise<void> {
+    progress('weights', 0);
+    for (const { prog, fraction } of this.weightPrograms()) {
+      await this.runMisc(prog);
+      if (fraction < 1) progress('weights', fraction);
+    }
+    this.writeTarget();
+    progress('weights', 1);
+  }
+
+  /** Philox programs for every tensor (spec §3–§4), a few layers each, with the fraction done after each. */
+  private *weightPrograms(): Generator<{ prog: Program; fraction: number }> {
     const c = this.config;
     const p = this.plan;
     const [k0, k1] = weightKey(this.sprintSeed);
@@ -254,12 +294,11 @@ export class CpuSprintEngine {
       const unit = Math.max(8, Math.ceil(rows / (this.threads * 16) / 8) * 8);
       prog.add(Op.GENERATE, [k0, k1, id, layer >>> 0, rows, cols, dst, packed ? 1 : 0, unit]);
     };
-    progress('weights', 0);
     const head = new Program();
     gen(head, TensorId.tokEmb, GLOBAL_LAYER, p.tokEmb, false);
     gen(head, TensorId.posEmb, GLOBAL_LAYER, p.posEmb, false);
     gen(head, TensorId.lmHead, GLOBAL_LAYER, p.lmHead, true);
-    await this.runMisc(head);
+    yield { prog: head, fraction: 0 };
     const off = layerOffsets(c);
     const d = c.dModel;
     // A few layers per job: progress in about 16 steps, at ~0.1 ms of overhead per job.
@@ -275,12 +314,13 @@ export class CpuSprintEngine {
         gen(prog, TensorId.w1, l, base + off.w1, true);
         gen(prog, TensorId.w2, l, base + off.w2, true);
       }
-      await this.runMisc(prog);
-      if (l0 + perJob < c.layers) progress('weights', (l0 + perJob) / c.layers);
+      yield { prog, fraction: Math.min(1, (l0 + perJob) / c.layers) };
     }
-    const tau = targetVector(c, [k0, k1]).unit;
-    this.f64.set(tau, p.tau >> 3);
-    progress('weights', 1);
+  }
+
+  private writeTarget(): void {
+    const tau = targetVector(this.config, weightKey(this.sprintSeed)).unit;
+    this.f64.set(tau, this.plan.tau >> 3);
   }
 
   /** The codes q of one tensor in the spec's element order (spec §4), e.g. to hash-check them. */
@@ -405,6 +445,19 @@ export class CpuSprintEngine {
     });
   }
 
+  /** The calling thread runs `prog` in the misc region now (inline engines only). */
+  private runMiscSync(prog: Program): void {
+    if (prog.steps > this.plan.miscSteps) throw new Error(`program of ${prog.steps} steps exceeds the ${this.plan.miscSteps}-step region`);
+    prog.write(this.i32, this.plan.misc);
+    this.runInline(this.plan.misc, prog.steps);
+  }
+
+  private runInline(prog: number, steps: number): void {
+    const inline = this.assertInline();
+    for (let i = 0; i < steps; i++) this.i32[(prog >> 2) + i * STEP_WORDS + 1] = 0;
+    inline.runSync(prog, steps);
+  }
+
   // ── nonces ─────────────────────────────────────────────────────────────────────────────────────
 
   /** Distances of `nonces` for the host `publicKey`, in order (spec §5–§7). */
@@ -414,9 +467,32 @@ export class CpuSprintEngine {
 
   /** Distances, 128-bit fingerprints (FINGERPRINT_WORDS per nonce) and the 8 permutation keys per nonce. */
   inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
+    if (this.pool instanceof InlineExecutor) return this.exclusive(async () => this.inspectNoncesSync(publicKey, nonces));
     return collectInspection(nonces, this.batch, INFO_WORDS, (next, onBatch) =>
       this.pipelined(publicKey, next, undefined, (batch, result) => onBatch(batch, result.distances, result.info!)),
     );
+  }
+
+  /** `inspectNonces` on the calling thread (engines made by `createSync`). */
+  inspectNoncesSync(publicKey: Uint8Array, nonces: readonly number[]): NonceInspection {
+    this.assertInline();
+    const hostSeed = this.nodeSeed(publicKey);
+    const slot = this.slots[0];
+    const distances = new Float32Array(nonces.length);
+    const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
+    const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
+    for (let start = 0; start < nonces.length; start += this.batch) {
+      const batch = nonces.slice(start, start + this.batch);
+      this.writeInputs(slot, this.batchInputs(hostSeed, batch));
+      this.runInline(slot.prog, slot.steps);
+      const { distances: d, info } = this.readResult(slot, batch.length);
+      distances.set(d, start);
+      batch.forEach((_, b) => {
+        fingerprints.set(info.subarray(b * INFO_WORDS, b * INFO_WORDS + FINGERPRINT_WORDS), (start + b) * FINGERPRINT_WORDS);
+        keys.set(info.subarray(b * INFO_WORDS + FINGERPRINT_WORDS, b * INFO_WORDS + FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (start + b) * PERMUTATION_ROUNDS);
+      });
+    }
+    return { distances, fingerprints, keys };
   }
 
   /** Same as SprintEngine.runSprint: consecutive nonces until duration, maxNonces or the signal. */
@@ -519,6 +595,18 @@ export class CpuSprintEngine {
    * are written when its job is next in the queue (the other slot's job may be running).
    */
   private submitBatch(slot: Slot, hostSeed: Uint8Array, nonces: readonly number[], signal?: AbortSignal, skipLayers = false): Promise<PassResult | null> {
+    const inputs = this.batchInputs(hostSeed, nonces);
+    return this.enqueue(async () => {
+      if (signal?.aborted) return null;
+      this.writeInputs(slot, inputs);
+      if (skipLayers) await this.runNow(slot.outsideProg, slot.outsideSteps);
+      else await this.runNow(slot.prog, slot.steps);
+      if (signal?.aborted) return null;
+      return this.readResult(slot, nonces.length);
+    });
+  }
+
+  private batchInputs(hostSeed: Uint8Array, nonces: readonly number[]): { tokens: Uint32Array; keys: Uint32Array } {
     const { seqLen } = this.config;
     const B = this.batch;
     const tokens = new Uint32Array(B * seqLen);
@@ -529,29 +617,55 @@ export class CpuSprintEngine {
       keys.set(inputNoiseKey(seed), 2 * b);
       keys.set(outputKey(seed), 2 * B + 2 * b);
     });
-    return this.enqueue(async () => {
-      if (signal?.aborted) return null;
-      this.i32.set(tokens, slot.tokens >> 2);
-      this.i32.set(keys.subarray(0, 2 * B), slot.noiseKeys >> 2);
-      this.i32.set(keys.subarray(2 * B), slot.outKeys >> 2);
-      if (skipLayers) await this.runNow(slot.outsideProg, slot.outsideSteps);
-      else await this.runNow(slot.prog, slot.steps);
-      if (signal?.aborted) return null;
-      const n = nonces.length;
-      const distances = Float32Array.from(this.f64.subarray(slot.distances >> 3, (slot.distances >> 3) + n));
-      const info = Uint32Array.from(this.i32.subarray(slot.info >> 2, (slot.info >> 2) + n * INFO_WORDS));
-      return { distances, info };
-    });
+    return { tokens, keys };
+  }
+
+  private writeInputs(slot: Slot, { tokens, keys }: { tokens: Uint32Array; keys: Uint32Array }): void {
+    const B = this.batch;
+    this.i32.set(tokens, slot.tokens >> 2);
+    this.i32.set(keys.subarray(0, 2 * B), slot.noiseKeys >> 2);
+    this.i32.set(keys.subarray(2 * B), slot.outKeys >> 2);
+  }
+
+  private readResult(slot: Slot, n: number): PassResult & { info: Uint32Array } {
+    const distances = Float32Array.from(this.f64.subarray(slot.distances >> 3, (slot.distances >> 3) + n));
+    const info = Uint32Array.from(this.i32.subarray(slot.info >> 2, (slot.info >> 2) + n * INFO_WORDS));
+    return { distances, info };
   }
 
   // ── forward ────────────────────────────────────────────────────────────────────────────────────
 
   /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
   forward(options: ForwardOptions): Promise<ForwardResult> {
-    return this.exclusive(() => this.forwardNow(options));
+    if (this.pool instanceof InlineExecutor) return this.exclusive(async () => this.forwardSync(options));
+    return this.exclusive(async () => {
+      const steps = this.forwardPrograms(options);
+      for (;;) {
+        await this.jobs;
+        const next = steps.next();
+        if (next.done) return next.value;
+        if (next.value.steps > 0) await this.runMisc(next.value);
+      }
+    });
   }
 
-  private async forwardNow(options: ForwardOptions): Promise<ForwardResult> {
+  /** `forward` on the calling thread (engines made by `createSync`). */
+  forwardSync(options: ForwardOptions): ForwardResult {
+    this.assertInline();
+    const steps = this.forwardPrograms(options);
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      if (next.value.steps > 0) this.runMiscSync(next.value);
+    }
+  }
+
+  /**
+   * The programs of a forward call, one per chunk of sequences and segment between captured layers.
+   * Each is yielded after its inputs are written; the caller runs it before asking for the next,
+   * which first reads what it left in memory.
+   */
+  private *forwardPrograms(options: ForwardOptions): Generator<Program, ForwardResult> {
     this.assertUsable();
     const c = this.config;
     const p = this.plan;
@@ -580,12 +694,11 @@ export class CpuSprintEngine {
         this.layers(prog, begin, end, seqs, n, false);
         const last = i === ends.length - 1;
         if (last && logits) this.head(prog, seqs, n);
-        await this.jobs;
         if (i === 0) {
           if (tokens) tokens.slice(s0, s0 + seqs).forEach((t, s) => this.i32.set(t, (slot.tokens >> 2) + s * n));
           else this.f32.set(options.hidden!.data.subarray(s0 * rowFloats, (s0 + seqs) * rowFloats), p.x >> 2);
         }
-        if (prog.steps > 0) await this.runMisc(prog);
+        yield prog;
         const x = this.f32.subarray(p.x >> 2, (p.x >> 2) + seqs * rowFloats);
         if (captured.has(end - 1)) captured.get(end - 1)!.set(x, s0 * rowFloats);
         if (last) {
@@ -602,6 +715,13 @@ export class CpuSprintEngine {
     if (this.destroyed) return;
     this.destroyed = true;
     this.pool.terminate();
+  }
+
+  /** Synchronous calls run on the calling thread: only an inline engine has one to run on. */
+  private assertInline(): InlineExecutor {
+    this.assertUsable();
+    if (!(this.pool instanceof InlineExecutor)) throw new GpuError('BAD_ARGUMENT', 'synchronous calls need an engine made by CpuSprintEngine.createSync');
+    return this.pool;
   }
 
   private assertUsable(): void {
