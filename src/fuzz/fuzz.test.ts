@@ -37,8 +37,8 @@ describe('fuzz (short run)', () => {
     expect(report.untypedErrors).toBeGreaterThan(0);
     expect(report.typedRejections).toBeGreaterThan(0);
     expect(report.accepted + report.typedRejections + report.untypedErrors).toBe(2000);
-    expect(report.examples[0].error).toBe('RangeError: offset out of bounds');
-    expect(report.examples[0].input).toMatch(/ff/);
+    expect(report.examples[0]?.error).toBe('RangeError: offset out of bounds');
+    expect(report.examples[0]?.input).toMatch(/ff/);
   });
 
   for (const target of TARGETS) {

@@ -15,6 +15,7 @@ import { RequestError } from '../node/errors.ts';
 import { DecryptError } from '../node/sealed-box.ts';
 import { ProtocolError as SprintProtocolError } from '../protocol/errors.ts';
 import { WalletError } from '../wallet/errors.ts';
+import { at } from '../sprint/indexing.ts';
 
 /** The project's error classes for hostile input (subclasses included). */
 export const TYPED_ERRORS = [DecodeError, DecryptError, RequestError, WalletError, SprintProtocolError] as const;
@@ -172,7 +173,7 @@ export function applyMutations(base: Uint8Array, mutations: Mutation[]): Uint8Ar
     const n = b.length;
     switch (m.kind) {
       case 'flip':
-        if (n) b[m.at % n] ^= 1 << m.bit;
+        if (n) b[m.at % n]! ^= 1 << m.bit; // m.at % n < n = b.length
         break;
       case 'set':
         if (n) b[m.at % n] = m.value;
@@ -220,7 +221,7 @@ export function applyMutations(base: Uint8Array, mutations: Mutation[]): Uint8Ar
  */
 export function mutatedBytes(samples: Uint8Array[], options: { maxMutations?: number; maxRandomLength?: number } = {}): fc.Arbitrary<Uint8Array> {
   const { maxMutations = 4, maxRandomLength = 256 } = options;
-  const pick = fc.nat({ max: samples.length - 1 }).map((i) => samples[i]);
+  const pick = fc.nat({ max: samples.length - 1 }).map((i) => at(samples, i, 'sample'));
   return fc.oneof(
     { weight: 2, arbitrary: pick },
     { weight: 12, arbitrary: fc.tuple(pick, fc.array(mutation, { minLength: 1, maxLength: maxMutations })).map(([s, ms]) => applyMutations(s, ms)) },

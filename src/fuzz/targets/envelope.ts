@@ -13,6 +13,7 @@ import { presenceCodec, presenceTopic, type Presence } from '../../node/topics/p
 import { EnvelopeValidator, type GossipOrigin } from '../../node/validator.ts';
 import { hex, mutatedBytes, type FuzzTarget } from '../harness.ts';
 import { SMALL_ORDER_ED25519, key, multiaddrText } from './samples.ts';
+import { at } from '../../sprint/indexing.ts';
 
 type OriginKind = 'sender' | 'other' | 'none' | 'secp256k1';
 
@@ -74,17 +75,19 @@ export const envelopeTarget: FuzzTarget<Input> = {
         i: fc.nat({ max: 255 }),
       })
       .map(({ k, signer, change, i }) => {
-        const fields = { ...base(keys[k], presenceCodec.encode(presence(keys[k], i)), i), id: Uint8Array.of(i, k, ...new Uint8Array(14)), ...change };
-        const seed = keys[signer ?? k].seed;
+        const key = at(keys, k, 'key');
+        const fields = { ...base(key, presenceCodec.encode(presence(key, i)), i), id: Uint8Array.of(i, k, ...new Uint8Array(14)), ...change };
+        const seed = at(keys, signer ?? k, 'signer key').seed;
         try {
           return encodeEnvelope(signEnvelope(seed, fields));
         } catch {
-          return encodeEnvelope(signEnvelope(seed, base(keys[k], fields.payload.slice(0, presenceTopic.maxPayloadBytes), i)));
+          return encodeEnvelope(signEnvelope(seed, base(key, fields.payload.slice(0, presenceTopic.maxPayloadBytes), i)));
         }
       });
     // A small-order sender with the (R = identity, S = 0) signature that verifies everything under ZIP-215.
     const forged = fc.tuple(fc.constantFrom(...SMALL_ORDER_ED25519), fc.nat({ max: 15 })).map(([sender, i]) => {
-      const fields = { ...base(keys[0], presenceCodec.encode(presence(keys[0], i)), i), sender };
+      const first = at(keys, 0, 'key');
+      const fields = { ...base(first, presenceCodec.encode(presence(first, i)), i), sender };
       const sig = new Uint8Array(64);
       sig[0] = 1;
       return encodeEnvelope({ ...fields, signature: sig });
@@ -96,12 +99,12 @@ export const envelopeTarget: FuzzTarget<Input> = {
     const originFor = (input: Input): GossipOrigin | null => {
       if (input.origin === 'none') return null;
       if (input.origin === 'secp256k1') return { type: 'secp256k1', raw: new Uint8Array(33).fill(2) };
-      if (input.origin === 'other') return { type: 'Ed25519', raw: keys[3].pub };
+      if (input.origin === 'other') return { type: 'Ed25519', raw: at(keys, 3, 'key').pub };
       // The sender's key as gossipsub would report it: read it off the bytes where it sits.
       try {
         return { type: 'Ed25519', raw: decodeEnvelope(input.bytes).sender };
       } catch {
-        return { type: 'Ed25519', raw: keys[0].pub };
+        return { type: 'Ed25519', raw: at(keys, 0, 'key').pub };
       }
     };
     return {

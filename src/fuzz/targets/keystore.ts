@@ -71,7 +71,8 @@ export const keystoreTarget: FuzzTarget<Input> = {
           at = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : undefined;
         }
         if (!at) continue;
-        const last = e.path[e.path.length - 1];
+        const last = e.path.at(-1);
+        if (last === undefined) continue;
         if ('remove' in e) delete at[last];
         // A copy: the generated value must stay as fast-check made it (later edits may write into it).
         else Object.defineProperty(at, last, { value: structuredClone(e.value), enumerable: true, configurable: true, writable: true });

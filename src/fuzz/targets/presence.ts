@@ -4,6 +4,7 @@ import type { TopicCheckContext } from '../../node/registry.ts';
 import { presenceCodec, presenceTopic, type Presence } from '../../node/topics/presence.ts';
 import { hex, mutatedBytes, type FuzzTarget } from '../harness.ts';
 import { key, multiaddrText } from './samples.ts';
+import { at } from '../../sprint/indexing.ts';
 
 interface Input {
   bytes: Uint8Array;
@@ -16,7 +17,7 @@ export const presenceTarget: FuzzTarget<Input> = {
   async setup() {
     const keys = [5, 6, 7].map(key);
     const peerIds = keys.map((k) => k.peerId);
-    const relayPeerIds = new Set([peerIds[0]]);
+    const relayPeerIds = new Set([at(peerIds, 0, 'peer id')]);
     const presence = fc.record({
       role: fc.constantFrom<Presence['role']>('browser', 'host', 'relay'),
       label: fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 70 })),
@@ -50,8 +51,8 @@ export const presenceTarget: FuzzTarget<Input> = {
       arbitrary,
       run(input) {
         const value = presenceCodec.decode(input.bytes);
-        const context: TopicCheckContext = { senderPeerId: peerIds[input.sender], relayPeerIds };
-        const problem = spec.check?.(value, keys[input.sender].pub, context) ?? spec.authorize?.(value, context);
+        const context: TopicCheckContext = { senderPeerId: at(peerIds, input.sender, 'peer id'), relayPeerIds };
+        const problem = spec.check?.(value, at(keys, input.sender, 'key').pub, context) ?? spec.authorize?.(value, context);
         if (problem === undefined) return 'accepted';
         const why = /unparseable/.test(problem) ? 'unparseable multiaddr' : /does not end/.test(problem) ? 'multiaddr not /p2p/<sender>' : problem.slice(0, 40);
         return { rejected: `check: ${why}` };

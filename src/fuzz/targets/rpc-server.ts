@@ -13,6 +13,7 @@ import { requesterKeys, seal } from '../../node/sealed-box.ts';
 import { FakeStream, encodeFrames } from '../../node/fake-stream.ts';
 import { INTERESTING_U32, InvariantError, applyMutations, type FuzzTarget, type Mutation, type Outcome } from '../harness.ts';
 import { LOW_ORDER_X25519, SMALL_ORDER_ED25519, key } from './samples.ts';
+import { at } from '../../sprint/indexing.ts';
 
 const PROTOCOL = '/sprintnet/sprintnet-local/rpc/echo/1';
 
@@ -97,8 +98,8 @@ export const rpcServerTarget: FuzzTarget<Input> = {
     });
 
     const framesFor = (input: Input): Uint8Array => {
-      const frames: Uint8Array[] = requests[input.client][input.request].map((f) => f.slice());
-      const head = frames[0]; // edits below may move it, not replace it
+      const frames: Uint8Array[] = at(at(requests, input.client, 'client'), input.request, 'request').map((f) => f.slice());
+      const head = at(frames, 0, 'head frame'); // edits below may move it, not replace it
       for (const e of input.edits) {
         const i = 'at' in e ? e.at % frames.length : 0;
         switch (e.kind) {
@@ -117,11 +118,13 @@ export const rpcServerTarget: FuzzTarget<Input> = {
             if (frames.length > 1) frames.splice(i, 1);
             break;
           case 'dup':
-            frames.splice(i, 0, frames[i].slice());
+            frames.splice(i, 0, at(frames, i, 'frame').slice());
             break;
-          case 'swap':
-            if (i + 1 < frames.length) [frames[i], frames[i + 1]] = [frames[i + 1], frames[i]];
+          case 'swap': {
+            const [first, second] = frames.slice(i, i + 2);
+            if (first && second) frames.splice(i, 2, second, first);
             break;
+          }
           case 'empty':
             frames.splice(i, 0, Uint8Array.of(FRAME_BODY));
             break;
@@ -129,8 +132,8 @@ export const rpcServerTarget: FuzzTarget<Input> = {
             frames.push(e.frame);
             break;
           case 'flip': {
-            const f = frames[frames.length - 1];
-            if (frames.length > 1 && f.length > 1) f[1 + (e.at % (f.length - 1))] ^= 1 << e.bit;
+            const f = frames.at(-1);
+            if (f && frames.length > 1 && f.length > 1) f[1 + (e.at % (f.length - 1))]! ^= 1 << e.bit; // index < f.length
             break;
           }
         }
@@ -142,7 +145,7 @@ export const rpcServerTarget: FuzzTarget<Input> = {
       arbitrary,
       async run(input): Promise<Outcome> {
         const guard = guards[input.guard];
-        const client = clients[input.client];
+        const client = at(clients, input.client, 'client');
         const call: ServeCall = {
           ownSeed: server.seed,
           peerId: client.peerId,

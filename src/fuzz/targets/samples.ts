@@ -4,6 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
 import { hexToBytes } from '@noble/hashes/utils.js';
+import { at } from '../../sprint/indexing.ts';
 
 export interface Key {
   seed: Uint8Array;
@@ -57,7 +58,7 @@ export function keyBytes(valid: Uint8Array[], bad: Uint8Array[]): fc.Arbitrary<U
       weight: 3,
       arbitrary: fc.tuple(fc.constantFrom(...valid), fc.nat({ max: 255 })).map(([k, bit]) => {
         const out = k.slice();
-        out[bit >> 3] ^= 1 << (bit & 7);
+        out[bit >> 3] = at(out, bit >> 3, 'key byte') ^ (1 << (bit & 7));
         return out;
       }),
     },

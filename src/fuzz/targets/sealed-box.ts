@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { open, requesterKeys, responderKeys, seal } from '../../node/sealed-box.ts';
 import { mutatedBytes, type FuzzTarget } from '../harness.ts';
 import { LOW_ORDER_X25519, SMALL_ORDER_ED25519, key, keyBytes } from './samples.ts';
+import { at } from '../../sprint/indexing.ts';
 
 type Input =
   | { op: 'open'; key: number; box: Uint8Array; protocol: string }
@@ -38,7 +39,7 @@ export const sealedBoxTarget: FuzzTarget<Input> = {
       run(input) {
         switch (input.op) {
           case 'open':
-            open(sessions[input.key].requestKey, input.box, input.protocol);
+            open(at(sessions, input.key, 'session').requestKey, input.box, input.protocol);
             return 'accepted';
           case 'responder':
             responderKeys(me.seed, input.requester, input.ephemeral, input.protocol);
