@@ -4,6 +4,7 @@
  * credited figures replace them when the runtime passes `credited`.
  */
 import type { SprintConfig } from '../../sprint/config.ts';
+import { Term } from '../help/Term.tsx';
 import { estimateEpoch, formatCu } from './estimate.ts';
 import { formatCount, formatDuration } from './format.ts';
 import './contribute.css';
@@ -25,13 +26,20 @@ export function EarningsSummary({ config, hitRateDenominator, tried, found, elap
   return (
     <section className="earnings-summary" aria-label="Work and earnings" data-testid="earnings-summary">
       <dl>
-        <dt>Work done this Sprint</dt>
+        <dt>
+          Work done this <Term id="sprint" />
+        </dt>
         <dd data-testid="work-done">
           {formatCount(tried)} tries in {formatDuration(elapsedMs)}, {finds}
         </dd>
-        <dt>{credited ? 'Weight this epoch' : 'Weight this epoch (estimate)'}</dt>
+        <dt>
+          <Term id="weight" /> this <Term id="epoch">epoch</Term>
+          {credited ? '' : ' (estimate)'}
+        </dt>
         <dd data-testid="weight-estimate">{formatCount(credited ? credited.weight : estimate.weight)}</dd>
-        <dt>{credited ? 'CU this epoch' : 'CU this epoch (estimate)'}</dt>
+        <dt>
+          <Term id="cu">CU</Term> this epoch{credited ? '' : ' (estimate)'}
+        </dt>
         <dd data-testid="cu-estimate">{formatCu(credited ? credited.cu : estimate.cu)} CU</dd>
       </dl>
       <p className="note">

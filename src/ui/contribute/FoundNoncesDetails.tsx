@@ -1,5 +1,6 @@
 /** The finds of this Sprint, folded away: they matter to the curious, not to the main screen. */
 import type { FoundNonce } from '../../sprint/claims.ts';
+import { Term } from '../help/Term.tsx';
 import { formatCount } from './format.ts';
 import './contribute.css';
 
@@ -11,6 +12,9 @@ export function FoundNoncesDetails({ found }: { found: readonly FoundNonce[] }) 
   return (
     <details className="found-nonces" data-testid="found-nonces">
       <summary>Finds this Sprint ({formatCount(found.length)})</summary>
+      <p className="muted">
+        A <Term id="find">find</Term> is a try (<Term id="nonce" />) whose result landed close enough to the target.
+      </p>
       {found.length === 0 ? (
         <p className="muted">No finds yet: about one try in 900 is one.</p>
       ) : (
@@ -20,7 +24,7 @@ export function FoundNoncesDetails({ found }: { found: readonly FoundNonce[] }) 
           </caption>
           <thead>
             <tr>
-              <th scope="col">Try (nonce)</th>
+              <th scope="col">Try</th>
               <th scope="col">Distance</th>
             </tr>
           </thead>

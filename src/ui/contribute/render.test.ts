@@ -54,7 +54,8 @@ describe('contribute components (server-rendered markup)', () => {
     const base = { config: CONFIGS.canonical, hitRateDenominator: 900, tried: 90_000, found: 100, elapsedMs: 125_000 };
     const estimate = renderToStaticMarkup(createElement(EarningsSummary, base));
     expect(estimate).toContain('90,000 tries in 2 min 05 s, 100 finds');
-    expect(estimate).toContain('Weight this epoch (estimate)');
+    expect(estimate).toMatch(/>Weight<\/a> this <a[^>]*>epoch<\/a> \(estimate\)/);
+    expect(estimate).toContain('href="#/help/cu"');
     expect(estimate).toContain('0.44 CU');
     const credited = renderToStaticMarkup(createElement(EarningsSummary, { ...base, credited: { weight: 97, cu: 0.42 } }));
     expect(credited).not.toContain('(estimate)');
