@@ -15,7 +15,12 @@ import { PERMUTATION_ROUNDS } from '../sprint/seeds.ts';
 import type { IntensitySource, NonceInspection, SprintOptions, SprintResult } from './engine-types.ts';
 import { GpuError, type FoundNonce } from './errors.ts';
 
-/** Runs batches from `next` in order and hands each one's distances to `onBatch`. */
+/**
+ * Runs batches from `next` in order and hands each one's distances to `onBatch`, until `next` gives
+ * null or the signal aborts. It must have reported every batch it took before it resolves: at
+ * intensity < 1 the loop calls it once per batch and rests between calls, and the device must be
+ * idle during a rest.
+ */
 export type BatchRunner = (
   next: () => readonly number[] | null,
   onBatch: (nonces: readonly number[], distances: Float32Array) => void,
