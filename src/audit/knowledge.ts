@@ -24,7 +24,7 @@ export function learn(world: AuditWorld, training: readonly Evaluated[], trainNo
   const d = world.config.dModel;
   const n = training.length;
   const muH = new Float64Array(d);
-  for (const e of training) for (let k = 0; k < d; k++) muH[k] += e.h[k]! / n;
+  for (const e of training) for (let k = 0; k < d; k++) muH[k]! += e.h[k]! / n;
   const covH = covariance(training.map((e) => e.h), muH);
   let norm = 0;
   const zc = new Float64Array(world.config.vocab);
@@ -35,7 +35,7 @@ export function learn(world: AuditWorld, training: readonly Evaluated[], trainNo
   const fpMajority = new Uint32Array(FINGERPRINT_WORDS);
   for (let j = 0; j < FINGERPRINT_BITS; j++) {
     const ones = training.filter((e) => (e.fp[j >>> 5]! >>> (j & 31)) & 1).length;
-    if (2 * ones > n) fpMajority[j >>> 5] |= 1 << (j & 31);
+    if (2 * ones > n) fpMajority[j >>> 5]! |= 1 << (j & 31);
   }
   const knowledge: Knowledge = { muH, muZc: world.centredLogits(muH), covH, norm, fpMajority };
   if (withLinear) knowledge.linear = ridge(world, training, trainNonces);
@@ -48,7 +48,7 @@ function covariance(rows: readonly Float64Array[], mean: Float64Array): Float64A
   for (const r of rows) {
     for (let a = 0; a < d; a++) {
       const da = r[a]! - mean[a]!;
-      for (let b = 0; b < d; b++) cov[a * d + b] += (da * (r[b]! - mean[b]!)) / rows.length;
+      for (let b = 0; b < d; b++) cov[a * d + b]! += (da * (r[b]! - mean[b]!)) / rows.length;
     }
   }
   return cov;
@@ -72,14 +72,14 @@ function ridge(world: AuditWorld, training: readonly Evaluated[], nonces: readon
     for (let a = 0; a < f; a++) {
       const pa = phi[a]!;
       if (pa === 0) continue;
-      for (let b = a; b < f; b++) gram[a * f + b] += pa * phi[b]!;
-      for (let k = 0; k < d; k++) cross[a * d + k] += pa * e.h[k]!;
+      for (let b = a; b < f; b++) gram[a * f + b]! += pa * phi[b]!;
+      for (let k = 0; k < d; k++) cross[a * d + k]! += pa * e.h[k]!;
     }
   });
   const lambda = 1e-3 * training.length;
   for (let a = 0; a < f; a++) {
     for (let b = 0; b < a; b++) gram[a * f + b] = gram[b * f + a]!;
-    gram[a * f + a] += lambda;
+    gram[a * f + a]! += lambda;
   }
   const coef = choleskySolve(gram, cross, f, d); // f × d
   const a = new Float64Array(d * f);

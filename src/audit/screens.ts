@@ -49,7 +49,7 @@ function targetInHidden(world: AuditWorld, keys: Uint32Array): Float64Array {
   const g = new Float64Array(d);
   for (let j = 0; j < V; j++) {
     const tj = t[j]!;
-    for (let k = 0; k < d; k++) g[k] += world.uc[j * d + k]! * tj;
+    for (let k = 0; k < d; k++) g[k]! += world.uc[j * d + k]! * tj;
   }
   return g;
 }

@@ -37,5 +37,6 @@ export async function timeRepeated(run: (times: number) => Promise<void>, minSec
     if (firstSeconds > roundSeconds && (performance.now() - start) / 1000 >= minSeconds) break;
   }
   rates.sort((a, b) => a - b);
-  return { perSecond: rates[Math.floor(rates.length / 2)], rounds: rates.length, iterations, seconds: (performance.now() - start) / 1000, warmupSeconds: firstSeconds };
+  // ROUNDS ≥ 1 and the loop pushes before it can break, so the median exists.
+  return { perSecond: rates[Math.floor(rates.length / 2)]!, rounds: rates.length, iterations, seconds: (performance.now() - start) / 1000, warmupSeconds: firstSeconds };
 }

@@ -398,8 +398,8 @@ function frameReader(stream: AsyncIterable<Uint8Array | { subarray(): Uint8Array
         let shift = 0;
         let i = 0;
         let complete = false;
-        while (i < buf.length && i < 5) {
-          const b = buf[i++];
+        for (let b = buf[i]; b !== undefined && i < 5; b = buf[i]) {
+          i++;
           len += (b & 0x7f) * 2 ** shift;
           shift += 7;
           if (!(b & 0x80)) {
