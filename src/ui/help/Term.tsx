@@ -8,7 +8,7 @@ export function Term({ id, children }: { id: string; children?: ReactNode }) {
   if (!entry) throw new Error(`no glossary entry '${id}'`);
   return (
     <a className="term" href={screenHref('help', id)} title={entry.definition}>
-      {children ?? entry.term}
+      {children ?? entry.word}
     </a>
   );
 }

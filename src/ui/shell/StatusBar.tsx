@@ -1,5 +1,6 @@
 import { useSprintStore, type SprintStatus } from '../sprint/store.ts';
 import { useWalletStore } from '../wallet/store.ts';
+import { useConsentStore } from '../welcome/consent.ts';
 import { useOnline } from './useOnline.ts';
 
 const CONTRIBUTION: Record<SprintStatus, string> = {
@@ -24,6 +25,12 @@ export function StatusBar() {
   const sprint = useSprintStore((s) => s.status);
   const elsewhere = useSprintStore((s) => s.gpuElsewhere);
   const wallet = useWalletStore((s) => s.status);
+  const consented = useConsentStore((s) => s.consent !== null);
+  const contribution = !consented
+    ? 'Not contributing: nothing runs on your GPU until you agree on the welcome screen.'
+    : elsewhere && sprint !== 'running'
+      ? 'Another Sprintnet tab is contributing this GPU.'
+      : CONTRIBUTION[sprint];
   return (
     <div className="status-bar" role="status" aria-live="polite" data-testid="status-bar">
       {!online && (
@@ -32,7 +39,7 @@ export function StatusBar() {
         </span>
       )}
       <span data-testid="status-contribution" data-status={sprint}>
-        {elsewhere && sprint !== 'running' ? 'Another Sprintnet tab is contributing this GPU.' : CONTRIBUTION[sprint]}
+        {contribution}
       </span>
       <span data-testid="status-wallet">{WALLET[wallet] ?? ''}</span>
     </div>

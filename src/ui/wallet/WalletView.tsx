@@ -45,7 +45,7 @@ export function Identity() {
           <dt>Address</dt>
           <dd className="mono" data-testid="wallet-address">{info.address}</dd>
           <dt>
-            <Term id="peer-id" />
+            <Term id="peer-id">Peer id</Term>
           </dt>
           <dd className="mono" data-testid="wallet-peer-id">{info.peerId}</dd>
         </dl>

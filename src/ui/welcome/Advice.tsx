@@ -1,5 +1,5 @@
-/** What a person can do when the browser offers no WebGPU or no GPU: which browsers work, and how to turn it on. */
-export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no-adapter'; secureContext: boolean }) {
+/** What a person can do when the browser offers no WebGPU, no GPU, or only a software one: which browsers work, and how to turn the GPU on. */
+export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no-adapter' | 'software'; secureContext: boolean }) {
   return (
     <div className="advice" data-testid={`advice-${kind}`}>
       {!secureContext && (
@@ -19,6 +19,8 @@ export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no
           </ul>
           <h4>Turning WebGPU on</h4>
         </>
+      ) : kind === 'software' ? (
+        <h4>Bringing the real GPU back</h4>
       ) : (
         <>
           <p>

@@ -30,7 +30,7 @@ function AdapterDetails({ report }: { report: Extract<CompatReport, { kind: 'ada
           <Term id="model">Network model</Term> needs
         </dt>
         <dd data-testid="compat-memory" data-bytes={canonical.minimumBytes}>
-          {formatBytes(canonical.minimumBytes)} of <Term id="gpu-memory" /> ({formatBytes(canonical.weightBytesF16 + canonical.workingBytes)} if
+          {formatBytes(canonical.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> ({formatBytes(canonical.weightBytesF16 + canonical.workingBytes)} if
           this GPU runs faster with 16-bit numbers)
         </dd>
         <dt>Fits this GPU</dt>
@@ -43,7 +43,7 @@ function AdapterDetails({ report }: { report: Extract<CompatReport, { kind: 'ada
       {adapter.software && (
         <p className="warn" data-testid="compat-software">
           <strong>
-            <Term id="software-gpu" />: contributing will be very slow.
+            <Term id="software-gpu">Software GPU</Term>: contributing will be very slow.
           </strong>{' '}
           {adapter.softwareName ?? 'This adapter'} is a program that imitates a graphics card on the processor. Usually the browser uses it
           because graphics acceleration is off or the real GPU is blocked; the steps below may bring the real GPU back.
@@ -71,12 +71,12 @@ export function CompatibilityReport({ compact = false }: { compact?: boolean }) 
       {report.kind === 'adapter' && !compact && <AdapterDetails report={report} />}
       {report.kind === 'adapter' && compact && report.adapter.software && (
         <p>
-          {report.adapter.label}: a <Term id="software-gpu" /> imitating a graphics card on the processor.
+          {report.adapter.label}: a <Term id="software-gpu">software GPU</Term> imitating a graphics card on the processor.
         </p>
       )}
       <CpuFallbackNote report={report} />
       {report.kind !== 'adapter' && <BrowserAdvice kind={report.kind} secureContext={report.secureContext} />}
-      {report.kind === 'adapter' && report.adapter.software && !compact && <BrowserAdvice kind="no-adapter" secureContext={report.secureContext} />}
+      {report.kind === 'adapter' && report.adapter.software && !compact && <BrowserAdvice kind="software" secureContext={report.secureContext} />}
     </section>
   );
 }

@@ -63,9 +63,7 @@ export function WelcomeScreen() {
         <h3 id="welcome-how">How it works</h3>
         <p>
           In timed rounds called <Term id="sprint">Sprints</Term>, every computer runs the same freshly made AI model on as many numbered tries
-          (<Term id="nonce">nonces</Term>) as it can. A few tries land close to a target; other computers re-check a sample of them (
-          <Term id="validation" />
-          ), and the accepted ones count as proof of the work done. Between Sprints the GPUs answer AI requests.
+          (<Term id="nonce">nonces</Term>) as it can. A few tries land close to a target; other computers re-check a sample of them (<Term id="validation">validation</Term>), and the accepted ones count as proof of the work done. Between Sprints the GPUs answer AI requests.
         </p>
       </section>
       <section className="panel" aria-labelledby="welcome-machine">
@@ -76,7 +74,7 @@ export function WelcomeScreen() {
             meanwhile. Stop ends the GPU work at once.
           </li>
           <li data-testid="welcome-memory" data-bytes={canonicalNeed.minimumBytes}>
-            The network’s <Term id="model" /> takes {formatBytes(canonicalNeed.minimumBytes)} of <Term id="gpu-memory" /> while contributing
+            The network’s <Term id="model">model</Term> takes {formatBytes(canonicalNeed.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> while contributing
             (twice that on GPUs that run faster with 16-bit numbers), freed when you stop. It is generated on your GPU: nothing is downloaded.
           </li>
           <li>
@@ -84,11 +82,11 @@ export function WelcomeScreen() {
             at 100% load.
           </li>
           <li>
-            Your <Term id="wallet" /> (encrypted) and your progress are saved in this browser. Nothing is installed, and Sprintnet cannot read
+            Your <Term id="wallet">wallet</Term> (encrypted) and your progress are saved in this browser. Nothing is installed, and Sprintnet cannot read
             your files.
           </li>
           <li>
-            It connects to a <Term id="relay" /> and to other volunteers’ computers (<Term id="peer">peers</Term>), which see your IP address.
+            It connects to a <Term id="relay">relay</Term> and to other volunteers’ computers (<Term id="peer">peers</Term>), which see your IP address.
           </li>
         </ul>
       </section>
@@ -96,7 +94,7 @@ export function WelcomeScreen() {
         <h3 id="welcome-gets">What you get</h3>
         <ul>
           <li>
-            <Term id="weight" />: a say in the network for the next epoch, equal to your accepted finds.
+            <Term id="weight">Weight</Term>: a say in the network for the next epoch, equal to your accepted finds.
           </li>
           <li>
             <Term id="cu">CU</Term>: credit for the computing you proved, in units of 10^15 operations.
