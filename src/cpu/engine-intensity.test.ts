@@ -53,12 +53,12 @@ describe('CpuSprintEngine intensity (tiny)', () => {
       rows.push(`d = ${d} (expected ${expected.toFixed(3)}): busy fraction ${byWall.toFixed(3)} by wall time, ${byCpu.toFixed(3)} by CPU time (${m.cpuMs.toFixed(0)} ms CPU in ${m.wallMs.toFixed(0)} ms)`);
       console.log(rows.at(-1));
       expect(Math.abs(byWall - expected)).toBeLessThan(0.03);
-      // A rest costs no CPU: the same nonces take about the same CPU time at any d (a spinning thread
-      // or a hidden batch during rests of 3× the busy time would show as 2× or more). CPU use over
-      // wall time is printed but only loosely held: other processes share these cores.
-      expect(m.cpuMs / full.cpuMs).toBeGreaterThan(0.7);
-      expect(m.cpuMs / full.cpuMs).toBeLessThan(1.3);
-      expect(byCpu).toBeLessThan(expected + 0.2);
+      // A rest costs no CPU: the same nonces take about the same CPU time at any d. Two threads
+      // spinning, or a hidden batch, through rests of 1× (d = 0.5) or 3× (d = 0.25) the busy time
+      // would at least double it. CPU use over wall time relative to d = 1 is printed, not held:
+      // it follows the load other processes put on these cores (measured 0.51–0.86 at d = 0.5).
+      expect(m.cpuMs / full.cpuMs).toBeGreaterThan(0.5);
+      expect(m.cpuMs / full.cpuMs).toBeLessThan(1.5);
     }
   }, 300_000);
 

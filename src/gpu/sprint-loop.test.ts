@@ -66,6 +66,14 @@ describe('runSprintLoop intensity (virtual clock)', () => {
     expect(gaps).toEqual(new Array(9).fill(0));
   });
 
+  it('keeps the busy fraction at d when every timer fires late (the overrun comes off the next rest)', async () => {
+    const vm = virtualMachine(uneven);
+    const late: LoopTiming = { now: vm.timing.now, sleep: (ms) => vm.timing.sleep(ms + 7) };
+    await runSprintLoop(CONFIGS.tiny, BATCH, { publicKey: PUBLIC_KEY, durationMs: 10_000, intensity: 0.5 }, vm.run, fail, late);
+    // Without the carry-over: 7 ms over per rest of ~50 ms, a busy fraction of 0.47.
+    expect(Math.abs(vm.busy() / vm.now() - 0.5)).toBeLessThan(0.01);
+  });
+
   it('does not rest after the last batch of maxNonces', async () => {
     const vm = virtualMachine(() => 50);
     const result = await sprint(vm, { maxNonces: 4 * BATCH, intensity: 0.5 });

@@ -122,15 +122,23 @@ export async function runSprintLoop(
     const count = Math.min(batch, (options.maxNonces ?? Infinity) - (cursor - start));
     return Array.from({ length: count }, () => cursor++);
   };
+  // A timer fires late under load, so a rest runs over what was asked; the next rest is shortened
+  // by that much (at most one slice), or the busy fraction would drift below d on a busy machine.
+  let overslept = 0;
   const rest = async (busy: number) => {
     const from = timing.now();
     for (;;) {
       const reason = stopReason();
       if (reason === 'abort' || reason === 'maxNonces') return;
       const d = intensity();
-      let remaining = (busy * (1 - d)) / d - (timing.now() - from);
+      const owed = (busy * (1 - d)) / d - overslept;
+      const rested = timing.now() - from;
+      let remaining = owed - rested;
       if (options.durationMs !== undefined) remaining = Math.min(remaining, options.durationMs - elapsed());
-      if (remaining <= 0) return;
+      if (remaining <= 0) {
+        overslept = d < MAX_INTENSITY ? Math.min(REST_SLICE_MS, Math.max(0, rested - Math.max(0, owed))) : 0;
+        return;
+      }
       await timing.sleep(Math.min(remaining, REST_SLICE_MS), options.signal);
     }
   };
