@@ -22,6 +22,12 @@ export interface Signer {
   sign(domain: SigningDomain, payload: Uint8Array): Promise<Uint8Array>;
   /** The unique BLS lottery signature of `payload` for our own identity. */
   lottery(domain: SigningDomain, payload: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: resolves true once `sign`/`lottery` can run, or false if that is not so by clock time
+   * `until`. A browser wallet may be locked; the host waits here *before* it stamps a message, so a
+   * message signed after an unlock carries a fresh timestamp (a stale one would fail the live rule).
+   */
+  ready?(what: string, until: number): Promise<boolean>;
 }
 
 export interface Verifier {

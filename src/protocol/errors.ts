@@ -18,7 +18,8 @@ export type ProtocolErrorCode =
   | 'BAD_GENESIS'
   | 'BAD_CERTIFICATE'
   | 'NOT_FOUND'
-  | 'BAD_REQUEST';
+  | 'BAD_REQUEST'
+  | 'SIGNER_LOCKED'; // our own signer (a locked wallet) was not ready before the message's window closed
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';

@@ -63,7 +63,7 @@ import {
   NOT_FOUND,
 } from './sync.ts';
 import { equalBytes, hex, hexBytes } from './bytes.ts';
-import { inWindow, liveProblem } from './windows.ts';
+import { inWindow, liveProblem, messageWindow } from './windows.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 
 const TOPIC_OF: Record<KindName, Topic> = {
@@ -396,6 +396,7 @@ export class ProtocolHost {
     const weights = this.weightsOf(e);
     const seed = await this.seedOf(e);
     if (!weights || !seed || !((weights.get(this.key) ?? 0) > 0)) return;
+    if (this.o.signer.ready && !(await this.o.signer.ready('validation', s.validationEnd))) return;
     const lottery = await this.o.signer.lottery({ type: MessageType.ValidationLottery, networkId: this.genesis.networkId }, lotteryMessage(e, seed));
     const value = sha256(lottery);
     const deadline = s.proofEnd + this.genesis.skewMs;
@@ -622,6 +623,10 @@ export class ProtocolHost {
     let m: Message;
     if (stored) m = decodeMessage(stored);
     else {
+      const until = body.kind === 'vote' ? schedule(this.genesis, e).certifyEnd : messageWindow(this.genesis, body.kind, e)[1] - this.genesis.skewMs;
+      if (this.o.signer.ready && !(await this.o.signer.ready(body.kind, until))) {
+        throw new ProtocolError('SIGNER_LOCKED', `epoch ${e}: ${body.kind} not signed, the signer was not ready before its window closed`);
+      }
       const unsigned = { epoch: e, sender: this.publicKey, timestampMs: this.o.clock.now(), ...body } as Unsigned<B>;
       m = (await signMessage(this.o.signer, this.genesis.networkId, unsigned)) as unknown as Message;
       await this.o.store.put(ownKey, m.bytes);
