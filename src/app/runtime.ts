@@ -1,17 +1,20 @@
 /**
  * The one place that wires the engine, the node, the wallet and the protocol (docs/protocol.md §1).
- * The browser and `bin/sprintnet host` both build a `SprintRuntime` from their own pieces (Worker
- * or Node engine, IndexedDB or file store) and read its snapshots; UI stores copy snapshots and
- * hold no singletons of their own.
+ * The browser (browser-runtime.ts) and `bin/sprintnet host` both build a `SprintRuntime` from their
+ * own pieces (Worker or Node engine, IndexedDB or file store) and read its snapshots; UI stores
+ * copy snapshots and hold no singletons of their own.
  */
 import { walletVerifier, type Signer, type Verifier } from '../protocol/crypto.ts';
 import { epochAt, schedule, type Genesis } from '../protocol/genesis.ts';
-import { ProtocolHost, type CertificateStatus, type HostEvent } from '../protocol/host.ts';
-import type { Clock, ProtocolEngine, ProtocolStore } from '../protocol/interfaces.ts';
-import { Flag, flopsToCu } from '../protocol/ledger.ts';
+import { ProtocolHost, type HostEvent } from '../protocol/host.ts';
+import type { Clock, ProtocolEngine, ProtocolStore, SearchRequest, Transport } from '../protocol/interfaces.ts';
+import type { NonceClaim } from '../sprint/claims.ts';
 import { toHex } from '../sprint/bytes.ts';
+import { activityOf, historyOf, ledgerView, type Activity, type EpochSummary, type LedgerView } from './activity.ts';
 import { systemClock } from './clock.ts';
 import { nodeTransport, type NodeLike } from './transport.ts';
+
+export type { WeightRow, LedgerView, EpochSummary, Activity, VerdictView, ProofView } from './activity.ts';
 
 export interface RuntimeOptions {
   readonly genesis: Genesis;
@@ -25,48 +28,53 @@ export interface RuntimeOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface WeightRow {
-  readonly publicKey: string;
-  readonly weight: number;
-  readonly votingWeight: number;
-  readonly reputation: number;
-  readonly credited: number;
-  readonly flags: string[];
-  readonly cuTotal: number;
-  readonly vested: number;
-  readonly pending: number;
-}
-
 /** Everything a screen shows, as plain data. */
 export interface RuntimeSnapshot {
+  /** This host's public key (hex). */
+  readonly publicKey: string;
   readonly epoch: number;
   readonly phase: string;
-  /** Appropriate nonces found so far in the current Sprint, and nonces tried. */
+  /** Appropriate nonces found so far in the current Sprint (restored ones included), and nonces tried. */
   readonly found: number;
   readonly tried: number;
+  /** Those nonces, ascending, for the epoch in `findsEpoch`. */
+  readonly finds: readonly NonceClaim[];
+  readonly findsEpoch: number;
+  /** The seed searched in that epoch (hex), once the search began. */
+  readonly sprintSeed: string | null;
+  /** Nonces per second of the search in progress (0 when none). */
+  readonly rate: number;
+  readonly searching: boolean;
+  /** Protocol peers reachable now (not counting relays or ourselves). */
+  readonly peers: number;
   /** The newest derived epoch: its hash, certificate status and weights table. */
-  readonly ledger: { epoch: number; hash: string; certificate: CertificateStatus; rows: WeightRow[] } | null;
+  readonly ledger: LedgerView | null;
   readonly certified: number[];
+  readonly history: EpochSummary[];
+  readonly activity: Activity;
   readonly rejected: Record<string, number>;
 }
-
-const FLAGS = Object.entries(Flag) as [string, number][];
 
 export class SprintRuntime {
   readonly host: ProtocolHost;
   private snapshotValue: RuntimeSnapshot;
   private readonly listeners = new Set<(s: RuntimeSnapshot) => void>();
   private readonly clock: Clock;
+  private readonly transport: Transport;
 
   constructor(readonly options: RuntimeOptions) {
     this.clock = options.clock ?? systemClock;
-    this.snapshotValue = { epoch: -1, phase: 'waiting', found: 0, tried: 0, ledger: null, certified: [], rejected: {} };
+    this.transport = nodeTransport(options.node);
+    this.snapshotValue = {
+      publicKey: toHex(options.signer.publicKey), epoch: -1, phase: 'waiting', found: 0, tried: 0, finds: [], findsEpoch: -1, sprintSeed: null, rate: 0, searching: false,
+      peers: 0, ledger: null, certified: [], history: [], activity: { proofs: [], validationsGiven: [], validationsReceived: [] }, rejected: {},
+    };
     this.host = new ProtocolHost({
       genesis: options.genesis,
       signer: options.signer,
       verifier: options.verifier ?? walletVerifier(),
-      engine: options.engine,
-      transport: nodeTransport(options.node),
+      engine: this.observed(options.engine),
+      transport: this.transport,
       clock: this.clock,
       store: options.store,
       random: options.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n))),
@@ -75,8 +83,9 @@ export class SprintRuntime {
     });
   }
 
-  start(): Promise<void> {
-    return this.host.start();
+  async start(): Promise<void> {
+    await this.host.start();
+    this.update({ certified: this.certifiedEpochs(), ...this.derived() });
   }
 
   stop(): void {
@@ -94,16 +103,65 @@ export class SprintRuntime {
     return () => this.listeners.delete(fn);
   }
 
+  /** Re-reads what comes from outside the host's events (peers), e.g. on a timer. */
+  refresh(): void {
+    this.update({});
+  }
+
   private update(patch: Partial<RuntimeSnapshot>): void {
-    this.snapshotValue = { ...this.snapshotValue, ...patch, rejected: { ...this.host.counters.rejected } };
+    this.snapshotValue = { ...this.snapshotValue, ...patch, peers: this.transport.peers().length, rejected: { ...this.host.counters.rejected } };
     for (const fn of this.listeners) fn(this.snapshotValue);
+  }
+
+  private derived(): Pick<RuntimeSnapshot, 'ledger' | 'history' | 'activity'> {
+    const head = this.host.view(this.host.head);
+    return { ledger: head ? ledgerView(this.host, head) : null, history: historyOf(this.host), activity: activityOf(this.host) };
+  }
+
+  private certifiedEpochs(): number[] {
+    return historyOf(this.host, Number.MAX_SAFE_INTEGER)
+      .filter((h) => h.certificate === 'certified' || h.certificate === 'adopted')
+      .map((h) => h.epoch)
+      .sort((a, b) => a - b);
+  }
+
+  /**
+   * The engine as the host sees it, with its finds recorded for the snapshot: a resumed search
+   * (reload, restart) starts with the finds restored from the store, so they show at once.
+   */
+  private observed(engine: ProtocolEngine): ProtocolEngine {
+    return {
+      evaluate: (req) => engine.evaluate(req),
+      search: async (req: SearchRequest) => {
+        const epoch = epochAt(this.options.genesis, this.clock.now());
+        const finds = new Map(req.found.map((c) => [c.nonce, c]));
+        const started = this.clock.now();
+        const sorted = () => [...finds.values()].sort((a, b) => a.nonce - b.nonce);
+        this.update({ finds: sorted(), findsEpoch: epoch, sprintSeed: toHex(req.seed), searching: true, rate: 0 });
+        try {
+          const r = await engine.search({
+            ...req,
+            onProgress: (p) => {
+              for (const c of p.newlyFound) finds.set(c.nonce, c);
+              const seconds = (this.clock.now() - started) / 1000;
+              this.snapshotValue = { ...this.snapshotValue, finds: sorted(), rate: seconds > 0 ? p.tried / seconds : 0 };
+              req.onProgress?.(p);
+            },
+          });
+          for (const c of r.found) finds.set(c.nonce, c);
+          return r;
+        } finally {
+          this.update({ finds: sorted(), searching: false, rate: 0 });
+        }
+      },
+    };
   }
 
   private onEvent(e: HostEvent): void {
     switch (e.type) {
       case 'phase':
-        if (e.epoch !== this.snapshotValue.epoch) this.update({ epoch: e.epoch, phase: e.phase, found: 0, tried: 0 });
-        else this.update({ phase: e.phase });
+        if (e.epoch !== this.snapshotValue.epoch) this.update({ epoch: e.epoch, phase: e.phase, found: 0, tried: 0, ...this.derived() });
+        else this.update({ phase: e.phase, ...this.derived() });
         return;
       case 'found':
         this.update({ found: e.found, tried: e.tried });
@@ -111,19 +169,8 @@ export class SprintRuntime {
       case 'state': {
         const v = e.view;
         if (this.snapshotValue.ledger && this.snapshotValue.ledger.epoch > v.epoch) return;
-        const rows = v.state.hosts.map((h): WeightRow => ({
-          publicKey: toHex(h.publicKey),
-          weight: h.weight,
-          votingWeight: h.votingWeight,
-          reputation: h.reputation,
-          credited: h.accepted,
-          flags: FLAGS.filter(([, bit]) => h.flags & bit).map(([n]) => n),
-          cuTotal: flopsToCu(h.totalFlops),
-          vested: h.vested,
-          pending: h.pending.reduce((s, t) => s + t.amount, 0),
-        }));
         const certified = v.certificate === 'certified' || v.certificate === 'adopted' ? [...new Set([...this.snapshotValue.certified, v.epoch])].sort((a, b) => a - b) : this.snapshotValue.certified;
-        this.update({ ledger: { epoch: v.epoch, hash: v.hash, certificate: v.certificate, rows }, certified });
+        this.update({ certified, ...this.derived() });
         return;
       }
       case 'rejected':
@@ -141,4 +188,28 @@ export class SprintRuntime {
     if (now < s.sprintEnd) return 0;
     return schedule(this.options.genesis, e + 1).sprintStart - now;
   }
+
+  /** The schedule's phase now, and the milliseconds until it ends (for a countdown). */
+  phaseClock(): PhaseClock {
+    return phaseClock(this.options.genesis, this.clock.now());
+  }
+}
+
+export interface PhaseClock {
+  readonly epoch: number;
+  readonly phase: string;
+  readonly msLeft: number;
+}
+
+/** Which phase of the genesis's schedule `now` falls in (docs/protocol.md §4), and how long it lasts. */
+export function phaseClock(g: Genesis, now: number): PhaseClock {
+  const e = epochAt(g, now);
+  if (e < 0) return { phase: 'before epoch 0', msLeft: g.startMs - now, epoch: -1 };
+  const s = schedule(g, e);
+  const bounds: [string, number][] = [
+    ['commit', s.commitEnd], ['reveal', s.revealEnd], ['settle', s.sprintStart], ['Sprint', s.sprintEnd], ['proof', s.proofEnd],
+    ['validation', s.validationEnd], ['sync', s.close], ['certify', s.certifyEnd], ['work', s.end],
+  ];
+  const [phase, end] = bounds.find(([, t]) => now < t) ?? ['work', s.end];
+  return { phase, msLeft: end - now, epoch: e };
 }

@@ -11,8 +11,10 @@ import { TOPICS, type Topic, type Transport } from '../protocol/interfaces.ts';
 
 export const SYNC_PROTOCOL = 'sprint-sync';
 
-/** What the adapter uses of a node (SprintnetNode fits). */
-export type NodeLike = Pick<SprintnetNode, 'publish' | 'onGossip' | 'handle' | 'unhandle' | 'request' | 'presence'>;
+/** What the adapter uses of a node (SprintnetNode fits, and so does node-switch.ts's NodeSwitch). */
+export type NodeLike = Pick<SprintnetNode, 'publish' | 'onGossip' | 'handle' | 'unhandle' | 'request'> & {
+  readonly presence: Pick<SprintnetNode['presence'], 'values'>;
+};
 
 /** Hex Ed25519 key of a peer id, or null for a key type the protocol cannot use. */
 export function keyOfPeer(peerId: string): string | null {

@@ -1,0 +1,162 @@
+/**
+ * The browser runtime without a browser: a fake engine Worker client that "finds" every nonce
+ * divisible by 7, a memory store shared across a simulated reload, no network (one peer alone
+ * runs the schedule, commits, searches, proves and certifies its own epoch), and a wallet that
+ * can be locked. Real time on a genesis of a few seconds.
+ */
+import { describe, expect, it } from 'vitest';
+import { GpuError } from '../gpu/errors.ts';
+import type { WorkerSprintOptions, WorkerSprintProgress } from '../gpu/engine-client.ts';
+import { makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
+import { MemoryStore } from '../protocol/store.ts';
+import { simIdentity } from '../protocol/sim/simulate.ts';
+import { BrowserRuntime, type BrowserSnapshot, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
+
+const NET = 'sprintnet-local';
+const STEP = 7;
+const PASS = 32;
+
+function genesis(sprintMs: number): Genesis {
+  const skewMs = 50;
+  const w = 250;
+  const t = { commitMs: w, revealMs: w, settleMs: w, sprintMs, proofMs: 400, validationMs: w, syncMs: w, certifyMs: w };
+  const epochMs = Object.values(t).reduce((a, b) => a + b, 0) + w;
+  return makeGenesis({ networkId: NET, config: 'tiny', hitRateDenominator: 16, startMs: Date.now() + 300, skewMs, timings: { ...t, epochMs } });
+}
+
+/** An engine client whose Sprint finds every multiple of STEP; `loseAfter` passes end in DEVICE_LOST. */
+function fakeClients(opts: { loseAfter?: number } = {}) {
+  const made = { clients: 0, lost: 0 };
+  const factory = (): EngineClientLike => {
+    made.clients++;
+    let aborted = false;
+    return {
+      create: async (o) => ({ backend: 'cpu', backendReason: 'fake', threads: 1, config: o.config, batch: PASS, adapter: 'fake', isFallbackAdapter: false, weightBytes: 1, variant: 'fake' }),
+      runSprint: (o: WorkerSprintOptions, onProgress?: (p: WorkerSprintProgress) => void) => {
+        aborted = false;
+        const start = o.startNonce ?? 0;
+        const until = Date.now() + (o.durationMs ?? 0);
+        const found = [...(o.found ?? [])];
+        let next = start;
+        let passes = 0;
+        return new Promise((resolve, reject) => {
+          const pass = () => {
+            if (opts.loseAfter !== undefined && made.lost === 0 && passes === opts.loseAfter) {
+              made.lost++;
+              reject(new GpuError('DEVICE_LOST', 'fake device lost', { found, nextNonce: next, noncesTried: next - start }));
+              return;
+            }
+            if (aborted || Date.now() >= until) {
+              resolve({ found, noncesTried: next - start, nextNonce: next, elapsedMs: 1, noncesPerSecond: 1, busyMs: 1, stoppedBy: aborted ? 'abort' : 'duration' });
+              return;
+            }
+            const newlyFound = [];
+            for (let n = next; n < next + PASS; n++) if (n % STEP === 0) newlyFound.push({ nonce: n, distance: 0.001 });
+            found.push(...newlyFound);
+            next += PASS;
+            passes++;
+            onProgress?.({ noncesTried: next - start, noncesPerSecond: 1000, elapsedMs: 1, nextNonce: next, newlyFound });
+            setTimeout(pass, 20);
+          };
+          setTimeout(pass, 20);
+        });
+      },
+      evaluateNonces: async (_pk, nonces) => Float32Array.from(nonces, () => 0.001),
+      abort: async () => {
+        aborted = true;
+      },
+      terminate: async () => undefined,
+    };
+  };
+  return { made, factory };
+}
+
+function fakeWallet(index: number) {
+  const id = simIdentity(index, NET);
+  const listeners = new Set<() => void>();
+  let unlocked = true;
+  const wallet: WalletKeys = {
+    publicKey: id.publicKey,
+    unlocked: () => (unlocked ? { ed25519Seed: id.seed, blsSecretKey: id.bls } : null),
+    subscribe: (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+  const set = (on: boolean) => {
+    unlocked = on;
+    for (const fn of [...listeners]) fn();
+  };
+  return { wallet, id, lock: () => set(false), unlock: () => set(true) };
+}
+
+const until = async (what: string, ok: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const ownProof = (r: BrowserRuntime) => r.snapshot.runtime?.activity.proofs.find((p) => p.epoch === 0);
+
+describe('BrowserRuntime', () => {
+  it('a reload mid-Sprint with a locked wallet keeps every find and searches on; the proof waits for the unlock', async () => {
+    const g = genesis(1500);
+    const s = schedule(g, 0);
+    const store = new MemoryStore();
+    const w = fakeWallet(1);
+    const engines = fakeClients();
+    const first = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store, newEngineClient: engines.factory });
+    await first.start(undefined);
+    await until('finds before the reload', () => (first.snapshot.runtime?.finds.length ?? 0) >= 5, s.sprintEnd - Date.now());
+    await first.dispose();
+    const before = first.snapshot.runtime!.finds.map((f) => f.nonce);
+
+    w.lock();
+    const second = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store, newEngineClient: engines.factory });
+    const seen: BrowserSnapshot[] = [];
+    second.subscribe((x) => seen.push(x));
+    await second.start(undefined);
+    expect(second.snapshot.status).toBe('running'); // no unlock needed: the binding was kept
+    await until('the resumed search', () => second.snapshot.runtime?.searching === true, 2_000);
+    const resumed = second.snapshot.runtime!.finds.map((f) => f.nonce);
+    expect(resumed).toEqual(expect.arrayContaining(before));
+    await until('the proof waiting for the unlock', () => second.snapshot.signing.waiting?.what === 'proof', s.proofEnd - Date.now());
+    expect(ownProof(second)).toBeUndefined();
+    const atProof = second.snapshot.runtime!.finds.map((f) => f.nonce);
+    expect(atProof.length).toBeGreaterThan(before.length);
+    expect(atProof.every((n) => n % STEP === 0)).toBe(true);
+
+    w.unlock();
+    await until('the signed proof', () => ownProof(second) !== undefined, 1_000);
+    expect(ownProof(second)!.count).toBe(atProof.length);
+    expect(second.snapshot.signing).toEqual({ waiting: null, missed: [] });
+    // Alone and weighted (open join): its own vote certifies the epoch.
+    await until('the certificate', () => second.snapshot.runtime?.certified.includes(0) === true, s.end - Date.now() + 4_000);
+    expect(second.snapshot.runtime!.ledger).toMatchObject({ epoch: 0, certificate: 'certified' });
+    expect(second.snapshot.runtime!.ledger!.rows.find((r) => r.publicKey === second.snapshot.runtime!.publicKey)?.claimed).toBe(atProof.length);
+    await second.dispose();
+  }, 20_000);
+
+  it('a lost device rebuilds the engine and resumes; a signature due while locked is skipped and listed', async () => {
+    const g = genesis(1200);
+    const s = schedule(g, 0);
+    const w = fakeWallet(2);
+    const engines = fakeClients({ loseAfter: 5 });
+    const r = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store: new MemoryStore(), newEngineClient: engines.factory });
+    await r.start(undefined);
+    await until('the device loss', () => r.snapshot.issue?.code === 'DEVICE_LOST', s.sprintEnd - Date.now());
+    expect(r.snapshot.issue?.recovered).toBe(true);
+    w.lock();
+    await until('the end of the Sprint', () => Date.now() > s.sprintEnd + 100 && r.snapshot.runtime?.searching === false, 3_000);
+    expect(engines.made.clients).toBe(2);
+    const finds = r.snapshot.runtime!.finds.map((f) => f.nonce);
+    // Nothing lost across the rebuild: every multiple of STEP below the last one found.
+    const last = finds.at(-1)!;
+    expect(finds).toEqual(Array.from({ length: last / STEP + 1 }, (_, i) => i * STEP));
+    await until('the proof window to close', () => r.snapshot.signing.missed.some((m) => m.what === 'proof'), s.proofEnd - Date.now() + 500);
+    expect(ownProof(r)).toBeUndefined();
+    await r.dispose();
+  }, 20_000);
+});

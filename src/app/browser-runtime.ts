@@ -1,0 +1,407 @@
+/**
+ * The browser's Sprint protocol peer: a `SprintRuntime` built from the engine Worker (EngineClient,
+ * one engine per seed through `enginePerSeed`; WebGPU or the CPU backend by the backend setting),
+ * an IndexedDB store per genesis, the page's node (through a NodeSwitch, since the node restarts
+ * when the wallet locks or unlocks) and a signer over the wallet whose secret keys are read lazily.
+ *
+ * Locked wallet: the search needs only the public key, so a reloaded page searches at once. Signing
+ * waits: the host asks `signer.ready(what, until)` before it stamps a commit, reveal, proof,
+ * validation or vote; the snapshot then says what waits (`signing.waiting`: "unlock to submit your
+ * proof"), and an unlock before `until` (the end of that message's window) sends it with a fresh
+ * timestamp. Past `until` the message is skipped for this epoch and listed in `signing.missed`.
+ * The BLS key binding (needed in validation messages) is made at the first unlock for the genesis's
+ * network and kept in the store; until then the runtime waits for that one unlock.
+ *
+ * Failures keep what was found: a lost GPU device rebuilds the engine and resumes from the last
+ * reported nonce (up to MAX_ENGINE_RETRIES times per Sprint); any other engine failure ends the
+ * search with the finds so far, which still go into the proof. Validation falls back to the CPU
+ * reference if the engine fails. A refused write (storage quota) stops the search, so nothing is
+ * found that cannot be saved.
+ */
+import { EngineClient, type EngineInfo } from '../gpu/engine-client.ts';
+import { GpuError } from '../gpu/errors.ts';
+import type { BuildPhase, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
+import type { BackendChoice } from '../cpu/backend.ts';
+import type { SprintnetNode } from '../node/index.ts';
+import { WalletError } from '../wallet/errors.ts';
+import { makeKeyBinding, verifyKeyBinding, type KeyBinding } from '../wallet/lottery.ts';
+import { walletSigner, type Signer } from '../protocol/crypto.ts';
+import { genesisId, type Genesis } from '../protocol/genesis.ts';
+import type { Clock, ProtocolEngine, ProtocolStore, SearchRequest, SearchResult } from '../protocol/interfaces.ts';
+import type { NonceClaim } from '../sprint/claims.ts';
+import { toHex } from '../sprint/bytes.ts';
+import { systemClock } from './clock.ts';
+import { enginePerSeed, referenceEngine, type EngineLike } from './engines.ts';
+import { idbStore } from './idb-store.ts';
+import { NodeSwitch } from './node-switch.ts';
+import { SprintRuntime, type RuntimeSnapshot } from './runtime.ts';
+
+/** How the runtime reaches the wallet without owning it (the UI's wallet store does). */
+export interface WalletKeys {
+  /** The wallet's Ed25519 public key, known while it is locked (the stored keystore names it). */
+  readonly publicKey: Uint8Array;
+  /** Its secrets while unlocked, else null. Read at signing time only, never kept. */
+  unlocked(): { readonly ed25519Seed: Uint8Array; readonly blsSecretKey: Uint8Array } | null;
+  /** Called on every lock and unlock; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+/** What the page needs of its engine Worker (EngineClient fits; tests pass a fake). */
+export type EngineClientLike = Pick<EngineClient, 'create' | 'runSprint' | 'evaluateNonces' | 'abort' | 'terminate'> & Partial<Pick<EngineClient, 'loseDeviceForTesting'>>;
+
+export interface BrowserRuntimeOptions {
+  readonly genesis: Genesis;
+  readonly wallet: WalletKeys;
+  readonly backend: BackendChoice;
+  /** IndexedDB database; default one per genesis. */
+  readonly storeName?: string;
+  readonly store?: ProtocolStore & { close?(): void };
+  readonly newEngineClient?: (onCrash: (message: string) => void) => EngineClientLike;
+  readonly clock?: Clock;
+  readonly log?: (line: string) => void;
+}
+
+export interface RuntimeIssue {
+  /** GpuError code (NO_WEBGPU, DEVICE_LOST, …), QUOTA_EXCEEDED, STORAGE, WORKER, or UNKNOWN. */
+  readonly code: string;
+  readonly message: string;
+  readonly at: number;
+  /** The search went on after it (a lost device: engine rebuilt). */
+  readonly recovered?: boolean;
+}
+
+export type BrowserRuntimeStatus = 'opening' | 'needs-unlock' | 'running' | 'stopped';
+
+export interface BrowserSnapshot {
+  readonly status: BrowserRuntimeStatus;
+  readonly genesisId: string;
+  readonly runtime: RuntimeSnapshot | null;
+  readonly engine: EngineInfo | null;
+  /** Engine build progress while one is being built (weights, compile, autotune). */
+  readonly build: { readonly phase: BuildPhase | null; readonly progress: Readonly<Record<BuildPhase, number>> } | null;
+  readonly signing: {
+    /** What waits for an unlock (commit, reveal, proof, validation, vote), and until when. */
+    readonly waiting: { readonly what: string; readonly until: number } | null;
+    readonly missed: readonly { readonly what: string; readonly at: number }[];
+  };
+  readonly issue: RuntimeIssue | null;
+}
+
+export const PROTOCOL_DB_PREFIX = 'sprintnet-protocol-';
+/** A lost device is rebuilt this many times per Sprint before the search gives up. */
+export const MAX_ENGINE_RETRIES = 3;
+const BINDING_KEY = 'binding/';
+const NO_BUILD: Record<BuildPhase, number> = { autotune: 0, weights: 0, compile: 0 };
+
+export class BrowserRuntime {
+  readonly node = new NodeSwitch();
+  private runtime: SprintRuntime | null = null;
+  private snap: BrowserSnapshot;
+  private readonly listeners = new Set<(s: BrowserSnapshot) => void>();
+  private readonly searches = new Set<AbortController>();
+  private readonly clock: Clock;
+  private engine: (ProtocolEngine & { close(): void }) | null = null;
+  private store: (ProtocolStore & { close?(): void }) | null = null;
+  private offWallet: (() => void) | null = null;
+  private client: EngineClientLike | null = null;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private disposed = false;
+
+  constructor(private readonly o: BrowserRuntimeOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.snap = { status: 'opening', genesisId: genesisId(o.genesis), runtime: null, engine: null, build: null, signing: { waiting: null, missed: [] }, issue: null };
+  }
+
+  get snapshot(): BrowserSnapshot {
+    return this.snap;
+  }
+
+  subscribe(fn: (s: BrowserSnapshot) => void): () => void {
+    this.listeners.add(fn);
+    fn(this.snap);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The underlying runtime once started (countdowns: msToNextSprint, phaseClock). */
+  get sprintRuntime(): SprintRuntime | null {
+    return this.runtime;
+  }
+
+  private set(patch: Partial<BrowserSnapshot>): void {
+    this.snap = { ...this.snap, ...patch };
+    for (const fn of this.listeners) fn(this.snap);
+  }
+
+  private report(e: unknown, recovered = false): void {
+    this.set({ issue: { ...describeIssue(e), at: this.clock.now(), recovered } });
+  }
+
+  /** Opens the store, gets the key binding (waiting for one unlock if it was never made) and starts. */
+  async start(node: SprintnetNode | undefined): Promise<void> {
+    this.node.attach(node);
+    this.store = this.o.store ?? (await idbStore(this.o.storeName ?? `${PROTOCOL_DB_PREFIX}${genesisId(this.o.genesis)}`));
+    const binding = await this.binding();
+    if (this.disposed || !binding) return;
+    this.engine = enginePerSeed(this.workerEngineBuilder(), this.clock);
+    this.runtime = new SprintRuntime({
+      genesis: this.o.genesis,
+      signer: this.signer(binding),
+      engine: this.resilient(this.engine),
+      node: this.node,
+      store: this.guarded(this.store),
+      clock: this.clock,
+      log: this.o.log,
+    });
+    this.runtime.subscribe((runtime) => this.set({ runtime }));
+    await this.runtime.start();
+    this.refreshTimer = setInterval(() => this.runtime?.refresh(), 2_000);
+    this.set({ status: 'running' });
+  }
+
+  /** Stops searching (the search saves what it found), leaves the network and frees the engine. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    clearInterval(this.refreshTimer);
+    this.offWallet?.();
+    this.runtime?.stop();
+    for (const c of this.searches) c.abort();
+    await this.runtime?.host.idle();
+    this.engine?.close();
+    this.node.attach(undefined);
+    this.store?.close?.();
+    this.set({ status: 'stopped', build: null, signing: { ...this.snap.signing, waiting: null } });
+  }
+
+  /** Test hook (?engine-test): destroys the engine's GPU device, as a driver reset would. */
+  loseDeviceForTesting(): Promise<void> {
+    return this.client?.loseDeviceForTesting?.() ?? Promise.resolve();
+  }
+
+  /** Stops the search now without leaving the network (storage failure, GPU taken by another tab). */
+  haltSearch(): void {
+    for (const c of this.searches) c.abort();
+  }
+
+  // ------------------------------------------------------------------ wallet
+
+  private async binding(): Promise<KeyBinding | null> {
+    const key = `${BINDING_KEY}${toHex(this.o.wallet.publicKey)}`;
+    const stored = await this.store!.get(key);
+    const parsed = stored ? decodeBinding(stored) : null;
+    if (parsed && verifyKeyBinding(parsed, this.o.genesis.networkId)) return parsed;
+    const made = await this.whenUnlocked(() => {
+      const k = this.o.wallet.unlocked();
+      return k ? makeKeyBinding(k.ed25519Seed, k.blsSecretKey, this.o.genesis.networkId) : null;
+    });
+    if (made) await this.store!.put(key, encodeBinding(made));
+    return made;
+  }
+
+  /** `make()` now, or after the next unlock; null if disposed meanwhile. */
+  private whenUnlocked<T>(make: () => T | null): Promise<T | null> {
+    const now = make();
+    if (now) return Promise.resolve(now);
+    this.set({ status: 'needs-unlock' });
+    return new Promise((resolve) => {
+      const off = this.o.wallet.subscribe(() => {
+        const v = make();
+        if (v || this.disposed) {
+          off();
+          this.offWallet = null;
+          this.set({ status: 'opening' });
+          resolve(v);
+        }
+      });
+      this.offWallet = () => {
+        off();
+        resolve(null);
+      };
+    });
+  }
+
+  private signer(binding: KeyBinding): Signer {
+    const w = this.o.wallet;
+    const inner = walletSigner(
+      async () => {
+        const k = w.unlocked();
+        if (!k) throw new WalletError('LOCKED', 'the wallet is locked');
+        return { ed25519Seed: k.ed25519Seed, blsSecretKey: k.blsSecretKey, publicKey: w.publicKey, keyBinding: binding };
+      },
+      w.publicKey,
+      binding,
+    );
+    return {
+      ...inner,
+      ready: (what, until) => {
+        if (w.unlocked()) return Promise.resolve(true);
+        this.set({ signing: { ...this.snap.signing, waiting: { what, until } } });
+        return new Promise<boolean>((resolve) => {
+          const done = (ok: boolean) => {
+            off();
+            cancel();
+            const missed = ok ? this.snap.signing.missed : [...this.snap.signing.missed, { what, at: this.clock.now() }].slice(-20);
+            this.set({ signing: { waiting: null, missed } });
+            resolve(ok);
+          };
+          const off = w.subscribe(() => {
+            if (w.unlocked()) done(true);
+          });
+          const cancel = this.clock.setTimer(until, () => done(false));
+        });
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------ engine
+
+  private workerEngineBuilder(): Parameters<typeof enginePerSeed>[0] {
+    return async (config, seed): Promise<EngineLike> => {
+      const client = (this.o.newEngineClient ?? ((onCrash) => new EngineClient(onCrash)))((message) => this.report(new GpuError('VALIDATION', `engine worker crashed: ${message}`)));
+      this.client = client;
+      const progress = { ...NO_BUILD };
+      this.set({ build: { phase: null, progress }, engine: null });
+      try {
+        const info = await client.create({ config: config.name, sprintSeed: seed, backend: this.o.backend }, (phase, fraction) => {
+          progress[phase] = fraction;
+          this.set({ build: { phase, progress: { ...progress } } });
+        });
+        this.set({ engine: info, build: null });
+      } catch (e) {
+        this.set({ build: null });
+        await client.terminate();
+        throw e;
+      }
+      return workerEngine(client);
+    };
+  }
+
+  /** Search with an abort handle, recovery from a lost device, and no finds ever dropped. */
+  private resilient(inner: ProtocolEngine & { close(): void }): ProtocolEngine {
+    const reference = referenceEngine({ clock: this.clock });
+    return {
+      search: async (req: SearchRequest): Promise<SearchResult> => {
+        const ctl = new AbortController();
+        this.searches.add(ctl);
+        const found = new Map(req.found.map((c) => [c.nonce, c]));
+        let next = req.startNonce;
+        let base = 0;
+        let last = 0;
+        try {
+          for (let attempt = 0; attempt <= MAX_ENGINE_RETRIES && !ctl.signal.aborted && this.clock.now() < req.deadline; attempt++) {
+            last = 0;
+            try {
+              const r = await inner.search({
+                ...req,
+                startNonce: next,
+                found: [...found.values()],
+                signal: ctl.signal,
+                onProgress: (p) => {
+                  for (const c of p.newlyFound) found.set(c.nonce, c);
+                  next = Math.max(next, p.nextNonce);
+                  last = p.tried;
+                  req.onProgress?.({ ...p, tried: base + p.tried });
+                },
+              });
+              for (const c of r.found) found.set(c.nonce, c);
+              return { found: sortedFinds(found), tried: base + r.tried, nextNonce: Math.max(next, r.nextNonce) };
+            } catch (e) {
+              const lost = e instanceof GpuError && e.code === 'DEVICE_LOST';
+              if (e instanceof GpuError) {
+                for (const c of e.details.found ?? []) found.set(c.nonce, c);
+                next = Math.max(next, e.details.nextNonce ?? next);
+              }
+              base += last;
+              this.report(e, lost && attempt < MAX_ENGINE_RETRIES);
+              inner.close(); // a lost device or failed build leaves nothing worth keeping in the worker
+              if (!lost) break;
+            }
+          }
+          return { found: sortedFinds(found), tried: base, nextNonce: next };
+        } finally {
+          this.searches.delete(ctl);
+        }
+      },
+      evaluate: async (req) => {
+        try {
+          return await inner.evaluate(req);
+        } catch (e) {
+          this.report(e);
+          inner.close();
+          return reference.evaluate(req);
+        }
+      },
+    };
+  }
+
+  /** Writes that fail stop the search (nothing should be found that cannot be kept) and are shown. */
+  private guarded(store: ProtocolStore): ProtocolStore {
+    return {
+      get: (k) => store.get(k),
+      delete: (k) => store.delete(k),
+      keys: (p) => store.keys(p),
+      put: async (k, v) => {
+        try {
+          await store.put(k, v);
+        } catch (e) {
+          this.report(e);
+          this.haltSearch();
+          throw e;
+        }
+      },
+    };
+  }
+}
+
+/** EngineLike over the Worker client: an AbortSignal becomes `abort()` (it cannot cross to the Worker). */
+export function workerEngine(client: EngineClientLike): EngineLike {
+  return {
+    async runSprint(o: SprintOptions): Promise<SprintResult> {
+      const onAbort = () => void client.abort().catch(() => undefined);
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (o.signal?.aborted) {
+          return { found: [...(o.found ?? [])], noncesTried: 0, nextNonce: o.startNonce ?? 0, elapsedMs: 0, noncesPerSecond: 0, busyMs: 0, stoppedBy: 'abort' } as SprintResult;
+        }
+        let count = o.found?.length ?? 0;
+        return await client.runSprint(
+          { publicKey: o.publicKey, startNonce: o.startNonce, found: o.found, durationMs: o.durationMs, maxNonces: o.maxNonces, hitRate: o.hitRate },
+          (p) => {
+            count += p.newlyFound.length;
+            o.onProgress?.({ ...p, found: count });
+          },
+        );
+      } finally {
+        o.signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    evaluateNonces: (publicKey, nonces) => client.evaluateNonces(publicKey, nonces),
+    destroy: () => void client.terminate(),
+  };
+}
+
+const sortedFinds = (m: Map<number, NonceClaim>): NonceClaim[] => [...m.values()].sort((a, b) => a.nonce - b.nonce);
+
+function describeIssue(e: unknown): { code: string; message: string } {
+  if (e instanceof GpuError) return { code: e.code, message: e.message };
+  if (e instanceof DOMException && e.name === 'QuotaExceededError') return { code: 'QUOTA_EXCEEDED', message: e.message };
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code === 'string') return { code, message: (e as Error).message };
+  if (e instanceof DOMException) return { code: 'STORAGE', message: `${e.name}: ${e.message}` };
+  return { code: 'UNKNOWN', message: e instanceof Error ? e.message : String(e) };
+}
+
+const BINDING_BYTES = 32 + 48 + 64 + 96;
+
+function encodeBinding(b: KeyBinding): Uint8Array {
+  const out = new Uint8Array(BINDING_BYTES);
+  out.set(b.ed25519PublicKey, 0);
+  out.set(b.blsPublicKey, 32);
+  out.set(b.signature, 80);
+  out.set(b.proofOfPossession, 144);
+  return out;
+}
+
+function decodeBinding(bytes: Uint8Array): KeyBinding | null {
+  if (bytes.length !== BINDING_BYTES) return null;
+  return { ed25519PublicKey: bytes.slice(0, 32), blsPublicKey: bytes.slice(32, 80), signature: bytes.slice(80, 144), proofOfPossession: bytes.slice(144) };
+}

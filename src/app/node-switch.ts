@@ -1,0 +1,73 @@
+/**
+ * A `NodeLike` in front of whichever SprintnetNode the page runs now. The browser's node restarts
+ * with another identity when the wallet is unlocked or locked (src/ui/session.ts), while the
+ * protocol runtime keeps running: the switch re-registers the runtime's gossip listeners and its
+ * request handler on each new node. With no node (offline, restarting) gossip is not sent (what we
+ * published is kept in the store and served to peers by sync later) and requests fail at once.
+ */
+import type { GossipMessage, RequestHandler, RequestLimits, RequestOptions, SprintnetNode } from '../node/index.ts';
+import type { NodeLike } from './transport.ts';
+
+interface Listener {
+  readonly topic: string;
+  readonly fn: (m: GossipMessage<never>) => void;
+  off?: () => void;
+}
+
+export class NodeSwitch implements NodeLike {
+  private node: SprintnetNode | undefined;
+  private readonly listeners = new Set<Listener>();
+  private readonly handlers = new Map<string, { handler: RequestHandler; limits?: Partial<RequestLimits> }>();
+
+  get current(): SprintnetNode | undefined {
+    return this.node;
+  }
+
+  /** Moves every listener and handler to `node` (or detaches them all). */
+  attach(node: SprintnetNode | undefined): void {
+    if (node === this.node) return;
+    const old = this.node;
+    for (const l of this.listeners) {
+      l.off?.();
+      l.off = undefined;
+    }
+    if (old) for (const name of this.handlers.keys()) void old.unhandle(name).catch(() => undefined);
+    this.node = node;
+    if (!node) return;
+    for (const l of this.listeners) l.off = node.onGossip(l.topic, l.fn);
+    for (const [name, h] of this.handlers) void node.handle(name, h.handler, h.limits).catch(() => undefined);
+  }
+
+  readonly presence = {
+    values: (): ReturnType<SprintnetNode['presence']['values']> => this.node?.presence.values() ?? [],
+  };
+
+  async publish<T>(name: string, value: T, options?: { sprint?: number }): Promise<void> {
+    await this.node?.publish<T>(name, value, options);
+  }
+
+  onGossip<T>(name: string, listener: (message: GossipMessage<T>) => void): () => void {
+    const l: Listener = { topic: name, fn: listener as (m: GossipMessage<never>) => void };
+    this.listeners.add(l);
+    if (this.node) l.off = this.node.onGossip(name, l.fn);
+    return () => {
+      l.off?.();
+      this.listeners.delete(l);
+    };
+  }
+
+  async handle(name: string, handler: RequestHandler, limits?: Partial<RequestLimits>): Promise<void> {
+    this.handlers.set(name, { handler, limits });
+    await this.node?.handle(name, handler, limits);
+  }
+
+  async unhandle(name: string): Promise<void> {
+    this.handlers.delete(name);
+    await this.node?.unhandle(name);
+  }
+
+  request(peerId: string, name: string, payload: Uint8Array, options?: RequestOptions): Promise<Uint8Array> {
+    if (!this.node) return Promise.reject(new Error('not connected to the network'));
+    return this.node.request(peerId, name, payload, options);
+  }
+}
