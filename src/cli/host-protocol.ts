@@ -2,7 +2,8 @@
  * `sprintnet host --genesis PATH`: the headless host as a full Sprint protocol peer (docs/protocol.md):
  * it runs the epoch schedule of the genesis through src/app's SprintRuntime, searches with the
  * WebGPU or CPU engine (`--backend`) or the CPU reference (`--engine reference`), validates, and
- * keeps its state in a directory (`--data`, default ~/.sprintnet/<network id>/<key prefix>).
+ * keeps its state in a directory (`--data`, default ~/.sprintnet/<network id>/<genesis id>/<key prefix>).
+ * `--genesis` takes a genesis JSON file or a network.json carrying one.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -14,13 +15,15 @@ import { makeKeyBinding } from '../wallet/lottery.ts';
 import type { BackendChoice } from '../cpu/backend.ts';
 import type { SprintnetNode } from '../node/node.ts';
 import { walletSigner } from '../protocol/crypto.ts';
-import { genesisFromJson, schedule, type Genesis } from '../protocol/genesis.ts';
+import { genesisId, schedule, type Genesis } from '../protocol/genesis.ts';
+import { genesisFromFileJson } from '../app/network-json.ts';
 import { enginePerSeed, referenceEngine } from '../app/engines.ts';
 import { fileStore } from '../app/file-store.ts';
 import { SprintRuntime } from '../app/runtime.ts';
 
+/** A genesis JSON file, or a network.json that carries one (what `sprintnet relay` / `start` write). */
 export async function readGenesis(path: string): Promise<Genesis> {
-  return genesisFromJson(JSON.parse(await readFile(path, 'utf8')));
+  return genesisFromFileJson(JSON.parse(await readFile(path, 'utf8')));
 }
 
 /** The BLS lottery key of a host identified by a raw `--seed` (tests): derived from that seed. */
@@ -45,7 +48,8 @@ export async function runProtocolHost(o: ProtocolHostOptions): Promise<void> {
   const g = o.genesis;
   const binding = makeKeyBinding(o.ed25519Seed, o.blsSecretKey, g.networkId);
   const signer = walletSigner({ ed25519Seed: o.ed25519Seed, publicKey: o.publicKey, blsSecretKey: o.blsSecretKey, keyBinding: binding });
-  const dir = o.dataDir ?? join(homedir(), '.sprintnet', g.networkId, toHex(o.publicKey).slice(0, 16));
+  // Per genesis: a new demo genesis reuses the network id, and its epoch numbers start again at 0.
+  const dir = o.dataDir ?? join(homedir(), '.sprintnet', g.networkId, genesisId(g), toHex(o.publicKey).slice(0, 16));
   const store = await fileStore(dir);
   const engine = o.engine === 'reference'
     ? referenceEngine()

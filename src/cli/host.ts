@@ -41,12 +41,14 @@ export async function run(argv: string[]): Promise<number> {
   const backend = parseBackendChoice(args.backend!);
   const identity = await loadIdentity(args.seed, args.keystore);
   const relays = args.relay ?? (await relaysFromFile(args['network-json'] ?? join(process.cwd(), 'public', 'network.json')));
+  // Topics are named by network id: the node joins the genesis's network.
+  const genesis = args.genesis ? await (await import('./host-protocol.ts')).readGenesis(args.genesis) : undefined;
   const node = await SprintnetNode.create({
     identity,
     role: 'host',
     registry: defaultRegistry(),
     label: args.label ?? `host@${hostname()}`,
-    config: { relays, listen: args.listen ?? [] },
+    config: { relays, listen: args.listen ?? [], ...(genesis ? { networkId: genesis.networkId } : {}) },
   });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   node.addEventListener('relay', (e) => log(`relay: ${(e as CustomEvent<string>).detail}`));
@@ -69,8 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   await node.start();
   log(`sprintnet host ${node.peerId} started; relays: ${relays.join(', ') || 'none'}`);
   const stop = new AbortController();
-  const sprints = args.genesis
-    ? runProtocol(args.genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log)
+  const sprints = genesis
+    ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log)
     : args.engine === 'off'
     ? Promise.resolve()
     : runPracticeSprints({
@@ -95,11 +97,10 @@ export async function run(argv: string[]): Promise<number> {
 
 /** `--genesis`: the Sprint protocol through src/app's runtime (host-protocol.ts) instead of practice Sprints. */
 async function runProtocol(
-  genesisPath: string, dataDir: string | undefined, engine: 'reference' | 'auto', backend: ReturnType<typeof parseBackendChoice>,
+  genesis: import('../protocol/genesis.ts').Genesis, dataDir: string | undefined, engine: 'reference' | 'auto', backend: ReturnType<typeof parseBackendChoice>,
   seedHex: string | undefined, keystorePath: string | undefined, node: import('../node/node.ts').SprintnetNode, signal: AbortSignal, log: (line: string) => void,
 ): Promise<void> {
-  const { readGenesis, runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
-  const genesis = await readGenesis(genesisPath);
+  const { runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
   const seed = seedHex ?? process.env.SPRINTNET_SEED;
   let keys: { ed25519Seed: Uint8Array; publicKey: Uint8Array; blsSecretKey: Uint8Array };
   if (seed) {

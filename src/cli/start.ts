@@ -1,36 +1,79 @@
 /**
  * `sprintnet start` (= `npm start`): one machine is a whole network. Starts the relay, writes its
- * address to public/network.json (the web app fetches it), then the Vite dev server on
- * 127.0.0.1:5173. Ctrl-C stops both.
+ * address and a genesis to public/network.json (the web app fetches it; see `relay` for the
+ * genesis options), starts `--hosts` headless protocol hosts on that genesis (default 2: a host never
+ * validates itself, so a lone host would lose its weight after epoch 0 and the network would stall),
+ * then the Vite dev server on 127.0.0.1:5173. Ctrl-C stops everything.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandArgs } from './args.ts';
 import { startRelay, untilSignal } from '../node/relay-server.ts';
-import { DEFAULT_RELAY_PORT } from './relay.ts';
+import { genesisId, genesisToJson } from '../protocol/genesis.ts';
+import { toHex } from '../sprint/bytes.ts';
+import { DEFAULT_RELAY_PORT, GENESIS_OPTIONS, describeGenesis, genesisFromArgs } from './relay.ts';
+
+export const DEFAULT_DEMO_HOSTS = 2;
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, {
     port: { type: 'string', default: '5173' },
     'relay-port': { type: 'string', default: String(DEFAULT_RELAY_PORT) },
+    hosts: { type: 'string', default: String(DEFAULT_DEMO_HOSTS) },
+    ...GENESIS_OPTIONS,
   });
+  const hostCount = Number(args.hosts);
+  if (!Number.isSafeInteger(hostCount) || hostCount < 0 || hostCount > 16) throw new RangeError(`--hosts must be an integer in [0, 16], got '${args.hosts}'`);
   const root = process.cwd();
+  const networkJson = join(root, 'public', 'network.json');
+  const genesis = await genesisFromArgs(args);
   const relay = await startRelay({
     port: Number(args['relay-port']),
-    networkJsonPaths: [join(root, 'public', 'network.json')],
+    networkJsonPaths: [networkJson],
+    config: { networkId: genesis.networkId },
+    genesis: genesisToJson(genesis),
   });
-  process.stdout.write(`relay: ${relay.multiaddr}\n`);
+  process.stdout.write(`relay: ${relay.multiaddr}\n${describeGenesis(genesis)}\n`);
+  const dataRoot = await mkdtemp(join(tmpdir(), `sprintnet-demo-${genesisId(genesis)}-`));
+  const hosts = Array.from({ length: hostCount }, (_, i) => startHost(i, networkJson, relay.multiaddr, join(dataRoot, `host-${i}`)));
   const { createServer } = await import('vite');
   const server = await createServer({ root, server: { host: '127.0.0.1', port: Number(args.port), strictPort: true } });
   try {
     await server.listen();
   } catch (e) {
+    await Promise.all(hosts.map(stopChild));
     await relay.stop();
     throw e;
   }
   server.printUrls();
   const signal = await untilSignal();
   process.stdout.write(`${signal}: stopping\n`);
+  await Promise.all(hosts.map(stopChild));
   await server.close();
   await relay.stop();
   return 0;
+}
+
+/** A headless protocol host (`sprintnet host --genesis`) with a fresh key, its output prefixed. */
+function startHost(i: number, networkJson: string, relay: string, dataDir: string): ChildProcess {
+  const seed = toHex(crypto.getRandomValues(new Uint8Array(32)));
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'sprintnet'), 'host', '--genesis', networkJson, '--relay', relay, '--data', dataDir, '--label', `demo-host-${i}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SPRINTNET_SEED: seed },
+  });
+  const prefix = (chunk: Buffer) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, `[host ${i}] `));
+  child.stdout!.on('data', prefix);
+  child.stderr!.on('data', prefix);
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -22,8 +22,10 @@ export interface RelayOptions {
   host?: string;
   /** 32-byte seed for a stable relay peer id; random when absent. */
   seed?: Uint8Array;
-  /** Files to write `{ "relays": [addr], "networkId": … }` into, for the web app to fetch. */
+  /** Files to write `{ "relays": [addr], "networkId": …, "genesis": … }` into, for the web app to fetch. */
   networkJsonPaths?: string[];
+  /** The network's genesis in its JSON form (docs/protocol.md §3), copied into network.json as is. */
+  genesis?: unknown;
   config?: Partial<NetworkConfig>;
   registry?: TopicRegistry;
   /** Per-IP connection and reservation caps; defaults in relay-limits.ts (RELAY_IP_LIMITS). */
@@ -42,6 +44,8 @@ export interface RunningRelay {
 export interface NetworkJson {
   networkId: string;
   relays: string[];
+  /** Genesis JSON of the Sprint protocol (parsed and checked by src/app/network-json.ts). */
+  genesis?: unknown;
 }
 
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
@@ -65,7 +69,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   await node.start();
   const addr = node.multiaddrs().find((a) => a.includes('/ws'));
   if (!addr) throw new Error('relay has no websockets address');
-  const json: NetworkJson = { networkId: node.config.networkId, relays: [addr] };
+  const json: NetworkJson = { networkId: node.config.networkId, relays: [addr], ...(options.genesis === undefined ? {} : { genesis: options.genesis }) };
   for (const path of options.networkJsonPaths ?? []) {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, JSON.stringify(json, null, 2) + '\n');
