@@ -5,6 +5,8 @@
  */
 import { identityFromEd25519Seed } from '../../wallet/identity.ts';
 import type { NodeIdentity } from '../../node/index.ts';
+import { networkFromJson, type NetworkInfo } from '../../app/network-json.ts';
+import { ProtocolError } from '../../protocol/errors.ts';
 
 export type IdentitySource = () => Promise<NodeIdentity | undefined>;
 
@@ -30,18 +32,36 @@ export function currentIdentitySource(): IdentitySource {
   return identitySource;
 }
 
-/** `?relay=<multiaddr>` (repeatable) wins; otherwise the /network.json written by `sprintnet relay`/`start`. */
-export async function discoverRelays(): Promise<string[]> {
+/** What network.json says (src/app/network-json.ts), with `?relay=` overriding its relays. */
+export interface NetworkDiscovery extends NetworkInfo {
+  /** Why the file's genesis (or the file) was refused; null when fine or absent. */
+  readonly problem: string | null;
+}
+
+/**
+ * Where the page learns its network: the /network.json written by `sprintnet relay`/`start` (relays
+ * and the genesis). `?relay=<multiaddr>` (repeatable) replaces its relays. A missing file is no
+ * network (null genesis); a malformed one or an invalid genesis is reported in `problem`.
+ * Seam: when the settings screen (src/ui/settings) stores a bootstrap address, it belongs here,
+ * between the URL and the file.
+ */
+export async function discoverNetwork(): Promise<NetworkDiscovery> {
   const fromUrl = new URLSearchParams(location.search).getAll('relay').filter(Boolean);
-  if (fromUrl.length > 0) return fromUrl;
+  let info: NetworkInfo = { networkId: null, relays: [], genesis: null };
+  let problem: string | null = null;
   try {
     const res = await fetch('/network.json', { cache: 'no-store' });
-    if (!res.ok) return [];
-    const json = (await res.json()) as { relays?: unknown };
-    return Array.isArray(json.relays) ? json.relays.filter((r): r is string => typeof r === 'string') : [];
-  } catch {
-    return [];
+    // The dev server answers a missing file with the app's HTML: not JSON, and not a problem.
+    if (res.ok && (res.headers.get('content-type') ?? '').includes('json')) info = networkFromJson(await res.json());
+  } catch (e) {
+    problem = e instanceof ProtocolError ? e.message : `network.json could not be read: ${(e as Error).message}`;
   }
+  return { ...info, relays: fromUrl.length > 0 ? fromUrl : info.relays, problem };
+}
+
+/** Relays only (see discoverNetwork). */
+export async function discoverRelays(): Promise<string[]> {
+  return (await discoverNetwork()).relays;
 }
 
 /** `?ice=<url>` (repeatable) adds ICE servers; none by default (local network, no STUN reachable). */

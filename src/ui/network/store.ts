@@ -1,10 +1,13 @@
 /**
  * Network state for the UI. The store owns the browser's SprintnetNode and turns its events into
- * plain serialisable state; components only read it. Protocol code reaches the node via getNode().
+ * plain state; components only read it. The Sprint runtime reaches the node via getNode() (and
+ * follows restarts through `nodeGeneration`). It also holds what network.json says: the relays and
+ * the network's genesis (checked; `genesisProblem` says why one was refused).
  */
 import { create } from 'zustand';
 import { SprintnetNode, defaultRegistry, type ConnectionInfo, type GossipMessage, type PeerPresence, type RelayState } from '../../node/index.ts';
-import { currentIdentitySource, discoverRelays, iceServersFromUrl } from './sources.ts';
+import type { Genesis } from '../../protocol/genesis.ts';
+import { currentIdentitySource, discoverNetwork, iceServersFromUrl, type NetworkDiscovery } from './sources.ts';
 
 export interface PeerView {
   peerId: string;
@@ -35,6 +38,13 @@ export interface NetworkState {
   peers: Record<string, PeerView>;
   gossip: GossipView[];
   rejected: number;
+  /** network.json has been read (or found missing). */
+  networkKnown: boolean;
+  /** The network's genesis, or null: no network.json, none in it, or refused (see genesisProblem). */
+  genesis: Genesis | null;
+  genesisProblem: string | null;
+  /** Bumped whenever getNode() changes (start, stop, restart with another identity). */
+  nodeGeneration: number;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Stop and start again, e.g. after `setIdentitySource` gave a new (wallet) identity. */
@@ -44,6 +54,8 @@ export interface NetworkState {
 const RECENT_GOSSIP = 20;
 let node: SprintnetNode | undefined;
 let refreshTimer: ReturnType<typeof setInterval> | undefined;
+/** Read once per page: a relay restarted with a new genesis is a new network, and needs a reload. */
+let discovery: Promise<NetworkDiscovery> | null = null;
 
 export function getNode(): SprintnetNode | undefined {
   return node;
@@ -58,28 +70,36 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
   peers: {},
   gossip: [],
   rejected: 0,
+  networkKnown: false,
+  genesis: null,
+  genesisProblem: null,
+  nodeGeneration: 0,
 
   async start() {
     if (get().status === 'starting' || get().status === 'online') return;
     set({ status: 'starting', error: undefined });
     try {
+      discovery ??= discoverNetwork();
+      const network = await discovery;
+      set({ networkKnown: true, genesis: network.genesis, genesisProblem: network.problem });
       const identity = await currentIdentitySource()();
       if (!identity) {
         set({ status: 'idle' });
         return;
       }
-      const relays = await discoverRelays();
+      const relays = network.relays;
       const n = await SprintnetNode.create({
         identity,
         role: 'browser',
         registry: defaultRegistry(),
         label: navigator.userAgent.includes('Headless') ? 'headless browser' : 'browser',
-        config: { relays, iceServers: iceServersFromUrl() },
+        // Topic names carry the network id: the genesis's, else the relay's, else the default.
+        config: { relays, iceServers: iceServersFromUrl(), ...((network.genesis?.networkId ?? network.networkId) ? { networkId: network.genesis?.networkId ?? network.networkId! } : {}) },
       });
       node = n;
       wire(n, set, get);
       await n.start();
-      set({ status: 'online', peerId: n.peerId, relays, relayState: n.relayState });
+      set((s) => ({ status: 'online', peerId: n.peerId, relays, relayState: n.relayState, nodeGeneration: s.nodeGeneration + 1 }));
     } catch (e) {
       set({ status: 'error', error: (e as Error).message });
     }
@@ -89,6 +109,7 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
     clearInterval(refreshTimer);
     const n = node;
     node = undefined;
+    set((s) => ({ nodeGeneration: s.nodeGeneration + 1 }));
     await n?.stop();
     set({ status: 'stopped', connections: [], relayState: 'idle', peers: {}, gossip: [], peerId: undefined });
   },

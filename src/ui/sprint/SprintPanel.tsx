@@ -1,5 +1,17 @@
 import { useEffect } from 'react';
-import { BuildProgressBars, FoundNonces, OtherTabNotice, SprintControls, SprintErrorBox, SprintIdentity, SprintStats } from './SprintParts.tsx';
+import {
+  BuildProgressBars,
+  EpochClock,
+  FoundNonces,
+  NetworkNotice,
+  OtherTabNotice,
+  SigningNotice,
+  SprintControls,
+  SprintErrorBox,
+  SprintIdentity,
+  SprintStats,
+  WeightsTable,
+} from './SprintParts.tsx';
 import { useSprintStore } from './store.ts';
 import { useGpuCheck } from './useGpuCheck.ts';
 import { installEngineTestHandle } from './engine-test-handle.ts';
@@ -8,7 +20,11 @@ import './sprint.css';
 
 installEngineTestHandle();
 
-/** The volunteer's Sprint view: WebGPU check, then config, Start/Stop, build progress, live stats, finds. */
+/**
+ * The volunteer's Sprint view over the network's real Sprint protocol: WebGPU check, whether this
+ * browser can take part (genesis, wallet), Start/Stop, the epoch and phase with a countdown, build
+ * progress, this Sprint's finds, and the newest weights table with its certificate status.
+ */
 export function SprintPanel() {
   const gpu = useGpuCheck();
   // Without WebGPU the CPU backend (src/cpu) still runs, given a cross-origin isolated page.
@@ -20,7 +36,7 @@ export function SprintPanel() {
 
   return (
     <section className="panel sprint" aria-labelledby="sprint-title" data-testid="sprint-panel">
-      <h2 id="sprint-title">GPU</h2>
+      <h2 id="sprint-title">Sprints</h2>
       {gpu.kind === 'checking' && <p className="muted">Checking for WebGPU…</p>}
       {gpu.kind === 'missing' && <p className={cpuOnly ? 'muted' : 'error'} data-testid="gpu-missing">{gpu.reason}{cpuOnly && ' The CPU backend (WebAssembly) runs the Sprints instead.'}</p>}
       {(gpu.kind === 'ready' || cpuOnly) && (
@@ -30,12 +46,16 @@ export function SprintPanel() {
               WebGPU ready: <span className="mono">{gpu.adapter}</span>
             </p>
           )}
+          <NetworkNotice />
+          <EpochClock />
           <SprintControls />
           <OtherTabNotice />
           <SprintErrorBox />
+          <SigningNotice />
           <BuildProgressBars />
           <SprintIdentity />
           <SprintStats />
+          <WeightsTable />
           <FoundNonces />
         </>
       )}

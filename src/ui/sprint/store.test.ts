@@ -16,7 +16,7 @@ describe('Sprint view error messages', () => {
     expect(describeError(new Error('boom'))).toMatchObject({ code: 'UNKNOWN', message: 'boom' });
     const full = describeError(new StorageError('QUOTA_EXCEEDED', 'quota'));
     expect(full).toMatchObject({ code: 'QUOTA_EXCEEDED', title: 'Storage full' });
-    expect(full.message).toMatch(/GPU was stopped.*finds shown are kept/);
+    expect(full.message).toMatch(/GPU was stopped.*saved before is kept/);
     expect(describeError(new StorageError('UPGRADED_ELSEWHERE', 'x'))).toMatchObject({ title: 'Sprintnet was updated in another tab', message: expect.stringMatching(/Reload/) });
   });
 });

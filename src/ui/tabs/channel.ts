@@ -1,12 +1,10 @@
 /**
  * Notices between this origin's tabs over one BroadcastChannel: a tab started or stopped
- * contributing its GPU, or saved progress of a Sprint. They only prompt a re-read: the truth is
- * the Web Lock (who runs the GPU) and IndexedDB (what was found), so a lost notice costs nothing
- * but a late refresh. The wallet has its own channel (src/wallet/wallet.ts).
+ * contributing its GPU (and so running the Sprint protocol). They only prompt a re-read: the
+ * truth is the Web Lock (who runs the GPU), so a lost notice costs nothing but a late refresh.
+ * The wallet has its own channel (src/wallet/wallet.ts).
  */
-export type TabNotice =
-  | { type: 'gpu'; running: boolean }
-  | { type: 'practice-saved'; sprintId: string };
+export type TabNotice = { type: 'gpu'; running: boolean };
 
 const CHANNEL = 'sprintnet-tabs';
 let channel: BroadcastChannel | null = null;
