@@ -1,8 +1,12 @@
 import { expect, test } from '@playwright/test';
+import { agreeBeforeLoad } from './shell-helpers.ts';
+
+// The Sprint view sits on the Contribute screen, where an agreed volunteer lands.
 
 test('the app loads and finds WebGPU on SwiftShader', async ({ page }) => {
+  await agreeBeforeLoad(page);
   await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Sprintnet' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Sprintnet', exact: true })).toBeVisible();
   await expect(page.getByTestId('gpu-ready')).toContainText('WebGPU ready');
 });
 
@@ -19,6 +23,7 @@ test('it is an installable PWA: manifest and an active service worker', async ({
 });
 
 test('a browser without WebGPU gets a clear message and Sprints on the CPU backend; the wallet still works', async ({ page }) => {
+  await agreeBeforeLoad(page);
   await page.addInitScript(() => {
     delete (Navigator.prototype as { gpu?: unknown }).gpu;
   });
@@ -26,7 +31,7 @@ test('a browser without WebGPU gets a clear message and Sprints on the CPU backe
   await expect(page.getByTestId('gpu-missing')).toContainText('This browser has no WebGPU. Use Chrome or Edge 113 or newer');
   await expect(page.getByTestId('gpu-missing')).toContainText('The CPU backend (WebAssembly) runs the Sprints instead.');
   await expect(page.getByTestId('gpu-ready')).toHaveCount(0);
-  await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   // Issue 14: without WebGPU the auto choice is the CPU backend, and the view says so.
   await page.getByTestId('sprint-config').selectOption('tiny');
   await page.getByRole('button', { name: /Start practice Sprint/ }).click();
@@ -39,6 +44,7 @@ test('a browser without WebGPU gets a clear message and Sprints on the CPU backe
 });
 
 test('a WebGPU without any adapter is reported as such', async ({ page }) => {
+  await agreeBeforeLoad(page);
   await page.addInitScript(() => {
     Object.defineProperty(GPU.prototype, 'requestAdapter', { value: async () => null });
   });
@@ -55,8 +61,8 @@ test('once installed, the app shell loads offline from the service worker cache'
   await context.setOffline(true);
   try {
     await page.reload();
-    await expect(page.getByRole('heading', { name: 'Sprintnet' })).toBeVisible();
-    await expect(page.getByTestId('wallet-state')).toHaveText('none');
+    await expect(page.getByRole('heading', { name: 'Sprintnet', exact: true })).toBeVisible();
+    await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   } finally {
     await context.setOffline(false);
   }

@@ -12,12 +12,12 @@ async function restore(page: Page, mnemonic: string, passphrase = PASS) {
   await page.getByTestId('restore-passphrase').fill(passphrase);
   await page.getByTestId('restore-passphrase-repeat').fill(passphrase);
   await page.getByTestId('restore-submit').click();
-  await expect(page.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
 }
 
 test('create a wallet, reload, unlock: same address; restore its phrase in a fresh browser', async ({ page, browser }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  await page.goto('/#/wallet');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   await page.getByTestId('wallet-create').click();
   await page.getByTestId('create-passphrase').fill(PASS);
   await page.getByTestId('create-passphrase-repeat').fill(PASS);
@@ -38,32 +38,32 @@ test('create a wallet, reload, unlock: same address; restore its phrase in a fre
     await input.fill(words[n - 1]);
   }
   await page.getByTestId('confirm-submit').click();
-  await expect(page.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   const address = (await page.getByTestId('wallet-address').textContent())!;
   const peerId = (await page.getByTestId('wallet-peer-id').textContent())!;
   expect(address).toMatch(/^sn1[02-9ac-hj-np-z]{38}$/);
   expect(peerId).toMatch(/^12D3KooW/);
 
   await page.reload();
-  await expect(page.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await expect(page.getByTestId('wallet-address')).toHaveText(address);
   await page.getByTestId('unlock-passphrase').fill('not the passphrase');
   await page.getByTestId('unlock-submit').click();
   await expect(page.getByTestId('wallet-error')).toHaveAttribute('data-code', 'WRONG_PASSPHRASE');
-  await expect(page.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await page.getByTestId('unlock-passphrase').fill(PASS);
   const started = Date.now();
   await page.getByTestId('unlock-submit').click();
-  await expect(page.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   console.log(`unlock with scrypt N=2^17 took ${Date.now() - started} ms`);
   await expect(page.getByTestId('wallet-address')).toHaveText(address);
   await page.getByTestId('wallet-lock').click();
-  await expect(page.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
 
   const other = await browser.newContext();
   const page2 = await other.newPage();
-  await page2.goto('/');
-  await expect(page2.getByTestId('wallet-state')).toHaveText('none');
+  await page2.goto('/#/wallet');
+  await expect(page2.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   await restore(page2, words.join(' '), 'a different passphrase');
   await expect(page2.getByTestId('wallet-address')).toHaveText(address);
   await expect(page2.getByTestId('wallet-peer-id')).toHaveText(peerId);
@@ -71,8 +71,8 @@ test('create a wallet, reload, unlock: same address; restore its phrase in a fre
 });
 
 test('keystore file round trip in Chromium: export, wrong passphrase refused, import', async ({ page, browser }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  await page.goto('/#/wallet');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   await restore(page, known.mnemonic);
   await expect(page.getByTestId('wallet-address')).toHaveText(known.address); // same as Node's vectors
   await expect(page.getByTestId('wallet-peer-id')).toHaveText(known.peerId);
@@ -85,19 +85,19 @@ test('keystore file round trip in Chromium: export, wrong passphrase refused, im
 
   const other = await browser.newContext();
   const page2 = await other.newPage();
-  await page2.goto('/');
+  await page2.goto('/#/wallet');
   await page2.getByTestId('wallet-import').click();
   await page2.getByTestId('import-file').setInputFiles(path);
   await page2.getByTestId('import-passphrase').fill('wrong passphrase');
   await page2.getByTestId('import-submit').click();
   await expect(page2.getByTestId('wallet-error')).toHaveAttribute('data-code', 'WRONG_PASSPHRASE');
-  await expect(page2.getByTestId('wallet-state')).toHaveText('none');
+  await expect(page2.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   await page2.getByTestId('import-passphrase').fill(PASS);
   await page2.getByTestId('import-submit').click();
-  await expect(page2.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(page2.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   await expect(page2.getByTestId('wallet-address')).toHaveText(known.address);
   await page2.reload();
-  await expect(page2.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(page2.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await expect(page2.getByTestId('wallet-address')).toHaveText(known.address);
   await other.close();
 });
