@@ -19,7 +19,7 @@ describe('sprintnet simulate', () => {
     const r = await capture(['simulate', '--config', 'tiny', '--hosts', '3', '--cheaters', 'forged', '--epochs', '1', '--seed', '4', '--nonces', '32', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
-    expect(report.simulation).toBe('cpu-reference');
+    expect(report.simulation).toBe('cpu-backend');
     const [e0] = report.epochs;
     expect(e0.agreed).toBe(true);
     expect(e0.hosts.map((h: { name: string }) => h.name)).toEqual(['honest-0', 'honest-1', 'honest-2', 'forged']);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { walletVerifier } from './crypto.ts';
+import { CONFIGS } from '../sprint/config.ts';
+import { VALIDATION_TOLERANCE } from '../sprint/validate.ts';
+import { HonestEngine, ModelCache } from './sim/engines.ts';
 import { simulate, type HostEpochReport, type SimReport } from './sim/simulate.ts';
 
 const verifier = walletVerifier(); // shared by every run in this file: results are pure functions of the bytes
@@ -79,6 +82,24 @@ describe('simulation: 5 honest hosts and every cheater over 3 epochs', () => {
       expect(n.gossipSentMessages).toBeGreaterThan(0);
       expect(n.gossipReceivedBytes).toBeGreaterThan(n.gossipSentBytes);
     }
+  });
+});
+
+describe('the honest engine', () => {
+  // The simulations run it on the CPU backend; here it meets the float64 reference once.
+  it('finds and validates the same nonces on the CPU backend as on the reference, distances within the tolerance', async () => {
+    const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 7 + 1);
+    const publicKey = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+    const req = { config: CONFIGS.tiny, seed, publicKey, hitRate: 1 / 8, startNonce: 0, found: [], deadline: 0 };
+    const cpu = await new HonestEngine(new ModelCache('cpu'), 400).search(req);
+    const ref = await new HonestEngine(new ModelCache('reference'), 400).search(req);
+    expect(cpu.found.map((f) => f.nonce)).toEqual(ref.found.map((f) => f.nonce));
+    expect(cpu.found.length).toBeGreaterThan(20);
+    cpu.found.forEach((f, i) => expect(Math.abs(f.distance - ref.found[i]!.distance)).toBeLessThan(VALIDATION_TOLERANCE));
+    const nonces = [3, 99, 1_000_003];
+    const a = await new HonestEngine(new ModelCache('cpu'), 0).evaluate({ config: CONFIGS.tiny, seed, publicKey, nonces });
+    const b = await new HonestEngine(new ModelCache('reference'), 0).evaluate({ config: CONFIGS.tiny, seed, publicKey, nonces });
+    a.forEach((d, i) => expect(Math.abs(d - b[i]!)).toBeLessThan(VALIDATION_TOLERANCE));
   });
 });
 

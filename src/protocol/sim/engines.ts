@@ -1,8 +1,11 @@
 /**
- * Engines for the simulation: the honest one runs the CPU reference (src/sprint/reference.ts),
- * each cheater replaces part of the work. Every engine counts the nonces it really pushed through
- * the full model (`evaluated`), which the report divides weight by.
+ * Engines for the simulation: the honest one runs the task on the CPU backend (src/cpu, on the
+ * calling thread, so no turn of the virtual clock's event loop passes between a request and its
+ * answer), or on the float64 reference (src/sprint/reference.ts) when asked; each cheater replaces
+ * part of the work, with the reference. Every engine counts the nonces it really pushed through the
+ * full model (`evaluated`), which the report divides weight by.
  */
+import { CpuSprintEngine } from '../../cpu/engine.ts';
 import { flopsPerNonce, vocabBits, type SprintConfig } from '../../sprint/config.ts';
 import type { NonceClaim } from '../../sprint/claims.ts';
 import { rTarget } from '../../sprint/difficulty.ts';
@@ -14,17 +17,50 @@ import { toHex } from '../../sprint/bytes.ts';
 import type { EvaluateRequest, ProtocolEngine, SearchRequest, SearchResult } from '../interfaces.ts';
 import type { Rng } from './loop.ts';
 
-/** One reference model per Sprint seed, shared by every simulated host (the weights are the same). */
-export class ModelCache {
-  private readonly models = new Map<string, ReferenceModel>();
-  get(config: SprintConfig, seed: Uint8Array): ReferenceModel {
-    const key = `${config.name}/${toHex(seed)}`;
-    let m = this.models.get(key);
-    if (!m) {
-      if (this.models.size > 8) this.models.delete(this.models.keys().next().value!);
-      this.models.set(key, (m = new ReferenceModel(config, seed, true)));
+/** Which implementation computes honest distances: both agree within the spec's tolerance. */
+export type SimBackend = 'cpu' | 'reference';
+
+/** Keeps the `limit` most recently used values; `drop` releases an evicted one. */
+class Recent<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly limit: number, private readonly drop: (v: V) => void = () => {}) {}
+  get(key: string, make: () => V): V {
+    let v = this.map.get(key);
+    if (v === undefined) {
+      if (this.map.size >= this.limit) {
+        const [oldKey, old] = this.map.entries().next().value!;
+        this.map.delete(oldKey);
+        this.drop(old);
+      }
+      v = make();
+    } else {
+      this.map.delete(key);
     }
-    return m;
+    this.map.set(key, v);
+    return v;
+  }
+}
+
+/** One model per Sprint seed, shared by every simulated host (the weights are the same). */
+export class ModelCache {
+  private readonly references = new Recent<ReferenceModel>(8);
+  private readonly engines = new Recent<CpuSprintEngine>(8, (e) => e.destroy());
+  constructor(readonly backend: SimBackend = 'cpu') {}
+
+  get(config: SprintConfig, seed: Uint8Array): ReferenceModel {
+    return this.references.get(`${config.name}/${toHex(seed)}`, () => new ReferenceModel(config, seed, true));
+  }
+
+  cpu(config: SprintConfig, seed: Uint8Array): CpuSprintEngine {
+    // A small batch: the simulation evaluates tens of nonces at a time, and a pass always runs a full batch.
+    return this.engines.get(`${config.name}/${toHex(seed)}`, () => CpuSprintEngine.createSync({ config, sprintSeed: seed, batch: 16 }));
+  }
+
+  /** Honest distances of `nonces` for the host `publicKey`, in order. */
+  distances(config: SprintConfig, seed: Uint8Array, publicKey: Uint8Array, nonces: readonly number[]): number[] {
+    if (nonces.length === 0) return [];
+    if (this.backend === 'cpu') return Array.from(this.cpu(config, seed).inspectNoncesSync(publicKey, nonces).distances);
+    return evaluateNonces(config, seed, publicKey, nonces, this.get(config, seed)).map((x) => x.distance);
   }
 }
 
@@ -43,8 +79,8 @@ const zeroWork = (): WorkCounters => ({ evaluated: 0, partial: 0, validated: 0, 
 
 const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
 
-/** The honest engine: the CPU reference over `budget` nonces per Sprint, and for validation. */
-export class ReferenceEngine implements ProtocolEngine {
+/** The honest engine: the whole task over `budget` nonces per Sprint, and for validation. */
+export class HonestEngine implements ProtocolEngine {
   readonly work: WorkCounters = zeroWork();
   constructor(
     protected readonly models: ModelCache,
@@ -55,21 +91,22 @@ export class ReferenceEngine implements ProtocolEngine {
   async search(req: SearchRequest): Promise<SearchResult> {
     const n = Math.max(0, this.budget - (req.startNonce > 0 ? req.startNonce : 0));
     const r = rTarget(req.config, req.hitRate);
-    const evals = evaluateNonces(req.config, req.seed, req.publicKey, range(req.startNonce, n), this.models.get(req.config, req.seed));
+    const nonces = range(req.startNonce, n);
+    const distances = this.models.distances(req.config, req.seed, req.publicKey, nonces);
     this.work.evaluated += n;
-    const found = evals.filter((x) => x.distance < r).map((x) => ({ nonce: x.nonce, distance: x.distance }));
+    const found = nonces.map((nonce, i) => ({ nonce, distance: distances[i]! })).filter((x) => x.distance < r);
     req.onProgress?.({ newlyFound: found, nextNonce: req.startNonce + n, tried: n });
     return { found, tried: n, nextNonce: req.startNonce + n };
   }
 
   async evaluate(req: EvaluateRequest): Promise<number[]> {
     this.work.validated += req.nonces.length;
-    return evaluateNonces(req.config, req.seed, req.publicKey, req.nonces, this.models.get(req.config, req.seed)).map((x) => x.distance);
+    return this.models.distances(req.config, req.seed, req.publicKey, req.nonces);
   }
 }
 
 /** `forged`: claims nonces it never evaluated, with made-up distances just under r_target. */
-export class ForgedEngine extends ReferenceEngine {
+export class ForgedEngine extends HonestEngine {
   constructor(models: ModelCache, budget: number, private readonly rng: Rng) {
     super(models, budget);
   }
@@ -85,7 +122,7 @@ export class ForgedEngine extends ReferenceEngine {
  * `fewer-layers`: the whitepaper's "simpler model" fraud. Searches (and validates) with only the
  * first L' = max(1, ⌊L/4⌋) layers, as src/audit/screens.ts `fewerLayers` defines L'.
  */
-export class FewerLayersEngine extends ReferenceEngine {
+export class FewerLayersEngine extends HonestEngine {
   private cheap(config: SprintConfig, seed: Uint8Array, publicKey: Uint8Array, nonces: readonly number[]): number[] {
     const m = this.models.get(config, seed);
     const layers = Math.max(1, Math.floor(config.layers / 4));
@@ -112,7 +149,7 @@ export class FewerLayersEngine extends ReferenceEngine {
 }
 
 /** `copier` and `withholder` search nothing themselves (the copier) or honestly (the withholder). */
-export class IdleEngine extends ReferenceEngine {
+export class IdleEngine extends HonestEngine {
   override async search(req: SearchRequest): Promise<SearchResult> {
     return { found: [], tried: 0, nextNonce: req.startNonce };
   }
@@ -127,7 +164,7 @@ export class IdleEngine extends ReferenceEngine {
  * `fraction` of them. In task version 2 the permutation depends on the nonce's real fingerprint,
  * so the screen should gain nothing.
  */
-export class ScreeningEngine extends ReferenceEngine {
+export class ScreeningEngine extends HonestEngine {
   constructor(models: ModelCache, budget: number, private readonly fraction = 0.25, private readonly train = 32) {
     super(models, budget);
   }
@@ -171,9 +208,9 @@ export class ScreeningEngine extends ReferenceEngine {
     this.work.screened += candidates.length;
     scored.sort((a, b) => b.score - a.score || a.nonce - b.nonce);
     const best = scored.slice(0, selected).map((s) => s.nonce);
-    const evals = evaluateNonces(c, req.seed, req.publicKey, best, m);
+    const distances = this.models.distances(c, req.seed, req.publicKey, best);
     this.work.evaluated += best.length;
-    for (const e of evals) if (e.distance < r) found.push({ nonce: e.nonce, distance: e.distance });
+    best.forEach((nonce, i) => distances[i]! < r && found.push({ nonce, distance: distances[i]! }));
     const next = req.startNonce + train + candidates.length;
     return { found, tried: train + best.length, nextNonce: next };
   }

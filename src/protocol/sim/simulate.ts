@@ -23,7 +23,7 @@ import { modelledCrypto, OracleEngine } from './modelled.ts';
 import { Flag, flopsToCu, hostOf } from '../ledger.ts';
 import { MemoryStore } from '../store.ts';
 import { hex } from '../bytes.ts';
-import { FewerLayersEngine, ForgedEngine, IdleEngine, ModelCache, ReferenceEngine, ScreeningEngine, type WorkCounters } from './engines.ts';
+import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, ScreeningEngine, type WorkCounters } from './engines.ts';
 import { EventLoop, Rng } from './loop.ts';
 import { SimNetwork, type PeerStats } from './network.ts';
 
@@ -102,7 +102,7 @@ export interface EpochReport {
 }
 
 export interface SimReport {
-  readonly simulation: 'cpu-reference' | 'MODELLED oracle engine and signatures';
+  readonly simulation: 'cpu-backend' | 'MODELLED oracle engine and signatures';
   readonly config: string;
   readonly seed: number;
   readonly hitRate: number;
@@ -121,7 +121,7 @@ export interface SimHost {
   publicKey: Uint8Array;
   host: ProtocolHost;
   store: MemoryStore;
-  engine: ReferenceEngine;
+  engine: HonestEngine;
   strategy?: HostStrategy;
   make: () => ProtocolHost;
 }
@@ -189,12 +189,12 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     const key = hex(id.publicKey);
     const store = new MemoryStore();
     const engine =
-      o.modelled ? (new OracleEngine(budget, 1 / genesis.hitRateDenominator) as unknown as ReferenceEngine)
+      o.modelled ? (new OracleEngine(budget, 1 / genesis.hitRateDenominator) as unknown as HonestEngine)
       : kind === 'forged' ? new ForgedEngine(models, budget, rng)
       : kind === 'fewer-layers' ? new FewerLayersEngine(models, budget)
       : kind === 'copier' ? new IdleEngine(models, budget)
       : kind === 'screening' ? new ScreeningEngine(models, budget)
-      : new ReferenceEngine(models, budget);
+      : new HonestEngine(models, budget);
     const strategy: HostStrategy | undefined =
       kind === 'withholder' ? { reveal: false }
       : kind === 'copier' ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
@@ -235,7 +235,7 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
       return report;
     },
     report: (epochs) => ({
-      simulation: o.modelled ? 'MODELLED oracle engine and signatures' : 'cpu-reference',
+      simulation: o.modelled ? 'MODELLED oracle engine and signatures' : 'cpu-backend',
       config: config.name,
       seed: o.seed,
       hitRate: 1 / genesis.hitRateDenominator,
