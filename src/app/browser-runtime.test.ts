@@ -16,12 +16,13 @@ const NET = 'sprintnet-local';
 const STEP = 7;
 const PASS = 32;
 
+/** Epoch 0 starts 1.5 s from now: the runtime must be up (store, key binding) in time to commit (open join). */
 function genesis(sprintMs: number): Genesis {
   const skewMs = 50;
   const w = 250;
   const t = { commitMs: w, revealMs: w, settleMs: w, sprintMs, proofMs: 400, validationMs: w, syncMs: w, certifyMs: w };
   const epochMs = Object.values(t).reduce((a, b) => a + b, 0) + w;
-  return makeGenesis({ networkId: NET, config: 'tiny', hitRateDenominator: 16, startMs: Date.now() + 300, skewMs, timings: { ...t, epochMs } });
+  return makeGenesis({ networkId: NET, config: 'tiny', hitRateDenominator: 16, startMs: Date.now() + 1500, skewMs, timings: { ...t, epochMs } });
 }
 
 /** An engine client whose Sprint finds every multiple of STEP; `loseAfter` passes end in DEVICE_LOST. */
@@ -107,14 +108,14 @@ describe('BrowserRuntime', () => {
     const store = new MemoryStore();
     const w = fakeWallet(1);
     const engines = fakeClients();
-    const first = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store, newEngineClient: engines.factory });
+    const first = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store, newEngineClient: engines.factory, nodeSettleMs: 0 });
     await first.start(undefined);
     await until('finds before the reload', () => (first.snapshot.runtime?.finds.length ?? 0) >= 5, s.sprintEnd - Date.now());
     await first.dispose();
     const before = first.snapshot.runtime!.finds.map((f) => f.nonce);
 
     w.lock();
-    const second = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store, newEngineClient: engines.factory });
+    const second = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store, newEngineClient: engines.factory, nodeSettleMs: 0 });
     const seen: BrowserSnapshot[] = [];
     second.subscribe((x) => seen.push(x));
     await second.start(undefined);
@@ -144,7 +145,7 @@ describe('BrowserRuntime', () => {
     const s = schedule(g, 0);
     const w = fakeWallet(2);
     const engines = fakeClients({ loseAfter: 5 });
-    const r = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store: new MemoryStore(), newEngineClient: engines.factory });
+    const r = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store: new MemoryStore(), newEngineClient: engines.factory, nodeSettleMs: 0 });
     await r.start(undefined);
     await until('the device loss', () => r.snapshot.issue?.code === 'DEVICE_LOST', s.sprintEnd - Date.now());
     expect(r.snapshot.issue?.recovered).toBe(true);

@@ -59,6 +59,8 @@ export interface BrowserRuntimeOptions {
   readonly newEngineClient?: (onCrash: (message: string) => void) => EngineClientLike;
   readonly clock?: Clock;
   readonly log?: (line: string) => void;
+  /** After an unlock, how long signing waits for the node to reach its peers (default NODE_SETTLE_MS). */
+  readonly nodeSettleMs?: number;
 }
 
 export interface RuntimeIssue {
@@ -92,6 +94,8 @@ export const PROTOCOL_DB_PREFIX = 'sprintnet-protocol-';
 export const MAX_ENGINE_RETRIES = 3;
 const BINDING_KEY = 'binding/';
 const NO_BUILD: Record<BuildPhase, number> = { autotune: 0, weights: 0, compile: 0 };
+/** After an unlock, how long signing waits for the restarted node to reach its peers. */
+export const NODE_SETTLE_MS = 3_000;
 
 export class BrowserRuntime {
   readonly node = new NodeSwitch();
@@ -232,24 +236,47 @@ export class BrowserRuntime {
     );
     return {
       ...inner,
-      ready: (what, until) => {
-        if (w.unlocked()) return Promise.resolve(true);
-        this.set({ signing: { ...this.snap.signing, waiting: { what, until } } });
-        return new Promise<boolean>((resolve) => {
-          const done = (ok: boolean) => {
-            off();
-            cancel();
-            const missed = ok ? this.snap.signing.missed : [...this.snap.signing.missed, { what, at: this.clock.now() }].slice(-20);
-            this.set({ signing: { waiting: null, missed } });
-            resolve(ok);
-          };
-          const off = w.subscribe(() => {
-            if (w.unlocked()) done(true);
-          });
-          const cancel = this.clock.setTimer(until, () => done(false));
-        });
-      },
+      ready: (what, until) => this.readyToSign(what, until),
     };
+  }
+
+  /**
+   * True once the wallet is unlocked and the node can gossip (an unlock restarts the page's node with
+   * the wallet's identity: a message stamped before it is back would be lost), or NODE_SETTLE_MS
+   * after the unlock in any case (an offline page still signs, and sync delivers later what may
+   * count). False if `until` comes first; the snapshot says what waits and, then, what was missed.
+   */
+  private readyToSign(what: string, until: number): Promise<boolean> {
+    const w = this.o.wallet;
+    if (w.unlocked() && this.node.canGossip()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      let unlockedAt: number | null = null;
+      let cancel = () => {};
+      const done = (ok: boolean) => {
+        off();
+        cancel();
+        const missed = ok ? this.snap.signing.missed : [...this.snap.signing.missed, { what, at: this.clock.now() }].slice(-20);
+        this.set({ signing: { waiting: null, missed } });
+        resolve(ok);
+      };
+      const check = () => {
+        const now = this.clock.now();
+        if (w.unlocked()) {
+          unlockedAt ??= now;
+          if (this.node.canGossip() || now - unlockedAt >= (this.o.nodeSettleMs ?? NODE_SETTLE_MS)) return done(true);
+        } else {
+          unlockedAt = null;
+          if (this.snap.signing.waiting?.what !== what) this.set({ signing: { ...this.snap.signing, waiting: { what, until } } });
+        }
+        if (now >= until || this.disposed) return done(false);
+        cancel = this.clock.setTimer(Math.min(until, now + 100), check);
+      };
+      const off = w.subscribe(() => {
+        cancel();
+        check();
+      });
+      check();
+    });
   }
 
   // ------------------------------------------------------------------ engine

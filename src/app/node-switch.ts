@@ -5,7 +5,7 @@
  * request handler on each new node. With no node (offline, restarting) gossip is not sent (what we
  * published is kept in the store and served to peers by sync later) and requests fail at once.
  */
-import type { GossipMessage, RequestHandler, RequestLimits, RequestOptions, SprintnetNode } from '../node/index.ts';
+import { topicName, type GossipMessage, type RequestHandler, type RequestLimits, type RequestOptions, type SprintnetNode } from '../node/index.ts';
 import type { NodeLike } from './transport.ts';
 
 interface Listener {
@@ -36,6 +36,18 @@ export class NodeSwitch implements NodeLike {
     if (!node) return;
     for (const l of this.listeners) l.off = node.onGossip(l.topic, l.fn);
     for (const [name, h] of this.handlers) void node.handle(name, h.handler, h.limits).catch(() => undefined);
+  }
+
+  /**
+   * Whether gossip published now reaches a peer: a node is attached and some peer (the relay, at
+   * least) subscribes to the protocol's topics. A node with no relays configured has nobody to
+   * wait for. Right after the node restarts (a wallet unlock) this is false for a moment.
+   */
+  canGossip(): boolean {
+    const n = this.node;
+    if (!n) return false;
+    if (n.config.relays.length === 0) return true;
+    return n.pubsub.getSubscribers(topicName(n.config.networkId, 'sprint-seed')).length > 0;
   }
 
   readonly presence = {
