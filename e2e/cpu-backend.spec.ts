@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { VALIDATION_TOLERANCE } from '../src/sprint/validate.ts';
+import { agreeBeforeLoad } from './shell-helpers.ts';
 
 interface VectorConfig {
   config: string;
@@ -10,6 +11,9 @@ interface VectorConfig {
   nonces: { nonce: number; distance: number; appropriate: boolean }[];
 }
 const vectors = JSON.parse(readFileSync(new URL('../docs/sprint-vectors.json', import.meta.url), 'utf8')) as { configs: VectorConfig[] };
+
+// The Sprint view is on the Contribute screen, where a volunteer who has agreed lands (issue 11).
+test.beforeEach(({ page }) => agreeBeforeLoad(page));
 
 test('the page is cross-origin isolated, also when the service worker serves it', async ({ page }) => {
   await page.goto('/');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { VALIDATION_TOLERANCE } from '../src/sprint/validate.ts';
+import { agreeBeforeLoad } from './shell-helpers.ts';
 
 interface VectorNonce {
   nonce: number;
@@ -16,6 +17,9 @@ interface VectorConfig {
 /** CPU reference distances (bin/sprintnet vectors), so this test does not spend minutes on the CPU. */
 const vectors = JSON.parse(readFileSync(new URL('../docs/sprint-vectors.json', import.meta.url), 'utf8')) as { configs: VectorConfig[] };
 const canonical = vectors.configs.find((c) => c.config === 'canonical')!;
+
+// The Sprint view is on the Contribute screen, where a volunteer who has agreed lands (issue 11).
+test.beforeEach(({ page }) => agreeBeforeLoad(page));
 
 test('the canonical engine in a Web Worker matches the CPU reference within the spec tolerance', async ({ page }) => {
   // 612 M weights generated and ~4.8 GFLOP per nonce on SwiftShader: minutes, not seconds.

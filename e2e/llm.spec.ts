@@ -20,7 +20,7 @@ test('Run a model on this device: folder → streamed generation → reload → 
   const prompt = 'Tell me about the garden.';
   const expected = await generate(ref, manifest.tokenizer!.encodeChat([{ role: 'user', content: prompt }]), { maxTokens: 20, tokenizer: manifest.tokenizer });
 
-  await page.goto('/');
+  await page.goto('/#/model'); // the Run a model screen
   const panel = page.getByTestId('llm-panel');
   await expect(panel.getByTestId('llm-compat')).toBeVisible();
   await expect(panel.getByTestId('llm-cache-empty')).toBeVisible();

@@ -5,8 +5,8 @@ const known = vectorsFile.vectors[0];
 const PASS = 'e2e passphrase 123';
 
 test('the unlocked wallet is the peer identity; locking switches to a throwaway one', async ({ page }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('wallet-state')).toHaveText('none');
+  await page.goto('/#/wallet');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
   const ephemeral = page.getByTestId('network-peer-id');
   await expect(ephemeral).toHaveText(/^12D3KooW/);
   expect(await ephemeral.textContent()).not.toBe(known.peerId);
@@ -16,11 +16,11 @@ test('the unlocked wallet is the peer identity; locking switches to a throwaway 
   await page.getByTestId('restore-passphrase').fill(PASS);
   await page.getByTestId('restore-passphrase-repeat').fill(PASS);
   await page.getByTestId('restore-submit').click();
-  await expect(page.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   await expect(page.getByTestId('network-peer-id')).toHaveText(known.peerId);
 
   await page.getByTestId('wallet-lock').click();
-  await expect(page.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await expect(page.getByTestId('network-peer-id')).not.toHaveText(known.peerId);
   await expect(page.getByTestId('network-peer-id')).toHaveText(/^12D3KooW/);
 });

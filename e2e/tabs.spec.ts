@@ -1,10 +1,12 @@
 import { expect, test, type Page } from '@playwright/test';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { agreeBeforeLoad } from './shell-helpers.ts';
 
 // Two pages of one browser context are two tabs: one origin, one IndexedDB, Web Locks and BroadcastChannel.
 const tried = async (page: Page) => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
 
 test('two tabs: one runs the GPU, the other takes over; a newer tab upgrading the database stops both with a banner', async ({ context }) => {
+  await agreeBeforeLoad(context); // the Sprint view is on Contribute, where an agreed volunteer lands
   const a = await context.newPage();
   await a.goto('/');
   await expect(a.getByTestId('gpu-ready')).toBeVisible();
@@ -59,17 +61,17 @@ test('two tabs, one wallet: the locked screen needs the passphrase to replace it
   const [first, second] = vectorsFile.vectors;
   const PASS = 'e2e passphrase 123';
   const a = await context.newPage();
-  await a.goto('/');
+  await a.goto('/#/wallet');
   await a.getByTestId('wallet-restore').click();
   await a.getByTestId('restore-mnemonic').fill(first.mnemonic);
   await a.getByTestId('restore-passphrase').fill(PASS);
   await a.getByTestId('restore-passphrase-repeat').fill(PASS);
   await a.getByTestId('restore-submit').click();
-  await expect(a.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(a.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
 
   const b = await context.newPage();
-  await b.goto('/');
-  await expect(b.getByTestId('wallet-state')).toHaveText('locked');
+  await b.goto('/#/wallet');
+  await expect(b.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await b.getByTestId('wallet-restore').click();
   await b.getByTestId('restore-mnemonic').fill(second.mnemonic);
   await b.getByTestId('restore-passphrase').fill('another passphrase');
@@ -78,11 +80,11 @@ test('two tabs, one wallet: the locked screen needs the passphrase to replace it
   await expect(b.getByTestId('wallet-error')).toHaveAttribute('data-code', 'BACKUP_REQUIRED');
   await b.getByTestId('replace-current-passphrase').fill(PASS);
   await b.getByTestId('restore-submit').click();
-  await expect(b.getByTestId('wallet-state')).toHaveText('unlocked');
+  await expect(b.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   await expect(b.getByTestId('wallet-address')).toHaveText(second.address);
 
   // The first tab held the old wallet unlocked: the notice locks it and shows what is stored now.
-  await expect(a.getByTestId('wallet-state')).toHaveText('locked');
+  await expect(a.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await expect(a.getByTestId('wallet-address')).toHaveText(second.address);
   await expect(a.getByTestId('wallet-error')).toHaveAttribute('data-code', 'KEYSTORE_CHANGED');
 });
