@@ -24,7 +24,12 @@ function Participation() {
           type="checkbox"
           checked={participation && consent !== null}
           disabled={!consent}
-          onChange={(e) => useSettingsStore.getState().setParticipation(e.target.checked)}
+          onChange={(e) => {
+            // The same as Start / Stop on Contribute: the flag is what a reload resumes from.
+            const on = e.target.checked;
+            useSettingsStore.getState().setParticipation(on);
+            void (on ? useSprintStore.getState().start() : useSprintStore.getState().stop());
+          }}
           data-testid="settings-participation"
         />
         Take part in <Term id="sprint">Sprints</Term>: contribute this GPU while Sprintnet is open

@@ -1,6 +1,6 @@
 /**
  * The volunteer's settings that other parts of the app read: how to reach the network (bootstrap
- * addresses, ICE servers) and whether this browser takes part in Sprints. Saved in localStorage
+ * addresses, ICE servers), whether this browser takes part in Sprints, and the Contribute controls. Saved in localStorage
  * and read synchronously, so the network and the Sprint runtime can call the plain getters below
  * at start-up without waiting for React.
  *
@@ -9,6 +9,8 @@
  */
 import { create } from 'zustand';
 import { multiaddr } from '@multiformats/multiaddr';
+import { checkIntensity } from '../../gpu/sprint-loop.ts';
+import { checkStopAfterMinutes } from '../../app/participation.ts';
 
 export const SETTINGS_KEY = 'sprintnet.settings';
 
@@ -18,18 +20,31 @@ export interface NetworkSettings {
   readonly iceServers: readonly RTCIceServer[];
 }
 
+/** The Contribute screen's controls, kept so that a reload keeps them (src/app/participation.ts uses them). */
+export interface ContributeSettings {
+  /** Duty cycle from 0.1 to 1 (src/gpu/sprint-loop.ts). */
+  readonly intensity: number;
+  readonly pauseOnBattery: boolean;
+  /** null: no time limit. */
+  readonly stopAfterMinutes: number | null;
+  /** When Start was pressed (ms), so the time limit counts across a reload; null while off. */
+  readonly startedAt: number | null;
+}
+
 export interface Settings {
   readonly network: NetworkSettings;
   /** Whether this browser contributes to Sprints (the runtime reads it; consent is separate). */
   readonly participation: boolean;
+  readonly contribute: ContributeSettings;
 }
 
-export const DEFAULT_SETTINGS: Settings = { network: { bootstrap: [], iceServers: [] }, participation: false };
+export const DEFAULT_CONTRIBUTE: ContributeSettings = { intensity: 1, pauseOnBattery: true, stopAfterMinutes: null, startedAt: null };
+export const DEFAULT_SETTINGS: Settings = { network: { bootstrap: [], iceServers: [] }, participation: false, contribute: DEFAULT_CONTRIBUTE };
 
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
   constructor(
-    readonly code: 'BAD_BOOTSTRAP' | 'BAD_ICE_SERVER',
+    readonly code: 'BAD_BOOTSTRAP' | 'BAD_ICE_SERVER' | 'BAD_START_TIME',
     message: string,
   ) {
     super(message);
@@ -86,7 +101,7 @@ export function readSettings(storage: KeyValue | undefined): Settings {
     return DEFAULT_SETTINGS;
   }
   if (typeof raw !== 'object' || raw === null) return DEFAULT_SETTINGS;
-  const r = raw as { network?: { bootstrap?: unknown; iceServers?: unknown }; participation?: unknown };
+  const r = raw as { network?: { bootstrap?: unknown; iceServers?: unknown }; participation?: unknown; contribute?: Record<string, unknown> };
   const safely = <T>(parse: () => T, fallback: T): T => {
     try {
       return parse();
@@ -98,12 +113,21 @@ export function readSettings(storage: KeyValue | undefined): Settings {
   const ice = r.network?.iceServers;
   const bootstrap = Array.isArray(b) && b.every((x) => typeof x === 'string') ? safely(() => parseBootstrap(b.join('\n')), []) : [];
   const iceServers = Array.isArray(ice) && ice.every(isIceRecord) ? safely(() => parseIceServers(formatIceServers(ice)), []) : [];
-  return { network: { bootstrap, iceServers }, participation: r.participation === true };
+  const c = r.contribute ?? {};
+  const contribute: ContributeSettings = {
+    intensity: safely(() => checkIntensity(c.intensity), DEFAULT_CONTRIBUTE.intensity),
+    pauseOnBattery: typeof c.pauseOnBattery === 'boolean' ? c.pauseOnBattery : DEFAULT_CONTRIBUTE.pauseOnBattery,
+    stopAfterMinutes: safely(() => checkStopAfterMinutes(c.stopAfterMinutes ?? null), null),
+    startedAt: typeof c.startedAt === 'number' && Number.isFinite(c.startedAt) ? c.startedAt : null,
+  };
+  return { network: { bootstrap, iceServers }, participation: r.participation === true, contribute };
 }
 
 export interface SettingsState extends Settings {
   setNetwork(network: NetworkSettings): void;
   setParticipation(on: boolean): void;
+  /** Checks each given field (intensity: GpuError BAD_ARGUMENT; stop after: ParticipationError BAD_SETTING) before anything is saved. */
+  setContribute(changes: Partial<ContributeSettings>): void;
 }
 
 const defaultStorage = (): KeyValue | undefined => {
@@ -117,9 +141,9 @@ const defaultStorage = (): KeyValue | undefined => {
 export function createSettingsStore(storage: KeyValue | undefined = defaultStorage()) {
   return create<SettingsState>()((set, get) => {
     const save = () => {
-      const { network, participation } = get();
+      const { network, participation, contribute } = get();
       try {
-        storage?.setItem(SETTINGS_KEY, JSON.stringify({ network, participation }));
+        storage?.setItem(SETTINGS_KEY, JSON.stringify({ network, participation, contribute }));
       } catch {
         // Not saved (storage blocked or full): the setting holds for this page.
       }
@@ -132,6 +156,14 @@ export function createSettingsStore(storage: KeyValue | undefined = defaultStora
       },
       setParticipation(participation) {
         set({ participation });
+        save();
+      },
+      setContribute(changes) {
+        const next = { ...get().contribute, ...changes };
+        checkIntensity(next.intensity);
+        checkStopAfterMinutes(next.stopAfterMinutes);
+        if (next.startedAt !== null && !Number.isFinite(next.startedAt)) throw new SettingsError('BAD_START_TIME', `startedAt must be a time in ms or null, got ${String(next.startedAt)}`);
+        set({ contribute: next });
         save();
       },
     };
@@ -148,4 +180,9 @@ export function getNetworkSettings(): NetworkSettings {
 /** For the Sprint runtime: whether this browser takes part in Sprints. */
 export function getParticipation(): boolean {
   return useSettingsStore.getState().participation;
+}
+
+/** For the Contribute screen and the participation policy: intensity, pause on battery, time limit and its start. */
+export function getContributeSettings(): ContributeSettings {
+  return useSettingsStore.getState().contribute;
 }
