@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { CONFIGS } from '../src/sprint/config.ts';
 import { memoryNeed } from '../src/ui/welcome/memory.ts';
@@ -165,4 +166,32 @@ test('data reset: confirmation, an offer to save the keystore first, then everyt
   const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('sprintnet')));
   // The wallet store reopens its (now empty) database at start-up; nothing else is recreated.
   expect(left.filter((n) => n !== 'sprintnet')).toEqual([]);
+});
+
+test('a new version is offered, never forced: the page reloads only when the volunteer presses Update', async ({ page }) => {
+  await page.goto('/');
+  await page.evaluate(async () => navigator.serviceWorker.ready);
+  await page.reload();
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  await expect(page.getByTestId('update-prompt')).toHaveCount(0);
+  await page.evaluate(() => ((window as unknown as { samePage: boolean }).samePage = true));
+  // A deploy: the served service worker changes by one byte (Playwright cannot route the browser's own worker fetches).
+  const sw = new URL('../dist/sw.js', import.meta.url);
+  const original = readFileSync(sw);
+  try {
+    writeFileSync(sw, Buffer.concat([original, Buffer.from(`\n// e2e: next version ${Date.now()}\n`)]));
+    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
+    await expect(page.getByTestId('update-prompt')).toContainText('An update of Sprintnet is available.');
+    await expect(page.getByTestId('update-prompt')).toContainText('it will not interrupt a running Sprint');
+    await page.waitForTimeout(2000);
+    expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
+    const reloaded = page.waitForEvent('load');
+    await page.getByTestId('update-apply').click();
+    await reloaded;
+    expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBeUndefined();
+    await expect(page.getByTestId('update-prompt')).toHaveCount(0);
+    await expect(page.getByRole('heading', { name: 'Sprintnet', exact: true })).toBeVisible();
+  } finally {
+    writeFileSync(sw, original);
+  }
 });
