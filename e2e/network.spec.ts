@@ -11,6 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs } from '../playwright.config.ts';
+import { shortId } from '../src/app/plain-words.ts';
 
 // Plain IP host candidates on loopback make ICE between two local pages fast and deterministic.
 test.use({
@@ -156,7 +157,7 @@ test.describe('mixed network', () => {
   test.beforeAll(async () => {
     relay = await startRelay();
     host = spawnSprintnet(['host', '--relay', relay.addr, '--label', 'e2e-host', '--engine', 'off'], { SPRINTNET_SEED: SEED_HOST });
-    await waitForOutput(host, /sprintnet host (\S+) started/);
+    await waitForOutput(host, /Host started, peer id (\S+);/);
   });
   test.afterAll(async () => {
     await stopProc(host);
@@ -164,9 +165,9 @@ test.describe('mixed network', () => {
   });
 
   test('a headless host and a browser page see each other’s gossip', async ({ browser }) => {
-    const [, hostPeerId] = host!.output.join('').match(/sprintnet host (\S+) started/)!;
+    const [, hostPeerId] = host!.output.join('').match(/Host started, peer id (\S+);/)!;
     const page = await openPeer(browser, relay!.addr, SEED_PAGE);
     await expect.poll(() => receivedFrom(page.page, hostPeerId), { timeout: 60_000 }).toBeGreaterThan(0);
-    await waitForOutput(host!, new RegExp(`gossip presence from ${page.peerId}`), 60_000);
+    await waitForOutput(host!, new RegExp(`Message on presence from peer ${shortId(page.peerId)}`), 60_000);
   });
 });

@@ -9,7 +9,7 @@ import type { TaskVersion } from '../sprint/seeds.ts';
 import { learn, type Knowledge } from './knowledge.ts';
 import { SCREENS, type Candidate, type Screen } from './screens.ts';
 import { binomialInterval, proportionInterval } from './stats.ts';
-import { AuditWorld, lastNormed, roundToBits, sameFingerprint, type Evaluated } from './world.ts';
+import { AuditWorld, lastNormed, roundToBits, sameFingerprint, type Evaluated, type HonestPasses } from './world.ts';
 
 export interface AuditOptions {
   config: SprintConfig;
@@ -27,6 +27,8 @@ export interface AuditOptions {
   skipLowPrecision?: boolean;
   /** Nonces the pair-grinding attack tries against its cache (default 200,000). */
   grind?: number;
+  /** Honest passes on a faster engine (the CPU backend); default: the float64 reference. */
+  passes?: HonestPasses;
   onProgress?: (message: string) => void;
 }
 
@@ -65,9 +67,11 @@ export const LOW_PRECISION_MARGIN = 0.02;
 const range = (start: number, count: number) => Array.from({ length: count }, (_, i) => start + i);
 
 export function runAudit(o: AuditOptions): AuditReport {
+  const unknown = o.screens?.find((name) => !SCREENS.some((s) => s.name === name));
+  if (unknown !== undefined) throw new RangeError(`there is no screen '${unknown}' (the screens: ${SCREENS.map((s) => s.name).join(', ')})`);
   const started = Date.now();
   const log = o.onProgress ?? (() => {});
-  const world = new AuditWorld(o.config, o.version);
+  const world = new AuditWorld(o.config, o.version, o.passes);
   const small = o.config.seqLen * o.config.dModel <= 1024;
   const screens = SCREENS.filter((s) => (o.screens ? o.screens.includes(s.name) : s.name !== 'linear-predictor' || small));
 

@@ -6,40 +6,35 @@
 import { runAudit } from '../audit/audit.ts';
 import { getConfig } from '../sprint/config.ts';
 import { TASK_VERSION, type TaskVersion } from '../sprint/seeds.ts';
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseList, parseNumber } from './args.ts';
 
-const positive = (name: string, value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`--${name} must be a positive integer, got '${value}'`);
-  return n;
-};
+export const options = defineOptions({
+  config: { type: 'string', value: 'NAME', default: 'tiny', help: 'the model: tiny or canonical' },
+  nonces: { type: 'string', value: 'N', help: 'honest nonces for the calibration and the screens (default: 200000 on tiny, 64 on canonical)' },
+  train: { type: 'string', value: 'N', help: 'nonces the screens learn from (default: 20000 on tiny, 32 on canonical)' },
+  selected: { type: 'string', value: 'N', help: 'nonces each screen selects to run in full (default: 20000 on tiny, 20 on canonical)' },
+  fractions: { type: 'string', value: 'F,F,…', default: '0.5,0.1,0.01', help: 'fractions of the nonces each screen keeps, each above 0 and at most 1' },
+  screens: { type: 'string', value: 'NAME,…', help: 'run only these screens (default: all)' },
+  'spec-version': { type: 'string', value: 'V', default: String(TASK_VERSION), help: 'task version to attack: 1 (superseded) or 2' },
+  'skip-low-precision': { type: 'boolean', help: 'leave out the low-precision attacks (the slowest part)' },
+  json: { type: 'boolean', help: 'print the report as one JSON record' },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    config: { type: 'string', default: 'tiny' },
-    nonces: { type: 'string' },
-    train: { type: 'string' },
-    selected: { type: 'string' },
-    fractions: { type: 'string', default: '0.5,0.1,0.01' },
-    screens: { type: 'string' },
-    'spec-version': { type: 'string', default: String(TASK_VERSION) },
-    'skip-low-precision': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
-  const config = getConfig(args.config!);
+  const args = parseCommandArgs(argv, options);
+  const config = getConfig(args.config);
   const big = config.layers > 8;
-  const version = Number(args['spec-version']);
-  if (version !== 1 && version !== 2) throw new RangeError(`--spec-version must be 1 or 2, got '${args['spec-version']}'`);
-  const fractions = args.fractions!.split(',').map(Number);
-  if (fractions.some((f) => !(f > 0 && f <= 1))) throw new RangeError(`--fractions must lie in (0, 1], got '${args.fractions}'`);
+  const version: TaskVersion = parseChoice(args['spec-version'], '--spec-version', ['1', '2']) === '1' ? 1 : 2;
+  const fractions = parseList(args.fractions, '--fractions', (f) => parseNumber(f, 'each fraction in --fractions', { min: 0, aboveMin: true, max: 1 }));
+  const count = (text: string | undefined, flag: string, fallback: number) => (text === undefined ? fallback : parseInteger(text, flag, { min: 1 }));
   const report = runAudit({
     config,
-    version: version as TaskVersion,
-    nonces: positive('nonces', args.nonces ?? (big ? '64' : '200000')),
-    train: positive('train', args.train ?? (big ? '32' : '20000')),
-    selected: positive('selected', args.selected ?? (big ? '20' : '20000')),
+    version,
+    nonces: count(args.nonces, '--nonces', big ? 64 : 200_000),
+    train: count(args.train, '--train', big ? 32 : 20_000),
+    selected: count(args.selected, '--selected', big ? 20 : 20_000),
     fractions,
-    screens: args.screens?.split(','),
+    screens: args.screens === undefined ? undefined : parseList(args.screens, '--screens', (name) => name),
     skipLowPrecision: args['skip-low-precision'],
     onProgress: (m) => process.stderr.write(`[audit ${((performance.now()) / 1000).toFixed(0)} s] ${m}\n`),
   });

@@ -12,6 +12,7 @@ import { isGpuError, type FoundNonce } from '../gpu/errors.ts';
 import type { BackendChoice } from '../cpu/backend.ts';
 import { createSprintEngine, describeEngine } from '../cpu/select.ts';
 import { nodeSpawner } from '../cpu/threads-node.ts';
+import { BUILD_PHASE_WORDS, countOf, formatCount, STOP_WORDS, workSummary } from '../app/plain-words.ts';
 
 export interface PracticeSprintOptions {
   config: string;
@@ -34,22 +35,24 @@ export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void
   const gpu = backend === 'cpu' ? null : await getGpu().catch(() => null);
   for (let sprint = 1; !o.signal.aborted; sprint++) {
     const sprintSeed = o.sprintSeed ?? new Uint8Array(randomBytes(32));
-    o.log(`sprint ${sprint}: seed ${toHex(sprintSeed)} config ${config.name}`);
+    const name = `Practice Sprint ${sprint}`;
+    o.log(`${name} on model ${config.name}, seed ${toHex(sprintSeed)} (practice: it earns no weight, CU or rewards)`);
     const build = async () => {
       let lastPhase = '';
       const { engine, ...created } = await createSprintEngine({
         backend, spawner: nodeSpawner,
         config, sprintSeed, gpu, batch: o.batch, tuneCache: nodeTuneCache(),
         onProgress: (phase, fraction) => {
-          if (phase !== lastPhase || fraction === 1) o.log(`sprint ${sprint}: ${phase} ${(100 * fraction).toFixed(0)}%`);
+          if (phase !== lastPhase || fraction === 1) o.log(`${name}: ${BUILD_PHASE_WORDS[phase]} — ${(100 * fraction).toFixed(0)}%`);
           lastPhase = phase;
         },
       });
-      o.log(`sprint ${sprint}: engine ready on ${describeEngine({ engine, ...created })}, batch ${engine.batch}, ${engine.weightBytes} weight bytes`);
+      o.log(`${name}: ready on ${describeEngine({ engine, ...created })}, ${formatCount(engine.batch)} tries per batch, ${(engine.weightBytes / 2 ** 20).toFixed(1)} MiB of model weights`);
       return engine;
     };
     let engine = await build();
-    const deadline = Date.now() + o.sprintMs; // the Sprint's search time starts once the engine is ready
+    const searchStart = Date.now(); // the Sprint's search time starts once the engine is ready
+    const deadline = searchStart + o.sprintMs;
     let found: readonly FoundNonce[] = [];
     let startNonce = 0;
     let lastLog = Date.now();
@@ -62,17 +65,16 @@ export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void
             onProgress: (p) => {
               if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
               lastLog = Date.now();
-              o.log(`sprint ${sprint}: ${p.noncesTried} nonces, ${p.found} appropriate, ${p.noncesPerSecond.toFixed(1)} nonces/s`);
+              o.log(`${name}: ${workSummary(p.noncesTried, p.found, Date.now() - searchStart, p.noncesPerSecond)}`);
             },
           });
-          o.log(`sprint ${sprint} done: ${result.noncesTried} nonces, ${result.found.length} appropriate ` +
-            `(${result.noncesPerSecond.toFixed(1)} nonces/s, stopped by ${result.stoppedBy})`);
+          o.log(`${name} finished: ${workSummary(result.noncesTried, result.found.length, Date.now() - searchStart, result.noncesPerSecond)} (${STOP_WORDS[result.stoppedBy]})`);
           break;
         } catch (e) {
           if (!isGpuError(e, 'DEVICE_LOST') || o.signal.aborted) throw e;
           found = e.details.found ?? found;
           startNonce = e.details.nextNonce ?? startNonce;
-          o.log(`sprint ${sprint}: GPU device lost (${e.message}); rebuilding, resuming at nonce ${startNonce} with ${found.length} found`);
+          o.log(`${name}: the GPU was lost (${e.message}); rebuilding the engine and carrying on from try ${formatCount(startNonce)}, keeping ${countOf(found.length, 'find')}`);
           engine.destroy();
           engine = await build();
         }

@@ -29,21 +29,24 @@ function runHost(args: string[], until: RegExp, timeoutMs = 120_000): Promise<{ 
 
 describe('bin/sprintnet host with the GPU engine (webgpu package)', () => {
   it('builds the engine, runs consecutive Sprints with fresh seeds, and stops cleanly on SIGINT', async () => {
-    const { code, out } = await runHost(['--seed', '11'.repeat(32), '--engine', 'tiny', '--sprint-ms', '1500'], /sprint 2 done/);
+    const { code, out } = await runHost(['--seed', '11'.repeat(32), '--engine', 'tiny', '--sprint-ms', '1500'], /Practice Sprint 2 finished/);
     expect(code).toBe(0);
-    expect(out).toMatch(/sprint 1: weights 100%/);
-    expect(out).toMatch(/sprint 1: engine ready on .+, batch \d+/);
-    const done = [...out.matchAll(/sprint \d done: (\d+) nonces, (\d+) appropriate .*stopped by duration/g)];
+    // The app's words: build phases, tries, finds, tries per second.
+    expect(out).toMatch(/Practice Sprint 1: Generating model weights — 100%/);
+    expect(out).toMatch(/Practice Sprint 1: ready on .+, [\d,]+ tries per batch, [\d.]+ MiB of model weights/);
+    const done = [...out.matchAll(/Practice Sprint \d finished: ([\d,]+) tries? in [\d.]+ s, [\d,]+ finds?, [\d.,]+ tries per second \(the Sprint’s time is up\)/g)];
     expect(done.length).toBeGreaterThanOrEqual(2);
-    for (const m of done) expect(Number(m[1])).toBeGreaterThan(0);
-    const seeds = [...out.matchAll(/sprint \d: seed ([0-9a-f]{64})/g)].map((m) => m[1]);
+    for (const m of done) expect(Number(m[1]?.replaceAll(',', ''))).toBeGreaterThan(0);
+    const seeds = [...out.matchAll(/Practice Sprint \d on model tiny, seed ([0-9a-f]{64})/g)].map((m) => m[1]);
     expect(new Set(seeds.slice(0, 2)).size).toBe(2);
-    expect(out).toMatch(/SIGINT: stopping host/);
+    expect(out).not.toMatch(/nonces\/s|appropriate/);
+    expect(out).toMatch(/SIGINT: stopping the host/);
   }, 180_000);
 
   it('a bad engine config is reported and the host stays up as a peer', async () => {
-    const { code, out } = await runHost(['--seed', '12'.repeat(32), '--engine', 'huge'], /engine stopped: SprintInputError: unknown config 'huge'/);
+    const { code, out } = await runHost(['--seed', '12'.repeat(32), '--engine', 'huge'], /The Sprint engine stopped: unknown config 'huge'.*The host stays connected to the network\./);
     expect(code).toBe(0);
-    expect(out).toMatch(/SIGINT: stopping host/);
+    expect(out).not.toMatch(/\w+Error: /);
+    expect(out).toMatch(/SIGINT: stopping the host/);
   }, 60_000);
 });

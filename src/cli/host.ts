@@ -12,33 +12,47 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger } from './args.ts';
+import { describeError } from './describe-error.ts';
+import { connectionWords, relayWords, shortId } from '../app/plain-words.ts';
+import type { RelayState } from '../node/relay-keeper.ts';
+import type { TransportKind } from '../node/connections.ts';
 import { parseSeedHex, untilSignal, type NetworkJson } from '../node/relay-server.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import type { NodeIdentity } from '../node/node.ts';
 import { runPracticeSprints } from './host-sprints.ts';
-import { parseBackendChoice } from '../cpu/backend.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../cpu/backend.ts';
+
+export const options = defineOptions({
+  genesis: { type: 'string', value: 'PATH', help: 'take part in the network of this genesis (a genesis JSON, or a network.json carrying one) instead of practice Sprints' },
+  data: { type: 'string', value: 'DIR', help: "with --genesis: where the host keeps its state (default: ~/.sprintnet/<network>/<genesis>/<key>)" },
+  engine: { type: 'string', value: 'NAME', default: 'canonical', help: 'the model of practice Sprints: canonical or tiny; off runs no Sprints; with --genesis, reference runs the CPU reference' },
+  backend: { type: 'string', value: 'NAME', default: 'auto', help: 'where Sprints run: auto (the CPU when WebGPU is missing or a software GPU), webgpu or cpu' },
+  'sprint-ms': { type: 'string', value: 'MS', default: '600000', help: "a practice Sprint's length in milliseconds" },
+  'sprint-seed': { type: 'string', value: 'HEX', help: 'practice Sprints: use this seed (64 hex digits) every time instead of a random one' },
+  batch: { type: 'string', value: 'N', help: 'tries per GPU batch (default: tuned for this GPU)' },
+  relay: { type: 'string', value: 'ADDR', multiple: true, help: 'a relay multiaddr to join through (default: the relays in --network-json)' },
+  'network-json': { type: 'string', value: 'PATH', help: 'read the relays from this network.json (default: public/network.json)' },
+  keystore: { type: 'string', value: 'PATH', help: 'the wallet keystore (or SPRINTNET_KEYSTORE; its passphrase in SPRINTNET_PASSPHRASE)' },
+  seed: { type: 'string', value: 'HEX', help: 'for tests: a raw Ed25519 key seed, 64 hex digits, instead of a wallet (or SPRINTNET_SEED)' },
+  listen: { type: 'string', value: 'ADDR', multiple: true, help: 'also listen on this multiaddr' },
+  label: { type: 'string', value: 'TEXT', help: 'the name other peers see (default: host@<hostname>)' },
+});
+
+export const notes = [
+  'The wallet comes from --seed, then a keystore (--keystore or SPRINTNET_KEYSTORE), then SPRINTNET_MNEMONIC.',
+  'Without --genesis the host runs practice Sprints: they show what this machine can do and earn no weight, CU or rewards.',
+];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    relay: { type: 'string', multiple: true },
-    'network-json': { type: 'string' },
-    keystore: { type: 'string' },
-    seed: { type: 'string' },
-    listen: { type: 'string', multiple: true },
-    label: { type: 'string' },
-    engine: { type: 'string', default: 'canonical' },
-    'sprint-ms': { type: 'string', default: '600000' },
-    'sprint-seed': { type: 'string' },
-    batch: { type: 'string' },
-    backend: { type: 'string', default: 'auto' },
-    genesis: { type: 'string' },
-    data: { type: 'string' },
-  });
+  const args = parseCommandArgs(argv, options);
+  // Every value is checked before the host joins the network.
+  const backend = parseChoice(args.backend, '--backend', BACKEND_CHOICES);
+  const sprintMs = parseInteger(args['sprint-ms'], '--sprint-ms', { min: 1 });
+  const batch = args.batch === undefined ? undefined : parseInteger(args.batch, '--batch', { min: 1 });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
   const { defaultRegistry } = await import('../node/topics/index.ts');
-  const backend = parseBackendChoice(args.backend!);
   const identity = await loadIdentity(args.seed, args.keystore);
   const relays = args.relay ?? (await relaysFromFile(args['network-json'] ?? join(process.cwd(), 'public', 'network.json')));
   // Topics are named by network id: the node joins the genesis's network.
@@ -51,25 +65,26 @@ export async function run(argv: string[]): Promise<number> {
     config: { relays, listen: args.listen ?? [], ...(genesis ? { networkId: genesis.networkId } : {}) },
   });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-  node.addEventListener('relay', (e) => log(`relay: ${(e as CustomEvent<string>).detail}`));
+  node.addEventListener('relay', (e) => log(`Relay: ${relayWords((e as CustomEvent<RelayState>).detail)}`));
   node.addEventListener('presence', (e) => {
     const p = (e as CustomEvent<{ peerId: string; role: string; label: string }>).detail;
-    log(`peer ${p.peerId} (${p.role}, ${p.label})`);
+    log(`Peer ${shortId(p.peerId)} (${p.role}, "${p.label}") is on the network`);
   });
   node.addEventListener('gossip', (e) => {
     const m = (e as CustomEvent<{ topic: string; from: string }>).detail;
-    log(`gossip ${m.topic} from ${m.from}`);
+    log(`Message on ${m.topic} from peer ${shortId(m.from)}`);
   });
   node.addEventListener('connections', (e) => {
-    const list = (e as CustomEvent<Array<{ peerId: string; transport: string }>>).detail;
-    log(`connections: ${list.map((c) => `${c.peerId.slice(-8)}/${c.transport}`).join(' ') || 'none'}`);
+    const list = (e as CustomEvent<Array<{ peerId: string; transport: TransportKind }>>).detail;
+    const peers = list.map((c) => `${shortId(c.peerId)} ${connectionWords(c.transport)}`).join(', ');
+    log(`Peers connected: ${list.length}${peers ? ` (${peers})` : ''}`);
   });
   node.addEventListener('rejected', (e) => {
     const r = (e as CustomEvent<{ peerId: string; reason: string; score: number }>).detail;
-    log(`rejected message from ${r.peerId}: ${r.reason} (score ${r.score.toFixed(1)})`);
+    log(`Refused a message from peer ${shortId(r.peerId)}: ${r.reason} (its score is now ${r.score.toFixed(1)})`);
   });
   await node.start();
-  log(`sprintnet host ${node.peerId} started; relays: ${relays.join(', ') || 'none'}`);
+  log(`Host started, peer id ${node.peerId}; relays: ${relays.join(', ') || 'none'}`);
   const stop = new AbortController();
   const sprints = genesis
     ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log)
@@ -78,17 +93,17 @@ export async function run(argv: string[]): Promise<number> {
     : runPracticeSprints({
         config: args.engine!,
         publicKey: identity.publicKey,
-        sprintMs: positiveInt(args['sprint-ms']!, '--sprint-ms'),
+        sprintMs,
         sprintSeed: args['sprint-seed'] ? parseSeedHex(args['sprint-seed']) : undefined,
-        batch: args.batch ? positiveInt(args.batch, '--batch') : undefined,
+        batch,
         backend,
         signal: stop.signal,
         log,
       });
   // A failing engine (no adapter, out of memory) is reported, and the host stays a network peer.
-  const engineFailed = sprints.then(() => undefined, (e: Error) => log(`engine stopped: ${e.name}: ${e.message}`));
+  const engineFailed = sprints.then(() => undefined, (e: unknown) => log(`The Sprint engine stopped: ${describeError(e)} The host stays connected to the network.`));
   const signal = await untilSignal();
-  log(`${signal}: stopping host`);
+  log(`${signal}: stopping the host`);
   stop.abort();
   await engineFailed;
   await node.stop();
@@ -97,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** `--genesis`: the Sprint protocol through src/app's runtime (host-protocol.ts) instead of practice Sprints. */
 async function runProtocol(
-  genesis: import('../protocol/genesis.ts').Genesis, dataDir: string | undefined, engine: 'reference' | 'auto', backend: ReturnType<typeof parseBackendChoice>,
+  genesis: import('../protocol/genesis.ts').Genesis, dataDir: string | undefined, engine: 'reference' | 'auto', backend: BackendChoice,
   seedHex: string | undefined, keystorePath: string | undefined, node: import('../node/node.ts').SprintnetNode, signal: AbortSignal, log: (line: string) => void,
 ): Promise<void> {
   const { runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
@@ -111,12 +126,6 @@ async function runProtocol(
     keys = (await loadHeadlessWallet({ keystorePath, env: process.env, networkId: genesis.networkId })).identity;
   }
   await runProtocolHost({ genesis, node, ...keys, dataDir, engine, backend, signal, log });
-}
-
-function positiveInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${flag} must be a positive integer, got '${text}'`);
-  return n;
 }
 
 async function loadIdentity(seedHex: string | undefined, keystorePath: string | undefined): Promise<NodeIdentity> {

@@ -5,7 +5,7 @@
  * when there is no GPU), streaming the text to stdout. The prompt goes through the model's chat
  * template unless --raw or the model has none.
  */
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseCommandArgs, parseInteger, parseNumber, requireOption } from './args.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
 import { adapterLabel } from '../gpu/device.ts';
 import { generate } from '../llm/generate.ts';
@@ -13,35 +13,31 @@ import { GpuModel } from '../llm/gpu-model.ts';
 import { DirectorySource } from '../llm/node-source.ts';
 import type { ChatMessage } from '../llm/tokenizer.ts';
 
-const num = (v: string | undefined, name: string, fallback: number): number => {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
-  return n;
-};
+export const options = defineOptions({
+  model: { type: 'string', value: 'DIR', help: 'a model folder: config.json, tokenizer.json, *.safetensors (required)' },
+  prompt: { type: 'string', value: 'TEXT', help: 'what to ask (required)' },
+  'max-tokens': { type: 'string', value: 'N', default: '64', help: 'most tokens to generate' },
+  temperature: { type: 'string', value: 'T', default: '0', help: 'sampling temperature; 0 always takes the likeliest token' },
+  'top-p': { type: 'string', value: 'P', default: '1', help: 'nucleus sampling: keep the likeliest tokens up to this total probability' },
+  seed: { type: 'string', value: 'S', default: '0', help: 'seed of the sampler (a whole number)' },
+  system: { type: 'string', value: 'TEXT', help: 'a system message before the prompt' },
+  raw: { type: 'boolean', help: "send the prompt as it is, without the model's chat template" },
+  json: { type: 'boolean', help: 'print one JSON record with the text and the timings instead of streaming' },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseCommandArgs(argv, {
-    model: { type: 'string' },
-    prompt: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    temperature: { type: 'string' },
-    'top-p': { type: 'string' },
-    seed: { type: 'string' },
-    system: { type: 'string' },
-    raw: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
-  if (!a.model || a.prompt === undefined) {
-    process.stderr.write('usage: sprintnet infer --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] [--seed S] [--system TEXT] [--raw] [--json]\n');
-    return 2;
-  }
-  const maxTokens = num(a['max-tokens'], 'max-tokens', 64);
+  const a = parseCommandArgs(argv, options);
+  const modelDir = requireOption(a.model, '--model', 'DIR');
+  const promptText = requireOption(a.prompt, '--prompt', 'TEXT');
+  const maxTokens = parseInteger(a['max-tokens'], '--max-tokens', { min: 1 });
+  const temperature = parseNumber(a.temperature, '--temperature', { min: 0 });
+  const topP = parseNumber(a['top-p'], '--top-p', { min: 0, aboveMin: true, max: 1 });
+  const seed = parseInteger(a.seed, '--seed', { min: 0 });
   const log = (s: string) => {
     if (!a.json) process.stderr.write(s);
   };
   const started = performance.now();
-  const source = new DirectorySource(a.model);
+  const source = new DirectorySource(modelDir);
   let lastShown = 0;
   const model = await GpuModel.load(source, {
     gpu: await getGpu(),
@@ -59,14 +55,14 @@ export async function run(argv: string[]): Promise<number> {
     const tokenizer = manifest.tokenizer;
     if (!tokenizer) throw new Error(`${source.label} has no tokenizer.json`);
     log(`\r${manifest.isTestModel ? 'random TEST model (its output is nonsense)' : 'model'} ${source.label}: ${manifest.config.numLayers} layers, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights, on ${adapterLabel(model.adapter)}\n`);
-    const messages: ChatMessage[] = [...(a.system ? [{ role: 'system', content: a.system }] : []), { role: 'user', content: a.prompt }];
+    const messages: ChatMessage[] = [...(a.system ? [{ role: 'system', content: a.system }] : []), { role: 'user', content: promptText }];
     const useTemplate = !a.raw && tokenizer.hasChatTemplate;
-    const prompt = useTemplate ? tokenizer.encodeChat(messages) : tokenizer.encode(a.prompt);
+    const prompt = useTemplate ? tokenizer.encodeChat(messages) : tokenizer.encode(promptText);
     const result = await generate(model, prompt, {
       maxTokens,
-      temperature: num(a.temperature, 'temperature', 0),
-      topP: num(a['top-p'], 'top-p', 1),
-      seed: num(a.seed, 'seed', 0),
+      temperature,
+      topP,
+      seed,
       tokenizer,
       onToken: (t) => {
         if (!a.json) process.stdout.write(t.text);

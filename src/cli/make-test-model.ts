@@ -3,56 +3,49 @@
  *   --intermediate F --dtype bf16|f16|f32 --shards S --type llama|qwen2 --untied --rope-scaling none|llama3|linear --seed N]`
  * writes the random test model (src/llm/test-model.ts) as a model folder (src/llm/test-model-files.ts).
  */
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, requireOption } from './args.ts';
 import { writeTestModel } from '../llm/test-model-files.ts';
 import type { FloatDType } from '../llm/dtype.ts';
 
-const int = (v: string | undefined, name: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${v}`);
-  return n;
-};
+export const options = defineOptions({
+  out: { type: 'string', value: 'DIR', help: 'the folder to write (required)' },
+  layers: { type: 'string', value: 'N', help: 'transformer layers' },
+  hidden: { type: 'string', value: 'D', help: 'hidden size' },
+  heads: { type: 'string', value: 'H', help: 'attention heads' },
+  'kv-heads': { type: 'string', value: 'G', help: 'key/value heads (grouped-query attention)' },
+  vocab: { type: 'string', value: 'V', help: 'vocabulary size' },
+  intermediate: { type: 'string', value: 'F', help: 'feed-forward size' },
+  dtype: { type: 'string', value: 'TYPE', default: 'bf16', help: 'weight type: bf16, f16 or f32' },
+  shards: { type: 'string', value: 'S', help: 'split the weights over this many safetensors files' },
+  type: { type: 'string', value: 'ARCH', default: 'llama', help: 'architecture: llama or qwen2' },
+  untied: { type: 'boolean', help: 'give the output head its own weights instead of the embedding' },
+  'rope-scaling': { type: 'string', value: 'KIND', default: 'none', help: 'RoPE scaling: none, llama3 or linear' },
+  seed: { type: 'string', value: 'N', help: 'seed of the random weights (a whole number)' },
+});
+
+const DTYPES = { bf16: 'BF16', f16: 'F16', f32: 'F32' } as const satisfies Record<string, FloatDType>;
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseCommandArgs(argv, {
-    out: { type: 'string' },
-    layers: { type: 'string' },
-    hidden: { type: 'string' },
-    heads: { type: 'string' },
-    'kv-heads': { type: 'string' },
-    vocab: { type: 'string' },
-    intermediate: { type: 'string' },
-    dtype: { type: 'string', default: 'bf16' },
-    shards: { type: 'string' },
-    type: { type: 'string', default: 'llama' },
-    untied: { type: 'boolean', default: false },
-    'rope-scaling': { type: 'string', default: 'none' },
-    seed: { type: 'string' },
-  });
-  if (!a.out) {
-    process.stderr.write('usage: sprintnet make-test-model --out DIR [--layers N --hidden D --heads H --kv-heads G --vocab V --intermediate F --dtype bf16|f16|f32 --shards S --type llama|qwen2 --untied --rope-scaling none|llama3|linear --seed N]\n');
-    return 2;
-  }
-  const dtype = a.dtype!.toUpperCase();
-  if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new Error(`--dtype must be bf16, f16 or f32, got ${a.dtype}`);
-  if (a.type !== 'llama' && a.type !== 'qwen2') throw new Error(`--type must be llama or qwen2, got ${a.type}`);
-  const scaling = a['rope-scaling'];
-  if (scaling !== 'none' && scaling !== 'llama3' && scaling !== 'linear') throw new Error(`--rope-scaling must be none, llama3 or linear, got ${scaling}`);
-  const written = writeTestModel(a.out, {
-    layers: int(a.layers, 'layers'),
-    hidden: int(a.hidden, 'hidden'),
-    heads: int(a.heads, 'heads'),
-    kvHeads: int(a['kv-heads'], 'kv-heads'),
-    vocab: int(a.vocab, 'vocab'),
-    intermediate: int(a.intermediate, 'intermediate'),
-    dtype: dtype as FloatDType,
-    shards: int(a.shards, 'shards'),
-    modelType: a.type,
+  const a = parseCommandArgs(argv, options);
+  const out = requireOption(a.out, '--out', 'DIR');
+  const size = (text: string | undefined, flag: string) => (text === undefined ? undefined : parseInteger(text, flag, { min: 1 }));
+  const dtype = DTYPES[parseChoice(a.dtype.toLowerCase(), '--dtype', ['bf16', 'f16', 'f32'])];
+  const modelType = parseChoice(a.type, '--type', ['llama', 'qwen2']);
+  const scaling = parseChoice(a['rope-scaling'], '--rope-scaling', ['none', 'llama3', 'linear']);
+  const written = writeTestModel(out, {
+    layers: size(a.layers, '--layers'),
+    hidden: size(a.hidden, '--hidden'),
+    heads: size(a.heads, '--heads'),
+    kvHeads: size(a['kv-heads'], '--kv-heads'),
+    vocab: size(a.vocab, '--vocab'),
+    intermediate: size(a.intermediate, '--intermediate'),
+    dtype,
+    shards: size(a.shards, '--shards'),
+    modelType,
     tieEmbeddings: !a.untied,
     ropeScaling: scaling,
-    seed: a.seed === undefined ? undefined : Number(a.seed),
+    seed: a.seed === undefined ? undefined : parseInteger(a.seed, '--seed', { min: 0 }),
   });
-  process.stdout.write(`wrote the random test model (nonsense output) to ${a.out}: ${written.join(', ')}\n`);
+  process.stdout.write(`wrote the random test model (nonsense output) to ${out}: ${written.join(', ')}\n`);
   return 0;
 }

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseCommandArgs, parseInteger } from './args.ts';
 import { parseSeedHex, startRelay, untilSignal } from '../node/relay-server.ts';
 import { genesisFromFileJson } from '../app/network-json.ts';
 import { demoGenesis, DEMO_SKEW_MS, DEMO_SPRINT_MS, DEMO_START_IN_MS } from '../app/demo-genesis.ts';
@@ -16,18 +16,14 @@ import { genesisToJson, schedule, type Genesis } from '../protocol/genesis.ts';
 export const DEFAULT_RELAY_PORT = 9090;
 
 /** Options shared by `relay` and `start` for the genesis that network.json carries. */
-export const GENESIS_OPTIONS = {
-  genesis: { type: 'string' },
-  'sprint-ms': { type: 'string', default: String(DEMO_SPRINT_MS) },
-  'start-in-ms': { type: 'string', default: String(DEMO_START_IN_MS) },
-  'skew-ms': { type: 'string', default: String(DEMO_SKEW_MS) },
-} as const;
+export const GENESIS_OPTIONS = defineOptions({
+  genesis: { type: 'string', value: 'PATH', help: 'the genesis to announce: a genesis JSON, or a network.json carrying one (default: a new local demo genesis)' },
+  'sprint-ms': { type: 'string', value: 'MS', default: String(DEMO_SPRINT_MS), help: "demo genesis: each Sprint's length in milliseconds" },
+  'start-in-ms': { type: 'string', value: 'MS', default: String(DEMO_START_IN_MS), help: 'demo genesis: epoch 0 starts this many milliseconds from now' },
+  'skew-ms': { type: 'string', value: 'MS', default: String(DEMO_SKEW_MS), help: "demo genesis: how far apart peers' clocks may be, in milliseconds" },
+});
 
-function nonNegativeInt(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${flag} must be a non-negative integer, got '${text}'`);
-  return n;
-}
+const nonNegativeInt = (text: string, flag: string): number => parseInteger(text, flag, { min: 0 });
 
 export async function genesisFromArgs(args: { genesis?: string; 'sprint-ms'?: string; 'start-in-ms'?: string; 'skew-ms'?: string }): Promise<Genesis> {
   if (args.genesis) return genesisFromFileJson(JSON.parse(await readFile(args.genesis, 'utf8')));
@@ -44,16 +40,17 @@ export function describeGenesis(g: Genesis): string {
   return `genesis: network ${g.networkId}, config ${g.config}, p = 1/${g.hitRateDenominator}, ${open}, Sprint ${g.timings.sprintMs} ms in a ${g.timings.epochMs} ms epoch, epoch 0 starts ${new Date(s0.start).toISOString()}`;
 }
 
+export const options = defineOptions({
+  port: { type: 'string', value: 'N', default: String(DEFAULT_RELAY_PORT), help: 'TCP port of the websocket listener (0: any free port)' },
+  host: { type: 'string', value: 'IP', default: '127.0.0.1', help: 'address to listen on' },
+  seed: { type: 'string', value: 'HEX', help: "the relay's Ed25519 key seed, 64 hex digits, for a stable peer id (default: a new one)" },
+  write: { type: 'string', value: 'PATH', multiple: true, help: 'where to write network.json (default: public/network.json)' },
+  ...GENESIS_OPTIONS,
+});
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    port: { type: 'string', default: String(DEFAULT_RELAY_PORT) },
-    host: { type: 'string', default: '127.0.0.1' },
-    seed: { type: 'string' },
-    write: { type: 'string', multiple: true },
-    ...GENESIS_OPTIONS,
-  });
-  const port = Number(args.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`bad --port ${args.port}`);
+  const args = parseCommandArgs(argv, options);
+  const port = parseInteger(args.port, '--port', { min: 0, max: 65535 });
   const writes = args.write ?? [join(process.cwd(), 'public', 'network.json')];
   const genesis = await genesisFromArgs(args);
   const relay = await startRelay({

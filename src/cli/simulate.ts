@@ -11,7 +11,7 @@
  *       --full-limit run every host; all sizes also get the model's figures.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseCommandArgs, parseInteger, parseList } from './args.ts';
 import { getConfig } from '../sprint/config.ts';
 import { SprintInputError } from '../sprint/errors.ts';
 import { lotterySign, lotteryVerify, makeKeyBinding } from '../wallet/lottery.ts';
@@ -20,45 +20,43 @@ import { CHEATER_KINDS, simulate, type CheaterKind, type SimReport } from '../pr
 import { runScaleSim, scaleModel, type ScaleRow } from '../protocol/sim/scale.ts';
 import { REPUTATION_MAX } from '../protocol/constants.ts';
 
+export const options = defineOptions({
+  config: { type: 'string', value: 'NAME', default: 'tiny', help: 'the model; the CPU-reference simulation runs tiny only' },
+  hosts: { type: 'string', value: 'N', default: '5', help: 'honest hosts' },
+  cheaters: { type: 'string', value: 'KIND,…', default: '', help: `one extra host per cheater kind: ${CHEATER_KINDS.join(', ')}` },
+  epochs: { type: 'string', value: 'E', default: '3', help: 'epochs to run' },
+  seed: { type: 'string', value: 'S', default: '1', help: 'seed of the simulated network (a whole number)' },
+  nonces: { type: 'string', value: 'N', default: '64', help: 'nonces each host searches per Sprint' },
+  p: { type: 'string', value: 'D', default: '8', help: 'hit rate 1/D of the simulated task' },
+  scale: { type: 'string', value: 'N,N,…', help: 'run at these network sizes with a MODELLED engine and signatures instead' },
+  'full-limit': { type: 'string', value: 'N', default: '100', help: 'with --scale: sizes up to N run every host, larger ones only the model' },
+  claims: { type: 'string', value: 'N', default: '50', help: 'with --scale: finds each host claims per epoch' },
+  json: { type: 'boolean', help: 'print the report as JSON' },
+});
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    config: { type: 'string', default: 'tiny' },
-    hosts: { type: 'string', default: '5' },
-    cheaters: { type: 'string', default: '' },
-    epochs: { type: 'string', default: '3' },
-    seed: { type: 'string', default: '1' },
-    nonces: { type: 'string', default: '64' },
-    p: { type: 'string', default: '8' },
-    scale: { type: 'string' },
-    'full-limit': { type: 'string', default: '100' },
-    claims: { type: 'string', default: '50' },
-    json: { type: 'boolean', default: false },
-  });
-  if (args.scale !== undefined) return runScale(args.scale, int(args['full-limit']!, '--full-limit', 0), int(args.epochs!, '--epochs', 1), int(args.claims!, '--claims', 1), args.json!);
-  const config = getConfig(args.config!);
+  const args = parseCommandArgs(argv, options);
+  if (args.scale !== undefined) return runScale(args.scale, int(args['full-limit'], '--full-limit', 0), int(args.epochs, '--epochs', 1), int(args.claims, '--claims', 1), args.json);
+  const config = getConfig(args.config);
   if (config.name !== 'tiny') throw new SprintInputError('BAD_ARGUMENT', 'the CPU-reference simulation runs the tiny config only (canonical takes seconds per nonce on a CPU)');
-  const cheaters = args.cheaters!.split(',').map((s) => s.trim()).filter(Boolean);
+  const cheaters = args.cheaters.split(',').map((s) => s.trim()).filter(Boolean);
   for (const c of cheaters) {
     if (!(CHEATER_KINDS as readonly string[]).includes(c)) throw new SprintInputError('BAD_ARGUMENT', `unknown cheater '${c}' (known: ${CHEATER_KINDS.join(', ')})`);
   }
   const report = await simulate({
     config: config.name,
-    honest: int(args.hosts!, '--hosts', 1),
+    honest: int(args.hosts, '--hosts', 1),
     cheaters: cheaters as CheaterKind[],
-    epochs: int(args.epochs!, '--epochs', 1),
-    seed: int(args.seed!, '--seed', 0),
-    noncesPerSprint: int(args.nonces!, '--nonces', 1),
-    hitRateDenominator: int(args.p!, '--p', 2),
+    epochs: int(args.epochs, '--epochs', 1),
+    seed: int(args.seed, '--seed', 0),
+    noncesPerSprint: int(args.nonces, '--nonces', 1),
+    hitRateDenominator: int(args.p, '--p', 2),
   });
   process.stdout.write(args.json ? JSON.stringify(report, null, 1) + '\n' : table(report));
   return 0;
 }
 
-function int(text: string, flag: string, min: number): number {
-  const v = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(v) || v < min) throw new SprintInputError('BAD_ARGUMENT', `${flag} must be an integer ≥ ${min}, got '${text}'`);
-  return v;
-}
+const int = (text: string, flag: string, min: number): number => parseInteger(text, flag, { min });
 
 function table(r: SimReport): string {
   const lines = [`simulation: ${r.simulation}, config ${r.config}, p = 1/${Math.round(1 / r.hitRate)}, ${r.noncesPerSprint} nonces per host per Sprint, seed ${r.seed}, ${(r.wallMs / 1000).toFixed(1)} s`];
@@ -94,7 +92,7 @@ function measureCrypto() {
 }
 
 async function runScale(list: string, fullLimit: number, epochs: number, claims: number, json: boolean): Promise<number> {
-  const sizes = list.split(',').map((s) => int(s.trim(), '--scale', 2));
+  const sizes = parseList(list, '--scale', (s) => int(s, 'each size in --scale', 2));
   const rows: ScaleRow[] = [];
   for (const n of sizes) {
     if (n <= fullLimit) rows.push(...(await runScaleSim({ hosts: n, epochs, claims })));

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandArgs } from './args.ts';
+import { defineOptions, parseCommandArgs, parseInteger } from './args.ts';
 import { startRelay, untilSignal } from '../node/relay-server.ts';
 import { genesisId, genesisToJson } from '../protocol/genesis.ts';
 import { toHex } from '../sprint/bytes.ts';
@@ -17,20 +17,23 @@ import { DEFAULT_RELAY_PORT, GENESIS_OPTIONS, describeGenesis, genesisFromArgs }
 
 export const DEFAULT_DEMO_HOSTS = 2;
 
+export const options = defineOptions({
+  port: { type: 'string', value: 'N', default: '5173', help: "the web app's port on 127.0.0.1" },
+  'relay-port': { type: 'string', value: 'N', default: String(DEFAULT_RELAY_PORT), help: "the relay's websocket port" },
+  hosts: { type: 'string', value: 'N', default: String(DEFAULT_DEMO_HOSTS), help: 'headless protocol hosts to run beside the app, 0 to 16 (two validate each other)' },
+  ...GENESIS_OPTIONS,
+});
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, {
-    port: { type: 'string', default: '5173' },
-    'relay-port': { type: 'string', default: String(DEFAULT_RELAY_PORT) },
-    hosts: { type: 'string', default: String(DEFAULT_DEMO_HOSTS) },
-    ...GENESIS_OPTIONS,
-  });
-  const hostCount = Number(args.hosts);
-  if (!Number.isSafeInteger(hostCount) || hostCount < 0 || hostCount > 16) throw new RangeError(`--hosts must be an integer in [0, 16], got '${args.hosts}'`);
+  const args = parseCommandArgs(argv, options);
+  const hostCount = parseInteger(args.hosts, '--hosts', { min: 0, max: 16 });
+  const appPort = parseInteger(args.port, '--port', { min: 0, max: 65535 });
+  const relayPort = parseInteger(args['relay-port'], '--relay-port', { min: 0, max: 65535 });
   const root = process.cwd();
   const networkJson = join(root, 'public', 'network.json');
   const genesis = await genesisFromArgs(args);
   const relay = await startRelay({
-    port: Number(args['relay-port']),
+    port: relayPort,
     networkJsonPaths: [networkJson],
     config: { networkId: genesis.networkId },
     genesis: genesisToJson(genesis),
@@ -39,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   const dataRoot = await mkdtemp(join(tmpdir(), `sprintnet-demo-${genesisId(genesis)}-`));
   const hosts = Array.from({ length: hostCount }, (_, i) => startHost(i, networkJson, relay.multiaddr, join(dataRoot, `host-${i}`)));
   const { createServer } = await import('vite');
-  const server = await createServer({ root, server: { host: '127.0.0.1', port: Number(args.port), strictPort: true } });
+  const server = await createServer({ root, server: { host: '127.0.0.1', port: appPort, strictPort: true } });
   try {
     await server.listen();
   } catch (e) {
