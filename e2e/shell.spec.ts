@@ -134,7 +134,7 @@ test('settings: network addresses are checked and kept across a reload', async (
   await page.getByTestId('settings-bootstrap').fill(relay);
   await page.getByTestId('settings-ice').fill('stun:stun.example.org:3478\nturn:turn.example.org:3478 alice pw');
   await page.getByTestId('settings-network-save').click();
-  await expect(page.getByTestId('settings-network-message')).toContainText('Saved.');
+  await expect(page.getByTestId('settings-network-message')).toContainText('Saved in this browser.');
   await page.reload();
   await expect(page.getByTestId('settings-bootstrap')).toHaveValue(relay);
   await expect(page.getByTestId('settings-ice')).toHaveValue('stun:stun.example.org:3478\nturn:turn.example.org:3478 alice pw');

@@ -44,7 +44,7 @@ export function DataReset() {
           )}
           <label className="check">
             <input type="checkbox" checked={understood} onChange={(e) => setUnderstood(e.target.checked)} data-testid="reset-understood" />
-            {hasWallet ? 'I have my recovery phrase or keystore file, or I do not need this wallet.' : 'I understand that this cannot be undone.'}
+            <span>{hasWallet ? 'I have my recovery phrase or keystore file, or I do not need this wallet.' : 'I understand that this cannot be undone.'}</span>
           </label>
           <div className="actions">
             <button type="button" className="danger" disabled={!understood} onClick={scheduleReset} data-testid="reset-confirm">

@@ -15,7 +15,7 @@ export function NetworkSettingsForm() {
       useSettingsStore.getState().setNetwork(next);
       setBootstrap(formatBootstrap(next.bootstrap));
       setIce(formatIceServers(next.iceServers));
-      setMessage({ ok: true, text: 'Saved. Sprintnet uses them the next time it connects (reload the page to reconnect now).' });
+      setMessage({ ok: true, text: 'Saved in this browser.' });
     } catch (err) {
       if (!(err instanceof SettingsError)) throw err;
       setMessage({ ok: false, text: `Not saved: ${err.message}.` });

@@ -32,7 +32,9 @@ function Participation() {
           }}
           data-testid="settings-participation"
         />
-        Take part in <Term id="sprint">Sprints</Term>: contribute this GPU while Sprintnet is open
+        <span>
+          Take part in <Term id="sprint">Sprints</Term>: contribute this GPU while Sprintnet is open
+        </span>
       </label>
       {!consent && (
         <p className="muted">
@@ -55,7 +57,7 @@ function Backend() {
       {BACKENDS.map(([value, label]) => (
         <label key={value} className="check">
           <input type="radio" name="backend" value={value} checked={backend === value} onChange={() => useSprintStore.getState().chooseBackend(value)} />
-          {label}
+          <span>{label}</span>
         </label>
       ))}
       {busy && <p className="muted">Stop contributing to change it.</p>}

@@ -2,13 +2,17 @@ import type { FormEvent } from 'react';
 import { useWalletStore } from './store.ts';
 import { field } from './PassphraseFields.tsx';
 import { Identity } from './WalletView.tsx';
+import { Term } from '../help/Term.tsx';
 
 /** Shown with state `none`: how to get a wallet. */
 export function Welcome() {
   const { go } = useWalletStore.getState();
   return (
     <div>
-      <p className="muted">No wallet in this browser yet. It signs your Sprint proofs and receives your rewards.</p>
+      <p className="muted">
+        A <Term id="wallet">wallet</Term> signs your Sprint <Term id="proof">proofs</Term> and receives your <Term id="reward">rewards</Term>. Create
+        one, or bring one you already have with its <Term id="recovery-phrase">recovery phrase</Term> or <Term id="keystore">keystore file</Term>.
+      </p>
       <div className="wallet-actions">
         <button type="button" onClick={() => go('create-passphrase')} data-testid="wallet-create">Create a new wallet</button>
         <button type="button" className="wallet-secondary" onClick={() => go('restore')} data-testid="wallet-restore">
