@@ -2,6 +2,7 @@
 // instantiates this module on the one shared memory and calls run(ctrl, tid) for each job: the
 // threads walk the same list of steps, take units of each step from a shared counter (so a thread
 // slowed by another process simply takes fewer units), and meet at a barrier after every step.
+import { attendHead, linearPanels, ropeRow, rmsnormRow, siluMul } from './llm';
 import { matmulPanels } from './matmul';
 import { mix32, p0, p1, p2, p3, philox, philox4, q0, q1, q2, q3 } from './philox';
 
@@ -36,6 +37,11 @@ export const OP_MATMUL = 3;
 export const OP_ATTENTION = 4;
 export const OP_OUTPUT = 5;
 export const OP_COPY = 6;
+export const OP_RMSNORM = 7;
+export const OP_LINEAR = 8;
+export const OP_ROPE = 9;
+export const OP_ATTEND = 10;
+export const OP_SILU_MUL = 11;
 
 // Per-thread scratch: panel buffer (kc·32 B), partial tile (maxRows·32 B), row scales (maxRows·4 B),
 // Feistel round tables (8 · 2^ceil(bits/2) u32). Offsets from the thread's scratch base.
@@ -101,6 +107,11 @@ export function run(ctrl: usize, tid: i32): void {
     else if (op == OP_ATTENTION) attention(step);
     else if (op == OP_OUTPUT) output(step);
     else if (op == OP_COPY) copy(step);
+    else if (op == OP_RMSNORM) rmsnorm(step);
+    else if (op == OP_LINEAR) linear(step, kc);
+    else if (op == OP_ROPE) rope(step);
+    else if (op == OP_ATTEND) attend(step);
+    else if (op == OP_SILU_MUL) silu(step);
     barrier(ctrl, threads);
   }
 }
@@ -379,5 +390,73 @@ function copy(step: usize): void {
     const o = grab(step, chunk);
     if (o >= bytes) break;
     memory.copy(dst + <usize>o, src + <usize>o, <usize>min(chunk, bytes - o));
+  }
+}
+
+// ── LLM decoder steps (assembly/cpu/llm.ts; programs from src/llm/cpu-model.ts) ───────────────────
+
+/** RMSNORM: args x, ldx, y, ldy (bytes), rows, D, w (f32 [D]), eps (f32). One row per unit. */
+function rmsnorm(step: usize): void {
+  const x = argu(step, 0), ldx = argu(step, 1), y = argu(step, 2), ldy = argu(step, 3);
+  const rows = arg(step, 4), D = arg(step, 5);
+  const w = argu(step, 6);
+  const eps = argf(step, 7);
+  for (;;) {
+    const r = grab(step, 1);
+    if (r >= rows) break;
+    rmsnormRow(x + <usize>r * ldx, y + <usize>r * ldy, D, w, eps);
+  }
+}
+
+/** LINEAR: args x, ldx, w (panels), dtype, y, ldy, M, K, panels, bias (f32 or 0), mode, panelsPerUnit. */
+function linear(step: usize, kc: i32): void {
+  const x = argu(step, 0), ldx = argu(step, 1), w = argu(step, 2), dtype = arg(step, 3);
+  const y = argu(step, 4), ldy = argu(step, 5);
+  const M = arg(step, 6), K = arg(step, 7), panels = arg(step, 8);
+  const bias = argu(step, 9), mode = arg(step, 10), chunk = arg(step, 11);
+  for (;;) {
+    const q = grab(step, chunk);
+    if (q >= panels) break;
+    linearPanels(x, ldx, w, dtype, y, ldy, M, K, bias, mode, q, min(panels, q + chunk), scratch, scratch + tileOff, kc);
+  }
+}
+
+/** ROPE: args q, k, v, kc, vc, T, pos0, H, G, hd, rope, ldq, ldkv (bytes). One position per unit. */
+function rope(step: usize): void {
+  const q = argu(step, 0), k = argu(step, 1), v = argu(step, 2), kc = argu(step, 3), vc = argu(step, 4);
+  const T = arg(step, 5), pos0 = arg(step, 6), H = arg(step, 7), G = arg(step, 8), hd = arg(step, 9);
+  const table = argu(step, 10), ldq = argu(step, 11), ldkv = argu(step, 12);
+  for (;;) {
+    const t = grab(step, 1);
+    if (t >= T) break;
+    const o = <usize>t;
+    ropeRow(q + o * ldq, k + o * ldkv, v + o * ldkv, kc, vc, pos0 + t, H, G, hd, table);
+  }
+}
+
+/** ATTEND: args q, ldq, kc, vc, out, ldo, T, pos0, H, G, hd, scale (f32). One (position, head) per unit. */
+function attend(step: usize): void {
+  const q = argu(step, 0), ldq = argu(step, 1), kc = argu(step, 2), vc = argu(step, 3), out = argu(step, 4), ldo = argu(step, 5);
+  const T = arg(step, 6), pos0 = arg(step, 7), H = arg(step, 8), G = arg(step, 9), hd = arg(step, 10);
+  const scale = argf(step, 11);
+  const group = H / G;
+  const scores = scratch + tablesOff;
+  for (;;) {
+    const u = grab(step, 1);
+    if (u >= T * H) break;
+    const t = u / H, a = u - t * H;
+    const head = <usize>(a * hd) << 2;
+    attendHead(q + <usize>t * ldq + head, kc, vc, out + <usize>t * ldo + head, pos0 + t, a / group, G, hd, scale, scores);
+  }
+}
+
+/** SILU_MUL: args gate, up, n, elementsPerUnit: gate = silu(gate) · up. */
+function silu(step: usize): void {
+  const gate = argu(step, 0), up = argu(step, 1);
+  const n = arg(step, 2), chunk = arg(step, 3);
+  for (;;) {
+    const i = grab(step, chunk);
+    if (i >= n) break;
+    siluMul(gate, up, i, min(n, i + chunk));
   }
 }

@@ -40,7 +40,7 @@ function convertPanel(src: usize, buf: usize, kk: i32): void {
 }
 
 /** 4 rows × 8 columns over kk of depth: t[r][0..8) (+)= Σ_k x_r[k] · buf[k][0..8). */
-function kernel4x8(x: usize, ldx: usize, buf: usize, kk: i32, t: usize, accumulate: bool): void {
+export function kernel4x8(x: usize, ldx: usize, buf: usize, kk: i32, t: usize, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -75,7 +75,7 @@ function kernel4x8(x: usize, ldx: usize, buf: usize, kk: i32, t: usize, accumula
  * 1 row × 8 columns (the rows left over after the 4-row blocks), summing in the same order as
  * kernel4x8 so that a row's result does not depend on the batch it is in.
  */
-function kernel1x8(x: usize, buf: usize, kk: i32, t: usize, accumulate: bool): void {
+export function kernel1x8(x: usize, buf: usize, kk: i32, t: usize, accumulate: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   const end = <usize>kk << 2;
   let w = buf;

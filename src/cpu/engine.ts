@@ -138,6 +138,23 @@ function planMemory(c: SprintConfig, batch: number, threads: number): Plan {
   return { ctrl, tokEmb, posEmb, layers, layerBytes, lmHead, tau, x, qkv, o, h, logits, misc, miscSteps, scratch, scratchStride, slots, bytes: a.bytes, pages: a.pages };
 }
 
+/** Compiled kernels, once per build and process: engines for each new Sprint seed reuse them. */
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+function compiledKernelsSync(variant: KernelVariant): WebAssembly.Module {
+  let m = compiled.get(variant);
+  if (!m) compiled.set(variant, (m = new WebAssembly.Module(kernelBytes(variant) as BufferSource)));
+  return m;
+}
+
+async function compiledKernels(variant: KernelVariant): Promise<WebAssembly.Module> {
+  const cached = compiled.get(variant);
+  if (cached) return cached;
+  const m = await WebAssembly.compile(kernelBytes(variant) as BufferSource);
+  compiled.set(variant, m);
+  return m;
+}
+
 interface Prepared {
   readonly config: SprintConfig;
   readonly plan: Plan;
@@ -244,7 +261,7 @@ export class CpuSprintEngine {
     const s = prepare(options, threads);
     const progress = options.onProgress ?? (() => {});
     progress('compile', 0);
-    const module = await WebAssembly.compile(kernelBytes(s.kernels) as BufferSource);
+    const module = await compiledKernels(s.kernels);
     const pool = await ThreadPool.create(spawner, module, s.memory, s.plan.ctrl, threads);
     progress('compile', 1);
     const engine = new CpuSprintEngine(s.config, options.sprintSeed.slice(), s.memory, pool, s.plan, s.batch, s.kernels);
@@ -265,7 +282,7 @@ export class CpuSprintEngine {
    */
   static createSync(options: Omit<CpuEngineOptions, 'threads' | 'spawner' | 'onProgress'>): CpuSprintEngine {
     const s = prepare(options, 1);
-    const executor = new InlineExecutor(new WebAssembly.Module(kernelBytes(s.kernels) as BufferSource), s.memory, s.plan.ctrl);
+    const executor = new InlineExecutor(compiledKernelsSync(s.kernels), s.memory, s.plan.ctrl);
     const engine = new CpuSprintEngine(s.config, options.sprintSeed.slice(), s.memory, executor, s.plan, s.batch, s.kernels);
     for (const { prog } of engine.weightPrograms()) engine.runMiscSync(prog);
     engine.writeTarget();

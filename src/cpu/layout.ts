@@ -24,6 +24,10 @@ export const CTRL_BYTES = 256;
 
 export const Op = { GENERATE: 1, EMBED: 2, MATMUL: 3, ATTENTION: 4, OUTPUT: 5, COPY: 6 } as const;
 export const Mode = { STORE: 0, RELU: 1, ADD: 2 } as const;
+/** The LLM decoder's steps (assembly/cpu/llm.ts; programs written by src/llm/cpu-model.ts). */
+export const LlmOp = { RMSNORM: 7, LINEAR: 8, ROPE: 9, ATTEND: 10, SILU_MUL: 11 } as const;
+/** Weight element types of LlmOp.LINEAR. */
+export const LlmDType = { F32: 0, F16: 1, BF16: 2 } as const;
 
 /** i32 words per step: op, unit counter, 14 arguments. */
 export const STEP_WORDS = 16;
