@@ -34,6 +34,17 @@ export interface EvaluateOptions {
   round?: Rounding;
 }
 
+/**
+ * Honest passes on a faster engine than the float64 reference (the CPU backend, src/cpu/honest-passes.ts),
+ * agreeing with it within the spec's tolerance. Lower-precision runs (`round`) stay on the reference.
+ */
+export interface HonestPasses {
+  /** Residual streams after layers [from, to) of sequences given as [T·d] each. */
+  runLayers(inputs: readonly Float64Array[], from: number, to: number): Float64Array[];
+  /** Logits of each sequence's last position: U · rmsnorm(x_last). */
+  logits(finals: readonly Float64Array[]): Float64Array[];
+}
+
 export class AuditWorld {
   readonly model: ReferenceModel;
   readonly rTarget: number;
@@ -45,7 +56,7 @@ export class AuditWorld {
   readonly uc: Float64Array;
   private readonly perm: Uint32Array<ArrayBuffer>;
 
-  constructor(readonly config: SprintConfig, readonly version: TaskVersion) {
+  constructor(readonly config: SprintConfig, readonly version: TaskVersion, private readonly passes?: HonestPasses) {
     this.model = new ReferenceModel(config, AUDIT_SPRINT_SEED, config.layers <= 8);
     this.rTarget = rTarget(config);
     this.cosThreshold = cosineThreshold(config);
@@ -123,11 +134,14 @@ export class AuditWorld {
       const inputs = seeds.map((s) => this.input(s));
       if (options.round) inputs.forEach(options.round);
       const split = options.partialLayers ?? 0;
-      const mid = split > 0 ? this.model.runLayers(inputs, 0, split, undefined, options.round) : inputs;
-      const finals = this.model.runLayers(mid, split, c.layers, undefined, options.round);
+      const fast = options.round ? undefined : this.passes;
+      const run = (xs: Float64Array[], from: number, to: number) => (fast ? fast.runLayers(xs, from, to) : this.model.runLayers(xs, from, to, undefined, options.round));
+      const mid = split > 0 ? run(inputs, 0, split) : inputs;
+      const finals = run(mid, split, c.layers);
+      const allLogits = fast ? fast.logits(finals) : finals.map((x) => this.model.logits(x));
       chunk.forEach((nonce, i) => {
         const h = lastNormed(finals[i]!, c.dModel);
-        const logits = this.model.logits(finals[i]!);
+        const logits = allLogits[i]!;
         if (options.round) options.round(logits);
         const fp = this.version === 2 ? fingerprint(logits, logitMean(logits)) : new Uint32Array(FINGERPRINT_WORDS);
         const distance = outputDistance(c, logits, this.keys(seeds[i]!, fp), this.model.target);
