@@ -29,8 +29,6 @@ export interface AuditOptions {
   grind?: number;
   /** Honest passes on a faster engine (the CPU backend); default: the float64 reference. */
   passes?: HonestPasses;
-  /** Honest passes on a faster engine (the CPU backend); default: the float64 reference. */
-  passes?: HonestPasses;
   onProgress?: (message: string) => void;
 }
 
