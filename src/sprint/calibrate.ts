@@ -6,7 +6,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { SprintConfig } from './config.ts';
 import { utf8 } from './bytes.ts';
-import { binomialUpperTail, DEFAULT_HIT_RATE } from './difficulty.ts';
+import { binomialUpperTail, DEFAULT_HIT_RATE, rTarget } from './difficulty.ts';
 import { evaluateNonces, ReferenceModel } from './reference.ts';
 
 export const CALIBRATION_SPRINT_SEED = sha256(utf8('sprintnet/calibration-sprint'));
@@ -42,19 +42,52 @@ export function binomialInterval(n: number, p: number, a = 1e-3): [number, numbe
   return [lo, Math.min(n, hi)];
 }
 
+/** Distances of consecutive nonces of the calibration host: any engine that implements the task. */
+export type CalibrationDistances = (nonces: readonly number[]) => Promise<ArrayLike<number>>;
+
+/** Calibration on the float64 reference (spec §11), synchronously. */
 export function calibrate(config: SprintConfig, options: CalibrationOptions): CalibrationResult {
-  const p = options.hitRate ?? DEFAULT_HIT_RATE;
   const sprintSeed = options.sprintSeed ?? CALIBRATION_SPRINT_SEED;
   const model = new ReferenceModel(config, sprintSeed, config.layers <= 8);
-  const batch = config.layers > 8 ? 16 : 1024;
-  const start = options.start ?? 0;
+  const r = rTarget(config, options.hitRate ?? DEFAULT_HIT_RATE);
   let hits = 0;
+  forEachBatch(config, options, (nonces) => {
+    hits += evaluateNonces(config, sprintSeed, CALIBRATION_PUBLIC_KEY, nonces, model).filter((e) => e.distance < r).length;
+  });
+  return result(config, options, hits);
+}
+
+/**
+ * The same calibration on a faster engine (the CPU or WebGPU backend), which must hold the weights of
+ * `options.sprintSeed` (default CALIBRATION_SPRINT_SEED) and evaluate for CALIBRATION_PUBLIC_KEY.
+ */
+export async function calibrateWith(config: SprintConfig, options: CalibrationOptions, distances: CalibrationDistances, batch = 4096): Promise<CalibrationResult> {
+  const r = rTarget(config, options.hitRate ?? DEFAULT_HIT_RATE);
+  let hits = 0;
+  const start = options.start ?? 0;
   for (let done = 0; done < options.nonces; ) {
     const nonces = Array.from({ length: Math.min(batch, options.nonces - done) }, (_, i) => start + done + i);
-    hits += evaluateNonces(config, sprintSeed, CALIBRATION_PUBLIC_KEY, nonces, model).filter((r) => r.appropriate).length;
+    const d = await distances(nonces);
+    for (let i = 0; i < nonces.length; i++) if (d[i]! < r) hits++;
     done += nonces.length;
     options.onProgress?.(done, options.nonces);
   }
+  return result(config, options, hits);
+}
+
+function forEachBatch(config: SprintConfig, options: CalibrationOptions, run: (nonces: number[]) => void): void {
+  const batch = config.layers > 8 ? 16 : 1024;
+  const start = options.start ?? 0;
+  for (let done = 0; done < options.nonces; ) {
+    const nonces = Array.from({ length: Math.min(batch, options.nonces - done) }, (_, i) => start + done + i);
+    run(nonces);
+    done += nonces.length;
+    options.onProgress?.(done, options.nonces);
+  }
+}
+
+function result(config: SprintConfig, options: CalibrationOptions, hits: number): CalibrationResult {
+  const p = options.hitRate ?? DEFAULT_HIT_RATE;
   const interval = binomialInterval(options.nonces, p);
   return {
     config: config.name, nonces: options.nonces, hits, rate: hits / options.nonces, p, interval,
