@@ -27,7 +27,9 @@ function runHost(args: string[], until: RegExp, timeoutMs = 120_000): Promise<{ 
   });
 }
 
-describe('bin/sprintnet host with the GPU engine (webgpu package)', () => {
+// --backend auto (the default): the CPU backend wherever WebGPU is missing or a software adapter
+// (SwiftShader in CI), so this exercises the host's Sprint loop, not WebGPU (src/gpu's tests do).
+describe('bin/sprintnet host with the Sprint engine that --backend auto picks', () => {
   it('builds the engine, runs consecutive Sprints with fresh seeds, and stops cleanly on SIGINT', async () => {
     const { code, out } = await runHost(['--seed', '11'.repeat(32), '--engine', 'tiny', '--sprint-ms', '1500'], /Practice Sprint 2 finished/);
     expect(code).toBe(0);
