@@ -2,7 +2,7 @@
 // Layering check for src/ (issue 10, "Architecture first"; /work/shared/architecture.md, "Floors").
 //
 // Each floor may import only the same or lower floors:
-//   1: sprint, codec   2: gpu, wallet, cpu   3: llm, node   4: protocol   5: app
+//   1: sprint, codec   2: gpu, wallet, cpu   3: llm, node   4: protocol, split   5: app
 //   6: ui, cli, bench, audit, fuzz, interop — these know nothing of each other (tests are exempt)
 // Every folder under src/ must have a floor, and there must be no import cycles.
 //
@@ -21,7 +21,9 @@ export const FLOORS = [
   ['sprint', 'codec'],
   ['gpu', 'wallet', 'cpu'],
   ['llm', 'node'],
-  ['protocol'],
+  // split (private split inference) sits beside protocol: it runs on llm, node and wallet, and the
+  // ledger will credit its proofs; split imports nothing from protocol, so that hook adds no cycle.
+  ['protocol', 'split'],
   ['app'],
   ['ui', 'cli', 'bench', 'audit', 'fuzz', 'interop'],
 ];

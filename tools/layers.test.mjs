@@ -62,6 +62,18 @@ describe('layering check', () => {
     }
   });
 
+  it('places split beside protocol: each may import the other, neither the app', () => {
+    const root = fixture({
+      'src/protocol/credit.ts': "import { proof } from '../split/proof.ts';\nexport const credit = proof;\n",
+      'src/split/proof.ts': "export const proof = 1;\n",
+      'src/split/uses-app.ts': "import { app } from '../app/app.ts';\nexport const x = app;\n",
+      'src/app/app.ts': "export const app = 1;\n",
+    });
+    expect(checkLayers(root).problems).toEqual([
+      'floor-4-imports-floor-5: src/split/uses-app.ts -> src/app/app.ts (src/split may import only floors 1..4)',
+    ]);
+  });
+
   it('fails when floor-6 folders import each other, except from tests', () => {
     const root = fixture({
       'src/cli/cmd.ts': 'export const cmd = 1;\n',

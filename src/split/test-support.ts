@@ -1,0 +1,39 @@
+/** Shared by the split tests: the 8-layer random test model on the float64 reference, keys, thresholds. */
+import { loadReference } from '../llm/loader.ts';
+import type { ReferenceModel } from '../llm/reference.ts';
+import { MemorySource } from '../llm/source.ts';
+import { makeTestModel } from '../llm/test-model.ts';
+import type { TextTokenizer } from '../llm/tokenizer.ts';
+import { calibrate } from './calibrate.ts';
+import { modelHash } from './digest.ts';
+import { loadFinalNorm } from './engines.ts';
+import type { Calibration } from './metrics.ts';
+
+export const NETWORK = 'sprintnet-test';
+export const LAYERS = 8;
+
+export interface TestRig {
+  readonly model: ReferenceModel;
+  readonly files: Map<string, Uint8Array>;
+  readonly source: MemorySource;
+  readonly tokenizer: TextTokenizer;
+  readonly hash: Uint8Array;
+  readonly norm: Float64Array;
+  readonly calibration: Calibration;
+  readonly prompts: number[][];
+}
+
+export const CALIBRATION_PROMPTS = ['Hello! How are you today?', 'The quick brown fox', 'Numbers: 0 1 2 3', 'Once upon a time there was', 'What is the weather like', 'Sprintnet lets anyone give', 'The cat is sleeping', 'We will eat at seven'];
+
+export async function testRig(seed = 1): Promise<TestRig> {
+  const { files } = makeTestModel({ layers: LAYERS, seed });
+  const source = new MemorySource(files);
+  const { model, manifest } = await loadReference(source);
+  const tokenizer = manifest.tokenizer!;
+  const norm = await loadFinalNorm(source, manifest);
+  const prompts = CALIBRATION_PROMPTS.map((p) => tokenizer.encodeChat([{ role: 'user', content: p }]));
+  const calibration = await calibrate(model, norm, prompts, 32);
+  return { model, files, source, tokenizer, hash: await modelHash(source, manifest), norm, calibration, prompts };
+}
+
+export const seedOf = (n: number): Uint8Array => new Uint8Array(32).fill(n);

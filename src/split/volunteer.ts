@@ -1,0 +1,248 @@
+/**
+ * The volunteer's side of a split session: layers [k, L) with one KV cache per session, C_t and
+ * H_t per step, one-step rewinds, and a signed receipt at close. `handle` takes a request's
+ * plaintext (the transport has already opened the sealed box and authenticated the user's key) and
+ * always answers: a refused or failed request becomes an in-band error answer with a SplitError code.
+ * Requests are served one at a time (the engine has one queue anyway), so a session's state never
+ * sees two steps at once.
+ */
+import type { KvCache } from '../llm/model-types.ts';
+import {
+  decodeFloats,
+  decodeRequest,
+  encodeAnswer,
+  encodeFloats,
+  fitsF16,
+  Phase,
+  Precision,
+  type OpenRequest,
+  type SplitAnswer,
+  type StepRequest,
+} from './codec.ts';
+import { MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
+import { hkLeaf, outputLeaf, root } from './digest.ts';
+import type { SplitModel } from './engines.ts';
+import { SplitError } from './errors.ts';
+import { flopsForStep } from './flops.ts';
+import { entropy, finalNormed, structuralCost } from './metrics.ts';
+import { encodeReceipt, receiptDomain, type ProofSigner, type StepRecord } from './proof.ts';
+
+export interface VolunteerOptions<K extends KvCache> {
+  /** Holds layers [lowestK, L) at least (a whole model works too). */
+  readonly model: SplitModel<K>;
+  /** The smallest split layer this volunteer serves (its model starts there). */
+  readonly lowestK: number;
+  readonly modelHash: Uint8Array;
+  /** model.norm.weight (engines.ts loadFinalNorm). */
+  readonly normWeight: ArrayLike<number>;
+  /** Signs receipts: the volunteer's wallet. */
+  readonly signer: ProofSigner;
+  readonly networkId: string;
+  readonly now?: () => number;
+  readonly maxSessions?: number;
+  readonly maxSessionsPerPeer?: number;
+  readonly idleMs?: number;
+}
+
+interface Undo {
+  readonly length: number;
+  readonly final: Float64Array | null;
+}
+
+interface Session<K extends KvCache> {
+  readonly id: Uint8Array;
+  readonly peer: Uint8Array;
+  readonly k: number;
+  readonly cache: K;
+  readonly openedAtMs: number;
+  lastUsed: number;
+  readonly steps: StepRecord[];
+  readonly hkLeaves: Uint8Array[];
+  readonly outLeaves: Uint8Array[];
+  flops: bigint;
+  /** ĥ of the last position in the cache (C_t's "previous"). */
+  final: Float64Array | null;
+  undo: Undo | null;
+  /** Rewinds since the last accepted step: stamped on the next step's record. */
+  pendingRewinds: number;
+}
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+export class SplitVolunteer<K extends KvCache = KvCache> {
+  private readonly sessions = new Map<string, Session<K>>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+  /** Steps computed (accepted or later rewound), for the volunteer's own display. */
+  stepsServed = 0;
+
+  constructor(private readonly o: VolunteerOptions<K>) {
+    const L = o.model.config.numLayers;
+    if (!Number.isInteger(o.lowestK) || o.lowestK < 1 || o.lowestK >= L) throw new SplitError('BAD_ARGUMENT', `lowestK ${o.lowestK} is not in [1, ${L})`);
+    if (o.normWeight.length !== o.model.config.hiddenSize) throw new SplitError('BAD_ARGUMENT', 'the final norm weight does not match hidden_size');
+    this.now = o.now ?? Date.now;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.o.signer.publicKey;
+  }
+
+  get openSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** KV-cache length of a session (tests check both sides agree after a rewind). */
+  cacheLength(sessionId: Uint8Array): number | null {
+    return this.sessions.get(hex(sessionId))?.cache.length ?? null;
+  }
+
+  /** One request from `peer` (the user's Ed25519 key, authenticated by the transport) → one answer. */
+  handle(request: Uint8Array, peer: Uint8Array): Promise<Uint8Array> {
+    const run = this.queue.then(() => this.serve(request, peer));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async serve(request: Uint8Array, peer: Uint8Array): Promise<Uint8Array> {
+    let answer: SplitAnswer;
+    try {
+      this.expire();
+      const m = decodeRequest(request);
+      if (m.kind === 'open') answer = this.open(m, peer);
+      else {
+        const s = this.session(m.sessionId, peer);
+        s.lastUsed = this.now();
+        if (m.kind === 'step') answer = await this.step(s, m);
+        else if (m.kind === 'rewind') answer = this.rewind(s, m.step);
+        else answer = await this.close(s);
+      }
+    } catch (e) {
+      const err = e instanceof SplitError ? e : new SplitError('VOLUNTEER_FAILED', `the engine failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      answer = { kind: 'error', code: err.code, message: err.message };
+    }
+    return encodeAnswer(answer);
+  }
+
+  private expire(): void {
+    const t = this.now();
+    for (const [key, s] of this.sessions) {
+      if (t - s.lastUsed > (this.o.idleMs ?? SESSION_IDLE_MS)) this.drop(key, s);
+    }
+  }
+
+  private drop(key: string, s: Session<K>): void {
+    this.sessions.delete(key);
+    this.o.model.destroyKvCache?.(s.cache);
+  }
+
+  private session(id: Uint8Array, peer: Uint8Array): Session<K> {
+    const s = this.sessions.get(hex(id));
+    if (!s) throw new SplitError('UNKNOWN_SESSION', 'no such session (closed, expired, or never opened here)');
+    // A session id is bound to the key that opened it: nobody else can step, rewind or close it.
+    if (!same(s.peer, peer)) throw new SplitError('UNKNOWN_SESSION', 'no such session for this peer');
+    return s;
+  }
+
+  private open(m: OpenRequest, peer: Uint8Array): SplitAnswer {
+    const c = this.o.model.config;
+    if (!same(m.modelHash, this.o.modelHash)) throw new SplitError('WRONG_MODEL', 'this volunteer serves another model');
+    if (m.k < this.o.lowestK || m.k >= c.numLayers) throw new SplitError('WRONG_MODEL', `split layer ${m.k} is outside [${this.o.lowestK}, ${c.numLayers})`);
+    if (m.maxContext > c.maxPositions) throw new SplitError('LIMIT', `maxContext ${m.maxContext} exceeds the model's ${c.maxPositions}`);
+    const key = hex(m.sessionId);
+    if (this.sessions.has(key)) throw new SplitError('BAD_SESSION', 'this session id is in use');
+    if (this.sessions.size >= (this.o.maxSessions ?? MAX_SESSIONS)) throw new SplitError('LIMIT', 'this volunteer is full');
+    const mine = [...this.sessions.values()].filter((s) => same(s.peer, peer)).length;
+    if (mine >= (this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER)) throw new SplitError('LIMIT', `at most ${this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER} sessions per user`);
+    const openedAtMs = this.now();
+    this.sessions.set(key, {
+      id: m.sessionId.slice(),
+      peer: peer.slice(),
+      k: m.k,
+      cache: this.o.model.createKvCache({ fromLayer: m.k, maxContext: m.maxContext }),
+      openedAtMs,
+      lastUsed: openedAtMs,
+      steps: [],
+      hkLeaves: [],
+      outLeaves: [],
+      flops: 0n,
+      final: null,
+      undo: null,
+      pendingRewinds: 0,
+    });
+    return { kind: 'opened', sessionId: m.sessionId, numLayers: c.numLayers, hiddenSize: c.hiddenSize, vocab: c.vocabSize, openedAtMs };
+  }
+
+  private async step(s: Session<K>, m: StepRequest): Promise<SplitAnswer> {
+    const c = this.o.model.config;
+    const D = c.hiddenSize;
+    if (!same(m.modelHash, this.o.modelHash) || m.k !== s.k) throw new SplitError('WRONG_MODEL', 'the step names another model or split layer than its session');
+    if (m.step !== s.steps.length) throw new SplitError('OUT_OF_ORDER', `step ${m.step}, expected ${s.steps.length}`);
+    if (m.position !== s.cache.length) throw new SplitError('OUT_OF_ORDER', `position ${m.position}, the cache holds ${s.cache.length}`);
+    const decoding = s.steps.some((x) => x.phase === Phase.decode);
+    if (m.phase === Phase.prefill && decoding) throw new SplitError('OUT_OF_ORDER', 'prefill after decoding began');
+    if (m.phase === Phase.decode && s.final === null) throw new SplitError('OUT_OF_ORDER', 'a decode step needs a prefill first');
+    if (m.position + m.count > s.cache.maxContext) throw new SplitError('LIMIT', `the session holds ${s.cache.maxContext} positions`);
+    const hidden = decodeFloats(m.hidden, m.precision, 'h_k');
+    if (hidden.length !== m.count * D) throw new SplitError('MALFORMED', `h_k has ${hidden.length} values, expected ${m.count} × ${D}`);
+
+    const undo: Undo = { length: s.cache.length, final: s.final };
+    const out = await this.o.model.forward({ hidden, fromLayer: s.k, kvCache: s.cache, logits: 'last', returnHidden: true });
+    this.stepsServed++;
+    if (!out.logits || !out.hidden) throw new SplitError('VOLUNTEER_FAILED', 'the engine returned no logits or hidden state');
+    const eps = c.rmsNormEps;
+    const last = finalNormed(out.hidden, (m.count - 1) * D, this.o.normWeight, eps);
+    const prev = m.count >= 2 ? finalNormed(out.hidden, (m.count - 2) * D, this.o.normWeight, eps) : s.final;
+    const cost = m.phase === Phase.prefill || prev === null ? 0 : Math.min(2, Math.max(0, structuralCost(prev, last)));
+    const precision = m.precision === Precision.f16 && fitsF16(out.logits) ? Precision.f16 : Precision.f32;
+    const logits = encodeFloats(out.logits, precision);
+    // H from the values as sent, so the user recomputes it bit for bit.
+    const h = entropy(decodeFloats(logits, precision, 'logits'));
+
+    s.undo = undo;
+    s.final = last;
+    s.steps.push({ position: m.position, count: m.count, phase: m.phase, precision: m.precision, rewinds: s.pendingRewinds, cost, entropy: h });
+    s.pendingRewinds = 0;
+    s.hkLeaves.push(hkLeaf(m.step, m.position, m.count, m.precision, m.hidden));
+    s.outLeaves.push(outputLeaf(m.step, logits, cost, h));
+    s.flops += flopsForStep(c, s.k, c.numLayers, m.position, m.count);
+    return { kind: 'stepped', sessionId: s.id, step: m.step, position: m.position, precision, logits, cost, entropy: h };
+  }
+
+  private rewind(s: Session<K>, step: number): SplitAnswer {
+    if (s.undo === null || step !== s.steps.length - 1) throw new SplitError('BAD_SESSION', `step ${step} cannot be rewound: only the last step computed, once`);
+    const c = this.o.model.config;
+    const dropped = s.steps.pop()!;
+    s.hkLeaves.pop();
+    s.outLeaves.pop();
+    s.flops -= flopsForStep(c, s.k, c.numLayers, dropped.position, dropped.count);
+    // The entries past `length` are dead: the next step overwrites them.
+    s.cache.length = s.undo.length;
+    s.final = s.undo.final;
+    s.undo = null;
+    s.pendingRewinds = dropped.rewinds + 1;
+    return { kind: 'rewound', sessionId: s.id, step, length: s.cache.length };
+  }
+
+  private async close(s: Session<K>): Promise<SplitAnswer> {
+    this.drop(hex(s.id), s);
+    const c = this.o.model.config;
+    const receipt = encodeReceipt({
+      sessionId: s.id,
+      modelHash: this.o.modelHash,
+      k: s.k,
+      numLayers: c.numLayers,
+      vocab: c.vocabSize,
+      user: s.peer,
+      volunteer: this.o.signer.publicKey,
+      openedAtMs: s.openedAtMs,
+      steps: s.steps,
+      hkRoot: root(s.hkLeaves),
+      outputRoot: root(s.outLeaves),
+      flops: s.flops,
+    });
+    const signature = await this.o.signer.sign(receiptDomain(this.o.networkId), receipt);
+    return { kind: 'receipt', sessionId: s.id, receipt, signature };
+  }
+}
+
