@@ -1,15 +1,18 @@
 /**
  * `sprintnet infer --model DIR --prompt TEXT [--max-tokens N] [--temperature T --top-p P --seed S]
  *   [--raw] [--system TEXT] [--json]`: runs a Llama-family model folder (config.json,
- * tokenizer.json, *.safetensors) on this machine's GPU through WebGPU (Dawn in Node; SwiftShader
- * when there is no GPU), streaming the text to stdout. The prompt goes through the model's chat
+ * tokenizer.json, *.safetensors) on this machine's GPU through WebGPU (Dawn in Node) or on the CPU
+ * backend (`--backend auto|webgpu|cpu`; auto takes the CPU where WebGPU is missing or SwiftShader),
+ * streaming the text to stdout. The prompt goes through the model's chat
  * template unless --raw or the model has none.
  */
-import { defineOptions, parseCommandArgs, parseInteger, parseNumber, requireOption } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber, requireOption } from './args.ts';
+import { BACKEND_CHOICES } from '../cpu/backend.ts';
+import { nodeSpawner } from '../cpu/threads-node.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
-import { adapterLabel } from '../gpu/device.ts';
+import { loadLanguageModel, whereItRuns } from '../llm/cpu-select.ts';
 import { generate } from '../llm/generate.ts';
-import { GpuModel } from '../llm/gpu-model.ts';
+import type { CausalLM } from '../llm/model-types.ts';
 import { DirectorySource } from '../llm/node-source.ts';
 import type { ChatMessage } from '../llm/tokenizer.ts';
 
@@ -23,6 +26,8 @@ export const options = defineOptions({
   system: { type: 'string', value: 'TEXT', help: 'a system message before the prompt' },
   raw: { type: 'boolean', help: "send the prompt as it is, without the model's chat template" },
   json: { type: 'boolean', help: 'print one JSON record with the text and the timings instead of streaming' },
+  backend: { type: 'string', value: 'NAME', default: 'auto', help: 'auto, webgpu or cpu (auto: the CPU backend where WebGPU is missing or a software adapter)' },
+  threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
 });
 
 export async function run(argv: string[]): Promise<number> {
@@ -33,14 +38,19 @@ export async function run(argv: string[]): Promise<number> {
   const temperature = parseNumber(a.temperature, '--temperature', { min: 0 });
   const topP = parseNumber(a['top-p'], '--top-p', { min: 0, aboveMin: true, max: 1 });
   const seed = parseInteger(a.seed, '--seed', { min: 0 });
+  const backend = parseChoice(a.backend, '--backend', BACKEND_CHOICES);
+  const threads = a.threads === undefined ? undefined : parseInteger(a.threads, '--threads', { min: 1, max: 256 });
   const log = (s: string) => {
     if (!a.json) process.stderr.write(s);
   };
   const started = performance.now();
   const source = new DirectorySource(modelDir);
   let lastShown = 0;
-  const model = await GpuModel.load(source, {
-    gpu: await getGpu(),
+  const { model, decision } = await loadLanguageModel(source, {
+    backend,
+    gpu: backend === 'cpu' ? null : await getGpu().catch(() => null),
+    spawner: nodeSpawner,
+    threads,
     maxContext: 4096,
     onProgress: (p) => {
       if (p.elapsedMs - lastShown < 500 && p.loadedBytes !== p.totalBytes) return;
@@ -54,11 +64,11 @@ export async function run(argv: string[]): Promise<number> {
     const { manifest } = model;
     const tokenizer = manifest.tokenizer;
     if (!tokenizer) throw new Error(`${source.label} has no tokenizer.json`);
-    log(`\r${manifest.isTestModel ? 'random TEST model (its output is nonsense)' : 'model'} ${source.label}: ${manifest.config.numLayers} layers, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights, on ${adapterLabel(model.adapter)}\n`);
+    log(`\r${manifest.isTestModel ? 'random TEST model (its output is nonsense)' : 'model'} ${source.label}: ${manifest.config.numLayers} layers, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights, on ${whereItRuns(model)}: ${decision.reason}\n`);
     const messages: ChatMessage[] = [...(a.system ? [{ role: 'system', content: a.system }] : []), { role: 'user', content: promptText }];
     const useTemplate = !a.raw && tokenizer.hasChatTemplate;
     const prompt = useTemplate ? tokenizer.encodeChat(messages) : tokenizer.encode(promptText);
-    const result = await generate(model, prompt, {
+    const result = await generate(model as CausalLM, prompt, {
       maxTokens,
       temperature,
       topP,
@@ -73,7 +83,8 @@ export async function run(argv: string[]): Promise<number> {
         JSON.stringify({
           model: source.label,
           test_model: manifest.isTestModel,
-          adapter: adapterLabel(model.adapter),
+          adapter: whereItRuns(model),
+          backend: decision.backend,
           chat_template: useTemplate,
           prompt_tokens: result.promptTokens,
           tokens: result.tokens,

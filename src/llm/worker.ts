@@ -5,12 +5,13 @@
  * plain { code, message } objects.
  */
 import * as Comlink from 'comlink';
-import { adapterLabel } from '../gpu/device.ts';
 import { GpuError } from '../gpu/errors.ts';
 import { CacheSource, CachingSource, deleteCachedModel, FileListSource, listCachedModels, UrlSource, type CachedModel } from './browser-source.ts';
 import { LlmError } from './errors.ts';
 import { generate, type GenerateResult, type GeneratedToken } from './generate.ts';
-import { GpuModel } from './gpu-model.ts';
+import type { BackendChoice } from '../cpu/backend.ts';
+import { loadLanguageModel, whereItRuns, type LanguageModel } from './cpu-select.ts';
+import type { CausalLM } from './model-types.ts';
 import type { LoadProgress } from './loader.ts';
 import { MemorySource, type ModelSource } from './source.ts';
 import { makeTestModel } from './test-model.ts';
@@ -26,6 +27,8 @@ export interface LoadRequest {
   readonly origin: ModelOrigin;
   /** Save into the model cache under this id while loading (not for 'cache'). */
   readonly cacheAs?: string;
+  /** auto (default: the CPU backend where WebGPU is missing or a software adapter), webgpu or cpu. */
+  readonly backend?: BackendChoice;
 }
 
 export interface LoadedModelInfo {
@@ -36,8 +39,11 @@ export interface LoadedModelInfo {
   readonly hiddenSize: number;
   readonly vocabSize: number;
   readonly weightBytes: number;
+  /** Where it runs: the WebGPU adapter, or the CPU backend and its threads. */
   readonly adapter: string;
   readonly isFallbackAdapter: boolean;
+  readonly backend: 'webgpu' | 'cpu';
+  readonly backendReason: string;
   readonly hasChatTemplate: boolean;
   readonly loadMs: number;
   /** Cache entry made by this load, or null (not asked, or failed: see cacheError). */
@@ -66,7 +72,7 @@ const toWire = (e: unknown): WireLlmError => ({
   message: e instanceof Error ? e.message : String(e),
 });
 
-let model: GpuModel | null = null;
+let model: LanguageModel | null = null;
 let running: AbortController | null = null;
 let loading: AbortController | null = null;
 
@@ -103,7 +109,7 @@ const api = {
       const start = performance.now();
       const base = sourceOf(request.origin);
       const caching = request.cacheAs && request.origin.kind !== 'cache' ? new CachingSource(base, request.cacheAs) : null;
-      const m = await GpuModel.load(caching ?? base, { onProgress, signal: controller.signal, maxContext: 2048 });
+      const { model: m, decision } = await loadLanguageModel(caching ?? base, { backend: request.backend, onProgress, signal: controller.signal, maxContext: 2048 });
       loading = null;
       model = m;
       const cached = caching ? await caching.complete(m.manifest.files, m.manifest.isTestModel) : null;
@@ -116,8 +122,10 @@ const api = {
         hiddenSize: c.hiddenSize,
         vocabSize: c.vocabSize,
         weightBytes: m.weightBytes,
-        adapter: adapterLabel(m.adapter),
-        isFallbackAdapter: m.adapter.isFallback,
+        adapter: whereItRuns(m),
+        isFallbackAdapter: 'adapter' in m ? m.adapter.isFallback : false,
+        backend: decision.backend,
+        backendReason: decision.reason,
         hasChatTemplate: m.manifest.tokenizer?.hasChatTemplate ?? false,
         loadMs: performance.now() - start,
         cached,
@@ -142,7 +150,7 @@ const api = {
       const controller = new AbortController();
       running = controller;
       try {
-        return await generate(m, prompt, {
+        return await generate(m as CausalLM, prompt, {
           maxTokens: request.maxTokens,
           temperature: request.temperature,
           topP: request.topP,
@@ -174,12 +182,13 @@ const api = {
   async logitsForTesting(tokens: number[]): Promise<Float32Array> {
     return guard(async () => {
       if (!model) throw new LlmError('BAD_ARGUMENT', 'no model is loaded');
-      const cache = model.createKvCache({ maxContext: tokens.length });
+      const lm = model as CausalLM & { destroyKvCache(c: unknown): void };
+      const cache = lm.createKvCache({ maxContext: tokens.length });
       try {
-        const out = await model.forward({ tokens, kvCache: cache, logits: 'all' });
+        const out = await lm.forward({ tokens, kvCache: cache, logits: 'all' });
         return out.logits as Float32Array;
       } finally {
-        model.destroyKvCache(cache);
+        lm.destroyKvCache(cache);
       }
     });
   },
