@@ -1,7 +1,8 @@
 /**
  * `npm run bench:llm -- --model DIR [--prompt-tokens N] [--decode-tokens N] [--json]`: prefill and
  * decode speed of the WebGPU decoder on a model folder, time to first token, weight bytes read per
- * decoded token, and bandwidth efficiency against a plain copy kernel measured on the same device.
+ * decoded token, and bandwidth efficiency against a plain copy kernel measured on the same device;
+ * then the CPU backend (src/llm/cpu-model.ts) on the same model and prompt, as ratios to WebGPU.
  * Without --model it writes the default random test model to a temp folder and measures that.
  */
 import { mkdtempSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { getGpu } from '../gpu/gpu-node.ts';
 import { writeTestModel } from './test-model-files.ts';
 import { generate } from './generate.ts';
 import { GpuModel } from './gpu-model.ts';
+import { CpuLlmModel } from './cpu-model.ts';
+import { nodeSpawner } from '../cpu/threads-node.ts';
 import { DirectorySource } from './node-source.ts';
 
 const COPY_WGSL = /* wgsl */ `
@@ -75,7 +78,31 @@ export interface LlmBenchResult {
   bytes_per_token: number;
   copy_bandwidth_bytes_per_s: number;
   bandwidth_efficiency: number;
+  /** The CPU backend (src/llm/cpu-model.ts) on the same model and prompt, in the same process. */
+  cpu_threads: number;
+  cpu_prefill_tokens_per_s: number;
+  cpu_decode_tokens_per_s: number;
+  /** CPU over WebGPU (> 1: the CPU backend is faster). */
+  cpu_prefill_ratio: number;
+  cpu_decode_ratio: number;
+  /** Whether both backends generated the same greedy tokens. */
+  cpu_same_tokens: boolean;
   date: string;
+}
+
+/** Best-of-3 prefill (ms) and a greedy run of `decodeTokens`, after a warm-up. */
+async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decodeTokens: number) {
+  const lm = model as GpuModel;
+  await generate(lm, prompt, { maxTokens: 3, eosTokenIds: [] });
+  const prefillRuns: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const cache = lm.createKvCache({ maxContext: prompt.length });
+    const s = performance.now();
+    await lm.forward({ tokens: prompt, kvCache: cache });
+    prefillRuns.push(performance.now() - s);
+    lm.destroyKvCache(cache);
+  }
+  return { prefillMs: Math.min(...prefillRuns), run: await generate(lm, prompt, { maxTokens: decodeTokens, eosTokenIds: [] }) };
 }
 
 export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32): Promise<LlmBenchResult> {
@@ -86,19 +113,12 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     const loadMs = performance.now() - t0;
     const V = model.config.vocabSize;
     const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
-    // Warm-up: compiles every pipeline both shapes use.
-    await generate(model, prompt, { maxTokens: 3, eosTokenIds: [] });
-    // Prefill: one forward over the prompt, logits of the last position read back.
-    const prefillRuns: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      const cache = model.createKvCache({ maxContext: promptTokens });
-      const s = performance.now();
-      await model.forward({ tokens: prompt, kvCache: cache });
-      prefillRuns.push(performance.now() - s);
-      model.destroyKvCache(cache);
-    }
-    const prefillMs = Math.min(...prefillRuns);
-    const run = await generate(model, prompt, { maxTokens: decodeTokens, eosTokenIds: [] });
+    // Warm-up (compiles every pipeline both shapes use), then prefill: one forward over the prompt.
+    const { prefillMs, run } = await timeModel(model, prompt, decodeTokens);
+    const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), { spawner: nodeSpawner, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + decodeTokens + 8 });
+    const cpu = await timeModel(cpuModel, prompt, decodeTokens);
+    const cpuThreads = cpuModel.description;
+    cpuModel.destroy();
     const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const result: LlmBenchResult = {
       adapter: adapterLabel(dev.adapter),
@@ -114,6 +134,12 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       bytes_per_token: model.bytesPerToken,
       copy_bandwidth_bytes_per_s: bandwidth,
       bandwidth_efficiency: (run.decodeTokensPerSecond * model.bytesPerToken) / bandwidth,
+      cpu_threads: Number(/(\d+) thread/.exec(cpuThreads)?.[1] ?? 0),
+      cpu_prefill_tokens_per_s: (promptTokens / cpu.prefillMs) * 1000,
+      cpu_decode_tokens_per_s: cpu.run.decodeTokensPerSecond,
+      cpu_prefill_ratio: prefillMs / cpu.prefillMs,
+      cpu_decode_ratio: cpu.run.decodeTokensPerSecond / run.decodeTokensPerSecond,
+      cpu_same_tokens: cpu.run.tokens.join() === run.tokens.join(),
       date: new Date().toISOString(),
     };
     model.destroy();
@@ -144,6 +170,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ['weights read per token', `${(r.bytes_per_token / 2 ** 20).toFixed(2)} MiB`],
       ['copy-kernel bandwidth', `${(r.copy_bandwidth_bytes_per_s / 1e9).toFixed(2)} GB/s`],
       ['bandwidth efficiency', r.bandwidth_efficiency.toFixed(3)],
+      ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
+      ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
   }
