@@ -184,9 +184,9 @@ export class ScreeningEngine extends HonestEngine {
       const seed = inputSeed(req.seed, ns, nonce);
       const logits = m.logits(m.runLayers([nonceInput(m, seed).x], 0, c.layers)[0]!);
       const mean = logitMean(logits);
-      for (let j = 0; j < c.vocab; j++) muZc[j] += (logits[j]! - mean) / train;
+      for (let j = 0; j < c.vocab; j++) muZc[j]! += (logits[j]! - mean) / train; // both are vocab long
       const fp = fingerprint(logits, mean);
-      for (let j = 0; j < FINGERPRINT_BITS; j++) ones[j] += (fp[j >>> 5]! >>> (j & 31)) & 1;
+      for (let j = 0; j < FINGERPRINT_BITS; j++) ones[j]! += (fp[j >>> 5]! >>> (j & 31)) & 1;
       const distance = outputDistance(c, logits, nonceKeys(seed, logits), m.target);
       if (distance < r) found.push({ nonce, distance });
     }
