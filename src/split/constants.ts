@@ -29,6 +29,9 @@ export const MAX_SESSIONS_PER_PEER = 2;
 /** A session with no request for this long is dropped (its KV cache freed). */
 export const SESSION_IDLE_MS = 5 * 60_000;
 
+/** A receipt may be opened by the volunteer's clock at most this far after the user's proof timestamp. */
+export const CLOCK_SKEW_MS = 60_000;
+
 /** ε in H = −Σ p log(p + ε) (natural log: nats). */
 export const ENTROPY_EPSILON = 1e-12;
 /** How many times a step whose input token crossed a threshold is resampled before the session stops. */

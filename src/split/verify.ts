@@ -10,7 +10,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { KvCache } from '../llm/model-types.ts';
 import { decodeFloats, Phase, Precision } from './codec.ts';
-import { FLOPS_PER_CU, FLOPS_PER_TERA } from './constants.ts';
+import { CLOCK_SKEW_MS, FLOPS_PER_CU, FLOPS_PER_TERA } from './constants.ts';
 import { hkLeaf, outputLeaf, root } from './digest.ts';
 import type { SplitModel } from './engines.ts';
 import { bitsGained, entropy, finalNormed, structuralCost } from './metrics.ts';
@@ -170,7 +170,7 @@ export function deriveCredits(proofs: Iterable<Uint8Array>, o: CreditOptions): C
       rejected.push({ id, reason: 'replayed', detail: 'this session was credited in an earlier epoch' });
       continue;
     }
-    if (p.timestampMs < o.fromMs || p.timestampMs >= o.toMs || p.receipt.openedAtMs > p.timestampMs) {
+    if (p.timestampMs < o.fromMs || p.timestampMs >= o.toMs || p.receipt.openedAtMs > p.timestampMs + CLOCK_SKEW_MS) {
       rejected.push({ id, reason: 'stale', detail: `timestamp ${p.timestampMs} is outside [${o.fromMs}, ${o.toMs})` });
       continue;
     }

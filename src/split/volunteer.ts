@@ -92,9 +92,9 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     return this.sessions.size;
   }
 
-  /** KV-cache length of a session (tests check both sides agree after a rewind). */
-  cacheLength(sessionId: Uint8Array): number | null {
-    return this.sessions.get(hex(sessionId))?.cache.length ?? null;
+  /** KV-cache length of each open session (tests check both sides agree after a rewind). */
+  cacheLengths(): number[] {
+    return [...this.sessions.values()].map((s) => s.cache.length);
   }
 
   /** One request from `peer` (the user's Ed25519 key, authenticated by the transport) → one answer. */
