@@ -47,6 +47,20 @@ export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] 
   ];
 }
 
+/**
+ * f16-arithmetic variants for the Sprint's f16 screen (adapters with shader-f16). Half the
+ * workgroup memory of their f32 twins; register tiles stay at 4×4 and 4×8 because every output
+ * keeps an f32 sum beside its f16 partial sum.
+ */
+export function f16CandidateVariants(): MatmulVariant[] {
+  const h = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize: number, f16Chunks: number): MatmulVariant =>
+    ({ ...tiled(tileM, tileN, weightFormat, workgroupSize), arithmetic: 'f16', f16Chunks });
+  return [
+    h(4, 4, 'u8', 64, 1), h(4, 4, 'u8', 256, 1), h(4, 4, 'f16', 256, 1), h(4, 8, 'u8', 256, 1),
+    h(4, 4, 'u8', 256, 4), h(4, 8, 'u8', 256, 4), h(4, 8, 'f16', 256, 4),
+  ];
+}
+
 /** A variant the adapter can run: workgroup size and workgroup memory within its limits. */
 export const fitsLimits = (v: MatmulVariant, K: number, limits: GPUSupportedLimits): boolean =>
   v.workgroupSize <= limits.maxComputeInvocationsPerWorkgroup && matmulWorkgroupBytes(v, K) <= limits.maxComputeWorkgroupStorageSize;

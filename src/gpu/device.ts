@@ -91,7 +91,9 @@ export class GpuDevice {
     }
     let device: GPUDevice;
     try {
-      device = await adapter.requestDevice({ requiredLimits, label: 'sprintnet' });
+      // shader-f16 is asked for wherever offered: the Sprint's f16 screen needs it (src/gpu/screen.ts).
+      const requiredFeatures: GPUFeatureName[] = adapter.features?.has('shader-f16') ? ['shader-f16'] : [];
+      device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'sprintnet' });
     } catch (cause) {
       throw new GpuError('NO_ADAPTER', `requestDevice failed: ${String(cause)}`, { cause });
     }
@@ -104,6 +106,11 @@ export class GpuDevice {
 
   get queue(): GPUQueue {
     return this.device.queue;
+  }
+
+  /** f16 in shaders (WebGPU feature 'shader-f16'): SwiftShader lacks it, most discrete GPUs have it. */
+  get hasShaderF16(): boolean {
+    return this.device.features?.has('shader-f16') ?? false;
   }
 
   get isLost(): boolean {

@@ -4,6 +4,7 @@ import type { TuneCache } from './autotune.ts';
 import type { FoundNonce } from './errors.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
 import type { OutputMode } from './shaders/output.wgsl.ts';
+import type { ScreenCounts, ScreenMargins } from './screen.ts';
 
 export type BuildPhase = 'autotune' | 'weights' | 'compile';
 
@@ -28,6 +29,25 @@ export interface EngineOptions {
   readonly maxBindingBytes?: number;
   /** WebGPU errors outside the engine's error scopes (they mean a bug); also in `device.uncapturedErrors`. */
   readonly onUncapturedError?: (error: GPUError) => void;
+  /** The f16 screen (src/gpu/screen.ts): 'auto' (default) runs it where it pays; 'f16-emulated' for tests. */
+  readonly screen?: 'auto' | 'off' | 'f16' | 'f16-emulated';
+  /** Confirmation margins of the f16 screen (default DEFAULT_SCREEN_MARGINS). */
+  readonly screenMargins?: ScreenMargins;
+}
+
+export type ScreenMode = 'off' | 'f16' | 'f16-emulated';
+
+/** `SprintEngine.screen`: whether Sprints run through the f16 screen, and why. */
+export interface ScreenInfo {
+  readonly mode: ScreenMode;
+  readonly reason: string;
+  readonly variant: string | null;
+  readonly projectedSpeedup: number | null;
+  readonly margins: ScreenMargins;
+  /** Nonces per f32 confirmation pass (0 when off). */
+  readonly confirmCapacity: number;
+  /** Since the engine was built: nonces screened in f16, and how many of them were confirmed in f32. */
+  readonly counts: ScreenCounts;
 }
 
 export interface SprintProgress {

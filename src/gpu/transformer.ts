@@ -13,14 +13,17 @@ import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
 import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
+import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
+import { DEFAULT_SCREEN_MARGINS, runScreened, type ScreenCounts, type ScreenPass } from './screen.ts';
+import { chooseScreen, confirmCapacity, type ScreenChoice } from './screen-choice.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError } from './errors.ts';
 import { AbortWaiter, checkTokens, defaultBatch, equalBytes, forwardShape, uploadTarget } from './engine-helpers.ts';
-import type { EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from './engine-types.ts';
+import type { EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, ScreenInfo, SprintOptions, SprintResult } from './engine-types.ts';
 import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
 import { getGpu as getBrowserGpu } from './gpu-browser.ts';
 import type { WeightFormat } from './shaders/common.wgsl.ts';
-import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
+import { variantName, type MatmulVariant } from './shaders/matmul.wgsl.ts';
 import { NONCE_KEY_WORDS, OUTPUT_INFO_WORDS } from './shaders/output.wgsl.ts';
 import { WeightStore, planWeights } from './weight-store.ts';
 import { collectInspection, runSprintLoop } from './sprint-loop.ts';
@@ -28,9 +31,12 @@ import { collectInspection, runSprintLoop } from './sprint-loop.ts';
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
 export type { MatmulVariant } from './shaders/matmul.wgsl.ts';
-export type { BuildPhase, EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintProgress, SprintResult } from './engine-types.ts';
+export type { BuildPhase, EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, ScreenInfo, SprintOptions, SprintProgress, SprintResult } from './engine-types.ts';
 
 interface Slot {
+  /** Nonces per pass of this slot (the engine's batch, or the confirmation capacity). */
+  readonly capacity: number;
+  readonly activations: Activations;
   readonly tokens: GPUBuffer;
   /** NONCE_KEY_WORDS per nonce: input-noise key (a0, a1), output key (b0, b1). */
   readonly nonceKeys: GPUBuffer;
@@ -44,6 +50,8 @@ interface Slot {
   readonly steps: Step[];
   /** The same pass without the layer steps (inputs, head, output stage): `profilePass`. */
   readonly outsideLayers: Step[];
+  /** The f16 screen's pass (f16 layer matmuls, f32 elsewhere), copying distances and margins; null without a screen. */
+  readonly screenSteps: Step[] | null;
 }
 
 interface PassRequest {
@@ -51,11 +59,15 @@ interface PassRequest {
   readonly inspect?: boolean;
   /** Leave out the layer steps (timing only: the distances are meaningless). */
   readonly skipLayers?: boolean;
+  /** Run the slot's f16 screen pass: distances and fingerprint margins, not to be counted. */
+  readonly screen?: boolean;
 }
 
 interface PassResult {
   readonly distances: Float32Array;
   readonly info: Uint32Array | null;
+  /** Screen passes: min_{j<128} |z_j − mean| per nonce. */
+  readonly margins: Float32Array | null;
 }
 
 /** Two slots: batch n+1 is uploaded and queued while batch n runs, so the GPU never waits on the CPU. */
@@ -80,7 +92,18 @@ export class SprintEngine {
     private readonly plans: PlanBuilder,
     private readonly slots: Slot[],
     readonly tuning: TuneResult | null,
+    /** The f32 pass that confirms the screen's candidates (null without a screen). */
+    private readonly confirmSlot: Slot | null,
+    private readonly screenChoice: ScreenChoice,
   ) {}
+
+  /** Whether Sprints run the f16 screen, and why (capability and measured speed). */
+  get screen(): ScreenInfo {
+    const c = this.screenChoice;
+    return { mode: c.mode, reason: c.reason, variant: c.variant ? variantName(c.variant) : null, projectedSpeedup: c.projectedSpeedup, margins: c.margins, confirmCapacity: this.confirmSlot?.capacity ?? 0, counts: { ...this.screenCounts } };
+  }
+
+  private readonly screenCounts: ScreenCounts = { screened: 0, confirmed: 0 };
 
   /** Nonces per pass. */
   get batch(): number {
@@ -150,33 +173,44 @@ export class SprintEngine {
     progress('compile', 0);
     const kernels = await Kernels.compile(dev, config, variant, (f) => progress('compile', f), options.outputMode);
     const tau = await uploadTarget(dev, config, weights);
+    const screenChoice = await chooseScreen(dev, config, variant, tuning, options);
+    const screenKernels = screenChoice.variant ? await Kernels.compile(dev, config, screenChoice.variant, undefined, kernels.outputMode) : null;
+    const confirmRows = screenChoice.variant ? confirmCapacity(batch, variant, config) : 0;
 
     const { engine } = await dev.checked(
       'allocating activations',
       () => {
         const activations = new Activations(dev, config, batch, config.seqLen);
         const plans = new PlanBuilder(dev, config, kernels, weights);
-        const layerSteps: Step[] = [];
-        for (let l = 0; l < config.layers; l++) layerSteps.push(...plans.layer(activations, l, l === config.layers - 1));
-        const headSteps = plans.head(activations);
-        const slots = Array.from({ length: SLOTS }, (_, i): Slot => {
-          const u32 = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-          const out = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-          const staged = (label: string, n: number) => dev.createBuffer(`${label}-${i}`, 4 * n, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-          const tokens = u32('tokens', batch * config.seqLen);
-          const nonceKeys = u32('nonce-keys', batch * NONCE_KEY_WORDS);
-          const distances = out('distances', batch);
-          const info = out('output-info', batch * OUTPUT_INFO_WORDS);
-          const staging = staged('staging', batch);
-          const infoStaging = staged('info-staging', batch * OUTPUT_INFO_WORDS);
-          const inputs = plans.embed(activations, tokens, nonceKeys);
-          const tail: Step[] = [...headSteps, ...plans.output(activations, nonceKeys, tau, distances, info)];
-          tail.push({ kind: 'copy', src: distances, srcOffset: 0, dst: staging, dstOffset: 0, size: 4 * batch });
-          return { tokens, nonceKeys, distances, info, staging, infoStaging, steps: [...inputs, ...layerSteps, ...tail], outsideLayers: [...inputs, ...tail] };
-        });
-        return { engine: new SprintEngine(config, sprintSeed, dev, weights, kernels, tau, activations, plans, slots, tuning) };
+        const screenPlans = screenKernels ? new PlanBuilder(dev, config, screenKernels, weights) : null;
+        const slot = (label: string, acts: Activations, withScreen: boolean): Slot => {
+          const cap = acts.sequences;
+          const u32 = (name: string, n: number) => dev.createBuffer(`${name}-${label}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+          const out = (name: string, n: number) => dev.createBuffer(`${name}-${label}`, 4 * n, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+          const staged = (name: string, n: number) => dev.createBuffer(`${name}-${label}`, 4 * n, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+          const tokens = u32('tokens', cap * config.seqLen);
+          const nonceKeys = u32('nonce-keys', cap * NONCE_KEY_WORDS);
+          const distances = out('distances', 2 * cap); // d, then the fingerprint margins
+          const info = out('output-info', cap * OUTPUT_INFO_WORDS);
+          const staging = staged('staging', 2 * cap);
+          const infoStaging = staged('info-staging', cap * OUTPUT_INFO_WORDS);
+          const inputs = plans.embed(acts, tokens, nonceKeys);
+          const layers = (p: PlanBuilder) => Array.from({ length: config.layers }, (_, l) => p.layer(acts, l, l === config.layers - 1)).flat();
+          // The head stays f32 in the screen too: 0.09% of the work, and the logits feed the fingerprint.
+          const tail: Step[] = [...plans.head(acts), ...plans.output(acts, nonceKeys, tau, distances, info)];
+          const copy = (floats: number): Step => ({ kind: 'copy', src: distances, srcOffset: 0, dst: staging, dstOffset: 0, size: 4 * floats });
+          return {
+            capacity: cap, activations: acts, tokens, nonceKeys, distances, info, staging, infoStaging,
+            steps: [...inputs, ...layers(plans), ...tail, copy(cap)],
+            outsideLayers: [...inputs, ...tail, copy(cap)],
+            screenSteps: withScreen && screenPlans ? [...inputs, ...layers(screenPlans), ...tail, copy(2 * cap)] : null,
+          };
+        };
+        const slots = Array.from({ length: SLOTS }, (_, i) => slot(String(i), activations, true));
+        const confirmSlot = confirmRows > 0 ? slot('confirm', new Activations(dev, config, confirmRows, config.seqLen), false) : null;
+        return { engine: new SprintEngine(config, sprintSeed, dev, weights, kernels, tau, activations, plans, slots, tuning, confirmSlot, screenChoice) };
       },
-      Activations.bytes(config, batch, config.seqLen),
+      Activations.bytes(config, batch, config.seqLen) + Activations.bytes(config, confirmRows, config.seqLen),
     );
     return engine;
   }
@@ -206,6 +240,32 @@ export class SprintEngine {
     return collectInspection(nonces, this.batch, OUTPUT_INFO_WORDS, (next, onBatch) =>
       this.pipelined(publicKey, next, undefined, (batch, result) => onBatch(batch, result.distances, result.info!), { inspect: true }),
     );
+  }
+
+  /**
+   * The f16 screen's own pass over `nonces` (measurements of its accuracy): distances, fingerprint
+   * margins and fingerprints as the f16 pass saw them. Throws when the engine has no screen.
+   */
+  async inspectScreen(publicKey: Uint8Array, nonces: readonly number[]): Promise<ScreenPass & { fingerprints: Uint32Array }> {
+    if (!this.confirmSlot) throw new GpuError('BAD_ARGUMENT', `this engine runs no f16 screen (${this.screenChoice.reason})`);
+    const distances = new Float32Array(nonces.length);
+    const margins = new Float32Array(nonces.length);
+    const fingerprints = new Uint32Array(4 * nonces.length);
+    let cursor = 0;
+    let written = 0;
+    await this.pipelined(
+      publicKey,
+      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
+      undefined,
+      (batch, r) => {
+        distances.set(r.distances, written);
+        margins.set(r.margins!, written);
+        batch.forEach((_, b) => fingerprints.set(r.info!.subarray(b * OUTPUT_INFO_WORDS, b * OUTPUT_INFO_WORDS + 4), 4 * (written + b)));
+        written += batch.length;
+      },
+      { screen: true, inspect: true },
+    );
+    return { distances, margins, fingerprints };
   }
 
   /**
@@ -248,11 +308,15 @@ export class SprintEngine {
     if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
       throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
     }
+    const threshold = rTarget(this.config, options.hitRate ?? DEFAULT_HIT_RATE);
     return runSprintLoop(
       this.config,
       this.batch,
       options,
-      (next, onBatch) => this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => onBatch(nonces, distances)),
+      (next, onBatch) =>
+        this.confirmSlot
+          ? this.screened(options.publicKey, next, options.signal, threshold, onBatch)
+          : this.pipelined(options.publicKey, next, options.signal, (nonces, { distances }) => onBatch(nonces, distances)),
       (e, soFar) =>
         this.device.isLost || isGpuError(e, 'DEVICE_LOST')
           ? new GpuError('DEVICE_LOST', `GPU device lost during the Sprint after ${soFar.tried} nonces; resume from nonce ${soFar.nextNonce}`, {
@@ -263,6 +327,48 @@ export class SprintEngine {
             })
           : e,
     );
+  }
+
+  /**
+   * A Sprint's batches through the f16 screen (./screen.ts): f16 passes in the two slots, the
+   * candidates of each confirmed in f32 in the confirmation slot. Only f32 distances come out;
+   * the nonces the screen rules out come out as +∞.
+   */
+  private screened(
+    publicKey: Uint8Array,
+    next: () => readonly number[] | null,
+    signal: AbortSignal | undefined,
+    threshold: number,
+    onBatch: (nonces: readonly number[], distances: Float32Array) => void,
+  ): Promise<void> {
+    return this.exclusive(async () => {
+      this.assertUsable();
+      const hostSeed = this.nodeSeed(publicKey);
+      const confirmSlot = this.confirmSlot!;
+      const pending: Promise<unknown>[] = [];
+      let submitted = 0;
+      const track = <T>(p: Promise<T>): Promise<T> => (pending.push(p), p);
+      try {
+        await runScreened({
+          next,
+          screen: (nonces) =>
+            track(this.submitBatch(this.slots[submitted++ % SLOTS], hostSeed, nonces, { screen: true })).then(
+              (r): ScreenPass => ({ distances: r.distances, margins: r.margins! }),
+            ),
+          confirm: (nonces) => track(this.submitBatch(confirmSlot, hostSeed, nonces)).then((r) => r.distances),
+          confirmCapacity: confirmSlot.capacity,
+          onBatch,
+          threshold,
+          margins: this.screenChoice.margins,
+          counts: this.screenCounts,
+          signal,
+          depth: SLOTS,
+        });
+      } finally {
+        pending.forEach((p) => p.catch(() => {}));
+        this.draining = Promise.allSettled(pending);
+      }
+    });
   }
 
   private exclusive<T>(run: () => Promise<T>): Promise<T> {
@@ -326,8 +432,9 @@ export class SprintEngine {
    */
   private async submitBatch(slot: Slot, hostSeed: Uint8Array, nonces: readonly number[], request: PassRequest = {}): Promise<PassResult> {
     const { seqLen } = this.config;
-    const tokens = new Uint32Array(this.batch * seqLen);
-    const keys = new Uint32Array(this.batch * NONCE_KEY_WORDS);
+    if (nonces.length > slot.capacity) throw new GpuError('BAD_ARGUMENT', `a pass holds at most ${slot.capacity} nonces, got ${nonces.length}`);
+    const tokens = new Uint32Array(slot.capacity * seqLen);
+    const keys = new Uint32Array(slot.capacity * NONCE_KEY_WORDS);
     nonces.forEach((nonce, b) => {
       const seed = inputSeed(this.sprintSeed, hostSeed, nonce);
       tokens.set(tokensFromInputSeed(this.config, seed), b * seqLen);
@@ -338,11 +445,14 @@ export class SprintEngine {
     this.device.queue.writeBuffer(slot.tokens, 0, tokens);
     this.device.queue.writeBuffer(slot.nonceKeys, 0, keys);
     const encoder = this.device.device.createCommandEncoder({ label: 'sprint-batch' });
-    encodeSteps(encoder, request.skipLayers ? slot.outsideLayers : slot.steps);
+    encodeSteps(encoder, request.screen ? slot.screenSteps! : request.skipLayers ? slot.outsideLayers : slot.steps);
     if (request.inspect) encoder.copyBufferToBuffer(slot.info, 0, slot.infoStaging, 0, slot.info.size);
     this.device.queue.submit([encoder.finish()]);
     await this.device.mapRead(slot.staging);
-    const distances = new Float32Array(slot.staging.getMappedRange(0, 4 * nonces.length).slice(0));
+    // One mapped range (offsets must be multiples of 8): d at [0, n), the margins at [capacity, capacity + n).
+    const mapped = new Float32Array(slot.staging.getMappedRange(0, 4 * (request.screen ? 2 * slot.capacity : nonces.length)));
+    const distances = mapped.slice(0, nonces.length);
+    const margins = request.screen ? mapped.slice(slot.capacity, slot.capacity + nonces.length) : null;
     slot.staging.unmap();
     let info: Uint32Array | null = null;
     if (request.inspect) {
@@ -350,7 +460,7 @@ export class SprintEngine {
       info = new Uint32Array(slot.infoStaging.getMappedRange(0, 4 * OUTPUT_INFO_WORDS * nonces.length).slice(0));
       slot.infoStaging.unmap();
     }
-    return { distances, info };
+    return { distances, info, margins };
   }
 
   /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
@@ -419,6 +529,7 @@ export class SprintEngine {
     this.plans.destroy();
     this.weights.destroy();
     this.activations.destroy();
+    this.confirmSlot?.activations.destroy();
     this.device.destroy();
   }
 

@@ -18,6 +18,17 @@ export interface MatmulVariant {
   /** Invocations per workgroup: direct variants use wg×1, workgroup-memory variants √wg×√wg. */
   readonly workgroupSize: number;
   readonly weightFormat: WeightFormat;
+  /**
+   * 'f16' (needs the adapter's shader-f16; workgroup-memory variants only): X and W are staged
+   * into workgroup memory as f16 and multiplied and summed in f16 over `f16Chunks` staged K chunks,
+   * each such partial sum then added in f32. The Sprint's f16 screen (src/gpu/screen.ts); every
+   * distance that counts comes from an f32 pass. 'f16-emulated' rounds the same operations to f16
+   * in f32 registers (pack2x16float): as accurate as 'f16' and slower than f32, so that the screen's
+   * accuracy can be measured, and the screen tested, on adapters without shader-f16. Absent: f32.
+   */
+  readonly arithmetic?: 'f32' | 'f16' | 'f16-emulated';
+  /** f16 arithmetic: staged K chunks summed in f16 before an f32 add (default 1). */
+  readonly f16Chunks?: number;
 }
 
 export interface MatmulEpilogue {
@@ -32,8 +43,10 @@ export interface MatmulShape {
   readonly K: number;
 }
 
+export const isF16Arithmetic = (v: MatmulVariant): boolean => v.arithmetic === 'f16' || v.arithmetic === 'f16-emulated';
+
 export const variantName = (v: MatmulVariant): string =>
-  `${v.useWorkgroupMemory ? 'wgmem' : 'direct'}-${v.tileM}x${v.tileN}-wg${v.workgroupSize}-${v.weightFormat}`;
+  `${v.useWorkgroupMemory ? 'wgmem' : 'direct'}-${v.tileM}x${v.tileN}-wg${v.workgroupSize}-${v.weightFormat}${isF16Arithmetic(v) ? `-${v.arithmetic === 'f16' ? 'h' : 'emu'}16c${v.f16Chunks ?? 1}` : ''}`;
 
 /** K chunk (in vec4) staged per step by workgroup-memory variants: the largest of 8,4,2,1 dividing K/4. */
 const kChunk4 = (K: number): number => [8, 4, 2, 1].find((c) => (K / 4) % c === 0)!;
@@ -42,7 +55,7 @@ const kChunk4 = (K: number): number => [8, 4, 2, 1].find((c) => (K / 4) % c === 
 export function matmulWorkgroupBytes(v: MatmulVariant, K: number): number {
   if (!v.useWorkgroupMemory) return 0;
   const side = Math.sqrt(v.workgroupSize);
-  return (side * v.tileM + side * v.tileN) * kChunk4(K) * 16;
+  return (side * v.tileM + side * v.tileN) * kChunk4(K) * (v.arithmetic === 'f16' ? 8 : 16);
 }
 
 export const matmulKey = (v: MatmulVariant, e: MatmulEpilogue, K: number): string =>
@@ -75,11 +88,17 @@ ${weightLoader(v.weightFormat)}
 `;
 }
 
-function epilogue(v: MatmulVariant, e: MatmulEpilogue, rowExpr: (i: number) => string, colExpr: (j: number) => string): string {
+function epilogue(
+  v: MatmulVariant,
+  e: MatmulEpilogue,
+  rowExpr: (i: number) => string,
+  colExpr: (j: number) => string,
+  valueOf = (i: number, j: number) => `p.scale * dot(acc_${i}_${j}, vec4<f32>(1.0))`,
+): string {
   const lines: string[] = [];
   for (const i of range(v.tileM)) {
     for (const j of range(v.tileN)) {
-      const value = `p.scale * dot(acc_${i}_${j}, vec4<f32>(1.0))`;
+      const value = valueOf(i, j);
       const act = e.relu ? `max(${value}, 0.0)` : value;
       lines.push(`  if (${rowExpr(i)} < p.M && ${colExpr(j)} < p.N) {
     let o = ${rowExpr(i)} * p.ldY + p.colOffset + ${colExpr(j)};
@@ -157,7 +176,80 @@ ${epilogue(v, e, (i) => `(m0 + lid.y + ${i * side}u)`, (j) => `(n0 + lid.x + ${j
 `;
 }
 
+/**
+ * f16 rounding of an f32 vec4 without shader-f16: the significand rounded to 11 bits, to nearest
+ * even, by integer arithmetic. (unpack2x16float(pack2x16float(v)) is folded away to v by NVIDIA's
+ * Vulkan compiler: measured f32-exact on an H100.) f16's exponent range is not emulated: values
+ * below 2^−14 keep 11 bits where f16 would keep fewer, an absolute difference under 2^−25.
+ */
+const ROUND_F16_WGSL = /* wgsl */ `
+fn f16r(v: vec4<f32>) -> vec4<f32> {
+  let b = bitcast<vec4<u32>>(v);
+  let rounded = b + vec4<u32>(0xfffu) + ((b >> vec4<u32>(13u)) & vec4<u32>(1u));
+  return bitcast<vec4<f32>>(rounded & vec4<u32>(0xffffe000u));
+}`;
+
+/**
+ * The f16-arithmetic form of workgroupKernel. The weights are staged as values (u8 codes times
+ * the scale, exact in f16 by spec §4), so partial sums stay near the outputs' size, far from f16's
+ * range limit (65504); each f16 partial sum covers f16Chunks·KC·4 products of one output's K.
+ * Emulated: the same values and sums rounded to f16 after every operation, in f32 registers.
+ */
+function workgroupKernelF16(v: MatmulVariant, e: MatmulEpilogue, K: number): string {
+  const native = v.arithmetic === 'f16';
+  const H = native ? 'vec4<f16>' : 'vec4<f32>';
+  const toH = (expr: string) => (native ? `vec4<f16>(${expr})` : `f16r(${expr})`);
+  const zero = native ? 'vec4<f16>(0.0h)' : 'vec4<f32>(0.0)';
+  const side = Math.sqrt(v.workgroupSize);
+  const BM = side * v.tileM;
+  const BN = side * v.tileN;
+  const KC = kChunk4(K);
+  const flushEvery = v.f16Chunks ?? 1;
+  const cells = range(v.tileM).flatMap((i) => range(v.tileN).map((j) => [i, j] as const));
+  const flush = cells.map(([i, j]) => `sum_${i}_${j} += vec4<f32>(acc_${i}_${j}); acc_${i}_${j} = ${zero};`);
+  const fmaH = cells.map(([i, j]) => `        acc_${i}_${j} = ${native ? `fma(x${i}, w${j}, acc_${i}_${j})` : `f16r(fma(x${i}, w${j}, acc_${i}_${j}))`};`);
+  return /* wgsl */ `${native ? 'enable f16;' : ROUND_F16_WGSL}
+${header(v)}
+var<workgroup> xs: array<${H}, ${BM * KC}>;
+var<workgroup> ws: array<${H}, ${BN * KC}>;
+
+@compute @workgroup_size(${side}, ${side})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let m0 = wid.y * ${BM}u;
+  let n0 = wid.x * ${BN}u;
+  let K4 = p.K / 4u;
+${cells.map(([i, j]) => `  var acc_${i}_${j} = ${zero};\n  var sum_${i}_${j} = vec4<f32>(0.0);`).join('\n')}
+  var chunk = 0u;
+  for (var k0 = 0u; k0 < K4; k0 += ${KC}u) {
+    for (var l = li; l < ${BM * KC}u; l += ${v.workgroupSize}u) {
+      xs[(l % ${KC}u) * ${BM}u + l / ${KC}u] = ${toH(`X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u]`)};
+    }
+    for (var l = li; l < ${BN * KC}u; l += ${v.workgroupSize}u) {
+      ws[(l % ${KC}u) * ${BN}u + l / ${KC}u] = ${toH(`p.scale * loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u)`)};
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${KC}u; kk++) {
+${range(v.tileM).map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`).join('\n')}
+${range(v.tileN).map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`).join('\n')}
+${fmaH.join('\n')}
+    }
+    workgroupBarrier();
+    chunk++;
+    if (chunk % ${flushEvery}u == 0u) {
+${flush.map((l) => `      ${l}`).join('\n')}
+    }
+  }
+${flush.map((l) => `  ${l}`).join('\n')}
+${epilogue(v, e, (i) => `(m0 + lid.y + ${i * side}u)`, (j) => `(n0 + lid.x + ${j * side}u)`, (i, j) => `dot(sum_${i}_${j}, vec4<f32>(1.0))`)}
+}
+`;
+}
+
 export function matmulKernel(v: MatmulVariant, e: MatmulEpilogue, K: number): string {
   if (K % 4 !== 0) throw new Error(`matmul needs K divisible by 4, got ${K}`);
+  if (isF16Arithmetic(v)) {
+    if (!v.useWorkgroupMemory) throw new Error('f16 arithmetic is built for workgroup-memory variants only');
+    return workgroupKernelF16(v, e, K);
+  }
   return v.useWorkgroupMemory ? workgroupKernel(v, e, K) : directKernel(v, e);
 }

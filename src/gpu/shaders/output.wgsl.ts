@@ -5,7 +5,10 @@
  * key (b0, b1); then the keyed Feistel permutation of the logits, centring, and
  * d = √(2 − 2·ŷ·τ). Only d leaves the GPU in a Sprint; f and the keys are also written to `info`
  * (12 words per nonce: f0..f3, key0..key7) for validation and debugging. τ (the target unit vector,
- * f32) is uploaded once per Sprint. One f32 mean serves the fingerprint and the centring. Two forms:
+ * f32) is uploaded once per Sprint. One f32 mean serves the fingerprint and the centring.
+ * `distances` holds 2 floats per pass slot: d at [b], and at [nonces + b] the fingerprint margin
+ * min_{j<128} |z_j − mean|, how close the nearest fingerprint bit came to flipping (the f16
+ * screen confirms in f32 every nonce whose margin is within its precision, src/gpu/screen.ts). Two forms:
  * - 'workgroup': one workgroup per nonce, tree reductions in workgroup memory, fingerprint bits
  *   set by 128 invocations with workgroup atomics, keys by two invocations (GPUs);
  * - 'serial': one invocation per nonce, no barriers (CPU adapters, where barriers are slow:
@@ -79,6 +82,8 @@ ${common(vocabBits)}
 var<workgroup> partA: array<f32, ${OUTPUT_WORKGROUP}>;
 var<workgroup> partB: array<f32, ${OUTPUT_WORKGROUP}>;
 var<workgroup> fpBits: array<atomic<u32>, 4>;
+// |z_j − mean| ≥ 0 as u32 bits: for non-negative floats the integer order is the float order.
+var<workgroup> fpMargin: atomic<u32>;
 var<workgroup> keyWords: array<u32, 8>;
 
 fn reduce(li: u32) {
@@ -97,6 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let b = wid.x;
   let row = b * p.vocab;
   if (li < 4u) { atomicStore(&fpBits[li], 0u); }
+  if (li == 0u) { atomicStore(&fpMargin, 0x7f800000u); }
   // The mean is permutation-invariant: summed in logit order (the permutation is not known yet).
   var sum = 0.0;
   for (var i = li; i < p.vocab; i += ${OUTPUT_WORKGROUP}u) { sum += logits[row + i]; }
@@ -104,8 +110,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   partB[li] = 0.0;
   reduce(li);
   let mean = partA[0] / f32(p.vocab);
-  if (li < 128u && logits[row + li] > mean) { atomicOr(&fpBits[li >> 5u], 1u << (li & 31u)); }
+  if (li < 128u) {
+    let z = logits[row + li];
+    if (z > mean) { atomicOr(&fpBits[li >> 5u], 1u << (li & 31u)); }
+    atomicMin(&fpMargin, bitcast<u32>(abs(z - mean)));
+  }
   workgroupBarrier();
+  if (li == 0u) { distances[p.nonces + b] = bitcast<f32>(atomicLoad(&fpMargin)); }
   if (li < 2u) {
     let fp = vec4<u32>(atomicLoad(&fpBits[0]), atomicLoad(&fpBits[1]), atomicLoad(&fpBits[2]), atomicLoad(&fpBits[3]));
     let k = keyBlock(b, fp, li);
@@ -146,11 +157,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let mean = dot(sum, vec4<f32>(1.0)) / f32(p.vocab);
   var fp = vec4<u32>(0u);
+  var margin = 3.0e38;
   for (var w = 0u; w < 4u; w++) {
     var bits = 0u;
-    for (var j = 0u; j < 32u; j++) { bits |= select(0u, 1u << j, logits[row + 32u * w + j] > mean); }
+    for (var j = 0u; j < 32u; j++) {
+      let z = logits[row + 32u * w + j];
+      bits |= select(0u, 1u << j, z > mean);
+      margin = min(margin, abs(z - mean));
+    }
     fp[w] = bits;
   }
+  distances[p.nonces + b] = margin;
   let k0 = keyBlock(b, fp, 0u);
   let k1 = keyBlock(b, fp, 1u);
   let keys = array<u32, 8>(k0.x, k0.y, k0.z, k0.w, k1.x, k1.y, k1.z, k1.w);
