@@ -66,6 +66,7 @@ function table(r: BenchResult): string {
     ['config', r.config],
     ['batch (nonces per pass)', String(r.batch)],
     ['engine', `${r.engine_variant}, weights ${r.weight_format}, ${(r.weight_bytes / 2 ** 20).toFixed(1)} MiB`],
+    ['f16 screen', `${r.screen_mode} (${r.screen_reason})`],
     ['nonces/s', fixed(r.nonces_per_s, 2)],
     ['GFLOP/s (spec count)', fixed(r.gflops)],
     ['ready (ms)', `${r.ready_ms.toFixed(0)} (autotune ${r.ready_phases_ms.autotune.toFixed(0)}, weights ${r.ready_phases_ms.weights.toFixed(0)}, compile ${r.ready_phases_ms.compile.toFixed(0)})`],

@@ -68,6 +68,8 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
       engine_variant: engine.variant,
+      screen_mode: 'off',
+      screen_reason: 'the CPU backend has no f16 arithmetic to screen with',
       matmul_gflops: 0,
       matmul_variant: engine.variant,
       matmul_shape: { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden },

@@ -46,6 +46,9 @@ export interface BenchResult {
   weight_bytes: number;
   weight_format: string;
   engine_variant: string;
+  /** The f16 screen: 'off' (and why, e.g. no shader-f16) or 'f16' with its projected gain (src/gpu/screen-choice.ts). */
+  screen_mode: string;
+  screen_reason: string;
   matmul_gflops: number;
   matmul_variant: string;
   matmul_shape: { M: number; K: number; N: number };
@@ -141,6 +144,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
       engine_variant: variantName(engine.variant),
+      screen_mode: engine.screen.mode,
+      screen_reason: engine.screen.reason,
       matmul_gflops: matmul.best.gflops,
       matmul_variant: matmul.best.variant,
       matmul_shape: shape,
