@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
+import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { agreeBeforeLoad } from './shell-helpers.ts';
+import { restoreWallet, serveNetwork, soloNetwork, takePart } from './protocol-helpers.ts';
 
 // The Sprint view sits on the Contribute screen, where an agreed volunteer lands.
 
@@ -22,25 +24,49 @@ test('it is an installable PWA: manifest and an active service worker', async ({
   expect(scope).toBe(new URL('/', page.url()).href);
 });
 
-test('a browser without WebGPU gets a clear message and Sprints on the CPU backend; the wallet still works', async ({ page }) => {
-  await agreeBeforeLoad(page);
-  await page.addInitScript(() => {
-    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+test.describe('the Sprint view on a network', () => {
+  // network.json is served by a route; a service worker would fetch it past the route.
+  test.use({ serviceWorkers: 'block' });
+
+  test('a browser without WebGPU gets a clear message and takes part on the CPU backend; the wallet still works', async ({ page, context }) => {
+    await agreeBeforeLoad(page);
+    await serveNetwork(context, soloNetwork());
+    await page.addInitScript(() => {
+      delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    });
+    await page.goto('/');
+    await expect(page.getByTestId('gpu-missing')).toContainText('This browser has no WebGPU. Use Chrome or Edge 113 or newer');
+    await expect(page.getByTestId('gpu-missing')).toContainText('The CPU backend (WebAssembly) runs the Sprints instead.');
+    await expect(page.getByTestId('gpu-ready')).toHaveCount(0);
+    await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
+    // Finds and weight belong to a wallet's key: without one the view says so and cannot start.
+    await expect(page.getByTestId('sprint-readiness')).toHaveAttribute('data-state', 'no-wallet');
+    await expect(page.getByTestId('sprint-start')).toBeDisabled();
+    await restoreWallet(page, vectorsFile.vectors[0]!.mnemonic);
+    // Issue 14: without WebGPU the auto choice is the CPU backend, and the view says so.
+    await takePart(page);
+    await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'cpu', { timeout: 60_000 });
+    // The init script hides WebGPU from the page only: the engine Worker still sees SwiftShader.
+    await expect(page.getByTestId('sprint-engine-reason')).toContainText(/WebGPU is not available here|software renderer/);
+    await expect(page.getByTestId('sprint-phase')).toHaveAttribute('data-phase', 'Sprint');
+    await expect.poll(async () => Number(await page.getByTestId('sprint-found-count').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
+    await page.getByTestId('sprint-stop').click();
+    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
   });
-  await page.goto('/');
-  await expect(page.getByTestId('gpu-missing')).toContainText('This browser has no WebGPU. Use Chrome or Edge 113 or newer');
-  await expect(page.getByTestId('gpu-missing')).toContainText('The CPU backend (WebAssembly) runs the Sprints instead.');
-  await expect(page.getByTestId('gpu-ready')).toHaveCount(0);
-  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
-  // Issue 14: without WebGPU the auto choice is the CPU backend, and the view says so.
-  await page.getByTestId('sprint-config').selectOption('tiny');
-  await page.getByRole('button', { name: /Start practice Sprint/ }).click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
-  await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'cpu');
-  // The init script hides WebGPU from the page only: the engine Worker still sees SwiftShader.
-  await expect(page.getByTestId('sprint-engine-reason')).toContainText(/WebGPU is not available here|software renderer/);
-  await page.getByTestId('sprint-stop').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+
+  test('without a genesis the view says there is no network; a refused genesis is named', async ({ page, context }) => {
+    await agreeBeforeLoad(page);
+    await page.goto('/');
+    await expect(page.getByTestId('sprint-readiness')).toHaveAttribute('data-state', 'no-network');
+    await expect(page.getByTestId('sprint-readiness')).toContainText('Not connected to a Sprintnet network');
+    await expect(page.getByTestId('sprint-start')).toBeDisabled();
+
+    const network = soloNetwork() as { genesis: Record<string, unknown> };
+    await serveNetwork(context, { ...network, genesis: { ...network.genesis, config: 'huge' } });
+    await page.reload();
+    await expect(page.getByTestId('sprint-readiness')).toHaveAttribute('data-state', 'bad-genesis');
+    await expect(page.getByTestId('sprint-readiness')).toContainText("unknown Sprint config 'huge'");
+  });
 });
 
 test('a WebGPU without any adapter is reported as such', async ({ page }) => {
