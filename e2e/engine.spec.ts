@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { VALIDATION_TOLERANCE } from '../src/sprint/validate.ts';
+import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { findsOf, restoreWallet, serveNetwork, soloNetwork, takePart } from './protocol-helpers.ts';
 import { agreeBeforeLoad } from './shell-helpers.ts';
 
 interface VectorNonce {
@@ -41,66 +43,66 @@ test('the canonical engine in a Web Worker matches the CPU reference within the 
   });
 });
 
-test('a tiny practice Sprint: build progress, nonces/s > 0, finds, stop, and a reload keeps everything', async ({ page }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('gpu-ready')).toBeVisible();
-  // The tiny build takes about a second: record what the panel shows instead of racing to see it.
-  await page.evaluate(() => {
-    const seen = new Set<string>();
-    (window as unknown as { __seen: Set<string> }).__seen = seen;
-    const note = () => {
-      const status = document.querySelector('[data-testid="sprint-status"]')?.textContent;
-      if (status) seen.add(`status:${status}`);
-      if (document.querySelector('[data-testid="sprint-build"]')) seen.add('build-progress');
-    };
-    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+test.describe('Sprints of a one-peer network', () => {
+  // network.json is served by a route; a service worker would fetch it past the route.
+  test.use({ serviceWorkers: 'block' });
+
+  test('a tiny Sprint: nonces/s > 0 and finds; a reload with the wallet locked resumes with every find', async ({ page, context }) => {
+    await serveNetwork(context, soloNetwork());
+    await page.goto('/?engine-test');
+    await restoreWallet(page, vectorsFile.vectors[0]!.mnemonic);
+    await takePart(page);
+    await expect(page.getByTestId('sprint-seed')).toHaveText(/^[0-9a-f]{64}$/, { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-key')).toHaveText(vectorsFile.vectors[0]!.publicKey);
+    await expect.poll(async () => Number(await page.getByTestId('sprint-rate').getAttribute('data-rate')), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect.poll(() => findsOf(page, 0), { timeout: 120_000 }).not.toEqual([]);
+    const seed = await page.getByTestId('sprint-seed').textContent();
+    const before = await findsOf(page, 0);
+    const rows = await page.getByTestId('sprint-found-list').locator('tbody tr').count();
+    expect(rows).toBe(Math.min(50, before.length));
+
+    await page.reload();
+    await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
+    // Taking part is remembered: the search resumes by itself, with the public key only.
+    await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-seed')).toHaveText(seed!, { timeout: 60_000 });
+    await expect.poll(async () => (await findsOf(page, 0)).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(before.length);
+    expect(await findsOf(page, 0)).toEqual(expect.arrayContaining(before));
+    await page.getByTestId('sprint-stop').click();
+    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
   });
-  await page.getByTestId('sprint-config').selectOption('tiny');
-  await page.getByTestId('sprint-start').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
-  await expect(page.getByTestId('sprint-seed')).toHaveText(/^[0-9a-f]{64}$/);
-  await expect(page.getByTestId('sprint-key')).toHaveAttribute('data-source', 'ephemeral');
-  await expect.poll(async () => Number(await page.getByTestId('sprint-rate').getAttribute('data-rate')), { timeout: 60_000 }).toBeGreaterThan(0);
-  const seen = await page.evaluate(() => [...(window as unknown as { __seen: Set<string> }).__seen]);
-  expect(seen).toEqual(expect.arrayContaining(['status:preparing', 'build-progress', 'status:running']));
 
-  // Run until something is found (p = 1/900: about a thousand nonces), then stop.
-  await expect.poll(async () => Number(await page.getByTestId('sprint-found-count').textContent()), { timeout: 120_000 }).toBeGreaterThan(0);
-  await page.getByTestId('sprint-stop').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
-  const tried = Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
-  const seed = await page.getByTestId('sprint-seed').textContent();
-  const foundRows = await page.getByTestId('sprint-found-list').locator('tbody tr').allTextContents();
-  expect(foundRows.length).toBeGreaterThan(0);
+  test('WebGPU: build progress shows; a lost device mid-Sprint is reported, the engine rebuilt and the search resumed with every find', async ({ page, context }) => {
+    await serveNetwork(context, soloNetwork());
+    // WebGPU-specific: forced, since auto picks the CPU backend on SwiftShader.
+    await page.goto('/?engine-test&backend=webgpu');
+    await expect(page.getByTestId('gpu-ready')).toBeVisible();
+    await restoreWallet(page, vectorsFile.vectors[1]!.mnemonic);
+    // The tiny build takes about a second: record what the panel shows instead of racing to see it.
+    await page.evaluate(() => {
+      const seen = new Set<string>();
+      (window as unknown as { __seen: Set<string> }).__seen = seen;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="sprint-build"]')) seen.add('build-progress');
+        if (document.querySelector('[data-testid="sprint-engine-backend"][data-backend="webgpu"]')) seen.add('engine:webgpu');
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await takePart(page);
+    const tried = async () => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
+    await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(0);
+    expect(await page.evaluate(() => [...(window as unknown as { __seen: Set<string> }).__seen])).toEqual(expect.arrayContaining(['build-progress', 'engine:webgpu']));
+    await expect.poll(() => findsOf(page, 0), { timeout: 120_000 }).not.toEqual([]);
 
-  await page.reload();
-  await expect(page.getByTestId('sprint-seed')).toHaveText(seed!);
-  await expect(page.getByTestId('sprint-tried')).toHaveText(tried.toLocaleString('en-US'));
-  await expect(page.getByTestId('sprint-start')).toHaveText(`Resume from nonce ${tried.toLocaleString('en-US')}`);
-  expect(await page.getByTestId('sprint-found-list').locator('tbody tr').allTextContents()).toEqual(foundRows);
-});
-
-test('a lost GPU device mid-Sprint shows a typed error, keeps the progress, and Start resumes from it', async ({ page }) => {
-  // WebGPU-specific: forced, since auto picks the CPU backend on SwiftShader.
-  await page.goto('/?engine-test&backend=webgpu');
-  await expect(page.getByTestId('gpu-ready')).toBeVisible();
-  await page.getByTestId('sprint-config').selectOption('tiny');
-  await page.getByTestId('sprint-start').click();
-  const tried = async () => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
-  await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(0);
-
-  await page.evaluate(() => window.__sprintnetEngine!.loseDevice());
-  await expect(page.getByTestId('sprint-error')).toHaveAttribute('data-code', 'DEVICE_LOST', { timeout: 60_000 });
-  await expect(page.getByTestId('sprint-error')).toContainText('GPU device lost');
-  await expect(page.getByTestId('sprint-status')).toHaveText('error');
-  const savedAt = await tried();
-  expect(savedAt).toBeGreaterThan(0);
-  await expect(page.getByTestId('sprint-start')).toHaveText(`Resume from nonce ${savedAt.toLocaleString('en-US')}`);
-
-  await page.getByTestId('sprint-start').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
-  await expect(page.getByTestId('sprint-error')).toHaveCount(0);
-  await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(savedAt);
-  await page.getByTestId('sprint-stop').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    const before = await findsOf(page, 0);
+    const triedBefore = await tried();
+    await page.evaluate(() => window.__sprintnetEngine!.loseDevice());
+    await expect(page.getByTestId('sprint-error')).toHaveAttribute('data-code', 'DEVICE_LOST', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-error')).toHaveAttribute('data-recovered', 'true');
+    await expect(page.getByTestId('sprint-error')).toContainText('GPU device lost');
+    await expect(page.getByTestId('sprint-status')).toHaveText('running');
+    await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(triedBefore);
+    expect(await findsOf(page, 0)).toEqual(expect.arrayContaining(before));
+    await page.getByTestId('sprint-stop').click();
+    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+  });
 });
