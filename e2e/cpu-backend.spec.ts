@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { VALIDATION_TOLERANCE } from '../src/sprint/validate.ts';
+import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { restoreWallet, serveNetwork, soloNetwork, takePart } from './protocol-helpers.ts';
 import { agreeBeforeLoad } from './shell-helpers.ts';
 
 interface VectorConfig {
@@ -47,24 +49,29 @@ for (const config of ['tiny', 'canonical']) {
   });
 }
 
-test('auto picks the CPU backend on SwiftShader and the Sprint view says which backend runs and why', async ({ page }) => {
-  await page.goto('/');
-  await expect(page.getByTestId('sprint-backend')).toHaveValue('auto');
-  await page.getByTestId('sprint-config').selectOption('tiny');
-  await page.getByTestId('sprint-start').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
-  await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'cpu');
-  await expect(page.getByTestId('sprint-engine-reason')).toContainText(/software renderer .*swiftshader/i);
-  await expect.poll(async () => Number(await page.getByTestId('sprint-rate').getAttribute('data-rate')), { timeout: 60_000 }).toBeGreaterThan(0);
-  await page.getByTestId('sprint-stop').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
-  // The setting: forced to WebGPU, the next build runs there.
-  await page.getByTestId('sprint-backend').selectOption('webgpu');
-  await page.getByTestId('sprint-start').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
-  await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'webgpu');
-  await page.getByTestId('sprint-stop').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
-  await page.reload();
-  await expect(page.getByTestId('sprint-backend')).toHaveValue('webgpu');
+test.describe('the backend setting', () => {
+  // network.json is served by a route; a service worker would fetch it past the route.
+  test.use({ serviceWorkers: 'block' });
+
+  test('auto picks the CPU backend on SwiftShader and the Sprint view says which backend runs and why', async ({ page, context }) => {
+    await serveNetwork(context, soloNetwork());
+    await page.goto('/');
+    await expect(page.getByTestId('sprint-backend')).toHaveValue('auto');
+    await restoreWallet(page, vectorsFile.vectors[0]!.mnemonic);
+    await takePart(page);
+    await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'cpu', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-engine-reason')).toContainText(/software renderer .*swiftshader/i);
+    await expect.poll(async () => Number(await page.getByTestId('sprint-rate').getAttribute('data-rate')), { timeout: 60_000 }).toBeGreaterThan(0);
+    await page.getByTestId('sprint-stop').click();
+    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    // The setting: forced to WebGPU, the next build runs there.
+    await page.getByTestId('sprint-backend').selectOption('webgpu');
+    await page.getByTestId('sprint-start').click();
+    await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
+    await page.getByTestId('sprint-stop').click();
+    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    await page.reload();
+    await expect(page.getByTestId('sprint-backend')).toHaveValue('webgpu');
+  });
 });
