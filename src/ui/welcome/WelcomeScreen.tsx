@@ -4,6 +4,7 @@ import { Term } from '../help/Term.tsx';
 import { screenHref } from '../shell/routes.ts';
 import { CompatibilityReport } from './CompatibilityReport.tsx';
 import { useConsentStore } from './consent.ts';
+import { useSprintStore } from '../sprint/store.ts';
 import { memoryNeed } from './memory.ts';
 
 const canonicalNeed = memoryNeed(CONFIGS.canonical);
@@ -22,7 +23,16 @@ function ConsentBox() {
           <a className="button" href={screenHref('contribute')}>
             Go to Contribute
           </a>
-          <button type="button" className="secondary" onClick={withdraw} data-testid="consent-withdraw">
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              // Withdrawing also stops contributing, and a reload does not resume it.
+              void useSprintStore.getState().stop();
+              withdraw();
+            }}
+            data-testid="consent-withdraw"
+          >
             Withdraw my agreement
           </button>
         </div>
