@@ -77,7 +77,8 @@ export async function measureF16Matmuls(dev: GpuDevice, config: SprintConfig, ro
     for (let m = 0; m < CHECK_ROWS; m++) {
       for (let n = 0; n < shape.N; n++) {
         let acc = 0;
-        for (let k = 0; k < shape.K; k++) acc += xs[m * shape.K + k] * values[n * shape.K + k];
+        // xs holds maxRows ≥ CHECK_ROWS rows of K, values N rows of K.
+        for (let k = 0; k < shape.K; k++) acc += xs[m * shape.K + k]! * values[n * shape.K + k]!;
         reference[m * shape.N + n] = acc;
       }
     }
@@ -99,7 +100,8 @@ export async function measureF16Matmuls(dev: GpuDevice, config: SprintConfig, ro
           });
           if (t === null) continue;
           const out = new Float32Array(await dev.read(y, 0, 4 * CHECK_ROWS * shape.N));
-          const err = Math.sqrt(out.reduce((a, v, i) => a + (v - reference[i]) ** 2, 0) / out.length) / refRms;
+          if (out.length !== reference.length) throw new RangeError(`read ${out.length} outputs back, expected ${reference.length}`);
+          const err = Math.sqrt(out.reduce((a, v, i) => a + (v - reference[i]!) ** 2, 0) / out.length) / refRms;
           const flops = 2 * rows * shape.N * shape.K;
           timings.push({ variant: variantName(variant), arithmetic: variant.arithmetic ?? 'f32', rows, shape: shape.name, ms: t, gflops: flops / t / 1e6, relRmsError: err });
           log(`${shape.name} M=${rows} ${variantName(variant)}: ${t.toFixed(3)} ms, ${(flops / t / 1e6).toFixed(0)} GFLOP/s, rel err ${err.toExponential(2)}`);

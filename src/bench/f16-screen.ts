@@ -42,6 +42,9 @@ export async function measureScreen(gpu: GPU, config: SprintConfig, n: number, s
     log(`screen ${screened.screen.variant}, batch ${plain.batch}; ${n} nonces f32 and f16…`);
     const exact = await plain.inspectNonces(publicKey, nonces);
     const low = await screened.inspectScreen(publicKey, nonces);
+    for (const [what, got, want] of [['exact distances', exact.distances.length, n], ['f16 distances', low.distances.length, n], ['f16 margins', low.margins.length, n]] as const) {
+      if (got !== want) throw new RangeError(`the engine returned ${got} ${what} for ${want} nonces`);
+    }
     let agree = 0;
     let flippedMax: number | null = null;
     const flippedMargins: number[] = [];
@@ -50,17 +53,17 @@ export async function measureScreen(gpu: GPU, config: SprintConfig, n: number, s
       const same = [0, 1, 2, 3].every((w) => exact.fingerprints[4 * i + w] === low.fingerprints[4 * i + w]);
       if (same) {
         agree++;
-        errors.push(Math.abs(low.distances[i] - exact.distances[i]));
+        errors.push(Math.abs(low.distances[i]! - exact.distances[i]!)); // i < n, the lengths checked above
       } else {
-        flippedMax = Math.max(flippedMax ?? 0, low.margins[i]);
-        flippedMargins.push(low.margins[i]);
+        flippedMax = Math.max(flippedMax ?? 0, low.margins[i]!);
+        flippedMargins.push(low.margins[i]!);
       }
     }
     errors.sort((a, b) => a - b);
     const recall = [1 / 900, 1 / 64, 1 / 16].map((p) => {
       const r = rTarget(config, p);
       const picked = new Set(candidates(low, r, DEFAULT_SCREEN_MARGINS));
-      const hits = nonces.filter((i) => exact.distances[i] < r);
+      const hits = nonces.filter((i) => exact.distances[i]! < r);
       return { hit_rate: p, hits: hits.length, kept: hits.filter((i) => picked.has(i)).length };
     });
     const confirmShare = candidates(low, rTarget(config), DEFAULT_SCREEN_MARGINS).length / n;

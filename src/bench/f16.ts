@@ -14,7 +14,7 @@ import { measureScreen } from './f16-screen.ts';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
 async function main(): Promise<void> {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   log(`adapter: ${info?.vendor} / ${info?.architecture} / ${info?.device} / ${info?.description}; features: ${features.join(', ')}`);
   const dev = await GpuDevice.create(gpu);
   try {
-    const report = rows.length && rows[0] > 0 ? await measureF16Matmuls(dev, config, rows, windowMs, log) : null;
+    const report = (rows[0] ?? 0) > 0 ? await measureF16Matmuls(dev, config, rows, windowMs, log) : null;
     const screenNonces = Number(option('--screen', '0'));
     const shaderF16 = dev.hasShaderF16;
     dev.destroy();
