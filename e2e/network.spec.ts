@@ -85,7 +85,7 @@ async function startRelay(): Promise<{ proc: Proc; addr: string }> {
 async function openPeer(browser: Browser, relay: string, seed: string): Promise<{ page: Page; peerId: string }> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`/?relay=${encodeURIComponent(relay)}&seed=${seed}&debug=1`);
+  await page.goto(`/?relay=${encodeURIComponent(relay)}&seed=${seed}&debug=1#/network`); // the network view is on its own screen (issue 11)
   await expect(page.getByTestId('network-status')).toHaveText('online');
   const peerId = (await page.getByTestId('network-peer-id').textContent())!.trim();
   expect(peerId).toMatch(/^12D3Koo/);
