@@ -43,7 +43,7 @@ function setup(precision: 'f32' | 'f16', target: number, alter: Parameters<typeo
   const lengths: [number, number][] = [];
   const prompt = rig.prompts[1]!;
   const run = splitGenerate(prompt, {
-    model: rig.model, k: K, modelHash: rig.hash, volunteers: [link], thresholds: rig.calibration, signer: seedSigner(USER), networkId: NETWORK,
+    model: rig.model, k: K, privacy: 'allow-split', modelHash: rig.hash, volunteers: [link], thresholds: rig.calibration, signer: seedSigner(USER), networkId: NETWORK,
     maxTokens: 16, eosTokenIds: [], precision,
     onStep: (s) => {
       // After every accepted step the volunteer's cache ends at the step's last position.
@@ -104,7 +104,7 @@ describe('monitoring and rewind', () => {
   it('stops as fragmented when every resample crosses too', async () => {
     const v = localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed: USER, seed: seedOf(31) });
     const out = await splitGenerate(rig.prompts[2]!, {
-      model: rig.model, k: K, modelHash: rig.hash, volunteers: [v.link], thresholds: { tau: -1, maxEntropy: 100 }, signer: seedSigner(USER), networkId: NETWORK, maxTokens: 8, eosTokenIds: [],
+      model: rig.model, k: K, privacy: 'allow-split', modelHash: rig.hash, volunteers: [v.link], thresholds: { tau: -1, maxEntropy: 100 }, signer: seedSigner(USER), networkId: NETWORK, maxTokens: 8, eosTokenIds: [],
     });
     expect(out.stoppedBy).toBe('fragmented');
     expect(out.tokens).toEqual([]);

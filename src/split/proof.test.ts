@@ -42,7 +42,7 @@ async function run(opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: nu
   );
   let decodeSteps = 0;
   return splitGenerate(rig.prompts[opts.prompt ?? 3]!, {
-    model: rig.model, k: K, modelHash: rig.hash, volunteers: vols.map((v) => v.link), thresholds: { ...rig.calibration, tau: opts.tau ?? rig.calibration.tau },
+    model: rig.model, k: K, privacy: 'allow-split', modelHash: rig.hash, volunteers: vols.map((v) => v.link), thresholds: { ...rig.calibration, tau: opts.tau ?? rig.calibration.tau },
     signer: seedSigner(USER), networkId: NETWORK, maxTokens: 24, eosTokenIds: [], now: () => 1_000_000,
     onStep: (s) => {
       if (s.phase === 'decode' && ++decodeSteps === opts.cutAfter) vols[0]!.link.disconnect();

@@ -35,6 +35,7 @@ import { isSplitError, SplitError } from './errors.ts';
 import { flopsForStep } from './flops.ts';
 import { entropy, type MonitorThresholds } from './metrics.ts';
 import { decodeReceipt, encodeReceipt, signProof, type ComputeProof, type ProofSigner, type StepRecord } from './proof.ts';
+import type { PrivacyChoice } from './router.ts';
 import { isLinkFailure, type SplitTransport } from './transport.ts';
 import type { Evidence } from './verify.ts';
 
@@ -43,6 +44,8 @@ export interface SplitGenerateOptions<K extends KvCache> extends SamplingOptions
   readonly model: SplitModel<K>;
   readonly k: number;
   readonly modelHash: Uint8Array;
+  /** The user's choice, checked before anything is computed: 'device-only' refuses to send h_k (SplitError PRIVACY). */
+  readonly privacy: PrivacyChoice;
   /** In order of preference (weight, reputation, latency: router.ts); later ones are failovers. */
   readonly volunteers: readonly SplitTransport[];
   readonly thresholds: MonitorThresholds;
@@ -133,6 +136,7 @@ class VolunteerLost extends Error {}
 const precisionName = (p: Precision): 'f32' | 'f16' => (p === Precision.f16 ? 'f16' : 'f32');
 
 export async function splitGenerate<K extends KvCache>(prompt: readonly number[], o: SplitGenerateOptions<K>): Promise<SplitGenerateResult> {
+  if (o.privacy !== 'allow-split') throw new SplitError('PRIVACY', 'the user chose "on this device only": h_k is not sent');
   checkSampling(o);
   const c = o.model.config;
   const D = c.hiddenSize;
