@@ -32,6 +32,20 @@ function configureEnvironment(): void {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'sprintnet-xdg-'));
 }
 
+/**
+ * Dawn hides shader-f16 on every NVIDIA GPU under Vulkan, though the driver offers all it asks for
+ * (VK_KHR_shader_float16_int8, shaderFloat16, shaderInt16, storageBuffer16BitAccess): a policy
+ * gate pending f16 CTS failures (dawn src/dawn/native/vulkan/PhysicalDeviceVk.cpp,
+ * ValidateFeatureSupportedWithTogglesImpl, crbug.com/42251215) that this adapter toggle lifts.
+ * Any host can set it, so the f16 screen (attack e, ./screen.ts) must be measured with it on; it is
+ * safe for Sprints because only the screen's shaders use f16, every find is measured again in the
+ * f32 pass, and the screen turns on only where it is timed to pay (./screen-choice.ts). The
+ * toggle changes nothing on other vendors. SPRINTNET_DAWN_NVIDIA_F16=0 leaves Dawn's gate in place.
+ */
+function dawnFlags(): string[] {
+  return process.env.SPRINTNET_DAWN_NVIDIA_F16 === '0' ? [] : ['enable-dawn-features=vulkan_enable_f16_on_nvidia'];
+}
+
 // Kept for the life of the process: when the GPU object is garbage-collected, Dawn kills the process.
 let gpuSingleton: GPU | undefined;
 
@@ -45,7 +59,7 @@ export async function getGpu(): Promise<GPU> {
     throw new GpuError('NO_WEBGPU', "the 'webgpu' package (Dawn for Node) could not be loaded", { cause });
   }
   Object.assign(globalThis, mod.globals);
-  gpuSingleton = mod.create([]) as GPU;
+  gpuSingleton = mod.create(dawnFlags()) as GPU;
   return gpuSingleton;
 }
 
