@@ -7,6 +7,7 @@ import { identityFromEd25519Seed } from '../../wallet/identity.ts';
 import type { NodeIdentity } from '../../node/index.ts';
 import { networkFromJson, type NetworkInfo } from '../../app/network-json.ts';
 import { ProtocolError } from '../../protocol/errors.ts';
+import { getNetworkSettings } from '../settings/store.ts';
 
 export type IdentitySource = () => Promise<NodeIdentity | undefined>;
 
@@ -40,10 +41,9 @@ export interface NetworkDiscovery extends NetworkInfo {
 
 /**
  * Where the page learns its network: the /network.json written by `sprintnet relay`/`start` (relays
- * and the genesis). `?relay=<multiaddr>` (repeatable) replaces its relays. A missing file is no
- * network (null genesis); a malformed one or an invalid genesis is reported in `problem`.
- * Seam: when the settings screen (src/ui/settings) stores a bootstrap address, it belongs here,
- * between the URL and the file.
+ * and the genesis). Relays: `?relay=<multiaddr>` (repeatable) first, then the bootstrap addresses
+ * saved in Settings, then the file's. A missing file is no network (null genesis); a malformed one
+ * or an invalid genesis is reported in `problem`.
  */
 export async function discoverNetwork(): Promise<NetworkDiscovery> {
   const fromUrl = new URLSearchParams(location.search).getAll('relay').filter(Boolean);
@@ -56,7 +56,8 @@ export async function discoverNetwork(): Promise<NetworkDiscovery> {
   } catch (e) {
     problem = e instanceof ProtocolError ? e.message : `network.json could not be read: ${(e as Error).message}`;
   }
-  return { ...info, relays: fromUrl.length > 0 ? fromUrl : info.relays, problem };
+  const saved = getNetworkSettings().bootstrap;
+  return { ...info, relays: fromUrl.length > 0 ? fromUrl : saved.length > 0 ? [...saved] : info.relays, problem };
 }
 
 /** Relays only (see discoverNetwork). */
@@ -64,7 +65,8 @@ export async function discoverRelays(): Promise<string[]> {
   return (await discoverNetwork()).relays;
 }
 
-/** `?ice=<url>` (repeatable) adds ICE servers; none by default (local network, no STUN reachable). */
+/** `?ice=<url>` (repeatable), else the ICE servers saved in Settings; none by default (local network, no STUN reachable). */
 export function iceServersFromUrl(): RTCIceServer[] {
-  return new URLSearchParams(location.search).getAll('ice').map((urls) => ({ urls }));
+  const fromUrl = new URLSearchParams(location.search).getAll('ice').map((urls) => ({ urls }));
+  return fromUrl.length > 0 ? fromUrl : getNetworkSettings().iceServers.map((x) => ({ ...x }));
 }
