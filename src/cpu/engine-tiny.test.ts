@@ -14,6 +14,7 @@ import { inputSeed, nodeSeed } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
 import type { CpuSprintEngine } from './engine.ts';
 import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, cpuEngine } from './test-support.ts';
+import { at } from '../sprint/indexing.ts';
 
 const tiny = CONFIGS.tiny;
 // 2900 … 4435 holds four appropriate nonces (2933, 3273, 4107, 4128) for this seed and key.
@@ -33,7 +34,7 @@ beforeAll(async () => {
   const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, tiny.layers);
   const r = rTarget(tiny);
   reference = seeds.map((seed, i) => {
-    const logits = model.logits(finals[i]);
+    const logits = model.logits(at(finals, i, 'final state'));
     const keys = nonceKeys(seed, logits);
     const distance = outputDistance(tiny, logits, keys, model.target);
     return { distance, appropriate: distance < r, fingerprint: fingerprint(logits, logitMean(logits)), keys };
@@ -48,8 +49,9 @@ describe('CpuSprintEngine on tiny', () => {
     let worst = 0;
     let appropriate = 0;
     reference.forEach((ref, i) => {
-      worst = Math.max(worst, Math.abs(got.distances[i] - ref.distance));
-      expect(got.distances[i] < r, `nonce ${i}`).toBe(ref.appropriate);
+      const distance = at(got.distances, i, 'distance');
+      worst = Math.max(worst, Math.abs(distance - ref.distance));
+      expect(distance < r, `nonce ${i}`).toBe(ref.appropriate);
       expect(Array.from(got.fingerprints.subarray(4 * i, 4 * i + 4)), `fingerprint of nonce ${i}`).toEqual(Array.from(ref.fingerprint));
       expect(Array.from(got.keys.subarray(8 * i, 8 * i + 8)), `keys of nonce ${i}`).toEqual(Array.from(ref.keys));
       if (ref.appropriate) appropriate++;
@@ -89,8 +91,9 @@ describe('CpuSprintEngine on tiny', () => {
       const nonces = vectors.nonces as { nonce: number; distance: number; appropriate: boolean }[];
       const d = await other.evaluateNonces(publicKey, nonces.map((n) => n.nonce));
       nonces.forEach((n, i) => {
-        expect(Math.abs(d[i] - n.distance)).toBeLessThanOrEqual(SPEC_TOLERANCE);
-        expect(d[i] < vectors.rTarget).toBe(n.appropriate);
+        const distance = at(d, i, 'distance');
+        expect(Math.abs(distance - n.distance)).toBeLessThanOrEqual(SPEC_TOLERANCE);
+        expect(distance < vectors.rTarget).toBe(n.appropriate);
       });
     } finally {
       other.destroy();
@@ -106,7 +109,7 @@ describe('CpuSprintEngine on tiny', () => {
     expect(progress.at(-1)).toBe(FIRST + 1000);
     const resumed = await engine.runSprint({ publicKey: PUBLIC_KEY, startNonce: FIRST + 1000, maxNonces: 536, found: result.found });
     expect(resumed.found.map((f) => f.nonce)).toEqual(reference.flatMap((r, i) => (r.appropriate ? [FIRST + i] : [])));
-    resumed.found.forEach((f) => expect(Math.abs(f.distance - reference[f.nonce - FIRST].distance)).toBeLessThan(1e-6));
+    resumed.found.forEach((f) => expect(Math.abs(f.distance - at(reference, f.nonce - FIRST, 'reference nonce').distance)).toBeLessThan(1e-6));
   });
 
   it('runSprint stops on abort and on duration; the next call works', async () => {
@@ -117,8 +120,8 @@ describe('CpuSprintEngine on tiny', () => {
     expect(r.noncesTried % engine.batch).toBe(0);
     const timed = await engine.runSprint({ publicKey: PUBLIC_KEY, durationMs: 50 });
     expect(timed.stoppedBy).toBe('duration');
-    const d = await engine.evaluateNonces(PUBLIC_KEY, [FIRST + 5]);
-    expect(Math.abs(d[0] - reference[5].distance)).toBeLessThan(1e-6);
+    const d = at(await engine.evaluateNonces(PUBLIC_KEY, [FIRST + 5]), 0, 'distance');
+    expect(Math.abs(d - at(reference, 5, 'reference nonce').distance)).toBeLessThan(1e-6);
   });
 
   it('forward: layer ranges compose, captures, logits and hidden-state input match the reference', async () => {
@@ -130,19 +133,21 @@ describe('CpuSprintEngine on tiny', () => {
     expect(Array.from(rest.hidden)).toEqual(Array.from(full.hidden));
     expect(Array.from(rest.logits!)).toEqual(Array.from(full.logits!));
     const states = model.runLayers(tokens.map((t) => model.embed(Uint32Array.from(t))), 0, tiny.layers);
-    tokens.forEach((_, s) => {
-      const ref = model.logits(states[s]);
+    expect(states).toHaveLength(tokens.length);
+    states.forEach((state, s) => {
+      const ref = model.logits(state);
       const got = full.logits!.subarray(s * tiny.vocab, (s + 1) * tiny.vocab);
       let worst = 0;
-      ref.forEach((z, i) => (worst = Math.max(worst, Math.abs(z - got[i]))));
+      ref.forEach((z, i) => (worst = Math.max(worst, Math.abs(z - at(got, i, 'logit')))));
       expect(worst).toBeLessThan(1e-4);
-      states[s].forEach((x, i) => expect(Math.abs(x - full.hidden[s * 4 * 64 + i])).toBeLessThan(1e-4));
+      state.forEach((x, i) => expect(Math.abs(x - at(full.hidden, s * 4 * 64 + i, 'hidden value'))).toBeLessThan(1e-4));
     });
     // Shorter sequences and more sequences than one batch.
     const many = Array.from({ length: 300 }, (_, i) => [i % 512, (7 * i) % 512]);
     const short = await engine.forward({ tokens: many, logits: true });
-    const ref = model.logits(model.runLayers([model.embed(Uint32Array.from(many[299]))], 0, tiny.layers)[0]);
-    expect(Math.abs(short.logits![299 * 512 + 3] - ref[3])).toBeLessThan(1e-4);
+    const last = model.runLayers([model.embed(Uint32Array.from(at(many, 299, 'sequence')))], 0, tiny.layers);
+    const ref = model.logits(at(last, 0, 'final state'));
+    expect(Math.abs(at(short.logits!, 299 * 512 + 3, 'logit') - at(ref, 3, 'reference logit'))).toBeLessThan(1e-4);
   });
 
   it('rejects bad arguments with typed errors', async () => {

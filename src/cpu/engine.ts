@@ -16,6 +16,7 @@ import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
 import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { targetVector } from '../sprint/target.ts';
 import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
+import { at } from '../sprint/indexing.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes } from '../gpu/errors.ts';
 import { collectInspection, runSprintLoop } from '../gpu/sprint-loop.ts';
@@ -365,11 +366,14 @@ export class CpuSprintEngine {
   }
 
   /** Panels of 8 rows → row-major [rows][cols]. */
-  private unpack(at: number, rows: number, cols: number): Uint8Array {
+  private unpack(start: number, rows: number, cols: number): Uint8Array {
+    const end = start + Math.ceil(rows / 8) * 8 * cols;
+    if (end > this.u8.length) throw new RangeError(`panels of ${rows}×${cols} at byte ${start} end past the memory (${this.u8.length} bytes)`);
     const out = new Uint8Array(rows * cols);
+    // Every byte read lies in [start, end), checked above.
     for (let r = 0; r < rows; r++) {
-      const panel = at + (r >> 3) * cols * 8 + (r & 7);
-      for (let k = 0; k < cols; k++) out[r * cols + k] = this.u8[panel + k * 8];
+      const panel = start + (r >> 3) * cols * 8 + (r & 7);
+      for (let k = 0; k < cols; k++) out[r * cols + k] = this.u8[panel + k * 8]!;
     }
     return out;
   }
@@ -494,7 +498,7 @@ export class CpuSprintEngine {
   inspectNoncesSync(publicKey: Uint8Array, nonces: readonly number[]): NonceInspection {
     this.assertInline();
     const hostSeed = this.nodeSeed(publicKey);
-    const slot = this.slots[0];
+    const slot = at(this.slots, 0, 'slot');
     const distances = new Float32Array(nonces.length);
     const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
     const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
@@ -545,7 +549,7 @@ export class CpuSprintEngine {
       const nonces = Array.from({ length: this.batch }, (_, i) => i);
       const time = async (skipLayers: boolean) => {
         const t = performance.now();
-        await this.submitBatch(this.slots[0], hostSeed, nonces, undefined, skipLayers);
+        await this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, undefined, skipLayers);
         return performance.now() - t;
       };
       await time(true);
@@ -555,7 +559,7 @@ export class CpuSprintEngine {
         if (i < passes) full.push(await time(false));
         outside.push(await time(true));
       }
-      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const median = (xs: number[]) => at(xs.sort((a, b) => a - b), Math.floor(xs.length / 2), 'timed pass');
       const passMs = median(full);
       const outsideLayersMs = median(outside);
       return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
@@ -584,9 +588,11 @@ export class CpuSprintEngine {
       signal?.addEventListener('abort', onAbort);
       let submitted = 0;
       const completeOldest = async (): Promise<boolean> => {
-        const result = await inflight[0].result;
+        const oldest = at(inflight, 0, 'batch in flight');
+        const result = await oldest.result;
         if (!result || signal?.aborted) return false;
-        onBatch(inflight.shift()!.nonces, result);
+        inflight.shift();
+        onBatch(oldest.nonces, result);
         return true;
       };
       try {
@@ -595,7 +601,7 @@ export class CpuSprintEngine {
           if (signal?.aborted) break;
           const nonces = next();
           if (!nonces || nonces.length === 0) break;
-          const slot = this.slots[submitted++ % SLOTS];
+          const slot = at(this.slots, submitted++ % SLOTS, 'slot');
           inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces, signal) });
         }
         while (inflight.length > 0) if (!(await completeOldest())) return;
@@ -701,7 +707,7 @@ export class CpuSprintEngine {
     const captured = new Map<number, Float32Array>(capture.map((l) => [l, new Float32Array(sequences * rowFloats)]));
     const logits = options.logits ? new Float32Array(sequences * c.vocab) : undefined;
     const ends = [...capture.map((l) => l + 1), to].filter((e, i, all) => all.indexOf(e) === i);
-    const slot = this.slots[0];
+    const slot = at(this.slots, 0, 'slot');
     for (let s0 = 0; s0 < sequences; s0 += this.batch) {
       const seqs = Math.min(this.batch, sequences - s0);
       let begin = from;

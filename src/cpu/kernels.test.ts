@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { kernelBytes, STATIC_BYTES } from './layout.ts';
 import { SPEC_TOLERANCE } from './test-support.ts';
+import { at } from '../sprint/indexing.ts';
 
 const run = promisify(execFile);
 
@@ -18,7 +19,7 @@ function dataEnd(wasm: Uint8Array): number {
     let v = 0;
     let shift = 0;
     for (;;) {
-      const b = wasm[p++];
+      const b = at(wasm, p++, 'byte of a LEB128 number');
       v += (b & 0x7f) * 2 ** shift;
       shift += 7;
       if (!(b & 0x80)) return v;

@@ -90,8 +90,7 @@ export class Arena {
 /** One program: step records written into the shared memory at `ptr`. */
 export class Program {
   private readonly words: number[] = [];
-  private readonly f32 = new Float32Array(1);
-  private readonly u32 = new Uint32Array(this.f32.buffer);
+  private readonly f32Bits = new DataView(new ArrayBuffer(4));
 
   get steps(): number {
     return this.words.length / STEP_WORDS;
@@ -105,8 +104,8 @@ export class Program {
     args.forEach((a, i) => {
       if (typeof a === 'number') rec[2 + i] = a | 0;
       else {
-        this.f32[0] = a.f;
-        rec[2 + i] = this.u32[0] | 0;
+        this.f32Bits.setFloat32(0, a.f);
+        rec[2 + i] = this.f32Bits.getInt32(0);
       }
     });
     this.words.push(...rec);

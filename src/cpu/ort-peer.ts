@@ -4,6 +4,7 @@
  */
 import { matmulModel } from './onnx-model.ts';
 import type { MatmulShape } from './probe.ts';
+import { at } from '../sprint/indexing.ts';
 
 export interface PeerMatmulResult {
   /** The faster of MatMul (B as [K,N]) and Gemm (transB, B as [N,K]). */
@@ -37,8 +38,9 @@ export async function measureOrtMatmul(shape: MatmulShape, threads: number, seco
     try {
       const x = new ort.Tensor('float32', input, [M, K]);
       const once = async () => {
-        const out = await session.run({ X: x });
-        out.Y.dispose();
+        const { Y: y } = await session.run({ X: x });
+        if (!y) throw new Error(`the ${op} model gave no output Y`);
+        y.dispose();
       };
       let t = performance.now();
       await once();
@@ -52,7 +54,7 @@ export async function measureOrtMatmul(shape: MatmulShape, threads: number, seco
         rates.push(perRound / ((performance.now() - t) / 1000));
       }
       rates.sort((p, q) => p - q);
-      byOp[op] = (rates[1] * 2 * M * K * N) / 1e9;
+      byOp[op] = (at(rates, 1, 'median of 3 rates') * 2 * M * K * N) / 1e9;
     } finally {
       await session.release();
     }

@@ -5,6 +5,7 @@
  */
 import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, KC, kernelBytes, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
+import { at } from '../sprint/indexing.ts';
 
 export interface MatmulShape {
   readonly M: number;
@@ -68,7 +69,7 @@ export async function measureCpuMatmul(shape: MatmulShape, options: { spawner: T
       rates.push(perRound / ((performance.now() - r0) / 1000));
     }
     rates.sort((p, q) => p - q);
-    return { gflops: (rates[1] * 2 * M * K * N) / 1e9, threads, shape, runs: 3 * perRound, seconds: (performance.now() - t) / 1000 };
+    return { gflops: (at(rates, 1, 'median of 3 rates') * 2 * M * K * N) / 1e9, threads, shape, runs: 3 * perRound, seconds: (performance.now() - t) / 1000 };
   } finally {
     pool.terminate();
   }

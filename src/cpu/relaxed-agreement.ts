@@ -8,6 +8,7 @@ import { rTarget } from '../sprint/difficulty.ts';
 import { CONFIGS } from '../sprint/config.ts';
 import { bestKernelVariant } from './layout.ts';
 import { PUBLIC_KEY, SPRINT_SEED, cpuEngine } from './test-support.ts';
+import { at } from '../sprint/indexing.ts';
 
 const nonces = Array.from({ length: 512 }, (_, i) => 2900 + i);
 const engine = await cpuEngine({ kernels: 'relaxed-simd', batch: 64 });
@@ -18,8 +19,9 @@ try {
   let worst = 0;
   let flagMismatches = 0;
   ref.forEach((x, i) => {
-    worst = Math.max(worst, Math.abs(x.distance - got[i]));
-    if (got[i] < r !== x.appropriate) flagMismatches++;
+    const distance = at(got, i, 'engine distance');
+    worst = Math.max(worst, Math.abs(x.distance - distance));
+    if (distance < r !== x.appropriate) flagMismatches++;
   });
   process.stdout.write(`${JSON.stringify({ available: bestKernelVariant(), kernels: engine.kernels, nonces: nonces.length, appropriate: ref.filter((x) => x.appropriate).length, worst, flagMismatches })}\n`);
 } finally {

@@ -6,6 +6,7 @@
  * to finish posts `done`. The worker source is a plain-JS string, so no bundler or loader is needed.
  */
 import { Ctrl } from './layout.ts';
+import { at } from '../sprint/indexing.ts';
 
 /** What the engine needs from a thread, whatever the platform. */
 export interface ComputeThread {
@@ -60,6 +61,8 @@ type Waiter = { job: number; resolve: () => void; reject: (e: Error) => void };
 
 export class ThreadPool {
   private readonly i32: Int32Array;
+  /** Thread 0: kept alive while a job runs, so Node does not exit under a pending job. */
+  private readonly lead: ComputeThread;
   private waiter: Waiter | null = null;
   private failure: Error | null = null;
   private terminated = false;
@@ -70,6 +73,7 @@ export class ThreadPool {
     private readonly ctrl: number,
   ) {
     this.i32 = new Int32Array(memory.buffer);
+    this.lead = at(threads, 0, 'compute thread');
   }
 
   get size(): number {
@@ -77,6 +81,7 @@ export class ThreadPool {
   }
 
   static async create(spawner: ThreadSpawner, module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, count: number): Promise<ThreadPool> {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`a CPU thread pool needs a whole number of threads ≥ 1, got ${count}`);
     const i32 = new Int32Array(memory.buffer);
     Atomics.store(i32, (ctrl >> 2) + Ctrl.THREADS, count);
     const threads: ComputeThread[] = [];
@@ -100,11 +105,12 @@ export class ThreadPool {
         }));
         t.postMessage({ module, memory, ctrl, tid });
       }
-      pool = new ThreadPool(threads, memory, ctrl);
-      threads[0].keepAlive(true);
+      const created = new ThreadPool(threads, memory, ctrl);
+      pool = created;
+      created.lead.keepAlive(true);
       await Promise.all(ready);
-      threads[0].keepAlive(false);
-      return pool;
+      created.lead.keepAlive(false);
+      return created;
     } catch (e) {
       threads.forEach((t) => t.terminate());
       throw e;
@@ -123,7 +129,7 @@ export class ThreadPool {
     Atomics.store(i32, base + Ctrl.DONE, 0);
     Atomics.store(i32, base + Ctrl.ABORT, 0);
     const job = Atomics.add(i32, base + Ctrl.JOB, 1) + 1;
-    this.threads[0].keepAlive(true);
+    this.lead.keepAlive(true);
     return new Promise<void>((resolve, reject) => {
       this.waiter = { job, resolve, reject };
       Atomics.notify(i32, base + Ctrl.JOB);
@@ -147,7 +153,7 @@ export class ThreadPool {
     const w = this.waiter;
     if (w && msg.done === w.job) {
       this.waiter = null;
-      this.threads[0].keepAlive(false);
+      this.lead.keepAlive(false);
       w.resolve();
     }
   }
@@ -156,7 +162,7 @@ export class ThreadPool {
     this.failure ??= e;
     const w = this.waiter;
     this.waiter = null;
-    this.threads[0].keepAlive(false);
+    this.lead.keepAlive(false);
     w?.reject(e);
     // A thread that failed mid-job leaves the others at a barrier: the pool cannot go on.
     this.terminate();
