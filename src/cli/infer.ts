@@ -28,6 +28,11 @@ export const options = defineOptions({
   json: { type: 'boolean', help: 'print one JSON record with the text and the timings instead of streaming' },
   backend: { type: 'string', value: 'NAME', default: 'auto', help: 'auto, webgpu or cpu (auto: the CPU backend where WebGPU is missing or a software adapter)' },
   threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
+  split: { type: 'string', value: 'K', help: 'private split inference: layers [0, K) here, the rest on an in-process volunteer (docs/split-inference.md)' },
+  precision: { type: 'string', value: 'P', default: 'f32', help: 'with --split: f32 or f16 for h_k and logits on the wire' },
+  noise: { type: 'string', value: 'A', default: '0', help: 'with --split: Gaussian noise of A × RMS on each h_k row (privacy mitigation)' },
+  tau: { type: 'string', value: 'T', help: 'with --split: the C_t threshold τ (default: measured on this model first)' },
+  'max-entropy': { type: 'string', value: 'H', help: 'with --split: the entropy threshold θ_H in nats (default: measured)' },
 });
 
 export async function run(argv: string[]): Promise<number> {
@@ -68,6 +73,19 @@ export async function run(argv: string[]): Promise<number> {
     const messages: ChatMessage[] = [...(a.system ? [{ role: 'system', content: a.system }] : []), { role: 'user', content: promptText }];
     const useTemplate = !a.raw && tokenizer.hasChatTemplate;
     const prompt = useTemplate ? tokenizer.encodeChat(messages) : tokenizer.encode(promptText);
+    if (a.split !== undefined) {
+      const { runSplitInference } = await import('./infer-split.ts');
+      return await runSplitInference({
+        model: model as CausalLM, source, manifest, tokenizer, prompt, maxTokens, temperature, topP, seed, json: a.json,
+        k: parseInteger(a.split, '--split', { min: 1, max: manifest.config.numLayers - 1 }),
+        precision: parseChoice(a.precision, '--precision', ['f32', 'f16'] as const),
+        noise: parseNumber(a.noise, '--noise', { min: 0 }),
+        thresholds: {
+          tau: a.tau === undefined ? undefined : parseNumber(a.tau, '--tau', { min: 0 }),
+          maxEntropy: a['max-entropy'] === undefined ? undefined : parseNumber(a['max-entropy'], '--max-entropy', { min: 0 }),
+        },
+      });
+    }
     const result = await generate(model as CausalLM, prompt, {
       maxTokens,
       temperature,

@@ -27,6 +27,7 @@ export const commands: Record<string, Command> = {
   host: { summary: 'run a headless peer (wallet from a keystore or SPRINTNET_MNEMONIC)', load: () => import('./host.ts') },
   simulate: { summary: 'run the Sprint protocol over an in-memory network (honest hosts, cheaters, scale)', load: () => import('./simulate.ts') },
   infer: { summary: 'run a language model folder (safetensors) on this GPU', load: () => import('./infer.ts') },
+  privacy: { summary: 'measure how much of a prompt h_k gives away (split inference inversion attacks)', load: () => import('./privacy.ts') },
   'make-test-model': { summary: 'write a small random Llama-family model in the real file formats', load: () => import('./make-test-model.ts') },
 };
 

@@ -8,6 +8,9 @@ import { argmax } from '../llm/sampling.ts';
 import type { SplitModel } from './engines.ts';
 import { calibrateThresholds, entropy, finalNormed, structuralCost, type Calibration } from './metrics.ts';
 
+/** Short everyday prompts for a quick calibration (the CLI demo and the tests); a real deployment uses hundreds. */
+export const DEFAULT_CALIBRATION_PROMPTS = ['Hello! How are you today?', 'The quick brown fox', 'Numbers: 0 1 2 3', 'Once upon a time there was', 'What is the weather like', 'Sprintnet lets anyone give', 'The cat is sleeping', 'We will eat at seven'];
+
 export interface MonitorSamples {
   readonly costs: number[];
   readonly entropies: number[];

@@ -4,7 +4,7 @@ import type { ReferenceModel } from '../llm/reference.ts';
 import { MemorySource } from '../llm/source.ts';
 import { makeTestModel } from '../llm/test-model.ts';
 import type { TextTokenizer } from '../llm/tokenizer.ts';
-import { calibrate } from './calibrate.ts';
+import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from './calibrate.ts';
 import { modelHash } from './digest.ts';
 import { loadFinalNorm } from './engines.ts';
 import type { Calibration } from './metrics.ts';
@@ -23,7 +23,7 @@ export interface TestRig {
   readonly prompts: number[][];
 }
 
-export const CALIBRATION_PROMPTS = ['Hello! How are you today?', 'The quick brown fox', 'Numbers: 0 1 2 3', 'Once upon a time there was', 'What is the weather like', 'Sprintnet lets anyone give', 'The cat is sleeping', 'We will eat at seven'];
+export const CALIBRATION_PROMPTS = DEFAULT_CALIBRATION_PROMPTS;
 
 export async function testRig(seed = 1): Promise<TestRig> {
   const { files } = makeTestModel({ layers: LAYERS, seed });

@@ -81,6 +81,9 @@ export interface StepReport {
   readonly precision: 'f32' | 'f16';
   /** The token this step's logits chose (user-side only; never sent). */
   readonly token: number | null;
+  /** Plaintext bytes of the step's request and answer (sealing adds 40 to each). */
+  readonly requestBytes: number;
+  readonly answerBytes: number;
 }
 
 export interface Segment {
@@ -128,6 +131,9 @@ interface Live {
   pendingRewinds: number;
   bytesSent: number;
   bytesReceived: number;
+  /** Sizes of the last call. */
+  lastRequest: number;
+  lastAnswer: number;
 }
 
 /** A volunteer that cannot go on (link failure, or an answer that makes no sense): try the next one. */
@@ -178,6 +184,8 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     if (l) {
       l.bytesSent += request.length;
       l.bytesReceived += bytes.length;
+      l.lastRequest = request.length;
+      l.lastAnswer = bytes.length;
     }
     let a: SplitAnswer;
     try {
@@ -230,7 +238,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
       try {
         const opened = await call(transport, { kind: 'open', sessionId, modelHash: o.modelHash, k: o.k, maxContext }, null);
         if (opened.kind !== 'opened' || opened.numLayers !== c.numLayers || opened.hiddenSize !== D || opened.vocab !== c.vocabSize) throw new VolunteerLost(`${transport.label} opened a session for another model shape`);
-        live = { transport, sessionId, steps: [], hkLeaves: [], outLeaves: [], hkWire: [], logitsWire: [], flops: 0n, pendingRewinds: 0, bytesSent: 0, bytesReceived: 0 };
+        live = { transport, sessionId, steps: [], hkLeaves: [], outLeaves: [], hkWire: [], logitsWire: [], flops: 0n, pendingRewinds: 0, bytesSent: 0, bytesReceived: 0, lastRequest: 0, lastAnswer: 0 };
         // Prefill chunks of the rows as first sent (noise and rounding included), so the new cache equals the lost one.
         const rebuilt = history.length - pending;
         for (let i = 0; i < rebuilt; i += MAX_POSITIONS_PER_REQUEST) {
@@ -277,6 +285,8 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
       rewinds: live!.steps[a.step]!.rewinds,
       precision: precisionName(precision),
       token,
+      requestBytes: live!.lastRequest,
+      answerBytes: live!.lastAnswer,
     };
     steps.push(r);
     o.onStep?.(r);

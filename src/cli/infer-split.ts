@@ -1,0 +1,130 @@
+/**
+ * `sprintnet infer --split K`: the user's side of private split inference against an in-process
+ * volunteer (docs/split-inference.md). Layers [0, k) and the sampling run here; the volunteer —
+ * its own wallet key, its own KV caches on the same loaded model — gets only h_k through the sealed
+ * in-memory link. Prints the text, each step's C_t / H_t / rewinds, the signed proof and what a
+ * verifier makes of it (signatures, τ, a re-run of sampled steps, the CU and AΞ it would credit).
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { ModelManifest } from '../llm/loader.ts';
+import type { CausalLM } from '../llm/model-types.ts';
+import type { ModelSource } from '../llm/source.ts';
+import type { TextTokenizer } from '../llm/tokenizer.ts';
+import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from '../split/calibrate.ts';
+import { modelHash } from '../split/digest.ts';
+import { loadFinalNorm } from '../split/engines.ts';
+import { localVolunteer, seedSigner, strictVerifier } from '../split/local.ts';
+import type { MonitorThresholds } from '../split/metrics.ts';
+import { checkProof, encodeProof, sampleSteps } from '../split/proof.ts';
+import { splitGenerate } from '../split/user.ts';
+import { checkConsistency, deriveCredits, effectiveBits } from '../split/verify.ts';
+
+export interface SplitInferArgs {
+  readonly model: CausalLM;
+  readonly source: ModelSource;
+  readonly manifest: ModelManifest;
+  readonly tokenizer: TextTokenizer;
+  readonly prompt: readonly number[];
+  readonly k: number;
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly seed: number;
+  readonly precision: 'f32' | 'f16';
+  readonly noise: number;
+  /** τ and θ_H given on the command line; otherwise measured here first. */
+  readonly thresholds: Partial<MonitorThresholds>;
+  readonly json: boolean;
+}
+
+const NETWORK = 'sprintnet-local';
+
+export async function runSplitInference(a: SplitInferArgs): Promise<number> {
+  const log = (s: string) => {
+    if (!a.json) process.stderr.write(s);
+  };
+  const c = a.manifest.config;
+  if (!Number.isInteger(a.k) || a.k < 1 || a.k >= c.numLayers) throw new Error(`--split must be a layer in [1, ${c.numLayers - 1}] for this ${c.numLayers}-layer model, got ${a.k}`);
+  const hash = await modelHash(a.source, a.manifest);
+  const norm = await loadFinalNorm(a.source, a.manifest);
+  let thresholds: MonitorThresholds;
+  let calibration: Awaited<ReturnType<typeof calibrate>> | null = null;
+  if (a.thresholds.tau !== undefined && a.thresholds.maxEntropy !== undefined) thresholds = { tau: a.thresholds.tau, maxEntropy: a.thresholds.maxEntropy };
+  else {
+    log('measuring τ and θ_H (greedy decoding, unsplit, 8 prompts × 16 tokens)…\n');
+    const prompts = DEFAULT_CALIBRATION_PROMPTS.map((p) => (a.tokenizer.hasChatTemplate ? a.tokenizer.encodeChat([{ role: 'user', content: p }]) : a.tokenizer.encode(p)));
+    calibration = await calibrate(a.model, norm, prompts, 16);
+    thresholds = { tau: a.thresholds.tau ?? calibration.tau, maxEntropy: a.thresholds.maxEntropy ?? calibration.maxEntropy };
+  }
+  log(`split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on an in-process volunteer; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`);
+
+  const userSeed = crypto.getRandomValues(new Uint8Array(32));
+  const user = seedSigner(userSeed);
+  const v = localVolunteer({ model: a.model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: NETWORK, userSeed });
+  const result = await splitGenerate(a.prompt, {
+    model: a.model, k: a.k, privacy: 'allow-split', modelHash: hash, volunteers: [v.link], thresholds, signer: user, networkId: NETWORK,
+    maxTokens: a.maxTokens, temperature: a.temperature, topP: a.topP, seed: a.seed, tokenizer: a.tokenizer, precision: a.precision, noise: a.noise,
+    onStep: (s) => {
+      if (a.json) return;
+      if (s.phase === 'prefill') log(`  prefill ${s.positions} positions  H=${s.entropy.toFixed(3)}\n`);
+      else log(`  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`);
+    },
+  });
+  const segment = result.segments[result.segments.length - 1]!;
+  const proof = segment.proof;
+  let verification: Record<string, unknown> = { verified: false, reason: segment.unproven ?? 'no proof (a C_t over τ, or nothing to prove)' };
+  if (proof) {
+    const record = { hash, config: c, tau: thresholds.tau };
+    const checked = checkProof(encodeProof(proof), NETWORK, () => record, strictVerifier);
+    const sample = sampleSteps(proof, crypto.getRandomValues(new Uint8Array(32)), 8);
+    const consistency = checked.ok ? await checkConsistency(proof, segment.evidence, sample, { model: a.model, normWeight: norm }) : null;
+    const ok = checked.ok && consistency?.ok === true;
+    const credit = deriveCredits([encodeProof(proof)], {
+      networkId: NETWORK, models: () => record, verifier: strictVerifier, fromMs: proof.timestampMs, toMs: proof.timestampMs + 1, credited: new Set(), consistent: () => ok,
+    }).credits[0];
+    verification = {
+      verified: ok,
+      checks: checked.ok ? 'signatures, step structure, FLOPs and every C_t ≤ τ' : `${checked.reason}: ${checked.detail}`,
+      sampled_steps: sample,
+      consistency: consistency === null ? null : consistency.ok ? 'the re-run from h_k agrees' : `step ${consistency.step}: ${consistency.detail}`,
+      volunteer: bytesToHex(proof.receipt.volunteer),
+      flops: proof.receipt.flops.toString(),
+      cu: credit?.cu ?? 0,
+      effective_bits: effectiveBits(proof),
+      a_xi_bits_per_tflop: credit?.aXi ?? 0,
+    };
+  }
+  const decode = result.steps.filter((s) => s.phase === 'decode');
+  const mean = (f: (s: (typeof decode)[number]) => number): number | null => (decode.length > 0 ? decode.reduce((n, s) => n + f(s), 0) / decode.length : null);
+  const record = {
+    model: a.source.label,
+    test_model: a.manifest.isTestModel,
+    split: a.k,
+    layers: c.numLayers,
+    precision: a.precision,
+    noise: a.noise,
+    thresholds,
+    calibration,
+    text: result.text,
+    tokens: result.tokens.length,
+    stopped_by: result.stoppedBy,
+    rewinds: result.rewinds,
+    steps: result.steps.map((s) => ({ phase: s.phase, positions: s.positions, c: s.cost, h: s.entropy, rewinds: s.rewinds, precision: s.precision })),
+    request_bytes_per_token: mean((s) => s.requestBytes),
+    answer_bytes_per_token: mean((s) => s.answerBytes),
+    sealed_bytes_sent: v.link.bytesSent,
+    sealed_bytes_received: v.link.bytesReceived,
+    decode_ms: result.decodeMs,
+    user_key: bytesToHex(user.publicKey),
+    proof: proof ? bytesToHex(encodeProof(proof)) : null,
+    verification,
+  };
+  if (a.json) process.stdout.write(JSON.stringify(record) + '\n');
+  else {
+    process.stdout.write(result.text + '\n');
+    log(`${result.tokens.length} tokens (${result.stoppedBy}), ${result.rewinds} rewinds; sealed bytes sent ${v.link.bytesSent}, received ${v.link.bytesReceived}\n`);
+    log(proof ? `proof (${encodeProof(proof).length} bytes, signed by ${bytesToHex(user.publicKey).slice(0, 16)}…): ${bytesToHex(encodeProof(proof)).slice(0, 64)}…\n` : 'no proof\n');
+    log(`verification: ${JSON.stringify(verification)}\n`);
+  }
+  return proof && verification.verified ? 0 : 1;
+}
