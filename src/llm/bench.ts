@@ -2,7 +2,10 @@
  * `npm run bench:llm -- --model DIR [--prompt-tokens N] [--decode-tokens N] [--json]`: prefill and
  * decode speed of the WebGPU decoder on a model folder, time to first token, weight bytes read per
  * decoded token, and bandwidth efficiency against a plain copy kernel measured on the same device;
- * then the CPU backend (src/llm/cpu-model.ts) on the same model and prompt, as ratios to WebGPU.
+ * then the CPU backend (src/llm/cpu-model.ts) on the same model and prompt, as ratios to WebGPU;
+ * then the peer, onnxruntime-web's WebGPU EP on an ONNX export of the same model (bench-peer.ts).
+ * `--no-cpu` / `--no-peer` skip those; `--peer-dtype float16|float32` (default float16 where the
+ * adapter has shader-f16, which onnxruntime-web needs for it).
  * Without --model it writes the default random test model to a temp folder and measures that.
  */
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +20,8 @@ import { GpuModel } from './gpu-model.ts';
 import { CpuLlmModel } from './cpu-model.ts';
 import { nodeSpawner } from '../cpu/threads-node.ts';
 import { DirectorySource } from './node-source.ts';
+import { benchPeer, type PeerBenchResult } from './bench-peer.ts';
+import type { OnnxFloat } from './onnx-llama.ts';
 
 const COPY_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
@@ -87,7 +92,18 @@ export interface LlmBenchResult {
   cpu_decode_ratio: number;
   /** Whether both backends generated the same greedy tokens. */
   cpu_same_tokens: boolean;
+  /** The peer (absent with --no-peer); ratios are ours over the peer's (> 1: the engine is faster). */
+  peer?: PeerBenchResult & { prefill_ratio_vs_peer: number; decode_ratio_vs_peer: number };
+  peer_error?: string;
   date: string;
+}
+
+export interface LlmBenchOptions {
+  readonly cpu?: boolean;
+  readonly peer?: boolean;
+  readonly peerDtype?: OnnxFloat;
+  /** onnxruntime-web's .wasm folder when bundled away from node_modules. */
+  readonly ortWasmPaths?: string;
 }
 
 /** Best-of-3 prefill (ms) and a greedy run of `decodeTokens`, after a warm-up. */
@@ -105,7 +121,7 @@ async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decode
   return { prefillMs: Math.min(...prefillRuns), run: await generate(lm, prompt, { maxTokens: decodeTokens, eosTokenIds: [] }) };
 }
 
-export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32): Promise<LlmBenchResult> {
+export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32, options: LlmBenchOptions = {}): Promise<LlmBenchResult> {
   const dev = await GpuDevice.create(await getGpu());
   try {
     const t0 = performance.now();
@@ -115,10 +131,17 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
     // Warm-up (compiles every pipeline both shapes use), then prefill: one forward over the prompt.
     const { prefillMs, run } = await timeModel(model, prompt, decodeTokens);
-    const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), { spawner: nodeSpawner, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + decodeTokens + 8 });
-    const cpu = await timeModel(cpuModel, prompt, decodeTokens);
-    const cpuThreads = cpuModel.description;
-    cpuModel.destroy();
+    const logitsCache = model.createKvCache({ maxContext: prompt.length });
+    const lastLogits = (await model.forward({ tokens: prompt, kvCache: logitsCache })).logits!;
+    model.destroyKvCache(logitsCache);
+    let cpu = { prefillMs: NaN, run: { decodeTokensPerSecond: NaN, tokens: [] as number[] } };
+    let cpuThreads = '';
+    if (options.cpu !== false) {
+      const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), { spawner: nodeSpawner, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + decodeTokens + 8 });
+      cpu = await timeModel(cpuModel, prompt, decodeTokens);
+      cpuThreads = cpuModel.description;
+      cpuModel.destroy();
+    }
     const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const result: LlmBenchResult = {
       adapter: adapterLabel(dev.adapter),
@@ -143,6 +166,15 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       date: new Date().toISOString(),
     };
     model.destroy();
+    if (options.peer !== false) {
+      const dtype = options.peerDtype ?? (dev.hasShaderF16 ? 'float16' : 'float32');
+      try {
+        const p = await benchPeer(dir, prompt, decodeTokens, { lastLogits, tokens: run.tokens }, dtype, options.ortWasmPaths);
+        result.peer = { ...p, prefill_ratio_vs_peer: result.prefill_tokens_per_s / p.peer_prefill_tokens_per_s, decode_ratio_vs_peer: result.decode_tokens_per_s / p.peer_decode_tokens_per_s };
+      } catch (e) {
+        result.peer_error = (e as Error).message;
+      }
+    }
     return result;
   } finally {
     dev.destroy();
@@ -151,14 +183,19 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { model: { type: 'string' }, 'prompt-tokens': { type: 'string', default: '64' }, 'decode-tokens': { type: 'string', default: '32' }, json: { type: 'boolean', default: false } },
+    options: {
+      model: { type: 'string' }, 'prompt-tokens': { type: 'string', default: '64' }, 'decode-tokens': { type: 'string', default: '32' }, json: { type: 'boolean', default: false },
+      'no-cpu': { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false }, 'peer-dtype': { type: 'string' }, 'ort-wasm-paths': { type: 'string' },
+    },
   });
+  const peerDtype = values['peer-dtype'];
+  if (peerDtype !== undefined && peerDtype !== 'float16' && peerDtype !== 'float32') throw new Error(`--peer-dtype must be float16 or float32, got ${peerDtype}`);
   let dir = values.model;
   if (!dir) {
     dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
     writeTestModel(dir, {});
   }
-  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']));
+  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']), { cpu: !values['no-cpu'], peer: !values['no-peer'], peerDtype, ortWasmPaths: values['ort-wasm-paths'] });
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
     const rows: [string, string][] = [
@@ -173,6 +210,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
       ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];
+    if (Number.isNaN(r.cpu_prefill_tokens_per_s)) rows.splice(rows.findIndex(([k]) => k === 'CPU backend prefill'), 2);
+    if (r.peer) {
+      rows.push([`peer`, r.peer.peer]);
+      rows.push(['peer prefill', `${r.peer.peer_prefill_tokens_per_s.toFixed(1)} tokens/s (engine ${r.peer.prefill_ratio_vs_peer.toFixed(2)}x)`]);
+      rows.push(['peer decode', `${r.peer.peer_decode_tokens_per_s.toFixed(1)} tokens/s (engine ${r.peer.decode_ratio_vs_peer.toFixed(2)}x)`]);
+      rows.push(['peer vs engine', `logits rel. diff ${r.peer.peer_logit_rel_diff.toExponential(1)}, same first ${r.peer.peer_same_tokens} tokens`]);
+    } else if (r.peer_error) rows.push(['peer', `failed: ${r.peer_error}`]);
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
   }
 }
