@@ -14,13 +14,21 @@ import { DEFAULT_SCREEN_MARGINS, type ScreenMargins } from './screen.ts';
 import { variantName, type MatmulVariant } from './shaders/matmul.wgsl.ts';
 
 /**
- * With DEFAULT_SCREEN_MARGINS on canonical (32,768 nonces, f16 emulated on an H100): the share of
- * nonces sent to f32, and the share of hits kept (the f16 fingerprint agrees with f32's).
+ * With DEFAULT_SCREEN_MARGINS on canonical (32,768 nonces, f16 emulated on an H100; native f16 on
+ * the same H100 gave 0.12% and 95.7% over 8,192): the share of nonces sent to f32, and the share
+ * of hits kept (the f16 fingerprint agrees with f32's).
  */
 export const EXPECTED_CONFIRM_SHARE = 0.0013;
 export const EXPECTED_RECALL = 0.958;
 /** The screen must be projected to beat the f32 pass by this much, or timing noise could pick it. */
 export const MIN_SCREEN_GAIN = 1.1;
+
+/**
+ * One ~30 ms timing window is at the mercy of queue latency: on an H100 the same f16 kernel timed
+ * 0.088 to 0.209 ms in successive builds, so the choice flipped between on and off. The best of
+ * several interleaved rounds of both kernels is compared instead.
+ */
+const COMPARE_ROUNDS = 3;
 
 export interface ScreenChoice {
   readonly mode: ScreenMode;
@@ -57,8 +65,15 @@ export async function chooseScreen(dev: GpuDevice, config: SprintConfig, variant
   }
   const candidates = f16CandidateVariants().map((v) => ({ ...v, weightFormat: variant.weightFormat }));
   const f16 = await autotune(dev, config, { candidates });
-  const f32Ms = tuning?.measured.find((m) => m.name === variantName(variant))?.ms ?? (await autotune(dev, config, { candidates: [variant] })).measured[0].ms;
-  const f16Ms = f16.measured.find((m) => m.name === variantName(f16.variant))!.ms;
+  const msOf = (t: TuneResult | null, v: MatmulVariant) => t?.measured.find((m) => m.name === variantName(v))?.ms ?? Infinity;
+  // A cached tuning was timed by another process, maybe on a quieter GPU: only a fresh one counts.
+  let f32Ms = tuning && !tuning.fromCache ? msOf(tuning, variant) : Infinity;
+  let f16Ms = msOf(f16, f16.variant);
+  for (let round = 0; round < COMPARE_ROUNDS; round++) {
+    const both = await autotune(dev, config, { candidates: [variant, f16.variant] });
+    f32Ms = Math.min(f32Ms, msOf(both, variant));
+    f16Ms = Math.min(f16Ms, msOf(both, f16.variant));
+  }
   const gain = projectedSpeedup(f32Ms, f16Ms);
   const figures = `f32 ${f32Ms.toFixed(3)} ms, f16 ${f16Ms.toFixed(3)} ms on the tuning shape: projected ${gain.toFixed(2)}×`;
   if (requested === 'f16' || gain >= MIN_SCREEN_GAIN) return { mode: 'f16', reason: `f16 screen on: ${figures}`, variant: f16.variant, projectedSpeedup: gain, margins };

@@ -19,10 +19,11 @@ function world(n: number, seed = 7) {
   return { truth, low };
 }
 
-function harness(n: number, batch: number, capacity: number, low: ScreenPass, truth: Float32Array, margins = MARGINS) {
+function harness(n: number, batch: number, capacity: number, low: ScreenPass, truth: Float32Array, margins = MARGINS, maxHeld?: number) {
   const counts: ScreenCounts = { screened: 0, confirmed: 0 };
   const reported: { nonces: number[]; distances: Float32Array }[] = [];
   const confirmedNonces: number[] = [];
+  const confirmPasses: number[] = [];
   let cursor = 0;
   const run = runScreened({
     next: () => (cursor < n ? Array.from({ length: Math.min(batch, n - cursor) }, () => cursor++) : null),
@@ -30,6 +31,7 @@ function harness(n: number, batch: number, capacity: number, low: ScreenPass, tr
     confirm: async (nonces) => {
       expect(nonces.length).toBeLessThanOrEqual(capacity);
       confirmedNonces.push(...nonces);
+      confirmPasses.push(nonces.length);
       return Float32Array.from(nonces, (i) => truth[i]);
     },
     confirmCapacity: capacity,
@@ -38,8 +40,9 @@ function harness(n: number, batch: number, capacity: number, low: ScreenPass, tr
     margins,
     counts,
     depth: 2,
+    maxHeld,
   });
-  return { run, counts, reported, confirmedNonces };
+  return { run, counts, reported, confirmedNonces, confirmPasses };
 }
 
 describe('f16 screen: which nonces go to f32', () => {
@@ -95,6 +98,27 @@ describe('f16 screen: runScreened', () => {
     const lost = [...truth.keys()].filter((i) => truth[i] < THRESHOLD && !found.has(i));
     expect(lost.length).toBeGreaterThan(0);
     lost.forEach((i) => expect(low.margins[i]).toBeLessThan(0.005));
+  });
+
+  it('pools the candidates of held batches into shared confirmation passes, keeping every hit and the batch order', async () => {
+    const n = 4000;
+    const { truth, low } = world(n, 11);
+    // Small batches and a roomy confirmation pass: a third of each batch is a candidate, far from filling it.
+    const single = harness(n, 10, 64, low, truth);
+    const pooled = harness(n, 10, 64, low, truth, MARGINS, 8);
+    await Promise.all([single.run, pooled.run]);
+    for (const h of [single, pooled]) {
+      expect(h.reported.flatMap((b) => b.nonces)).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(h.counts.screened).toBe(n);
+      expect(h.counts.confirmed).toBe(h.confirmedNonces.length);
+    }
+    expect([...pooled.confirmedNonces].sort((a, b) => a - b)).toEqual([...single.confirmedNonces].sort((a, b) => a - b));
+    expect(pooled.confirmPasses.length).toBeLessThan(single.confirmPasses.length / 4);
+    expect(Math.max(...pooled.confirmPasses)).toBeLessThanOrEqual(64);
+    // The same f32 distances reach the caller, so the same hits.
+    const distances = (h: typeof single) => h.reported.flatMap((b) => [...b.distances]);
+    expect(distances(pooled)).toEqual(distances(single));
+    expect(distances(pooled).filter((d) => d < THRESHOLD).length).toBeGreaterThan(n / 10);
   });
 
   it('stops at once on abort and reports no unfinished batch', async () => {

@@ -12,9 +12,10 @@ import { getConfig, type SprintConfig } from '../sprint/config.ts';
 import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
 import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
+import { at } from '../sprint/indexing.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
 import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
-import { DEFAULT_SCREEN_MARGINS, runScreened, type ScreenCounts, type ScreenPass } from './screen.ts';
+import { DEFAULT_SCREEN_MARGINS, runScreened, SCREEN_MAX_HELD, type ScreenCounts, type ScreenPass } from './screen.ts';
 import { chooseScreen, confirmCapacity, type ScreenChoice } from './screen-choice.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError } from './errors.ts';
@@ -283,7 +284,7 @@ export class SprintEngine {
       const nonces = Array.from({ length: this.batch }, (_, i) => i);
       const time = async (skipLayers: boolean) => {
         const t = performance.now();
-        await this.submitBatch(this.slots[0], hostSeed, nonces, { skipLayers });
+        await this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, { skipLayers });
         return performance.now() - t;
       };
       await time(true); // warm-up: first use of the slot's buffers
@@ -293,7 +294,7 @@ export class SprintEngine {
         if (i < passes) full.push(await time(false));
         outside.push(await time(true));
       }
-      const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const median = (xs: number[]) => at(xs.sort((a, b) => a - b), Math.floor(xs.length / 2), 'timed pass');
       const passMs = median(full);
       const outsideLayersMs = median(outside);
       return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
@@ -352,7 +353,7 @@ export class SprintEngine {
         await runScreened({
           next,
           screen: (nonces) =>
-            track(this.submitBatch(this.slots[submitted++ % SLOTS], hostSeed, nonces, { screen: true })).then(
+            track(this.submitBatch(at(this.slots, submitted++ % SLOTS, 'slot'), hostSeed, nonces, { screen: true })).then(
               (r): ScreenPass => ({ distances: r.distances, margins: r.margins! }),
             ),
           confirm: (nonces) => track(this.submitBatch(confirmSlot, hostSeed, nonces)).then((r) => r.distances),
@@ -363,6 +364,7 @@ export class SprintEngine {
           counts: this.screenCounts,
           signal,
           depth: SLOTS,
+          maxHeld: SCREEN_MAX_HELD,
         });
       } finally {
         pending.forEach((p) => p.catch(() => {}));
@@ -405,9 +407,11 @@ export class SprintEngine {
     const abort = new AbortWaiter(signal);
     let submitted = 0;
     const completeOldest = async (): Promise<boolean> => {
-      const result = await abort.race(inflight[0].result);
+      const oldest = at(inflight, 0, 'batch in flight');
+      const result = await abort.race(oldest.result);
       if (!result) return false;
-      onBatch(inflight.shift()!.nonces, result);
+      inflight.shift();
+      onBatch(oldest.nonces, result);
       return true;
     };
     try {
@@ -415,7 +419,7 @@ export class SprintEngine {
         if (inflight.length === SLOTS && !(await completeOldest())) return;
         const nonces = next();
         if (!nonces || nonces.length === 0) break;
-        const slot = this.slots[submitted++ % SLOTS];
+        const slot = at(this.slots, submitted++ % SLOTS, 'slot');
         inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces, request) });
       }
       while (inflight.length > 0) if (!(await completeOldest())) return;
