@@ -229,8 +229,9 @@ export class GpuDevice {
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);
     for (let i = 0; i < words.length; i++) {
-      if (floats.has(i)) f32[i] = words[i];
-      else u32[i] = words[i];
+      const word = words[i]!; // i < words.length
+      if (floats.has(i)) f32[i] = word;
+      else u32[i] = word;
     }
     const buffer = this.createBuffer(label, data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.queue.writeBuffer(buffer, 0, data);

@@ -7,6 +7,7 @@ import { CONFIGS } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint, FINGERPRINT_BITS, FINGERPRINT_WORDS, outputPermutationKeys } from '../sprint/fingerprint.ts';
 import { ReferenceModel, evaluateNonces, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
+import { at } from '../sprint/indexing.ts';
 import { inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed } from '../sprint/seeds.ts';
 import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, nodeEngine } from './test-support.ts';
 import type { SprintEngine } from './transformer.ts';
@@ -26,17 +27,20 @@ interface RefNonce {
 let model: ReferenceModel;
 let reference: RefNonce[];
 
+type Pair<T> = readonly [T, T];
+const both = <T, U>([a, b]: Pair<T>, f: (x: T, i: number) => U): [U, U] => [f(a, 0), f(b, 1)];
+
 beforeAll(() => {
   model = new ReferenceModel(tiny, SPRINT_SEED, true);
   const ns = nodeSeed(PUBLIC_KEY);
   const seeds = NONCES.map((n) => inputSeed(SPRINT_SEED, ns, n));
   const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, tiny.layers);
   reference = seeds.map((seed, i) => {
-    const logits = model.logits(finals[i]);
+    const logits = model.logits(at(finals, i, 'final state'));
     const mean = logitMean(logits);
     const keys = nonceKeys(seed, logits);
     let margin = Infinity;
-    for (let j = 0; j < FINGERPRINT_BITS; j++) margin = Math.min(margin, Math.abs(logits[j] - mean));
+    for (const z of logits.subarray(0, FINGERPRINT_BITS)) margin = Math.min(margin, Math.abs(z - mean));
     return { seed, fingerprint: fingerprint(logits, mean), keys, distance: outputDistance(tiny, logits, keys, model.target), margin };
   });
 });
@@ -58,8 +62,9 @@ describe('task version 2 on the GPU (tiny)', () => {
           expect(Array.from(keys)).toEqual(Array.from(outputPermutationKeys(fp, outputKey(ref.seed))));
           // … and equal the reference's.
           expect(Array.from(keys)).toEqual(Array.from(ref.keys));
-          worst = Math.max(worst, Math.abs(got.distances[i] - ref.distance));
-          expect(got.distances[i] < r, `flag of nonce ${NONCES[i]}`).toBe(ref.distance < r);
+          const distance = at(got.distances, i, 'distance');
+          worst = Math.max(worst, Math.abs(distance - ref.distance));
+          expect(distance < r, `flag of nonce ${NONCES[i]}`).toBe(ref.distance < r);
         });
         expect(worst).toBeLessThanOrEqual(SPEC_TOLERANCE);
         // The fingerprints are not degenerate: no two of the nonces share one.
@@ -76,26 +81,26 @@ describe('task version 2 on the GPU (tiny)', () => {
   it('input noise: two nonces with the same tokens get different inputs and distances, both as the reference', async () => {
     // Found by a birthday search over nonces 0 … 896,751 for this sprint seed and public key
     // (token space 512^4 = 2^36): both input seeds give the tokens 121, 36, 355, 76.
-    const pair = [623_112, 896_751];
+    const pair: Pair<number> = [623_112, 896_751];
     const ns = nodeSeed(PUBLIC_KEY);
-    const seeds = pair.map((n) => inputSeed(SPRINT_SEED, ns, n));
-    const [t0, t1] = seeds.map((s) => Array.from(tokensFromInputSeed(tiny, s)));
+    const seeds = both(pair, (n) => inputSeed(SPRINT_SEED, ns, n));
+    const [t0, t1] = both(seeds, (s) => Array.from(tokensFromInputSeed(tiny, s)));
     expect(t0).toEqual([121, 36, 355, 76]);
     expect(t1).toEqual(t0);
     // The reference's inputs differ by G only (E and P are the same rows).
-    const [x0, x1] = seeds.map((s) => nonceInput(model, s).x);
+    const [x0, x1] = both(seeds, (s) => nonceInput(model, s).x);
     expect(x0.some((v, i) => v !== x1[i])).toBe(true);
 
     const engine: SprintEngine = await nodeEngine({ autotune: false, batch: 2 });
     try {
       const gpu = await engine.inspectNonces(PUBLIC_KEY, pair);
       const cpu = evaluateNonces(tiny, SPRINT_SEED, PUBLIC_KEY, pair, model);
-      gpu.distances.forEach((d, i) => expect(Math.abs(d - cpu[i].distance)).toBeLessThanOrEqual(SPEC_TOLERANCE));
+      gpu.distances.forEach((d, i) => expect(Math.abs(d - at(cpu, i, 'reference nonce').distance)).toBeLessThanOrEqual(SPEC_TOLERANCE));
       // The fingerprint reads the logits alone (not the output key): it differs only because G does.
-      const [f0, f1] = [0, 1].map((i) => Array.from(gpu.fingerprints.subarray(i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS)));
+      const [f0, f1] = both([0, 1], (i) => Array.from(gpu.fingerprints.subarray(i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS)));
       expect(f0).not.toEqual(f1);
-      const refFp = seeds.map((_, i) => {
-        const logits = model.logits(model.runLayers([[x0, x1][i]], 0, tiny.layers)[0]);
+      const refFp = both([x0, x1], (x) => {
+        const logits = model.logits(at(model.runLayers([x], 0, tiny.layers), 0, 'final state'));
         return Array.from(fingerprint(logits, logitMean(logits)));
       });
       expect([f0, f1]).toEqual(refFp);

@@ -7,6 +7,7 @@
  */
 import { headDim, vocabBits, type SprintConfig } from '../sprint/config.ts';
 import { scaleExponent, TensorId } from '../sprint/weights.ts';
+import { at } from '../sprint/indexing.ts';
 import type { GpuDevice } from './device.ts';
 import { weightScale } from './shaders/common.wgsl.ts';
 import { attentionKernel, elementwiseGrid, embedKernel, rmsnormKernel } from './shaders/layers.wgsl.ts';
@@ -72,21 +73,23 @@ export class Kernels {
     ];
     const fmt = variant.weightFormat;
     const noiseExponent = scaleExponent(config, TensorId.inputNoise);
-    const jobs: [string, () => string][] = [
-      [`embed:${fmt}`, () => embedKernel(fmt, null)],
-      [`embed:${fmt}:noise${noiseExponent}`, () => embedKernel(fmt, noiseExponent)],
-      ['rmsnorm', rmsnormKernel],
-      [`attention:dh${headDim(config)}`, () => attentionKernel(headDim(config))],
-      [`output:${outputMode}:bits${vocabBits(config)}`, () => outputKernel(vocabBits(config), outputMode)],
-      ...matmulSpecs.map(([e, K]): [string, () => string] => [matmulKey(variant, e, K), () => matmulKernel(variant, e, K)]),
-    ];
-    const pipelines: GPUComputePipeline[] = [];
-    for (const [i, [key, code]] of jobs.entries()) {
-      pipelines.push(await dev.pipeline(key, code));
-      onProgress?.((i + 1) / jobs.length);
+    const total = 5 + matmulSpecs.length;
+    let compiled = 0;
+    const compile = async (key: string, code: () => string): Promise<GPUComputePipeline> => {
+      const pipeline = await dev.pipeline(key, code);
+      onProgress?.(++compiled / total);
+      return pipeline;
+    };
+    const embed = await compile(`embed:${fmt}`, () => embedKernel(fmt, null));
+    const embedNoise = await compile(`embed:${fmt}:noise${noiseExponent}`, () => embedKernel(fmt, noiseExponent));
+    const rmsnorm = await compile('rmsnorm', rmsnormKernel);
+    const attention = await compile(`attention:dh${headDim(config)}`, () => attentionKernel(headDim(config)));
+    const output = await compile(`output:${outputMode}:bits${vocabBits(config)}`, () => outputKernel(vocabBits(config), outputMode));
+    const matmuls = new Map<string, GPUComputePipeline>();
+    for (const [e, K] of matmulSpecs) {
+      const key = matmulKey(variant, e, K);
+      matmuls.set(key, await compile(key, () => matmulKernel(variant, e, K)));
     }
-    const [embed, embedNoise, rmsnorm, attention, output, ...matmulPipelines] = pipelines;
-    const matmuls = new Map(matmulSpecs.map(([e, K], i) => [matmulKey(variant, e, K), matmulPipelines[i]]));
     return new Kernels(variant, outputMode, embed, embedNoise, rmsnorm, attention, output, matmuls);
   }
 
@@ -177,7 +180,8 @@ export class PlanBuilder {
   embed(a: Activations, tokens: GPUBuffer, nonceKeys?: GPUBuffer): Step[] {
     const d4 = this.config.dModel / 4;
     const E = this.weights.tensor(TensorId.tokEmb);
-    const [P] = this.weights.tensor(TensorId.posEmb).chunks;
+    // The embed kernel reads the position table from one binding.
+    const P = at(this.weights.tensor(TensorId.posEmb).chunks, 0, 'posEmb chunk');
     const scale = weightScale(E.format, E.scaleExponent);
     if (nonceKeys && a.seqLen !== this.config.seqLen) throw new RangeError('the input noise is defined for full-length sequences only');
     return E.chunks.map((c) =>
@@ -255,15 +259,21 @@ export class PlanBuilder {
  * each (the usual case): one matmul dispatch instead of three, with the same scale.
  */
 function adjacent(parts: readonly ResidentTensor[], maxBindingBytes: number): ResidentTensor | null {
-  const chunks = parts.map((p) => (p.chunks.length === 1 ? p.chunks[0] : null));
-  if (chunks.some((c) => c === null)) return null;
-  const [first] = chunks as WeightChunk[];
+  const chunks: WeightChunk[] = [];
+  for (const p of parts) {
+    const [only, ...more] = p.chunks;
+    if (!only || more.length > 0) return null;
+    chunks.push(only);
+  }
+  const [head] = parts;
+  const [first] = chunks;
+  if (!head || !first) return null;
   let end = first.byteOffset;
-  for (const c of chunks as WeightChunk[]) {
+  for (const c of chunks) {
     if (c.buffer !== first.buffer || c.byteOffset !== end) return null;
     end += c.byteSize;
   }
   if (end - first.byteOffset > maxBindingBytes) return null;
   const rows = parts.reduce((s, p) => s + p.rows, 0);
-  return { ...parts[0], rows, chunks: [{ buffer: first.buffer, byteOffset: first.byteOffset, byteSize: end - first.byteOffset, rowStart: 0, rows }] };
+  return { ...head, rows, chunks: [{ buffer: first.buffer, byteOffset: first.byteOffset, byteSize: end - first.byteOffset, rowStart: 0, rows }] };
 }

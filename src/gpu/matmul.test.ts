@@ -25,8 +25,9 @@ function weights(N: number, K: number) {
 }
 
 function toF16(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
+  const bits = new DataView(new ArrayBuffer(4));
+  bits.setFloat32(0, x);
+  const u = bits.getUint32(0);
   const sign = (u >>> 16) & 0x8000;
   const exp = ((u >>> 23) & 0xff) - 127 + 15;
   if (x === 0) return sign;
@@ -64,17 +65,20 @@ describe('matmul template', () => {
     pass.end();
     dev.queue.submit([encoder.finish()]);
     const got = new Float32Array(await dev.read(yb));
+    expect(got.length).toBe(M * ldY);
+    expect([x.length, q.length]).toEqual([M * K, N * K]);
     let worst = 0;
+    // Every array's length is checked or set above from M, N, K and ldY, the loops' bounds.
     for (let m = 0; m < M; m++) {
       for (let c = 0; c < ldY; c++) {
         const n = c - colOffset;
-        let want = y0[m * ldY + c];
+        let want = y0[m * ldY + c]!;
         if (n >= 0 && n < N) {
           let s = 0;
-          for (let k = 0; k < K; k++) s += x[m * K + k] * (2 * q[n * K + k] - 255) * 2 ** -8;
+          for (let k = 0; k < K; k++) s += x[m * K + k]! * (2 * q[n * K + k]! - 255) * 2 ** -8;
           want += Math.max(0, s);
         }
-        worst = Math.max(worst, Math.abs(got[m * ldY + c] - want));
+        worst = Math.max(worst, Math.abs(got[m * ldY + c]! - want));
       }
     }
     expect(worst).toBeLessThan(1e-4);

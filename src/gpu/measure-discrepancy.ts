@@ -10,6 +10,7 @@ import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint, FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
 import { ReferenceModel, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
 import { inputSeed, nodeSeed } from '../sprint/seeds.ts';
+import { at } from '../sprint/indexing.ts';
 import { getGpu } from './gpu-node.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
 import type { OutputMode } from './shaders/output.wgsl.ts';
@@ -19,7 +20,7 @@ const SEED = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 101 + 3) & 0xff);
 
 function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return at(sorted, Math.min(sorted.length - 1, Math.floor(q * sorted.length)), 'quantile');
 }
 
 interface Reference {
@@ -37,10 +38,10 @@ function referenceNonces(configName: string, nonces: readonly number[]): Referen
   const seeds = nonces.map((n) => inputSeed(SEED, ns, n));
   const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, config.layers);
   return seeds.map((seed, i) => {
-    const logits = model.logits(finals[i]);
+    const logits = model.logits(at(finals, i, 'final state'));
     const mean = logitMean(logits);
     let margin = Infinity;
-    for (let j = 0; j < FINGERPRINT_BITS; j++) margin = Math.min(margin, Math.abs(logits[j] - mean));
+    for (const z of logits.subarray(0, FINGERPRINT_BITS)) margin = Math.min(margin, Math.abs(z - mean));
     return { distance: outputDistance(config, logits, nonceKeys(seed, logits), model.target), fingerprint: fingerprint(logits, mean), margin };
   });
 }
@@ -60,9 +61,10 @@ async function measure(configName: string, count: number, variant: MatmulVariant
   t = performance.now();
   const cpu = referenceNonces(configName, nonces);
   const cpuMs = performance.now() - t;
-  const diffs = cpu.map((c, i) => Math.abs(gpu.distances[i] - c.distance)).sort((a, b) => a - b);
+  const gpuDistance = (i: number) => at(gpu.distances, i, 'GPU distance');
+  const diffs = cpu.map((c, i) => Math.abs(gpuDistance(i) - c.distance)).sort((a, b) => a - b);
   const r = rTarget(config);
-  const flagMismatches = cpu.filter((c, i) => gpu.distances[i] < r !== c.distance < r).length;
+  const flagMismatches = cpu.filter((c, i) => gpuDistance(i) < r !== c.distance < r).length;
   const fingerprintMismatches = cpu.filter((c, i) => c.fingerprint.some((w, k) => w !== gpu.fingerprints[i * FINGERPRINT_WORDS + k])).length;
   const margins = cpu.map((c) => c.margin).sort((a, b) => a - b);
   return {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
+import { at } from '../sprint/indexing.ts';
 import { GpuError } from './errors.ts';
 import { IntensityControl, runSprintLoop, type BatchRunner, type LoopTiming } from './sprint-loop.ts';
 import type { SprintOptions } from './engine-types.ts';
@@ -62,7 +63,7 @@ describe('runSprintLoop intensity (virtual clock)', () => {
     const ends: number[] = [];
     await sprint(vm, { maxNonces: 10 * BATCH, intensity: 0.25, onProgress: () => ends.push(vm.now()) });
     // Batch i starts 3 × (batch i−1's time) after batch i−1 ended: (1 − 0.25) / 0.25 = 3.
-    const gaps = ends.slice(1).map((end, j) => end - uneven(j + 1) - ends[j] - 3 * uneven(j));
+    const gaps = ends.slice(1).map((end, j) => end - uneven(j + 1) - at(ends, j, 'batch end') - 3 * uneven(j));
     expect(gaps).toEqual(new Array(9).fill(0));
   });
 

@@ -6,6 +6,7 @@
  */
 import { GLOBAL_LAYER, TensorId, scaleExponent, tensorShape } from '../sprint/weights.ts';
 import type { SprintConfig } from '../sprint/config.ts';
+import { at } from '../sprint/indexing.ts';
 import type { GpuDevice } from './device.ts';
 import { GpuError, formatBytes } from './errors.ts';
 import { bytesPerParam, grid1d, type WeightFormat } from './shaders/common.wgsl.ts';
@@ -68,7 +69,9 @@ export function planWeights(config: SprintConfig, format: WeightFormat, limits: 
   const arenaBytes = Math.min(limits.maxBufferSize, ARENA_CAP);
   const maxChunk = Math.min(limits.maxStorageBufferBindingSize, arenaBytes, maxBindingBytes ?? Infinity);
   const align = limits.minStorageBufferOffsetAlignment;
-  const arenas: number[] = [0];
+  // Bytes of each filled arena; the last one, still open, is `used` bytes full.
+  const arenas: number[] = [];
+  let used = 0;
   const tensors: PlannedTensor[] = [];
   for (const t of tensorList(config, format)) {
     const { rows, cols } = tensorShape(config, t.id);
@@ -83,18 +86,17 @@ export function planWeights(config: SprintConfig, format: WeightFormat, limits: 
     for (let rowStart = 0; rowStart < rows; rowStart += rowsPerChunk) {
       const chunkRows = Math.min(rowsPerChunk, rows - rowStart);
       const byteSize = chunkRows * rowBytes;
-      let arena = arenas.length - 1;
-      let offset = Math.ceil(arenas[arena] / align) * align;
+      let offset = Math.ceil(used / align) * align;
       if (offset + byteSize > arenaBytes) {
-        arenas.push(0);
-        arena++;
+        arenas.push(used);
         offset = 0;
       }
-      arenas[arena] = offset + byteSize;
-      planned.chunks.push({ arena, byteOffset: offset, byteSize, rowStart, rows: chunkRows });
+      used = offset + byteSize;
+      planned.chunks.push({ arena: arenas.length, byteOffset: offset, byteSize, rowStart, rows: chunkRows });
     }
     tensors.push(planned);
   }
+  arenas.push(used);
   const totalBytes = arenas.reduce((s, b) => s + Math.ceil(b / 16) * 16, 0);
   return { arenas, tensors, totalBytes };
 }
@@ -125,7 +127,7 @@ export class WeightStore {
         cols: t.cols,
         format: t.format,
         scaleExponent: scaleExponent(config, t.id),
-        chunks: t.chunks.map((c) => ({ buffer: arenas[c.arena], byteOffset: c.byteOffset, byteSize: c.byteSize, rowStart: c.rowStart, rows: c.rows })),
+        chunks: t.chunks.map((c) => ({ buffer: at(arenas, c.arena, 'weight arena'), byteOffset: c.byteOffset, byteSize: c.byteSize, rowStart: c.rowStart, rows: c.rows })),
       });
     }
     const store = new WeightStore(dev, arenas, tensors, plan.totalBytes, options.format);
