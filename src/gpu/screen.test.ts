@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { at } from '../sprint/indexing.ts';
 import { candidates, runScreened, type ScreenCounts, type ScreenMargins, type ScreenPass } from './screen.ts';
 
 const MARGINS: ScreenMargins = { distance: 0.01, fingerprint: 0.01 };
@@ -13,7 +14,7 @@ function world(n: number, seed = 7) {
   // f16-like: d off by less than the margin, margins off too; a nonce whose fingerprint margin is
   // tiny "flipped a bit": its f16 distance is unrelated to the truth.
   const low: ScreenPass = {
-    distances: truth.map((d, i) => (fpMargin[i] < 0.004 ? 1.9 - d / 10 : d + (rnd() - 0.5) * MARGINS.distance)),
+    distances: truth.map((d, i) => (at(fpMargin, i, 'fingerprint margin') < 0.004 ? 1.9 - d / 10 : d + (rnd() - 0.5) * MARGINS.distance)),
     margins: fpMargin.map((m) => Math.max(0, m + (rnd() - 0.5) * 0.002)),
   };
   return { truth, low };
@@ -27,12 +28,12 @@ function harness(n: number, batch: number, capacity: number, low: ScreenPass, tr
   let cursor = 0;
   const run = runScreened({
     next: () => (cursor < n ? Array.from({ length: Math.min(batch, n - cursor) }, () => cursor++) : null),
-    screen: async (nonces) => ({ distances: Float32Array.from(nonces, (i) => low.distances[i]), margins: Float32Array.from(nonces, (i) => low.margins[i]) }),
+    screen: async (nonces) => ({ distances: Float32Array.from(nonces, (i) => at(low.distances, i, 'f16 distance')), margins: Float32Array.from(nonces, (i) => at(low.margins, i, 'f16 margin')) }),
     confirm: async (nonces) => {
       expect(nonces.length).toBeLessThanOrEqual(capacity);
       confirmedNonces.push(...nonces);
       confirmPasses.push(nonces.length);
-      return Float32Array.from(nonces, (i) => truth[i]);
+      return Float32Array.from(nonces, (i) => at(truth, i, 'f32 distance'));
     },
     confirmCapacity: capacity,
     onBatch: (nonces, distances) => reported.push({ nonces: [...nonces], distances }),
@@ -61,9 +62,9 @@ describe('f16 screen: runScreened', () => {
     const { truth, low } = world(n);
     const h = harness(n, 64, 8, low, truth);
     await h.run;
-    const flat = h.reported.flatMap((b) => b.nonces.map((nonce, k) => ({ nonce, d: b.distances[k] })));
+    const flat = h.reported.flatMap((b) => b.nonces.map((nonce, k) => ({ nonce, d: at(b.distances, k, 'reported distance') })));
     expect(flat.map((r) => r.nonce)).toEqual(Array.from({ length: n }, (_, i) => i)); // every nonce, in order
-    const hits = [...truth.keys()].filter((i) => truth[i] < THRESHOLD);
+    const hits = [...truth.keys()].filter((i) => at(truth, i, 'f32 distance') < THRESHOLD);
     expect(hits.length).toBeGreaterThan(100);
     expect(flat.filter((r) => r.d < THRESHOLD).map((r) => r.nonce)).toEqual(hits);
     // A reported finite distance is always the f32 one, and only confirmed nonces have one.
@@ -74,7 +75,7 @@ describe('f16 screen: runScreened', () => {
     }
     expect(h.counts).toEqual({ screened: n, confirmed: h.confirmedNonces.length });
     // The flipped-fingerprint nonces (unrelated f16 distance) were all sent to f32 through their margin.
-    const flipped = [...truth.keys()].filter((i) => low.margins[i] < 0.005);
+    const flipped = [...truth.keys()].filter((i) => at(low.margins, i, 'f16 margin') < 0.005);
     expect(flipped.length).toBeGreaterThan(0);
     flipped.forEach((i) => expect(confirmed.has(i)).toBe(true));
   });
@@ -86,7 +87,7 @@ describe('f16 screen: runScreened', () => {
     const h = harness(n, 40, 16, low, truth);
     await h.run;
     expect(h.confirmedNonces).toEqual(Array.from({ length: n }, (_, i) => i));
-    expect(h.reported[0].distances.every((d) => d === Math.fround(1.2))).toBe(true);
+    expect(at(h.reported, 0, 'reported batch').distances.every((d) => d === Math.fround(1.2))).toBe(true);
   });
 
   it('without the fingerprint margin, a flipped fingerprint loses its hit: the margin is what keeps recall', async () => {
@@ -94,10 +95,10 @@ describe('f16 screen: runScreened', () => {
     const { truth, low } = world(n);
     const h = harness(n, 64, 8, low, truth, { ...MARGINS, fingerprint: 0 });
     await h.run;
-    const found = new Set(h.reported.flatMap((b) => b.nonces.filter((_, k) => b.distances[k] < THRESHOLD)));
-    const lost = [...truth.keys()].filter((i) => truth[i] < THRESHOLD && !found.has(i));
+    const found = new Set(h.reported.flatMap((b) => b.nonces.filter((_, k) => at(b.distances, k, 'reported distance') < THRESHOLD)));
+    const lost = [...truth.keys()].filter((i) => at(truth, i, 'f32 distance') < THRESHOLD && !found.has(i));
     expect(lost.length).toBeGreaterThan(0);
-    lost.forEach((i) => expect(low.margins[i]).toBeLessThan(0.005));
+    lost.forEach((i) => expect(at(low.margins, i, 'f16 margin')).toBeLessThan(0.005));
   });
 
   it('pools the candidates of held batches into shared confirmation passes, keeping every hit and the batch order', async () => {

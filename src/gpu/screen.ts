@@ -37,11 +37,15 @@ export interface ScreenPass {
 
 /** Indices of the nonces the f16 pass cannot rule out. */
 export function candidates(pass: ScreenPass, threshold: number, margins: ScreenMargins): number[] {
+  if (pass.margins.length !== pass.distances.length) {
+    throw new RangeError(`a screen pass has one margin per distance, got ${pass.margins.length} margins for ${pass.distances.length} distances`);
+  }
   const out: number[] = [];
+  // i < distances.length = margins.length (checked above).
   for (let i = 0; i < pass.distances.length; i++) {
-    const d = pass.distances[i];
+    const d = pass.distances[i]!;
     // NaN (an f16 overflow) is never ruled out.
-    if (!(d >= threshold + margins.distance) || !(pass.margins[i] >= margins.fingerprint)) out.push(i);
+    if (!(d >= threshold + margins.distance) || !(pass.margins[i]! >= margins.fingerprint)) out.push(i);
   }
   return out;
 }
