@@ -247,10 +247,10 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
           if (n.nodeGeneration !== prev.nodeGeneration) runtime?.node.attach(getNode());
           if (n.genesis !== prev.genesis) maybeResume();
         });
-        // Another wallet stored (restore, import, another tab): the runtime ran with the old key.
+        // Another wallet stored or the wallet deleted (here or in another tab): the runtime ran with the old key.
         useWalletStore.subscribe((w, prev) => {
           if (w.info?.peerId === prev.info?.peerId) return;
-          if (runtime && w.info) void halt().then(maybeResume);
+          if (runtime) void halt().then(maybeResume);
           else maybeResume();
         });
         set({ status: 'idle' });
