@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
@@ -11,6 +11,8 @@ import { decodeCertificate, encodeCertificate } from './certificate.ts';
 import { decodeRequest, encodeRequest, type SyncRequest } from './sync.ts';
 import { simIdentity } from './sim/simulate.ts';
 import { inWindow, liveProblem } from './windows.ts';
+import { fixtureProof } from './inference-fixtures.ts';
+import { InferenceVerdict } from './inference-constants.ts';
 
 const NET = 'codec-test';
 const id = simIdentity(0, NET);
@@ -44,7 +46,13 @@ describe('messages', () => {
     { ...header, kind: 'vote', stateHash: h(8) },
   ];
 
+  beforeAll(async () => {
+    const proof = await fixtureProof({ userSeed: id.seed, volunteerSeed: new Uint8Array(32).fill(77), networkId: NET, openedAtMs: 1, timestampMs: 2 });
+    bodies.push({ ...header, kind: 'inference', proof }, { ...header, kind: 'inferenceVerdict', proofId: h(9), verdict: InferenceVerdict.consistent, checked: 3 });
+  });
+
   it('round-trips every kind, verifies, and refuses another network or a flipped byte', async () => {
+    expect(new Set(bodies.map((b) => b.kind)).size).toBe(7);
     for (const u of bodies) {
       const m = await signMessage(signer, NET, u);
       expect(m.bytes.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES[u.kind]);
@@ -85,6 +93,22 @@ describe('messages', () => {
     // A validation whose lottery binding names someone else is refused.
     const other = simIdentity(1, NET);
     await expect(signMessage(signer, NET, { ...v, binding: other.binding })).rejects.toThrow(/binding names another key/);
+  });
+
+  it('refuses an inference proof that does not decode, from a third key, or a verdict whose counts contradict it', async () => {
+    const inference = bodies.find((b) => b.kind === 'inference')!;
+    const stranger = await fixtureProof({ userSeed: new Uint8Array(32).fill(78), volunteerSeed: new Uint8Array(32).fill(77), networkId: NET, openedAtMs: 1, timestampMs: 2 });
+    await expect(signMessage(signer, NET, { ...inference, proof: stranger })).rejects.toThrow(/neither the user nor the volunteer/);
+    await expect(signMessage(signer, NET, { ...inference, proof: new Uint8Array(40).fill(1) })).rejects.toThrow(expect.objectContaining({ code: 'MALFORMED' }));
+    await expect(signMessage(signer, NET, { ...inference, proof: new Uint8Array(70_000) })).rejects.toThrow(expect.objectContaining({ code: 'OVERSIZE' }));
+    const verdict = { ...header, kind: 'inferenceVerdict' as const, proofId: h(9) };
+    await expect(signMessage(signer, NET, { ...verdict, verdict: InferenceVerdict.invalid, checked: 2 })).rejects.toThrow(/invalid verdict re-runs nothing/);
+    await expect(signMessage(signer, NET, { ...verdict, verdict: InferenceVerdict.consistent, checked: 0 })).rejects.toThrow(/re-run at least one/);
+    // Bytes on the wire are checked the same way: a verdict code out of range is MALFORMED.
+    const ok = await signMessage(signer, NET, { ...verdict, verdict: InferenceVerdict.consistent, checked: 2 });
+    const bad = ok.bytes.slice();
+    bad[49 + 32] = 7;
+    expect(() => decodeMessage(bad)).toThrow(/unknown verdict 7/);
   });
 
   it('decoding hostile bytes throws only ProtocolError (fuzz)', async () => {
@@ -154,6 +178,7 @@ describe('state, certificate and sync codecs', () => {
       publicKey, votingWeight: 3 + i, weight: 7, reputation: 2, flags: 1, claimed: 7, accepted: 7,
       epochFlops: 2n ** 70n + BigInt(i), totalFlops: 2n ** 90n, reward: 100, vested: 5, forfeited: 0,
       pending: [{ epoch: 3, amount: 11 }, { epoch: 4, amount: 100 }],
+      inferenceFlops: 2n ** 100n + BigInt(i), totalInferenceFlops: 2n ** 110n, inferenceSessions: 3 + i,
     })),
   };
 

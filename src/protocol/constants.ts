@@ -14,7 +14,8 @@ export const TAG_NONCE_LIST = 'sprintnet/nonce-list/v1';
 export const TAG_MESSAGE_ID = 'sprintnet/message-id/v1';
 export const TAG_SELECT = 'sprintnet/validate-select/v1';
 export const TAG_SAMPLE = 'sprintnet/validate-sample/v1';
-export const TAG_STATE = 'sprintnet/epoch-state/v1';
+/** v2: each host also carries its split-inference credit (docs/protocol.md §10). */
+export const TAG_STATE = 'sprintnet/epoch-state/v2';
 export const TAG_LOTTERY = 'sprintnet/validation-lottery/v1';
 export const TAG_BUCKETS = 'sprintnet/sync-bucket/v1';
 

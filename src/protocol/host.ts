@@ -72,6 +72,8 @@ const TOPIC_OF: Record<KindName, Topic> = {
   proof: 'sprint-proof',
   validation: 'sprint-validation',
   vote: 'sprint-vote',
+  inference: 'inference-proof',
+  inferenceVerdict: 'sprint-validation',
 };
 
 /** Simulation hooks; a real host leaves them out. */

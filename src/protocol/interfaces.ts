@@ -50,7 +50,7 @@ export interface Clock {
 }
 
 /** Gossip topics of the protocol (registered in src/node/topics for libp2p). */
-export const TOPICS = ['sprint-seed', 'sprint-proof', 'sprint-validation', 'sprint-vote'] as const;
+export const TOPICS = ['sprint-seed', 'sprint-proof', 'sprint-validation', 'sprint-vote', 'inference-proof'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 export interface Transport {

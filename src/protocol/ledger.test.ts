@@ -5,6 +5,17 @@ import { deriveEpoch, Flag, hostOf, stateHash } from './ledger.ts';
 import { decodeMessage, signMessage, type Message, type ProofMessage } from './messages.ts';
 import { hex } from './bytes.ts';
 import { createSimulation, simIdentity, type Simulation } from './sim/simulate.ts';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { Signer } from './crypto.ts';
+import { schedule } from './genesis.ts';
+import { InferenceVerdict } from './inference-constants.ts';
+import { judgeInference, signVerdict, type HeldModel } from './inference-check.ts';
+import { inWindow } from './windows.ts';
+import { localVolunteer, seedSigner as splitSeedSigner } from '../split/local.ts';
+import { decodeProof, encodeProof, signProof } from '../split/proof.ts';
+import { testRig, type TestRig } from '../split/test-support.ts';
+import { splitGenerate } from '../split/user.ts';
+import type { Evidence } from '../split/verify.ts';
 
 /** One real epoch (3 honest hosts, a forger and a withholder) whose message set the tests reorder. */
 let sim: Simulation;
@@ -109,3 +120,100 @@ function simKeys(index: number) {
   const id = simIdentity(index, sim.genesis.networkId);
   return { ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding };
 }
+
+describe('split-inference credit in the ledger', () => {
+  const USER = new Uint8Array(32).fill(91);
+  const VOLUNTEER = new Uint8Array(32).fill(92);
+  let proofBytes: Uint8Array;
+  let flops: bigint;
+  let evidence: Evidence;
+  let rig: TestRig;
+  let at: ReturnType<typeof schedule>;
+
+  const held = (): HeldModel => ({ record: { hash: rig.hash, config: rig.model.config, tau: rig.calibration.tau }, model: rig.model, normWeight: rig.norm });
+  const seedSigner = (seed: Uint8Array): Signer => walletSigner({ ed25519Seed: seed, publicKey: ed25519.getPublicKey(seed), blsSecretKey: new Uint8Array(32).fill(1), keyBinding: simIdentity(0, sim.genesis.networkId).binding });
+  const inferenceFrom = (seed: Uint8Array, proof: Uint8Array, epoch = 0, t = at.start + 500) =>
+    signMessage(seedSigner(seed), sim.genesis.networkId, { kind: 'inference', epoch, sender: ed25519.getPublicKey(seed), timestampMs: t, proof });
+  /** Verdicts of weighted sim hosts, each from its own judgement (its own sample) of the proof. */
+  async function verdicts(proof: Uint8Array, hosts: number[], o: { evidence?: Evidence; epoch?: number } = {}): Promise<Message[]> {
+    const out: Message[] = [];
+    for (const i of hosts) {
+      const keys = simKeys(i);
+      const j = await judgeInference(proof, { networkId: sim.genesis.networkId, verifier: sim.verifier, seed: keys.publicKey, model: () => held(), evidence: async () => o.evidence ?? evidence });
+      expect(j).not.toBeNull();
+      out.push(await signVerdict(walletSigner(keys), sim.genesis, o.epoch ?? 0, proof, j!, at.proofEnd + 100));
+    }
+    return out;
+  }
+  const volunteerOf = (d: { state: { hosts: readonly { publicKey: Uint8Array; inferenceFlops: bigint; totalInferenceFlops: bigint; inferenceSessions: number }[] } }) =>
+    d.state.hosts.find((h) => hex(h.publicKey) === hex(ed25519.getPublicKey(VOLUNTEER)));
+
+  beforeAll(async () => {
+    at = schedule(sim.genesis, 0);
+    rig = await testRig();
+    const v = localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: sim.genesis.networkId, userSeed: USER, seed: VOLUNTEER, now: () => at.start + 100 });
+    const out = await splitGenerate(rig.prompts[2]!, {
+      model: rig.model, k: 4, privacy: 'allow-split', modelHash: rig.hash, volunteers: [v.link], thresholds: rig.calibration,
+      signer: splitSeedSigner(USER), networkId: sim.genesis.networkId, maxTokens: 12, eosTokenIds: [], now: () => at.start + 400,
+    });
+    const seg = out.segments[0]!;
+    proofBytes = encodeProof(seg.proof!);
+    flops = seg.proof!.receipt.flops;
+    evidence = seg.evidence;
+  }, 120_000);
+
+  it('credits a verified proof to its volunteer, the same in every order and with repeated copies (property)', async () => {
+    const published = [await inferenceFrom(VOLUNTEER, proofBytes), await inferenceFrom(USER, proofBytes)];
+    const all = [...messages, ...published, ...(await verdicts(proofBytes, [0, 1]))];
+    const d = deriveEpoch(sim.genesis, null, 0, all, sim.verifier);
+    const v = volunteerOf(d)!;
+    expect(v.inferenceFlops).toBe(flops);
+    expect(v.totalInferenceFlops).toBe(flops);
+    expect(v.inferenceSessions).toBe(1);
+    expect(d.inference.map((r) => r.outcome)).toEqual(['credited']);
+    // The Sprint part of the state is untouched: the same hosts, weights and rewards as without inference.
+    const plain = deriveEpoch(sim.genesis, null, 0, messages, sim.verifier);
+    expect(d.state.hosts.filter((h) => h !== v).map((h) => [hex(h.publicKey), h.weight, h.reward])).toEqual(plain.state.hosts.map((h) => [hex(h.publicKey), h.weight, h.reward]));
+    const expected = hex(d.hash);
+    expect(expected).not.toBe(reference);
+    fc.assert(
+      fc.property(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), fc.array(fc.nat(all.length - 1), { maxLength: 6 }), (order, dups) => {
+        expect(derive([...order, ...dups.map((i) => all[i]!)])).toBe(expected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('credits nothing for a tampered, re-signed, replayed, unvalidated or inconsistent proof', async () => {
+    const net = sim.genesis.networkId;
+    const outcome = async (extra: Message[]) => {
+      const d = deriveEpoch(sim.genesis, null, 0, [...messages, ...extra], sim.verifier);
+      expect(volunteerOf(d)?.inferenceFlops ?? 0n).toBe(0n);
+      return d.inference.map((r) => r.outcome);
+    };
+    // Tampered: one byte of the receipt (its FLOPs) changed after both signed it.
+    const tampered = proofBytes.slice();
+    tampered[tampered.length - 64 - 8 - 64 - 4 - 1]! ^= 1;
+    expect(await outcome([await inferenceFrom(VOLUNTEER, tampered)])).toEqual(['bad-signature']);
+    // The same receipt signed again by the user with another timestamp: two proofs of one session.
+    const p = decodeProof(proofBytes);
+    const again = encodeProof(await signProof(splitSeedSigner(USER), net, p.receiptBytes, p.receiptSignature, p.timestampMs + 1));
+    expect(await outcome([await inferenceFrom(VOLUNTEER, proofBytes), await inferenceFrom(VOLUNTEER, again), ...(await verdicts(proofBytes, [0, 1])), ...(await verdicts(again, [0, 1]))])).toEqual(['conflicting', 'conflicting']);
+    // No verdict from anyone with weight, or only the volunteer's own.
+    expect(await outcome([await inferenceFrom(VOLUNTEER, proofBytes)])).toEqual(['unvalidated']);
+    // A majority of the judging weight found it inconsistent (evidence whose logits were altered).
+    const lied = { ...evidence, logits: new Map([...evidence.logits].map(([i, b]) => [i, b.map((x, j) => (j === 0 ? x ^ 0x40 : x))])) };
+    const bad = await verdicts(proofBytes, [0, 1], { evidence: lied });
+    expect(bad.every((m) => m.kind === 'inferenceVerdict' && m.verdict === InferenceVerdict.inconsistent)).toBe(true);
+    expect(await outcome([await inferenceFrom(VOLUNTEER, proofBytes), ...bad, ...(await verdicts(proofBytes, [2]))])).toEqual(['rejected']);
+    // Replayed in the next epoch: credited once in epoch 0, nothing more in epoch 1.
+    const e0 = deriveEpoch(sim.genesis, null, 0, [...messages, await inferenceFrom(VOLUNTEER, proofBytes), ...(await verdicts(proofBytes, [0, 1]))], sim.verifier);
+    const s1 = schedule(sim.genesis, 1);
+    const replayed = await inferenceFrom(VOLUNTEER, proofBytes, 1, s1.start + 10);
+    expect(inWindow(sim.genesis, 'inference', 1, replayed.timestampMs)).toBe(true); // the message is on time; the proof inside is not
+    const e1 = deriveEpoch(sim.genesis, e0.state, 1, [replayed, ...(await verdicts(proofBytes, [0, 1], { epoch: 1 }))], sim.verifier);
+    expect(e1.inference.map((r) => r.outcome)).toEqual(['out-of-window']);
+    expect(volunteerOf(e1)!.inferenceFlops).toBe(0n);
+    expect(volunteerOf(e1)!.totalInferenceFlops).toBe(flops);
+  });
+});

@@ -27,6 +27,8 @@ import {
   FRAUD_VERDICTS,
   Verdict,
   type CommitMessage,
+  type InferenceMessage,
+  type InferenceVerdictMessage,
   type Message,
   type ProofMessage,
   type RevealMessage,
@@ -36,6 +38,7 @@ import { seedCommitment, sprintSeed } from './seed.ts';
 import { effectiveRateBps, isSelected, lotteryMessage, sampleSize } from './selection.ts';
 import { compareBytes, equalBytes, hex, hexBytes, tagged } from './bytes.ts';
 import { inWindow } from './windows.ts';
+import { deriveInference, type InferenceProofReport } from './inference.ts';
 
 /** Per-epoch flags of a host (bit field). */
 export const Flag = {
@@ -82,6 +85,11 @@ export interface HostRecord {
   readonly forfeited: number;
   /** Unvested rewards, oldest first; they vest VEST_EPOCHS epochs after they were earned. */
   readonly pending: readonly Tranche[];
+  /** Split-inference FLOPs credited to it as a volunteer this epoch and in total (inference.ts); CU = FLOPs / 10^15. */
+  readonly inferenceFlops: bigint;
+  readonly totalInferenceFlops: bigint;
+  /** Sessions credited this epoch. */
+  readonly inferenceSessions: number;
 }
 
 export interface EpochState {
@@ -108,11 +116,13 @@ export interface Derivation {
   /** Keys (hex) of the hosts whose valid reveals made the seed. */
   readonly revealers: readonly string[];
   readonly tallies: ReadonlyMap<string, HostTally>;
+  /** Every inference proof of the epoch and what became of it (not part of the state). */
+  readonly inference: readonly InferenceProofReport[];
 }
 
 const ZERO_HOST = (publicKey: Uint8Array): HostRecord => ({
   publicKey, votingWeight: 0, weight: 0, reputation: 0, flags: 0, claimed: 0, accepted: 0,
-  epochFlops: 0n, totalFlops: 0n, reward: 0, vested: 0, forfeited: 0, pending: [],
+  epochFlops: 0n, totalFlops: 0n, reward: 0, vested: 0, forfeited: 0, pending: [], inferenceFlops: 0n, totalInferenceFlops: 0n, inferenceSessions: 0,
 });
 
 /** Weights in force during `epoch`: the previous state's next weights, or genesis's. */
@@ -151,7 +161,10 @@ const mulDiv = (a: number, b: number, c: number): number => (c === 0 ? 0 : Numbe
 export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, messages: Iterable<Message>, verifier: Verifier): Derivation {
   if (prev ? prev.epoch !== epoch - 1 : epoch !== 0) throw new ProtocolError('WRONG_EPOCH', `cannot derive epoch ${epoch} from state of epoch ${prev?.epoch ?? 'genesis'}`);
   const prevHash = prev ? stateHash(prev) : genesisHash(g);
-  const byKind = { commit: [] as CommitMessage[], reveal: [] as RevealMessage[], proof: [] as ProofMessage[], validation: [] as ValidationMessage[] };
+  const byKind = {
+    commit: [] as CommitMessage[], reveal: [] as RevealMessage[], proof: [] as ProofMessage[], validation: [] as ValidationMessage[],
+    inference: [] as InferenceMessage[], inferenceVerdict: [] as InferenceVerdictMessage[],
+  };
   for (const m of messages) {
     if (m.epoch !== epoch || m.kind === 'vote' || !inWindow(g, m.kind, epoch, m.timestampMs)) continue;
     (byKind[m.kind] as Message[]).push(m);
@@ -166,7 +179,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     let r = rec.get(key);
     if (!r) {
       const p = prevHosts.get(key) ?? ZERO_HOST(publicKey);
-      r = { ...p, votingWeight: weights.get(key) ?? 0, weight: 0, flags: 0, claimed: 0, accepted: 0, epochFlops: 0n, reward: 0 };
+      r = { ...p, votingWeight: weights.get(key) ?? 0, weight: 0, flags: 0, claimed: 0, accepted: 0, epochFlops: 0n, reward: 0, inferenceFlops: 0n, inferenceSessions: 0 };
       rec.set(key, r);
     }
     return r;
@@ -263,6 +276,14 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     else r.flags |= Flag.rejected;
   }
 
+  // Split inference: CU for volunteers whose proofs weighted validators found consistent (no weight, no reward).
+  const inference = deriveInference(g, epoch, byKind.inference, byKind.inferenceVerdict, weights, verifier);
+  for (const [key, c] of inference.credits) {
+    const r = get(key, keyBytes(key));
+    r.inferenceFlops = c.flops;
+    r.inferenceSessions = c.sessions;
+  }
+
   // Rewards: the host pool by accepted nonces, the validator pool by verdicts that agreed.
   const validatorPool = mulDiv(g.epochReward, VALIDATOR_SHARE_BPS, BPS);
   const hostPool = g.epochReward - validatorPool;
@@ -305,7 +326,8 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     const h: HostRecord = {
       publicKey: r.publicKey, votingWeight: r.votingWeight, weight, reputation, flags: r.flags, claimed: r.claimed,
       accepted: r.accepted, epochFlops: r.epochFlops, totalFlops: r.totalFlops + r.epochFlops, reward: r.reward,
-      vested, forfeited, pending,
+      vested, forfeited, pending, inferenceFlops: r.inferenceFlops, totalInferenceFlops: r.totalInferenceFlops + r.inferenceFlops,
+      inferenceSessions: r.inferenceSessions,
     };
     if (isLive(h)) hosts.push(h);
   }
@@ -313,7 +335,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   const state: EpochState = { epoch, prevHash, seed, hosts };
   const tallies = new Map<string, HostTally>();
   for (const [k, t] of tally) tallies.set(k, { publicKey: k, validatingWeight: t.vw, acceptWeight: t.aw, fraudWeight: t.fw, validators: t.n });
-  return { state, hash: stateHash(state), seed, revealers: reveals.map((r) => hex(r.publicKey)).sort(), tallies };
+  return { state, hash: stateHash(state), seed, revealers: reveals.map((r) => hex(r.publicKey)).sort(), tallies, inference: inference.reports };
 }
 
 interface Sample {
@@ -348,7 +370,7 @@ export function creditedCount(count: number, samples: readonly Sample[]): number
 
 /** Hosts with nothing to remember are dropped from the state. */
 const isLive = (h: HostRecord): boolean =>
-  h.votingWeight > 0 || h.weight > 0 || h.reputation > 0 || h.flags !== 0 || h.vested > 0 || h.forfeited > 0 || h.pending.length > 0 || h.totalFlops > 0n;
+  h.votingWeight > 0 || h.weight > 0 || h.reputation > 0 || h.flags !== 0 || h.vested > 0 || h.forfeited > 0 || h.pending.length > 0 || h.totalFlops > 0n || h.totalInferenceFlops > 0n;
 
 const keyBytes = hexBytes;
 
@@ -368,6 +390,7 @@ function readU128(b: Uint8Array): bigint {
  * u64 epoch ‖ 32 prevHash ‖ 32 seed ‖ u32 n ‖ n × host, host =
  * 32 key ‖ u64 votingWeight ‖ u64 weight ‖ u16 reputation ‖ u8 flags ‖ u32 claimed ‖ u32 accepted ‖
  * u128 epochFlops ‖ u128 totalFlops ‖ u64 reward ‖ u64 vested ‖ u64 forfeited ‖ u8 t ‖ t × (u64 epoch ‖ u64 amount)
+ * ‖ u128 inferenceFlops ‖ u128 totalInferenceFlops ‖ u32 inferenceSessions        (version 2: the last three fields)
  */
 export function encodeState(s: EpochState): Uint8Array {
   const w = new BinaryWriter().u64(s.epoch).fixed(s.prevHash, HASH_BYTES).fixed(s.seed, HASH_BYTES).u32(s.hosts.length);
@@ -375,6 +398,7 @@ export function encodeState(s: EpochState): Uint8Array {
     w.fixed(h.publicKey, KEY_BYTES).u64(h.votingWeight).u64(h.weight).u16(h.reputation).u8(h.flags).u32(h.claimed).u32(h.accepted)
       .fixed(u128(h.epochFlops), 16).fixed(u128(h.totalFlops), 16).u64(h.reward).u64(h.vested).u64(h.forfeited).u8(h.pending.length);
     for (const t of h.pending) w.u64(t.epoch).u64(t.amount);
+    w.fixed(u128(h.inferenceFlops), 16).fixed(u128(h.totalInferenceFlops), 16).u32(h.inferenceSessions);
   }
   return w.finish();
 }
@@ -398,7 +422,8 @@ export function decodeState(bytes: Uint8Array): EpochState {
       if (t > MAX_TRANCHES) throw new DecodeError(`${t} tranches exceed ${MAX_TRANCHES}`);
       const pending: Tranche[] = [];
       for (let j = 0; j < t; j++) pending.push({ epoch: r.u64(), amount: r.u64() });
-      hosts.push({ publicKey, votingWeight, weight, reputation, flags, claimed, accepted, epochFlops, totalFlops, reward, vested, forfeited, pending });
+      const inferenceFlops = readU128(r.fixed(16)), totalInferenceFlops = readU128(r.fixed(16)), inferenceSessions = r.u32();
+      hosts.push({ publicKey, votingWeight, weight, reputation, flags, claimed, accepted, epochFlops, totalFlops, reward, vested, forfeited, pending, inferenceFlops, totalInferenceFlops, inferenceSessions });
     }
     r.end();
     return { epoch, prevHash, seed, hosts };
@@ -408,7 +433,7 @@ export function decodeState(bytes: Uint8Array): EpochState {
   }
 }
 
-/** SHA-256(utf8("sprintnet/epoch-state/v1") ‖ encodeState(s)). */
+/** SHA-256(utf8("sprintnet/epoch-state/v2") ‖ encodeState(s)). */
 export const stateHash = (s: EpochState): Uint8Array => sha256(tagged(TAG_STATE, encodeState(s)));
 
 /** Credited compute in CU (10^15 FLOPs), as a float for display; the state keeps exact FLOPs. */

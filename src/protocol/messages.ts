@@ -25,10 +25,13 @@ import {
 import type { KeyBinding, Signer, Verifier } from './crypto.ts';
 import { ProtocolError } from './errors.ts';
 import { compareBytes, hex, tagged } from './bytes.ts';
+import { decodeProof } from '../split/proof.ts';
+import { SplitError } from '../split/errors.ts';
+import { INFERENCE_VERDICTS, InferenceVerdict, MAX_INFERENCE_PROOF_BYTES, type InferenceVerdictCode } from './inference-constants.ts';
 
-export const Kind = { commit: 1, reveal: 2, proof: 3, validation: 4, vote: 5 } as const;
+export const Kind = { commit: 1, reveal: 2, proof: 3, validation: 4, vote: 5, inference: 6, inferenceVerdict: 7 } as const;
 export type KindName = keyof typeof Kind;
-const KIND_NAMES: Record<number, KindName> = { 1: 'commit', 2: 'reveal', 3: 'proof', 4: 'validation', 5: 'vote' };
+const KIND_NAMES: Record<number, KindName> = { 1: 'commit', 2: 'reveal', 3: 'proof', 4: 'validation', 5: 'vote', 6: 'inference', 7: 'inferenceVerdict' };
 
 /** The signing type tag of each kind (src/wallet/signing.ts MessageType). */
 export const KIND_DOMAIN: Record<KindName, MessageType> = {
@@ -37,6 +40,8 @@ export const KIND_DOMAIN: Record<KindName, MessageType> = {
   proof: MessageType.SprintProof,
   validation: MessageType.ValidationVote,
   vote: MessageType.EpochCertificate,
+  inference: MessageType.InferenceProof,
+  inferenceVerdict: MessageType.InferenceVerdict,
 };
 
 /** Verdict of one validator on one host's proof. */
@@ -67,6 +72,8 @@ export const MAX_MESSAGE_BYTES: Record<KindName, number> = {
   proof: HEADER_BYTES + HASH_BYTES + 4 + HASH_BYTES + 8 + SIGNATURE_BYTES,
   validation: HEADER_BYTES + VALIDATION_FIXED + MAX_VALIDATION_ENTRIES * VALIDATION_ENTRY_BYTES + SIGNATURE_BYTES,
   vote: HEADER_BYTES + HASH_BYTES + SIGNATURE_BYTES,
+  inference: HEADER_BYTES + 4 + MAX_INFERENCE_PROOF_BYTES + SIGNATURE_BYTES,
+  inferenceVerdict: HEADER_BYTES + HASH_BYTES + 1 + 2 + SIGNATURE_BYTES,
 };
 export const MAX_ANY_MESSAGE_BYTES = Math.max(...Object.values(MAX_MESSAGE_BYTES));
 
@@ -117,7 +124,22 @@ export interface VoteBody {
   readonly kind: 'vote';
   readonly stateHash: Uint8Array;
 }
-export type Body = CommitBody | RevealBody | ProofBody | ValidationBody | VoteBody;
+/** An effective-compute proof of split inference (src/split/proof.ts), published by its user or volunteer. */
+export interface InferenceBody {
+  readonly kind: 'inference';
+  /** The proof's bytes (src/split proof.ts encodeProof); they decode, and the sender is its user or volunteer. */
+  readonly proof: Uint8Array;
+}
+/** A weighted validator's verdict on one inference proof after its own checks and sampled re-run. */
+export interface InferenceVerdictBody {
+  readonly kind: 'inferenceVerdict';
+  /** src/split proofId of the proof judged. */
+  readonly proofId: Uint8Array;
+  readonly verdict: InferenceVerdictCode;
+  /** Decode steps re-run (0 for `invalid`). */
+  readonly checked: number;
+}
+export type Body = CommitBody | RevealBody | ProofBody | ValidationBody | VoteBody | InferenceBody | InferenceVerdictBody;
 export type Unsigned<B extends Body = Body> = Header & B;
 
 export type Signed<B extends Body = Body> = Unsigned<B> & {
@@ -135,6 +157,8 @@ export type RevealMessage = Signed<RevealBody>;
 export type ProofMessage = Signed<ProofBody>;
 export type ValidationMessage = Signed<ValidationBody>;
 export type VoteMessage = Signed<VoteBody>;
+export type InferenceMessage = Signed<InferenceBody>;
+export type InferenceVerdictMessage = Signed<InferenceVerdictBody>;
 
 function writeBody(w: BinaryWriter, b: Body): void {
   switch (b.kind) {
@@ -158,6 +182,12 @@ function writeBody(w: BinaryWriter, b: Body): void {
     }
     case 'vote':
       w.fixed(b.stateHash, HASH_BYTES);
+      return;
+    case 'inference':
+      w.bytes(b.proof);
+      return;
+    case 'inferenceVerdict':
+      w.fixed(b.proofId, HASH_BYTES).u8(b.verdict).u16(b.checked);
       return;
   }
 }
@@ -223,6 +253,23 @@ function checkBody(m: Unsigned): void {
       if (problem) bad(`entry ${i}: ${problem}`);
     });
     if (!equalKey(m.binding.ed25519PublicKey, m.sender)) bad('the lottery binding names another key than the sender');
+  }
+  if (m.kind === 'inference') {
+    if (m.proof.length > MAX_INFERENCE_PROOF_BYTES) throw new ProtocolError('OVERSIZE', `inference: a proof of ${m.proof.length} bytes exceeds ${MAX_INFERENCE_PROOF_BYTES}`);
+    let r;
+    try {
+      r = decodeProof(m.proof).receipt;
+    } catch (e) {
+      if (e instanceof SplitError) bad(`the proof does not decode: ${e.message}`);
+      throw e;
+    }
+    // Only the two parties of a session publish its proof: a third key gains nothing by it and would only add copies.
+    if (!equalKey(r.user, m.sender) && !equalKey(r.volunteer, m.sender)) bad('the sender is neither the user nor the volunteer of the proof');
+  }
+  if (m.kind === 'inferenceVerdict') {
+    if (!INFERENCE_VERDICTS.has(m.verdict)) bad(`unknown verdict ${m.verdict}`);
+    if (!Number.isInteger(m.checked) || m.checked < 0 || m.checked > 0xffff) bad('checked out of range');
+    if ((m.verdict === InferenceVerdict.invalid) !== (m.checked === 0)) bad('an invalid verdict re-runs nothing; the others re-run at least one step');
   }
 }
 
@@ -294,6 +341,12 @@ export function decodeMessage(bytes: Uint8Array): Message {
       }
       case 'vote':
         body = { kind, stateHash: r.fixed(HASH_BYTES) };
+        break;
+      case 'inference':
+        body = { kind, proof: r.bytes(MAX_INFERENCE_PROOF_BYTES) };
+        break;
+      case 'inferenceVerdict':
+        body = { kind, proofId: r.fixed(HASH_BYTES), verdict: r.u8() as InferenceVerdictCode, checked: r.u16() };
         break;
     }
     signature = r.fixed(SIGNATURE_BYTES);

@@ -23,6 +23,11 @@ export function messageWindow(g: Genesis, kind: KindName, epoch: number): readon
     case 'vote':
       // Votes sign the derived state; they may arrive any time after the close (by sync).
       return [s.close - k, Number.MAX_SAFE_INTEGER];
+    case 'inference':
+      // Sessions run any time; their proofs are published from the epoch's start until its proof deadline.
+      return [s.start - k, s.proofEnd + k];
+    case 'inferenceVerdict':
+      return [s.start - k, s.validationEnd + k];
   }
 }
 

@@ -202,6 +202,20 @@ export function receiptFlops(config: LlamaConfig, r: Pick<Receipt, 'k' | 'steps'
 }
 
 /**
+ * The checks that need no model (what the epoch ledger can do itself): the volunteer signed the
+ * receipt, the user signed the proof, and they are two keys. Null when all hold.
+ */
+export function signatureProblem(p: ComputeProof, networkId: string, verifier: SignatureVerifier): (Checked & { ok: false }) | null {
+  const r = p.receipt;
+  if (!verifier.verify(r.volunteer, receiptDomain(networkId), p.receiptBytes, p.receiptSignature)) return { ok: false, reason: 'bad-receipt-signature', detail: 'the volunteer did not sign this receipt' };
+  if (!verifier.verify(r.user, proofDomain(networkId), proofBody(p.receiptBytes, p.receiptSignature, p.timestampMs), p.userSignature)) {
+    return { ok: false, reason: 'bad-user-signature', detail: 'the user did not sign this proof' };
+  }
+  if (sameBytes(r.user, r.volunteer)) return { ok: false, reason: 'self-dealing', detail: 'user and volunteer are one key' };
+  return null;
+}
+
+/**
  * The cheap checks, no model run: both signatures, distinct keys, the step structure (prefill
  * chunks first and contiguous from position 0, then one position per decode step, C = 0 on prefill),
  * FLOPs equal to the formula, and every decode C_t ≤ τ.
@@ -216,11 +230,8 @@ export function checkProof(bytesOrProof: Uint8Array | ComputeProof, networkId: s
   const r = p.receipt;
   const model = models(r.modelHash);
   if (!model) return { ok: false, reason: 'unknown-model', detail: 'no record of this model hash' };
-  if (!verifier.verify(r.volunteer, receiptDomain(networkId), p.receiptBytes, p.receiptSignature)) return { ok: false, reason: 'bad-receipt-signature', detail: 'the volunteer did not sign this receipt' };
-  if (!verifier.verify(r.user, proofDomain(networkId), proofBody(p.receiptBytes, p.receiptSignature, p.timestampMs), p.userSignature)) {
-    return { ok: false, reason: 'bad-user-signature', detail: 'the user did not sign this proof' };
-  }
-  if (sameBytes(r.user, r.volunteer)) return { ok: false, reason: 'self-dealing', detail: 'user and volunteer are one key' };
+  const signed = signatureProblem(p, networkId, verifier);
+  if (signed) return signed;
   const c = model.config;
   if (r.numLayers !== c.numLayers || r.vocab !== c.vocabSize || r.k < 1 || r.k >= c.numLayers) return { ok: false, reason: 'bad-steps', detail: `k ${r.k}, L ${r.numLayers}, V ${r.vocab} do not fit the model` };
   if (r.steps.length === 0) return { ok: false, reason: 'bad-steps', detail: 'no steps' };

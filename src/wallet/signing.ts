@@ -34,6 +34,9 @@ export const MessageType = {
   SeedReveal: 9,
   EpochCertificate: 10,
   ValidationLottery: 11,
+  /** Split inference in the ledger (docs/split-inference.md §7): a proof carried by the protocol, a validator's verdict on one. */
+  InferenceProof: 12,
+  InferenceVerdict: 13,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 

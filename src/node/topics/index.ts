@@ -16,6 +16,8 @@ export const SPRINT_TOPICS: readonly TopicSpec<Uint8Array>[] = [
   { name: 'sprint-proof', codec: opaque, maxPayloadBytes: 189 },
   { name: 'sprint-validation', codec: opaque, maxPayloadBytes: 71_075 },
   { name: 'sprint-vote', codec: opaque, maxPayloadBytes: 145 },
+  // Split-inference proofs (src/protocol messages.ts MAX_MESSAGE_BYTES.inference); verdicts ride sprint-validation.
+  { name: 'inference-proof', codec: opaque, maxPayloadBytes: 65_653 },
 ];
 
 export function defaultRegistry(): TopicRegistry {
