@@ -51,7 +51,7 @@ test.describe('the Sprint view on a network', () => {
     await expect(page.getByTestId('sprint-phase')).toHaveAttribute('data-phase', 'Sprint');
     await expect.poll(async () => Number(await page.getByTestId('sprint-found-count').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.getByTestId('sprint-stop').click();
-    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
   });
 
   test('without a genesis the view says there is no network; a refused genesis is named', async ({ page, context }) => {

@@ -63,14 +63,14 @@ test.describe('the backend setting', () => {
     await expect(page.getByTestId('sprint-engine-reason')).toContainText(/software renderer .*swiftshader/i);
     await expect.poll(async () => Number(await page.getByTestId('sprint-rate').getAttribute('data-rate')), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.getByTestId('sprint-stop').click();
-    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
     // The setting: forced to WebGPU, the next build runs there.
     await page.getByTestId('sprint-backend').selectOption('webgpu');
     await page.getByTestId('sprint-start').click();
-    await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
     await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'webgpu', { timeout: 60_000 });
     await page.getByTestId('sprint-stop').click();
-    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
     await page.reload();
     await expect(page.getByTestId('sprint-backend')).toHaveValue('webgpu');
   });

@@ -64,12 +64,12 @@ test.describe('Sprints of a one-peer network', () => {
     await page.reload();
     await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
     // Taking part is remembered: the search resumes by itself, with the public key only.
-    await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
     await expect(page.getByTestId('sprint-seed')).toHaveText(seed!, { timeout: 60_000 });
     await expect.poll(async () => (await findsOf(page, 0)).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(before.length);
     expect(await findsOf(page, 0)).toEqual(expect.arrayContaining(before));
     await page.getByTestId('sprint-stop').click();
-    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
   });
 
   test('WebGPU: build progress shows; a lost device mid-Sprint is reported, the engine rebuilt and the search resumed with every find', async ({ page, context }) => {
@@ -99,10 +99,10 @@ test.describe('Sprints of a one-peer network', () => {
     await expect(page.getByTestId('sprint-error')).toHaveAttribute('data-code', 'DEVICE_LOST', { timeout: 60_000 });
     await expect(page.getByTestId('sprint-error')).toHaveAttribute('data-recovered', 'true');
     await expect(page.getByTestId('sprint-error')).toContainText('GPU device lost');
-    await expect(page.getByTestId('sprint-status')).toHaveText('running');
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'running');
     await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(triedBefore);
     expect(await findsOf(page, 0)).toEqual(expect.arrayContaining(before));
     await page.getByTestId('sprint-stop').click();
-    await expect(page.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+    await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
   });
 });

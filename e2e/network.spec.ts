@@ -86,7 +86,7 @@ async function openPeer(browser: Browser, relay: string, seed: string): Promise<
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`/?relay=${encodeURIComponent(relay)}&seed=${seed}&debug=1#/network`); // the network view is on its own screen (issue 11)
-  await expect(page.getByTestId('network-status')).toHaveText('online');
+  await expect(page.getByTestId('network-status')).toHaveAttribute('data-status', 'online');
   const peerId = (await page.getByTestId('network-peer-id').textContent())!.trim();
   expect(peerId).toMatch(/^12D3Koo/);
   return { page, peerId };

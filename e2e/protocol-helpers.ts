@@ -48,7 +48,7 @@ export async function unlockWallet(page: Page, passphrase = PASS): Promise<void>
 export async function takePart(page: Page): Promise<void> {
   await openScreen(page, 'contribute');
   await page.getByTestId('sprint-start').click();
-  await expect(page.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
+  await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
 }
 
 /** The page's runtime snapshot (needs `?engine-test`). */

@@ -146,7 +146,7 @@ test('two browsers and a headless host certify an epoch; a reload mid-Sprint los
   await a.reload();
 
   // Back with the wallet locked: it resumes by itself, with every find, and keeps searching.
-  await expect(a.getByTestId('sprint-status')).toHaveText('running', { timeout: 20_000 });
+  await expect(a.getByTestId('sprint-status')).toHaveAttribute('data-status', 'running', { timeout: 20_000 });
   console.log(`running again ${since()}`);
   await expect.poll(async () => (await findsOf(a, 0)).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(before.length);
   console.log(`${before.length} finds restored ${since()}`);

@@ -32,8 +32,8 @@ test('two tabs: one runs the GPU and the protocol, the other takes over the same
   // B takes over with the wallet locked there: A stops, B resumes the same Sprint from what A saved.
   await expect(b.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
   await b.getByTestId('sprint-take-over').click();
-  await expect(b.getByTestId('sprint-status')).toHaveText('running', { timeout: 60_000 });
-  await expect(a.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+  await expect(b.getByTestId('sprint-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  await expect(a.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
   await expect(a.getByTestId('sprint-other-tab')).toHaveAttribute('data-taken-over', 'true');
   const handedOver = await tried(a);
   const foundByA = await findsOf(a, 0);
@@ -59,12 +59,12 @@ test('two tabs: one runs the GPU and the protocol, the other takes over the same
     await expect(page.getByTestId('storage-banner')).toContainText('Sprintnet was updated in another tab; reload.');
     await expect(page.getByTestId('storage-banner')).toHaveAttribute('data-reason', 'versionchange');
   }
-  await expect(b.getByTestId('sprint-status')).toHaveText('idle', { timeout: 60_000 });
+  await expect(b.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
   expect(await b.evaluate(async () => (await navigator.locks.query()).held?.length)).toBe(0);
   // The old page refuses to take part again: the newer one is where the work belongs.
   await b.getByTestId('sprint-take-over').or(b.getByTestId('sprint-start')).click();
   await expect(b.getByTestId('sprint-error')).toHaveAttribute('data-code', 'UPGRADED_ELSEWHERE');
-  await expect(b.getByTestId('sprint-status')).toHaveText('error');
+  await expect(b.getByTestId('sprint-status')).toHaveAttribute('data-status', 'error');
 });
 
 test('two tabs, one wallet: the locked screen needs the passphrase to replace it, and the other tab follows', async ({ context }) => {

@@ -27,7 +27,7 @@ function genesis(sprintMs: number): Genesis {
 
 /** An engine client whose Sprint finds every multiple of STEP; `loseAfter` passes end in DEVICE_LOST. */
 function fakeClients(opts: { loseAfter?: number } = {}) {
-  const made = { clients: 0, lost: 0 };
+  const made = { clients: 0, lost: 0, runs: [] as WorkerSprintOptions[], intensities: [] as number[] };
   const factory = (): EngineClientLike => {
     made.clients++;
     let aborted = false;
@@ -35,6 +35,7 @@ function fakeClients(opts: { loseAfter?: number } = {}) {
       create: async (o) => ({ backend: 'cpu', backendReason: 'fake', threads: 1, config: o.config, batch: PASS, adapter: 'fake', isFallbackAdapter: false, weightBytes: 1, variant: 'fake' }),
       runSprint: (o: WorkerSprintOptions, onProgress?: (p: WorkerSprintProgress) => void) => {
         aborted = false;
+        made.runs.push(o);
         const start = o.startNonce ?? 0;
         const until = Date.now() + (o.durationMs ?? 0);
         const found = [...(o.found ?? [])];
@@ -65,6 +66,9 @@ function fakeClients(opts: { loseAfter?: number } = {}) {
       evaluateNonces: async (_pk, nonces) => Float32Array.from(nonces, () => 0.001),
       abort: async () => {
         aborted = true;
+      },
+      setIntensity: async (d: number) => {
+        made.intensities.push(d);
       },
       terminate: async () => undefined,
     };
@@ -158,6 +162,46 @@ describe('BrowserRuntime', () => {
     expect(finds).toEqual(Array.from({ length: last / STEP + 1 }, (_, i) => i * STEP));
     await until('the proof window to close', () => r.snapshot.signing.missed.some((m) => m.what === 'proof'), s.proofEnd - Date.now() + 500);
     expect(ownProof(r)).toBeUndefined();
+    await r.dispose();
+  }, 20_000);
+
+  it('participation pauses the search inside the Sprint and resumes it from the last nonce; intensity reaches the Worker', async () => {
+    const g = genesis(1800);
+    const s = schedule(g, 0);
+    const w = fakeWallet(3);
+    const engines = fakeClients();
+    let run: AbortController | null = new AbortController();
+    const listeners = new Set<() => void>();
+    const setRunning = (on: boolean) => {
+      if (!on) run?.abort();
+      run = on ? new AbortController() : null;
+      for (const l of listeners) l();
+    };
+    const runGate = { runSignal: () => run?.signal ?? null, subscribe: (l: () => void) => (listeners.add(l), () => listeners.delete(l)) };
+    const r = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store: new MemoryStore(), newEngineClient: engines.factory, nodeSettleMs: 0, intensity: 0.5, runGate });
+    await r.start(undefined);
+    await until('finds', () => (r.snapshot.runtime?.finds.length ?? 0) >= 3, s.sprintEnd - Date.now());
+    expect(engines.made.runs[0]?.intensity).toBe(0.5);
+    r.setIntensity(0.25);
+    expect(engines.made.intensities).toEqual([0.25]);
+    expect(r.currentIntensity).toBe(0.25);
+
+    setRunning(false); // the Worker's run is aborted at once
+    const atPause = r.snapshot.runtime!.finds.length;
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.snapshot.runtime!.finds.length).toBe(atPause);
+    expect(engines.made.runs).toHaveLength(1);
+    setRunning(true);
+    await until('the resumed run', () => engines.made.runs.length === 2, 1_000);
+    const resumed = engines.made.runs[1]!;
+    expect(resumed.intensity).toBe(0.25);
+    expect(resumed.startNonce).toBeGreaterThan(0);
+    expect(resumed.found?.length).toBe(atPause);
+    await until('the own proof', () => ownProof(r) !== undefined, s.proofEnd - Date.now() + 500);
+    const finds = r.snapshot.runtime!.finds.map((f) => f.nonce);
+    // One search for the host: the proof claims the finds of both runs, with no gap at the pause.
+    expect(ownProof(r)!.count).toBe(finds.length);
+    expect(finds).toEqual(Array.from({ length: finds.length }, (_, i) => i * STEP));
     await r.dispose();
   }, 20_000);
 });

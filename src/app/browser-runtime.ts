@@ -12,6 +12,12 @@
  * The BLS key binding (needed in validation messages) is made at the first unlock for the genesis's
  * network and kept in the store; until then the runtime waits for that one unlock.
  *
+ * Participation (src/app/participation.ts) gates the search through `runGate`: while it says no
+ * (paused on battery) the search waits inside the Sprint and resumes from its last nonce when it
+ * says yes again, so the host's proof still claims every find; its signal aborts the Worker's run
+ * the moment the decision leaves 'run'. Intensity is an IntensityControl passed through
+ * `enginePerSeed` to each run, and `setIntensity` also tells the running Worker.
+ *
  * Failures keep what was found: a lost GPU device rebuilds the engine and resumes from the last
  * reported nonce (up to MAX_ENGINE_RETRIES times per Sprint); any other engine failure ends the
  * search with the finds so far, which still go into the proof. Validation falls back to the CPU
@@ -21,6 +27,7 @@
 import { EngineClient, type EngineInfo } from '../gpu/engine-client.ts';
 import { GpuError } from '../gpu/errors.ts';
 import type { BuildPhase, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
+import { IntensityControl } from '../gpu/sprint-loop.ts';
 import type { BackendChoice } from '../cpu/backend.ts';
 import type { SprintnetNode } from '../node/index.ts';
 import { WalletError } from '../wallet/errors.ts';
@@ -47,7 +54,15 @@ export interface WalletKeys {
 }
 
 /** What the page needs of its engine Worker (EngineClient fits; tests pass a fake). */
-export type EngineClientLike = Pick<EngineClient, 'create' | 'runSprint' | 'evaluateNonces' | 'abort' | 'terminate'> & Partial<Pick<EngineClient, 'loseDeviceForTesting'>>;
+export type EngineClientLike = Pick<EngineClient, 'create' | 'runSprint' | 'evaluateNonces' | 'abort' | 'terminate'> & Partial<Pick<EngineClient, 'loseDeviceForTesting' | 'setIntensity'>>;
+
+/** Whether the search may run now (participation's decision), and word when that changes. */
+export interface RunGate {
+  /** A signal that aborts when running must stop; null while it must not run. */
+  runSignal(): AbortSignal | null;
+  /** Called on every change of the decision; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
 
 export interface BrowserRuntimeOptions {
   readonly genesis: Genesis;
@@ -61,6 +76,10 @@ export interface BrowserRuntimeOptions {
   readonly log?: (line: string) => void;
   /** After an unlock, how long signing waits for the node to reach its peers (default NODE_SETTLE_MS). */
   readonly nodeSettleMs?: number;
+  /** Duty cycle from 0.1 to 1 (default 1); `setIntensity` changes it while a search runs. */
+  readonly intensity?: number;
+  /** Participation's decision; without one the search always runs. */
+  readonly runGate?: RunGate;
 }
 
 export interface RuntimeIssue {
@@ -110,9 +129,12 @@ export class BrowserRuntime {
   private client: EngineClientLike | null = null;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private disposed = false;
+  private readonly intensity: IntensityControl;
+  private readonly wake = new Set<() => void>();
 
   constructor(private readonly o: BrowserRuntimeOptions) {
     this.clock = o.clock ?? systemClock;
+    this.intensity = new IntensityControl(o.intensity ?? 1);
     this.snap = { status: 'opening', genesisId: genesisId(o.genesis), runtime: null, engine: null, build: null, signing: { waiting: null, missed: [] }, issue: null };
   }
 
@@ -146,7 +168,7 @@ export class BrowserRuntime {
     this.store = this.o.store ?? (await idbStore(this.o.storeName ?? `${PROTOCOL_DB_PREFIX}${genesisId(this.o.genesis)}`));
     const binding = await this.binding();
     if (this.disposed || !binding) return;
-    this.engine = enginePerSeed(this.workerEngineBuilder(), this.clock);
+    this.engine = enginePerSeed(this.workerEngineBuilder(), this.clock, { intensity: this.intensity });
     this.runtime = new SprintRuntime({
       genesis: this.o.genesis,
       signer: this.signer(binding),
@@ -162,9 +184,20 @@ export class BrowserRuntime {
     this.set({ status: 'running' });
   }
 
+  /** Duty cycle for this and later searches: GpuError BAD_ARGUMENT outside [0.1, 1]. */
+  setIntensity(value: number): void {
+    this.intensity.set(value);
+    void this.client?.setIntensity?.(value).catch(() => undefined);
+  }
+
+  get currentIntensity(): number {
+    return this.intensity.value;
+  }
+
   /** Stops searching (the search saves what it found), leaves the network and frees the engine. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    for (const w of this.wake) w();
     clearInterval(this.refreshTimer);
     this.offWallet?.();
     this.runtime?.stop();
@@ -314,14 +347,17 @@ export class BrowserRuntime {
         let base = 0;
         let last = 0;
         try {
-          for (let attempt = 0; attempt <= MAX_ENGINE_RETRIES && !ctl.signal.aborted && this.clock.now() < req.deadline; attempt++) {
+          for (let attempt = 0; attempt <= MAX_ENGINE_RETRIES && !ctl.signal.aborted && this.clock.now() < req.deadline; ) {
             last = 0;
+            const run = await this.whenAllowed(req.deadline, ctl.signal);
+            if (!run) break;
+            const both = AbortSignal.any([ctl.signal, run]);
             try {
               const r = await inner.search({
                 ...req,
                 startNonce: next,
                 found: [...found.values()],
-                signal: ctl.signal,
+                signal: both,
                 onProgress: (p) => {
                   for (const c of p.newlyFound) found.set(c.nonce, c);
                   next = Math.max(next, p.nextNonce);
@@ -330,7 +366,11 @@ export class BrowserRuntime {
                 },
               });
               for (const c of r.found) found.set(c.nonce, c);
-              return { found: sortedFinds(found), tried: base + r.tried, nextNonce: Math.max(next, r.nextNonce) };
+              next = Math.max(next, r.nextNonce);
+              base += r.tried;
+              // Paused (battery) mid-Sprint: wait for the decision to come back, then resume from `next`.
+              if (run.aborted && !ctl.signal.aborted) continue;
+              return { found: sortedFinds(found), tried: base, nextNonce: next };
             } catch (e) {
               const lost = e instanceof GpuError && e.code === 'DEVICE_LOST';
               if (e instanceof GpuError) {
@@ -341,6 +381,7 @@ export class BrowserRuntime {
               this.report(e, lost && attempt < MAX_ENGINE_RETRIES);
               inner.close(); // a lost device or failed build leaves nothing worth keeping in the worker
               if (!lost) break;
+              attempt++;
             }
           }
           return { found: sortedFinds(found), tried: base, nextNonce: next };
@@ -358,6 +399,36 @@ export class BrowserRuntime {
         }
       },
     };
+  }
+
+  /**
+   * The gate's run signal once it allows running, or null at the deadline / abort / dispose. With no
+   * gate, a signal that never aborts.
+   */
+  private whenAllowed(deadline: number, abort: AbortSignal): Promise<AbortSignal | null> {
+    const gate = this.o.runGate;
+    if (!gate) return Promise.resolve(new AbortController().signal);
+    const now = gate.runSignal();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      let cancel = () => {};
+      const finish = (v: AbortSignal | null) => {
+        off();
+        cancel();
+        abort.removeEventListener('abort', stop);
+        this.wake.delete(stop);
+        resolve(v);
+      };
+      const stop = () => finish(null);
+      const off = gate.subscribe(() => {
+        const s = gate.runSignal();
+        if (s) finish(s);
+      });
+      abort.addEventListener('abort', stop, { once: true });
+      this.wake.add(stop);
+      cancel = this.clock.setTimer(deadline, stop);
+      if (this.disposed || abort.aborted) stop();
+    });
   }
 
   /** Writes that fail stop the search (nothing should be found that cannot be kept) and are shown. */
@@ -391,7 +462,7 @@ export function workerEngine(client: EngineClientLike): EngineLike {
         }
         let count = o.found?.length ?? 0;
         return await client.runSprint(
-          { publicKey: o.publicKey, startNonce: o.startNonce, found: o.found, durationMs: o.durationMs, maxNonces: o.maxNonces, hitRate: o.hitRate },
+          { publicKey: o.publicKey, startNonce: o.startNonce, found: o.found, durationMs: o.durationMs, maxNonces: o.maxNonces, hitRate: o.hitRate, intensity: intensityNow(o.intensity) },
           (p) => {
             count += p.newlyFound.length;
             o.onProgress?.({ ...p, found: count });
@@ -405,6 +476,9 @@ export function workerEngine(client: EngineClientLike): EngineLike {
     destroy: () => void client.terminate(),
   };
 }
+
+/** The value to start a Worker run with; later changes reach it through EngineClient.setIntensity. */
+const intensityNow = (i: SprintOptions['intensity']): number | undefined => (typeof i === 'number' ? i : i?.value);
 
 const sortedFinds = (m: Map<number, NonceClaim>): NonceClaim[] => [...m.values()].sort((a, b) => a.nonce - b.nonce);
 

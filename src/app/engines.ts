@@ -10,7 +10,7 @@ import type { NonceClaim } from '../sprint/claims.ts';
 import { toHex } from '../sprint/bytes.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { evaluateNonces, ReferenceModel } from '../sprint/reference.ts';
-import type { SprintOptions, SprintResult } from '../gpu/engine-types.ts';
+import type { IntensitySource, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import type { Clock, EvaluateRequest, ProtocolEngine, SearchRequest, SearchResult } from '../protocol/interfaces.ts';
 import { systemClock } from './clock.ts';
 
@@ -21,7 +21,19 @@ export interface EngineLike {
   destroy(): void;
 }
 
-export function enginePerSeed(build: (config: SprintConfig, seed: Uint8Array) => Promise<EngineLike>, clock: Clock = systemClock): ProtocolEngine & { close(): void } {
+export interface EnginePerSeedOptions {
+  /**
+   * The duty cycle every search runs at (src/gpu/sprint-loop.ts): a number, or a source such as an
+   * IntensityControl whose changes reach the running search (the browser's Intensity slider).
+   */
+  readonly intensity?: number | IntensitySource;
+}
+
+export function enginePerSeed(
+  build: (config: SprintConfig, seed: Uint8Array) => Promise<EngineLike>,
+  clock: Clock = systemClock,
+  options: EnginePerSeedOptions = {},
+): ProtocolEngine & { close(): void } {
   let current: { key: string; engine: Promise<EngineLike> } | undefined;
   const get = (config: SprintConfig, seed: Uint8Array) => {
     const key = `${config.name}/${toHex(seed)}`;
@@ -43,6 +55,7 @@ export function enginePerSeed(build: (config: SprintConfig, seed: Uint8Array) =>
         found: req.found,
         hitRate: req.hitRate,
         signal: req.signal,
+        intensity: options.intensity,
         onProgress: (p) => req.onProgress?.({ newlyFound: p.newlyFound, nextNonce: p.nextNonce, tried: p.noncesTried }),
       });
       return { found: r.found, tried: r.noncesTried, nextNonce: r.nextNonce };

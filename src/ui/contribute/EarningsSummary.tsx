@@ -33,7 +33,7 @@ export function EarningsSummary({ config, hitRateDenominator, tried, found, elap
           {formatCount(tried)} tries in {formatDuration(elapsedMs)}, {finds}
         </dd>
         <dt>
-          <Term id="weight" /> this <Term id="epoch">epoch</Term>
+          <Term id="weight">Weight</Term> this <Term id="epoch">epoch</Term>
           {credited ? '' : ' (estimate)'}
         </dt>
         <dd data-testid="weight-estimate">{formatCount(credited ? credited.weight : estimate.weight)}</dd>

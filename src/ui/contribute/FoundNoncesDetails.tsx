@@ -18,7 +18,7 @@ export function FoundNoncesDetails({ found }: { found: readonly FoundNonce[] }) 
       {found.length === 0 ? (
         <p className="muted">No finds yet: about one try in 900 is one.</p>
       ) : (
-        <table>
+        <table data-testid="sprint-found-list">
           <caption className="muted">
             {found.length > LISTED_FINDS ? `The newest ${LISTED_FINDS} of ${formatCount(found.length)}, newest first.` : 'Newest first.'} A smaller distance is closer to the target.
           </caption>

@@ -25,7 +25,11 @@ export interface GossipView {
   atMs: number;
 }
 
-export type NetworkStatus = 'idle' | 'starting' | 'online' | 'stopped' | 'error';
+/**
+ * `online` only while this node has a connection to the network (the relay, or any peer): a started
+ * node with none is `offline`, which the screens call "Not connected to the network".
+ */
+export type NetworkStatus = 'idle' | 'starting' | 'online' | 'offline' | 'stopped' | 'error';
 
 export interface NetworkState {
   status: NetworkStatus;
@@ -76,7 +80,7 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
   nodeGeneration: 0,
 
   async start() {
-    if (get().status === 'starting' || get().status === 'online') return;
+    if (get().status === 'starting' || get().status === 'online' || get().status === 'offline') return;
     set({ status: 'starting', error: undefined });
     try {
       discovery ??= discoverNetwork();
@@ -99,7 +103,7 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
       node = n;
       wire(n, set, get);
       await n.start();
-      set((s) => ({ status: 'online', peerId: n.peerId, relays, relayState: n.relayState, nodeGeneration: s.nodeGeneration + 1 }));
+      set((s) => ({ status: connectedStatus(n), peerId: n.peerId, relays, relayState: n.relayState, connections: n.connections(), nodeGeneration: s.nodeGeneration + 1 }));
     } catch (e) {
       set({ status: 'error', error: (e as Error).message });
     }
@@ -122,8 +126,17 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
 
 type Set = (partial: Partial<NetworkState> | ((s: NetworkState) => Partial<NetworkState>)) => void;
 
-function wire(n: SprintnetNode, set: Set, _get: () => NetworkState): void {
-  const refresh = () => set({ connections: n.connections(), multiaddrs: n.multiaddrs(), relayState: n.relayState });
+/** Connected means a live connection: the relay reached, or a peer (a network without relays). */
+export function connectedStatus(n: Pick<SprintnetNode, 'relayState' | 'connections'>): 'online' | 'offline' {
+  return n.relayState === 'connected' || n.connections().length > 0 ? 'online' : 'offline';
+}
+
+function wire(n: SprintnetNode, set: Set, get: () => NetworkState): void {
+  const refresh = () => {
+    if (node !== n) return;
+    const started = get().status === 'online' || get().status === 'offline';
+    set({ connections: n.connections(), multiaddrs: n.multiaddrs(), relayState: n.relayState, ...(started ? { status: connectedStatus(n) } : {}) });
+  };
   n.addEventListener('connections', refresh);
   n.addEventListener('relay', refresh);
   refreshTimer = setInterval(refresh, 2_000);

@@ -1,17 +1,6 @@
 import { useEffect } from 'react';
-import {
-  BuildProgressBars,
-  EpochClock,
-  FoundNonces,
-  NetworkNotice,
-  OtherTabNotice,
-  SigningNotice,
-  SprintControls,
-  SprintErrorBox,
-  SprintIdentity,
-  SprintStats,
-  WeightsTable,
-} from './SprintParts.tsx';
+import { BuildProgressBars, EpochClock, NetworkNotice, OtherTabNotice, SigningNotice, SprintControls, SprintErrorBox, SprintIdentity, SprintStats } from './SprintParts.tsx';
+import { ContributeControls, LastEpoch, SprintEarnings, WorkNow } from './ContributeParts.tsx';
 import { useSprintStore } from './store.ts';
 import { useGpuCheck } from './useGpuCheck.ts';
 import { installEngineTestHandle } from './engine-test-handle.ts';
@@ -21,9 +10,11 @@ import './sprint.css';
 installEngineTestHandle();
 
 /**
- * The volunteer's Sprint view over the network's real Sprint protocol: WebGPU check, whether this
- * browser can take part (genesis, wallet), Start/Stop, the epoch and phase with a countdown, build
- * progress, this Sprint's finds, and the newest weights table with its certificate status.
+ * The Contribute screen's body over the network's Sprint protocol: whether this browser can take
+ * part (GPU, genesis, wallet), one Start/Stop, the epoch phase with a countdown and the peers, when
+ * and how hard the GPU works, work per second, this Sprint's work and earnings, and the finds and
+ * technical figures folded away. The weights table and the rest of the ledger are on Network &
+ * ledger.
  */
 export function SprintPanel() {
   const gpu = useGpuCheck();
@@ -36,9 +27,9 @@ export function SprintPanel() {
 
   return (
     <section className="panel sprint" aria-labelledby="sprint-title" data-testid="sprint-panel">
-      <h2 id="sprint-title">Sprints</h2>
+      <h2 id="sprint-title">Contribute this GPU</h2>
       {gpu.kind === 'checking' && <p className="muted">Checking for WebGPU…</p>}
-      {gpu.kind === 'missing' && <p className={cpuOnly ? 'muted' : 'error'} data-testid="gpu-missing">{gpu.reason}{cpuOnly && ' The CPU backend (WebAssembly) runs the Sprints instead.'}</p>}
+      {gpu.kind === 'missing' && <p className={cpuOnly ? 'muted' : 'error'} data-testid="gpu-missing">{gpu.reason}{cpuOnly && ' The CPU engine (WebAssembly) runs the Sprints instead, slowly.'}</p>}
       {(gpu.kind === 'ready' || cpuOnly) && (
         <>
           {gpu.kind === 'ready' && (
@@ -47,16 +38,21 @@ export function SprintPanel() {
             </p>
           )}
           <NetworkNotice />
-          <EpochClock />
           <SprintControls />
           <OtherTabNotice />
           <SprintErrorBox />
           <SigningNotice />
+          <EpochClock />
           <BuildProgressBars />
-          <SprintIdentity />
-          <SprintStats />
-          <WeightsTable />
-          <FoundNonces />
+          <ContributeControls />
+          <WorkNow />
+          <SprintEarnings />
+          <LastEpoch />
+          <details className="sprint-technical" data-testid="sprint-technical">
+            <summary>Technical details</summary>
+            <SprintIdentity />
+            <SprintStats />
+          </details>
         </>
       )}
     </section>

@@ -6,6 +6,7 @@ import type { BackendChoice } from '../../cpu/backend.ts';
 import { useNetworkStore } from '../network/store.ts';
 import { useWalletStore } from '../wallet/store.ts';
 import { readiness, useSprintStore } from './store.ts';
+import { Term } from '../help/Term.tsx';
 
 const PHASE_LABELS: Record<BuildPhase, string> = {
   autotune: 'Choosing the fastest kernels',
@@ -14,7 +15,6 @@ const PHASE_LABELS: Record<BuildPhase, string> = {
 };
 
 const formatCount = (n: number): string => n.toLocaleString('en-US');
-const short = (hex: string): string => `${hex.slice(0, 8)}…${hex.slice(-4)}`;
 const seconds = (ms: number): string => `${Math.max(0, Math.ceil(ms / 1000))} s`;
 
 function useReadiness(): ReturnType<typeof readiness> {
@@ -48,6 +48,16 @@ export function NetworkNotice() {
   }
 }
 
+/** What the Start/Stop control's state means, in words (data-status keeps the state for tests). */
+const STATUS_WORDS: Record<string, string> = {
+  loading: 'Getting ready…',
+  idle: 'Not contributing.',
+  preparing: 'Preparing to contribute…',
+  running: 'Contributing.',
+  stopping: 'Stopping…',
+  error: 'Stopped by a problem (see below).',
+};
+
 export function SprintControls() {
   const status = useSprintStore((s) => s.status);
   const elsewhere = useSprintStore((s) => s.gpuElsewhere);
@@ -58,7 +68,7 @@ export function SprintControls() {
   return (
     <div className="sprint-controls">
       <label>
-        Backend{' '}
+        <Term id="backend">Engine</Term>{' '}
         <select data-testid="sprint-backend" value={backend} disabled={active || elsewhere} onChange={(e) => chooseBackend(e.target.value as BackendChoice)}>
           <option value="auto">auto (fastest here)</option>
           <option value="webgpu">WebGPU</option>
@@ -66,8 +76,8 @@ export function SprintControls() {
         </select>
       </label>
       {!active && !elsewhere && (
-        <button data-testid="sprint-start" disabled={status === 'loading' || !ready} onClick={() => void start()}>
-          Take part in Sprints
+        <button data-testid="sprint-start" className="primary" disabled={status === 'loading' || !ready} onClick={() => void start()}>
+          Start contributing
         </button>
       )}
       {active && (
@@ -75,8 +85,8 @@ export function SprintControls() {
           {status === 'stopping' ? 'Stopping…' : 'Stop'}
         </button>
       )}
-      <span className={`sprint-status sprint-${status}`} data-testid="sprint-status">
-        {status}
+      <span className={`sprint-status sprint-${status}`} data-testid="sprint-status" data-status={status} role="status" aria-live="polite">
+        {STATUS_WORDS[status]}
       </span>
     </div>
   );
@@ -173,7 +183,7 @@ export function BuildProgressBars() {
   );
 }
 
-function useNow(everyMs: number | null): number {
+export function useNow(everyMs: number | null): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (everyMs === null) return;
@@ -183,28 +193,55 @@ function useNow(everyMs: number | null): number {
   return now;
 }
 
+/** The schedule's phases (src/app/runtime.ts phaseClock) in words. */
+const PHASE_WORDS: Record<string, string> = {
+  'before epoch 0': 'The network has not started yet',
+  commit: 'Agreeing on the next Sprint (hosts commit to a secret)',
+  reveal: 'Agreeing on the next Sprint (hosts reveal their secrets)',
+  settle: 'The Sprint starts soon',
+  Sprint: 'Sprint: GPUs are searching',
+  proof: 'Sprint over: hosts publish their proofs',
+  validation: 'Hosts check each other’s proofs',
+  sync: 'Hosts exchange what they received',
+  certify: 'Hosts sign the epoch’s results',
+  work: 'Between Sprints',
+};
+
 /** Epoch and phase of the network's schedule, with a countdown; peers and the network's state. */
 export function EpochClock() {
   const genesis = useNetworkStore((s) => s.genesis);
-  const online = useNetworkStore((s) => s.status === 'online' && s.relayState === 'connected');
+  const online = useNetworkStore((s) => s.status === 'online');
   const peers = useSprintStore((s) => s.snapshot?.runtime?.peers ?? 0);
   const now = useNow(genesis ? 500 : null);
   if (!genesis) return null;
   const c = phaseClock(genesis, now);
   return (
     <dl className="sprint-identity">
-      <dt>Epoch</dt>
+      <dt>
+        <Term id="epoch" />
+      </dt>
       <dd data-testid="sprint-epoch" data-epoch={c.epoch}>
         {c.epoch < 0 ? 'not started' : c.epoch}
       </dd>
-      <dt>Phase</dt>
+      <dt>
+        <Term id="phase">Now</Term>
+      </dt>
       <dd data-testid="sprint-phase" data-phase={c.phase}>
-        {c.phase} · {seconds(c.msLeft)} left
+        {PHASE_WORDS[c.phase] ?? c.phase} · {seconds(c.msLeft)} left
       </dd>
       <dt>Network</dt>
       <dd data-testid="sprint-network" data-online={online} data-peers={peers}>
-        {online ? `${genesis.networkId} · ${peers} protocol peer${peers === 1 ? '' : 's'}` : 'not connected to the network (no relay reached): searching goes on, proofs wait for peers'} ·{' '}
-        {genesis.config}, p = 1/{genesis.hitRateDenominator}, Sprint {seconds(genesis.timings.sprintMs)} every {seconds(genesis.timings.epochMs)}
+        {online
+          ? `Connected · ${peers === 0 ? 'no other computers' : peers === 1 ? '1 other computer' : `${peers} other computers`} taking part`
+          : 'Not connected to the network: searching goes on, and what you find is sent when the connection is back'}
+        {' · '}a Sprint of {seconds(genesis.timings.sprintMs)} every {seconds(genesis.timings.epochMs)}
+      </dd>
+      <dt>
+        <Term id="model" />
+      </dt>
+      <dd data-testid="sprint-model" data-config={genesis.config}>
+        {genesis.config}, chosen by the network (it is fixed when the network starts). A new network keeps its own history in this browser, so switching never
+        deletes earlier results.
       </dd>
     </dl>
   );
@@ -216,7 +253,7 @@ export function SprintIdentity() {
   if (!runtime) return null;
   return (
     <dl className="sprint-identity">
-      <dt>Public key</dt>
+      <dt>Public key (your wallet's)</dt>
       <dd className="mono" data-testid="sprint-key">{runtime.publicKey}</dd>
       <dt>Sprint seed</dt>
       <dd className="mono" data-testid="sprint-seed" data-epoch={runtime.findsEpoch}>
@@ -243,15 +280,15 @@ export function SprintStats() {
   return (
     <div className="sprint-stats">
       <div>
-        <span className="label">Nonces tried this Sprint</span>
+        <span className="label">Tries this Sprint</span>
         <span className="value" data-testid="sprint-tried">{formatCount(current ? runtime.tried : 0)}</span>
       </div>
       <div>
-        <span className="label">Appropriate found</span>
+        <span className="label">Finds</span>
         <span className="value" data-testid="sprint-found-count" data-epoch={runtime.findsEpoch}>{runtime.finds.length}</span>
       </div>
       <div>
-        <span className="label">Nonces/s</span>
+        <span className="label">Tries per second</span>
         <span className="value" data-testid="sprint-rate" data-rate={runtime.rate}>
           {runtime.searching ? runtime.rate.toFixed(runtime.rate < 10 ? 2 : 0) : '—'}
         </span>
@@ -260,70 +297,3 @@ export function SprintStats() {
   );
 }
 
-/** Rows shown: a long Sprint on a fast GPU finds thousands; all of them are kept, the newest are shown. */
-const FOUND_SHOWN = 50;
-
-export function FoundNonces() {
-  const finds = useSprintStore((s) => s.snapshot?.runtime?.finds);
-  if (!finds || finds.length === 0) return null;
-  const newest = finds.slice(-FOUND_SHOWN).reverse();
-  return (
-    <table className="sprint-found" data-testid="sprint-found-list">
-      <caption className="muted">{finds.length > FOUND_SHOWN ? `Newest ${FOUND_SHOWN} of ${finds.length} appropriate nonces` : 'Appropriate nonces'}</caption>
-      <thead>
-        <tr>
-          <th>Nonce</th>
-          <th>Distance</th>
-        </tr>
-      </thead>
-      <tbody>
-        {newest.map((f) => (
-          <tr key={f.nonce}>
-            <td className="mono">{f.nonce}</td>
-            <td className="mono">{f.distance.toFixed(6)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-/** The newest epoch this browser derived: state hash, certificate, and the weights table. */
-export function WeightsTable() {
-  const ledger = useSprintStore((s) => s.snapshot?.runtime?.ledger);
-  const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
-  if (!ledger) return <p className="muted" data-testid="ledger-none">No epoch derived yet: the first weights table appears when an epoch closes.</p>;
-  return (
-    <table className="sprint-found" data-testid="ledger" data-epoch={ledger.epoch} data-hash={ledger.hash} data-certificate={ledger.certificate}>
-      <caption>
-        Epoch {ledger.epoch}: state <span className="mono" data-testid="ledger-hash">{short(ledger.hash)}</span>,{' '}
-        <span data-testid="ledger-certificate">{ledger.certificate === 'certified' || ledger.certificate === 'adopted' ? `certified (${ledger.certificate})` : ledger.certificate}</span>
-      </caption>
-      <thead>
-        <tr>
-          <th>Host</th>
-          <th>Weight next epoch</th>
-          <th>Claimed</th>
-          <th>Credited</th>
-          <th>Flags</th>
-          <th>CU</th>
-        </tr>
-      </thead>
-      <tbody>
-        {ledger.rows.map((r) => (
-          <tr key={r.publicKey} data-testid="ledger-row" data-key={r.publicKey} data-weight={r.weight} data-claimed={r.claimed} data-flags={r.flags.join(' ')}>
-            <td className="mono">
-              {short(r.publicKey)}
-              {r.publicKey === me ? ' (you)' : ''}
-            </td>
-            <td>{r.weight}</td>
-            <td>{r.claimed}</td>
-            <td>{r.credited}</td>
-            <td>{r.flags.join(', ') || '—'}</td>
-            <td>{r.cuTotal.toFixed(6)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}

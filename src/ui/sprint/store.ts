@@ -8,13 +8,22 @@
  * itself, also with a locked wallet (the runtime searches with the public key and asks for the
  * passphrase only to sign). It needs a genesis (network.json) and a stored wallet.
  *
+ * Participation (src/app/participation.ts) decides when the GPU works: Start/Stop, pause while on
+ * battery, stop after N minutes. The store keeps one Participation for the page, saves its settings,
+ * hands it to the runtime as the search's gate (a paused search waits inside the Sprint; Stop aborts
+ * the Worker's run at once through its signal), and halts the runtime when it turns off. Intensity
+ * is saved in the settings and passed to the runtime (BrowserRuntime.setIntensity). `samples` is
+ * work per second, measured from the tries counted between two samples a second apart, for the chart.
+ *
  * Tabs: the runtime runs only while this tab holds the `sprintnet-gpu` Web Lock (gpu-lock.ts),
  * so one browser is one protocol peer; other tabs say another tab is contributing and offer to
  * take over (the runtime there resumes the same Sprint from the shared IndexedDB store). When a
  * newer tab upgrades the `sprintnet` database, this page stops and asks for a reload.
  */
 import { create } from 'zustand';
-import { BrowserRuntime, type BrowserSnapshot, type RuntimeIssue, type WalletKeys } from '../../app/browser-runtime.ts';
+import { BrowserRuntime, type BrowserSnapshot, type RunGate, type RuntimeIssue, type WalletKeys } from '../../app/browser-runtime.ts';
+import { browserBattery, createParticipation, type Participation, type ParticipationState } from '../../app/participation.ts';
+import type { WorkSample } from '../contribute/format.ts';
 import { keyOfPeer } from '../../app/transport.ts';
 import { initialBackendChoice, saveBackendChoice } from '../../cpu/backend-setting.ts';
 import type { BackendChoice } from '../../cpu/backend.ts';
@@ -27,7 +36,7 @@ import { getNode, useNetworkStore } from '../network/store.ts';
 import { noticeTabs, onTabNotice } from '../tabs/channel.ts';
 import { gpuLock, type GpuLease } from '../tabs/gpu-lock.ts';
 import { getWallet, useWalletStore } from '../wallet/store.ts';
-import { getParticipation, useSettingsStore } from '../settings/store.ts';
+import { getContributeSettings, getParticipation, useSettingsStore } from '../settings/store.ts';
 
 /** `preparing` also covers a runtime waiting for the wallet's first unlock (snapshot.status 'needs-unlock'). */
 export type SprintStatus = 'loading' | 'idle' | 'preparing' | 'running' | 'stopping' | 'error';
@@ -52,6 +61,12 @@ export interface SprintUiState {
   gpuElsewhere: boolean;
   /** This tab stopped because another tab took the GPU over. */
   takenOver: boolean;
+  /** When the GPU may work and why (null until init). */
+  participation: ParticipationState | null;
+  /** Duty cycle 0.1 … 1, saved in the settings. */
+  intensity: number;
+  /** Work per second, oldest first, the last SAMPLE_WINDOW_MS. */
+  samples: WorkSample[];
 
   init(): Promise<void>;
   /** Saved in this browser; the next engine build uses it. */
@@ -61,14 +76,31 @@ export interface SprintUiState {
   stop(): Promise<void>;
   /** Takes the GPU from the tab that holds it and takes part here. */
   takeOver(): Promise<void>;
+  /** Changes the duty cycle now (the running search too) and saves it. */
+  setIntensity(value: number): void;
+  setPauseOnBattery(on: boolean): void;
+  /** null: no limit; ParticipationError BAD_SETTING for a bad value. */
+  setStopAfterMinutes(minutes: number | null): void;
 }
 
 /** How often an idle tab re-checks whether the GPU lock was freed (a tab closed without a notice). */
 const HOLDER_POLL_MS = 3000;
+const SAMPLE_EVERY_MS = 1000;
+const SAMPLE_WINDOW_MS = 10 * 60_000;
 
 let runtime: BrowserRuntime | null = null;
 let lease: GpuLease | null = null;
 let initialising: Promise<void> | null = null;
+let participation: Participation | null = null;
+const gateListeners = new Set<() => void>();
+/** The search's gate: participation's signal (no participation yet: run, as before init). */
+const gate: RunGate = {
+  runSignal: () => (participation ? participation.runSignal() : new AbortController().signal),
+  subscribe(listener) {
+    gateListeners.add(listener);
+    return () => gateListeners.delete(listener);
+  },
+};
 
 /** Test hook (engine-test-handle.ts): the lost-device test pulls the GPU from under the engine. */
 export function currentRuntime(): BrowserRuntime | null {
@@ -138,13 +170,34 @@ export function describeIssue(issue: RuntimeIssue): SprintUiError {
 
 export const useSprintStore = create<SprintUiState>()((set, get) => {
   let offSnapshot: (() => void) | null = null;
+  let sampler: ReturnType<typeof setInterval> | undefined;
 
-  /** Stops the runtime (its search saves what it found) and gives the GPU back. */
-  const halt = async () => {
+  /** One sample a second: tries counted since the last one (0 while nothing searches). */
+  const startSampling = () => {
+    clearInterval(sampler);
+    let last: { t: number; tried: number; epoch: number } | null = null;
+    sampler = setInterval(() => {
+      const rt = get().snapshot?.runtime;
+      const t = Date.now();
+      if (!rt) return;
+      const tried = rt.findsEpoch === rt.epoch ? rt.tried : 0;
+      const prev = last;
+      last = { t, tried, epoch: rt.epoch };
+      if (!prev) return;
+      const rate = rt.searching && prev.epoch === rt.epoch && tried >= prev.tried ? ((tried - prev.tried) * 1000) / (t - prev.t) : 0;
+      set((s) => ({ samples: [...s.samples.filter((x) => x.t > t - SAMPLE_WINDOW_MS), { t, noncesPerSecond: rate }] }));
+    }, SAMPLE_EVERY_MS);
+  };
+
+  let halting: Promise<void> | null = null;
+  /** Stops the runtime (its search saves what it found) and gives the GPU back; callers during a halt share it. */
+  const halt = (): Promise<void> => (halting ??= haltNow().finally(() => (halting = null)));
+  const haltNow = async () => {
     const r = runtime;
     const mine = lease;
     runtime = null;
     lease = null;
+    clearInterval(sampler);
     if (r) {
       set({ status: 'stopping' });
       offSnapshot?.();
@@ -183,7 +236,8 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
       set({ takenOver: true, gpuElsewhere: true });
       void halt();
     });
-    const r = (runtime = new BrowserRuntime({ genesis, wallet, backend: get().backend, log: (line) => console.debug(`[sprint] ${line}`) }));
+    const r = (runtime = new BrowserRuntime({ genesis, wallet, backend: get().backend, intensity: get().intensity, runGate: gate, log: (line) => console.debug(`[sprint] ${line}`) }));
+    startSampling();
     offSnapshot = r.subscribe((snapshot) => {
       if (runtime !== r) return;
       set({ snapshot, status: statusOf(snapshot), error: snapshot.issue && !snapshot.issue.recovered ? describeIssue(snapshot.issue) : get().error });
@@ -212,6 +266,19 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     if (s.participating && !runtime && !s.gpuElsewhere && s.status !== 'error' && s.status !== 'loading') void run(false);
   };
 
+  /** Saves what participation decided, wakes or aborts the search, and halts when it turned off. */
+  function onParticipation(p: ParticipationState): void {
+    const settings = useSettingsStore.getState();
+    const c = settings.contribute;
+    if (c.pauseOnBattery !== p.settings.pauseOnBattery || c.stopAfterMinutes !== p.settings.stopAfterMinutes || c.startedAt !== p.startedAt) {
+      settings.setContribute({ pauseOnBattery: p.settings.pauseOnBattery, stopAfterMinutes: p.settings.stopAfterMinutes, startedAt: p.startedAt });
+    }
+    if (settings.participation !== p.settings.enabled) settings.setParticipation(p.settings.enabled);
+    set({ participation: p, participating: p.settings.enabled });
+    for (const l of gateListeners) l();
+    if (!p.settings.enabled && runtime) void halt();
+  }
+
   return {
     status: 'loading',
     backend: initialBackendChoice(),
@@ -220,6 +287,9 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     error: null,
     gpuElsewhere: false,
     takenOver: false,
+    participation: null,
+    intensity: getContributeSettings().intensity,
+    samples: [],
 
     init() {
       // Idempotent: React StrictMode runs effects twice.
@@ -253,6 +323,13 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
           if (runtime) void halt().then(maybeResume);
           else maybeResume();
         });
+        participation = createParticipation({
+          battery: browserBattery(),
+          settings: { enabled: get().participating, pauseOnBattery: getContributeSettings().pauseOnBattery, stopAfterMinutes: getContributeSettings().stopAfterMinutes },
+          startedAt: getContributeSettings().startedAt,
+          onChange: onParticipation,
+        });
+        onParticipation(participation.state);
         set({ status: 'idle' });
         maybeResume();
       })();
@@ -268,11 +345,14 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     async start() {
       const { status } = get();
       if (runtime || (status !== 'idle' && status !== 'error')) return;
-      set({ participating: true });
+      participation?.setEnabled(true);
+      set({ participating: true, samples: [] });
       return run(false);
     },
 
     async stop() {
+      // Aborts the Worker's run now (the gate's signal); halt then leaves the network and frees the engine.
+      participation?.setEnabled(false);
       useSettingsStore.getState().setParticipation(false);
       set({ participating: false });
       await halt();
@@ -281,7 +361,22 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     async takeOver() {
       const { status } = get();
       if (runtime || (status !== 'idle' && status !== 'error')) return;
+      participation?.setEnabled(true);
       return run(true);
+    },
+
+    setIntensity(value) {
+      useSettingsStore.getState().setContribute({ intensity: value });
+      runtime?.setIntensity(value);
+      set({ intensity: value });
+    },
+
+    setPauseOnBattery(on) {
+      participation?.setPauseOnBattery(on);
+    },
+
+    setStopAfterMinutes(minutes) {
+      participation?.setStopAfterMinutes(minutes);
     },
   };
 });

@@ -5,9 +5,9 @@ import { Term } from '../../help/Term.tsx';
 import { screenHref } from '../routes.ts';
 
 /**
- * The main screen. It hosts the Sprint view as it stands; the Contribute controls (intensity, chart,
- * battery and time limits) and the protocol runtime's view are added here by their own modules.
- * Nothing is shown that could start the GPU before the volunteer has agreed on the welcome screen.
+ * The main screen: the Sprint view over the protocol runtime with the Contribute controls
+ * (src/ui/sprint/SprintPanel.tsx). Nothing is shown that could start the GPU before the volunteer
+ * has agreed on the welcome screen.
  */
 export function ContributeScreen() {
   const consent = useConsentStore((s) => s.consent);
@@ -27,7 +27,8 @@ export function ContributeScreen() {
   return (
     <>
       <p className="muted">
-        Contributing runs <Term id="sprint">Sprints</Term> on this GPU. Stop ends the GPU work at once.
+        Contributing runs <Term id="sprint">Sprints</Term> on this GPU and earns <Term id="weight" /> and <Term id="cu">CU</Term>. Stop ends the GPU
+        work at once.
       </p>
       <CompatibilityReport compact />
       <SprintPanel />

@@ -1,0 +1,160 @@
+/**
+ * The ledger as this browser derived it (the Sprint runtime's snapshot): the newest weights table
+ * with its certificate and any fraud evidence, the epoch history, and this browser's own proofs and
+ * the validations it gave and received. Read-only views of src/app/activity.ts's plain data.
+ */
+import type { VerdictView } from '../../app/runtime.ts';
+import { Term } from '../help/Term.tsx';
+import { useSprintStore } from '../sprint/store.ts';
+
+export const shortKey = (hex: string): string => `${hex.slice(0, 8)}…${hex.slice(-4)}`;
+
+const CERTIFICATE_WORDS: Record<string, string> = {
+  certified: 'certified: hosts holding most of the weight signed it',
+  adopted: 'certified (adopted from the hosts’ signed certificate)',
+};
+const certificateWords = (c: string): string => CERTIFICATE_WORDS[c] ?? `${c}: not certified yet`;
+
+const VERDICT_WORDS: Record<string, string> = {
+  ok: 'passed',
+  mismatch: 'failed: results did not match',
+  duplicate: 'failed: a find was listed twice',
+  malformed: 'failed: the list did not match the proof',
+  unavailable: 'could not be checked: the list was not reachable',
+};
+const verdictWords = (v: string): string => VERDICT_WORDS[v] ?? v;
+
+export function WeightsTable() {
+  const ledger = useSprintStore((s) => s.snapshot?.runtime?.ledger);
+  const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
+  if (!ledger) return <p className="muted" data-testid="ledger-none">No epoch closed yet: the first weights table appears when an epoch closes.</p>;
+  const flagged = ledger.rows.filter((r) => r.evidence && r.evidence.length > 0);
+  return (
+    <>
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Weights table">
+        <table className="sprint-found" data-testid="ledger" data-epoch={ledger.epoch} data-hash={ledger.hash} data-certificate={ledger.certificate}>
+          <caption>
+            <Term id="weight">Weights</Term> after epoch {ledger.epoch} (state <span className="mono" data-testid="ledger-hash">{shortKey(ledger.hash)}</span>):{' '}
+            <span data-testid="ledger-certificate">{certificateWords(ledger.certificate)}</span>
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Host</th>
+              <th scope="col">Weight next epoch</th>
+              <th scope="col">
+                <Term id="reputation" />
+              </th>
+              <th scope="col">Finds claimed</th>
+              <th scope="col">Finds credited</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">
+                <Term id="cu">CU</Term> in all
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {ledger.rows.map((r) => (
+              <tr key={r.publicKey} data-testid="ledger-row" data-key={r.publicKey} data-weight={r.weight} data-claimed={r.claimed} data-flags={r.flags.join(' ')} data-me={r.publicKey === me}>
+                <td className="mono">
+                  {shortKey(r.publicKey)}
+                  {r.publicKey === me ? ' (you)' : ''}
+                </td>
+                <td>{r.weight}</td>
+                <td>{r.reputation}</td>
+                <td>{r.claimed}</td>
+                <td>{r.credited}</td>
+                <td>{r.flags.join(', ') || '—'}</td>
+                <td>{r.cuTotal.toFixed(6)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {flagged.map((r) => (
+        <div key={r.publicKey} className="sprint-error error" role="alert" data-testid="fraud-flag" data-key={r.publicKey}>
+          <strong>
+            <Term id="fraud">Fraud</Term> flag on {shortKey(r.publicKey)}
+            {r.publicKey === me ? ' (you)' : ''}.
+          </strong>{' '}
+          Evidence: {r.evidence!.map((v) => `${shortKey(v.peer)} checked ${v.checked} finds and found ${v.mismatches} wrong (${verdictWords(v.verdict)})`).join('; ')}.
+          {r.tally && ` Validators holding ${r.tally.fraudWeight} of ${r.tally.validatingWeight} validating weight said so.`}
+        </div>
+      ))}
+    </>
+  );
+}
+
+export function EpochHistory() {
+  const history = useSprintStore((s) => s.snapshot?.runtime?.history);
+  if (!history || history.length === 0) return null;
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Epoch history">
+      <table className="sprint-found" data-testid="epoch-history">
+        <caption>Epoch history (newest first)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Epoch</th>
+            <th scope="col">Certificate</th>
+            <th scope="col">Hosts</th>
+            <th scope="col">Your weight</th>
+            <th scope="col">Your finds credited</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.map((h) => (
+            <tr key={h.epoch} data-testid="epoch-row" data-epoch={h.epoch} data-certificate={h.certificate} data-my-weight={h.mine?.weight ?? ''}>
+              <td>{h.epoch}</td>
+              <td>{h.certificate === 'certified' || h.certificate === 'adopted' ? 'certified' : h.certificate}</td>
+              <td>{h.hosts}</td>
+              <td>{h.mine ? h.mine.weight : '—'}</td>
+              <td>{h.mine ? `${h.mine.credited} of ${h.mine.claimed}` : '—'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Verdicts({ list, testId, who }: { list: readonly VerdictView[]; testId: string; who: string }) {
+  if (list.length === 0) return <p className="muted" data-testid={testId} data-count={0}>None yet.</p>;
+  return (
+    <ul data-testid={testId} data-count={list.length}>
+      {list.map((v, i) => (
+        <li key={`${v.epoch}-${v.peer}-${i}`} data-verdict={v.verdict}>
+          Epoch {v.epoch}: {who} {shortKey(v.peer)}, {v.checked} finds checked, {v.mismatches} wrong: {verdictWords(v.verdict)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** This browser's proofs and the validations it did and received. */
+export function MyActivity() {
+  const activity = useSprintStore((s) => s.snapshot?.runtime?.activity);
+  if (!activity) return <p className="muted">Start contributing to see your proofs and validations here.</p>;
+  return (
+    <div data-testid="my-activity">
+      <h4>
+        Your <Term id="proof">proofs</Term>
+      </h4>
+      {activity.proofs.length === 0 ? (
+        <p className="muted" data-testid="my-proofs" data-count={0}>None yet: a proof is sent after each Sprint.</p>
+      ) : (
+        <ul data-testid="my-proofs" data-count={activity.proofs.length}>
+          {activity.proofs.map((p) => (
+            <li key={`${p.epoch}-${p.root}`}>
+              Epoch {p.epoch}: {p.count} finds out of {p.tried.toLocaleString('en-US')} tries
+            </li>
+          ))}
+        </ul>
+      )}
+      <h4>
+        <Term id="validation">Validations</Term> you did
+      </h4>
+      <Verdicts list={activity.validationsGiven} testId="validations-given" who="checked" />
+      <h4>Validations of your proofs</h4>
+      <Verdicts list={activity.validationsReceived} testId="validations-received" who="by" />
+    </div>
+  );
+}
