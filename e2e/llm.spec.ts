@@ -30,6 +30,9 @@ test('Run a model on this device: folder → streamed generation → reload → 
   await expect(panel.getByTestId('llm-model-label')).toHaveText('folder tiny-test-model');
   await expect(panel.getByTestId('llm-cache-entry')).toHaveCount(1);
   await expect(panel.getByTestId('llm-cache-entry')).toContainText('tiny-test-model');
+  // Chromium has OPFS, so the model went there (not the Cache API).
+  await expect(panel.getByTestId('llm-cache-entry')).toHaveAttribute('data-store', 'opfs');
+  await expect(panel.getByTestId('llm-cache-entry')).toContainText('private file system');
 
   const run = async () => {
     await panel.getByTestId('llm-prompt').fill(prompt);
@@ -62,6 +65,15 @@ test('Run a model on this device: folder → streamed generation → reload → 
 
   await panel.getByTestId('llm-cache-delete').click();
   await expect(panel.getByTestId('llm-cache-empty')).toBeVisible();
+  // Deleted for real: no folder left in OPFS.
+  const left = await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const models = await root.getDirectoryHandle('sprintnet-models');
+    const names: string[] = [];
+    for await (const key of (models as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(key);
+    return names;
+  });
+  expect(left).toEqual([]);
 });
 
 test('logits in the browser Worker agree with the float64 reference at every position, for F32, F16 and BF16', async ({ page }) => {

@@ -1,7 +1,7 @@
 /** Main-thread handle on the LLM Worker (./worker.ts): plain callbacks in, LlmError out. */
 import * as Comlink from 'comlink';
 import { LlmError, type LlmErrorCode } from './errors.ts';
-import type { CachedModel } from './browser-source.ts';
+import type { CachedModel, StoreKind } from './browser-source.ts';
 import type { GenerateResult, GeneratedToken } from './generate.ts';
 import type { LoadProgress } from './loader.ts';
 import type { GenerateRequest, LlmWorkerApi, LoadedModelInfo, LoadRequest, WireLlmError } from './worker.ts';
@@ -50,8 +50,8 @@ export class LlmClient {
   listCached(): Promise<CachedModel[]> {
     return unwrap(this.remote.listCached());
   }
-  deleteCached(id: string): Promise<number> {
-    return unwrap(this.remote.deleteCached(id));
+  deleteCached(id: string, store?: StoreKind): Promise<number> {
+    return unwrap(this.remote.deleteCached(id, store));
   }
   /** Tests only: all-position logits of `tokens` with the loaded model. */
   logitsForTesting(tokens: number[]): Promise<Float32Array> {

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { GpuError } from '../gpu/errors.ts';
-import { CacheSource, CachingSource, deleteCachedModel, FileListSource, listCachedModels, UrlSource, type CachedModel } from './browser-source.ts';
+import { cachedSource, CachingSource, deleteCachedModel, FileListSource, listCachedModels, UrlSource, type CachedModel, type StoreKind } from './browser-source.ts';
 import { LlmError } from './errors.ts';
 import { generate, type GenerateResult, type GeneratedToken } from './generate.ts';
 import type { BackendChoice } from '../cpu/backend.ts';
@@ -20,7 +20,7 @@ import type { ChatMessage } from './tokenizer.ts';
 export type ModelOrigin =
   | { readonly kind: 'url'; readonly url: string }
   | { readonly kind: 'files'; readonly files: File[] }
-  | { readonly kind: 'cache'; readonly id: string }
+  | { readonly kind: 'cache'; readonly id: string; readonly store?: StoreKind }
   | { readonly kind: 'test' };
 
 export interface LoadRequest {
@@ -91,7 +91,7 @@ function sourceOf(origin: ModelOrigin): ModelSource {
     case 'files':
       return new FileListSource(origin.files);
     case 'cache':
-      return new CacheSource(origin.id);
+      return cachedSource(origin.id, origin.store);
     case 'test':
       return new MemorySource(makeTestModel({ dtype: 'BF16', tieEmbeddings: false, seed: 2 }).files, 'built-in random test model');
   }
@@ -174,8 +174,8 @@ const api = {
     return guard(listCachedModels);
   },
 
-  async deleteCached(id: string): Promise<number> {
-    return guard(() => deleteCachedModel(id));
+  async deleteCached(id: string, store?: StoreKind): Promise<number> {
+    return guard(() => deleteCachedModel(id, store));
   },
 
   /** Tests only: logits of every position of `tokens` from a fresh KV cache, with the loaded model. */

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { useLlmStore } from './store.ts';
+import { storeName, useLlmStore } from './store.ts';
 import { installLlmTestHandle } from './test-handle.ts';
 import './llm.css';
 
@@ -184,13 +184,13 @@ export function LlmPanel() {
       ) : (
         <ul className="llm-cache" data-testid="llm-cache">
           {s.cached.map((entry) => (
-            <li key={entry.id} data-testid="llm-cache-entry">
-              <span className="mono">{entry.id}</span> · {mib(entry.bytes)}
+            <li key={`${entry.store}:${entry.id}`} data-testid="llm-cache-entry" data-store={entry.store ?? 'cache-api'}>
+              <span className="mono">{entry.id}</span> · {mib(entry.bytes)} · {storeName(entry.store)}
               {entry.isTestModel ? ' · random test model' : ''} · saved {new Date(entry.savedAt).toLocaleString()}{' '}
-              <button type="button" disabled={busy} onClick={() => void s.load({ kind: 'cache', id: entry.id })} data-testid="llm-cache-load">
+              <button type="button" disabled={busy} onClick={() => void s.load({ kind: 'cache', id: entry.id, store: entry.store ?? 'cache-api' })} data-testid="llm-cache-load">
                 Load
               </button>{' '}
-              <button type="button" disabled={busy} onClick={() => void s.deleteCached(entry.id)} data-testid="llm-cache-delete">
+              <button type="button" disabled={busy} onClick={() => void s.deleteCached(entry.id, entry.store ?? 'cache-api')} data-testid="llm-cache-delete">
                 Delete
               </button>
             </li>

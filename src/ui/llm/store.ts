@@ -2,10 +2,10 @@
  * State of the "Run a model on this device" screen: what is loaded, load progress, the streamed
  * output and its speed, the model cache, and the device's compatibility. The model itself lives in
  * the LLM Worker (src/llm/worker.ts), started on the first load; this store talks to it through
- * LlmClient. The cache list and deletion use the Cache API from the page (no worker needed).
+ * LlmClient. The cache list and deletion use OPFS and the Cache API from the page (no worker needed).
  */
 import { create } from 'zustand';
-import { deleteCachedModel, listCachedModels, type CachedModel } from '../../llm/browser-source.ts';
+import { deleteCachedModel, listCachedModels, type CachedModel, type StoreKind } from '../../llm/browser-source.ts';
 import type { LoadProgress } from '../../llm/loader.ts';
 import { LlmClient, type LoadedModelInfo, type ModelOrigin } from '../../llm/worker-client.ts';
 
@@ -51,11 +51,14 @@ export interface LlmUiState {
   generate(prompt: string, options: { maxTokens: number; temperature: number; topP: number; useChatTemplate: boolean }): Promise<void>;
   stop(): Promise<void>;
   refreshCache(): Promise<void>;
-  deleteCached(id: string): Promise<void>;
+  deleteCached(id: string, store?: StoreKind): Promise<void>;
 }
 
 let client: LlmClient | null = null;
 const worker = (): LlmClient => (client ??= new LlmClient((message) => useLlmStore.setState({ status: 'idle', model: null, error: `The model worker stopped: ${message}` })));
+
+/** Bumped when a generation starts and ends: its token callbacks count only while it runs. */
+let generation = 0;
 
 export const useLlmStore = create<LlmUiState>()((set, get) => ({
   status: 'idle',
@@ -106,7 +109,7 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     set({ status: 'loading', progress: null, error: null, notice: null, model: null, output: '', stats: null });
     try {
       const model = await worker().load({ origin, cacheAs }, (progress) => set({ progress }));
-      const notice = model.cacheError ? model.cacheError.message : model.cached ? `Saved in this browser's model cache as "${model.cached.id}".` : null;
+      const notice = model.cacheError ? model.cacheError.message : model.cached ? `Saved in this browser's model cache (${storeName(model.cached.store)}) as "${model.cached.id}".` : null;
       set({ status: 'ready', model, notice });
       await get().refreshCache();
     } catch (e) {
@@ -122,12 +125,17 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     if (get().status !== 'ready') return;
     set({ status: 'generating', output: '', stats: null, error: null, liveTokens: 0, liveTokensPerSecond: 0 });
     let first = 0;
+    // Tokens come through a Comlink proxy port, the result through the worker's own port: nothing
+    // orders the two, so a fast backend's last tokens can land after the result. Drop those.
+    const run = ++generation;
     try {
       const result = await worker().generate({ prompt, ...options }, (t) => {
+        if (run !== generation || get().status !== 'generating') return;
         const now = performance.now();
         if (t.index === 0) first = now;
         set((s) => ({ output: s.output + t.text, liveTokens: t.index + 1, liveTokensPerSecond: t.index > 0 ? (t.index / (now - first)) * 1000 : 0 }));
       });
+      generation++;
       set({
         status: 'ready',
         output: result.text,
@@ -141,6 +149,7 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
         },
       });
     } catch (e) {
+      generation++;
       set({ status: 'ready', error: `Generation failed: ${(e as Error).message}` });
     }
   },
@@ -159,9 +168,9 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     }
   },
 
-  async deleteCached(id) {
+  async deleteCached(id, store) {
     try {
-      await deleteCachedModel(id);
+      await deleteCachedModel(id, store);
       set({ notice: `Deleted "${id}" from the model cache.` });
     } catch (e) {
       set({ error: `Could not delete "${id}": ${(e as Error).message}` });
@@ -169,3 +178,8 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     await get().refreshCache();
   },
 }));
+
+/** How the UI names a model store. */
+export function storeName(store: StoreKind | undefined): string {
+  return store === 'opfs' ? 'private file system' : 'Cache API';
+}
