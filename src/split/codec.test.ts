@@ -35,6 +35,8 @@ describe('session codec', () => {
       step({ phase: Phase.decode, count: 1, precision: Precision.f16, hidden: encodeFloats(new Float32Array(64).fill(-1.5), Precision.f16) }),
       { kind: 'rewind', sessionId: session, step: 7 } as const,
       { kind: 'close', sessionId: session } as const,
+      { kind: 'submit', proof: new Uint8Array([1, 2, 3]) } as const,
+      { kind: 'evidence', user: hash, sessionId: session, steps: [2, 5, 9] } as const,
     ]) {
       expect(decodeRequest(encodeRequest(m))).toEqual(m);
     }
@@ -44,9 +46,21 @@ describe('session codec', () => {
       { kind: 'rewound', sessionId: session, step: 2, length: 9 } as const,
       { kind: 'receipt', sessionId: session, receipt: new Uint8Array([1, 2]), signature: new Uint8Array(64) } as const,
       { kind: 'error', code: 'OUT_OF_ORDER', message: 'step 3, expected 2' } as const,
+      { kind: 'error', code: 'FORBIDDEN', message: 'evidence goes to validators only' } as const,
+      { kind: 'submitted', note: 'published for epoch 3' } as const,
+      { kind: 'evidence', hk: [new Uint8Array(8), new Uint8Array(4)], outLeaves: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)], logits: [new Uint8Array(12)] } as const,
     ]) {
       expect(decodeAnswer(encodeAnswer(a))).toEqual(a);
     }
+  });
+
+  it('refuses evidence requests with unordered or too many steps, and evidence answers that announce more than they hold', () => {
+    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: [5, 2] })))).toBe('MALFORMED');
+    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: [] })))).toBe('LIMIT');
+    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: Array.from({ length: 65 }, (_, i) => i) })))).toBe('LIMIT');
+    const answer = encodeAnswer({ kind: 'evidence', hk: [new Uint8Array(8)], outLeaves: [new Uint8Array(32)], logits: [] });
+    new DataView(answer.buffer).setUint32(2, 5000, true);
+    expect(code(() => decodeAnswer(answer))).toBe('MALFORMED');
   });
 
   it('refuses truncated, trailing, oversize, unknown and non-finite input with typed errors', () => {

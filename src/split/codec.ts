@@ -9,7 +9,10 @@ import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { f16ToNumber, numberToF16 } from '../llm/dtype.ts';
 import {
   HASH_BYTES,
+  KEY_BYTES,
   MAX_CONTEXT,
+  MAX_PROOF_BYTES,
+  MAX_PROOF_STEPS,
   MAX_ERROR_TEXT,
   MAX_HIDDEN,
   MAX_POSITIONS_PER_REQUEST,
@@ -29,8 +32,11 @@ export type Precision = (typeof Precision)[keyof typeof Precision];
 export const Phase = { prefill: 0, decode: 1 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
-export const RequestKind = { open: 1, step: 2, rewind: 3, close: 4 } as const;
-export const AnswerKind = { opened: 0x81, stepped: 0x82, rewound: 0x83, receipt: 0x84, error: 0xff } as const;
+export const RequestKind = { open: 1, step: 2, rewind: 3, close: 4, submit: 5, evidence: 6 } as const;
+export const AnswerKind = { opened: 0x81, stepped: 0x82, rewound: 0x83, receipt: 0x84, submitted: 0x85, evidence: 0x86, error: 0xff } as const;
+
+/** Steps one evidence request may name (a validator's sample is 8). */
+export const MAX_EVIDENCE_SAMPLE = 64;
 
 export interface OpenRequest {
   readonly kind: 'open';
@@ -62,7 +68,20 @@ export interface CloseRequest {
   readonly kind: 'close';
   readonly sessionId: Uint8Array;
 }
-export type SplitRequest = OpenRequest | StepRequest | RewindRequest | CloseRequest;
+/** The user hands its signed proof to the volunteer, which publishes it to the ledger (docs/split-inference.md §7). */
+export interface SubmitRequest {
+  readonly kind: 'submit';
+  readonly proof: Uint8Array;
+}
+/** A validator asks the volunteer for a closed session's evidence (verify.ts Evidence) with the logits of its sample. */
+export interface EvidenceRequest {
+  readonly kind: 'evidence';
+  readonly user: Uint8Array;
+  readonly sessionId: Uint8Array;
+  /** Step indices whose logits are wanted, ascending, no repeats. */
+  readonly steps: readonly number[];
+}
+export type SplitRequest = OpenRequest | StepRequest | RewindRequest | CloseRequest | SubmitRequest | EvidenceRequest;
 
 export interface OpenedAnswer {
   readonly kind: 'opened';
@@ -102,7 +121,20 @@ export interface ErrorAnswer {
   readonly code: SplitErrorCode;
   readonly message: string;
 }
-export type SplitAnswer = OpenedAnswer | SteppedAnswer | RewoundAnswer | ReceiptAnswer | ErrorAnswer;
+export interface SubmittedAnswer {
+  readonly kind: 'submitted';
+  /** What the volunteer did with it, for people ("published for epoch 3"). */
+  readonly note: string;
+}
+export interface EvidenceAnswer {
+  readonly kind: 'evidence';
+  /** h_k of every accepted step, as sent. */
+  readonly hk: readonly Uint8Array[];
+  readonly outLeaves: readonly Uint8Array[];
+  /** Logits as sent of the requested steps, in request order. */
+  readonly logits: readonly Uint8Array[];
+}
+export type SplitAnswer = OpenedAnswer | SteppedAnswer | RewoundAnswer | ReceiptAnswer | SubmittedAnswer | EvidenceAnswer | ErrorAnswer;
 
 const bytesPer = (p: Precision): number => (p === Precision.f16 ? 2 : 4);
 
@@ -159,6 +191,13 @@ export function encodeRequest(m: SplitRequest): Uint8Array {
       return head(RequestKind.rewind).fixed(m.sessionId, SESSION_ID_BYTES).u32(m.step).finish();
     case 'close':
       return head(RequestKind.close).fixed(m.sessionId, SESSION_ID_BYTES).finish();
+    case 'submit':
+      return head(RequestKind.submit).bytes(m.proof).finish();
+    case 'evidence': {
+      const w = head(RequestKind.evidence).fixed(m.user, KEY_BYTES).fixed(m.sessionId, SESSION_ID_BYTES).u16(m.steps.length);
+      for (const i of m.steps) w.u32(i);
+      return w.finish();
+    }
   }
 }
 
@@ -172,6 +211,16 @@ export function encodeAnswer(m: SplitAnswer): Uint8Array {
       return head(AnswerKind.rewound).fixed(m.sessionId, SESSION_ID_BYTES).u32(m.step).u32(m.length).finish();
     case 'receipt':
       return head(AnswerKind.receipt).fixed(m.sessionId, SESSION_ID_BYTES).bytes(m.receipt).fixed(m.signature, SIGNATURE_BYTES).finish();
+    case 'submitted':
+      return head(AnswerKind.submitted).string(m.note.slice(0, MAX_ERROR_TEXT)).finish();
+    case 'evidence': {
+      const w = head(AnswerKind.evidence).u32(m.hk.length);
+      for (const b of m.hk) w.bytes(b);
+      for (const b of m.outLeaves) w.fixed(b, HASH_BYTES);
+      w.u16(m.logits.length);
+      for (const b of m.logits) w.bytes(b);
+      return w.finish();
+    }
     case 'error':
       return head(AnswerKind.error).u16(SPLIT_ERROR_CODES.indexOf(m.code)).string(m.message.slice(0, MAX_ERROR_TEXT)).finish();
   }
@@ -240,6 +289,22 @@ export function decodeRequest(bytes: Uint8Array): SplitRequest {
       case RequestKind.close:
         m = { kind: 'close', sessionId: r.fixed(SESSION_ID_BYTES) };
         break;
+      case RequestKind.submit:
+        m = { kind: 'submit', proof: r.bytes(MAX_PROOF_BYTES) };
+        break;
+      case RequestKind.evidence: {
+        const user = r.fixed(KEY_BYTES);
+        const sessionId = r.fixed(SESSION_ID_BYTES);
+        const n = range(r.u16(), 1, MAX_EVIDENCE_SAMPLE, 'evidence steps');
+        const steps: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const step = r.u32();
+          if (i > 0 && step <= steps[i - 1]!) throw new SplitError('MALFORMED', 'evidence steps must ascend without repeats');
+          steps.push(step);
+        }
+        m = { kind: 'evidence', user, sessionId, steps };
+        break;
+      }
       default:
         throw new SplitError('MALFORMED', `request kind ${kind} is unknown`);
     }
@@ -285,6 +350,23 @@ export function decodeAnswer(bytes: Uint8Array): SplitAnswer {
       case AnswerKind.receipt:
         m = { kind: 'receipt', sessionId: r.fixed(SESSION_ID_BYTES), receipt: r.bytes(MAX_RESPONSE_BYTES), signature: r.fixed(SIGNATURE_BYTES) };
         break;
+      case AnswerKind.submitted:
+        m = { kind: 'submitted', note: r.string(MAX_ERROR_TEXT * 4) };
+        break;
+      case AnswerKind.evidence: {
+        const n = range(r.u32(), 1, MAX_PROOF_STEPS, 'evidence steps');
+        // Each h_k row is at least 4 bytes plus its length prefix: a count beyond the bytes is refused before any allocation.
+        if (n * (4 + 2 + HASH_BYTES) > bytes.length) throw new SplitError('MALFORMED', `evidence announces ${n} steps but is ${bytes.length} bytes`);
+        const hk: Uint8Array[] = [];
+        for (let i = 0; i < n; i++) hk.push(r.bytes(MAX_RESPONSE_BYTES));
+        const outLeaves: Uint8Array[] = [];
+        for (let i = 0; i < n; i++) outLeaves.push(r.fixed(HASH_BYTES));
+        const count = range(r.u16(), 0, MAX_EVIDENCE_SAMPLE, 'evidence logits');
+        const logits: Uint8Array[] = [];
+        for (let i = 0; i < count; i++) logits.push(r.bytes(MAX_VOCAB * 4));
+        m = { kind: 'evidence', hk, outLeaves, logits };
+        break;
+      }
       case AnswerKind.error: {
         const code = SPLIT_ERROR_CODES[r.u16()];
         if (!code) throw new SplitError('MALFORMED', 'error answer with an unknown code');

@@ -19,6 +19,10 @@ export const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + 1024;
 export const MAX_RESPONSE_BYTES = MAX_VOCAB * 4 + 1024;
 /** Steps one proof may cover (a 4096-token session plus its prompt chunks). */
 export const MAX_PROOF_STEPS = 8_192;
+/** Largest proof a user submits: the fixed part plus 28 bytes per step. */
+export const MAX_PROOF_BYTES = 512 + 28 * MAX_PROOF_STEPS;
+/** Bytes of closed sessions' evidence (h_k and logits as sent) a volunteer keeps for validators; the oldest go first. */
+export const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
 export const MAX_CONTEXT = 131_072;
 /** Error messages carried in-band. */
 export const MAX_ERROR_TEXT = 512;

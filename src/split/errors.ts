@@ -27,7 +27,9 @@ export type SplitErrorCode =
   | 'BAD_PROOF'
   | 'BAD_ARGUMENT'
   /** The volunteer failed while computing (engine error); retrying elsewhere may work. */
-  | 'VOLUNTEER_FAILED';
+  | 'VOLUNTEER_FAILED'
+  /** The volunteer serves evidence only to peers it knows as validators, and publishes proofs only when it runs a ledger. */
+  | 'FORBIDDEN';
 
 export class SplitError extends Error {
   override readonly name = 'SplitError';
@@ -57,4 +59,5 @@ export const SPLIT_ERROR_CODES: readonly SplitErrorCode[] = [
   'BAD_PROOF',
   'BAD_ARGUMENT',
   'VOLUNTEER_FAILED',
+  'FORBIDDEN',
 ];

@@ -15,17 +15,19 @@ import {
   fitsF16,
   Phase,
   Precision,
+  type EvidenceRequest,
   type OpenRequest,
   type SplitAnswer,
   type StepRequest,
 } from './codec.ts';
-import { MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
+import { MAX_EVIDENCE_BYTES, MAX_RESPONSE_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
 import { hkLeaf, outputLeaf, root } from './digest.ts';
 import type { SplitModel } from './engines.ts';
 import { SplitError } from './errors.ts';
 import { flopsForStep } from './flops.ts';
 import { entropy, finalNormed, structuralCost } from './metrics.ts';
-import { encodeReceipt, receiptDomain, type ProofSigner, type StepRecord } from './proof.ts';
+import { decodeProof, encodeReceipt, receiptDomain, signatureProblem, type ProofSigner, type StepRecord } from './proof.ts';
+import { verifyTyped } from '../wallet/signing.ts';
 
 export interface VolunteerOptions<K extends KvCache> {
   /** Holds layers [lowestK, L) at least (a whole model works too). */
@@ -42,6 +44,25 @@ export interface VolunteerOptions<K extends KvCache> {
   readonly maxSessions?: number;
   readonly maxSessionsPerPeer?: number;
   readonly idleMs?: number;
+  /**
+   * Validators: may this peer (its Ed25519 key) fetch a closed session's evidence? The evidence is
+   * h_k, from which the prompt can be recovered (privacy.ts), so the default is nobody; a host
+   * that runs the ledger lets in the keys with weight in the current epoch.
+   */
+  readonly mayFetchEvidence?: (peer: Uint8Array) => boolean;
+  /** Bytes of closed sessions' evidence kept (default MAX_EVIDENCE_BYTES when mayFetchEvidence is set, else 0). */
+  readonly evidenceBytes?: number;
+  /** A user submitted its signed proof of one of our sessions (checked): publish it; the answer is a note for the user. */
+  readonly onProof?: (proof: Uint8Array) => Promise<string>;
+}
+
+/** What a closed session leaves for validators. */
+interface Closed {
+  readonly receipt: Uint8Array;
+  readonly hk: Uint8Array[];
+  readonly logits: Uint8Array[];
+  readonly outLeaves: Uint8Array[];
+  readonly bytes: number;
 }
 
 interface Undo {
@@ -59,6 +80,9 @@ interface Session<K extends KvCache> {
   readonly steps: StepRecord[];
   readonly hkLeaves: Uint8Array[];
   readonly outLeaves: Uint8Array[];
+  /** h_k and logits of each accepted step as sent: the evidence validators re-run. */
+  readonly hkWire: Uint8Array[];
+  readonly logitsWire: Uint8Array[];
   flops: bigint;
   /** ĥ of the last position in the cache (C_t's "previous"). */
   final: Float64Array | null;
@@ -72,6 +96,9 @@ const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &&
 
 export class SplitVolunteer<K extends KvCache = KvCache> {
   private readonly sessions = new Map<string, Session<K>>();
+  /** By user key ‖ session id (hex), oldest first. */
+  private readonly closed = new Map<string, Closed>();
+  private closedBytes = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   /** Steps computed (accepted or later rewound), for the volunteer's own display. */
@@ -110,6 +137,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       this.expire();
       const m = decodeRequest(request);
       if (m.kind === 'open') answer = this.open(m, peer);
+      else if (m.kind === 'submit') answer = await this.submit(m.proof, peer);
+      else if (m.kind === 'evidence') answer = this.evidence(m, peer);
       else {
         const s = this.session(m.sessionId, peer);
         s.lastUsed = this.now();
@@ -165,6 +194,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       steps: [],
       hkLeaves: [],
       outLeaves: [],
+      hkWire: [],
+      logitsWire: [],
       flops: 0n,
       final: null,
       undo: null,
@@ -205,6 +236,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     s.pendingRewinds = 0;
     s.hkLeaves.push(hkLeaf(m.step, m.position, m.count, m.precision, m.hidden));
     s.outLeaves.push(outputLeaf(m.step, logits, cost, h));
+    s.hkWire.push(m.hidden.slice());
+    s.logitsWire.push(logits);
     s.flops += flopsForStep(c, s.k, c.numLayers, m.position, m.count);
     return { kind: 'stepped', sessionId: s.id, step: m.step, position: m.position, precision, logits, cost, entropy: h };
   }
@@ -215,6 +248,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     const dropped = s.steps.pop()!;
     s.hkLeaves.pop();
     s.outLeaves.pop();
+    s.hkWire.pop();
+    s.logitsWire.pop();
     s.flops -= flopsForStep(c, s.k, c.numLayers, dropped.position, dropped.count);
     // The entries past `length` are dead: the next step overwrites them.
     s.cache.length = s.undo.length;
@@ -242,7 +277,43 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       flops: s.flops,
     });
     const signature = await this.o.signer.sign(receiptDomain(this.o.networkId), receipt);
+    this.keep(hex(s.peer) + hex(s.id), { receipt, hk: s.hkWire, logits: s.logitsWire, outLeaves: s.outLeaves, bytes: [...s.hkWire, ...s.logitsWire].reduce((n, b) => n + b.length, 0) });
     return { kind: 'receipt', sessionId: s.id, receipt, signature };
+  }
+
+  private keep(key: string, c: Closed): void {
+    const budget = this.o.evidenceBytes ?? (this.o.mayFetchEvidence || this.o.onProof ? MAX_EVIDENCE_BYTES : 0);
+    if (c.bytes > budget) return;
+    this.closed.set(key, c);
+    this.closedBytes += c.bytes;
+    for (const [k, old] of this.closed) {
+      if (this.closedBytes <= budget) break;
+      this.closed.delete(k);
+      this.closedBytes -= old.bytes;
+    }
+  }
+
+  /** The user's proof of a session we closed: it must carry our receipt, byte for byte, and the user's valid signature. */
+  private async submit(bytes: Uint8Array, peer: Uint8Array): Promise<SplitAnswer> {
+    if (!this.o.onProof) throw new SplitError('FORBIDDEN', 'this volunteer does not publish proofs (it runs no ledger)');
+    const p = decodeProof(bytes);
+    const kept = this.closed.get(hex(p.receipt.user) + hex(p.receipt.sessionId));
+    if (!same(p.receipt.user, peer) || !kept || !same(kept.receipt, p.receiptBytes)) throw new SplitError('UNKNOWN_SESSION', 'no closed session of yours with this receipt');
+    const problem = signatureProblem(p, this.o.networkId, { verify: verifyTyped });
+    if (problem) throw new SplitError('BAD_PROOF', `${problem.reason}: ${problem.detail}`);
+    return { kind: 'submitted', note: await this.o.onProof(bytes) };
+  }
+
+  private evidence(m: EvidenceRequest, peer: Uint8Array): SplitAnswer {
+    if (!this.o.mayFetchEvidence?.(peer)) throw new SplitError('FORBIDDEN', 'evidence goes to validators only');
+    const c = this.closed.get(hex(m.user) + hex(m.sessionId));
+    if (!c) throw new SplitError('UNKNOWN_SESSION', 'no evidence kept for this session');
+    if (m.steps.some((i) => i >= c.logits.length)) throw new SplitError('LIMIT', `the session has ${c.logits.length} steps`);
+    const answer: SplitAnswer = { kind: 'evidence', hk: c.hk, outLeaves: c.outLeaves, logits: m.steps.map((i) => c.logits[i]!) };
+    if (c.hk.reduce((n, b) => n + b.length + 36, 0) + answer.logits.reduce((n, b) => n + b.length + 4, 0) > MAX_RESPONSE_BYTES - 64) {
+      throw new SplitError('LIMIT', 'the evidence exceeds one answer (chunked evidence is not built)');
+    }
+    return answer;
   }
 }
 
