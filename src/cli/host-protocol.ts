@@ -14,7 +14,7 @@ import { deriveSecrets } from '../wallet/derive.ts';
 import { makeKeyBinding } from '../wallet/lottery.ts';
 import type { BackendChoice } from '../cpu/backend.ts';
 import type { SprintnetNode } from '../node/node.ts';
-import { walletSigner } from '../protocol/crypto.ts';
+import { walletSigner, type Signer } from '../protocol/crypto.ts';
 import { genesisId, schedule, type Genesis } from '../protocol/genesis.ts';
 import { genesisFromFileJson } from '../app/network-json.ts';
 import { enginePerSeed, referenceEngine } from '../app/engines.ts';
@@ -42,6 +42,8 @@ export interface ProtocolHostOptions {
   backend: BackendChoice;
   signal: AbortSignal;
   log: (line: string) => void;
+  /** Called once the runtime exists (before it starts): `--serve-model` publishes and judges through it. */
+  onRuntime?: (runtime: SprintRuntime, signer: Signer) => void;
 }
 
 export async function runProtocolHost(o: ProtocolHostOptions): Promise<void> {
@@ -63,6 +65,7 @@ export async function runProtocolHost(o: ProtocolHostOptions): Promise<void> {
         return created.engine;
       });
   const runtime = new SprintRuntime({ genesis: g, signer, engine, node: o.node, store, log: o.log });
+  o.onRuntime?.(runtime, signer);
   let lastPhase = '';
   let lastLedger = '';
   runtime.subscribe((s) => {

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { defineOptions, parseChoice, parseCommandArgs, parseInteger } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber } from './args.ts';
 import { describeError } from './describe-error.ts';
 import { connectionWords, relayWords, shortId } from '../app/plain-words.ts';
 import type { RelayState } from '../node/relay-keeper.ts';
@@ -37,6 +37,8 @@ export const options = defineOptions({
   seed: { type: 'string', value: 'HEX', help: 'for tests: a raw Ed25519 key seed, 64 hex digits, instead of a wallet (or SPRINTNET_SEED)' },
   listen: { type: 'string', value: 'ADDR', multiple: true, help: 'also listen on this multiaddr' },
   label: { type: 'string', value: 'TEXT', help: 'the name other peers see (default: host@<hostname>)' },
+  'serve-model': { type: 'string', value: 'DIR', help: 'serve private split inference of this model folder (docs/split-inference.md); with --genesis also publish proofs and validate others' },
+  'model-tau': { type: 'string', value: 'T', help: "with --serve-model: the model's published C_t threshold τ (default: measured here first)" },
 });
 
 export const notes = [
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = parseChoice(args.backend, '--backend', BACKEND_CHOICES);
   const sprintMs = parseInteger(args['sprint-ms'], '--sprint-ms', { min: 1 });
   const batch = args.batch === undefined ? undefined : parseInteger(args.batch, '--batch', { min: 1 });
+  const modelTau = args['model-tau'] === undefined ? undefined : parseNumber(args['model-tau'], '--model-tau', { min: 0 });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
   const { defaultRegistry } = await import('../node/topics/index.ts');
@@ -86,8 +89,12 @@ export async function run(argv: string[]): Promise<number> {
   await node.start();
   log(`Host started, peer id ${node.peerId}; relays: ${relays.join(', ') || 'none'}`);
   const stop = new AbortController();
+  const serveDir = args['serve-model'];
+  let ledgerLink: ((l: import('./serve-model.ts').LedgerLink) => void) | undefined;
+  const ledger = serveDir && genesis ? new Promise<import('./serve-model.ts').LedgerLink>((resolve) => (ledgerLink = resolve)) : undefined;
+  const onRuntime = ledgerLink && genesis ? ledgerRuntime(genesis, node, ledgerLink) : undefined;
   const sprints = genesis
-    ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log)
+    ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log, onRuntime)
     : args.engine === 'off'
     ? Promise.resolve()
     : runPracticeSprints({
@@ -100,11 +107,13 @@ export async function run(argv: string[]): Promise<number> {
         signal: stop.signal,
         log,
       });
+  const serving = serveDir ? serveModel(serveDir, backend, modelTau, identity.ed25519Seed, genesis?.networkId, node, ledger, log) : undefined;
   // A failing engine (no adapter, out of memory) is reported, and the host stays a network peer.
   const engineFailed = sprints.then(() => undefined, (e: unknown) => log(`The Sprint engine stopped: ${describeError(e)} The host stays connected to the network.`));
   const signal = await untilSignal();
   log(`${signal}: stopping the host`);
   stop.abort();
+  (await serving)?.stop();
   await engineFailed;
   await node.stop();
   return 0;
@@ -114,6 +123,7 @@ export async function run(argv: string[]): Promise<number> {
 async function runProtocol(
   genesis: import('../protocol/genesis.ts').Genesis, dataDir: string | undefined, engine: 'reference' | 'auto', backend: BackendChoice,
   seedHex: string | undefined, keystorePath: string | undefined, node: import('../node/node.ts').SprintnetNode, signal: AbortSignal, log: (line: string) => void,
+  onRuntime?: import('./host-protocol.ts').ProtocolHostOptions['onRuntime'],
 ): Promise<void> {
   const { runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
   const seed = seedHex ?? process.env.SPRINTNET_SEED;
@@ -125,7 +135,35 @@ async function runProtocol(
     const { loadHeadlessWallet } = await import('../wallet/node-loader.ts');
     keys = (await loadHeadlessWallet({ keystorePath, env: process.env, networkId: genesis.networkId })).identity;
   }
-  await runProtocolHost({ genesis, node, ...keys, dataDir, engine, backend, signal, log });
+  await runProtocolHost({ genesis, node, ...keys, dataDir, engine, backend, signal, log, onRuntime });
+}
+
+/** `--serve-model` with `--genesis`: the volunteer publishes and judges through the protocol runtime's host. */
+function ledgerRuntime(
+  genesis: import('../protocol/genesis.ts').Genesis, node: import('../node/node.ts').SprintnetNode, resolve: (l: import('./serve-model.ts').LedgerLink) => void,
+): NonNullable<import('./host-protocol.ts').ProtocolHostOptions['onRuntime']> {
+  return (runtime, signer) => {
+    void import('../app/transport.ts').then(({ nodeTransport }) => {
+      const transport = nodeTransport(node);
+      resolve({ genesis, host: runtime.host, signer, publish: (topic, bytes) => transport.publish(topic, bytes), now: Date.now });
+    });
+  };
+}
+
+/** `--serve-model DIR`: loads the model and serves split sessions; a failure is reported and the host stays a peer. */
+async function serveModel(
+  dir: string, backend: BackendChoice, tau: number | undefined, ed25519Seed: Uint8Array, networkId: string | undefined,
+  node: import('../node/node.ts').SprintnetNode, ledger: Promise<import('./serve-model.ts').LedgerLink> | undefined, log: (line: string) => void,
+): Promise<{ stop(): void } | undefined> {
+  try {
+    const { loadHeldModel, startModelService } = await import('./serve-model.ts');
+    const held = await loadHeldModel(dir, { backend, tau, log });
+    const service = await startModelService({ node, ed25519Seed, held, networkId: networkId ?? node.config.networkId, ledger: ledger && (await ledger), log });
+    return { stop: () => (service.stop(), held.destroy()) };
+  } catch (e) {
+    log(`Serving the model failed: ${describeError(e)} The host stays connected to the network.`);
+    return undefined;
+  }
 }
 
 async function loadIdentity(seedHex: string | undefined, keystorePath: string | undefined): Promise<NodeIdentity> {

@@ -17,6 +17,7 @@ import { localVolunteer, seedSigner, strictVerifier } from '../split/local.ts';
 import type { MonitorThresholds } from '../split/metrics.ts';
 import { checkProof, encodeProof, sampleSteps } from '../split/proof.ts';
 import { splitGenerate } from '../split/user.ts';
+import { submitProof } from '../split/evidence.ts';
 import { checkConsistency, deriveCredits, effectiveBits } from '../split/verify.ts';
 
 export interface SplitInferArgs {
@@ -35,6 +36,36 @@ export interface SplitInferArgs {
   /** τ and θ_H given on the command line; otherwise measured here first. */
   readonly thresholds: Partial<MonitorThresholds>;
   readonly json: boolean;
+  /** A volunteer host on the network (`--peer`) instead of the in-process one. */
+  readonly remote?: { readonly peer: string; readonly relays: readonly string[]; readonly networkId: string };
+}
+
+/** A node of our own that reaches the volunteer: directly by its multiaddr, or by peer id through a relay's circuit. */
+async function connectVolunteer(r: NonNullable<SplitInferArgs['remote']>, userSeed: Uint8Array, log: (s: string) => void) {
+  await import('../node/node-env.ts');
+  const [{ SprintnetNode }, { defaultRegistry }, { identityFromEd25519Seed }, { multiaddr }, { NodeTransport }] = await Promise.all([
+    import('../node/node.ts'), import('../node/topics/index.ts'), import('../wallet/identity.ts'), import('@multiformats/multiaddr'), import('../split/transport.ts'),
+  ]);
+  const node = await SprintnetNode.create({
+    identity: await identityFromEd25519Seed(userSeed), role: 'host', label: 'split-user', registry: defaultRegistry(),
+    config: { networkId: r.networkId, relays: [...r.relays], listen: [] },
+  });
+  await node.start();
+  const addrs = r.peer.startsWith('/') ? [r.peer] : r.relays.map((relay) => `${relay}/p2p-circuit/p2p/${r.peer}`);
+  const peerId = r.peer.startsWith('/') ? r.peer.slice(r.peer.lastIndexOf('/p2p/') + 5) : r.peer;
+  if (addrs.length === 0 || !/^[1-9A-HJ-NP-Za-km-z]+$/.test(peerId)) throw new Error('--peer needs a multiaddr ending in /p2p/<peer id>, or a peer id and a --relay');
+  let last: unknown;
+  for (const addr of addrs) {
+    try {
+      await node.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(15_000) });
+      log(`connected to volunteer ${peerId.slice(-8)} via ${addr}\n`);
+      return { node, transport: new NodeTransport(node, peerId) };
+    } catch (e) {
+      last = e;
+    }
+  }
+  await node.stop();
+  throw new Error(`cannot reach volunteer ${r.peer}: ${(last as Error)?.message}`);
 }
 
 const NETWORK = 'sprintnet-local';
@@ -56,75 +87,86 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
     calibration = await calibrate(a.model, norm, prompts, 16);
     thresholds = { tau: a.thresholds.tau ?? calibration.tau, maxEntropy: a.thresholds.maxEntropy ?? calibration.maxEntropy };
   }
-  log(`split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on an in-process volunteer; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`);
+  log(`split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on ${a.remote ? `volunteer ${a.remote.peer}` : 'an in-process volunteer'}; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`);
 
   const userSeed = crypto.getRandomValues(new Uint8Array(32));
   const user = seedSigner(userSeed);
-  const v = localVolunteer({ model: a.model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: NETWORK, userSeed });
-  const result = await splitGenerate(a.prompt, {
-    model: a.model, k: a.k, privacy: 'allow-split', modelHash: hash, volunteers: [v.link], thresholds, signer: user, networkId: NETWORK,
-    maxTokens: a.maxTokens, temperature: a.temperature, topP: a.topP, seed: a.seed, tokenizer: a.tokenizer, precision: a.precision, noise: a.noise,
-    onStep: (s) => {
-      if (a.json) return;
-      if (s.phase === 'prefill') log(`  prefill ${s.positions} positions  H=${s.entropy.toFixed(3)}\n`);
-      else log(`  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`);
-    },
-  });
-  const segment = result.segments[result.segments.length - 1]!;
-  const proof = segment.proof;
-  let verification: Record<string, unknown> = { verified: false, reason: segment.unproven ?? 'no proof (a C_t over τ, or nothing to prove)' };
-  if (proof) {
-    const record = { hash, config: c, tau: thresholds.tau };
-    const checked = checkProof(encodeProof(proof), NETWORK, () => record, strictVerifier);
-    const sample = sampleSteps(proof, crypto.getRandomValues(new Uint8Array(32)), 8);
-    const consistency = checked.ok ? await checkConsistency(proof, segment.evidence, sample, { model: a.model, normWeight: norm }) : null;
-    const ok = checked.ok && consistency?.ok === true;
-    const credit = deriveCredits([encodeProof(proof)], {
-      networkId: NETWORK, models: () => record, verifier: strictVerifier, fromMs: proof.timestampMs, toMs: proof.timestampMs + 1, credited: new Set(), consistent: () => ok,
-    }).credits[0];
-    verification = {
-      verified: ok,
-      checks: checked.ok ? 'signatures, step structure, FLOPs and every C_t ≤ τ' : `${checked.reason}: ${checked.detail}`,
-      sampled_steps: sample,
-      consistency: consistency === null ? null : consistency.ok ? 'the re-run from h_k agrees' : `step ${consistency.step}: ${consistency.detail}`,
-      volunteer: bytesToHex(proof.receipt.volunteer),
-      flops: proof.receipt.flops.toString(),
-      cu: credit?.cu ?? 0,
-      effective_bits: effectiveBits(proof),
-      a_xi_bits_per_tflop: credit?.aXi ?? 0,
+  const networkId = a.remote?.networkId ?? NETWORK;
+  const remote = a.remote ? await connectVolunteer(a.remote, userSeed, log) : null;
+  const v = remote ? null : localVolunteer({ model: a.model, lowestK: 1, modelHash: hash, normWeight: norm, networkId, userSeed });
+  try {
+    const result = await splitGenerate(a.prompt, {
+      model: a.model, k: a.k, privacy: 'allow-split', modelHash: hash, volunteers: [remote ? remote.transport : v!.link], thresholds, signer: user, networkId,
+      maxTokens: a.maxTokens, temperature: a.temperature, topP: a.topP, seed: a.seed, tokenizer: a.tokenizer, precision: a.precision, noise: a.noise,
+      onStep: (s) => {
+        if (a.json) return;
+        if (s.phase === 'prefill') log(`  prefill ${s.positions} positions  H=${s.entropy.toFixed(3)}\n`);
+        else log(`  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`);
+      },
+    });
+    const segment = result.segments[result.segments.length - 1]!;
+    const proof = segment.proof;
+    let verification: Record<string, unknown> = { verified: false, reason: segment.unproven ?? 'no proof (a C_t over τ, or nothing to prove)' };
+    if (proof) {
+      const record = { hash, config: c, tau: thresholds.tau };
+      const checked = checkProof(encodeProof(proof), networkId, () => record, strictVerifier);
+      const sample = sampleSteps(proof, crypto.getRandomValues(new Uint8Array(32)), 8);
+      const consistency = checked.ok ? await checkConsistency(proof, segment.evidence, sample, { model: a.model, normWeight: norm }) : null;
+      const ok = checked.ok && consistency?.ok === true;
+      const credit = deriveCredits([encodeProof(proof)], {
+        networkId, models: () => record, verifier: strictVerifier, fromMs: proof.timestampMs, toMs: proof.timestampMs + 1, credited: new Set(), consistent: () => ok,
+      }).credits[0];
+      verification = {
+        verified: ok,
+        checks: checked.ok ? 'signatures, step structure, FLOPs and every C_t ≤ τ' : `${checked.reason}: ${checked.detail}`,
+        sampled_steps: sample,
+        consistency: consistency === null ? null : consistency.ok ? 'the re-run from h_k agrees' : `step ${consistency.step}: ${consistency.detail}`,
+        volunteer: bytesToHex(proof.receipt.volunteer),
+        flops: proof.receipt.flops.toString(),
+        cu: credit?.cu ?? 0,
+        effective_bits: effectiveBits(proof),
+        a_xi_bits_per_tflop: credit?.aXi ?? 0,
+      };
+      // The volunteer publishes it to the ledger, where validators that hold the model re-run their own samples.
+      if (remote && ok) {
+        verification.submitted = await submitProof(remote.transport, encodeProof(proof)).catch((e: unknown) => `not published: ${(e as Error).message}`);
+      }
+    }
+    const decode = result.steps.filter((s) => s.phase === 'decode');
+    const mean = (f: (s: (typeof decode)[number]) => number): number | null => (decode.length > 0 ? decode.reduce((n, s) => n + f(s), 0) / decode.length : null);
+    const record = {
+      model: a.source.label,
+      test_model: a.manifest.isTestModel,
+      split: a.k,
+      layers: c.numLayers,
+      precision: a.precision,
+      noise: a.noise,
+      thresholds,
+      calibration,
+      text: result.text,
+      tokens: result.tokens.length,
+      stopped_by: result.stoppedBy,
+      rewinds: result.rewinds,
+      steps: result.steps.map((s) => ({ phase: s.phase, positions: s.positions, c: s.cost, h: s.entropy, rewinds: s.rewinds, precision: s.precision })),
+      request_bytes_per_token: mean((s) => s.requestBytes),
+      answer_bytes_per_token: mean((s) => s.answerBytes),
+      volunteer: remote ? remote.transport.label : 'in-process',
+      sealed_bytes_sent: v?.link.bytesSent ?? null,
+      sealed_bytes_received: v?.link.bytesReceived ?? null,
+      decode_ms: result.decodeMs,
+      user_key: bytesToHex(user.publicKey),
+      proof: proof ? bytesToHex(encodeProof(proof)) : null,
+      verification,
     };
+    if (a.json) process.stdout.write(JSON.stringify(record) + '\n');
+    else {
+      process.stdout.write(result.text + '\n');
+      log(`${result.tokens.length} tokens (${result.stoppedBy}), ${result.rewinds} rewinds${v ? `; sealed bytes sent ${v.link.bytesSent}, received ${v.link.bytesReceived}` : ''}\n`);
+      log(proof ? `proof (${encodeProof(proof).length} bytes, signed by ${bytesToHex(user.publicKey).slice(0, 16)}…): ${bytesToHex(encodeProof(proof)).slice(0, 64)}…\n` : 'no proof\n');
+      log(`verification: ${JSON.stringify(verification)}\n`);
+    }
+    return proof && verification.verified ? 0 : 1;
+  } finally {
+    await remote?.node.stop();
   }
-  const decode = result.steps.filter((s) => s.phase === 'decode');
-  const mean = (f: (s: (typeof decode)[number]) => number): number | null => (decode.length > 0 ? decode.reduce((n, s) => n + f(s), 0) / decode.length : null);
-  const record = {
-    model: a.source.label,
-    test_model: a.manifest.isTestModel,
-    split: a.k,
-    layers: c.numLayers,
-    precision: a.precision,
-    noise: a.noise,
-    thresholds,
-    calibration,
-    text: result.text,
-    tokens: result.tokens.length,
-    stopped_by: result.stoppedBy,
-    rewinds: result.rewinds,
-    steps: result.steps.map((s) => ({ phase: s.phase, positions: s.positions, c: s.cost, h: s.entropy, rewinds: s.rewinds, precision: s.precision })),
-    request_bytes_per_token: mean((s) => s.requestBytes),
-    answer_bytes_per_token: mean((s) => s.answerBytes),
-    sealed_bytes_sent: v.link.bytesSent,
-    sealed_bytes_received: v.link.bytesReceived,
-    decode_ms: result.decodeMs,
-    user_key: bytesToHex(user.publicKey),
-    proof: proof ? bytesToHex(encodeProof(proof)) : null,
-    verification,
-  };
-  if (a.json) process.stdout.write(JSON.stringify(record) + '\n');
-  else {
-    process.stdout.write(result.text + '\n');
-    log(`${result.tokens.length} tokens (${result.stoppedBy}), ${result.rewinds} rewinds; sealed bytes sent ${v.link.bytesSent}, received ${v.link.bytesReceived}\n`);
-    log(proof ? `proof (${encodeProof(proof).length} bytes, signed by ${bytesToHex(user.publicKey).slice(0, 16)}…): ${bytesToHex(encodeProof(proof)).slice(0, 64)}…\n` : 'no proof\n');
-    log(`verification: ${JSON.stringify(verification)}\n`);
-  }
-  return proof && verification.verified ? 0 : 1;
 }

@@ -33,6 +33,9 @@ export const options = defineOptions({
   noise: { type: 'string', value: 'A', default: '0', help: 'with --split: Gaussian noise of A × RMS on each h_k row (privacy mitigation)' },
   tau: { type: 'string', value: 'T', help: 'with --split: the C_t threshold τ (default: measured on this model first)' },
   'max-entropy': { type: 'string', value: 'H', help: 'with --split: the entropy threshold θ_H in nats (default: measured)' },
+  peer: { type: 'string', value: 'ADDR', help: 'with --split: the volunteer, a host running --serve-model: its multiaddr with /p2p/<id>, or its peer id (reached through --relay)' },
+  relay: { type: 'string', value: 'ADDR', multiple: true, help: 'with --peer: a relay multiaddr to join through' },
+  network: { type: 'string', value: 'ID', help: "with --peer: the volunteer's network id (default: sprintnet-local)" },
 });
 
 export async function run(argv: string[]): Promise<number> {
@@ -80,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
         k: parseInteger(a.split, '--split', { min: 1, max: manifest.config.numLayers - 1 }),
         precision: parseChoice(a.precision, '--precision', ['f32', 'f16'] as const),
         noise: parseNumber(a.noise, '--noise', { min: 0 }),
+        remote: a.peer === undefined ? undefined : { peer: a.peer, relays: a.relay ?? [], networkId: a.network ?? 'sprintnet-local' },
         thresholds: {
           tau: a.tau === undefined ? undefined : parseNumber(a.tau, '--tau', { min: 0 }),
           maxEntropy: a['max-entropy'] === undefined ? undefined : parseNumber(a['max-entropy'], '--max-entropy', { min: 0 }),

@@ -143,3 +143,26 @@ export async function startModelService<K extends KvCache>(o: {
     },
   };
 }
+
+/** Loads a model folder for serving: the engine (`backend`), its hash, final norm and τ (measured here unless given). */
+export async function loadHeldModel(dir: string, o: { backend: import('../cpu/backend.ts').BackendChoice; tau?: number; log: (line: string) => void }): Promise<HeldModel & { destroy(): void }> {
+  const [{ DirectorySource }, { loadLanguageModel, whereItRuns }, { getGpu }, { nodeSpawner }, { modelHash }, { loadFinalNorm }, { calibrate, DEFAULT_CALIBRATION_PROMPTS }] = await Promise.all([
+    import('../llm/node-source.ts'), import('../llm/cpu-select.ts'), import('../gpu/gpu-node.ts'), import('../cpu/threads-node.ts'),
+    import('../split/digest.ts'), import('../split/engines.ts'), import('../split/calibrate.ts'),
+  ]);
+  const source = new DirectorySource(dir);
+  const { model } = await loadLanguageModel(source, { backend: o.backend, gpu: o.backend === 'cpu' ? null : await getGpu().catch(() => null), spawner: nodeSpawner, maxContext: 4096 });
+  const { manifest } = model;
+  const norm = await loadFinalNorm(source, manifest);
+  const hash = await modelHash(source, manifest);
+  let tau = o.tau;
+  if (tau === undefined) {
+    const tokenizer = manifest.tokenizer;
+    if (!tokenizer) throw new Error(`${source.label} has no tokenizer.json: give --model-tau`);
+    o.log('measuring τ on the served model (greedy, unsplit, 8 prompts × 16 tokens)…');
+    const prompts = DEFAULT_CALIBRATION_PROMPTS.map((p) => (tokenizer.hasChatTemplate ? tokenizer.encodeChat([{ role: 'user', content: p }]) : tokenizer.encode(p)));
+    tau = (await calibrate(model as import('../llm/model-types.ts').CausalLM, norm, prompts, 16)).tau;
+  }
+  o.log(`model ${source.label}: ${manifest.config.numLayers} layers on ${whereItRuns(model)}`);
+  return { record: { hash, config: manifest.config, tau }, model: model as unknown as HeldModel['model'], normWeight: norm, destroy: () => model.destroy() };
+}
