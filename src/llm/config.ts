@@ -173,9 +173,12 @@ export const tensorNames = {
   }),
 };
 
+/** A weight's shape: [rows, cols] for a matrix, [length] for a vector (norms, biases). */
+export type TensorShape = readonly [number] | readonly [number, number];
+
 /** Every tensor the model needs with its shape, for layers [fromLayer, toLayer) (+ embedding / head at the ends). */
-export function expectedTensors(c: LlamaConfig, fromLayer = 0, toLayer = c.numLayers): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+export function expectedTensors(c: LlamaConfig, fromLayer = 0, toLayer = c.numLayers): Map<string, TensorShape> {
+  const out = new Map<string, TensorShape>();
   const D = c.hiddenSize;
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;

@@ -281,7 +281,7 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
       if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
       for (let i = 0; i < args.tokens.length; i++) {
         const tok = args.tokens[i];
-        if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
+        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
       }
       total = args.tokens.length;
     }

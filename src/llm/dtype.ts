@@ -16,8 +16,10 @@ export function isFloatDType(dtype: string): dtype is FloatDType {
   return dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
 }
 
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
+const FLOAT_BYTES: Record<FloatDType, number> = { F32: 4, F16: 2, BF16: 2 };
+
+/** Reinterprets f32 bits; both sides use the same (big-endian) order, so the order does not matter. */
+const scratch = new DataView(new ArrayBuffer(4));
 
 /** IEEE half → number, exact (subnormals, ±inf and NaN included). */
 export function f16ToNumber(h: number): number {
@@ -31,14 +33,14 @@ export function f16ToNumber(h: number): number {
 
 /** bfloat16 → number, exact: the top half of an f32. */
 export function bf16ToNumber(b: number): number {
-  u32Scratch[0] = (b & 0xffff) << 16;
-  return f32Scratch[0];
+  scratch.setUint32(0, (b & 0xffff) << 16);
+  return scratch.getFloat32(0);
 }
 
 /** number → f16 bits, round to nearest even; overflow gives ±inf. */
 export function numberToF16(value: number): number {
-  f32Scratch[0] = value; // first to f32 (as PyTorch converts f32 tensors)
-  const x = u32Scratch[0];
+  scratch.setFloat32(0, value); // first to f32 (as PyTorch converts f32 tensors)
+  const x = scratch.getUint32(0);
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -63,8 +65,8 @@ export function numberToF16(value: number): number {
 
 /** number → bf16 bits, round to nearest even (NaN stays NaN). */
 export function numberToBf16(value: number): number {
-  f32Scratch[0] = value;
-  const x = u32Scratch[0];
+  scratch.setFloat32(0, value);
+  const x = scratch.getUint32(0);
   if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
   const rounded = x + 0x7fff + ((x >>> 16) & 1);
   return (rounded >>> 16) & 0xffff;
@@ -85,12 +87,12 @@ export function decodeFloats(dtype: string, bytes: Uint8Array, what = 'tensor'):
 
 /** float values → little-endian bytes in `dtype` (rounding to nearest even). */
 export function encodeFloats(dtype: FloatDType, values: ArrayLike<number>): Uint8Array {
-  const size = DTYPE_BYTES[dtype];
-  const out = new Uint8Array(values.length * size);
+  const out = new Uint8Array(values.length * FLOAT_BYTES[dtype]);
   const view = new DataView(out.buffer);
   for (let i = 0; i < values.length; i++) {
-    if (dtype === 'F32') view.setFloat32(4 * i, values[i], true);
-    else view.setUint16(2 * i, dtype === 'F16' ? numberToF16(values[i]) : numberToBf16(values[i]), true);
+    const value = values[i]!;
+    if (dtype === 'F32') view.setFloat32(4 * i, value, true);
+    else view.setUint16(2 * i, dtype === 'F16' ? numberToF16(value) : numberToBf16(value), true);
   }
   return out;
 }

@@ -6,6 +6,7 @@
  */
 import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from './config.ts';
 import { decodeFloats } from './dtype.ts';
+import { at } from '../sprint/indexing.ts';
 import { LlmError } from './errors.ts';
 import type { CausalLM, ForwardArgs, ForwardResult, KvCache } from './model-types.ts';
 import { ropeTable } from './rope.ts';
@@ -94,7 +95,7 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
       const E = this.weight(tensorNames.embed);
       for (let t = 0; t < T; t++) {
         const tok = args.tokens[t];
-        if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
+        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
         x.set(E.subarray(tok * D, (tok + 1) * D), t * D);
       }
     }
@@ -113,6 +114,7 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
       const normW = this.weight(tensorNames.norm);
       const V = c.vocabSize;
       const logits = new Float64Array(rows.length * V);
+      if (head.length < V * D) throw new RangeError(`the LM head has ${head.length} values, ${V}×${D} needed`);
       rows.forEach((t, r) => {
         const h = rmsnorm(x.subarray(t * D, (t + 1) * D), normW, c.rmsNormEps);
         for (let v = 0; v < V; v++) logits[r * V + v] = dot(h, head, v * D, D);
@@ -131,9 +133,16 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
     const hd = c.headDim;
     const half = hd / 2;
     const F = c.intermediateSize;
-    const kc = cache.k[l - cache.fromLayer];
-    const vc = cache.v[l - cache.fromLayer];
+    const kc = at(cache.k, l - cache.fromLayer, 'KV cache key layer');
+    const vc = at(cache.v, l - cache.fromLayer, 'KV cache value layer');
     const rope = this.rope;
+    const filled = (pos0 + T) * G * hd;
+    if (kc.length < filled || vc.length < filled || rope.length < (pos0 + T) * hd || x.length < T * D) {
+      throw new RangeError(`layer ${l} over positions [${pos0}, ${pos0 + T}) needs ${filled} KV values, ${(pos0 + T) * hd} RoPE values and ${T * D} hidden values; got ${kc.length}/${vc.length}, ${rope.length} and ${x.length}`);
+    }
+    // Past that check every index below stays inside its loop bounds: q and att are T×H×hd, the
+    // caches hold pos0 + T positions of G×hd, rope pos0 + T rows of hd, x T rows of D; the weights'
+    // shapes were checked against the config in the constructor and again by linear() and rmsnorm().
     const bias = (name: string, on: boolean): Float64Array | null => (on ? this.weight(name) : null);
     const wq = this.weight(n.q), wk = this.weight(n.k), wv = this.weight(n.v), wo = this.weight(n.o);
     const bq = bias(n.qBias, c.qkvBias), bk = bias(n.kBias, c.qkvBias), bv = bias(n.vBias, c.qkvBias), bo = bias(n.oBias, c.oBias);
@@ -147,10 +156,10 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
       const rot = (vec: Float64Array, head: number): void => {
         const o = head * hd;
         for (let i = 0; i < half; i++) {
-          const cos = rope[pos * hd + i];
-          const sin = rope[pos * hd + half + i];
-          const a = vec[o + i];
-          const b = vec[o + half + i];
+          const cos = rope[pos * hd + i]!;
+          const sin = rope[pos * hd + half + i]!;
+          const a = vec[o + i]!;
+          const b = vec[o + half + i]!;
           vec[o + i] = a * cos - b * sin;
           vec[o + half + i] = b * cos + a * sin;
         }
@@ -172,15 +181,15 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
         let max = -Infinity;
         for (let u = 0; u <= last; u++) {
           let s = 0;
-          for (let i = 0; i < hd; i++) s += q[t * H * hd + a * hd + i] * kc[u * G * hd + g * hd + i];
+          for (let i = 0; i < hd; i++) s += q[t * H * hd + a * hd + i]! * kc[u * G * hd + g * hd + i]!;
           scores[u] = s * scale;
-          if (scores[u] > max) max = scores[u];
+          if (s * scale > max) max = s * scale;
         }
         let total = 0;
-        for (let u = 0; u <= last; u++) total += scores[u] = Math.exp(scores[u] - max);
+        for (let u = 0; u <= last; u++) total += scores[u] = Math.exp(scores[u]! - max);
         for (let u = 0; u <= last; u++) {
-          const p = scores[u] / total;
-          for (let i = 0; i < hd; i++) att[t * H * hd + a * hd + i] += p * vc[u * G * hd + g * hd + i];
+          const p = scores[u]! / total;
+          for (let i = 0; i < hd; i++) att[t * H * hd + a * hd + i]! += p * vc[u * G * hd + g * hd + i]!;
         }
       }
     }
@@ -189,35 +198,43 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
     for (let t = 0; t < T; t++) {
       const xt = x.subarray(t * D, (t + 1) * D);
       const o = linear(att.subarray(t * H * hd, (t + 1) * H * hd), wo, bo, D, H * hd);
-      for (let i = 0; i < D; i++) xt[i] += o[i];
+      for (let i = 0; i < D; i++) xt[i]! += o[i]!;
       const h = rmsnorm(xt, this.weight(n.postNorm), c.rmsNormEps);
       const gate = linear(h, wg, bg, F, D);
       const up = linear(h, wu, bu, F, D);
-      for (let i = 0; i < F; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+      for (let i = 0; i < F; i++) {
+        const g = gate[i]!;
+        gate[i] = (g / (1 + Math.exp(-g))) * up[i]!;
+      }
       const down = linear(gate, wd, bd, D, F);
-      for (let i = 0; i < D; i++) xt[i] += down[i];
+      for (let i = 0; i < D; i++) xt[i]! += down[i]!;
     }
   }
 }
 
+/** Callers check a.length >= n and w.length >= offset + n. */
 function dot(a: Float64Array, w: Float64Array, offset: number, n: number): number {
   let s = 0;
-  for (let i = 0; i < n; i++) s += a[i] * w[offset + i];
+  for (let i = 0; i < n; i++) s += a[i]! * w[offset + i]!;
   return s;
 }
 
 /** y = W·x (+ b), W [out, in] row-major. */
 function linear(x: Float64Array, w: Float64Array, b: Float64Array | null, out: number, inp: number): Float64Array {
+  if (x.length < inp || w.length < out * inp || (b !== null && b.length < out)) {
+    throw new RangeError(`linear ${out}×${inp} got ${x.length} inputs, ${w.length} weights and ${b?.length ?? 'no'} biases`);
+  }
   const y = new Float64Array(out);
-  for (let o = 0; o < out; o++) y[o] = dot(x, w, o * inp, inp) + (b ? b[o] : 0);
+  for (let o = 0; o < out; o++) y[o] = dot(x, w, o * inp, inp) + (b ? b[o]! : 0);
   return y;
 }
 
 function rmsnorm(x: Float64Array, w: Float64Array, eps: number): Float64Array {
+  if (w.length < x.length) throw new RangeError(`rmsnorm of ${x.length} values got ${w.length} weights`);
   let ss = 0;
-  for (let i = 0; i < x.length; i++) ss += x[i] * x[i];
+  for (let i = 0; i < x.length; i++) ss += x[i]! * x[i]!;
   const inv = 1 / Math.sqrt(ss / x.length + eps);
   const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i] * inv * w[i];
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! * inv * w[i]!;
   return out;
 }

@@ -18,13 +18,13 @@ export function ropeFrequencies(c: LlamaConfig): { invFreq: Float64Array; attent
     case 'default':
       return { invFreq, attentionFactor: 1 };
     case 'linear':
-      for (let i = 0; i < half; i++) invFreq[i] /= s.factor;
+      for (let i = 0; i < half; i++) invFreq[i]! /= s.factor;
       return { invFreq, attentionFactor: 1 };
     case 'llama3': {
       const lowWavelen = s.originalMaxPositions / s.lowFreqFactor;
       const highWavelen = s.originalMaxPositions / s.highFreqFactor;
       for (let i = 0; i < half; i++) {
-        const f = invFreq[i];
+        const f = invFreq[i]!;
         const wavelen = (2 * Math.PI) / f;
         if (wavelen > lowWavelen) invFreq[i] = f / s.factor;
         else if (wavelen >= highWavelen) {
@@ -40,7 +40,7 @@ export function ropeFrequencies(c: LlamaConfig): { invFreq: Float64Array; attent
       let high = Math.min(Math.ceil(correctionDim(s.betaSlow)), dim - 1);
       if (low === high) high += 0.001;
       for (let i = 0; i < half; i++) {
-        const extrapolation = invFreq[i];
+        const extrapolation = invFreq[i]!;
         const interpolation = extrapolation / s.factor;
         const ramp = Math.min(1, Math.max(0, (i - low) / (high - low)));
         const extrapolationFactor = 1 - ramp;
@@ -63,7 +63,7 @@ export function ropeTable(c: LlamaConfig, positions: number): Float64Array {
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < half; i++) {
       // HF computes the angle in f32 (inv_freq f32 × position f32); doing it in f64 is closer to the ideal.
-      const angle = p * invFreq[i];
+      const angle = p * invFreq[i]!;
       table[p * 2 * half + i] = Math.cos(angle) * attentionFactor;
       table[p * 2 * half + half + i] = Math.sin(angle) * attentionFactor;
     }

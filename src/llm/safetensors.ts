@@ -65,17 +65,20 @@ export function parseHeaderJson(json: Uint8Array, what = 'safetensors file', fil
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) throw header(what, `entry ${name} is not an object`);
-    if (typeof e.dtype !== 'string' || DTYPE_BYTES[e.dtype] === undefined) throw header(what, `tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
+    const dtypeBytes = typeof e.dtype === 'string' ? DTYPE_BYTES[e.dtype] : undefined;
+    if (typeof e.dtype !== 'string' || dtypeBytes === undefined) throw header(what, `tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)}`);
     const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
     if (!Array.isArray(e.shape) || !e.shape.every(isCount)) throw header(what, `tensor ${name} has a bad shape ${JSON.stringify(e.shape)}`);
-    const offsets = e.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) throw header(what, `tensor ${name} has bad data_offsets ${JSON.stringify(offsets)}`);
-    const elements = (e.shape as number[]).reduce((a, b) => a * b, 1);
-    const expected = elements * DTYPE_BYTES[e.dtype];
-    if (offsets[1] - offsets[0] !== expected) {
-      throw new LlmError('SAFETENSORS_LAYOUT', `${what}: tensor ${name} (${e.dtype} [${(e.shape as number[]).join(', ')}]) needs ${expected} bytes but data_offsets span ${offsets[1] - offsets[0]}`);
+    const shape: number[] = e.shape;
+    const offsets: unknown = e.data_offsets;
+    const isPair = (x: unknown): x is [number, number] => Array.isArray(x) && x.length === 2 && x.every(isCount);
+    if (!isPair(offsets) || offsets[0] > offsets[1]) throw header(what, `tensor ${name} has bad data_offsets ${JSON.stringify(offsets)}`);
+    const [begin, end] = offsets;
+    const expected = shape.reduce((a, b) => a * b, 1) * dtypeBytes;
+    if (end - begin !== expected) {
+      throw new LlmError('SAFETENSORS_LAYOUT', `${what}: tensor ${name} (${e.dtype} [${shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`);
     }
-    tensors.push({ name, dtype: e.dtype, shape: e.shape as number[], begin: offsets[0], end: offsets[1] });
+    tensors.push({ name, dtype: e.dtype, shape, begin, end });
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
@@ -149,16 +152,16 @@ export async function* readSafetensors(chunks: AsyncIterable<Uint8Array>, option
     let at = 0;
     const tensors = hdr!.tensors;
     while (true) {
+      let t = tensors[index]; // undefined once past the last tensor
       // Zero-byte tensors take no data: report them as they come up.
-      while (index < tensors.length && tensors[index].end === tensors[index].begin) {
-        yield { kind: 'data', tensor: tensors[index], offset: 0, bytes: new Uint8Array(0), last: true };
-        index++;
+      while (t !== undefined && t.end === t.begin) {
+        yield { kind: 'data', tensor: t, offset: 0, bytes: new Uint8Array(0), last: true };
+        t = tensors[++index];
       }
       if (at >= data.byteLength) return;
-      if (index >= tensors.length) {
+      if (t === undefined) {
         throw new LlmError('SAFETENSORS_LAYOUT', `${what}: data continues past the last tensor (header covers ${hdr!.fileBytes} bytes)`);
       }
-      const t = tensors[index];
       const remaining = t.end - t.begin - written - carried;
       const take = Math.min(remaining, data.byteLength - at);
       const isLast = take === remaining;
@@ -219,9 +222,9 @@ export async function* readSafetensors(chunks: AsyncIterable<Uint8Array>, option
     throw new LlmError('SAFETENSORS_TRUNCATED', `${what}: ended after ${pending.byteLength} bytes, inside the ${headerLength(pending, what)}-byte header`);
   }
   yield* feed(new Uint8Array(0)); // trailing zero-byte tensors
-  if (index < hdr.tensors.length) {
-    const t = hdr.tensors[index];
-    throw new LlmError('SAFETENSORS_TRUNCATED', `${what}: ended after ${received} bytes, inside tensor ${t.name} (the header needs ${hdr.fileBytes})`);
+  const unfinished = hdr.tensors[index];
+  if (unfinished !== undefined) {
+    throw new LlmError('SAFETENSORS_TRUNCATED', `${what}: ended after ${received} bytes, inside tensor ${unfinished.name} (the header needs ${hdr.fileBytes})`);
   }
 }
 

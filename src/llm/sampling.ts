@@ -2,6 +2,7 @@
  * Choosing the next token from logits: greedy (argmax, lowest id on ties), or temperature with
  * nucleus (top-p) and top-k filtering, drawn from a seeded generator so runs are reproducible.
  */
+import { at } from '../sprint/indexing.ts';
 import { LlmError } from './errors.ts';
 
 export interface SamplingOptions {
@@ -43,10 +44,13 @@ export class SeededRandom {
 
 
 export function argmax(logits: ArrayLike<number>, offset = 0, length = logits.length - offset): number {
+  if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > logits.length) {
+    throw new RangeError(`argmax over [${offset}, ${offset + length}) of ${logits.length} logits`);
+  }
   let best = 0;
   let bestValue = -Infinity;
   for (let i = 0; i < length; i++) {
-    const v = logits[offset + i];
+    const v = logits[offset + i]!;
     if (v > bestValue) {
       bestValue = v;
       best = i;
@@ -69,28 +73,35 @@ export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: 
   const temperature = o.temperature ?? 0;
   if (temperature === 0) return argmax(logits);
   const n = logits.length;
+  if (n === 0) throw new LlmError('BAD_ARGUMENT', 'no logits to sample from');
+  // Past here every index is below n: loop bounds, or entries of order (a permutation of [0, n)).
   let max = -Infinity;
-  for (let i = 0; i < n; i++) if (logits[i] > max) max = logits[i];
+  for (let i = 0; i < n; i++) {
+    const v = logits[i]!;
+    if (v > max) max = v;
+  }
   const order = Array.from({ length: n }, (_, i) => i);
   const probs = new Float64Array(n);
   let total = 0;
-  for (let i = 0; i < n; i++) total += probs[i] = Math.exp((logits[i] - max) / temperature);
-  order.sort((a, b) => probs[b] - probs[a] || a - b);
+  for (let i = 0; i < n; i++) total += probs[i] = Math.exp((logits[i]! - max) / temperature);
+  order.sort((a, b) => probs[b]! - probs[a]! || a - b);
   const topK = o.topK && o.topK > 0 ? Math.min(o.topK, n) : n;
   const topP = o.topP ?? 1;
   let kept = 0;
   let mass = 0;
   while (kept < topK) {
-    mass += probs[order[kept]] / total;
+    mass += probs[order[kept]!]! / total;
     kept++;
     if (mass >= topP) break;
   }
   let keptMass = 0;
-  for (let i = 0; i < kept; i++) keptMass += probs[order[i]];
+  for (let i = 0; i < kept; i++) keptMass += probs[order[i]!]!;
   let r = rng.uniform() * keptMass;
   for (let i = 0; i < kept; i++) {
-    r -= probs[order[i]];
-    if (r < 0) return order[i];
+    const token = order[i]!;
+    r -= probs[token]!;
+    if (r < 0) return token;
   }
-  return order[kept - 1];
+  // Rounding can leave r at or just above 0: the draw falls on the last kept token (kept >= 1 as n >= 1).
+  return at(order, kept - 1, 'kept token');
 }
