@@ -73,3 +73,15 @@ describe('end-to-end sealing', () => {
     expect(() => requesterKeys(alice, new Uint8Array(31), '/p')).toThrow(SealedBoxKeyError);
   });
 });
+
+describe('kept static terms', () => {
+  it('a seed changed in place derives its new keys, not the kept ones, and a fresh copy of a seed agrees with the kept one', () => {
+    const seed = new Uint8Array(32).fill(5);
+    const first = requesterKeys(seed, ed25519.getPublicKey(bob), '/p');
+    expect(responderKeys(bob, ed25519.getPublicKey(seed.slice()), first.ephemeralPublic, '/p').requestKey).toEqual(first.requestKey);
+    seed.fill(6);
+    const second = requesterKeys(seed, ed25519.getPublicKey(bob), '/p');
+    expect(responderKeys(bob, ed25519.getPublicKey(new Uint8Array(32).fill(6)), second.ephemeralPublic, '/p').requestKey).toEqual(second.requestKey);
+    expect(responderKeys(bob, ed25519.getPublicKey(new Uint8Array(32).fill(5)), second.ephemeralPublic, '/p').requestKey).not.toEqual(second.requestKey);
+  });
+});
