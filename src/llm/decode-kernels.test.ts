@@ -1,0 +1,214 @@
+/**
+ * The decode kernels (shaders/decode.wgsl.ts) against float64 arithmetic on the same (rounded)
+ * weights: the GEMV at M = 1..4 over K and N that are not multiples of its tiles, with every fusion
+ * (norm prologue, q|k|v parts, SwiGLU pair, bias, residual) and F32/F16/BF16 weights; the
+ * key-parallel attention at context lengths below, at and above its 64 invocations.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GpuDevice } from '../gpu/device.ts';
+import { getGpu } from '../gpu/gpu-node.ts';
+import { decodeFloats, encodeFloats, type FloatDType } from './dtype.ts';
+import { decodeAttentionKernel, decodeGemvGrid, decodeGemvKernel, decodeGemvUniform, gemvOutputs, type DecodeGemvSpec } from './shaders/decode.wgsl.ts';
+
+let dev: GpuDevice;
+beforeAll(async () => {
+  dev = await GpuDevice.create(await getGpu());
+});
+afterAll(() => dev?.destroy());
+
+const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+function random(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+}
+
+/** Values as the GPU holds them: rounded to `dtype`, widened back exactly. */
+function rounded(dtype: FloatDType, values: number[]): { bytes: Uint8Array; exact: Float64Array } {
+  const bytes = encodeFloats(dtype, values);
+  return { bytes, exact: decodeFloats(dtype, bytes) };
+}
+
+function upload(bytes: ArrayBufferView, label: string): GPUBuffer {
+  const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+  const b = dev.createBuffer(label, size, STORAGE());
+  const padded = new Uint8Array(size);
+  padded.set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  dev.queue.writeBuffer(b, 0, padded);
+  return b;
+}
+
+async function run(code: string, buffers: GPUBuffer[], grid: [number, number, number]): Promise<void> {
+  const pipe = await dev.pipeline(`test:${code.length}:${code.slice(-200)}:${Math.random()}`, () => code);
+  const group = dev.bindGroup(pipe, buffers);
+  const enc = dev.device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipe);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(...grid);
+  pass.end();
+  dev.queue.submit([enc.finish()]);
+}
+
+interface GemvCase {
+  dtype: FloatDType;
+  parts: number[];
+  K: number;
+  M: number;
+  norm?: boolean;
+  swiglu?: boolean;
+  bias?: boolean;
+  residual?: boolean;
+  lastOnly?: boolean;
+}
+
+async function checkGemv(c: GemvCase, seed: number): Promise<number> {
+  const rnd = random(seed);
+  const rowsX = c.M; // rows held in x; with lastOnly only the last is used
+  const M = c.lastOnly ? 1 : c.M;
+  const spec: DecodeGemvSpec = { dtype: c.dtype, parts: c.parts, rows: M, norm: c.norm ? c.dtype : null, swiglu: !!c.swiglu, bias: c.bias ? c.dtype : null, residual: !!c.residual };
+  const N = gemvOutputs(spec);
+  const ldY = N + 3; // output rows wider than the result, written at colOffset
+  const colOffset = 2;
+  const eps = 1e-5;
+  const x = Array.from({ length: rowsX * c.K }, () => rnd() * 4);
+  const W = c.parts.map((n) => rounded(c.dtype, Array.from({ length: n * c.K }, () => rnd())));
+  const g = rounded(c.dtype, Array.from({ length: c.K }, () => 1 + rnd()));
+  const totalRows = c.parts.reduce((a, b) => a + b, 0);
+  const bias = rounded(c.dtype, Array.from({ length: totalRows + (totalRows % 2) }, () => rnd()));
+  const y0 = Array.from({ length: M * ldY }, () => rnd());
+  // float64 expectation
+  const expected = Float64Array.from(y0);
+  for (let m = 0; m < M; m++) {
+    const src = (c.lastOnly ? rowsX - 1 : m) * c.K;
+    let xs = x.slice(src, src + c.K);
+    if (c.norm) {
+      const inv = 1 / Math.sqrt(xs.reduce((s, v) => s + v * v, 0) / c.K + eps);
+      xs = xs.map((v, k) => v * inv * g.exact[k]!);
+    }
+    const dotRow = (r: number): number => {
+      let p = 0;
+      let start = 0;
+      for (const [i, n] of c.parts.entries()) {
+        if (r < start + n) {
+          for (let k = 0; k < c.K; k++) p += W[i]!.exact[(r - start) * c.K + k]! * xs[k]!;
+          return p + (c.bias ? bias.exact[r]! : 0);
+        }
+        start += n;
+      }
+      throw new RangeError('row');
+    };
+    for (let r = 0; r < N; r++) {
+      let v: number;
+      if (c.swiglu) {
+        const gate = dotRow(r);
+        const up = dotRow(c.parts[0]! + r);
+        v = (gate / (1 + Math.exp(-gate))) * up;
+      } else v = dotRow(r);
+      const o = m * ldY + colOffset + r;
+      expected[o] = (c.residual ? y0[o]! : 0) + v;
+    }
+    if (!c.residual) for (let r = 0; r < ldY; r++) if (r < colOffset || r >= colOffset + N) expected[m * ldY + r] = y0[m * ldY + r]!;
+  }
+  const dyn = dev.uniform('dyn', [rowsX, 0, 0, 0]);
+  const params = dev.uniform('p', decodeGemvUniform(c.K, ldY, colOffset, !!c.lastOnly, eps), new Set([4]));
+  const X = upload(Float32Array.from(x), 'x');
+  const Y = upload(Float32Array.from(y0), 'y');
+  const buffers = [dyn, params, X, Y, ...W.map((w, i) => upload(w.bytes, `w${i}`))];
+  if (c.norm) buffers.push(upload(g.bytes, 'g'));
+  if (c.bias) buffers.push(upload(bias.bytes, 'b'));
+  await run(decodeGemvKernel(spec), buffers, decodeGemvGrid(N, dev.limits.maxComputeWorkgroupsPerDimension));
+  const got = new Float32Array(await dev.read(Y, 0, M * ldY * 4));
+  let scale = 1;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+  for (const b of buffers) b.destroy();
+  return worst / scale;
+}
+
+describe('decode GEMV kernel vs float64', () => {
+  const shapes: [number[], number][] = [
+    [[1], 8],
+    [[13], 40],
+    [[37], 264],
+    [[9], 1032],
+  ];
+  for (const dtype of ['F32', 'F16', 'BF16'] as FloatDType[]) {
+    it(`${dtype}: M = 1..4, K and N off the tiles, plain and residual`, async () => {
+      let seed = 1;
+      for (const [parts, K] of shapes) {
+        for (const M of [1, 2, 3, 4]) {
+          const rel = await checkGemv({ dtype, parts, K, M, residual: M % 2 === 0 }, seed++);
+          expect(rel, `${dtype} N=${parts} K=${K} M=${M}`).toBeLessThan(2e-6);
+        }
+      }
+    });
+    it(`${dtype}: fused q|k|v with norm and bias, SwiGLU pair with norm, the head's last row only`, async () => {
+      const qkv = await checkGemv({ dtype, parts: [24, 8, 8], K: 48, M: 1, norm: true, bias: true }, 11);
+      expect(qkv).toBeLessThan(2e-6);
+      const qkv3 = await checkGemv({ dtype, parts: [20, 6, 6], K: 56, M: 3, norm: true, bias: true }, 12);
+      expect(qkv3).toBeLessThan(2e-6);
+      const mlp = await checkGemv({ dtype, parts: [19, 19], K: 72, M: 2, norm: true, swiglu: true }, 13);
+      expect(mlp).toBeLessThan(2e-6);
+      const mlpBias = await checkGemv({ dtype, parts: [10, 10], K: 16, M: 1, swiglu: true, bias: true }, 14);
+      expect(mlpBias).toBeLessThan(2e-6);
+      const head = await checkGemv({ dtype, parts: [301], K: 64, M: 3, norm: true, lastOnly: true }, 15);
+      expect(head).toBeLessThan(2e-6);
+    });
+  }
+  it('rejects specs it cannot build', () => {
+    const base: DecodeGemvSpec = { dtype: 'F32', parts: [4], rows: 1, norm: null, swiglu: false, bias: null, residual: false };
+    expect(() => decodeGemvKernel({ ...base, rows: 5 })).toThrow(RangeError);
+    expect(() => decodeGemvKernel({ ...base, parts: [] })).toThrow(RangeError);
+    expect(() => decodeGemvKernel({ ...base, parts: [4, 5], swiglu: true })).toThrow(RangeError);
+  });
+});
+
+describe('decode attention kernel vs float64', () => {
+  it('GQA over contexts of 1, 5, 64, 70 and 131 positions, several rows', async () => {
+    const hd = 16;
+    const H = 4;
+    const G = 2;
+    for (const [ctx, T] of [[1, 1], [5, 1], [64, 1], [70, 3], [131, 2]] as const) {
+      const rnd = random(ctx * 31 + T);
+      const pos0 = ctx - T; // rows t see positions 0 … pos0 + t
+      const qStride = (H + 2 * G) * hd; // the packed q|k|v layout
+      const q = Array.from({ length: T * qStride }, () => rnd() * 2);
+      const k = Array.from({ length: ctx * G * hd }, () => rnd() * 2);
+      const v = Array.from({ length: ctx * G * hd }, () => rnd() * 2);
+      const expected = new Float64Array(T * H * hd);
+      for (let t = 0; t < T; t++) {
+        for (let a = 0; a < H; a++) {
+          const g = Math.floor(a / (H / G));
+          const scores: number[] = [];
+          for (let u = 0; u <= pos0 + t; u++) {
+            let s = 0;
+            for (let d = 0; d < hd; d++) s += q[t * qStride + a * hd + d]! * k[u * G * hd + g * hd + d]!;
+            scores.push(s / Math.sqrt(hd));
+          }
+          const top = Math.max(...scores);
+          const w = scores.map((s) => Math.exp(s - top));
+          const sum = w.reduce((x, y) => x + y, 0);
+          for (let d = 0; d < hd; d++) {
+            let acc = 0;
+            for (let u = 0; u < w.length; u++) acc += w[u]! * v[u * G * hd + g * hd + d]!;
+            expected[t * H * hd + a * hd + d] = acc / sum;
+          }
+        }
+      }
+      const dyn = dev.uniform('dyn', [T, pos0, 0, 0]);
+      const out = upload(new Float32Array(T * H * hd), 'out');
+      const bufs = [dyn, upload(Float32Array.from(q), 'q'), upload(Float32Array.from(k), 'k'), upload(Float32Array.from(v), 'v'), out];
+      await run(decodeAttentionKernel(hd, H, G, qStride), bufs, [H, T, 1]);
+      const got = new Float32Array(await dev.read(out, 0, T * H * hd * 4));
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+      expect(worst, `context ${ctx}, rows ${T}`).toBeLessThan(1e-5);
+      for (const b of bufs) b.destroy();
+    }
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * Kernels of the small-batch (decode, M = 1..4 rows) path. Decode reads every weight once per token,
+ * so what matters is many workgroups streaming weights with wide coalesced loads and few dispatches:
+ * - `decodeGemvKernel`: Y = W·x for M ≤ 4 rows, 8 output rows per 256-invocation workgroup, 32
+ *   invocations per row striding over K with 16-byte weight loads (8 bf16/f16 values, or two
+ *   vec4<f32>), shared-memory reduction. Fusions: RMSNorm of x in the prologue (each workgroup
+ *   recomputes the row's scale: x is small and cached), up to three weight matrices as one output
+ *   (q | k | v), a SwiGLU pair (act = silu(gate·x)·(up·x)), bias and residual add in the epilogue.
+ * - `decodeRopeKernel`: RoPE of q in place and of k into the cache, v copied, reading the packed
+ *   [q | k | v] rows the fused GEMV writes; one invocation per rotated pair.
+ * - `decodeAttentionKernel`: one 64-invocation workgroup per (row, query head), invocations split
+ *   the keys (online softmax each), then a workgroup combine; also used for prefill rows.
+ */
+import type { FloatDType } from '../dtype.ts';
+import { DYN_STRUCT, loader, weightArray } from './llm.wgsl.ts';
+
+export const GEMV_THREADS = 256;
+export const GEMV_LANES = 32;
+export const GEMV_ROWS = GEMV_THREADS / GEMV_LANES;
+export const ATTENTION_THREADS = 64;
+
+export interface DecodeGemvSpec {
+  readonly dtype: FloatDType;
+  /** Rows of each weight binding, concatenated into the output in order (1 to 3 parts). */
+  readonly parts: readonly number[];
+  /** Rows of x (compile-time; the dispatch's dyn.rows must not exceed it). */
+  readonly rows: number;
+  /** RMSNorm weight dtype when x is normalised first. */
+  readonly norm: FloatDType | null;
+  /** Two equal parts (gate, up) written as silu(gate)·up, `parts[0]` columns per row. */
+  readonly swiglu: boolean;
+  readonly bias: FloatDType | null;
+  readonly residual: boolean;
+}
+
+export const decodeGemvKey = (s: DecodeGemvSpec): string =>
+  `llm-decode-gemv:${s.dtype}:${s.parts.join('+')}:m${s.rows}:${s.norm ?? 'nonorm'}:${s.swiglu ? 'swiglu' : 'plain'}:${s.bias ?? 'nobias'}:${s.residual ? 'res' : 'set'}`;
+
+/** Uniform words: K, ldY, colOffset, lastOnly, eps (f32 bits at index 4). */
+export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, lastOnly: boolean, eps: number): number[] => [K, ldY, colOffset, lastOnly ? 1 : 0, eps, 0, 0, 0];
+
+/** Output rows of the GEMV (the pair writes one per gate/up row). */
+export const gemvOutputs = (s: Pick<DecodeGemvSpec, 'parts' | 'swiglu'>): number => (s.swiglu ? s.parts[0]! : s.parts.reduce((a, b) => a + b, 0));
+
+export function decodeGemvGrid(outputs: number, maxPerDim: number): [number, number, number] {
+  const groups = Math.ceil(outputs / GEMV_ROWS);
+  if (groups <= maxPerDim) return [groups, 1, 1];
+  const y = Math.ceil(groups / maxPerDim);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/** Bindings: 0 dyn, 1 params, 2 X, 3 Y, 4… W parts, then the norm weight, then the bias. */
+export function decodeGemvKernel(s: DecodeGemvSpec): string {
+  if (s.parts.length < 1 || s.parts.length > 3) throw new RangeError(`1 to 3 weight parts, got ${s.parts.length}`);
+  if (s.swiglu && (s.parts.length !== 2 || s.parts[0] !== s.parts[1])) throw new RangeError('swiglu needs two equal parts');
+  if (s.rows < 1 || s.rows > 4) throw new RangeError(`decode GEMV rows must be 1..4, got ${s.rows}`);
+  const R = s.rows;
+  const wide = s.dtype === 'F32';
+  const wType = wide ? 'array<vec4<f32>>' : 'array<vec4<u32>>';
+  const parts = s.parts.map((n, i) => ({ n, binding: 4 + i, name: `W${i}` }));
+  let next = 4 + parts.length;
+  const normBinding = s.norm ? next++ : -1;
+  const biasBinding = s.bias ? next++ : -1;
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  // One 8-value unit of a weight row: two vec4<f32>.
+  const unpack = (name: string) =>
+    wide
+      ? `let wa = ${name}[2u * (base + u)]; let wb = ${name}[2u * (base + u) + 1u];`
+      : s.dtype === 'F16'
+        ? `let w = ${name}[base + u]; let wa = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); let wb = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));`
+        : `let w = ${name}[base + u]; let wa = vec4<f32>(bitcast<f32>(w.x << 16u), bitcast<f32>(w.x & 0xffff0000u), bitcast<f32>(w.y << 16u), bitcast<f32>(w.y & 0xffff0000u)); let wb = vec4<f32>(bitcast<f32>(w.z << 16u), bitcast<f32>(w.z & 0xffff0000u), bitcast<f32>(w.w << 16u), bitcast<f32>(w.w & 0xffff0000u));`;
+  // x for row m, unit u, normalised when the prologue computed scales.
+  const xs = (m: number) =>
+    s.norm
+      ? `let xa${m} = X[src${m} + 2u * u] * scale[${m}] * loadG(2u * u); let xb${m} = X[src${m} + 2u * u + 1u] * scale[${m}] * loadG(2u * u + 1u);`
+      : `let xa${m} = X[src${m} + 2u * u]; let xb${m} = X[src${m} + 2u * u + 1u];`;
+  const dotLoop = (acc: string, name: string, rowExpr: string) => `
+    {
+      let base = (${rowExpr}) * K8;
+      for (var u = lane; u < K8; u += ${GEMV_LANES}u) {
+        ${unpack(name)}
+${range(R).map((m) => `        ${xs(m)}\n        ${acc}[${m}] += dot(wa, xa${m}) + dot(wb, xb${m});`).join('\n')}
+      }
+    }`;
+  // Which part holds global output row r, as an if/else chain over compile-time part sizes.
+  const partChain = (acc: string, r: string) => {
+    let start = 0;
+    const branches = parts.map((p, i) => {
+      const cond = i === parts.length - 1 ? '' : `if (${r} < ${start + p.n}u) `;
+      const body = `${cond}{${dotLoop(acc, p.name, `${r} - ${start}u`)}\n  }`;
+      start += p.n;
+      return body;
+    });
+    return branches.join(' else ');
+  };
+  const biasLoad = !s.bias
+    ? ''
+    : s.bias === 'F32'
+      ? `@group(0) @binding(${biasBinding}) var<storage, read> B: array<f32>;\nfn loadB(i: u32) -> f32 { return B[i]; }`
+      : `@group(0) @binding(${biasBinding}) var<storage, read> B: array<u32>;\nfn loadB(i: u32) -> f32 { let w = B[i / 2u]; ${
+          s.bias === 'F16' ? 'return unpack2x16float(w)[i % 2u];' : 'return bitcast<f32>(select(w << 16u, w & 0xffff0000u, i % 2u == 1u));'
+        } }`;
+  const outputs = gemvOutputs(s);
+  const sets = s.swiglu ? 2 : 1;
+  return /* wgsl */ `
+${DYN_STRUCT}
+struct Params { K: u32, ldY: u32, colOffset: u32, lastOnly: u32, eps: f32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<uniform> dyn: Dyn;
+@group(0) @binding(1) var<uniform> p: Params;
+@group(0) @binding(2) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+${parts.map((q) => `@group(0) @binding(${q.binding}) var<storage, read> ${q.name}: ${wType};`).join('\n')}
+${s.norm ? `@group(0) @binding(${normBinding}) var<storage, read> G: ${weightArray(s.norm)};\n${loader(s.norm, 'G', 'loadG')}` : ''}
+${biasLoad}
+var<workgroup> red: array<f32, ${GEMV_THREADS * R * sets}>;
+var<workgroup> scale: array<f32, ${R}>;
+@compute @workgroup_size(${GEMV_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let M = select(dyn.rows, 1u, p.lastOnly != 0u);
+  let first = select(0u, dyn.rows - 1u, p.lastOnly != 0u);
+  let K4 = p.K / 4u;
+  let K8 = p.K / 8u;
+${range(R).map((m) => `  let src${m} = min(first + ${m}u, dyn.rows - 1u) * K4;`).join('\n')}
+${
+  s.norm
+    ? `  // RMSNorm scales of the M rows, reduced over the whole workgroup.
+${range(R)
+  .map(
+    (m) => `  {
+    var ss = 0.0;
+    for (var c = li; c < K4; c += ${GEMV_THREADS}u) { let v = X[src${m} + c]; ss += dot(v, v); }
+    red[li] = ss;
+    workgroupBarrier();
+    for (var st = ${GEMV_THREADS / 2}u; st > 0u; st >>= 1u) {
+      if (li < st) { red[li] += red[li + st]; }
+      workgroupBarrier();
+    }
+    if (li == 0u) { scale[${m}] = inverseSqrt(red[0] / f32(p.K) + p.eps); }
+    workgroupBarrier();
+  }`,
+  )
+  .join('\n')}`
+    : ''
+}
+  let lane = li % ${GEMV_LANES}u;
+  let slot = li / ${GEMV_LANES}u;
+  let r = (wid.x + wid.y * nwg.x) * ${GEMV_ROWS}u + slot;
+  let live = r < ${outputs}u;
+  let row = min(r, ${outputs - 1}u);
+  var acc: array<f32, ${R}>;
+${s.swiglu ? `  var acc2: array<f32, ${R}>;` : ''}
+  if (live) {
+${
+  s.swiglu
+    ? `  ${dotLoop('acc', 'W0', 'row')}\n  ${dotLoop('acc2', 'W1', 'row')}`
+    : `  ${partChain('acc', 'row')}`
+}
+  }
+${range(R).map((m) => `  red[${m * GEMV_THREADS}u + li] = acc[${m}];${s.swiglu ? ` red[${(R + m) * GEMV_THREADS}u + li] = acc2[${m}];` : ''}`).join('\n')}
+  workgroupBarrier();
+  for (var st = ${GEMV_LANES / 2}u; st > 0u; st >>= 1u) {
+    if (lane < st) {
+${range(R * sets).map((m) => `      red[${m * GEMV_THREADS}u + li] += red[${m * GEMV_THREADS}u + li + st];`).join('\n')}
+    }
+    workgroupBarrier();
+  }
+  if (lane == 0u && live) {
+${range(R)
+  .map((m) => {
+    const value = s.swiglu
+      ? `let g = red[${m * GEMV_THREADS}u + li]${s.bias ? ' + loadB(r)' : ''}; let up = red[${(R + m) * GEMV_THREADS}u + li]${s.bias ? ` + loadB(${s.parts[0]}u + r)` : ''}; let v = g / (1.0 + exp(-g)) * up;`
+      : `let v = red[${m * GEMV_THREADS}u + li]${s.bias ? ' + loadB(r)' : ''};`;
+    return `    if (${m}u < M) {
+      ${value}
+      let o = ${m}u * p.ldY + p.colOffset + r;
+      Y[o] = ${s.residual ? 'Y[o] + ' : ''}v;
+    }`;
+  })
+  .join('\n')}
+  }
+}
+`;
+}
+
+/**
+ * RoPE on the packed rows [q (H·hd) | k (G·hd) | v (G·hd)]: q rotated in place, k rotated into the
+ * cache at pos0 + t, v copied there. One invocation per (row, head slot, pair j < hd/2).
+ */
+export const decodeRopeKernel = (headDim: number, H: number, G: number): string => {
+  const half = headDim / 2;
+  const stride = (H + 2 * G) * headDim;
+  return /* wgsl */ `
+${DYN_STRUCT}
+@group(0) @binding(0) var<uniform> dyn: Dyn;
+@group(0) @binding(1) var<storage, read> rope: array<f32>;
+@group(0) @binding(2) var<storage, read_write> qkv: array<f32>;
+@group(0) @binding(3) var<storage, read_write> kCache: array<f32>;
+@group(0) @binding(4) var<storage, read_write> vCache: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= dyn.rows * ${(H + G) * half}u) { return; }
+  let t = i / ${(H + G) * half}u;
+  let slot = (i / ${half}u) % ${H + G}u;
+  let j = i % ${half}u;
+  let pos = dyn.pos0 + t;
+  let c = rope[pos * ${headDim}u + j];
+  let s = rope[pos * ${headDim}u + ${half}u + j];
+  let row = t * ${stride}u;
+  if (slot < ${H}u) {
+    let o = row + slot * ${headDim}u + j;
+    let a = qkv[o];
+    let b = qkv[o + ${half}u];
+    qkv[o] = a * c - b * s;
+    qkv[o + ${half}u] = b * c + a * s;
+  } else {
+    let g = slot - ${H}u;
+    let o = row + ${H * headDim}u + g * ${headDim}u + j;
+    let dst = pos * ${G * headDim}u + g * ${headDim}u + j;
+    let a = qkv[o];
+    let b = qkv[o + ${half}u];
+    kCache[dst] = a * c - b * s;
+    kCache[dst + ${half}u] = b * c + a * s;
+    let vo = o + ${G * headDim}u;
+    vCache[dst] = qkv[vo];
+    vCache[dst + ${half}u] = qkv[vo + ${half}u];
+  }
+}
+`;
+};
+
+/**
+ * Causal GQA over the cache, one workgroup per (query head a = wid.x, row t = wid.y): invocation i
+ * takes keys i, i + 64, … ≤ pos0 + t with an online softmax, then the workgroup merges the 64
+ * (max, sum, acc) states. q rows are `qStride` floats apart (packed qkv or a plain q buffer).
+ */
+export const decodeAttentionKernel = (headDim: number, H: number, G: number, qStride: number): string => {
+  const dh4 = headDim / 4;
+  const T = ATTENTION_THREADS;
+  return /* wgsl */ `
+${DYN_STRUCT}
+@group(0) @binding(0) var<uniform> dyn: Dyn;
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> kCache: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> vCache: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+var<workgroup> best: array<f32, ${T}>;
+var<workgroup> red: array<vec4<f32>, ${T * 4}>;
+@compute @workgroup_size(${T})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let a = wid.x;
+  let t = wid.y;
+  let g = a / ${H / G}u;
+  let last = dyn.pos0 + t;
+  let qo = t * ${qStride / 4}u + a * ${dh4}u;
+  var qv: array<vec4<f32>, ${dh4}>;
+  for (var c = 0u; c < ${dh4}u; c++) { qv[c] = q[qo + c] * ${1 / Math.sqrt(headDim)}; }
+  var m = -3.4e38;
+  var total = 0.0;
+  var acc: array<vec4<f32>, ${dh4}>;
+  for (var u = li; u <= last; u += ${T}u) {
+    let ko = u * ${G * dh4}u + g * ${dh4}u;
+    var s = 0.0;
+    for (var c = 0u; c < ${dh4}u; c++) { s += dot(qv[c], kCache[ko + c]); }
+    let next = max(m, s);
+    let shrink = exp(m - next);
+    let weight = exp(s - next);
+    total = total * shrink + weight;
+    for (var c = 0u; c < ${dh4}u; c++) { acc[c] = acc[c] * shrink + vCache[ko + c] * weight; }
+    m = next;
+  }
+  best[li] = m;
+  workgroupBarrier();
+  var top = best[0];
+  for (var i = 1u; i < ${T}u; i++) { top = max(top, best[i]); }
+  // Invocations without keys hold m = -3.4e38 and total 0: their factor is 0.
+  let f = select(0.0, exp(m - top), total > 0.0);
+  workgroupBarrier();
+  best[li] = total * f;
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var i = 0u; i < ${T}u; i++) { sum += best[i]; }
+  let oo = t * ${(H * headDim) / 4}u + a * ${dh4}u;
+  for (var c0 = 0u; c0 < ${dh4}u; c0 += 4u) {
+    for (var j = 0u; j < 4u; j++) { red[li * 4u + j] = select(vec4<f32>(0.0), acc[min(c0 + j, ${dh4 - 1}u)] * f, c0 + j < ${dh4}u); }
+    workgroupBarrier();
+    for (var st = ${T / 2}u; st > 0u; st >>= 1u) {
+      if (li < st) { for (var j = 0u; j < 4u; j++) { red[li * 4u + j] += red[(li + st) * 4u + j]; } }
+      workgroupBarrier();
+    }
+    if (li < 4u && c0 + li < ${dh4}u) { out[oo + c0 + li] = red[li] / sum; }
+    workgroupBarrier();
+  }
+}
+`;
+};
