@@ -35,7 +35,7 @@ export function trainBpe(corpus: string, vocabSize: number, specials: readonly s
   const encoder = new TextEncoder();
   const vocab = new Map<string, number>();
   for (const s of specials) vocab.set(s, vocab.size);
-  for (let b = 0; b < 256; b++) vocab.set(byteChars[b], vocab.size);
+  for (const symbol of byteChars) vocab.set(symbol, vocab.size);
   const counts = new Map<string, number>();
   for (const m of corpus.matchAll(GPT2_SPLIT)) {
     const word = Array.from(encoder.encode(m[0]), (b) => byteChars[b]).join('');
@@ -69,10 +69,11 @@ export function trainBpe(corpus: string, vocabSize: number, specials: readonly s
       const s = w.symbols;
       const next: string[] = [];
       for (let i = 0; i < s.length; i++) {
-        if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
+        const symbol = s[i]!;
+        if (symbol === a && s[i + 1] === b) {
           next.push(merged);
           i++;
-        } else next.push(s[i]);
+        } else next.push(symbol);
       }
       w.symbols = next;
     }

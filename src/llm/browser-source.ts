@@ -58,11 +58,14 @@ export class FileListSource implements ModelSource {
     let folder = '';
     for (const f of files) {
       const path = (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
-      const parts = path.split('/');
       // Only top-level files of the picked folder (a model folder is flat).
-      if (parts.length > 2) continue;
-      folder ||= parts.length === 2 ? parts[0] : '';
-      this.byName.set(parts[parts.length - 1], f);
+      const [first, second, ...deeper] = path.split('/');
+      if (first === undefined || deeper.length > 0) continue;
+      if (second === undefined) this.byName.set(first, f);
+      else {
+        folder ||= first;
+        this.byName.set(second, f);
+      }
     }
     this.label = folder ? `folder ${folder}` : 'picked files';
   }

@@ -176,21 +176,27 @@ export function llamaOnnxModel(c: LlamaConfig, tensors: ReadonlyMap<string, Load
   const hd = c.headDim;
   const G = c.numKvHeads;
   const g = new GraphBuilder();
-  const values = (name: string): Float64Array => {
+  const tensor = (name: string): LoadedTensor => {
     const t = tensors.get(name);
     if (!t) throw new LlmError('MISSING_TENSOR', `ONNX export: no ${name}`);
+    return t;
+  };
+  const values = (name: string): Float64Array => {
+    const t = tensor(name);
     return decodeFloats(t.info.dtype, t.bytes, name);
   };
   const raw = (v: ArrayLike<number>): Uint8Array => encodeFloats(dtype === 'float16' ? 'F16' : 'F32', v);
   const constant = (name: string, shape: number[]): string => g.initializer(name, dtype, shape, raw(values(name)));
   /** HF stores [out, in]; MatMul wants [in, out]. */
   const transposed = (name: string): string => {
-    const t = tensors.get(name);
-    if (!t) throw new LlmError('MISSING_TENSOR', `ONNX export: no ${name}`);
-    const [rows, cols] = t.info.shape;
+    const { shape } = tensor(name).info;
+    const [rows, cols, ...rest] = shape;
     const v = values(name);
+    if (rows === undefined || cols === undefined || rest.length > 0 || v.length !== rows * cols) {
+      throw new LlmError('SHAPE_MISMATCH', `ONNX export: ${name} has shape [${shape.join(', ')}] and ${v.length} values, a matrix was expected`);
+    }
     const out = new Float64Array(v.length);
-    for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = v[r * cols + k];
+    for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = v[r * cols + k]!;
     return g.initializer(`${name}.T`, dtype, [cols, rows], raw(out));
   };
   const linear = (x: string, weight: string, bias: string | null, out: string): string => {
@@ -199,7 +205,8 @@ export function llamaOnnxModel(c: LlamaConfig, tensors: ReadonlyMap<string, Load
       return out;
     }
     g.node('MatMul', [x, transposed(weight)], [`${out}.nobias`]);
-    g.node('Add', [`${out}.nobias`, constant(bias, [tensors.get(bias)!.info.shape[0]])], [out]);
+    const length = values(bias).length;
+    g.node('Add', [`${out}.nobias`, constant(bias, [length])], [out]);
     return out;
   };
 
@@ -208,10 +215,11 @@ export function llamaOnnxModel(c: LlamaConfig, tensors: ReadonlyMap<string, Load
   const half = hd / 2;
   const cos = new Float64Array(options.maxPositions * half);
   const sin = new Float64Array(options.maxPositions * half);
+  // ropeTable holds maxPositions rows of hd = 2·half values.
   for (let p = 0; p < options.maxPositions; p++) {
     for (let i = 0; i < half; i++) {
-      cos[p * half + i] = table[p * hd + i];
-      sin[p * half + i] = table[p * hd + half + i];
+      cos[p * half + i] = table[p * hd + i]!;
+      sin[p * half + i] = table[p * hd + half + i]!;
     }
   }
   g.initializer('cos_cache', dtype, [options.maxPositions, half], raw(cos));

@@ -38,7 +38,7 @@ describe('onnxruntime-web WebGPU peer on the ONNX export', () => {
         expect(maxDiff(run.logits!, all.subarray((end - 1) * V, end * V)), `run ending at ${end}`).toBeLessThanOrEqual(PEER_TOLERANCE * scale);
       }
       for (let t = split; t < prompt.length; t++) {
-        const step = await peer.forward({ tokens: [prompt[t]], kvCache: cache });
+        const step = await peer.forward({ tokens: prompt.slice(t, t + 1), kvCache: cache });
         expect(maxDiff(step.logits!, all.subarray(t * V, (t + 1) * V)), `position ${t}`).toBeLessThanOrEqual(PEER_TOLERANCE * scale);
       }
       expect(cache.length).toBe(prompt.length);

@@ -123,8 +123,7 @@ export class OrtPeerModel implements CausalLM<OrtKvCache> {
     if (!tokens || args.hidden || (args.logits ?? 'last') !== 'last') throw new LlmError('BAD_ARGUMENT', 'the ONNX peer takes tokens and returns the last position\'s logits');
     const T = tokens.length;
     if (cache.length + T > cache.maxContext) throw new LlmError('CONTEXT_FULL', `context ${cache.maxContext} is full`);
-    const ids = new BigInt64Array(T);
-    for (let i = 0; i < T; i++) ids[i] = BigInt(tokens[i]);
+    const ids = BigInt64Array.from(tokens, (token) => BigInt(token));
     const total = cache.length + T;
     const feeds: Record<string, OrtTypes.Tensor> = {
       [onnxNames.inputIds]: new this.ort.Tensor('int64', ids, [1, T]),
@@ -133,19 +132,26 @@ export class OrtPeerModel implements CausalLM<OrtKvCache> {
     };
     for (const [name, t] of cache.past) feeds[name] = t;
     const out = await this.session.run(feeds);
+    const output = (name: string): OrtTypes.Tensor => {
+      const tensor = out[name];
+      if (!tensor) throw new Error(`the ONNX peer's session gave no output ${name}`);
+      return tensor;
+    };
     for (let i = 0; i < this.config.numLayers; i++) {
-      for (const [pastName, presentName] of [
+      const pairs: [string, string][] = [
         [onnxNames.pastKey(i), onnxNames.presentKey(i)],
         [onnxNames.pastValue(i), onnxNames.presentValue(i)],
-      ]) {
+      ];
+      for (const [pastName, presentName] of pairs) {
         cache.past.get(pastName)!.dispose();
-        cache.past.set(pastName, out[presentName]);
+        cache.past.set(pastName, output(presentName));
       }
     }
     cache.length = total;
-    const raw = out[onnxNames.logits].data as Float32Array | Uint16Array;
+    const logitsTensor = output(onnxNames.logits);
+    const raw = logitsTensor.data as Float32Array | Uint16Array;
     const logits = raw instanceof Float32Array ? Float32Array.from(raw) : Float32Array.from(raw, f16ToNumber);
-    out[onnxNames.logits].dispose();
+    logitsTensor.dispose();
     return { logits };
   }
 
