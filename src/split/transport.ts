@@ -35,6 +35,7 @@ const MEMORY_PROTOCOL = `/sprintnet/memory/rpc/${SPLIT_RPC_NAME}/1`;
 /** An in-process link from one user wallet to one volunteer, sealed like the network's calls. */
 export class MemoryLink implements SplitTransport {
   readonly volunteerKey: Uint8Array;
+  private readonly userPublic: Uint8Array;
   private cut = false;
   /** Calls made, and sealed bytes sent (request) and received (answer). */
   calls = 0;
@@ -48,6 +49,7 @@ export class MemoryLink implements SplitTransport {
     private readonly options: { readonly label?: string; readonly onRequest?: (plaintext: Uint8Array) => void } = {},
   ) {
     this.volunteerKey = ed25519.getPublicKey(volunteerSeed);
+    this.userPublic = ed25519.getPublicKey(userSeed);
     if (!this.volunteerKey.every((v, i) => v === volunteer.publicKey[i])) throw new SplitError('BAD_ARGUMENT', 'the seed is not the volunteer’s key');
   }
 
@@ -68,7 +70,7 @@ export class MemoryLink implements SplitTransport {
     this.calls++;
     this.bytesSent += sealedRequest.length;
     // The volunteer's side: keys from the user's static key and the ephemeral key in the head.
-    const userPublic = ed25519.getPublicKey(this.userSeed);
+    const userPublic = this.userPublic;
     const v = responderKeys(this.volunteerSeed, userPublic, user.ephemeralPublic, MEMORY_PROTOCOL);
     const answer = await this.volunteer.handle(open(v.requestKey, sealedRequest, MEMORY_PROTOCOL), userPublic);
     if (this.cut) throw new PeerGoneError(`${this.label} went away mid-call`);

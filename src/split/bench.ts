@@ -1,0 +1,139 @@
+/**
+ * `npx tsx src/split/bench.ts [--rounds N] [--tokens N] [--k K] [--layers L] [--backend cpu|reference]`:
+ * decode speed of split inference against local decoding of the same model in the same process,
+ * and what each hop adds per step. Per round, interleaved: local `generate`, then split through
+ * the in-process sealed link (MemoryLink), two libp2p nodes on loopback (direct websockets), and
+ * the same two nodes through an in-process circuit relay; and, as the floor any sealing can reach, an
+ * unsealed in-process call (`plain`: what a per-session key would cost at best, its AEAD ≈ 0.1 ms aside). Decode rate = (decode steps − 1) / time
+ * between the first and last decode step; a step's time is the gap between consecutive decode
+ * steps (layers [0, k) here, sampling, the call). Prints one JSON record.
+ */
+import { multiaddr } from '@multiformats/multiaddr';
+import { rmSync } from 'node:fs';
+import '../node/node-env.ts';
+import { generate } from '../llm/generate.ts';
+import type { CausalLM } from '../llm/model-types.ts';
+import { writeTestModel } from '../llm/test-model-files.ts';
+import { tempDir } from '../llm/test-support.ts';
+import { SprintnetNode } from '../node/node.ts';
+import { LOOPBACK_WS, waitFor } from '../node/test-helpers.ts';
+import { identityFromEd25519Seed } from '../wallet/identity.ts';
+import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from './calibrate.ts';
+import { modelHash } from './digest.ts';
+import { loadFinalNorm } from './engines.ts';
+import { localVolunteer, seedSigner } from './local.ts';
+import { NodeTransport, serveSplit, type SplitTransport } from './transport.ts';
+import { splitGenerate } from './user.ts';
+import { SplitVolunteer } from './volunteer.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+};
+const rounds = Number(arg('rounds', '3'));
+const tokens = Number(arg('tokens', '32'));
+const k = Number(arg('k', '4'));
+const layers = Number(arg('layers', '8'));
+const backend = arg('backend', 'cpu') as 'cpu' | 'reference';
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const seed = (n: number) => new Uint8Array(32).fill(n);
+
+async function loadModel(dir: string): Promise<{ model: CausalLM; destroy(): void; source: import('../llm/source.ts').ModelSource; manifest: import('../llm/loader.ts').ModelManifest }> {
+  const { DirectorySource } = await import('../llm/node-source.ts');
+  const source = new DirectorySource(dir);
+  if (backend === 'reference') {
+    const { loadReference } = await import('../llm/loader.ts');
+    const { model, manifest } = await loadReference(source);
+    return { model, manifest, source, destroy: () => {} };
+  }
+  const [{ loadLanguageModel }, { nodeSpawner }] = await Promise.all([import('../llm/cpu-select.ts'), import('../cpu/threads-node.ts')]);
+  const { model } = await loadLanguageModel(source, { backend: 'cpu', gpu: null, spawner: nodeSpawner, maxContext: 4096 });
+  return { model: model as CausalLM, manifest: model.manifest, source, destroy: () => model.destroy() };
+}
+
+async function node(n: number, role: 'host' | 'relay', relays: string[] = []): Promise<SprintnetNode> {
+  const x = await SprintnetNode.create({ identity: await identityFromEd25519Seed(seed(n)), role, label: `bench-${n}`, config: { listen: [LOOPBACK_WS], relays, presenceIntervalMs: 500 } });
+  await x.start();
+  return x;
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('sprintnet-split-bench-');
+  writeTestModel(dir, { layers, seed: 1 });
+  const { model, manifest, source, destroy } = await loadModel(dir);
+  const hash = await modelHash(source, manifest);
+  const norm = await loadFinalNorm(source, manifest);
+  const tokenizer = manifest.tokenizer!;
+  const prompt = tokenizer.encodeChat([{ role: 'user', content: DEFAULT_CALIBRATION_PROMPTS[0]! }]);
+  const thresholds = await calibrate(model, norm, DEFAULT_CALIBRATION_PROMPTS.slice(0, 2).map((p) => tokenizer.encodeChat([{ role: 'user', content: p }])), tokens);
+  // Generous thresholds: the bench measures speed, and a rewind would add a step.
+  const monitor = { tau: 2, maxEntropy: 100 };
+  void thresholds;
+
+  const relay = await node(90, 'relay');
+  const relayAddr = relay.multiaddrs().find((m) => m.includes('/ws/'))!;
+  const [vNode, uNode] = await Promise.all([node(91, 'host', [relayAddr]), node(92, 'host')]);
+  const volunteer = new SplitVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, signer: seedSigner(seed(91)), networkId: 'sprintnet-local' });
+  await serveSplit(vNode, volunteer);
+  await waitFor(() => vNode.multiaddrs().some((m) => m.includes('/p2p-circuit')), 20_000, 'a relay reservation');
+
+  async function split(t: SplitTransport): Promise<{ rate: number; stepMs: number; tokens: number[] }> {
+    const at: number[] = [];
+    const out = await splitGenerate(prompt, {
+      model, k, privacy: 'allow-split', modelHash: hash, volunteers: [t], thresholds: monitor, signer: seedSigner(seed(92)), networkId: 'sprintnet-local',
+      maxTokens: tokens, eosTokenIds: [], onStep: (s) => void (s.phase === 'decode' && at.push(performance.now())),
+    });
+    const gaps = at.slice(1).map((x, i) => x - at[i]!);
+    return { rate: (at.length - 1) / ((at.at(-1)! - at[0]!) / 1000), stepMs: median(gaps), tokens: out.tokens };
+  }
+
+  const direct = async () => {
+    await uNode.libp2p.hangUp(vNode.peerId as never).catch(() => {});
+    await uNode.libp2p.dial(multiaddr(vNode.multiaddrs().find((m) => m.includes('/ws/') && !m.includes('p2p-circuit'))!));
+    return new NodeTransport(uNode, vNode.peerId);
+  };
+  const relayed = async () => {
+    await uNode.libp2p.hangUp(multiaddr(`/p2p/${vNode.peerId}`)).catch(() => {});
+    const circuit = await uNode.libp2p.dial(multiaddr(`${relayAddr}/p2p-circuit/p2p/${vNode.peerId}`));
+    if (!circuit.remoteAddr.toString().includes('p2p-circuit')) throw new Error('the relayed dial did not go through the relay');
+    return new NodeTransport(uNode, vNode.peerId);
+  };
+
+  const rows: Record<string, number>[] = [];
+  let same = true;
+  for (let r = 0; r < rounds; r++) {
+    const local = await generate(model, prompt, { maxTokens: tokens, eosTokenIds: [] });
+    const plain = await split({ volunteerKey: volunteer.publicKey, label: 'plain', call: (req) => volunteer.handle(req, seedSigner(seed(92)).publicKey) });
+    const mem = await split(localVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: 'sprintnet-local', userSeed: seed(92), seed: seed(93) }).link);
+    const p2p = await split(await direct());
+    const viaRelay = await split(await relayed());
+    same &&= [plain, mem, p2p, viaRelay].every((x) => x.tokens.join() === local.tokens.join());
+    rows.push({
+      local_tok_s: local.decodeTokensPerSecond,
+      plain_tok_s: plain.rate, plain_step_ms: plain.stepMs,
+      memory_tok_s: mem.rate, libp2p_tok_s: p2p.rate, relay_tok_s: viaRelay.rate,
+      memory_step_ms: mem.stepMs, libp2p_step_ms: p2p.stepMs, relay_step_ms: viaRelay.stepMs,
+    });
+  }
+  const col = (key: string) => rows.map((x) => x[key]!);
+  const range = (key: string) => [Math.min(...col(key)), Math.max(...col(key))];
+  const ratio = (key: string) => rows.map((x) => x[key]! / x.local_tok_s!);
+  process.stdout.write(
+    JSON.stringify({
+      model: { layers, hidden: manifest.config.hiddenSize, vocab: manifest.config.vocabSize, backend, k },
+      rounds, tokens, same_tokens_as_local: same,
+      local_tok_s: range('local_tok_s'),
+      split_tok_s: { plain: range('plain_tok_s'), memory: range('memory_tok_s'), libp2p_direct: range('libp2p_tok_s'), libp2p_relay: range('relay_tok_s') },
+      ratio_vs_local: { plain: [Math.min(...ratio('plain_tok_s')), Math.max(...ratio('plain_tok_s'))], memory: [Math.min(...ratio('memory_tok_s')), Math.max(...ratio('memory_tok_s'))], libp2p_direct: [Math.min(...ratio('libp2p_tok_s')), Math.max(...ratio('libp2p_tok_s'))], libp2p_relay: [Math.min(...ratio('relay_tok_s')), Math.max(...ratio('relay_tok_s'))] },
+      median_step_ms: { plain: median(col('plain_step_ms')), memory: median(col('memory_step_ms')), libp2p_direct: median(col('libp2p_step_ms')), libp2p_relay: median(col('relay_step_ms')) },
+      added_ms_per_step_vs_memory: { libp2p_direct: median(col('libp2p_step_ms')) - median(col('memory_step_ms')), libp2p_relay: median(col('relay_step_ms')) - median(col('memory_step_ms')) },
+      rows,
+    }) + '\n',
+  );
+  await Promise.all([vNode.stop(), uNode.stop(), relay.stop()]);
+  destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
+process.exit(0);
