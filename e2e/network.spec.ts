@@ -78,7 +78,7 @@ async function startRelay(): Promise<{ proc: Proc; addr: string }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-e2e-'));
   const proc = spawnSprintnet(['relay', '--port', String(port), '--write', join(dir, 'network.json')]);
-  const [, addr] = await waitForOutput(proc, /listening on (\S+)/);
+  const [, addr = ''] = await waitForOutput(proc, /listening on (\S+)/);
   return { proc, addr };
 }
 
@@ -165,7 +165,7 @@ test.describe('mixed network', () => {
   });
 
   test('a headless host and a browser page see each other’s gossip', async ({ browser }) => {
-    const [, hostPeerId] = host!.output.join('').match(/Host started, peer id (\S+);/)!;
+    const [, hostPeerId = ''] = host!.output.join('').match(/Host started, peer id (\S+);/)!;
     const page = await openPeer(browser, relay!.addr, SEED_PAGE);
     await expect.poll(() => receivedFrom(page.page, hostPeerId), { timeout: 60_000 }).toBeGreaterThan(0);
     await waitForOutput(host!, new RegExp(`Message on presence from peer ${shortId(page.peerId)}`), 60_000);

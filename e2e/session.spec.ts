@@ -1,7 +1,8 @@
 import { expect, test } from '@playwright/test';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { at } from '../src/sprint/indexing.ts';
 
-const known = vectorsFile.vectors[0];
+const known = at(vectorsFile.vectors, 0, 'test vector');
 const PASS = 'e2e passphrase 123';
 
 test('the unlocked wallet is the peer identity; locking switches to a throwaway one', async ({ page }) => {

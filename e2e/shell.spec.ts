@@ -4,9 +4,10 @@ import { CONFIGS } from '../src/sprint/config.ts';
 import { memoryNeed } from '../src/ui/welcome/memory.ts';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { openScreen } from './shell-helpers.ts';
+import { at } from '../src/sprint/indexing.ts';
 
 const PASS = 'e2e passphrase 123';
-const known = vectorsFile.vectors[0];
+const known = at(vectorsFile.vectors, 0, 'test vector');
 
 /** Restores the known test wallet on the Wallet screen (real scrypt cost). */
 async function restoreKnownWallet(page: Page) {

@@ -2,6 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { agreeBeforeLoad } from './shell-helpers.ts';
 import { findsOf, restoreWallet, serveNetwork, soloNetwork, takePart } from './protocol-helpers.ts';
+import { at } from '../src/sprint/indexing.ts';
 
 // network.json is served by a route; a service worker would fetch it past the route.
 test.use({ serviceWorkers: 'block' });
@@ -68,7 +69,8 @@ test('two tabs: one runs the GPU and the protocol, the other takes over the same
 });
 
 test('two tabs, one wallet: the locked screen needs the passphrase to replace it, and the other tab follows', async ({ context }) => {
-  const [first, second] = vectorsFile.vectors;
+  const first = at(vectorsFile.vectors, 0, 'test vector');
+  const second = at(vectorsFile.vectors, 1, 'test vector');
   const PASS = 'e2e passphrase 123';
   const a = await context.newPage();
   await a.goto('/#/wallet');

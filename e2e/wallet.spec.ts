@@ -1,10 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { at } from '../src/sprint/indexing.ts';
 
 // Real KDF cost (scrypt N=2^17) throughout: the UI has no weaker setting to switch on.
 const PASS = 'e2e passphrase 123';
-const known = vectorsFile.vectors[0];
+const known = at(vectorsFile.vectors, 0, 'test vector');
 
 async function restore(page: Page, mnemonic: string, passphrase = PASS) {
   await page.getByTestId('wallet-restore').click();
@@ -35,7 +36,7 @@ test('create a wallet, reload, unlock: same address; restore its phrase in a fre
   await expect(page.getByTestId('wallet-error')).toHaveAttribute('data-code', 'BACKUP_MISMATCH');
   for (const input of await inputs.all()) {
     const n = Number((await input.getAttribute('data-testid'))!.split('-').pop());
-    await input.fill(words[n - 1]);
+    await input.fill(at(words, n - 1, 'recovery word'));
   }
   await page.getByTestId('confirm-submit').click();
   await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');

@@ -70,14 +70,15 @@ const ICE_URL = /^(stun|stuns|turn|turns):[^\s]+$/;
 /** One server per line: `stun:host:port`, or `turn:host:port username credential`. */
 export function parseIceServers(text: string): RTCIceServer[] {
   return lines(text).map((line, i) => {
-    const [urls, username, credential, ...rest] = line.split(/\s+/);
+    // `lines` drops blank lines, so a line has a first word.
+    const [urls = '', username, credential, ...rest] = line.split(/\s+/);
     const where = `line ${i + 1}, "${line}",`;
     if (!ICE_URL.test(urls)) throw new SettingsError('BAD_ICE_SERVER', `${where} should start with stun:, stuns:, turn: or turns:`);
     const turn = urls.startsWith('turn');
     if (rest.length > 0) throw new SettingsError('BAD_ICE_SERVER', `${where} has more than an address, a user name and a password`);
     if (!turn && username !== undefined) throw new SettingsError('BAD_ICE_SERVER', `${where} is a STUN server, which takes no user name or password`);
     if (turn && (username === undefined || credential === undefined)) throw new SettingsError('BAD_ICE_SERVER', `${where} is a TURN server and needs a user name and a password after the address`);
-    return turn ? { urls, username, credential } : { urls };
+    return turn && username !== undefined && credential !== undefined ? { urls, username, credential } : { urls };
   });
 }
 

@@ -25,7 +25,7 @@ const IDS = new Set<string>(SCREENS.map((s) => s.id));
 
 /** `fallback` is where an empty or unknown hash lands: the welcome until consent is given, then Contribute. */
 export function parseHash(hash: string, fallback: ScreenId): Route {
-  const [screen, anchor] = hash.replace(/^#\/?/, '').split('/');
+  const [screen = '', anchor] = hash.replace(/^#\/?/, '').split('/');
   if (!IDS.has(screen)) return { screen: fallback };
   return anchor ? { screen: screen as ScreenId, anchor: decodeURIComponent(anchor) } : { screen: screen as ScreenId };
 }

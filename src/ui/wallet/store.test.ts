@@ -4,6 +4,7 @@ import { getWallet, useWalletStore } from './store.ts';
 import { useStorageStore } from '../storage/store.ts';
 import { TEST_SCRYPT, encryptKeystore, identityFromMnemonic, serializeKeystore } from '../../wallet/index.ts';
 import vectorsFile from '../../wallet/vectors.json';
+import { at } from '../../sprint/indexing.ts';
 
 const PASS = 'store test passphrase';
 const s = () => useWalletStore.getState();
@@ -29,7 +30,7 @@ describe('wallet UI store (real scrypt cost)', () => {
     expect(getWallet()!.state).toBe('none');
 
     const words = mnemonic.split(' ');
-    await s().confirmBackup(s().confirmIndices.map((i) => ` ${words[i].toUpperCase()} `));
+    await s().confirmBackup(s().confirmIndices.map((i) => ` ${at(words, i, 'word').toUpperCase()} `));
     expect(s()).toMatchObject({ screen: 'unlocked', status: 'unlocked', pendingMnemonic: null, pendingPassphrase: null, error: null });
     expect(s().info?.address).toBe((await identityFromMnemonic(mnemonic)).address);
     expect(JSON.stringify(s())).not.toContain(words.slice(0, 3).join(' '));
@@ -49,7 +50,8 @@ describe('wallet UI store (real scrypt cost)', () => {
   it('the locked screen cannot replace the stored wallet without its passphrase or a backup (issue 9)', async () => {
     expect(s().status).toBe('locked'); // the wallet of the test above
     const stored = s().info!.address;
-    const [other, third] = vectorsFile.vectors;
+    const other = at(vectorsFile.vectors, 1, 'test vector');
+    const third = at(vectorsFile.vectors, 2, 'test vector');
     expect(s().replaceNeedsPassphrase).toBe(true);
 
     // Before the fix the store passed `replace` and this overwrote the only keystore.
@@ -94,7 +96,7 @@ describe('wallet UI store: browser storage', () => {
     await s().unlock('file passphrase'); // the keystore imported above
     expect(persist).not.toHaveBeenCalled(); // unlocking stores nothing
     s().go('import');
-    const file = serializeKeystore(await encryptKeystore(vectorsFile.vectors[0].mnemonic, 'file passphrase', TEST_SCRYPT));
+    const file = serializeKeystore(await encryptKeystore(at(vectorsFile.vectors, 0, 'test vector').mnemonic, 'file passphrase', TEST_SCRYPT));
     await s().importKeystore(file, 'file passphrase'); // unlocked: replacing it is allowed
     expect(s().error).toBeNull();
     expect(persist).toHaveBeenCalledTimes(1);
@@ -108,7 +110,7 @@ describe('wallet UI store: browser storage', () => {
       throw new DOMException('quota exceeded', 'QuotaExceededError');
     });
     s().go('restore');
-    await s().restore(vectorsFile.vectors[1].mnemonic, 'new passphrase', 'new passphrase');
+    await s().restore(at(vectorsFile.vectors, 1, 'test vector').mnemonic, 'new passphrase', 'new passphrase');
     expect(s().error).toMatchObject({ code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/storage is full.*Nothing was changed/) });
     expect(s().busy).toBeNull();
     vi.restoreAllMocks();

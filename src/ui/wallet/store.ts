@@ -7,6 +7,7 @@
  * must be unlocked, exported from this page, or opened with its current passphrase.
  */
 import { create } from 'zustand';
+import { at } from '../../sprint/indexing.ts';
 import { StorageError, Wallet, WalletError, generateMnemonic, type WalletInfo, type WalletState } from '../../wallet/index.ts';
 import { getDb, useStorageStore } from '../storage/store.ts';
 
@@ -77,7 +78,7 @@ function readAutoLock(): number | null {
 function pickIndices(wordCount: number): number[] {
   const picked = new Set<number>();
   const rnd = new Uint32Array(1);
-  while (picked.size < CONFIRM_WORDS) picked.add(crypto.getRandomValues(rnd)[0] % wordCount);
+  while (picked.size < CONFIRM_WORDS) picked.add(at(crypto.getRandomValues(rnd), 0, 'random word') % wordCount);
   return [...picked].sort((a, b) => a - b);
 }
 
