@@ -8,7 +8,7 @@ import { decodeGenesis, encodeGenesis, fastTimings, genesisHash, makeGenesis, sc
 import { decodeState, encodeState, stateHash, type EpochState } from './ledger.ts';
 import { decodeMessage, entryProblem, MAX_MESSAGE_BYTES, signMessage, Verdict, verifyMessage, type Unsigned, type ValidationBody } from './messages.ts';
 import { decodeCertificate, encodeCertificate } from './certificate.ts';
-import { decodeRequest, encodeRequest, type SyncRequest } from './sync.ts';
+import { decodeMessages, decodeRequest, encodeMessages, encodeRequest, type SyncRequest } from './sync.ts';
 import { simIdentity } from './sim/simulate.ts';
 import { inWindow, liveProblem } from './windows.ts';
 import { fixtureProof } from './inference-fixtures.ts';
@@ -198,6 +198,10 @@ describe('state, certificate and sync codecs', () => {
     for (const r of requests) {
       expect(decodeRequest(encodeRequest(r))).toEqual(r);
     }
+    // A get answer stops before the byte budget instead of growing past the request/response limit.
+    const big = [new Uint8Array(600).fill(1), new Uint8Array(600).fill(2), new Uint8Array(600).fill(3)];
+    expect(decodeMessages(encodeMessages(big, 1300))).toEqual(big.slice(0, 2));
+    expect(decodeMessages(encodeMessages(big))).toEqual(big);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (b) => onlyProtocolErrors(() => decodeRequest(b))), { numRuns: 500 });
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyProtocolErrors(() => decodeCertificate(b))), { numRuns: 500 });
   });

@@ -159,9 +159,18 @@ export const decodeIds = (b: Uint8Array) =>
     return Array.from({ length: n }, () => hex(r.fixed(HASH_BYTES)));
   });
 
-export const encodeMessages = (messages: Uint8Array[]): Uint8Array => {
-  const w = new BinaryWriter().u16(messages.length);
-  for (const m of messages) w.bytes(m);
+/**
+ * A `get` answer stops before the message that would pass MAX_SYNC_ANSWER_BYTES (the
+ * request/response limit is 4 MiB): inference proofs are up to 64 KiB each, and one answer too
+ * large would lose the whole batch. The asker gets the rest on its next round or from another peer.
+ */
+export const MAX_SYNC_ANSWER_BYTES = 3.5 * 1024 * 1024;
+export const encodeMessages = (messages: Uint8Array[], maxBytes = MAX_SYNC_ANSWER_BYTES): Uint8Array => {
+  let size = 2;
+  let n = 0;
+  while (n < messages.length && size + 4 + messages[n]!.length <= maxBytes) size += 4 + messages[n++]!.length;
+  const w = new BinaryWriter().u16(n);
+  for (const m of messages.slice(0, n)) w.bytes(m);
   return ok(w);
 };
 export const decodeMessages = (b: Uint8Array) =>
