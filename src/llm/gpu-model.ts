@@ -27,8 +27,30 @@ import {
   type LinearVariant,
 } from './shaders/llm.wgsl.ts';
 import type { ModelSource } from './source.ts';
+import {
+  decodeAttentionKernel,
+  decodeGemvGrid,
+  decodeGemvKernel,
+  decodeGemvKey,
+  decodeGemvUniform,
+  decodeRopeKernel,
+  gemvOutputs,
+  type DecodeGemvSpec,
+} from './shaders/decode.wgsl.ts';
 
 export type LinearChoice = 'auto' | 'direct' | 'gemv';
+
+/**
+ * 'fused': batches of up to 4 rows run the decode kernels (shaders/decode.wgsl.ts: RMSNorm fused
+ * into the q|k|v and gate|up GEMVs, SwiGLU and residual adds in their epilogues, attention split
+ * over keys), 6 dispatches per layer; longer batches keep the tiled matmuls but use the same
+ * attention kernel. 'legacy': the kernels before that change (12 dispatches per layer, one
+ * invocation per (row, head) walking the whole cache), kept as the benchmark's baseline.
+ */
+export type DecodeKernels = 'fused' | 'legacy';
+
+/** Most rows the fused decode GEMV takes in one pass. */
+export const DECODE_MAX_ROWS = 4;
 
 export interface GpuModelOptions {
   /** A device to share; otherwise one is made from `gpu` (Node: getGpu() from src/gpu/gpu-node.ts; browser: navigator.gpu). */
@@ -48,6 +70,8 @@ export interface GpuModelOptions {
   readonly linear?: LinearChoice;
   /** RMSNorm: one invocation per row (1) or a workgroup per row (64); default by adapter. */
   readonly normThreads?: 1 | 64;
+  /** Default 'fused'; also settable on the model between forwards (benchmarks compare both). */
+  readonly decodeKernels?: DecodeKernels;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -87,13 +111,18 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly ownsDevice: boolean;
-  private acts!: Record<'dyn' | 'tokens' | 'x' | 'h' | 'q' | 'k' | 'v' | 'att' | 'gate' | 'up' | 'act' | 'rope', GPUBuffer>;
+  private acts!: Record<'dyn' | 'tokens' | 'x' | 'h' | 'q' | 'k' | 'v' | 'qkv' | 'att' | 'gate' | 'up' | 'act' | 'rope', GPUBuffer>;
+  private readonly biasConcat = new Map<string, GPUBuffer>();
+  /** Which kernels small batches run (see DecodeKernels); may be switched between forwards. */
+  decodeKernels: DecodeKernels;
   private logitsBuffer: GPUBuffer | null = null;
   private logitsRows = 0;
   private queueTail: Promise<unknown> = Promise.resolve();
   readonly weightBytes: number;
   /** Bytes of weights one decoded token reads (all layer matrices + the head; the embedding row is negligible). */
   readonly bytesPerToken: number;
+  /** bytesPerToken less the output head (what a forward that computes no logits reads). */
+  readonly bytesPerTokenWithoutHead: number;
 
   private constructor(
     readonly dev: GpuDevice,
@@ -110,6 +139,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     this.maxContext = Math.min(options.maxContext ?? 2048, config.maxPositions);
     this.weightBytes = 0;
     this.bytesPerToken = 0;
+    this.bytesPerTokenWithoutHead = 0;
+    this.decodeKernels = options.decodeKernels ?? 'fused';
   }
 
   get adapter() {
@@ -207,6 +238,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     await this.dev.idle();
     let perToken = 0;
     for (const [name, t] of this.tensors) if (t.rows > 1 && name !== tensorNames.embed) perToken += t.rows * t.rowBytes;
+    const lmHead = this.tensors.get(tensorNames.lmHead);
+    (this as { bytesPerTokenWithoutHead: number }).bytesPerTokenWithoutHead = perToken - (lmHead ? lmHead.rows * lmHead.rowBytes : 0);
     if (this.toLayer === c.numLayers && c.tieWordEmbeddings) perToken += this.tensors.get(tensorNames.embed)!.rows * this.tensors.get(tensorNames.embed)!.rowBytes;
     (this as { weightBytes: number }).weightBytes = weightBytes;
     (this as { bytesPerToken: number }).bytesPerToken = perToken;
@@ -231,6 +264,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         q: buf('q', T * qDim * f32),
         k: buf('k', T * kvDim * f32),
         v: buf('v', T * kvDim * f32),
+        qkv: buf('qkv', Math.min(T, DECODE_MAX_ROWS) * (qDim + 2 * kvDim) * f32),
         att: buf('att', T * qDim * f32),
         gate: buf('gate', T * F * f32),
         up: buf('up', T * F * f32),
@@ -458,18 +492,47 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         list.push({ pipeline: pipe, group, grid: elementwiseGrid(T * (D / 4), maxDim) });
       }
     }
+    const fused = this.decodeKernels === 'fused';
+    const useGemv = fused && T <= DECODE_MAX_ROWS && this.fusedDecodeFits();
+    const qkvStride = (H + 2 * G) * hd;
+    const gemv = async (key: string, spec: DecodeGemvSpec, K: number, X: GPUBuffer, Y: GPUBuffer, ldY: number, weights: GPUBuffer[], normW: GPUBuffer | null, bias: GPUBuffer | null, colOffset = 0, lastOnly = false): Promise<void> => {
+      const pipe = await this.pipeline(decodeGemvKey(spec), () => decodeGemvKernel(spec));
+      const u = this.uniform(`dg:${key}`, decodeGemvUniform(K, ldY, colOffset, lastOnly, c.rmsNormEps), new Set([4]));
+      const group = this.bind(`${key}:dg:m${spec.rows}`, pipe, () => [a.dyn, u, X, Y, ...weights, ...(normW ? [normW] : []), ...(bias ? [bias] : [])]);
+      list.push({ pipeline: pipe, group, grid: decodeGemvGrid(gemvOutputs(spec), maxDim) });
+    };
+    const single = (name: string) => this.tensor(name).chunks[0].buffer;
+    const fusedAttPipe = fused ? await this.pipeline(`llm-decode-attention:${hd}:${H}:${G}:${useGemv ? qkvStride : H * hd}`, () => decodeAttentionKernel(hd, H, G, useGemv ? qkvStride : H * hd)) : null;
     const ropePipe = await this.pipeline(`llm-rope:${hd}:${H}:${G}`, () => ropeCacheKernel(hd, H, G));
     const attPipe = await this.pipeline(`llm-attention:${hd}:${H}:${G}`, () => attentionKernel(hd, H, G));
     const siluPipe = await this.pipeline('llm-silu-mul', siluMulKernel);
     for (let l = p.fromLayer; l < p.toLayer; l++) {
       const n = tensorNames.layer(l);
       const ci = l - p.cache.fromLayer;
+      if (useGemv) {
+        const wq = this.tensor(n.q);
+        const normIn = this.tensor(n.inputNorm);
+        const qkvBias = c.qkvBias ? this.concatBias(`qkv${l}`, [n.qBias, n.kBias, n.vBias]) : null;
+        await gemv(`qkv${l}`, { dtype: wq.dtype, parts: [H * hd, G * hd, G * hd], rows: T, norm: normIn.dtype, swiglu: false, bias: qkvBias ? this.tensor(n.qBias).dtype : null, residual: false }, D, a.x, a.qkv, qkvStride, [single(n.q), single(n.k), single(n.v)], single(n.inputNorm), qkvBias);
+        const ropeD = await this.pipeline(`llm-decode-rope:${hd}:${H}:${G}`, () => decodeRopeKernel(hd, H, G));
+        list.push({ pipeline: ropeD, group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, p.cache.k[ci], p.cache.v[ci]], p.cache), grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim) });
+        list.push({ pipeline: fusedAttPipe!, group: this.bind(`datt${l}:packed`, fusedAttPipe!, () => [a.dyn, a.qkv, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: [H, T, 1] });
+        const wo = this.tensor(n.o);
+        await gemv(`o${l}`, { dtype: wo.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.oBias ? this.tensor(n.oBias).dtype : null, residual: true }, H * hd, a.att, a.x, D, [single(n.o)], null, c.oBias ? single(n.oBias) : null);
+        const wg = this.tensor(n.gate);
+        const mlpBias = c.mlpBias ? this.concatBias(`gateup${l}`, [n.gateBias, n.upBias]) : null;
+        await gemv(`gateup${l}`, { dtype: wg.dtype, parts: [F, F], rows: T, norm: this.tensor(n.postNorm).dtype, swiglu: true, bias: mlpBias ? this.tensor(n.gateBias).dtype : null, residual: false }, D, a.x, a.act, F, [single(n.gate), single(n.up)], single(n.postNorm), mlpBias);
+        const wd = this.tensor(n.down);
+        await gemv(`down${l}`, { dtype: wd.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.mlpBias ? this.tensor(n.downBias).dtype : null, residual: true }, F, a.act, a.x, D, [single(n.down)], null, c.mlpBias ? single(n.downBias) : null);
+        continue;
+      }
       await norm(`in${l}`, n.inputNorm, a.x, a.h, false);
       await linear(`q${l}`, n.q, c.qkvBias ? n.qBias : null, a.h, a.q, H * hd, false);
       await linear(`k${l}`, n.k, c.qkvBias ? n.kBias : null, a.h, a.k, G * hd, false);
       await linear(`v${l}`, n.v, c.qkvBias ? n.vBias : null, a.h, a.v, G * hd, false);
       list.push({ pipeline: ropePipe, group: this.bind(`rope${l}`, ropePipe, () => [a.dyn, a.rope, a.q, a.k, a.v, p.cache.k[ci], p.cache.v[ci]], p.cache), grid: elementwiseGrid(T * (H + G), maxDim) });
-      list.push({ pipeline: attPipe, group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: elementwiseGrid(T * H, maxDim) });
+      if (fusedAttPipe) list.push({ pipeline: fusedAttPipe, group: this.bind(`datt${l}:plain`, fusedAttPipe, () => [a.dyn, a.q, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: [H, T, 1] });
+      else list.push({ pipeline: attPipe, group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: elementwiseGrid(T * H, maxDim) });
       await linear(`o${l}`, n.o, c.oBias ? n.oBias : null, a.att, a.x, D, true);
       await norm(`post${l}`, n.postNorm, a.x, a.h, false);
       await linear(`gate${l}`, n.gate, c.mlpBias ? n.gateBias : null, a.h, a.gate, F, false);
@@ -478,11 +541,20 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       list.push({ pipeline: siluPipe, group: this.bind('silu', siluPipe, () => [a.dyn, su, a.gate, a.up, a.act]), grid: elementwiseGrid(T * (F / 4), maxDim) });
       await linear(`down${l}`, n.down, c.mlpBias ? n.downBias : null, a.act, a.x, D, true);
     }
-    if (p.logitMode !== 'none') {
+    const headRows = p.logitMode === 'last' ? 1 : T;
+    if (p.logitMode !== 'none' && fused && headRows <= DECODE_MAX_ROWS && this.config.hiddenSize % 8 === 0) {
+      const last = p.logitMode === 'last';
+      const w = this.tensor(c.tieWordEmbeddings ? tensorNames.embed : tensorNames.lmHead);
+      const fn = this.tensor(tensorNames.norm);
+      for (const [i, chunk] of w.chunks.entries()) {
+        await gemv(`head:${i}:${last}`, { dtype: w.dtype, parts: [chunk.rowCount], rows: headRows, norm: fn.dtype, swiglu: false, bias: null, residual: false }, D, a.x, this.logitsBuffer!, c.vocabSize, [chunk.buffer], fn.chunks[0].buffer, null, chunk.rowStart, last);
+      }
+    } else if (p.logitMode !== 'none') {
       const last = p.logitMode === 'last';
       await norm('final', tensorNames.norm, a.x, a.h, last);
       await linear('head:', c.tieWordEmbeddings ? tensorNames.embed : tensorNames.lmHead, null, a.h, this.logitsBuffer!, c.vocabSize, false, last);
     }
+    this.lastDispatches = list.length;
     const encoder = dev.device.createCommandEncoder({ label: 'llm-forward' });
     const pass = encoder.beginComputePass({ label: 'llm-forward' });
     for (const d of list) {
@@ -492,6 +564,45 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     }
     pass.end();
     dev.queue.submit([encoder.finish()]);
+  }
+
+  /** Compute dispatches of the last GPU pass (benchmarks report it per decode step). */
+  lastDispatches = 0;
+  private fusedFits: boolean | null = null;
+
+  /** Whether every layer matrix is one binding with K a multiple of 8 (the GEMV's 16-byte loads). */
+  private fusedDecodeFits(): boolean {
+    if (this.fusedFits !== null) return this.fusedFits;
+    const c = this.config;
+    let ok = c.hiddenSize % 8 === 0 && (c.numHeads * c.headDim) % 8 === 0 && c.intermediateSize % 8 === 0;
+    for (let l = this.fromLayer; l < this.toLayer && ok; l++) {
+      const n = tensorNames.layer(l);
+      const mats = [n.q, n.k, n.v, n.o, n.gate, n.up, n.down].map((name) => this.tensor(name));
+      if (mats.some((t) => t.chunks.length !== 1)) ok = false;
+      if (mats[0].dtype !== mats[1].dtype || mats[0].dtype !== mats[2].dtype || mats[4].dtype !== mats[5].dtype) ok = false;
+      const biases = [...(c.qkvBias ? [n.qBias, n.kBias, n.vBias] : []), ...(c.mlpBias ? [n.gateBias, n.upBias] : [])].map((name) => this.tensor(name));
+      if (biases.some((t) => t.rowBytes % 4 !== 0 || t.dtype !== biases[0].dtype)) ok = false;
+    }
+    this.fusedFits = ok;
+    return ok;
+  }
+
+  /** One buffer holding the named bias vectors end to end (same dtype), built once by GPU copies. */
+  private concatBias(key: string, names: string[]): GPUBuffer {
+    let b = this.biasConcat.get(key);
+    if (b) return b;
+    const parts = names.map((name) => this.tensor(name));
+    const bytes = parts.reduce((sum, t) => sum + t.rowBytes, 0);
+    b = this.dev.createBuffer(`llm:bias:${key}`, bytes, STORAGE());
+    const encoder = this.dev.device.createCommandEncoder({ label: `llm-bias-${key}` });
+    let at = 0;
+    for (const t of parts) {
+      encoder.copyBufferToBuffer(t.chunks[0].buffer, 0, b, at, t.rowBytes);
+      at += t.rowBytes;
+    }
+    this.dev.queue.submit([encoder.finish()]);
+    this.biasConcat.set(key, b);
+    return b;
   }
 
   /** Waits for queued GPU work (timing). */
@@ -504,6 +615,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     this.tensors.clear();
     if (this.acts) for (const b of Object.values(this.acts)) b.destroy();
     this.logitsBuffer?.destroy();
+    for (const b of this.biasConcat.values()) b.destroy();
+    this.biasConcat.clear();
     for (const u of this.uniforms.values()) u.destroy();
     this.uniforms.clear();
     this.bindGroups.clear();
