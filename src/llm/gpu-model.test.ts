@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuDevice } from '../gpu/device.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
+import { at } from '../sprint/indexing.ts';
 import { writeTestModel } from './test-model-files.ts';
 import type { FloatDType } from './dtype.ts';
 import { generate } from './generate.ts';
@@ -47,7 +48,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
         await gpu.forward({ tokens: prompt.slice(0, 5), kvCache: cache, logits: 'none' });
         const V = manifest.config.vocabSize;
         for (let t = 5; t < 12; t++) {
-          const step = await gpu.forward({ tokens: [prompt[t]], kvCache: cache });
+          const step = await gpu.forward({ tokens: prompt.slice(t, t + 1), kvCache: cache });
           expectClose(step.logits!, r.logits!.subarray(t * V, (t + 1) * V), `${dtype} decode position ${t}`);
         }
         expect(cache.length).toBe(12);
@@ -147,9 +148,10 @@ describe('WebGPU decoder vs the float64 reference', () => {
       expect(streamed.join('') + '').toBe(full.text);
       expect(full.text).toBe(tok.decode(full.tokens, true));
       // EOS: make the 4th greedy token a stop id.
-      const stop = await generate(gpu, prompt, { maxTokens: 12, eosTokenIds: [full.tokens[3]] });
+      const stopId = at(full.tokens, 3, 'greedy token');
+      const stop = await generate(gpu, prompt, { maxTokens: 12, eosTokenIds: [stopId] });
       expect(stop.stoppedBy).toBe('eos');
-      expect(stop.tokens).toEqual(full.tokens.slice(0, full.tokens.indexOf(full.tokens[3])));
+      expect(stop.tokens).toEqual(full.tokens.slice(0, full.tokens.indexOf(stopId)));
       // Cancel after the second token.
       const controller = new AbortController();
       const cancelled = await generate(gpu, prompt, { maxTokens: 12, eosTokenIds: [], signal: controller.signal, onToken: (t) => t.index === 1 && controller.abort() });
