@@ -69,6 +69,49 @@ export async function copyBandwidth(dev: GpuDevice, bytes: number, seconds = 1):
   return best;
 }
 
+/** Where a decode step's time goes: dispatches, GPU time with steps queued back to back, readback latency. */
+export interface DecodeBreakdown {
+  dispatches_per_step: number;
+  /** Mean ms per decode step with 16 steps queued without waiting (logits not computed or read). */
+  queued_step_ms: number;
+  /** Weights a step reads without the head, over copy bandwidth, at the queued step rate. */
+  queued_bandwidth_efficiency: number;
+}
+
+async function decodeBreakdown(model: GpuModel, prompt: number[], bandwidth: number): Promise<DecodeBreakdown> {
+  const steps = 16;
+  const V = model.config.vocabSize;
+  const cache = model.createKvCache({ maxContext: prompt.length + steps + 2 });
+  try {
+    await model.forward({ tokens: prompt, kvCache: cache, logits: 'none' });
+    await model.forward({ tokens: [1], kvCache: cache });
+    const dispatches = model.lastDispatches;
+    await model.idle();
+    const t0 = performance.now();
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < steps; i++) runs.push(model.forward({ tokens: [(i * 7919 + 5) % V], kvCache: cache, logits: 'none' }));
+    await Promise.all(runs);
+    await model.idle();
+    const ms = (performance.now() - t0) / steps;
+    return { dispatches_per_step: dispatches, queued_step_ms: ms, queued_bandwidth_efficiency: (model.bytesPerTokenWithoutHead / (ms / 1000)) / bandwidth };
+  } finally {
+    model.destroyKvCache(cache);
+  }
+}
+
+/** The same measurements with the kernels before the decode rewrite (GpuModel.decodeKernels = 'legacy'). */
+export interface LegacyComparison {
+  legacy_prefill_tokens_per_s: number;
+  legacy_ttft_ms: number;
+  legacy_decode_tokens_per_s: number;
+  legacy_breakdown: DecodeBreakdown;
+  /** New over legacy (> 1: the new kernels are faster). */
+  decode_ratio_vs_legacy: number;
+  prefill_ratio_vs_legacy: number;
+  /** Whether both generated the same greedy tokens. */
+  legacy_same_tokens: boolean;
+}
+
 export interface LlmBenchResult {
   adapter: string;
   model: string;
@@ -83,6 +126,9 @@ export interface LlmBenchResult {
   bytes_per_token: number;
   copy_bandwidth_bytes_per_s: number;
   bandwidth_efficiency: number;
+  breakdown: DecodeBreakdown;
+  /** Absent with --no-legacy. */
+  legacy?: LegacyComparison;
   /** The CPU backend (src/llm/cpu-model.ts) on the same model and prompt, in the same process. */
   cpu_threads: number;
   cpu_prefill_tokens_per_s: number;
@@ -102,6 +148,8 @@ export interface LlmBenchOptions {
   readonly cpu?: boolean;
   readonly peer?: boolean;
   readonly peerDtype?: OnnxFloat;
+  /** Also time the pre-rewrite kernels in the same process (default true). */
+  readonly legacy?: boolean;
   /** onnxruntime-web's .wasm folder when bundled away from node_modules. */
   readonly ortWasmPaths?: string;
 }
@@ -130,7 +178,38 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     const V = model.config.vocabSize;
     const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
     // Warm-up (compiles every pipeline both shapes use), then prefill: one forward over the prompt.
-    const { prefillMs, run } = await timeModel(model, prompt, decodeTokens);
+    let { prefillMs, run } = await timeModel(model, prompt, decodeTokens);
+    const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
+    const breakdown = await decodeBreakdown(model, prompt, bandwidth);
+    let legacy: LegacyComparison | undefined;
+    if (options.legacy !== false) {
+      // Interleaved rounds (new, legacy, new, legacy), best of each: one slow window cannot decide the ratio.
+      let old = { prefillMs: Infinity, run: run };
+      for (let round = 0; round < 2; round++) {
+        model.decodeKernels = 'legacy';
+        const o = await timeModel(model, prompt, decodeTokens);
+        if (round === 0 || o.run.decodeTokensPerSecond > old.run.decodeTokensPerSecond) old = { prefillMs: Math.min(old.prefillMs, o.prefillMs), run: o.run };
+        else old.prefillMs = Math.min(old.prefillMs, o.prefillMs);
+        model.decodeKernels = 'fused';
+        if (round === 0) {
+          const n = await timeModel(model, prompt, decodeTokens);
+          prefillMs = Math.min(prefillMs, n.prefillMs);
+          if (n.run.decodeTokensPerSecond > run.decodeTokensPerSecond) run = n.run;
+        }
+      }
+      model.decodeKernels = 'legacy';
+      const oldBreakdown = await decodeBreakdown(model, prompt, bandwidth);
+      model.decodeKernels = 'fused';
+      legacy = {
+        legacy_prefill_tokens_per_s: (promptTokens / old.prefillMs) * 1000,
+        legacy_ttft_ms: old.run.timeToFirstTokenMs,
+        legacy_decode_tokens_per_s: old.run.decodeTokensPerSecond,
+        legacy_breakdown: oldBreakdown,
+        decode_ratio_vs_legacy: run.decodeTokensPerSecond / old.run.decodeTokensPerSecond,
+        prefill_ratio_vs_legacy: old.prefillMs / prefillMs,
+        legacy_same_tokens: old.run.tokens.join() === run.tokens.join(),
+      };
+    }
     const logitsCache = model.createKvCache({ maxContext: prompt.length });
     const lastLogits = (await model.forward({ tokens: prompt, kvCache: logitsCache })).logits!;
     model.destroyKvCache(logitsCache);
@@ -142,7 +221,6 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       cpuThreads = cpuModel.description;
       cpuModel.destroy();
     }
-    const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const result: LlmBenchResult = {
       adapter: adapterLabel(dev.adapter),
       model: dir,
@@ -157,6 +235,8 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       bytes_per_token: model.bytesPerToken,
       copy_bandwidth_bytes_per_s: bandwidth,
       bandwidth_efficiency: (run.decodeTokensPerSecond * model.bytesPerToken) / bandwidth,
+      breakdown,
+      legacy,
       cpu_threads: Number(/(\d+) thread/.exec(cpuThreads)?.[1] ?? 0),
       cpu_prefill_tokens_per_s: (promptTokens / cpu.prefillMs) * 1000,
       cpu_decode_tokens_per_s: cpu.run.decodeTokensPerSecond,
@@ -185,7 +265,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' }, 'prompt-tokens': { type: 'string', default: '64' }, 'decode-tokens': { type: 'string', default: '32' }, json: { type: 'boolean', default: false },
-      'no-cpu': { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false }, 'peer-dtype': { type: 'string' }, 'ort-wasm-paths': { type: 'string' },
+      'no-cpu': { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false }, 'no-legacy': { type: 'boolean', default: false }, 'peer-dtype': { type: 'string' }, 'ort-wasm-paths': { type: 'string' },
     },
   });
   const peerDtype = values['peer-dtype'];
@@ -195,7 +275,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
     writeTestModel(dir, {});
   }
-  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']), { cpu: !values['no-cpu'], peer: !values['no-peer'], peerDtype, ortWasmPaths: values['ort-wasm-paths'] });
+  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']), { cpu: !values['no-cpu'], peer: !values['no-peer'], peerDtype, ortWasmPaths: values['ort-wasm-paths'], legacy: !values['no-legacy'] });
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
     const rows: [string, string][] = [
@@ -207,10 +287,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ['weights read per token', `${(r.bytes_per_token / 2 ** 20).toFixed(2)} MiB`],
       ['copy-kernel bandwidth', `${(r.copy_bandwidth_bytes_per_s / 1e9).toFixed(2)} GB/s`],
       ['bandwidth efficiency', r.bandwidth_efficiency.toFixed(3)],
+      ['decode step', `${r.breakdown.dispatches_per_step} dispatches; ${r.breakdown.queued_step_ms.toFixed(3)} ms queued back to back without the head (efficiency ${r.breakdown.queued_bandwidth_efficiency.toFixed(3)})`],
       ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
       ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];
     if (Number.isNaN(r.cpu_prefill_tokens_per_s)) rows.splice(rows.findIndex(([k]) => k === 'CPU backend prefill'), 2);
+    if (r.legacy) {
+      const o = r.legacy;
+      rows.push(['legacy kernels', `prefill ${o.legacy_prefill_tokens_per_s.toFixed(1)} tokens/s, decode ${o.legacy_decode_tokens_per_s.toFixed(1)} tokens/s, ${o.legacy_breakdown.dispatches_per_step} dispatches, ${o.legacy_breakdown.queued_step_ms.toFixed(3)} ms queued`]);
+      rows.push(['new ÷ legacy', `decode ${o.decode_ratio_vs_legacy.toFixed(2)}x, prefill ${o.prefill_ratio_vs_legacy.toFixed(2)}x (same tokens: ${o.legacy_same_tokens})`]);
+    }
     if (r.peer) {
       rows.push([`peer`, r.peer.peer]);
       rows.push(['peer prefill', `${r.peer.peer_prefill_tokens_per_s.toFixed(1)} tokens/s (engine ${r.peer.prefill_ratio_vs_peer.toFixed(2)}x)`]);

@@ -91,6 +91,41 @@ describe('WebGPU decoder vs the float64 reference', () => {
     }
   });
 
+  // intermediate 176: K % 8 == 0 everywhere, so the fused decode kernels run (the default 172 falls back).
+  for (const [dtype, modelType] of [['F32', 'llama'], ['F16', 'qwen2'], ['BF16', 'llama']] as const) {
+    it(`fused decode kernels (${dtype}, ${modelType}): steps of 1 and 3 rows, the head split over bindings, legacy kernels agree`, async () => {
+      const matrixBytes = 176 * 64 * (dtype === 'F32' ? 4 : 2);
+      const { ref, gpu, manifest } = await pair({ dtype, modelType, intermediate: 176, layers: 2, tieEmbeddings: dtype !== 'F16' }, { maxBindingBytes: matrixBytes + 1024 });
+      try {
+        const c = manifest.config;
+        const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Hello there, how are you?' }]).slice(0, 14);
+        const V = c.vocabSize;
+        const vocabBindings = Math.ceil(V / Math.floor((matrixBytes + 1024) / (c.hiddenSize * (dtype === 'F32' ? 4 : 2))));
+        const r = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
+        const cache = gpu.createKvCache();
+        await gpu.forward({ tokens: prompt.slice(0, 6), kvCache: cache, logits: 'none' });
+        for (let t = 6; t < 9; t++) {
+          const step = await gpu.forward({ tokens: [prompt[t]], kvCache: cache });
+          // 6 per layer, plus embedding and head: one dispatch per binding of their (split) matrices
+          expect(vocabBindings).toBeGreaterThan(1);
+          expect(gpu.lastDispatches).toBe(6 * c.numLayers + 2 * vocabBindings);
+          expectClose(step.logits!, r.logits!.subarray(t * V, (t + 1) * V), `${dtype} fused decode position ${t}`);
+        }
+        const three = await gpu.forward({ tokens: prompt.slice(9, 12), kvCache: cache, logits: 'all' });
+        expectClose(three.logits!, r.logits!.subarray(9 * V, 12 * V), `${dtype} fused 3-row step`);
+        gpu.decodeKernels = 'legacy';
+        const old = await gpu.forward({ tokens: prompt.slice(12, 13), kvCache: cache });
+        expect(gpu.lastDispatches).toBeGreaterThan(10 * c.numLayers);
+        expectClose(old.logits!, r.logits!.subarray(12 * V, 13 * V), `${dtype} legacy decode`);
+        gpu.decodeKernels = 'fused';
+        const last = await gpu.forward({ tokens: prompt.slice(13, 14), kvCache: cache });
+        expectClose(last.logits!, r.logits!.subarray(13 * V, 14 * V), `${dtype} fused after legacy`);
+      } finally {
+        gpu.destroy();
+      }
+    });
+  }
+
   it('layer ranges: [0, k) on one model and [k, L) on another (GPU or CPU) give the full model\'s logits', async () => {
     const files = makeTestModel({ dtype: 'BF16', layers: 3 }).files;
     const source = new MemorySource(files);
