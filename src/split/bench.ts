@@ -3,11 +3,13 @@
  * decode speed of split inference against local decoding of the same model in the same process,
  * and what each hop adds per step. Per round, interleaved: local `generate`, then split through
  * the in-process sealed link (MemoryLink), two libp2p nodes on loopback (direct websockets), and
- * the same two nodes through an in-process circuit relay; and, as the floor any sealing can reach, an
+ * to a volunteer reachable only through an in-process circuit relay (libp2p may move that
+ * connection onto WebRTC signalled over the relay: the record says which connections existed); and, as the floor any sealing can reach, an
  * unsealed in-process call (`plain`: what a per-session key would cost at best, its AEAD ≈ 0.1 ms aside). Decode rate = (decode steps − 1) / time
  * between the first and last decode step; a step's time is the gap between consecutive decode
  * steps (layers [0, k) here, sampling, the call). Prints one JSON record.
  */
+import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { rmSync } from 'node:fs';
 import '../node/node-env.ts';
@@ -51,8 +53,8 @@ async function loadModel(dir: string): Promise<{ model: CausalLM; destroy(): voi
   return { model: model as CausalLM, manifest: model.manifest, source, destroy: () => model.destroy() };
 }
 
-async function node(n: number, role: 'host' | 'relay', relays: string[] = []): Promise<SprintnetNode> {
-  const x = await SprintnetNode.create({ identity: await identityFromEd25519Seed(seed(n)), role, label: `bench-${n}`, config: { listen: [LOOPBACK_WS], relays, presenceIntervalMs: 500 } });
+async function node(n: number, role: 'host' | 'relay', relays: string[] = [], listen = [LOOPBACK_WS], webrtcUpgrade = false): Promise<SprintnetNode> {
+  const x = await SprintnetNode.create({ identity: await identityFromEd25519Seed(seed(n)), role, label: `bench-${n}`, config: { listen, relays, webrtcUpgrade, presenceIntervalMs: 500 } });
   await x.start();
   return x;
 }
@@ -72,10 +74,14 @@ async function main(): Promise<void> {
 
   const relay = await node(90, 'relay');
   const relayAddr = relay.multiaddrs().find((m) => m.includes('/ws/'))!;
-  const [vNode, uNode] = await Promise.all([node(91, 'host', [relayAddr]), node(92, 'host')]);
+  // The relayed volunteer listens on nothing but its relay reservation (as behind a NAT): libp2p would
+  // otherwise move a relayed connection onto a direct websocket as soon as identify told it one.
+  const [vNode, rNode, uNode] = await Promise.all([node(91, 'host'), node(94, 'host', [relayAddr], []), node(92, 'host')]);
   const volunteer = new SplitVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, signer: seedSigner(seed(91)), networkId: 'sprintnet-local' });
   await serveSplit(vNode, volunteer);
-  await waitFor(() => vNode.multiaddrs().some((m) => m.includes('/p2p-circuit')), 20_000, 'a relay reservation');
+  const relayedVolunteer = new SplitVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, signer: seedSigner(seed(94)), networkId: 'sprintnet-local' });
+  await serveSplit(rNode, relayedVolunteer);
+  await waitFor(() => rNode.multiaddrs().some((m) => m.includes('/p2p-circuit')), 20_000, 'a relay reservation');
 
   async function split(t: SplitTransport): Promise<{ rate: number; stepMs: number; tokens: number[] }> {
     const at: number[] = [];
@@ -88,25 +94,28 @@ async function main(): Promise<void> {
   }
 
   const direct = async () => {
-    await uNode.libp2p.hangUp(vNode.peerId as never).catch(() => {});
     await uNode.libp2p.dial(multiaddr(vNode.multiaddrs().find((m) => m.includes('/ws/') && !m.includes('p2p-circuit'))!));
     return new NodeTransport(uNode, vNode.peerId);
   };
   const relayed = async () => {
-    await uNode.libp2p.hangUp(multiaddr(`/p2p/${vNode.peerId}`)).catch(() => {});
-    const circuit = await uNode.libp2p.dial(multiaddr(`${relayAddr}/p2p-circuit/p2p/${vNode.peerId}`));
+    const circuit = await uNode.libp2p.dial(multiaddr(`${relayAddr}/p2p-circuit/p2p/${rNode.peerId}`));
     if (!circuit.remoteAddr.toString().includes('p2p-circuit')) throw new Error('the relayed dial did not go through the relay');
-    return new NodeTransport(uNode, vNode.peerId);
+    return new NodeTransport(uNode, rNode.peerId);
   };
 
   const rows: Record<string, number>[] = [];
   let same = true;
+  const relayKinds = new Set<string>();
   for (let r = 0; r < rounds; r++) {
     const local = await generate(model, prompt, { maxTokens: tokens, eosTokenIds: [] });
     const plain = await split({ volunteerKey: volunteer.publicKey, label: 'plain', call: (req) => volunteer.handle(req, seedSigner(seed(92)).publicKey) });
     const mem = await split(localVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: 'sprintnet-local', userSeed: seed(92), seed: seed(93) }).link);
     const p2p = await split(await direct());
     const viaRelay = await split(await relayed());
+
+    // The relayed figure counts only if every connection to the volunteer was still the circuit at the end (no direct upgrade).
+    // libp2p moves a relayed (limited) connection onto WebRTC signalled over the relay when it can: say which carried the calls.
+    for (const c of uNode.libp2p.getConnections(peerIdFromString(rNode.peerId))) relayKinds.add(c.remoteAddr.toString().includes('/webrtc') ? 'webrtc' : 'circuit');
     same &&= [plain, mem, p2p, viaRelay].every((x) => x.tokens.join() === local.tokens.join());
     rows.push({
       local_tok_s: local.decodeTokensPerSecond,
@@ -121,7 +130,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({
       model: { layers, hidden: manifest.config.hiddenSize, vocab: manifest.config.vocabSize, backend, k },
-      rounds, tokens, same_tokens_as_local: same,
+      rounds, tokens, same_tokens_as_local: same, relay_connections_at_end: [...relayKinds].sort(),
       local_tok_s: range('local_tok_s'),
       split_tok_s: { plain: range('plain_tok_s'), memory: range('memory_tok_s'), libp2p_direct: range('libp2p_tok_s'), libp2p_relay: range('relay_tok_s') },
       ratio_vs_local: { plain: [Math.min(...ratio('plain_tok_s')), Math.max(...ratio('plain_tok_s'))], memory: [Math.min(...ratio('memory_tok_s')), Math.max(...ratio('memory_tok_s'))], libp2p_direct: [Math.min(...ratio('libp2p_tok_s')), Math.max(...ratio('libp2p_tok_s'))], libp2p_relay: [Math.min(...ratio('relay_tok_s')), Math.max(...ratio('relay_tok_s'))] },
@@ -130,7 +139,7 @@ async function main(): Promise<void> {
       rows,
     }) + '\n',
   );
-  await Promise.all([vNode.stop(), uNode.stop(), relay.stop()]);
+  await Promise.all([vNode, rNode, uNode, relay].map((x) => x.stop()));
   destroy();
   rmSync(dir, { recursive: true, force: true });
 }
