@@ -25,8 +25,12 @@ function genesis(sprintMs: number): Genesis {
   return makeGenesis({ networkId: NET, config: 'tiny', hitRateDenominator: 16, startMs: Date.now() + 1500, skewMs, timings: { ...t, epochMs } });
 }
 
-/** An engine client whose Sprint finds every multiple of STEP; `loseAfter` passes end in DEVICE_LOST. */
-function fakeClients(opts: { loseAfter?: number } = {}) {
+/**
+ * An engine client whose Sprint finds every multiple of STEP; `loseAfter` passes end in DEVICE_LOST;
+ * `lateReport` repeats the last progress report after the run resolved (the real Worker's report
+ * can cross its result).
+ */
+function fakeClients(opts: { loseAfter?: number; lateReport?: boolean } = {}) {
   const made = { clients: 0, lost: 0, runs: [] as WorkerSprintOptions[], intensities: [] as number[] };
   const factory = (): EngineClientLike => {
     made.clients++;
@@ -49,6 +53,7 @@ function fakeClients(opts: { loseAfter?: number } = {}) {
               return;
             }
             if (aborted || Date.now() >= until) {
+              if (opts.lateReport) setTimeout(() => onProgress?.({ noncesTried: next - start, noncesPerSecond: 1000, elapsedMs: 1, nextNonce: next, newlyFound: [] }), 0);
               resolve({ found, noncesTried: next - start, nextNonce: next, elapsedMs: 1, noncesPerSecond: 1, busyMs: 1, stoppedBy: aborted ? 'abort' : 'duration' });
               return;
             }
@@ -169,7 +174,7 @@ describe('BrowserRuntime', () => {
     const g = genesis(1800);
     const s = schedule(g, 0);
     const w = fakeWallet(3);
-    const engines = fakeClients();
+    const engines = fakeClients({ lateReport: true });
     let run: AbortController | null = new AbortController();
     const listeners = new Set<() => void>();
     const setRunning = (on: boolean) => {
@@ -201,6 +206,8 @@ describe('BrowserRuntime', () => {
     const finds = r.snapshot.runtime!.finds.map((f) => f.nonce);
     // One search for the host: the proof claims the finds of both runs, with no gap at the pause.
     expect(ownProof(r)!.count).toBe(finds.length);
+    // Late reports of the paused run and of the last one do not count its tries twice.
+    expect(ownProof(r)!.tried).toBe(r.snapshot.runtime!.tried);
     expect(finds).toEqual(Array.from({ length: finds.length }, (_, i) => i * STEP));
     await r.dispose();
   }, 20_000);

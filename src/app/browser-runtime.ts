@@ -352,6 +352,10 @@ export class BrowserRuntime {
             const run = await this.whenAllowed(req.deadline, ctl.signal);
             if (!run) break;
             const both = AbortSignal.any([ctl.signal, run]);
+            // The Worker's last progress report can arrive after its run resolved: counted against
+            // this run's own base, and not passed on once the next run began.
+            const runBase = base;
+            let current = true;
             try {
               const r = await inner.search({
                 ...req,
@@ -361,10 +365,12 @@ export class BrowserRuntime {
                 onProgress: (p) => {
                   for (const c of p.newlyFound) found.set(c.nonce, c);
                   next = Math.max(next, p.nextNonce);
+                  if (!current) return;
                   last = p.tried;
-                  req.onProgress?.({ ...p, tried: base + p.tried });
+                  req.onProgress?.({ ...p, tried: runBase + p.tried });
                 },
               });
+              current = false;
               for (const c of r.found) found.set(c.nonce, c);
               next = Math.max(next, r.nextNonce);
               base += r.tried;
@@ -372,6 +378,7 @@ export class BrowserRuntime {
               if (run.aborted && !ctl.signal.aborted) continue;
               return { found: sortedFinds(found), tried: base, nextNonce: next };
             } catch (e) {
+              current = false;
               const lost = e instanceof GpuError && e.code === 'DEVICE_LOST';
               if (e instanceof GpuError) {
                 for (const c of e.details.found ?? []) found.set(c.nonce, c);
