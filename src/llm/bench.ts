@@ -173,8 +173,10 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
   const dev = await GpuDevice.create(await getGpu());
   try {
     const t0 = performance.now();
-    const model = await GpuModel.load(new DirectorySource(dir), { device: dev, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + decodeTokens + 8 });
+    // Room for the breakdown's queued steps too.
+    const model = await GpuModel.load(new DirectorySource(dir), { device: dev, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + Math.max(decodeTokens, 18) + 8 });
     const loadMs = performance.now() - t0;
+    model.decodeKernels = 'fused'; // measured wherever, CPU adapters included (their default is 'legacy')
     const V = model.config.vocabSize;
     const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
     // Warm-up (compiles every pipeline both shapes use), then prefill: one forward over the prompt.

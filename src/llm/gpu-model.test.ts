@@ -95,7 +95,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
   for (const [dtype, modelType] of [['F32', 'llama'], ['F16', 'qwen2'], ['BF16', 'llama']] as const) {
     it(`fused decode kernels (${dtype}, ${modelType}): steps of 1 and 3 rows, the head split over bindings, legacy kernels agree`, async () => {
       const matrixBytes = 176 * 64 * (dtype === 'F32' ? 4 : 2);
-      const { ref, gpu, manifest } = await pair({ dtype, modelType, intermediate: 176, layers: 2, tieEmbeddings: dtype !== 'F16' }, { maxBindingBytes: matrixBytes + 1024 });
+      const { ref, gpu, manifest } = await pair({ dtype, modelType, intermediate: 176, layers: 2, tieEmbeddings: dtype !== 'F16' }, { maxBindingBytes: matrixBytes + 1024, decodeKernels: 'fused' });
       try {
         const c = manifest.config;
         const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Hello there, how are you?' }]).slice(0, 14);

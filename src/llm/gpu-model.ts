@@ -70,7 +70,7 @@ export interface GpuModelOptions {
   readonly linear?: LinearChoice;
   /** RMSNorm: one invocation per row (1) or a workgroup per row (64); default by adapter. */
   readonly normThreads?: 1 | 64;
-  /** Default 'fused'; also settable on the model between forwards (benchmarks compare both). */
+  /** Default 'fused' on GPUs, 'legacy' on CPU adapters; also settable on the model between forwards (benchmarks compare both). */
   readonly decodeKernels?: DecodeKernels;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
@@ -140,7 +140,9 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     this.weightBytes = 0;
     this.bytesPerToken = 0;
     this.bytesPerTokenWithoutHead = 0;
-    this.decodeKernels = options.decodeKernels ?? 'fused';
+    // CPU adapters (SwiftShader) run big workgroups' barriers as coroutine switches: a 256-wide GEMV
+    // there costs tens of ms, so they keep the barrier-free kernels.
+    this.decodeKernels = options.decodeKernels ?? (dev.adapter.isFallback ? 'legacy' : 'fused');
   }
 
   get adapter() {

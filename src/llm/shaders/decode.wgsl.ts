@@ -236,6 +236,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
  */
 export const decodeAttentionKernel = (headDim: number, H: number, G: number, qStride: number): string => {
   const dh4 = headDim / 4;
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   const T = ATTENTION_THREADS;
   return /* wgsl */ `
 ${DYN_STRUCT}
@@ -253,20 +254,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = a / ${H / G}u;
   let last = dyn.pos0 + t;
   let qo = t * ${qStride / 4}u + a * ${dh4}u;
-  var qv: array<vec4<f32>, ${dh4}>;
-  for (var c = 0u; c < ${dh4}u; c++) { qv[c] = q[qo + c] * ${1 / Math.sqrt(headDim)}; }
+${range(dh4).map((c) => `  let q${c} = q[qo + ${c}u] * ${1 / Math.sqrt(headDim)};`).join('\n')}
   var m = -3.4e38;
   var total = 0.0;
-  var acc: array<vec4<f32>, ${dh4}>;
+${range(dh4).map((c) => `  var acc${c} = vec4<f32>(0.0);`).join('\n')}
   for (var u = li; u <= last; u += ${T}u) {
     let ko = u * ${G * dh4}u + g * ${dh4}u;
-    var s = 0.0;
-    for (var c = 0u; c < ${dh4}u; c++) { s += dot(qv[c], kCache[ko + c]); }
+    let s = ${range(dh4).map((c) => `dot(q${c}, kCache[ko + ${c}u])`).join(' + ')};
     let next = max(m, s);
     let shrink = exp(m - next);
     let weight = exp(s - next);
     total = total * shrink + weight;
-    for (var c = 0u; c < ${dh4}u; c++) { acc[c] = acc[c] * shrink + vCache[ko + c] * weight; }
+${range(dh4).map((c) => `    acc${c} = acc${c} * shrink + vCache[ko + ${c}u] * weight;`).join('\n')}
     m = next;
   }
   best[li] = m;
@@ -281,16 +280,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var sum = 0.0;
   for (var i = 0u; i < ${T}u; i++) { sum += best[i]; }
   let oo = t * ${(H * headDim) / 4}u + a * ${dh4}u;
-  for (var c0 = 0u; c0 < ${dh4}u; c0 += 4u) {
-    for (var j = 0u; j < 4u; j++) { red[li * 4u + j] = select(vec4<f32>(0.0), acc[min(c0 + j, ${dh4 - 1}u)] * f, c0 + j < ${dh4}u); }
+${range(Math.ceil(dh4 / 4))
+  .map((b) => {
+    const cs = range(4).map((j) => b * 4 + j);
+    return `  {
+${cs.map((c, j) => `    red[li * 4u + ${j}u] = ${c < dh4 ? `acc${c} * f` : 'vec4<f32>(0.0)'};`).join('\n')}
     workgroupBarrier();
     for (var st = ${T / 2}u; st > 0u; st >>= 1u) {
       if (li < st) { for (var j = 0u; j < 4u; j++) { red[li * 4u + j] += red[(li + st) * 4u + j]; } }
       workgroupBarrier();
     }
-    if (li < 4u && c0 + li < ${dh4}u) { out[oo + c0 + li] = red[li] / sum; }
+    if (li < ${Math.min(4, dh4 - b * 4)}u) { out[oo + ${b * 4}u + li] = red[li] / sum; }
     workgroupBarrier();
-  }
+  }`;
+  })
+  .join('\n')}
 }
 `;
 };
