@@ -107,7 +107,9 @@ export async function run(argv: string[]): Promise<number> {
         signal: stop.signal,
         log,
       });
-  const serving = serveDir ? serveModel(serveDir, backend, modelTau, identity.ed25519Seed, genesis?.networkId, node, ledger, log) : undefined;
+  // The ledger link comes once the runtime exists; a protocol host that fails first leaves the volunteer serving without one.
+  const ledgerOrNone = ledger && Promise.race([ledger, sprints.then(() => undefined, () => undefined)]);
+  const serving = serveDir ? serveModel(serveDir, backend, modelTau, identity.ed25519Seed, genesis?.networkId, node, ledgerOrNone, log) : undefined;
   // A failing engine (no adapter, out of memory) is reported, and the host stays a network peer.
   const engineFailed = sprints.then(() => undefined, (e: unknown) => log(`The Sprint engine stopped: ${describeError(e)} The host stays connected to the network.`));
   const signal = await untilSignal();
@@ -153,7 +155,7 @@ function ledgerRuntime(
 /** `--serve-model DIR`: loads the model and serves split sessions; a failure is reported and the host stays a peer. */
 async function serveModel(
   dir: string, backend: BackendChoice, tau: number | undefined, ed25519Seed: Uint8Array, networkId: string | undefined,
-  node: import('../node/node.ts').SprintnetNode, ledger: Promise<import('./serve-model.ts').LedgerLink> | undefined, log: (line: string) => void,
+  node: import('../node/node.ts').SprintnetNode, ledger: Promise<import('./serve-model.ts').LedgerLink | undefined> | undefined, log: (line: string) => void,
 ): Promise<{ stop(): void } | undefined> {
   try {
     const { loadHeldModel, startModelService } = await import('./serve-model.ts');
