@@ -87,6 +87,8 @@ export async function startModelService<K extends KvCache>(o: {
   o.log(`serving split inference: model ${hex(o.held.record.hash).slice(0, 16)}…, layers [1, ${o.held.record.config.numLayers}), τ = ${o.held.record.tau.toFixed(4)}`);
 
   const verdicts = new Map<string, string>();
+  /** When a proof's judgement last found no evidence or failed: it is tried again 10 s later, not every round. */
+  const retryAt = new Map<string, number>();
   let busy = false;
   const judgeNew = async () => {
     if (!l || busy) return;
@@ -99,7 +101,7 @@ export async function startModelService<K extends KvCache>(o: {
           if (m.kind !== 'inference') continue;
           const p = decodeProof(m.proof);
           const id = hex(proofId(p));
-          if (verdicts.has(id) || [p.receipt.user, p.receipt.volunteer].some((k) => hex(k) === hex(l.signer.publicKey))) continue;
+          if (verdicts.has(id) || (retryAt.get(id) ?? 0) > l.now() || [p.receipt.user, p.receipt.volunteer].some((k) => hex(k) === hex(l.signer.publicKey))) continue;
           if (!weighted(hex(l.signer.publicKey))) continue; // a verdict without weight is not counted
           verdicts.set(id, 'pending');
           try {
@@ -114,6 +116,7 @@ export async function startModelService<K extends KvCache>(o: {
             });
             if (!j) {
               verdicts.delete(id);
+              retryAt.set(id, l.now() + 10_000);
               continue;
             }
             const v = await signVerdict(l.signer, l.genesis, e, m.proof, j, l.now());
@@ -122,7 +125,8 @@ export async function startModelService<K extends KvCache>(o: {
             verdicts.set(id, VERDICT_NAMES[j.verdict]!);
             o.log(`judged inference proof ${id.slice(0, 12)}…: ${VERDICT_NAMES[j.verdict]} (${j.detail})`);
           } catch (err) {
-            verdicts.delete(id); // tried again on the next round
+            verdicts.delete(id);
+            retryAt.set(id, l.now() + 10_000);
             o.log(`judging inference proof ${id.slice(0, 12)}… failed: ${(err as Error).message}`);
           }
         }
