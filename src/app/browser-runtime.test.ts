@@ -53,7 +53,6 @@ function fakeClients(opts: { loseAfter?: number; lateReport?: boolean } = {}) {
               return;
             }
             if (aborted || Date.now() >= until) {
-              if (opts.lateReport) setTimeout(() => onProgress?.({ noncesTried: next - start, noncesPerSecond: 1000, elapsedMs: 1, nextNonce: next, newlyFound: [] }), 0);
               resolve({ found, noncesTried: next - start, nextNonce: next, elapsedMs: 1, noncesPerSecond: 1, busyMs: 1, stoppedBy: aborted ? 'abort' : 'duration' });
               return;
             }
@@ -62,7 +61,10 @@ function fakeClients(opts: { loseAfter?: number; lateReport?: boolean } = {}) {
             found.push(...newlyFound);
             next += PASS;
             passes++;
-            onProgress?.({ noncesTried: next - start, noncesPerSecond: 1000, elapsedMs: 1, nextNonce: next, newlyFound });
+            const report = { noncesTried: next - start, noncesPerSecond: 1000, elapsedMs: 1, nextNonce: next, newlyFound };
+            // Late: every report crosses the next pass, so the last one arrives after the result.
+            if (opts.lateReport) setTimeout(() => onProgress?.(report), 30);
+            else onProgress?.(report);
             setTimeout(pass, 20);
           };
           setTimeout(pass, 20);
@@ -192,6 +194,7 @@ describe('BrowserRuntime', () => {
     expect(r.currentIntensity).toBe(0.25);
 
     setRunning(false); // the Worker's run is aborted at once
+    await new Promise((res) => setTimeout(res, 100)); // its late reports land
     const atPause = r.snapshot.runtime!.finds.length;
     await new Promise((res) => setTimeout(res, 200));
     expect(r.snapshot.runtime!.finds.length).toBe(atPause);

@@ -374,6 +374,9 @@ export class BrowserRuntime {
               for (const c of r.found) found.set(c.nonce, c);
               next = Math.max(next, r.nextNonce);
               base += r.tried;
+              // The run's total and every find, which a dropped late report may not have told the host
+              // yet (the host keys finds by nonce, so repeating them is harmless).
+              req.onProgress?.({ newlyFound: sortedFinds(found), nextNonce: next, tried: base });
               // Paused (battery) mid-Sprint: wait for the decision to come back, then resume from `next`.
               if (run.aborted && !ctl.signal.aborted) continue;
               return { found: sortedFinds(found), tried: base, nextNonce: next };
