@@ -39,6 +39,10 @@ export interface WeightRow {
   readonly credited: number;
   readonly flags: string[];
   readonly cuTotal: number;
+  /** Split-inference compute credited (docs/protocol.md §9a): CU in total and this epoch, and sessions this epoch. */
+  readonly inferenceCuTotal: number;
+  readonly inferenceCu: number;
+  readonly inferenceSessions: number;
   readonly vested: number;
   readonly pending: number;
   /** Validators' weight behind the outcome (when this peer derived the state itself). */
@@ -98,6 +102,9 @@ export function ledgerView(host: ProtocolHost, v: EpochView): LedgerView {
       credited: h.accepted,
       flags: flagNames(h.flags),
       cuTotal: flopsToCu(h.totalFlops),
+      inferenceCuTotal: flopsToCu(h.totalInferenceFlops),
+      inferenceCu: flopsToCu(h.inferenceFlops),
+      inferenceSessions: h.inferenceSessions,
       vested: h.vested,
       pending: h.pending.reduce((s, x) => s + x.amount, 0),
       ...(t ? { tally: { validators: t.validators, validatingWeight: t.validatingWeight, acceptWeight: t.acceptWeight, fraudWeight: t.fraudWeight } } : {}),

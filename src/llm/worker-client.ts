@@ -4,9 +4,9 @@ import { LlmError, type LlmErrorCode } from './errors.ts';
 import type { CachedModel, StoreKind } from './browser-source.ts';
 import type { GenerateResult, GeneratedToken } from './generate.ts';
 import type { LoadProgress } from './loader.ts';
-import type { GenerateRequest, LlmWorkerApi, LoadedModelInfo, LoadRequest, WireLlmError } from './worker.ts';
+import type { GenerateRequest, LlmWorkerApi, LoadedModelInfo, LoadRequest, RangeForwardRequest, RangeForwardResult, SplitModelFacts, WireLlmError } from './worker.ts';
 
-export type { GenerateRequest, LoadedModelInfo, LoadRequest, ModelOrigin } from './worker.ts';
+export type { GenerateRequest, LoadedModelInfo, LoadRequest, ModelOrigin, RangeForwardRequest, RangeForwardResult, SplitModelFacts } from './worker.ts';
 
 /** Error from the worker: an LlmError with its code (GPU codes such as NO_ADAPTER pass through as the message's code). */
 export class WorkerLlmError extends LlmError {
@@ -56,6 +56,22 @@ export class LlmClient {
   /** Tests only: all-position logits of `tokens` with the loaded model. */
   logitsForTesting(tokens: number[]): Promise<Float32Array> {
     return unwrap(this.remote.logitsForTesting(tokens));
+  }
+  /** Split inference (src/app/split-model.ts): the loaded model's facts, layer-range forwards, the tokenizer. */
+  splitModelFacts(): Promise<SplitModelFacts> {
+    return unwrap(this.remote.splitModelFacts());
+  }
+  rangeForward(request: RangeForwardRequest): Promise<RangeForwardResult> {
+    return unwrap(this.remote.rangeForward(request));
+  }
+  dropRangeCache(id: number): Promise<void> {
+    return unwrap(this.remote.dropRangeCache(id));
+  }
+  encodePrompt(prompt: string, useChatTemplate: boolean): Promise<number[]> {
+    return unwrap(this.remote.encodePrompt(prompt, useChatTemplate));
+  }
+  decodeTokens(tokens: number[]): Promise<string> {
+    return unwrap(this.remote.decodeTokens(tokens));
   }
   terminate(): void {
     this.remote[Comlink.releaseProxy]();

@@ -16,6 +16,11 @@ import type { LoadProgress } from './loader.ts';
 import { MemorySource, type ModelSource } from './source.ts';
 import { makeTestModel } from './test-model.ts';
 import type { ChatMessage } from './tokenizer.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { tensorNames, type LlamaConfig } from './config.ts';
+import { decodeFloats } from './dtype.ts';
+import { streamWeights } from './loader.ts';
+import type { KvCache, LogitsWanted } from './model-types.ts';
 
 export type ModelOrigin =
   | { readonly kind: 'url'; readonly url: string }
@@ -60,6 +65,33 @@ export interface GenerateRequest {
   readonly seed?: number;
 }
 
+/** What split inference needs to know of the loaded model (src/app/split-model.ts). */
+export interface SplitModelFacts {
+  readonly config: LlamaConfig;
+  /** SHA-256 of config.json then of each weight file in name order: the model hash's inputs. */
+  readonly files: readonly { readonly name: string; readonly sha256: Uint8Array }[];
+  /** model.norm.weight (C_t is measured after the final norm). */
+  readonly normWeight: Float64Array;
+}
+
+/** One layer-range forward on a KV cache the worker keeps by id (created on first use). */
+export interface RangeForwardRequest {
+  readonly cache: { readonly id: number; readonly fromLayer: number; readonly toLayer: number; readonly maxContext: number; readonly length: number };
+  readonly tokens?: number[];
+  readonly hidden?: Float32Array | Float64Array;
+  readonly fromLayer?: number;
+  readonly toLayer?: number;
+  readonly logits?: LogitsWanted;
+  readonly returnHidden?: boolean;
+}
+
+export interface RangeForwardResult {
+  readonly logits?: Float32Array | Float64Array;
+  readonly hidden?: Float32Array | Float64Array;
+  /** The cache's length after the forward. */
+  readonly length: number;
+}
+
 export interface WireLlmError {
   readonly wireError: true;
   readonly code: string;
@@ -75,6 +107,16 @@ const toWire = (e: unknown): WireLlmError => ({
 let model: LanguageModel | null = null;
 let running: AbortController | null = null;
 let loading: AbortController | null = null;
+/** Where the loaded model came from: split inference hashes its files. */
+let loadedSource: ModelSource | null = null;
+/** Split inference's KV caches by the main thread's ids; dropped with the model. */
+const rangeCaches = new Map<number, KvCache>();
+
+function dropRangeCaches(): void {
+  const m = model as (LanguageModel & { destroyKvCache?(c: KvCache): void }) | null;
+  for (const c of rangeCaches.values()) m?.destroyKvCache?.(c);
+  rangeCaches.clear();
+}
 
 async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -102,8 +144,10 @@ const api = {
     return guard(async () => {
       running?.abort();
       loading?.abort();
+      dropRangeCaches();
       model?.destroy();
       model = null;
+      loadedSource = null;
       const controller = new AbortController();
       loading = controller;
       const start = performance.now();
@@ -112,6 +156,7 @@ const api = {
       const { model: m, decision } = await loadLanguageModel(caching ?? base, { backend: request.backend, onProgress, signal: controller.signal, maxContext: 2048 });
       loading = null;
       model = m;
+      loadedSource = base;
       const cached = caching ? await caching.complete(m.manifest.files, m.manifest.isTestModel) : null;
       const c = m.config;
       return {
@@ -193,8 +238,82 @@ const api = {
     });
   },
 
+  /** Split inference: the config, the files' digests and the final norm of the loaded model. */
+  async splitModelFacts(): Promise<SplitModelFacts> {
+    return guard(async () => {
+      const m = model;
+      const source = loadedSource;
+      if (!m || !source) throw new LlmError('BAD_ARGUMENT', 'no model is loaded');
+      const files = [];
+      for (const name of ['config.json', ...m.manifest.weightFiles.map((f) => f.name).sort()]) {
+        const h = sha256.create();
+        const opened = await source.open(name);
+        for await (const chunk of opened.chunks) h.update(chunk);
+        files.push({ name, sha256: h.digest() });
+      }
+      const L = m.config.numLayers;
+      let bytes: Uint8Array | null = null;
+      let dtype = '';
+      await streamWeights(source, m.manifest, {
+        data(_file, e) {
+          if (e.tensor.name !== tensorNames.norm) return;
+          if (e.offset === 0) {
+            bytes = new Uint8Array(e.tensor.end - e.tensor.begin);
+            dtype = e.tensor.dtype;
+          }
+          bytes!.set(e.bytes, e.offset);
+        },
+      }, { fromLayer: L - 1, toLayer: L });
+      if (!bytes) throw new LlmError('MISSING_TENSOR', `${source.label}: no ${tensorNames.norm}`);
+      return { config: m.config, files, normWeight: decodeFloats(dtype, bytes, tensorNames.norm) };
+    });
+  },
+
+  /** Split inference: a layer-range forward (either side) on a cache kept here; `cache.length` rewinds it first. */
+  async rangeForward(request: RangeForwardRequest): Promise<RangeForwardResult> {
+    return guard(async () => {
+      const m = model as (CausalLM & { destroyKvCache?(c: KvCache): void }) | null;
+      if (!m) throw new LlmError('BAD_ARGUMENT', 'no model is loaded');
+      const r = request.cache;
+      let cache = rangeCaches.get(r.id);
+      if (!cache) {
+        cache = m.createKvCache({ fromLayer: r.fromLayer, toLayer: r.toLayer, maxContext: r.maxContext });
+        rangeCaches.set(r.id, cache);
+      }
+      if (r.length > cache.length) throw new LlmError('BAD_ARGUMENT', `cache ${r.id} holds ${cache.length} positions, the caller thinks ${r.length}`);
+      cache.length = r.length;
+      const out = await m.forward({ tokens: request.tokens, hidden: request.hidden, fromLayer: request.fromLayer, toLayer: request.toLayer, kvCache: cache, logits: request.logits, returnHidden: request.returnHidden });
+      return { logits: out.logits, hidden: out.hidden, length: cache.length };
+    });
+  },
+
+  async dropRangeCache(id: number): Promise<void> {
+    const m = model as (LanguageModel & { destroyKvCache?(c: KvCache): void }) | null;
+    const c = rangeCaches.get(id);
+    if (c) m?.destroyKvCache?.(c);
+    rangeCaches.delete(id);
+  },
+
+  /** The prompt as token ids (chat template when asked and present): split inference tokenizes here, never on the wire. */
+  async encodePrompt(prompt: string, useChatTemplate: boolean): Promise<number[]> {
+    return guard(async () => {
+      const tokenizer = model?.manifest.tokenizer;
+      if (!tokenizer) throw new LlmError('BAD_CONFIG', 'no model with a tokenizer is loaded');
+      return useChatTemplate && tokenizer.hasChatTemplate ? tokenizer.encodeChat([{ role: 'user', content: prompt }]) : tokenizer.encode(prompt);
+    });
+  },
+
+  async decodeTokens(tokens: number[]): Promise<string> {
+    return guard(async () => {
+      const tokenizer = model?.manifest.tokenizer;
+      if (!tokenizer) throw new LlmError('BAD_CONFIG', 'no model with a tokenizer is loaded');
+      return tokenizer.decode(tokens);
+    });
+  },
+
   async unload(): Promise<void> {
     running?.abort();
+    dropRangeCaches();
     model?.destroy();
     model = null;
   },

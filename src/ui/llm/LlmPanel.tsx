@@ -1,6 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { storeName, useLlmStore } from './store.ts';
 import { installLlmTestHandle } from './test-handle.ts';
+import { runSplit } from '../split/actions.ts';
+import { SplitRun, SplitSettings, SplitVolunteerSettings } from '../split/SplitPanel.tsx';
+import { useSplitStore } from '../split/store.ts';
+import { installSplitTestHandle } from '../split/test-handle.ts';
+import { useSprintStore } from '../sprint/store.ts';
 import './llm.css';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -15,9 +20,15 @@ export function LlmPanel() {
   const [maxTokens, setMaxTokens] = useState(48);
   const [temperature, setTemperature] = useState(0);
   const [cacheIt, setCacheIt] = useState(true);
+  const split = useSplitStore();
+  const ledgerRows = useSprintStore((x) => x.snapshot?.runtime?.ledger?.rows ?? null);
+  const myKey = useSprintStore((x) => x.snapshot?.runtime?.publicKey ?? null);
+  const mine = ledgerRows?.find((r) => r.publicKey === myKey);
+  const splitting = split.privacy === 'allow-split';
 
   useEffect(() => {
     installLlmTestHandle();
+    installSplitTestHandle();
     void s.checkCompatibility();
     void s.refreshCache();
     // Run once on mount.
@@ -140,12 +151,17 @@ export function LlmPanel() {
         </div>
       )}
 
+      {m && <SplitSettings layers={m.layers} />}
+
       <h3>Prompt</h3>
       <form
         className="llm-prompt"
         onSubmit={(e) => {
           e.preventDefault();
-          void s.generate(prompt, { maxTokens, temperature, topP: 0.95, useChatTemplate: true });
+          const options = { maxTokens, temperature, topP: 0.95, useChatTemplate: true };
+          // "On this device only" never reaches the split path: the local engine runs the whole model.
+          if (splitting) void runSplit(prompt, options);
+          else void s.generate(prompt, options);
         }}
       >
         <textarea rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} aria-label="prompt" data-testid="llm-prompt" />
@@ -156,7 +172,7 @@ export function LlmPanel() {
           <label>
             temperature <input type="number" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Number(e.target.value) || 0)} />
           </label>
-          <button type="submit" disabled={s.status !== 'ready'} data-testid="llm-generate">
+          <button type="submit" disabled={s.status !== 'ready' || (splitting && (split.running || !split.noticeAccepted))} data-testid="llm-generate">
             Generate
           </button>
           <button type="button" disabled={s.status !== 'generating'} onClick={() => void s.stop()} data-testid="llm-stop">
@@ -164,14 +180,19 @@ export function LlmPanel() {
           </button>
         </div>
       </form>
-      <pre className="llm-output" data-testid="llm-output" aria-live="polite">
-        {s.output}
-      </pre>
+      {!splitting && (
+        <pre className="llm-output" data-testid="llm-output" aria-live="polite">
+          {s.output}
+        </pre>
+      )}
+      <SplitRun />
       <p className="muted" data-testid="llm-stats">
         {s.status === 'generating' && `${s.liveTokens} tokens · ${s.liveTokensPerSecond.toFixed(1)} tokens/s`}
         {s.status !== 'generating' && s.stats &&
           `${s.stats.tokens} tokens (${s.stats.stoppedBy}) · ${s.stats.decodeTokensPerSecond.toFixed(1)} tokens/s · first token after ${s.stats.ttftMs.toFixed(0)} ms · prompt ${s.stats.promptTokens} tokens at ${s.stats.prefillTokensPerSecond.toFixed(1)} tokens/s`}
       </p>
+
+      {m && <SplitVolunteerSettings cu={mine ? { inferenceCu: mine.inferenceCuTotal, sessions: mine.inferenceSessions } : null} />}
 
       <h3>Model cache</h3>
       {s.cacheUsage && (

@@ -57,6 +57,9 @@ export interface LlmUiState {
 let client: LlmClient | null = null;
 const worker = (): LlmClient => (client ??= new LlmClient((message) => useLlmStore.setState({ status: 'idle', model: null, error: `The model worker stopped: ${message}` })));
 
+/** The page's LLM Worker (started on first use): split inference runs its layer ranges there too. */
+export const getLlmClient = (): LlmClient => worker();
+
 /** Bumped when a generation starts and ends: its token callbacks count only while it runs. */
 let generation = 0;
 

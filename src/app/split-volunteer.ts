@@ -1,0 +1,100 @@
+/**
+ * A browser page as a split-inference volunteer: it serves sessions of layers [k, L) of the model
+ * loaded in its LLM Worker over the page's node (split-infer, sealed end to end), signs receipts
+ * with the wallet key the node runs under, and publishes a user's submitted proof to the ledger as
+ * an `inference` message gossiped on `inference-proof`, where weighted hosts holding the model
+ * judge it (docs/protocol.md §9a). Closed sessions' evidence goes only to keys the caller says
+ * hold weight.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { SprintnetNode } from '../node/node.ts';
+import { walletSigner, type SigningKeys } from '../protocol/crypto.ts';
+import type { Genesis } from '../protocol/genesis.ts';
+import { signInference } from '../protocol/inference-check.ts';
+import { decodeAnswer, decodeRequest } from '../split/codec.ts';
+import { SPLIT_RPC_NAME } from '../split/constants.ts';
+import { SplitError } from '../split/errors.ts';
+import { seedSigner } from '../split/local.ts';
+import { decodeProof } from '../split/proof.ts';
+import { peerPublicKey, serveSplit } from '../split/transport.ts';
+import { SplitVolunteer } from '../split/volunteer.ts';
+import { nodeTransport } from './transport.ts';
+import { splitModelFor } from './split-user.ts';
+import type { RangeWorker } from './split-model.ts';
+
+export interface VolunteerStats {
+  readonly sessionsOpened: number;
+  /** Sessions closed with a signed receipt. */
+  readonly sessionsServed: number;
+  readonly stepsServed: number;
+  readonly proofsPublished: number;
+  readonly lastNote: string | null;
+}
+
+export interface PageVolunteer {
+  readonly modelHash: string;
+  stats(): VolunteerStats;
+  stop(): Promise<void>;
+}
+
+export async function startPageVolunteer(o: {
+  readonly worker: RangeWorker;
+  readonly node: SprintnetNode;
+  /** The unlocked wallet: the node's key, which signs receipts and the ledger message. */
+  readonly identity: SigningKeys;
+  readonly networkId: string;
+  /** The network's genesis: without one, submitted proofs cannot be published (the user is told). */
+  readonly genesis: Genesis | null;
+  /** May this key fetch a closed session's evidence (h_k)? Weighted validators only. */
+  readonly mayFetchEvidence: (key: string) => boolean;
+  /** Also hand the published message to this page's own ledger (the Sprint runtime's host), if it runs. */
+  readonly receiveOwn?: (bytes: Uint8Array) => void;
+  readonly onChange?: (s: VolunteerStats) => void;
+}): Promise<PageVolunteer> {
+  if (bytesToHex(peerPublicKey(o.node.peerId)) !== bytesToHex(o.identity.publicKey)) {
+    throw new SplitError('BAD_ARGUMENT', 'the network node is not running with your wallet key yet: try again in a moment');
+  }
+  const m = await splitModelFor(o.worker, true);
+  let stats: VolunteerStats = { sessionsOpened: 0, sessionsServed: 0, stepsServed: 0, proofsPublished: 0, lastNote: null };
+  const bump = (patch: Partial<VolunteerStats>) => {
+    stats = { ...stats, ...patch };
+    o.onChange?.(stats);
+  };
+  const signer = walletSigner(o.identity);
+  const transport = nodeTransport(o.node);
+  const volunteer = new SplitVolunteer({
+    model: m.model, lowestK: 1, modelHash: m.hash, normWeight: m.normWeight, signer: seedSigner(o.identity.ed25519Seed), networkId: o.networkId,
+    mayFetchEvidence: (peer) => o.mayFetchEvidence(bytesToHex(peer)),
+    onProof: async (proof) => {
+      if (!o.genesis) throw new SplitError('FORBIDDEN', 'this page knows no network genesis, so it cannot publish the proof');
+      const message = await signInference(signer, o.genesis, proof, Date.now());
+      o.receiveOwn?.(message.bytes);
+      await transport.publish('inference-proof', message.bytes);
+      const note = `published for epoch ${message.epoch} (${decodeProof(proof).receipt.flops} FLOPs)`;
+      bump({ proofsPublished: stats.proofsPublished + 1, lastNote: note });
+      return `published for epoch ${message.epoch}`;
+    },
+  });
+  // Counts what was served from the requests and answers themselves (the volunteer keeps no tally).
+  await serveSplit(o.node, {
+    publicKey: volunteer.publicKey,
+    async handle(request, peer) {
+      const answer = await volunteer.handle(request, peer);
+      try {
+        const kind = decodeRequest(request).kind;
+        const a = decodeAnswer(answer).kind;
+        if (kind === 'open' && a === 'opened') bump({ sessionsOpened: stats.sessionsOpened + 1 });
+        else if (kind === 'step' && a === 'stepped') bump({ stepsServed: stats.stepsServed + 1 });
+        else if (kind === 'close' && a === 'receipt') bump({ sessionsServed: stats.sessionsServed + 1 });
+      } catch {
+        // A malformed request was answered with an error already.
+      }
+      return answer;
+    },
+  });
+  return {
+    modelHash: bytesToHex(m.hash),
+    stats: () => stats,
+    stop: () => o.node.unhandle(SPLIT_RPC_NAME),
+  };
+}
