@@ -4,6 +4,7 @@
  */
 import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
+import { peerPublicKey } from '../../split/transport.ts';
 import { getLlmClient, useLlmStore } from '../llm/store.ts';
 import { getNode, useNetworkStore } from '../network/store.ts';
 import { currentRuntime } from '../sprint/store.ts';
@@ -18,6 +19,17 @@ function unlockedIdentity() {
   return w.identity;
 }
 
+/** After an unlock the node restarts under the wallet's key: wait for that (and a relay) rather than fail. */
+async function nodeUnderWallet(publicKey: Uint8Array | null, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const node = getNode();
+    const ok = node && publicKey && node.peerId === useNetworkStore.getState().peerId && useNetworkStore.getState().status === 'online' && peerPublicKey(node.peerId).every((b, i) => b === publicKey[i]);
+    if (ok || !publicKey || Date.now() > until) return node;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 let lastModel: unknown = null;
 /** The Worker's model changed since split last looked at it: hash it again. */
 const modelChanged = (): boolean => {
@@ -30,10 +42,10 @@ const modelChanged = (): boolean => {
 export async function runSplit(prompt: string, o: { maxTokens: number; temperature: number; topP: number; useChatTemplate: boolean }): Promise<void> {
   const s = useSplitStore.getState();
   const model = useLlmStore.getState().model;
-  const node = getNode();
   if (s.running || !model) return;
   set({ running: true, phase: null, output: '', steps: [], result: null, error: null });
   try {
+    const node = await nodeUnderWallet(unlockedIdentity()?.publicKey ?? null);
     if (!node) throw new Error('the page is not connected to the network (see the Network screen)');
     const worker = getLlmClient();
     if (modelChanged()) await splitModelFor(worker, true);
@@ -72,8 +84,8 @@ export async function setServing(on: boolean): Promise<void> {
   if (useSplitStore.getState().serving !== 'off') return;
   set({ serving: 'starting', servingError: null });
   try {
-    const node = getNode();
     const identity = unlockedIdentity();
+    const node = await nodeUnderWallet(identity?.publicKey ?? null);
     if (!useLlmStore.getState().model) throw new Error('load a model first');
     if (!node) throw new Error('the page is not connected to the network');
     if (!identity) throw new Error('unlock your wallet first: it signs the receipts and is the key credited with CU');

@@ -1,0 +1,132 @@
+/**
+ * Private split inference between two browser pages over the local relay (issue 13): a volunteer
+ * page serves sessions of the built-in test model from its LLM Worker; a user page splits after
+ * layer k, gets its completion, signs the proof with its wallet and submits it, and the volunteer
+ * publishes it to the ledger. Every request the user's page sends is read before encryption (the
+ * `?split-test` hook) and decoded with src/split's codec: only h_k as f32 rows, never the prompt's
+ * token ids or text.
+ */
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { chromiumArgs } from '../playwright.config.ts';
+import { decodeFloats, decodeRequest, Precision } from '../src/split/codec.ts';
+import { freePort, spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
+import { restoreWallet, serveNetwork } from './protocol-helpers.ts';
+import { agreeBeforeLoad, openScreen } from './shell-helpers.ts';
+
+test.use({
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [...chromiumArgs, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  },
+});
+
+let relay: Proc | undefined;
+test.afterAll(async () => {
+  await stopProc(relay);
+});
+
+async function openPage(browser: Browser, network: unknown, mnemonic: string, name: string): Promise<Page> {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  await agreeBeforeLoad(context);
+  await serveNetwork(context, network);
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.log(`[${name}] ${m.text()}`);
+  });
+  await page.goto('/?split-test#/model');
+  await restoreWallet(page, mnemonic);
+  await openScreen(page, 'model');
+  await page.getByTestId('llm-load-test').click();
+  await expect(page.getByTestId('llm-model')).toBeVisible({ timeout: 120_000 });
+  return page;
+}
+
+/** Does `needle` occur in `hay` as a contiguous byte run? */
+const contains = (hay: Uint8Array, needle: Uint8Array): boolean => {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+};
+
+test('a user page splits with a volunteer page: only h_k leaves, the completion comes back, the proof is published', async ({ browser }) => {
+  test.setTimeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'sprintnet-split-e2e-'));
+  const networkPath = join(dir, 'network.json');
+  relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', networkPath, '--sprint-ms', '60000', '--skew-ms', '1500', '--start-in-ms', '5000']);
+  await waitForOutput(relay, /wrote /, 30_000);
+  const network = JSON.parse(readFileSync(networkPath, 'utf8')) as { relays: string[]; genesis: unknown };
+  const [first, second] = vectorsFile.vectors;
+
+  const volunteer = await openPage(browser, network, first!.mnemonic, 'volunteer');
+  await volunteer.getByTestId('split-serve').check();
+  await expect(volunteer.getByTestId('split-serving')).toBeVisible({ timeout: 60_000 });
+  const volunteerPeer = (await volunteer.getByTestId('split-serving-peer').textContent())!.trim();
+  expect(volunteerPeer).toMatch(/^12D3Koo/);
+
+  const user = await openPage(browser, network, second!.mnemonic, 'user');
+  const shape = (await user.getByTestId('llm-model').textContent())!;
+  const hidden = Number(shape.match(/hidden (\d+)/)![1]);
+  const layers = Number(shape.match(/(\d+) layers/)![1]);
+  // "On this device only" is the default, and it offers no split settings.
+  await expect(user.getByTestId('split-device-only')).toBeChecked();
+  await user.getByTestId('split-allow').check();
+  await expect(user.getByTestId('split-notice')).toContainText('does not protect against the volunteer');
+  await expect(user.getByTestId('llm-generate')).toBeDisabled();
+  await user.getByTestId('split-notice-ok').click();
+  const k = Math.max(1, Math.floor(layers / 2));
+  await user.getByTestId('split-k').fill(String(k));
+  await user.getByTestId('split-volunteer').fill(volunteerPeer);
+  const prompt = 'The secret word is pineapple';
+  await user.getByTestId('llm-prompt').fill(prompt);
+  await user.getByTestId('llm-max-tokens').fill('8');
+  await user.getByTestId('llm-generate').click();
+
+  await expect(user.getByTestId('split-result')).toBeVisible({ timeout: 180_000 });
+  await expect(user.getByTestId('split-error')).toHaveCount(0);
+  const output = (await user.getByTestId('split-output').textContent()) ?? '';
+  expect(output.length).toBeGreaterThan(0);
+  await expect(user.getByTestId('split-proof')).toContainText('signed by your wallet');
+  await expect(user.getByTestId('split-submitted')).toContainText(/published for epoch \d+/);
+  const decodeSteps = await user.getByTestId('split-step').filter({ hasText: 'decode' }).count();
+  expect(decodeSteps).toBeGreaterThan(0);
+  await expect(volunteer.getByTestId('split-served')).toHaveText('1');
+  await expect(volunteer.getByTestId('split-published')).toHaveText('1');
+
+  // Every plaintext request, as the user's page handed it to the node for sealing.
+  const seen = (await user.evaluate(() => window.__sprintnetSplit!))!;
+  expect(seen.promptTokens.length).toBeGreaterThan(2);
+  const requests = seen.requests.map((r) => Uint8Array.from(r));
+  const kinds = requests.map((r) => decodeRequest(r).kind);
+  expect(kinds[0]).toBe('open');
+  expect(kinds).toContain('close');
+  expect(kinds[kinds.length - 1]).toBe('submit');
+  let positions = 0;
+  for (const r of requests) {
+    const m = decodeRequest(r);
+    if (m.kind !== 'step') continue;
+    // A step carries structure (session, model hash, k, step, position, count) and h_k: count rows of D f32 values, nothing else.
+    expect(m.k).toBe(k);
+    expect(m.precision).toBe(Precision.f32);
+    expect(m.position).toBe(positions);
+    const values = decodeFloats(m.hidden, m.precision, 'h_k');
+    expect(values.length).toBe(m.count * hidden);
+    positions += m.count;
+  }
+  expect(positions).toBeGreaterThanOrEqual(seen.promptTokens.length + decodeSteps - 1);
+  // The prompt's ids (as u32 or u16, little-endian) and its text occur in no request.
+  const u32 = new Uint8Array(Uint32Array.from(seen.promptTokens).buffer);
+  const u16 = new Uint8Array(Uint16Array.from(seen.promptTokens).buffer);
+  const text = new TextEncoder().encode('pineapple');
+  for (const r of requests) {
+    expect(contains(r, u32)).toBe(false);
+    expect(contains(r, u16)).toBe(false);
+    expect(contains(r, text)).toBe(false);
+  }
+  console.log(`split e2e: ${requests.length} requests, ${positions} positions of h_k (D ${hidden}, k ${k} of ${layers}), output ${JSON.stringify(output)}`);
+});
