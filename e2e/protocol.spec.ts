@@ -8,15 +8,14 @@
  * certified weights table as the host.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { chromiumArgs } from '../playwright.config.ts';
 import { genesisFromJson, schedule } from '../src/protocol/genesis.ts';
 import { agreeBeforeLoad } from './shell-helpers.ts';
+import { freePort, spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
 import { findsOf, restoreWallet, serveNetwork, snapshot, takePart, unlockWallet } from './protocol-helpers.ts';
 
 test.use({
@@ -42,50 +41,6 @@ const START_IN_MS = 35_000;
  */
 const SKEW_MS = 1_500;
 const HOST_SEED = '0e'.repeat(32);
-
-interface Proc {
-  child: ChildProcess;
-  output: string[];
-}
-
-function spawnSprintnet(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['bin/sprintnet', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  return { child, output };
-}
-
-async function waitForOutput(proc: Proc, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const start = Date.now();
-  for (;;) {
-    const match = proc.output.join('').match(pattern);
-    if (match) return match;
-    if (proc.child.exitCode !== null) throw new Error(`process exited: ${proc.output.join('')}`);
-    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${proc.output.join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopProc(proc: Proc | undefined): Promise<void> {
-  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function volunteer(browser: Browser, network: unknown, mnemonic: string): Promise<Page> {
   const context = await browser.newContext();
