@@ -42,7 +42,7 @@ export function WeightsTable() {
               <th scope="col">Host</th>
               <th scope="col">Weight next epoch</th>
               <th scope="col">
-                <Term id="reputation" />
+                <Term id="reputation">Reputation</Term>
               </th>
               <th scope="col">Finds claimed</th>
               <th scope="col">Finds credited</th>

@@ -52,17 +52,19 @@ function OwnId() {
       <dt>
         This browser’s <Term id="peer-id">network id</Term>
       </dt>
-      <dd data-testid="network-peer-id" data-wallet={isWallet} title={peerId}>
-        {peerId ?? '—'}
-      </dd>
-      <dd className="muted" data-testid="network-id-note">
-        {peerId === undefined
-          ? 'None while not connected.'
-          : isWallet
-            ? 'Your wallet’s key: other computers know your finds and weight under it.'
-            : walletStatus === 'locked'
-              ? 'A temporary id while your wallet is locked. Your finds and weight still belong to your wallet; unlock it and this browser joins under your wallet’s key.'
-              : 'A temporary id: this browser has no unlocked wallet.'}
+      <dd>
+        <span className="mono" data-testid="network-peer-id" data-wallet={isWallet} title={peerId}>
+          {peerId ?? '—'}
+        </span>
+        <span className="muted network-id-note" data-testid="network-id-note">
+          {peerId === undefined
+            ? 'None while not connected.'
+            : isWallet
+              ? 'Your wallet’s key: other computers know your finds and weight under it.'
+              : walletStatus === 'locked'
+                ? 'A temporary id while your wallet is locked. Your finds and weight still belong to your wallet; unlock it and this browser joins under your wallet’s key.'
+                : 'A temporary id: this browser has no unlocked wallet.'}
+        </span>
       </dd>
     </>
   );
@@ -91,7 +93,7 @@ export function NetworkPanel() {
         </p>
         <dl className="network-status">
           <dt>
-            <Term id="relay" />
+            <Term id="relay">Relay</Term>
           </dt>
           <dd data-testid="network-relay-state" data-state={s.relays.length === 0 ? 'none' : s.relayState}>
             {s.relays.length === 0 ? 'none configured' : s.relayState}
@@ -115,10 +117,10 @@ export function NetworkPanel() {
                   <th scope="col">What</th>
                   <th scope="col">Connection</th>
                   <th scope="col">
-                    <Term id="weight" />
+                    <Term id="weight">Weight</Term>
                   </th>
                   <th scope="col">
-                    <Term id="reputation" />
+                    <Term id="reputation">Reputation</Term>
                   </th>
                 </tr>
               </thead>

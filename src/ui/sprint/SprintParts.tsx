@@ -218,7 +218,7 @@ export function EpochClock() {
   return (
     <dl className="sprint-identity">
       <dt>
-        <Term id="epoch" />
+        <Term id="epoch">Epoch</Term>
       </dt>
       <dd data-testid="sprint-epoch" data-epoch={c.epoch}>
         {c.epoch < 0 ? 'not started' : c.epoch}
@@ -237,7 +237,7 @@ export function EpochClock() {
         {' · '}a Sprint of {seconds(genesis.timings.sprintMs)} every {seconds(genesis.timings.epochMs)}
       </dd>
       <dt>
-        <Term id="model" />
+        <Term id="model">Model</Term>
       </dt>
       <dd data-testid="sprint-model" data-config={genesis.config}>
         {genesis.config}, chosen by the network (it is fixed when the network starts). A new network keeps its own history in this browser, so switching never
