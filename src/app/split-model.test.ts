@@ -7,7 +7,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../llm/generate.ts';
-import type { KvCache } from '../llm/model-types.ts';
+import type { ReferenceKvCache } from '../llm/reference.ts';
 import type { RangeForwardRequest } from '../llm/worker-client.ts';
 import { localVolunteer, seedSigner } from '../split/local.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
@@ -19,8 +19,8 @@ beforeAll(async () => {
   rig = await testRig();
 });
 
-function fakeWorker(r: TestRig): RangeWorker & { caches: Map<number, KvCache> } {
-  const caches = new Map<number, KvCache>();
+function fakeWorker(r: TestRig): RangeWorker & { caches: Map<number, ReferenceKvCache> } {
+  const caches = new Map<number, ReferenceKvCache>();
   return {
     caches,
     async splitModelFacts() {
