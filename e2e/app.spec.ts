@@ -36,7 +36,7 @@ test.describe('the Sprint view on a network', () => {
     });
     await page.goto('/');
     await expect(page.getByTestId('gpu-missing')).toContainText('This browser has no WebGPU. Use Chrome or Edge 113 or newer');
-    await expect(page.getByTestId('gpu-missing')).toContainText('The CPU backend (WebAssembly) runs the Sprints instead.');
+    await expect(page.getByTestId('gpu-missing')).toContainText('The CPU engine (WebAssembly) runs the Sprints instead, slowly.');
     await expect(page.getByTestId('gpu-ready')).toHaveCount(0);
     await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
     // Finds and weight belong to a wallet's key: without one the view says so and cannot start.
@@ -56,12 +56,15 @@ test.describe('the Sprint view on a network', () => {
 
   test('without a genesis the view says there is no network; a refused genesis is named', async ({ page, context }) => {
     await agreeBeforeLoad(page);
+    // Not the site's own network.json: a local `npm start` writes one with a genesis.
+    await serveNetwork(context, { networkId: 'sprintnet-local', relays: [] });
     await page.goto('/');
     await expect(page.getByTestId('sprint-readiness')).toHaveAttribute('data-state', 'no-network');
     await expect(page.getByTestId('sprint-readiness')).toContainText('Not connected to a Sprintnet network');
     await expect(page.getByTestId('sprint-start')).toBeDisabled();
 
     const network = soloNetwork() as { genesis: Record<string, unknown> };
+    await context.unrouteAll();
     await serveNetwork(context, { ...network, genesis: { ...network.genesis, config: 'huge' } });
     await page.reload();
     await expect(page.getByTestId('sprint-readiness')).toHaveAttribute('data-state', 'bad-genesis');
