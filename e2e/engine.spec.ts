@@ -60,8 +60,10 @@ test.describe('Sprints of a one-peer network', () => {
     await expect.poll(() => findsOf(page, 0), { timeout: 120_000 }).not.toEqual([]);
     const seed = await page.getByTestId('sprint-seed').textContent();
     const before = await findsOf(page, 0);
+    // The folded finds list the newest LISTED_FINDS (200, FoundNoncesDetails.tsx); more may have come in since `before`.
     const rows = await page.getByTestId('sprint-found-list').locator('tbody tr').count();
-    expect(rows).toBe(Math.min(50, before.length));
+    expect(rows).toBeGreaterThanOrEqual(Math.min(200, before.length));
+    expect(rows).toBeLessThanOrEqual(200);
 
     await page.reload();
     await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
