@@ -18,8 +18,10 @@ export function isFloatDType(dtype: string): dtype is FloatDType {
 
 const FLOAT_BYTES: Record<FloatDType, number> = { F32: 4, F16: 2, BF16: 2 };
 
-/** Reinterprets f32 bits; both sides use the same (big-endian) order, so the order does not matter. */
-const scratch = new DataView(new ArrayBuffer(4));
+// One f32 seen as its bits. Index 0 always exists (length 1), so reading it needs no check; a
+// typed-array pair is the fastest reinterpretation in V8 (bf16 decoding runs once per weight).
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
 /** IEEE half → number, exact (subnormals, ±inf and NaN included). */
 export function f16ToNumber(h: number): number {
@@ -33,14 +35,14 @@ export function f16ToNumber(h: number): number {
 
 /** bfloat16 → number, exact: the top half of an f32. */
 export function bf16ToNumber(b: number): number {
-  scratch.setUint32(0, (b & 0xffff) << 16);
-  return scratch.getFloat32(0);
+  u32Scratch[0] = (b & 0xffff) << 16;
+  return f32Scratch[0]!;
 }
 
 /** number → f16 bits, round to nearest even; overflow gives ±inf. */
 export function numberToF16(value: number): number {
-  scratch.setFloat32(0, value); // first to f32 (as PyTorch converts f32 tensors)
-  const x = scratch.getUint32(0);
+  f32Scratch[0] = value; // first to f32 (as PyTorch converts f32 tensors)
+  const x = u32Scratch[0]!;
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -65,8 +67,8 @@ export function numberToF16(value: number): number {
 
 /** number → bf16 bits, round to nearest even (NaN stays NaN). */
 export function numberToBf16(value: number): number {
-  scratch.setFloat32(0, value);
-  const x = scratch.getUint32(0);
+  f32Scratch[0] = value;
+  const x = u32Scratch[0]!;
   if ((x & 0x7fffffff) > 0x7f800000) return ((x >>> 16) | 0x40) & 0xffff;
   const rounded = x + 0x7fff + ((x >>> 16) & 1);
   return (rounded >>> 16) & 0xffff;
