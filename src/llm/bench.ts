@@ -76,6 +76,8 @@ export interface DecodeBreakdown {
   queued_step_ms: number;
   /** Weights a step reads without the head, over copy bandwidth, at the queued step rate. */
   queued_bandwidth_efficiency: number;
+  /** CPU ms to encode and submit one step (forward() resolving, GPU work not awaited). */
+  encode_ms_per_step: number;
 }
 
 async function decodeBreakdown(model: GpuModel, prompt: number[], bandwidth: number): Promise<DecodeBreakdown> {
@@ -88,15 +90,33 @@ async function decodeBreakdown(model: GpuModel, prompt: number[], bandwidth: num
     const dispatches = model.lastDispatches;
     await model.idle();
     const t0 = performance.now();
-    const runs: Promise<unknown>[] = [];
-    for (let i = 0; i < steps; i++) runs.push(model.forward({ tokens: [(i * 7919 + 5) % V], kvCache: cache, logits: 'none' }));
-    await Promise.all(runs);
+    let encodeMs = 0;
+    for (let i = 0; i < steps; i++) {
+      const s = performance.now();
+      await model.forward({ tokens: [(i * 7919 + 5) % V], kvCache: cache, logits: 'none' });
+      encodeMs += performance.now() - s;
+    }
     await model.idle();
     const ms = (performance.now() - t0) / steps;
-    return { dispatches_per_step: dispatches, queued_step_ms: ms, queued_bandwidth_efficiency: (model.bytesPerTokenWithoutHead / (ms / 1000)) / bandwidth };
+    return { dispatches_per_step: dispatches, queued_step_ms: ms, queued_bandwidth_efficiency: (model.bytesPerTokenWithoutHead / (ms / 1000)) / bandwidth, encode_ms_per_step: encodeMs / steps };
   } finally {
     model.destroyKvCache(cache);
   }
+}
+
+/**
+ * This change's switches in the same process: dispatch lists rebuilt every pass (reusePlans false)
+ * and every step's logits read back and argmaxed on the CPU (pickOnModel false), i.e. the engine
+ * at the decode rewrite; new over before.
+ */
+export interface StepCostComparison {
+  before_decode_tokens_per_s: number;
+  before_ttft_ms: number;
+  before_breakdown: DecodeBreakdown;
+  /** Plans reused, logits read back (the pick's share is decode_ratio over this). */
+  plans_only_decode_tokens_per_s: number;
+  decode_ratio_vs_before: number;
+  before_same_tokens: boolean;
 }
 
 /** The same measurements with the kernels before the decode rewrite (GpuModel.decodeKernels = 'legacy'). */
@@ -127,6 +147,7 @@ export interface LlmBenchResult {
   copy_bandwidth_bytes_per_s: number;
   bandwidth_efficiency: number;
   breakdown: DecodeBreakdown;
+  step_cost: StepCostComparison;
   /** Absent with --no-legacy. */
   legacy?: LegacyComparison;
   /** The CPU backend (src/llm/cpu-model.ts) on the same model and prompt, in the same process. */
@@ -155,9 +176,9 @@ export interface LlmBenchOptions {
 }
 
 /** Best-of-3 prefill (ms) and a greedy run of `decodeTokens`, after a warm-up. */
-async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decodeTokens: number) {
+async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decodeTokens: number, pickOnModel = true) {
   const lm = model as GpuModel;
-  await generate(lm, prompt, { maxTokens: 3, eosTokenIds: [] });
+  await generate(lm, prompt, { maxTokens: 3, eosTokenIds: [], pickOnModel });
   const prefillRuns: number[] = [];
   for (let r = 0; r < 3; r++) {
     const cache = lm.createKvCache({ maxContext: prompt.length });
@@ -166,7 +187,7 @@ async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decode
     prefillRuns.push(performance.now() - s);
     lm.destroyKvCache(cache);
   }
-  return { prefillMs: Math.min(...prefillRuns), run: await generate(lm, prompt, { maxTokens: decodeTokens, eosTokenIds: [] }) };
+  return { prefillMs: Math.min(...prefillRuns), run: await generate(lm, prompt, { maxTokens: decodeTokens, eosTokenIds: [], pickOnModel }) };
 }
 
 export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32, options: LlmBenchOptions = {}): Promise<LlmBenchResult> {
@@ -183,6 +204,30 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     let { prefillMs, run } = await timeModel(model, prompt, decodeTokens);
     const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const breakdown = await decodeBreakdown(model, prompt, bandwidth);
+    // Before this change (plans rebuilt, logits read back), plans alone, now: interleaved, best of two each.
+    const best = (a: Awaited<ReturnType<typeof timeModel>>['run'] | null, b: Awaited<ReturnType<typeof timeModel>>['run']) => (a && a.decodeTokensPerSecond >= b.decodeTokensPerSecond ? a : b);
+    let before = null as Awaited<ReturnType<typeof timeModel>>['run'] | null;
+    let plansOnly = null as Awaited<ReturnType<typeof timeModel>>['run'] | null;
+    for (let round = 0; round < 2; round++) {
+      model.reusePlans = false;
+      before = best(before, (await timeModel(model, prompt, decodeTokens, false)).run);
+      model.reusePlans = true;
+      plansOnly = best(plansOnly, (await timeModel(model, prompt, decodeTokens, false)).run);
+      const n = await timeModel(model, prompt, decodeTokens);
+      prefillMs = Math.min(prefillMs, n.prefillMs);
+      run = best(run, n.run);
+    }
+    model.reusePlans = false;
+    const beforeBreakdown = await decodeBreakdown(model, prompt, bandwidth);
+    model.reusePlans = true;
+    const stepCost: StepCostComparison = {
+      before_decode_tokens_per_s: before!.decodeTokensPerSecond,
+      before_ttft_ms: before!.timeToFirstTokenMs,
+      before_breakdown: beforeBreakdown,
+      plans_only_decode_tokens_per_s: plansOnly!.decodeTokensPerSecond,
+      decode_ratio_vs_before: run.decodeTokensPerSecond / before!.decodeTokensPerSecond,
+      before_same_tokens: before!.tokens.join() === run.tokens.join(),
+    };
     let legacy: LegacyComparison | undefined;
     if (options.legacy !== false) {
       // Interleaved rounds (new, legacy, new, legacy), best of each: one slow window cannot decide the ratio.
@@ -238,6 +283,7 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       copy_bandwidth_bytes_per_s: bandwidth,
       bandwidth_efficiency: (run.decodeTokensPerSecond * model.bytesPerToken) / bandwidth,
       breakdown,
+      step_cost: stepCost,
       legacy,
       cpu_threads: Number(/(\d+) thread/.exec(cpuThreads)?.[1] ?? 0),
       cpu_prefill_tokens_per_s: (promptTokens / cpu.prefillMs) * 1000,
@@ -289,7 +335,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ['weights read per token', `${(r.bytes_per_token / 2 ** 20).toFixed(2)} MiB`],
       ['copy-kernel bandwidth', `${(r.copy_bandwidth_bytes_per_s / 1e9).toFixed(2)} GB/s`],
       ['bandwidth efficiency', r.bandwidth_efficiency.toFixed(3)],
-      ['decode step', `${r.breakdown.dispatches_per_step} dispatches; ${r.breakdown.queued_step_ms.toFixed(3)} ms queued back to back without the head (efficiency ${r.breakdown.queued_bandwidth_efficiency.toFixed(3)})`],
+      ['decode step', `${r.breakdown.dispatches_per_step} dispatches; ${r.breakdown.queued_step_ms.toFixed(3)} ms queued back to back without the head (efficiency ${r.breakdown.queued_bandwidth_efficiency.toFixed(3)}); ${r.breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode`],
+      ['before (plans rebuilt, logits read back)', `decode ${r.step_cost.before_decode_tokens_per_s.toFixed(1)} tokens/s (plans alone ${r.step_cost.plans_only_decode_tokens_per_s.toFixed(1)}), ${r.step_cost.before_breakdown.queued_step_ms.toFixed(3)} ms queued, ${r.step_cost.before_breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode; now ÷ before ${r.step_cost.decode_ratio_vs_before.toFixed(2)}x (same tokens: ${r.step_cost.before_same_tokens})`],
       ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
       ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];

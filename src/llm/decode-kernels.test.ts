@@ -2,13 +2,15 @@
  * The decode kernels (shaders/decode.wgsl.ts) against float64 arithmetic on the same (rounded)
  * weights: the GEMV at M = 1..4 over K and N that are not multiples of its tiles, with every fusion
  * (norm prologue, q|k|v parts, SwiGLU pair, bias, residual) and F32/F16/BF16 weights; the
- * key-parallel attention at context lengths below, at and above its 64 invocations.
+ * key-parallel attention at context lengths below, at and above its 64 invocations; the greedy pick
+ * against sampling.ts's argmax (ties, NaN, −∞, several chunks).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuDevice } from '../gpu/device.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
 import { decodeFloats, encodeFloats, type FloatDType } from './dtype.ts';
-import { decodeAttentionKernel, decodeGemvGrid, decodeGemvKernel, decodeGemvUniform, gemvOutputs, type DecodeGemvSpec } from './shaders/decode.wgsl.ts';
+import { argmax } from './sampling.ts';
+import { ARGMAX_CHUNK, argmaxKernel, decodeAttentionKernel, decodeGemvGrid, decodeGemvKernel, decodeGemvUniform, gemvOutputs, type DecodeGemvSpec } from './shaders/decode.wgsl.ts';
 
 let dev: GpuDevice;
 beforeAll(async () => {
@@ -210,5 +212,44 @@ describe('decode attention kernel vs float64', () => {
       expect(worst, `context ${ctx}, rows ${T}`).toBeLessThan(1e-5);
       for (const b of bufs) b.destroy();
     }
+  });
+});
+
+describe('greedy pick kernel vs sampling.argmax', () => {
+  async function gpuArgmax(values: Float32Array): Promise<number> {
+    const chunks = Math.ceil(values.length / ARGMAX_CHUNK);
+    const logits = upload(values, 'logits');
+    const pairs = dev.createBuffer('pairs', Math.max(16, chunks * 8), STORAGE());
+    const out = dev.createBuffer('out', 16, STORAGE());
+    await run(argmaxKernel('partial'), [dev.uniform('n', [values.length, 0, 0, 0]), logits, pairs], [chunks, 1, 1]);
+    await run(argmaxKernel('final'), [dev.uniform('chunks', [chunks, 0, 0, 0]), pairs, out], [1, 1, 1]);
+    const id = new Uint32Array(await dev.read(out, 0, 4))[0]!;
+    for (const b of [logits, pairs, out]) dev.free(b);
+    return id;
+  }
+
+  it('random vectors over several chunks, ties (lowest id), NaN and −∞ skipped, nothing finite → 0', async () => {
+    const rand = random(11);
+    const cases: [string, Float32Array][] = [];
+    for (const n of [1, 7, 1024, 1025, 5000, 49152 + 13]) cases.push([`random ${n}`, Float32Array.from({ length: n }, () => rand() * 20)]);
+    const tie = Float32Array.from({ length: 5000 }, () => rand());
+    tie[4321] = 3;
+    tie[1500] = 3;
+    tie[2900] = 3; // the lowest of three equal maxima sits in the second chunk
+    cases.push(['ties across chunks', tie]);
+    const odd = Float32Array.from({ length: 3000 }, () => -1e30);
+    odd[0] = NaN;
+    odd[5] = -Infinity;
+    odd[2999] = -5e29;
+    odd[1200] = NaN;
+    cases.push(['NaN and −∞ never win', odd]);
+    cases.push(['all −∞', new Float32Array(2100).fill(-Infinity)]);
+    cases.push(['all NaN', new Float32Array(33).fill(NaN)]);
+    const inf = new Float32Array(1500).fill(1);
+    inf[1400] = Infinity;
+    cases.push(['+∞ wins', inf]);
+    for (const [what, values] of cases) expect(await gpuArgmax(values), what).toBe(argmax(values));
+    expect(argmax(tie)).toBe(1500);
+    expect(argmax(odd)).toBe(2999);
   });
 });

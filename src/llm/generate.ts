@@ -25,6 +25,8 @@ export interface GenerateOptions extends SamplingOptions {
   readonly onToken?: (token: GeneratedToken) => void;
   /** Context to allocate (default: prompt + maxTokens). */
   readonly maxContext?: number;
+  /** Greedy runs pick on the model's side when it offers forwardGreedy (default true); false reads every step's logits. */
+  readonly pickOnModel?: boolean;
 }
 
 export type StopReason = 'eos' | 'max-tokens' | 'abort' | 'context-full';
@@ -59,10 +61,13 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
   let prefillMs = 0;
   try {
     if (options.signal?.aborted) return finish('abort');
-    let out = await model.forward({ tokens: prompt, kvCache: cache, logits: 'last' });
+    // Greedy on a model that picks where its logits are: a step returns an id, not V logits.
+    const pick = (options.temperature ?? 0) === 0 && options.pickOnModel !== false && model.forwardGreedy ? model.forwardGreedy.bind(model) : null;
+    const step = async (input: readonly number[]): Promise<number> =>
+      pick ? pick({ tokens: input, kvCache: cache }) : sampleToken((await model.forward({ tokens: input, kvCache: cache, logits: 'last' })).logits!, options, rng);
+    let id = await step(prompt);
     prefillMs = performance.now() - start;
     while (true) {
-      const id = sampleToken(out.logits!, options, rng);
       if (tokens.length === 0) firstAt = performance.now();
       if (eos.has(id)) {
         stoppedBy = 'eos';
@@ -84,7 +89,7 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
         stoppedBy = 'context-full';
         break;
       }
-      out = await model.forward({ tokens: [id], kvCache: cache, logits: 'last' });
+      id = await step([id]);
     }
   } finally {
     (model as { destroyKvCache?: (c: K) => void }).destroyKvCache?.(cache);

@@ -5,6 +5,7 @@ import { at } from '../sprint/indexing.ts';
 import { writeTestModel } from './test-model-files.ts';
 import type { FloatDType } from './dtype.ts';
 import { generate } from './generate.ts';
+import { argmax } from './sampling.ts';
 import { GpuModel, type GpuModelOptions } from './gpu-model.ts';
 import { loadReference, type LoadProgress } from './loader.ts';
 import { DirectorySource } from './node-source.ts';
@@ -70,6 +71,9 @@ describe('WebGPU decoder vs the float64 reference', () => {
       expect(a.tokens).toEqual(b.tokens);
       expect(new Set(a.tokens).size).toBeGreaterThan(8); // a real sequence, not one token repeated
       expect(a.stoppedBy).toBe('max-tokens');
+      // The same run reading every step's logits back and picking on the CPU.
+      const c = await generate(gpu, prompt, { ...opts, pickOnModel: false });
+      expect(c.tokens).toEqual(a.tokens);
     } finally {
       gpu.destroy();
     }
@@ -120,6 +124,16 @@ describe('WebGPU decoder vs the float64 reference', () => {
         gpu.decodeKernels = 'fused';
         const last = await gpu.forward({ tokens: prompt.slice(13, 14), kvCache: cache });
         expectClose(last.logits!, r.logits!.subarray(13 * V, 14 * V), `${dtype} fused after legacy`);
+        // The GPU's greedy pick over the head's split bindings: the argmax of the logits the same steps give.
+        const picks = gpu.createKvCache();
+        const logitsRun = gpu.createKvCache();
+        for (const input of [prompt.slice(0, 5), [prompt[5]!], [prompt[6]!], prompt.slice(7, 9)]) {
+          const id = await gpu.forwardGreedy({ tokens: input, kvCache: picks });
+          if (input.length === 1) expect(gpu.lastDispatches).toBe(6 * c.numLayers + 2 * vocabBindings + 2); // + the pick's two passes
+          const l = (await gpu.forward({ tokens: input, kvCache: logitsRun })).logits!;
+          expect(id).toBe(argmax(l));
+          expect(picks.length).toBe(logitsRun.length);
+        }
       } finally {
         gpu.destroy();
       }

@@ -35,6 +35,8 @@ import {
   decodeGemvUniform,
   decodeRopeKernel,
   gemvOutputs,
+  argmaxKernel,
+  ARGMAX_CHUNK,
   type DecodeGemvSpec,
 } from './shaders/decode.wgsl.ts';
 
@@ -97,8 +99,24 @@ export interface GpuKvCache extends KvCache {
   readonly v: GPUBuffer[];
   /** Bind groups that depend on this cache's buffers. */
   readonly bindGroups: Map<string, GPUBindGroup>;
+  /** Recorded dispatch lists per pass shape (they hold this cache's bind groups). */
+  readonly plans: Map<string, readonly Dispatch[]>;
   destroyed: boolean;
 }
+
+/** What decides a pass's dispatches (positions and token values do not). */
+interface PassShape {
+  readonly T: number;
+  readonly fromLayer: number;
+  readonly toLayer: number;
+  readonly cache: GpuKvCache;
+  readonly tokens: number[] | null;
+  readonly logitMode: 'all' | 'last' | 'none';
+  /** Append the greedy pick over the last row's logits (needs logitMode 'last'). */
+  readonly argmax?: boolean;
+}
+
+type Dispatch = { readonly pipeline: GPUComputePipeline; readonly group: GPUBindGroup; readonly grid: [number, number, number] };
 
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
@@ -117,6 +135,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   decodeKernels: DecodeKernels;
   private logitsBuffer: GPUBuffer | null = null;
   private logitsRows = 0;
+  /** Bumped when the logits buffer is replaced: plans that bound the old one are stale. */
+  private logitsGeneration = 0;
   private queueTail: Promise<unknown> = Promise.resolve();
   readonly weightBytes: number;
   /** Bytes of weights one decoded token reads (all layer matrices + the head; the embedding row is negligible). */
@@ -327,7 +347,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       k.push(this.dev.createBuffer(`kv:k${l}`, bytes, STORAGE()));
       v.push(this.dev.createBuffer(`kv:v${l}`, bytes, STORAGE()));
     }
-    return { fromLayer, toLayer, maxContext, length: 0, k, v, bindGroups: new Map(), destroyed: false };
+    return { fromLayer, toLayer, maxContext, length: 0, k, v, bindGroups: new Map(), plans: new Map(), destroyed: false };
   }
 
   destroyKvCache(cache: GpuKvCache): void {
@@ -335,6 +355,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     cache.destroyed = true;
     for (const b of [...cache.k, ...cache.v]) this.dev.free(b);
     cache.bindGroups.clear();
+    cache.plans.clear();
   }
 
   private uniform(key: string, words: number[], floats: ReadonlySet<number> = new Set()): GPUBuffer {
@@ -364,12 +385,22 @@ export class GpuModel implements CausalLM<GpuKvCache> {
 
   /** Serialises forwards: they share the activation buffers. */
   forward(args: ForwardArgs<GpuKvCache>): Promise<ForwardResult> {
-    const run = this.queueTail.then(() => this.forwardNow(args));
+    const run = this.queueTail.then(() => this.forwardNow(args, false));
     this.queueTail = run.catch(() => undefined);
     return run;
   }
 
-  private async forwardNow(args: ForwardArgs<GpuKvCache>): Promise<ForwardResult> {
+  /**
+   * A forward through the last layer whose next token is picked greedily on the GPU (same rule as
+   * sampling.ts's argmax): 4 bytes come back instead of the vocabulary's logits.
+   */
+  forwardGreedy(args: Omit<ForwardArgs<GpuKvCache>, 'logits' | 'returnHidden'>): Promise<number> {
+    const run = this.queueTail.then(() => this.forwardNow({ ...args, logits: 'last' }, true));
+    this.queueTail = run.catch(() => undefined);
+    return run.then((r) => r.token!);
+  }
+
+  private async forwardNow(args: ForwardArgs<GpuKvCache>, argmax: boolean): Promise<ForwardResult & { token?: number }> {
     const c = this.config;
     const cache = args.kvCache;
     if (cache.destroyed) throw new LlmError('BAD_ARGUMENT', 'the KV cache was destroyed');
@@ -394,10 +425,12 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     }
     const pos0 = cache.length;
     if (pos0 + total > cache.maxContext) throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
+    if (argmax && toLayer !== c.numLayers) throw new LlmError('BAD_ARGUMENT', `a greedy pick needs the last layer; this forward stops at ${toLayer}`);
     const wanted = toLayer === c.numLayers ? (args.logits ?? 'last') : 'none';
     const wantHidden = toLayer < c.numLayers || args.returnHidden === true;
     const V = c.vocabSize;
-    const logits = wanted === 'none' ? undefined : new Float32Array((wanted === 'all' ? total : 1) * V);
+    let token: number | undefined;
+    const logits = wanted === 'none' || argmax ? undefined : new Float32Array((wanted === 'all' ? total : 1) * V);
     const hidden = wantHidden ? new Float32Array(total * D) : undefined;
     for (let start = 0; start < total; start += this.maxTokens) {
       const T = Math.min(this.maxTokens, total - start);
@@ -412,8 +445,10 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         tokens: args.tokens ? Array.from(args.tokens).slice(start, start + T) : null,
         hidden: args.hidden ? Float32Array.from(Array.prototype.slice.call(args.hidden, start * D, (start + T) * D) as number[]) : null,
         logitMode,
+        argmax: argmax && logitMode === 'last',
       });
-      if (logitMode !== 'none') {
+      if (argmax && logitMode === 'last') token = new Uint32Array(await this.dev.read(this.argmaxOut!, 0, 4))[0];
+      else if (logitMode !== 'none') {
         const rows = logitMode === 'all' ? T : 1;
         const data = new Float32Array(await this.dev.read(this.logitsBuffer!, 0, rows * V * 4));
         logits!.set(data, logitMode === 'all' ? start * V : 0);
@@ -421,7 +456,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       if (hidden) hidden.set(new Float32Array(await this.dev.read(this.acts.x, 0, T * D * 4)), start * D);
     }
     if (toLayer === cache.toLayer) cache.length = pos0 + total;
-    return { logits, hidden };
+    return { logits, hidden, token };
   }
 
   private ensureLogits(rows: number): void {
@@ -431,19 +466,41 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       for (const key of [...this.bindGroups.keys()]) if (key.startsWith('head:')) this.bindGroups.delete(key);
     }
     this.logitsRows = rows;
+    this.logitsGeneration++;
     this.logitsBuffer = this.dev.createBuffer('llm:logits', rows * this.config.vocabSize * 4, STORAGE());
   }
 
-  private async pass(p: {
-    T: number;
-    pos0: number;
-    fromLayer: number;
-    toLayer: number;
-    cache: GpuKvCache;
-    tokens: number[] | null;
-    hidden: Float32Array | null;
-    logitMode: 'all' | 'last' | 'none';
-  }): Promise<void> {
+  private async pass(p: PassShape & { pos0: number; hidden: Float32Array | null }): Promise<void> {
+    const dev = this.dev;
+    const a = this.acts;
+    const { T } = p;
+    dev.queue.writeBuffer(a.dyn, 0, new Uint32Array([T, p.pos0, 0, 0]));
+    if (p.tokens) dev.queue.writeBuffer(a.tokens, 0, Uint32Array.from(p.tokens));
+    if (p.hidden) dev.queue.writeBuffer(a.x, 0, p.hidden);
+    if (p.logitMode !== 'none') this.ensureLogits(p.logitMode === 'all' ? this.maxTokens : 1);
+    // A step's dispatches depend only on its shape, never on positions or tokens (those sit in
+    // a.dyn / a.tokens): built once per shape and cache, then replayed without awaits or lookups.
+    const planKey = `${this.decodeKernels}:${T}:${p.fromLayer}:${p.toLayer}:${p.logitMode}:${p.tokens ? 'tokens' : 'hidden'}:${this.logitsGeneration}:${p.argmax ? 'argmax' : ''}`;
+    let list = this.reusePlans ? p.cache.plans.get(planKey) : undefined;
+    if (!list) {
+      list = await this.buildPlan(p);
+      p.cache.plans.set(planKey, list);
+    }
+    this.lastDispatches = list.length;
+    const encoder = dev.device.createCommandEncoder({ label: 'llm-forward' });
+    const pass = encoder.beginComputePass({ label: 'llm-forward' });
+    let current: GPUComputePipeline | null = null;
+    for (const d of list) {
+      if (d.pipeline !== current) pass.setPipeline((current = d.pipeline));
+      pass.setBindGroup(0, d.group);
+      pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
+    }
+    pass.end();
+    dev.queue.submit([encoder.finish()]);
+  }
+
+  /** Every dispatch of one pass of this shape, in order (compiles what it lacks). */
+  private async buildPlan(p: PassShape): Promise<Dispatch[]> {
     const c = this.config;
     const dev = this.dev;
     const a = this.acts;
@@ -455,12 +512,6 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const F = c.intermediateSize;
     const maxDim = dev.limits.maxComputeWorkgroupsPerDimension;
     const lin = this.linearFor(T);
-    dev.queue.writeBuffer(a.dyn, 0, new Uint32Array([T, p.pos0, 0, 0]));
-    if (p.tokens) dev.queue.writeBuffer(a.tokens, 0, Uint32Array.from(p.tokens));
-    if (p.hidden) dev.queue.writeBuffer(a.x, 0, p.hidden);
-    if (p.logitMode !== 'none') this.ensureLogits(p.logitMode === 'all' ? this.maxTokens : 1);
-
-    type Dispatch = { pipeline: GPUComputePipeline; group: GPUBindGroup; grid: [number, number, number] };
     const list: Dispatch[] = [];
 
     const linear = async (key: string, weight: string, bias: string | null, X: GPUBuffer, Y: GPUBuffer, ldY: number, residual: boolean, mOne = false): Promise<void> => {
@@ -556,17 +607,30 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       await norm('final', tensorNames.norm, a.x, a.h, last);
       await linear('head:', c.tieWordEmbeddings ? tensorNames.embed : tensorNames.lmHead, null, a.h, this.logitsBuffer!, c.vocabSize, false, last);
     }
-    this.lastDispatches = list.length;
-    const encoder = dev.device.createCommandEncoder({ label: 'llm-forward' });
-    const pass = encoder.beginComputePass({ label: 'llm-forward' });
-    for (const d of list) {
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.group);
-      pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
-    }
-    pass.end();
-    dev.queue.submit([encoder.finish()]);
+    if (p.argmax) await this.argmaxDispatches(list);
+    return list;
   }
+
+  private argmaxPairs: GPUBuffer | null = null;
+  private argmaxOut: GPUBuffer | null = null;
+
+  /** The greedy pick over logits row 0: per-chunk (value, index) pairs, then one workgroup's reduction. */
+  private async argmaxDispatches(list: Dispatch[]): Promise<void> {
+    const V = this.config.vocabSize;
+    const chunks = Math.ceil(V / ARGMAX_CHUNK);
+    if (chunks > this.dev.limits.maxComputeWorkgroupsPerDimension) throw new LlmError('BAD_ARGUMENT', `vocabulary ${V} too large for the GPU greedy pick`);
+    this.argmaxPairs ??= this.dev.createBuffer('llm:argmax-pairs', chunks * 8, STORAGE());
+    this.argmaxOut ??= this.dev.createBuffer('llm:argmax-token', 16, STORAGE());
+    const partial = await this.pipeline('llm-argmax:partial', () => argmaxKernel('partial'));
+    const final = await this.pipeline('llm-argmax:final', () => argmaxKernel('final'));
+    const pairs = this.argmaxPairs;
+    const out = this.argmaxOut;
+    list.push({ pipeline: partial, group: this.bind(`argmax:partial:${this.logitsGeneration}`, partial, () => [this.uniform('argmax:partial', [V, 0, 0, 0]), this.logitsBuffer!, pairs]), grid: [chunks, 1, 1] });
+    list.push({ pipeline: final, group: this.bind('argmax:final', final, () => [this.uniform('argmax:final', [chunks, 0, 0, 0]), pairs, out]), grid: [1, 1, 1] });
+  }
+
+  /** Replay recorded dispatch lists (default); false rebuilds every pass's list (the benchmark's before). */
+  reusePlans = true;
 
   /** Compute dispatches of the last GPU pass (benchmarks report it per decode step). */
   lastDispatches = 0;
@@ -617,6 +681,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     this.tensors.clear();
     if (this.acts) for (const b of Object.values(this.acts)) b.destroy();
     this.logitsBuffer?.destroy();
+    this.argmaxPairs?.destroy();
+    this.argmaxOut?.destroy();
     for (const b of this.biasConcat.values()) b.destroy();
     this.biasConcat.clear();
     for (const u of this.uniforms.values()) u.destroy();

@@ -38,4 +38,6 @@ export interface CausalLM<K extends KvCache = KvCache> {
   readonly config: LlamaConfig;
   createKvCache(options?: { fromLayer?: number; toLayer?: number; maxContext?: number }): K;
   forward(args: ForwardArgs<K>): Promise<ForwardResult>;
+  /** Optional: a forward through the last layer returning only the greedy next token (argmax of the last row's logits, lowest id on ties), picked where the logits are. */
+  forwardGreedy?(args: Omit<ForwardArgs<K>, 'logits' | 'returnHidden'>): Promise<number>;
 }

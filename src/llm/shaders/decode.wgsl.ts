@@ -298,3 +298,69 @@ ${cs.map((c, j) => `    red[li * 4u + ${j}u] = ${c < dh4 ? `acc${c} * f` : 'vec4
 }
 `;
 };
+
+/** Logits one workgroup of the greedy pick's first pass scans (256 invocations × 4). */
+export const ARGMAX_CHUNK = 1024;
+
+/**
+ * Greedy pick on the GPU, the same rule as sampling.ts's argmax: the first (lowest) index of the
+ * largest logit, NaN and −∞ never chosen, 0 when nothing qualifies. Pass 1 ('partial'): workgroup w
+ * reduces logits [w·1024, (w+1)·1024) to a (value, index) pair; pass 2 ('final'): one workgroup
+ * reduces those pairs and writes the index to `result[0]`. An index of NONE means "nothing yet", so
+ * no infinity literal is needed (WGSL constants must be finite).
+ */
+export const argmaxKernel = (stage: 'partial' | 'final'): string => /* wgsl */ `
+const NONE = 0xffffffffu;
+struct Params { n: u32, _a: u32, _b: u32, _c: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+${stage === 'partial' ? '@group(0) @binding(1) var<storage, read> logits: array<f32>;' : '@group(0) @binding(1) var<storage, read> pairs: array<u32>;'}
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+var<workgroup> bestV: array<f32, 256>;
+var<workgroup> bestI: array<u32, 256>;
+// Whether (v, i) beats (bv, bi): a real index over none, then the larger value, then the lower index.
+fn beats(v: f32, i: u32, bv: f32, bi: u32) -> bool {
+  if (i == NONE) { return false; }
+  if (bi == NONE) { return true; }
+  return v > bv || (v == bv && i < bi);
+}
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  var bv = 0.0;
+  var bi = NONE;
+${
+  stage === 'partial'
+    ? `  let start = wid.x * ${ARGMAX_CHUNK}u;
+  for (var k = 0u; k < 4u; k++) {
+    let i = start + k * 256u + li;
+    if (i < p.n) {
+      let v = logits[i];
+      // v >= -FLT_MAX excludes −∞ and NaN, as the CPU's v > best (from −∞) does.
+      if (v >= -3.4028234663852886e38 && beats(v, i, bv, bi)) { bv = v; bi = i; }
+    }
+  }`
+    : `  for (var w = li; w < p.n; w += 256u) {
+    let v = bitcast<f32>(pairs[2u * w]);
+    let i = pairs[2u * w + 1u];
+    if (beats(v, i, bv, bi)) { bv = v; bi = i; }
+  }`
+}
+  bestV[li] = bv;
+  bestI[li] = bi;
+  workgroupBarrier();
+  for (var st = 128u; st > 0u; st >>= 1u) {
+    if (li < st && beats(bestV[li + st], bestI[li + st], bestV[li], bestI[li])) {
+      bestV[li] = bestV[li + st];
+      bestI[li] = bestI[li + st];
+    }
+    workgroupBarrier();
+  }
+  if (li == 0u) {
+${
+  stage === 'partial'
+    ? `    out[2u * wid.x] = bitcast<u32>(bestV[0]);
+    out[2u * wid.x + 1u] = bestI[0];`
+    : `    out[0] = select(bestI[0], 0u, bestI[0] == NONE);`
+}
+  }
+}
+`;
