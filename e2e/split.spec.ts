@@ -4,17 +4,22 @@
  * layer k, gets its completion, signs the proof with its wallet and submits it, and the volunteer
  * publishes it to the ledger. Every request the user's page sends is read before encryption (the
  * `?split-test` hook) and decoded with src/split's codec: only h_k as f32 rows, never the prompt's
- * token ids or text.
+ * token ids or text. A second test adds the ledger: a headless host with genesis weight that holds
+ * the same model judges the published proof, and both pages' ledgers credit the volunteer's CU.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { chromiumArgs } from '../playwright.config.ts';
+import { writeTestModel } from '../src/llm/test-model-files.ts';
+import { epochAt, fastTimings, genesisToJson, makeGenesis, schedule } from '../src/protocol/genesis.ts';
 import { decodeFloats, decodeRequest, Precision } from '../src/split/codec.ts';
+import { peerPublicKey } from '../src/split/transport.ts';
+import { identityFromEd25519Seed } from '../src/wallet/identity.ts';
 import { freePort, spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
-import { restoreWallet, serveNetwork } from './protocol-helpers.ts';
+import { restoreWallet, serveNetwork, takePart } from './protocol-helpers.ts';
 import { agreeBeforeLoad, openScreen } from './shell-helpers.ts';
 
 test.use({
@@ -24,12 +29,19 @@ test.use({
   },
 });
 
+test.describe.configure({ mode: 'serial' });
+
 let relay: Proc | undefined;
-test.afterAll(async () => {
+let host: Proc | undefined;
+test.afterEach(async () => {
+  if (host) console.log(host.output.join('').split('\n').filter((l) => /inference|judg|certified|Serving|failed/.test(l)).join('\n'));
+  await stopProc(host);
   await stopProc(relay);
+  host = undefined;
+  relay = undefined;
 });
 
-async function openPage(browser: Browser, network: unknown, mnemonic: string, name: string): Promise<Page> {
+async function openPage(browser: Browser, network: unknown, mnemonic: string, name: string, url = '/?split-test#/model', testModel = true): Promise<Page> {
   const context = await browser.newContext({ serviceWorkers: 'block' });
   await agreeBeforeLoad(context);
   await serveNetwork(context, network);
@@ -37,8 +49,9 @@ async function openPage(browser: Browser, network: unknown, mnemonic: string, na
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`[${name}] ${m.text()}`);
   });
-  await page.goto('/?split-test#/model');
+  await page.goto(url);
   await restoreWallet(page, mnemonic);
+  if (!testModel) return page;
   await openScreen(page, 'model');
   await page.getByTestId('llm-load-test').click();
   await expect(page.getByTestId('llm-model')).toBeVisible({ timeout: 120_000 });
@@ -129,4 +142,73 @@ test('a user page splits with a volunteer page: only h_k leaves, the completion 
     expect(contains(r, text)).toBe(false);
   }
   console.log(`split e2e: ${requests.length} requests, ${positions} positions of h_k (D ${hidden}, k ${k} of ${layers}), output ${JSON.stringify(output)}`);
+});
+
+test('with a weighted validator holding the model, the volunteer page earns inference CU in both pages\' ledgers', async ({ browser }) => {
+  test.setTimeout(540_000);
+  const dir = mkdtempSync(join(tmpdir(), 'sprintnet-split-cu-e2e-'));
+  const modelDir = join(dir, 'model');
+  writeTestModel(modelDir, { layers: 4, seed: 3 });
+  relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', join(dir, 'relay.json')]);
+  await waitForOutput(relay, /wrote /, 30_000);
+  const relays = (JSON.parse(readFileSync(join(dir, 'relay.json'), 'utf8')) as { relays: string[] }).relays;
+  // The validator holds weight from the genesis, so it can judge in the first epoch.
+  const hostSeed = '3c'.repeat(32);
+  const hostKey = (await identityFromEd25519Seed(Uint8Array.from(Buffer.from(hostSeed, 'hex')))).publicKey;
+  const genesis = makeGenesis({ networkId: 'sprintnet-local', config: 'tiny', hitRateDenominator: 64, startMs: Date.now() + 20_000, skewMs: 500, timings: fastTimings(8_000, 500), initialWeights: [{ publicKey: hostKey, weight: 100 }] });
+  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
+  const network = { networkId: 'sprintnet-local', relays, genesis: genesisToJson(genesis) };
+  host = spawnSprintnet(['host', '--seed', hostSeed, '--relay', relays[0]!, '--genesis', join(dir, 'genesis.json'), '--engine', 'reference', '--backend', 'cpu', '--data', join(dir, 'host'), '--serve-model', modelDir, '--model-tau', '2']);
+  await waitForOutput(host, /serving split inference: model [0-9a-f]{16}…/, 90_000);
+
+  const load = async (page: Page) => {
+    await page.getByTestId('llm-folder-input').setInputFiles(modelDir);
+    await expect(page.getByTestId('llm-model')).toBeVisible({ timeout: 120_000 });
+  };
+  const [first, second] = vectorsFile.vectors;
+  const volunteer = await openPage(browser, network, first!.mnemonic, 'volunteer', '/?split-test&engine-test#/model', false);
+  const user = await openPage(browser, network, second!.mnemonic, 'user', '/?split-test&engine-test#/model', false);
+  for (const p of [volunteer, user]) {
+    await takePart(p);
+    await openScreen(p, 'model');
+    await load(p);
+  }
+  await volunteer.getByTestId('split-serve').check();
+  await expect(volunteer.getByTestId('split-serving')).toBeVisible({ timeout: 60_000 });
+  const volunteerPeer = (await volunteer.getByTestId('split-serving-peer').textContent())!.trim();
+  const volunteerKey = Buffer.from(peerPublicKey(volunteerPeer)).toString('hex');
+
+  await user.getByTestId('split-allow').check();
+  await user.getByTestId('split-notice-ok').click();
+  await user.getByTestId('split-k').fill('2');
+  await user.getByTestId('split-volunteer').fill(volunteerPeer);
+  await user.getByTestId('llm-max-tokens').fill('6');
+  // A session counts in the epoch whose [start, proof deadline) holds its proof: start one well inside such a window, retrying if it missed.
+  let epoch = -1;
+  for (let attempt = 0; attempt < 3 && epoch < 0; attempt++) {
+    for (;;) {
+      const now = Date.now();
+      const s = schedule(genesis, Math.max(0, epochAt(genesis, now)));
+      if (now >= s.start + 500 && now < s.proofEnd - 12_000) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await user.getByTestId('llm-generate').click();
+    await expect(user.getByTestId('split-result').or(user.getByTestId('split-error'))).toBeVisible({ timeout: 120_000 });
+    if (await user.getByTestId('split-error').isVisible()) {
+      console.log(`split CU e2e: attempt ${attempt} failed: ${await user.getByTestId('split-error').textContent()}`);
+      continue;
+    }
+    const note = (await user.getByTestId('split-submitted').textContent()) ?? '';
+    const m = note.match(/published for epoch (\d+)/);
+    if (m) epoch = Number(m[1]);
+    else console.log(`split CU e2e: attempt ${attempt}: ${note}`);
+  }
+  expect(epoch).toBeGreaterThanOrEqual(0);
+  await waitForOutput(host, /judged inference proof [0-9a-f]{12}…: consistent/, 60_000);
+  const cuIn = async (p: Page) => p.evaluate((key) => window.__sprintnetEngine?.snapshot()?.runtime?.ledger?.rows.find((r) => r.publicKey === key)?.inferenceCuTotal ?? 0, volunteerKey);
+  for (const [name, p] of [['volunteer', volunteer], ['user', user]] as const) {
+    await expect.poll(() => cuIn(p), { timeout: 180_000, intervals: [2_000] }).toBeGreaterThan(0);
+    console.log(`split CU e2e: ${name} page's ledger credits the volunteer ${await cuIn(p)} inference CU (epoch ${epoch})`);
+  }
+  await expect(volunteer.getByTestId('split-cu')).toContainText(/Inference CU credited to you in the ledger: [1-9]/);
 });

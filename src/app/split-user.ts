@@ -12,7 +12,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { SprintnetNode } from '../node/node.ts';
 import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from '../split/calibrate.ts';
-import { SplitError } from '../split/errors.ts';
+import { decodeAnswer } from '../split/codec.ts';
+import { isSplitError, SplitError } from '../split/errors.ts';
 import { submitProof } from '../split/evidence.ts';
 import { seedSigner } from '../split/local.ts';
 import type { MonitorThresholds } from '../split/metrics.ts';
@@ -101,6 +102,14 @@ async function thresholdsFor(worker: RangeWorker, m: LoadedSplitModel, useChatTe
   return p;
 }
 
+const safeDecode = (bytes: Uint8Array) => {
+  try {
+    return decodeAnswer(bytes);
+  } catch {
+    return null;
+  }
+};
+
 class ObservedTransport implements SplitTransport {
   constructor(
     private readonly inner: SplitTransport,
@@ -112,9 +121,19 @@ class ObservedTransport implements SplitTransport {
   get label(): string {
     return this.inner.label;
   }
-  call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  /** Why the last call failed or was refused, for the message when splitGenerate gives up on the volunteer. */
+  lastProblem: string | null = null;
+  async call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     observer?.(request.slice(), this.promptTokens);
-    return this.inner.call(request, signal);
+    try {
+      const answer = await this.inner.call(request, signal);
+      const a = safeDecode(answer);
+      if (a?.kind === 'error') this.lastProblem = `${a.code}: ${a.message}`;
+      return answer;
+    } catch (e) {
+      this.lastProblem = (e as Error).message;
+      throw e;
+    }
   }
 }
 
@@ -149,13 +168,16 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
   o.onPhase?.('connecting to the volunteer');
   await reach(o.node, peerId, o.relays);
   const prompt = await o.worker.encodePrompt(o.prompt, o.useChatTemplate);
+  const signer = seedSigner(o.identity.ed25519Seed);
   const transport = new ObservedTransport(new NodeTransport(o.node, peerId), prompt);
   const tokens: number[] = [];
   let decoding = Promise.resolve();
   o.onPhase?.('generating');
-  const result = await splitGenerate(prompt, {
+  const result = await (async () => {
+    try {
+      return await splitGenerate(prompt, {
     model: m.model, k: o.k, modelHash: m.hash, privacy: o.privacy, volunteers: [transport], thresholds,
-    signer: seedSigner(o.identity.ed25519Seed), networkId: o.networkId, maxTokens: o.maxTokens,
+    signer, networkId: o.networkId, maxTokens: o.maxTokens,
     temperature: o.temperature, topP: o.topP, seed: o.seed ?? 0, noise: o.noise, tokenizer: null,
     maxContext: Math.min(prompt.length + o.maxTokens, m.model.config.maxPositions),
     onStep: ({ token, ...view }) => {
@@ -166,7 +188,12 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
       // Text is decoded in the Worker, in order; a late one never overwrites a longer one.
       decoding = decoding.then(() => o.worker.decodeTokens(upTo).then((t) => o.onText?.(t), () => undefined));
     },
-  });
+      });
+    } catch (e) {
+      if (isSplitError(e) && e.code === 'NO_VOLUNTEER' && transport.lastProblem) throw new SplitError('NO_VOLUNTEER', `${e.message} (${transport.label}: ${transport.lastProblem})`);
+      throw e;
+    }
+  })();
   await decoding;
   const text = await o.worker.decodeTokens(result.tokens);
   o.onText?.(text);

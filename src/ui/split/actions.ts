@@ -2,6 +2,7 @@
  * Connects the split screen to the page: the LLM Worker, the network node, the wallet, the Sprint
  * runtime's ledger. The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
 import { peerPublicKey } from '../../split/transport.ts';
@@ -70,7 +71,10 @@ let serving: PageVolunteer | null = null;
 /** Weighted keys of this page's ledger (Sprint runtime), the only ones given a session's h_k as evidence. */
 function weighted(key: string): boolean {
   const rows = currentRuntime()?.snapshot.runtime?.ledger?.rows ?? [];
-  return rows.some((r) => r.publicKey === key && (r.weight > 0 || r.votingWeight > 0));
+  if (rows.some((r) => r.publicKey === key && (r.weight > 0 || r.votingWeight > 0))) return true;
+  // Before the ledger has derived an epoch, the genesis's initial weights are the weighted keys.
+  const g = useNetworkStore.getState().genesis;
+  return !!g && g.initialWeights.some((w) => w.weight > 0 && bytesToHex(w.publicKey) === key);
 }
 
 export async function setServing(on: boolean): Promise<void> {
