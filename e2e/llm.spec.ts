@@ -28,6 +28,8 @@ test('Run a model on this device: folder → streamed generation → reload → 
   await expect(panel.getByTestId('llm-model')).toBeVisible({ timeout: 120_000 });
   await expect(panel.getByTestId('llm-test-banner')).toContainText('random test model');
   await expect(panel.getByTestId('llm-model-label')).toHaveText('folder tiny-test-model');
+  // Settings' backend choice is auto: on SwiftShader the CPU backend runs the model.
+  await expect(panel.getByTestId('llm-backend')).toHaveAttribute('data-backend', 'cpu');
   await expect(panel.getByTestId('llm-cache-entry')).toHaveCount(1);
   await expect(panel.getByTestId('llm-cache-entry')).toContainText('tiny-test-model');
   // Chromium has OPFS, so the model went there (not the Cache API).
@@ -55,10 +57,13 @@ test('Run a model on this device: folder → streamed generation → reload → 
   expect(first.text).toBe(expected.text);
   expect(first.distinctLengths).toBeGreaterThan(3); // the text arrived piece by piece
 
+  // The saved backend setting (Settings → WebGPU) applies to the next load.
+  await page.evaluate(() => localStorage.setItem('sprintnet-backend', 'webgpu'));
   await page.reload();
   await expect(panel.getByTestId('llm-cache-entry')).toHaveCount(1);
   await panel.getByTestId('llm-cache-load').click();
   await expect(panel.getByTestId('llm-model-label')).toHaveText('cache: tiny-test-model', { timeout: 120_000 });
+  await expect(panel.getByTestId('llm-backend')).toHaveAttribute('data-backend', 'webgpu');
   await expect(panel.getByTestId('llm-test-banner')).toBeVisible();
   const second = await run();
   expect(second.text).toBe(expected.text);

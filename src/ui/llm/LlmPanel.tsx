@@ -144,6 +144,10 @@ export function LlmPanel() {
               {m.adapter}
               {m.isFallbackAdapter ? ' (a CPU implementation of WebGPU: slow)' : ''}
             </dd>
+            <dt>Why there</dt>
+            <dd data-testid="llm-backend" data-backend={m.backend}>
+              {m.backendReason} (change it in Settings)
+            </dd>
             <dt>Load time</dt>
             <dd data-testid="llm-load-ms">{(m.loadMs / 1000).toFixed(1)} s</dd>
           </dl>

@@ -4,6 +4,7 @@
  * the LLM Worker (src/llm/worker.ts), started on the first load; this store talks to it through
  * LlmClient. The cache list and deletion use OPFS and the Cache API from the page (no worker needed).
  */
+import { initialBackendChoice } from '../../cpu/backend-setting.ts';
 import { create } from 'zustand';
 import { deleteCachedModel, listCachedModels, type CachedModel, type StoreKind } from '../../llm/browser-source.ts';
 import type { LoadProgress } from '../../llm/loader.ts';
@@ -111,7 +112,8 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     if (get().status === 'loading') return;
     set({ status: 'loading', progress: null, error: null, notice: null, model: null, output: '', stats: null });
     try {
-      const model = await worker().load({ origin, cacheAs }, (progress) => set({ progress }));
+      // The Settings screen's backend choice applies to the language model as to the Sprint engine.
+      const model = await worker().load({ origin, cacheAs, backend: initialBackendChoice() }, (progress) => set({ progress }));
       const notice = model.cacheError ? model.cacheError.message : model.cached ? `Saved in this browser's model cache (${storeName(model.cached.store)}) as "${model.cached.id}".` : null;
       set({ status: 'ready', model, notice });
       await get().refreshCache();

@@ -52,7 +52,7 @@ function Backend() {
   return (
     <fieldset disabled={busy} data-testid="settings-backend">
       <legend>
-        What runs the Sprints (<Term id="backend" />)
+        What runs the Sprints and language models (<Term id="backend" />)
       </legend>
       {BACKENDS.map(([value, label]) => (
         <label key={value} className="check">
@@ -61,6 +61,7 @@ function Backend() {
         </label>
       ))}
       {busy && <p className="muted">Stop contributing to change it.</p>}
+      <p className="muted">A model already loaded keeps its backend until it is loaded again.</p>
     </fieldset>
   );
 }
