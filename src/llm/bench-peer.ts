@@ -49,9 +49,11 @@ export async function benchPeer(
     const run = await generate(peer, prompt, { maxTokens: decodeTokens, eosTokenIds: [] });
     let diff = 0;
     let scale = 1;
+    const peerLogits = lastLogits!;
+    if (peerLogits.length !== engine.lastLogits.length) throw new Error(`the peer gave ${peerLogits.length} logits, the engine ${engine.lastLogits.length}`);
     for (let i = 0; i < engine.lastLogits.length; i++) {
-      diff = Math.max(diff, Math.abs(lastLogits![i] - engine.lastLogits[i]));
-      scale = Math.max(scale, Math.abs(engine.lastLogits[i]));
+      diff = Math.max(diff, Math.abs(peerLogits[i]! - engine.lastLogits[i]!));
+      scale = Math.max(scale, Math.abs(engine.lastLogits[i]!));
     }
     let same = 0;
     while (same < run.tokens.length && run.tokens[same] === engine.tokens[same]) same++;

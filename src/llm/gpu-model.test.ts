@@ -109,7 +109,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
         const cache = gpu.createKvCache();
         await gpu.forward({ tokens: prompt.slice(0, 6), kvCache: cache, logits: 'none' });
         for (let t = 6; t < 9; t++) {
-          const step = await gpu.forward({ tokens: [prompt[t]], kvCache: cache });
+          const step = await gpu.forward({ tokens: prompt.slice(t, t + 1), kvCache: cache });
           // 6 per layer, plus embedding and head: one dispatch per binding of their (split) matrices
           expect(vocabBindings).toBeGreaterThan(1);
           expect(gpu.lastDispatches).toBe(6 * c.numLayers + 2 * vocabBindings);

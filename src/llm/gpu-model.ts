@@ -13,6 +13,7 @@ import { LlmError, throwIfAborted } from './errors.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
 import type { CausalLM, ForwardArgs, ForwardResult, KvCache } from './model-types.ts';
 import { ropeTable } from './rope.ts';
+import { at } from '../sprint/indexing.ts';
 import {
   attentionKernel,
   elementwiseGrid,
@@ -82,6 +83,11 @@ interface Chunk {
   readonly buffer: GPUBuffer;
   readonly rowStart: number;
   readonly rowCount: number;
+}
+
+/** A tensor's first chunk: the whole tensor wherever one binding holds it (norms, biases, fused layer weights). */
+function firstChunk(t: GpuTensor): GPUBuffer {
+  return at(t.chunks, 0, `${t.name}: chunk`).buffer;
 }
 
 interface GpuTensor {
@@ -214,7 +220,9 @@ export class GpuModel implements CausalLM<GpuKvCache> {
               const dtype = t.dtype as FloatDType;
               const rows = shape.length === 2 ? shape[0] : 1;
               const cols = shape.length === 2 ? shape[1] : shape[0];
-              const rowBytes = cols * DTYPE_BYTES[dtype];
+              const bytesPerValue = DTYPE_BYTES[dtype];
+              if (bytesPerValue === undefined) throw new LlmError('UNSUPPORTED_DTYPE', `${t.name} is ${t.dtype}, which this engine does not read`);
+              const rowBytes = cols * bytesPerValue;
               const rowsPerChunk = Math.max(1, Math.floor(maxChunk / rowBytes));
               if (rowBytes > maxChunk) throw new GpuError('INSUFFICIENT_LIMITS', `${t.name}: one row of ${rowBytes} bytes exceeds the binding limit ${maxChunk}`);
               const chunks: Chunk[] = [];
@@ -240,7 +248,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
           const chunkBytes = t.rowsPerChunk * t.rowBytes;
           while (bytes.byteLength > 0) {
             const index = Math.floor(offset / chunkBytes);
-            const chunk = t.chunks[index];
+            const chunk = at(t.chunks, index, `${t.name}: chunk`);
             const within = offset - index * chunkBytes;
             const room = Math.min(bytes.byteLength, chunk.buffer.size - within);
             this.dev.queue.writeBuffer(chunk.buffer, within, bytes.buffer, bytes.byteOffset, room);
@@ -418,7 +426,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       if (!args.tokens || args.tokens.length === 0) throw new LlmError('BAD_ARGUMENT', 'forward needs tokens or hidden');
       if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
       for (let i = 0; i < args.tokens.length; i++) {
-        const tok = args.tokens[i];
+        const tok = args.tokens[i]!; // i < length; a hole in a sparse array fails the integer check below
         if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
       }
       total = args.tokens.length;
@@ -522,7 +530,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       const pipe = await this.pipeline(linearKey(w.dtype, v, epilogue), () => linearKernel(w.dtype, v, epilogue));
       for (const [i, chunk] of w.chunks.entries()) {
         const u = this.uniform(`${key}:${i}:${mOne}`, linearUniform(chunk.rowCount, w.cols, ldY, chunk.rowStart, chunk.rowStart, mOne));
-        const group = this.bind(`${key}:${i}:${mOne}:${v.kind}${v.tileM}x${v.tileN}`, pipe, () => [a.dyn, u, X, chunk.buffer, Y, ...(b ? [b.chunks[0].buffer] : [])]);
+        const group = this.bind(`${key}:${i}:${mOne}:${v.kind}${v.tileM}x${v.tileN}`, pipe, () => [a.dyn, u, X, chunk.buffer, Y, ...(b ? [firstChunk(b)] : [])]);
         list.push({ pipeline: pipe, group, grid: linearGrid(v, mOne ? 1 : T, chunk.rowCount, maxDim) });
       }
     };
@@ -531,7 +539,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       const threads = this.normThreads;
       const pipe = await this.pipeline(`llm-rmsnorm:${w.dtype}:${threads}`, () => rmsnormKernel(w.dtype, threads));
       const u = this.uniform(`norm:${key}:${lastOnly}`, [D / 4, c.rmsNormEps, lastOnly ? 1 : 0, 0], new Set([1]));
-      const group = this.bind(`norm:${key}:${lastOnly}`, pipe, () => [a.dyn, u, X, w.chunks[0].buffer, out]);
+      const group = this.bind(`norm:${key}:${lastOnly}`, pipe, () => [a.dyn, u, X, firstChunk(w), out]);
       const rows = lastOnly ? 1 : T;
       list.push({ pipeline: pipe, group, grid: threads === 1 ? elementwiseGrid(rows, maxDim) : [rows, 1, 1] });
     };
@@ -554,7 +562,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       const group = this.bind(`${key}:dg:m${spec.rows}`, pipe, () => [a.dyn, u, X, Y, ...weights, ...(normW ? [normW] : []), ...(bias ? [bias] : [])]);
       list.push({ pipeline: pipe, group, grid: decodeGemvGrid(gemvOutputs(spec), maxDim) });
     };
-    const single = (name: string) => this.tensor(name).chunks[0].buffer;
+    const single = (name: string) => firstChunk(this.tensor(name));
     const fusedAttPipe = fused ? await this.pipeline(`llm-decode-attention:${hd}:${H}:${G}:${useGemv ? qkvStride : H * hd}`, () => decodeAttentionKernel(hd, H, G, useGemv ? qkvStride : H * hd)) : null;
     const ropePipe = await this.pipeline(`llm-rope:${hd}:${H}:${G}`, () => ropeCacheKernel(hd, H, G));
     const attPipe = await this.pipeline(`llm-attention:${hd}:${H}:${G}`, () => attentionKernel(hd, H, G));
@@ -568,8 +576,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         const qkvBias = c.qkvBias ? this.concatBias(`qkv${l}`, [n.qBias, n.kBias, n.vBias]) : null;
         await gemv(`qkv${l}`, { dtype: wq.dtype, parts: [H * hd, G * hd, G * hd], rows: T, norm: normIn.dtype, swiglu: false, bias: qkvBias ? this.tensor(n.qBias).dtype : null, residual: false }, D, a.x, a.qkv, qkvStride, [single(n.q), single(n.k), single(n.v)], single(n.inputNorm), qkvBias);
         const ropeD = await this.pipeline(`llm-decode-rope:${hd}:${H}:${G}`, () => decodeRopeKernel(hd, H, G));
-        list.push({ pipeline: ropeD, group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, p.cache.k[ci], p.cache.v[ci]], p.cache), grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim) });
-        list.push({ pipeline: fusedAttPipe!, group: this.bind(`datt${l}:packed`, fusedAttPipe!, () => [a.dyn, a.qkv, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: [H, T, 1] });
+        list.push({ pipeline: ropeD, group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')], p.cache), grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim) });
+        list.push({ pipeline: fusedAttPipe!, group: this.bind(`datt${l}:packed`, fusedAttPipe!, () => [a.dyn, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache), grid: [H, T, 1] });
         const wo = this.tensor(n.o);
         await gemv(`o${l}`, { dtype: wo.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.oBias ? this.tensor(n.oBias).dtype : null, residual: true }, H * hd, a.att, a.x, D, [single(n.o)], null, c.oBias ? single(n.oBias) : null);
         const wg = this.tensor(n.gate);
@@ -583,9 +591,9 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       await linear(`q${l}`, n.q, c.qkvBias ? n.qBias : null, a.h, a.q, H * hd, false);
       await linear(`k${l}`, n.k, c.qkvBias ? n.kBias : null, a.h, a.k, G * hd, false);
       await linear(`v${l}`, n.v, c.qkvBias ? n.vBias : null, a.h, a.v, G * hd, false);
-      list.push({ pipeline: ropePipe, group: this.bind(`rope${l}`, ropePipe, () => [a.dyn, a.rope, a.q, a.k, a.v, p.cache.k[ci], p.cache.v[ci]], p.cache), grid: elementwiseGrid(T * (H + G), maxDim) });
-      if (fusedAttPipe) list.push({ pipeline: fusedAttPipe, group: this.bind(`datt${l}:plain`, fusedAttPipe, () => [a.dyn, a.q, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: [H, T, 1] });
-      else list.push({ pipeline: attPipe, group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, p.cache.k[ci], p.cache.v[ci], a.att], p.cache), grid: elementwiseGrid(T * H, maxDim) });
+      list.push({ pipeline: ropePipe, group: this.bind(`rope${l}`, ropePipe, () => [a.dyn, a.rope, a.q, a.k, a.v, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')], p.cache), grid: elementwiseGrid(T * (H + G), maxDim) });
+      if (fusedAttPipe) list.push({ pipeline: fusedAttPipe, group: this.bind(`datt${l}:plain`, fusedAttPipe, () => [a.dyn, a.q, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache), grid: [H, T, 1] });
+      else list.push({ pipeline: attPipe, group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache), grid: elementwiseGrid(T * H, maxDim) });
       await linear(`o${l}`, n.o, c.oBias ? n.oBias : null, a.att, a.x, D, true);
       await norm(`post${l}`, n.postNorm, a.x, a.h, false);
       await linear(`gate${l}`, n.gate, c.mlpBias ? n.gateBias : null, a.h, a.gate, F, false);
@@ -600,7 +608,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       const w = this.tensor(c.tieWordEmbeddings ? tensorNames.embed : tensorNames.lmHead);
       const fn = this.tensor(tensorNames.norm);
       for (const [i, chunk] of w.chunks.entries()) {
-        await gemv(`head:${i}:${last}`, { dtype: w.dtype, parts: [chunk.rowCount], rows: headRows, norm: fn.dtype, swiglu: false, bias: null, residual: false }, D, a.x, this.logitsBuffer!, c.vocabSize, [chunk.buffer], fn.chunks[0].buffer, null, chunk.rowStart, last);
+        await gemv(`head:${i}:${last}`, { dtype: w.dtype, parts: [chunk.rowCount], rows: headRows, norm: fn.dtype, swiglu: false, bias: null, residual: false }, D, a.x, this.logitsBuffer!, c.vocabSize, [chunk.buffer], firstChunk(fn), null, chunk.rowStart, last);
       }
     } else if (p.logitMode !== 'none') {
       const last = p.logitMode === 'last';
@@ -643,11 +651,12 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     let ok = c.hiddenSize % 8 === 0 && (c.numHeads * c.headDim) % 8 === 0 && c.intermediateSize % 8 === 0;
     for (let l = this.fromLayer; l < this.toLayer && ok; l++) {
       const n = tensorNames.layer(l);
-      const mats = [n.q, n.k, n.v, n.o, n.gate, n.up, n.down].map((name) => this.tensor(name));
-      if (mats.some((t) => t.chunks.length !== 1)) ok = false;
-      if (mats[0].dtype !== mats[1].dtype || mats[0].dtype !== mats[2].dtype || mats[4].dtype !== mats[5].dtype) ok = false;
+      const [q, k, v, o, gate, up, down] = [n.q, n.k, n.v, n.o, n.gate, n.up, n.down].map((name) => this.tensor(name)) as [GpuTensor, GpuTensor, GpuTensor, GpuTensor, GpuTensor, GpuTensor, GpuTensor];
+      if ([q, k, v, o, gate, up, down].some((t) => t.chunks.length !== 1)) ok = false;
+      // q|k|v and gate|up each run as one GEMV over weights of one dtype.
+      if (q.dtype !== k.dtype || q.dtype !== v.dtype || gate.dtype !== up.dtype) ok = false;
       const biases = [...(c.qkvBias ? [n.qBias, n.kBias, n.vBias] : []), ...(c.mlpBias ? [n.gateBias, n.upBias] : [])].map((name) => this.tensor(name));
-      if (biases.some((t) => t.rowBytes % 4 !== 0 || t.dtype !== biases[0].dtype)) ok = false;
+      if (biases.some((t) => t.rowBytes % 4 !== 0 || t.dtype !== biases[0]?.dtype)) ok = false;
     }
     this.fusedFits = ok;
     return ok;
@@ -663,7 +672,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const encoder = this.dev.device.createCommandEncoder({ label: `llm-bias-${key}` });
     let at = 0;
     for (const t of parts) {
-      encoder.copyBufferToBuffer(t.chunks[0].buffer, 0, b, at, t.rowBytes);
+      encoder.copyBufferToBuffer(firstChunk(t), 0, b, at, t.rowBytes);
       at += t.rowBytes;
     }
     this.dev.queue.submit([encoder.finish()]);

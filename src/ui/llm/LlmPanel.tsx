@@ -88,7 +88,8 @@ export function LlmPanel() {
               const files = [...(e.target.files ?? [])];
               e.target.value = '';
               if (files.length === 0) return;
-              const first = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath || files[0].name;
+              const head = files[0] as File & { webkitRelativePath?: string };
+              const first = head.webkitRelativePath || head.name;
               const id = first.includes('/') ? first.split('/')[0] : 'picked model';
               void s.load({ kind: 'files', files }, cacheIt ? id : undefined);
             }}
