@@ -30,11 +30,14 @@ test('the canonical engine in a Web Worker matches the CPU reference within the 
   await page.goto('/?engine-test');
   await page.waitForFunction(() => window.__sprintnetEngine !== undefined);
   const wanted = canonical.nonces.slice(0, 2);
-  const result = await page.evaluate(
-    ({ seed, key, nonces }) => window.__sprintnetEngine!.evaluate('canonical', seed, key, nonces),
-    { seed: canonical.sprintSeed, key: canonical.publicKey, nonces: wanted.map((n) => n.nonce) },
+  const result = await page.evaluate(({ seed, key, nonces }) => window.__sprintnetEngine!.evaluate('canonical', seed, key, nonces), {
+    seed: canonical.sprintSeed,
+    key: canonical.publicKey,
+    nonces: wanted.map((n) => n.nonce),
+  });
+  console.log(
+    `canonical in the browser worker: ready ${(result.readyMs / 1000).toFixed(1)} s, ${wanted.length} nonces in ${(result.evaluateMs / 1000).toFixed(1)} s, ${result.info.variant} on ${result.info.adapter}`,
   );
-  console.log(`canonical in the browser worker: ready ${(result.readyMs / 1000).toFixed(1)} s, ${wanted.length} nonces in ${(result.evaluateMs / 1000).toFixed(1)} s, ${result.info.variant} on ${result.info.adapter}`);
   expect(result.info.config).toBe('canonical');
   expect(result.phases).toEqual(expect.arrayContaining(['weights', 'compile']));
   wanted.forEach((ref, i) => {
@@ -76,7 +79,10 @@ test.describe('Sprints of a one-peer network', () => {
     await expect(page.getByTestId('sprint-status')).toHaveAttribute('data-status', 'idle', { timeout: 60_000 });
   });
 
-  test('WebGPU: build progress shows; a lost device mid-Sprint is reported, the engine rebuilt and the search resumed with every find', async ({ page, context }) => {
+  test('WebGPU: build progress shows; a lost device mid-Sprint is reported, the engine rebuilt and the search resumed with every find', async ({
+    page,
+    context,
+  }) => {
     await serveNetwork(context, soloNetwork());
     // WebGPU-specific: forced, since auto picks the CPU backend on SwiftShader.
     await page.goto('/?engine-test&backend=webgpu');
@@ -94,7 +100,9 @@ test.describe('Sprints of a one-peer network', () => {
     await takePart(page);
     const tried = async () => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
     await expect.poll(tried, { timeout: 60_000 }).toBeGreaterThan(0);
-    expect(await page.evaluate(() => [...(window as unknown as { __seen: Set<string> }).__seen])).toEqual(expect.arrayContaining(['build-progress', 'engine:webgpu']));
+    expect(await page.evaluate(() => [...(window as unknown as { __seen: Set<string> }).__seen])).toEqual(
+      expect.arrayContaining(['build-progress', 'engine:webgpu']),
+    );
     await expect.poll(() => findsOf(page, 0), { timeout: 120_000 }).not.toEqual([]);
 
     const before = await findsOf(page, 0);

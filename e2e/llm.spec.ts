@@ -99,7 +99,9 @@ test('logits in the browser Worker agree with the float64 reference at every pos
       maxRef = Math.max(maxRef, Math.abs(want));
       maxDiff = Math.max(maxDiff, Math.abs(want - (got.logits[i] ?? Number.NaN)));
     });
-    console.log(`${dtype} in the browser worker on ${got.adapter}: ${tokens.length} positions, max |Δ| ${maxDiff.toExponential(2)}, max |logit| ${maxRef.toFixed(1)}`);
+    console.log(
+      `${dtype} in the browser worker on ${got.adapter}: ${tokens.length} positions, max |Δ| ${maxDiff.toExponential(2)}, max |logit| ${maxRef.toFixed(1)}`,
+    );
     expect(maxDiff).toBeLessThanOrEqual(LOGIT_TOLERANCE * maxRef);
   }
 });

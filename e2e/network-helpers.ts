@@ -69,7 +69,19 @@ export interface LocalNetwork {
 export async function startLocalNetwork(o: { sprintMs: number; skewMs: number; startInMs: number; hostSeeds: readonly string[] }): Promise<LocalNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-e2e-network-'));
   const networkPath = join(dir, 'network.json');
-  const relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', networkPath, '--sprint-ms', String(o.sprintMs), '--skew-ms', String(o.skewMs), '--start-in-ms', String(o.startInMs)]);
+  const relay = spawnSprintnet([
+    'relay',
+    '--port',
+    String(await freePort()),
+    '--write',
+    networkPath,
+    '--sprint-ms',
+    String(o.sprintMs),
+    '--skew-ms',
+    String(o.skewMs),
+    '--start-in-ms',
+    String(o.startInMs),
+  ]);
   const hosts: Proc[] = [];
   const stop = async () => {
     for (const h of hosts) await stopProc(h);
@@ -81,7 +93,12 @@ export async function startLocalNetwork(o: { sprintMs: number; skewMs: number; s
     const relayAddr = json.relays[0];
     if (!relayAddr) throw new Error('the relay wrote no address into network.json');
     o.hostSeeds.forEach((seed, i) => {
-      hosts.push(spawnSprintnet(['host', '--genesis', networkPath, '--relay', relayAddr, '--data', join(dir, `host-${i}`), '--backend', 'cpu', '--label', `e2e-host-${i}`], { SPRINTNET_SEED: seed }));
+      hosts.push(
+        spawnSprintnet(
+          ['host', '--genesis', networkPath, '--relay', relayAddr, '--data', join(dir, `host-${i}`), '--backend', 'cpu', '--label', `e2e-host-${i}`],
+          { SPRINTNET_SEED: seed },
+        ),
+      );
     });
     for (const h of hosts) await waitForOutput(h, /protocol: network /, 60_000);
     return { relay, hosts, json, genesis: genesisFromJson(json.genesis), stop };

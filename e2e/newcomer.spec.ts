@@ -74,7 +74,9 @@ async function rateOver(page: Page, ms: number): Promise<number> {
 
 async function seriousViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
-  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 5) }));
 }
 
 async function screenshots(page: Page, outputPath: (name: string) => string, tag: string) {
@@ -169,11 +171,27 @@ test('a newcomer reads the welcome, creates a wallet and contributes; intensity,
 
   // The longest main-thread task during the Sprint (reported, not asserted).
   await page.waitForTimeout(Math.max(0, s0.sprintEnd - Date.now()));
-  const { origin, tasks: longTasks } = await page.evaluate(() => ({ origin: performance.timeOrigin, tasks: (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks }));
+  const { origin, tasks: longTasks } = await page.evaluate(() => ({
+    origin: performance.timeOrigin,
+    tasks: (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks,
+  }));
   const inSprint = longTasks.filter((t) => origin + t.start >= s0.sprintStart);
   const longest = (list: typeof longTasks) => list.reduce((m, t) => Math.max(m, t.duration), 0);
-  console.log(`long tasks from load to the Sprint's end: ${longTasks.length}, longest ${longest(longTasks).toFixed(0)} ms; during the Sprint: ${inSprint.length}, longest ${longest(inSprint).toFixed(0)} ms`);
-  writeFileSync(testInfo.outputPath('long-tasks.json'), JSON.stringify({ sinceLoad: { count: longTasks.length, longestMs: longest(longTasks) }, duringSprint: { count: inSprint.length, longestMs: longest(inSprint) }, tasks: longTasks }, null, 2));
+  console.log(
+    `long tasks from load to the Sprint's end: ${longTasks.length}, longest ${longest(longTasks).toFixed(0)} ms; during the Sprint: ${inSprint.length}, longest ${longest(inSprint).toFixed(0)} ms`,
+  );
+  writeFileSync(
+    testInfo.outputPath('long-tasks.json'),
+    JSON.stringify(
+      {
+        sinceLoad: { count: longTasks.length, longestMs: longest(longTasks) },
+        duringSprint: { count: inSprint.length, longestMs: longest(inSprint) },
+        tasks: longTasks,
+      },
+      null,
+      2,
+    ),
+  );
   await page.waitForTimeout(1_000);
   const triedInSprint0 = await tried(page);
 

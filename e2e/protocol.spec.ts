@@ -64,7 +64,14 @@ let host: Proc | undefined;
 test.afterAll(async () => {
   await stopProc(host);
   await stopProc(relay);
-  if (host) console.log(host.output.join('').split('\n').filter((l) => /ledger|proof|validated|certified|failed|Refused/.test(l)).join('\n'));
+  if (host)
+    console.log(
+      host.output
+        .join('')
+        .split('\n')
+        .filter((l) => /ledger|proof|validated|certified|failed|Refused/.test(l))
+        .join('\n'),
+    );
   if (host && process.env.SPRINTNET_E2E_HOST_LOG) writeFileSync(process.env.SPRINTNET_E2E_HOST_LOG, host.output.join(''));
 });
 
@@ -72,7 +79,19 @@ test('two browsers and a headless host certify an epoch; a reload mid-Sprint los
   test.setTimeout(300_000);
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-protocol-e2e-'));
   const networkPath = join(dir, 'network.json');
-  relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', networkPath, '--sprint-ms', String(SPRINT_MS), '--skew-ms', String(SKEW_MS), '--start-in-ms', String(START_IN_MS)]);
+  relay = spawnSprintnet([
+    'relay',
+    '--port',
+    String(await freePort()),
+    '--write',
+    networkPath,
+    '--sprint-ms',
+    String(SPRINT_MS),
+    '--skew-ms',
+    String(SKEW_MS),
+    '--start-in-ms',
+    String(START_IN_MS),
+  ]);
   await waitForOutput(relay, /wrote /, 30_000);
   const network = JSON.parse(readFileSync(networkPath, 'utf8')) as { relays: string[]; genesis: unknown };
   const genesis = genesisFromJson(network.genesis);
@@ -80,7 +99,10 @@ test('two browsers and a headless host certify an epoch; a reload mid-Sprint los
   expect(genesis.timings.sprintMs).toBe(SPRINT_MS);
   const s0 = schedule(genesis, 0);
 
-  host = spawnSprintnet(['host', '--genesis', networkPath, '--relay', network.relays[0]!, '--data', join(dir, 'host'), '--backend', 'cpu', '--label', 'e2e-host'], { SPRINTNET_SEED: HOST_SEED });
+  host = spawnSprintnet(
+    ['host', '--genesis', networkPath, '--relay', network.relays[0]!, '--data', join(dir, 'host'), '--backend', 'cpu', '--label', 'e2e-host'],
+    { SPRINTNET_SEED: HOST_SEED },
+  );
   await waitForOutput(host, /protocol: network sprintnet-local/, 60_000);
 
   const [first, second] = vectorsFile.vectors;
@@ -126,11 +148,18 @@ test('two browsers and a headless host certify an epoch; a reload mid-Sprint los
   await expect(b.getByTestId('ledger-certificate')).toContainText('certified');
 
   // The same table on both pages: three hosts, each accepted; A's proof claims every find of A.
-  const rows = async (p: Page) => p.getByTestId('ledger-row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-key'), e.getAttribute('data-weight'), e.getAttribute('data-claimed'), e.getAttribute('data-flags')]));
+  const rows = async (p: Page) =>
+    p
+      .getByTestId('ledger-row')
+      .evaluateAll((els) =>
+        els.map((e) => [e.getAttribute('data-key'), e.getAttribute('data-weight'), e.getAttribute('data-claimed'), e.getAttribute('data-flags')]),
+      );
   const table = await rows(a);
   const keyB = (await snapshot(b))!.runtime!.publicKey;
   console.log(table.map(([k, w, c, f]) => `${k === keyB ? 'B' : 'A or host'} ${k!.slice(0, 8)}: weight ${w}, claimed ${c}, ${f}`).join('\n'));
-  console.log(`messages refused by A: ${JSON.stringify((await snapshot(a))!.runtime!.rejected)}, by B: ${JSON.stringify((await snapshot(b))!.runtime!.rejected)}`);
+  console.log(
+    `messages refused by A: ${JSON.stringify((await snapshot(a))!.runtime!.rejected)}, by B: ${JSON.stringify((await snapshot(b))!.runtime!.rejected)}`,
+  );
   expect(await rows(b)).toEqual(table);
   expect(table).toHaveLength(3);
   for (const [, weight, , flags] of table) {

@@ -34,7 +34,14 @@ test.describe.configure({ mode: 'serial' });
 let relay: Proc | undefined;
 let host: Proc | undefined;
 test.afterEach(async () => {
-  if (host) console.log(host.output.join('').split('\n').filter((l) => /inference|judg|certified|Serving|failed/.test(l)).join('\n'));
+  if (host)
+    console.log(
+      host.output
+        .join('')
+        .split('\n')
+        .filter((l) => /inference|judg|certified|Serving|failed/.test(l))
+        .join('\n'),
+    );
   await stopProc(host);
   await stopProc(relay);
   host = undefined;
@@ -71,7 +78,19 @@ test('a user page splits with a volunteer page: only h_k leaves, the completion 
   test.setTimeout(300_000);
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-split-e2e-'));
   const networkPath = join(dir, 'network.json');
-  relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', networkPath, '--sprint-ms', '60000', '--skew-ms', '1500', '--start-in-ms', '5000']);
+  relay = spawnSprintnet([
+    'relay',
+    '--port',
+    String(await freePort()),
+    '--write',
+    networkPath,
+    '--sprint-ms',
+    '60000',
+    '--skew-ms',
+    '1500',
+    '--start-in-ms',
+    '5000',
+  ]);
   await waitForOutput(relay, /wrote /, 30_000);
   const network = JSON.parse(readFileSync(networkPath, 'utf8')) as { relays: string[]; genesis: unknown };
   const [first, second] = vectorsFile.vectors;
@@ -144,7 +163,7 @@ test('a user page splits with a volunteer page: only h_k leaves, the completion 
   console.log(`split e2e: ${requests.length} requests, ${positions} positions of h_k (D ${hidden}, k ${k} of ${layers}), output ${JSON.stringify(output)}`);
 });
 
-test('with a weighted validator holding the model, the volunteer page earns inference CU in both pages\' ledgers', async ({ browser }) => {
+test("with a weighted validator holding the model, the volunteer page earns inference CU in both pages' ledgers", async ({ browser }) => {
   test.setTimeout(540_000);
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-split-cu-e2e-'));
   const modelDir = join(dir, 'model');
@@ -155,10 +174,36 @@ test('with a weighted validator holding the model, the volunteer page earns infe
   // The validator holds weight from the genesis, so it can judge in the first epoch.
   const hostSeed = '3c'.repeat(32);
   const hostKey = (await identityFromEd25519Seed(Uint8Array.from(Buffer.from(hostSeed, 'hex')))).publicKey;
-  const genesis = makeGenesis({ networkId: 'sprintnet-local', config: 'tiny', hitRateDenominator: 64, startMs: Date.now() + 20_000, skewMs: 500, timings: fastTimings(8_000, 500), initialWeights: [{ publicKey: hostKey, weight: 100 }] });
+  const genesis = makeGenesis({
+    networkId: 'sprintnet-local',
+    config: 'tiny',
+    hitRateDenominator: 64,
+    startMs: Date.now() + 20_000,
+    skewMs: 500,
+    timings: fastTimings(8_000, 500),
+    initialWeights: [{ publicKey: hostKey, weight: 100 }],
+  });
   writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
   const network = { networkId: 'sprintnet-local', relays, genesis: genesisToJson(genesis) };
-  host = spawnSprintnet(['host', '--seed', hostSeed, '--relay', relays[0]!, '--genesis', join(dir, 'genesis.json'), '--engine', 'reference', '--backend', 'cpu', '--data', join(dir, 'host'), '--serve-model', modelDir, '--model-tau', '2']);
+  host = spawnSprintnet([
+    'host',
+    '--seed',
+    hostSeed,
+    '--relay',
+    relays[0]!,
+    '--genesis',
+    join(dir, 'genesis.json'),
+    '--engine',
+    'reference',
+    '--backend',
+    'cpu',
+    '--data',
+    join(dir, 'host'),
+    '--serve-model',
+    modelDir,
+    '--model-tau',
+    '2',
+  ]);
   await waitForOutput(host, /serving split inference: model [0-9a-f]{16}…/, 90_000);
 
   const load = async (page: Page) => {
@@ -205,8 +250,12 @@ test('with a weighted validator holding the model, the volunteer page earns infe
   }
   expect(epoch).toBeGreaterThanOrEqual(0);
   await waitForOutput(host, /judged inference proof [0-9a-f]{12}…: consistent/, 60_000);
-  const cuIn = async (p: Page) => p.evaluate((key) => window.__sprintnetEngine?.snapshot()?.runtime?.ledger?.rows.find((r) => r.publicKey === key)?.inferenceCuTotal ?? 0, volunteerKey);
-  for (const [name, p] of [['volunteer', volunteer], ['user', user]] as const) {
+  const cuIn = async (p: Page) =>
+    p.evaluate((key) => window.__sprintnetEngine?.snapshot()?.runtime?.ledger?.rows.find((r) => r.publicKey === key)?.inferenceCuTotal ?? 0, volunteerKey);
+  for (const [name, p] of [
+    ['volunteer', volunteer],
+    ['user', user],
+  ] as const) {
     await expect.poll(() => cuIn(p), { timeout: 180_000, intervals: [2_000] }).toBeGreaterThan(0);
     console.log(`split CU e2e: ${name} page's ledger credits the volunteer ${await cuIn(p)} inference CU (epoch ${epoch})`);
   }

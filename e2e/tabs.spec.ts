@@ -10,7 +10,9 @@ test.use({ serviceWorkers: 'block' });
 // Two pages of one browser context are two tabs: one origin, one IndexedDB, Web Locks and BroadcastChannel.
 const tried = async (page: Page) => Number((await page.getByTestId('sprint-tried').textContent())!.replace(/,/g, ''));
 
-test('two tabs: one runs the GPU and the protocol, the other takes over the same Sprint with no find lost; a newer tab upgrading the database stops both with a banner', async ({ context }) => {
+test('two tabs: one runs the GPU and the protocol, the other takes over the same Sprint with no find lost; a newer tab upgrading the database stops both with a banner', async ({
+  context,
+}) => {
   await agreeBeforeLoad(context); // the Sprint view is on Contribute, where an agreed volunteer lands
   await serveNetwork(context, soloNetwork());
   const a = await context.newPage();

@@ -53,7 +53,11 @@ describe('engines.node', () => {
       fine: '>=18',
       'no-engines': undefined,
     });
-    expect(engineConflicts(root).conflicts.map((c) => c.name).sort()).toEqual(['@scope/pkg', 'nanoid', 'p-retry']);
+    expect(
+      engineConflicts(root)
+        .conflicts.map((c) => c.name)
+        .sort(),
+    ).toEqual(['@scope/pkg', 'nanoid', 'p-retry']);
     const narrowed = project('^20.19.0 || ^22.12.0 || >=24', { '@scope/pkg': '^20.19.0 || >=22.12.0', fine: '>=18', vitest: '^20.0.0 || ^22.0.0 || >=24.0.0' });
     expect(engineConflicts(narrowed).conflicts).toEqual([]);
   });

@@ -34,7 +34,7 @@ describe('layering check', () => {
 
   it('accepts imports of the same or lower floors', () => {
     const root = fixture({
-      'src/sprint/a.ts': "export const a = 1;\n",
+      'src/sprint/a.ts': 'export const a = 1;\n',
       'src/gpu/b.ts': "import { a } from '../sprint/a.ts';\nexport const b = a;\n",
       'src/app/c.ts': "export * from '../gpu/b.ts';\n",
       'src/ui/d.tsx': "import { b } from '../app/c.ts';\nexport const D = () => <div>{b}</div>;\n",
@@ -54,9 +54,7 @@ describe('layering check', () => {
     });
     const { problems } = checkLayers(root);
     expect(problems).toHaveLength(6);
-    expect(problems).toContain(
-      'floor-1-imports-floor-5: src/sprint/static.ts -> src/app/top.ts (src/sprint may import only floors 1..1)',
-    );
+    expect(problems).toContain('floor-1-imports-floor-5: src/sprint/static.ts -> src/app/top.ts (src/sprint may import only floors 1..1)');
     for (const f of ['codec/type-only', 'wallet/reexport', 'node/dynamic', 'gpu/worker-url', 'protocol/no-ext']) {
       expect(problems.some((p) => p.includes(`src/${f}.ts -> src/app/top.ts`))).toBe(true);
     }
@@ -65,13 +63,11 @@ describe('layering check', () => {
   it('places split beside protocol: each may import the other, neither the app', () => {
     const root = fixture({
       'src/protocol/credit.ts': "import { proof } from '../split/proof.ts';\nexport const credit = proof;\n",
-      'src/split/proof.ts': "export const proof = 1;\n",
+      'src/split/proof.ts': 'export const proof = 1;\n',
       'src/split/uses-app.ts': "import { app } from '../app/app.ts';\nexport const x = app;\n",
-      'src/app/app.ts': "export const app = 1;\n",
+      'src/app/app.ts': 'export const app = 1;\n',
     });
-    expect(checkLayers(root).problems).toEqual([
-      'floor-4-imports-floor-5: src/split/uses-app.ts -> src/app/app.ts (src/split may import only floors 1..4)',
-    ]);
+    expect(checkLayers(root).problems).toEqual(['floor-4-imports-floor-5: src/split/uses-app.ts -> src/app/app.ts (src/split may import only floors 1..4)']);
   });
 
   it('fails when floor-6 folders import each other, except from tests', () => {
@@ -80,9 +76,7 @@ describe('layering check', () => {
       'src/ui/panel.tsx': "import { cmd } from '../cli/cmd.ts';\nexport const P = () => <b>{cmd}</b>;\n",
       'src/ui/panel.test.ts': "import { cmd } from '../cli/cmd.ts';\nexport const t = cmd;\n",
     });
-    expect(checkLayers(root).problems).toEqual([
-      'floor-6-sideways: src/ui/panel.tsx -> src/cli/cmd.ts (src/ui and src/cli must not import each other)',
-    ]);
+    expect(checkLayers(root).problems).toEqual(['floor-6-sideways: src/ui/panel.tsx -> src/cli/cmd.ts (src/ui and src/cli must not import each other)']);
   });
 
   it('fails on a folder without a floor', () => {

@@ -12,7 +12,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib'];
+const LIBRARY_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/lib',
+];
 
 /**
  * What the checks look at, on the real machine or on a fake one (tests). Paths are absolute and
@@ -34,11 +42,13 @@ export const REQUIREMENTS = [
     name: 'chromium',
     why: 'the browser tests (Playwright) and, through its SwiftShader driver, WebGPU on machines without a GPU',
     /** @param {Machine} m */
-    present: (m) => (m.chromiumPath ? exists(m, m.chromiumPath) : exists(m, '/usr/bin/chromium') || onPath(m, 'chromium')) && exists(m, '/usr/lib/chromium/vk_swiftshader_icd.json'),
+    present: (m) =>
+      (m.chromiumPath ? exists(m, m.chromiumPath) : exists(m, '/usr/bin/chromium') || onPath(m, 'chromium')) &&
+      exists(m, '/usr/lib/chromium/vk_swiftshader_icd.json'),
   },
   {
     name: 'libvulkan1',
-    why: "the Vulkan loader that the Node WebGPU tests and the bench open (libvulkan.so.1)",
+    why: 'the Vulkan loader that the Node WebGPU tests and the bench open (libvulkan.so.1)',
     /** @param {Machine} m */
     present: (m) => LIBRARY_DIRS.some((dir) => exists(m, join(dir, 'libvulkan.so.1'))),
   },

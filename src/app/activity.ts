@@ -81,7 +81,14 @@ function verdictsAbout(messages: readonly Message[], host: string): VerdictView[
   for (const m of messages) {
     if (m.kind !== 'validation') continue;
     for (const e of m.entries) {
-      if (toHex(e.host) === host) out.push({ epoch: m.epoch, peer: toHex(m.sender), verdict: VERDICT_NAMES[e.verdict] ?? String(e.verdict), checked: e.checked, mismatches: e.mismatches });
+      if (toHex(e.host) === host)
+        out.push({
+          epoch: m.epoch,
+          peer: toHex(m.sender),
+          verdict: VERDICT_NAMES[e.verdict] ?? String(e.verdict),
+          checked: e.checked,
+          mismatches: e.mismatches,
+        });
     }
   }
   return out;
@@ -126,7 +133,8 @@ export function activityOf(host: ProtocolHost): Activity {
       if (toHex(m.sender) !== me) continue;
       if (m.kind === 'proof') proofs.push(proofView(m));
       if (m.kind === 'validation') {
-        for (const x of m.entries) given.push({ epoch: e, peer: toHex(x.host), verdict: VERDICT_NAMES[x.verdict] ?? String(x.verdict), checked: x.checked, mismatches: x.mismatches });
+        for (const x of m.entries)
+          given.push({ epoch: e, peer: toHex(x.host), verdict: VERDICT_NAMES[x.verdict] ?? String(x.verdict), checked: x.checked, mismatches: x.mismatches });
       }
     }
     received.push(...verdictsAbout(messages, me));

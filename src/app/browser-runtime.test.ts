@@ -36,7 +36,17 @@ function fakeClients(opts: { loseAfter?: number; lateReport?: boolean } = {}) {
     made.clients++;
     let aborted = false;
     return {
-      create: async (o) => ({ backend: 'cpu', backendReason: 'fake', threads: 1, config: o.config, batch: PASS, adapter: 'fake', isFallbackAdapter: false, weightBytes: 1, variant: 'fake' }),
+      create: async (o) => ({
+        backend: 'cpu',
+        backendReason: 'fake',
+        threads: 1,
+        config: o.config,
+        batch: PASS,
+        adapter: 'fake',
+        isFallbackAdapter: false,
+        weightBytes: 1,
+        variant: 'fake',
+      }),
       runSprint: (o: WorkerSprintOptions, onProgress?: (p: WorkerSprintProgress) => void) => {
         aborted = false;
         made.runs.push(o);
@@ -53,7 +63,15 @@ function fakeClients(opts: { loseAfter?: number; lateReport?: boolean } = {}) {
               return;
             }
             if (aborted || Date.now() >= until) {
-              resolve({ found, noncesTried: next - start, nextNonce: next, elapsedMs: 1, noncesPerSecond: 1, busyMs: 1, stoppedBy: aborted ? 'abort' : 'duration' });
+              resolve({
+                found,
+                noncesTried: next - start,
+                nextNonce: next,
+                elapsedMs: 1,
+                noncesPerSecond: 1,
+                busyMs: 1,
+                stoppedBy: aborted ? 'abort' : 'duration',
+              });
               return;
             }
             const newlyFound = [];
@@ -185,7 +203,16 @@ describe('BrowserRuntime', () => {
       for (const l of listeners) l();
     };
     const runGate = { runSignal: () => run?.signal ?? null, subscribe: (l: () => void) => (listeners.add(l), () => listeners.delete(l)) };
-    const r = new BrowserRuntime({ genesis: g, wallet: w.wallet, backend: 'cpu', store: new MemoryStore(), newEngineClient: engines.factory, nodeSettleMs: 0, intensity: 0.5, runGate });
+    const r = new BrowserRuntime({
+      genesis: g,
+      wallet: w.wallet,
+      backend: 'cpu',
+      store: new MemoryStore(),
+      newEngineClient: engines.factory,
+      nodeSettleMs: 0,
+      intensity: 0.5,
+      runGate,
+    });
     await r.start(undefined);
     await until('finds', () => (r.snapshot.runtime?.finds.length ?? 0) >= 3, s.sprintEnd - Date.now());
     expect(engines.made.runs[0]?.intensity).toBe(0.5);

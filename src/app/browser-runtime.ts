@@ -54,7 +54,8 @@ export interface WalletKeys {
 }
 
 /** What the page needs of its engine Worker (EngineClient fits; tests pass a fake). */
-export type EngineClientLike = Pick<EngineClient, 'create' | 'runSprint' | 'evaluateNonces' | 'abort' | 'terminate'> & Partial<Pick<EngineClient, 'loseDeviceForTesting' | 'setIntensity'>>;
+export type EngineClientLike = Pick<EngineClient, 'create' | 'runSprint' | 'evaluateNonces' | 'abort' | 'terminate'> &
+  Partial<Pick<EngineClient, 'loseDeviceForTesting' | 'setIntensity'>>;
 
 /** Whether the search may run now (participation's decision), and word when that changes. */
 export interface RunGate {
@@ -135,7 +136,15 @@ export class BrowserRuntime {
   constructor(private readonly o: BrowserRuntimeOptions) {
     this.clock = o.clock ?? systemClock;
     this.intensity = new IntensityControl(o.intensity ?? 1);
-    this.snap = { status: 'opening', genesisId: genesisId(o.genesis), runtime: null, engine: null, build: null, signing: { waiting: null, missed: [] }, issue: null };
+    this.snap = {
+      status: 'opening',
+      genesisId: genesisId(o.genesis),
+      runtime: null,
+      engine: null,
+      build: null,
+      signing: { waiting: null, missed: [] },
+      issue: null,
+    };
   }
 
   get snapshot(): BrowserSnapshot {
@@ -316,7 +325,9 @@ export class BrowserRuntime {
 
   private workerEngineBuilder(): Parameters<typeof enginePerSeed>[0] {
     return async (config, seed): Promise<EngineLike> => {
-      const client = (this.o.newEngineClient ?? ((onCrash) => new EngineClient(onCrash)))((message) => this.report(new GpuError('VALIDATION', `engine worker crashed: ${message}`)));
+      const client = (this.o.newEngineClient ?? ((onCrash) => new EngineClient(onCrash)))((message) =>
+        this.report(new GpuError('VALIDATION', `engine worker crashed: ${message}`)),
+      );
       this.client = client;
       const progress = { ...NO_BUILD };
       this.set({ build: { phase: null, progress }, engine: null });
@@ -468,11 +479,27 @@ export function workerEngine(client: EngineClientLike): EngineLike {
       o.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         if (o.signal?.aborted) {
-          return { found: [...(o.found ?? [])], noncesTried: 0, nextNonce: o.startNonce ?? 0, elapsedMs: 0, noncesPerSecond: 0, busyMs: 0, stoppedBy: 'abort' } as SprintResult;
+          return {
+            found: [...(o.found ?? [])],
+            noncesTried: 0,
+            nextNonce: o.startNonce ?? 0,
+            elapsedMs: 0,
+            noncesPerSecond: 0,
+            busyMs: 0,
+            stoppedBy: 'abort',
+          } as SprintResult;
         }
         let count = o.found?.length ?? 0;
         return await client.runSprint(
-          { publicKey: o.publicKey, startNonce: o.startNonce, found: o.found, durationMs: o.durationMs, maxNonces: o.maxNonces, hitRate: o.hitRate, intensity: intensityNow(o.intensity) },
+          {
+            publicKey: o.publicKey,
+            startNonce: o.startNonce,
+            found: o.found,
+            durationMs: o.durationMs,
+            maxNonces: o.maxNonces,
+            hitRate: o.hitRate,
+            intensity: intensityNow(o.intensity),
+          },
           (p) => {
             count += p.newlyFound.length;
             o.onProgress?.({ ...p, found: count });

@@ -39,7 +39,10 @@ export function enginePerSeed(
     const key = `${config.name}/${toHex(seed)}`;
     if (current?.key !== key) {
       const old = current;
-      void old?.engine.then((e) => e.destroy(), () => {});
+      void old?.engine.then(
+        (e) => e.destroy(),
+        () => {},
+      );
       current = { key, engine: build(config, seed) };
     }
     return current.engine;
@@ -65,7 +68,10 @@ export function enginePerSeed(
       return Array.from(await engine.evaluateNonces(req.publicKey, req.nonces));
     },
     close() {
-      void current?.engine.then((e) => e.destroy(), () => {});
+      void current?.engine.then(
+        (e) => e.destroy(),
+        () => {},
+      );
       current = undefined;
     },
   };

@@ -63,7 +63,9 @@ export class ParticipationError extends Error {
 export function checkStopAfterMinutes(minutes: unknown): number | null {
   if (minutes === null) return null;
   if (typeof minutes !== 'number' || !Number.isFinite(minutes) || minutes <= 0 || minutes > MAX_STOP_AFTER_MINUTES) {
-    throw new ParticipationError(`stop after must be a number of minutes above 0 and at most ${MAX_STOP_AFTER_MINUTES} (a week), or no limit; got ${String(minutes)}`);
+    throw new ParticipationError(
+      `stop after must be a number of minutes above 0 and at most ${MAX_STOP_AFTER_MINUTES} (a week), or no limit; got ${String(minutes)}`,
+    );
   }
   return minutes;
 }

@@ -37,7 +37,12 @@ describe('SprintRuntime over libp2p', () => {
     const ids = [0, 1, 2].map((i) => simIdentity(40 + i, NET));
     for (const id of ids) {
       const identity = await identityFromEd25519Seed(id.seed);
-      const node = await SprintnetNode.create({ identity, role: 'host', registry: defaultRegistry(), config: { listen: [LOOPBACK_WS], presenceIntervalMs: 300 } });
+      const node = await SprintnetNode.create({
+        identity,
+        role: 'host',
+        registry: defaultRegistry(),
+        config: { listen: [LOOPBACK_WS], presenceIntervalMs: 300 },
+      });
       await node.start();
       nodes.push(node);
     }
@@ -49,7 +54,14 @@ describe('SprintRuntime over libp2p', () => {
 
     const skewMs = 300;
     // p = 1/4: the CPU reference evaluates only tens of nonces in a 1.5 s Sprint on a busy machine, and every peer must find one.
-    const genesis = makeGenesis({ networkId: NET, config: 'tiny', hitRateDenominator: 4, startMs: Date.now() + 1500, skewMs, timings: fastTimings(1500, skewMs) });
+    const genesis = makeGenesis({
+      networkId: NET,
+      config: 'tiny',
+      hitRateDenominator: 4,
+      startMs: Date.now() + 1500,
+      skewMs,
+      timings: fastTimings(1500, skewMs),
+    });
     dir = await mkdtemp(join(tmpdir(), 'sprintnet-runtime-'));
     const stores = [await fileStore(dir), new MemoryStore(), new MemoryStore()];
     const verifier = walletVerifier();
@@ -74,7 +86,14 @@ describe('SprintRuntime over libp2p', () => {
 
     // Restart the first peer's runtime over the same directory: it has the certified state at once.
     runtimes[0]!.stop();
-    const again = new SprintRuntime({ genesis, signer: walletSigner({ ed25519Seed: ids[0]!.seed, publicKey: ids[0]!.publicKey, blsSecretKey: ids[0]!.bls, keyBinding: ids[0]!.binding }), engine: referenceEngine(), node: nodes[0]!, store: await fileStore(dir), verifier });
+    const again = new SprintRuntime({
+      genesis,
+      signer: walletSigner({ ed25519Seed: ids[0]!.seed, publicKey: ids[0]!.publicKey, blsSecretKey: ids[0]!.bls, keyBinding: ids[0]!.binding }),
+      engine: referenceEngine(),
+      node: nodes[0]!,
+      store: await fileStore(dir),
+      verifier,
+    });
     runtimes[0] = again;
     await again.start();
     expect(again.host.view(0)?.hash).toBe(ledgers[0]!.hash);

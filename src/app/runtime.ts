@@ -66,8 +66,22 @@ export class SprintRuntime {
     this.clock = options.clock ?? systemClock;
     this.transport = nodeTransport(options.node);
     this.snapshotValue = {
-      publicKey: toHex(options.signer.publicKey), epoch: -1, phase: 'waiting', found: 0, tried: 0, finds: [], findsEpoch: -1, sprintSeed: null, rate: 0, searching: false,
-      peers: 0, ledger: null, certified: [], history: [], activity: { proofs: [], validationsGiven: [], validationsReceived: [] }, rejected: {},
+      publicKey: toHex(options.signer.publicKey),
+      epoch: -1,
+      phase: 'waiting',
+      found: 0,
+      tried: 0,
+      finds: [],
+      findsEpoch: -1,
+      sprintSeed: null,
+      rate: 0,
+      searching: false,
+      peers: 0,
+      ledger: null,
+      certified: [],
+      history: [],
+      activity: { proofs: [], validationsGiven: [], validationsReceived: [] },
+      rejected: {},
     };
     this.host = new ProtocolHost({
       genesis: options.genesis,
@@ -169,7 +183,10 @@ export class SprintRuntime {
       case 'state': {
         const v = e.view;
         if (this.snapshotValue.ledger && this.snapshotValue.ledger.epoch > v.epoch) return;
-        const certified = v.certificate === 'certified' || v.certificate === 'adopted' ? [...new Set([...this.snapshotValue.certified, v.epoch])].sort((a, b) => a - b) : this.snapshotValue.certified;
+        const certified =
+          v.certificate === 'certified' || v.certificate === 'adopted'
+            ? [...new Set([...this.snapshotValue.certified, v.epoch])].sort((a, b) => a - b)
+            : this.snapshotValue.certified;
         this.update({ certified, ...this.derived() });
         return;
       }
@@ -207,8 +224,15 @@ export function phaseClock(g: Genesis, now: number): PhaseClock {
   if (e < 0) return { phase: 'before epoch 0', msLeft: g.startMs - now, epoch: -1 };
   const s = schedule(g, e);
   const bounds: [string, number][] = [
-    ['commit', s.commitEnd], ['reveal', s.revealEnd], ['settle', s.sprintStart], ['Sprint', s.sprintEnd], ['proof', s.proofEnd],
-    ['validation', s.validationEnd], ['sync', s.close], ['certify', s.certifyEnd], ['work', s.end],
+    ['commit', s.commitEnd],
+    ['reveal', s.revealEnd],
+    ['settle', s.sprintStart],
+    ['Sprint', s.sprintEnd],
+    ['proof', s.proofEnd],
+    ['validation', s.validationEnd],
+    ['sync', s.close],
+    ['certify', s.certifyEnd],
+    ['work', s.end],
   ];
   const [phase, end] = bounds.find(([, t]) => now < t) ?? ['work', s.end];
   return { phase, msLeft: end - now, epoch: e };

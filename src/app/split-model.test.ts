@@ -62,8 +62,16 @@ describe('WorkerRangeModel', () => {
     const unsplit = await generate(rig.model, prompt, { maxTokens: 12, eosTokenIds: [] });
     // τ low enough that some decode step crosses it and is rewound (resampled), so lengths are set back through the proxy.
     const split = await splitGenerate(prompt, {
-      model: m.model, k: 4, privacy: 'allow-split', modelHash: m.hash, volunteers: [v.link], thresholds: rig.calibration,
-      signer: seedSigner(user), networkId: NETWORK, maxTokens: 12, eosTokenIds: [],
+      model: m.model,
+      k: 4,
+      privacy: 'allow-split',
+      modelHash: m.hash,
+      volunteers: [v.link],
+      thresholds: rig.calibration,
+      signer: seedSigner(user),
+      networkId: NETWORK,
+      maxTokens: 12,
+      eosTokenIds: [],
     });
     expect(split.tokens).toEqual(unsplit.tokens);
     expect(split.segments[0]!.proof).not.toBeNull();
@@ -73,8 +81,18 @@ describe('WorkerRangeModel', () => {
     expect(worker.caches.size).toBe(0);
 
     const rewound = await splitGenerate(prompt, {
-      model: m.model, k: 4, privacy: 'allow-split', modelHash: m.hash, volunteers: [localVolunteer({ model: m.model, lowestK: 1, modelHash: m.hash, normWeight: m.normWeight, networkId: NETWORK, userSeed: user, seed: seedOf(22) }).link],
-      thresholds: { tau: rig.calibration.tau, maxEntropy: 0 }, signer: seedSigner(user), networkId: NETWORK, maxTokens: 4, eosTokenIds: [],
+      model: m.model,
+      k: 4,
+      privacy: 'allow-split',
+      modelHash: m.hash,
+      volunteers: [
+        localVolunteer({ model: m.model, lowestK: 1, modelHash: m.hash, normWeight: m.normWeight, networkId: NETWORK, userSeed: user, seed: seedOf(22) }).link,
+      ],
+      thresholds: { tau: rig.calibration.tau, maxEntropy: 0 },
+      signer: seedSigner(user),
+      networkId: NETWORK,
+      maxTokens: 4,
+      eosTokenIds: [],
     });
     expect(rewound.rewinds).toBeGreaterThan(0);
     // The user's KV length equals the positions the volunteer accepted: the rewinds went through on both sides.

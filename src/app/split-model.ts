@@ -35,12 +35,19 @@ export class WorkerRangeModel implements SplitModel<WorkerCache> {
   ) {}
 
   createKvCache(o: { fromLayer?: number; toLayer?: number; maxContext?: number } = {}): WorkerCache {
-    return { id: nextCacheId++, fromLayer: o.fromLayer ?? 0, toLayer: o.toLayer ?? this.config.numLayers, maxContext: o.maxContext ?? this.config.maxPositions, length: 0 };
+    return {
+      id: nextCacheId++,
+      fromLayer: o.fromLayer ?? 0,
+      toLayer: o.toLayer ?? this.config.numLayers,
+      maxContext: o.maxContext ?? this.config.maxPositions,
+      length: 0,
+    };
   }
 
   async forward(a: ForwardArgs<WorkerCache>): Promise<ForwardResult> {
     const c = a.kvCache;
-    const hidden = a.hidden === undefined ? undefined : a.hidden instanceof Float32Array || a.hidden instanceof Float64Array ? a.hidden : Float64Array.from(a.hidden);
+    const hidden =
+      a.hidden === undefined ? undefined : a.hidden instanceof Float32Array || a.hidden instanceof Float64Array ? a.hidden : Float64Array.from(a.hidden);
     const out = await this.worker.rangeForward({
       cache: { id: c.id, fromLayer: c.fromLayer, toLayer: c.toLayer, maxContext: c.maxContext, length: c.length },
       tokens: a.tokens === undefined ? undefined : Array.from(a.tokens),

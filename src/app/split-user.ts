@@ -176,21 +176,38 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
   const result = await (async () => {
     try {
       return await splitGenerate(prompt, {
-    model: m.model, k: o.k, modelHash: m.hash, privacy: o.privacy, volunteers: [transport], thresholds,
-    signer, networkId: o.networkId, maxTokens: o.maxTokens,
-    temperature: o.temperature, topP: o.topP, seed: o.seed ?? 0, noise: o.noise, tokenizer: null,
-    maxContext: Math.min(prompt.length + o.maxTokens, m.model.config.maxPositions),
-    onStep: ({ token, ...view }) => {
-      o.onStep?.(view);
-      if (token === null) return;
-      tokens.push(token);
-      const upTo = tokens.slice();
-      // Text is decoded in the Worker, in order; a late one never overwrites a longer one.
-      decoding = decoding.then(() => o.worker.decodeTokens(upTo).then((t) => o.onText?.(t), () => undefined));
-    },
+        model: m.model,
+        k: o.k,
+        modelHash: m.hash,
+        privacy: o.privacy,
+        volunteers: [transport],
+        thresholds,
+        signer,
+        networkId: o.networkId,
+        maxTokens: o.maxTokens,
+        temperature: o.temperature,
+        topP: o.topP,
+        seed: o.seed ?? 0,
+        noise: o.noise,
+        tokenizer: null,
+        maxContext: Math.min(prompt.length + o.maxTokens, m.model.config.maxPositions),
+        onStep: ({ token, ...view }) => {
+          o.onStep?.(view);
+          if (token === null) return;
+          tokens.push(token);
+          const upTo = tokens.slice();
+          // Text is decoded in the Worker, in order; a late one never overwrites a longer one.
+          decoding = decoding.then(() =>
+            o.worker.decodeTokens(upTo).then(
+              (t) => o.onText?.(t),
+              () => undefined,
+            ),
+          );
+        },
       });
     } catch (e) {
-      if (isSplitError(e) && e.code === 'NO_VOLUNTEER' && transport.lastProblem) throw new SplitError('NO_VOLUNTEER', `${e.message} (${transport.label}: ${transport.lastProblem})`);
+      if (isSplitError(e) && e.code === 'NO_VOLUNTEER' && transport.lastProblem)
+        throw new SplitError('NO_VOLUNTEER', `${e.message} (${transport.label}: ${transport.lastProblem})`);
       throw e;
     }
   })();
@@ -205,8 +222,17 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
     submitted = await submitProof(transport, proof).catch((e: unknown) => `not published: ${(e as Error).message}`);
   }
   return {
-    text, tokens: result.tokens.length, stoppedBy: result.stoppedBy, rewinds: result.rewinds, failovers: result.failovers, thresholds,
-    proofHex: proof ? bytesToHex(proof) : null, unproven: segment.unproven ?? null, flops: segment.flops.toString(), submitted,
-    bytesSent: result.segments.reduce((n, s) => n + s.bytesSent, 0), bytesReceived: result.segments.reduce((n, s) => n + s.bytesReceived, 0),
+    text,
+    tokens: result.tokens.length,
+    stoppedBy: result.stoppedBy,
+    rewinds: result.rewinds,
+    failovers: result.failovers,
+    thresholds,
+    proofHex: proof ? bytesToHex(proof) : null,
+    unproven: segment.unproven ?? null,
+    flops: segment.flops.toString(),
+    submitted,
+    bytesSent: result.segments.reduce((n, s) => n + s.bytesSent, 0),
+    bytesReceived: result.segments.reduce((n, s) => n + s.bytesReceived, 0),
   };
 }

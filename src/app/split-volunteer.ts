@@ -63,7 +63,12 @@ export async function startPageVolunteer(o: {
   const signer = walletSigner(o.identity);
   const transport = nodeTransport(o.node);
   const volunteer = new SplitVolunteer({
-    model: m.model, lowestK: 1, modelHash: m.hash, normWeight: m.normWeight, signer: seedSigner(o.identity.ed25519Seed), networkId: o.networkId,
+    model: m.model,
+    lowestK: 1,
+    modelHash: m.hash,
+    normWeight: m.normWeight,
+    signer: seedSigner(o.identity.ed25519Seed),
+    networkId: o.networkId,
     mayFetchEvidence: (peer) => o.mayFetchEvidence(bytesToHex(peer)),
     onProof: async (proof) => {
       if (!o.genesis) throw new SplitError('FORBIDDEN', 'this page knows no network genesis, so it cannot publish the proof');

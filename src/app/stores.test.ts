@@ -57,7 +57,13 @@ describe('protocol stores', () => {
 
 describe('node topics', () => {
   it('carry every protocol message of their kinds', () => {
-    const kinds: Record<string, KindName[]> = { 'sprint-seed': ['commit', 'reveal'], 'sprint-proof': ['proof'], 'sprint-validation': ['validation', 'inferenceVerdict'], 'sprint-vote': ['vote'], 'inference-proof': ['inference'] };
+    const kinds: Record<string, KindName[]> = {
+      'sprint-seed': ['commit', 'reveal'],
+      'sprint-proof': ['proof'],
+      'sprint-validation': ['validation', 'inferenceVerdict'],
+      'sprint-vote': ['vote'],
+      'inference-proof': ['inference'],
+    };
     for (const t of SPRINT_TOPICS) {
       expect(t.maxPayloadBytes).toBe(Math.max(...kinds[t.name]!.map((k) => MAX_MESSAGE_BYTES[k])));
     }

@@ -14,15 +14,34 @@ afterAll(() => passes.destroy());
 describe('attack suite, short tiny run (the full figures are in docs/sprint-audit.md)', () => {
   // A regression guard, not a proof: small samples give wide intervals.
   const v2 = runAudit({ config: CONFIGS.tiny, version: 2, nonces: 4000, train: 2000, selected: 200, fractions: [0.5, 0.05], grind: 20_000, passes });
-  const v1 = runAudit({ config: CONFIGS.tiny, version: 1, nonces: 4000, train: 2000, selected: 200, fractions: [0.05], screens: ['mean-screen'], skipLowPrecision: true, grind: 20_000, passes });
+  const v1 = runAudit({
+    config: CONFIGS.tiny,
+    version: 1,
+    nonces: 4000,
+    train: 2000,
+    selected: 200,
+    fractions: [0.05],
+    screens: ['mean-screen'],
+    skipLowPrecision: true,
+    grind: 20_000,
+    passes,
+  });
 
   it('version 2: no attack is clearly above the honest engine', () => {
     const clearly = v2.attacks.filter((a) => a.ci_low > 1);
     expect(clearly).toEqual([]);
-    expect(v2.attacks.map((a) => a.name)).toEqual(expect.arrayContaining([
-      'mean-screen', 'projection-screen', 'variance-screen', 'linear-predictor', 'fewer-layers',
-      'prefix-cache-position-0', 'prefix-cache-pair-grinding', 'low-precision-f16',
-    ]));
+    expect(v2.attacks.map((a) => a.name)).toEqual(
+      expect.arrayContaining([
+        'mean-screen',
+        'projection-screen',
+        'variance-screen',
+        'linear-predictor',
+        'fewer-layers',
+        'prefix-cache-position-0',
+        'prefix-cache-pair-grinding',
+        'low-precision-f16',
+      ]),
+    );
   });
 
   it('version 2: no screen guesses a whole fingerprint, and no prefix is ever reused', () => {

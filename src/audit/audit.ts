@@ -52,7 +52,14 @@ export interface AuditReport {
   calibration: { nonces: number; hits: number; expected: number; interval: [number, number]; within: boolean };
   deciles: Array<{ screen: string; hits: number[]; interval: [number, number]; within: boolean }>;
   /** Version 2: how close the best constant guess (each bit's majority value) comes to real fingerprints. */
-  fingerprint_guess?: { per_bit_accuracy_mean: number; per_bit_accuracy_max: number; log2_chance_if_independent: number; min_hamming: number; exact: number; nonces: number };
+  fingerprint_guess?: {
+    per_bit_accuracy_mean: number;
+    per_bit_accuracy_max: number;
+    log2_chance_if_independent: number;
+    min_hamming: number;
+    exact: number;
+    nonces: number;
+  };
   attacks: AttackResult[];
   seconds: number;
 }
@@ -77,7 +84,12 @@ export function runAudit(o: AuditOptions): AuditReport {
 
   log(`training on ${o.train} nonces`);
   const trainNonces = range(0, o.train);
-  const knowledge = learn(world, world.evaluate(trainNonces), trainNonces, screens.some((s) => s.name === 'linear-predictor'));
+  const knowledge = learn(
+    world,
+    world.evaluate(trainNonces),
+    trainNonces,
+    screens.some((s) => s.name === 'linear-predictor'),
+  );
 
   log(`baseline: ${o.nonces} honest nonces`);
   const partial = Math.max(...screens.map((s) => s.partialLayers(world)), 0);
@@ -86,9 +98,15 @@ export function runAudit(o: AuditOptions): AuditReport {
   const hits = baseline.filter((e) => e.hit).length;
   const interval = binomialInterval(o.nonces, world.p);
   const report: AuditReport = {
-    spec_version: o.version, config: o.config.name, nonces: o.nonces, train: o.train, selected: o.selected,
+    spec_version: o.version,
+    config: o.config.name,
+    nonces: o.nonces,
+    train: o.train,
+    selected: o.selected,
     calibration: { nonces: o.nonces, hits, expected: o.nonces * world.p, interval, within: hits >= interval[0] && hits <= interval[1] },
-    deciles: [], attacks: [], seconds: 0,
+    deciles: [],
+    attacks: [],
+    seconds: 0,
   };
 
   if (o.version === 2) report.fingerprint_guess = fingerprintGuess(knowledge, baseline);
@@ -159,7 +177,16 @@ function deciles(name: string, scores: Float64Array, baseline: readonly Evaluate
   return { screen: name, hits, interval, within: hits.every((h) => h >= interval[0] && h <= interval[1]) };
 }
 
-function runScreen(world: AuditWorld, k: Knowledge, screen: Screen, fraction: number, o: AuditOptions, index: number, oracleScores: Float64Array, baseline: readonly Evaluated[]): AttackResult {
+function runScreen(
+  world: AuditWorld,
+  k: Knowledge,
+  screen: Screen,
+  fraction: number,
+  o: AuditOptions,
+  index: number,
+  oracleScores: Float64Array,
+  baseline: readonly Evaluated[],
+): AttackResult {
   const expensive = screen.partialLayers(world) > 0;
   const selected = Math.max(10, Math.round(expensive ? o.selected / 10 : o.selected));
   const count = Math.round(selected / fraction);
@@ -186,13 +213,23 @@ function runScreen(world: AuditWorld, k: Knowledge, screen: Screen, fraction: nu
   const workFactor = 1 / (1 + screen.cost(world) / (fraction * world.passFlops));
   const [hitLow, hitHigh] = proportionInterval(hits, selected);
   const empirical = {
-    hits, expected: selected * world.p,
+    hits,
+    expected: selected * world.p,
     advantage: (hits / (selected * world.p)) * workFactor,
     ci_low: (hitLow / world.p) * workFactor,
     ci_high: (hitHigh / world.p) * workFactor,
   };
   const base = { name: screen.name, fraction, selected, screened: count, screen_cost: screen.cost(world) / world.passFlops };
-  if (world.version === 1) return { ...base, advantage: empirical.advantage, ci_low: empirical.ci_low, ci_high: empirical.ci_high, method: 'hits', hits, expected: empirical.expected };
+  if (world.version === 1)
+    return {
+      ...base,
+      advantage: empirical.advantage,
+      ci_low: empirical.ci_low,
+      ci_high: empirical.ci_high,
+      method: 'hits',
+      hits,
+      expected: empirical.expected,
+    };
   // Version 2: a selected nonce whose fingerprint the screen guessed right is screened as well as
   // with a known permutation (the oracle gain on the baseline); any other nonce's permutation is
   // unknown to the screen, so it hits with probability p (the deciles check this).
@@ -214,7 +251,13 @@ function runScreen(world: AuditWorld, k: Knowledge, screen: Screen, fraction: nu
 }
 
 function partialStates(world: AuditWorld, seeds: readonly Uint8Array[], layers: number): Float64Array[] {
-  return world.model.runLayers(seeds.map((s) => world.input(s)), 0, layers).map((x) => lastNormed(x, world.config.dModel));
+  return world.model
+    .runLayers(
+      seeds.map((s) => world.input(s)),
+      0,
+      layers,
+    )
+    .map((x) => lastNormed(x, world.config.dModel));
 }
 
 /** 64-bit FNV-1a of a row's float64 bytes: equal rows, equal keys; a false match needs a 2^-64 accident. */
@@ -258,8 +301,16 @@ export function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], 
   const reuseBound = Math.min(1, (V + n) / 2 ** (world.bits + noiseBits));
   const single = (r: number) => 1 / (1 - r * share);
   const position0: AttackResult = {
-    name: 'prefix-cache-position-0', fraction: 1, advantage: single(reused / n), ci_low: single(rLow), ci_high: single(Math.max(reused / n, Math.min(rHigh, reuseBound))),
-    method: 'exact', reused, nonces: n, saved_share: share, reuse_bound: reuseBound,
+    name: 'prefix-cache-position-0',
+    fraction: 1,
+    advantage: single(reused / n),
+    ci_low: single(rLow),
+    ci_high: single(Math.max(reused / n, Math.min(rHigh, reuseBound))),
+    method: 'exact',
+    reused,
+    nonces: n,
+    saved_share: share,
+    reuse_bound: reuseBound,
   };
   // Pairs: the attacker precomputes PAIR_CACHE (token_0, token_1) pairs and grinds nonces for them.
   const pairs = Math.min(PAIR_CACHE, V * V);
@@ -281,9 +332,17 @@ export function prefixCaches(world: AuditWorld, baseline: readonly Evaluated[], 
   // The bound holds for the true rate; the interval must still contain the measured one.
   const uHigh = Math.max(useful / ground, Math.min(uCount, pairBound));
   const pair: AttackResult = {
-    name: 'prefix-cache-pair-grinding', fraction: useful / ground, advantage: grind(useful / ground),
-    ci_low: Math.min(grind(uLow), grind(uHigh)), ci_high: Math.max(grind(uLow), grind(uHigh)),
-    method: 'exact', useful, ground, cached_pairs: pairs, saved_share: 2 * share, hit_bound: pairBound,
+    name: 'prefix-cache-pair-grinding',
+    fraction: useful / ground,
+    advantage: grind(useful / ground),
+    ci_low: Math.min(grind(uLow), grind(uHigh)),
+    ci_high: Math.max(grind(uLow), grind(uHigh)),
+    method: 'exact',
+    useful,
+    ground,
+    cached_pairs: pairs,
+    saved_share: 2 * share,
+    hit_bound: pairBound,
   };
   return [position0, pair];
 }
@@ -304,9 +363,16 @@ function lowPrecision(world: AuditWorld, nonces: readonly number[], baseline: re
   const [low95, high95] = honest > 0 ? proportionInterval(found, honest) : [0, 1];
   const work = n / (n + confirmed);
   return {
-    name: 'low-precision-f16', fraction: confirmed / n, advantage: honest > 0 ? (found / honest) * work : 1,
-    ci_low: low95 * work, ci_high: high95 * work, method: 'paired',
-    recall: honest > 0 ? found / honest : null, found, honest_hits: honest, confirmed,
+    name: 'low-precision-f16',
+    fraction: confirmed / n,
+    advantage: honest > 0 ? (found / honest) * work : 1,
+    ci_low: low95 * work,
+    ci_high: high95 * work,
+    method: 'paired',
+    recall: honest > 0 ? found / honest : null,
+    found,
+    honest_hits: honest,
+    confirmed,
     fingerprint_agreement: fpAgree / n,
     // Informative: if f16 ran at twice the f32 rate (real GPUs with shader-f16), in wall-clock terms.
     advantage_if_f16_twice_as_fast: honest > 0 ? (found / honest) * (n / (n / 2 + confirmed)) : null,

@@ -25,7 +25,10 @@ export function learn(world: AuditWorld, training: readonly Evaluated[], trainNo
   const n = training.length;
   const muH = new Float64Array(d);
   for (const e of training) for (let k = 0; k < d; k++) muH[k]! += e.h[k]! / n;
-  const covH = covariance(training.map((e) => e.h), muH);
+  const covH = covariance(
+    training.map((e) => e.h),
+    muH,
+  );
   let norm = 0;
   const zc = new Float64Array(world.config.vocab);
   for (const e of training) {

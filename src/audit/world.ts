@@ -56,7 +56,11 @@ export class AuditWorld {
   readonly uc: Float64Array;
   private readonly perm: Uint32Array<ArrayBuffer>;
 
-  constructor(readonly config: SprintConfig, readonly version: TaskVersion, private readonly passes?: HonestPasses) {
+  constructor(
+    readonly config: SprintConfig,
+    readonly version: TaskVersion,
+    private readonly passes?: HonestPasses,
+  ) {
     this.model = new ReferenceModel(config, AUDIT_SPRINT_SEED, config.layers <= 8);
     this.rTarget = rTarget(config);
     this.cosThreshold = cosineThreshold(config);
@@ -135,7 +139,8 @@ export class AuditWorld {
       if (options.round) inputs.forEach(options.round);
       const split = options.partialLayers ?? 0;
       const fast = options.round ? undefined : this.passes;
-      const run = (xs: Float64Array[], from: number, to: number) => (fast ? fast.runLayers(xs, from, to) : this.model.runLayers(xs, from, to, undefined, options.round));
+      const run = (xs: Float64Array[], from: number, to: number) =>
+        fast ? fast.runLayers(xs, from, to) : this.model.runLayers(xs, from, to, undefined, options.round);
       const mid = split > 0 ? run(inputs, 0, split) : inputs;
       const finals = run(mid, split, c.layers);
       const allLogits = fast ? fast.logits(finals) : finals.map((x) => this.model.logits(x));

@@ -11,9 +11,25 @@ const run = promisify(execFile);
 
 describe('npm run bench -- --config tiny --json', () => {
   it('prints one JSON object with every field, sane types', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/bench/bench.ts', '--config', 'tiny', '--batch', '32', '--seconds', '0.5', '--json'], { timeout: 90_000 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/bench/bench.ts', '--config', 'tiny', '--batch', '32', '--seconds', '0.5', '--json'],
+      { timeout: 90_000 },
+    );
     const r = JSON.parse(stdout.trim());
-    const positive = ['nonces_per_s', 'gflops', 'ready_ms', 'weight_bytes', 'matmul_gflops', 'efficiency', 'peer_gflops', 'peer_ratio', 'pass_ms', 'outside_layers_ms', 'outside_layers_share'];
+    const positive = [
+      'nonces_per_s',
+      'gflops',
+      'ready_ms',
+      'weight_bytes',
+      'matmul_gflops',
+      'efficiency',
+      'peer_gflops',
+      'peer_ratio',
+      'pass_ms',
+      'outside_layers_ms',
+      'outside_layers_share',
+    ];
     for (const field of positive) {
       expect(typeof r[field], field).toBe('number');
       expect(r[field], field).toBeGreaterThan(0);

@@ -48,8 +48,7 @@ function parseArgs(argv: readonly string[]): CliOptions {
       const n = positive(value());
       if (!Number.isInteger(n)) throw new UsageError(`--threads must be an integer`);
       options.threads = n;
-    }
-    else if (arg === '--help' || arg === '-h') throw new UsageError('');
+    } else if (arg === '--help' || arg === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument '${arg}'`);
   }
   return options;
@@ -69,7 +68,10 @@ function table(r: BenchResult): string {
     ['f16 screen', `${r.screen_mode} (${r.screen_reason})`],
     ['nonces/s', fixed(r.nonces_per_s, 2)],
     ['GFLOP/s (spec count)', fixed(r.gflops)],
-    ['ready (ms)', `${r.ready_ms.toFixed(0)} (autotune ${r.ready_phases_ms.autotune.toFixed(0)}, weights ${r.ready_phases_ms.weights.toFixed(0)}, compile ${r.ready_phases_ms.compile.toFixed(0)})`],
+    [
+      'ready (ms)',
+      `${r.ready_ms.toFixed(0)} (autotune ${r.ready_phases_ms.autotune.toFixed(0)}, weights ${r.ready_phases_ms.weights.toFixed(0)}, compile ${r.ready_phases_ms.compile.toFixed(0)})`,
+    ],
     [`best f32 matmul ${r.matmul_shape.M}×${r.matmul_shape.K}×${r.matmul_shape.N} GFLOP/s`, `${fixed(r.matmul_gflops)} (${r.matmul_variant})`],
     ['efficiency (target ≥ 0.7)', fixed(r.efficiency, 2)],
     ['pass alone / outside the layers (ms)', `${r.pass_ms.toFixed(1)} / ${r.outside_layers_ms.toFixed(1)}`],

@@ -11,10 +11,25 @@ const run = promisify(execFile);
 
 describe('npm run bench -- --backend cpu --config tiny --json', () => {
   it('prints one JSON object with the backend, the onnxruntime-web wasm peer and the ratios', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/bench/bench.ts', '--backend', 'cpu', '--threads', '2', '--config', 'tiny', '--batch', '32', '--seconds', '0.5', '--json'], { timeout: 90_000 });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/bench/bench.ts', '--backend', 'cpu', '--threads', '2', '--config', 'tiny', '--batch', '32', '--seconds', '0.5', '--json'],
+      { timeout: 90_000 },
+    );
     const r = JSON.parse(stdout.trim());
     expect(r).toMatchObject({ backend: 'cpu', threads: 2, config: 'tiny', batch: 32, weight_format: 'u8', peer_gflops: null, peer_ratio: null });
-    for (const field of ['nonces_per_s', 'gflops', 'ready_ms', 'weight_bytes', 'matmul_gflops', 'efficiency', 'pass_ms', 'outside_layers_ms', 'cpu_peer_gflops', 'cpu_peer_ratio']) {
+    for (const field of [
+      'nonces_per_s',
+      'gflops',
+      'ready_ms',
+      'weight_bytes',
+      'matmul_gflops',
+      'efficiency',
+      'pass_ms',
+      'outside_layers_ms',
+      'cpu_peer_gflops',
+      'cpu_peer_ratio',
+    ]) {
       expect(typeof r[field], field).toBe('number');
       expect(r[field], field).toBeGreaterThan(0);
     }

@@ -57,7 +57,10 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
     const profile = await engine.profilePass(publicKey, { passes, outsidePasses: 5 });
     result = {
       backend: 'cpu',
-      adapter: `CPU ${cpus()[0]?.model ?? ''} × ${threads} threads, WebAssembly ${engine.kernels === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}`.replace(/\s+/g, ' '),
+      adapter: `CPU ${cpus()[0]?.model ?? ''} × ${threads} threads, WebAssembly ${engine.kernels === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}`.replace(
+        /\s+/g,
+        ' ',
+      ),
       threads,
       config: config.name,
       batch: engine.batch,

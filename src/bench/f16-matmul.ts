@@ -60,12 +60,20 @@ function random(seed: number): () => number {
 
 const CHECK_ROWS = 8;
 
-export async function measureF16Matmuls(dev: GpuDevice, config: SprintConfig, rowsList: readonly number[], windowMs = 60, log: (line: string) => void = () => {}): Promise<F16MatmulReport> {
+export async function measureF16Matmuls(
+  dev: GpuDevice,
+  config: SprintConfig,
+  rowsList: readonly number[],
+  windowMs = 60,
+  log: (line: string) => void = () => {},
+): Promise<F16MatmulReport> {
   const f32Variants = candidateVariants(dev.adapter);
   // Without shader-f16 the emulated form still measures the f16 design's accuracy (not its speed).
   const f16Variants = dev.hasShaderF16
     ? f16CandidateVariants()
-    : f16CandidateVariants().slice(1, 2).map((v): MatmulVariant => ({ ...v, arithmetic: 'f16-emulated' }));
+    : f16CandidateVariants()
+        .slice(1, 2)
+        .map((v): MatmulVariant => ({ ...v, arithmetic: 'f16-emulated' }));
   const timings: VariantTiming[] = [];
   const maxRows = Math.max(...rowsList);
   for (const shape of layerShapes(config)) {
@@ -90,11 +98,24 @@ export async function measureF16Matmuls(dev: GpuDevice, config: SprintConfig, ro
     const wF16 = dev.createBuffer('f16b-w-f16', 2 * codes.length, usage);
     dev.queue.writeBuffer(x, 0, xs);
     dev.queue.writeBuffer(wU8, 0, codes);
-    dev.queue.writeBuffer(wF16, 0, Uint16Array.from(values, (v) => numberToF16(v)));
+    dev.queue.writeBuffer(
+      wF16,
+      0,
+      Uint16Array.from(values, (v) => numberToF16(v)),
+    );
     try {
       for (const variant of [...f32Variants, ...f16Variants].filter((v) => fitsLimits(v, shape.K, dev.limits))) {
         for (const rows of rowsList) {
-          const t = await timeVariant(dev, variant, { M: rows, N: shape.N, K: shape.K }, shape.s, x, variant.weightFormat === 'u8' ? wU8 : wF16, y, windowMs).catch((e: unknown) => {
+          const t = await timeVariant(
+            dev,
+            variant,
+            { M: rows, N: shape.N, K: shape.K },
+            shape.s,
+            x,
+            variant.weightFormat === 'u8' ? wU8 : wF16,
+            y,
+            windowMs,
+          ).catch((e: unknown) => {
             log(`${shape.name} M=${rows} ${variantName(variant)} failed: ${String(e)}`);
             return null;
           });
@@ -103,7 +124,15 @@ export async function measureF16Matmuls(dev: GpuDevice, config: SprintConfig, ro
           if (out.length !== reference.length) throw new RangeError(`read ${out.length} outputs back, expected ${reference.length}`);
           const err = Math.sqrt(out.reduce((a, v, i) => a + (v - reference[i]!) ** 2, 0) / out.length) / refRms;
           const flops = 2 * rows * shape.N * shape.K;
-          timings.push({ variant: variantName(variant), arithmetic: variant.arithmetic ?? 'f32', rows, shape: shape.name, ms: t, gflops: flops / t / 1e6, relRmsError: err });
+          timings.push({
+            variant: variantName(variant),
+            arithmetic: variant.arithmetic ?? 'f32',
+            rows,
+            shape: shape.name,
+            ms: t,
+            gflops: flops / t / 1e6,
+            relRmsError: err,
+          });
           log(`${shape.name} M=${rows} ${variantName(variant)}: ${t.toFixed(3)} ms, ${(flops / t / 1e6).toFixed(0)} GFLOP/s, rel err ${err.toExponential(2)}`);
         }
       }
@@ -126,7 +155,16 @@ export async function measureF16Matmuls(dev: GpuDevice, config: SprintConfig, ro
 }
 
 /** Milliseconds per dispatch: many dispatches in one submission (the queue's latency amortised), best of 3 rounds. */
-async function timeVariant(dev: GpuDevice, variant: MatmulVariant, shape: { M: number; N: number; K: number }, s: number, x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, windowMs: number): Promise<number> {
+async function timeVariant(
+  dev: GpuDevice,
+  variant: MatmulVariant,
+  shape: { M: number; N: number; K: number },
+  s: number,
+  x: GPUBuffer,
+  w: GPUBuffer,
+  y: GPUBuffer,
+  windowMs: number,
+): Promise<number> {
   const epilogue = { relu: false, residual: false };
   const pipeline = await dev.pipeline(matmulKey(variant, epilogue, shape.K), () => matmulKernel(variant, epilogue, shape.K));
   const uniform = dev.uniform('f16b-params', matmulUniform(shape, shape.N, 0, variant.weightFormat === 'u8' ? 2 ** -s : 1), MATMUL_UNIFORM_FLOATS);

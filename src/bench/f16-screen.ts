@@ -32,7 +32,13 @@ export interface ScreenReport {
   speed_ratio: number;
 }
 
-export async function measureScreen(gpu: GPU, config: SprintConfig, n: number, screen: 'f16' | 'f16-emulated', log: (l: string) => void): Promise<ScreenReport> {
+export async function measureScreen(
+  gpu: GPU,
+  config: SprintConfig,
+  n: number,
+  screen: 'f16' | 'f16-emulated',
+  log: (l: string) => void,
+): Promise<ScreenReport> {
   const sprintSeed = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
   const publicKey = Uint8Array.from({ length: 32 }, (_, i) => (i * 101 + 3) & 0xff);
   const nonces = Array.from({ length: n }, (_, i) => i);
@@ -42,7 +48,11 @@ export async function measureScreen(gpu: GPU, config: SprintConfig, n: number, s
     log(`screen ${screened.screen.variant}, batch ${plain.batch}; ${n} nonces f32 and f16…`);
     const exact = await plain.inspectNonces(publicKey, nonces);
     const low = await screened.inspectScreen(publicKey, nonces);
-    for (const [what, got, want] of [['exact distances', exact.distances.length, n], ['f16 distances', low.distances.length, n], ['f16 margins', low.margins.length, n]] as const) {
+    for (const [what, got, want] of [
+      ['exact distances', exact.distances.length, n],
+      ['f16 distances', low.distances.length, n],
+      ['f16 margins', low.margins.length, n],
+    ] as const) {
       if (got !== want) throw new RangeError(`the engine returned ${got} ${what} for ${want} nonces`);
     }
     let agree = 0;

@@ -35,9 +35,20 @@ async function main(): Promise<void> {
     const shaderF16 = dev.hasShaderF16;
     dev.destroy();
     const screen = screenNonces > 0 ? await measureScreen(gpu, config, screenNonces, shaderF16 ? 'f16' : 'f16-emulated', log) : null;
-    const result = { adapter: adapterLabel(dev.adapter), adapter_features: features, config: config.name, date: new Date().toISOString(), matmuls: report, screen };
+    const result = {
+      adapter: adapterLabel(dev.adapter),
+      adapter_features: features,
+      config: config.name,
+      date: new Date().toISOString(),
+      matmuls: report,
+      screen,
+    };
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else for (const l of report?.layers ?? []) process.stdout.write(`M=${l.rows}: f32 ${l.f32.variant} ${l.f32.ms.toFixed(3)} ms/layer, f16 ${l.f16 ? `${l.f16.variant} ${l.f16.ms.toFixed(3)} ms/layer, speedup ${l.speedup!.toFixed(2)}` : 'n/a (no shader-f16)'}\n`);
+    else
+      for (const l of report?.layers ?? [])
+        process.stdout.write(
+          `M=${l.rows}: f32 ${l.f32.variant} ${l.f32.ms.toFixed(3)} ms/layer, f16 ${l.f16 ? `${l.f16.variant} ${l.f16.ms.toFixed(3)} ms/layer, speedup ${l.speedup!.toFixed(2)}` : 'n/a (no shader-f16)'}\n`,
+        );
   } finally {
     dev.destroy();
   }

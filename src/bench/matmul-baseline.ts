@@ -42,15 +42,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n0 = (gid.x % tilesN) * ${tn}u;
   let m0 = (gid.x / tilesN) * ${tm}u;
   let K4 = s.K / 4u;
-${range(tm).map((i) => `  let xr${i} = min(m0 + ${i}u, s.M - 1u) * K4;`).join('\n')}
-${range(tn).map((j) => `  let wr${j} = min(n0 + ${j}u, s.N - 1u) * K4;`).join('\n')}
-${range(tm).flatMap((i) => range(tn).map((j) => `  var a${i}_${j} = vec4<f32>(0.0);`)).join('\n')}
+${range(tm)
+  .map((i) => `  let xr${i} = min(m0 + ${i}u, s.M - 1u) * K4;`)
+  .join('\n')}
+${range(tn)
+  .map((j) => `  let wr${j} = min(n0 + ${j}u, s.N - 1u) * K4;`)
+  .join('\n')}
+${range(tm)
+  .flatMap((i) => range(tn).map((j) => `  var a${i}_${j} = vec4<f32>(0.0);`))
+  .join('\n')}
   for (var k = 0u; k < K4; k++) {
-${range(tm).map((i) => `    let x${i} = X[xr${i} + k];`).join('\n')}
-${range(tn).map((j) => `    let w${j} = W[wr${j} + k];`).join('\n')}
-${range(tm).flatMap((i) => range(tn).map((j) => `    a${i}_${j} = fma(x${i}, w${j}, a${i}_${j});`)).join('\n')}
+${range(tm)
+  .map((i) => `    let x${i} = X[xr${i} + k];`)
+  .join('\n')}
+${range(tn)
+  .map((j) => `    let w${j} = W[wr${j} + k];`)
+  .join('\n')}
+${range(tm)
+  .flatMap((i) => range(tn).map((j) => `    a${i}_${j} = fma(x${i}, w${j}, a${i}_${j});`))
+  .join('\n')}
   }
-${range(tm).flatMap((i) => range(tn).map((j) => `  if (m0 + ${i}u < s.M && n0 + ${j}u < s.N) { Y[(m0 + ${i}u) * s.N + n0 + ${j}u] = dot(a${i}_${j}, vec4<f32>(1.0)); }`)).join('\n')}
+${range(tm)
+  .flatMap((i) => range(tn).map((j) => `  if (m0 + ${i}u < s.M && n0 + ${j}u < s.N) { Y[(m0 + ${i}u) * s.N + n0 + ${j}u] = dot(a${i}_${j}, vec4<f32>(1.0)); }`))
+  .join('\n')}
 }
 `,
   };
@@ -73,7 +87,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let m0 = wid.y * ${B}u;
   let n0 = wid.x * ${B}u;
   let K4 = s.K / 4u;
-${range(R).flatMap((i) => range(R).map((j) => `  var a${i}_${j} = vec4<f32>(0.0);`)).join('\n')}
+${range(R)
+  .flatMap((i) => range(R).map((j) => `  var a${i}_${j} = vec4<f32>(0.0);`))
+  .join('\n')}
   for (var k0 = 0u; k0 < K4; k0 += ${KC}u) {
     for (var l = li; l < ${B * KC}u; l += ${T * T}u) {
       let kk = min(k0 + l % ${KC}u, K4 - 1u);
@@ -83,13 +99,26 @@ ${range(R).flatMap((i) => range(R).map((j) => `  var a${i}_${j} = vec4<f32>(0.0)
     workgroupBarrier();
     for (var kk = 0u; kk < ${KC}u; kk++) {
       if (k0 + kk >= K4) { break; }
-${range(R).map((i) => `      let x${i} = xs[(lid.y * ${R}u + ${i}u) * ${KC}u + kk];`).join('\n')}
-${range(R).map((j) => `      let w${j} = ws[(lid.x * ${R}u + ${j}u) * ${KC}u + kk];`).join('\n')}
-${range(R).flatMap((i) => range(R).map((j) => `      a${i}_${j} = fma(x${i}, w${j}, a${i}_${j});`)).join('\n')}
+${range(R)
+  .map((i) => `      let x${i} = xs[(lid.y * ${R}u + ${i}u) * ${KC}u + kk];`)
+  .join('\n')}
+${range(R)
+  .map((j) => `      let w${j} = ws[(lid.x * ${R}u + ${j}u) * ${KC}u + kk];`)
+  .join('\n')}
+${range(R)
+  .flatMap((i) => range(R).map((j) => `      a${i}_${j} = fma(x${i}, w${j}, a${i}_${j});`))
+  .join('\n')}
     }
     workgroupBarrier();
   }
-${range(R).flatMap((i) => range(R).map((j) => `  { let m = m0 + lid.y * ${R}u + ${i}u; let n = n0 + lid.x * ${R}u + ${j}u; if (m < s.M && n < s.N) { Y[m * s.N + n] = dot(a${i}_${j}, vec4<f32>(1.0)); } }`)).join('\n')}
+${range(R)
+  .flatMap((i) =>
+    range(R).map(
+      (j) =>
+        `  { let m = m0 + lid.y * ${R}u + ${i}u; let n = n0 + lid.x * ${R}u + ${j}u; if (m < s.M && n < s.N) { Y[m * s.N + n] = dot(a${i}_${j}, vec4<f32>(1.0)); } }`,
+    ),
+  )
+  .join('\n')}
 }
 `,
   };
@@ -113,7 +142,12 @@ export interface MatmulBaseline {
  * Times every variant on `shape` and returns the best. `minSeconds` is the measuring window per
  * variant (after one warm-up dispatch). `skip` names variants not worth timing on this adapter.
  */
-export async function measureMatmulBaseline(dev: GpuDevice, shape: MatmulShape, minSeconds: number, skip: (name: string) => boolean = () => false): Promise<MatmulBaseline> {
+export async function measureMatmulBaseline(
+  dev: GpuDevice,
+  shape: MatmulShape,
+  minSeconds: number,
+  skip: (name: string) => boolean = () => false,
+): Promise<MatmulBaseline> {
   if (shape.K % 4 !== 0) throw new Error(`K must be a multiple of 4, got ${shape.K}`);
   const { M, N, K } = shape;
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;

@@ -129,7 +129,12 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     const shape = { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden };
     log(`measuring plain f32 matmuls ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ…`);
     // Workgroup-memory tiling is an order of magnitude slower on CPU adapters: not worth the window there.
-    const matmul = await measureMatmulBaseline(engine.device, shape, Math.max(0.3, options.seconds / 4), (name) => engine.adapter.isFallback && name.startsWith('wgmem'));
+    const matmul = await measureMatmulBaseline(
+      engine.device,
+      shape,
+      Math.max(0.3, options.seconds / 4),
+      (name) => engine.adapter.isFallback && name.startsWith('wgmem'),
+    );
     const adapter = adapterLabel(engine.adapter);
     const result: BenchResult = {
       backend: 'webgpu',

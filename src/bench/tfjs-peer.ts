@@ -63,7 +63,10 @@ class PeerModel {
   private readonly tau: Tensor;
   private readonly causalMask: Tensor;
 
-  constructor(private readonly tf: Tf, private readonly config: SprintConfig) {
+  constructor(
+    private readonly tf: Tf,
+    private readonly config: SprintConfig,
+  ) {
     const { dModel: d, ffnHidden: F, vocab: V, seqLen: T, layers } = config;
     // Distinct tensors per layer (f32: 4 bytes/param), so the peer streams as much memory as a real model.
     const weight = (rows: number, cols: number, k: number) => tf.fill([rows, cols], (k % 13) / 64 - 0.09) as Tensor2D;
@@ -71,7 +74,14 @@ class PeerModel {
     this.posEmb = weight(T, d, 2);
     this.lmHead = weight(V, d, 3);
     for (let l = 0; l < layers; l++) {
-      this.layers.push({ wq: weight(d, d, l), wk: weight(d, d, l + 1), wv: weight(d, d, l + 2), wo: weight(d, d, l + 3), w1: weight(F, d, l + 4), w2: weight(d, F, l + 5) });
+      this.layers.push({
+        wq: weight(d, d, l),
+        wk: weight(d, d, l + 1),
+        wv: weight(d, d, l + 2),
+        wo: weight(d, d, l + 3),
+        w1: weight(F, d, l + 4),
+        w2: weight(d, F, l + 5),
+      });
     }
     this.tau = tf.tidy(() => tf.div(tf.randomNormal([V]), Math.sqrt(V)));
     // Additive causal mask [T, T]: 0 where u ≤ t, −1e9 above the diagonal.
@@ -131,7 +141,14 @@ class PeerModel {
  * take their fingerprints and build the permutation tables on the CPU (tfjs has no wrapping u32
  * arithmetic for Philox or the Feistel rounds): the keys depend on the logits, so a second sync.
  */
-export async function measurePeer(gpu: GPU, config: SprintConfig, batch: number, flopsPerNonce: number, minSeconds: number, log: (line: string) => void = () => {}): Promise<PeerResult> {
+export async function measurePeer(
+  gpu: GPU,
+  config: SprintConfig,
+  batch: number,
+  flopsPerNonce: number,
+  minSeconds: number,
+  log: (line: string) => void = () => {},
+): Promise<PeerResult> {
   const t0 = performance.now();
   const tf = await loadTfWebGpu(gpu);
   const model = new PeerModel(tf, config);
@@ -143,7 +160,7 @@ export async function measurePeer(gpu: GPU, config: SprintConfig, batch: number,
     const tokenIds = new Int32Array(batch * T);
     const noiseValues = new Float32Array(batch * T * d);
     for (let b = 0; b < batch; b++, nonce++) {
-      for (let t = 0; t < T; t++) tokenIds[b * T + t] = Math.imul(nonce * T + t + 1, 0x9e3779b1) >>> 0 & (V - 1);
+      for (let t = 0; t < T; t++) tokenIds[b * T + t] = (Math.imul(nonce * T + t + 1, 0x9e3779b1) >>> 0) & (V - 1);
       noiseValues.set(generateTensor(config, [nonce, 0x5eed], TensorId.inputNoise, GLOBAL_LAYER), b * T * d);
     }
     const tokens = tf.tensor1d(tokenIds, 'int32');

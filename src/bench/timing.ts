@@ -38,5 +38,11 @@ export async function timeRepeated(run: (times: number) => Promise<void>, minSec
   }
   rates.sort((a, b) => a - b);
   // ROUNDS ≥ 1 and the loop pushes before it can break, so the median exists.
-  return { perSecond: rates[Math.floor(rates.length / 2)]!, rounds: rates.length, iterations, seconds: (performance.now() - start) / 1000, warmupSeconds: firstSeconds };
+  return {
+    perSecond: rates[Math.floor(rates.length / 2)]!,
+    rounds: rates.length,
+    iterations,
+    seconds: (performance.now() - start) / 1000,
+    warmupSeconds: firstSeconds,
+  };
 }

@@ -41,7 +41,12 @@ export type CliUsageCode = 'UNKNOWN_OPTION' | 'MISSING_VALUE' | 'UNEXPECTED_VALU
 /** A mistake on the command line. `option` is the flag as typed; `value` what was given for it. */
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
-  constructor(readonly code: CliUsageCode, message: string, readonly option?: string, readonly value?: string) {
+  constructor(
+    readonly code: CliUsageCode,
+    message: string,
+    readonly option?: string,
+    readonly value?: string,
+  ) {
     super(message);
   }
 }
@@ -99,7 +104,9 @@ export function parseCommandArgs<const T extends OptionTable>(argv: readonly str
 }
 
 function nodeOptions(table: OptionTable) {
-  return Object.fromEntries(Object.entries(table).map(([name, spec]) => [name, { type: spec.type, multiple: spec.type === 'string' && spec.multiple === true }]));
+  return Object.fromEntries(
+    Object.entries(table).map(([name, spec]) => [name, { type: spec.type, multiple: spec.type === 'string' && spec.multiple === true }]),
+  );
 }
 
 /** The help of one command, from its table. */
@@ -114,7 +121,12 @@ export function helpText(command: string, summary: string, table: OptionTable, n
   });
   rows.push(['-h, --help', 'show this help']);
   const width = Math.max(...rows.map(([left]) => left.length));
-  const lines = [`usage: sprintnet ${command}${Object.keys(table).length ? ' [options]' : ''}`, '', `${summary[0]?.toUpperCase() ?? ''}${summary.slice(1)}.`, ''];
+  const lines = [
+    `usage: sprintnet ${command}${Object.keys(table).length ? ' [options]' : ''}`,
+    '',
+    `${summary[0]?.toUpperCase() ?? ''}${summary.slice(1)}.`,
+    '',
+  ];
   if (notes.length) lines.push(...notes, '');
   lines.push('options:', ...rows.map(([left, text]) => `  ${left.padEnd(width)}  ${text}`));
   return lines.join('\n') + '\n';
@@ -151,9 +163,8 @@ export interface NumberRange {
 export function parseNumber(text: string, flag: string, { min = -Infinity, aboveMin = false, max = Infinity }: NumberRange = {}): number {
   const n = text.trim() === '' ? NaN : Number(text);
   if (!Number.isFinite(n) || n < min || (aboveMin && n === min) || n > max) {
-    const range = aboveMin && Number.isFinite(min)
-      ? `a number above ${min}${Number.isFinite(max) ? ` and at most ${max}` : ''}`
-      : describeRange('a number', min, max);
+    const range =
+      aboveMin && Number.isFinite(min) ? `a number above ${min}${Number.isFinite(max) ? ` and at most ${max}` : ''}` : describeRange('a number', min, max);
     throw new CliUsageError('BAD_VALUE', `${flag} must be ${range}, but was given '${text}'`, flag, text);
   }
   return n;

@@ -36,14 +36,18 @@ export async function run(argv: string[]): Promise<number> {
     fractions,
     screens: args.screens === undefined ? undefined : parseList(args.screens, '--screens', (name) => name),
     skipLowPrecision: args['skip-low-precision'],
-    onProgress: (m) => process.stderr.write(`[audit ${((performance.now()) / 1000).toFixed(0)} s] ${m}\n`),
+    onProgress: (m) => process.stderr.write(`[audit ${(performance.now() / 1000).toFixed(0)} s] ${m}\n`),
   });
   if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
   else {
     const c = report.calibration;
-    process.stdout.write(`task version ${report.spec_version}, ${report.config}: ${c.hits} hits in ${c.nonces} honest nonces (expected ${c.expected.toFixed(1)}, 99.9% interval [${c.interval.join(', ')}])\n`);
+    process.stdout.write(
+      `task version ${report.spec_version}, ${report.config}: ${c.hits} hits in ${c.nonces} honest nonces (expected ${c.expected.toFixed(1)}, 99.9% interval [${c.interval.join(', ')}])\n`,
+    );
     for (const a of report.attacks) {
-      process.stdout.write(`${a.name.padEnd(28)} fraction ${String(+a.fraction.toPrecision(3)).padEnd(8)} advantage ${a.advantage.toFixed(3)}  95% [${a.ci_low.toFixed(3)}, ${a.ci_high.toFixed(3)}]  (${a.method})\n`);
+      process.stdout.write(
+        `${a.name.padEnd(28)} fraction ${String(+a.fraction.toPrecision(3)).padEnd(8)} advantage ${a.advantage.toFixed(3)}  95% [${a.ci_low.toFixed(3)}, ${a.ci_high.toFixed(3)}]  (${a.method})\n`,
+      );
     }
     for (const d of report.deciles) process.stdout.write(`deciles of ${d.screen}: ${d.hits.join(' ')} within [${d.interval.join(', ')}]: ${d.within}\n`);
   }

@@ -5,7 +5,14 @@
  */
 import { defineOptions, parseChoice, parseCommandArgs, parseInteger } from './args.ts';
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
-import { calibrate, calibrateWith, CALIBRATION_PUBLIC_KEY, CALIBRATION_SPRINT_SEED, type CalibrationOptions, type CalibrationResult } from '../sprint/calibrate.ts';
+import {
+  calibrate,
+  calibrateWith,
+  CALIBRATION_PUBLIC_KEY,
+  CALIBRATION_SPRINT_SEED,
+  type CalibrationOptions,
+  type CalibrationResult,
+} from '../sprint/calibrate.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../cpu/backend.ts';
 import { createSprintEngine, describeEngine } from '../cpu/select.ts';
 import { nodeSpawner } from '../cpu/threads-node.ts';
@@ -35,11 +42,22 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Calibration on the chosen backend; `engine` says which ran and why. */
-export async function calibrateOn(config: SprintConfig, options: CalibrationOptions, backend: BackendChoice | 'reference', threads?: number): Promise<{ result: CalibrationResult; engine: string }> {
+export async function calibrateOn(
+  config: SprintConfig,
+  options: CalibrationOptions,
+  backend: BackendChoice | 'reference',
+  threads?: number,
+): Promise<{ result: CalibrationResult; engine: string }> {
   if (backend === 'reference') return { result: calibrate(config, options), engine: 'float64 reference (src/sprint/reference.ts)' };
   const gpu = backend === 'cpu' ? null : await getGpu().catch(() => null);
   const created = await createSprintEngine({
-    backend, gpu, spawner: nodeSpawner, threads, config, sprintSeed: options.sprintSeed ?? CALIBRATION_SPRINT_SEED, tuneCache: nodeTuneCache(),
+    backend,
+    gpu,
+    spawner: nodeSpawner,
+    threads,
+    config,
+    sprintSeed: options.sprintSeed ?? CALIBRATION_SPRINT_SEED,
+    tuneCache: nodeTuneCache(),
   });
   try {
     const result = await calibrateWith(config, options, (n) => created.engine.evaluateNonces(CALIBRATION_PUBLIC_KEY, n));

@@ -23,7 +23,11 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 describe('bin/sprintnet', () => {
   it('eval --json prints tokens, distance and appropriate as computed by the reference', () => {
-    const out = execFileSync('node', ['bin/sprintnet', 'eval', '--config', 'tiny', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '42', '--json'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'node',
+      ['bin/sprintnet', 'eval', '--config', 'tiny', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '42', '--json'],
+      { encoding: 'utf8' },
+    );
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(1);
     const want = evaluateNonce('tiny', hexBytes(seedHex), hexBytes(keyHex), 42);
@@ -31,10 +35,14 @@ describe('bin/sprintnet', () => {
   });
 
   it('bad input exits non-zero with one sentence, the value typed, no class name and no stack trace', () => {
-    const res = spawnSync('node', ['bin/sprintnet', 'eval', '--config', 'tiny', '--sprint-seed', 'abc', '--public-key', keyHex, '--nonce', '1'], { encoding: 'utf8' });
+    const res = spawnSync('node', ['bin/sprintnet', 'eval', '--config', 'tiny', '--sprint-seed', 'abc', '--public-key', keyHex, '--nonce', '1'], {
+      encoding: 'utf8',
+    });
     expect(res.status).toBe(1);
     expect(res.stderr).toBe("sprintnet eval: sprint seed must be 32 bytes of hex (64 hex digits), got 'abc'.\n");
-    const bad = spawnSync('node', ['bin/sprintnet', 'eval', '--config', 'nope', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '1'], { encoding: 'utf8' });
+    const bad = spawnSync('node', ['bin/sprintnet', 'eval', '--config', 'nope', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '1'], {
+      encoding: 'utf8',
+    });
     expect(bad.stderr).toMatch(/^sprintnet eval: unknown config 'nope' \(known: canonical, tiny\)\.$/m);
     const fraction = spawnSync('node', ['bin/sprintnet', 'eval', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '1.5'], { encoding: 'utf8' });
     expect(fraction.status).toBe(2);
@@ -46,7 +54,28 @@ describe('bin/sprintnet', () => {
   });
 
   it('audit --json prints the documented shape; bad arguments give a clear error', () => {
-    const res = spawnSync('node', ['bin/sprintnet', 'audit', '--config', 'tiny', '--nonces', '600', '--train', '400', '--selected', '20', '--fractions', '0.5', '--screens', 'mean-screen', '--skip-low-precision', '--json'], { encoding: 'utf8' });
+    const res = spawnSync(
+      'node',
+      [
+        'bin/sprintnet',
+        'audit',
+        '--config',
+        'tiny',
+        '--nonces',
+        '600',
+        '--train',
+        '400',
+        '--selected',
+        '20',
+        '--fractions',
+        '0.5',
+        '--screens',
+        'mean-screen',
+        '--skip-low-precision',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(res.status).toBe(0);
     const report = JSON.parse(res.stdout.trim());
     expect(report).toMatchObject({ spec_version: 2, config: 'tiny', nonces: 600 });
@@ -116,7 +145,10 @@ describe('command-line errors', () => {
     [['eval', '--nonce', '1', '--nonce', '2'], "sprintnet eval: --nonce was given twice ('1' and '2'); give it once."],
     [['eval', '--json=yes'], "sprintnet eval: --json takes no value, but was given 'yes'."],
     [['eval', 'tiny'], "sprintnet eval: 'tiny' is not an option of this command (options start with --)."],
-    [['eval', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '1e3'], "sprintnet eval: --nonce must be a whole number of at least 0, but was given '1e3'."],
+    [
+      ['eval', '--sprint-seed', seedHex, '--public-key', keyHex, '--nonce', '1e3'],
+      "sprintnet eval: --nonce must be a whole number of at least 0, but was given '1e3'.",
+    ],
     [['relay', '--port', '70000'], "sprintnet relay: --port must be a whole number from 0 to 65535, but was given '70000'."],
     [['start', '--hosts', 'two'], "sprintnet start: --hosts must be a whole number from 0 to 16, but was given 'two'."],
     [['simulate', '--hosts', '0'], "sprintnet simulate: --hosts must be a whole number of at least 1, but was given '0'."],
@@ -125,7 +157,10 @@ describe('command-line errors', () => {
     [['audit', '--spec-version', '3'], "sprintnet audit: --spec-version must be 1 or 2, but was given '3'."],
     [['make-test-model', '--layers', '2'], 'sprintnet make-test-model: --out is required: --out DIR.'],
     [['make-test-model', '--out', '/nonexistent/x', '--dtype', 'f8'], "sprintnet make-test-model: --dtype must be bf16, f16 or f32, but was given 'f8'."],
-    [['infer', '--model', '/nonexistent', '--prompt', 'hi', '--top-p', '0'], "sprintnet infer: --top-p must be a number above 0 and at most 1, but was given '0'."],
+    [
+      ['infer', '--model', '/nonexistent', '--prompt', 'hi', '--top-p', '0'],
+      "sprintnet infer: --top-p must be a number above 0 and at most 1, but was given '0'.",
+    ],
     [['host', '--sprint-ms', '-5'], "sprintnet host: --sprint-ms must be a whole number of at least 1, but was given '-5'."],
     [['host', '--backend', 'gpu'], "sprintnet host: --backend must be auto, webgpu or cpu, but was given 'gpu'."],
   ];
@@ -144,7 +179,9 @@ describe('command-line errors', () => {
     expect(describeError(new RangeError('offset out of bounds'), {})).toBe('offset out of bounds.');
     expect(describeError(new Error('Error: wrapped twice'), {})).toBe('wrapped twice.');
     const bug = describeError(new TypeError("Cannot read properties of undefined (reading 'x')"), {});
-    expect(bug).toBe("Cannot read properties of undefined (reading 'x'). This is a bug in sprintnet; run again with SPRINTNET_DEBUG=1 to see where it happened.");
+    expect(bug).toBe(
+      "Cannot read properties of undefined (reading 'x'). This is a bug in sprintnet; run again with SPRINTNET_DEBUG=1 to see where it happened.",
+    );
     expect(describeError(new TypeError('boom'), { SPRINTNET_DEBUG: '1' })).toMatch(/\n\s+at /);
     expect(describeError('plain text', {})).toBe('plain text.');
   });
@@ -190,7 +227,8 @@ describe("the host's words", () => {
   it('format counts, rates and durations exactly as the app does', () => {
     for (const n of [0, 1, 999, 1234, 1_234_567.4]) expect(words.formatCount(n)).toBe(appFormat.formatCount(n));
     for (const r of [0, -1, NaN, 0.0042, 0.42, 9.99, 12.34, 99.5, 150, 12_345.6]) expect(words.formatRate(r)).toBe(appFormat.formatRate(r));
-    for (const ms of [0, 999, 45_000, 59_001, 60_000, 725_000, 3_599_000, 3_600_000, 7_380_000]) expect(words.formatDuration(ms)).toBe(appFormat.formatDuration(ms));
+    for (const ms of [0, 999, 45_000, 59_001, 60_000, 725_000, 3_599_000, 3_600_000, 7_380_000])
+      expect(words.formatDuration(ms)).toBe(appFormat.formatDuration(ms));
   });
 
   it('say tries and finds, in the singular when there is one', () => {

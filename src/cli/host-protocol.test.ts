@@ -53,7 +53,14 @@ describe('bin/sprintnet host --genesis', () => {
     dir = await mkdtemp(join(tmpdir(), 'sprintnet-host-protocol-'));
     const relay = start(['relay', '--port', '0', '--write', join(dir, 'network.json')]);
     const addr = (await relay.waitFor(/listening on (\S+)/, 60_000))[1]!;
-    const genesis = makeGenesis({ networkId: 'sprintnet-local', config: 'tiny', hitRateDenominator: 16, startMs: Date.now() + 10_000, skewMs: 300, timings: fastTimings(2000, 300) });
+    const genesis = makeGenesis({
+      networkId: 'sprintnet-local',
+      config: 'tiny',
+      hitRateDenominator: 16,
+      startMs: Date.now() + 10_000,
+      skewMs: 300,
+      timings: fastTimings(2000, 300),
+    });
     const genesisPath = join(dir, 'genesis.json');
     await writeFile(genesisPath, JSON.stringify(genesisToJson(genesis)));
     const hosts = ['21', '22'].map((b, i) =>

@@ -53,17 +53,20 @@ export async function runProtocolHost(o: ProtocolHostOptions): Promise<void> {
   // Per genesis: a new demo genesis reuses the network id, and its epoch numbers start again at 0.
   const dir = o.dataDir ?? join(homedir(), '.sprintnet', g.networkId, genesisId(g), toHex(o.publicKey).slice(0, 16));
   const store = await fileStore(dir);
-  const engine = o.engine === 'reference'
-    ? referenceEngine()
-    : enginePerSeed(async (config, seed) => {
-        const [{ createSprintEngine, describeEngine }, { nodeSpawner }, { getGpu, nodeTuneCache }] = await Promise.all([
-          import('../cpu/select.ts'), import('../cpu/threads-node.ts'), import('../gpu/gpu-node.ts'),
-        ]);
-        const gpu = o.backend === 'cpu' ? null : await getGpu().catch(() => null);
-        const created = await createSprintEngine({ backend: o.backend, spawner: nodeSpawner, config, sprintSeed: seed, gpu, tuneCache: nodeTuneCache() });
-        o.log(`engine for seed ${toHex(seed).slice(0, 16)}… on ${describeEngine(created)}`);
-        return created.engine;
-      });
+  const engine =
+    o.engine === 'reference'
+      ? referenceEngine()
+      : enginePerSeed(async (config, seed) => {
+          const [{ createSprintEngine, describeEngine }, { nodeSpawner }, { getGpu, nodeTuneCache }] = await Promise.all([
+            import('../cpu/select.ts'),
+            import('../cpu/threads-node.ts'),
+            import('../gpu/gpu-node.ts'),
+          ]);
+          const gpu = o.backend === 'cpu' ? null : await getGpu().catch(() => null);
+          const created = await createSprintEngine({ backend: o.backend, spawner: nodeSpawner, config, sprintSeed: seed, gpu, tuneCache: nodeTuneCache() });
+          o.log(`engine for seed ${toHex(seed).slice(0, 16)}… on ${describeEngine(created)}`);
+          return created.engine;
+        });
   const runtime = new SprintRuntime({ genesis: g, signer, engine, node: o.node, store, log: o.log });
   o.onRuntime?.(runtime, signer);
   let lastPhase = '';
@@ -80,7 +83,9 @@ export async function runProtocolHost(o: ProtocolHostOptions): Promise<void> {
     }
   });
   const s0 = schedule(g, 0);
-  o.log(`protocol: network ${g.networkId}, config ${g.config}, p = 1/${g.hitRateDenominator}, Sprint ${g.timings.sprintMs} ms, epoch ${g.timings.epochMs} ms, epoch 0 starts ${new Date(s0.start).toISOString()}; data in ${dir}`);
+  o.log(
+    `protocol: network ${g.networkId}, config ${g.config}, p = 1/${g.hitRateDenominator}, Sprint ${g.timings.sprintMs} ms, epoch ${g.timings.epochMs} ms, epoch 0 starts ${new Date(s0.start).toISOString()}; data in ${dir}`,
+  );
   await runtime.start();
   await new Promise<void>((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true }));
   runtime.stop();

@@ -40,14 +40,21 @@ export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void
     const build = async () => {
       let lastPhase = '';
       const { engine, ...created } = await createSprintEngine({
-        backend, spawner: nodeSpawner,
-        config, sprintSeed, gpu, batch: o.batch, tuneCache: nodeTuneCache(),
+        backend,
+        spawner: nodeSpawner,
+        config,
+        sprintSeed,
+        gpu,
+        batch: o.batch,
+        tuneCache: nodeTuneCache(),
         onProgress: (phase, fraction) => {
           if (phase !== lastPhase || fraction === 1) o.log(`${name}: ${BUILD_PHASE_WORDS[phase]} — ${(100 * fraction).toFixed(0)}%`);
           lastPhase = phase;
         },
       });
-      o.log(`${name}: ready on ${describeEngine({ engine, ...created })}, ${formatCount(engine.batch)} tries per batch, ${(engine.weightBytes / 2 ** 20).toFixed(1)} MiB of model weights`);
+      o.log(
+        `${name}: ready on ${describeEngine({ engine, ...created })}, ${formatCount(engine.batch)} tries per batch, ${(engine.weightBytes / 2 ** 20).toFixed(1)} MiB of model weights`,
+      );
       return engine;
     };
     let engine = await build();
@@ -60,7 +67,10 @@ export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void
       for (;;) {
         try {
           const result = await engine.runSprint({
-            publicKey: o.publicKey, startNonce, found, signal: o.signal,
+            publicKey: o.publicKey,
+            startNonce,
+            found,
+            signal: o.signal,
             durationMs: Math.max(0, deadline - Date.now()),
             onProgress: (p) => {
               if (Date.now() - lastLog < PROGRESS_EVERY_MS) return;
@@ -68,13 +78,17 @@ export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void
               o.log(`${name}: ${workSummary(p.noncesTried, p.found, Date.now() - searchStart, p.noncesPerSecond)}`);
             },
           });
-          o.log(`${name} finished: ${workSummary(result.noncesTried, result.found.length, Date.now() - searchStart, result.noncesPerSecond)} (${STOP_WORDS[result.stoppedBy]})`);
+          o.log(
+            `${name} finished: ${workSummary(result.noncesTried, result.found.length, Date.now() - searchStart, result.noncesPerSecond)} (${STOP_WORDS[result.stoppedBy]})`,
+          );
           break;
         } catch (e) {
           if (!isGpuError(e, 'DEVICE_LOST') || o.signal.aborted) throw e;
           found = e.details.found ?? found;
           startNonce = e.details.nextNonce ?? startNonce;
-          o.log(`${name}: the GPU was lost (${e.message}); rebuilding the engine and carrying on from try ${formatCount(startNonce)}, keeping ${countOf(found.length, 'find')}`);
+          o.log(
+            `${name}: the GPU was lost (${e.message}); rebuilding the engine and carrying on from try ${formatCount(startNonce)}, keeping ${countOf(found.length, 'find')}`,
+          );
           engine.destroy();
           engine = await build();
         }

@@ -36,7 +36,9 @@ describe('bin/sprintnet host with the Sprint engine that --backend auto picks', 
     // The app's words: build phases, tries, finds, tries per second.
     expect(out).toMatch(/Practice Sprint 1: Generating model weights — 100%/);
     expect(out).toMatch(/Practice Sprint 1: ready on .+, [\d,]+ tries per batch, [\d.]+ MiB of model weights/);
-    const done = [...out.matchAll(/Practice Sprint \d finished: ([\d,]+) tries? in [\d.]+ s, [\d,]+ finds?, [\d.,]+ tries per second \(the Sprint’s time is up\)/g)];
+    const done = [
+      ...out.matchAll(/Practice Sprint \d finished: ([\d,]+) tries? in [\d.]+ s, [\d,]+ finds?, [\d.,]+ tries per second \(the Sprint’s time is up\)/g),
+    ];
     expect(done.length).toBeGreaterThanOrEqual(2);
     for (const m of done) expect(Number(m[1]?.replaceAll(',', ''))).toBeGreaterThan(0);
     const seeds = [...out.matchAll(/Practice Sprint \d on model tiny, seed ([0-9a-f]{64})/g)].map((m) => m[1]);
@@ -46,7 +48,10 @@ describe('bin/sprintnet host with the Sprint engine that --backend auto picks', 
   }, 180_000);
 
   it('a bad engine config is reported and the host stays up as a peer', async () => {
-    const { code, out } = await runHost(['--seed', '12'.repeat(32), '--engine', 'huge'], /The Sprint engine stopped: unknown config 'huge'.*The host stays connected to the network\./);
+    const { code, out } = await runHost(
+      ['--seed', '12'.repeat(32), '--engine', 'huge'],
+      /The Sprint engine stopped: unknown config 'huge'.*The host stays connected to the network\./,
+    );
     expect(code).toBe(0);
     expect(out).not.toMatch(/\w+Error: /);
     expect(out).toMatch(/SIGINT: stopping the host/);

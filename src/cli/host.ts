@@ -24,10 +24,24 @@ import { runPracticeSprints } from './host-sprints.ts';
 import { BACKEND_CHOICES, type BackendChoice } from '../cpu/backend.ts';
 
 export const options = defineOptions({
-  genesis: { type: 'string', value: 'PATH', help: 'take part in the network of this genesis (a genesis JSON, or a network.json carrying one) instead of practice Sprints' },
-  data: { type: 'string', value: 'DIR', help: "with --genesis: where the host keeps its state (default: ~/.sprintnet/<network>/<genesis>/<key>)" },
-  engine: { type: 'string', value: 'NAME', default: 'canonical', help: 'the model of practice Sprints: canonical or tiny; off runs no Sprints; with --genesis, reference runs the CPU reference' },
-  backend: { type: 'string', value: 'NAME', default: 'auto', help: 'where Sprints run: auto (the CPU when WebGPU is missing or a software GPU), webgpu or cpu' },
+  genesis: {
+    type: 'string',
+    value: 'PATH',
+    help: 'take part in the network of this genesis (a genesis JSON, or a network.json carrying one) instead of practice Sprints',
+  },
+  data: { type: 'string', value: 'DIR', help: 'with --genesis: where the host keeps its state (default: ~/.sprintnet/<network>/<genesis>/<key>)' },
+  engine: {
+    type: 'string',
+    value: 'NAME',
+    default: 'canonical',
+    help: 'the model of practice Sprints: canonical or tiny; off runs no Sprints; with --genesis, reference runs the CPU reference',
+  },
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    default: 'auto',
+    help: 'where Sprints run: auto (the CPU when WebGPU is missing or a software GPU), webgpu or cpu',
+  },
   'sprint-ms': { type: 'string', value: 'MS', default: '600000', help: "a practice Sprint's length in milliseconds" },
   'sprint-seed': { type: 'string', value: 'HEX', help: 'practice Sprints: use this seed (64 hex digits) every time instead of a random one' },
   batch: { type: 'string', value: 'N', help: 'tries per GPU batch (default: tuned for this GPU)' },
@@ -37,7 +51,11 @@ export const options = defineOptions({
   seed: { type: 'string', value: 'HEX', help: 'for tests: a raw Ed25519 key seed, 64 hex digits, instead of a wallet (or SPRINTNET_SEED)' },
   listen: { type: 'string', value: 'ADDR', multiple: true, help: 'also listen on this multiaddr' },
   label: { type: 'string', value: 'TEXT', help: 'the name other peers see (default: host@<hostname>)' },
-  'serve-model': { type: 'string', value: 'DIR', help: 'serve private split inference of this model folder (docs/split-inference.md); with --genesis also publish proofs and validate others' },
+  'serve-model': {
+    type: 'string',
+    value: 'DIR',
+    help: 'serve private split inference of this model folder (docs/split-inference.md); with --genesis also publish proofs and validate others',
+  },
   'model-tau': { type: 'string', value: 'T', help: "with --serve-model: the model's published C_t threshold τ (default: measured here first)" },
 });
 
@@ -96,22 +114,33 @@ export async function run(argv: string[]): Promise<number> {
   const sprints = genesis
     ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log, onRuntime)
     : args.engine === 'off'
-    ? Promise.resolve()
-    : runPracticeSprints({
-        config: args.engine!,
-        publicKey: identity.publicKey,
-        sprintMs,
-        sprintSeed: args['sprint-seed'] ? parseSeedHex(args['sprint-seed']) : undefined,
-        batch,
-        backend,
-        signal: stop.signal,
-        log,
-      });
+      ? Promise.resolve()
+      : runPracticeSprints({
+          config: args.engine!,
+          publicKey: identity.publicKey,
+          sprintMs,
+          sprintSeed: args['sprint-seed'] ? parseSeedHex(args['sprint-seed']) : undefined,
+          batch,
+          backend,
+          signal: stop.signal,
+          log,
+        });
   // The ledger link comes once the runtime exists; a protocol host that fails first leaves the volunteer serving without one.
-  const ledgerOrNone = ledger && Promise.race([ledger, sprints.then(() => undefined, () => undefined)]);
+  const ledgerOrNone =
+    ledger &&
+    Promise.race([
+      ledger,
+      sprints.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
   const serving = serveDir ? serveModel(serveDir, backend, modelTau, identity.ed25519Seed, genesis?.networkId, node, ledgerOrNone, log) : undefined;
   // A failing engine (no adapter, out of memory) is reported, and the host stays a network peer.
-  const engineFailed = sprints.then(() => undefined, (e: unknown) => log(`The Sprint engine stopped: ${describeError(e)} The host stays connected to the network.`));
+  const engineFailed = sprints.then(
+    () => undefined,
+    (e: unknown) => log(`The Sprint engine stopped: ${describeError(e)} The host stays connected to the network.`),
+  );
   const signal = await untilSignal();
   log(`${signal}: stopping the host`);
   stop.abort();
@@ -123,8 +152,15 @@ export async function run(argv: string[]): Promise<number> {
 
 /** `--genesis`: the Sprint protocol through src/app's runtime (host-protocol.ts) instead of practice Sprints. */
 async function runProtocol(
-  genesis: import('../protocol/genesis.ts').Genesis, dataDir: string | undefined, engine: 'reference' | 'auto', backend: BackendChoice,
-  seedHex: string | undefined, keystorePath: string | undefined, node: import('../node/node.ts').SprintnetNode, signal: AbortSignal, log: (line: string) => void,
+  genesis: import('../protocol/genesis.ts').Genesis,
+  dataDir: string | undefined,
+  engine: 'reference' | 'auto',
+  backend: BackendChoice,
+  seedHex: string | undefined,
+  keystorePath: string | undefined,
+  node: import('../node/node.ts').SprintnetNode,
+  signal: AbortSignal,
+  log: (line: string) => void,
   onRuntime?: import('./host-protocol.ts').ProtocolHostOptions['onRuntime'],
 ): Promise<void> {
   const { runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
@@ -142,7 +178,9 @@ async function runProtocol(
 
 /** `--serve-model` with `--genesis`: the volunteer publishes and judges through the protocol runtime's host. */
 function ledgerRuntime(
-  genesis: import('../protocol/genesis.ts').Genesis, node: import('../node/node.ts').SprintnetNode, resolve: (l: import('./serve-model.ts').LedgerLink) => void,
+  genesis: import('../protocol/genesis.ts').Genesis,
+  node: import('../node/node.ts').SprintnetNode,
+  resolve: (l: import('./serve-model.ts').LedgerLink) => void,
 ): NonNullable<import('./host-protocol.ts').ProtocolHostOptions['onRuntime']> {
   return (runtime, signer) => {
     void import('../app/transport.ts').then(({ nodeTransport }) => {
@@ -154,8 +192,14 @@ function ledgerRuntime(
 
 /** `--serve-model DIR`: loads the model and serves split sessions; a failure is reported and the host stays a peer. */
 async function serveModel(
-  dir: string, backend: BackendChoice, tau: number | undefined, ed25519Seed: Uint8Array, networkId: string | undefined,
-  node: import('../node/node.ts').SprintnetNode, ledger: Promise<import('./serve-model.ts').LedgerLink | undefined> | undefined, log: (line: string) => void,
+  dir: string,
+  backend: BackendChoice,
+  tau: number | undefined,
+  ed25519Seed: Uint8Array,
+  networkId: string | undefined,
+  node: import('../node/node.ts').SprintnetNode,
+  ledger: Promise<import('./serve-model.ts').LedgerLink | undefined> | undefined,
+  log: (line: string) => void,
 ): Promise<{ stop(): void } | undefined> {
   try {
     const { loadHeldModel, startModelService } = await import('./serve-model.ts');

@@ -44,16 +44,24 @@ export interface SplitInferArgs {
 async function connectVolunteer(r: NonNullable<SplitInferArgs['remote']>, userSeed: Uint8Array, log: (s: string) => void) {
   await import('../node/node-env.ts');
   const [{ SprintnetNode }, { defaultRegistry }, { identityFromEd25519Seed }, { multiaddr }, { NodeTransport }] = await Promise.all([
-    import('../node/node.ts'), import('../node/topics/index.ts'), import('../wallet/identity.ts'), import('@multiformats/multiaddr'), import('../split/transport.ts'),
+    import('../node/node.ts'),
+    import('../node/topics/index.ts'),
+    import('../wallet/identity.ts'),
+    import('@multiformats/multiaddr'),
+    import('../split/transport.ts'),
   ]);
   const node = await SprintnetNode.create({
-    identity: await identityFromEd25519Seed(userSeed), role: 'host', label: 'split-user', registry: defaultRegistry(),
+    identity: await identityFromEd25519Seed(userSeed),
+    role: 'host',
+    label: 'split-user',
+    registry: defaultRegistry(),
     config: { networkId: r.networkId, relays: [...r.relays], listen: [] },
   });
   await node.start();
   const addrs = r.peer.startsWith('/') ? [r.peer] : r.relays.map((relay) => `${relay}/p2p-circuit/p2p/${r.peer}`);
   const peerId = r.peer.startsWith('/') ? r.peer.slice(r.peer.lastIndexOf('/p2p/') + 5) : r.peer;
-  if (addrs.length === 0 || !/^[1-9A-HJ-NP-Za-km-z]+$/.test(peerId)) throw new Error('--peer needs a multiaddr ending in /p2p/<peer id>, or a peer id and a --relay');
+  if (addrs.length === 0 || !/^[1-9A-HJ-NP-Za-km-z]+$/.test(peerId))
+    throw new Error('--peer needs a multiaddr ending in /p2p/<peer id>, or a peer id and a --relay');
   let last: unknown;
   for (const addr of addrs) {
     try {
@@ -75,7 +83,8 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
     if (!a.json) process.stderr.write(s);
   };
   const c = a.manifest.config;
-  if (!Number.isInteger(a.k) || a.k < 1 || a.k >= c.numLayers) throw new Error(`--split must be a layer in [1, ${c.numLayers - 1}] for this ${c.numLayers}-layer model, got ${a.k}`);
+  if (!Number.isInteger(a.k) || a.k < 1 || a.k >= c.numLayers)
+    throw new Error(`--split must be a layer in [1, ${c.numLayers - 1}] for this ${c.numLayers}-layer model, got ${a.k}`);
   const hash = await modelHash(a.source, a.manifest);
   const norm = await loadFinalNorm(a.source, a.manifest);
   let thresholds: MonitorThresholds;
@@ -83,11 +92,15 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
   if (a.thresholds.tau !== undefined && a.thresholds.maxEntropy !== undefined) thresholds = { tau: a.thresholds.tau, maxEntropy: a.thresholds.maxEntropy };
   else {
     log('measuring τ and θ_H (greedy decoding, unsplit, 8 prompts × 16 tokens)…\n');
-    const prompts = DEFAULT_CALIBRATION_PROMPTS.map((p) => (a.tokenizer.hasChatTemplate ? a.tokenizer.encodeChat([{ role: 'user', content: p }]) : a.tokenizer.encode(p)));
+    const prompts = DEFAULT_CALIBRATION_PROMPTS.map((p) =>
+      a.tokenizer.hasChatTemplate ? a.tokenizer.encodeChat([{ role: 'user', content: p }]) : a.tokenizer.encode(p),
+    );
     calibration = await calibrate(a.model, norm, prompts, 16);
     thresholds = { tau: a.thresholds.tau ?? calibration.tau, maxEntropy: a.thresholds.maxEntropy ?? calibration.maxEntropy };
   }
-  log(`split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on ${a.remote ? `volunteer ${a.remote.peer}` : 'an in-process volunteer'}; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`);
+  log(
+    `split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on ${a.remote ? `volunteer ${a.remote.peer}` : 'an in-process volunteer'}; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`,
+  );
 
   const userSeed = crypto.getRandomValues(new Uint8Array(32));
   const user = seedSigner(userSeed);
@@ -96,12 +109,28 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
   const v = remote ? null : localVolunteer({ model: a.model, lowestK: 1, modelHash: hash, normWeight: norm, networkId, userSeed });
   try {
     const result = await splitGenerate(a.prompt, {
-      model: a.model, k: a.k, privacy: 'allow-split', modelHash: hash, volunteers: [remote ? remote.transport : v!.link], thresholds, signer: user, networkId,
-      maxTokens: a.maxTokens, temperature: a.temperature, topP: a.topP, seed: a.seed, tokenizer: a.tokenizer, precision: a.precision, noise: a.noise,
+      model: a.model,
+      k: a.k,
+      privacy: 'allow-split',
+      modelHash: hash,
+      volunteers: [remote ? remote.transport : v!.link],
+      thresholds,
+      signer: user,
+      networkId,
+      maxTokens: a.maxTokens,
+      temperature: a.temperature,
+      topP: a.topP,
+      seed: a.seed,
+      tokenizer: a.tokenizer,
+      precision: a.precision,
+      noise: a.noise,
       onStep: (s) => {
         if (a.json) return;
         if (s.phase === 'prefill') log(`  prefill ${s.positions} positions  H=${s.entropy.toFixed(3)}\n`);
-        else log(`  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`);
+        else
+          log(
+            `  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`,
+          );
       },
     });
     const segment = result.segments[result.segments.length - 1]!;
@@ -114,7 +143,13 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
       const consistency = checked.ok ? await checkConsistency(proof, segment.evidence, sample, { model: a.model, normWeight: norm }) : null;
       const ok = checked.ok && consistency?.ok === true;
       const credit = deriveCredits([encodeProof(proof)], {
-        networkId, models: () => record, verifier: strictVerifier, fromMs: proof.timestampMs, toMs: proof.timestampMs + 1, credited: new Set(), consistent: () => ok,
+        networkId,
+        models: () => record,
+        verifier: strictVerifier,
+        fromMs: proof.timestampMs,
+        toMs: proof.timestampMs + 1,
+        credited: new Set(),
+        consistent: () => ok,
       }).credits[0];
       verification = {
         verified: ok,
@@ -133,7 +168,8 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
       }
     }
     const decode = result.steps.filter((s) => s.phase === 'decode');
-    const mean = (f: (s: (typeof decode)[number]) => number): number | null => (decode.length > 0 ? decode.reduce((n, s) => n + f(s), 0) / decode.length : null);
+    const mean = (f: (s: (typeof decode)[number]) => number): number | null =>
+      decode.length > 0 ? decode.reduce((n, s) => n + f(s), 0) / decode.length : null;
     const record = {
       model: a.source.label,
       test_model: a.manifest.isTestModel,
@@ -161,8 +197,14 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
     if (a.json) process.stdout.write(JSON.stringify(record) + '\n');
     else {
       process.stdout.write(result.text + '\n');
-      log(`${result.tokens.length} tokens (${result.stoppedBy}), ${result.rewinds} rewinds${v ? `; sealed bytes sent ${v.link.bytesSent}, received ${v.link.bytesReceived}` : ''}\n`);
-      log(proof ? `proof (${encodeProof(proof).length} bytes, signed by ${bytesToHex(user.publicKey).slice(0, 16)}…): ${bytesToHex(encodeProof(proof)).slice(0, 64)}…\n` : 'no proof\n');
+      log(
+        `${result.tokens.length} tokens (${result.stoppedBy}), ${result.rewinds} rewinds${v ? `; sealed bytes sent ${v.link.bytesSent}, received ${v.link.bytesReceived}` : ''}\n`,
+      );
+      log(
+        proof
+          ? `proof (${encodeProof(proof).length} bytes, signed by ${bytesToHex(user.publicKey).slice(0, 16)}…): ${bytesToHex(encodeProof(proof)).slice(0, 64)}…\n`
+          : 'no proof\n',
+      );
       log(`verification: ${JSON.stringify(verification)}\n`);
     }
     return proof && verification.verified ? 0 : 1;

@@ -10,8 +10,36 @@ describe('bin/sprintnet make-test-model and infer', () => {
     const out: string[] = [];
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     try {
-      expect(await main(['make-test-model', '--out', dir, '--layers', '2', '--hidden', '32', '--heads', '4', '--kv-heads', '2', '--vocab', '300', '--dtype', 'f16', '--shards', '2'])).toBe(0);
-      expect(readdirSync(dir).sort()).toEqual(['config.json', 'generation_config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'tokenizer.json', 'tokenizer_config.json']);
+      expect(
+        await main([
+          'make-test-model',
+          '--out',
+          dir,
+          '--layers',
+          '2',
+          '--hidden',
+          '32',
+          '--heads',
+          '4',
+          '--kv-heads',
+          '2',
+          '--vocab',
+          '300',
+          '--dtype',
+          'f16',
+          '--shards',
+          '2',
+        ]),
+      ).toBe(0);
+      expect(readdirSync(dir).sort()).toEqual([
+        'config.json',
+        'generation_config.json',
+        'model-00001-of-00002.safetensors',
+        'model-00002-of-00002.safetensors',
+        'model.safetensors.index.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+      ]);
       out.length = 0;
       expect(await main(['infer', '--model', dir, '--prompt', 'Hello', '--max-tokens', '5', '--json'])).toBe(0);
     } finally {

@@ -26,14 +26,23 @@ export const options = defineOptions({
   system: { type: 'string', value: 'TEXT', help: 'a system message before the prompt' },
   raw: { type: 'boolean', help: "send the prompt as it is, without the model's chat template" },
   json: { type: 'boolean', help: 'print one JSON record with the text and the timings instead of streaming' },
-  backend: { type: 'string', value: 'NAME', default: 'auto', help: 'auto, webgpu or cpu (auto: the CPU backend where WebGPU is missing or a software adapter)' },
+  backend: {
+    type: 'string',
+    value: 'NAME',
+    default: 'auto',
+    help: 'auto, webgpu or cpu (auto: the CPU backend where WebGPU is missing or a software adapter)',
+  },
   threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
   split: { type: 'string', value: 'K', help: 'private split inference: layers [0, K) here, the rest on an in-process volunteer (docs/split-inference.md)' },
   precision: { type: 'string', value: 'P', default: 'f32', help: 'with --split: f32 or f16 for h_k and logits on the wire' },
   noise: { type: 'string', value: 'A', default: '0', help: 'with --split: Gaussian noise of A × RMS on each h_k row (privacy mitigation)' },
   tau: { type: 'string', value: 'T', help: 'with --split: the C_t threshold τ (default: measured on this model first)' },
   'max-entropy': { type: 'string', value: 'H', help: 'with --split: the entropy threshold θ_H in nats (default: measured)' },
-  peer: { type: 'string', value: 'ADDR', help: 'with --split: the volunteer, a host running --serve-model: its multiaddr with /p2p/<id>, or its peer id (reached through --relay)' },
+  peer: {
+    type: 'string',
+    value: 'ADDR',
+    help: 'with --split: the volunteer, a host running --serve-model: its multiaddr with /p2p/<id>, or its peer id (reached through --relay)',
+  },
   relay: { type: 'string', value: 'ADDR', multiple: true, help: 'with --peer: a relay multiaddr to join through' },
   network: { type: 'string', value: 'ID', help: "with --peer: the volunteer's network id (default: sprintnet-local)" },
 });
@@ -72,14 +81,25 @@ export async function run(argv: string[]): Promise<number> {
     const { manifest } = model;
     const tokenizer = manifest.tokenizer;
     if (!tokenizer) throw new Error(`${source.label} has no tokenizer.json`);
-    log(`\r${manifest.isTestModel ? 'random TEST model (its output is nonsense)' : 'model'} ${source.label}: ${manifest.config.numLayers} layers, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights, on ${whereItRuns(model)}: ${decision.reason}\n`);
+    log(
+      `\r${manifest.isTestModel ? 'random TEST model (its output is nonsense)' : 'model'} ${source.label}: ${manifest.config.numLayers} layers, ${(model.weightBytes / 2 ** 20).toFixed(1)} MiB of weights, on ${whereItRuns(model)}: ${decision.reason}\n`,
+    );
     const messages: ChatMessage[] = [...(a.system ? [{ role: 'system', content: a.system }] : []), { role: 'user', content: promptText }];
     const useTemplate = !a.raw && tokenizer.hasChatTemplate;
     const prompt = useTemplate ? tokenizer.encodeChat(messages) : tokenizer.encode(promptText);
     if (a.split !== undefined) {
       const { runSplitInference } = await import('./infer-split.ts');
       return await runSplitInference({
-        model: model as CausalLM, source, manifest, tokenizer, prompt, maxTokens, temperature, topP, seed, json: a.json,
+        model: model as CausalLM,
+        source,
+        manifest,
+        tokenizer,
+        prompt,
+        maxTokens,
+        temperature,
+        topP,
+        seed,
+        json: a.json,
         k: parseInteger(a.split, '--split', { min: 1, max: manifest.config.numLayers - 1 }),
         precision: parseChoice(a.precision, '--precision', ['f32', 'f16'] as const),
         noise: parseNumber(a.noise, '--noise', { min: 0 }),
@@ -120,7 +140,9 @@ export async function run(argv: string[]): Promise<number> {
       );
     } else {
       process.stdout.write('\n');
-      log(`${result.tokens.length} tokens (${result.stoppedBy}); prompt ${result.promptTokens} tokens; TTFT ${result.timeToFirstTokenMs.toFixed(0)} ms; prefill ${result.prefillTokensPerSecond.toFixed(1)} tok/s; decode ${result.decodeTokensPerSecond.toFixed(1)} tok/s\n`);
+      log(
+        `${result.tokens.length} tokens (${result.stoppedBy}); prompt ${result.promptTokens} tokens; TTFT ${result.timeToFirstTokenMs.toFixed(0)} ms; prefill ${result.prefillTokensPerSecond.toFixed(1)} tok/s; decode ${result.decodeTokensPerSecond.toFixed(1)} tok/s\n`,
+      );
     }
     return 0;
   } finally {

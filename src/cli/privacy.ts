@@ -34,7 +34,12 @@ export async function run(argv: string[]): Promise<number> {
   const promptCount = parseInteger(a.prompts, '--prompts', { min: 1, max: DEFAULT_CALIBRATION_PROMPTS.length });
   const candidates = a.candidates === undefined ? undefined : parseInteger(a.candidates, '--candidates', { min: 1 });
   const backend = parseChoice(a.backend, '--backend', BACKEND_CHOICES);
-  const { model } = await loadLanguageModel(source, { backend, gpu: backend === 'cpu' ? null : await getGpu().catch(() => null), spawner: nodeSpawner, maxContext: 512 });
+  const { model } = await loadLanguageModel(source, {
+    backend,
+    gpu: backend === 'cpu' ? null : await getGpu().catch(() => null),
+    spawner: nodeSpawner,
+    maxContext: 512,
+  });
   try {
     const { manifest } = model;
     const L = manifest.config.numLayers;
@@ -44,7 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     const prompts = DEFAULT_CALIBRATION_PROMPTS.slice(0, promptCount).map((p) => tokenizer.encode(p));
     const embedding = await loadEmbedding(source, manifest);
     if (!a.json) {
-      process.stderr.write(`${manifest.isTestModel ? 'random TEST model' : 'model'} ${source.label}, ${L} layers, on ${whereItRuns(model)}; ${prompts.reduce((n, p) => n + p.length, 0)} prompt tokens\n`);
+      process.stderr.write(
+        `${manifest.isTestModel ? 'random TEST model' : 'model'} ${source.label}, ${L} layers, on ${whereItRuns(model)}; ${prompts.reduce((n, p) => n + p.length, 0)} prompt tokens\n`,
+      );
       process.stdout.write('   k  noise  embedding-attack  greedy-search  mean KL (nats)  greedy agreement\n');
     }
     const rows = await privacyMeter(model as CausalLM, embedding, prompts, {
@@ -54,7 +61,9 @@ export async function run(argv: string[]): Promise<number> {
       onRow: (r) => {
         if (a.json) return;
         const pct = (x: number) => `${(100 * x).toFixed(1)} %`.padStart(16);
-        process.stdout.write(`${String(r.k).padStart(4)}  ${r.noise.toFixed(2).padStart(5)}  ${pct(r.embeddingRecovery)}  ${pct(r.searchRecovery).slice(3)}  ${r.meanKl.toFixed(4).padStart(14)}  ${pct(r.greedyAgreement)}\n`);
+        process.stdout.write(
+          `${String(r.k).padStart(4)}  ${r.noise.toFixed(2).padStart(5)}  ${pct(r.embeddingRecovery)}  ${pct(r.searchRecovery).slice(3)}  ${r.meanKl.toFixed(4).padStart(14)}  ${pct(r.greedyAgreement)}\n`,
+        );
       },
     });
     if (a.json) process.stdout.write(JSON.stringify({ model: source.label, test_model: manifest.isTestModel, layers: L, rows }) + '\n');

@@ -17,7 +17,11 @@ export const DEFAULT_RELAY_PORT = 9090;
 
 /** Options shared by `relay` and `start` for the genesis that network.json carries. */
 export const GENESIS_OPTIONS = defineOptions({
-  genesis: { type: 'string', value: 'PATH', help: 'the genesis to announce: a genesis JSON, or a network.json carrying one (default: a new local demo genesis)' },
+  genesis: {
+    type: 'string',
+    value: 'PATH',
+    help: 'the genesis to announce: a genesis JSON, or a network.json carrying one (default: a new local demo genesis)',
+  },
   'sprint-ms': { type: 'string', value: 'MS', default: String(DEMO_SPRINT_MS), help: "demo genesis: each Sprint's length in milliseconds" },
   'start-in-ms': { type: 'string', value: 'MS', default: String(DEMO_START_IN_MS), help: 'demo genesis: epoch 0 starts this many milliseconds from now' },
   'skew-ms': { type: 'string', value: 'MS', default: String(DEMO_SKEW_MS), help: "demo genesis: how far apart peers' clocks may be, in milliseconds" },

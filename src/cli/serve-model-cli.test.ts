@@ -45,9 +45,34 @@ describe('bin/sprintnet host --serve-model and infer --peer', () => {
     const relay = start(['relay', '--port', '0', '--write', join(dir, 'network.json')]);
     const relayAddr = (await relay.waitFor(/listening on (\S+)/, 60_000))[1]!;
     // Epoch 0 starts now; its Sprint starts about a minute later, so the test's session lies in [start, proof deadline).
-    const genesis = makeGenesis({ networkId: 'sprintnet-local', config: 'tiny', hitRateDenominator: 16, startMs: Date.now(), skewMs: 300, timings: fastTimings(60_000, 300) });
+    const genesis = makeGenesis({
+      networkId: 'sprintnet-local',
+      config: 'tiny',
+      hitRateDenominator: 16,
+      startMs: Date.now(),
+      skewMs: 300,
+      timings: fastTimings(60_000, 300),
+    });
     await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
-    const host = start(['host', '--seed', '31'.repeat(32), '--relay', relayAddr, '--genesis', join(dir, 'genesis.json'), '--engine', 'reference', '--backend', 'cpu', '--data', join(dir, 'host'), '--serve-model', model, '--model-tau', '2']);
+    const host = start([
+      'host',
+      '--seed',
+      '31'.repeat(32),
+      '--relay',
+      relayAddr,
+      '--genesis',
+      join(dir, 'genesis.json'),
+      '--engine',
+      'reference',
+      '--backend',
+      'cpu',
+      '--data',
+      join(dir, 'host'),
+      '--serve-model',
+      model,
+      '--model-tau',
+      '2',
+    ]);
     const peerId = (await host.waitFor(/Host started, peer id (\S+);/, 60_000))[1]!;
     await host.waitFor(/serving split inference: model [0-9a-f]{16}…, layers \[1, 4\), τ = 2\.0000/, 60_000);
     await host.waitFor(/Relay: /, 30_000);
@@ -56,7 +81,28 @@ describe('bin/sprintnet host --serve-model and infer --peer', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
     let code: number;
     try {
-      code = await main(['infer', '--model', model, '--prompt', 'Hello', '--split', '2', '--max-tokens', '6', '--backend', 'cpu', '--tau', '2', '--max-entropy', '10', '--peer', peerId, '--relay', relayAddr, '--json']);
+      code = await main([
+        'infer',
+        '--model',
+        model,
+        '--prompt',
+        'Hello',
+        '--split',
+        '2',
+        '--max-tokens',
+        '6',
+        '--backend',
+        'cpu',
+        '--tau',
+        '2',
+        '--max-entropy',
+        '10',
+        '--peer',
+        peerId,
+        '--relay',
+        relayAddr,
+        '--json',
+      ]);
     } finally {
       write.mockRestore();
     }

@@ -39,7 +39,13 @@ const hosts: ProtocolHost[] = [];
 
 async function node(n: number): Promise<SprintnetNode> {
   const identity = await identityFromEd25519Seed(seed(n));
-  const x = await SprintnetNode.create({ identity, role: 'host', label: `split-${n}`, registry: defaultRegistry(), config: { networkId: NET, listen: [LOOPBACK_WS], presenceIntervalMs: 500 } });
+  const x = await SprintnetNode.create({
+    identity,
+    role: 'host',
+    label: `split-${n}`,
+    registry: defaultRegistry(),
+    config: { networkId: NET, listen: [LOOPBACK_WS], presenceIntervalMs: 500 },
+  });
   await x.start();
   nodes.push(x);
   return x;
@@ -55,13 +61,30 @@ const keyOf = (n: number) => ed25519.getPublicKey(seed(n));
 function ledgerOn(x: SprintnetNode, n: number) {
   const transport = nodeTransport(x);
   const host = new ProtocolHost({
-    genesis, signer: signerOf(n), verifier: walletVerifier(), transport, store: new MemoryStore(), random: (b) => crypto.getRandomValues(new Uint8Array(b)),
-    clock: { now: Date.now, setTimer: (at, fn) => { const t = setTimeout(fn, at - Date.now()); return () => clearTimeout(t); } },
+    genesis,
+    signer: signerOf(n),
+    verifier: walletVerifier(),
+    transport,
+    store: new MemoryStore(),
+    random: (b) => crypto.getRandomValues(new Uint8Array(b)),
+    clock: {
+      now: Date.now,
+      setTimer: (at, fn) => {
+        const t = setTimeout(fn, at - Date.now());
+        return () => clearTimeout(t);
+      },
+    },
     engine: { search: async () => ({ found: [], tried: 0, nextNonce: 0 }), evaluate: async () => [] },
   });
   transport.subscribe((_topic, bytes) => host.receive(bytes, 'gossip'));
   hosts.push(host);
-  return { genesis, host, signer: signerOf(n), publish: (topic: Parameters<typeof transport.publish>[0], bytes: Uint8Array) => transport.publish(topic, bytes), now: Date.now };
+  return {
+    genesis,
+    host,
+    signer: signerOf(n),
+    publish: (topic: Parameters<typeof transport.publish>[0], bytes: Uint8Array) => transport.publish(topic, bytes),
+    now: Date.now,
+  };
 }
 
 beforeAll(async () => {
@@ -69,11 +92,22 @@ beforeAll(async () => {
   const [v, u, w] = await Promise.all([node(80), node(81), node(82)]);
   // Epoch 0 began a second ago; the volunteer (80) and the validator (82) hold weight, the user (81) none.
   genesis = makeGenesis({
-    networkId: NET, config: 'tiny', startMs: Date.now() - 1000, skewMs: 2000, timings: fastTimings(120_000, 2000), hitRateDenominator: 8,
-    initialWeights: [{ publicKey: keyOf(80), weight: 1 }, { publicKey: keyOf(82), weight: 1 }],
+    networkId: NET,
+    config: 'tiny',
+    startMs: Date.now() - 1000,
+    skewMs: 2000,
+    timings: fastTimings(120_000, 2000),
+    hitRateDenominator: 8,
+    initialWeights: [
+      { publicKey: keyOf(80), weight: 1 },
+      { publicKey: keyOf(82), weight: 1 },
+    ],
   });
   const held = { record: { hash: rig.hash, config: rig.model.config, tau: rig.calibration.tau }, model: rig.model, normWeight: rig.norm };
-  for (const [x, n] of [[v, 80], [w, 82]] as const) {
+  for (const [x, n] of [
+    [v, 80],
+    [w, 82],
+  ] as const) {
     services.push(await startModelService({ node: x, ed25519Seed: seed(n), held, networkId: NET, ledger: ledgerOn(x, n), log: () => {}, judgeEveryMs: 200 }));
   }
   const ws = (x: SprintnetNode) => multiaddr(x.multiaddrs().find((m) => m.includes('/ws/'))!);
@@ -92,8 +126,16 @@ describe('split inference credited by the ledger over libp2p', () => {
     const transport = new NodeTransport(u!, v!.peerId);
     const prompt = rig.prompts[5]!;
     const out = await splitGenerate(prompt, {
-      model: rig.model, k: 3, privacy: 'allow-split', modelHash: rig.hash, volunteers: [transport], thresholds: rig.calibration,
-      signer: seedSigner(seed(81)), networkId: NET, maxTokens: 10, eosTokenIds: [],
+      model: rig.model,
+      k: 3,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: [transport],
+      thresholds: rig.calibration,
+      signer: seedSigner(seed(81)),
+      networkId: NET,
+      maxTokens: 10,
+      eosTokenIds: [],
     });
     expect(out.tokens).toEqual((await generate(rig.model, prompt, { maxTokens: 10, eosTokenIds: [] })).tokens);
     const proof = out.segments[0]!.proof!;
@@ -126,6 +168,8 @@ describe('split inference credited by the ledger over libp2p', () => {
     expect(ev.hk.length).toBe(p.receipt.steps.length);
     // Submitting a proof whose receipt the volunteer did not sign for this user is refused.
     const other = { ...p, receipt: { ...p.receipt, sessionId: new Uint8Array(16) } };
-    await expect(submitProof(new NodeTransport(u!, v!.peerId), encodeProof({ ...other, receiptBytes: p.receiptBytes.map((b, i) => (i === 1 ? b ^ 1 : b)) }))).rejects.toThrow(/no closed session/);
+    await expect(
+      submitProof(new NodeTransport(u!, v!.peerId), encodeProof({ ...other, receiptBytes: p.receiptBytes.map((b, i) => (i === 1 ? b ^ 1 : b)) })),
+    ).rejects.toThrow(/no closed session/);
   }, 30_000);
 });

@@ -61,8 +61,11 @@ export async function startModelService<K extends KvCache>(o: {
   const weighted = (key: string): boolean => {
     if (!l) return false;
     const e = Math.max(0, epochAt(l.genesis, l.now()));
-    const prev = e > 0 ? (l.host.view(e - 1) ?? l.host.view(l.host.head))?.state ?? null : null;
-    const committers = l.host.pool.messages(e).filter((m) => m.kind === 'commit').map((m) => hex(m.sender));
+    const prev = e > 0 ? ((l.host.view(e - 1) ?? l.host.view(l.host.head))?.state ?? null) : null;
+    const committers = l.host.pool
+      .messages(e)
+      .filter((m) => m.kind === 'commit')
+      .map((m) => hex(m.sender));
     return (votingWeights(l.genesis, prev, committers).get(key) ?? 0) > 0;
   };
   const volunteer = new SplitVolunteer<K>({
@@ -84,7 +87,9 @@ export async function startModelService<K extends KvCache>(o: {
       : undefined,
   });
   await serveSplit(o.node, volunteer);
-  o.log(`serving split inference: model ${hex(o.held.record.hash).slice(0, 16)}…, layers [1, ${o.held.record.config.numLayers}), τ = ${o.held.record.tau.toFixed(4)}`);
+  o.log(
+    `serving split inference: model ${hex(o.held.record.hash).slice(0, 16)}…, layers [1, ${o.held.record.config.numLayers}), τ = ${o.held.record.tau.toFixed(4)}`,
+  );
 
   const verdicts = new Map<string, string>();
   /** When a proof's judgement last found no evidence or failed: it is tried again 10 s later, not every round. */
@@ -101,18 +106,22 @@ export async function startModelService<K extends KvCache>(o: {
           if (m.kind !== 'inference') continue;
           const p = decodeProof(m.proof);
           const id = hex(proofId(p));
-          if (verdicts.has(id) || (retryAt.get(id) ?? 0) > l.now() || [p.receipt.user, p.receipt.volunteer].some((k) => hex(k) === hex(l.signer.publicKey))) continue;
+          if (verdicts.has(id) || (retryAt.get(id) ?? 0) > l.now() || [p.receipt.user, p.receipt.volunteer].some((k) => hex(k) === hex(l.signer.publicKey)))
+            continue;
           if (!weighted(hex(l.signer.publicKey))) continue; // a verdict without weight is not counted
           verdicts.set(id, 'pending');
           try {
             const transport = new NodeTransport(o.node, peerIdFromPublicKeyBytes(p.receipt.volunteer), 30_000);
             const j = await judgeInference(m.proof, {
-              networkId: l.genesis.networkId, verifier: walletVerifier(), seed: l.signer.publicKey,
+              networkId: l.genesis.networkId,
+              verifier: walletVerifier(),
+              seed: l.signer.publicKey,
               model: (h) => (hex(h) === hex(o.held.record.hash) ? (o.held as unknown as HeldModel) : undefined),
-              evidence: (proof, sample) => fetchEvidence(transport, proof, sample).catch((err: unknown) => {
-                o.log(`no evidence for proof ${id.slice(0, 12)}…: ${(err as Error).message}`);
-                return null;
-              }),
+              evidence: (proof, sample) =>
+                fetchEvidence(transport, proof, sample).catch((err: unknown) => {
+                  o.log(`no evidence for proof ${id.slice(0, 12)}…: ${(err as Error).message}`);
+                  return null;
+                }),
             });
             if (!j) {
               verdicts.delete(id);
@@ -149,13 +158,34 @@ export async function startModelService<K extends KvCache>(o: {
 }
 
 /** Loads a model folder for serving: the engine (`backend`), its hash, final norm and τ (measured here unless given). */
-export async function loadHeldModel(dir: string, o: { backend: import('../cpu/backend.ts').BackendChoice; tau?: number; log: (line: string) => void }): Promise<HeldModel & { destroy(): void }> {
-  const [{ DirectorySource }, { loadLanguageModel, whereItRuns }, { getGpu }, { nodeSpawner }, { modelHash }, { loadFinalNorm }, { calibrate, DEFAULT_CALIBRATION_PROMPTS }] = await Promise.all([
-    import('../llm/node-source.ts'), import('../llm/cpu-select.ts'), import('../gpu/gpu-node.ts'), import('../cpu/threads-node.ts'),
-    import('../split/digest.ts'), import('../split/engines.ts'), import('../split/calibrate.ts'),
+export async function loadHeldModel(
+  dir: string,
+  o: { backend: import('../cpu/backend.ts').BackendChoice; tau?: number; log: (line: string) => void },
+): Promise<HeldModel & { destroy(): void }> {
+  const [
+    { DirectorySource },
+    { loadLanguageModel, whereItRuns },
+    { getGpu },
+    { nodeSpawner },
+    { modelHash },
+    { loadFinalNorm },
+    { calibrate, DEFAULT_CALIBRATION_PROMPTS },
+  ] = await Promise.all([
+    import('../llm/node-source.ts'),
+    import('../llm/cpu-select.ts'),
+    import('../gpu/gpu-node.ts'),
+    import('../cpu/threads-node.ts'),
+    import('../split/digest.ts'),
+    import('../split/engines.ts'),
+    import('../split/calibrate.ts'),
   ]);
   const source = new DirectorySource(dir);
-  const { model } = await loadLanguageModel(source, { backend: o.backend, gpu: o.backend === 'cpu' ? null : await getGpu().catch(() => null), spawner: nodeSpawner, maxContext: 4096 });
+  const { model } = await loadLanguageModel(source, {
+    backend: o.backend,
+    gpu: o.backend === 'cpu' ? null : await getGpu().catch(() => null),
+    spawner: nodeSpawner,
+    maxContext: 4096,
+  });
   const { manifest } = model;
   const norm = await loadFinalNorm(source, manifest);
   const hash = await modelHash(source, manifest);
@@ -164,7 +194,9 @@ export async function loadHeldModel(dir: string, o: { backend: import('../cpu/ba
     const tokenizer = manifest.tokenizer;
     if (!tokenizer) throw new Error(`${source.label} has no tokenizer.json: give --model-tau`);
     o.log('measuring τ on the served model (greedy, unsplit, 8 prompts × 16 tokens)…');
-    const prompts = DEFAULT_CALIBRATION_PROMPTS.map((p) => (tokenizer.hasChatTemplate ? tokenizer.encodeChat([{ role: 'user', content: p }]) : tokenizer.encode(p)));
+    const prompts = DEFAULT_CALIBRATION_PROMPTS.map((p) =>
+      tokenizer.hasChatTemplate ? tokenizer.encodeChat([{ role: 'user', content: p }]) : tokenizer.encode(p),
+    );
     tau = (await calibrate(model as import('../llm/model-types.ts').CausalLM, norm, prompts, 16)).tau;
   }
   o.log(`model ${source.label}: ${manifest.config.numLayers} layers on ${whereItRuns(model)}`);

@@ -16,7 +16,22 @@ async function capture(argv: string[]): Promise<{ code: number; out: string; err
 
 describe('sprintnet simulate', () => {
   it('--json gives per epoch and host the state hash, weight, fraud flag, CU, certificate and weight per evaluated nonce', async () => {
-    const r = await capture(['simulate', '--config', 'tiny', '--hosts', '3', '--cheaters', 'forged', '--epochs', '1', '--seed', '4', '--nonces', '32', '--json']);
+    const r = await capture([
+      'simulate',
+      '--config',
+      'tiny',
+      '--hosts',
+      '3',
+      '--cheaters',
+      'forged',
+      '--epochs',
+      '1',
+      '--seed',
+      '4',
+      '--nonces',
+      '32',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out);
     expect(report.simulation).toBe('cpu-backend');

@@ -36,12 +36,18 @@ export const options = defineOptions({
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, options);
-  if (args.scale !== undefined) return runScale(args.scale, int(args['full-limit'], '--full-limit', 0), int(args.epochs, '--epochs', 1), int(args.claims, '--claims', 1), args.json);
+  if (args.scale !== undefined)
+    return runScale(args.scale, int(args['full-limit'], '--full-limit', 0), int(args.epochs, '--epochs', 1), int(args.claims, '--claims', 1), args.json);
   const config = getConfig(args.config);
-  if (config.name !== 'tiny') throw new SprintInputError('BAD_ARGUMENT', 'the CPU-reference simulation runs the tiny config only (canonical takes seconds per nonce on a CPU)');
-  const cheaters = args.cheaters.split(',').map((s) => s.trim()).filter(Boolean);
+  if (config.name !== 'tiny')
+    throw new SprintInputError('BAD_ARGUMENT', 'the CPU-reference simulation runs the tiny config only (canonical takes seconds per nonce on a CPU)');
+  const cheaters = args.cheaters
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const c of cheaters) {
-    if (!(CHEATER_KINDS as readonly string[]).includes(c)) throw new SprintInputError('BAD_ARGUMENT', `unknown cheater '${c}' (known: ${CHEATER_KINDS.join(', ')})`);
+    if (!(CHEATER_KINDS as readonly string[]).includes(c))
+      throw new SprintInputError('BAD_ARGUMENT', `unknown cheater '${c}' (known: ${CHEATER_KINDS.join(', ')})`);
   }
   const report = await simulate({
     config: config.name,
@@ -59,12 +65,19 @@ export async function run(argv: string[]): Promise<number> {
 const int = (text: string, flag: string, min: number): number => parseInteger(text, flag, { min });
 
 function table(r: SimReport): string {
-  const lines = [`simulation: ${r.simulation}, config ${r.config}, p = 1/${Math.round(1 / r.hitRate)}, ${r.noncesPerSprint} nonces per host per Sprint, seed ${r.seed}, ${(r.wallMs / 1000).toFixed(1)} s`];
+  const lines = [
+    `simulation: ${r.simulation}, config ${r.config}, p = 1/${Math.round(1 / r.hitRate)}, ${r.noncesPerSprint} nonces per host per Sprint, seed ${r.seed}, ${(r.wallMs / 1000).toFixed(1)} s`,
+  ];
   for (const e of r.epochs) {
-    lines.push('', `epoch ${e.epoch}: seed ${e.seed?.slice(0, 16)}…  ${e.agreed ? 'all hosts agree' : `${e.distinctHashes} distinct state hashes`}, ${e.certified ? 'certified' : 'NOT certified'}`);
+    lines.push(
+      '',
+      `epoch ${e.epoch}: seed ${e.seed?.slice(0, 16)}…  ${e.agreed ? 'all hosts agree' : `${e.distinctHashes} distinct state hashes`}, ${e.certified ? 'certified' : 'NOT certified'}`,
+    );
     lines.push('  host           state hash        cert       weight  claimed  accepted  flags                 CU credited   evaluated  weight/evaluated');
     for (const h of e.hosts) {
-      lines.push(`  ${h.name.padEnd(14)} ${(h.stateHash ?? '-').slice(0, 16).padEnd(17)} ${h.certificate.padEnd(10)} ${String(h.weight).padStart(6)}  ${String(h.claimed).padStart(7)}  ${String(h.accepted).padStart(8)}  ${(h.flags.join(',') || '-').padEnd(20)}  ${h.cuEpoch.toExponential(3).padStart(11)}  ${String(h.evaluated).padStart(9)}  ${h.weightPerEvaluated === null ? '-' : h.weightPerEvaluated.toFixed(4)}`);
+      lines.push(
+        `  ${h.name.padEnd(14)} ${(h.stateHash ?? '-').slice(0, 16).padEnd(17)} ${h.certificate.padEnd(10)} ${String(h.weight).padStart(6)}  ${String(h.claimed).padStart(7)}  ${String(h.accepted).padStart(8)}  ${(h.flags.join(',') || '-').padEnd(20)}  ${h.cuEpoch.toExponential(3).padStart(11)}  ${String(h.evaluated).padStart(9)}  ${h.weightPerEvaluated === null ? '-' : h.weightPerEvaluated.toFixed(4)}`,
+      );
     }
   }
   return lines.join('\n') + '\n';
@@ -112,12 +125,24 @@ async function runScale(list: string, fullLimit: number, epochs: number, claims:
     process.stdout.write(JSON.stringify(out, null, 1) + '\n');
     return 0;
   }
-  const lines = [out.note, '', ' hosts  epoch  source     q      messages  gossip KiB  sent KiB/peer  rpc KiB/peer  handled/peer  largest B  cert ms (median/max)'];
+  const lines = [
+    out.note,
+    '',
+    ' hosts  epoch  source     q      messages  gossip KiB  sent KiB/peer  rpc KiB/peer  handled/peer  largest B  cert ms (median/max)',
+  ];
   for (const r of rows) {
-    lines.push(` ${String(r.hosts).padStart(5)}  ${r.source === 'model' ? (r.epoch === 0 ? 'new' : 'steady') : String(r.epoch).padStart(5)}  ${r.source === 'model' ? 'model    ' : 'simulated'}  ${r.checkRate.toFixed(3)}  ${String(r.messages).padStart(8)}  ${(r.gossipBytes / 1024).toFixed(1).padStart(10)}  ${(r.sentBytesPerPeer / 1024).toFixed(1).padStart(13)}  ${(r.rpcBytesPerPeer / 1024).toFixed(1).padStart(12)}  ${r.handledPerPeer.toFixed(0).padStart(12)}  ${String(r.largestMessage).padStart(9)}  ${r.certificateMs ? `${r.certificateMs.median}/${r.certificateMs.max}` : '-'}`);
+    lines.push(
+      ` ${String(r.hosts).padStart(5)}  ${r.source === 'model' ? (r.epoch === 0 ? 'new' : 'steady') : String(r.epoch).padStart(5)}  ${r.source === 'model' ? 'model    ' : 'simulated'}  ${r.checkRate.toFixed(3)}  ${String(r.messages).padStart(8)}  ${(r.gossipBytes / 1024).toFixed(1).padStart(10)}  ${(r.sentBytesPerPeer / 1024).toFixed(1).padStart(13)}  ${(r.rpcBytesPerPeer / 1024).toFixed(1).padStart(12)}  ${r.handledPerPeer.toFixed(0).padStart(12)}  ${String(r.largestMessage).padStart(9)}  ${r.certificateMs ? `${r.certificateMs.median}/${r.certificateMs.max}` : '-'}`,
+    );
   }
-  lines.push('', `measured on this machine: Ed25519 strict verify ${cpu.ed25519VerifyMs.toFixed(2)} ms, BLS lottery verify ${cpu.blsLotteryVerifyMs.toFixed(1)} ms`);
-  for (const c of out.cpuPerPeerPerEpoch) lines.push(`  ${c.hosts} hosts: ${c.signatureSeconds.toFixed(1)} s of signature checks + ${c.lotterySeconds.toFixed(1)} s of lottery checks per peer per epoch`);
+  lines.push(
+    '',
+    `measured on this machine: Ed25519 strict verify ${cpu.ed25519VerifyMs.toFixed(2)} ms, BLS lottery verify ${cpu.blsLotteryVerifyMs.toFixed(1)} ms`,
+  );
+  for (const c of out.cpuPerPeerPerEpoch)
+    lines.push(
+      `  ${c.hosts} hosts: ${c.signatureSeconds.toFixed(1)} s of signature checks + ${c.lotterySeconds.toFixed(1)} s of lottery checks per peer per epoch`,
+    );
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -18,7 +18,22 @@ describe('bin/sprintnet infer --split and privacy', () => {
   writeTestModel(dir, { layers: 4, seed: 3 });
 
   it('infer --split runs the user side against an in-process volunteer and verifies the proof', async () => {
-    const { code, out } = await capture(['infer', '--model', dir, '--prompt', 'Hello', '--split', '2', '--max-tokens', '6', '--backend', 'cpu', '--precision', 'f16', '--json']);
+    const { code, out } = await capture([
+      'infer',
+      '--model',
+      dir,
+      '--prompt',
+      'Hello',
+      '--split',
+      '2',
+      '--max-tokens',
+      '6',
+      '--backend',
+      'cpu',
+      '--precision',
+      'f16',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(r).toMatchObject({ split: 2, layers: 4, precision: 'f16', stopped_by: expect.stringMatching(/max-tokens|eos/) });

@@ -20,7 +20,12 @@ export const DEFAULT_DEMO_HOSTS = 2;
 export const options = defineOptions({
   port: { type: 'string', value: 'N', default: '5173', help: "the web app's port on 127.0.0.1" },
   'relay-port': { type: 'string', value: 'N', default: String(DEFAULT_RELAY_PORT), help: "the relay's websocket port" },
-  hosts: { type: 'string', value: 'N', default: String(DEFAULT_DEMO_HOSTS), help: 'headless protocol hosts to run beside the app, 0 to 16 (two validate each other)' },
+  hosts: {
+    type: 'string',
+    value: 'N',
+    default: String(DEFAULT_DEMO_HOSTS),
+    help: 'headless protocol hosts to run beside the app, 0 to 16 (two validate each other)',
+  },
   ...GENESIS_OPTIONS,
 });
 
@@ -62,10 +67,25 @@ export async function run(argv: string[]): Promise<number> {
 /** A headless protocol host (`sprintnet host --genesis`) with a fresh key, its output prefixed. */
 function startHost(i: number, networkJson: string, relay: string, dataDir: string): ChildProcess {
   const seed = toHex(crypto.getRandomValues(new Uint8Array(32)));
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'sprintnet'), 'host', '--genesis', networkJson, '--relay', relay, '--data', dataDir, '--label', `demo-host-${i}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SPRINTNET_SEED: seed },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(import.meta.dirname, '..', '..', 'bin', 'sprintnet'),
+      'host',
+      '--genesis',
+      networkJson,
+      '--relay',
+      relay,
+      '--data',
+      dataDir,
+      '--label',
+      `demo-host-${i}`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SPRINTNET_SEED: seed },
+    },
+  );
   const prefix = (chunk: Buffer) => process.stdout.write(chunk.toString().replace(/^(?=.)/gm, `[host ${i}] `));
   child.stdout!.on('data', prefix);
   child.stderr!.on('data', prefix);

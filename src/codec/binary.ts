@@ -78,7 +78,10 @@ export class BinaryReader {
   private offset = 0;
   private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array, private readonly maxFieldLength = buf.length) {
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly maxFieldLength = buf.length,
+  ) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 

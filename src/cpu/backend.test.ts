@@ -11,7 +11,7 @@ import { createSprintEngine, describeEngine } from './select.ts';
 import { SPRINT_SEED } from './test-support.ts';
 import { nodeSpawner } from './threads-node.ts';
 
-const fakeGpu = (info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean } | null, fail = false): GPU =>
+const fakeGpu = (info: (Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean }) | null, fail = false): GPU =>
   ({
     requestAdapter: async () => {
       if (fail) throw new Error('driver crashed');

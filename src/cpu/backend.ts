@@ -90,7 +90,12 @@ export async function decideBackend(choice: BackendChoice, options: DecideOption
     return { backend: 'webgpu', choice, adapter, reason: `the CPU backend needs a cross-origin isolated page; using WebGPU (${adapter.label})` };
   }
   if (adapter.software) {
-    return { backend: 'cpu', choice, adapter, reason: `the WebGPU adapter is a software renderer (${adapter.label}): the CPU backend is faster on the same cores` };
+    return {
+      backend: 'cpu',
+      choice,
+      adapter,
+      reason: `the WebGPU adapter is a software renderer (${adapter.label}): the CPU backend is faster on the same cores`,
+    };
   }
   if (options.measure) {
     const measured = await options.measure(adapter);

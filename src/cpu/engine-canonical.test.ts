@@ -41,7 +41,10 @@ describe('CpuSprintEngine on canonical', () => {
 
   it('distances of 4 nonces (2 appropriate) agree with the reference within the tolerance, and the flags match', async () => {
     const wanted = [...(vectors.nonces as { nonce: number; distance: number; appropriate: boolean }[]), ...APPROPRIATE];
-    const d = await engine.evaluateNonces(new Uint8Array(Buffer.from(vectors.publicKey, 'hex')), wanted.map((n) => n.nonce));
+    const d = await engine.evaluateNonces(
+      new Uint8Array(Buffer.from(vectors.publicKey, 'hex')),
+      wanted.map((n) => n.nonce),
+    );
     expect(d).toHaveLength(wanted.length);
     wanted.forEach((ref, i) => {
       const distance = at(d, i, 'distance');

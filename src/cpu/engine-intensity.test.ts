@@ -18,7 +18,10 @@ const BATCHES = 16;
 let engine: CpuSprintEngine;
 beforeAll(async () => {
   engine = await cpuEngine({ batch: BATCH, threads: 2 });
-  await engine.evaluateNonces(PUBLIC_KEY, Array.from({ length: BATCH }, (_, i) => i)); // warm up
+  await engine.evaluateNonces(
+    PUBLIC_KEY,
+    Array.from({ length: BATCH }, (_, i) => i),
+  ); // warm up
 }, 120_000);
 afterAll(() => engine?.destroy());
 
@@ -50,7 +53,9 @@ describe('CpuSprintEngine intensity (tiny)', () => {
       const byCpu = m.cpuMs / m.wallMs / fullUse;
       // No rest after the last batch: the exact expectation is a little above d.
       const expected = 1 / (1 + ((BATCHES - 1) / BATCHES) * ((1 - d) / d));
-      rows.push(`d = ${d} (expected ${expected.toFixed(3)}): busy fraction ${byWall.toFixed(3)} by wall time, ${byCpu.toFixed(3)} by CPU time (${m.cpuMs.toFixed(0)} ms CPU in ${m.wallMs.toFixed(0)} ms)`);
+      rows.push(
+        `d = ${d} (expected ${expected.toFixed(3)}): busy fraction ${byWall.toFixed(3)} by wall time, ${byCpu.toFixed(3)} by CPU time (${m.cpuMs.toFixed(0)} ms CPU in ${m.wallMs.toFixed(0)} ms)`,
+      );
       console.log(rows.at(-1));
       expect(Math.abs(byWall - expected)).toBeLessThan(0.03);
       // A rest costs no CPU: the same nonces take about the same CPU time at any d. Two threads
@@ -76,10 +81,13 @@ describe('CpuSprintEngine intensity (tiny)', () => {
         control.set(0.1);
         // The pipeline still finishes batches 5 and 6 (about 2 batch times), then rests 9 batch
         // times: an abort 5 batch times from now falls inside that rest.
-        setTimeout(() => {
-          abortedAt = performance.now();
-          controller.abort();
-        }, (p.elapsedMs / 4) * 5);
+        setTimeout(
+          () => {
+            abortedAt = performance.now();
+            controller.abort();
+          },
+          (p.elapsedMs / 4) * 5,
+        );
       },
     });
     const stopMs = performance.now() - abortedAt;

@@ -46,7 +46,11 @@ describe('CpuSprintEngine.createSync', () => {
   });
 
   it('forwardSync: layer ranges and captures equal the threaded forward, and hidden states match the reference', async () => {
-    const tokens = [[5, 9, 200, 7], [0, 511, 3, 3], [17, 17, 17, 17]];
+    const tokens = [
+      [5, 9, 200, 7],
+      [0, 511, 3, 3],
+      [17, 17, 17, 17],
+    ];
     const want = await threaded.forward({ tokens, capture: [0], logits: true });
     const whole = inline.forwardSync({ tokens, capture: [0], logits: true });
     expect(Array.from(whole.hidden)).toEqual(Array.from(want.hidden));
@@ -56,7 +60,11 @@ describe('CpuSprintEngine.createSync', () => {
     const second = inline.forwardSync({ hidden: { data: first.hidden, sequences: 3, seqLen: 4 }, fromLayer: 1, logits: true });
     expect(Array.from(second.logits!)).toEqual(Array.from(whole.logits!));
     const model = new ReferenceModel(tiny, SPRINT_SEED, true);
-    const ref = model.runLayers(tokens.map((t) => model.embed(Uint32Array.from(t))), 0, tiny.layers);
+    const ref = model.runLayers(
+      tokens.map((t) => model.embed(Uint32Array.from(t))),
+      0,
+      tiny.layers,
+    );
     const scale = Math.max(...ref.flatMap((x) => Array.from(x, Math.abs)));
     ref.forEach((x, s) => x.forEach((v, i) => expect(Math.abs(whole.hidden[s * x.length + i]! - v) / scale).toBeLessThan(SPEC_TOLERANCE)));
   });

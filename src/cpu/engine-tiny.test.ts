@@ -31,7 +31,11 @@ beforeAll(async () => {
   model = new ReferenceModel(tiny, SPRINT_SEED, true);
   const ns = nodeSeed(PUBLIC_KEY);
   const seeds = NONCES.map((n) => inputSeed(SPRINT_SEED, ns, n));
-  const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, tiny.layers);
+  const finals = model.runLayers(
+    seeds.map((s) => nonceInput(model, s).x),
+    0,
+    tiny.layers,
+  );
   const r = rTarget(tiny);
   reference = seeds.map((seed, i) => {
     const logits = model.logits(at(finals, i, 'final state'));
@@ -65,7 +69,10 @@ describe('CpuSprintEngine on tiny', () => {
   it('gives the same bits with 1, 2 or 3 threads and any batch (each output element has one owner and one order)', async () => {
     const nonces = NONCES.slice(0, 40);
     const base = await engine.evaluateNonces(PUBLIC_KEY, nonces);
-    for (const [threads, batch] of [[1, 7], [3, 16]]) {
+    for (const [threads, batch] of [
+      [1, 7],
+      [3, 16],
+    ]) {
       const other = await cpuEngine({ threads, batch });
       try {
         expect(Array.from(await other.evaluateNonces(PUBLIC_KEY, nonces))).toEqual(Array.from(base));
@@ -89,7 +96,10 @@ describe('CpuSprintEngine on tiny', () => {
       expect(checked).toBeGreaterThanOrEqual(4);
       const publicKey = new Uint8Array(Buffer.from(vectors.publicKey, 'hex'));
       const nonces = vectors.nonces as { nonce: number; distance: number; appropriate: boolean }[];
-      const d = await other.evaluateNonces(publicKey, nonces.map((n) => n.nonce));
+      const d = await other.evaluateNonces(
+        publicKey,
+        nonces.map((n) => n.nonce),
+      );
       nonces.forEach((n, i) => {
         const distance = at(d, i, 'distance');
         expect(Math.abs(distance - n.distance)).toBeLessThanOrEqual(SPEC_TOLERANCE);
@@ -125,14 +135,22 @@ describe('CpuSprintEngine on tiny', () => {
   });
 
   it('forward: layer ranges compose, captures, logits and hidden-state input match the reference', async () => {
-    const tokens = [[1, 2, 3, 4], [500, 7, 9, 11], [0, 0, 0, 0]];
+    const tokens = [
+      [1, 2, 3, 4],
+      [500, 7, 9, 11],
+      [0, 0, 0, 0],
+    ];
     const full = await engine.forward({ tokens, capture: [0], logits: true });
     const first = await engine.forward({ tokens, toLayer: 1 });
     const rest = await engine.forward({ hidden: { data: first.hidden, sequences: 3, seqLen: 4 }, fromLayer: 1, logits: true });
     expect(Array.from(full.captured.get(0)!)).toEqual(Array.from(first.hidden));
     expect(Array.from(rest.hidden)).toEqual(Array.from(full.hidden));
     expect(Array.from(rest.logits!)).toEqual(Array.from(full.logits!));
-    const states = model.runLayers(tokens.map((t) => model.embed(Uint32Array.from(t))), 0, tiny.layers);
+    const states = model.runLayers(
+      tokens.map((t) => model.embed(Uint32Array.from(t))),
+      0,
+      tiny.layers,
+    );
     expect(states).toHaveLength(tokens.length);
     states.forEach((state, s) => {
       const ref = model.logits(state);

@@ -20,7 +20,22 @@ import { at } from '../sprint/indexing.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes } from '../gpu/errors.ts';
 import { collectInspection, runSprintLoop } from '../gpu/sprint-loop.ts';
-import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, INFO_WORDS, KC, kernelBytes, kernelName, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
+import {
+  Arena,
+  bestKernelVariant,
+  Ctrl,
+  CTRL_BYTES,
+  INFO_WORDS,
+  KC,
+  kernelBytes,
+  kernelName,
+  Mode,
+  Op,
+  Program,
+  scratchBytes,
+  STEP_WORDS,
+  type KernelVariant,
+} from './layout.ts';
 import { InlineExecutor, type Executor } from './inline.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
 import { browserSpawner, canShareMemory } from './threads-browser.ts';
@@ -136,7 +151,27 @@ function planMemory(c: SprintConfig, batch: number, threads: number): Plan {
   const layers = a.alloc(layerBytes * c.layers);
   const lmHead = a.alloc(c.vocab * d);
   a.alloc(16); // v128 loads at the very end stay inside
-  return { ctrl, tokEmb, posEmb, layers, layerBytes, lmHead, tau, x, qkv, o, h, logits, misc, miscSteps, scratch, scratchStride, slots, bytes: a.bytes, pages: a.pages };
+  return {
+    ctrl,
+    tokEmb,
+    posEmb,
+    layers,
+    layerBytes,
+    lmHead,
+    tau,
+    x,
+    qkv,
+    o,
+    h,
+    logits,
+    misc,
+    miscSteps,
+    scratch,
+    scratchStride,
+    slots,
+    bytes: a.bytes,
+    pages: a.pages,
+  };
 }
 
 /** Compiled kernels, once per build and process: engines for each new Sprint seed reuse them. */
@@ -180,15 +215,25 @@ function prepare(options: Omit<CpuEngineOptions, 'threads' | 'spawner' | 'onProg
   const batch = options.batch ?? defaultCpuBatch(config, threads);
   if (!Number.isInteger(batch) || batch < 1) throw new GpuError('BAD_ARGUMENT', `batch must be a positive integer, got ${batch}`);
   const plan = planMemory(config, batch, threads);
-  if (plan.pages > 65536) throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)}, above WebAssembly's 4 GiB`, { requiredBytes: plan.bytes });
+  if (plan.pages > 65536)
+    throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)}, above WebAssembly's 4 GiB`, {
+      requiredBytes: plan.bytes,
+    });
   if (options.memoryBudgetBytes !== undefined && plan.bytes > options.memoryBudgetBytes) {
-    throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(plan.bytes)} of memory, the budget is ${formatBytes(options.memoryBudgetBytes)}`, { requiredBytes: plan.bytes });
+    throw new GpuError(
+      'INSUFFICIENT_MEMORY',
+      `the ${config.name} model needs ${formatBytes(plan.bytes)} of memory, the budget is ${formatBytes(options.memoryBudgetBytes)}`,
+      { requiredBytes: plan.bytes },
+    );
   }
   let memory: WebAssembly.Memory;
   try {
     memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
   } catch (cause) {
-    throw new GpuError('INSUFFICIENT_MEMORY', `could not allocate ${formatBytes(plan.bytes)} of shared memory for the ${config.name} model`, { requiredBytes: plan.bytes, cause });
+    throw new GpuError('INSUFFICIENT_MEMORY', `could not allocate ${formatBytes(plan.bytes)} of shared memory for the ${config.name} model`, {
+      requiredBytes: plan.bytes,
+      cause,
+    });
   }
   const i32 = new Int32Array(memory.buffer);
   const cw = plan.ctrl >> 2;
@@ -308,7 +353,15 @@ export class CpuSprintEngine {
     const c = this.config;
     const p = this.plan;
     const [k0, k1] = weightKey(this.sprintSeed);
-    const gen = (prog: Program, id: number, layer: number, dst: number, packed: boolean, rows = tensorShape(c, id as TensorId).rows, cols = tensorShape(c, id as TensorId).cols) => {
+    const gen = (
+      prog: Program,
+      id: number,
+      layer: number,
+      dst: number,
+      packed: boolean,
+      rows = tensorShape(c, id as TensorId).rows,
+      cols = tensorShape(c, id as TensorId).cols,
+    ) => {
       const unit = Math.max(8, Math.ceil(rows / (this.threads * 16) / 8) * 8);
       prog.add(Op.GENERATE, [k0, k1, id, layer >>> 0, rows, cols, dst, packed ? 1 : 0, unit]);
     };
@@ -350,18 +403,26 @@ export class CpuSprintEngine {
     if (id === TensorId.posEmb) return this.u8.slice(p.posEmb, p.posEmb + c.seqLen * c.dModel);
     if (id === TensorId.target) return Uint8Array.from(targetVector(c, weightKey(this.sprintSeed)).codes, (t) => (t + 255) / 2);
     if (id === TensorId.lmHead) return this.unpack(p.lmHead, c.vocab, c.dModel);
-    if (layer === undefined || !Number.isInteger(layer) || layer < 0 || layer >= c.layers) throw new GpuError('BAD_ARGUMENT', `layer must be in 0..${c.layers - 1}`);
+    if (layer === undefined || !Number.isInteger(layer) || layer < 0 || layer >= c.layers)
+      throw new GpuError('BAD_ARGUMENT', `layer must be in 0..${c.layers - 1}`);
     const off = layerOffsets(c);
     const base = p.layers + layer * p.layerBytes;
     const d = c.dModel;
     switch (id) {
-      case TensorId.wq: return this.unpack(base + off.qkv, d, d);
-      case TensorId.wk: return this.unpack(base + off.qkv + d * d, d, d);
-      case TensorId.wv: return this.unpack(base + off.qkv + 2 * d * d, d, d);
-      case TensorId.wo: return this.unpack(base + off.wo, d, d);
-      case TensorId.w1: return this.unpack(base + off.w1, c.ffnHidden, d);
-      case TensorId.w2: return this.unpack(base + off.w2, d, c.ffnHidden);
-      default: throw new GpuError('BAD_ARGUMENT', `tensor ${id} is not stored`);
+      case TensorId.wq:
+        return this.unpack(base + off.qkv, d, d);
+      case TensorId.wk:
+        return this.unpack(base + off.qkv + d * d, d, d);
+      case TensorId.wv:
+        return this.unpack(base + off.qkv + 2 * d * d, d, d);
+      case TensorId.wo:
+        return this.unpack(base + off.wo, d, d);
+      case TensorId.w1:
+        return this.unpack(base + off.w1, c.ffnHidden, d);
+      case TensorId.w2:
+        return this.unpack(base + off.w2, d, c.ffnHidden);
+      default:
+        throw new GpuError('BAD_ARGUMENT', `tensor ${id} is not stored`);
     }
   }
 
@@ -559,7 +620,12 @@ export class CpuSprintEngine {
         if (i < passes) full.push(await time(false));
         outside.push(await time(true));
       }
-      const median = (xs: number[]) => at(xs.sort((a, b) => a - b), Math.floor(xs.length / 2), 'timed pass');
+      const median = (xs: number[]) =>
+        at(
+          xs.sort((a, b) => a - b),
+          Math.floor(xs.length / 2),
+          'timed pass',
+        );
       const passMs = median(full);
       const outsideLayersMs = median(outside);
       return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };

@@ -20,7 +20,11 @@ export class InlineExecutor implements Executor {
   private readonly runKernels: (ctrl: number, tid: number) => void;
   private terminated = false;
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, private readonly ctrl: number) {
+  constructor(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    private readonly ctrl: number,
+  ) {
     this.i32 = new Int32Array(memory.buffer);
     Atomics.store(this.i32, (ctrl >> 2) + Ctrl.THREADS, 1);
     const instance = new WebAssembly.Instance(module, { env: { memory } });

@@ -33,7 +33,9 @@ class Writer {
 
   /** Length-delimited field (wire type 2). */
   len(field: number, payload: Uint8Array): this {
-    return this.varint((field << 3) | 2).varint(payload.length).bytes(payload);
+    return this.varint((field << 3) | 2)
+      .varint(payload.length)
+      .bytes(payload);
   }
 
   str(field: number, s: string): this {
@@ -63,10 +65,12 @@ const ATTR_INT = 2;
 function valueInfo(w: Writer, field: number, name: string, dims: readonly number[]): void {
   w.msg(field, (v) => {
     v.str(1, name);
-    v.msg(2, (t) => t.msg(1, (tt) => {
-      tt.int(1, FLOAT);
-      tt.msg(2, (shape) => dims.forEach((d) => shape.msg(1, (dim) => dim.int(1, d))));
-    }));
+    v.msg(2, (t) =>
+      t.msg(1, (tt) => {
+        tt.int(1, FLOAT);
+        tt.msg(2, (shape) => dims.forEach((d) => shape.msg(1, (dim) => dim.int(1, d))));
+      }),
+    );
   });
 }
 

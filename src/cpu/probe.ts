@@ -23,7 +23,10 @@ export interface CpuMatmulResult {
 }
 
 /** Times repeated matmuls for about `seconds` (median of 3 rounds). */
-export async function measureCpuMatmul(shape: MatmulShape, options: { spawner: ThreadSpawner; threads?: number; seconds?: number; kernels?: KernelVariant }): Promise<CpuMatmulResult> {
+export async function measureCpuMatmul(
+  shape: MatmulShape,
+  options: { spawner: ThreadSpawner; threads?: number; seconds?: number; kernels?: KernelVariant },
+): Promise<CpuMatmulResult> {
   const { M, K, N } = shape;
   if (K % 16 !== 0 || N % 8 !== 0) throw new RangeError('K must be a multiple of 16 and N of 8');
   const threads = options.threads ?? options.spawner.cores();

@@ -23,7 +23,9 @@ try {
     worst = Math.max(worst, Math.abs(x.distance - distance));
     if (distance < r !== x.appropriate) flagMismatches++;
   });
-  process.stdout.write(`${JSON.stringify({ available: bestKernelVariant(), kernels: engine.kernels, nonces: nonces.length, appropriate: ref.filter((x) => x.appropriate).length, worst, flagMismatches })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ available: bestKernelVariant(), kernels: engine.kernels, nonces: nonces.length, appropriate: ref.filter((x) => x.appropriate).length, worst, flagMismatches })}\n`,
+  );
 } finally {
   engine.destroy();
 }

@@ -54,18 +54,30 @@ export async function createSprintEngine(options: CreateEngineOptions): Promise<
     const cpu = await measureCpuMatmul(shape, { spawner, threads: options.threads, seconds: 0.2 });
     return { cpuGflops: cpu.gflops, gpuGflops };
   };
-  const measure = options.measure === false ? undefined : (adapter: { label?: string }) => {
-    const key = `${adapter.label}|${config.name}|${options.threads ?? spawner.cores()}`;
-    let m = measurements.get(key);
-    if (!m) {
-      m = measureNow();
-      measurements.set(key, m);
-      m.catch(() => measurements.delete(key));
-    }
-    return m;
-  };
+  const measure =
+    options.measure === false
+      ? undefined
+      : (adapter: { label?: string }) => {
+          const key = `${adapter.label}|${config.name}|${options.threads ?? spawner.cores()}`;
+          let m = measurements.get(key);
+          if (!m) {
+            m = measureNow();
+            measurements.set(key, m);
+            m.catch(() => measurements.delete(key));
+          }
+          return m;
+        };
   const decision = await decideBackend(choice, { gpu, cpuAvailable: canShareMemory(), measure });
-  const cpu = () => CpuSprintEngine.create({ config, sprintSeed: options.sprintSeed, batch: options.batch, threads: options.threads, spawner, onProgress: options.onProgress, memoryBudgetBytes: options.memoryBudgetBytes });
+  const cpu = () =>
+    CpuSprintEngine.create({
+      config,
+      sprintSeed: options.sprintSeed,
+      batch: options.batch,
+      threads: options.threads,
+      spawner,
+      onProgress: options.onProgress,
+      memoryBudgetBytes: options.memoryBudgetBytes,
+    });
   if (decision.backend === 'cpu') return { engine: await cpu(), decision };
   try {
     return { engine: await SprintEngine.create({ ...options, config, gpu }), decision };

@@ -15,7 +15,9 @@ export const nodeSpawner: ThreadSpawner = {
       onMessage: (l) => void w.on('message', l),
       onError: (l) => {
         w.on('error', (e) => l(e instanceof Error ? e.message : String(e)));
-        w.on('exit', (code) => { if (code !== 0) l(`exited with code ${code}`); });
+        w.on('exit', (code) => {
+          if (code !== 0) l(`exited with code ${code}`);
+        });
       },
       terminate: () => void w.terminate(),
       keepAlive: (on) => (on ? w.ref() : w.unref()),

@@ -91,18 +91,20 @@ export class ThreadPool {
       for (let tid = 0; tid < count; tid++) {
         const t = spawner.spawn(WORKER_SOURCE, `sprintnet-cpu-${tid}`);
         threads.push(t);
-        ready.push(new Promise<void>((resolve, reject) => {
-          t.onMessage((m) => {
-            const msg = m as { ready?: number; done?: number; job?: number; error?: string };
-            if (msg.ready !== undefined) resolve();
-            else pool?.onThreadMessage(msg);
-          });
-          t.onError((message) => {
-            const e = new Error(`CPU compute thread ${tid} failed: ${message}`);
-            reject(e);
-            pool?.fail(e);
-          });
-        }));
+        ready.push(
+          new Promise<void>((resolve, reject) => {
+            t.onMessage((m) => {
+              const msg = m as { ready?: number; done?: number; job?: number; error?: string };
+              if (msg.ready !== undefined) resolve();
+              else pool?.onThreadMessage(msg);
+            });
+            t.onError((message) => {
+              const e = new Error(`CPU compute thread ${tid} failed: ${message}`);
+              reject(e);
+              pool?.fail(e);
+            });
+          }),
+        );
         t.postMessage({ module, memory, ctrl, tid });
       }
       const created = new ThreadPool(threads, memory, ctrl);

@@ -13,7 +13,17 @@ const RUNS: Record<string, number> = { envelope: 800, 'sealed-box': 1500, 'rpc-s
 
 describe('fuzz (short run)', () => {
   it('covers every decoder and validator the issue names', () => {
-    expect(TARGETS.map((t) => t.name).sort()).toEqual(['address', 'codec', 'envelope', 'frames', 'keystore', 'presence', 'protocol', 'rpc-server', 'sealed-box']);
+    expect(TARGETS.map((t) => t.name).sort()).toEqual([
+      'address',
+      'codec',
+      'envelope',
+      'frames',
+      'keystore',
+      'presence',
+      'protocol',
+      'rpc-server',
+      'sealed-box',
+    ]);
   });
 
   it('counts an error that is not one of the project classes as untyped, with its input', async () => {

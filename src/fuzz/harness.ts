@@ -155,7 +155,10 @@ export type Mutation =
   | { kind: 'copy'; from: number; to: number; count: number };
 
 /** Values that make length fields lie: zero, one, powers of two, all ones, sign bits. */
-export const INTERESTING_U32 = [0, 1, 2, 3, 4, 16, 31, 32, 33, 63, 64, 65, 127, 128, 255, 256, 1023, 1024, 4096, 16_376, 16_384, 65_535, 65_536, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+export const INTERESTING_U32 = [
+  0, 1, 2, 3, 4, 16, 31, 32, 33, 63, 64, 65, 127, 128, 255, 256, 1023, 1024, 4096, 16_376, 16_384, 65_535, 65_536, 0x7fffffff, 0x80000000, 0xfffffffe,
+  0xffffffff,
+];
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),

@@ -7,7 +7,16 @@
 import type { SprintConfig } from '../sprint/config.ts';
 import type { AdapterDescription, GpuDevice } from './device.ts';
 import { bytesPerParam } from './shaders/common.wgsl.ts';
-import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, matmulWorkgroupBytes, variantName, type MatmulVariant } from './shaders/matmul.wgsl.ts';
+import {
+  MATMUL_UNIFORM_FLOATS,
+  matmulDispatch,
+  matmulKernel,
+  matmulKey,
+  matmulUniform,
+  matmulWorkgroupBytes,
+  variantName,
+  type MatmulVariant,
+} from './shaders/matmul.wgsl.ts';
 
 export interface TuneCache {
   get(key: string): Promise<unknown>;
@@ -23,14 +32,23 @@ export interface TuneResult {
   readonly elapsedMs: number;
 }
 
-const direct = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize = 64): MatmulVariant =>
-  ({ tileM, tileN, useWorkgroupMemory: false, workgroupSize, weightFormat });
-const tiled = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize: number): MatmulVariant =>
-  ({ tileM, tileN, useWorkgroupMemory: true, workgroupSize, weightFormat });
+const direct = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize = 64): MatmulVariant => ({
+  tileM,
+  tileN,
+  useWorkgroupMemory: false,
+  workgroupSize,
+  weightFormat,
+});
+const tiled = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize: number): MatmulVariant => ({
+  tileM,
+  tileN,
+  useWorkgroupMemory: true,
+  workgroupSize,
+  weightFormat,
+});
 
 /** What runs when tuning is skipped: barrier-free on CPU adapters, workgroup tiling on GPUs. */
-export const defaultVariant = (adapter: AdapterDescription): MatmulVariant =>
-  adapter.isFallback ? direct(4, 4, 'u8') : tiled(4, 4, 'u8', 64);
+export const defaultVariant = (adapter: AdapterDescription): MatmulVariant => (adapter.isFallback ? direct(4, 4, 'u8') : tiled(4, 4, 'u8', 64));
 
 export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] {
   if (adapter.isFallback) {
@@ -38,10 +56,14 @@ export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] 
     return [direct(8, 4, 'u8'), direct(4, 4, 'u8'), direct(4, 4, 'f16')];
   }
   return [
-    direct(4, 4, 'u8'), direct(4, 4, 'f16'),
-    tiled(4, 4, 'u8', 64), tiled(4, 4, 'f16', 64),
-    tiled(4, 4, 'u8', 256), tiled(4, 4, 'f16', 256),
-    tiled(2, 2, 'u8', 256), tiled(2, 4, 'u8', 256),
+    direct(4, 4, 'u8'),
+    direct(4, 4, 'f16'),
+    tiled(4, 4, 'u8', 64),
+    tiled(4, 4, 'f16', 64),
+    tiled(4, 4, 'u8', 256),
+    tiled(4, 4, 'f16', 256),
+    tiled(2, 2, 'u8', 256),
+    tiled(2, 4, 'u8', 256),
     // 64×128 blocks: 24 KiB of workgroup memory, so only where the adapter offers it.
     tiled(4, 8, 'u8', 256),
   ];
@@ -53,11 +75,19 @@ export function candidateVariants(adapter: AdapterDescription): MatmulVariant[] 
  * keeps an f32 sum beside its f16 partial sum.
  */
 export function f16CandidateVariants(): MatmulVariant[] {
-  const h = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize: number, f16Chunks: number): MatmulVariant =>
-    ({ ...tiled(tileM, tileN, weightFormat, workgroupSize), arithmetic: 'f16', f16Chunks });
+  const h = (tileM: number, tileN: number, weightFormat: MatmulVariant['weightFormat'], workgroupSize: number, f16Chunks: number): MatmulVariant => ({
+    ...tiled(tileM, tileN, weightFormat, workgroupSize),
+    arithmetic: 'f16',
+    f16Chunks,
+  });
   return [
-    h(4, 4, 'u8', 64, 1), h(4, 4, 'u8', 256, 1), h(4, 4, 'f16', 256, 1), h(4, 8, 'u8', 256, 1),
-    h(4, 4, 'u8', 256, 4), h(4, 8, 'u8', 256, 4), h(4, 8, 'f16', 256, 4),
+    h(4, 4, 'u8', 64, 1),
+    h(4, 4, 'u8', 256, 1),
+    h(4, 4, 'f16', 256, 1),
+    h(4, 8, 'u8', 256, 1),
+    h(4, 4, 'u8', 256, 4),
+    h(4, 8, 'u8', 256, 4),
+    h(4, 8, 'f16', 256, 4),
   ];
 }
 
@@ -85,7 +115,11 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
   const flops = 2 * shape.M * shape.N * shape.K;
   const x = dev.createBuffer('tune-x', 4 * shape.M * shape.K, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
   const y = dev.createBuffer('tune-y', 4 * shape.M * shape.N, GPUBufferUsage.STORAGE);
-  dev.queue.writeBuffer(x, 0, Float32Array.from({ length: shape.M * shape.K }, (_, i) => Math.sin(i)));
+  dev.queue.writeBuffer(
+    x,
+    0,
+    Float32Array.from({ length: shape.M * shape.K }, (_, i) => Math.sin(i)),
+  );
   const weights: Record<string, GPUBuffer> = {};
   const measured: { name: string; ms: number; gflops: number; variant: MatmulVariant }[] = [];
   try {

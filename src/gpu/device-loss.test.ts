@@ -30,7 +30,13 @@ describe('device loss during a Sprint', () => {
 
     const rebuilt = await nodeEngine({ autotune: false, batch: 64 });
     try {
-      const resumed = await rebuilt.runSprint({ publicKey: PUBLIC_KEY, hitRate, startNonce: lost.details.nextNonce, found: lost.details.found, maxNonces: 128 });
+      const resumed = await rebuilt.runSprint({
+        publicKey: PUBLIC_KEY,
+        hitRate,
+        startNonce: lost.details.nextNonce,
+        found: lost.details.found,
+        maxNonces: 128,
+      });
       expect(resumed.nextNonce).toBe(lostAt + 128);
       // The union equals an uninterrupted Sprint over the same nonces.
       const straight = await rebuilt.runSprint({ publicKey: PUBLIC_KEY, hitRate, startNonce: 0, maxNonces: resumed.nextNonce });

@@ -149,7 +149,9 @@ export class GpuDevice {
     const oom = await this.device.popErrorScope();
     if (thrown instanceof GpuError) throw thrown;
     if (oom) {
-      throw new GpuError('INSUFFICIENT_MEMORY', `out of GPU memory while ${what}: needed ${formatBytes(bytes || this.allocatedBytes)} (${oom.message})`, { requiredBytes: bytes || this.allocatedBytes });
+      throw new GpuError('INSUFFICIENT_MEMORY', `out of GPU memory while ${what}: needed ${formatBytes(bytes || this.allocatedBytes)} (${oom.message})`, {
+        requiredBytes: bytes || this.allocatedBytes,
+      });
     }
     if (validation || thrown) {
       throw new GpuError('VALIDATION', `WebGPU rejected ${what}: ${validation?.message ?? String(thrown)}`, { cause: thrown });
@@ -162,11 +164,19 @@ export class GpuDevice {
   createBuffer(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
     const aligned = Math.max(16, Math.ceil(size / 16) * 16);
     if (aligned > this.limits.maxBufferSize) {
-      throw new GpuError('INSUFFICIENT_LIMITS', `buffer '${label}' of ${formatBytes(aligned)} exceeds maxBufferSize ${formatBytes(this.limits.maxBufferSize)}`, { requiredBytes: aligned });
+      throw new GpuError(
+        'INSUFFICIENT_LIMITS',
+        `buffer '${label}' of ${formatBytes(aligned)} exceeds maxBufferSize ${formatBytes(this.limits.maxBufferSize)}`,
+        { requiredBytes: aligned },
+      );
     }
     const budget = this.options.memoryBudgetBytes;
     if (budget !== undefined && this.allocatedBytes + aligned > budget) {
-      throw new GpuError('INSUFFICIENT_MEMORY', `the model needs more than the GPU memory budget: ${formatBytes(this.allocatedBytes + aligned)} requested, budget ${formatBytes(budget)}`, { requiredBytes: this.allocatedBytes + aligned });
+      throw new GpuError(
+        'INSUFFICIENT_MEMORY',
+        `the model needs more than the GPU memory budget: ${formatBytes(this.allocatedBytes + aligned)} requested, budget ${formatBytes(budget)}`,
+        { requiredBytes: this.allocatedBytes + aligned },
+      );
     }
     this.allocatedBytes += aligned;
     return this.device.createBuffer({ label, size: aligned, usage });
@@ -265,7 +275,13 @@ export class GpuDevice {
   private lostWithin(ms: number): Promise<boolean> {
     if (this.lostInfo) return Promise.resolve(true);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms));
-    return Promise.race([this.lostSignal.then(() => true, () => true), timeout]);
+    return Promise.race([
+      this.lostSignal.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
   }
 
   /** Waits for the queue, or fails with DEVICE_LOST. */

@@ -15,7 +15,12 @@ const canonical = CONFIGS.canonical;
 let engine: SprintEngine;
 
 beforeAll(async () => {
-  engine = await nodeEngine({ config: canonical, autotune: false, variant: { tileM: 4, tileN: 4, useWorkgroupMemory: false, workgroupSize: 64, weightFormat: 'u8' }, batch: 4 });
+  engine = await nodeEngine({
+    config: canonical,
+    autotune: false,
+    variant: { tileM: 4, tileN: 4, useWorkgroupMemory: false, workgroupSize: 64, weightFormat: 'u8' },
+    batch: 4,
+  });
 }, 300_000);
 afterAll(() => engine?.destroy());
 
@@ -25,7 +30,11 @@ describe('SprintEngine on canonical', () => {
     expect(engine.weightBytes).toBeLessThan(612_370_432 * 1.01);
     const key = weightKey(SPRINT_SEED);
     const hex = (b: Uint8Array) => Buffer.from(sha256(b)).toString('hex');
-    for (const [id, layer] of [[TensorId.wq, 0], [TensorId.w2, 63], [TensorId.lmHead, GLOBAL_LAYER]] as const) {
+    for (const [id, layer] of [
+      [TensorId.wq, 0],
+      [TensorId.w2, 63],
+      [TensorId.lmHead, GLOBAL_LAYER],
+    ] as const) {
       const { rows, cols } = tensorShape(canonical, id);
       expect(hex(await engine.readWeights(id, layer))).toBe(hex(generateTensorCodes(key, id, layer, rows * cols)));
     }
@@ -37,13 +46,19 @@ describe('SprintEngine on canonical', () => {
     // The reference's evaluateNonces, step by step, keeping the logits for the fingerprints.
     const model = new ReferenceModel(canonical, SPRINT_SEED);
     const seeds = nonces.map((n) => inputSeed(SPRINT_SEED, nodeSeed(PUBLIC_KEY), n));
-    const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, canonical.layers);
+    const finals = model.runLayers(
+      seeds.map((s) => nonceInput(model, s).x),
+      0,
+      canonical.layers,
+    );
     const r = rTarget(canonical);
     seeds.forEach((seed, i) => {
       const logits = model.logits(at(finals, i, 'final state'));
       const keys = nonceKeys(seed, logits);
       const distance = outputDistance(canonical, logits, keys, model.target);
-      expect(Array.from(gpu.fingerprints.subarray(i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS))).toEqual(Array.from(fingerprint(logits, logitMean(logits))));
+      expect(Array.from(gpu.fingerprints.subarray(i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS))).toEqual(
+        Array.from(fingerprint(logits, logitMean(logits))),
+      );
       expect(Array.from(gpu.keys.subarray(i * PERMUTATION_ROUNDS, (i + 1) * PERMUTATION_ROUNDS))).toEqual(Array.from(keys));
       const got = at(gpu.distances, i, 'distance');
       expect(Math.abs(got - distance)).toBeLessThanOrEqual(SPEC_TOLERANCE);

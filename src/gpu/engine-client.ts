@@ -5,7 +5,15 @@
 import * as Comlink from 'comlink';
 import { GpuError, type GpuErrorCode } from './errors.ts';
 import type { BuildPhase } from './transformer.ts';
-import type { EngineInfo, EngineWorkerApi, WireError, WorkerEngineOptions, WorkerSprintOptions, WorkerSprintProgress, WorkerSprintResult } from './engine-worker.ts';
+import type {
+  EngineInfo,
+  EngineWorkerApi,
+  WireError,
+  WorkerEngineOptions,
+  WorkerSprintOptions,
+  WorkerSprintProgress,
+  WorkerSprintResult,
+} from './engine-worker.ts';
 
 export type { EngineInfo, WorkerEngineOptions, WorkerSprintOptions, WorkerSprintProgress, WorkerSprintResult } from './engine-worker.ts';
 

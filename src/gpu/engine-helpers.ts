@@ -12,7 +12,8 @@ const TARGET_PASS_SECONDS = 0.25;
 
 /** Largest power of two within the memory limits that keeps one pass near TARGET_PASS_SECONDS. */
 export function defaultBatch(config: SprintConfig, dev: GpuDevice, variant: MatmulVariant, gflops: number): number {
-  const flopsPerNonce = 2 * config.seqLen * (config.layers * (4 * config.dModel ** 2 + 2 * config.dModel * config.ffnHidden)) + 2 * config.vocab * config.dModel;
+  const flopsPerNonce =
+    2 * config.seqLen * (config.layers * (4 * config.dModel ** 2 + 2 * config.dModel * config.ffnHidden)) + 2 * config.vocab * config.dModel;
   const bindingCap = Math.floor(dev.limits.maxStorageBufferBindingSize / (4 * config.seqLen * config.ffnHidden));
   const memoryCap = Math.floor((256 * 2 ** 20) / Activations.bytes(config, 1, config.seqLen));
   const wanted = Math.floor((gflops * 1e9 * TARGET_PASS_SECONDS) / flopsPerNonce);
@@ -30,7 +31,11 @@ export async function uploadTarget(dev: GpuDevice, config: SprintConfig, weights
   const centred = codes.map((t) => config.vocab * t - sum);
   const norm = Math.sqrt(centred.reduce((s, c) => s + c * c, 0));
   const tau = dev.createBuffer('tau', 4 * config.vocab, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-  dev.queue.writeBuffer(tau, 0, Float32Array.from(centred, (c) => c / norm));
+  dev.queue.writeBuffer(
+    tau,
+    0,
+    Float32Array.from(centred, (c) => c / norm),
+  );
   return tau;
 }
 

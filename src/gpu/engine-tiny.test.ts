@@ -51,7 +51,11 @@ describe('SprintEngine on tiny', () => {
     const split = await nodeEngine({ maxBindingBytes: 2048, autotune: false, batch: 16 });
     const f16 = await nodeEngine({ variant: { tileM: 2, tileN: 4, useWorkgroupMemory: false, workgroupSize: 64, weightFormat: 'f16' }, batch: 32 });
     // What a GPU runs: workgroup-memory matmul and the workgroup-reduction output stage.
-    const tiled = await nodeEngine({ variant: { tileM: 4, tileN: 4, useWorkgroupMemory: true, workgroupSize: 64, weightFormat: 'u8' }, outputMode: 'workgroup', batch: 8 });
+    const tiled = await nodeEngine({
+      variant: { tileM: 4, tileN: 4, useWorkgroupMemory: true, workgroupSize: 64, weightFormat: 'u8' },
+      outputMode: 'workgroup',
+      batch: 8,
+    });
     try {
       for (const other of [split, f16, tiled]) {
         const d = await other.evaluateNonces(PUBLIC_KEY, nonces);
@@ -102,14 +106,25 @@ describe('SprintEngine on tiny', () => {
 
   it('runs a Sprint: appropriate nonces with their distances, progress, abort', async () => {
     const progress: number[] = [];
-    const result = await engine.runSprint({ publicKey: PUBLIC_KEY, startNonce: 1000, maxNonces: 300, hitRate: 0.05, onProgress: (p) => progress.push(p.noncesTried) });
+    const result = await engine.runSprint({
+      publicKey: PUBLIC_KEY,
+      startNonce: 1000,
+      maxNonces: 300,
+      hitRate: 0.05,
+      onProgress: (p) => progress.push(p.noncesTried),
+    });
     expect(result.noncesTried).toBe(300);
     expect(result.nextNonce).toBe(1300);
     expect(result.stoppedBy).toBe('maxNonces');
     expect(progress.at(-1)).toBe(result.noncesTried);
     const r = rTarget(tiny, 0.05);
-    const expected = evaluateNonces(tiny, SPRINT_SEED, PUBLIC_KEY, Array.from({ length: result.noncesTried }, (_, i) => 1000 + i), model)
-      .filter((e) => e.distance < r - SPEC_TOLERANCE);
+    const expected = evaluateNonces(
+      tiny,
+      SPRINT_SEED,
+      PUBLIC_KEY,
+      Array.from({ length: result.noncesTried }, (_, i) => 1000 + i),
+      model,
+    ).filter((e) => e.distance < r - SPEC_TOLERANCE);
     expect(result.found.length).toBeGreaterThan(0);
     for (const e of expected) expect(result.found.map((f) => f.nonce)).toContain(e.nonce);
     const controller = new AbortController();

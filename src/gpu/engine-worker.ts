@@ -129,7 +129,14 @@ const api = {
       engine = created.engine;
       const common = { config: engine.config.name, batch: engine.batch, weightBytes: engine.weightBytes, backendReason: created.decision.reason };
       if (engine instanceof CpuSprintEngine) {
-        return { ...common, backend: 'cpu', threads: engine.threads, adapter: engine.description, isFallbackAdapter: created.decision.adapter?.software ?? false, variant: engine.variant };
+        return {
+          ...common,
+          backend: 'cpu',
+          threads: engine.threads,
+          adapter: engine.description,
+          isFallbackAdapter: created.decision.adapter?.software ?? false,
+          variant: engine.variant,
+        };
       }
       const a = engine.adapter;
       return { ...common, backend: 'webgpu', threads: null, adapter: adapterLabel(a), isFallbackAdapter: a.isFallback, variant: variantName(engine.variant) };

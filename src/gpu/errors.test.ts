@@ -8,7 +8,11 @@ import { getGpu } from './gpu-node.ts';
 import { SPRINT_SEED } from './test-support.ts';
 import { SprintEngine } from './transformer.ts';
 
-const code = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => (e instanceof GpuError ? e.code : String(e)));
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => (e instanceof GpuError ? e.code : String(e)),
+  );
 
 describe('typed errors', () => {
   it('no WebGPU: NO_WEBGPU', async () => {
@@ -23,7 +27,14 @@ describe('typed errors', () => {
   });
 
   it('model larger than the memory: INSUFFICIENT_MEMORY with the bytes needed', async () => {
-    const error = await SprintEngine.create({ config: CONFIGS.canonical, sprintSeed: SPRINT_SEED, gpu: await getGpu(), autotune: false, batch: 1, memoryBudgetBytes: 256 * 2 ** 20 }).catch((e: unknown) => e);
+    const error = await SprintEngine.create({
+      config: CONFIGS.canonical,
+      sprintSeed: SPRINT_SEED,
+      gpu: await getGpu(),
+      autotune: false,
+      batch: 1,
+      memoryBudgetBytes: 256 * 2 ** 20,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GpuError);
     expect((error as GpuError).code).toBe('INSUFFICIENT_MEMORY');
     expect((error as GpuError).details.requiredBytes).toBeGreaterThan(612_370_432);

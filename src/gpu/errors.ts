@@ -40,8 +40,7 @@ export class GpuError extends Error {
   }
 }
 
-export const isGpuError = (e: unknown, code?: GpuErrorCode): e is GpuError =>
-  e instanceof GpuError && (code === undefined || e.code === code);
+export const isGpuError = (e: unknown, code?: GpuErrorCode): e is GpuError => e instanceof GpuError && (code === undefined || e.code === code);
 
 export const formatBytes = (n: number): string =>
   n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;

@@ -34,7 +34,11 @@ beforeAll(() => {
   model = new ReferenceModel(tiny, SPRINT_SEED, true);
   const ns = nodeSeed(PUBLIC_KEY);
   const seeds = NONCES.map((n) => inputSeed(SPRINT_SEED, ns, n));
-  const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, tiny.layers);
+  const finals = model.runLayers(
+    seeds.map((s) => nonceInput(model, s).x),
+    0,
+    tiny.layers,
+  );
   reference = seeds.map((seed, i) => {
     const logits = model.logits(at(finals, i, 'final state'));
     const mean = logitMean(logits);

@@ -11,7 +11,15 @@ import { at } from '../sprint/indexing.ts';
 import type { GpuDevice } from './device.ts';
 import { weightScale } from './shaders/common.wgsl.ts';
 import { attentionKernel, elementwiseGrid, embedKernel, rmsnormKernel } from './shaders/layers.wgsl.ts';
-import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, type MatmulEpilogue, type MatmulVariant } from './shaders/matmul.wgsl.ts';
+import {
+  MATMUL_UNIFORM_FLOATS,
+  matmulDispatch,
+  matmulKernel,
+  matmulKey,
+  matmulUniform,
+  type MatmulEpilogue,
+  type MatmulVariant,
+} from './shaders/matmul.wgsl.ts';
 import { outputGrid, outputKernel, type OutputMode } from './shaders/output.wgsl.ts';
 import type { ResidentTensor, WeightChunk, WeightStore } from './weight-store.ts';
 
@@ -109,7 +117,12 @@ export class Activations {
   readonly last: GPUBuffer; // rmsnorm of the last position [sequences, d]
   readonly logits: GPUBuffer; // [sequences, V]
 
-  constructor(private readonly dev: GpuDevice, readonly config: SprintConfig, readonly sequences: number, readonly seqLen: number) {
+  constructor(
+    private readonly dev: GpuDevice,
+    readonly config: SprintConfig,
+    readonly sequences: number,
+    readonly seqLen: number,
+  ) {
     const { dModel: d, ffnHidden: F, vocab: V } = config;
     this.rows = sequences * seqLen;
     const f32 = (label: string, n: number, extra = 0) => dev.createBuffer(label, 4 * n, GPUBufferUsage.STORAGE | extra);
@@ -169,7 +182,13 @@ export class PlanBuilder {
     for (const c of w.chunks) {
       const shape = { M, N: c.rows, K: w.cols };
       const u = this.uniform(matmulUniform(shape, ldY, colBase + c.rowStart, scale), MATMUL_UNIFORM_FLOATS);
-      steps.push(this.dispatch(pipeline, [u, X, { buffer: c.buffer, offset: c.byteOffset, size: c.byteSize }, Y], matmulDispatch(this.kernels.variant, shape, this.maxPerDim)));
+      steps.push(
+        this.dispatch(
+          pipeline,
+          [u, X, { buffer: c.buffer, offset: c.byteOffset, size: c.byteSize }, Y],
+          matmulDispatch(this.kernels.variant, shape, this.maxPerDim),
+        ),
+      );
     }
   }
 
@@ -201,7 +220,11 @@ export class PlanBuilder {
   }
 
   private rmsnorm(rows: number, inStride: number, inOffset: number, src: GPUBuffer, dst: GPUBuffer): Step {
-    return this.dispatch(this.kernels.rmsnorm, [this.uniform([rows, this.config.dModel / 4, inStride, inOffset]), src, dst], elementwiseGrid(rows, this.maxPerDim));
+    return this.dispatch(
+      this.kernels.rmsnorm,
+      [this.uniform([rows, this.config.dModel / 4, inStride, inOffset]), src, dst],
+      elementwiseGrid(rows, this.maxPerDim),
+    );
   }
 
   /**
@@ -218,7 +241,9 @@ export class PlanBuilder {
     const fused = adjacent(qkv, this.dev.limits.maxStorageBufferBindingSize);
     if (fused) this.matmul(steps, EPILOGUES.set, a.h, fused, a.qkv, a.rows, 3 * d, 0);
     else qkv.forEach((w, i) => this.matmul(steps, EPILOGUES.set, a.h, w, a.qkv, a.rows, 3 * d, i * d));
-    steps.push(this.dispatch(this.kernels.attention, [this.uniform([a.rows, heads, a.seqLen, d]), a.qkv, a.attn], elementwiseGrid(a.rows * heads, this.maxPerDim)));
+    steps.push(
+      this.dispatch(this.kernels.attention, [this.uniform([a.rows, heads, a.seqLen, d]), a.qkv, a.attn], elementwiseGrid(a.rows * heads, this.maxPerDim)),
+    );
     this.matmul(steps, EPILOGUES.residual, a.attn, t(TensorId.wo), a.x, a.rows, d);
     if (lastPositionFfn) {
       steps.push(this.rmsnorm(a.sequences, a.seqLen, a.seqLen - 1, a.x, a.last));
@@ -245,7 +270,13 @@ export class PlanBuilder {
    * (OUTPUT_INFO_WORDS per nonce).
    */
   output(a: Activations, nonceKeys: GPUBuffer, tau: GPUBuffer, distances: GPUBuffer, info: GPUBuffer): Step[] {
-    return [this.dispatch(this.kernels.output, [this.uniform([a.sequences, this.config.vocab]), a.logits, nonceKeys, tau, distances, info], outputGrid(this.kernels.outputMode, a.sequences))];
+    return [
+      this.dispatch(
+        this.kernels.output,
+        [this.uniform([a.sequences, this.config.vocab]), a.logits, nonceKeys, tau, distances, info],
+        outputGrid(this.kernels.outputMode, a.sequences),
+      ),
+    ];
   }
 
   destroy(): void {

@@ -4,7 +4,10 @@ import { GpuError } from './errors.ts';
 export async function getGpu(): Promise<GPU> {
   const gpu = typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { gpu?: GPU }).gpu;
   if (!gpu) {
-    const hint = typeof process !== 'undefined' && process.versions?.node ? "in Node, pass `gpu: await getGpu()` from src/gpu/gpu-node.ts" : 'needs a recent browser and a secure context (https or localhost)';
+    const hint =
+      typeof process !== 'undefined' && process.versions?.node
+        ? 'in Node, pass `gpu: await getGpu()` from src/gpu/gpu-node.ts'
+        : 'needs a recent browser and a secure context (https or localhost)';
     throw new GpuError('NO_WEBGPU', `WebGPU is not available here (navigator.gpu is missing): ${hint}`);
   }
   return gpu;

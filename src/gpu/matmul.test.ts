@@ -12,8 +12,9 @@ afterAll(() => dev?.destroy());
 
 const gpuLike: AdapterDescription = { vendor: 'x', architecture: 'y', device: '', description: '', isFallback: false };
 const cpuLike: AdapterDescription = { ...gpuLike, isFallback: true };
-const variants: MatmulVariant[] = [...candidateVariants(gpuLike), ...candidateVariants(cpuLike)]
-  .filter((v, i, all) => all.findIndex((w) => variantName(w) === variantName(v)) === i);
+const variants: MatmulVariant[] = [...candidateVariants(gpuLike), ...candidateVariants(cpuLike)].filter(
+  (v, i, all) => all.findIndex((w) => variantName(w) === variantName(v)) === i,
+);
 
 /** Codes q of element (n, k), and their f16 packing, for a weight matrix [N, K]. */
 function weights(N: number, K: number) {

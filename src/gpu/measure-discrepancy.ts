@@ -36,7 +36,11 @@ function referenceNonces(configName: string, nonces: readonly number[]): Referen
   const model = new ReferenceModel(config, SEED, config.layers <= 4);
   const ns = nodeSeed(KEY);
   const seeds = nonces.map((n) => inputSeed(SEED, ns, n));
-  const finals = model.runLayers(seeds.map((s) => nonceInput(model, s).x), 0, config.layers);
+  const finals = model.runLayers(
+    seeds.map((s) => nonceInput(model, s).x),
+    0,
+    config.layers,
+  );
   return seeds.map((seed, i) => {
     const logits = model.logits(at(finals, i, 'final state'));
     const mean = logitMean(logits);
@@ -91,7 +95,10 @@ const format = (args.find((a) => a.startsWith('--format='))?.split('=')[1] ?? 'u
 const outputMode = args.find((a) => a.startsWith('--output='))?.split('=')[1] as OutputMode | undefined;
 const counts = args.filter((a) => !a.startsWith('--')).map(Number);
 const variant: MatmulVariant = { tileM: 4, tileN: 4, useWorkgroupMemory: false, workgroupSize: 64, weightFormat: format };
-for (const [name, n] of [['tiny', counts[0] ?? 512], ['canonical', counts[1] ?? 4]] as const) {
+for (const [name, n] of [
+  ['tiny', counts[0] ?? 512],
+  ['canonical', counts[1] ?? 4],
+] as const) {
   if (n > 0) console.log(JSON.stringify(await measure(name, n, variant, outputMode)));
 }
 process.exit(0);

@@ -66,7 +66,11 @@ describe('weights generated on the GPU', () => {
 
   it('f16 values equal generateTensor exactly', async () => {
     const store = await WeightStore.generate(dev, tiny, key, { format: 'f16' });
-    for (const [id, layer] of [[TensorId.tokEmb, GLOBAL_LAYER], [TensorId.w2, 1], [TensorId.lmHead, GLOBAL_LAYER]] as const) {
+    for (const [id, layer] of [
+      [TensorId.tokEmb, GLOBAL_LAYER],
+      [TensorId.w2, 1],
+      [TensorId.lmHead, GLOBAL_LAYER],
+    ] as const) {
       const bytes = await store.read(dev, id, layer);
       const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
       const expected = generateTensor(tiny, key, id, layer);

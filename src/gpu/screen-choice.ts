@@ -51,13 +51,25 @@ function emulated(variant: MatmulVariant, dev: GpuDevice, K: number): MatmulVari
   return fitsLimits(wide, K, dev.limits) ? wide : { ...base, workgroupSize: 64 };
 }
 
-export async function chooseScreen(dev: GpuDevice, config: SprintConfig, variant: MatmulVariant, tuning: TuneResult | null, options: EngineOptions): Promise<ScreenChoice> {
+export async function chooseScreen(
+  dev: GpuDevice,
+  config: SprintConfig,
+  variant: MatmulVariant,
+  tuning: TuneResult | null,
+  options: EngineOptions,
+): Promise<ScreenChoice> {
   const requested = options.screen ?? 'auto';
   const margins = options.screenMargins ?? DEFAULT_SCREEN_MARGINS;
   const off = (reason: string): ScreenChoice => ({ mode: 'off', reason, variant: null, projectedSpeedup: null, margins });
   if (requested === 'off') return off('turned off by the engine option');
   if (requested === 'f16-emulated') {
-    return { mode: 'f16-emulated', reason: 'f16 emulated in f32 registers (tests and accuracy measurements; slower than f32)', variant: emulated(variant, dev, config.ffnHidden), projectedSpeedup: null, margins };
+    return {
+      mode: 'f16-emulated',
+      reason: 'f16 emulated in f32 registers (tests and accuracy measurements; slower than f32)',
+      variant: emulated(variant, dev, config.ffnHidden),
+      projectedSpeedup: null,
+      margins,
+    };
   }
   if (!dev.hasShaderF16) {
     if (requested === 'f16') throw new GpuError('BAD_ARGUMENT', 'the f16 screen needs the shader-f16 feature, which this adapter does not offer');
@@ -76,7 +88,8 @@ export async function chooseScreen(dev: GpuDevice, config: SprintConfig, variant
   }
   const gain = projectedSpeedup(f32Ms, f16Ms);
   const figures = `f32 ${f32Ms.toFixed(3)} ms, f16 ${f16Ms.toFixed(3)} ms on the tuning shape: projected ${gain.toFixed(2)}×`;
-  if (requested === 'f16' || gain >= MIN_SCREEN_GAIN) return { mode: 'f16', reason: `f16 screen on: ${figures}`, variant: f16.variant, projectedSpeedup: gain, margins };
+  if (requested === 'f16' || gain >= MIN_SCREEN_GAIN)
+    return { mode: 'f16', reason: `f16 screen on: ${figures}`, variant: f16.variant, projectedSpeedup: gain, margins };
   return { ...off(`f16 does not pay here: ${figures} (needs ${MIN_SCREEN_GAIN}×)`), projectedSpeedup: gain };
 }
 

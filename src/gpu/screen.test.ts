@@ -8,7 +8,7 @@ const THRESHOLD = 1.3;
 /** A deterministic stand-in for the f32 truth and an f16-like pass over it. */
 function world(n: number, seed = 7) {
   let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const truth = Float32Array.from({ length: n }, () => 1.25 + rnd() * 0.2); // about a third below THRESHOLD
   const fpMargin = Float32Array.from({ length: n }, () => rnd() * 0.5);
   // f16-like: d off by less than the margin, margins off too; a nonce whose fingerprint margin is
@@ -28,7 +28,10 @@ function harness(n: number, batch: number, capacity: number, low: ScreenPass, tr
   let cursor = 0;
   const run = runScreened({
     next: () => (cursor < n ? Array.from({ length: Math.min(batch, n - cursor) }, () => cursor++) : null),
-    screen: async (nonces) => ({ distances: Float32Array.from(nonces, (i) => at(low.distances, i, 'f16 distance')), margins: Float32Array.from(nonces, (i) => at(low.margins, i, 'f16 margin')) }),
+    screen: async (nonces) => ({
+      distances: Float32Array.from(nonces, (i) => at(low.distances, i, 'f16 distance')),
+      margins: Float32Array.from(nonces, (i) => at(low.margins, i, 'f16 margin')),
+    }),
     confirm: async (nonces) => {
       expect(nonces.length).toBeLessThanOrEqual(capacity);
       confirmedNonces.push(...nonces);

@@ -114,7 +114,14 @@ describe('runSprintLoop intensity (virtual clock)', () => {
       },
     };
     const starts: number[] = [];
-    await runSprintLoop(CONFIGS.tiny, BATCH, { publicKey: PUBLIC_KEY, maxNonces: 3 * BATCH, intensity: control, onProgress: () => starts.push(vm.now() - 100) }, vm.run, fail, timing);
+    await runSprintLoop(
+      CONFIGS.tiny,
+      BATCH,
+      { publicKey: PUBLIC_KEY, maxNonces: 3 * BATCH, intensity: control, onProgress: () => starts.push(vm.now() - 100) },
+      vm.run,
+      fail,
+      timing,
+    );
     // Two 100 ms slices of rest, then back to back at d = 1.
     expect(starts).toEqual([0, 300, 400]);
   });

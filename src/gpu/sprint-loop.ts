@@ -21,10 +21,7 @@ import { GpuError, type FoundNonce } from './errors.ts';
  * intensity < 1 the loop calls it once per batch and rests between calls, and the device must be
  * idle during a rest.
  */
-export type BatchRunner = (
-  next: () => readonly number[] | null,
-  onBatch: (nonces: readonly number[], distances: Float32Array) => void,
-) => Promise<void>;
+export type BatchRunner = (next: () => readonly number[] | null, onBatch: (nonces: readonly number[], distances: Float32Array) => void) => Promise<void>;
 
 /** What a failed Sprint had done, for the engine to turn into its resumable error. */
 export interface SprintSoFar {
@@ -157,7 +154,14 @@ export async function runSprintLoop(
     });
     found.push(...newlyFound);
     tried += nonces.length;
-    options.onProgress?.({ noncesTried: tried, found: found.length, noncesPerSecond: (tried * 1000) / elapsed(), elapsedMs: elapsed(), nextNonce: start + tried, newlyFound });
+    options.onProgress?.({
+      noncesTried: tried,
+      found: found.length,
+      noncesPerSecond: (tried * 1000) / elapsed(),
+      elapsedMs: elapsed(),
+      nextNonce: start + tried,
+      newlyFound,
+    });
   };
   try {
     for (;;) {

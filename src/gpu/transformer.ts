@@ -32,7 +32,18 @@ import { collectInspection, runSprintLoop } from './sprint-loop.ts';
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
 export type { MatmulVariant } from './shaders/matmul.wgsl.ts';
-export type { BuildPhase, EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, ScreenInfo, SprintOptions, SprintProgress, SprintResult } from './engine-types.ts';
+export type {
+  BuildPhase,
+  EngineOptions,
+  ForwardOptions,
+  ForwardResult,
+  NonceInspection,
+  PassProfile,
+  ScreenInfo,
+  SprintOptions,
+  SprintProgress,
+  SprintResult,
+} from './engine-types.ts';
 
 interface Slot {
   /** Nonces per pass of this slot (the engine's batch, or the confirmation capacity). */
@@ -101,7 +112,15 @@ export class SprintEngine {
   /** Whether Sprints run the f16 screen, and why (capability and measured speed). */
   get screen(): ScreenInfo {
     const c = this.screenChoice;
-    return { mode: c.mode, reason: c.reason, variant: c.variant ? variantName(c.variant) : null, projectedSpeedup: c.projectedSpeedup, margins: c.margins, confirmCapacity: this.confirmSlot?.capacity ?? 0, counts: { ...this.screenCounts } };
+    return {
+      mode: c.mode,
+      reason: c.reason,
+      variant: c.variant ? variantName(c.variant) : null,
+      projectedSpeedup: c.projectedSpeedup,
+      margins: c.margins,
+      confirmCapacity: this.confirmSlot?.capacity ?? 0,
+      counts: { ...this.screenCounts },
+    };
   }
 
   private readonly screenCounts: ScreenCounts = { screened: 0, confirmed: 0 };
@@ -161,7 +180,11 @@ export class SprintEngine {
     const weightBytes = planWeights(config, variant.weightFormat, dev.limits, options.maxBindingBytes).totalBytes;
     const needed = weightBytes + Activations.bytes(config, batch, config.seqLen) + 4 * config.vocab;
     if (options.memoryBudgetBytes !== undefined && needed > options.memoryBudgetBytes) {
-      throw new GpuError('INSUFFICIENT_MEMORY', `the ${config.name} model needs ${formatBytes(needed)} of GPU memory (${formatBytes(weightBytes)} weights), the budget is ${formatBytes(options.memoryBudgetBytes)}`, { requiredBytes: needed });
+      throw new GpuError(
+        'INSUFFICIENT_MEMORY',
+        `the ${config.name} model needs ${formatBytes(needed)} of GPU memory (${formatBytes(weightBytes)} weights), the budget is ${formatBytes(options.memoryBudgetBytes)}`,
+        { requiredBytes: needed },
+      );
     }
 
     const sprintSeed = options.sprintSeed.slice();
@@ -201,7 +224,14 @@ export class SprintEngine {
           const tail: Step[] = [...plans.head(acts), ...plans.output(acts, nonceKeys, tau, distances, info)];
           const copy = (floats: number): Step => ({ kind: 'copy', src: distances, srcOffset: 0, dst: staging, dstOffset: 0, size: 4 * floats });
           return {
-            capacity: cap, activations: acts, tokens, nonceKeys, distances, info, staging, infoStaging,
+            capacity: cap,
+            activations: acts,
+            tokens,
+            nonceKeys,
+            distances,
+            info,
+            staging,
+            infoStaging,
             steps: [...inputs, ...layers(plans), ...tail, copy(cap)],
             outsideLayers: [...inputs, ...tail, copy(cap)],
             screenSteps: withScreen && screenPlans ? [...inputs, ...layers(screenPlans), ...tail, copy(2 * cap)] : null,
@@ -294,7 +324,12 @@ export class SprintEngine {
         if (i < passes) full.push(await time(false));
         outside.push(await time(true));
       }
-      const median = (xs: number[]) => at(xs.sort((a, b) => a - b), Math.floor(xs.length / 2), 'timed pass');
+      const median = (xs: number[]) =>
+        at(
+          xs.sort((a, b) => a - b),
+          Math.floor(xs.length / 2),
+          'timed pass',
+        );
       const passMs = median(full);
       const outsideLayersMs = median(outside);
       return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
@@ -484,7 +519,11 @@ export class SprintEngine {
 
     const rowFloats = sequences * seqLen * config.dModel;
     const owned: GPUBuffer[] = [];
-    const acts = await dev.checked('allocating forward activations', () => new Activations(dev, config, sequences, seqLen), Activations.bytes(config, sequences, seqLen));
+    const acts = await dev.checked(
+      'allocating forward activations',
+      () => new Activations(dev, config, sequences, seqLen),
+      Activations.bytes(config, sequences, seqLen),
+    );
     const plans = new PlanBuilder(dev, config, this.kernels, this.weights);
     try {
       const steps: Step[] = [];
@@ -498,7 +537,8 @@ export class SprintEngine {
       } else {
         dev.queue.writeBuffer(acts.x, 0, options.hidden!.data, 0, rowFloats);
       }
-      const captures = capture.length > 0 ? dev.createBuffer('captures', 4 * rowFloats * capture.length, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC) : null;
+      const captures =
+        capture.length > 0 ? dev.createBuffer('captures', 4 * rowFloats * capture.length, GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC) : null;
       if (captures) owned.push(captures);
       for (let l = from; l < to; l++) {
         steps.push(...plans.layer(acts, l));
@@ -552,4 +592,3 @@ export class SprintEngine {
     return seed;
   }
 }
-

@@ -65,7 +65,12 @@ function tensorList(config: SprintConfig, format: WeightFormat): { id: TensorIdV
 }
 
 /** Lays tensors out in arenas; pure, so the memory need is known before anything is allocated. */
-export function planWeights(config: SprintConfig, format: WeightFormat, limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; minStorageBufferOffsetAlignment: number }, maxBindingBytes?: number) {
+export function planWeights(
+  config: SprintConfig,
+  format: WeightFormat,
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; minStorageBufferOffsetAlignment: number },
+  maxBindingBytes?: number,
+) {
   const arenaBytes = Math.min(limits.maxBufferSize, ARENA_CAP);
   const maxChunk = Math.min(limits.maxStorageBufferBindingSize, arenaBytes, maxBindingBytes ?? Infinity);
   const align = limits.minStorageBufferOffsetAlignment;
@@ -80,7 +85,10 @@ export function planWeights(config: SprintConfig, format: WeightFormat, limits: 
     // Chunks start on a Philox block (16 elements): with cols % 4 == 0, 4 rows suffice.
     const rowsPerChunk = rows <= Math.floor(maxChunk / rowBytes) ? rows : Math.floor(maxChunk / rowBytes / 4) * 4;
     if (rowsPerChunk < 1 || (rowsPerChunk < 4 && rowsPerChunk < rows)) {
-      throw new GpuError('INSUFFICIENT_LIMITS', `a storage binding of ${formatBytes(maxChunk)} cannot hold 4 rows of tensor ${t.id} (${formatBytes(rowBytes)} each)`);
+      throw new GpuError(
+        'INSUFFICIENT_LIMITS',
+        `a storage binding of ${formatBytes(maxChunk)} cannot hold 4 rows of tensor ${t.id} (${formatBytes(rowBytes)} each)`,
+      );
     }
     const planned: PlannedTensor = { ...t, rows, cols, chunks: [] };
     for (let rowStart = 0; rowStart < rows; rowStart += rowsPerChunk) {
@@ -127,7 +135,13 @@ export class WeightStore {
         cols: t.cols,
         format: t.format,
         scaleExponent: scaleExponent(config, t.id),
-        chunks: t.chunks.map((c) => ({ buffer: at(arenas, c.arena, 'weight arena'), byteOffset: c.byteOffset, byteSize: c.byteSize, rowStart: c.rowStart, rows: c.rows })),
+        chunks: t.chunks.map((c) => ({
+          buffer: at(arenas, c.arena, 'weight arena'),
+          byteOffset: c.byteOffset,
+          byteSize: c.byteSize,
+          rowStart: c.rowStart,
+          rows: c.rows,
+        })),
       });
     }
     const store = new WeightStore(dev, arenas, tensors, plan.totalBytes, options.format);
@@ -166,7 +180,11 @@ export class WeightStore {
       for (const c of t.chunks) {
         const elements = c.rows * t.cols;
         const blocks = Math.ceil(elements / 16);
-        const uniform = dev.uniform('generate-params', [t.id, t.layer >>> 0, (c.rowStart * t.cols) / 16, (elements * wordsPerBlock) / 16, key[0], key[1], 2 ** -scaleExponentOf(t)], new Set([6]));
+        const uniform = dev.uniform(
+          'generate-params',
+          [t.id, t.layer >>> 0, (c.rowStart * t.cols) / 16, (elements * wordsPerBlock) / 16, key[0], key[1], 2 ** -scaleExponentOf(t)],
+          new Set([6]),
+        );
         uniforms.push(uniform);
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, dev.bindGroup(pipeline, [uniform, { buffer: c.buffer, offset: c.byteOffset, size: c.byteSize }]));

@@ -98,7 +98,12 @@ async function decodeBreakdown(model: GpuModel, prompt: number[], bandwidth: num
     }
     await model.idle();
     const ms = (performance.now() - t0) / steps;
-    return { dispatches_per_step: dispatches, queued_step_ms: ms, queued_bandwidth_efficiency: (model.bytesPerTokenWithoutHead / (ms / 1000)) / bandwidth, encode_ms_per_step: encodeMs / steps };
+    return {
+      dispatches_per_step: dispatches,
+      queued_step_ms: ms,
+      queued_bandwidth_efficiency: model.bytesPerTokenWithoutHead / (ms / 1000) / bandwidth,
+      encode_ms_per_step: encodeMs / steps,
+    };
   } finally {
     model.destroyKvCache(cache);
   }
@@ -195,7 +200,11 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
   try {
     const t0 = performance.now();
     // Room for the breakdown's queued steps too.
-    const model = await GpuModel.load(new DirectorySource(dir), { device: dev, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + Math.max(decodeTokens, 18) + 8 });
+    const model = await GpuModel.load(new DirectorySource(dir), {
+      device: dev,
+      maxTokens: Math.max(promptTokens, 1),
+      maxContext: promptTokens + Math.max(decodeTokens, 18) + 8,
+    });
     const loadMs = performance.now() - t0;
     model.decodeKernels = 'fused'; // measured wherever, CPU adapters included (their default is 'legacy')
     const V = model.config.vocabSize;
@@ -205,7 +214,8 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const breakdown = await decodeBreakdown(model, prompt, bandwidth);
     // Before this change (plans rebuilt, logits read back), plans alone, now: interleaved, best of two each.
-    const best = (a: Awaited<ReturnType<typeof timeModel>>['run'] | null, b: Awaited<ReturnType<typeof timeModel>>['run']) => (a && a.decodeTokensPerSecond >= b.decodeTokensPerSecond ? a : b);
+    const best = (a: Awaited<ReturnType<typeof timeModel>>['run'] | null, b: Awaited<ReturnType<typeof timeModel>>['run']) =>
+      a && a.decodeTokensPerSecond >= b.decodeTokensPerSecond ? a : b;
     let before = null as Awaited<ReturnType<typeof timeModel>>['run'] | null;
     let plansOnly = null as Awaited<ReturnType<typeof timeModel>>['run'] | null;
     for (let round = 0; round < 2; round++) {
@@ -263,7 +273,11 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     let cpu = { prefillMs: NaN, run: { decodeTokensPerSecond: NaN, tokens: [] as number[] } };
     let cpuThreads = '';
     if (options.cpu !== false) {
-      const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), { spawner: nodeSpawner, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + decodeTokens + 8 });
+      const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), {
+        spawner: nodeSpawner,
+        maxTokens: Math.max(promptTokens, 1),
+        maxContext: promptTokens + decodeTokens + 8,
+      });
       cpu = await timeModel(cpuModel, prompt, decodeTokens);
       cpuThreads = cpuModel.description;
       cpuModel.destroy();
@@ -298,7 +312,11 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       const dtype = options.peerDtype ?? (dev.hasShaderF16 ? 'float16' : 'float32');
       try {
         const p = await benchPeer(dir, prompt, decodeTokens, { lastLogits, tokens: run.tokens }, dtype, options.ortWasmPaths);
-        result.peer = { ...p, prefill_ratio_vs_peer: result.prefill_tokens_per_s / p.peer_prefill_tokens_per_s, decode_ratio_vs_peer: result.decode_tokens_per_s / p.peer_decode_tokens_per_s };
+        result.peer = {
+          ...p,
+          prefill_ratio_vs_peer: result.prefill_tokens_per_s / p.peer_prefill_tokens_per_s,
+          decode_ratio_vs_peer: result.decode_tokens_per_s / p.peer_decode_tokens_per_s,
+        };
       } catch (e) {
         result.peer_error = (e as Error).message;
       }
@@ -312,18 +330,32 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
-      model: { type: 'string' }, 'prompt-tokens': { type: 'string', default: '64' }, 'decode-tokens': { type: 'string', default: '32' }, json: { type: 'boolean', default: false },
-      'no-cpu': { type: 'boolean', default: false }, 'no-peer': { type: 'boolean', default: false }, 'no-legacy': { type: 'boolean', default: false }, 'peer-dtype': { type: 'string' }, 'ort-wasm-paths': { type: 'string' },
+      model: { type: 'string' },
+      'prompt-tokens': { type: 'string', default: '64' },
+      'decode-tokens': { type: 'string', default: '32' },
+      json: { type: 'boolean', default: false },
+      'no-cpu': { type: 'boolean', default: false },
+      'no-peer': { type: 'boolean', default: false },
+      'no-legacy': { type: 'boolean', default: false },
+      'peer-dtype': { type: 'string' },
+      'ort-wasm-paths': { type: 'string' },
     },
   });
   const peerDtype = values['peer-dtype'];
-  if (peerDtype !== undefined && peerDtype !== 'float16' && peerDtype !== 'float32') throw new Error(`--peer-dtype must be float16 or float32, got ${peerDtype}`);
+  if (peerDtype !== undefined && peerDtype !== 'float16' && peerDtype !== 'float32')
+    throw new Error(`--peer-dtype must be float16 or float32, got ${peerDtype}`);
   let dir = values.model;
   if (!dir) {
     dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
     writeTestModel(dir, {});
   }
-  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']), { cpu: !values['no-cpu'], peer: !values['no-peer'], peerDtype, ortWasmPaths: values['ort-wasm-paths'], legacy: !values['no-legacy'] });
+  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']), {
+    cpu: !values['no-cpu'],
+    peer: !values['no-peer'],
+    peerDtype,
+    ortWasmPaths: values['ort-wasm-paths'],
+    legacy: !values['no-legacy'],
+  });
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
     const rows: [string, string][] = [
@@ -335,16 +367,32 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ['weights read per token', `${(r.bytes_per_token / 2 ** 20).toFixed(2)} MiB`],
       ['copy-kernel bandwidth', `${(r.copy_bandwidth_bytes_per_s / 1e9).toFixed(2)} GB/s`],
       ['bandwidth efficiency', r.bandwidth_efficiency.toFixed(3)],
-      ['decode step', `${r.breakdown.dispatches_per_step} dispatches; ${r.breakdown.queued_step_ms.toFixed(3)} ms queued back to back without the head (efficiency ${r.breakdown.queued_bandwidth_efficiency.toFixed(3)}); ${r.breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode`],
-      ['before (plans rebuilt, logits read back)', `decode ${r.step_cost.before_decode_tokens_per_s.toFixed(1)} tokens/s (plans alone ${r.step_cost.plans_only_decode_tokens_per_s.toFixed(1)}), ${r.step_cost.before_breakdown.queued_step_ms.toFixed(3)} ms queued, ${r.step_cost.before_breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode; now ÷ before ${r.step_cost.decode_ratio_vs_before.toFixed(2)}x (same tokens: ${r.step_cost.before_same_tokens})`],
+      [
+        'decode step',
+        `${r.breakdown.dispatches_per_step} dispatches; ${r.breakdown.queued_step_ms.toFixed(3)} ms queued back to back without the head (efficiency ${r.breakdown.queued_bandwidth_efficiency.toFixed(3)}); ${r.breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode`,
+      ],
+      [
+        'before (plans rebuilt, logits read back)',
+        `decode ${r.step_cost.before_decode_tokens_per_s.toFixed(1)} tokens/s (plans alone ${r.step_cost.plans_only_decode_tokens_per_s.toFixed(1)}), ${r.step_cost.before_breakdown.queued_step_ms.toFixed(3)} ms queued, ${r.step_cost.before_breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode; now ÷ before ${r.step_cost.decode_ratio_vs_before.toFixed(2)}x (same tokens: ${r.step_cost.before_same_tokens})`,
+      ],
       ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
       ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];
-    if (Number.isNaN(r.cpu_prefill_tokens_per_s)) rows.splice(rows.findIndex(([k]) => k === 'CPU backend prefill'), 2);
+    if (Number.isNaN(r.cpu_prefill_tokens_per_s))
+      rows.splice(
+        rows.findIndex(([k]) => k === 'CPU backend prefill'),
+        2,
+      );
     if (r.legacy) {
       const o = r.legacy;
-      rows.push(['legacy kernels', `prefill ${o.legacy_prefill_tokens_per_s.toFixed(1)} tokens/s, decode ${o.legacy_decode_tokens_per_s.toFixed(1)} tokens/s, ${o.legacy_breakdown.dispatches_per_step} dispatches, ${o.legacy_breakdown.queued_step_ms.toFixed(3)} ms queued`]);
-      rows.push(['new ÷ legacy', `decode ${o.decode_ratio_vs_legacy.toFixed(2)}x, prefill ${o.prefill_ratio_vs_legacy.toFixed(2)}x (same tokens: ${o.legacy_same_tokens})`]);
+      rows.push([
+        'legacy kernels',
+        `prefill ${o.legacy_prefill_tokens_per_s.toFixed(1)} tokens/s, decode ${o.legacy_decode_tokens_per_s.toFixed(1)} tokens/s, ${o.legacy_breakdown.dispatches_per_step} dispatches, ${o.legacy_breakdown.queued_step_ms.toFixed(3)} ms queued`,
+      ]);
+      rows.push([
+        'new ÷ legacy',
+        `decode ${o.decode_ratio_vs_legacy.toFixed(2)}x, prefill ${o.prefill_ratio_vs_legacy.toFixed(2)}x (same tokens: ${o.legacy_same_tokens})`,
+      ]);
     }
     if (r.peer) {
       rows.push([`peer`, r.peer.peer]);

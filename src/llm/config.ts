@@ -8,7 +8,14 @@ export type RopeScaling =
   | { readonly type: 'default' }
   | { readonly type: 'linear'; readonly factor: number }
   | { readonly type: 'llama3'; readonly factor: number; readonly lowFreqFactor: number; readonly highFreqFactor: number; readonly originalMaxPositions: number }
-  | { readonly type: 'yarn'; readonly factor: number; readonly originalMaxPositions: number; readonly betaFast: number; readonly betaSlow: number; readonly attentionFactor: number | null };
+  | {
+      readonly type: 'yarn';
+      readonly factor: number;
+      readonly originalMaxPositions: number;
+      readonly betaFast: number;
+      readonly betaSlow: number;
+      readonly attentionFactor: number | null;
+    };
 
 export interface LlamaConfig {
   readonly modelType: string;
@@ -52,7 +59,8 @@ function num(raw: Record<string, unknown>, key: string, fallback?: number): numb
   return v;
 }
 
-const ids = (v: unknown): number[] => (v === null || v === undefined ? [] : Array.isArray(v) ? v.filter((x): x is number => Number.isInteger(x)) : Number.isInteger(v) ? [v as number] : []);
+const ids = (v: unknown): number[] =>
+  v === null || v === undefined ? [] : Array.isArray(v) ? v.filter((x): x is number => Number.isInteger(x)) : Number.isInteger(v) ? [v as number] : [];
 
 function parseRopeScaling(raw: Record<string, unknown>, maxPositions: number): RopeScaling {
   // transformers ≥ 4.5x may put everything under rope_parameters; older configs use rope_scaling.
@@ -99,7 +107,10 @@ export function parseConfig(input: string | object, generation?: object | null):
   if (typeof raw !== 'object' || raw === null) throw bad('not an object');
   const modelType = String(raw.model_type ?? '');
   if (!(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
-    throw new LlmError('UNSUPPORTED_MODEL', `config.json: model_type '${modelType}' is not a supported Llama-family decoder (${SUPPORTED_MODEL_TYPES.join(', ')})`);
+    throw new LlmError(
+      'UNSUPPORTED_MODEL',
+      `config.json: model_type '${modelType}' is not a supported Llama-family decoder (${SUPPORTED_MODEL_TYPES.join(', ')})`,
+    );
   }
   const act = String(raw.hidden_act ?? raw.hidden_activation ?? 'silu');
   if (act !== 'silu' && act !== 'swish') throw new LlmError('UNSUPPORTED_MODEL', `config.json: hidden_act '${act}' is not implemented (SwiGLU with silu is)`);
@@ -117,7 +128,8 @@ export function parseConfig(input: string | object, generation?: object | null):
   if (numHeads % numKvHeads !== 0) throw bad(`num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   if (headDim % 4 !== 0) throw new LlmError('UNSUPPORTED_MODEL', `config.json: head_dim ${headDim} is not a multiple of 4`);
   const intermediateSize = int(raw, 'intermediate_size');
-  if (hiddenSize % 4 !== 0 || intermediateSize % 4 !== 0) throw new LlmError('UNSUPPORTED_MODEL', 'config.json: hidden_size and intermediate_size must be multiples of 4');
+  if (hiddenSize % 4 !== 0 || intermediateSize % 4 !== 0)
+    throw new LlmError('UNSUPPORTED_MODEL', 'config.json: hidden_size and intermediate_size must be multiples of 4');
   const maxPositions = int(raw, 'max_position_embeddings', 2048);
   const rope = (raw.rope_parameters as Record<string, unknown> | undefined) ?? {};
   const isQwen2 = modelType === 'qwen2';

@@ -121,7 +121,8 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
 
   /** Reads the folder, streams the weights into panels, starts the compute threads. */
   static async load(source: ModelSource, options: CpuModelOptions = {}): Promise<CpuLlmModel> {
-    if (!canShareMemory()) throw new LlmError('BAD_ARGUMENT', 'the CPU backend needs SharedArrayBuffer: the page must be cross-origin isolated (COOP/COEP headers)');
+    if (!canShareMemory())
+      throw new LlmError('BAD_ARGUMENT', 'the CPU backend needs SharedArrayBuffer: the page must be cross-origin isolated (COOP/COEP headers)');
     const manifest = await readManifest(source);
     const c = manifest.config;
     if (c.headDim % 4 !== 0) throw new LlmError('UNSUPPORTED_MODEL', `the CPU backend needs head_dim divisible by 4, got ${c.headDim}`);
@@ -133,9 +134,8 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
     try {
       await model.loadWeights(source, options);
       const module = await WebAssembly.compile(kernelBytes(bestKernelVariant()) as BufferSource);
-      model.executor = threads === 0
-        ? new InlineExecutor(module, memory, model.acts.ctrl)
-        : await ThreadPool.create(spawner, module, memory, model.acts.ctrl, threads);
+      model.executor =
+        threads === 0 ? new InlineExecutor(module, memory, model.acts.ctrl) : await ThreadPool.create(spawner, module, memory, model.acts.ctrl, threads);
     } catch (e) {
       model.destroy();
       throw e;
@@ -173,31 +173,36 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
   private async loadWeights(source: ModelSource, options: CpuModelOptions): Promise<void> {
     const expected = expectedTensors(this.config, this.fromLayer, this.toLayer);
     let pending: Uint8Array | null = null;
-    await streamWeights(source, this.manifest, {
-      header: (_file, header) => {
-        for (const t of header.tensors) {
-          const shape = expected.get(t.name);
-          if (!shape) continue;
-          const dtype = t.dtype as FloatDType;
-          const matrix = shape.length === 2;
-          const rows = matrix ? shape[0] : 1;
-          const cols = matrix ? shape[1] : shape[0];
-          const panels = matrix ? round8(rows) / 8 : round8(cols);
-          const bytes = matrix ? panels * 8 * cols * ELEMENT_BYTES[dtype] : panels * 4;
-          this.tensors.set(t.name, { at: this.arena.alloc(bytes), matrix, dtype, rows, cols, panels });
-          this.weightBytes += bytes;
-        }
-        this.grow();
+    await streamWeights(
+      source,
+      this.manifest,
+      {
+        header: (_file, header) => {
+          for (const t of header.tensors) {
+            const shape = expected.get(t.name);
+            if (!shape) continue;
+            const dtype = t.dtype as FloatDType;
+            const matrix = shape.length === 2;
+            const rows = matrix ? shape[0] : 1;
+            const cols = matrix ? shape[1] : shape[0];
+            const panels = matrix ? round8(rows) / 8 : round8(cols);
+            const bytes = matrix ? panels * 8 * cols * ELEMENT_BYTES[dtype] : panels * 4;
+            this.tensors.set(t.name, { at: this.arena.alloc(bytes), matrix, dtype, rows, cols, panels });
+            this.weightBytes += bytes;
+          }
+          this.grow();
+        },
+        data: (_file, e) => {
+          if (e.offset === 0) pending = new Uint8Array(e.tensor.end - e.tensor.begin);
+          pending!.set(e.bytes, e.offset);
+          if (e.last) {
+            this.store(e.tensor.name, pending!);
+            pending = null;
+          }
+        },
       },
-      data: (_file, e) => {
-        if (e.offset === 0) pending = new Uint8Array(e.tensor.end - e.tensor.begin);
-        pending!.set(e.bytes, e.offset);
-        if (e.last) {
-          this.store(e.tensor.name, pending!);
-          pending = null;
-        }
-      },
-    }, { onProgress: options.onProgress, signal: options.signal, fromLayer: this.fromLayer, toLayer: this.toLayer });
+      { onProgress: options.onProgress, signal: options.signal, fromLayer: this.fromLayer, toLayer: this.toLayer },
+    );
   }
 
   /** Matrices into panels in their own dtype; vectors (norms, biases) to f32. */
@@ -230,9 +235,11 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
     const fromLayer = options.fromLayer ?? this.fromLayer;
     const toLayer = options.toLayer ?? this.toLayer;
     checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer) throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
+    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
+      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
     const maxContext = options.maxContext ?? this.maxContext;
-    if (maxContext > this.maxContext) throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set CpuModelOptions.maxContext)`);
+    if (maxContext > this.maxContext)
+      throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set CpuModelOptions.maxContext)`);
     const bytes = maxContext * c.numKvHeads * c.headDim * 4;
     const take = () => this.freeCaches.get(bytes)?.pop() ?? this.arena.alloc(bytes);
     const k: number[] = [];
@@ -269,24 +276,29 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
     const fromLayer = args.fromLayer ?? cache.fromLayer;
     const toLayer = args.toLayer ?? cache.toLayer;
     checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer) throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer) throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
+    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer)
+      throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
+    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
+      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
     const D = c.hiddenSize;
     let total: number;
     if (args.hidden) {
-      if (args.hidden.length === 0 || args.hidden.length % D !== 0) throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
+      if (args.hidden.length === 0 || args.hidden.length % D !== 0)
+        throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
       total = args.hidden.length / D;
     } else {
       if (!args.tokens || args.tokens.length === 0) throw new LlmError('BAD_ARGUMENT', 'forward needs tokens or hidden');
       if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
       for (let i = 0; i < args.tokens.length; i++) {
         const tok = args.tokens[i];
-        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
+        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize)
+          throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
       }
       total = args.tokens.length;
     }
     const pos0 = cache.length;
-    if (pos0 + total > cache.maxContext) throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
+    if (pos0 + total > cache.maxContext)
+      throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
     const wanted = toLayer === c.numLayers ? (args.logits ?? 'last') : 'none';
     const wantHidden = toLayer < c.numLayers || args.returnHidden === true;
     const V = c.vocabSize;

@@ -40,13 +40,20 @@ export async function loadLanguageModel(source: ModelSource, options: LoadLangua
   const choice = options.backend ?? 'auto';
   const gpu = options.gpu === undefined ? (typeof navigator === 'undefined' ? undefined : (navigator as Navigator & { gpu?: GPU }).gpu) : options.gpu;
   const decision = await decideBackend(choice, { gpu, cpuAvailable: canShareMemory() });
-  const shared = { maxContext: options.maxContext, fromLayer: options.fromLayer, toLayer: options.toLayer, onProgress: options.onProgress, signal: options.signal };
+  const shared = {
+    maxContext: options.maxContext,
+    fromLayer: options.fromLayer,
+    toLayer: options.toLayer,
+    onProgress: options.onProgress,
+    signal: options.signal,
+  };
   const cpu = () => CpuLlmModel.load(source, { ...shared, spawner: options.spawner, threads: options.threads });
   if (decision.backend === 'cpu') return { model: await cpu(), decision };
   try {
     return { model: await GpuModel.load(source, { ...shared, gpu: gpu ?? undefined }), decision };
   } catch (e) {
-    if (choice !== 'auto' || !canShareMemory() || !['NO_WEBGPU', 'NO_ADAPTER', 'INSUFFICIENT_LIMITS'].some((code) => isGpuError(e, code as 'NO_WEBGPU'))) throw e;
+    if (choice !== 'auto' || !canShareMemory() || !['NO_WEBGPU', 'NO_ADAPTER', 'INSUFFICIENT_LIMITS'].some((code) => isGpuError(e, code as 'NO_WEBGPU')))
+      throw e;
     return { model: await cpu(), decision: { ...decision, backend: 'cpu', reason: `WebGPU failed (${(e as Error).message}): running on the CPU` } };
   }
 }

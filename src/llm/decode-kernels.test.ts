@@ -10,7 +10,16 @@ import { GpuDevice } from '../gpu/device.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
 import { decodeFloats, encodeFloats, type FloatDType } from './dtype.ts';
 import { argmax } from './sampling.ts';
-import { ARGMAX_CHUNK, argmaxKernel, decodeAttentionKernel, decodeGemvGrid, decodeGemvKernel, decodeGemvUniform, gemvOutputs, type DecodeGemvSpec } from './shaders/decode.wgsl.ts';
+import {
+  ARGMAX_CHUNK,
+  argmaxKernel,
+  decodeAttentionKernel,
+  decodeGemvGrid,
+  decodeGemvKernel,
+  decodeGemvUniform,
+  gemvOutputs,
+  type DecodeGemvSpec,
+} from './shaders/decode.wgsl.ts';
 
 let dev: GpuDevice;
 beforeAll(async () => {
@@ -71,16 +80,35 @@ async function checkGemv(c: GemvCase, seed: number): Promise<number> {
   const rnd = random(seed);
   const rowsX = c.M; // rows held in x; with lastOnly only the last is used
   const M = c.lastOnly ? 1 : c.M;
-  const spec: DecodeGemvSpec = { dtype: c.dtype, parts: c.parts, rows: M, norm: c.norm ? c.dtype : null, swiglu: !!c.swiglu, bias: c.bias ? c.dtype : null, residual: !!c.residual };
+  const spec: DecodeGemvSpec = {
+    dtype: c.dtype,
+    parts: c.parts,
+    rows: M,
+    norm: c.norm ? c.dtype : null,
+    swiglu: !!c.swiglu,
+    bias: c.bias ? c.dtype : null,
+    residual: !!c.residual,
+  };
   const N = gemvOutputs(spec);
   const ldY = N + 3; // output rows wider than the result, written at colOffset
   const colOffset = 2;
   const eps = 1e-5;
   const x = Array.from({ length: rowsX * c.K }, () => rnd() * 4);
-  const W = c.parts.map((n) => rounded(c.dtype, Array.from({ length: n * c.K }, () => rnd())));
-  const g = rounded(c.dtype, Array.from({ length: c.K }, () => 1 + rnd()));
+  const W = c.parts.map((n) =>
+    rounded(
+      c.dtype,
+      Array.from({ length: n * c.K }, () => rnd()),
+    ),
+  );
+  const g = rounded(
+    c.dtype,
+    Array.from({ length: c.K }, () => 1 + rnd()),
+  );
   const totalRows = c.parts.reduce((a, b) => a + b, 0);
-  const bias = rounded(c.dtype, Array.from({ length: totalRows + (totalRows % 2) }, () => rnd()));
+  const bias = rounded(
+    c.dtype,
+    Array.from({ length: totalRows + (totalRows % 2) }, () => rnd()),
+  );
   const y0 = Array.from({ length: M * ldY }, () => rnd());
   // float64 expectation
   const expected = Float64Array.from(y0);
@@ -175,7 +203,13 @@ describe('decode attention kernel vs float64', () => {
     const hd = 16;
     const H = 4;
     const G = 2;
-    for (const [ctx, T] of [[1, 1], [5, 1], [64, 1], [70, 3], [131, 2]] as const) {
+    for (const [ctx, T] of [
+      [1, 1],
+      [5, 1],
+      [64, 1],
+      [70, 3],
+      [131, 2],
+    ] as const) {
       const rnd = random(ctx * 31 + T);
       const pos0 = ctx - T; // rows t see positions 0 … pos0 + t
       const qStride = (H + 2 * G) * hd; // the packed q|k|v layout

@@ -30,8 +30,7 @@ export class LlmError extends Error {
   }
 }
 
-export const isLlmError = (e: unknown, code?: LlmErrorCode): e is LlmError =>
-  e instanceof LlmError && (code === undefined || e.code === code);
+export const isLlmError = (e: unknown, code?: LlmErrorCode): e is LlmError => e instanceof LlmError && (code === undefined || e.code === code);
 
 /** Throws ABORTED when the signal has fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {

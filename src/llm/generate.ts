@@ -48,7 +48,8 @@ export interface GenerateResult {
 export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: readonly number[], options: GenerateOptions): Promise<GenerateResult> {
   checkSampling(options);
   if (prompt.length === 0) throw new LlmError('BAD_ARGUMENT', 'the prompt has no tokens');
-  if (!Number.isInteger(options.maxTokens) || options.maxTokens < 1) throw new LlmError('BAD_ARGUMENT', `maxTokens must be a positive integer, got ${options.maxTokens}`);
+  if (!Number.isInteger(options.maxTokens) || options.maxTokens < 1)
+    throw new LlmError('BAD_ARGUMENT', `maxTokens must be a positive integer, got ${options.maxTokens}`);
   const eos = new Set(options.eosTokenIds ?? model.config.eosTokenIds);
   const rng = new SeededRandom(options.seed ?? 0);
   const cache = model.createKvCache({ maxContext: options.maxContext ?? Math.min(prompt.length + options.maxTokens, model.config.maxPositions) });
@@ -64,7 +65,9 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
     // Greedy on a model that picks where its logits are: a step returns an id, not V logits.
     const pick = (options.temperature ?? 0) === 0 && options.pickOnModel !== false && model.forwardGreedy ? model.forwardGreedy.bind(model) : null;
     const step = async (input: readonly number[]): Promise<number> =>
-      pick ? pick({ tokens: input, kvCache: cache }) : sampleToken((await model.forward({ tokens: input, kvCache: cache, logits: 'last' })).logits!, options, rng);
+      pick
+        ? pick({ tokens: input, kvCache: cache })
+        : sampleToken((await model.forward({ tokens: input, kvCache: cache, logits: 'last' })).logits!, options, rng);
     let id = await step(prompt);
     prefillMs = performance.now() - start;
     while (true) {

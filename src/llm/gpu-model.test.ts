@@ -96,10 +96,17 @@ describe('WebGPU decoder vs the float64 reference', () => {
   });
 
   // intermediate 176: K % 8 == 0 everywhere, so the fused decode kernels run (the default 172 falls back).
-  for (const [dtype, modelType] of [['F32', 'llama'], ['F16', 'qwen2'], ['BF16', 'llama']] as const) {
+  for (const [dtype, modelType] of [
+    ['F32', 'llama'],
+    ['F16', 'qwen2'],
+    ['BF16', 'llama'],
+  ] as const) {
     it(`fused decode kernels (${dtype}, ${modelType}): steps of 1 and 3 rows, the head split over bindings, legacy kernels agree`, async () => {
       const matrixBytes = 176 * 64 * (dtype === 'F32' ? 4 : 2);
-      const { ref, gpu, manifest } = await pair({ dtype, modelType, intermediate: 176, layers: 2, tieEmbeddings: dtype !== 'F16' }, { maxBindingBytes: matrixBytes + 1024, decodeKernels: 'fused' });
+      const { ref, gpu, manifest } = await pair(
+        { dtype, modelType, intermediate: 176, layers: 2, tieEmbeddings: dtype !== 'F16' },
+        { maxBindingBytes: matrixBytes + 1024, decodeKernels: 'fused' },
+      );
       try {
         const c = manifest.config;
         const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Hello there, how are you?' }]).slice(0, 14);
@@ -140,7 +147,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
     });
   }
 
-  it('layer ranges: [0, k) on one model and [k, L) on another (GPU or CPU) give the full model\'s logits', async () => {
+  it("layer ranges: [0, k) on one model and [k, L) on another (GPU or CPU) give the full model's logits", async () => {
     const files = makeTestModel({ dtype: 'BF16', layers: 3 }).files;
     const source = new MemorySource(files);
     const { model: ref, manifest } = await loadReference(source);
@@ -182,7 +189,11 @@ describe('WebGPU decoder vs the float64 reference', () => {
     const gpu = await GpuModel.load(source, { device, onProgress: (p) => progress.push(p), maxTokens: 16 });
     const { model: ref, manifest } = await loadReference(source);
     try {
-      expect(manifest.weightFiles.map((f) => f.name)).toEqual(['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors']);
+      expect(manifest.weightFiles.map((f) => f.name)).toEqual([
+        'model-00001-of-00003.safetensors',
+        'model-00002-of-00003.safetensors',
+        'model-00003-of-00003.safetensors',
+      ]);
       const last = progress.at(-1)!;
       expect(last.loadedBytes).toBe(manifest.totalWeightBytes);
       expect(last.totalBytes).toBe(manifest.totalWeightBytes);
@@ -203,7 +214,12 @@ describe('WebGPU decoder vs the float64 reference', () => {
       expect(stop.tokens).toEqual(full.tokens.slice(0, full.tokens.indexOf(stopId)));
       // Cancel after the second token.
       const controller = new AbortController();
-      const cancelled = await generate(gpu, prompt, { maxTokens: 12, eosTokenIds: [], signal: controller.signal, onToken: (t) => t.index === 1 && controller.abort() });
+      const cancelled = await generate(gpu, prompt, {
+        maxTokens: 12,
+        eosTokenIds: [],
+        signal: controller.signal,
+        onToken: (t) => t.index === 1 && controller.abort(),
+      });
       expect(cancelled.stoppedBy).toBe('abort');
       expect(cancelled.tokens).toEqual(full.tokens.slice(0, 2));
       // Sampling runs and is reproducible from its seed.

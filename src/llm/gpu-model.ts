@@ -183,7 +183,11 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   static async load(source: ModelSource, options: GpuModelOptions = {}): Promise<GpuModel> {
     const manifest = await readManifest(source);
     const ownsDevice = !options.device;
-    const dev = options.device ?? (await GpuDevice.create(options.gpu ?? (typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined), { memoryBudgetBytes: options.memoryBudgetBytes }));
+    const dev =
+      options.device ??
+      (await GpuDevice.create(options.gpu ?? (typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined), {
+        memoryBudgetBytes: options.memoryBudgetBytes,
+      }));
     const model = new GpuModel(dev, manifest.config, manifest, options, ownsDevice);
     try {
       await model.upload(source);
@@ -224,7 +228,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
               if (bytesPerValue === undefined) throw new LlmError('UNSUPPORTED_DTYPE', `${t.name} is ${t.dtype}, which this engine does not read`);
               const rowBytes = cols * bytesPerValue;
               const rowsPerChunk = Math.max(1, Math.floor(maxChunk / rowBytes));
-              if (rowBytes > maxChunk) throw new GpuError('INSUFFICIENT_LIMITS', `${t.name}: one row of ${rowBytes} bytes exceeds the binding limit ${maxChunk}`);
+              if (rowBytes > maxChunk)
+                throw new GpuError('INSUFFICIENT_LIMITS', `${t.name}: one row of ${rowBytes} bytes exceeds the binding limit ${maxChunk}`);
               const chunks: Chunk[] = [];
               for (let r = 0; r < rows; r += rowsPerChunk) {
                 const n = Math.min(rowsPerChunk, rows - r);
@@ -270,7 +275,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     for (const [name, t] of this.tensors) if (t.rows > 1 && name !== tensorNames.embed) perToken += t.rows * t.rowBytes;
     const lmHead = this.tensors.get(tensorNames.lmHead);
     (this as { bytesPerTokenWithoutHead: number }).bytesPerTokenWithoutHead = perToken - (lmHead ? lmHead.rows * lmHead.rowBytes : 0);
-    if (this.toLayer === c.numLayers && c.tieWordEmbeddings) perToken += this.tensors.get(tensorNames.embed)!.rows * this.tensors.get(tensorNames.embed)!.rowBytes;
+    if (this.toLayer === c.numLayers && c.tieWordEmbeddings)
+      perToken += this.tensors.get(tensorNames.embed)!.rows * this.tensors.get(tensorNames.embed)!.rowBytes;
     (this as { weightBytes: number }).weightBytes = weightBytes;
     (this as { bytesPerToken: number }).bytesPerToken = perToken;
   }
@@ -332,7 +338,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const c = this.config;
     for (const t of this.tensors.values()) {
       if (t.name === tensorNames.embed && this.fromLayer === 0) jobs.push(this.pipeline(`llm-embed:${t.dtype}`, () => embedKernel(t.dtype)));
-      if (t.rows === 1 && /norm/.test(t.name)) jobs.push(this.pipeline(`llm-rmsnorm:${t.dtype}:${this.normThreads}`, () => rmsnormKernel(t.dtype, this.normThreads)));
+      if (t.rows === 1 && /norm/.test(t.name))
+        jobs.push(this.pipeline(`llm-rmsnorm:${t.dtype}:${this.normThreads}`, () => rmsnormKernel(t.dtype, this.normThreads)));
     }
     jobs.push(this.pipeline(`llm-rope:${c.headDim}:${c.numHeads}:${c.numKvHeads}`, () => ropeCacheKernel(c.headDim, c.numHeads, c.numKvHeads)));
     jobs.push(this.pipeline(`llm-attention:${c.headDim}:${c.numHeads}:${c.numKvHeads}`, () => attentionKernel(c.headDim, c.numHeads, c.numKvHeads)));
@@ -345,9 +352,11 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const fromLayer = options.fromLayer ?? this.fromLayer;
     const toLayer = options.toLayer ?? this.toLayer;
     checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer) throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
+    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
+      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
     const maxContext = options.maxContext ?? this.maxContext;
-    if (maxContext > this.maxContext) throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set GpuModelOptions.maxContext)`);
+    if (maxContext > this.maxContext)
+      throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set GpuModelOptions.maxContext)`);
     const bytes = maxContext * c.numKvHeads * c.headDim * 4;
     const k: GPUBuffer[] = [];
     const v: GPUBuffer[] = [];
@@ -415,24 +424,29 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const fromLayer = args.fromLayer ?? cache.fromLayer;
     const toLayer = args.toLayer ?? cache.toLayer;
     checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer) throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer) throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
+    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer)
+      throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
+    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
+      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
     const D = c.hiddenSize;
     let total: number;
     if (args.hidden) {
-      if (args.hidden.length === 0 || args.hidden.length % D !== 0) throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
+      if (args.hidden.length === 0 || args.hidden.length % D !== 0)
+        throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
       total = args.hidden.length / D;
     } else {
       if (!args.tokens || args.tokens.length === 0) throw new LlmError('BAD_ARGUMENT', 'forward needs tokens or hidden');
       if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
       for (let i = 0; i < args.tokens.length; i++) {
         const tok = args.tokens[i]!; // i < length; a hole in a sparse array fails the integer check below
-        if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
+        if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize)
+          throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
       }
       total = args.tokens.length;
     }
     const pos0 = cache.length;
-    if (pos0 + total > cache.maxContext) throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
+    if (pos0 + total > cache.maxContext)
+      throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
     if (argmax && toLayer !== c.numLayers) throw new LlmError('BAD_ARGUMENT', `a greedy pick needs the last layer; this forward stops at ${toLayer}`);
     const wanted = toLayer === c.numLayers ? (args.logits ?? 'last') : 'none';
     const wantHidden = toLayer < c.numLayers || args.returnHidden === true;
@@ -522,7 +536,16 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const lin = this.linearFor(T);
     const list: Dispatch[] = [];
 
-    const linear = async (key: string, weight: string, bias: string | null, X: GPUBuffer, Y: GPUBuffer, ldY: number, residual: boolean, mOne = false): Promise<void> => {
+    const linear = async (
+      key: string,
+      weight: string,
+      bias: string | null,
+      X: GPUBuffer,
+      Y: GPUBuffer,
+      ldY: number,
+      residual: boolean,
+      mOne = false,
+    ): Promise<void> => {
       const w = this.tensor(weight);
       const b = bias ? this.tensor(bias) : null;
       const v = mOne ? this.linearFor(1) : lin;
@@ -530,7 +553,14 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       const pipe = await this.pipeline(linearKey(w.dtype, v, epilogue), () => linearKernel(w.dtype, v, epilogue));
       for (const [i, chunk] of w.chunks.entries()) {
         const u = this.uniform(`${key}:${i}:${mOne}`, linearUniform(chunk.rowCount, w.cols, ldY, chunk.rowStart, chunk.rowStart, mOne));
-        const group = this.bind(`${key}:${i}:${mOne}:${v.kind}${v.tileM}x${v.tileN}`, pipe, () => [a.dyn, u, X, chunk.buffer, Y, ...(b ? [firstChunk(b)] : [])]);
+        const group = this.bind(`${key}:${i}:${mOne}:${v.kind}${v.tileM}x${v.tileN}`, pipe, () => [
+          a.dyn,
+          u,
+          X,
+          chunk.buffer,
+          Y,
+          ...(b ? [firstChunk(b)] : []),
+        ]);
         list.push({ pipeline: pipe, group, grid: linearGrid(v, mOne ? 1 : T, chunk.rowCount, maxDim) });
       }
     };
@@ -556,14 +586,30 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const fused = this.decodeKernels === 'fused';
     const useGemv = fused && T <= DECODE_MAX_ROWS && this.fusedDecodeFits();
     const qkvStride = (H + 2 * G) * hd;
-    const gemv = async (key: string, spec: DecodeGemvSpec, K: number, X: GPUBuffer, Y: GPUBuffer, ldY: number, weights: GPUBuffer[], normW: GPUBuffer | null, bias: GPUBuffer | null, colOffset = 0, lastOnly = false): Promise<void> => {
+    const gemv = async (
+      key: string,
+      spec: DecodeGemvSpec,
+      K: number,
+      X: GPUBuffer,
+      Y: GPUBuffer,
+      ldY: number,
+      weights: GPUBuffer[],
+      normW: GPUBuffer | null,
+      bias: GPUBuffer | null,
+      colOffset = 0,
+      lastOnly = false,
+    ): Promise<void> => {
       const pipe = await this.pipeline(decodeGemvKey(spec), () => decodeGemvKernel(spec));
       const u = this.uniform(`dg:${key}`, decodeGemvUniform(K, ldY, colOffset, lastOnly, c.rmsNormEps), new Set([4]));
       const group = this.bind(`${key}:dg:m${spec.rows}`, pipe, () => [a.dyn, u, X, Y, ...weights, ...(normW ? [normW] : []), ...(bias ? [bias] : [])]);
       list.push({ pipeline: pipe, group, grid: decodeGemvGrid(gemvOutputs(spec), maxDim) });
     };
     const single = (name: string) => firstChunk(this.tensor(name));
-    const fusedAttPipe = fused ? await this.pipeline(`llm-decode-attention:${hd}:${H}:${G}:${useGemv ? qkvStride : H * hd}`, () => decodeAttentionKernel(hd, H, G, useGemv ? qkvStride : H * hd)) : null;
+    const fusedAttPipe = fused
+      ? await this.pipeline(`llm-decode-attention:${hd}:${H}:${G}:${useGemv ? qkvStride : H * hd}`, () =>
+          decodeAttentionKernel(hd, H, G, useGemv ? qkvStride : H * hd),
+        )
+      : null;
     const ropePipe = await this.pipeline(`llm-rope:${hd}:${H}:${G}`, () => ropeCacheKernel(hd, H, G));
     const attPipe = await this.pipeline(`llm-attention:${hd}:${H}:${G}`, () => attentionKernel(hd, H, G));
     const siluPipe = await this.pipeline('llm-silu-mul', siluMulKernel);
@@ -574,26 +620,119 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         const wq = this.tensor(n.q);
         const normIn = this.tensor(n.inputNorm);
         const qkvBias = c.qkvBias ? this.concatBias(`qkv${l}`, [n.qBias, n.kBias, n.vBias]) : null;
-        await gemv(`qkv${l}`, { dtype: wq.dtype, parts: [H * hd, G * hd, G * hd], rows: T, norm: normIn.dtype, swiglu: false, bias: qkvBias ? this.tensor(n.qBias).dtype : null, residual: false }, D, a.x, a.qkv, qkvStride, [single(n.q), single(n.k), single(n.v)], single(n.inputNorm), qkvBias);
+        await gemv(
+          `qkv${l}`,
+          {
+            dtype: wq.dtype,
+            parts: [H * hd, G * hd, G * hd],
+            rows: T,
+            norm: normIn.dtype,
+            swiglu: false,
+            bias: qkvBias ? this.tensor(n.qBias).dtype : null,
+            residual: false,
+          },
+          D,
+          a.x,
+          a.qkv,
+          qkvStride,
+          [single(n.q), single(n.k), single(n.v)],
+          single(n.inputNorm),
+          qkvBias,
+        );
         const ropeD = await this.pipeline(`llm-decode-rope:${hd}:${H}:${G}`, () => decodeRopeKernel(hd, H, G));
-        list.push({ pipeline: ropeD, group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')], p.cache), grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim) });
-        list.push({ pipeline: fusedAttPipe!, group: this.bind(`datt${l}:packed`, fusedAttPipe!, () => [a.dyn, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache), grid: [H, T, 1] });
+        list.push({
+          pipeline: ropeD,
+          group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')], p.cache),
+          grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim),
+        });
+        list.push({
+          pipeline: fusedAttPipe!,
+          group: this.bind(
+            `datt${l}:packed`,
+            fusedAttPipe!,
+            () => [a.dyn, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att],
+            p.cache,
+          ),
+          grid: [H, T, 1],
+        });
         const wo = this.tensor(n.o);
-        await gemv(`o${l}`, { dtype: wo.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.oBias ? this.tensor(n.oBias).dtype : null, residual: true }, H * hd, a.att, a.x, D, [single(n.o)], null, c.oBias ? single(n.oBias) : null);
+        await gemv(
+          `o${l}`,
+          { dtype: wo.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.oBias ? this.tensor(n.oBias).dtype : null, residual: true },
+          H * hd,
+          a.att,
+          a.x,
+          D,
+          [single(n.o)],
+          null,
+          c.oBias ? single(n.oBias) : null,
+        );
         const wg = this.tensor(n.gate);
         const mlpBias = c.mlpBias ? this.concatBias(`gateup${l}`, [n.gateBias, n.upBias]) : null;
-        await gemv(`gateup${l}`, { dtype: wg.dtype, parts: [F, F], rows: T, norm: this.tensor(n.postNorm).dtype, swiglu: true, bias: mlpBias ? this.tensor(n.gateBias).dtype : null, residual: false }, D, a.x, a.act, F, [single(n.gate), single(n.up)], single(n.postNorm), mlpBias);
+        await gemv(
+          `gateup${l}`,
+          {
+            dtype: wg.dtype,
+            parts: [F, F],
+            rows: T,
+            norm: this.tensor(n.postNorm).dtype,
+            swiglu: true,
+            bias: mlpBias ? this.tensor(n.gateBias).dtype : null,
+            residual: false,
+          },
+          D,
+          a.x,
+          a.act,
+          F,
+          [single(n.gate), single(n.up)],
+          single(n.postNorm),
+          mlpBias,
+        );
         const wd = this.tensor(n.down);
-        await gemv(`down${l}`, { dtype: wd.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.mlpBias ? this.tensor(n.downBias).dtype : null, residual: true }, F, a.act, a.x, D, [single(n.down)], null, c.mlpBias ? single(n.downBias) : null);
+        await gemv(
+          `down${l}`,
+          { dtype: wd.dtype, parts: [D], rows: T, norm: null, swiglu: false, bias: c.mlpBias ? this.tensor(n.downBias).dtype : null, residual: true },
+          F,
+          a.act,
+          a.x,
+          D,
+          [single(n.down)],
+          null,
+          c.mlpBias ? single(n.downBias) : null,
+        );
         continue;
       }
       await norm(`in${l}`, n.inputNorm, a.x, a.h, false);
       await linear(`q${l}`, n.q, c.qkvBias ? n.qBias : null, a.h, a.q, H * hd, false);
       await linear(`k${l}`, n.k, c.qkvBias ? n.kBias : null, a.h, a.k, G * hd, false);
       await linear(`v${l}`, n.v, c.qkvBias ? n.vBias : null, a.h, a.v, G * hd, false);
-      list.push({ pipeline: ropePipe, group: this.bind(`rope${l}`, ropePipe, () => [a.dyn, a.rope, a.q, a.k, a.v, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')], p.cache), grid: elementwiseGrid(T * (H + G), maxDim) });
-      if (fusedAttPipe) list.push({ pipeline: fusedAttPipe, group: this.bind(`datt${l}:plain`, fusedAttPipe, () => [a.dyn, a.q, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache), grid: [H, T, 1] });
-      else list.push({ pipeline: attPipe, group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache), grid: elementwiseGrid(T * H, maxDim) });
+      list.push({
+        pipeline: ropePipe,
+        group: this.bind(
+          `rope${l}`,
+          ropePipe,
+          () => [a.dyn, a.rope, a.q, a.k, a.v, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')],
+          p.cache,
+        ),
+        grid: elementwiseGrid(T * (H + G), maxDim),
+      });
+      if (fusedAttPipe)
+        list.push({
+          pipeline: fusedAttPipe,
+          group: this.bind(
+            `datt${l}:plain`,
+            fusedAttPipe,
+            () => [a.dyn, a.q, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att],
+            p.cache,
+          ),
+          grid: [H, T, 1],
+        });
+      else
+        list.push({
+          pipeline: attPipe,
+          group: this.bind(`att${l}`, attPipe, () => [a.dyn, a.q, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer'), a.att], p.cache),
+          grid: elementwiseGrid(T * H, maxDim),
+        });
       await linear(`o${l}`, n.o, c.oBias ? n.oBias : null, a.att, a.x, D, true);
       await norm(`post${l}`, n.postNorm, a.x, a.h, false);
       await linear(`gate${l}`, n.gate, c.mlpBias ? n.gateBias : null, a.h, a.gate, F, false);
@@ -608,7 +747,19 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       const w = this.tensor(c.tieWordEmbeddings ? tensorNames.embed : tensorNames.lmHead);
       const fn = this.tensor(tensorNames.norm);
       for (const [i, chunk] of w.chunks.entries()) {
-        await gemv(`head:${i}:${last}`, { dtype: w.dtype, parts: [chunk.rowCount], rows: headRows, norm: fn.dtype, swiglu: false, bias: null, residual: false }, D, a.x, this.logitsBuffer!, c.vocabSize, [chunk.buffer], firstChunk(fn), null, chunk.rowStart, last);
+        await gemv(
+          `head:${i}:${last}`,
+          { dtype: w.dtype, parts: [chunk.rowCount], rows: headRows, norm: fn.dtype, swiglu: false, bias: null, residual: false },
+          D,
+          a.x,
+          this.logitsBuffer!,
+          c.vocabSize,
+          [chunk.buffer],
+          firstChunk(fn),
+          null,
+          chunk.rowStart,
+          last,
+        );
       }
     } else if (p.logitMode !== 'none') {
       const last = p.logitMode === 'last';
@@ -633,8 +784,16 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const final = await this.pipeline('llm-argmax:final', () => argmaxKernel('final'));
     const pairs = this.argmaxPairs;
     const out = this.argmaxOut;
-    list.push({ pipeline: partial, group: this.bind(`argmax:partial:${this.logitsGeneration}`, partial, () => [this.uniform('argmax:partial', [V, 0, 0, 0]), this.logitsBuffer!, pairs]), grid: [chunks, 1, 1] });
-    list.push({ pipeline: final, group: this.bind('argmax:final', final, () => [this.uniform('argmax:final', [chunks, 0, 0, 0]), pairs, out]), grid: [1, 1, 1] });
+    list.push({
+      pipeline: partial,
+      group: this.bind(`argmax:partial:${this.logitsGeneration}`, partial, () => [this.uniform('argmax:partial', [V, 0, 0, 0]), this.logitsBuffer!, pairs]),
+      grid: [chunks, 1, 1],
+    });
+    list.push({
+      pipeline: final,
+      group: this.bind('argmax:final', final, () => [this.uniform('argmax:final', [chunks, 0, 0, 0]), pairs, out]),
+      grid: [1, 1, 1],
+    });
   }
 
   /** Replay recorded dispatch lists (default); false rebuilds every pass's list (the benchmark's before). */
@@ -651,7 +810,15 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     let ok = c.hiddenSize % 8 === 0 && (c.numHeads * c.headDim) % 8 === 0 && c.intermediateSize % 8 === 0;
     for (let l = this.fromLayer; l < this.toLayer && ok; l++) {
       const n = tensorNames.layer(l);
-      const [q, k, v, o, gate, up, down] = [n.q, n.k, n.v, n.o, n.gate, n.up, n.down].map((name) => this.tensor(name)) as [GpuTensor, GpuTensor, GpuTensor, GpuTensor, GpuTensor, GpuTensor, GpuTensor];
+      const [q, k, v, o, gate, up, down] = [n.q, n.k, n.v, n.o, n.gate, n.up, n.down].map((name) => this.tensor(name)) as [
+        GpuTensor,
+        GpuTensor,
+        GpuTensor,
+        GpuTensor,
+        GpuTensor,
+        GpuTensor,
+        GpuTensor,
+      ];
       if ([q, k, v, o, gate, up, down].some((t) => t.chunks.length !== 1)) ok = false;
       // q|k|v and gate|up each run as one GEMV over weights of one dtype.
       if (q.dtype !== k.dtype || q.dtype !== v.dtype || gate.dtype !== up.dtype) ok = false;

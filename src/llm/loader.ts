@@ -71,7 +71,8 @@ export async function readManifest(source: ModelSource): Promise<ModelManifest> 
     if (!map || typeof map !== 'object') throw new LlmError('BAD_CONFIG', `${INDEX_FILE}: no weight_map`);
     weightMap = new Map();
     for (const [tensor, file] of Object.entries(map)) {
-      if (typeof file !== 'string' || !/^[\w.-]+\.safetensors$/.test(file)) throw new LlmError('BAD_CONFIG', `${INDEX_FILE}: bad file name ${JSON.stringify(file)} for ${tensor}`);
+      if (typeof file !== 'string' || !/^[\w.-]+\.safetensors$/.test(file))
+        throw new LlmError('BAD_CONFIG', `${INDEX_FILE}: bad file name ${JSON.stringify(file)} for ${tensor}`);
       weightMap.set(tensor, file);
     }
     names = [...new Set(weightMap.values())].sort();
@@ -142,7 +143,14 @@ export async function streamWeights(source: ModelSource, manifest: ModelManifest
     lastReport = now;
     const elapsedMs = now - start;
     const rate = elapsedMs > 0 ? (loaded / elapsedMs) * 1000 : 0;
-    options.onProgress({ file, loadedBytes: loaded, totalBytes: total, elapsedMs, bytesPerSecond: rate, etaMs: total !== null && rate > 0 ? ((total - loaded) / rate) * 1000 : null });
+    options.onProgress({
+      file,
+      loadedBytes: loaded,
+      totalBytes: total,
+      elapsedMs,
+      bytesPerSecond: rate,
+      etaMs: total !== null && rate > 0 ? ((total - loaded) / rate) * 1000 : null,
+    });
   };
   for (const file of files) {
     throwIfAborted(options.signal);
@@ -163,7 +171,8 @@ export async function streamWeights(source: ModelSource, manifest: ModelManifest
           if (manifest.weightMap && manifest.weightMap.get(t.name) !== file.name) {
             throw new LlmError('SAFETENSORS_LAYOUT', `${file.name} holds ${t.name}, which ${INDEX_FILE} puts in ${manifest.weightMap.get(t.name)}`);
           }
-          if (!isFloatDType(t.dtype)) throw new LlmError('UNSUPPORTED_DTYPE', `${file.name}: ${t.name} is ${t.dtype}; the engine reads F32, F16 and BF16 weights`);
+          if (!isFloatDType(t.dtype))
+            throw new LlmError('UNSUPPORTED_DTYPE', `${file.name}: ${t.name} is ${t.dtype}; the engine reads F32, F16 and BF16 weights`);
           if (t.shape.join(',') !== shape.join(',')) {
             throw new LlmError('SHAPE_MISMATCH', `${file.name}: ${t.name} has shape [${t.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
           }
@@ -179,7 +188,10 @@ export async function streamWeights(source: ModelSource, manifest: ModelManifest
   }
   const missing = [...expected.keys()].filter((name) => !dtypes.has(name));
   if (missing.length > 0) {
-    throw new LlmError('MISSING_TENSOR', `${source.label}: ${missing.length} tensor(s) config.json needs are in no weight file, e.g. ${missing.slice(0, 3).join(', ')}`);
+    throw new LlmError(
+      'MISSING_TENSOR',
+      `${source.label}: ${missing.length} tensor(s) config.json needs are in no weight file, e.g. ${missing.slice(0, 3).join(', ')}`,
+    );
   }
   return dtypes;
 }
@@ -189,13 +201,18 @@ export async function loadReference(source: ModelSource, options: StreamOptions 
   const manifest = await readManifest(source);
   const tensors = new Map<string, LoadedTensor>();
   let buffer: Uint8Array | null = null;
-  await streamWeights(source, manifest, {
-    data(_file, e) {
-      if (e.offset === 0) buffer = new Uint8Array(e.tensor.end - e.tensor.begin);
-      buffer!.set(e.bytes, e.offset);
-      if (e.last) tensors.set(e.tensor.name, { info: e.tensor, bytes: buffer! });
+  await streamWeights(
+    source,
+    manifest,
+    {
+      data(_file, e) {
+        if (e.offset === 0) buffer = new Uint8Array(e.tensor.end - e.tensor.begin);
+        buffer!.set(e.bytes, e.offset);
+        if (e.last) tensors.set(e.tensor.name, { info: e.tensor, bytes: buffer! });
+      },
     },
-  }, options);
+    options,
+  );
   return { model: new ReferenceModel(manifest.config, tensors), manifest };
 }
 

@@ -40,7 +40,11 @@ export function cacheError(e: unknown, what: string): LlmError {
   if (e instanceof LlmError) return e;
   const name = (e as Error)?.name;
   if (name === 'QuotaExceededError' || /quota/i.test(String(e))) {
-    return new LlmError('CACHE_QUOTA', `the browser's storage quota is full: ${what} was not cached. Delete cached models below or free space, then load again (the model still runs from its source).`, { cause: e });
+    return new LlmError(
+      'CACHE_QUOTA',
+      `the browser's storage quota is full: ${what} was not cached. Delete cached models below or free space, then load again (the model still runs from its source).`,
+      { cause: e },
+    );
   }
   return new LlmError('CACHE_FAILED', `${what} could not be cached: ${String(e)}`, { cause: e });
 }
@@ -68,7 +72,9 @@ export class CacheApiStore implements ModelStore {
 
   async write(id: string, name: string, body: ReadableStream<Uint8Array>): Promise<number> {
     let bytes = 0;
-    const counted = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, c) => void (bytes += chunk.byteLength, c.enqueue(chunk)) }));
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, c) => void ((bytes += chunk.byteLength), c.enqueue(chunk)) }),
+    );
     await (await openCache()).put(keyOf(id, name), new Response(counted, { headers: { 'content-type': 'application/octet-stream' } }));
     return bytes;
   }

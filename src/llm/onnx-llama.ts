@@ -47,7 +47,9 @@ class ProtoWriter {
   }
 
   len(field: number, payload: Uint8Array): this {
-    return this.varint((field << 3) | 2).varint(payload.length).bytes(payload);
+    return this.varint((field << 3) | 2)
+      .varint(payload.length)
+      .bytes(payload);
   }
 
   str(field: number, s: string): this {

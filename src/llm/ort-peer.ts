@@ -108,7 +108,8 @@ export class OrtPeerModel implements CausalLM<OrtKvCache> {
 
   createKvCache(options: { fromLayer?: number; toLayer?: number; maxContext?: number } = {}): OrtKvCache {
     const c = this.config;
-    if ((options.fromLayer ?? 0) !== 0 || (options.toLayer ?? c.numLayers) !== c.numLayers) throw new LlmError('BAD_ARGUMENT', 'the ONNX peer runs whole models only');
+    if ((options.fromLayer ?? 0) !== 0 || (options.toLayer ?? c.numLayers) !== c.numLayers)
+      throw new LlmError('BAD_ARGUMENT', 'the ONNX peer runs whole models only');
     const empty = () => new this.ort.Tensor(this.dtype, this.dtype === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, c.numKvHeads, 0, c.headDim]);
     const past = new Map<string, OrtTypes.Tensor>();
     for (let i = 0; i < c.numLayers; i++) {
@@ -120,7 +121,8 @@ export class OrtPeerModel implements CausalLM<OrtKvCache> {
 
   async forward(args: ForwardArgs<OrtKvCache>): Promise<ForwardResult> {
     const { tokens, kvCache: cache } = args;
-    if (!tokens || args.hidden || (args.logits ?? 'last') !== 'last') throw new LlmError('BAD_ARGUMENT', 'the ONNX peer takes tokens and returns the last position\'s logits');
+    if (!tokens || args.hidden || (args.logits ?? 'last') !== 'last')
+      throw new LlmError('BAD_ARGUMENT', "the ONNX peer takes tokens and returns the last position's logits");
     const T = tokens.length;
     if (cache.length + T > cache.maxContext) throw new LlmError('CONTEXT_FULL', `context ${cache.maxContext} is full`);
     const ids = BigInt64Array.from(tokens, (token) => BigInt(token));

@@ -84,7 +84,8 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
     let x: Float64Array;
     let T: number;
     if (args.hidden) {
-      if (args.hidden.length % D !== 0 || args.hidden.length === 0) throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
+      if (args.hidden.length % D !== 0 || args.hidden.length === 0)
+        throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
       T = args.hidden.length / D;
       x = Float64Array.from(args.hidden);
     } else {
@@ -95,7 +96,8 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
       const E = this.weight(tensorNames.embed);
       for (let t = 0; t < T; t++) {
         const tok = args.tokens[t];
-        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize) throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
+        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize)
+          throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
         x.set(E.subarray(tok * D, (tok + 1) * D), t * D);
       }
     }
@@ -138,14 +140,22 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
     const rope = this.rope;
     const filled = (pos0 + T) * G * hd;
     if (kc.length < filled || vc.length < filled || rope.length < (pos0 + T) * hd || x.length < T * D) {
-      throw new RangeError(`layer ${l} over positions [${pos0}, ${pos0 + T}) needs ${filled} KV values, ${(pos0 + T) * hd} RoPE values and ${T * D} hidden values; got ${kc.length}/${vc.length}, ${rope.length} and ${x.length}`);
+      throw new RangeError(
+        `layer ${l} over positions [${pos0}, ${pos0 + T}) needs ${filled} KV values, ${(pos0 + T) * hd} RoPE values and ${T * D} hidden values; got ${kc.length}/${vc.length}, ${rope.length} and ${x.length}`,
+      );
     }
     // Past that check every index below stays inside its loop bounds: q and att are T×H×hd, the
     // caches hold pos0 + T positions of G×hd, rope pos0 + T rows of hd, x T rows of D; the weights'
     // shapes were checked against the config in the constructor and again by linear() and rmsnorm().
     const bias = (name: string, on: boolean): Float64Array | null => (on ? this.weight(name) : null);
-    const wq = this.weight(n.q), wk = this.weight(n.k), wv = this.weight(n.v), wo = this.weight(n.o);
-    const bq = bias(n.qBias, c.qkvBias), bk = bias(n.kBias, c.qkvBias), bv = bias(n.vBias, c.qkvBias), bo = bias(n.oBias, c.oBias);
+    const wq = this.weight(n.q),
+      wk = this.weight(n.k),
+      wv = this.weight(n.v),
+      wo = this.weight(n.o);
+    const bq = bias(n.qBias, c.qkvBias),
+      bk = bias(n.kBias, c.qkvBias),
+      bv = bias(n.vBias, c.qkvBias),
+      bo = bias(n.oBias, c.oBias);
     const q = new Float64Array(T * H * hd);
     for (let t = 0; t < T; t++) {
       const h = rmsnorm(x.subarray(t * D, (t + 1) * D), this.weight(n.inputNorm), c.rmsNormEps);
@@ -193,8 +203,12 @@ export class ReferenceModel implements CausalLM<ReferenceKvCache> {
         }
       }
     }
-    const wg = this.weight(n.gate), wu = this.weight(n.up), wd = this.weight(n.down);
-    const bg = bias(n.gateBias, c.mlpBias), bu = bias(n.upBias, c.mlpBias), bd = bias(n.downBias, c.mlpBias);
+    const wg = this.weight(n.gate),
+      wu = this.weight(n.up),
+      wd = this.weight(n.down);
+    const bg = bias(n.gateBias, c.mlpBias),
+      bu = bias(n.upBias, c.mlpBias),
+      bd = bias(n.downBias, c.mlpBias);
     for (let t = 0; t < T; t++) {
       const xt = x.subarray(t * D, (t + 1) * D);
       const o = linear(att.subarray(t * H * hd, (t + 1) * H * hd), wo, bo, D, H * hd);

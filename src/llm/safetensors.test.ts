@@ -69,7 +69,7 @@ describe('safetensors', () => {
     const header = parseHeader(file);
     expect(header.tensors.map((t) => t.name)).toEqual(['a', 'b', 'empty', 'c']);
     expect(header.metadata).toEqual({ format: 'pt' });
-    expect((header.dataStart) % 8).toBe(0);
+    expect(header.dataStart % 8).toBe(0);
     const tensors = await collectTensors(chunksOf(file, 5));
     expect([...decodeFloats('F16', tensors.get('a')!.bytes)]).toEqual([1, -2.5, 65504]);
     expect([...decodeFloats('BF16', tensors.get('b')!.bytes)]).toEqual([0.5, -1, 3.140625, bf16ToNumber(numberToBf16(1e30)), -0, 7]);
@@ -132,7 +132,10 @@ describe('safetensors', () => {
       return out;
     };
     await expectCode(read(json({ x: { dtype: 'F16', shape: [2], data_offsets: [0, 8] } })), 'SAFETENSORS_LAYOUT'); // span ≠ shape × size
-    await expectCode(read(json({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } })), 'SAFETENSORS_LAYOUT'); // overlap
+    await expectCode(
+      read(json({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, y: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } })),
+      'SAFETENSORS_LAYOUT',
+    ); // overlap
     await expectCode(read(json({ x: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } })), 'SAFETENSORS_LAYOUT'); // hole at 0
     await expectCode(read(json({ x: { dtype: 'Q4', shape: [2], data_offsets: [0, 1] } })), 'SAFETENSORS_HEADER'); // unknown dtype
     await expectCode(read(json({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } })), 'SAFETENSORS_HEADER');

@@ -59,7 +59,8 @@ export function parseHeaderJson(json: Uint8Array, what = 'safetensors file', fil
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(parsed as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null || Object.values(entry).some((v) => typeof v !== 'string')) throw header(what, '__metadata__ must map strings to strings');
+      if (typeof entry !== 'object' || entry === null || Object.values(entry).some((v) => typeof v !== 'string'))
+        throw header(what, '__metadata__ must map strings to strings');
       metadata = entry as Record<string, string>;
       continue;
     }
@@ -76,7 +77,10 @@ export function parseHeaderJson(json: Uint8Array, what = 'safetensors file', fil
     const [begin, end] = offsets;
     const expected = shape.reduce((a, b) => a * b, 1) * dtypeBytes;
     if (end - begin !== expected) {
-      throw new LlmError('SAFETENSORS_LAYOUT', `${what}: tensor ${name} (${e.dtype} [${shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`);
+      throw new LlmError(
+        'SAFETENSORS_LAYOUT',
+        `${what}: tensor ${name} (${e.dtype} [${shape.join(', ')}]) needs ${expected} bytes but data_offsets span ${end - begin}`,
+      );
     }
     tensors.push({ name, dtype: e.dtype, shape, begin, end });
   }
@@ -84,7 +88,10 @@ export function parseHeaderJson(json: Uint8Array, what = 'safetensors file', fil
   let cursor = 0;
   for (const t of tensors) {
     if (t.begin !== cursor) {
-      throw new LlmError('SAFETENSORS_LAYOUT', `${what}: tensor ${t.name} starts at data byte ${t.begin}, expected ${cursor} (${t.begin < cursor ? 'overlaps the previous tensor' : 'leaves a hole'})`);
+      throw new LlmError(
+        'SAFETENSORS_LAYOUT',
+        `${what}: tensor ${t.name} starts at data byte ${t.begin}, expected ${cursor} (${t.begin < cursor ? 'overlaps the previous tensor' : 'leaves a hole'})`,
+      );
     }
     cursor = t.end;
   }
@@ -234,7 +241,10 @@ export interface LoadedTensor {
 }
 
 /** Collects whole tensors from a stream (all, or those `want` accepts); other tensors' bytes are dropped as they pass. */
-export async function collectTensors(chunks: AsyncIterable<Uint8Array>, options: ReadOptions & { want?: (name: string) => boolean } = {}): Promise<Map<string, LoadedTensor>> {
+export async function collectTensors(
+  chunks: AsyncIterable<Uint8Array>,
+  options: ReadOptions & { want?: (name: string) => boolean } = {},
+): Promise<Map<string, LoadedTensor>> {
   const out = new Map<string, LoadedTensor>();
   let buffer: Uint8Array | null = null;
   for await (const event of readSafetensors(chunks, options)) {

@@ -42,7 +42,6 @@ export class SeededRandom {
   }
 }
 
-
 export function argmax(logits: ArrayLike<number>, offset = 0, length = logits.length - offset): number {
   if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > logits.length) {
     throw new RangeError(`argmax over [${offset}, ${offset + length}) of ${logits.length} logits`);

@@ -167,14 +167,19 @@ export function makeTestModel(options: TestModelOptions = {}): TestModelFiles {
   const files = new Map<string, Uint8Array>();
   const json = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o, null, 2) + '\n');
   files.set('config.json', json(config));
-  files.set('generation_config.json', json({ bos_token_id: id('<|im_start|>'), eos_token_id: [id('<|im_end|>'), id('<|endoftext|>')], transformers_version: '4.46.0' }));
+  files.set(
+    'generation_config.json',
+    json({ bos_token_id: id('<|im_start|>'), eos_token_id: [id('<|im_end|>'), id('<|endoftext|>')], transformers_version: '4.46.0' }),
+  );
   files.set('tokenizer.json', json(tokenizerJson(bpe)));
   files.set(
     'tokenizer_config.json',
     json({
       add_bos_token: false,
       add_prefix_space: false,
-      added_tokens_decoder: Object.fromEntries(SPECIAL_TOKENS.map((t) => [String(id(t)), { content: t, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true }])),
+      added_tokens_decoder: Object.fromEntries(
+        SPECIAL_TOKENS.map((t) => [String(id(t)), { content: t, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true }]),
+      ),
       bos_token: '<|im_start|>',
       eos_token: '<|im_end|>',
       pad_token: '<|im_end|>',

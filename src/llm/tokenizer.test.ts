@@ -38,8 +38,17 @@ describe('tokenizer (byte-level BPE through @huggingface/tokenizers)', () => {
 
   it('renders the ChatML chat template (system prompt added when absent) and tokenizes it', () => {
     const rendered = tokenizer.renderChat([{ role: 'user', content: 'What is 2+2?' }]);
-    expect(rendered).toBe('<|im_start|>system\nYou are a random test model. Your words mean nothing.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n');
-    const withSystem = tokenizer.renderChat([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }], false);
+    expect(rendered).toBe(
+      '<|im_start|>system\nYou are a random test model. Your words mean nothing.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n',
+    );
+    const withSystem = tokenizer.renderChat(
+      [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' },
+      ],
+      false,
+    );
     expect(withSystem).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n');
     const ids = tokenizer.encodeChat([{ role: 'user', content: 'What is 2+2?' }]);
     expect(ids[0]).toBe(1);
@@ -64,20 +73,62 @@ describe('tokenizer (byte-level BPE through @huggingface/tokenizers)', () => {
 
 describe('config.json', () => {
   const smol = {
-    architectures: ['LlamaForCausalLM'], bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu', hidden_size: 576, intermediate_size: 1536,
-    max_position_embeddings: 8192, model_type: 'llama', num_attention_heads: 9, num_hidden_layers: 30, num_key_value_heads: 3,
-    rms_norm_eps: 1e-5, rope_scaling: null, rope_theta: 100000, tie_word_embeddings: true, torch_dtype: 'bfloat16', vocab_size: 49152,
+    architectures: ['LlamaForCausalLM'],
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    hidden_size: 576,
+    intermediate_size: 1536,
+    max_position_embeddings: 8192,
+    model_type: 'llama',
+    num_attention_heads: 9,
+    num_hidden_layers: 30,
+    num_key_value_heads: 3,
+    rms_norm_eps: 1e-5,
+    rope_scaling: null,
+    rope_theta: 100000,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+    vocab_size: 49152,
   };
   const qwen = {
-    architectures: ['Qwen2ForCausalLM'], bos_token_id: 151643, eos_token_id: 151645, hidden_act: 'silu', hidden_size: 896, intermediate_size: 4864,
-    max_position_embeddings: 32768, model_type: 'qwen2', num_attention_heads: 14, num_hidden_layers: 24, num_key_value_heads: 2, rms_norm_eps: 1e-6,
-    rope_theta: 1000000.0, sliding_window: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_sliding_window: false, vocab_size: 151936,
+    architectures: ['Qwen2ForCausalLM'],
+    bos_token_id: 151643,
+    eos_token_id: 151645,
+    hidden_act: 'silu',
+    hidden_size: 896,
+    intermediate_size: 4864,
+    max_position_embeddings: 32768,
+    model_type: 'qwen2',
+    num_attention_heads: 14,
+    num_hidden_layers: 24,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000.0,
+    sliding_window: 32768,
+    tie_word_embeddings: true,
+    torch_dtype: 'bfloat16',
+    use_sliding_window: false,
+    vocab_size: 151936,
   };
   const llama32 = {
-    architectures: ['LlamaForCausalLM'], bos_token_id: 128000, eos_token_id: [128001, 128008, 128009], head_dim: 64, hidden_act: 'silu', hidden_size: 2048,
-    intermediate_size: 8192, max_position_embeddings: 131072, model_type: 'llama', num_attention_heads: 32, num_hidden_layers: 16, num_key_value_heads: 8,
-    rms_norm_eps: 1e-5, rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
-    rope_theta: 500000.0, tie_word_embeddings: true, vocab_size: 128256,
+    architectures: ['LlamaForCausalLM'],
+    bos_token_id: 128000,
+    eos_token_id: [128001, 128008, 128009],
+    head_dim: 64,
+    hidden_act: 'silu',
+    hidden_size: 2048,
+    intermediate_size: 8192,
+    max_position_embeddings: 131072,
+    model_type: 'llama',
+    num_attention_heads: 32,
+    num_hidden_layers: 16,
+    num_key_value_heads: 8,
+    rms_norm_eps: 1e-5,
+    rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+    rope_theta: 500000.0,
+    tie_word_embeddings: true,
+    vocab_size: 128256,
   };
 
   it('reads SmolLM2-135M, Qwen2.5-0.5B and Llama 3.2-1B configs', () => {

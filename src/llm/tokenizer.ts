@@ -11,7 +11,12 @@ export interface ChatMessage {
   readonly content: string;
 }
 
-const tokenText = (t: unknown): string | null => (typeof t === 'string' ? t : t && typeof t === 'object' && typeof (t as { content?: unknown }).content === 'string' ? (t as { content: string }).content : null);
+const tokenText = (t: unknown): string | null =>
+  typeof t === 'string'
+    ? t
+    : t && typeof t === 'object' && typeof (t as { content?: unknown }).content === 'string'
+      ? (t as { content: string }).content
+      : null;
 
 export class TextTokenizer {
   private readonly tokenizer: Tokenizer;

@@ -4,13 +4,25 @@ import { LlmError, type LlmErrorCode } from './errors.ts';
 import type { CachedModel, StoreKind } from './browser-source.ts';
 import type { GenerateResult, GeneratedToken } from './generate.ts';
 import type { LoadProgress } from './loader.ts';
-import type { GenerateRequest, LlmWorkerApi, LoadedModelInfo, LoadRequest, RangeForwardRequest, RangeForwardResult, SplitModelFacts, WireLlmError } from './worker.ts';
+import type {
+  GenerateRequest,
+  LlmWorkerApi,
+  LoadedModelInfo,
+  LoadRequest,
+  RangeForwardRequest,
+  RangeForwardResult,
+  SplitModelFacts,
+  WireLlmError,
+} from './worker.ts';
 
 export type { GenerateRequest, LoadedModelInfo, LoadRequest, ModelOrigin, RangeForwardRequest, RangeForwardResult, SplitModelFacts } from './worker.ts';
 
 /** Error from the worker: an LlmError with its code (GPU codes such as NO_ADAPTER pass through as the message's code). */
 export class WorkerLlmError extends LlmError {
-  constructor(readonly wireCode: string, message: string) {
+  constructor(
+    readonly wireCode: string,
+    message: string,
+  ) {
     super((wireCode as LlmErrorCode) ?? 'BAD_ARGUMENT', message);
   }
 }

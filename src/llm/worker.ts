@@ -6,7 +6,16 @@
  */
 import * as Comlink from 'comlink';
 import { GpuError } from '../gpu/errors.ts';
-import { cachedSource, CachingSource, deleteCachedModel, FileListSource, listCachedModels, UrlSource, type CachedModel, type StoreKind } from './browser-source.ts';
+import {
+  cachedSource,
+  CachingSource,
+  deleteCachedModel,
+  FileListSource,
+  listCachedModels,
+  UrlSource,
+  type CachedModel,
+  type StoreKind,
+} from './browser-source.ts';
 import { LlmError } from './errors.ts';
 import { generate, type GenerateResult, type GeneratedToken } from './generate.ts';
 import type { BackendChoice } from '../cpu/backend.ts';
@@ -153,7 +162,12 @@ const api = {
       const start = performance.now();
       const base = sourceOf(request.origin);
       const caching = request.cacheAs && request.origin.kind !== 'cache' ? new CachingSource(base, request.cacheAs) : null;
-      const { model: m, decision } = await loadLanguageModel(caching ?? base, { backend: request.backend, onProgress, signal: controller.signal, maxContext: 2048 });
+      const { model: m, decision } = await loadLanguageModel(caching ?? base, {
+        backend: request.backend,
+        onProgress,
+        signal: controller.signal,
+        maxContext: 2048,
+      });
       loading = null;
       model = m;
       loadedSource = base;
@@ -254,16 +268,21 @@ const api = {
       const L = m.config.numLayers;
       let bytes: Uint8Array | null = null;
       let dtype = '';
-      await streamWeights(source, m.manifest, {
-        data(_file, e) {
-          if (e.tensor.name !== tensorNames.norm) return;
-          if (e.offset === 0) {
-            bytes = new Uint8Array(e.tensor.end - e.tensor.begin);
-            dtype = e.tensor.dtype;
-          }
-          bytes!.set(e.bytes, e.offset);
+      await streamWeights(
+        source,
+        m.manifest,
+        {
+          data(_file, e) {
+            if (e.tensor.name !== tensorNames.norm) return;
+            if (e.offset === 0) {
+              bytes = new Uint8Array(e.tensor.end - e.tensor.begin);
+              dtype = e.tensor.dtype;
+            }
+            bytes!.set(e.bytes, e.offset);
+          },
         },
-      }, { fromLayer: L - 1, toLayer: L });
+        { fromLayer: L - 1, toLayer: L },
+      );
       if (!bytes) throw new LlmError('MISSING_TENSOR', `${source.label}: no ${tensorNames.norm}`);
       return { config: m.config, files, normWeight: decodeFloats(dtype, bytes, tensorNames.norm) };
     });
@@ -282,7 +301,15 @@ const api = {
       }
       if (r.length > cache.length) throw new LlmError('BAD_ARGUMENT', `cache ${r.id} holds ${cache.length} positions, the caller thinks ${r.length}`);
       cache.length = r.length;
-      const out = await m.forward({ tokens: request.tokens, hidden: request.hidden, fromLayer: request.fromLayer, toLayer: request.toLayer, kvCache: cache, logits: request.logits, returnHidden: request.returnHidden });
+      const out = await m.forward({
+        tokens: request.tokens,
+        hidden: request.hidden,
+        fromLayer: request.fromLayer,
+        toLayer: request.toLayer,
+        kvCache: cache,
+        logits: request.logits,
+        returnHidden: request.returnHidden,
+      });
       return { logits: out.logits, hidden: out.hidden, length: cache.length };
     });
   },

@@ -88,10 +88,15 @@ describe('presence codec', () => {
   it('round-trips', () => {
     expect(presenceCodec.decode(presenceCodec.encode(p))).toEqual(p);
     fc.assert(
-      fc.property(fc.constantFrom('browser', 'host', 'relay' as const), fc.string({ maxLength: 16 }), fc.array(fc.string({ maxLength: 40 }), { maxLength: 16 }), (role, label, multiaddrs) => {
-        const v: Presence = { role, label, multiaddrs };
-        expect(presenceCodec.decode(presenceCodec.encode(v))).toEqual(v);
-      }),
+      fc.property(
+        fc.constantFrom('browser', 'host', 'relay' as const),
+        fc.string({ maxLength: 16 }),
+        fc.array(fc.string({ maxLength: 40 }), { maxLength: 16 }),
+        (role, label, multiaddrs) => {
+          const v: Presence = { role, label, multiaddrs };
+          expect(presenceCodec.decode(presenceCodec.encode(v))).toEqual(v);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -104,7 +109,10 @@ describe('presence codec', () => {
       }),
       { numRuns: 500 },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyDecodeErrors(presenceCodec.decode, b)), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyDecodeErrors(presenceCodec.decode, b)),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -45,7 +45,9 @@ export function relayPeerIds(relays: readonly string[]): Map<string, string> {
   for (const addr of relays) {
     let id: string | undefined;
     try {
-      id = multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
+      id = multiaddr(addr)
+        .getComponents()
+        .findLast((c) => c.name === 'p2p')?.value;
     } catch {
       continue;
     }

@@ -22,7 +22,10 @@ afterAll(() => servers.forEach((s) => s.close()));
 const wsAddr = (n: SprintnetNode) => multiaddr(n.multiaddrs().find((m) => m.includes('/ws/'))!);
 
 /** One started node per seed, the first listening on loopback websockets; a tuple as long as `seeds`. */
-async function start<const Seeds extends readonly number[]>(seeds: Seeds, config: Partial<NetworkConfig>): Promise<{ -readonly [K in keyof Seeds]: SprintnetNode }> {
+async function start<const Seeds extends readonly number[]>(
+  seeds: Seeds,
+  config: Partial<NetworkConfig>,
+): Promise<{ -readonly [K in keyof Seeds]: SprintnetNode }> {
   const started = await Promise.all(seeds.map((s, i) => testNode(s, 'host', i === 0 ? { ...config, listen: [LOOPBACK_WS] } : config)));
   nodes.push(...started);
   return started as { -readonly [K in keyof Seeds]: SprintnetNode };

@@ -82,12 +82,7 @@ export function signEnvelope(ed25519Seed: Uint8Array, fields: EnvelopeFields): E
  * prime-order subgroup (checkPublicKey), so the identity-key forgery (R = identity, S = 0) fails.
  */
 export function verifyEnvelope(e: Envelope): boolean {
-  return verifyTyped(
-    e.sender,
-    { type: MessageType.GossipEnvelope, networkId: e.networkId, version: e.version },
-    unsignedEnvelopeBytes(e),
-    e.signature,
-  );
+  return verifyTyped(e.sender, { type: MessageType.GossipEnvelope, networkId: e.networkId, version: e.version }, unsignedEnvelopeBytes(e), e.signature);
 }
 
 export function randomEnvelopeId(): Uint8Array {

@@ -160,9 +160,7 @@ describe('three peers on loopback', () => {
     const valid = encodeEnvelope(signEnvelope(bSeed, { ...fields, id: randomEnvelopeId() }));
     const forged = encodeEnvelope(signEnvelope(new Uint8Array(32).fill(99), { ...fields, id: randomEnvelopeId() }));
     const wrongNet = encodeEnvelope(signEnvelope(bSeed, { ...fields, networkId: 'other-net', id: randomEnvelopeId() }));
-    const oversize = encodeEnvelope(
-      signEnvelope(bSeed, { ...fields, id: randomEnvelopeId(), payload: new Uint8Array(presenceTopic.maxPayloadBytes + 100) }),
-    );
+    const oversize = encodeEnvelope(signEnvelope(bSeed, { ...fields, id: randomEnvelopeId(), payload: new Uint8Array(presenceTopic.maxPayloadBytes + 100) }));
     await b.publishRaw('presence', valid);
     await b.publishRaw('presence', valid); // same envelope, new gossipsub seqno: a replay
     await b.publishRaw('presence', forged);

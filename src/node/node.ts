@@ -66,10 +66,7 @@ export interface SprintnetNodeOptions {
   /** Topics beyond `presence`; every role must register the same ones so relays can validate and forward. */
   registry?: TopicRegistry;
   /** Extra inbound checks, e.g. the relay's per-IP caps (relay-limits.ts). */
-  inboundGater?: Pick<
-    import('@libp2p/interface').ConnectionGater,
-    'denyInboundConnection' | 'denyInboundUpgradedConnection' | 'denyInboundRelayReservation'
-  >;
+  inboundGater?: Pick<import('@libp2p/interface').ConnectionGater, 'denyInboundConnection' | 'denyInboundUpgradedConnection' | 'denyInboundRelayReservation'>;
 }
 
 /** Rejections that depend on the receiver's clock or history rather than on the bytes alone. */
@@ -125,9 +122,7 @@ export class SprintnetNode extends EventTarget {
     this.dialBudget = new TokenBucket(config.discoveryDialBurst, config.discoveryDialsPerMinute);
     this.validator = new EnvelopeValidator(config, registry);
     this.rpc = new RequestResponse(libp2p, options.identity, config.networkId);
-    this.relays = new RelayKeeper(libp2p, config.relays, config.redialInitialMs, config.redialMaxMs, (state) =>
-      this.emit('relay', state),
-    );
+    this.relays = new RelayKeeper(libp2p, config.relays, config.redialInitialMs, config.redialMaxMs, (state) => this.emit('relay', state));
   }
 
   static async create(options: SprintnetNodeOptions): Promise<SprintnetNode> {
@@ -153,11 +148,7 @@ export class SprintnetNode extends EventTarget {
       addresses: { listen: isRelay ? config.listen : ['/p2p-circuit', '/webrtc', ...config.listen] },
       transports: isRelay
         ? [webSockets()]
-        : [
-            webSockets(),
-            webRTC({ rtcConfiguration: { iceServers: config.iceServers } }),
-            circuitRelayTransport({ reservationCompletionTimeout: 20_000 }),
-          ],
+        : [webSockets(), webRTC({ rtcConfiguration: { iceServers: config.iceServers } }), circuitRelayTransport({ reservationCompletionTimeout: 20_000 })],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionGater: {
@@ -464,7 +455,6 @@ export class SprintnetNode extends EventTarget {
 function maxTopicBytes(registry: TopicRegistry): number {
   return Math.max(...registry.names().map((n) => registry.get(n)?.maxPayloadBytes ?? 0));
 }
-
 
 export function peerIdFromPublicKeyBytes(publicKey: Uint8Array): string {
   return peerIdFromPublicKey(publicKeyFromRaw(publicKey)).toString();

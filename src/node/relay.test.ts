@@ -35,8 +35,7 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop(), relay?.stop()]);
 });
 
-const webrtcBetween = (x: SprintnetNode, y: SprintnetNode) =>
-  x.connections().some((c) => c.peerId === y.peerId && c.transport === 'webrtc');
+const webrtcBetween = (x: SprintnetNode, y: SprintnetNode) => x.connections().some((c) => c.peerId === y.peerId && c.transport === 'webrtc');
 
 describe('relay and direct connections', () => {
   it('reserve a relay slot, discover each other and upgrade to WebRTC', async () => {
@@ -72,7 +71,12 @@ describe('relay and direct connections', () => {
       await waitFor(() => y.multiaddrs().some((m) => m.endsWith(`/p2p-circuit/p2p/${y.peerId}`)), 10_000, 'reservation');
       const circuit = y.multiaddrs().find((m) => m.endsWith(`/p2p-circuit/p2p/${y.peerId}`))!;
       await x.libp2p.dial(multiaddr(circuit));
-      expect(x.connections().filter((c) => c.peerId === y.peerId).map((c) => c.transport)).toEqual(['relayed']);
+      expect(
+        x
+          .connections()
+          .filter((c) => c.peerId === y.peerId)
+          .map((c) => c.transport),
+      ).toEqual(['relayed']);
       const big = new Uint8Array(1024 * 1024).fill(5);
       const res = await x.request(y.peerId, 'echo', big, { timeoutMs: 20_000 });
       expect(res.length).toBe(big.length);

@@ -133,7 +133,8 @@ function upperBound(sorted: number[], v: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= v) lo = mid + 1; // lo ≤ mid < hi ≤ length
+    if (sorted[mid]! <= v)
+      lo = mid + 1; // lo ≤ mid < hi ≤ length
     else hi = mid;
   }
   return lo;

@@ -8,16 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { FakeStream, encodeFrames } from './fake-stream.ts';
 import { BudgetExceededError, PayloadTooLargeError, ProtocolError, TooManyStreamsError } from './errors.ts';
 import { ByteBudget, FRAME_BODY, FRAME_REQUEST_HEAD, FrameReader, MAX_BODY_CHUNK, StreamInbox, u32le } from './framing.ts';
-import {
-  DEFAULT_REQUEST_LIMITS,
-  REFUSAL_LINGER_MS,
-  STATUS_BUSY,
-  STATUS_ERROR,
-  STATUS_OK,
-  StreamGuard,
-  serveCall,
-  type ServeCall,
-} from './reqresp.ts';
+import { DEFAULT_REQUEST_LIMITS, REFUSAL_LINGER_MS, STATUS_BUSY, STATUS_ERROR, STATUS_OK, StreamGuard, serveCall, type ServeCall } from './reqresp.ts';
 import { open, requesterKeys, seal } from './sealed-box.ts';
 import { at } from '../sprint/indexing.ts';
 
@@ -125,9 +116,11 @@ describe('FrameReader and StreamInbox', () => {
     const reader = new FrameReader((async function* () {})());
     await expect(reader.body(5000, 4000)).rejects.toThrow(PayloadTooLargeError);
     const chunks = [encodeFrames([Uint8Array.of(FRAME_BODY, 1, 2, 3)])];
-    const r2 = new FrameReader((async function* () {
-      yield* chunks;
-    })());
+    const r2 = new FrameReader(
+      (async function* () {
+        yield* chunks;
+      })(),
+    );
     await expect(r2.body(2, 10)).rejects.toThrow(ProtocolError);
   });
 });
@@ -202,7 +195,10 @@ describe('serveCall', () => {
     const { frames } = request(new Uint8Array(100 * 1024));
     const stream = new FakeStream();
     const done = serveCall(stream, call(guard), never);
-    await stream.deliver(frames.map((f) => encodeFrames([f])), { keepOpen: true });
+    await stream.deliver(
+      frames.map((f) => encodeFrames([f])),
+      { keepOpen: true },
+    );
     const outcome = await done;
     expect(!outcome.ok && outcome.error).toBeInstanceOf(BudgetExceededError);
     expect(firstWrittenStatus(stream)).toBe(STATUS_BUSY);

@@ -350,9 +350,7 @@ export class RequestResponse {
         .filter((c) => c.status === 'open' && c.limits == null)
         .sort((x, y) => Number(y.remoteAddr.toString().includes('/webrtc')) - Number(x.remoteAddr.toString().includes('/webrtc')))[0];
       stream = await untilAborted(
-        direct
-          ? direct.newStream(protocol, { signal })
-          : this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }),
+        direct ? direct.newStream(protocol, { signal }) : this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }),
         signal,
       );
       const s = stream;
@@ -422,13 +420,7 @@ export class RequestResponse {
     }
   }
 
-  private async serve(
-    stream: Stream,
-    connection: Connection,
-    protocol: string,
-    handler: RequestHandler,
-    limits: RequestLimits,
-  ): Promise<void> {
+  private async serve(stream: Stream, connection: Connection, protocol: string, handler: RequestHandler, limits: RequestLimits): Promise<void> {
     // The handler's signal fires at the deadline or when the requester goes away, so work stops.
     const gone = new AbortController();
     stream.addEventListener('close', () => gone.abort(new PeerGoneError('stream closed')), { once: true });

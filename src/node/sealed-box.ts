@@ -139,23 +139,12 @@ function deriveKeys(
  * Requester side: returns the keys and the ephemeral public key to send in the request header.
  * Throws SealedBoxKeyError if the responder's key is unusable.
  */
-export function requesterKeys(
-  ownSeed: Uint8Array,
-  responderEd25519Public: Uint8Array,
-  protocol: string,
-): SessionKeys & { ephemeralPublic: Uint8Array } {
+export function requesterKeys(ownSeed: Uint8Array, responderEd25519Public: Uint8Array, protocol: string): SessionKeys & { ephemeralPublic: Uint8Array } {
   const me = own(ownSeed);
   const { peerX: responderX, term } = staticTerm(me, responderEd25519Public, 'responder');
   const ephemeralSecret = x25519.utils.randomSecretKey();
   const ephemeralPublic = x25519.getPublicKey(ephemeralSecret);
-  const keys = deriveKeys(
-    x25519.getSharedSecret(ephemeralSecret, responderX),
-    term,
-    ephemeralPublic,
-    me.publicKey,
-    responderEd25519Public,
-    protocol,
-  );
+  const keys = deriveKeys(x25519.getSharedSecret(ephemeralSecret, responderX), term, ephemeralPublic, me.publicKey, responderEd25519Public, protocol);
   return { ...keys, ephemeralPublic };
 }
 
@@ -163,22 +152,10 @@ export function requesterKeys(
  * Responder side, from the requester's (authenticated) public key and ephemeral key. Throws
  * SealedBoxKeyError if either is unusable.
  */
-export function responderKeys(
-  ownSeed: Uint8Array,
-  requesterEd25519Public: Uint8Array,
-  ephemeralPublic: Uint8Array,
-  protocol: string,
-): SessionKeys {
+export function responderKeys(ownSeed: Uint8Array, requesterEd25519Public: Uint8Array, ephemeralPublic: Uint8Array, protocol: string): SessionKeys {
   const me = own(ownSeed);
   const { term } = staticTerm(me, requesterEd25519Public, 'requester');
-  return deriveKeys(
-    ephemeralShared(me.x, ephemeralPublic),
-    term,
-    ephemeralPublic,
-    requesterEd25519Public,
-    me.publicKey,
-    protocol,
-  );
+  return deriveKeys(ephemeralShared(me.x, ephemeralPublic), term, ephemeralPublic, requesterEd25519Public, me.publicKey, protocol);
 }
 
 /** nonce ‖ ciphertext ‖ tag */
@@ -191,11 +168,8 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, protocol: string): 
 export function open(key: Uint8Array, box: Uint8Array, protocol: string): Uint8Array {
   if (box.length < NONCE_BYTES + TAG_BYTES) throw new DecryptError('sealed payload too short');
   try {
-    return xchacha20poly1305(key, box.subarray(0, NONCE_BYTES), new TextEncoder().encode(protocol)).decrypt(
-      box.subarray(NONCE_BYTES),
-    );
+    return xchacha20poly1305(key, box.subarray(0, NONCE_BYTES), new TextEncoder().encode(protocol)).decrypt(box.subarray(NONCE_BYTES));
   } catch {
     throw new DecryptError('payload failed authentication');
   }
 }
-

@@ -84,9 +84,7 @@ describe('request/response resource limits over libp2p', () => {
     }
     const attackerId = attacker.libp2p.peerId.toString();
     await waitFor(() => serverRpc.guard.openStreams(attackerId) === 16, 10_000, '16 held calls');
-    const statuses = await Promise.all(
-      streams.map((s) => Promise.race([firstStatus(s), new Promise<number>((r) => setTimeout(() => r(-1), 3_000))])),
-    );
+    const statuses = await Promise.all(streams.map((s) => Promise.race([firstStatus(s), new Promise<number>((r) => setTimeout(() => r(-1), 3_000))])));
     expect(statuses.filter((s) => s === STATUS_BUSY)).toHaveLength(8);
     expect(statuses.filter((s) => s === -1)).toHaveLength(16); // held: no answer yet
     expect(serverRpc.guard.openStreams(attackerId)).toBe(16);
@@ -101,9 +99,7 @@ describe('request/response resource limits over libp2p', () => {
     // The attacker's own requester sees the cap as a typed PeerBusyError ('echo3': its refused
     // streams are gone, while libp2p's 8-per-protocol limit still holds 'echo' full).
     const attackerRpc = attacker.rpc();
-    await expect(attackerRpc.request(server.libp2p.peerId.toString(), 'echo3', Uint8Array.of(1), { timeoutMs: 10_000 })).rejects.toThrow(
-      PeerBusyError,
-    );
+    await expect(attackerRpc.request(server.libp2p.peerId.toString(), 'echo3', Uint8Array.of(1), { timeoutMs: 10_000 })).rejects.toThrow(PeerBusyError);
     for (const s of streams) s.abort(new Error('done'));
     await waitFor(() => serverRpc.guard.openStreams() === 0 && serverRpc.guard.budget.usedBytes() === 0, 5_000, 'release');
   });

@@ -6,11 +6,7 @@ import type { NetworkConfig } from './config.ts';
 
 export const LOOPBACK_WS = '/ip4/127.0.0.1/tcp/0/ws';
 
-export async function testNode(
-  seedByte: number,
-  role: SprintnetNodeOptions['role'],
-  config: Partial<NetworkConfig> = {},
-): Promise<SprintnetNode> {
+export async function testNode(seedByte: number, role: SprintnetNodeOptions['role'], config: Partial<NetworkConfig> = {}): Promise<SprintnetNode> {
   const identity = await identityFromEd25519Seed(new Uint8Array(32).fill(seedByte));
   const node = await SprintnetNode.create({ identity, role, label: `test-${seedByte}`, config: { presenceIntervalMs: 500, ...config } });
   await node.start();

@@ -85,8 +85,7 @@ describe('envelope validation', () => {
 
 describe('replay protection', () => {
   const attackerSeed = new Uint8Array(32).fill(66);
-  const signedBy = (signer: Uint8Array, overrides: Partial<EnvelopeFields> = {}) =>
-    envelope({ sender: ed25519.getPublicKey(signer), ...overrides }, signer);
+  const signedBy = (signer: Uint8Array, overrides: Partial<EnvelopeFields> = {}) => envelope({ sender: ed25519.getPublicKey(signer), ...overrides }, signer);
 
   it("an envelope published first under a victim's id does not burn the victim's message", () => {
     const v = validator();
@@ -98,7 +97,7 @@ describe('replay protection', () => {
     expect(v.validate('presence', signedBy(seed, { id }), ORIGIN)).toMatchObject({ ok: false, reason: 'replay' });
   });
 
-  it('remembers an envelope for its whole clock window, beyond gossipsub\'s 2-minute seen-cache', () => {
+  it("remembers an envelope for its whole clock window, beyond gossipsub's 2-minute seen-cache", () => {
     let now = NOW;
     const v = validator(undefined, {}, () => now);
     const bytes = envelope();
@@ -202,7 +201,7 @@ describe('peer scores', () => {
     expect(scores.isBanned('p')).toBe(true);
     now = 61_000;
     expect(scores.isBanned('p')).toBe(false);
-    expect(scores.score('p')).toBeCloseTo(-35 + 61 / 60 * 5);
+    expect(scores.score('p')).toBeCloseTo(-35 + (61 / 60) * 5);
   });
 
   it('stays bounded when many peer ids misbehave once: recovered scores and ended bans are forgotten', () => {

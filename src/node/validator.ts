@@ -32,9 +32,7 @@ export type RejectReason =
   | 'unauthorized'
   | 'unknown-topic';
 
-export type Verdict<T = unknown> =
-  | { ok: true; envelope: Envelope; value: T; spec: TopicSpec<T> }
-  | { ok: false; reason: RejectReason; detail?: string };
+export type Verdict<T = unknown> = { ok: true; envelope: Envelope; value: T; spec: TopicSpec<T> } | { ok: false; reason: RejectReason; detail?: string };
 
 /**
  * The key that signed the gossipsub message (its `from`), as gossipsub hands it to a validator.

@@ -37,18 +37,24 @@ describe('messages', () => {
     { ...header, kind: 'reveal', secret: h(2) },
     { ...header, kind: 'proof', seed: h(3), count: 17, root: h(4), noncesTried: 1234 },
     {
-      ...header, kind: 'validation', binding: id.binding, lottery: new Uint8Array(96).fill(5),
+      ...header,
+      kind: 'validation',
+      binding: id.binding,
+      lottery: new Uint8Array(96).fill(5),
       entries: [
         { host: key(0), proofId: h(6), verdict: Verdict.ok, checked: 17, mismatches: 1 },
         { host: key(1), proofId: h(7), verdict: Verdict.unavailable, checked: 0, mismatches: 0 },
-      ].sort((a, b) => (Buffer.compare(a.host, b.host))),
+      ].sort((a, b) => Buffer.compare(a.host, b.host)),
     },
     { ...header, kind: 'vote', stateHash: h(8) },
   ];
 
   beforeAll(async () => {
     const proof = await fixtureProof({ userSeed: id.seed, volunteerSeed: new Uint8Array(32).fill(77), networkId: NET, openedAtMs: 1, timestampMs: 2 });
-    bodies.push({ ...header, kind: 'inference', proof }, { ...header, kind: 'inferenceVerdict', proofId: h(9), verdict: InferenceVerdict.consistent, checked: 3 });
+    bodies.push(
+      { ...header, kind: 'inference', proof },
+      { ...header, kind: 'inferenceVerdict', proofId: h(9), verdict: InferenceVerdict.consistent, checked: 3 },
+    );
   });
 
   it('round-trips every kind, verifies, and refuses another network or a flipped byte', async () => {
@@ -97,7 +103,13 @@ describe('messages', () => {
 
   it('refuses an inference proof that does not decode, from a third key, or a verdict whose counts contradict it', async () => {
     const inference = bodies.find((b) => b.kind === 'inference')!;
-    const stranger = await fixtureProof({ userSeed: new Uint8Array(32).fill(78), volunteerSeed: new Uint8Array(32).fill(77), networkId: NET, openedAtMs: 1, timestampMs: 2 });
+    const stranger = await fixtureProof({
+      userSeed: new Uint8Array(32).fill(78),
+      volunteerSeed: new Uint8Array(32).fill(77),
+      networkId: NET,
+      openedAtMs: 1,
+      timestampMs: 2,
+    });
     await expect(signMessage(signer, NET, { ...inference, proof: stranger })).rejects.toThrow(/neither the user nor the volunteer/);
     await expect(signMessage(signer, NET, { ...inference, proof: new Uint8Array(40).fill(1) })).rejects.toThrow(expect.objectContaining({ code: 'MALFORMED' }));
     await expect(signMessage(signer, NET, { ...inference, proof: new Uint8Array(70_000) })).rejects.toThrow(expect.objectContaining({ code: 'OVERSIZE' }));
@@ -114,23 +126,46 @@ describe('messages', () => {
   it('decoding hostile bytes throws only ProtocolError (fuzz)', async () => {
     const valid = await Promise.all(bodies.map((u) => signMessage(signer, NET, u)));
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 8 }), fc.nat(400), (which, edits, cut) => {
-        const b = valid[which]!.bytes.slice(0, Math.max(1, valid[which]!.bytes.length - (cut % 40)));
-        for (const [at, v] of edits) b[at % b.length] = v;
-        onlyProtocolErrors(() => decodeMessage(b));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: valid.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 8 }),
+        fc.nat(400),
+        (which, edits, cut) => {
+          const b = valid[which]!.bytes.slice(0, Math.max(1, valid[which]!.bytes.length - (cut % 40)));
+          for (const [at, v] of edits) b[at % b.length] = v;
+          onlyProtocolErrors(() => decodeMessage(b));
+        },
+      ),
       { numRuns: 2000 },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => onlyProtocolErrors(() => decodeMessage(b))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => onlyProtocolErrors(() => decodeMessage(b))),
+      { numRuns: 1000 },
+    );
   });
 });
 
 describe('nonce lists', () => {
   it('are canonical: sorted, root over the bytes; repeats are DUPLICATE_NONCE', () => {
-    const list = encodeNonceList([{ nonce: 9, distance: 1.2 }, { nonce: 2, distance: 1.1 }]);
+    const list = encodeNonceList([
+      { nonce: 9, distance: 1.2 },
+      { nonce: 2, distance: 1.1 },
+    ]);
     expect(decodeNonceList(list).map((c) => c.nonce)).toEqual([2, 9]);
-    expect(nonceListRoot(list)).toEqual(nonceListRoot(encodeNonceList([{ nonce: 2, distance: 1.1 }, { nonce: 9, distance: 1.2 }])));
-    expect(() => encodeNonceList([{ nonce: 2, distance: 1 }, { nonce: 2, distance: 1 }])).toThrow(expect.objectContaining({ code: 'DUPLICATE_NONCE' }));
+    expect(nonceListRoot(list)).toEqual(
+      nonceListRoot(
+        encodeNonceList([
+          { nonce: 2, distance: 1.1 },
+          { nonce: 9, distance: 1.2 },
+        ]),
+      ),
+    );
+    expect(() =>
+      encodeNonceList([
+        { nonce: 2, distance: 1 },
+        { nonce: 2, distance: 1 },
+      ]),
+    ).toThrow(expect.objectContaining({ code: 'DUPLICATE_NONCE' }));
     // A hand-made list that repeats a nonce decodes to the typed DUPLICATE_NONCE rejection.
     const dup = new Uint8Array(4 + 32);
     const dv = new DataView(dup.buffer);
@@ -142,12 +177,26 @@ describe('nonce lists', () => {
     expect(() => decodeNonceList(dup)).toThrow(expect.objectContaining({ code: 'DUPLICATE_NONCE' }));
     dv.setBigUint64(20, 4n, true); // descending
     expect(() => decodeNonceList(dup)).toThrow(expect.objectContaining({ code: 'MALFORMED' }));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => onlyProtocolErrors(() => decodeNonceList(b))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => onlyProtocolErrors(() => decodeNonceList(b))),
+      { numRuns: 1000 },
+    );
   });
 });
 
 describe('genesis and schedule', () => {
-  const g = makeGenesis({ networkId: NET, config: 'tiny', startMs: 1000, skewMs: 100, timings: fastTimings(2000, 100), hitRateDenominator: 8, initialWeights: [{ publicKey: key(1), weight: 5 }, { publicKey: key(0), weight: 3 }] });
+  const g = makeGenesis({
+    networkId: NET,
+    config: 'tiny',
+    startMs: 1000,
+    skewMs: 100,
+    timings: fastTimings(2000, 100),
+    hitRateDenominator: 8,
+    initialWeights: [
+      { publicKey: key(1), weight: 5 },
+      { publicKey: key(0), weight: 3 },
+    ],
+  });
 
   it('round-trips, hashes stably and checks its fields', () => {
     expect(decodeGenesis(encodeGenesis(g))).toEqual(g);
@@ -155,7 +204,10 @@ describe('genesis and schedule', () => {
     expect(() => makeGenesis({ networkId: '', startMs: 0 })).toThrow(/network id/);
     expect(() => makeGenesis({ networkId: NET, startMs: 0, skewMs: 10_000, timings: fastTimings(2000, 100) })).toThrow(/twice the skew/);
     expect(() => makeGenesis({ networkId: NET, startMs: 0, initialWeights: [{ publicKey: new Uint8Array(32), weight: 1 }] })).toThrow(/strict Ed25519/);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyProtocolErrors(() => decodeGenesis(b))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyProtocolErrors(() => decodeGenesis(b))),
+      { numRuns: 500 },
+    );
   });
 
   it('lays out the phases in order and widens message windows by the skew only', () => {
@@ -173,12 +225,29 @@ describe('genesis and schedule', () => {
 
 describe('state, certificate and sync codecs', () => {
   const state: EpochState = {
-    epoch: 4, prevHash: h(1), seed: h(2),
+    epoch: 4,
+    prevHash: h(1),
+    seed: h(2),
     hosts: [key(0), key(1)].sort(Buffer.compare).map((publicKey, i) => ({
-      publicKey, votingWeight: 3 + i, weight: 7, reputation: 2, flags: 1, claimed: 7, accepted: 7,
-      epochFlops: 2n ** 70n + BigInt(i), totalFlops: 2n ** 90n, reward: 100, vested: 5, forfeited: 0,
-      pending: [{ epoch: 3, amount: 11 }, { epoch: 4, amount: 100 }],
-      inferenceFlops: 2n ** 100n + BigInt(i), totalInferenceFlops: 2n ** 110n, inferenceSessions: 3 + i,
+      publicKey,
+      votingWeight: 3 + i,
+      weight: 7,
+      reputation: 2,
+      flags: 1,
+      claimed: 7,
+      accepted: 7,
+      epochFlops: 2n ** 70n + BigInt(i),
+      totalFlops: 2n ** 90n,
+      reward: 100,
+      vested: 5,
+      forfeited: 0,
+      pending: [
+        { epoch: 3, amount: 11 },
+        { epoch: 4, amount: 100 },
+      ],
+      inferenceFlops: 2n ** 100n + BigInt(i),
+      totalInferenceFlops: 2n ** 110n,
+      inferenceSessions: 3 + i,
     })),
   };
 
@@ -187,14 +256,24 @@ describe('state, certificate and sync codecs', () => {
     const back = decodeState(bytes);
     expect(back).toEqual(state);
     expect(stateHash(back)).toEqual(stateHash(state));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyProtocolErrors(() => decodeState(b))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => onlyProtocolErrors(() => decodeState(b))),
+      { numRuns: 500 },
+    );
   });
 
   it('certificates and sync requests round-trip and refuse junk with typed errors', async () => {
     const vote = await signMessage(signer, NET, { kind: 'vote', epoch: 4, sender: id.publicKey, timestampMs: 1, stateHash: stateHash(state) });
     const cert = { epoch: 4, stateHash: stateHash(state), votes: [vote] };
     expect(decodeCertificate(encodeCertificate(cert)).votes[0]!.id).toBe(vote.id);
-    const requests: SyncRequest[] = [{ op: 'summary', epoch: 2 }, { op: 'ids', epoch: 2, mask: 0x8001 }, { op: 'get', epoch: 1, ids: [vote.id] }, { op: 'list', root: h(3) }, { op: 'state', epoch: 9 }, { op: 'head' }];
+    const requests: SyncRequest[] = [
+      { op: 'summary', epoch: 2 },
+      { op: 'ids', epoch: 2, mask: 0x8001 },
+      { op: 'get', epoch: 1, ids: [vote.id] },
+      { op: 'list', root: h(3) },
+      { op: 'state', epoch: 9 },
+      { op: 'head' },
+    ];
     for (const r of requests) {
       expect(decodeRequest(encodeRequest(r))).toEqual(r);
     }
@@ -202,7 +281,13 @@ describe('state, certificate and sync codecs', () => {
     const big = [new Uint8Array(600).fill(1), new Uint8Array(600).fill(2), new Uint8Array(600).fill(3)];
     expect(decodeMessages(encodeMessages(big, 1300))).toEqual(big.slice(0, 2));
     expect(decodeMessages(encodeMessages(big))).toEqual(big);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (b) => onlyProtocolErrors(() => decodeRequest(b))), { numRuns: 500 });
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyProtocolErrors(() => decodeCertificate(b))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (b) => onlyProtocolErrors(() => decodeRequest(b))),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyProtocolErrors(() => decodeCertificate(b))),
+      { numRuns: 500 },
+    );
   });
 });

@@ -61,7 +61,10 @@ export function walletSigner(keys: SigningKeys | (() => Promise<SigningKeys>), p
 }
 
 function memoKey(parts: Uint8Array[], domain: SigningDomain): string {
-  const w = new BinaryWriter().u16(domain.type).u16(domain.version ?? 0).string(domain.networkId);
+  const w = new BinaryWriter()
+    .u16(domain.type)
+    .u16(domain.version ?? 0)
+    .string(domain.networkId);
   for (const p of parts) w.bytes(p);
   return hex(sha256(w.finish()));
 }

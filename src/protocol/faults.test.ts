@@ -73,7 +73,13 @@ describe('faults', () => {
     // Signed for another epoch than its timestamp's: refused.
     const late = simIdentity(9, g.networkId);
     const signer = walletSigner({ ed25519Seed: late.seed, publicKey: late.publicKey, blsSecretKey: late.bls, keyBinding: late.binding });
-    const wrongEpoch = await signMessage(signer, g.networkId, { kind: 'commit', epoch: 2, sender: late.publicKey, timestampMs: sim.loop.now(), commitment: new Uint8Array(32) });
+    const wrongEpoch = await signMessage(signer, g.networkId, {
+      kind: 'commit',
+      epoch: 2,
+      sender: late.publicKey,
+      timestampMs: sim.loop.now(),
+      commitment: new Uint8Array(32),
+    });
     expect(a.receive(wrongEpoch.bytes, 'gossip')).toBeNull();
     expect(a.counters.rejected.OUT_OF_WINDOW).toBe(1);
 

@@ -159,13 +159,7 @@ export function checkGenesis(g: Genesis): void {
 }
 
 export function encodeGenesis(g: Genesis): Uint8Array {
-  const w = new BinaryWriter()
-    .u16(g.version)
-    .string(g.networkId)
-    .string(g.config)
-    .u32(g.hitRateDenominator)
-    .u64(g.startMs)
-    .u32(g.skewMs);
+  const w = new BinaryWriter().u16(g.version).string(g.networkId).string(g.config).u32(g.hitRateDenominator).u64(g.startMs).u32(g.skewMs);
   const t = g.timings;
   for (const v of [t.commitMs, t.revealMs, t.settleMs, t.sprintMs, t.proofMs, t.validationMs, t.syncMs, t.certifyMs, t.epochMs]) w.u32(v);
   w.u64(g.epochReward).u32(g.initialWeights.length);
@@ -190,8 +184,25 @@ export function decodeGenesis(bytes: Uint8Array): Genesis {
     for (let i = 0; i < n; i++) initialWeights.push({ publicKey: r.fixed(KEY_BYTES), weight: r.u64() });
     r.end();
     const g: Genesis = {
-      version, networkId, config, hitRateDenominator, startMs, skewMs, epochReward, initialWeights,
-      timings: { commitMs: commitMs!, revealMs: revealMs!, settleMs: settleMs!, sprintMs: sprintMs!, proofMs: proofMs!, validationMs: validationMs!, syncMs: syncMs!, certifyMs: certifyMs!, epochMs: epochMs! },
+      version,
+      networkId,
+      config,
+      hitRateDenominator,
+      startMs,
+      skewMs,
+      epochReward,
+      initialWeights,
+      timings: {
+        commitMs: commitMs!,
+        revealMs: revealMs!,
+        settleMs: settleMs!,
+        sprintMs: sprintMs!,
+        proofMs: proofMs!,
+        validationMs: validationMs!,
+        syncMs: syncMs!,
+        certifyMs: certifyMs!,
+        epochMs: epochMs!,
+      },
     };
     checkGenesis(g);
     return g;
@@ -274,18 +285,33 @@ export function genesisFromJson(value: unknown): Genesis {
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : bad(`${k} must be a string`));
   const t = (typeof v.timings === 'object' && v.timings !== null ? v.timings : bad('timings missing')) as Record<string, unknown>;
   const timings: Timings = {
-    commitMs: num('commitMs', t), revealMs: num('revealMs', t), settleMs: num('settleMs', t), sprintMs: num('sprintMs', t),
-    proofMs: num('proofMs', t), validationMs: num('validationMs', t), syncMs: num('syncMs', t), certifyMs: num('certifyMs', t), epochMs: num('epochMs', t),
+    commitMs: num('commitMs', t),
+    revealMs: num('revealMs', t),
+    settleMs: num('settleMs', t),
+    sprintMs: num('sprintMs', t),
+    proofMs: num('proofMs', t),
+    validationMs: num('validationMs', t),
+    syncMs: num('syncMs', t),
+    certifyMs: num('certifyMs', t),
+    epochMs: num('epochMs', t),
   };
   const weights = Array.isArray(v.initialWeights) ? v.initialWeights : bad('initialWeights must be an array');
   const initialWeights = weights.map((w: unknown, i: number) => {
     const x = w as { publicKey?: unknown; weight?: unknown };
-    if (typeof x?.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(x.publicKey) || typeof x.weight !== 'number') bad(`initialWeights[${i}] must be { publicKey: 64 hex, weight }`);
+    if (typeof x?.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(x.publicKey) || typeof x.weight !== 'number')
+      bad(`initialWeights[${i}] must be { publicKey: 64 hex, weight }`);
     return { publicKey: fromHex(x.publicKey as string, 32, 'BAD_PUBLIC_KEY', 'initial weight key'), weight: x.weight as number };
   });
   const g: Genesis = {
-    version: num('version'), networkId: str('networkId'), config: str('config'), hitRateDenominator: num('hitRateDenominator'),
-    startMs: num('startMs'), skewMs: num('skewMs'), timings, epochReward: num('epochReward'), initialWeights,
+    version: num('version'),
+    networkId: str('networkId'),
+    config: str('config'),
+    hitRateDenominator: num('hitRateDenominator'),
+    startMs: num('startMs'),
+    skewMs: num('skewMs'),
+    timings,
+    epochReward: num('epochReward'),
+    initialWeights,
   };
   checkGenesis(g);
   return g;

@@ -12,14 +12,7 @@ import { decide, judgeNonce, VALIDATION_TOLERANCE } from '../sprint/validate.ts'
 import { MessageType } from '../wallet/signing.ts';
 import { SECRET_BYTES, MAX_SYNC_IDS } from './constants.ts';
 import type { Signer, Verifier } from './crypto.ts';
-import {
-  assembleCertificate,
-  certifyingWeights,
-  decodeCertificate,
-  encodeCertificate,
-  verifyCertificate,
-  type Certificate,
-} from './certificate.ts';
+import { assembleCertificate, certifyingWeights, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate } from './certificate.ts';
 import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
 import { isProtocolError, ProtocolError } from './errors.ts';
 import { epochAt, genesisHash, hitRate, schedule, sprintConfig, type EpochSchedule, type Genesis } from './genesis.ts';
@@ -231,7 +224,17 @@ export class ProtocolHost {
     const e = Math.max(0, epochAt(this.genesis, after));
     const s = schedule(this.genesis, e);
     const k = this.genesis.skewMs;
-    const marks = [s.start, s.commitEnd, s.sprintStart, s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0), s.proofEnd + k, s.validationEnd + k, s.close, s.certifyEnd, s.end];
+    const marks = [
+      s.start,
+      s.commitEnd,
+      s.sprintStart,
+      s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0),
+      s.proofEnd + k,
+      s.validationEnd + k,
+      s.close,
+      s.certifyEnd,
+      s.end,
+    ];
     const next = marks.find((t) => t > after) ?? s.end;
     this.cancelTimer?.();
     this.cancelTimer = this.o.clock.setTimer(Math.max(next, this.o.clock.now()), () => this.runStep());
@@ -277,7 +280,10 @@ export class ProtocolHost {
   }
 
   private openJoinCommitters(epoch: number): string[] {
-    return this.pool.messages(epoch).filter((m) => m.kind === 'commit').map((m) => hex(m.sender));
+    return this.pool
+      .messages(epoch)
+      .filter((m) => m.kind === 'commit')
+      .map((m) => hex(m.sender));
   }
 
   private prevHash(epoch: number): Uint8Array | null {
@@ -317,11 +323,20 @@ export class ProtocolHost {
       if (have && have.bodyKey !== m.bodyKey) equivocated.add(k);
       commits.set(k, m);
     }
-    const w = e === 0 && this.genesis.initialWeights.length === 0 ? new Map([...commits.keys()].filter((k) => !equivocated.has(k)).map((k) => [k, 1])) : weights;
+    const w =
+      e === 0 && this.genesis.initialWeights.length === 0 ? new Map([...commits.keys()].filter((k) => !equivocated.has(k)).map((k) => [k, 1])) : weights;
     const reveals: { publicKey: Uint8Array; secret: Uint8Array }[] = [];
     for (const [k, c] of commits) {
       if (equivocated.has(k) || !((w.get(k) ?? 0) > 0)) continue;
-      const r = this.pool.messages(e).find((m) => m.kind === 'reveal' && hex(m.sender) === k && inWindow(this.genesis, 'reveal', e, m.timestampMs) && equalBytes(seedCommitment(this.genesis.networkId, e, c.sender, m.secret), c.commitment));
+      const r = this.pool
+        .messages(e)
+        .find(
+          (m) =>
+            m.kind === 'reveal' &&
+            hex(m.sender) === k &&
+            inWindow(this.genesis, 'reveal', e, m.timestampMs) &&
+            equalBytes(seedCommitment(this.genesis.networkId, e, c.sender, m.secret), c.commitment),
+        );
       if (r && r.kind === 'reveal') reveals.push({ publicKey: c.sender, secret: r.secret });
     }
     l.seed = sprintSeed(prevHash, e, reveals);
@@ -410,7 +425,8 @@ export class ProtocolHost {
       if (k === this.key || (this.pool.arrivedAt(p.id) ?? Infinity) > deadline || !inWindow(this.genesis, 'proof', e, p.timestampMs)) continue;
       const have = bySender.get(k);
       if (have === null) continue;
-      if (have && have.bodyKey !== p.bodyKey) bySender.set(k, null); // equivocation: the ledger flags it
+      if (have && have.bodyKey !== p.bodyKey)
+        bySender.set(k, null); // equivocation: the ledger flags it
       else if (!have || p.id < have.id) bySender.set(k, p);
     }
     // Lists are fetched in parallel and only until half the validation window has passed.
@@ -422,7 +438,14 @@ export class ProtocolHost {
       const others = validators - ((weights.get(k) ?? 0) > 0 ? 1 : 0);
       if (isSelected(value, p.sender, effectiveRateBps(rep, others))) picked.push(p);
     }
-    const lists = await Promise.all(picked.map((p) => this.fetchClaims(p, fetchBy).then((c) => ({ claims: c }), (err: unknown) => ({ err }))));
+    const lists = await Promise.all(
+      picked.map((p) =>
+        this.fetchClaims(p, fetchBy).then(
+          (c) => ({ claims: c }),
+          (err: unknown) => ({ err }),
+        ),
+      ),
+    );
     const entries: ValidationEntry[] = [];
     for (let i = 0; i < picked.length; i++) entries.push(await this.judge(picked[i]!, seed, value, lists[i]!));
     if (this.o.clock.now() > s.validationEnd) return;
@@ -430,7 +453,12 @@ export class ProtocolHost {
     this.log(`epoch ${e}: validated ${entries.length} proofs`);
   }
 
-  private async judge(p: ProofMessage, seed: Uint8Array, value: Uint8Array, fetched: { claims?: NonceClaim[] | null; err?: unknown }): Promise<ValidationEntry> {
+  private async judge(
+    p: ProofMessage,
+    seed: Uint8Array,
+    value: Uint8Array,
+    fetched: { claims?: NonceClaim[] | null; err?: unknown },
+  ): Promise<ValidationEntry> {
     const base = { host: p.sender, proofId: fromHex32(p.id) };
     const plain = (verdict: VerdictCode): ValidationEntry => ({ ...base, verdict, checked: 0, mismatches: 0 });
     if (fetched.err !== undefined) return plain(isProtocolError(fetched.err, 'DUPLICATE_NONCE') ? Verdict.duplicate : Verdict.malformed);

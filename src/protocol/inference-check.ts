@@ -73,8 +73,21 @@ export async function judgeInference(proofBytes: Uint8Array, o: JudgeOptions): P
     : { verdict: InferenceVerdict.inconsistent, checked: sample.length, detail: `step ${c.step}: ${c.detail}` };
 }
 
-export async function signVerdict(signer: Signer, g: Genesis, epoch: number, proofBytes: Uint8Array, j: InferenceJudgement, now: number): Promise<InferenceVerdictMessage> {
+export async function signVerdict(
+  signer: Signer,
+  g: Genesis,
+  epoch: number,
+  proofBytes: Uint8Array,
+  j: InferenceJudgement,
+  now: number,
+): Promise<InferenceVerdictMessage> {
   return signMessage(signer, g.networkId, {
-    kind: 'inferenceVerdict', epoch, sender: signer.publicKey, timestampMs: now, proofId: proofId(decodeProof(proofBytes)), verdict: j.verdict, checked: j.checked,
+    kind: 'inferenceVerdict',
+    epoch,
+    sender: signer.publicKey,
+    timestampMs: now,
+    proofId: proofId(decodeProof(proofBytes)),
+    verdict: j.verdict,
+    checked: j.checked,
   });
 }

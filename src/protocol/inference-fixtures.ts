@@ -20,11 +20,21 @@ export interface FixtureProof {
 
 export async function fixtureProof(o: FixtureProof): Promise<Uint8Array> {
   const steps: StepRecord[] = [{ position: 0, count: 4, phase: Phase.prefill, precision: Precision.f32, rewinds: 0, cost: 0, entropy: 2 }];
-  for (let i = 0; i < (o.decodeSteps ?? 3); i++) steps.push({ position: 4 + i, count: 1, phase: Phase.decode, precision: Precision.f32, rewinds: 0, cost: 0.01, entropy: 1.5 });
+  for (let i = 0; i < (o.decodeSteps ?? 3); i++)
+    steps.push({ position: 4 + i, count: 1, phase: Phase.decode, precision: Precision.f32, rewinds: 0, cost: 0.01, entropy: 1.5 });
   const receipt = encodeReceipt({
-    sessionId: o.sessionId ?? new Uint8Array(16).fill(9), modelHash: new Uint8Array(32).fill(3), k: 2, numLayers: 8, vocab: 384,
-    user: ed25519.getPublicKey(o.userSeed), volunteer: ed25519.getPublicKey(o.volunteerSeed), openedAtMs: o.openedAtMs, steps,
-    hkRoot: new Uint8Array(32).fill(4), outputRoot: new Uint8Array(32).fill(5), flops: o.flops ?? 123_456_789n,
+    sessionId: o.sessionId ?? new Uint8Array(16).fill(9),
+    modelHash: new Uint8Array(32).fill(3),
+    k: 2,
+    numLayers: 8,
+    vocab: 384,
+    user: ed25519.getPublicKey(o.userSeed),
+    volunteer: ed25519.getPublicKey(o.volunteerSeed),
+    openedAtMs: o.openedAtMs,
+    steps,
+    hkRoot: new Uint8Array(32).fill(4),
+    outputRoot: new Uint8Array(32).fill(5),
+    flops: o.flops ?? 123_456_789n,
   });
   const receiptSignature = await seedSigner(o.volunteerSeed).sign(receiptDomain(o.networkId), receipt);
   return encodeProof(await signProof(seedSigner(o.userSeed), o.networkId, receipt, receiptSignature, o.timestampMs));

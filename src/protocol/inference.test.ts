@@ -26,14 +26,36 @@ let message: InferenceMessage;
 
 beforeAll(async () => {
   // The volunteer is validator A's key: its own verdict must not count.
-  proof = await fixtureProof({ userSeed: USER, volunteerSeed: simIdentity(1, NET).seed, networkId: NET, openedAtMs: s.start + 10, timestampMs: s.start + 20, decodeSteps: 12 });
+  proof = await fixtureProof({
+    userSeed: USER,
+    volunteerSeed: simIdentity(1, NET).seed,
+    networkId: NET,
+    openedAtMs: s.start + 10,
+    timestampMs: s.start + 20,
+    decodeSteps: 12,
+  });
   message = await signMessage(A, NET, { kind: 'inference', epoch: 0, sender: A.publicKey, timestampMs: s.start + 30, proof });
 });
 
 const verdict = (signer: typeof A, v: InferenceVerdictCode, checked: number) =>
-  signMessage(signer, NET, { kind: 'inferenceVerdict', epoch: 0, sender: signer.publicKey, timestampMs: s.proofEnd, proofId: proofId(decodeProof(proof)), verdict: v, checked });
+  signMessage(signer, NET, {
+    kind: 'inferenceVerdict',
+    epoch: 0,
+    sender: signer.publicKey,
+    timestampMs: s.proofEnd,
+    proofId: proofId(decodeProof(proof)),
+    verdict: v,
+    checked,
+  });
 const weights = (w: [typeof A, number][]) => new Map(w.map(([x, n]) => [hex(x.publicKey), n]));
-const run = (vs: InferenceVerdictMessage[], w = weights([[A, 10], [B, 3], [C, 2]])) => deriveInference(g, 0, [message], vs, w, walletVerifier());
+const run = (
+  vs: InferenceVerdictMessage[],
+  w = weights([
+    [A, 10],
+    [B, 3],
+    [C, 2],
+  ]),
+) => deriveInference(g, 0, [message], vs, w, walletVerifier());
 
 describe('inference verdicts', () => {
   it('counts weighted validators other than the parties, and needs more than half of the judging weight', async () => {
@@ -45,7 +67,15 @@ describe('inference verdicts', () => {
     expect(credited.reports[0]).toMatchObject({ outcome: 'credited', consistentWeight: 3, verdictWeight: 5 });
     expect(credited.credits.get(hex(A.publicKey))).toEqual({ flops: 123_456_789n, sessions: 1 });
     // Weight decides, not the count: C outweighs B.
-    expect(run([bOk, cBad], weights([[B, 2], [C, 3]])).reports[0]!.outcome).toBe('rejected');
+    expect(
+      run(
+        [bOk, cBad],
+        weights([
+          [B, 2],
+          [C, 3],
+        ]),
+      ).reports[0]!.outcome,
+    ).toBe('rejected');
     // A key with no weight is not counted.
     expect(run([bOk], weights([[A, 10]])).reports[0]!.outcome).toBe('unvalidated');
   });
@@ -61,9 +91,23 @@ describe('inference verdicts', () => {
 
   it('refuses a proof stamped after the proof deadline or a session opened before the epoch', async () => {
     const late = await fixtureProof({ userSeed: USER, volunteerSeed: seed(60), networkId: NET, openedAtMs: s.start + 10, timestampMs: s.proofEnd });
-    const early = await fixtureProof({ userSeed: USER, volunteerSeed: seed(60), networkId: NET, openedAtMs: s.start - 1, timestampMs: s.start + 5, sessionId: seed(2).slice(0, 16) });
-    const userSigner = walletSigner({ ed25519Seed: USER, publicKey: ed25519.getPublicKey(USER), blsSecretKey: simIdentity(4, NET).bls, keyBinding: simIdentity(4, NET).binding });
-    const ok = await Promise.all([late, early].map((p) => signMessage(userSigner, NET, { kind: 'inference', epoch: 0, sender: userSigner.publicKey, timestampMs: s.start, proof: p })));
+    const early = await fixtureProof({
+      userSeed: USER,
+      volunteerSeed: seed(60),
+      networkId: NET,
+      openedAtMs: s.start - 1,
+      timestampMs: s.start + 5,
+      sessionId: seed(2).slice(0, 16),
+    });
+    const userSigner = walletSigner({
+      ed25519Seed: USER,
+      publicKey: ed25519.getPublicKey(USER),
+      blsSecretKey: simIdentity(4, NET).bls,
+      keyBinding: simIdentity(4, NET).binding,
+    });
+    const ok = await Promise.all(
+      [late, early].map((p) => signMessage(userSigner, NET, { kind: 'inference', epoch: 0, sender: userSigner.publicKey, timestampMs: s.start, proof: p })),
+    );
     expect(deriveInference(g, 0, ok, [], weights([[B, 1]]), walletVerifier()).reports.map((r) => r.outcome)).toEqual(['out-of-window', 'out-of-window']);
   });
 });

@@ -23,15 +23,7 @@ import { schedule, type Genesis } from './genesis.ts';
 import { INFERENCE_SAMPLE, InferenceVerdict, MAX_INFERENCE_SESSIONS, MIN_INFERENCE_VALIDATORS } from './inference-constants.ts';
 import type { InferenceMessage, InferenceVerdictMessage } from './messages.ts';
 
-export type InferenceOutcome =
-  | 'credited'
-  | 'bad-signature'
-  | 'self-dealing'
-  | 'out-of-window'
-  | 'conflicting'
-  | 'unvalidated'
-  | 'rejected'
-  | 'over-cap';
+export type InferenceOutcome = 'credited' | 'bad-signature' | 'self-dealing' | 'out-of-window' | 'conflicting' | 'unvalidated' | 'rejected' | 'over-cap';
 
 export interface InferenceProofReport {
   /** Hex of src/split proofId. */
@@ -82,7 +74,15 @@ export function deriveInference(
   }
   const reports = new Map<string, InferenceProofReport>();
   const report = (id: string, p: ComputeProof, outcome: InferenceOutcome, cw = 0, vw = 0) =>
-    reports.set(id, { id, volunteer: hex(p.receipt.volunteer), user: hex(p.receipt.user), flops: p.receipt.flops, outcome, consistentWeight: cw, verdictWeight: vw });
+    reports.set(id, {
+      id,
+      volunteer: hex(p.receipt.volunteer),
+      user: hex(p.receipt.user),
+      flops: p.receipt.flops,
+      outcome,
+      consistentWeight: cw,
+      verdictWeight: vw,
+    });
 
   const bySession = new Map<string, [string, ComputeProof][]>();
   for (const [id, p] of [...proofs].sort(byKey)) {

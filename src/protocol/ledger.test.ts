@@ -90,8 +90,20 @@ describe('state derivation', () => {
     const keys = simKeys(0);
     const signer = walletSigner(keys);
     const commit = messages.find((m) => m.kind === 'commit' && hex(m.sender) === sim.hosts[0]!.key)!;
-    const other = await signMessage(signer, sim.genesis.networkId, { kind: 'commit', epoch: 1, sender: keys.publicKey, timestampMs: commit.timestampMs, commitment: new Uint8Array(32) });
-    const late = await signMessage(signer, sim.genesis.networkId, { kind: 'commit', epoch: 0, sender: keys.publicKey, timestampMs: commit.timestampMs + 60_000, commitment: new Uint8Array(32) });
+    const other = await signMessage(signer, sim.genesis.networkId, {
+      kind: 'commit',
+      epoch: 1,
+      sender: keys.publicKey,
+      timestampMs: commit.timestampMs,
+      commitment: new Uint8Array(32),
+    });
+    const late = await signMessage(signer, sim.genesis.networkId, {
+      kind: 'commit',
+      epoch: 0,
+      sender: keys.publicKey,
+      timestampMs: commit.timestampMs + 60_000,
+      commitment: new Uint8Array(32),
+    });
     expect(derive([...messages, other, late])).toBe(reference);
   });
 
@@ -131,7 +143,13 @@ describe('split-inference credit in the ledger', () => {
   let at: ReturnType<typeof schedule>;
 
   const held = (): HeldModel => ({ record: { hash: rig.hash, config: rig.model.config, tau: rig.calibration.tau }, model: rig.model, normWeight: rig.norm });
-  const seedSigner = (seed: Uint8Array): Signer => walletSigner({ ed25519Seed: seed, publicKey: ed25519.getPublicKey(seed), blsSecretKey: new Uint8Array(32).fill(1), keyBinding: simIdentity(0, sim.genesis.networkId).binding });
+  const seedSigner = (seed: Uint8Array): Signer =>
+    walletSigner({
+      ed25519Seed: seed,
+      publicKey: ed25519.getPublicKey(seed),
+      blsSecretKey: new Uint8Array(32).fill(1),
+      keyBinding: simIdentity(0, sim.genesis.networkId).binding,
+    });
   const inferenceFrom = (seed: Uint8Array, proof: Uint8Array, epoch = 0, t = at.start + 500) =>
     signMessage(seedSigner(seed), sim.genesis.networkId, { kind: 'inference', epoch, sender: ed25519.getPublicKey(seed), timestampMs: t, proof });
   /** Verdicts of weighted sim hosts, each from its own judgement (its own sample) of the proof. */
@@ -139,22 +157,47 @@ describe('split-inference credit in the ledger', () => {
     const out: Message[] = [];
     for (const i of hosts) {
       const keys = simKeys(i);
-      const j = await judgeInference(proof, { networkId: sim.genesis.networkId, verifier: sim.verifier, seed: keys.publicKey, model: () => held(), evidence: async () => o.evidence ?? evidence });
+      const j = await judgeInference(proof, {
+        networkId: sim.genesis.networkId,
+        verifier: sim.verifier,
+        seed: keys.publicKey,
+        model: () => held(),
+        evidence: async () => o.evidence ?? evidence,
+      });
       expect(j).not.toBeNull();
       out.push(await signVerdict(walletSigner(keys), sim.genesis, o.epoch ?? 0, proof, j!, at.proofEnd + 100));
     }
     return out;
   }
-  const volunteerOf = (d: { state: { hosts: readonly { publicKey: Uint8Array; inferenceFlops: bigint; totalInferenceFlops: bigint; inferenceSessions: number }[] } }) =>
-    d.state.hosts.find((h) => hex(h.publicKey) === hex(ed25519.getPublicKey(VOLUNTEER)));
+  const volunteerOf = (d: {
+    state: { hosts: readonly { publicKey: Uint8Array; inferenceFlops: bigint; totalInferenceFlops: bigint; inferenceSessions: number }[] };
+  }) => d.state.hosts.find((h) => hex(h.publicKey) === hex(ed25519.getPublicKey(VOLUNTEER)));
 
   beforeAll(async () => {
     at = schedule(sim.genesis, 0);
     rig = await testRig();
-    const v = localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: sim.genesis.networkId, userSeed: USER, seed: VOLUNTEER, now: () => at.start + 100 });
+    const v = localVolunteer({
+      model: rig.model,
+      lowestK: 1,
+      modelHash: rig.hash,
+      normWeight: rig.norm,
+      networkId: sim.genesis.networkId,
+      userSeed: USER,
+      seed: VOLUNTEER,
+      now: () => at.start + 100,
+    });
     const out = await splitGenerate(rig.prompts[2]!, {
-      model: rig.model, k: 4, privacy: 'allow-split', modelHash: rig.hash, volunteers: [v.link], thresholds: rig.calibration,
-      signer: splitSeedSigner(USER), networkId: sim.genesis.networkId, maxTokens: 12, eosTokenIds: [], now: () => at.start + 400,
+      model: rig.model,
+      k: 4,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: [v.link],
+      thresholds: rig.calibration,
+      signer: splitSeedSigner(USER),
+      networkId: sim.genesis.networkId,
+      maxTokens: 12,
+      eosTokenIds: [],
+      now: () => at.start + 400,
     });
     const seg = out.segments[0]!;
     proofBytes = encodeProof(seg.proof!);
@@ -173,13 +216,19 @@ describe('split-inference credit in the ledger', () => {
     expect(d.inference.map((r) => r.outcome)).toEqual(['credited']);
     // The Sprint part of the state is untouched: the same hosts, weights and rewards as without inference.
     const plain = deriveEpoch(sim.genesis, null, 0, messages, sim.verifier);
-    expect(d.state.hosts.filter((h) => h !== v).map((h) => [hex(h.publicKey), h.weight, h.reward])).toEqual(plain.state.hosts.map((h) => [hex(h.publicKey), h.weight, h.reward]));
+    expect(d.state.hosts.filter((h) => h !== v).map((h) => [hex(h.publicKey), h.weight, h.reward])).toEqual(
+      plain.state.hosts.map((h) => [hex(h.publicKey), h.weight, h.reward]),
+    );
     const expected = hex(d.hash);
     expect(expected).not.toBe(reference);
     fc.assert(
-      fc.property(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), fc.array(fc.nat(all.length - 1), { maxLength: 6 }), (order, dups) => {
-        expect(derive([...order, ...dups.map((i) => all[i]!)])).toBe(expected);
-      }),
+      fc.property(
+        fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+        fc.array(fc.nat(all.length - 1), { maxLength: 6 }),
+        (order, dups) => {
+          expect(derive([...order, ...dups.map((i) => all[i]!)])).toBe(expected);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -198,7 +247,14 @@ describe('split-inference credit in the ledger', () => {
     // The same receipt signed again by the user with another timestamp: two proofs of one session.
     const p = decodeProof(proofBytes);
     const again = encodeProof(await signProof(splitSeedSigner(USER), net, p.receiptBytes, p.receiptSignature, p.timestampMs + 1));
-    expect(await outcome([await inferenceFrom(VOLUNTEER, proofBytes), await inferenceFrom(VOLUNTEER, again), ...(await verdicts(proofBytes, [0, 1])), ...(await verdicts(again, [0, 1]))])).toEqual(['conflicting', 'conflicting']);
+    expect(
+      await outcome([
+        await inferenceFrom(VOLUNTEER, proofBytes),
+        await inferenceFrom(VOLUNTEER, again),
+        ...(await verdicts(proofBytes, [0, 1])),
+        ...(await verdicts(again, [0, 1])),
+      ]),
+    ).toEqual(['conflicting', 'conflicting']);
     // No verdict from anyone with weight, or only the volunteer's own.
     expect(await outcome([await inferenceFrom(VOLUNTEER, proofBytes)])).toEqual(['unvalidated']);
     // A majority of the judging weight found it inconsistent (evidence whose logits were altered).
@@ -207,7 +263,13 @@ describe('split-inference credit in the ledger', () => {
     expect(bad.every((m) => m.kind === 'inferenceVerdict' && m.verdict === InferenceVerdict.inconsistent)).toBe(true);
     expect(await outcome([await inferenceFrom(VOLUNTEER, proofBytes), ...bad, ...(await verdicts(proofBytes, [2]))])).toEqual(['rejected']);
     // Replayed in the next epoch: credited once in epoch 0, nothing more in epoch 1.
-    const e0 = deriveEpoch(sim.genesis, null, 0, [...messages, await inferenceFrom(VOLUNTEER, proofBytes), ...(await verdicts(proofBytes, [0, 1]))], sim.verifier);
+    const e0 = deriveEpoch(
+      sim.genesis,
+      null,
+      0,
+      [...messages, await inferenceFrom(VOLUNTEER, proofBytes), ...(await verdicts(proofBytes, [0, 1]))],
+      sim.verifier,
+    );
     const s1 = schedule(sim.genesis, 1);
     const replayed = await inferenceFrom(VOLUNTEER, proofBytes, 1, s1.start + 10);
     expect(inWindow(sim.genesis, 'inference', 1, replayed.timestampMs)).toBe(true); // the message is on time; the proof inside is not

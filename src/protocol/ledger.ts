@@ -9,17 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { flopsPerNonce } from '../sprint/config.ts';
 import { MessageType } from '../wallet/signing.ts';
-import {
-  BPS,
-  HASH_BYTES,
-  KEY_BYTES,
-  MAX_HOSTS,
-  MAX_TRANCHES,
-  REPUTATION_MAX,
-  TAG_STATE,
-  VALIDATOR_SHARE_BPS,
-  VEST_EPOCHS,
-} from './constants.ts';
+import { BPS, HASH_BYTES, KEY_BYTES, MAX_HOSTS, MAX_TRANCHES, REPUTATION_MAX, TAG_STATE, VALIDATOR_SHARE_BPS, VEST_EPOCHS } from './constants.ts';
 import type { Verifier } from './crypto.ts';
 import { ProtocolError } from './errors.ts';
 import { genesisHash, sprintConfig, type Genesis } from './genesis.ts';
@@ -121,8 +111,22 @@ export interface Derivation {
 }
 
 const ZERO_HOST = (publicKey: Uint8Array): HostRecord => ({
-  publicKey, votingWeight: 0, weight: 0, reputation: 0, flags: 0, claimed: 0, accepted: 0,
-  epochFlops: 0n, totalFlops: 0n, reward: 0, vested: 0, forfeited: 0, pending: [], inferenceFlops: 0n, totalInferenceFlops: 0n, inferenceSessions: 0,
+  publicKey,
+  votingWeight: 0,
+  weight: 0,
+  reputation: 0,
+  flags: 0,
+  claimed: 0,
+  accepted: 0,
+  epochFlops: 0n,
+  totalFlops: 0n,
+  reward: 0,
+  vested: 0,
+  forfeited: 0,
+  pending: [],
+  inferenceFlops: 0n,
+  totalInferenceFlops: 0n,
+  inferenceSessions: 0,
 });
 
 /** Weights in force during `epoch`: the previous state's next weights, or genesis's. */
@@ -159,11 +163,16 @@ const mulDiv = (a: number, b: number, c: number): number => (c === 0 ? 0 : Numbe
  * order, repeats allowed); messages of another epoch or outside their window are skipped here too.
  */
 export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, messages: Iterable<Message>, verifier: Verifier): Derivation {
-  if (prev ? prev.epoch !== epoch - 1 : epoch !== 0) throw new ProtocolError('WRONG_EPOCH', `cannot derive epoch ${epoch} from state of epoch ${prev?.epoch ?? 'genesis'}`);
+  if (prev ? prev.epoch !== epoch - 1 : epoch !== 0)
+    throw new ProtocolError('WRONG_EPOCH', `cannot derive epoch ${epoch} from state of epoch ${prev?.epoch ?? 'genesis'}`);
   const prevHash = prev ? stateHash(prev) : genesisHash(g);
   const byKind = {
-    commit: [] as CommitMessage[], reveal: [] as RevealMessage[], proof: [] as ProofMessage[], validation: [] as ValidationMessage[],
-    inference: [] as InferenceMessage[], inferenceVerdict: [] as InferenceVerdictMessage[],
+    commit: [] as CommitMessage[],
+    reveal: [] as RevealMessage[],
+    proof: [] as ProofMessage[],
+    validation: [] as ValidationMessage[],
+    inference: [] as InferenceMessage[],
+    inferenceVerdict: [] as InferenceVerdictMessage[],
   };
   for (const m of messages) {
     if (m.epoch !== epoch || m.kind === 'vote' || !inWindow(g, m.kind, epoch, m.timestampMs)) continue;
@@ -179,7 +188,18 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     let r = rec.get(key);
     if (!r) {
       const p = prevHosts.get(key) ?? ZERO_HOST(publicKey);
-      r = { ...p, votingWeight: weights.get(key) ?? 0, weight: 0, flags: 0, claimed: 0, accepted: 0, epochFlops: 0n, reward: 0, inferenceFlops: 0n, inferenceSessions: 0 };
+      r = {
+        ...p,
+        votingWeight: weights.get(key) ?? 0,
+        weight: 0,
+        flags: 0,
+        claimed: 0,
+        accepted: 0,
+        epochFlops: 0n,
+        reward: 0,
+        inferenceFlops: 0n,
+        inferenceSessions: 0,
+      };
       rec.set(key, r);
     }
     return r;
@@ -289,7 +309,9 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   const hostPool = g.epochReward - validatorPool;
   const agreed = (host: string, verdict: number) => {
     const f = rec.get(host)!.flags;
-    return (verdict === Verdict.ok && f & Flag.accepted) || (FRAUD_VERDICTS.has(verdict) && f & Flag.fraud) || (verdict === Verdict.unavailable && f & Flag.rejected);
+    return (
+      (verdict === Verdict.ok && f & Flag.accepted) || (FRAUD_VERDICTS.has(verdict) && f & Flag.fraud) || (verdict === Verdict.unavailable && f & Flag.rejected)
+    );
   };
   const validatorCredits = new Map<string, number>();
   let creditTotal = 0;
@@ -324,9 +346,21 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     }
     const weight = r.flags & Flag.accepted && !(r.flags & (Flag.withheld | Flag.fraud)) ? r.accepted : 0;
     const h: HostRecord = {
-      publicKey: r.publicKey, votingWeight: r.votingWeight, weight, reputation, flags: r.flags, claimed: r.claimed,
-      accepted: r.accepted, epochFlops: r.epochFlops, totalFlops: r.totalFlops + r.epochFlops, reward: r.reward,
-      vested, forfeited, pending, inferenceFlops: r.inferenceFlops, totalInferenceFlops: r.totalInferenceFlops + r.inferenceFlops,
+      publicKey: r.publicKey,
+      votingWeight: r.votingWeight,
+      weight,
+      reputation,
+      flags: r.flags,
+      claimed: r.claimed,
+      accepted: r.accepted,
+      epochFlops: r.epochFlops,
+      totalFlops: r.totalFlops + r.epochFlops,
+      reward: r.reward,
+      vested,
+      forfeited,
+      pending,
+      inferenceFlops: r.inferenceFlops,
+      totalInferenceFlops: r.totalInferenceFlops + r.inferenceFlops,
       inferenceSessions: r.inferenceSessions,
     };
     if (isLive(h)) hosts.push(h);
@@ -370,7 +404,15 @@ export function creditedCount(count: number, samples: readonly Sample[]): number
 
 /** Hosts with nothing to remember are dropped from the state. */
 const isLive = (h: HostRecord): boolean =>
-  h.votingWeight > 0 || h.weight > 0 || h.reputation > 0 || h.flags !== 0 || h.vested > 0 || h.forfeited > 0 || h.pending.length > 0 || h.totalFlops > 0n || h.totalInferenceFlops > 0n;
+  h.votingWeight > 0 ||
+  h.weight > 0 ||
+  h.reputation > 0 ||
+  h.flags !== 0 ||
+  h.vested > 0 ||
+  h.forfeited > 0 ||
+  h.pending.length > 0 ||
+  h.totalFlops > 0n ||
+  h.totalInferenceFlops > 0n;
 
 const keyBytes = hexBytes;
 
@@ -395,8 +437,19 @@ function readU128(b: Uint8Array): bigint {
 export function encodeState(s: EpochState): Uint8Array {
   const w = new BinaryWriter().u64(s.epoch).fixed(s.prevHash, HASH_BYTES).fixed(s.seed, HASH_BYTES).u32(s.hosts.length);
   for (const h of s.hosts) {
-    w.fixed(h.publicKey, KEY_BYTES).u64(h.votingWeight).u64(h.weight).u16(h.reputation).u8(h.flags).u32(h.claimed).u32(h.accepted)
-      .fixed(u128(h.epochFlops), 16).fixed(u128(h.totalFlops), 16).u64(h.reward).u64(h.vested).u64(h.forfeited).u8(h.pending.length);
+    w.fixed(h.publicKey, KEY_BYTES)
+      .u64(h.votingWeight)
+      .u64(h.weight)
+      .u16(h.reputation)
+      .u8(h.flags)
+      .u32(h.claimed)
+      .u32(h.accepted)
+      .fixed(u128(h.epochFlops), 16)
+      .fixed(u128(h.totalFlops), 16)
+      .u64(h.reward)
+      .u64(h.vested)
+      .u64(h.forfeited)
+      .u8(h.pending.length);
     for (const t of h.pending) w.u64(t.epoch).u64(t.amount);
     w.fixed(u128(h.inferenceFlops), 16).fixed(u128(h.totalInferenceFlops), 16).u32(h.inferenceSessions);
   }
@@ -415,15 +468,42 @@ export function decodeState(bytes: Uint8Array): EpochState {
     for (let i = 0; i < n; i++) {
       const publicKey = r.fixed(KEY_BYTES);
       if (i > 0 && compareBytes(hosts[i - 1]!.publicKey, publicKey) >= 0) throw new DecodeError('hosts are not sorted by key');
-      const votingWeight = r.u64(), weight = r.u64(), reputation = r.u16(), flags = r.u8(), claimed = r.u32(), accepted = r.u32();
-      const epochFlops = readU128(r.fixed(16)), totalFlops = readU128(r.fixed(16));
-      const reward = r.u64(), vested = r.u64(), forfeited = r.u64();
+      const votingWeight = r.u64(),
+        weight = r.u64(),
+        reputation = r.u16(),
+        flags = r.u8(),
+        claimed = r.u32(),
+        accepted = r.u32();
+      const epochFlops = readU128(r.fixed(16)),
+        totalFlops = readU128(r.fixed(16));
+      const reward = r.u64(),
+        vested = r.u64(),
+        forfeited = r.u64();
       const t = r.u8();
       if (t > MAX_TRANCHES) throw new DecodeError(`${t} tranches exceed ${MAX_TRANCHES}`);
       const pending: Tranche[] = [];
       for (let j = 0; j < t; j++) pending.push({ epoch: r.u64(), amount: r.u64() });
-      const inferenceFlops = readU128(r.fixed(16)), totalInferenceFlops = readU128(r.fixed(16)), inferenceSessions = r.u32();
-      hosts.push({ publicKey, votingWeight, weight, reputation, flags, claimed, accepted, epochFlops, totalFlops, reward, vested, forfeited, pending, inferenceFlops, totalInferenceFlops, inferenceSessions });
+      const inferenceFlops = readU128(r.fixed(16)),
+        totalInferenceFlops = readU128(r.fixed(16)),
+        inferenceSessions = r.u32();
+      hosts.push({
+        publicKey,
+        votingWeight,
+        weight,
+        reputation,
+        flags,
+        claimed,
+        accepted,
+        epochFlops,
+        totalFlops,
+        reward,
+        vested,
+        forfeited,
+        pending,
+        inferenceFlops,
+        totalInferenceFlops,
+        inferenceSessions,
+      });
     }
     r.end();
     return { epoch, prevHash, seed, hosts };

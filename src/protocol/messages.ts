@@ -246,7 +246,8 @@ function checkBody(m: Unsigned): void {
     if (!Number.isSafeInteger(m.noncesTried) || m.noncesTried < 0) bad('noncesTried out of range');
   }
   if (m.kind === 'validation') {
-    if (m.entries.length > MAX_VALIDATION_ENTRIES) throw new ProtocolError('OVERSIZE', `validation: ${m.entries.length} entries exceed ${MAX_VALIDATION_ENTRIES}`);
+    if (m.entries.length > MAX_VALIDATION_ENTRIES)
+      throw new ProtocolError('OVERSIZE', `validation: ${m.entries.length} entries exceed ${MAX_VALIDATION_ENTRIES}`);
     m.entries.forEach((e, i) => {
       if (i > 0 && compareBytes(m.entries[i - 1]!.host, e.host) >= 0) bad('entries must be sorted by host key without repeats');
       const problem = entryProblem(e);
@@ -255,7 +256,8 @@ function checkBody(m: Unsigned): void {
     if (!equalKey(m.binding.ed25519PublicKey, m.sender)) bad('the lottery binding names another key than the sender');
   }
   if (m.kind === 'inference') {
-    if (m.proof.length > MAX_INFERENCE_PROOF_BYTES) throw new ProtocolError('OVERSIZE', `inference: a proof of ${m.proof.length} bytes exceeds ${MAX_INFERENCE_PROOF_BYTES}`);
+    if (m.proof.length > MAX_INFERENCE_PROOF_BYTES)
+      throw new ProtocolError('OVERSIZE', `inference: a proof of ${m.proof.length} bytes exceeds ${MAX_INFERENCE_PROOF_BYTES}`);
     let r;
     try {
       r = decodeProof(m.proof).receipt;
@@ -334,7 +336,13 @@ export function decodeMessage(bytes: Uint8Array): Message {
         for (let i = 0; i < n; i++) {
           const at = base + i * VALIDATION_ENTRY_BYTES;
           r.fixed(KEY_BYTES + HASH_BYTES);
-          entries.push({ host: own.subarray(at, at + KEY_BYTES), proofId: own.subarray(at + KEY_BYTES, at + KEY_BYTES + HASH_BYTES), verdict: r.u8() as VerdictCode, checked: r.u16(), mismatches: r.u16() });
+          entries.push({
+            host: own.subarray(at, at + KEY_BYTES),
+            proofId: own.subarray(at + KEY_BYTES, at + KEY_BYTES + HASH_BYTES),
+            verdict: r.u8() as VerdictCode,
+            checked: r.u16(),
+            mismatches: r.u16(),
+          });
         }
         body = { kind, binding, lottery, entries };
         break;

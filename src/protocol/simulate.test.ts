@@ -65,8 +65,13 @@ describe('simulation: 5 honest hosts and every cheater over 3 epochs', () => {
 
   it('gives the screening host no significant gain in weight per evaluated nonce over honest hosts', () => {
     const pool = (names: string[]) => {
-      let hits = 0, evaluated = 0;
-      for (const n of names) for (const h of rows(report, n)) { hits += h.accepted; evaluated += h.evaluated; }
+      let hits = 0,
+        evaluated = 0;
+      for (const n of names)
+        for (const h of rows(report, n)) {
+          hits += h.accepted;
+          evaluated += h.evaluated;
+        }
       return { hits, evaluated, rate: hits / evaluated };
     };
     const s = pool(['screening']);
@@ -104,7 +109,12 @@ describe('the honest engine', () => {
 });
 
 describe('no honest host is flagged across 20 seeds (4 honest, forged, copier, 2 epochs)', () => {
-  for (const [first, last] of [[100, 104], [105, 109], [110, 114], [115, 119]] as const) {
+  for (const [first, last] of [
+    [100, 104],
+    [105, 109],
+    [110, 114],
+    [115, 119],
+  ] as const) {
     it(`seeds ${first}..${last}`, async () => {
       for (let seed = first; seed <= last; seed++) {
         const r = await simulate({ honest: 4, cheaters: ['forged', 'copier'], epochs: 2, seed, noncesPerSprint: 24, verifier });
@@ -113,7 +123,10 @@ describe('no honest host is flagged across 20 seeds (4 honest, forged, copier, 2
           expect(e.certified, `seed ${seed} epoch ${e.epoch}`).toBe(true);
           for (const h of e.hosts.filter((x) => x.kind === 'honest')) {
             expect(h.fraud, `seed ${seed} ${h.name}`).toBe(false);
-            expect(h.flags.filter((f) => f !== 'accepted'), `seed ${seed} ${h.name}`).toEqual([]);
+            expect(
+              h.flags.filter((f) => f !== 'accepted'),
+              `seed ${seed} ${h.name}`,
+            ).toEqual([]);
           }
           expect(e.hosts.find((x) => x.kind === 'forged')!.weight).toBe(0);
           expect(e.hosts.find((x) => x.kind === 'copier')!.weight).toBe(0);

@@ -40,7 +40,9 @@ const backend = arg('backend', 'cpu') as 'cpu' | 'reference';
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seed = (n: number) => new Uint8Array(32).fill(n);
 
-async function loadModel(dir: string): Promise<{ model: CausalLM; destroy(): void; source: import('../llm/source.ts').ModelSource; manifest: import('../llm/loader.ts').ModelManifest }> {
+async function loadModel(
+  dir: string,
+): Promise<{ model: CausalLM; destroy(): void; source: import('../llm/source.ts').ModelSource; manifest: import('../llm/loader.ts').ModelManifest }> {
   const { DirectorySource } = await import('../llm/node-source.ts');
   const source = new DirectorySource(dir);
   if (backend === 'reference') {
@@ -54,7 +56,12 @@ async function loadModel(dir: string): Promise<{ model: CausalLM; destroy(): voi
 }
 
 async function node(n: number, role: 'host' | 'relay', relays: string[] = [], listen = [LOOPBACK_WS], webrtcUpgrade = false): Promise<SprintnetNode> {
-  const x = await SprintnetNode.create({ identity: await identityFromEd25519Seed(seed(n)), role, label: `bench-${n}`, config: { listen, relays, webrtcUpgrade, presenceIntervalMs: 500 } });
+  const x = await SprintnetNode.create({
+    identity: await identityFromEd25519Seed(seed(n)),
+    role,
+    label: `bench-${n}`,
+    config: { listen, relays, webrtcUpgrade, presenceIntervalMs: 500 },
+  });
   await x.start();
   return x;
 }
@@ -67,7 +74,12 @@ async function main(): Promise<void> {
   const norm = await loadFinalNorm(source, manifest);
   const tokenizer = manifest.tokenizer!;
   const prompt = tokenizer.encodeChat([{ role: 'user', content: DEFAULT_CALIBRATION_PROMPTS[0]! }]);
-  const thresholds = await calibrate(model, norm, DEFAULT_CALIBRATION_PROMPTS.slice(0, 2).map((p) => tokenizer.encodeChat([{ role: 'user', content: p }])), tokens);
+  const thresholds = await calibrate(
+    model,
+    norm,
+    DEFAULT_CALIBRATION_PROMPTS.slice(0, 2).map((p) => tokenizer.encodeChat([{ role: 'user', content: p }])),
+    tokens,
+  );
   // Generous thresholds: the bench measures speed, and a rewind would add a step.
   const monitor = { tau: 2, maxEntropy: 100 };
   void thresholds;
@@ -79,15 +91,31 @@ async function main(): Promise<void> {
   const [vNode, rNode, uNode] = await Promise.all([node(91, 'host'), node(94, 'host', [relayAddr], []), node(92, 'host')]);
   const volunteer = new SplitVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, signer: seedSigner(seed(91)), networkId: 'sprintnet-local' });
   await serveSplit(vNode, volunteer);
-  const relayedVolunteer = new SplitVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, signer: seedSigner(seed(94)), networkId: 'sprintnet-local' });
+  const relayedVolunteer = new SplitVolunteer({
+    model,
+    lowestK: 1,
+    modelHash: hash,
+    normWeight: norm,
+    signer: seedSigner(seed(94)),
+    networkId: 'sprintnet-local',
+  });
   await serveSplit(rNode, relayedVolunteer);
   await waitFor(() => rNode.multiaddrs().some((m) => m.includes('/p2p-circuit')), 20_000, 'a relay reservation');
 
   async function split(t: SplitTransport): Promise<{ rate: number; stepMs: number; tokens: number[] }> {
     const at: number[] = [];
     const out = await splitGenerate(prompt, {
-      model, k, privacy: 'allow-split', modelHash: hash, volunteers: [t], thresholds: monitor, signer: seedSigner(seed(92)), networkId: 'sprintnet-local',
-      maxTokens: tokens, eosTokenIds: [], onStep: (s) => void (s.phase === 'decode' && at.push(performance.now())),
+      model,
+      k,
+      privacy: 'allow-split',
+      modelHash: hash,
+      volunteers: [t],
+      thresholds: monitor,
+      signer: seedSigner(seed(92)),
+      networkId: 'sprintnet-local',
+      maxTokens: tokens,
+      eosTokenIds: [],
+      onStep: (s) => void (s.phase === 'decode' && at.push(performance.now())),
     });
     const gaps = at.slice(1).map((x, i) => x - at[i]!);
     return { rate: (at.length - 1) / ((at.at(-1)! - at[0]!) / 1000), stepMs: median(gaps), tokens: out.tokens };
@@ -109,19 +137,27 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     const local = await generate(model, prompt, { maxTokens: tokens, eosTokenIds: [] });
     const plain = await split({ volunteerKey: volunteer.publicKey, label: 'plain', call: (req) => volunteer.handle(req, seedSigner(seed(92)).publicKey) });
-    const mem = await split(localVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: 'sprintnet-local', userSeed: seed(92), seed: seed(93) }).link);
+    const mem = await split(
+      localVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: 'sprintnet-local', userSeed: seed(92), seed: seed(93) }).link,
+    );
     const p2p = await split(await direct());
     const viaRelay = await split(await relayed());
 
     // The relayed figure counts only if every connection to the volunteer was still the circuit at the end (no direct upgrade).
     // libp2p moves a relayed (limited) connection onto WebRTC signalled over the relay when it can: say which carried the calls.
-    for (const c of uNode.libp2p.getConnections(peerIdFromString(rNode.peerId))) relayKinds.add(c.remoteAddr.toString().includes('/webrtc') ? 'webrtc' : 'circuit');
+    for (const c of uNode.libp2p.getConnections(peerIdFromString(rNode.peerId)))
+      relayKinds.add(c.remoteAddr.toString().includes('/webrtc') ? 'webrtc' : 'circuit');
     same &&= [plain, mem, p2p, viaRelay].every((x) => x.tokens.join() === local.tokens.join());
     rows.push({
       local_tok_s: local.decodeTokensPerSecond,
-      plain_tok_s: plain.rate, plain_step_ms: plain.stepMs,
-      memory_tok_s: mem.rate, libp2p_tok_s: p2p.rate, relay_tok_s: viaRelay.rate,
-      memory_step_ms: mem.stepMs, libp2p_step_ms: p2p.stepMs, relay_step_ms: viaRelay.stepMs,
+      plain_tok_s: plain.rate,
+      plain_step_ms: plain.stepMs,
+      memory_tok_s: mem.rate,
+      libp2p_tok_s: p2p.rate,
+      relay_tok_s: viaRelay.rate,
+      memory_step_ms: mem.stepMs,
+      libp2p_step_ms: p2p.stepMs,
+      relay_step_ms: viaRelay.stepMs,
     });
   }
   const col = (key: string) => rows.map((x) => x[key]!);
@@ -130,12 +166,28 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({
       model: { layers, hidden: manifest.config.hiddenSize, vocab: manifest.config.vocabSize, backend, k },
-      rounds, tokens, same_tokens_as_local: same, relay_connections_at_end: [...relayKinds].sort(),
+      rounds,
+      tokens,
+      same_tokens_as_local: same,
+      relay_connections_at_end: [...relayKinds].sort(),
       local_tok_s: range('local_tok_s'),
       split_tok_s: { plain: range('plain_tok_s'), memory: range('memory_tok_s'), libp2p_direct: range('libp2p_tok_s'), libp2p_relay: range('relay_tok_s') },
-      ratio_vs_local: { plain: [Math.min(...ratio('plain_tok_s')), Math.max(...ratio('plain_tok_s'))], memory: [Math.min(...ratio('memory_tok_s')), Math.max(...ratio('memory_tok_s'))], libp2p_direct: [Math.min(...ratio('libp2p_tok_s')), Math.max(...ratio('libp2p_tok_s'))], libp2p_relay: [Math.min(...ratio('relay_tok_s')), Math.max(...ratio('relay_tok_s'))] },
-      median_step_ms: { plain: median(col('plain_step_ms')), memory: median(col('memory_step_ms')), libp2p_direct: median(col('libp2p_step_ms')), libp2p_relay: median(col('relay_step_ms')) },
-      added_ms_per_step_vs_memory: { libp2p_direct: median(col('libp2p_step_ms')) - median(col('memory_step_ms')), libp2p_relay: median(col('relay_step_ms')) - median(col('memory_step_ms')) },
+      ratio_vs_local: {
+        plain: [Math.min(...ratio('plain_tok_s')), Math.max(...ratio('plain_tok_s'))],
+        memory: [Math.min(...ratio('memory_tok_s')), Math.max(...ratio('memory_tok_s'))],
+        libp2p_direct: [Math.min(...ratio('libp2p_tok_s')), Math.max(...ratio('libp2p_tok_s'))],
+        libp2p_relay: [Math.min(...ratio('relay_tok_s')), Math.max(...ratio('relay_tok_s'))],
+      },
+      median_step_ms: {
+        plain: median(col('plain_step_ms')),
+        memory: median(col('memory_step_ms')),
+        libp2p_direct: median(col('libp2p_step_ms')),
+        libp2p_relay: median(col('relay_step_ms')),
+      },
+      added_ms_per_step_vs_memory: {
+        libp2p_direct: median(col('libp2p_step_ms')) - median(col('memory_step_ms')),
+        libp2p_relay: median(col('relay_step_ms')) - median(col('memory_step_ms')),
+      },
       rows,
     }) + '\n',
   );

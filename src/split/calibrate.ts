@@ -9,7 +9,16 @@ import type { SplitModel } from './engines.ts';
 import { calibrateThresholds, entropy, finalNormed, structuralCost, type Calibration } from './metrics.ts';
 
 /** Short everyday prompts for a quick calibration (the CLI demo and the tests); a real deployment uses hundreds. */
-export const DEFAULT_CALIBRATION_PROMPTS = ['Hello! How are you today?', 'The quick brown fox', 'Numbers: 0 1 2 3', 'Once upon a time there was', 'What is the weather like', 'Sprintnet lets anyone give', 'The cat is sleeping', 'We will eat at seven'];
+export const DEFAULT_CALIBRATION_PROMPTS = [
+  'Hello! How are you today?',
+  'The quick brown fox',
+  'Numbers: 0 1 2 3',
+  'Once upon a time there was',
+  'What is the weather like',
+  'Sprintnet lets anyone give',
+  'The cat is sleeping',
+  'We will eat at seven',
+];
 
 export interface MonitorSamples {
   readonly costs: number[];
@@ -17,7 +26,12 @@ export interface MonitorSamples {
 }
 
 /** C_t and H_t of every decode step of greedy generation from each prompt (`tokens` steps each). */
-export async function sampleMonitor<K extends KvCache>(model: SplitModel<K>, normWeight: ArrayLike<number>, prompts: readonly (readonly number[])[], tokens: number): Promise<MonitorSamples> {
+export async function sampleMonitor<K extends KvCache>(
+  model: SplitModel<K>,
+  normWeight: ArrayLike<number>,
+  prompts: readonly (readonly number[])[],
+  tokens: number,
+): Promise<MonitorSamples> {
   const c = model.config;
   const D = c.hiddenSize;
   const costs: number[] = [];
@@ -42,7 +56,13 @@ export async function sampleMonitor<K extends KvCache>(model: SplitModel<K>, nor
   return { costs, entropies };
 }
 
-export async function calibrate<K extends KvCache>(model: SplitModel<K>, normWeight: ArrayLike<number>, prompts: readonly (readonly number[])[], tokens: number, margin?: number): Promise<Calibration> {
+export async function calibrate<K extends KvCache>(
+  model: SplitModel<K>,
+  normWeight: ArrayLike<number>,
+  prompts: readonly (readonly number[])[],
+  tokens: number,
+  margin?: number,
+): Promise<Calibration> {
   const s = await sampleMonitor(model, normWeight, prompts, tokens);
   return calibrateThresholds(s.costs, s.entropies, model.config.vocabSize, margin);
 }

@@ -15,7 +15,17 @@ beforeAll(async () => {
 const session = new Uint8Array(16).fill(3);
 const hash = new Uint8Array(32).fill(4);
 const step = (o: Partial<StepRequest> = {}): StepRequest => ({
-  kind: 'step', sessionId: session, modelHash: hash, k: 2, step: 0, position: 0, count: 2, phase: Phase.prefill, precision: Precision.f32, hidden: encodeFloats(new Float32Array(2 * 64).fill(0.5), Precision.f32), ...o,
+  kind: 'step',
+  sessionId: session,
+  modelHash: hash,
+  k: 2,
+  step: 0,
+  position: 0,
+  count: 2,
+  phase: Phase.prefill,
+  precision: Precision.f32,
+  hidden: encodeFloats(new Float32Array(2 * 64).fill(0.5), Precision.f32),
+  ...o,
 });
 const code = (f: () => unknown): string => {
   try {
@@ -42,13 +52,27 @@ describe('session codec', () => {
     }
     for (const a of [
       { kind: 'opened', sessionId: session, numLayers: 8, hiddenSize: 64, vocab: 384, openedAtMs: 5 } as const,
-      { kind: 'stepped', sessionId: session, step: 2, position: 9, precision: Precision.f32, logits: encodeFloats([1, 2, 3], Precision.f32), cost: 0.25, entropy: 1.5 } as const,
+      {
+        kind: 'stepped',
+        sessionId: session,
+        step: 2,
+        position: 9,
+        precision: Precision.f32,
+        logits: encodeFloats([1, 2, 3], Precision.f32),
+        cost: 0.25,
+        entropy: 1.5,
+      } as const,
       { kind: 'rewound', sessionId: session, step: 2, length: 9 } as const,
       { kind: 'receipt', sessionId: session, receipt: new Uint8Array([1, 2]), signature: new Uint8Array(64) } as const,
       { kind: 'error', code: 'OUT_OF_ORDER', message: 'step 3, expected 2' } as const,
       { kind: 'error', code: 'FORBIDDEN', message: 'evidence goes to validators only' } as const,
       { kind: 'submitted', note: 'published for epoch 3' } as const,
-      { kind: 'evidence', hk: [new Uint8Array(8), new Uint8Array(4)], outLeaves: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)], logits: [new Uint8Array(12)] } as const,
+      {
+        kind: 'evidence',
+        hk: [new Uint8Array(8), new Uint8Array(4)],
+        outLeaves: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)],
+        logits: [new Uint8Array(12)],
+      } as const,
     ]) {
       expect(decodeAnswer(encodeAnswer(a))).toEqual(a);
     }
@@ -57,7 +81,9 @@ describe('session codec', () => {
   it('refuses evidence requests with unordered or too many steps, and evidence answers that announce more than they hold', () => {
     expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: [5, 2] })))).toBe('MALFORMED');
     expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: [] })))).toBe('LIMIT');
-    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: Array.from({ length: 65 }, (_, i) => i) })))).toBe('LIMIT');
+    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: Array.from({ length: 65 }, (_, i) => i) })))).toBe(
+      'LIMIT',
+    );
     const answer = encodeAnswer({ kind: 'evidence', hk: [new Uint8Array(8)], outLeaves: [new Uint8Array(32)], logits: [] });
     new DataView(answer.buffer).setUint32(2, 5000, true);
     expect(code(() => decodeAnswer(answer))).toBe('MALFORMED');
@@ -78,7 +104,16 @@ describe('session codec', () => {
     const inf16 = new Uint8Array(256);
     new DataView(inf16.buffer).setUint16(0, numberToF16(Infinity), true);
     expect(code(() => decodeRequest(encodeRequest(step({ precision: Precision.f16, hidden: inf16 }))))).toBe('MALFORMED');
-    const badCost = encodeAnswer({ kind: 'stepped', sessionId: session, step: 0, position: 0, precision: Precision.f32, logits: encodeFloats([1, 2], Precision.f32), cost: 3, entropy: 0 });
+    const badCost = encodeAnswer({
+      kind: 'stepped',
+      sessionId: session,
+      step: 0,
+      position: 0,
+      precision: Precision.f32,
+      logits: encodeFloats([1, 2], Precision.f32),
+      cost: 3,
+      entropy: 0,
+    });
     expect(code(() => decodeAnswer(badCost))).toBe('MALFORMED');
     expect(code(() => decodeAnswer(new Uint8Array([1, 0xff, 200, 0, 0, 0, 0, 0])))).toBe('MALFORMED'); // unknown error code
     expect(() => decodeRequest('x' as unknown as Uint8Array)).toThrow(SplitError);
@@ -89,7 +124,16 @@ describe('volunteer refusals', () => {
   const user = seedSigner(seedOf(7)).publicKey;
   const other = seedSigner(seedOf(8)).publicKey;
   const ask = async (v: SplitVolunteer, m: Parameters<typeof encodeRequest>[0], peer = user) => decodeAnswer(await v.handle(encodeRequest(m), peer));
-  const make = () => new SplitVolunteer({ model: rig.model, lowestK: 2, modelHash: rig.hash, normWeight: rig.norm, signer: seedSigner(seedOf(9)), networkId: NETWORK, maxSessionsPerPeer: 1 });
+  const make = () =>
+    new SplitVolunteer({
+      model: rig.model,
+      lowestK: 2,
+      modelHash: rig.hash,
+      normWeight: rig.norm,
+      signer: seedSigner(seedOf(9)),
+      networkId: NETWORK,
+      maxSessionsPerPeer: 1,
+    });
   const open = { kind: 'open', sessionId: session, modelHash: new Uint8Array(0), k: 2, maxContext: 64 } as const;
 
   it('checks the model, the split layer, the order of steps, who owns a session, and per-peer limits', async () => {

@@ -206,7 +206,15 @@ export function encodeAnswer(m: SplitAnswer): Uint8Array {
     case 'opened':
       return head(AnswerKind.opened).fixed(m.sessionId, SESSION_ID_BYTES).u16(m.numLayers).u32(m.hiddenSize).u32(m.vocab).u64(m.openedAtMs).finish();
     case 'stepped':
-      return head(AnswerKind.stepped).fixed(m.sessionId, SESSION_ID_BYTES).u32(m.step).u32(m.position).u8(m.precision).bytes(m.logits).f64(m.cost).f64(m.entropy).finish();
+      return head(AnswerKind.stepped)
+        .fixed(m.sessionId, SESSION_ID_BYTES)
+        .u32(m.step)
+        .u32(m.position)
+        .u8(m.precision)
+        .bytes(m.logits)
+        .f64(m.cost)
+        .f64(m.entropy)
+        .finish();
     case 'rewound':
       return head(AnswerKind.rewound).fixed(m.sessionId, SESSION_ID_BYTES).u32(m.step).u32(m.length).finish();
     case 'receipt':
@@ -262,7 +270,13 @@ export function decodeRequest(bytes: Uint8Array): SplitRequest {
     let m: SplitRequest;
     switch (kind) {
       case RequestKind.open:
-        m = { kind: 'open', sessionId: r.fixed(SESSION_ID_BYTES), modelHash: r.fixed(HASH_BYTES), k: range(r.u16(), 1, 0xffff, 'k'), maxContext: range(r.u32(), 1, MAX_CONTEXT, 'maxContext') };
+        m = {
+          kind: 'open',
+          sessionId: r.fixed(SESSION_ID_BYTES),
+          modelHash: r.fixed(HASH_BYTES),
+          k: range(r.u16(), 1, 0xffff, 'k'),
+          maxContext: range(r.u32(), 1, MAX_CONTEXT, 'maxContext'),
+        };
         break;
       case RequestKind.step: {
         const sessionId = r.fixed(SESSION_ID_BYTES);

@@ -10,19 +10,31 @@ import type { ModelSource } from '../llm/source.ts';
 export type SplitModel<K extends KvCache = KvCache> = CausalLM<K> & { destroyKvCache?(cache: K): void };
 
 /** One tensor decoded to float64, streaming only the files of layers [fromLayer, toLayer) (whose expected set must hold it). */
-async function loadTensor(source: ModelSource, manifest: ModelManifest, name: string, fromLayer: number, toLayer: number, signal?: AbortSignal): Promise<Float64Array> {
+async function loadTensor(
+  source: ModelSource,
+  manifest: ModelManifest,
+  name: string,
+  fromLayer: number,
+  toLayer: number,
+  signal?: AbortSignal,
+): Promise<Float64Array> {
   let bytes: Uint8Array | null = null;
   let dtype = '';
-  await streamWeights(source, manifest, {
-    data(_file, e) {
-      if (e.tensor.name !== name) return;
-      if (e.offset === 0) {
-        bytes = new Uint8Array(e.tensor.end - e.tensor.begin);
-        dtype = e.tensor.dtype;
-      }
-      bytes!.set(e.bytes, e.offset);
+  await streamWeights(
+    source,
+    manifest,
+    {
+      data(_file, e) {
+        if (e.tensor.name !== name) return;
+        if (e.offset === 0) {
+          bytes = new Uint8Array(e.tensor.end - e.tensor.begin);
+          dtype = e.tensor.dtype;
+        }
+        bytes!.set(e.bytes, e.offset);
+      },
     },
-  }, { fromLayer, toLayer, signal });
+    { fromLayer, toLayer, signal },
+  );
   if (!bytes) throw new LlmError('MISSING_TENSOR', `${source.label}: no ${name}`);
   return decodeFloats(dtype, bytes, name);
 }

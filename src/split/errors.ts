@@ -42,8 +42,7 @@ export class SplitError extends Error {
   }
 }
 
-export const isSplitError = (e: unknown, code?: SplitErrorCode): e is SplitError =>
-  e instanceof SplitError && (code === undefined || e.code === code);
+export const isSplitError = (e: unknown, code?: SplitErrorCode): e is SplitError => e instanceof SplitError && (code === undefined || e.code === code);
 
 export const SPLIT_ERROR_CODES: readonly SplitErrorCode[] = [
   'MALFORMED',

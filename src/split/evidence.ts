@@ -31,8 +31,10 @@ export async function fetchEvidence(t: SplitTransport, proof: ComputeProof, samp
   const a = await ask(t, encodeRequest({ kind: 'evidence', user: proof.receipt.user, sessionId: proof.receipt.sessionId, steps }), 'evidence');
   const n = proof.receipt.steps.length;
   if (a.hk.length !== n || a.outLeaves.length !== n || a.logits.length !== steps.length) {
-    throw new SplitError('BAD_RESPONSE', `evidence covers ${a.hk.length} steps and ${a.logits.length} logits, the proof has ${n} steps and the sample ${steps.length}`);
+    throw new SplitError(
+      'BAD_RESPONSE',
+      `evidence covers ${a.hk.length} steps and ${a.logits.length} logits, the proof has ${n} steps and the sample ${steps.length}`,
+    );
   }
   return { hk: a.hk, outLeaves: a.outLeaves, logits: new Map(steps.map((i, j) => [i, a.logits[j]!])) };
 }
-

@@ -24,22 +24,28 @@ export interface LocalVolunteer<K extends KvCache> {
   readonly seed: Uint8Array;
 }
 
-export function localVolunteer<K extends KvCache>(
-  o: {
-    readonly model: SplitModel<K>;
-    readonly lowestK: number;
-    readonly modelHash: Uint8Array;
-    readonly normWeight: ArrayLike<number>;
-    readonly networkId: string;
-    readonly userSeed: Uint8Array;
-    readonly seed?: Uint8Array;
-    readonly label?: string;
-    readonly onRequest?: (plaintext: Uint8Array) => void;
-    readonly now?: () => number;
-  },
-): LocalVolunteer<K> {
+export function localVolunteer<K extends KvCache>(o: {
+  readonly model: SplitModel<K>;
+  readonly lowestK: number;
+  readonly modelHash: Uint8Array;
+  readonly normWeight: ArrayLike<number>;
+  readonly networkId: string;
+  readonly userSeed: Uint8Array;
+  readonly seed?: Uint8Array;
+  readonly label?: string;
+  readonly onRequest?: (plaintext: Uint8Array) => void;
+  readonly now?: () => number;
+}): LocalVolunteer<K> {
   const seed = o.seed ?? crypto.getRandomValues(new Uint8Array(32));
-  const volunteer = new SplitVolunteer<K>({ model: o.model, lowestK: o.lowestK, modelHash: o.modelHash, normWeight: o.normWeight, signer: seedSigner(seed), networkId: o.networkId, now: o.now });
+  const volunteer = new SplitVolunteer<K>({
+    model: o.model,
+    lowestK: o.lowestK,
+    modelHash: o.modelHash,
+    normWeight: o.normWeight,
+    signer: seedSigner(seed),
+    networkId: o.networkId,
+    now: o.now,
+  });
   const link = new MemoryLink(volunteer, seed, o.userSeed, { label: o.label, onRequest: o.onRequest });
   return { volunteer, link, seed };
 }

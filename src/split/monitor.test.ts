@@ -19,7 +19,11 @@ const USER = seedOf(7);
 const K = 3;
 
 /** Alters the volunteer's answer to decode step `target` on its first attempt only (a noisy or fragmented step). */
-function inject(link: SplitTransport, target: number, alter: (a: Extract<ReturnType<typeof decodeAnswer>, { kind: 'stepped' }>) => Parameters<typeof encodeAnswer>[0]): SplitTransport & { fired: number } {
+function inject(
+  link: SplitTransport,
+  target: number,
+  alter: (a: Extract<ReturnType<typeof decodeAnswer>, { kind: 'stepped' }>) => Parameters<typeof encodeAnswer>[0],
+): SplitTransport & { fired: number } {
   const t = {
     fired: 0,
     volunteerKey: link.volunteerKey,
@@ -43,8 +47,17 @@ function setup(precision: 'f32' | 'f16', target: number, alter: Parameters<typeo
   const lengths: [number, number][] = [];
   const prompt = rig.prompts[1]!;
   const run = splitGenerate(prompt, {
-    model: rig.model, k: K, privacy: 'allow-split', modelHash: rig.hash, volunteers: [link], thresholds: rig.calibration, signer: seedSigner(USER), networkId: NETWORK,
-    maxTokens: 16, eosTokenIds: [], precision,
+    model: rig.model,
+    k: K,
+    privacy: 'allow-split',
+    modelHash: rig.hash,
+    volunteers: [link],
+    thresholds: rig.calibration,
+    signer: seedSigner(USER),
+    networkId: NETWORK,
+    maxTokens: 16,
+    eosTokenIds: [],
+    precision,
     onStep: (s) => {
       // After every accepted step the volunteer's cache ends at the step's last position.
       if (s.phase === 'decode') lengths.push([v.volunteer.cacheLengths()[0]!, prompt.length + lengths.length + 1]);
@@ -104,7 +117,16 @@ describe('monitoring and rewind', () => {
   it('stops as fragmented when every resample crosses too', async () => {
     const v = localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed: USER, seed: seedOf(31) });
     const out = await splitGenerate(rig.prompts[2]!, {
-      model: rig.model, k: K, privacy: 'allow-split', modelHash: rig.hash, volunteers: [v.link], thresholds: { tau: -1, maxEntropy: 100 }, signer: seedSigner(USER), networkId: NETWORK, maxTokens: 8, eosTokenIds: [],
+      model: rig.model,
+      k: K,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: [v.link],
+      thresholds: { tau: -1, maxEntropy: 100 },
+      signer: seedSigner(USER),
+      networkId: NETWORK,
+      maxTokens: 8,
+      eosTokenIds: [],
     });
     expect(out.stoppedBy).toBe('fragmented');
     expect(out.tokens).toEqual([]);

@@ -28,14 +28,29 @@ afterAll(async () => {
 describe('split inference over the network', () => {
   it('runs a session through NodeTransport and serveSplit, with the node keys as wallets', async () => {
     // The node's identity is its wallet: the same seed signs the receipt (volunteer) and the proof (user).
-    const volunteer = new SplitVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, signer: seedSigner(new Uint8Array(32).fill(60)), networkId: NETWORK });
+    const volunteer = new SplitVolunteer({
+      model: rig.model,
+      lowestK: 1,
+      modelHash: rig.hash,
+      normWeight: rig.norm,
+      signer: seedSigner(new Uint8Array(32).fill(60)),
+      networkId: NETWORK,
+    });
     await serveSplit(volunteerNode, volunteer);
     const transport = new NodeTransport(userNode, volunteerNode.peerId);
     expect(transport.volunteerKey).toEqual(volunteer.publicKey);
     const prompt = rig.prompts[4]!;
     const out = await splitGenerate(prompt, {
-      model: rig.model, k: 4, privacy: 'allow-split', modelHash: rig.hash, volunteers: [transport], thresholds: rig.calibration,
-      signer: seedSigner(new Uint8Array(32).fill(61)), networkId: NETWORK, maxTokens: 8, eosTokenIds: [],
+      model: rig.model,
+      k: 4,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: [transport],
+      thresholds: rig.calibration,
+      signer: seedSigner(new Uint8Array(32).fill(61)),
+      networkId: NETWORK,
+      maxTokens: 8,
+      eosTokenIds: [],
     });
     expect(out.tokens).toEqual((await generate(rig.model, prompt, { maxTokens: 8, eosTokenIds: [] })).tokens);
     const proof = out.segments[0]!.proof!;

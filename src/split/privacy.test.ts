@@ -21,9 +21,14 @@ describe('privacy meter', () => {
   it('greedy search inverts exact h_k at any k; noise lowers recovery and costs output quality', async () => {
     const prompt = rig.tokenizer.encode(CALIBRATION_PROMPTS[3]!);
     const rows = await privacyMeter(rig.model, embedding, [prompt], { ks: [1, 2], noise: [0, 1] });
-    expect(rows.map((r) => [r.k, r.noise])).toEqual([[1, 0], [1, 1], [2, 0], [2, 1]]);
+    expect(rows.map((r) => [r.k, r.noise])).toEqual([
+      [1, 0],
+      [1, 1],
+      [2, 0],
+      [2, 1],
+    ]);
     for (const r of rows) expect(r.positions).toBe(prompt.length);
-    const [exact1, noisy1, exact2, noisy2] = rows as [typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0]];
+    const [exact1, noisy1, exact2, noisy2] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
     // Without noise the volunteer, knowing the weights, reads the whole prompt: h_k is not anonymous.
     expect(exact1.searchRecovery).toBe(1);
     expect(exact2.searchRecovery).toBe(1);

@@ -77,7 +77,10 @@ export async function invertByGreedySearch<K extends KvCache>(
   const found: number[] = [];
   try {
     for (let t = 0; t < T; t++) {
-      const pool = o.candidates && o.embedding ? rankByEmbedding(o.embedding, c.vocabSize, observed, t * D, D).slice(0, o.candidates) : Array.from({ length: c.vocabSize }, (_, v) => v);
+      const pool =
+        o.candidates && o.embedding
+          ? rankByEmbedding(o.embedding, c.vocabSize, observed, t * D, D).slice(0, o.candidates)
+          : Array.from({ length: c.vocabSize }, (_, v) => v);
       let best = pool[0]!;
       let bestDistance = Infinity;
       for (const v of pool) {
@@ -108,7 +111,13 @@ export interface QualityCost {
 }
 
 /** Output quality under noise on h_k: the tokens' logits unsplit vs. through noisy rows (teacher-forced). */
-export async function noiseQuality<K extends KvCache>(model: SplitModel<K>, k: number, tokens: readonly number[], alpha: number, seed: number): Promise<QualityCost> {
+export async function noiseQuality<K extends KvCache>(
+  model: SplitModel<K>,
+  k: number,
+  tokens: readonly number[],
+  alpha: number,
+  seed: number,
+): Promise<QualityCost> {
   const c = model.config;
   const V = c.vocabSize;
   const clean = await logitsAll(model, { tokens }, 0);
@@ -126,7 +135,11 @@ export async function noiseQuality<K extends KvCache>(model: SplitModel<K>, k: n
   return { meanKl: kl / T, greedyAgreement: agree / T };
 }
 
-async function logitsAll<K extends KvCache>(model: SplitModel<K>, input: { tokens?: readonly number[]; hidden?: Float64Array }, fromLayer: number): Promise<Float32Array | Float64Array> {
+async function logitsAll<K extends KvCache>(
+  model: SplitModel<K>,
+  input: { tokens?: readonly number[]; hidden?: Float64Array },
+  fromLayer: number,
+): Promise<Float32Array | Float64Array> {
   const T = input.tokens?.length ?? input.hidden!.length / model.config.hiddenSize;
   const cache = model.createKvCache({ fromLayer, maxContext: T });
   try {
@@ -152,7 +165,13 @@ export async function privacyMeter<K extends KvCache>(
   model: SplitModel<K>,
   embedding: Float64Array,
   prompts: readonly (readonly number[])[],
-  o: { readonly ks: readonly number[]; readonly noise: readonly number[]; readonly candidates?: number; readonly seed?: number; readonly onRow?: (r: PrivacyRow) => void },
+  o: {
+    readonly ks: readonly number[];
+    readonly noise: readonly number[];
+    readonly candidates?: number;
+    readonly seed?: number;
+    readonly onRow?: (r: PrivacyRow) => void;
+  },
 ): Promise<PrivacyRow[]> {
   const c = model.config;
   const D = c.hiddenSize;
@@ -177,7 +196,15 @@ export async function privacyMeter<K extends KvCache>(
         kl += q.meanKl;
         agree += q.greedyAgreement;
       }
-      const row = { k, noise: alpha, positions: total, embeddingRecovery: byEmbedding / total, searchRecovery: bySearch / total, meanKl: kl / prompts.length, greedyAgreement: agree / prompts.length };
+      const row = {
+        k,
+        noise: alpha,
+        positions: total,
+        embeddingRecovery: byEmbedding / total,
+        searchRecovery: bySearch / total,
+        meanKl: kl / prompts.length,
+        greedyAgreement: agree / prompts.length,
+      };
       rows.push(row);
       o.onRow?.(row);
     }
@@ -186,4 +213,5 @@ export async function privacyMeter<K extends KvCache>(
 }
 
 /** k = 1, 2, L/4, L/2, without repeats or values outside [1, L). */
-export const defaultPrivacyKs = (L: number): number[] => [...new Set([1, 2, Math.floor(L / 4), Math.floor(L / 2)])].filter((k) => k >= 1 && k < L).sort((a, b) => a - b);
+export const defaultPrivacyKs = (L: number): number[] =>
+  [...new Set([1, 2, Math.floor(L / 4), Math.floor(L / 2)])].filter((k) => k >= 1 && k < L).sort((a, b) => a - b);

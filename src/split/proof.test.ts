@@ -5,7 +5,18 @@ import { generate } from '../llm/generate.ts';
 import { Phase } from './codec.ts';
 import type { SplitModel } from './engines.ts';
 import { localVolunteer, seedSigner, strictVerifier } from './local.ts';
-import { checkProof, decodeProof, encodeProof, encodeReceipt, proofId, receiptDomain, sampleSteps, signProof, type ComputeProof, type ModelRecord } from './proof.ts';
+import {
+  checkProof,
+  decodeProof,
+  encodeProof,
+  encodeReceipt,
+  proofId,
+  receiptDomain,
+  sampleSteps,
+  signProof,
+  type ComputeProof,
+  type ModelRecord,
+} from './proof.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from './test-support.ts';
 import { splitGenerate, type Segment } from './user.ts';
 import { checkConsistency, deriveCredits, effectiveBits, sessionKey, type CreditOptions } from './verify.ts';
@@ -23,7 +34,10 @@ const K = 4;
 const models = (h: Uint8Array) => (bytesToHex(h) === bytesToHex(record.hash) ? record : undefined);
 
 /** A volunteer whose engine lies at its `target`-th forward: its receipt then matches its lie, so only a re-run can tell. */
-function lying(target: number, lie: (out: { logits?: Float32Array | Float64Array; hidden?: Float32Array | Float64Array }) => void): SplitModel<ReferenceKvCache> {
+function lying(
+  target: number,
+  lie: (out: { logits?: Float32Array | Float64Array; hidden?: Float32Array | Float64Array }) => void,
+): SplitModel<ReferenceKvCache> {
   let calls = 0;
   return {
     config: rig.model.config,
@@ -36,14 +50,35 @@ function lying(target: number, lie: (out: { logits?: Float32Array | Float64Array
   };
 }
 
-async function run(opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: number; cutAfter?: number; tau?: number; prompt?: number } = {}): Promise<{ segments: Segment[]; tokens: number[]; failovers: number }> {
+async function run(
+  opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: number; cutAfter?: number; tau?: number; prompt?: number } = {},
+): Promise<{ segments: Segment[]; tokens: number[]; failovers: number }> {
   const vols = Array.from({ length: opts.volunteers ?? 1 }, (_, i) =>
-    localVolunteer({ model: i === 0 && opts.model ? opts.model : rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed: USER, seed: seedOf(40 + i), label: `v${i}`, now: () => 999_500 }),
+    localVolunteer({
+      model: i === 0 && opts.model ? opts.model : rig.model,
+      lowestK: 1,
+      modelHash: rig.hash,
+      normWeight: rig.norm,
+      networkId: NETWORK,
+      userSeed: USER,
+      seed: seedOf(40 + i),
+      label: `v${i}`,
+      now: () => 999_500,
+    }),
   );
   let decodeSteps = 0;
   return splitGenerate(rig.prompts[opts.prompt ?? 3]!, {
-    model: rig.model, k: K, privacy: 'allow-split', modelHash: rig.hash, volunteers: vols.map((v) => v.link), thresholds: { ...rig.calibration, tau: opts.tau ?? rig.calibration.tau },
-    signer: seedSigner(USER), networkId: NETWORK, maxTokens: 24, eosTokenIds: [], now: () => 1_000_000,
+    model: rig.model,
+    k: K,
+    privacy: 'allow-split',
+    modelHash: rig.hash,
+    volunteers: vols.map((v) => v.link),
+    thresholds: { ...rig.calibration, tau: opts.tau ?? rig.calibration.tau },
+    signer: seedSigner(USER),
+    networkId: NETWORK,
+    maxTokens: 24,
+    eosTokenIds: [],
+    now: () => 1_000_000,
     onStep: (s) => {
       if (s.phase === 'decode' && ++decodeSteps === opts.cutAfter) vols[0]!.link.disconnect();
     },
@@ -52,7 +87,14 @@ async function run(opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: nu
 
 const everyDecode = (p: ComputeProof): number[] => p.receipt.steps.flatMap((s, i) => (s.phase === Phase.decode ? [i] : []));
 const credit = (extra: Partial<CreditOptions> = {}): CreditOptions => ({
-  networkId: NETWORK, models, verifier: strictVerifier, fromMs: 999_000, toMs: 1_001_000, credited: new Set(), consistent: () => true, ...extra,
+  networkId: NETWORK,
+  models,
+  verifier: strictVerifier,
+  fromMs: 999_000,
+  toMs: 1_001_000,
+  credited: new Set(),
+  consistent: () => true,
+  ...extra,
 });
 
 describe('effective-compute proof', () => {
@@ -161,7 +203,11 @@ describe('effective-compute proof', () => {
     const colluding = encodeReceipt({ ...real.receipt, sessionId: new Uint8Array(16).fill(10), hkRoot: new Uint8Array(32).fill(1) });
     const p = await signProof(seedSigner(USER), NETWORK, colluding, await seedSigner(seedOf(40)).sign(receiptDomain(NETWORK), colluding), 1_000_000);
     expect(checkProof(p, NETWORK, models, strictVerifier).ok).toBe(true);
-    const fakeEvidence = { hk: real.receipt.steps.map(() => new Uint8Array(4 * rig.model.config.hiddenSize)), outLeaves: real.receipt.steps.map(() => new Uint8Array(32)), logits: new Map() };
+    const fakeEvidence = {
+      hk: real.receipt.steps.map(() => new Uint8Array(4 * rig.model.config.hiddenSize)),
+      outLeaves: real.receipt.steps.map(() => new Uint8Array(32)),
+      logits: new Map(),
+    };
     expect(await checkConsistency(p, fakeEvidence, [real.receipt.steps.length - 1], { model: rig.model, normWeight: rig.norm })).toMatchObject({ ok: false });
   });
 
@@ -191,6 +237,8 @@ describe('failover', () => {
     const steps = next.proof!.receipt.steps;
     expect(steps[0]).toMatchObject({ phase: Phase.prefill, position: 0, count: rig.prompts[3]!.length + 10 });
     expect(steps.filter((s) => s.phase === Phase.decode)).toHaveLength(24 - 10);
-    expect(await checkConsistency(next.proof!, next.evidence, everyDecode(next.proof!), { model: rig.model, normWeight: rig.norm })).toMatchObject({ ok: true });
+    expect(await checkConsistency(next.proof!, next.evidence, everyDecode(next.proof!), { model: rig.model, normWeight: rig.norm })).toMatchObject({
+      ok: true,
+    });
   });
 });

@@ -140,7 +140,13 @@ function proofBody(receiptBytes: Uint8Array, receiptSignature: Uint8Array, times
   return new BinaryWriter().u8(SPLIT_PROTOCOL_VERSION).bytes(receiptBytes).fixed(receiptSignature, SIGNATURE_BYTES).u64(timestampMs).finish();
 }
 
-export async function signProof(signer: ProofSigner, networkId: string, receiptBytes: Uint8Array, receiptSignature: Uint8Array, timestampMs: number): Promise<ComputeProof> {
+export async function signProof(
+  signer: ProofSigner,
+  networkId: string,
+  receiptBytes: Uint8Array,
+  receiptSignature: Uint8Array,
+  timestampMs: number,
+): Promise<ComputeProof> {
   const receipt = decodeReceipt(receiptBytes);
   const userSignature = await signer.sign(proofDomain(networkId), proofBody(receiptBytes, receiptSignature, timestampMs));
   return { receipt, receiptBytes, receiptSignature, timestampMs, userSignature };
@@ -190,7 +196,9 @@ export type ProofRejection =
   | 'replayed'
   | 'conflicting';
 
-export type Checked = { readonly ok: true; readonly proof: ComputeProof; readonly model: ModelRecord } | { readonly ok: false; readonly reason: ProofRejection; readonly detail: string };
+export type Checked =
+  | { readonly ok: true; readonly proof: ComputeProof; readonly model: ModelRecord }
+  | { readonly ok: false; readonly reason: ProofRejection; readonly detail: string };
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -207,7 +215,8 @@ export function receiptFlops(config: LlamaConfig, r: Pick<Receipt, 'k' | 'steps'
  */
 export function signatureProblem(p: ComputeProof, networkId: string, verifier: SignatureVerifier): (Checked & { ok: false }) | null {
   const r = p.receipt;
-  if (!verifier.verify(r.volunteer, receiptDomain(networkId), p.receiptBytes, p.receiptSignature)) return { ok: false, reason: 'bad-receipt-signature', detail: 'the volunteer did not sign this receipt' };
+  if (!verifier.verify(r.volunteer, receiptDomain(networkId), p.receiptBytes, p.receiptSignature))
+    return { ok: false, reason: 'bad-receipt-signature', detail: 'the volunteer did not sign this receipt' };
   if (!verifier.verify(r.user, proofDomain(networkId), proofBody(p.receiptBytes, p.receiptSignature, p.timestampMs), p.userSignature)) {
     return { ok: false, reason: 'bad-user-signature', detail: 'the user did not sign this proof' };
   }
@@ -220,7 +229,12 @@ export function signatureProblem(p: ComputeProof, networkId: string, verifier: S
  * chunks first and contiguous from position 0, then one position per decode step, C = 0 on prefill),
  * FLOPs equal to the formula, and every decode C_t ≤ τ.
  */
-export function checkProof(bytesOrProof: Uint8Array | ComputeProof, networkId: string, models: (hash: Uint8Array) => ModelRecord | undefined, verifier: SignatureVerifier): Checked {
+export function checkProof(
+  bytesOrProof: Uint8Array | ComputeProof,
+  networkId: string,
+  models: (hash: Uint8Array) => ModelRecord | undefined,
+  verifier: SignatureVerifier,
+): Checked {
   let p: ComputeProof;
   try {
     p = bytesOrProof instanceof Uint8Array ? decodeProof(bytesOrProof) : bytesOrProof;
@@ -233,7 +247,8 @@ export function checkProof(bytesOrProof: Uint8Array | ComputeProof, networkId: s
   const signed = signatureProblem(p, networkId, verifier);
   if (signed) return signed;
   const c = model.config;
-  if (r.numLayers !== c.numLayers || r.vocab !== c.vocabSize || r.k < 1 || r.k >= c.numLayers) return { ok: false, reason: 'bad-steps', detail: `k ${r.k}, L ${r.numLayers}, V ${r.vocab} do not fit the model` };
+  if (r.numLayers !== c.numLayers || r.vocab !== c.vocabSize || r.k < 1 || r.k >= c.numLayers)
+    return { ok: false, reason: 'bad-steps', detail: `k ${r.k}, L ${r.numLayers}, V ${r.vocab} do not fit the model` };
   if (r.steps.length === 0) return { ok: false, reason: 'bad-steps', detail: 'no steps' };
   let next = 0;
   let decoding = false;

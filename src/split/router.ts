@@ -43,18 +43,27 @@ export function chooseRoute(i: RouteInputs): Route {
     if (local === null) throw new SplitError('PRIVACY', 'the model does not run on this device, and "on this device only" forbids sending h_k');
     return { route: 'local', tokensPerSecond: local, reason: 'on this device only: h_k is never sent' };
   }
-  if (local !== null && local >= i.targetTokensPerSecond) return { route: 'local', tokensPerSecond: local, reason: `this device decodes ${local.toFixed(1)} tok/s ≥ ${i.targetTokensPerSecond} tok/s` };
+  if (local !== null && local >= i.targetTokensPerSecond)
+    return { route: 'local', tokensPerSecond: local, reason: `this device decodes ${local.toFixed(1)} tok/s ≥ ${i.targetTokensPerSecond} tok/s` };
   const ranked = i.volunteers.map((v) => ({ label: v.label, rate: splitRate(i.prefixTokensPerSecond, v.stepMs) })).sort((a, b) => b.rate - a.rate);
   const best = ranked[0];
   if (best && (local === null || best.rate > local)) {
-    return { route: 'split', volunteers: ranked.map((v) => v.label), tokensPerSecond: best.rate, reason: `split via ${best.label}: ${best.rate.toFixed(1)} tok/s vs ${local === null ? 'no local run' : `${local.toFixed(1)} tok/s here`}` };
+    return {
+      route: 'split',
+      volunteers: ranked.map((v) => v.label),
+      tokensPerSecond: best.rate,
+      reason: `split via ${best.label}: ${best.rate.toFixed(1)} tok/s vs ${local === null ? 'no local run' : `${local.toFixed(1)} tok/s here`}`,
+    };
   }
   if (local === null) throw new SplitError('NO_VOLUNTEER', 'the model does not fit this device and no volunteer is available');
   return { route: 'local', tokensPerSecond: local, reason: `no volunteer is faster than this device (${local.toFixed(1)} tok/s)` };
 }
 
 /** Decode tokens/s of layers [fromLayer, toLayer) here: `steps` single-token forwards after a one-token warm-up. */
-export async function measureDecodeRate<K extends KvCache>(model: SplitModel<K>, o: { readonly toLayer?: number; readonly steps?: number } = {}): Promise<number> {
+export async function measureDecodeRate<K extends KvCache>(
+  model: SplitModel<K>,
+  o: { readonly toLayer?: number; readonly steps?: number } = {},
+): Promise<number> {
   const steps = o.steps ?? 8;
   const cache = model.createKvCache({ toLayer: o.toLayer, maxContext: steps + 1 });
   try {
@@ -71,10 +80,17 @@ export async function measureDecodeRate<K extends KvCache>(model: SplitModel<K>,
  * One volunteer's step time: a throwaway session (one prefill position and `steps` decode steps of
  * random h_k, so nothing of the user's leaves), timed per decode step, then closed. The median is kept.
  */
-export async function probeVolunteer(t: SplitTransport, o: { readonly modelHash: Uint8Array; readonly k: number; readonly hiddenSize: number; readonly steps?: number }): Promise<VolunteerProbe> {
+export async function probeVolunteer(
+  t: SplitTransport,
+  o: { readonly modelHash: Uint8Array; readonly k: number; readonly hiddenSize: number; readonly steps?: number },
+): Promise<VolunteerProbe> {
   const sessionId = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES));
   const steps = o.steps ?? 4;
-  const row = () => encodeFloats(Float32Array.from({ length: o.hiddenSize }, () => Math.random() - 0.5), Precision.f32);
+  const row = () =>
+    encodeFloats(
+      Float32Array.from({ length: o.hiddenSize }, () => Math.random() - 0.5),
+      Precision.f32,
+    );
   const ask = async (m: Parameters<typeof encodeRequest>[0]) => {
     const a = decodeAnswer(await t.call(encodeRequest(m)));
     if (a.kind === 'error') throw new SplitError(a.code, `${t.label}: ${a.message}`);

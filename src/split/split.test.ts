@@ -15,9 +15,32 @@ const USER = seedOf(7);
 
 function session(k: number, extra: { volunteers?: number; onRequest?: (b: Uint8Array) => void } = {}) {
   const vols = Array.from({ length: extra.volunteers ?? 1 }, (_, i) =>
-    localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed: USER, seed: seedOf(20 + i), label: `volunteer ${i}`, onRequest: extra.onRequest }),
+    localVolunteer({
+      model: rig.model,
+      lowestK: 1,
+      modelHash: rig.hash,
+      normWeight: rig.norm,
+      networkId: NETWORK,
+      userSeed: USER,
+      seed: seedOf(20 + i),
+      label: `volunteer ${i}`,
+      onRequest: extra.onRequest,
+    }),
   );
-  return { vols, base: { model: rig.model, k, privacy: 'allow-split' as const, modelHash: rig.hash, volunteers: vols.map((v) => v.link), thresholds: rig.calibration, signer: seedSigner(USER), networkId: NETWORK, tokenizer: rig.tokenizer } };
+  return {
+    vols,
+    base: {
+      model: rig.model,
+      k,
+      privacy: 'allow-split' as const,
+      modelHash: rig.hash,
+      volunteers: vols.map((v) => v.link),
+      thresholds: rig.calibration,
+      signer: seedSigner(USER),
+      networkId: NETWORK,
+      tokenizer: rig.tokenizer,
+    },
+  };
 }
 
 describe('split equivalence', () => {

@@ -209,12 +209,33 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
   };
 
   /** One step on the live session: send rows, check and record the answer. */
-  const sendStep = async (rows: Float32Array[], position: number, phase: Phase, precision: Precision): Promise<{ answer: SteppedAnswer; logits: Float32Array; precision: Precision }> => {
+  const sendStep = async (
+    rows: Float32Array[],
+    position: number,
+    phase: Phase,
+    precision: Precision,
+  ): Promise<{ answer: SteppedAnswer; logits: Float32Array; precision: Precision }> => {
     const l = live!;
     const step = l.steps.length;
     const wire = toWire(rows, precision);
-    const a = await call(l.transport, { kind: 'step', sessionId: l.sessionId, modelHash: o.modelHash, k: o.k, step, position, count: rows.length, phase, precision: wire.precision, hidden: wire.bytes }, l);
-    if (a.kind !== 'stepped' || a.step !== step || a.position !== position || !sameBytes(a.sessionId, l.sessionId)) throw new VolunteerLost(`${l.transport.label} answered another step`);
+    const a = await call(
+      l.transport,
+      {
+        kind: 'step',
+        sessionId: l.sessionId,
+        modelHash: o.modelHash,
+        k: o.k,
+        step,
+        position,
+        count: rows.length,
+        phase,
+        precision: wire.precision,
+        hidden: wire.bytes,
+      },
+      l,
+    );
+    if (a.kind !== 'stepped' || a.step !== step || a.position !== position || !sameBytes(a.sessionId, l.sessionId))
+      throw new VolunteerLost(`${l.transport.label} answered another step`);
     const logits = decodeFloats(a.logits, a.precision, 'logits');
     if (logits.length !== c.vocabSize) throw new VolunteerLost(`${l.transport.label} sent ${logits.length} logits, the vocabulary has ${c.vocabSize}`);
     // H_t is a function of the logits we hold: a volunteer that misreports it is caught here.
@@ -237,8 +258,23 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
       const sessionId = randomBytes(SESSION_ID_BYTES);
       try {
         const opened = await call(transport, { kind: 'open', sessionId, modelHash: o.modelHash, k: o.k, maxContext }, null);
-        if (opened.kind !== 'opened' || opened.numLayers !== c.numLayers || opened.hiddenSize !== D || opened.vocab !== c.vocabSize) throw new VolunteerLost(`${transport.label} opened a session for another model shape`);
-        live = { transport, sessionId, steps: [], hkLeaves: [], outLeaves: [], hkWire: [], logitsWire: [], flops: 0n, pendingRewinds: 0, bytesSent: 0, bytesReceived: 0, lastRequest: 0, lastAnswer: 0 };
+        if (opened.kind !== 'opened' || opened.numLayers !== c.numLayers || opened.hiddenSize !== D || opened.vocab !== c.vocabSize)
+          throw new VolunteerLost(`${transport.label} opened a session for another model shape`);
+        live = {
+          transport,
+          sessionId,
+          steps: [],
+          hkLeaves: [],
+          outLeaves: [],
+          hkWire: [],
+          logitsWire: [],
+          flops: 0n,
+          pendingRewinds: 0,
+          bytesSent: 0,
+          bytesReceived: 0,
+          lastRequest: 0,
+          lastAnswer: 0,
+        };
         // Prefill chunks of the rows as first sent (noise and rounding included), so the new cache equals the lost one.
         const rebuilt = history.length - pending;
         for (let i = 0; i < rebuilt; i += MAX_POSITIONS_PER_REQUEST) {
@@ -442,7 +478,8 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
       outputRoot: root(l.outLeaves),
       flops: l.flops,
     });
-    if (!sameBytes(mine, receiptBytes)) throw new SplitError('RECEIPT_MISMATCH', `${l.transport.label}'s receipt differs from what this device sent and received`);
+    if (!sameBytes(mine, receiptBytes))
+      throw new SplitError('RECEIPT_MISMATCH', `${l.transport.label}'s receipt differs from what this device sent and received`);
     if (l.steps.some((s) => s.phase === Phase.decode && !(s.cost <= o.thresholds.tau))) return null;
     if (l.steps.length === 0) return null;
     return signProof(o.signer, o.networkId, receiptBytes, signature, now());

@@ -48,7 +48,8 @@ export async function checkConsistency<K extends KvCache>(
   const r = proof.receipt;
   const c = engine.model.config;
   const D = c.hiddenSize;
-  if (evidence.hk.length !== r.steps.length || evidence.outLeaves.length !== r.steps.length) return { ok: false, step: -1, detail: 'the evidence does not cover every step' };
+  if (evidence.hk.length !== r.steps.length || evidence.outLeaves.length !== r.steps.length)
+    return { ok: false, step: -1, detail: 'the evidence does not cover every step' };
   const hkLeaves = r.steps.map((s, i) => hkLeaf(i, s.position, s.count, s.precision, evidence.hk[i]!));
   if (!same(root(hkLeaves), r.hkRoot)) return { ok: false, step: -1, detail: 'the h_k sent do not hash to the proof’s h_k root' };
   if (!same(root([...evidence.outLeaves]), r.outputRoot)) return { ok: false, step: -1, detail: 'the output leaves do not hash to the proof’s output root' };
@@ -57,7 +58,8 @@ export async function checkConsistency<K extends KvCache>(
     const s = r.steps[i];
     if (!s || s.phase !== Phase.decode) return { ok: false, step: i, detail: 'the sample names no decode step' };
     const logits = evidence.logits.get(i);
-    if (!logits || !same(outputLeaf(i, logits, s.cost, s.entropy), evidence.outLeaves[i]!)) return { ok: false, step: i, detail: 'the attached logits are not the ones returned' };
+    if (!logits || !same(outputLeaf(i, logits, s.cost, s.entropy), evidence.outLeaves[i]!))
+      return { ok: false, step: i, detail: 'the attached logits are not the ones returned' };
     if (entropy(decodeFloats(logits, logitsPrecision(logits, c.vocabSize), 'logits')) !== s.entropy) {
       return { ok: false, step: i, detail: 'H_t does not follow from the logits' };
     }
@@ -176,7 +178,11 @@ export function deriveCredits(proofs: Iterable<Uint8Array>, o: CreditOptions): C
     }
     const verdict = o.consistent(id);
     if (verdict !== true) {
-      rejected.push({ id, reason: verdict === false ? 'inconsistent' : 'unchecked', detail: verdict === false ? 'a re-run disagreed with the proof' : 'no consistency verdict yet' });
+      rejected.push({
+        id,
+        reason: verdict === false ? 'inconsistent' : 'unchecked',
+        detail: verdict === false ? 'a re-run disagreed with the proof' : 'no consistency verdict yet',
+      });
       continue;
     }
     const v = bytesToHex(p.receipt.volunteer);

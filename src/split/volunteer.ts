@@ -147,7 +147,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
         else answer = await this.close(s);
       }
     } catch (e) {
-      const err = e instanceof SplitError ? e : new SplitError('VOLUNTEER_FAILED', `the engine failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      const err =
+        e instanceof SplitError ? e : new SplitError('VOLUNTEER_FAILED', `the engine failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       answer = { kind: 'error', code: err.code, message: err.message };
     }
     return encodeAnswer(answer);
@@ -182,7 +183,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     if (this.sessions.has(key)) throw new SplitError('BAD_SESSION', 'this session id is in use');
     if (this.sessions.size >= (this.o.maxSessions ?? MAX_SESSIONS)) throw new SplitError('LIMIT', 'this volunteer is full');
     const mine = [...this.sessions.values()].filter((s) => same(s.peer, peer)).length;
-    if (mine >= (this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER)) throw new SplitError('LIMIT', `at most ${this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER} sessions per user`);
+    if (mine >= (this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER))
+      throw new SplitError('LIMIT', `at most ${this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER} sessions per user`);
     const openedAtMs = this.now();
     this.sessions.set(key, {
       id: m.sessionId.slice(),
@@ -207,7 +209,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
   private async step(s: Session<K>, m: StepRequest): Promise<SplitAnswer> {
     const c = this.o.model.config;
     const D = c.hiddenSize;
-    if (!same(m.modelHash, this.o.modelHash) || m.k !== s.k) throw new SplitError('WRONG_MODEL', 'the step names another model or split layer than its session');
+    if (!same(m.modelHash, this.o.modelHash) || m.k !== s.k)
+      throw new SplitError('WRONG_MODEL', 'the step names another model or split layer than its session');
     if (m.step !== s.steps.length) throw new SplitError('OUT_OF_ORDER', `step ${m.step}, expected ${s.steps.length}`);
     if (m.position !== s.cache.length) throw new SplitError('OUT_OF_ORDER', `position ${m.position}, the cache holds ${s.cache.length}`);
     const decoding = s.steps.some((x) => x.phase === Phase.decode);
@@ -243,7 +246,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
   }
 
   private rewind(s: Session<K>, step: number): SplitAnswer {
-    if (s.undo === null || step !== s.steps.length - 1) throw new SplitError('BAD_SESSION', `step ${step} cannot be rewound: only the last step computed, once`);
+    if (s.undo === null || step !== s.steps.length - 1)
+      throw new SplitError('BAD_SESSION', `step ${step} cannot be rewound: only the last step computed, once`);
     const c = this.o.model.config;
     const dropped = s.steps.pop()!;
     s.hkLeaves.pop();
@@ -277,7 +281,13 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       flops: s.flops,
     });
     const signature = await this.o.signer.sign(receiptDomain(this.o.networkId), receipt);
-    this.keep(hex(s.peer) + hex(s.id), { receipt, hk: s.hkWire, logits: s.logitsWire, outLeaves: s.outLeaves, bytes: [...s.hkWire, ...s.logitsWire].reduce((n, b) => n + b.length, 0) });
+    this.keep(hex(s.peer) + hex(s.id), {
+      receipt,
+      hk: s.hkWire,
+      logits: s.logitsWire,
+      outLeaves: s.outLeaves,
+      bytes: [...s.hkWire, ...s.logitsWire].reduce((n, b) => n + b.length, 0),
+    });
     return { kind: 'receipt', sessionId: s.id, receipt, signature };
   }
 
@@ -298,7 +308,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     if (!this.o.onProof) throw new SplitError('FORBIDDEN', 'this volunteer does not publish proofs (it runs no ledger)');
     const p = decodeProof(bytes);
     const kept = this.closed.get(hex(p.receipt.user) + hex(p.receipt.sessionId));
-    if (!same(p.receipt.user, peer) || !kept || !same(kept.receipt, p.receiptBytes)) throw new SplitError('UNKNOWN_SESSION', 'no closed session of yours with this receipt');
+    if (!same(p.receipt.user, peer) || !kept || !same(kept.receipt, p.receiptBytes))
+      throw new SplitError('UNKNOWN_SESSION', 'no closed session of yours with this receipt');
     const problem = signatureProblem(p, this.o.networkId, { verify: verifyTyped });
     if (problem) throw new SplitError('BAD_PROOF', `${problem.reason}: ${problem.detail}`);
     return { kind: 'submitted', note: await this.o.onProof(bytes) };
@@ -316,4 +327,3 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     return answer;
   }
 }
-

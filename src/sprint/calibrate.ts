@@ -61,7 +61,12 @@ export function calibrate(config: SprintConfig, options: CalibrationOptions): Ca
  * The same calibration on a faster engine (the CPU or WebGPU backend), which must hold the weights of
  * `options.sprintSeed` (default CALIBRATION_SPRINT_SEED) and evaluate for CALIBRATION_PUBLIC_KEY.
  */
-export async function calibrateWith(config: SprintConfig, options: CalibrationOptions, distances: CalibrationDistances, batch = 4096): Promise<CalibrationResult> {
+export async function calibrateWith(
+  config: SprintConfig,
+  options: CalibrationOptions,
+  distances: CalibrationDistances,
+  batch = 4096,
+): Promise<CalibrationResult> {
   const r = rTarget(config, options.hitRate ?? DEFAULT_HIT_RATE);
   let hits = 0;
   const start = options.start ?? 0;
@@ -90,7 +95,12 @@ function result(config: SprintConfig, options: CalibrationOptions, hits: number)
   const p = options.hitRate ?? DEFAULT_HIT_RATE;
   const interval = binomialInterval(options.nonces, p);
   return {
-    config: config.name, nonces: options.nonces, hits, rate: hits / options.nonces, p, interval,
+    config: config.name,
+    nonces: options.nonces,
+    hits,
+    rate: hits / options.nonces,
+    p,
+    interval,
     withinInterval: hits >= interval[0] && hits <= interval[1],
   };
 }

@@ -33,17 +33,14 @@ export const headDim = (c: SprintConfig): number => c.dModel / c.heads;
 export const vocabBits = (c: SprintConfig): number => Math.log2(c.vocab);
 
 /** Parameters of all matmuls inside the layers (Wq, Wk, Wv, Wo, W1, W2). */
-export const layerMatmulParams = (c: SprintConfig): number =>
-  c.layers * (4 * c.dModel * c.dModel + 2 * c.dModel * c.ffnHidden);
+export const layerMatmulParams = (c: SprintConfig): number => c.layers * (4 * c.dModel * c.dModel + 2 * c.dModel * c.ffnHidden);
 
 /** Every parameter: layer matmuls, LM head, token and position embeddings (the target is not a parameter). */
-export const totalParams = (c: SprintConfig): number =>
-  layerMatmulParams(c) + 2 * c.vocab * c.dModel + c.seqLen * c.dModel;
+export const totalParams = (c: SprintConfig): number => layerMatmulParams(c) + 2 * c.vocab * c.dModel + c.seqLen * c.dModel;
 
 /**
  * FLOPs per nonce as the spec counts them: 2 × layer-matmul parameters × tokens,
  * plus 2 × LM-head parameters for the one (last) position whose logits are used.
  * Embedding lookups, norms, attention scores and the output stage are not counted.
  */
-export const flopsPerNonce = (c: SprintConfig): number =>
-  2 * layerMatmulParams(c) * c.seqLen + 2 * c.vocab * c.dModel;
+export const flopsPerNonce = (c: SprintConfig): number => 2 * layerMatmulParams(c) * c.seqLen + 2 * c.vocab * c.dModel;

@@ -21,11 +21,7 @@ export function mulhi32(a: number, b: number): number {
 }
 
 /** Writes Philox4x32-10(counter, key) into out[0..4). Allocation-free for hot loops. */
-export function philox4x32(
-  c0: number, c1: number, c2: number, c3: number,
-  k0: number, k1: number,
-  out: Uint32Array,
-): void {
+export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
   for (let round = 0; round < 10; round++) {
     const hi0 = mulhi32(M0, c0);
     const lo0 = Math.imul(M0, c0) >>> 0;
@@ -47,7 +43,16 @@ export function philox4x32(
 export function philox4x32Array(counter: readonly number[], key: readonly number[]): Uint32Array {
   const [c0, c1, c2, c3] = counter;
   const [k0, k1] = key;
-  if (counter.length !== 4 || key.length !== 2 || c0 === undefined || c1 === undefined || c2 === undefined || c3 === undefined || k0 === undefined || k1 === undefined) {
+  if (
+    counter.length !== 4 ||
+    key.length !== 2 ||
+    c0 === undefined ||
+    c1 === undefined ||
+    c2 === undefined ||
+    c3 === undefined ||
+    k0 === undefined ||
+    k1 === undefined
+  ) {
     throw new RangeError(`Philox4x32 takes 4 counter words and 2 key words, got ${counter.length} and ${key.length}`);
   }
   const out = new Uint32Array(4);

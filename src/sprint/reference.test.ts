@@ -62,7 +62,11 @@ describe('forward pass', () => {
     const c = CONFIGS.tiny;
     const model = new ReferenceModel(c, new Uint8Array(32).fill(9));
     const stats: number[] = [];
-    const x = at(model.runLayers([model.embed(Uint32Array.of(1, 2, 3, 4))], 0, c.layers, (s) => stats.push(s.rms)), 0, 'final state');
+    const x = at(
+      model.runLayers([model.embed(Uint32Array.of(1, 2, 3, 4))], 0, c.layers, (s) => stats.push(s.rms)),
+      0,
+      'final state',
+    );
     expect(stats.every((r) => Number.isFinite(r) && r > 0.5 && r < 50)).toBe(true);
     const logits = model.logits(x);
     const mean = logits.reduce((s, v) => s + v, 0) / logits.length;

@@ -7,7 +7,20 @@ import { getConfig, headDim, vocabBits, type SprintConfig } from './config.ts';
 import { rTarget } from './difficulty.ts';
 import { permutationTable } from './permutation.ts';
 import { fingerprint, outputPermutationKeys } from './fingerprint.ts';
-import { checkNonce, checkPublicKey, checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, permutationKeysV1, tokensFromInputSeed, TASK_VERSION, weightKey, type TaskVersion } from './seeds.ts';
+import {
+  checkNonce,
+  checkPublicKey,
+  checkSprintSeed,
+  inputNoiseKey,
+  inputSeed,
+  nodeSeed,
+  outputKey,
+  permutationKeysV1,
+  tokensFromInputSeed,
+  TASK_VERSION,
+  weightKey,
+  type TaskVersion,
+} from './seeds.ts';
 import { targetVector, type TargetVector } from './target.ts';
 import { at } from './indexing.ts';
 import { generateLayer, generateTensor, GLOBAL_LAYER, TensorId, type LayerWeights } from './weights.ts';
@@ -33,7 +46,11 @@ export class ReferenceModel {
   private readonly layerCache = new Map<number, LayerWeights>();
 
   /** @param cacheLayers keep generated layers (worth it for small configs evaluated many times). */
-  constructor(readonly config: SprintConfig, sprintSeed: Uint8Array, private readonly cacheLayers = false) {
+  constructor(
+    readonly config: SprintConfig,
+    sprintSeed: Uint8Array,
+    private readonly cacheLayers = false,
+  ) {
     checkSprintSeed(sprintSeed);
     this.key = weightKey(sprintSeed);
     this.tokEmb = generateTensor(config, this.key, TensorId.tokEmb, GLOBAL_LAYER);
@@ -266,7 +283,11 @@ export function evaluateNonces(
   const ns = nodeSeed(publicKey);
   const seeds = nonces.map((n) => inputSeed(sprintSeed, ns, n, version));
   const inputs = seeds.map((s) => nonceInput(m, s, version));
-  const finals = m.runLayers(inputs.map((x) => x.x), 0, c.layers);
+  const finals = m.runLayers(
+    inputs.map((x) => x.x),
+    0,
+    c.layers,
+  );
   const r = rTarget(c);
   return finals.map((final, i) => {
     const logits = m.logits(final);
@@ -276,11 +297,6 @@ export function evaluateNonces(
   });
 }
 
-export function evaluateNonce(
-  config: SprintConfig | string,
-  sprintSeed: Uint8Array,
-  publicKey: Uint8Array,
-  nonce: number,
-): NonceEvaluation {
+export function evaluateNonce(config: SprintConfig | string, sprintSeed: Uint8Array, publicKey: Uint8Array, nonce: number): NonceEvaluation {
   return at(evaluateNonces(config, sprintSeed, publicKey, [nonce]), 0, 'evaluation');
 }

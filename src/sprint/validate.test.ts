@@ -6,8 +6,17 @@ import { binomialUpperTail } from './difficulty.ts';
 import { SprintInputError } from './errors.ts';
 import { at } from './indexing.ts';
 import {
-  decide, detectionProbability, FORGED_FRACTION, judgeNonce, MAX_HONEST_REJECTION, MIN_FORGERY_DETECTION, mismatchLimit,
-  P_HONEST_MISMATCH, validateNonces, VALIDATION_SAMPLE, VALIDATION_TOLERANCE,
+  decide,
+  detectionProbability,
+  FORGED_FRACTION,
+  judgeNonce,
+  MAX_HONEST_REJECTION,
+  MIN_FORGERY_DETECTION,
+  mismatchLimit,
+  P_HONEST_MISMATCH,
+  validateNonces,
+  VALIDATION_SAMPLE,
+  VALIDATION_TOLERANCE,
 } from './validate.ts';
 
 const c = CONFIGS.tiny;

@@ -110,7 +110,13 @@ export function validateNonces(
   checkClaims(claims);
   const tolerance = options.tolerance ?? VALIDATION_TOLERANCE;
   const r = rTarget(c, options.hitRate ?? DEFAULT_HIT_RATE);
-  const reference = evaluateNonces(c, sprintSeed, publicKey, claims.map((x) => x.nonce), options.model);
+  const reference = evaluateNonces(
+    c,
+    sprintSeed,
+    publicKey,
+    claims.map((x) => x.nonce),
+    options.model,
+  );
   const verdicts = claims.map((claim, i): NonceVerdict => {
     const expected = reference[i];
     if (!expected) throw new Error(`the reference returned ${reference.length} results for ${claims.length} claims`);

@@ -77,7 +77,11 @@ export function buildVectors(name: ConfigName, nonces: number[]): ConfigVectors 
   const ns = nodeSeed(VECTOR_PUBLIC_KEY);
   const seeds = nonces.map((nonce) => inputSeed(VECTOR_SPRINT_SEED, ns, nonce));
   const inputs = seeds.map((seed) => nonceInput(model, seed));
-  const finals = model.runLayers(inputs.map((input) => input.x), 0, c.layers);
+  const finals = model.runLayers(
+    inputs.map((input) => input.x),
+    0,
+    c.layers,
+  );
   const r = rTarget(c);
   const entries = nonces.map((nonce, i): NonceVector => {
     const seed = seeds[i]!;

@@ -31,17 +31,25 @@ export interface TensorShape {
 
 export function tensorShape(c: SprintConfig, id: TensorId): TensorShape {
   switch (id) {
-    case TensorId.tokEmb: return { rows: c.vocab, cols: c.dModel };
-    case TensorId.posEmb: return { rows: c.seqLen, cols: c.dModel };
+    case TensorId.tokEmb:
+      return { rows: c.vocab, cols: c.dModel };
+    case TensorId.posEmb:
+      return { rows: c.seqLen, cols: c.dModel };
     case TensorId.wq:
     case TensorId.wk:
     case TensorId.wv:
-    case TensorId.wo: return { rows: c.dModel, cols: c.dModel };
-    case TensorId.w1: return { rows: c.ffnHidden, cols: c.dModel };
-    case TensorId.w2: return { rows: c.dModel, cols: c.ffnHidden };
-    case TensorId.lmHead: return { rows: c.vocab, cols: c.dModel };
-    case TensorId.target: return { rows: 1, cols: c.vocab };
-    case TensorId.inputNoise: return { rows: c.seqLen, cols: c.dModel };
+    case TensorId.wo:
+      return { rows: c.dModel, cols: c.dModel };
+    case TensorId.w1:
+      return { rows: c.ffnHidden, cols: c.dModel };
+    case TensorId.w2:
+      return { rows: c.dModel, cols: c.ffnHidden };
+    case TensorId.lmHead:
+      return { rows: c.vocab, cols: c.dModel };
+    case TensorId.target:
+      return { rows: 1, cols: c.vocab };
+    case TensorId.inputNoise:
+      return { rows: c.seqLen, cols: c.dModel };
   }
 }
 

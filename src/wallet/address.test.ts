@@ -51,7 +51,11 @@ describe('sn1 addresses', () => {
   it('refuses keys no strict signature verifies under: wrong length, small order, mixed order (issue 9)', () => {
     const identity = ed25519.Point.ZERO.toBytes();
     const mixed = ed25519.Point.fromBytes(pk).add(ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a')).toBytes();
-    for (const [key, why] of [[identity, 'small-order'], [mixed, 'mixed-order'], [pk.subarray(1), 'length']] as const) {
+    for (const [key, why] of [
+      [identity, 'small-order'],
+      [mixed, 'mixed-order'],
+      [pk.subarray(1), 'length'],
+    ] as const) {
       expect(() => addressFromPublicKey(key)).toThrow(expect.objectContaining({ code: 'BAD_PUBLIC_KEY', reason: why }));
       expect(addressMatchesPublicKey(v.address, key)).toBe(false);
     }

@@ -20,7 +20,10 @@ const CHARSET = /^[qpzry9x8gf2tvdw0s3jn54khce6mua7l]+$/;
 export type AddressErrorReason = 'format' | 'prefix' | 'length' | 'checksum';
 
 export class AddressError extends WalletError {
-  constructor(readonly reason: AddressErrorReason, message: string) {
+  constructor(
+    readonly reason: AddressErrorReason,
+    message: string,
+  ) {
     super('BAD_ADDRESS', message);
   }
 }

@@ -104,7 +104,7 @@ describe('sprintnet IndexedDB', () => {
     const add = (x: number) => (stored: number[] | undefined) => [...(stored ?? []), x];
     // Started together: IndexedDB serialises the readwrite transactions, so neither overwrites the other.
     await Promise.all([tabA.updateSprintState('s', add(1)), tabB.updateSprintState('s', add(2)), tabA.updateSprintState('s', add(3))]);
-    expect(((await tabB.loadSprintState<number[]>('s'))!.state).sort()).toEqual([1, 2, 3]);
+    expect((await tabB.loadSprintState<number[]>('s'))!.state.sort()).toEqual([1, 2, 3]);
     tabA.close();
     tabB.close();
   });
@@ -142,7 +142,11 @@ describe('sprintnet IndexedDB', () => {
       throw new DOMException('quota exceeded', 'QuotaExceededError');
     };
     try {
-      await expect(db.saveSprintState('s', { found: [1] })).rejects.toMatchObject({ name: 'StorageError', code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/storage quota/) });
+      await expect(db.saveSprintState('s', { found: [1] })).rejects.toMatchObject({
+        name: 'StorageError',
+        code: 'QUOTA_EXCEEDED',
+        message: expect.stringMatching(/storage quota/),
+      });
       await expect(db.updateSprintState('s', () => 1)).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
       await expect(db.putKeystore(await encryptKeystore(v.mnemonic, 'pw', TEST_SCRYPT))).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
     } finally {

@@ -171,7 +171,11 @@ export async function openSprintnetDb(name = DB_NAME, opts: OpenOptions = {}): P
     });
   } catch (cause) {
     if (errorName(cause) === 'VersionError') {
-      throw new StorageError('UPGRADED_ELSEWHERE', 'this page is older than the Sprintnet data in this browser (a newer version ran in another tab); reload this page', { cause });
+      throw new StorageError(
+        'UPGRADED_ELSEWHERE',
+        'this page is older than the Sprintnet data in this browser (a newer version ran in another tab); reload this page',
+        { cause },
+      );
     }
     throw new StorageError('UNAVAILABLE', `IndexedDB could not be opened: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
@@ -310,9 +314,7 @@ export class SprintnetDb {
   }
   /** Oldest first. */
   listProofs(sprintId?: string): Promise<ProofRecord[]> {
-    return this.op((db) =>
-      sprintId === undefined ? db.getAllFromIndex('proofs', 'byCreatedAt') : db.getAllFromIndex('proofs', 'bySprint', sprintId),
-    );
+    return this.op((db) => (sprintId === undefined ? db.getAllFromIndex('proofs', 'byCreatedAt') : db.getAllFromIndex('proofs', 'bySprint', sprintId)));
   }
 
   /** Appends and returns the entry's sequence number. Entries are never edited. */

@@ -20,8 +20,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 
 /** The address format applied to any 32 bytes (addressFromPublicKey refuses small-order keys). */
-const rawAddress = (key: Uint8Array) =>
-  bech32m.encode('sn', bech32m.toWords(sha256(concatBytes(utf8ToBytes('sprintnet/address/v1'), key)).slice(0, 20)));
+const rawAddress = (key: Uint8Array) => bech32m.encode('sn', bech32m.toWords(sha256(concatBytes(utf8ToBytes('sprintnet/address/v1'), key)).slice(0, 20)));
 import { identityFromMnemonic } from './wallet-identity.ts';
 
 const v = at(vectorsFile.vectors, 0, 'wallet vector');
@@ -60,16 +59,36 @@ describe('keystore files', () => {
     const f = await file();
     const flipHex = (s: string, i: number) => s.slice(0, i) + (s[i] === '0' ? '1' : '0') + s.slice(i + 1);
     for (const i of [0, 20, f.ciphertext.length - 1]) {
-      await expect(decryptKeystore(edit(f, (j) => (j.ciphertext = flipHex(j.ciphertext, i))), PASS)).rejects.toMatchObject({
+      await expect(
+        decryptKeystore(
+          edit(f, (j) => (j.ciphertext = flipHex(j.ciphertext, i))),
+          PASS,
+        ),
+      ).rejects.toMatchObject({
         code: 'CORRUPT_KEYSTORE',
       });
     }
-    await expect(decryptKeystore(edit(f, (j) => (j.cipher.nonce = flipHex(j.cipher.nonce, 3))), PASS)).rejects.toMatchObject({
+    await expect(
+      decryptKeystore(
+        edit(f, (j) => (j.cipher.nonce = flipHex(j.cipher.nonce, 3))),
+        PASS,
+      ),
+    ).rejects.toMatchObject({
       code: 'CORRUPT_KEYSTORE',
     });
     const other = at(vectorsFile.vectors, 1, 'wallet vector');
-    await expect(decryptKeystore(edit(f, (j) => (j.address = other.address)), PASS)).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
-    await expect(decryptKeystore(edit(f, (j) => (j.peerId = other.peerId)), PASS)).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
+    await expect(
+      decryptKeystore(
+        edit(f, (j) => (j.address = other.address)),
+        PASS,
+      ),
+    ).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
+    await expect(
+      decryptKeystore(
+        edit(f, (j) => (j.peerId = other.peerId)),
+        PASS,
+      ),
+    ).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
   });
 
   it('structural damage is CORRUPT_KEYSTORE and unknown versions are UNSUPPORTED_VERSION, before any KDF runs', async () => {
@@ -132,7 +151,10 @@ describe('keystore files', () => {
 
   it('an in-range KDF edit cannot be told from a wrong passphrase, and the error says so', async () => {
     const f = await file();
-    const err = await decryptKeystore(edit(f, (j) => (j.kdf.N = 2 ** 11)), PASS).catch((e: unknown) => e);
+    const err = await decryptKeystore(
+      edit(f, (j) => (j.kdf.N = 2 ** 11)),
+      PASS,
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'WRONG_PASSPHRASE' });
     expect((err as Error).message).toMatch(/KDF parameter/);
   });
@@ -172,7 +194,11 @@ describe('keystore import (issue 9, keystore)', () => {
   it('an N = 2^10 file is re-encrypted with the app’s parameters, fresh salt and nonce, before it is stored', async () => {
     const weak = await encryptKeystore(v.mnemonic, PASS, TEST_SCRYPT);
     const progress: number[] = [];
-    const { identity, file: stored, reencrypted } = await importKeystoreFile(serializeKeystore(weak), PASS, DEFAULT_SCRYPT, {
+    const {
+      identity,
+      file: stored,
+      reencrypted,
+    } = await importKeystoreFile(serializeKeystore(weak), PASS, DEFAULT_SCRYPT, {
       onProgress: (x) => progress.push(x),
     });
     expect(reencrypted).toBe(true);
@@ -195,7 +221,13 @@ describe('keystore import (issue 9, keystore)', () => {
     expect(same.reencrypted).toBe(false);
     expect(same.file).toEqual(f);
     await expect(importKeystoreFile(f, 'wrong', TEST_SCRYPT)).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
-    await expect(importKeystoreFile(edit(f, (j) => (j.kdf.p = 16)), PASS, TEST_SCRYPT)).rejects.toMatchObject({ code: 'KDF_PARAMS_OUT_OF_RANGE' });
+    await expect(
+      importKeystoreFile(
+        edit(f, (j) => (j.kdf.p = 16)),
+        PASS,
+        TEST_SCRYPT,
+      ),
+    ).rejects.toMatchObject({ code: 'KDF_PARAMS_OUT_OF_RANGE' });
     await expect(importKeystoreFile(f, PASS, { N: 2 ** 30, r: 8, p: 1 })).rejects.toMatchObject({ code: 'BAD_PARAMS' });
   });
 });

@@ -33,13 +33,7 @@ import { BinaryWriter } from '../codec/binary.ts';
 import { WalletError } from './errors.ts';
 import { addressFromPublicKey } from './address.ts';
 import { publicKeyProblem } from './signing.ts';
-import {
-  identityFromEntropy,
-  identityFromMnemonic,
-  wipeIdentity,
-  type IdentityOptions,
-  type WalletIdentity,
-} from './wallet-identity.ts';
+import { identityFromEntropy, identityFromMnemonic, wipeIdentity, type IdentityOptions, type WalletIdentity } from './wallet-identity.ts';
 
 export const KEYSTORE_FORMAT = 'sprintnet-keystore';
 export const KEYSTORE_VERSION = 1;
@@ -232,11 +226,7 @@ export function parseKeystore(input: string | unknown): KeystoreFile {
  * Decrypts with the parameters stored in the file (within SCRYPT_LIMITS). Throws WalletError;
  * never returns a partial identity. See the file comment for the order of checks.
  */
-export async function decryptKeystore(
-  input: string | KeystoreFile,
-  passphrase: string,
-  opts: KdfProgress & IdentityOptions = {},
-): Promise<WalletIdentity> {
+export async function decryptKeystore(input: string | KeystoreFile, passphrase: string, opts: KdfProgress & IdentityOptions = {}): Promise<WalletIdentity> {
   const f = parseKeystore(input);
   const { key, check } = await deriveKeys(passphrase, hexToBytes(f.kdf.salt), f.kdf, opts);
   let entropy: Uint8Array;

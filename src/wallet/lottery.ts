@@ -94,12 +94,7 @@ function lotteryPoint(claimant: Uint8Array, domain: SigningDomain, payload: Uint
  * The unique BLS signature of `payload` for `claimant` (the signer's own Ed25519 public key).
  * Throws PublicKeyError if `claimant` is not a strict Ed25519 key.
  */
-export function lotterySign(
-  blsSecretKey: Uint8Array,
-  claimant: Uint8Array,
-  domain: SigningDomain,
-  payload: Uint8Array,
-): Uint8Array {
+export function lotterySign(blsSecretKey: Uint8Array, claimant: Uint8Array, domain: SigningDomain, payload: Uint8Array): Uint8Array {
   checkPublicKey(claimant, 'lottery claimant');
   return bls.Signature.toBytes(bls.sign(lotteryPoint(claimant, domain, payload), blsSecretKey));
 }
@@ -109,13 +104,7 @@ export function lotterySign(
  * string. This checks the signature alone: use `verifiedLotteryValue` with a `KeyBinding` to
  * know that `blsPublicKey` belongs to `claimant`.
  */
-export function lotteryVerify(
-  blsPublicKey: Uint8Array,
-  claimant: Uint8Array,
-  domain: SigningDomain,
-  payload: Uint8Array,
-  signature: Uint8Array,
-): boolean {
+export function lotteryVerify(blsPublicKey: Uint8Array, claimant: Uint8Array, domain: SigningDomain, payload: Uint8Array, signature: Uint8Array): boolean {
   const pk = parseBlsPublicKey(blsPublicKey);
   const sig = parseBlsSignature(signature);
   if (!pk || !sig || !isStrictEd25519Key(claimant)) return false;
@@ -135,16 +124,9 @@ export function lotteryValue(signature: Uint8Array): Uint8Array {
  * What a peer checking someone's draw calls: verifies the binding (for `domain.networkId`) and the
  * signature for the binding's identity, and returns the value, or null. Never throws.
  */
-export function verifiedLotteryValue(
-  binding: KeyBinding,
-  domain: SigningDomain,
-  payload: Uint8Array,
-  signature: Uint8Array,
-): Uint8Array | null {
+export function verifiedLotteryValue(binding: KeyBinding, domain: SigningDomain, payload: Uint8Array, signature: Uint8Array): Uint8Array | null {
   if (!verifyKeyBinding(binding, domain.networkId)) return null;
-  return lotteryVerify(binding.blsPublicKey, binding.ed25519PublicKey, domain, payload, signature)
-    ? lotteryValue(signature)
-    : null;
+  return lotteryVerify(binding.blsPublicKey, binding.ed25519PublicKey, domain, payload, signature) ? lotteryValue(signature) : null;
 }
 
 /** Payload the Ed25519 key signs to vouch for a BLS key: u8 kind ‖ 48-byte G1 public key. */
@@ -172,12 +154,7 @@ export function signProofOfPossession(blsSecretKey: Uint8Array, ed25519PublicKey
 }
 
 /** Never throws: does the holder of `blsPublicKey` consent to `ed25519PublicKey` on `networkId`? */
-export function verifyProofOfPossession(
-  blsPublicKey: Uint8Array,
-  ed25519PublicKey: Uint8Array,
-  proof: Uint8Array,
-  networkId: string,
-): boolean {
+export function verifyProofOfPossession(blsPublicKey: Uint8Array, ed25519PublicKey: Uint8Array, proof: Uint8Array, networkId: string): boolean {
   const pk = parseBlsPublicKey(blsPublicKey);
   const sig = parseBlsSignature(proof);
   if (!pk || !sig || !isStrictEd25519Key(ed25519PublicKey)) return false;

@@ -128,12 +128,7 @@ export function signTyped(secretKey: Uint8Array, domain: SigningDomain, payload:
  * Strict verification (see the file comment). Never throws on malformed input: anything that
  * is not a valid signature by a strict key is `false`.
  */
-export function verifyTyped(
-  publicKey: Uint8Array,
-  domain: SigningDomain,
-  payload: Uint8Array,
-  signature: Uint8Array,
-): boolean {
+export function verifyTyped(publicKey: Uint8Array, domain: SigningDomain, payload: Uint8Array, signature: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array) || signature.length !== ED25519_SIGNATURE_LENGTH) return false;
   if (!isStrictEd25519Key(publicKey)) return false;
   try {

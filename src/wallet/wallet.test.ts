@@ -50,10 +50,16 @@ describe('Wallet', () => {
     await expect(wallet.restore(w.mnemonic, PASS)).rejects.toMatchObject({ code: 'WALLET_EXISTS' });
     const other = serializeKeystore(await encryptKeystore(w.mnemonic, 'other', TEST_SCRYPT));
     await expect(wallet.importKeystore(other, 'wrong', { replace: true })).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
-    await expect(wallet.importKeystore(other.replace(/"ciphertext": "(.)/, (_, c: string) => `"ciphertext": "${c === '0' ? '1' : '0'}`), 'other', { replace: true }))
-      .rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
-    await expect(wallet.importKeystore(other.replace('"version": 1', '"version": 9'), 'other', { replace: true }))
-      .rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+    await expect(
+      wallet.importKeystore(
+        other.replace(/"ciphertext": "(.)/, (_, c: string) => `"ciphertext": "${c === '0' ? '1' : '0'}`),
+        'other',
+        { replace: true },
+      ),
+    ).rejects.toMatchObject({ code: 'CORRUPT_KEYSTORE' });
+    await expect(wallet.importKeystore(other.replace('"version": 1', '"version": 9'), 'other', { replace: true })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+    });
     expect(wallet.state).toBe('unlocked');
     expect(wallet.identity.address).toBe(v.address);
     expect((await wallet.store.getKeystore())?.address).toBe(v.address);
@@ -100,7 +106,9 @@ describe('replacing the stored wallet needs proof (issue 9: the locked screen co
     // Before the fix the UI passed `replace` from the locked screen and this succeeded.
     await expect(wallet.restore(w.mnemonic, 'x'.repeat(8), { replace: true })).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
     await expect(wallet.importKeystore(other, 'other', { replace: true })).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
-    await expect(wallet.restore(w.mnemonic, 'x'.repeat(8), { replace: true, currentPassphrase: 'not it' })).rejects.toMatchObject({ code: 'WRONG_CURRENT_PASSPHRASE' });
+    await expect(wallet.restore(w.mnemonic, 'x'.repeat(8), { replace: true, currentPassphrase: 'not it' })).rejects.toMatchObject({
+      code: 'WRONG_CURRENT_PASSPHRASE',
+    });
     await expect(wallet.forget()).rejects.toMatchObject({ code: 'BACKUP_REQUIRED' });
     expect(wallet.canReplaceWithoutPassphrase).toBe(false);
     expect((await wallet.store.getKeystore())?.address).toBe(v.address);

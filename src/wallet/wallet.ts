@@ -77,7 +77,11 @@ export class Wallet {
   private readonly networkId: string;
   private readonly channel: BroadcastChannel | null;
 
-  private constructor(private readonly db: SprintnetDb, record: KeystoreRecord | undefined, opts: WalletOptions) {
+  private constructor(
+    private readonly db: SprintnetDb,
+    record: KeystoreRecord | undefined,
+    opts: WalletOptions,
+  ) {
     this.record = record;
     this.scrypt = opts.scrypt ?? DEFAULT_SCRYPT;
     this.autoLockMs = opts.autoLockMs ?? null;

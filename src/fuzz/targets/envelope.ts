@@ -52,12 +52,17 @@ export const envelopeTarget: FuzzTarget<Input> = {
     });
     // One field changed, then signed by the sender (or by another key: a forgery).
     const payloadArb = fc.oneof(
-      fc.record({
-        role: fc.constantFrom('browser', 'host', 'relay' as const),
-        label: fc.string({ unit: 'binary', maxLength: 70 }),
-        multiaddrs: fc.array(multiaddrText(peerIds), { maxLength: 17 }),
-      }).map((p) => presenceCodec.encode(p)),
-      mutatedBytes(samples.map((s) => decodeEnvelope(s).payload), { maxMutations: 3 }),
+      fc
+        .record({
+          role: fc.constantFrom('browser', 'host', 'relay' as const),
+          label: fc.string({ unit: 'binary', maxLength: 70 }),
+          multiaddrs: fc.array(multiaddrText(peerIds), { maxLength: 17 }),
+        })
+        .map((p) => presenceCodec.encode(p)),
+      mutatedBytes(
+        samples.map((s) => decodeEnvelope(s).payload),
+        { maxMutations: 3 },
+      ),
     );
     const resigned = fc
       .record({
@@ -93,7 +98,11 @@ export const envelopeTarget: FuzzTarget<Input> = {
       return encodeEnvelope({ ...fields, signature: sig });
     });
     const arbitrary = fc.record({
-      bytes: fc.oneof({ weight: 5, arbitrary: mutatedBytes(samples, { maxRandomLength: 600 }) }, { weight: 4, arbitrary: resigned }, { weight: 1, arbitrary: forged }),
+      bytes: fc.oneof(
+        { weight: 5, arbitrary: mutatedBytes(samples, { maxRandomLength: 600 }) },
+        { weight: 4, arbitrary: resigned },
+        { weight: 1, arbitrary: forged },
+      ),
       origin: fc.constantFrom<OriginKind>('sender', 'sender', 'sender', 'other', 'none', 'secp256k1'),
     });
     const originFor = (input: Input): GossipOrigin | null => {

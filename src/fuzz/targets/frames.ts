@@ -39,7 +39,11 @@ const mutation = fc.array(
     fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
     fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0x00, 0x80, 0xff, 0x01, 0x03) }),
     fc.record({ kind: fc.constant('truncate' as const), keep: fc.nat() }),
-    fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.constantFrom(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), Uint8Array.of(0x80, 0x80, 0x01), Uint8Array.of(0), Uint8Array.of(1, 3)) }),
+    fc.record({
+      kind: fc.constant('insert' as const),
+      at: fc.nat(),
+      bytes: fc.constantFrom(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), Uint8Array.of(0x80, 0x80, 0x01), Uint8Array.of(0), Uint8Array.of(1, 3)),
+    }),
     fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
   ),
   { maxLength: 3 },

@@ -20,8 +20,25 @@ interface Input {
 }
 
 const PATHS = [
-  ['format'], ['version'], ['address'], ['peerId'], ['kdf'], ['kdf', 'name'], ['kdf', 'N'], ['kdf', 'r'], ['kdf', 'p'], ['kdf', 'dkLen'],
-  ['kdf', 'salt'], ['cipher'], ['cipher', 'name'], ['cipher', 'nonce'], ['check'], ['ciphertext'], ['createdAt'], ['__proto__'], ['constructor'],
+  ['format'],
+  ['version'],
+  ['address'],
+  ['peerId'],
+  ['kdf'],
+  ['kdf', 'name'],
+  ['kdf', 'N'],
+  ['kdf', 'r'],
+  ['kdf', 'p'],
+  ['kdf', 'dkLen'],
+  ['kdf', 'salt'],
+  ['cipher'],
+  ['cipher', 'name'],
+  ['cipher', 'nonce'],
+  ['check'],
+  ['ciphertext'],
+  ['createdAt'],
+  ['__proto__'],
+  ['constructor'],
 ];
 
 function hexOf(n: number, upper = false): string {
@@ -33,7 +50,12 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(0, 1, -1, 1.5, 2 ** 10, 2 ** 17, 2 ** 20, 2 ** 21, 2 ** 31, 2 ** 32, 2 ** 53, Number.MAX_SAFE_INTEGER + 2, 1e308, 16, 17, 32, 33, 8, 4, 5),
   fc.constantFrom('', 'scrypt', 'argon2id', 'xchacha20-poly1305', 'aes-256-gcm', 'sprintnet-keystore', '1024', 'NaN', 'Infinity', '0x400'),
   fc.constantFrom(hexOf(16), hexOf(24), hexOf(32), hexOf(31), hexOf(33), hexOf(48), hexOf(49), hexOf(32, true), `${hexOf(31)}zz`, `${hexOf(32)}0`),
-  fc.constantFrom('sn14uwvu038ct4k4v4gx9u5y8zuzyl3g9hwkntllr', '12D3KooWJkrKGfnsy4bM9RP8yAxsXfeN8PK7Jwb6zzZWjPrsfyHE', 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N', '12D3KooW'),
+  fc.constantFrom(
+    'sn14uwvu038ct4k4v4gx9u5y8zuzyl3g9hwkntllr',
+    '12D3KooWJkrKGfnsy4bM9RP8yAxsXfeN8PK7Jwb6zzZWjPrsfyHE',
+    'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N',
+    '12D3KooW',
+  ),
   fc.constantFrom(null, true, false, [], {}, [1, 2], { N: 1024 }),
   fc.jsonValue({ maxDepth: 2 }),
 );
@@ -52,7 +74,11 @@ export const keystoreTarget: FuzzTarget<Input> = {
         fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
         fc.record({ kind: fc.constant('truncate' as const), keep: fc.nat() }),
         fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
-        fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.constantFrom(...['"', '{', '}', ',', '1e999', '\\u0000', ']', 'null', '-0'].map((s) => new TextEncoder().encode(s))) }),
+        fc.record({
+          kind: fc.constant('insert' as const),
+          at: fc.nat(),
+          bytes: fc.constantFrom(...['"', '{', '}', ',', '1e999', '\\u0000', ']', 'null', '-0'].map((s) => new TextEncoder().encode(s))),
+        }),
       ),
       { maxLength: 2 },
     );
@@ -60,7 +86,11 @@ export const keystoreTarget: FuzzTarget<Input> = {
       form: fc.constantFrom<Input['form']>('string', 'string', 'object'),
       edits: fc.array(edit, { maxLength: 3 }),
       textMutations: fc.oneof({ weight: 4, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 1, arbitrary: textMutation }),
-      decrypt: fc.oneof({ weight: 48, arbitrary: fc.constant('no' as const) }, { weight: 1, arbitrary: fc.constant('right' as const) }, { weight: 1, arbitrary: fc.constant('wrong' as const) }),
+      decrypt: fc.oneof(
+        { weight: 48, arbitrary: fc.constant('no' as const) },
+        { weight: 1, arbitrary: fc.constant('right' as const) },
+        { weight: 1, arbitrary: fc.constant('wrong' as const) },
+      ),
     });
     const build = (input: Input): unknown => {
       const obj = JSON.parse(JSON.stringify(file)) as Record<string, unknown>;

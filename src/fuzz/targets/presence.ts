@@ -24,7 +24,11 @@ export const presenceTarget: FuzzTarget<Input> = {
       multiaddrs: fc.array(multiaddrText(peerIds), { maxLength: 16 }),
     });
     const samples = [
-      presenceCodec.encode({ role: 'host', label: 'host@box', multiaddrs: [`/ip4/127.0.0.1/tcp/9090/ws/p2p/${peerIds[0]}/p2p-circuit/webrtc/p2p/${peerIds[1]}`] }),
+      presenceCodec.encode({
+        role: 'host',
+        label: 'host@box',
+        multiaddrs: [`/ip4/127.0.0.1/tcp/9090/ws/p2p/${peerIds[0]}/p2p-circuit/webrtc/p2p/${peerIds[1]}`],
+      }),
       presenceCodec.encode({ role: 'relay', label: 'relay', multiaddrs: [`/ip4/127.0.0.1/tcp/9090/ws/p2p/${peerIds[0]}`] }),
       presenceCodec.encode({ role: 'browser', label: 'chromium ✓ 日本', multiaddrs: [] }),
       presenceCodec.encode({ role: 'browser', label: 'x'.repeat(64), multiaddrs: new Array(16).fill(`/p2p/${peerIds[2]}`) }),
@@ -33,12 +37,15 @@ export const presenceTarget: FuzzTarget<Input> = {
       bytes: fc.oneof(
         { weight: 3, arbitrary: presence.map((p) => presenceCodec.encode(p)) },
         { weight: 5, arbitrary: mutatedBytes(samples, { maxRandomLength: 300 }) },
-        { weight: 2, arbitrary: fc.tuple(presence, fc.nat(), fc.nat({ max: 0xffffffff })).map(([p, at, v]) => {
-          // A lying length field inside an otherwise valid encoding.
-          const b = presenceCodec.encode(p);
-          if (b.length >= 5) new DataView(b.buffer).setUint32(at % (b.length - 3), v, true);
-          return b;
-        }) },
+        {
+          weight: 2,
+          arbitrary: fc.tuple(presence, fc.nat(), fc.nat({ max: 0xffffffff })).map(([p, at, v]) => {
+            // A lying length field inside an otherwise valid encoding.
+            const b = presenceCodec.encode(p);
+            if (b.length >= 5) new DataView(b.buffer).setUint32(at % (b.length - 3), v, true);
+            return b;
+          }),
+        },
       ),
       sender: fc.nat({ max: keys.length - 1 }),
     });

@@ -22,7 +22,16 @@ import {
 } from '../../protocol/sync.ts';
 import { hex, mutatedBytes, type FuzzTarget } from '../harness.ts';
 
-const DECODERS = { message: decodeMessage, request: decodeRequest, summary: decodeSummary, ids: decodeIds, messages: decodeMessages, list: decodeList, state: decodeStateResponse, head: decodeHead };
+const DECODERS = {
+  message: decodeMessage,
+  request: decodeRequest,
+  summary: decodeSummary,
+  ids: decodeIds,
+  messages: decodeMessages,
+  list: decodeList,
+  state: decodeStateResponse,
+  head: decodeHead,
+};
 type Decoder = keyof typeof DECODERS;
 
 interface Input {
@@ -42,13 +51,15 @@ export const protocolTarget: FuzzTarget<Input> = {
       { ...header(2), kind: 'reveal' as const, secret: b(32, 2) },
       { ...header(3), kind: 'proof' as const, seed: b(32, 4), count: 7, root: b(32, 5), noncesTried: 1000 },
       { ...header(4), kind: 'vote' as const, stateHash: b(32, 6) },
-      ...[0, 1, 3].map((n): Unsigned => ({
-        ...header(5),
-        kind: 'validation',
-        binding: { ed25519PublicKey: b(32, 3), blsPublicKey: b(48, 7), signature: b(64, 8), proofOfPossession: b(96, 9) },
-        lottery: b(96, 10),
-        entries: Array.from({ length: n }, (_, i) => ({ host: b(32, 11 + i), proofId: b(32, 20 + i), verdict: Verdict.ok, checked: 0, mismatches: 0 })),
-      })),
+      ...[0, 1, 3].map(
+        (n): Unsigned => ({
+          ...header(5),
+          kind: 'validation',
+          binding: { ed25519PublicKey: b(32, 3), blsPublicKey: b(48, 7), signature: b(64, 8), proofOfPossession: b(96, 9) },
+          lottery: b(96, 10),
+          entries: Array.from({ length: n }, (_, i) => ({ host: b(32, 11 + i), proofId: b(32, 20 + i), verdict: Verdict.ok, checked: 0, mismatches: 0 })),
+        }),
+      ),
     ];
     const messages: Uint8Array[] = [];
     for (const m of unsigned) {
@@ -74,16 +85,21 @@ export const protocolTarget: FuzzTarget<Input> = {
         encodeRequest({ op: 'state', epoch: 2 }),
         encodeRequest({ op: 'head' }),
       ],
-      summary: [encodeSummary(3, Array.from({ length: 16 }, (_, i) => b(32, i)))],
+      summary: [
+        encodeSummary(
+          3,
+          Array.from({ length: 16 }, (_, i) => b(32, i)),
+        ),
+      ],
       ids: [encodeIds([id, 'cd'.repeat(32)]), encodeIds([])],
       messages: [encodeMessages(messages.slice(0, 3)), encodeMessages([])],
       list: [encodeList(b(200, 1))],
       state: [encodeStateResponse(b(100, 2), b(50, 3))],
       head: [encodeHead(5), Uint8Array.of(1)],
     };
-    const arbitrary: fc.Arbitrary<Input> = fc.constantFrom(...(Object.keys(DECODERS) as Decoder[])).chain((decoder) =>
-      fc.record({ decoder: fc.constant(decoder), bytes: mutatedBytes(samples[decoder], { maxRandomLength: 200 }) }),
-    );
+    const arbitrary: fc.Arbitrary<Input> = fc
+      .constantFrom(...(Object.keys(DECODERS) as Decoder[]))
+      .chain((decoder) => fc.record({ decoder: fc.constant(decoder), bytes: mutatedBytes(samples[decoder], { maxRandomLength: 200 }) }));
     return {
       arbitrary,
       run(input) {

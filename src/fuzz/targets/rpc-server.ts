@@ -72,10 +72,20 @@ export const rpcServerTarget: FuzzTarget<Input> = {
     };
     const edit: fc.Arbitrary<FrameEdit> = fc.oneof(
       fc.record({ kind: fc.constant('head-kind' as const), value: fc.constantFrom(0, 2, 3, 4, 0xff) }),
-      fc.record({ kind: fc.constant('ephemeral' as const), bytes: fc.oneof(fc.constantFrom(...LOW_ORDER_X25519), fc.uint8Array({ minLength: 32, maxLength: 32 })) }),
-      fc.record({ kind: fc.constant('length' as const), value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(...INTERESTING_U32)), relative: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('ephemeral' as const),
+        bytes: fc.oneof(fc.constantFrom(...LOW_ORDER_X25519), fc.uint8Array({ minLength: 32, maxLength: 32 })),
+      }),
+      fc.record({
+        kind: fc.constant('length' as const),
+        value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(...INTERESTING_U32)),
+        relative: fc.boolean(),
+      }),
       fc.record({ kind: fc.constantFrom('drop' as const, 'dup' as const, 'swap' as const, 'empty' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('extra' as const), frame: fc.oneof(fc.constant(Uint8Array.of(FRAME_BODY, 1)), fc.uint8Array({ minLength: 1, maxLength: 40 })) }),
+      fc.record({
+        kind: fc.constant('extra' as const),
+        frame: fc.oneof(fc.constant(Uint8Array.of(FRAME_BODY, 1)), fc.uint8Array({ minLength: 1, maxLength: 40 })),
+      }),
       fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
     );
     const byteMutation: fc.Arbitrary<Mutation> = fc.oneof(

@@ -94,6 +94,20 @@ export function multiaddrText(peerIds: string[]): fc.Arbitrary<string> {
     { weight: 4, arbitrary: realistic },
     { weight: 4, arbitrary: damaged },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }) },
-    { weight: 1, arbitrary: fc.constantFrom('', '/', '/ip4', '/ip4/999.1.1.1/tcp/1', '/p2p/', '/p2p/xyz', '/ip6/::1/tcp/99999', '/unix/%2F', '/dns4//tcp/1', '/ip4/1.2.3.4/tcp/1/p2p/12D3KooW') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        '/',
+        '/ip4',
+        '/ip4/999.1.1.1/tcp/1',
+        '/p2p/',
+        '/p2p/xyz',
+        '/ip6/::1/tcp/99999',
+        '/unix/%2F',
+        '/dns4//tcp/1',
+        '/ip4/1.2.3.4/tcp/1/p2p/12D3KooW',
+      ),
+    },
   );
 }

@@ -25,14 +25,32 @@ export const sealedBoxTarget: FuzzTarget<Input> = {
     });
     const protocol = fc.constantFrom(PROTOCOL, '', '/sprintnet/other/rpc/echo/1');
     const arbitrary: fc.Arbitrary<Input> = fc.oneof(
-      fc.record({ op: fc.constant('open' as const), key: fc.nat({ max: sessions.length - 1 }), box: mutatedBytes(boxes, { maxMutations: 2, maxRandomLength: 80 }), protocol }),
       fc.record({
-        op: fc.constant('responder' as const),
-        requester: keyBytes(peers.map((p) => p.pub), SMALL_ORDER_ED25519),
-        ephemeral: keyBytes(sessions.map((s) => s.ephemeralPublic), LOW_ORDER_X25519),
+        op: fc.constant('open' as const),
+        key: fc.nat({ max: sessions.length - 1 }),
+        box: mutatedBytes(boxes, { maxMutations: 2, maxRandomLength: 80 }),
         protocol,
       }),
-      fc.record({ op: fc.constant('requester' as const), responder: keyBytes(peers.map((p) => p.pub), SMALL_ORDER_ED25519), protocol }),
+      fc.record({
+        op: fc.constant('responder' as const),
+        requester: keyBytes(
+          peers.map((p) => p.pub),
+          SMALL_ORDER_ED25519,
+        ),
+        ephemeral: keyBytes(
+          sessions.map((s) => s.ephemeralPublic),
+          LOW_ORDER_X25519,
+        ),
+        protocol,
+      }),
+      fc.record({
+        op: fc.constant('requester' as const),
+        responder: keyBytes(
+          peers.map((p) => p.pub),
+          SMALL_ORDER_ED25519,
+        ),
+        protocol,
+      }),
     );
     return {
       arbitrary,

@@ -38,5 +38,4 @@ export function grid1d(count: number, workgroupSize: number, maxPerDim = 65535):
 }
 
 /** WGSL expression for the linear invocation index of a grid1d dispatch. */
-export const linearIndex = (workgroupSize: number): string =>
-  `(gid.x + gid.y * nwg.x * ${workgroupSize}u)`;
+export const linearIndex = (workgroupSize: number): string => `(gid.x + gid.y * nwg.x * ${workgroupSize}u)`;

@@ -21,17 +21,21 @@ fn code(x: u32, b: u32) -> f32 { return f32(((x >> (8u * b)) & 255u) * 2u) - 255
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let local = ${linearIndex(GENERATE_WORKGROUP)};
   let x = philox4x32(vec4<u32>(p.firstBlock + local, p.tensorId, p.layer, 0u), vec2<u32>(p.k0, p.k1));
-${format === 'u8' ? `
+${
+  format === 'u8'
+    ? `
   let base = local * 4u;
   for (var w = 0u; w < 4u; w++) {
     if (base + w < p.wordCount) { out[base + w] = x[w]; }
-  }` : `
+  }`
+    : `
   let base = local * 8u;
   for (var w = 0u; w < 4u; w++) {
     let lo = pack2x16float(vec2<f32>(code(x[w], 0u), code(x[w], 1u)) * p.scale);
     let hi = pack2x16float(vec2<f32>(code(x[w], 2u), code(x[w], 3u)) * p.scale);
     if (base + 2u * w < p.wordCount) { out[base + 2u * w] = lo; }
     if (base + 2u * w + 1u < p.wordCount) { out[base + 2u * w + 1u] = hi; }
-  }`}
+  }`
+}
 }
 `;

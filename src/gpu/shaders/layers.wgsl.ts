@@ -41,12 +41,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let token = tokens[m];
   if (token < p.rowStart || token >= p.rowStart + p.rowCount) { return; }
   let t = m % p.seqLen;
-  var v = (loadW4((token - p.rowStart) * p.d4 + c) + loadP4(t * p.d4 + c)) * p.scale;${noise ? `
+  var v = (loadW4((token - p.rowStart) * p.d4 + c) + loadP4(t * p.d4 + c)) * p.scale;${
+    noise
+      ? `
   let s = m / p.seqLen;
   let w = t * p.d4 + c; // G's word holding elements 4w … 4w+3
   let block = philox4x32(vec4<u32>(w >> 2u, ${TensorId.inputNoise}u, ${GLOBAL_LAYER >>> 0}u, 0u), vec2<u32>(nonceKeys[${NONCE_KEY_WORDS}u * s], nonceKeys[${NONCE_KEY_WORDS}u * s + 1u]));
   let q = (vec4<u32>(block[w & 3u]) >> vec4<u32>(0u, 8u, 16u, 24u)) & vec4<u32>(255u);
-  v += fma(vec4<f32>(q), vec4<f32>(2.0), vec4<f32>(-255.0)) * ${2 ** -(noiseScaleExponent ?? 0)};` : ''}
+  v += fma(vec4<f32>(q), vec4<f32>(2.0), vec4<f32>(-255.0)) * ${2 ** -(noiseScaleExponent ?? 0)};`
+      : ''
+  }
   x[i] = v;
 }
 `;
@@ -122,5 +126,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `;
 };
 
-export const elementwiseGrid = (count: number, maxPerDim: number): [number, number, number] =>
-  grid1d(count, ELEMENTWISE_WORKGROUP, maxPerDim);
+export const elementwiseGrid = (count: number, maxPerDim: number): [number, number, number] => grid1d(count, ELEMENTWISE_WORKGROUP, maxPerDim);

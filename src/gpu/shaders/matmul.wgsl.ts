@@ -62,8 +62,14 @@ export const matmulKey = (v: MatmulVariant, e: MatmulEpilogue, K: number): strin
   `matmul:${variantName(v)}:${e.relu ? 'relu' : 'id'}:${e.residual ? 'res' : 'set'}${v.useWorkgroupMemory ? `:kc${kChunk4(K)}` : ''}`;
 
 /** Uniform words: M, N, K, ldY, colOffset, scale (f32). */
-export const matmulUniform = (shape: MatmulShape, ldY: number, colOffset: number, scale: number): number[] =>
-  [shape.M, shape.N, shape.K, ldY, colOffset, scale];
+export const matmulUniform = (shape: MatmulShape, ldY: number, colOffset: number, scale: number): number[] => [
+  shape.M,
+  shape.N,
+  shape.K,
+  ldY,
+  colOffset,
+  scale,
+];
 export const MATMUL_UNIFORM_FLOATS: ReadonlySet<number> = new Set([5]);
 
 export function matmulDispatch(v: MatmulVariant, shape: MatmulShape, maxPerDim: number): [number, number, number] {
@@ -110,10 +116,14 @@ function epilogue(
 }
 
 const declareAcc = (v: MatmulVariant): string =>
-  range(v.tileM).flatMap((i) => range(v.tileN).map((j) => `  var acc_${i}_${j} = vec4<f32>(0.0);`)).join('\n');
+  range(v.tileM)
+    .flatMap((i) => range(v.tileN).map((j) => `  var acc_${i}_${j} = vec4<f32>(0.0);`))
+    .join('\n');
 
 const fmas = (v: MatmulVariant): string =>
-  range(v.tileM).flatMap((i) => range(v.tileN).map((j) => `    acc_${i}_${j} = fma(x${i}, w${j}, acc_${i}_${j});`)).join('\n');
+  range(v.tileM)
+    .flatMap((i) => range(v.tileN).map((j) => `    acc_${i}_${j} = fma(x${i}, w${j}, acc_${i}_${j});`))
+    .join('\n');
 
 function directKernel(v: MatmulVariant, e: MatmulEpilogue): string {
   return /* wgsl */ `${header(v)}
@@ -126,15 +136,28 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n0 = (tile % tilesN) * ${v.tileN}u;
   let m0 = (tile / tilesN) * ${v.tileM}u;
   let K4 = p.K / 4u;
-${range(v.tileM).map((i) => `  let xRow${i} = min(m0 + ${i}u, p.M - 1u) * K4;`).join('\n')}
-${range(v.tileN).map((j) => `  let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`).join('\n')}
+${range(v.tileM)
+  .map((i) => `  let xRow${i} = min(m0 + ${i}u, p.M - 1u) * K4;`)
+  .join('\n')}
+${range(v.tileN)
+  .map((j) => `  let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`)
+  .join('\n')}
 ${declareAcc(v)}
   for (var k = 0u; k < K4; k++) {
-${range(v.tileM).map((i) => `    let x${i} = X[xRow${i} + k];`).join('\n')}
-${range(v.tileN).map((j) => `    let w${j} = loadW4(wRow${j} + k);`).join('\n')}
+${range(v.tileM)
+  .map((i) => `    let x${i} = X[xRow${i} + k];`)
+  .join('\n')}
+${range(v.tileN)
+  .map((j) => `    let w${j} = loadW4(wRow${j} + k);`)
+  .join('\n')}
 ${fmas(v)}
   }
-${epilogue(v, e, (i) => `(m0 + ${i}u)`, (j) => `(n0 + ${j}u)`)}
+${epilogue(
+  v,
+  e,
+  (i) => `(m0 + ${i}u)`,
+  (j) => `(n0 + ${j}u)`,
+)}
 }
 `;
 }
@@ -165,13 +188,22 @@ ${declareAcc(v)}
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${KC}u; kk++) {
-${range(v.tileM).map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`).join('\n')}
-${range(v.tileN).map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`).join('\n')}
+${range(v.tileM)
+  .map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`)
+  .join('\n')}
+${range(v.tileN)
+  .map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`)
+  .join('\n')}
 ${fmas(v).replace(/^ {4}/gm, '      ')}
     }
     workgroupBarrier();
   }
-${epilogue(v, e, (i) => `(m0 + lid.y + ${i * side}u)`, (j) => `(n0 + lid.x + ${j * side}u)`)}
+${epilogue(
+  v,
+  e,
+  (i) => `(m0 + lid.y + ${i * side}u)`,
+  (j) => `(n0 + lid.x + ${j * side}u)`,
+)}
 }
 `;
 }
@@ -229,8 +261,12 @@ ${cells.map(([i, j]) => `  var acc_${i}_${j} = ${zero};\n  var sum_${i}_${j} = v
     }
     workgroupBarrier();
     for (var kk = 0u; kk < ${KC}u; kk++) {
-${range(v.tileM).map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`).join('\n')}
-${range(v.tileN).map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`).join('\n')}
+${range(v.tileM)
+  .map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`)
+  .join('\n')}
+${range(v.tileN)
+  .map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`)
+  .join('\n')}
 ${fmaH.join('\n')}
     }
     workgroupBarrier();
@@ -240,7 +276,13 @@ ${flush.map((l) => `      ${l}`).join('\n')}
     }
   }
 ${flush.map((l) => `  ${l}`).join('\n')}
-${epilogue(v, e, (i) => `(m0 + lid.y + ${i * side}u)`, (j) => `(n0 + lid.x + ${j * side}u)`, (i, j) => `dot(sum_${i}_${j}, vec4<f32>(1.0))`)}
+${epilogue(
+  v,
+  e,
+  (i) => `(m0 + lid.y + ${i * side}u)`,
+  (j) => `(n0 + lid.x + ${j * side}u)`,
+  (i, j) => `dot(sum_${i}_${j}, vec4<f32>(1.0))`,
+)}
 }
 `;
 }

@@ -188,5 +188,4 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 `;
 
-export const outputKernel = (vocabBits: number, mode: OutputMode): string =>
-  mode === 'workgroup' ? workgroupKernel(vocabBits) : serialKernel(vocabBits);
+export const outputKernel = (vocabBits: number, mode: OutputMode): string => (mode === 'workgroup' ? workgroupKernel(vocabBits) : serialKernel(vocabBits));

@@ -37,7 +37,16 @@ export const decodeGemvKey = (s: DecodeGemvSpec): string =>
   `llm-decode-gemv:${s.dtype}:${s.parts.join('+')}:m${s.rows}:${s.norm ?? 'nonorm'}:${s.swiglu ? 'swiglu' : 'plain'}:${s.bias ?? 'nobias'}:${s.residual ? 'res' : 'set'}`;
 
 /** Uniform words: K, ldY, colOffset, lastOnly, eps (f32 bits at index 4). */
-export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, lastOnly: boolean, eps: number): number[] => [K, ldY, colOffset, lastOnly ? 1 : 0, eps, 0, 0, 0];
+export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, lastOnly: boolean, eps: number): number[] => [
+  K,
+  ldY,
+  colOffset,
+  lastOnly ? 1 : 0,
+  eps,
+  0,
+  0,
+  0,
+];
 
 /** Output rows of the GEMV (the pair writes one per gate/up row). */
 export const gemvOutputs = (s: Pick<DecodeGemvSpec, 'parts' | 'swiglu'>): number => (s.swiglu ? s.parts[0]! : s.parts.reduce((a, b) => a + b, 0));
@@ -79,7 +88,9 @@ export function decodeGemvKernel(s: DecodeGemvSpec): string {
       let base = (${rowExpr}) * K8;
       for (var u = lane; u < K8; u += ${GEMV_LANES}u) {
         ${unpack(name)}
-${range(R).map((m) => `        ${xs(m)}\n        ${acc}[${m}] += dot(wa, xa${m}) + dot(wb, xb${m});`).join('\n')}
+${range(R)
+  .map((m) => `        ${xs(m)}\n        ${acc}[${m}] += dot(wa, xa${m}) + dot(wb, xb${m});`)
+  .join('\n')}
       }
     }`;
   // Which part holds global output row r, as an if/else chain over compile-time part sizes.
@@ -120,7 +131,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let first = select(0u, dyn.rows - 1u, p.lastOnly != 0u);
   let K4 = p.K / 4u;
   let K8 = p.K / 8u;
-${range(R).map((m) => `  let src${m} = min(first + ${m}u, dyn.rows - 1u) * K4;`).join('\n')}
+${range(R)
+  .map((m) => `  let src${m} = min(first + ${m}u, dyn.rows - 1u) * K4;`)
+  .join('\n')}
 ${
   s.norm
     ? `  // RMSNorm scales of the M rows, reduced over the whole workgroup.
@@ -150,17 +163,17 @@ ${range(R)
   var acc: array<f32, ${R}>;
 ${s.swiglu ? `  var acc2: array<f32, ${R}>;` : ''}
   if (live) {
-${
-  s.swiglu
-    ? `  ${dotLoop('acc', 'W0', 'row')}\n  ${dotLoop('acc2', 'W1', 'row')}`
-    : `  ${partChain('acc', 'row')}`
-}
+${s.swiglu ? `  ${dotLoop('acc', 'W0', 'row')}\n  ${dotLoop('acc2', 'W1', 'row')}` : `  ${partChain('acc', 'row')}`}
   }
-${range(R).map((m) => `  red[${m * GEMV_THREADS}u + li] = acc[${m}];${s.swiglu ? ` red[${(R + m) * GEMV_THREADS}u + li] = acc2[${m}];` : ''}`).join('\n')}
+${range(R)
+  .map((m) => `  red[${m * GEMV_THREADS}u + li] = acc[${m}];${s.swiglu ? ` red[${(R + m) * GEMV_THREADS}u + li] = acc2[${m}];` : ''}`)
+  .join('\n')}
   workgroupBarrier();
   for (var st = ${GEMV_LANES / 2}u; st > 0u; st >>= 1u) {
     if (lane < st) {
-${range(R * sets).map((m) => `      red[${m * GEMV_THREADS}u + li] += red[${m * GEMV_THREADS}u + li + st];`).join('\n')}
+${range(R * sets)
+  .map((m) => `      red[${m * GEMV_THREADS}u + li] += red[${m * GEMV_THREADS}u + li + st];`)
+  .join('\n')}
     }
     workgroupBarrier();
   }
@@ -254,18 +267,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = a / ${H / G}u;
   let last = dyn.pos0 + t;
   let qo = t * ${qStride / 4}u + a * ${dh4}u;
-${range(dh4).map((c) => `  let q${c} = q[qo + ${c}u] * ${1 / Math.sqrt(headDim)};`).join('\n')}
+${range(dh4)
+  .map((c) => `  let q${c} = q[qo + ${c}u] * ${1 / Math.sqrt(headDim)};`)
+  .join('\n')}
   var m = -3.4e38;
   var total = 0.0;
-${range(dh4).map((c) => `  var acc${c} = vec4<f32>(0.0);`).join('\n')}
+${range(dh4)
+  .map((c) => `  var acc${c} = vec4<f32>(0.0);`)
+  .join('\n')}
   for (var u = li; u <= last; u += ${T}u) {
     let ko = u * ${G * dh4}u + g * ${dh4}u;
-    let s = ${range(dh4).map((c) => `dot(q${c}, kCache[ko + ${c}u])`).join(' + ')};
+    let s = ${range(dh4)
+      .map((c) => `dot(q${c}, kCache[ko + ${c}u])`)
+      .join(' + ')};
     let next = max(m, s);
     let shrink = exp(m - next);
     let weight = exp(s - next);
     total = total * shrink + weight;
-${range(dh4).map((c) => `    acc${c} = acc${c} * shrink + vCache[ko + ${c}u] * weight;`).join('\n')}
+${range(dh4)
+  .map((c) => `    acc${c} = acc${c} * shrink + vCache[ko + ${c}u] * weight;`)
+  .join('\n')}
     m = next;
   }
   best[li] = m;

@@ -131,7 +131,14 @@ export const linearKey = (dtype: FloatDType, v: LinearVariant, e: LinearEpilogue
   `llm-linear:${v.kind}:${v.tileM}x${v.tileN}:${dtype}:${e.bias ? `bias-${e.bias}` : 'nobias'}:${e.residual ? 'res' : 'set'}`;
 
 /** Uniform words: N, K, ldY, colOffset, biasOffset, mOne. */
-export const linearUniform = (N: number, K: number, ldY: number, colOffset: number, biasOffset: number, mOne: boolean): number[] => [N, K, ldY, colOffset, biasOffset, mOne ? 1 : 0];
+export const linearUniform = (N: number, K: number, ldY: number, colOffset: number, biasOffset: number, mOne: boolean): number[] => [
+  N,
+  K,
+  ldY,
+  colOffset,
+  biasOffset,
+  mOne ? 1 : 0,
+];
 
 export function linearGrid(v: LinearVariant, M: number, N: number, maxPerDim: number): [number, number, number] {
   if (v.kind === 'gemv') {
@@ -172,15 +179,29 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n0 = (tile % tilesN) * ${tileN}u;
   let m0 = (tile / tilesN) * ${tileM}u;
   let K4 = p.K / 4u;
-${range(tileM).map((i) => `  let xRow${i} = min(m0 + ${i}u, M - 1u) * K4;`).join('\n')}
-${range(tileN).map((j) => `  let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`).join('\n')}
-${range(tileM).flatMap((i) => range(tileN).map((j) => `  var acc_${i}_${j} = vec4<f32>(0.0);`)).join('\n')}
+${range(tileM)
+  .map((i) => `  let xRow${i} = min(m0 + ${i}u, M - 1u) * K4;`)
+  .join('\n')}
+${range(tileN)
+  .map((j) => `  let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`)
+  .join('\n')}
+${range(tileM)
+  .flatMap((i) => range(tileN).map((j) => `  var acc_${i}_${j} = vec4<f32>(0.0);`))
+  .join('\n')}
   for (var k = 0u; k < K4; k++) {
-${range(tileM).map((i) => `    let x${i} = X[xRow${i} + k];`).join('\n')}
-${range(tileN).map((j) => `    let w${j} = loadW(wRow${j} + k);`).join('\n')}
-${range(tileM).flatMap((i) => range(tileN).map((j) => `    acc_${i}_${j} = fma(x${i}, w${j}, acc_${i}_${j});`)).join('\n')}
+${range(tileM)
+  .map((i) => `    let x${i} = X[xRow${i} + k];`)
+  .join('\n')}
+${range(tileN)
+  .map((j) => `    let w${j} = loadW(wRow${j} + k);`)
+  .join('\n')}
+${range(tileM)
+  .flatMap((i) => range(tileN).map((j) => `    acc_${i}_${j} = fma(x${i}, w${j}, acc_${i}_${j});`))
+  .join('\n')}
   }
-${range(tileM).flatMap((i) => range(tileN).map((j) => `  if (m0 + ${i}u < M && n0 + ${j}u < p.N) { store(m0 + ${i}u, n0 + ${j}u, dot(acc_${i}_${j}, vec4<f32>(1.0))); }`)).join('\n')}
+${range(tileM)
+  .flatMap((i) => range(tileN).map((j) => `  if (m0 + ${i}u < M && n0 + ${j}u < p.N) { store(m0 + ${i}u, n0 + ${j}u, dot(acc_${i}_${j}, vec4<f32>(1.0))); }`))
+  .join('\n')}
 }
 `;
   }
@@ -194,17 +215,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (n0 >= p.N) { return; }
   let K4 = p.K / 4u;
   for (var m = 0u; m < M; m++) {
-${range(tileN).map((j) => `    var acc${j} = vec4<f32>(0.0);`).join('\n')}
-${range(tileN).map((j) => `    let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`).join('\n')}
+${range(tileN)
+  .map((j) => `    var acc${j} = vec4<f32>(0.0);`)
+  .join('\n')}
+${range(tileN)
+  .map((j) => `    let wRow${j} = min(n0 + ${j}u, p.N - 1u) * K4;`)
+  .join('\n')}
     for (var k = li; k < K4; k += 64u) {
       let x = X[m * K4 + k];
-${range(tileN).map((j) => `      acc${j} = fma(x, loadW(wRow${j} + k), acc${j});`).join('\n')}
+${range(tileN)
+  .map((j) => `      acc${j} = fma(x, loadW(wRow${j} + k), acc${j});`)
+  .join('\n')}
     }
-${range(Math.ceil(tileN / 4)).map((q) => `    partial[li * ${Math.ceil(tileN / 4)}u + ${q}u] = vec4<f32>(${range(4).map((r) => (q * 4 + r < tileN ? `dot(acc${q * 4 + r}, vec4<f32>(1.0))` : '0.0')).join(', ')});`).join('\n')}
+${range(Math.ceil(tileN / 4))
+  .map(
+    (q) =>
+      `    partial[li * ${Math.ceil(tileN / 4)}u + ${q}u] = vec4<f32>(${range(4)
+        .map((r) => (q * 4 + r < tileN ? `dot(acc${q * 4 + r}, vec4<f32>(1.0))` : '0.0'))
+        .join(', ')});`,
+  )
+  .join('\n')}
     workgroupBarrier();
     for (var s = 32u; s > 0u; s >>= 1u) {
       if (li < s) {
-${range(Math.ceil(tileN / 4)).map((q) => `        partial[li * ${Math.ceil(tileN / 4)}u + ${q}u] += partial[(li + s) * ${Math.ceil(tileN / 4)}u + ${q}u];`).join('\n')}
+${range(Math.ceil(tileN / 4))
+  .map((q) => `        partial[li * ${Math.ceil(tileN / 4)}u + ${q}u] += partial[(li + s) * ${Math.ceil(tileN / 4)}u + ${q}u];`)
+  .join('\n')}
       }
       workgroupBarrier();
     }

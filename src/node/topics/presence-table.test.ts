@@ -49,8 +49,7 @@ describe('presence table', () => {
 });
 
 describe('discovery dial address', () => {
-  const circuit = (relay: string, target: string, prefix = '/ip4/192.168.1.20/tcp/22/ws') =>
-    `${prefix}/p2p/${relay}/p2p-circuit/webrtc/p2p/${target}`;
+  const circuit = (relay: string, target: string, prefix = '/ip4/192.168.1.20/tcp/22/ws') => `${prefix}/p2p/${relay}/p2p-circuit/webrtc/p2p/${target}`;
 
   it("is our own address of the sender's relay, never the host and port the sender wrote", () => {
     expect(webrtcDialAddr(host([circuit(RELAY, SENDER)]), SENDER, relays)).toBe(`${OUR_RELAY_ADDR}/p2p-circuit/webrtc/p2p/${SENDER}`);

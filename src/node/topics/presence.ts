@@ -47,10 +47,7 @@ export const presenceCodec = {
   encode(p: Presence): Uint8Array {
     // Clamp rather than throw: presence is best effort, and peers would reject an oversize one.
     const addrs = p.multiaddrs.filter((a) => encoder.encode(a).length <= MAX_PRESENCE_ADDR_BYTES).slice(0, MAX_PRESENCE_ADDRS);
-    const w = new BinaryWriter()
-      .u8(ROLES.indexOf(p.role))
-      .string(truncateUtf8(p.label, MAX_PRESENCE_LABEL_BYTES))
-      .u8(addrs.length);
+    const w = new BinaryWriter().u8(ROLES.indexOf(p.role)).string(truncateUtf8(p.label, MAX_PRESENCE_LABEL_BYTES)).u8(addrs.length);
     for (const a of addrs) w.string(a);
     return w.finish();
   },

@@ -23,7 +23,10 @@ export type SimBackend = 'cpu' | 'reference';
 /** Keeps the `limit` most recently used values; `drop` releases an evicted one. */
 class Recent<V> {
   private readonly map = new Map<string, V>();
-  constructor(private readonly limit: number, private readonly drop: (v: V) => void = () => {}) {}
+  constructor(
+    private readonly limit: number,
+    private readonly drop: (v: V) => void = () => {},
+  ) {}
   get(key: string, make: () => V): V {
     let v = this.map.get(key);
     if (v === undefined) {
@@ -107,7 +110,11 @@ export class HonestEngine implements ProtocolEngine {
 
 /** `forged`: claims nonces it never evaluated, with made-up distances just under r_target. */
 export class ForgedEngine extends HonestEngine {
-  constructor(models: ModelCache, budget: number, private readonly rng: Rng) {
+  constructor(
+    models: ModelCache,
+    budget: number,
+    private readonly rng: Rng,
+  ) {
     super(models, budget);
   }
   override async search(req: SearchRequest): Promise<SearchResult> {
@@ -128,7 +135,11 @@ export class FewerLayersEngine extends HonestEngine {
     const layers = Math.max(1, Math.floor(config.layers / 4));
     const ns = nodeSeed(publicKey);
     const seeds = nonces.map((n) => inputSeed(seed, ns, n));
-    const finals = m.runLayers(seeds.map((s) => nonceInput(m, s).x), 0, layers);
+    const finals = m.runLayers(
+      seeds.map((s) => nonceInput(m, s).x),
+      0,
+      layers,
+    );
     return finals.map((x, i) => {
       const logits = m.logits(x);
       return outputDistance(config, logits, nonceKeys(seeds[i]!, logits), m.target);
@@ -165,7 +176,12 @@ export class IdleEngine extends HonestEngine {
  * so the screen should gain nothing.
  */
 export class ScreeningEngine extends HonestEngine {
-  constructor(models: ModelCache, budget: number, private readonly fraction = 0.25, private readonly train = 32) {
+  constructor(
+    models: ModelCache,
+    budget: number,
+    private readonly fraction = 0.25,
+    private readonly train = 32,
+  ) {
     super(models, budget);
   }
 

@@ -42,7 +42,12 @@ export function modelledCrypto(): { signer(publicKey: Uint8Array): Signer; verif
     counts,
     signer: (publicKey) => ({
       publicKey,
-      binding: { ed25519PublicKey: publicKey, blsPublicKey: new Uint8Array(48).fill(1), signature: new Uint8Array(64), proofOfPossession: new Uint8Array(96) } satisfies KeyBinding,
+      binding: {
+        ed25519PublicKey: publicKey,
+        blsPublicKey: new Uint8Array(48).fill(1),
+        signature: new Uint8Array(64),
+        proofOfPossession: new Uint8Array(96),
+      } satisfies KeyBinding,
       sign: async (d, p) => {
         counts.signatures++;
         return sig(d, publicKey, p);

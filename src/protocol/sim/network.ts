@@ -19,8 +19,14 @@ export interface PeerStats {
 }
 
 export const emptyStats = (): PeerStats => ({
-  gossipSentBytes: 0, gossipSentMessages: 0, gossipReceivedBytes: 0, gossipReceivedMessages: 0,
-  requestBytesSent: 0, responseBytesSent: 0, requestsSent: 0, requestsServed: 0,
+  gossipSentBytes: 0,
+  gossipSentMessages: 0,
+  gossipReceivedBytes: 0,
+  gossipReceivedMessages: 0,
+  requestBytesSent: 0,
+  responseBytesSent: 0,
+  requestsSent: 0,
+  requestsServed: 0,
 });
 
 export class RequestFailed extends Error {
@@ -75,7 +81,10 @@ export class SimNetwork {
   }
 
   /** @internal */ onlinePeers(except: string): string[] {
-    return [...this.peers.values()].filter((p) => p.online && p.key !== except).map((p) => p.key).sort();
+    return [...this.peers.values()]
+      .filter((p) => p.online && p.key !== except)
+      .map((p) => p.key)
+      .sort();
   }
 
   /** @internal */ delay(a: string, b: string): number {

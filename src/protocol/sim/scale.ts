@@ -105,7 +105,10 @@ export async function runScaleSim(o: ScaleSimOptions): Promise<ScaleRow[]> {
     const messages = d.reduce((s, x) => s + x.ownMessages, 0);
     const gossipBytes = d.reduce((s, x) => s + x.own, 0);
     const close = schedule(sim.genesis, e).close;
-    const times = sim.hosts.map((_, i) => certifiedAt.get(`${i}/${e}`)).filter((t): t is number => t !== undefined).map((t) => t - close);
+    const times = sim.hosts
+      .map((_, i) => certifiedAt.get(`${i}/${e}`))
+      .filter((t): t is number => t !== undefined)
+      .map((t) => t - close);
     const validations = sim.hosts[0]!.host.pool.messages(e).filter((m) => m.kind === 'validation');
     const entries = validations.reduce((s, m) => s + (m.kind === 'validation' ? m.entries.length : 0), 0);
     rows.push({

@@ -188,24 +188,51 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     const id = o.modelled ? modelledIdentity(index) : simIdentity(index, networkId);
     const key = hex(id.publicKey);
     const store = new MemoryStore();
-    const engine =
-      o.modelled ? (new OracleEngine(budget, 1 / genesis.hitRateDenominator) as unknown as HonestEngine)
-      : kind === 'forged' ? new ForgedEngine(models, budget, rng)
-      : kind === 'fewer-layers' ? new FewerLayersEngine(models, budget)
-      : kind === 'copier' ? new IdleEngine(models, budget)
-      : kind === 'screening' ? new ScreeningEngine(models, budget)
-      : new HonestEngine(models, budget);
+    const engine = o.modelled
+      ? (new OracleEngine(budget, 1 / genesis.hitRateDenominator) as unknown as HonestEngine)
+      : kind === 'forged'
+        ? new ForgedEngine(models, budget, rng)
+        : kind === 'fewer-layers'
+          ? new FewerLayersEngine(models, budget)
+          : kind === 'copier'
+            ? new IdleEngine(models, budget)
+            : kind === 'screening'
+              ? new ScreeningEngine(models, budget)
+              : new HonestEngine(models, budget);
     const strategy: HostStrategy | undefined =
-      kind === 'withholder' ? { reveal: false }
-      : kind === 'copier' ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
-      : undefined;
+      kind === 'withholder'
+        ? { reveal: false }
+        : kind === 'copier'
+          ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
+          : undefined;
     const name = kind === 'honest' ? `honest-${index}` : kind;
-    const signer = o.modelled ? o.modelled.crypto.signer(id.publicKey) : walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
-    const sim: SimHost = { name, kind, key, publicKey: id.publicKey, store, engine, strategy, host: undefined as unknown as ProtocolHost, make: () => new ProtocolHost({
-      genesis, signer, verifier, engine, transport: net.join(key), clock: loop, store, random: (n) => rng.bytes(n), strategy,
-      log: o.log ? (line) => o.log!(`${name} ${line}`) : undefined,
-      onEvent: o.onEvent ? (e) => o.onEvent!(index, e) : undefined,
-    }) };
+    const signer = o.modelled
+      ? o.modelled.crypto.signer(id.publicKey)
+      : walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
+    const sim: SimHost = {
+      name,
+      kind,
+      key,
+      publicKey: id.publicKey,
+      store,
+      engine,
+      strategy,
+      host: undefined as unknown as ProtocolHost,
+      make: () =>
+        new ProtocolHost({
+          genesis,
+          signer,
+          verifier,
+          engine,
+          transport: net.join(key),
+          clock: loop,
+          store,
+          random: (n) => rng.bytes(n),
+          strategy,
+          log: o.log ? (line) => o.log!(`${name} ${line}`) : undefined,
+          onEvent: o.onEvent ? (e) => o.onEvent!(index, e) : undefined,
+        }),
+    };
     sim.host = sim.make();
     return sim;
   });
@@ -225,7 +252,11 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
   }
   let lastWork = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
   return {
-    genesis, loop, net, hosts, verifier,
+    genesis,
+    loop,
+    net,
+    hosts,
+    verifier,
     async runEpoch(e) {
       // Work still waiting for the network then continues when the loop runs on.
       await loop.runUntil(schedule(genesis, e).end - 1);
@@ -258,7 +289,10 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
 
 /** The copier: at proof time, takes the first other host's list and claims it under its own key. */
 async function copyFromOthers(ctx: Parameters<NonNullable<HostStrategy['proofClaims']>>[0]) {
-  const victims = ctx.proofs().filter((p) => p.count > 0 && hex(p.seed) === hex(ctx.seed)).sort((a, b) => (hex(a.sender) < hex(b.sender) ? -1 : 1));
+  const victims = ctx
+    .proofs()
+    .filter((p) => p.count > 0 && hex(p.seed) === hex(ctx.seed))
+    .sort((a, b) => (hex(a.sender) < hex(b.sender) ? -1 : 1));
   for (const p of victims) {
     const claims = await ctx.fetchList(p).catch(() => null);
     if (claims && claims.length > 0) return { claims, tried: 0 };

@@ -20,7 +20,8 @@ export function FoundNoncesDetails({ found }: { found: readonly FoundNonce[] }) 
       ) : (
         <table data-testid="sprint-found-list">
           <caption className="muted">
-            {found.length > LISTED_FINDS ? `The newest ${LISTED_FINDS} of ${formatCount(found.length)}, newest first.` : 'Newest first.'} A smaller distance is closer to the target.
+            {found.length > LISTED_FINDS ? `The newest ${LISTED_FINDS} of ${formatCount(found.length)}, newest first.` : 'Newest first.'} A smaller distance is
+            closer to the target.
           </caption>
           <thead>
             <tr>

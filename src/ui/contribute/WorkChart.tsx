@@ -47,8 +47,20 @@ export function WorkChart({ samples, windowMinutes = 5, now }: WorkChartProps) {
       cursor: { show: false },
       scales: { x: { time: false, range: () => [-windowSeconds.current, 0] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
       axes: [
-        { stroke: '#94a3b8', grid: { stroke: '#334155', width: 1 }, ticks: { stroke: '#334155' }, incrs: [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600], values: (_u, ticks) => ticks.map(secondsAgoLabel) },
-        { stroke: '#94a3b8', grid: { stroke: '#334155', width: 1 }, ticks: { stroke: '#334155' }, size: 56, values: (_u, ticks) => ticks.map((v) => formatRate(v)) },
+        {
+          stroke: '#94a3b8',
+          grid: { stroke: '#334155', width: 1 },
+          ticks: { stroke: '#334155' },
+          incrs: [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+          values: (_u, ticks) => ticks.map(secondsAgoLabel),
+        },
+        {
+          stroke: '#94a3b8',
+          grid: { stroke: '#334155', width: 1 },
+          ticks: { stroke: '#334155' },
+          size: 56,
+          values: (_u, ticks) => ticks.map((v) => formatRate(v)),
+        },
       ],
       series: [{}, { label: 'tries per second', stroke: '#60a5fa', width: 2, fill: 'rgba(96, 165, 250, 0.15)', points: { show: false } }],
     };

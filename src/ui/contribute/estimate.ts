@@ -8,7 +8,8 @@ import { flopsPerNonce, type SprintConfig } from '../../sprint/config.ts';
 
 export function cuFor(accepted: number, config: SprintConfig, hitRateDenominator: number): number {
   if (!Number.isSafeInteger(accepted) || accepted < 0) throw new RangeError(`accepted must be a whole number of finds, got ${accepted}`);
-  if (!Number.isSafeInteger(hitRateDenominator) || hitRateDenominator < 2) throw new RangeError(`hit-rate denominator must be a whole number of at least 2, got ${hitRateDenominator}`);
+  if (!Number.isSafeInteger(hitRateDenominator) || hitRateDenominator < 2)
+    throw new RangeError(`hit-rate denominator must be a whole number of at least 2, got ${hitRateDenominator}`);
   return flopsToCu(BigInt(accepted) * BigInt(hitRateDenominator) * BigInt(flopsPerNonce(config)));
 }
 

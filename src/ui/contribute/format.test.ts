@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { batteryText, secondsAgoLabel, formatDuration, formatRate, intensityFromPercent, intensityValueText, parseStopAfter, summarizeWork, windowSamples } from './format.ts';
+import {
+  batteryText,
+  secondsAgoLabel,
+  formatDuration,
+  formatRate,
+  intensityFromPercent,
+  intensityValueText,
+  parseStopAfter,
+  summarizeWork,
+  windowSamples,
+} from './format.ts';
 
 describe('contribute formatting', () => {
   it('says what the intensity does to the GPU', () => {
@@ -48,7 +58,9 @@ describe('contribute formatting', () => {
       { t: now - 1_000, noncesPerSecond: 1_210 },
     ];
     expect(windowSamples(samples, now, 300_000)).toHaveLength(3);
-    expect(summarizeWork(samples, now, 300_000)).toBe('Work per second over the last 5 minutes: now about 1,200 tries per second, on average 1,200, at most 1,200.');
+    expect(summarizeWork(samples, now, 300_000)).toBe(
+      'Work per second over the last 5 minutes: now about 1,200 tries per second, on average 1,200, at most 1,200.',
+    );
     expect(summarizeWork([], now, 60_000)).toBe('Work per second over the last minute: no work yet.');
     expect(summarizeWork([{ t: now, noncesPerSecond: 3.14159 }], now, 60_000)).toContain('now about 3.1 tries per second');
   });

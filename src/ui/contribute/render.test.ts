@@ -26,14 +26,25 @@ describe('contribute components (server-rendered markup)', () => {
   });
 
   it('ParticipationControls: the battery toggle is disabled and says why where the browser cannot tell', () => {
-    const props = { pauseOnBattery: true, batteryLevel: null, stopAfterMinutes: 30, stopsAt: 1_000 + 12 * 60_000, reason: 'Contributing.', onPauseOnBatteryChange: noop, onStopAfterMinutesChange: noop, now: () => 1_000 };
+    const props = {
+      pauseOnBattery: true,
+      batteryLevel: null,
+      stopAfterMinutes: 30,
+      stopsAt: 1_000 + 12 * 60_000,
+      reason: 'Contributing.',
+      onPauseOnBatteryChange: noop,
+      onStopAfterMinutesChange: noop,
+      now: () => 1_000,
+    };
     const unsupported = renderToStaticMarkup(createElement(ParticipationControls, { ...props, battery: 'unsupported' }));
     expect(tag(unsupported, 'pause-on-battery')).toContain('disabled=""');
     expect(tag(unsupported, 'pause-on-battery')).not.toContain('checked');
     expect(unsupported).toContain('Not supported by this browser');
     expect(unsupported).toContain('Stops in 12 min 00 s.');
     expect(tag(unsupported, 'stop-after-minutes')).toContain('value="30"');
-    const onBattery = renderToStaticMarkup(createElement(ParticipationControls, { ...props, battery: 'on-battery', batteryLevel: 0.5, stopAfterMinutes: null, stopsAt: null }));
+    const onBattery = renderToStaticMarkup(
+      createElement(ParticipationControls, { ...props, battery: 'on-battery', batteryLevel: 0.5, stopAfterMinutes: null, stopsAt: null }),
+    );
     expect(tag(onBattery, 'pause-on-battery')).toContain('checked=""');
     expect(tag(onBattery, 'stop-after-minutes')).toContain('disabled=""');
     expect(onBattery).toContain('On battery, 50%.');
@@ -63,7 +74,10 @@ describe('contribute components (server-rendered markup)', () => {
   });
 
   it('WorkChart: an image with a summary label and a polite text alternative', () => {
-    const samples = [{ t: 60_000, noncesPerSecond: 500 }, { t: 61_000, noncesPerSecond: 520 }];
+    const samples = [
+      { t: 60_000, noncesPerSecond: 500 },
+      { t: 61_000, noncesPerSecond: 520 },
+    ];
     const html = renderToStaticMarkup(createElement(WorkChart, { samples, windowMinutes: 1 }));
     expect(html).toContain('role="img" aria-label="Work per second over the last minute: now about 520 tries per second, on average 510, at most 520."');
     expect(html).toMatch(/aria-live="polite"[^>]*>Work per second over the last minute/);

@@ -8,9 +8,9 @@ const FAQ: ReadonlyArray<{ q: string; a: ReactNode }> = [
     q: 'Is it safe for my computer?',
     a: (
       <>
-        Sprintnet runs inside the browser, like any web page: it installs nothing, cannot read your files, and uses the GPU only through{' '}
-        <Term id="webgpu" />. While contributing it keeps the GPU as busy as a demanding game does, so the computer gets warm and its fans
-        spin up; the GPU protects itself from overheating as it does in games. Stop stops the GPU work at once, and closing the tab does too.
+        Sprintnet runs inside the browser, like any web page: it installs nothing, cannot read your files, and uses the GPU only through <Term id="webgpu" />.
+        While contributing it keeps the GPU as busy as a demanding game does, so the computer gets warm and its fans spin up; the GPU protects itself from
+        overheating as it does in games. Stop stops the GPU work at once, and closing the tab does too.
       </>
     ),
   },
@@ -18,9 +18,8 @@ const FAQ: ReadonlyArray<{ q: string; a: ReactNode }> = [
     q: 'What does it cost in power and battery?',
     a: (
       <>
-        It uses your GPU at full power while contributing; laptops get warm and batteries drain, and the electricity is yours to pay. On a
-        laptop, contribute while it is plugged in. Nothing runs until you press Start, and <a href={screenHref('settings')}>Settings</a> can
-        turn taking part in Sprints off.
+        It uses your GPU at full power while contributing; laptops get warm and batteries drain, and the electricity is yours to pay. On a laptop, contribute
+        while it is plugged in. Nothing runs until you press Start, and <a href={screenHref('settings')}>Settings</a> can turn taking part in Sprints off.
       </>
     ),
   },
@@ -28,10 +27,9 @@ const FAQ: ReadonlyArray<{ q: string; a: ReactNode }> = [
     q: 'What do others learn about me?',
     a: (
       <>
-        Your <Term id="address" /> and <Term id="peer-id" /> are public, like a username. The <Term id="relay" /> and the{' '}
-        <Term id="peer">peers</Term> you connect to see your IP address, as in any peer-to-peer program. Sprintnet has no account, asks for no
-        name or e-mail, and sends no analytics. A Sprint computes on random numbers, so no data of yours is ever in it. Running a model on
-        this device keeps your prompt on this device.
+        Your <Term id="address" /> and <Term id="peer-id" /> are public, like a username. The <Term id="relay" /> and the <Term id="peer">peers</Term> you
+        connect to see your IP address, as in any peer-to-peer program. Sprintnet has no account, asks for no name or e-mail, and sends no analytics. A Sprint
+        computes on random numbers, so no data of yours is ever in it. Running a model on this device keeps your prompt on this device.
       </>
     ),
   },
@@ -39,10 +37,10 @@ const FAQ: ReadonlyArray<{ q: string; a: ReactNode }> = [
     q: 'What are the keys for?',
     a: (
       <>
-        Your <Term id="wallet" /> holds a key pair. The private key signs your <Term id="proof">proofs</Term> and votes, so nobody can claim
-        your work or impersonate your computer, and your <Term id="reward">rewards</Term> are credited to its address. It is stored in this
-        browser encrypted with your <Term id="passphrase" />. Keep the <Term id="recovery-phrase" /> or an exported{' '}
-        <Term id="keystore" />: without them a lost browser profile means a lost wallet, and nobody can restore it for you.
+        Your <Term id="wallet" /> holds a key pair. The private key signs your <Term id="proof">proofs</Term> and votes, so nobody can claim your work or
+        impersonate your computer, and your <Term id="reward">rewards</Term> are credited to its address. It is stored in this browser encrypted with your{' '}
+        <Term id="passphrase" />. Keep the <Term id="recovery-phrase" /> or an exported <Term id="keystore" />: without them a lost browser profile means a lost
+        wallet, and nobody can restore it for you.
       </>
     ),
   },
@@ -50,8 +48,8 @@ const FAQ: ReadonlyArray<{ q: string; a: ReactNode }> = [
     q: 'Does it download a big AI model?',
     a: (
       <>
-        No. The Sprint <Term id="model" /> is generated on your GPU from the epoch’s <Term id="seed" />; nothing is downloaded. Only “Run a
-        model” downloads, and only the model you choose.
+        No. The Sprint <Term id="model" /> is generated on your GPU from the epoch’s <Term id="seed" />; nothing is downloaded. Only “Run a model” downloads,
+        and only the model you choose.
       </>
     ),
   },

@@ -6,7 +6,9 @@ import { GLOSSARY, glossaryEntry } from './glossary.ts';
 const UI = new URL('..', import.meta.url).pathname;
 
 function tsxFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsxFiles(join(dir, e.name)) : e.name.endsWith('.tsx') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsxFiles(join(dir, e.name)) : e.name.endsWith('.tsx') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('glossary', () => {
@@ -28,6 +30,7 @@ describe('glossary', () => {
   });
 
   it('the words the issue names are explained', () => {
-    for (const id of ['weight', 'sprint', 'epoch', 'cu', 'validation', 'nonce', 'proof', 'certificate', 'reputation', 'relay']) expect(glossaryEntry(id), id).toBeDefined();
+    for (const id of ['weight', 'sprint', 'epoch', 'cu', 'validation', 'nonce', 'proof', 'certificate', 'reputation', 'relay'])
+      expect(glossaryEntry(id), id).toBeDefined();
   });
 });

@@ -45,23 +45,34 @@ export function LlmPanel() {
   const c = s.compat;
   const p = s.progress;
   const m = s.model;
-  const memoryWarning = m && c?.deviceMemoryGiB && m.weightBytes > 0.5 * c.deviceMemoryGiB * 2 ** 30
-    ? `The model's weights (${gib(m.weightBytes)}) are more than half of this device's reported memory (${c.deviceMemoryGiB} GiB): expect it to be slow or to fail.`
-    : null;
+  const memoryWarning =
+    m && c?.deviceMemoryGiB && m.weightBytes > 0.5 * c.deviceMemoryGiB * 2 ** 30
+      ? `The model's weights (${gib(m.weightBytes)}) are more than half of this device's reported memory (${c.deviceMemoryGiB} GiB): expect it to be slow or to fail.`
+      : null;
 
   return (
     <section className="panel llm" aria-labelledby="llm-title" data-testid="llm-panel">
       <h2 id="llm-title">Run a model on this device</h2>
-      <p className="muted">Load a Llama-family model (SmolLM2, Qwen2.5, Llama 3: a folder with config.json, tokenizer.json and *.safetensors) and run it on your GPU through WebGPU. Nothing leaves this browser.</p>
+      <p className="muted">
+        Load a Llama-family model (SmolLM2, Qwen2.5, Llama 3: a folder with config.json, tokenizer.json and *.safetensors) and run it on your GPU through
+        WebGPU. Nothing leaves this browser.
+      </p>
 
       {c === null && <p className="muted">Checking WebGPU…</p>}
-      {c?.problem && <p className="error" data-testid="llm-compat-problem">{c.problem}</p>}
+      {c?.problem && (
+        <p className="error" data-testid="llm-compat-problem">
+          {c.problem}
+        </p>
+      )}
       {c && !c.problem && (
         <dl data-testid="llm-compat">
           <dt>GPU</dt>
           <dd className="mono">{c.adapter}</dd>
           <dt>Largest buffer</dt>
-          <dd>{c.maxBufferBytes !== null ? gib(c.maxBufferBytes) : '?'} (binding {c.maxBindingBytes !== null ? gib(c.maxBindingBytes) : '?'}; larger tensors are split)</dd>
+          <dd>
+            {c.maxBufferBytes !== null ? gib(c.maxBufferBytes) : '?'} (binding {c.maxBindingBytes !== null ? gib(c.maxBindingBytes) : '?'}; larger tensors are
+            split)
+          </dd>
           <dt>shader-f16</dt>
           <dd>{c.shaderF16 ? 'available' : 'not available'} — not needed: f16/bf16 weights are widened to f32 inside the shaders</dd>
           <dt>Device memory</dt>
@@ -105,7 +116,13 @@ export function LlmPanel() {
             if (url.trim()) void s.load({ kind: 'url', url: url.trim() }, cacheIt ? url.trim() : undefined);
           }}
         >
-          <input type="url" placeholder="https://…/model-folder/ (served with CORS)" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="model folder URL" />
+          <input
+            type="url"
+            placeholder="https://…/model-folder/ (served with CORS)"
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            aria-label="model folder URL"
+          />
           <button type="submit" disabled={busy || !url.trim()}>
             Load from URL
           </button>
@@ -116,21 +133,32 @@ export function LlmPanel() {
         <div data-testid="llm-progress">
           <progress value={p?.loadedBytes ?? 0} max={p?.totalBytes ?? undefined} />
           <p className="muted">
-            {p ? `${mib(p.loadedBytes)}${p.totalBytes ? ` of ${mib(p.totalBytes)}` : ''} · ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s${p.etaMs !== null ? ` · about ${Math.ceil(p.etaMs / 1000)} s left` : ''} · ${p.file}` : 'Reading config and tokenizer…'}{' '}
+            {p
+              ? `${mib(p.loadedBytes)}${p.totalBytes ? ` of ${mib(p.totalBytes)}` : ''} · ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s${p.etaMs !== null ? ` · about ${Math.ceil(p.etaMs / 1000)} s left` : ''} · ${p.file}`
+              : 'Reading config and tokenizer…'}{' '}
             <button type="button" onClick={() => void s.cancelLoad()}>
               Cancel
             </button>
           </p>
         </div>
       )}
-      {s.error && <p className="error" data-testid="llm-error">{s.error}</p>}
-      {s.notice && <p className="muted" data-testid="llm-notice">{s.notice}</p>}
+      {s.error && (
+        <p className="error" data-testid="llm-error">
+          {s.error}
+        </p>
+      )}
+      {s.notice && (
+        <p className="muted" data-testid="llm-notice">
+          {s.notice}
+        </p>
+      )}
 
       {m && (
         <div data-testid="llm-model">
           {m.isTestModel && (
             <p className="llm-test-banner" data-testid="llm-test-banner">
-              This is the random test model: its weights are random numbers, so its output is nonsense. It exists to show that loading, tokenizing and generating work offline.
+              This is the random test model: its weights are random numbers, so its output is nonsense. It exists to show that loading, tokenizing and
+              generating work offline.
             </p>
           )}
           <dl>
@@ -172,7 +200,15 @@ export function LlmPanel() {
         <textarea rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} aria-label="prompt" data-testid="llm-prompt" />
         <div className="llm-row">
           <label>
-            max tokens <input type="number" min={1} max={1024} value={maxTokens} onChange={(e) => setMaxTokens(Number(e.target.value) || 1)} data-testid="llm-max-tokens" />
+            max tokens{' '}
+            <input
+              type="number"
+              min={1}
+              max={1024}
+              value={maxTokens}
+              onChange={(e) => setMaxTokens(Number(e.target.value) || 1)}
+              data-testid="llm-max-tokens"
+            />
           </label>
           <label>
             temperature <input type="number" min={0} max={2} step={0.1} value={temperature} onChange={(e) => setTemperature(Number(e.target.value) || 0)} />
@@ -193,7 +229,8 @@ export function LlmPanel() {
       <SplitRun />
       <p className="muted" data-testid="llm-stats">
         {s.status === 'generating' && `${s.liveTokens} tokens · ${s.liveTokensPerSecond.toFixed(1)} tokens/s`}
-        {s.status !== 'generating' && s.stats &&
+        {s.status !== 'generating' &&
+          s.stats &&
           `${s.stats.tokens} tokens (${s.stats.stoppedBy}) · ${s.stats.decodeTokensPerSecond.toFixed(1)} tokens/s · first token after ${s.stats.ttftMs.toFixed(0)} ms · prompt ${s.stats.promptTokens} tokens at ${s.stats.prefillTokensPerSecond.toFixed(1)} tokens/s`}
       </p>
 
@@ -206,14 +243,21 @@ export function LlmPanel() {
         </p>
       )}
       {s.cached.length === 0 ? (
-        <p className="muted" data-testid="llm-cache-empty">No models cached.</p>
+        <p className="muted" data-testid="llm-cache-empty">
+          No models cached.
+        </p>
       ) : (
         <ul className="llm-cache" data-testid="llm-cache">
           {s.cached.map((entry) => (
             <li key={`${entry.store}:${entry.id}`} data-testid="llm-cache-entry" data-store={entry.store ?? 'cache-api'}>
               <span className="mono">{entry.id}</span> · {mib(entry.bytes)} · {storeName(entry.store)}
               {entry.isTestModel ? ' · random test model' : ''} · saved {new Date(entry.savedAt).toLocaleString()}{' '}
-              <button type="button" disabled={busy} onClick={() => void s.load({ kind: 'cache', id: entry.id, store: entry.store ?? 'cache-api' })} data-testid="llm-cache-load">
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => void s.load({ kind: 'cache', id: entry.id, store: entry.store ?? 'cache-api' })}
+                data-testid="llm-cache-load"
+              >
                 Load
               </button>{' '}
               <button type="button" disabled={busy} onClick={() => void s.deleteCached(entry.id, entry.store ?? 'cache-api')} data-testid="llm-cache-delete">

@@ -56,7 +56,8 @@ export interface LlmUiState {
 }
 
 let client: LlmClient | null = null;
-const worker = (): LlmClient => (client ??= new LlmClient((message) => useLlmStore.setState({ status: 'idle', model: null, error: `The model worker stopped: ${message}` })));
+const worker = (): LlmClient =>
+  (client ??= new LlmClient((message) => useLlmStore.setState({ status: 'idle', model: null, error: `The model worker stopped: ${message}` })));
 
 /** The page's LLM Worker (started on first use): split inference runs its layer ranges there too. */
 export const getLlmClient = (): LlmClient => worker();
@@ -82,13 +83,33 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     const nav = navigator as Navigator & { gpu?: GPU; deviceMemory?: number };
     const deviceMemoryGiB = typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null;
     if (!nav.gpu) {
-      set({ compat: { webgpu: false, adapter: null, shaderF16: false, maxBufferBytes: null, maxBindingBytes: null, deviceMemoryGiB, problem: 'This browser has no WebGPU: use Chrome or Edge 113 or newer, on https or localhost.' } });
+      set({
+        compat: {
+          webgpu: false,
+          adapter: null,
+          shaderF16: false,
+          maxBufferBytes: null,
+          maxBindingBytes: null,
+          deviceMemoryGiB,
+          problem: 'This browser has no WebGPU: use Chrome or Edge 113 or newer, on https or localhost.',
+        },
+      });
       return;
     }
     try {
       const adapter = await nav.gpu.requestAdapter();
       if (!adapter) {
-        set({ compat: { webgpu: true, adapter: null, shaderF16: false, maxBufferBytes: null, maxBindingBytes: null, deviceMemoryGiB, problem: 'WebGPU is present but offers no GPU adapter.' } });
+        set({
+          compat: {
+            webgpu: true,
+            adapter: null,
+            shaderF16: false,
+            maxBufferBytes: null,
+            maxBindingBytes: null,
+            deviceMemoryGiB,
+            problem: 'WebGPU is present but offers no GPU adapter.',
+          },
+        });
         return;
       }
       const info = adapter.info;
@@ -104,7 +125,17 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
         },
       });
     } catch (e) {
-      set({ compat: { webgpu: true, adapter: null, shaderF16: false, maxBufferBytes: null, maxBindingBytes: null, deviceMemoryGiB, problem: `WebGPU failed: ${(e as Error).message}` } });
+      set({
+        compat: {
+          webgpu: true,
+          adapter: null,
+          shaderF16: false,
+          maxBufferBytes: null,
+          maxBindingBytes: null,
+          deviceMemoryGiB,
+          problem: `WebGPU failed: ${(e as Error).message}`,
+        },
+      });
     }
   },
 
@@ -114,7 +145,11 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
     try {
       // The Settings screen's backend choice applies to the language model as to the Sprint engine.
       const model = await worker().load({ origin, cacheAs, backend: initialBackendChoice() }, (progress) => set({ progress }));
-      const notice = model.cacheError ? model.cacheError.message : model.cached ? `Saved in this browser's model cache (${storeName(model.cached.store)}) as "${model.cached.id}".` : null;
+      const notice = model.cacheError
+        ? model.cacheError.message
+        : model.cached
+          ? `Saved in this browser's model cache (${storeName(model.cached.store)}) as "${model.cached.id}".`
+          : null;
       set({ status: 'ready', model, notice });
       await get().refreshCache();
     } catch (e) {

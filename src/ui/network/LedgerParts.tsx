@@ -27,15 +27,23 @@ const verdictWords = (v: string): string => VERDICT_WORDS[v] ?? v;
 export function WeightsTable() {
   const ledger = useSprintStore((s) => s.snapshot?.runtime?.ledger);
   const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
-  if (!ledger) return <p className="muted" data-testid="ledger-none">No epoch closed yet: the first weights table appears when an epoch closes.</p>;
+  if (!ledger)
+    return (
+      <p className="muted" data-testid="ledger-none">
+        No epoch closed yet: the first weights table appears when an epoch closes.
+      </p>
+    );
   const flagged = ledger.rows.filter((r) => r.evidence && r.evidence.length > 0);
   return (
     <>
       <div className="table-scroll" tabIndex={0} role="region" aria-label="Weights table">
         <table className="sprint-found" data-testid="ledger" data-epoch={ledger.epoch} data-hash={ledger.hash} data-certificate={ledger.certificate}>
           <caption>
-            <Term id="weight">Weights</Term> after epoch {ledger.epoch} (state <span className="mono" data-testid="ledger-hash">{shortKey(ledger.hash)}</span>):{' '}
-            <span data-testid="ledger-certificate">{certificateWords(ledger.certificate)}</span>
+            <Term id="weight">Weights</Term> after epoch {ledger.epoch} (state{' '}
+            <span className="mono" data-testid="ledger-hash">
+              {shortKey(ledger.hash)}
+            </span>
+            ): <span data-testid="ledger-certificate">{certificateWords(ledger.certificate)}</span>
           </caption>
           <thead>
             <tr>
@@ -54,7 +62,15 @@ export function WeightsTable() {
           </thead>
           <tbody>
             {ledger.rows.map((r) => (
-              <tr key={r.publicKey} data-testid="ledger-row" data-key={r.publicKey} data-weight={r.weight} data-claimed={r.claimed} data-flags={r.flags.join(' ')} data-me={r.publicKey === me}>
+              <tr
+                key={r.publicKey}
+                data-testid="ledger-row"
+                data-key={r.publicKey}
+                data-weight={r.weight}
+                data-claimed={r.claimed}
+                data-flags={r.flags.join(' ')}
+                data-me={r.publicKey === me}
+              >
                 <td className="mono">
                   {shortKey(r.publicKey)}
                   {r.publicKey === me ? ' (you)' : ''}
@@ -76,7 +92,8 @@ export function WeightsTable() {
             <Term id="fraud">Fraud</Term> flag on {shortKey(r.publicKey)}
             {r.publicKey === me ? ' (you)' : ''}.
           </strong>{' '}
-          Evidence: {r.evidence!.map((v) => `${shortKey(v.peer)} checked ${v.checked} finds and found ${v.mismatches} wrong (${verdictWords(v.verdict)})`).join('; ')}.
+          Evidence:{' '}
+          {r.evidence!.map((v) => `${shortKey(v.peer)} checked ${v.checked} finds and found ${v.mismatches} wrong (${verdictWords(v.verdict)})`).join('; ')}.
           {r.tally && ` Validators holding ${r.tally.fraudWeight} of ${r.tally.validatingWeight} validating weight said so.`}
         </div>
       ))}
@@ -117,7 +134,12 @@ export function EpochHistory() {
 }
 
 function Verdicts({ list, testId, who }: { list: readonly VerdictView[]; testId: string; who: string }) {
-  if (list.length === 0) return <p className="muted" data-testid={testId} data-count={0}>None yet.</p>;
+  if (list.length === 0)
+    return (
+      <p className="muted" data-testid={testId} data-count={0}>
+        None yet.
+      </p>
+    );
   return (
     <ul data-testid={testId} data-count={list.length}>
       {list.map((v, i) => (
@@ -139,7 +161,9 @@ export function MyActivity() {
         Your <Term id="proof">proofs</Term>
       </h4>
       {activity.proofs.length === 0 ? (
-        <p className="muted" data-testid="my-proofs" data-count={0}>None yet: a proof is sent after each Sprint.</p>
+        <p className="muted" data-testid="my-proofs" data-count={0}>
+          None yet: a proof is sent after each Sprint.
+        </p>
       ) : (
         <ul data-testid="my-proofs" data-count={activity.proofs.length}>
           {activity.proofs.map((p) => (

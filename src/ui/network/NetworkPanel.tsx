@@ -152,8 +152,21 @@ export function NetworkPanel() {
           ) : (
             <ul data-testid="network-connections">
               {s.connections.map((c) => (
-                <li key={`${c.peerId}-${c.remoteAddr}`} data-testid="network-connection" data-peer={c.peerId} data-transport={c.transport} data-addr={c.remoteAddr}>
-                  {short(c.peerId)} · {c.transport === 'webrtc' ? 'direct (WebRTC)' : c.transport === 'websockets' ? 'direct (WebSocket)' : c.transport === 'relayed' ? 'through relay' : c.transport}
+                <li
+                  key={`${c.peerId}-${c.remoteAddr}`}
+                  data-testid="network-connection"
+                  data-peer={c.peerId}
+                  data-transport={c.transport}
+                  data-addr={c.remoteAddr}
+                >
+                  {short(c.peerId)} ·{' '}
+                  {c.transport === 'webrtc'
+                    ? 'direct (WebRTC)'
+                    : c.transport === 'websockets'
+                      ? 'direct (WebSocket)'
+                      : c.transport === 'relayed'
+                        ? 'through relay'
+                        : c.transport}
                   {c.limited ? ', limited by the relay' : ''}
                 </li>
               ))}

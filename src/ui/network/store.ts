@@ -98,12 +98,23 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
         registry: defaultRegistry(),
         label: navigator.userAgent.includes('Headless') ? 'headless browser' : 'browser',
         // Topic names carry the network id: the genesis's, else the relay's, else the default.
-        config: { relays, iceServers: iceServersFromUrl(), ...((network.genesis?.networkId ?? network.networkId) ? { networkId: network.genesis?.networkId ?? network.networkId! } : {}) },
+        config: {
+          relays,
+          iceServers: iceServersFromUrl(),
+          ...((network.genesis?.networkId ?? network.networkId) ? { networkId: network.genesis?.networkId ?? network.networkId! } : {}),
+        },
       });
       node = n;
       wire(n, set, get);
       await n.start();
-      set((s) => ({ status: connectedStatus(n), peerId: n.peerId, relays, relayState: n.relayState, connections: n.connections(), nodeGeneration: s.nodeGeneration + 1 }));
+      set((s) => ({
+        status: connectedStatus(n),
+        peerId: n.peerId,
+        relays,
+        relayState: n.relayState,
+        connections: n.connections(),
+        nodeGeneration: s.nodeGeneration + 1,
+      }));
     } catch (e) {
       set({ status: 'error', error: (e as Error).message });
     }

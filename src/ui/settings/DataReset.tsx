@@ -34,8 +34,8 @@ export function DataReset() {
           {hasWallet && (
             <>
               <p>
-                Your <Term id="wallet" /> is deleted too. Without its <Term id="recovery-phrase" /> or a <Term id="keystore" />, it is lost for
-                good, with the rewards credited to it.
+                Your <Term id="wallet" /> is deleted too. Without its <Term id="recovery-phrase" /> or a <Term id="keystore" />, it is lost for good, with the
+                rewards credited to it.
               </p>
               <button type="button" className="secondary" onClick={exportFirst} data-testid="reset-export">
                 {exported ? 'Keystore file saved: save it again' : 'First save the keystore file'}

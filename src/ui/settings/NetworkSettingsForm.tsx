@@ -44,7 +44,14 @@ export function NetworkSettingsForm() {
         <span>
           <Term id="ice">ICE servers</Term>, one per line: <code>stun:host:port</code> or <code>turn:host:port user password</code>
         </span>
-        <textarea rows={3} value={ice} onChange={(e) => setIce(e.target.value)} placeholder="stun:stun.example.org:3478" spellCheck={false} data-testid="settings-ice" />
+        <textarea
+          rows={3}
+          value={ice}
+          onChange={(e) => setIce(e.target.value)}
+          placeholder="stun:stun.example.org:3478"
+          spellCheck={false}
+          data-testid="settings-ice"
+        />
       </label>
       <button type="submit" data-testid="settings-network-save">
         Save network settings

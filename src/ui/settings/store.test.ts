@@ -62,7 +62,10 @@ describe('settings persistence', () => {
     const storage = new MemoryStorage();
     storage.setItem(SETTINGS_KEY, '{not json');
     expect(readSettings(storage).participation).toBe(false);
-    storage.setItem(SETTINGS_KEY, JSON.stringify({ network: { bootstrap: ['nonsense'], iceServers: [{ urls: 'stun:ok.example.org' }] }, participation: 'yes' }));
+    storage.setItem(
+      SETTINGS_KEY,
+      JSON.stringify({ network: { bootstrap: ['nonsense'], iceServers: [{ urls: 'stun:ok.example.org' }] }, participation: 'yes' }),
+    );
     expect(readSettings(storage)).toMatchObject({ network: { bootstrap: [], iceServers: [{ urls: 'stun:ok.example.org' }] }, participation: false });
     storage.setItem(SETTINGS_KEY, JSON.stringify({ network: { bootstrap: [RELAY], iceServers: [{ urls: 42 }] }, participation: true }));
     expect(readSettings(storage)).toMatchObject({ network: { bootstrap: [RELAY], iceServers: [] }, participation: true });
@@ -74,7 +77,12 @@ describe('settings persistence', () => {
     expect(store.getState().contribute).toEqual({ intensity: 1, pauseOnBattery: true, stopAfterMinutes: null, startedAt: null });
     store.getState().setContribute({ intensity: 0.25, stopAfterMinutes: 30, startedAt: 1_700_000_000_000 });
     store.getState().setContribute({ pauseOnBattery: false });
-    expect(createSettingsStore(storage).getState().contribute).toEqual({ intensity: 0.25, pauseOnBattery: false, stopAfterMinutes: 30, startedAt: 1_700_000_000_000 });
+    expect(createSettingsStore(storage).getState().contribute).toEqual({
+      intensity: 0.25,
+      pauseOnBattery: false,
+      stopAfterMinutes: 30,
+      startedAt: 1_700_000_000_000,
+    });
     expect(() => store.getState().setContribute({ intensity: 0.05 })).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
     expect(() => store.getState().setContribute({ stopAfterMinutes: 0 })).toThrow(expect.objectContaining({ code: 'BAD_SETTING' }));
     expect(() => store.getState().setContribute({ startedAt: Number.NaN })).toThrow(expect.objectContaining({ code: 'BAD_START_TIME' }));

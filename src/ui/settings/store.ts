@@ -51,12 +51,20 @@ export class SettingsError extends Error {
   }
 }
 
-const lines = (text: string): string[] => text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+const lines = (text: string): string[] =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 
 /** One multiaddr per line, e.g. /dns4/relay.example.org/tcp/443/wss/p2p/12D3KooW…; throws SettingsError naming the bad line. */
 export function parseBootstrap(text: string): string[] {
   return lines(text).map((line, i) => {
-    if (!line.startsWith('/')) throw new SettingsError('BAD_BOOTSTRAP', `line ${i + 1}, "${line}", is not an address: it should start with /, like /dns4/relay.example.org/tcp/443/wss/p2p/12D3KooW…`);
+    if (!line.startsWith('/'))
+      throw new SettingsError(
+        'BAD_BOOTSTRAP',
+        `line ${i + 1}, "${line}", is not an address: it should start with /, like /dns4/relay.example.org/tcp/443/wss/p2p/12D3KooW…`,
+      );
     try {
       return multiaddr(line).toString();
     } catch (e) {
@@ -77,7 +85,8 @@ export function parseIceServers(text: string): RTCIceServer[] {
     const turn = urls.startsWith('turn');
     if (rest.length > 0) throw new SettingsError('BAD_ICE_SERVER', `${where} has more than an address, a user name and a password`);
     if (!turn && username !== undefined) throw new SettingsError('BAD_ICE_SERVER', `${where} is a STUN server, which takes no user name or password`);
-    if (turn && (username === undefined || credential === undefined)) throw new SettingsError('BAD_ICE_SERVER', `${where} is a TURN server and needs a user name and a password after the address`);
+    if (turn && (username === undefined || credential === undefined))
+      throw new SettingsError('BAD_ICE_SERVER', `${where} is a TURN server and needs a user name and a password after the address`);
     return turn && username !== undefined && credential !== undefined ? { urls, username, credential } : { urls };
   });
 }
@@ -90,7 +99,9 @@ type KeyValue = Pick<Storage, 'getItem' | 'setItem'>;
 
 const isIceRecord = (x: unknown): x is RTCIceServer => {
   const s = x as Record<string, unknown> | null;
-  return typeof s === 'object' && s !== null && typeof s.urls === 'string' && ['username', 'credential'].every((k) => s[k] === undefined || typeof s[k] === 'string');
+  return (
+    typeof s === 'object' && s !== null && typeof s.urls === 'string' && ['username', 'credential'].every((k) => s[k] === undefined || typeof s[k] === 'string')
+  );
 };
 
 /** What is stored, checked field by field: anything malformed falls back to its default. */
@@ -163,7 +174,8 @@ export function createSettingsStore(storage: KeyValue | undefined = defaultStora
         const next = { ...get().contribute, ...changes };
         checkIntensity(next.intensity);
         checkStopAfterMinutes(next.stopAfterMinutes);
-        if (next.startedAt !== null && !Number.isFinite(next.startedAt)) throw new SettingsError('BAD_START_TIME', `startedAt must be a time in ms or null, got ${String(next.startedAt)}`);
+        if (next.startedAt !== null && !Number.isFinite(next.startedAt))
+          throw new SettingsError('BAD_START_TIME', `startedAt must be a time in ms or null, got ${String(next.startedAt)}`);
         set({ contribute: next });
         save();
       },

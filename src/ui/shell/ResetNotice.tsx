@@ -8,8 +8,8 @@ export function ResetNotice({ result }: { result: ResetResult }) {
         <p>All Sprintnet data in this browser was deleted.</p>
       ) : (
         <p>
-          Some data is still in use by another Sprintnet tab ({result.blocked.join(', ')}). Close the other Sprintnet tabs and reload this
-          one to finish deleting.
+          Some data is still in use by another Sprintnet tab ({result.blocked.join(', ')}). Close the other Sprintnet tabs and reload this one to finish
+          deleting.
         </p>
       )}
     </div>

@@ -6,7 +6,19 @@ import type { ScreenId } from './routes.ts';
  * neither stops the work nor loses a half-typed form. On navigation the title takes the focus (unless the screen took it), so
  * keyboard and screen-reader users start at the top of the new screen.
  */
-export function ScreenFrame({ id, title, active, focusOnShow, children }: { id: ScreenId; title: string; active: boolean; focusOnShow: boolean; children: ReactNode }) {
+export function ScreenFrame({
+  id,
+  title,
+  active,
+  focusOnShow,
+  children,
+}: {
+  id: ScreenId;
+  title: string;
+  active: boolean;
+  focusOnShow: boolean;
+  children: ReactNode;
+}) {
   const heading = useRef<HTMLHeadingElement>(null);
   const section = useRef<HTMLElement>(null);
   useEffect(() => {

@@ -33,7 +33,11 @@ describe('update prompt', () => {
   it('a new version installed under a controlled page is offered, once it is waiting', () => {
     const reg = new FakeRegistration();
     const offered: ServiceWorkerLike[] = [];
-    watchForUpdates(reg, () => true, (w) => offered.push(w));
+    watchForUpdates(
+      reg,
+      () => true,
+      (w) => offered.push(w),
+    );
     expect(offered).toHaveLength(0);
     const w = reg.install();
     expect(offered).toHaveLength(0); // still installing
@@ -45,7 +49,11 @@ describe('update prompt', () => {
   it('the first install (no controller yet) is not an update', () => {
     const reg = new FakeRegistration();
     const offered: ServiceWorkerLike[] = [];
-    watchForUpdates(reg, () => false, (w) => offered.push(w));
+    watchForUpdates(
+      reg,
+      () => false,
+      (w) => offered.push(w),
+    );
     reg.finishInstall(reg.install());
     expect(offered).toHaveLength(0);
   });
@@ -54,7 +62,11 @@ describe('update prompt', () => {
     const reg = new FakeRegistration();
     reg.waiting = new FakeWorker();
     const offered: ServiceWorkerLike[] = [];
-    const stop = watchForUpdates(reg, () => true, (w) => offered.push(w));
+    const stop = watchForUpdates(
+      reg,
+      () => true,
+      (w) => offered.push(w),
+    );
     expect(offered).toEqual([reg.waiting]);
     stop();
     reg.finishInstall(reg.install());

@@ -57,6 +57,10 @@ const CHECK_EVERY_MS = 60 * 60 * 1000;
 export async function registerServiceWorker(url: string): Promise<void> {
   if (!('serviceWorker' in navigator)) return;
   const reg = await navigator.serviceWorker.register(url);
-  watchForUpdates(reg, () => navigator.serviceWorker.controller !== null, (waiting) => useUpdateStore.setState({ waiting }));
+  watchForUpdates(
+    reg,
+    () => navigator.serviceWorker.controller !== null,
+    (waiting) => useUpdateStore.setState({ waiting }),
+  );
   setInterval(() => void reg.update().catch(() => undefined), CHECK_EVERY_MS);
 }

@@ -17,16 +17,38 @@ export function SplitSettings({ layers }: { layers: number }) {
     <fieldset className="split-settings" data-testid="split-settings">
       <legend>Where it runs</legend>
       <label>
-        <input type="radio" name="split-privacy" checked={s.privacy === 'device-only'} onChange={() => set({ privacy: 'device-only' })} data-testid="split-device-only" /> On this device only (nothing about your prompt leaves this browser)
+        <input
+          type="radio"
+          name="split-privacy"
+          checked={s.privacy === 'device-only'}
+          onChange={() => set({ privacy: 'device-only' })}
+          data-testid="split-device-only"
+        />{' '}
+        On this device only (nothing about your prompt leaves this browser)
       </label>
       <label>
-        <input type="radio" name="split-privacy" checked={s.privacy === 'allow-split'} onChange={() => set({ privacy: 'allow-split' })} data-testid="split-allow" /> Split with a volunteer: the first layers run here, the rest on a volunteer's device
+        <input
+          type="radio"
+          name="split-privacy"
+          checked={s.privacy === 'allow-split'}
+          onChange={() => set({ privacy: 'allow-split' })}
+          data-testid="split-allow"
+        />{' '}
+        Split with a volunteer: the first layers run here, the rest on a volunteer's device
       </label>
       {s.privacy === 'allow-split' && (
         <div className="split-options">
           <label>
             split after layer k{' '}
-            <input type="number" min={1} max={layers - 1} value={k} onChange={(e) => set({ k: Math.min(layers - 1, Math.max(1, Number(e.target.value) || 1)) })} data-testid="split-k" /> of {layers}
+            <input
+              type="number"
+              min={1}
+              max={layers - 1}
+              value={k}
+              onChange={(e) => set({ k: Math.min(layers - 1, Math.max(1, Number(e.target.value) || 1)) })}
+              data-testid="split-k"
+            />{' '}
+            of {layers}
           </label>
           <label>
             calibrated noise α{' '}
@@ -40,12 +62,19 @@ export function SplitSettings({ layers }: { layers: number }) {
           </label>
           {fig && (
             <p className="muted" data-testid="split-noise-effect">
-              Measured on the 8-layer test model at k = {fig.k}, α = {fig.noise}: a volunteer who knows the model recovers {pct(fig.searchRecovery)} of the prompt's tokens; the output's greedy token stays the same {pct(fig.sameToken)} of the time (KL {fig.kl} nats from the unsplit model).
+              Measured on the 8-layer test model at k = {fig.k}, α = {fig.noise}: a volunteer who knows the model recovers {pct(fig.searchRecovery)} of the
+              prompt's tokens; the output's greedy token stays the same {pct(fig.sameToken)} of the time (KL {fig.kl} nats from the unsplit model).
             </p>
           )}
           <label>
             volunteer peer id{' '}
-            <input className="mono" value={s.volunteerPeerId} onChange={(e) => set({ volunteerPeerId: e.target.value })} placeholder="12D3Koo…" data-testid="split-volunteer" />
+            <input
+              className="mono"
+              value={s.volunteerPeerId}
+              onChange={(e) => set({ volunteerPeerId: e.target.value })}
+              placeholder="12D3Koo…"
+              data-testid="split-volunteer"
+            />
           </label>
           {!s.noticeAccepted && <SplitNotice />}
         </div>
@@ -58,14 +87,18 @@ function SplitNotice() {
   return (
     <div className="split-notice" role="note" data-testid="split-notice">
       <p>
-        <strong>What splitting protects, and what it does not.</strong> Your prompt is turned into token ids and run through the first k layers here; only the resulting hidden state h_k is sent, and your reply is sampled here.
+        <strong>What splitting protects, and what it does not.</strong> Your prompt is turned into token ids and run through the first k layers here; only the
+        resulting hidden state h_k is sent, and your reply is sampled here.
       </p>
       <ul>
         <li>
-          <strong>It protects against</strong> relays, your network and anyone listening in: every request and answer is encrypted end to end to the volunteer's wallet key.
+          <strong>It protects against</strong> relays, your network and anyone listening in: every request and answer is encrypted end to end to the volunteer's
+          wallet key.
         </li>
         <li>
-          <strong>It does not protect against the volunteer.</strong> A volunteer who knows the model can often turn h_k back into your words. Measured on the test model with an exact h_k, a search recovers every token at k = 1, 2, L/4 and L/2 alike; noise lowers that only at a level that also spoils the answer:
+          <strong>It does not protect against the volunteer.</strong> A volunteer who knows the model can often turn h_k back into your words. Measured on the
+          test model with an exact h_k, a search recovers every token at k = 1, 2, L/4 and L/2 alike; noise lowers that only at a level that also spoils the
+          answer:
         </li>
       </ul>
       <table className="split-figures">
@@ -104,9 +137,21 @@ export function SplitRun() {
   const decode = s.steps.filter((x) => x.phase === 'decode');
   return (
     <div className="split-run" data-testid="split-run">
-      {wallet !== 'unlocked' && <p className="error" data-testid="split-wallet">Unlock your wallet (Wallet screen): it signs the effective-compute proof that credits the volunteer, and the page's node must run under its key.</p>}
-      {s.phase && <p className="muted" data-testid="split-phase">{s.phase}…</p>}
-      {s.error && <p className="error" data-testid="split-error">{s.error}</p>}
+      {wallet !== 'unlocked' && (
+        <p className="error" data-testid="split-wallet">
+          Unlock your wallet (Wallet screen): it signs the effective-compute proof that credits the volunteer, and the page's node must run under its key.
+        </p>
+      )}
+      {s.phase && (
+        <p className="muted" data-testid="split-phase">
+          {s.phase}…
+        </p>
+      )}
+      {s.error && (
+        <p className="error" data-testid="split-error">
+          {s.error}
+        </p>
+      )}
       <pre className="llm-output" data-testid="split-output" aria-live="polite">
         {s.output}
       </pre>
@@ -152,7 +197,9 @@ export function SplitRun() {
           </dd>
           <dt>Proof</dt>
           <dd className="mono" data-testid="split-proof">
-            {s.result.proofHex ? `${s.result.proofHex.slice(0, 48)}… (${s.result.proofHex.length / 2} bytes, signed by your wallet; ${s.result.flops} FLOPs on the volunteer)` : `none: ${s.result.unproven ?? 'a step crossed τ'}`}
+            {s.result.proofHex
+              ? `${s.result.proofHex.slice(0, 48)}… (${s.result.proofHex.length / 2} bytes, signed by your wallet; ${s.result.flops} FLOPs on the volunteer)`
+              : `none: ${s.result.unproven ?? 'a step crossed τ'}`}
           </dd>
           <dt>Submitted</dt>
           <dd data-testid="split-submitted">{s.result.submitted}</dd>
@@ -171,18 +218,36 @@ export function SplitVolunteerSettings({ cu }: { cu: { inferenceCu: number; sess
     <fieldset className="split-settings" data-testid="split-volunteer-settings">
       <legend>Serve private inference</legend>
       <label>
-        <input type="checkbox" checked={s.serving !== 'off'} disabled={s.serving === 'starting'} onChange={(e) => void setServing(e.target.checked)} data-testid="split-serve" /> serve private inference with this model (users send you h_k; you run the remaining layers and earn inference CU once validators re-run a sample)
+        <input
+          type="checkbox"
+          checked={s.serving !== 'off'}
+          disabled={s.serving === 'starting'}
+          onChange={(e) => void setServing(e.target.checked)}
+          data-testid="split-serve"
+        />{' '}
+        serve private inference with this model (users send you h_k; you run the remaining layers and earn inference CU once validators re-run a sample)
       </label>
       {wallet !== 'unlocked' && <p className="muted">Needs an unlocked wallet: it signs your receipts, and its key is credited.</p>}
-      {s.servingError && <p className="error" data-testid="split-serve-error">{s.servingError}</p>}
+      {s.servingError && (
+        <p className="error" data-testid="split-serve-error">
+          {s.servingError}
+        </p>
+      )}
       {s.serving === 'on' && (
         <p data-testid="split-serving">
-          Serving as <span className="mono" data-testid="split-serving-peer">{peerId}</span>, model {s.servingModelHash?.slice(0, 16)}… · sessions served <span data-testid="split-served">{s.served?.sessionsServed ?? 0}</span> · steps {s.served?.stepsServed ?? 0} · proofs published <span data-testid="split-published">{s.served?.proofsPublished ?? 0}</span>
+          Serving as{' '}
+          <span className="mono" data-testid="split-serving-peer">
+            {peerId}
+          </span>
+          , model {s.servingModelHash?.slice(0, 16)}… · sessions served <span data-testid="split-served">{s.served?.sessionsServed ?? 0}</span> · steps{' '}
+          {s.served?.stepsServed ?? 0} · proofs published <span data-testid="split-published">{s.served?.proofsPublished ?? 0}</span>
           {s.served?.lastNote ? ` (last: ${s.served.lastNote})` : ''}
         </p>
       )}
       <p className="muted" data-testid="split-cu">
-        {cu ? `Inference CU credited to you in the ledger: ${cu.inferenceCu.toPrecision(3)} over ${cu.sessions} sessions.` : 'Inference CU appears here once this page follows the ledger (Contribute screen).'}
+        {cu
+          ? `Inference CU credited to you in the ledger: ${cu.inferenceCu.toPrecision(3)} over ${cu.sessions} sessions.`
+          : 'Inference CU appears here once this page follows the ledger (Contribute screen).'}
       </p>
     </fieldset>
   );

@@ -25,7 +25,12 @@ async function nodeUnderWallet(publicKey: Uint8Array | null, timeoutMs = 30_000)
   const until = Date.now() + timeoutMs;
   for (;;) {
     const node = getNode();
-    const ok = node && publicKey && node.peerId === useNetworkStore.getState().peerId && useNetworkStore.getState().status === 'online' && peerPublicKey(node.peerId).every((b, i) => b === publicKey[i]);
+    const ok =
+      node &&
+      publicKey &&
+      node.peerId === useNetworkStore.getState().peerId &&
+      useNetworkStore.getState().status === 'online' &&
+      peerPublicKey(node.peerId).every((b, i) => b === publicKey[i]);
     if (ok || !publicKey || Date.now() > until) return node;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -51,9 +56,17 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
     const worker = getLlmClient();
     if (modelChanged()) await splitModelFor(worker, true);
     const result = await runSplitInference({
-      worker, node, identity: unlockedIdentity(), networkId: node.config.networkId, relays: useNetworkStore.getState().relays,
-      volunteerPeerId: s.volunteerPeerId, privacy: s.privacy, k: s.k ?? Math.max(1, Math.floor(model.layers / 2)), noise: s.noise,
-      prompt, ...o,
+      worker,
+      node,
+      identity: unlockedIdentity(),
+      networkId: node.config.networkId,
+      relays: useNetworkStore.getState().relays,
+      volunteerPeerId: s.volunteerPeerId,
+      privacy: s.privacy,
+      k: s.k ?? Math.max(1, Math.floor(model.layers / 2)),
+      noise: s.noise,
+      prompt,
+      ...o,
       onPhase: (phase) => set({ phase }),
       onStep: (step) => set((st) => ({ steps: [...st.steps, step] })),
       onText: (output) => set({ output }),
@@ -95,7 +108,11 @@ export async function setServing(on: boolean): Promise<void> {
     if (!identity) throw new Error('unlock your wallet first: it signs the receipts and is the key credited with CU');
     modelChanged();
     serving = await startPageVolunteer({
-      worker: getLlmClient(), node, identity, networkId: node.config.networkId, genesis: useNetworkStore.getState().genesis,
+      worker: getLlmClient(),
+      node,
+      identity,
+      networkId: node.config.networkId,
+      genesis: useNetworkStore.getState().genesis,
       mayFetchEvidence: weighted,
       receiveOwn: (bytes) => currentRuntime()?.sprintRuntime?.host.receive(bytes, 'gossip'),
       onChange: (served) => set({ served }),

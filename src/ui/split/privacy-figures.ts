@@ -15,12 +15,31 @@ export interface PrivacyFigure {
 }
 
 const rows: [number, number, number, number, number, number][] = [
-  [1, 0, 100, 13.3, 0, 100], [1, 0.1, 100, 14.3, 0.079, 78.5], [1, 0.3, 100, 13.3, 0.608, 56.9], [1, 1, 83.7, 2.0, 3.93, 11.9], [1, 2, 9.2, 0, 7.10, 3.8],
-  [2, 0, 100, 5.1, 0, 100], [2, 0.1, 100, 6.1, 0.070, 81.0], [2, 0.3, 100, 6.1, 0.564, 56.5], [2, 1, 50.0, 1.0, 3.66, 17.9], [2, 2, 5.1, 0, 6.56, 4.3],
-  [4, 0, 100, 0, 0, 100], [4, 0.1, 100, 0, 0.065, 77.7], [4, 0.3, 100, 0, 0.547, 51.8], [4, 1, 31.6, 0, 3.61, 15.0], [4, 2, 5.1, 0, 6.43, 3.6],
+  [1, 0, 100, 13.3, 0, 100],
+  [1, 0.1, 100, 14.3, 0.079, 78.5],
+  [1, 0.3, 100, 13.3, 0.608, 56.9],
+  [1, 1, 83.7, 2.0, 3.93, 11.9],
+  [1, 2, 9.2, 0, 7.1, 3.8],
+  [2, 0, 100, 5.1, 0, 100],
+  [2, 0.1, 100, 6.1, 0.07, 81.0],
+  [2, 0.3, 100, 6.1, 0.564, 56.5],
+  [2, 1, 50.0, 1.0, 3.66, 17.9],
+  [2, 2, 5.1, 0, 6.56, 4.3],
+  [4, 0, 100, 0, 0, 100],
+  [4, 0.1, 100, 0, 0.065, 77.7],
+  [4, 0.3, 100, 0, 0.547, 51.8],
+  [4, 1, 31.6, 0, 3.61, 15.0],
+  [4, 2, 5.1, 0, 6.43, 3.6],
 ];
 
-export const PRIVACY_FIGURES: readonly PrivacyFigure[] = rows.map(([k, noise, searchRecovery, embeddingRecovery, kl, sameToken]) => ({ k, noise, searchRecovery, embeddingRecovery, kl, sameToken }));
+export const PRIVACY_FIGURES: readonly PrivacyFigure[] = rows.map(([k, noise, searchRecovery, embeddingRecovery, kl, sameToken]) => ({
+  k,
+  noise,
+  searchRecovery,
+  embeddingRecovery,
+  kl,
+  sameToken,
+}));
 
 export const NOISE_LEVELS = [0, 0.1, 0.3, 1, 2] as const;
 

@@ -68,7 +68,14 @@ export function SprintEarnings() {
   const credited = row ? { weight: row.weight, cu: cuFor(row.credited, config, genesis.hitRateDenominator) } : null;
   return (
     <>
-      <EarningsSummary config={config} hitRateDenominator={genesis.hitRateDenominator} tried={tried} found={rt.finds.length} elapsedMs={elapsedMs} credited={credited} />
+      <EarningsSummary
+        config={config}
+        hitRateDenominator={genesis.hitRateDenominator}
+        tried={tried}
+        found={rt.finds.length}
+        elapsedMs={elapsedMs}
+        credited={credited}
+      />
       <FoundNoncesDetails found={rt.finds} />
     </>
   );
@@ -82,7 +89,9 @@ export function LastEpoch() {
   return (
     <p data-testid="last-epoch" data-epoch={last.epoch} data-weight={last.mine?.weight ?? 0}>
       <Term id="epoch">Epoch</Term> {last.epoch} closed{certified ? ' and is certified' : ''}:{' '}
-      {last.mine ? `your weight for the next epoch is ${last.mine.weight} (${last.mine.credited} of ${last.mine.claimed} finds credited).` : 'this browser had no part in it.'}{' '}
+      {last.mine
+        ? `your weight for the next epoch is ${last.mine.weight} (${last.mine.credited} of ${last.mine.claimed} finds credited).`
+        : 'this browser had no part in it.'}{' '}
       Details are on the Network &amp; ledger screen.
     </p>
   );

@@ -1,5 +1,15 @@
 import { useEffect } from 'react';
-import { BuildProgressBars, EpochClock, NetworkNotice, OtherTabNotice, SigningNotice, SprintControls, SprintErrorBox, SprintIdentity, SprintStats } from './SprintParts.tsx';
+import {
+  BuildProgressBars,
+  EpochClock,
+  NetworkNotice,
+  OtherTabNotice,
+  SigningNotice,
+  SprintControls,
+  SprintErrorBox,
+  SprintIdentity,
+  SprintStats,
+} from './SprintParts.tsx';
 import { ContributeControls, LastEpoch, SprintEarnings, WorkNow } from './ContributeParts.tsx';
 import { useSprintStore } from './store.ts';
 import { useGpuCheck } from './useGpuCheck.ts';
@@ -29,7 +39,12 @@ export function SprintPanel() {
     <section className="panel sprint" aria-labelledby="sprint-title" data-testid="sprint-panel">
       <h2 id="sprint-title">Contribute this GPU</h2>
       {gpu.kind === 'checking' && <p className="muted">Checking for WebGPU…</p>}
-      {gpu.kind === 'missing' && <p className={cpuOnly ? 'muted' : 'error'} data-testid="gpu-missing">{gpu.reason}{cpuOnly && ' The CPU engine (WebAssembly) runs the Sprints instead, slowly.'}</p>}
+      {gpu.kind === 'missing' && (
+        <p className={cpuOnly ? 'muted' : 'error'} data-testid="gpu-missing">
+          {gpu.reason}
+          {cpuOnly && ' The CPU engine (WebAssembly) runs the Sprints instead, slowly.'}
+        </p>
+      )}
       {(gpu.kind === 'ready' || cpuOnly) && (
         <>
           {gpu.kind === 'ready' && (

@@ -31,18 +31,30 @@ export function NetworkNotice() {
   const problem = useNetworkStore((s) => s.genesisProblem);
   switch (ready) {
     case 'loading':
-      return <p className="muted" data-testid="sprint-readiness" data-state={ready}>Reading the network's settings…</p>;
+      return (
+        <p className="muted" data-testid="sprint-readiness" data-state={ready}>
+          Reading the network's settings…
+        </p>
+      );
     case 'no-network':
       return (
         <p className="muted" data-testid="sprint-readiness" data-state={ready}>
-          Not connected to a Sprintnet network: this site's network.json names no genesis, so there are no Sprints to take part in. Run <code>npm start</code> for a local
-          network.
+          Not connected to a Sprintnet network: this site's network.json names no genesis, so there are no Sprints to take part in. Run <code>npm start</code>{' '}
+          for a local network.
         </p>
       );
     case 'bad-genesis':
-      return <p className="error" data-testid="sprint-readiness" data-state={ready}>The network's genesis was refused: {problem}</p>;
+      return (
+        <p className="error" data-testid="sprint-readiness" data-state={ready}>
+          The network's genesis was refused: {problem}
+        </p>
+      );
     case 'no-wallet':
-      return <p className="muted" data-testid="sprint-readiness" data-state={ready}>Create or restore a wallet to take part: your finds and weight belong to its key.</p>;
+      return (
+        <p className="muted" data-testid="sprint-readiness" data-state={ready}>
+          Create or restore a wallet to take part: your finds and weight belong to its key.
+        </p>
+      );
     case 'ready':
       return null;
   }
@@ -102,8 +114,8 @@ export function OtherTabNotice() {
   return (
     <div className="sprint-other-tab" role="status" data-testid="sprint-other-tab" data-taken-over={takenOver}>
       <p>
-        {takenOver ? 'Another Sprintnet tab took over the GPU; this tab stopped and saved what it found.' : 'Another Sprintnet tab is contributing this GPU.'} Only
-        one tab at a time runs the GPU and takes part in Sprints.
+        {takenOver ? 'Another Sprintnet tab took over the GPU; this tab stopped and saved what it found.' : 'Another Sprintnet tab is contributing this GPU.'}{' '}
+        Only one tab at a time runs the GPU and takes part in Sprints.
       </p>
       <button data-testid="sprint-take-over" disabled={status === 'stopping'} onClick={() => void takeOver()}>
         Take over in this tab
@@ -125,8 +137,8 @@ export function SprintErrorBox() {
   if (issue?.recovered) {
     return (
       <div className="sprint-error" role="status" data-testid="sprint-error" data-code={issue.code} data-recovered="true">
-        <strong>{issue.code === 'DEVICE_LOST' ? 'GPU device lost' : issue.code}</strong> at {new Date(issue.at).toLocaleTimeString()}: the engine was rebuilt and the
-        search resumed; nothing found was lost.
+        <strong>{issue.code === 'DEVICE_LOST' ? 'GPU device lost' : issue.code}</strong> at {new Date(issue.at).toLocaleTimeString()}: the engine was rebuilt
+        and the search resumed; nothing found was lost.
       </div>
     );
   }
@@ -149,8 +161,8 @@ export function SigningNotice() {
   if (waiting) {
     return (
       <p className="sprint-signing" role="status" data-testid="sprint-signing" data-state="waiting" data-what={waiting.what}>
-        Wallet locked: unlock to submit your {waiting.what === 'proof' ? 'proof' : `${waiting.what} message`} (within {seconds(waiting.until - now)}). Searching goes on
-        without it.
+        Wallet locked: unlock to submit your {waiting.what === 'proof' ? 'proof' : `${waiting.what} message`} (within {seconds(waiting.until - now)}). Searching
+        goes on without it.
       </p>
     );
   }
@@ -254,10 +266,12 @@ export function SprintIdentity() {
   return (
     <dl className="sprint-identity">
       <dt>Public key (your wallet's)</dt>
-      <dd className="mono" data-testid="sprint-key">{runtime.publicKey}</dd>
+      <dd className="mono" data-testid="sprint-key">
+        {runtime.publicKey}
+      </dd>
       <dt>Sprint seed</dt>
       <dd className="mono" data-testid="sprint-seed" data-epoch={runtime.findsEpoch}>
-        {runtime.sprintSeed ?? '— (set at the start of the Sprint by the hosts\' reveals)'}
+        {runtime.sprintSeed ?? "— (set at the start of the Sprint by the hosts' reveals)"}
       </dd>
       {engine && (
         <>
@@ -265,7 +279,9 @@ export function SprintIdentity() {
           <dd data-testid="sprint-engine-backend" data-backend={engine.backend}>
             {engine.backend === 'cpu' ? 'CPU' : 'WebGPU'} · <span className="mono">{engine.adapter}</span> · {engine.config} · {engine.batch} nonces per pass ·{' '}
             {(engine.weightBytes / 2 ** 20).toFixed(1)} MiB of weights
-            <span className="muted sprint-note" data-testid="sprint-engine-reason">{engine.backendReason}</span>
+            <span className="muted sprint-note" data-testid="sprint-engine-reason">
+              {engine.backendReason}
+            </span>
           </dd>
         </>
       )}
@@ -281,11 +297,15 @@ export function SprintStats() {
     <div className="sprint-stats">
       <div>
         <span className="label">Tries this Sprint</span>
-        <span className="value" data-testid="sprint-tried">{formatCount(current ? runtime.tried : 0)}</span>
+        <span className="value" data-testid="sprint-tried">
+          {formatCount(current ? runtime.tried : 0)}
+        </span>
       </div>
       <div>
         <span className="label">Finds</span>
-        <span className="value" data-testid="sprint-found-count" data-epoch={runtime.findsEpoch}>{runtime.finds.length}</span>
+        <span className="value" data-testid="sprint-found-count" data-epoch={runtime.findsEpoch}>
+          {runtime.finds.length}
+        </span>
       </div>
       <div>
         <span className="label">Tries per second</span>
@@ -296,4 +316,3 @@ export function SprintStats() {
     </div>
   );
 }
-

@@ -17,6 +17,9 @@ describe('Sprint view error messages', () => {
     const full = describeError(new StorageError('QUOTA_EXCEEDED', 'quota'));
     expect(full).toMatchObject({ code: 'QUOTA_EXCEEDED', title: 'Storage full' });
     expect(full.message).toMatch(/GPU was stopped.*saved before is kept/);
-    expect(describeError(new StorageError('UPGRADED_ELSEWHERE', 'x'))).toMatchObject({ title: 'Sprintnet was updated in another tab', message: expect.stringMatching(/Reload/) });
+    expect(describeError(new StorageError('UPGRADED_ELSEWHERE', 'x'))).toMatchObject({
+      title: 'Sprintnet was updated in another tab',
+      message: expect.stringMatching(/Reload/),
+    });
   });
 });

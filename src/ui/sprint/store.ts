@@ -120,9 +120,15 @@ function walletKeys(): WalletKeys | null {
 }
 
 const ENGINE_MESSAGES: Partial<Record<GpuErrorCode, (m: string) => Omit<SprintUiError, 'code'>>> = {
-  NO_WEBGPU: (m) => ({ title: 'No WebGPU', message: `This browser cannot give Sprintnet a GPU: ${m}. Use Chrome or Edge 113+ on https or localhost, with hardware acceleration on, or choose the CPU backend.` }),
+  NO_WEBGPU: (m) => ({
+    title: 'No WebGPU',
+    message: `This browser cannot give Sprintnet a GPU: ${m}. Use Chrome or Edge 113+ on https or localhost, with hardware acceleration on, or choose the CPU backend.`,
+  }),
   NO_ADAPTER: (m) => ({ title: 'No WebGPU', message: `No GPU adapter: ${m}. Choose the CPU backend, or enable hardware acceleration.` }),
-  DEVICE_LOST: (m) => ({ title: 'GPU device lost', message: `The GPU stopped (driver reset, another tab or the system took it back). Everything found is saved and the search resumes on a rebuilt engine. (${m})` }),
+  DEVICE_LOST: (m) => ({
+    title: 'GPU device lost',
+    message: `The GPU stopped (driver reset, another tab or the system took it back). Everything found is saved and the search resumes on a rebuilt engine. (${m})`,
+  }),
   INSUFFICIENT_LIMITS: (m) => ({ title: 'GPU too limited', message: `This GPU's WebGPU limits are below what the model needs: ${m}` }),
 };
 
@@ -155,7 +161,8 @@ function quotaError(): SprintUiError {
   return {
     code: 'QUOTA_EXCEEDED',
     title: 'Storage full',
-    message: "The browser refused to save progress: this site's storage quota is used up. The GPU was stopped so that nothing is found that cannot be saved; what was saved before is kept. Free some space (site data in the browser settings) and press Start.",
+    message:
+      "The browser refused to save progress: this site's storage quota is used up. The GPU was stopped so that nothing is found that cannot be saved; what was saved before is kept. Free some space (site data in the browser settings) and press Start.",
   };
 }
 
@@ -209,8 +216,7 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
     set((s) => ({ status: s.status === 'error' ? 'error' : 'idle' }));
   };
 
-  const statusOf = (snap: BrowserSnapshot): SprintStatus =>
-    snap.status === 'running' ? 'running' : snap.status === 'stopped' ? 'stopping' : 'preparing';
+  const statusOf = (snap: BrowserSnapshot): SprintStatus => (snap.status === 'running' ? 'running' : snap.status === 'stopped' ? 'stopping' : 'preparing');
 
   /** Takes the GPU lock (refused while another tab holds it, unless `steal`), then runs the runtime. */
   const run = async (steal: boolean) => {
@@ -236,7 +242,14 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
       set({ takenOver: true, gpuElsewhere: true });
       void halt();
     });
-    const r = (runtime = new BrowserRuntime({ genesis, wallet, backend: get().backend, intensity: get().intensity, runGate: gate, log: (line) => console.debug(`[sprint] ${line}`) }));
+    const r = (runtime = new BrowserRuntime({
+      genesis,
+      wallet,
+      backend: get().backend,
+      intensity: get().intensity,
+      runGate: gate,
+      log: (line) => console.debug(`[sprint] ${line}`),
+    }));
     startSampling();
     offSnapshot = r.subscribe((snapshot) => {
       if (runtime !== r) return;
@@ -325,7 +338,11 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
         });
         participation = createParticipation({
           battery: browserBattery(),
-          settings: { enabled: get().participating, pauseOnBattery: getContributeSettings().pauseOnBattery, stopAfterMinutes: getContributeSettings().stopAfterMinutes },
+          settings: {
+            enabled: get().participating,
+            pauseOnBattery: getContributeSettings().pauseOnBattery,
+            stopAfterMinutes: getContributeSettings().stopAfterMinutes,
+          },
           startedAt: getContributeSettings().startedAt,
           onChange: onParticipation,
         });
@@ -382,7 +399,10 @@ export const useSprintStore = create<SprintUiState>()((set, get) => {
 });
 
 /** What the view needs to know before it can take part: a genesis and a wallet. */
-export function readiness(network: { networkKnown: boolean; genesis: Genesis | null; genesisProblem: string | null }, walletStatus: string): 'loading' | 'no-network' | 'bad-genesis' | 'no-wallet' | 'ready' {
+export function readiness(
+  network: { networkKnown: boolean; genesis: Genesis | null; genesisProblem: string | null },
+  walletStatus: string,
+): 'loading' | 'no-network' | 'bad-genesis' | 'no-wallet' | 'ready' {
   if (!network.networkKnown) return 'loading';
   if (network.genesisProblem) return 'bad-genesis';
   if (!network.genesis) return 'no-network';

@@ -6,8 +6,8 @@ export function StorageBanner() {
   if (!closed) return null;
   return (
     <div className="storage-banner error" role="alert" data-testid="storage-banner" data-reason={closed}>
-      <strong>{closed === 'versionchange' ? 'Sprintnet was updated in another tab; reload.' : 'The browser closed Sprintnet’s storage; reload.'}</strong>{' '}
-      This page has stopped its GPU work and can save nothing more until it reloads.{' '}
+      <strong>{closed === 'versionchange' ? 'Sprintnet was updated in another tab; reload.' : 'The browser closed Sprintnet’s storage; reload.'}</strong> This
+      page has stopped its GPU work and can save nothing more until it reloads.{' '}
       <button type="button" onClick={() => window.location.reload()} data-testid="storage-reload">
         Reload
       </button>

@@ -15,8 +15,12 @@ export function ChoosePassphrase() {
       <p className="muted">The passphrase encrypts your keys in this browser. It cannot recover them: the recovery phrase can.</p>
       <PassphraseFields prefix="create" disabled={false} />
       <div className="wallet-actions">
-        <button type="submit" data-testid="create-passphrase-submit">Continue</button>
-        <button type="button" className="wallet-secondary" onClick={cancel}>Cancel</button>
+        <button type="submit" data-testid="create-passphrase-submit">
+          Continue
+        </button>
+        <button type="button" className="wallet-secondary" onClick={cancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );
@@ -30,17 +34,22 @@ export function ShowMnemonic() {
     <div>
       <h3>Write down your recovery phrase</h3>
       <p className="muted">
-        These words are the only way to restore this wallet on another device. Anyone who has them controls it.
-        They will not be shown again.
+        These words are the only way to restore this wallet on another device. Anyone who has them controls it. They will not be shown again.
       </p>
       <ol className="wallet-words mono" data-testid="mnemonic" aria-label="Recovery phrase">
         {mnemonic.split(' ').map((w, i) => (
-          <li key={i} data-testid={`mnemonic-word-${i + 1}`}>{w}</li>
+          <li key={i} data-testid={`mnemonic-word-${i + 1}`}>
+            {w}
+          </li>
         ))}
       </ol>
       <div className="wallet-actions">
-        <button type="button" onClick={backupWritten} data-testid="mnemonic-written">I have written it down</button>
-        <button type="button" className="wallet-secondary" onClick={cancel}>Cancel</button>
+        <button type="button" onClick={backupWritten} data-testid="mnemonic-written">
+          I have written it down
+        </button>
+        <button type="button" className="wallet-secondary" onClick={cancel}>
+          Cancel
+        </button>
       </div>
     </div>
   );
@@ -66,8 +75,12 @@ export function ConfirmMnemonic() {
         </label>
       ))}
       <div className="wallet-actions">
-        <button type="submit" disabled={busy} data-testid="confirm-submit">Confirm and create wallet</button>
-        <button type="button" className="wallet-secondary" disabled={busy} onClick={() => go('backup')}>Show the words again</button>
+        <button type="submit" disabled={busy} data-testid="confirm-submit">
+          Confirm and create wallet
+        </button>
+        <button type="button" className="wallet-secondary" disabled={busy} onClick={() => go('backup')}>
+          Show the words again
+        </button>
       </div>
     </form>
   );

@@ -27,8 +27,12 @@ export function ImportKeystore() {
         <input name="passphrase" type="password" autoComplete="current-password" required disabled={busy} data-testid="import-passphrase" />
       </label>
       <div className="wallet-actions">
-        <button type="submit" disabled={busy} data-testid="import-submit">Import</button>
-        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>Cancel</button>
+        <button type="submit" disabled={busy} data-testid="import-submit">
+          Import
+        </button>
+        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );

@@ -11,25 +11,11 @@ export function PassphraseFields({ prefix, disabled }: Props) {
     <>
       <label className="wallet-field">
         Passphrase (at least {MIN_PASSPHRASE_LENGTH} characters)
-        <input
-          name="passphrase"
-          type="password"
-          autoComplete="new-password"
-          required
-          disabled={disabled}
-          data-testid={`${prefix}-passphrase`}
-        />
+        <input name="passphrase" type="password" autoComplete="new-password" required disabled={disabled} data-testid={`${prefix}-passphrase`} />
       </label>
       <label className="wallet-field">
         Repeat passphrase
-        <input
-          name="repeat"
-          type="password"
-          autoComplete="new-password"
-          required
-          disabled={disabled}
-          data-testid={`${prefix}-passphrase-repeat`}
-        />
+        <input name="repeat" type="password" autoComplete="new-password" required disabled={disabled} data-testid={`${prefix}-passphrase-repeat`} />
       </label>
     </>
   );

@@ -21,8 +21,12 @@ export function RestoreWallet() {
       </label>
       <PassphraseFields prefix="restore" disabled={busy} />
       <div className="wallet-actions">
-        <button type="submit" disabled={busy} data-testid="restore-submit">Restore</button>
-        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>Cancel</button>
+        <button type="submit" disabled={busy} data-testid="restore-submit">
+          Restore
+        </button>
+        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>
+          Cancel
+        </button>
       </div>
     </form>
   );

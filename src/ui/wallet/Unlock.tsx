@@ -10,11 +10,13 @@ export function Welcome() {
   return (
     <div>
       <p className="muted">
-        A <Term id="wallet">wallet</Term> signs your Sprint <Term id="proof">proofs</Term> and receives your <Term id="reward">rewards</Term>. Create
-        one, or bring one you already have with its <Term id="recovery-phrase">recovery phrase</Term> or <Term id="keystore">keystore file</Term>.
+        A <Term id="wallet">wallet</Term> signs your Sprint <Term id="proof">proofs</Term> and receives your <Term id="reward">rewards</Term>. Create one, or
+        bring one you already have with its <Term id="recovery-phrase">recovery phrase</Term> or <Term id="keystore">keystore file</Term>.
       </p>
       <div className="wallet-actions">
-        <button type="button" onClick={() => go('create-passphrase')} data-testid="wallet-create">Create a new wallet</button>
+        <button type="button" onClick={() => go('create-passphrase')} data-testid="wallet-create">
+          Create a new wallet
+        </button>
         <button type="button" className="wallet-secondary" onClick={() => go('restore')} data-testid="wallet-restore">
           Restore from recovery phrase
         </button>
@@ -44,7 +46,9 @@ export function Unlock() {
           <input name="passphrase" type="password" autoComplete="current-password" required disabled={busy} data-testid="unlock-passphrase" />
         </label>
         <div className="wallet-actions">
-          <button type="submit" disabled={busy} data-testid="unlock-submit">{busy ? 'Unlocking…' : 'Unlock'}</button>
+          <button type="submit" disabled={busy} data-testid="unlock-submit">
+            {busy ? 'Unlocking…' : 'Unlock'}
+          </button>
           <button type="button" className="wallet-secondary" disabled={busy} onClick={() => go('restore')} data-testid="wallet-restore">
             Restore a different wallet
           </button>

@@ -43,11 +43,15 @@ export function Identity() {
         <summary>Full address and keys</summary>
         <dl className="wallet-identity">
           <dt>Address</dt>
-          <dd className="mono" data-testid="wallet-address">{info.address}</dd>
+          <dd className="mono" data-testid="wallet-address">
+            {info.address}
+          </dd>
           <dt>
             <Term id="peer-id">Peer id</Term>
           </dt>
-          <dd className="mono" data-testid="wallet-peer-id">{info.peerId}</dd>
+          <dd className="mono" data-testid="wallet-peer-id">
+            {info.peerId}
+          </dd>
         </dl>
         <p className="muted">Both are public and safe to share. The private key never leaves this browser unencrypted.</p>
       </details>
@@ -67,7 +71,9 @@ export function PersistenceNote() {
   const persisted = useStorageStore((s) => s.persisted);
   if (persisted === null) return null;
   return persisted ? (
-    <p className="muted" data-testid="storage-persisted" data-persisted="true">Storage: persistent (the browser will not clear it to free space).</p>
+    <p className="muted" data-testid="storage-persisted" data-persisted="true">
+      Storage: persistent (the browser will not clear it to free space).
+    </p>
   ) : (
     <p className="error" data-testid="storage-persisted" data-persisted="false">
       This browser may clear site data, this wallet included, when space runs low. Keep your recovery phrase and an exported keystore file.
@@ -91,12 +97,16 @@ export function WalletView() {
           data-testid="wallet-autolock"
         >
           {AUTO_LOCK_CHOICES.map(([label, m]) => (
-            <option key={label} value={m === null ? 'off' : String(m)}>{label}</option>
+            <option key={label} value={m === null ? 'off' : String(m)}>
+              {label}
+            </option>
           ))}
         </select>
       </label>
       <div className="wallet-actions">
-        <button type="button" onClick={lock} data-testid="wallet-lock">Lock</button>
+        <button type="button" onClick={lock} data-testid="wallet-lock">
+          Lock
+        </button>
         <button
           type="button"
           className="wallet-secondary"

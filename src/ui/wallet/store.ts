@@ -11,16 +11,7 @@ import { at } from '../../sprint/indexing.ts';
 import { StorageError, Wallet, WalletError, generateMnemonic, type WalletInfo, type WalletState } from '../../wallet/index.ts';
 import { getDb, useStorageStore } from '../storage/store.ts';
 
-export type WalletScreen =
-  | 'loading'
-  | 'welcome'
-  | 'create-passphrase'
-  | 'backup'
-  | 'confirm'
-  | 'restore'
-  | 'import'
-  | 'unlock'
-  | 'unlocked';
+export type WalletScreen = 'loading' | 'welcome' | 'create-passphrase' | 'backup' | 'confirm' | 'restore' | 'import' | 'unlock' | 'unlocked';
 
 export const MIN_PASSPHRASE_LENGTH = 8;
 /** How many words the user re-types to prove they wrote the mnemonic down. */
@@ -91,7 +82,8 @@ const FRIENDLY: Record<string, string> = {
   BACKUP_REQUIRED: 'The wallet stored in this browser is not replaced without proof: enter its passphrase, or download a backup of it first.',
   WRONG_CURRENT_PASSPHRASE: 'That is not the passphrase of the wallet stored in this browser. Nothing was changed.',
   KEYSTORE_CHANGED: 'The wallet stored in this browser was changed in another tab. Its address is shown now; check it and try again.',
-  QUOTA_EXCEEDED: "The browser refused to store the wallet: this site's storage is full. Free some space (site data in the browser settings) and try again. Nothing was changed.",
+  QUOTA_EXCEEDED:
+    "The browser refused to store the wallet: this site's storage is full. Free some space (site data in the browser settings) and try again. Nothing was changed.",
   UPGRADED_ELSEWHERE: 'Sprintnet was updated in another tab; reload this page.',
   CLOSED: 'The browser closed Sprintnet’s storage; reload this page.',
   UNAVAILABLE: 'This browser does not let Sprintnet store data (private mode or storage disabled), so no wallet can be kept here.',

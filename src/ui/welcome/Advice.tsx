@@ -4,8 +4,8 @@ export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no
     <div className="advice" data-testid={`advice-${kind}`}>
       {!secureContext && (
         <p>
-          <strong>This page is not on a secure address.</strong> Browsers offer WebGPU only on <code>https://</code> addresses and on{' '}
-          <code>localhost</code>. Open Sprintnet from its https:// address.
+          <strong>This page is not on a secure address.</strong> Browsers offer WebGPU only on <code>https://</code> addresses and on <code>localhost</code>.
+          Open Sprintnet from its https:// address.
         </p>
       )}
       {kind === 'no-webgpu' ? (
@@ -24,8 +24,8 @@ export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no
       ) : (
         <>
           <p>
-            WebGPU is there, but the browser did not hand it a graphics card. Usually graphics acceleration is off, the graphics driver is old,
-            or the browser blocks this GPU.
+            WebGPU is there, but the browser did not hand it a graphics card. Usually graphics acceleration is off, the graphics driver is old, or the browser
+            blocks this GPU.
           </p>
           <h4>What to try</h4>
         </>
@@ -37,13 +37,12 @@ export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no
           <code>chrome://flags/#enable-unsafe-webgpu</code> and <code>chrome://flags/#enable-vulkan</code>.
         </li>
         <li>
-          <strong>Firefox:</strong> Settings → General → Performance → untick “Use recommended performance settings” and tick “Use hardware
-          acceleration when available”. Outside Windows, WebGPU needs Firefox Nightly with <code>dom.webgpu.enabled</code> set to true in{' '}
-          <code>about:config</code>.
+          <strong>Firefox:</strong> Settings → General → Performance → untick “Use recommended performance settings” and tick “Use hardware acceleration when
+          available”. Outside Windows, WebGPU needs Firefox Nightly with <code>dom.webgpu.enabled</code> set to true in <code>about:config</code>.
         </li>
         <li>
-          <strong>Safari:</strong> update to Safari 26. On Safari 17 or 18: Settings → Advanced → tick “Show features for web developers”, then
-          Develop → Feature Flags → turn on WebGPU.
+          <strong>Safari:</strong> update to Safari 26. On Safari 17 or 18: Settings → Advanced → tick “Show features for web developers”, then Develop →
+          Feature Flags → turn on WebGPU.
         </li>
         <li>Update your graphics driver (from the GPU maker, or through your system’s updates), then restart the browser.</li>
       </ul>

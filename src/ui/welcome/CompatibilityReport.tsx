@@ -11,8 +11,8 @@ function CpuFallbackNote({ report }: { report: CompatReport }) {
   if (report.kind === 'adapter' && !report.adapter.software) return null;
   return report.cpuFallback ? (
     <p>
-      Sprintnet can still contribute with its CPU engine (WebAssembly on every processor core). It is far slower than a real GPU, and it
-      keeps the processor busy.
+      Sprintnet can still contribute with its CPU engine (WebAssembly on every processor core). It is far slower than a real GPU, and it keeps the processor
+      busy.
     </p>
   ) : null;
 }
@@ -45,8 +45,8 @@ function AdapterDetails({ report }: { report: Extract<CompatReport, { kind: 'ada
           <strong>
             <Term id="software-gpu">Software GPU</Term>: contributing will be very slow.
           </strong>{' '}
-          {adapter.softwareName ?? 'This adapter'} is a program that imitates a graphics card on the processor. Usually the browser uses it
-          because graphics acceleration is off or the real GPU is blocked; the steps below may bring the real GPU back.
+          {adapter.softwareName ?? 'This adapter'} is a program that imitates a graphics card on the processor. Usually the browser uses it because graphics
+          acceleration is off or the real GPU is blocked; the steps below may bring the real GPU back.
         </p>
       )}
     </>
@@ -63,7 +63,13 @@ export function CompatibilityReport({ compact = false }: { compact?: boolean }) 
   const v = verdict(report);
   if (compact && v.level === 'good') return null;
   return (
-    <section className={`compat compat-${v.level}`} aria-labelledby={compact ? 'compat-title-compact' : 'compat-title'} data-testid={compact ? 'compat-notice' : 'compat-report'} data-kind={report.kind} data-level={v.level}>
+    <section
+      className={`compat compat-${v.level}`}
+      aria-labelledby={compact ? 'compat-title-compact' : 'compat-title'}
+      data-testid={compact ? 'compat-notice' : 'compat-report'}
+      data-kind={report.kind}
+      data-level={v.level}
+    >
       <h3 id={compact ? 'compat-title-compact' : 'compat-title'}>{compact ? 'About this browser' : 'Your browser and GPU'}</h3>
       <p className={LEVEL_CLASS[v.level]} data-testid="compat-verdict">
         {v.text}

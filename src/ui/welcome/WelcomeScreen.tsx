@@ -16,9 +16,7 @@ function ConsentBox() {
   if (consent) {
     return (
       <div className="consent" data-testid="consent-given">
-        <p className="ok">
-          You agreed on {new Date(consent.acceptedAt).toLocaleString()}. Sprintnet uses this GPU only while you contribute.
-        </p>
+        <p className="ok">You agreed on {new Date(consent.acceptedAt).toLocaleString()}. Sprintnet uses this GPU only while you contribute.</p>
         <div className="actions">
           <a className="button" href={screenHref('contribute')}>
             Go to Contribute
@@ -66,34 +64,33 @@ export function WelcomeScreen() {
   return (
     <div className="welcome">
       <p className="lead">
-        Sprintnet is a network of volunteers’ computers that run AI models together. This page lets your computer join it and lend its graphics
-        card (GPU).
+        Sprintnet is a network of volunteers’ computers that run AI models together. This page lets your computer join it and lend its graphics card (GPU).
       </p>
       <section className="panel" aria-labelledby="welcome-how">
         <h3 id="welcome-how">How it works</h3>
         <p>
-          In timed rounds called <Term id="sprint">Sprints</Term>, every computer runs the same freshly made AI model on as many numbered tries
-          (<Term id="nonce">nonces</Term>) as it can. A few tries land close to a target; other computers re-check a sample of them (<Term id="validation">validation</Term>), and the accepted ones count as proof of the work done. Between Sprints the GPUs answer AI requests.
+          In timed rounds called <Term id="sprint">Sprints</Term>, every computer runs the same freshly made AI model on as many numbered tries (
+          <Term id="nonce">nonces</Term>) as it can. A few tries land close to a target; other computers re-check a sample of them (
+          <Term id="validation">validation</Term>), and the accepted ones count as proof of the work done. Between Sprints the GPUs answer AI requests.
         </p>
       </section>
       <section className="panel" aria-labelledby="welcome-machine">
         <h3 id="welcome-machine">What it does to this computer</h3>
         <ul>
           <li>
-            <strong>It uses your GPU at full power while contributing; laptops get warm and batteries drain.</strong> Games and videos may stutter
-            meanwhile. Stop ends the GPU work at once.
+            <strong>It uses your GPU at full power while contributing; laptops get warm and batteries drain.</strong> Games and videos may stutter meanwhile.
+            Stop ends the GPU work at once.
           </li>
           <li data-testid="welcome-memory" data-bytes={canonicalNeed.minimumBytes}>
-            The network’s <Term id="model">model</Term> takes {formatBytes(canonicalNeed.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> while contributing
-            (twice that on GPUs that run faster with 16-bit numbers), freed when you stop. It is generated on your GPU: nothing is downloaded.
+            The network’s <Term id="model">model</Term> takes {formatBytes(canonicalNeed.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> while
+            contributing (twice that on GPUs that run faster with 16-bit numbers), freed when you stop. It is generated on your GPU: nothing is downloaded.
           </li>
           <li>
-            Each try is {billionOps} billion arithmetic operations, and the GPU does them back to back for the whole Sprint: expect it to run
-            at 100% load.
+            Each try is {billionOps} billion arithmetic operations, and the GPU does them back to back for the whole Sprint: expect it to run at 100% load.
           </li>
           <li>
-            Your <Term id="wallet">wallet</Term> (encrypted) and your progress are saved in this browser. Nothing is installed, and Sprintnet cannot read
-            your files.
+            Your <Term id="wallet">wallet</Term> (encrypted) and your progress are saved in this browser. Nothing is installed, and Sprintnet cannot read your
+            files.
           </li>
           <li>
             It connects to a <Term id="relay">relay</Term> and to other volunteers’ computers (<Term id="peer">peers</Term>), which see your IP address.

@@ -37,7 +37,9 @@ describe('memory need', () => {
 
   it('fits under ordinary limits, also the WebGPU default 128 MiB binding (tensors are split by rows)', () => {
     expect(memoryFit(CONFIGS.canonical, limits).fits).toBe(true);
-    expect(memoryFit(CONFIGS.canonical, { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20, minStorageBufferOffsetAlignment: 256 }).fits).toBe(true);
+    expect(
+      memoryFit(CONFIGS.canonical, { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 128 * 2 ** 20, minStorageBufferOffsetAlignment: 256 }).fits,
+    ).toBe(true);
   });
 
   it('does not fit when one binding cannot hold the working buffers or four rows of a tensor, and says why', () => {
@@ -85,9 +87,18 @@ describe('compatibility report', () => {
   });
 
   it('a hardware adapter: vendor, description, features and the canonical fit', async () => {
-    const r = await probeCompatibility(fakeGpu({ vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4070' }, { features: ['shader-f16'] }), env);
+    const r = await probeCompatibility(
+      fakeGpu({ vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4070' }, { features: ['shader-f16'] }),
+      env,
+    );
     if (r.kind !== 'adapter') throw new Error(r.kind);
-    expect(r.adapter).toMatchObject({ vendor: 'nvidia', description: 'NVIDIA GeForce RTX 4070', label: 'nvidia / ada / NVIDIA GeForce RTX 4070', software: false, shaderF16: true });
+    expect(r.adapter).toMatchObject({
+      vendor: 'nvidia',
+      description: 'NVIDIA GeForce RTX 4070',
+      label: 'nvidia / ada / NVIDIA GeForce RTX 4070',
+      software: false,
+      shaderF16: true,
+    });
     expect(r.canonical.fits).toBe(true);
     expect(verdict(r)).toEqual({ level: 'good', text: 'This GPU can contribute.' });
     const tight = await probeCompatibility(fakeGpu({ vendor: 'nvidia' }, { limits: { ...limits, maxStorageBufferBindingSize: 1024 } }), env);

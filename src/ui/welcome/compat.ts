@@ -79,7 +79,11 @@ export function verdict(report: CompatReport): { level: 'good' | 'slow' | 'block
         ? { level: 'slow', text: 'The browser offers no GPU. Sprintnet can contribute on the processor instead, but very slowly.' }
         : { level: 'blocked', text: 'The browser offers no GPU, so this computer cannot contribute from it.' };
     case 'adapter':
-      if (report.adapter.software) return { level: 'slow', text: `Software GPU${report.adapter.softwareName ? ` (${report.adapter.softwareName})` : ''}: contributing will be very slow.` };
+      if (report.adapter.software)
+        return {
+          level: 'slow',
+          text: `Software GPU${report.adapter.softwareName ? ` (${report.adapter.softwareName})` : ''}: contributing will be very slow.`,
+        };
       if (!report.canonical.fits) return { level: 'blocked', text: 'This GPU cannot hold the network’s model.' };
       return { level: 'good', text: 'This GPU can contribute.' };
   }

@@ -29,7 +29,9 @@ export function readConsent(storage: KeyValue | undefined = defaultStorage()): C
     const raw = storage?.getItem(CONSENT_KEY);
     if (!raw) return null;
     const v = JSON.parse(raw) as Partial<Consent>;
-    return v.version === CONSENT_VERSION && typeof v.acceptedAt === 'number' && Number.isFinite(v.acceptedAt) ? { version: v.version, acceptedAt: v.acceptedAt } : null;
+    return v.version === CONSENT_VERSION && typeof v.acceptedAt === 'number' && Number.isFinite(v.acceptedAt)
+      ? { version: v.version, acceptedAt: v.acceptedAt }
+      : null;
   } catch {
     return null;
   }

@@ -48,7 +48,11 @@ export function memoryFit(config: SprintConfig, limits: BufferLimits): MemoryFit
   // The widest activation binding is the FFN hidden state of one sequence.
   const widestActivation = 4 * config.seqLen * config.ffnHidden;
   if (widestActivation > limits.maxStorageBufferBindingSize) {
-    return { ...need, fits: false, problem: `one working buffer needs ${widestActivation} bytes, more than this GPU allows in one binding (${limits.maxStorageBufferBindingSize} bytes)` };
+    return {
+      ...need,
+      fits: false,
+      problem: `one working buffer needs ${widestActivation} bytes, more than this GPU allows in one binding (${limits.maxStorageBufferBindingSize} bytes)`,
+    };
   }
   try {
     planWeights(config, 'u8', limits);

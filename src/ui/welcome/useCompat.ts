@@ -13,7 +13,9 @@ let probing: Promise<void> | null = null;
 export const useCompatStore = create<CompatState>()((set) => ({
   report: null,
   probe() {
-    probing ??= probeCompatibility((navigator as Navigator & { gpu?: GPU }).gpu, { secureContext: window.isSecureContext, cpuFallback: canShareMemory() }).then((report) => set({ report }));
+    probing ??= probeCompatibility((navigator as Navigator & { gpu?: GPU }).gpu, { secureContext: window.isSecureContext, cpuFallback: canShareMemory() }).then(
+      (report) => set({ report }),
+    );
     return probing;
   },
 }));

@@ -14,10 +14,7 @@ export function ContributeScreen() {
   if (!consent) {
     return (
       <div className="panel" data-testid="contribute-needs-consent">
-        <p>
-          Before this computer contributes, read what Sprintnet does to it (GPU load, memory, power) and agree. Nothing runs on your GPU
-          until then.
-        </p>
+        <p>Before this computer contributes, read what Sprintnet does to it (GPU load, memory, power) and agree. Nothing runs on your GPU until then.</p>
         <a className="button" href={screenHref('welcome')}>
           Read and agree
         </a>
@@ -27,8 +24,8 @@ export function ContributeScreen() {
   return (
     <>
       <p className="muted">
-        Contributing runs <Term id="sprint">Sprints</Term> on this GPU and earns <Term id="weight" /> and <Term id="cu">CU</Term>. Stop ends the GPU
-        work at once.
+        Contributing runs <Term id="sprint">Sprints</Term> on this GPU and earns <Term id="weight" /> and <Term id="cu">CU</Term>. Stop ends the GPU work at
+        once.
       </p>
       <CompatibilityReport compact />
       <SprintPanel />

@@ -6,8 +6,8 @@ export function NetworkScreen() {
   return (
     <>
       <p className="muted">
-        Who this computer is connected to: other volunteers’ computers (<Term id="peer">peers</Term>) and the <Term id="relay" />; then the ledger that
-        records everyone’s <Term id="weight" />, and what this browser proved and checked.
+        Who this computer is connected to: other volunteers’ computers (<Term id="peer">peers</Term>) and the <Term id="relay" />; then the ledger that records
+        everyone’s <Term id="weight" />, and what this browser proved and checked.
       </p>
       <NetworkPanel />
     </>
