@@ -4,7 +4,8 @@
  * with the wallet key the node runs under, and publishes a user's submitted proof to the ledger as
  * an `inference` message gossiped on `inference-proof`, where weighted hosts holding the model
  * judge it (docs/protocol.md §9a). Closed sessions' evidence goes only to keys the caller says
- * hold weight.
+ * hold weight. While it serves it announces the model hash, the split layers it accepts and its
+ * measured decode rate on `split-volunteer`, so users list it (src/split/announce.ts).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SprintnetNode } from '../node/node.ts';
@@ -12,6 +13,7 @@ import { walletSigner, type SigningKeys } from '../protocol/crypto.ts';
 import type { Genesis } from '../protocol/genesis.ts';
 import { signInference } from '../protocol/inference-check.ts';
 import { decodeAnswer, decodeRequest } from '../split/codec.ts';
+import { announceVolunteer } from '../split/announce.ts';
 import { SPLIT_RPC_NAME } from '../split/constants.ts';
 import { SplitError } from '../split/errors.ts';
 import { seedSigner } from '../split/local.ts';
@@ -19,7 +21,7 @@ import { decodeProof } from '../split/proof.ts';
 import { peerPublicKey, serveSplit } from '../split/transport.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import { nodeTransport } from './transport.ts';
-import { splitModelFor } from './split-user.ts';
+import { decodeRateFor, splitModelFor } from './split-user.ts';
 import type { RangeWorker } from './split-model.ts';
 
 export interface VolunteerStats {
@@ -33,6 +35,8 @@ export interface VolunteerStats {
 
 export interface PageVolunteer {
   readonly modelHash: string;
+  /** The decode rate it announces: the whole model on this device, tokens/s (0 if the measurement failed). */
+  readonly decodeTokensPerSecond: number;
   stats(): VolunteerStats;
   stop(): Promise<void>;
 }
@@ -97,9 +101,20 @@ export async function startPageVolunteer(o: {
       return answer;
     },
   });
+  const rate = await decodeRateFor(m).catch(() => 0);
+  const L = m.model.config.numLayers;
+  const announcing = announceVolunteer(
+    o.node,
+    { modelHash: m.hash, lowestK: 1, highestK: L - 1, numLayers: L, decodeTokensPerSecond: Number.isFinite(rate) ? Math.min(rate, 1e6) : 0, label: 'browser' },
+    o.node.config.presenceIntervalMs,
+  );
   return {
     modelHash: bytesToHex(m.hash),
+    decodeTokensPerSecond: rate,
     stats: () => stats,
-    stop: () => o.node.unhandle(SPLIT_RPC_NAME),
+    stop: () => {
+      announcing.stop();
+      return o.node.unhandle(SPLIT_RPC_NAME);
+    },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { TopicRegistry, type TopicSpec } from '../registry.ts';
 import { presenceTopic } from './presence.ts';
+import { splitVolunteerTopic } from './split-volunteer.ts';
 
 /**
  * Sprint protocol topics (docs/protocol.md §5): each payload is one signed protocol message, which
@@ -24,5 +25,7 @@ export function defaultRegistry(): TopicRegistry {
   const registry = new TopicRegistry();
   registry.register(presenceTopic);
   for (const t of SPRINT_TOPICS) registry.register(t);
+  // Split-inference volunteers announce what they serve (split-volunteer.ts); users list them.
+  registry.register(splitVolunteerTopic);
   return registry;
 }

@@ -3,6 +3,7 @@ import { useWalletStore } from '../wallet/store.ts';
 import { setServing } from './actions.ts';
 import { figureFor, NOISE_LEVELS, PRIVACY_FIGURES } from './privacy-figures.ts';
 import { useSplitStore } from './store.ts';
+import { RouteDecision, RouteSettings, VolunteerList } from './VolunteerList.tsx';
 import './split.css';
 
 const pct = (n: number) => `${n.toFixed(n % 1 === 0 ? 0 : 1)} %`;
@@ -66,16 +67,8 @@ export function SplitSettings({ layers }: { layers: number }) {
               prompt's tokens; the output's greedy token stays the same {pct(fig.sameToken)} of the time (KL {fig.kl} nats from the unsplit model).
             </p>
           )}
-          <label>
-            volunteer peer id{' '}
-            <input
-              className="mono"
-              value={s.volunteerPeerId}
-              onChange={(e) => set({ volunteerPeerId: e.target.value })}
-              placeholder="12D3Koo…"
-              data-testid="split-volunteer"
-            />
-          </label>
+          <RouteSettings />
+          <VolunteerList />
           {!s.noticeAccepted && <SplitNotice />}
         </div>
       )}
@@ -147,6 +140,7 @@ export function SplitRun() {
           {s.phase}…
         </p>
       )}
+      <RouteDecision />
       {s.error && (
         <p className="error" data-testid="split-error">
           {s.error}

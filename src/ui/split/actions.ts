@@ -3,8 +3,9 @@
  * runtime's ledger. The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
+import { planRoute, runSplitInference, splitModelFor, volunteerDirectory } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
+import type { LedgerStanding } from '../../split/router-rank.ts';
 import { peerPublicKey } from '../../split/transport.ts';
 import { getLlmClient, useLlmStore } from '../llm/store.ts';
 import { getNode, useNetworkStore } from '../network/store.ts';
@@ -45,25 +46,99 @@ const modelChanged = (): boolean => {
   return changed;
 };
 
+/** What this page's ledger says of a key: the Sprint runtime's weights table, else the genesis's initial weights. */
+function standing(key: string): LedgerStanding | undefined {
+  const row = currentRuntime()?.snapshot.runtime?.ledger?.rows.find((r) => r.publicKey === key);
+  if (row) return row;
+  const w = useNetworkStore.getState().genesis?.initialWeights.find((x) => bytesToHex(x.publicKey) === key);
+  return w ? { weight: w.weight, votingWeight: w.weight, reputation: 0, flags: [] } : undefined;
+}
+
+/** Refreshes the list of volunteers announcing the loaded model for the chosen k (the screen calls it every few seconds). */
+export async function refreshVolunteerList(): Promise<void> {
+  const node = getNode();
+  const llm = useLlmStore.getState();
+  if (!node || !llm.model || llm.status !== 'ready') return;
+  const worker = getLlmClient();
+  const m = await splitModelFor(worker, modelChanged());
+  const k = useSplitStore.getState().k ?? Math.max(1, Math.floor(llm.model.layers / 2));
+  const now = Date.now();
+  const listed = volunteerDirectory(node)
+    .forModel(m.hash, k)
+    .filter((v) => v.peerId !== node.peerId)
+    .map((v) => {
+      let st: LedgerStanding | undefined;
+      try {
+        st = standing(bytesToHex(peerPublicKey(v.peerId)));
+      } catch {
+        st = undefined;
+      }
+      return {
+        peerId: v.peerId,
+        weight: st?.weight ?? 0,
+        reputation: st?.reputation ?? 0,
+        flags: st?.flags ?? [],
+        announcedTokensPerSecond: v.announcement.decodeTokensPerSecond,
+        ageMs: now - v.lastSeenMs,
+      };
+    })
+    .sort((a, b) => b.weight - a.weight || b.reputation - a.reputation || (a.peerId < b.peerId ? -1 : 1));
+  set({ listed });
+}
+
+/** The whole model on this device, through the LLM screen's own engine; its output is mirrored here. */
+async function runLocally(prompt: string, o: { maxTokens: number; temperature: number; topP: number; useChatTemplate: boolean }): Promise<void> {
+  const unsubscribe = useLlmStore.subscribe((st) => set({ output: st.output }));
+  try {
+    await useLlmStore.getState().generate(prompt, o);
+    const st = useLlmStore.getState();
+    set({ output: st.output });
+    if (st.error) throw new Error(st.error);
+  } finally {
+    unsubscribe();
+  }
+}
+
 export async function runSplit(prompt: string, o: { maxTokens: number; temperature: number; topP: number; useChatTemplate: boolean }): Promise<void> {
   const s = useSplitStore.getState();
   const model = useLlmStore.getState().model;
   if (s.running || !model) return;
-  set({ running: true, phase: null, output: '', steps: [], result: null, error: null });
+  set({ running: true, phase: null, output: '', steps: [], result: null, error: null, plan: null });
   try {
     const node = await nodeUnderWallet(unlockedIdentity()?.publicKey ?? null);
     if (!node) throw new Error('the page is not connected to the network (see the Network screen)');
     const worker = getLlmClient();
     if (modelChanged()) await splitModelFor(worker, true);
+    const k = s.k ?? Math.max(1, Math.floor(model.layers / 2));
+    const relays = useNetworkStore.getState().relays;
+    const plan = await planRoute({
+      worker,
+      node,
+      relays,
+      privacy: s.privacy,
+      k,
+      mode: s.route,
+      targetTokensPerSecond: s.targetTokensPerSecond,
+      chosenPeerId: s.volunteerPeerId,
+      standing,
+      onPhase: (phase) => set({ phase }),
+    });
+    set({ plan });
+    if (plan.route === 'local') {
+      set({ phase: 'running the whole model on this device' });
+      await runLocally(prompt, o);
+      set({ phase: null });
+      return;
+    }
     const result = await runSplitInference({
       worker,
       node,
       identity: unlockedIdentity(),
       networkId: node.config.networkId,
-      relays: useNetworkStore.getState().relays,
-      volunteerPeerId: s.volunteerPeerId,
+      relays,
+      volunteers: plan.order,
       privacy: s.privacy,
-      k: s.k ?? Math.max(1, Math.floor(model.layers / 2)),
+      k,
       noise: s.noise,
       prompt,
       ...o,

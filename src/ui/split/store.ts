@@ -1,6 +1,6 @@
 /** State of the private split mode on the "Run a model" screen (the wiring is in ./actions.ts and src/app/split-*.ts). */
 import { create } from 'zustand';
-import type { SplitRunResult, SplitStepView } from '../../app/split-user.ts';
+import type { RouteMode, RoutePlan, SplitRunResult, SplitStepView } from '../../app/split-user.ts';
 import type { VolunteerStats } from '../../app/split-volunteer.ts';
 import type { PrivacyChoice } from '../../split/router.ts';
 
@@ -8,7 +8,15 @@ export interface SplitUiState {
   privacy: PrivacyChoice;
   k: number | null;
   noise: number;
+  /** The user's pick (typed, or chosen from the list); '' = the best ranked. */
   volunteerPeerId: string;
+  route: RouteMode;
+  /** "Fast enough": at or above this decode rate here, 'auto' runs the whole model on this device. */
+  targetTokensPerSecond: number;
+  /** Volunteers announcing the loaded model for the current k, as last heard. */
+  listed: ListedView[];
+  /** Where the last request ran, and the measured numbers behind it. */
+  plan: RoutePlan | null;
   /** The user read the notice of what h_k protects against, this page load. */
   noticeAccepted: boolean;
   running: boolean;
@@ -23,11 +31,24 @@ export interface SplitUiState {
   servingError: string | null;
 }
 
+export interface ListedView {
+  readonly peerId: string;
+  readonly weight: number;
+  readonly reputation: number;
+  readonly flags: readonly string[];
+  readonly announcedTokensPerSecond: number;
+  readonly ageMs: number;
+}
+
 export const useSplitStore = create<SplitUiState>()(() => ({
   privacy: 'device-only',
   k: null,
   noise: 0,
   volunteerPeerId: '',
+  route: 'auto',
+  targetTokensPerSecond: 10,
+  listed: [],
+  plan: null,
   noticeAccepted: false,
   running: false,
   phase: null,

@@ -1,0 +1,80 @@
+/**
+ * Ranking volunteers (docs/split-inference.md §9): trust first, speed among equals.
+ *
+ * 1. Tier: unflagged and weighted in the Sprint ledger (the Sprint weights say who is capable and
+ *    has something to lose) → unflagged, no weight → flagged (fraud or withholding in the ledger)
+ *    → its probe failed (unreachable, or it refused).
+ * 2. Within a tier: higher ledger reputation (accepted epochs), then the lower measured step time
+ *    (router.ts probeVolunteer), then the higher weight, then the peer id, so the order is total.
+ * Later entries are the failover order. The user may override the first choice by hand.
+ */
+import { splitRate, type VolunteerProbe } from './router.ts';
+
+/** What the Sprint ledger says of a key (src/app/activity.ts WeightRow's fields). */
+export interface LedgerStanding {
+  readonly weight: number;
+  readonly votingWeight: number;
+  readonly reputation: number;
+  readonly flags: readonly string[];
+}
+
+export interface RankInput {
+  readonly peerId: string;
+  readonly standing: LedgerStanding | undefined;
+  /** The probe's result, its failure, or undefined when it was not probed. */
+  readonly probe: VolunteerProbe | Error | undefined;
+  /** Announced decode rate of the volunteer (0 = none): shown, not trusted for the order. */
+  readonly announcedTokensPerSecond?: number;
+}
+
+export type RankTier = 'weighted' | 'unweighted' | 'flagged' | 'unreachable';
+const TIERS: readonly RankTier[] = ['weighted', 'unweighted', 'flagged', 'unreachable'];
+
+export interface RankedVolunteer {
+  readonly peerId: string;
+  readonly tier: RankTier;
+  /** The larger of its weight for the next epoch and the weight it votes with now. */
+  readonly weight: number;
+  readonly reputation: number;
+  readonly flags: readonly string[];
+  /** Measured step time, ms; null when not probed or unreachable. */
+  readonly stepMs: number | null;
+  /** The probe's failure, if it failed. */
+  readonly problem: string | null;
+  /** Expected split decode rate with this volunteer (router.ts splitRate), when its step time and the local [0, k) rate are known. */
+  readonly expectedTokensPerSecond: number | null;
+  readonly announcedTokensPerSecond: number;
+}
+
+/** A volunteer not probed keeps its ledger tier (it is not known to be unreachable); its step time sorts last. */
+function tierOf(i: RankInput): RankTier {
+  if (i.probe instanceof Error) return 'unreachable';
+  const s = i.standing;
+  if (s && s.flags.length > 0) return 'flagged';
+  return s && (s.weight > 0 || s.votingWeight > 0) ? 'weighted' : 'unweighted';
+}
+
+export function rankVolunteers(inputs: readonly RankInput[], prefixTokensPerSecond: number | null): RankedVolunteer[] {
+  const ranked = inputs.map((i): RankedVolunteer => {
+    const stepMs = i.probe && !(i.probe instanceof Error) ? i.probe.stepMs : null;
+    return {
+      peerId: i.peerId,
+      tier: tierOf(i),
+      weight: Math.max(i.standing?.weight ?? 0, i.standing?.votingWeight ?? 0),
+      reputation: i.standing?.reputation ?? 0,
+      flags: i.standing?.flags ?? [],
+      stepMs,
+      problem: i.probe instanceof Error ? i.probe.message : null,
+      expectedTokensPerSecond: stepMs !== null && prefixTokensPerSecond !== null && prefixTokensPerSecond > 0 ? splitRate(prefixTokensPerSecond, stepMs) : null,
+      announcedTokensPerSecond: i.announcedTokensPerSecond ?? 0,
+    };
+  });
+  return ranked.sort(
+    (a, b) =>
+      TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) ||
+      b.reputation - a.reputation ||
+      (a.stepMs ?? Number.POSITIVE_INFINITY) - (b.stepMs ?? Number.POSITIVE_INFINITY) ||
+      b.weight - a.weight ||
+      (a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0),
+  );
+}
