@@ -358,7 +358,7 @@ export class BrowserRuntime {
         let base = 0;
         let last = 0;
         try {
-          for (let attempt = 0; attempt <= MAX_ENGINE_RETRIES && !ctl.signal.aborted && this.clock.now() < req.deadline; ) {
+          for (let attempt = 0; attempt <= MAX_ENGINE_RETRIES && !ctl.signal.aborted && this.clock.now() < req.deadline;) {
             last = 0;
             const run = await this.whenAllowed(req.deadline, ctl.signal);
             if (!run) break;

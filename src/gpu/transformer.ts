@@ -388,9 +388,10 @@ export class SprintEngine {
         await runScreened({
           next,
           screen: (nonces) =>
-            track(this.submitBatch(at(this.slots, submitted++ % SLOTS, 'slot'), hostSeed, nonces, { screen: true })).then(
-              (r): ScreenPass => ({ distances: r.distances, margins: r.margins! }),
-            ),
+            track(this.submitBatch(at(this.slots, submitted++ % SLOTS, 'slot'), hostSeed, nonces, { screen: true })).then((r): ScreenPass => ({
+              distances: r.distances,
+              margins: r.margins!,
+            })),
           confirm: (nonces) => track(this.submitBatch(confirmSlot, hostSeed, nonces)).then((r) => r.distances),
           confirmCapacity: confirmSlot.capacity,
           onBatch,

@@ -349,7 +349,7 @@ export class InteropClient {
     const status = head[1];
     const length = new DataView(head.buffer, head.byteOffset).getUint32(2, true);
     const body = new Uint8Array(length);
-    for (let at = 0; at < length; ) {
+    for (let at = 0; at < length;) {
       const f = await reader.next();
       if (f[0] !== 0x03 || at + f.length - 1 > length) throw new Error('bad body frame');
       body.set(f.subarray(1), at);

@@ -35,7 +35,7 @@ class MemFile implements FileHandle {
         this.quota.used -= this.bytes.byteLength;
         const all = new Uint8Array(size);
         let o = 0;
-        for (const p of parts) all.set(p, o), (o += p.byteLength);
+        for (const p of parts) (all.set(p, o), (o += p.byteLength));
         this.bytes = all;
       },
       abort: async () => void (this.quota.used -= size),

@@ -70,7 +70,7 @@ export async function calibrateWith(
   const r = rTarget(config, options.hitRate ?? DEFAULT_HIT_RATE);
   let hits = 0;
   const start = options.start ?? 0;
-  for (let done = 0; done < options.nonces; ) {
+  for (let done = 0; done < options.nonces;) {
     const nonces = Array.from({ length: Math.min(batch, options.nonces - done) }, (_, i) => start + done + i);
     const d = await distances(nonces);
     for (let i = 0; i < nonces.length; i++) if (d[i]! < r) hits++;
@@ -83,7 +83,7 @@ export async function calibrateWith(
 function forEachBatch(config: SprintConfig, options: CalibrationOptions, run: (nonces: number[]) => void): void {
   const batch = config.layers > 8 ? 16 : 1024;
   const start = options.start ?? 0;
-  for (let done = 0; done < options.nonces; ) {
+  for (let done = 0; done < options.nonces;) {
     const nonces = Array.from({ length: Math.min(batch, options.nonces - done) }, (_, i) => start + done + i);
     run(nonces);
     done += nonces.length;

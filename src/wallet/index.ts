@@ -1,13 +1,7 @@
 /** Public wallet API. Node-only helpers live in ./node-loader.ts (not re-exported: it imports node:fs). */
 export { WalletError, isWalletError, type WalletErrorCode } from './errors.ts';
 export { identityFromEd25519Seed, type SigningIdentity } from './identity.ts';
-export {
-  identityFromMnemonic,
-  identityFromEntropy,
-  wipeIdentity,
-  type WalletIdentity,
-  type IdentityOptions,
-} from './wallet-identity.ts';
+export { identityFromMnemonic, identityFromEntropy, wipeIdentity, type WalletIdentity, type IdentityOptions } from './wallet-identity.ts';
 export {
   generateMnemonic,
   normalizeMnemonic,

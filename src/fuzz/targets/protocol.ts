@@ -51,15 +51,13 @@ export const protocolTarget: FuzzTarget<Input> = {
       { ...header(2), kind: 'reveal' as const, secret: b(32, 2) },
       { ...header(3), kind: 'proof' as const, seed: b(32, 4), count: 7, root: b(32, 5), noncesTried: 1000 },
       { ...header(4), kind: 'vote' as const, stateHash: b(32, 6) },
-      ...[0, 1, 3].map(
-        (n): Unsigned => ({
-          ...header(5),
-          kind: 'validation',
-          binding: { ed25519PublicKey: b(32, 3), blsPublicKey: b(48, 7), signature: b(64, 8), proofOfPossession: b(96, 9) },
-          lottery: b(96, 10),
-          entries: Array.from({ length: n }, (_, i) => ({ host: b(32, 11 + i), proofId: b(32, 20 + i), verdict: Verdict.ok, checked: 0, mismatches: 0 })),
-        }),
-      ),
+      ...[0, 1, 3].map((n): Unsigned => ({
+        ...header(5),
+        kind: 'validation',
+        binding: { ed25519PublicKey: b(32, 3), blsPublicKey: b(48, 7), signature: b(64, 8), proofOfPossession: b(96, 9) },
+        lottery: b(96, 10),
+        entries: Array.from({ length: n }, (_, i) => ({ host: b(32, 11 + i), proofId: b(32, 20 + i), verdict: Verdict.ok, checked: 0, mismatches: 0 })),
+      })),
     ];
     const messages: Uint8Array[] = [];
     for (const m of unsigned) {
