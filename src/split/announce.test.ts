@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BinaryWriter, DecodeError } from '../codec/binary.ts';
 import type { GossipMessage } from '../node/node.ts';
@@ -67,6 +68,22 @@ describe('split-volunteer announcement codec', () => {
     const nan = raw();
     new DataView(nan.buffer).setFloat64(1 + 32 + 6, Number.NaN, true);
     expect(() => codec.decode(nan)).toThrow(DecodeError);
+  });
+
+  it('any bytes decode to a valid announcement or a DecodeError, nothing else', () => {
+    const sample = codec.encode(good);
+    const mutated = fc.tuple(fc.nat({ max: sample.length - 1 }), fc.nat({ max: 255 })).map(([i, v]) => sample.map((b, j) => (j === i ? v : b)));
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 140 }), mutated), (bytes) => {
+        try {
+          const a = codec.decode(bytes);
+          expect(codec.encode(a)).toEqual(bytes); // canonical: what decodes re-encodes to the same bytes
+        } catch (e) {
+          expect(e).toBeInstanceOf(DecodeError);
+        }
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('refuses to encode an invalid announcement of our own', () => {
