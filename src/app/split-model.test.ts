@@ -13,6 +13,7 @@ import { localVolunteer, seedSigner } from '../split/local.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
 import { splitGenerate } from '../split/user.ts';
 import { modelHashOf, splitModelOf, type RangeWorker } from './split-model.ts';
+import { decodeRateFor } from './split-user.ts';
 
 let rig: TestRig;
 beforeAll(async () => {
@@ -48,6 +49,31 @@ function fakeWorker(r: TestRig): RangeWorker & { caches: Map<number, ReferenceKv
 }
 
 describe('WorkerRangeModel', () => {
+  it('measures the decode rate through the Worker once per model and layer range, and frees the caches it used', async () => {
+    const worker = fakeWorker(rig);
+    const m = await splitModelOf(worker);
+    let forwards = 0;
+    const counting: RangeWorker = {
+      ...worker,
+      rangeForward: (q) => {
+        forwards++;
+        return worker.rangeForward(q);
+      },
+    };
+    const counted = await splitModelOf(counting);
+    const whole = await decodeRateFor(counted);
+    expect(whole).toBeGreaterThan(0);
+    expect(forwards).toBe(9); // a warm-up and 8 timed single-token forwards
+    expect(await decodeRateFor(counted)).toBe(whole);
+    expect(await decodeRateFor(m)).toBe(whole); // same model hash: not measured again
+    expect(forwards).toBe(9);
+    const prefix = await decodeRateFor(counted, 2);
+    expect(forwards).toBe(18);
+    expect(prefix).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(worker.caches.size).toBe(0);
+  });
+
   it('hashes the model as src/split does', async () => {
     const facts = await fakeWorker(rig).splitModelFacts();
     expect(modelHashOf(facts.files)).toEqual(rig.hash);
