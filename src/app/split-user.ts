@@ -6,12 +6,8 @@
  * wire. After the session the wallet signs the effective-compute proof and it is handed to the
  * volunteer, which publishes it to the ledger.
  *
- * Before that, `planRoute` decides where the request runs (docs/split-inference.md §9, §13): the
- * whole model here when this device decodes fast enough (measured once per model), else split with
- * the volunteers that announced the model (`volunteerDirectory`), probed and ranked by ledger
- * weight, reputation and measured step time; the user may pick one by hand. The ranked list is the
- * failover order: a volunteer that fails or times out is replaced by the next, which rebuilds from
- * the h_k history.
+ * Before that, `planRoute` (split-route.ts) decides where the request runs and the failover order:
+ * a volunteer that fails or times out is replaced by the next, which rebuilds from the h_k history.
  *
  * `observeSplitPlaintext` lets a test see every request body before the node seals it.
  */
@@ -26,9 +22,6 @@ import { seedSigner } from '../split/local.ts';
 import type { MonitorThresholds } from '../split/metrics.ts';
 import { encodeProof } from '../split/proof.ts';
 import type { PrivacyChoice } from '../split/router.ts';
-import { listenForVolunteers, VolunteerDirectory } from '../split/announce.ts';
-import { chooseRoute, measureDecodeRate, probeVolunteer, type VolunteerProbe } from '../split/router.ts';
-import { rankVolunteers, type LedgerStanding, type RankedVolunteer } from '../split/router-rank.ts';
 import { NodeTransport, peerPublicKey, type SplitTransport } from '../split/transport.ts';
 import { splitGenerate, type StepReport } from '../split/user.ts';
 import { failoverSummary, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
@@ -153,7 +146,7 @@ class ObservedTransport implements SplitTransport {
 }
 
 /** Reaches the volunteer: already connected, or through each relay's circuit. */
-async function reach(node: SprintnetNode, peerId: string, relays: readonly string[]): Promise<void> {
+export async function reach(node: SprintnetNode, peerId: string, relays: readonly string[]): Promise<void> {
   if (node.libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId)) return;
   let last: unknown = null;
   for (const relay of relays) {
@@ -258,160 +251,9 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
 
 /** A call (open, step, close) that takes longer than this counts as a failed volunteer: the next one takes over. */
 const CALL_TIMEOUT_MS = 30_000;
-/** Probes are short: a volunteer this slow to answer one step is not worth splitting with. */
-const PROBE_TIMEOUT_MS = 10_000;
-/** How many listed volunteers are probed per request (each probe is a throwaway session on it). */
-export const MAX_PROBED_VOLUNTEERS = 4;
-
-function checkedPeerId(peerId: string): string {
+export function checkedPeerId(peerId: string): string {
   const p = peerId.trim();
   if (!/^[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(p))
     throw new SplitError('BAD_ARGUMENT', `a volunteer must be a peer id (12D3Koo…), got ${JSON.stringify(p.slice(0, 20))}`);
   return p;
-}
-
-const directories = new WeakMap<SprintnetNode, VolunteerDirectory>();
-
-/** The volunteers this node has heard announce themselves; it starts listening on the first call. */
-export function volunteerDirectory(node: SprintnetNode): VolunteerDirectory {
-  let d = directories.get(node);
-  if (!d) {
-    d = new VolunteerDirectory({ ttlMs: 3 * node.config.presenceIntervalMs });
-    listenForVolunteers(node, d);
-    directories.set(node, d);
-  }
-  return d;
-}
-
-const localRates = new Map<string, Promise<number>>();
-/** Decode tokens/s here of layers [0, toLayer) (the whole model when undefined), measured once per model hash and layer. */
-export function decodeRateFor(m: LoadedSplitModel, toLayer?: number): Promise<number> {
-  const key = `${bytesToHex(m.hash)}:${toLayer ?? 'all'}`;
-  let p = localRates.get(key);
-  if (!p) {
-    p = measureDecodeRate(m.model, { toLayer });
-    localRates.set(key, p);
-    p.catch(() => localRates.delete(key));
-  }
-  return p;
-}
-
-export type RouteMode = 'auto' | 'split';
-
-export interface RoutePlanOptions {
-  readonly worker: RangeWorker;
-  readonly node: SprintnetNode;
-  readonly relays: readonly string[];
-  readonly privacy: PrivacyChoice;
-  readonly k: number;
-  /** 'auto': here when this device is fast enough, else split; 'split': always split (the numbers are still measured and shown). */
-  readonly mode: RouteMode;
-  readonly targetTokensPerSecond: number;
-  /** The user's pick (a peer id), or '' to take the best ranked. */
-  readonly chosenPeerId: string;
-  /** The ledger's word on a key (hex), from the page's Sprint runtime. */
-  readonly standing: (publicKeyHex: string) => LedgerStanding | undefined;
-  readonly onPhase?: (what: string) => void;
-}
-
-export interface RoutePlan {
-  readonly route: 'local' | 'split';
-  readonly reason: string;
-  /** Measured decode tokens/s of the whole model here, and of layers [0, k); null when not measured (on this device only). */
-  readonly localTokensPerSecond: number | null;
-  readonly prefixTokensPerSecond: number | null;
-  readonly targetTokensPerSecond: number;
-  /** Every volunteer considered, best first (probed ones with their step time). */
-  readonly ranked: RankedVolunteer[];
-  /** Failover order for a split: the chosen volunteer, then the rest of the ranking that is not known to be unreachable. */
-  readonly order: string[];
-  /** True when the first volunteer is the user's pick rather than the ranking's. */
-  readonly manual: boolean;
-}
-
-/** Where this request runs, with the measured numbers behind the choice. Sends no h_k of the user's (probes carry random rows). */
-export async function planRoute(o: RoutePlanOptions): Promise<RoutePlan> {
-  const base = { targetTokensPerSecond: o.targetTokensPerSecond, ranked: [], order: [], manual: false };
-  if (o.privacy !== 'allow-split')
-    return { ...base, route: 'local', reason: 'on this device only: h_k is never sent', localTokensPerSecond: null, prefixTokensPerSecond: null };
-  if (!(o.targetTokensPerSecond > 0)) throw new SplitError('BAD_ARGUMENT', `the "fast enough" rate must be positive, got ${o.targetTokensPerSecond}`);
-  const manual = o.chosenPeerId.trim() === '' ? null : checkedPeerId(o.chosenPeerId);
-  o.onPhase?.('reading the model');
-  const m = await splitModelFor(o.worker);
-  o.onPhase?.('measuring this device’s decode rate');
-  const local = await decodeRateFor(m);
-  const prefix = await decodeRateFor(m, o.k);
-  const measured = { ...base, localTokensPerSecond: local, prefixTokensPerSecond: prefix };
-  if (o.mode === 'auto' && local >= o.targetTokensPerSecond) {
-    const r = chooseRoute({
-      privacy: o.privacy,
-      localTokensPerSecond: local,
-      prefixTokensPerSecond: prefix,
-      volunteers: [],
-      targetTokensPerSecond: o.targetTokensPerSecond,
-    });
-    return { ...measured, route: 'local', reason: r.reason };
-  }
-  const listed = volunteerDirectory(o.node)
-    .forModel(m.hash, o.k)
-    .filter((v) => v.peerId !== o.node.peerId && v.peerId !== manual);
-  const announced = new Map(listed.map((v) => [v.peerId, v.announcement.decodeTokensPerSecond]));
-  const standingOf = (peerId: string) => {
-    try {
-      return o.standing(bytesToHex(peerPublicKey(peerId)));
-    } catch {
-      return undefined;
-    }
-  };
-  // The user's pick needs no probe when it will be used anyway ("always split"); otherwise its step time decides local vs split.
-  const toProbe = manual ? (o.mode === 'auto' ? [manual] : []) : listed.slice(0, MAX_PROBED_VOLUNTEERS).map((v) => v.peerId);
-  if (toProbe.length > 0) o.onPhase?.(`measuring ${toProbe.length === 1 ? 'the volunteer' : `${toProbe.length} volunteers`}`);
-  const probes = new Map<string, VolunteerProbe | Error>(
-    await Promise.all(
-      toProbe.map(async (peerId) => {
-        const t = new ReachingTransport(new NodeTransport(o.node, peerId, PROBE_TIMEOUT_MS), () => reach(o.node, peerId, o.relays));
-        const p = await probeVolunteer(t, { modelHash: m.hash, k: o.k, hiddenSize: m.model.config.hiddenSize, steps: 2 }).catch((e: unknown) =>
-          e instanceof Error ? e : new Error(String(e)),
-        );
-        return [peerId, p] as const;
-      }),
-    ),
-  );
-  const rank = (ids: readonly string[]) =>
-    rankVolunteers(
-      ids.map((peerId) => ({ peerId, standing: standingOf(peerId), probe: probes.get(peerId), announcedTokensPerSecond: announced.get(peerId) ?? 0 })),
-      prefix,
-    );
-  const others = rank(listed.map((v) => v.peerId));
-  const mine = manual ? rank([manual]) : [];
-  const ranked = [...mine, ...others];
-  const usable = ranked.filter((v) => v.tier !== 'unreachable');
-  const first = manual ? mine[0]! : usable[0];
-  if (!first) {
-    const why = ranked.map((v) => `${v.peerId.slice(-8)}: ${v.problem}`).join('; ');
-    throw new SplitError(
-      'NO_VOLUNTEER',
-      `no volunteer announces this model for k = ${o.k}${why ? ` that answers (${why})` : ''}; type a volunteer's peer id to use one by hand`,
-    );
-  }
-  const order = [first.peerId, ...usable.filter((v) => v.peerId !== first.peerId).map((v) => v.peerId)];
-  const plan = { ...measured, ranked, order, manual: manual !== null };
-  if (o.mode === 'split') {
-    const expected = first.expectedTokensPerSecond;
-    return {
-      ...plan,
-      route: 'split',
-      reason: `always split (your setting): ${manual ? 'your pick' : 'the best ranked'} ${first.peerId.slice(-8)}${expected === null ? '' : `, ${expected.toFixed(1)} tok/s expected`} vs ${local.toFixed(1)} tok/s here`,
-    };
-  }
-  if (first.tier === 'unreachable' || first.stepMs === null)
-    throw new SplitError('NO_VOLUNTEER', `${first.peerId.slice(-8)} did not answer the probe: ${first.problem ?? 'no step time'}`);
-  const r = chooseRoute({
-    privacy: o.privacy,
-    localTokensPerSecond: local,
-    prefixTokensPerSecond: prefix,
-    volunteers: [{ label: first.peerId.slice(-8), stepMs: first.stepMs }],
-    targetTokensPerSecond: o.targetTokensPerSecond,
-  });
-  return { ...plan, route: r.route, reason: r.reason };
 }

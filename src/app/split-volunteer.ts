@@ -21,7 +21,8 @@ import { decodeProof } from '../split/proof.ts';
 import { peerPublicKey, serveSplit } from '../split/transport.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import { nodeTransport } from './transport.ts';
-import { decodeRateFor, splitModelFor } from './split-user.ts';
+import { decodeRateFor } from './split-route.ts';
+import { splitModelFor } from './split-user.ts';
 import type { RangeWorker } from './split-model.ts';
 
 export interface VolunteerStats {

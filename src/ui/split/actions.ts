@@ -3,7 +3,8 @@
  * runtime's ledger. The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { planRoute, runSplitInference, splitModelFor, volunteerDirectory } from '../../app/split-user.ts';
+import { planRoute, volunteerDirectory } from '../../app/split-route.ts';
+import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
 import type { LedgerStanding } from '../../split/router-rank.ts';
 import { peerPublicKey } from '../../split/transport.ts';

@@ -1,6 +1,7 @@
 /** State of the private split mode on the "Run a model" screen (the wiring is in ./actions.ts and src/app/split-*.ts). */
 import { create } from 'zustand';
-import type { RouteMode, RoutePlan, SplitRunResult, SplitStepView } from '../../app/split-user.ts';
+import type { RouteMode, RoutePlan } from '../../app/split-route.ts';
+import type { SplitRunResult, SplitStepView } from '../../app/split-user.ts';
 import type { VolunteerStats } from '../../app/split-volunteer.ts';
 import type { PrivacyChoice } from '../../split/router.ts';
 
