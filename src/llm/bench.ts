@@ -21,6 +21,8 @@ import { CpuLlmModel } from './cpu-model.ts';
 import { nodeSpawner } from '../cpu/threads-node.ts';
 import { DirectorySource } from './node-source.ts';
 import { benchPeer, type PeerBenchResult } from './bench-peer.ts';
+import { chooseByDecodeProbe, probeDecode } from './decode-probe.ts';
+import { readManifest } from './loader.ts';
 import type { OnnxFloat } from './onnx-llama.ts';
 
 const COPY_WGSL = /* wgsl */ `
@@ -164,10 +166,31 @@ export interface LlmBenchResult {
   cpu_decode_ratio: number;
   /** Whether both backends generated the same greedy tokens. */
   cpu_same_tokens: boolean;
+  /** What `auto` would choose here (./decode-probe.ts) beside what the full runs above measured; absent with --no-cpu. */
+  auto_probe?: AutoProbeResult;
   /** The peer (absent with --no-peer); ratios are ours over the peer's (> 1: the engine is faster). */
   peer?: PeerBenchResult & { prefill_ratio_vs_peer: number; decode_ratio_vs_peer: number };
   peer_error?: string;
   date: string;
+}
+
+export interface AutoProbeResult {
+  auto_choice: 'cpu' | 'webgpu';
+  /** The faster backend by the full decode runs above (cpu_decode_ratio > 1: cpu). */
+  measured_faster: 'cpu' | 'webgpu';
+  agrees: boolean;
+  probe_cpu_step_ms: number;
+  probe_gpu_step_ms: number;
+  /** Probe's estimates (head left out) beside the runs' decode tokens/s. */
+  probe_cpu_tokens_per_s: number;
+  probe_gpu_tokens_per_s: number;
+  probe_layers: number;
+  probe_wall_ms: number;
+  /** Of probe_wall_ms: synthetic layers written, loaded on WebGPU, loaded on the CPU (the rest is timing). */
+  probe_synthesize_ms: number;
+  probe_gpu_load_ms: number;
+  probe_cpu_load_ms: number;
+  reason: string;
 }
 
 export interface LlmBenchOptions {
@@ -272,6 +295,7 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     model.destroyKvCache(logitsCache);
     let cpu = { prefillMs: NaN, run: { decodeTokensPerSecond: NaN, tokens: [] as number[] } };
     let cpuThreads = '';
+    let autoProbe: AutoProbeResult | undefined;
     if (options.cpu !== false) {
       const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), {
         spawner: nodeSpawner,
@@ -281,6 +305,25 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       cpu = await timeModel(cpuModel, prompt, decodeTokens);
       cpuThreads = cpuModel.description;
       cpuModel.destroy();
+      const source = new DirectorySource(dir);
+      const probe = await probeDecode(source, await readManifest(source), { gpu: await getGpu(), spawner: nodeSpawner });
+      const choice = chooseByDecodeProbe(probe, { cpu: cpuThreads, gpu: adapterLabel(dev.adapter) });
+      const measuredFaster = cpu.run.decodeTokensPerSecond > run.decodeTokensPerSecond ? 'cpu' : 'webgpu';
+      autoProbe = {
+        auto_choice: choice.backend,
+        measured_faster: measuredFaster,
+        agrees: choice.backend === measuredFaster,
+        probe_cpu_step_ms: probe.cpu.stepMs,
+        probe_gpu_step_ms: probe.gpu.stepMs,
+        probe_cpu_tokens_per_s: probe.cpu.tokensPerSecond,
+        probe_gpu_tokens_per_s: probe.gpu.tokensPerSecond,
+        probe_layers: probe.layers,
+        probe_wall_ms: probe.wallMs,
+        probe_synthesize_ms: probe.synthesizeMs,
+        probe_gpu_load_ms: probe.gpuLoadMs,
+        probe_cpu_load_ms: probe.cpuLoadMs,
+        reason: choice.reason,
+      };
     }
     const result: LlmBenchResult = {
       adapter: adapterLabel(dev.adapter),
@@ -305,6 +348,7 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       cpu_prefill_ratio: prefillMs / cpu.prefillMs,
       cpu_decode_ratio: cpu.run.decodeTokensPerSecond / run.decodeTokensPerSecond,
       cpu_same_tokens: cpu.run.tokens.join() === run.tokens.join(),
+      auto_probe: autoProbe,
       date: new Date().toISOString(),
     };
     model.destroy();
@@ -383,6 +427,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         rows.findIndex(([k]) => k === 'CPU backend prefill'),
         2,
       );
+    if (r.auto_probe) {
+      const a = r.auto_probe;
+      rows.push([
+        'auto choice (probe)',
+        `${a.auto_choice}: CPU ${a.probe_cpu_tokens_per_s.toFixed(1)} vs WebGPU ${a.probe_gpu_tokens_per_s.toFixed(1)} tokens/s estimated from ${a.probe_layers} layers in ${a.probe_wall_ms.toFixed(0)} ms; the full runs favour ${a.measured_faster} (agrees: ${a.agrees})`,
+      ]);
+    }
     if (r.legacy) {
       const o = r.legacy;
       rows.push([
