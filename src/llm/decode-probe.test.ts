@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { nodeSpawner } from '../cpu/threads-node.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
+import { CpuLlmModel } from './cpu-model.ts';
+import { loadLanguageModel } from './cpu-select.ts';
 import { chooseByDecodeProbe, probeDecode, type DecodeTiming } from './decode-probe.ts';
+import { GpuModel } from './gpu-model.ts';
 import { isLlmError } from './errors.ts';
 import { readManifest } from './loader.ts';
 import { MemorySource } from './source.ts';
@@ -68,4 +71,53 @@ describe('probeDecode on the test model', () => {
     expect(choice.backend).toBe(p.cpu.stepMs < p.gpu.stepMs ? 'cpu' : 'webgpu');
     console.log(`decode probe, test model: CPU ${p.cpu.stepMs.toFixed(2)} ms, SwiftShader ${p.gpu.stepMs.toFixed(2)} ms, ${p.wallMs.toFixed(0)} ms in all`);
   }, 60_000);
+});
+
+/** The object with some properties replaced; methods stay bound to the original (Dawn's need their own `this`). */
+function wrap<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (typeof p === 'string' && p in overrides) return overrides[p];
+      const v = Reflect.get(t, p, t) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
+
+/** SwiftShader under a hardware adapter's name, so that `auto` takes the measuring path here. */
+function posingAsHardware(gpu: GPU): GPU {
+  const info = { vendor: 'test', architecture: 'posing-as-hardware', device: 'probe test', description: '' };
+  return wrap(gpu, {
+    requestAdapter: async (o?: GPURequestAdapterOptions) => {
+      const adapter = await gpu.requestAdapter(o);
+      return adapter && wrap(adapter, { info, isFallbackAdapter: false });
+    },
+  });
+}
+
+describe('loadLanguageModel under auto on a hardware adapter', () => {
+  it('measures both backends, loads the faster and says why with the figures', async () => {
+    const source = new MemorySource(makeTestModel({ layers: 3 }).files, 'test model (auto)');
+    const gpu = posingAsHardware(await getGpu());
+    const { model, decision } = await loadLanguageModel(source, { gpu, spawner: nodeSpawner, threads: 2 });
+    try {
+      const probe = decision.decodeProbe!;
+      expect(probe.numLayers).toBe(3);
+      const cpuFaster = probe.cpu.stepMs < probe.gpu.stepMs;
+      expect(decision.backend).toBe(cpuFaster ? 'cpu' : 'webgpu');
+      expect(model).toBeInstanceOf(cpuFaster ? CpuLlmModel : GpuModel);
+      expect(decision.reason).toMatch(
+        /^measured here, .*decode ≈ [\d.]+ tok\/s on the CPU vs [\d.]+ on WebGPU \(.* from 2 of 3 layers, BF16, head left out\)$/,
+      );
+      expect(decision.reason).toContain('test / posing-as-hardware');
+      console.log(decision.reason);
+    } finally {
+      model.destroy();
+    }
+    const unmeasured = await loadLanguageModel(source, { gpu, spawner: nodeSpawner, threads: 2, measure: false });
+    unmeasured.model.destroy();
+    expect(unmeasured.decision.decodeProbe).toBeUndefined();
+    expect(unmeasured.decision.backend).toBe('webgpu');
+    expect(unmeasured.decision.reason).toMatch(/^hardware WebGPU adapter/);
+  }, 120_000);
 });
