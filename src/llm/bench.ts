@@ -306,7 +306,7 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       cpuThreads = cpuModel.description;
       cpuModel.destroy();
       const source = new DirectorySource(dir);
-      const probe = await probeDecode(source, await readManifest(source), { gpu: await getGpu(), spawner: nodeSpawner });
+      const probe = await probeDecode(await readManifest(source), { gpu: await getGpu(), spawner: nodeSpawner });
       const choice = chooseByDecodeProbe(probe, { cpu: cpuThreads, gpu: adapterLabel(dev.adapter) });
       const measuredFaster = cpu.run.decodeTokensPerSecond > run.decodeTokensPerSecond ? 'cpu' : 'webgpu';
       autoProbe = {

@@ -89,7 +89,7 @@ async function measureDecode(source: ModelSource, decision: BackendDecision, gpu
     const key = `${source.label}|${label}|${threads}`;
     let probe = probes.get(key);
     if (!probe) {
-      probe = probeDecode(source, manifest, { gpu, spawner, threads });
+      probe = probeDecode(manifest, { gpu, spawner, threads });
       probes.set(key, probe);
       probe.catch(() => probes.delete(key));
     }

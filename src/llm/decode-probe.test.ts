@@ -57,7 +57,7 @@ describe('probeDecode on the test model', () => {
   it('times decode steps on both backends with the checkpoint dtype', async () => {
     const source = new MemorySource(makeTestModel({ layers: 4, dtype: 'F16', modelType: 'qwen2' }).files, 'test model');
     const manifest = await readManifest(source);
-    const p = await probeDecode(source, manifest, { gpu: await getGpu(), spawner: nodeSpawner, threads: 2, budgetMs: 40 });
+    const p = await probeDecode(manifest, { gpu: await getGpu(), spawner: nodeSpawner, threads: 2, budgetMs: 40 });
     expect(p.dtype).toBe('F16');
     expect(p.layers).toBe(2);
     expect(p.numLayers).toBe(4);

@@ -1,6 +1,6 @@
 /**
  * The LLM's `auto` measurement on a hardware adapter: a few real decode steps on each backend,
- * through a few layers of the model's own shapes and weight dtype, with synthetic weights.
+ * through a few layers of the model's own shapes and weight dtype (config.json's), with synthetic weights.
  *
  * Why whole layers and not one GEMV: decode at M = 1 is bound by per-dispatch and per-step costs
  * as much as by weight bandwidth (on an H100 ≈ 8.5 µs between WebGPU dispatches, serialised per
@@ -14,12 +14,12 @@
 import type { ThreadSpawner } from '../cpu/threads.ts';
 import { tensorNames, type LlamaConfig } from './config.ts';
 import { CpuLlmModel } from './cpu-model.ts';
-import { encodeFloats, isFloatDType, type FloatDType } from './dtype.ts';
+import { encodeFloats, type FloatDType } from './dtype.ts';
 import { LlmError } from './errors.ts';
 import { GpuModel } from './gpu-model.ts';
 import { SINGLE_FILE, type ModelManifest } from './loader.ts';
 import type { CausalLM, KvCache } from './model-types.ts';
-import { readSafetensors, encodeSafetensors, type TensorToWrite } from './safetensors.ts';
+import { encodeSafetensors, type TensorToWrite } from './safetensors.ts';
 import { MemorySource, type ModelSource } from './source.ts';
 
 /** One backend's estimate of a decode step of the whole model (head excluded), in ms. */
@@ -92,10 +92,10 @@ export function chooseByDecodeProbe(
 const rate = (ms: number) => (1000 / ms).toFixed(ms < 10 ? 0 : 1); // whole tokens from 100 tok/s up
 
 /** Loads `layers` synthetic layers of the model's shapes on both backends and times decode steps. */
-export async function probeDecode(source: ModelSource, manifest: ModelManifest, options: DecodeProbeOptions): Promise<DecodeProbe> {
+export async function probeDecode(manifest: ModelManifest, options: DecodeProbeOptions): Promise<DecodeProbe> {
   const start = performance.now();
   const c = manifest.config;
-  const dtype = await layerDType(source, manifest);
+  const dtype = checkpointDType(manifest);
   const layers = options.layers ?? 2;
   if (!Number.isInteger(layers) || layers < 2) throw new LlmError('BAD_ARGUMENT', `the probe needs at least 2 layers, got ${layers}`);
   const context = options.context ?? 64;
@@ -124,23 +124,16 @@ export async function probeDecode(source: ModelSource, manifest: ModelManifest, 
   return { cpu, gpu, layers, numLayers: c.numLayers, dtype, context, wallMs, synthesizeMs: synthesized - start, gpuLoadMs, cpuLoadMs };
 }
 
-/** The dtype of layer 0's q_proj, from the header of the file that holds it (no tensor data is read). */
-async function layerDType(source: ModelSource, manifest: ModelManifest): Promise<FloatDType> {
-  const name = tensorNames.layer(0).q;
-  const file = manifest.weightMap?.get(name) ?? manifest.weightFiles[0]?.name ?? SINGLE_FILE;
-  const controller = new AbortController();
-  const opened = await source.open(file, controller.signal);
-  try {
-    for await (const event of readSafetensors(opened.chunks, { what: file })) {
-      if (event.kind !== 'header') break;
-      const dtype = event.header.tensors.find((t) => t.name === name)?.dtype;
-      if (dtype === undefined || !isFloatDType(dtype)) throw new LlmError('UNSUPPORTED_DTYPE', `${file}: ${name} is ${dtype ?? 'missing'}`);
-      return dtype;
-    }
-  } finally {
-    controller.abort();
-  }
-  throw new LlmError('SAFETENSORS_LAYOUT', `${file}: no header`);
+const TORCH_DTYPES: Readonly<Record<string, FloatDType>> = { bfloat16: 'BF16', float16: 'F16', float32: 'F32' };
+
+/**
+ * The checkpoint's dtype as config.json states it (torch_dtype, or dtype in newer transformers);
+ * BF16 when it says nothing, as most checkpoints are. Not from a weight file's header: opening a
+ * file through the browser's CachingSource and stopping after the header would leave its cache
+ * write unfinished.
+ */
+function checkpointDType(manifest: ModelManifest): FloatDType {
+  return TORCH_DTYPES[manifest.config.torchDtype ?? ''] ?? 'BF16';
 }
 
 /** A model folder in memory: the real config with numLayers = layers + 2, and layers [1, 1 + layers) filled with small values. */
