@@ -72,7 +72,7 @@ describe('bin/sprintnet host --genesis', () => {
       expect(h.output()).toMatch(/protocol: network sprintnet-local, config tiny, p = 1\/16/);
       h.child.kill('SIGINT');
     }
-    await Promise.all(hosts.map((h) => h.waitFor(/SIGINT: stopping host/, 20_000)));
+    await Promise.all(hosts.map((h) => h.waitFor(/SIGINT: stopping the host/, 20_000)));
     relay.child.kill('SIGINT');
   }, 120_000);
 });
