@@ -6,6 +6,9 @@
  * `?split-test` hook) and decoded with src/split's codec: only h_k as f32 rows, never the prompt's
  * token ids or text. A second test adds the ledger: a headless host with genesis weight that holds
  * the same model judges the published proof, and both pages' ledgers credit the volunteer's CU.
+ * A third finds the volunteer in the list its announcements fill instead of typing its id: the
+ * router first runs the whole model on the page (fast enough, nothing sent), then "always split"
+ * probes and ranks the listed volunteer and splits with it.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -113,6 +116,8 @@ test('a user page splits with a volunteer page: only h_k leaves, the completion 
   await user.getByTestId('split-notice-ok').click();
   const k = Math.max(1, Math.floor(layers / 2));
   await user.getByTestId('split-k').fill(String(k));
+  // The typed peer id with "always split": no probe, the volunteer serves exactly one session.
+  await user.getByTestId('split-route').selectOption('split');
   await user.getByTestId('split-volunteer').fill(volunteerPeer);
   const prompt = 'The secret word is pineapple';
   await user.getByTestId('llm-prompt').fill(prompt);
@@ -125,6 +130,8 @@ test('a user page splits with a volunteer page: only h_k leaves, the completion 
   expect(output.length).toBeGreaterThan(0);
   await expect(user.getByTestId('split-proof')).toContainText('signed by your wallet');
   await expect(user.getByTestId('split-submitted')).toContainText(/published for epoch \d+/);
+  await expect(user.getByTestId('split-route-taken')).toHaveText('Split with a volunteer');
+  await expect(user.getByTestId('split-switch-count')).toHaveText('0');
   const decodeSteps = await user.getByTestId('split-step').filter({ hasText: 'decode' }).count();
   expect(decodeSteps).toBeGreaterThan(0);
   await expect(volunteer.getByTestId('split-served')).toHaveText('1');
@@ -226,6 +233,7 @@ test("with a weighted validator holding the model, the volunteer page earns infe
   await user.getByTestId('split-allow').check();
   await user.getByTestId('split-notice-ok').click();
   await user.getByTestId('split-k').fill('2');
+  await user.getByTestId('split-route').selectOption('split');
   await user.getByTestId('split-volunteer').fill(volunteerPeer);
   await user.getByTestId('llm-max-tokens').fill('6');
   // A session counts in the epoch whose [start, proof deadline) holds its proof: start one well inside such a window, retrying if it missed.
@@ -260,4 +268,73 @@ test("with a weighted validator holding the model, the volunteer page earns infe
     console.log(`split CU e2e: ${name} page's ledger credits the volunteer ${await cuIn(p)} inference CU (epoch ${epoch})`);
   }
   await expect(volunteer.getByTestId('split-cu')).toContainText(/Inference CU credited to you in the ledger: [1-9]/);
+});
+
+test('the user page finds the volunteer in the announced list; the router runs locally when fast enough and splits with the best ranked', async ({
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'sprintnet-split-list-e2e-'));
+  const networkPath = join(dir, 'network.json');
+  relay = spawnSprintnet([
+    'relay',
+    '--port',
+    String(await freePort()),
+    '--write',
+    networkPath,
+    '--sprint-ms',
+    '60000',
+    '--skew-ms',
+    '1500',
+    '--start-in-ms',
+    '5000',
+  ]);
+  await waitForOutput(relay, /wrote /, 30_000);
+  const network = JSON.parse(readFileSync(networkPath, 'utf8')) as { relays: string[]; genesis: unknown };
+  const [first, second] = vectorsFile.vectors;
+  const volunteer = await openPage(browser, network, first!.mnemonic, 'volunteer');
+  await volunteer.getByTestId('split-serve').check();
+  await expect(volunteer.getByTestId('split-serving')).toBeVisible({ timeout: 60_000 });
+  const volunteerPeer = (await volunteer.getByTestId('split-serving-peer').textContent())!.trim();
+
+  const user = await openPage(browser, network, second!.mnemonic, 'user');
+  await user.getByTestId('split-allow').check();
+  await user.getByTestId('split-notice-ok').click();
+  await user.getByTestId('split-k').fill('1');
+  // The volunteer's announcement reaches the user's page through the relay and fills the list.
+  const row = user.locator(`[data-testid="split-volunteer-row"][data-peer="${volunteerPeer}"]`);
+  await expect(row).toBeVisible({ timeout: 60_000 });
+  await expect(user.getByTestId('split-pick-auto')).toBeChecked();
+  await user.getByTestId('llm-prompt').fill('The secret word is pineapple');
+  await user.getByTestId('llm-max-tokens').fill('6');
+
+  // Automatic, with a low bar: this device is fast enough, so the whole model runs here and nothing is sent.
+  await user.getByTestId('split-target').fill('0.5');
+  await user.getByTestId('llm-generate').click();
+  await expect(user.getByTestId('split-route-taken')).toHaveText('Ran on this device', { timeout: 120_000 });
+  await expect(user.getByTestId('split-route-numbers')).toContainText(/whole model \d+(\.\d)? tok\/s/);
+  await expect(user.getByTestId('llm-generate')).toBeEnabled({ timeout: 120_000 });
+  expect((await user.getByTestId('split-output').textContent())!.length).toBeGreaterThan(0);
+  expect(await user.evaluate(() => window.__sprintnetSplit!.requests.length)).toBe(0);
+
+  // Always split, the best ranked: the listed volunteer is probed, ranked and chosen.
+  await user.getByTestId('split-route').selectOption('split');
+  await user.getByTestId('llm-generate').click();
+  await expect(user.getByTestId('split-result').or(user.getByTestId('split-error'))).toBeVisible({ timeout: 180_000 });
+  await expect(user.getByTestId('split-error')).toHaveCount(0);
+  await expect(user.getByTestId('split-route-taken')).toHaveText('Split with a volunteer');
+  const ranked = user.getByTestId('split-ranked');
+  await expect(ranked).toHaveCount(1);
+  await expect(ranked.first()).toContainText(volunteerPeer.slice(-8));
+  await expect(ranked.first()).toContainText('chosen');
+  await expect(ranked.first()).toContainText(/unweighted|weighted/);
+  await expect(user.getByTestId('split-proof')).toContainText('signed by your wallet');
+  await expect(user.getByTestId('split-switch-count')).toHaveText('0');
+  // The probe was a session of its own; the request itself the second.
+  await expect(volunteer.getByTestId('split-served')).toHaveText('2');
+  await expect(volunteer.getByTestId('split-published')).toHaveText('1');
+  // Picking from the list is the manual override: it fills the peer id.
+  await row.getByTestId('split-pick').check();
+  await expect(user.getByTestId('split-volunteer')).toHaveValue(volunteerPeer);
+  console.log(`split list e2e: ${await user.getByTestId('split-route-numbers').textContent()} | ${await ranked.first().textContent()}`);
 });
