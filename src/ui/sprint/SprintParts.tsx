@@ -1,5 +1,5 @@
 /** Presentational pieces of the Sprint view; each reads the slice of the stores it shows. */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { phaseClock } from '../../app/runtime.ts';
 import type { BuildPhase } from '../../gpu/engine-types.ts';
 import type { BackendChoice } from '../../cpu/backend.ts';
@@ -7,6 +7,7 @@ import { useNetworkStore } from '../network/store.ts';
 import { useWalletStore } from '../wallet/store.ts';
 import { readiness, useSprintStore } from './store.ts';
 import { Term } from '../help/Term.tsx';
+import { describeLeft, estimateLeftMs } from './eta.ts';
 
 const PHASE_LABELS: Record<BuildPhase, string> = {
   autotune: 'Choosing the fastest kernels',
@@ -180,13 +181,28 @@ export function SigningNotice() {
 /** Shown while the engine is being built: every phase can take seconds (weights: minutes on a CPU adapter). */
 export function BuildProgressBars() {
   const build = useSprintStore((s) => s.snapshot?.build);
-  if (!build) return null;
+  // When each phase was first seen moving: its own rate gives the time-left estimate.
+  const started = useRef(new Map<BuildPhase, number>());
+  const now = useNow(build ? 1000 : null);
+  if (!build) {
+    started.current.clear();
+    return null;
+  }
+  for (const p of Object.keys(PHASE_LABELS) as BuildPhase[]) {
+    if (build.progress[p] > 0 && !started.current.has(p)) started.current.set(p, now);
+  }
+  const left = (p: BuildPhase): string => {
+    const since = started.current.get(p);
+    if (p !== build.phase || since === undefined) return '';
+    const words = describeLeft(estimateLeftMs(build.progress[p], now - since));
+    return words ? ` (${words})` : '';
+  };
   return (
     <div className="sprint-build" data-testid="sprint-build">
       {(Object.keys(PHASE_LABELS) as BuildPhase[]).map((p) => (
         <div key={p} className={p === build.phase ? 'active' : undefined}>
           <span>
-            {PHASE_LABELS[p]} — {Math.round(build.progress[p] * 100)}%
+            {PHASE_LABELS[p]} — {Math.round(build.progress[p] * 100)}%{left(p)}
           </span>
           <progress data-testid={`build-progress-${p}`} value={build.progress[p]} max={1} />
         </div>
