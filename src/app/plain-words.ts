@@ -1,7 +1,7 @@
 /**
  * The words and number formats a volunteer reads, shared by the headless host's log (src/cli) so
  * that it says what the app says: "tries", "finds", "tries per second", "12 min 05 s".
- * src/ui/contribute/format.ts formats the same way; src/cli/cli.test.ts checks that they agree.
+ * src/ui/contribute/format.ts re-exports these formats for the app's screens.
  */
 import type { BuildPhase } from '../gpu/engine-types.ts';
 import type { TransportKind } from '../node/connections.ts';

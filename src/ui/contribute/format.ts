@@ -2,23 +2,10 @@
 import { checkStopAfterMinutes, MAX_STOP_AFTER_MINUTES, type BatteryState } from '../../app/participation.ts';
 import { MAX_INTENSITY, MIN_INTENSITY } from '../../gpu/sprint-loop.ts';
 
-export const formatCount = (n: number): string => Math.round(n).toLocaleString('en-US');
+// One source for the words the app and the headless host's log share.
+import { formatCount, formatDuration, formatRate } from '../../app/plain-words.ts';
 
-/** Tries per second with about three significant figures: 0.42, 12.3, 1,234. */
-export function formatRate(perSecond: number): string {
-  if (!Number.isFinite(perSecond) || perSecond <= 0) return '0';
-  if (perSecond >= 100) return formatCount(perSecond);
-  return perSecond >= 10 ? perSecond.toFixed(1) : perSecond.toPrecision(2);
-}
-
-/** "45 s", "12 min 05 s", "2 h 03 min": a countdown or an elapsed time. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-}
+export { formatCount, formatDuration, formatRate };
 
 /** The slider works in whole percent; the engine takes a fraction. */
 export const INTENSITY_PERCENT = { min: MIN_INTENSITY * 100, max: MAX_INTENSITY * 100, step: 5 } as const;
