@@ -8,23 +8,21 @@
  *  - it keeps closed sessions' evidence and gives it only to peers with weight in the current
  *    epoch (the evidence is h_k, from which the prompt can be recovered);
  *  - every second it judges the inference proofs in its pool that name its model and not itself
- *    (its own sample, evidence fetched from the volunteer), and gossips its verdict.
+ *    (its own sample, evidence fetched from the volunteer), and gossips its verdict
+ *    (src/app/inference-judge.ts, shared with the browser page).
  */
 import type { KvCache } from '../llm/model-types.ts';
+import { hasWeightNow, InferenceJudge, nodeVolunteerLink } from '../app/inference-judge.ts';
 import type { SprintnetNode } from '../node/node.ts';
-import { peerIdFromPublicKeyBytes } from '../node/node.ts';
 import type { Signer } from '../protocol/crypto.ts';
-import { epochAt, schedule, type Genesis } from '../protocol/genesis.ts';
+import type { Genesis } from '../protocol/genesis.ts';
 import type { ProtocolHost } from '../protocol/host.ts';
-import { judgeInference, signInference, signVerdict, type HeldModel } from '../protocol/inference-check.ts';
+import { signInference, type HeldModel } from '../protocol/inference-check.ts';
 import type { Topic } from '../protocol/interfaces.ts';
-import { votingWeights } from '../protocol/ledger.ts';
-import { decodeProof, proofId } from '../split/proof.ts';
-import { fetchEvidence } from '../split/evidence.ts';
+import { decodeProof } from '../split/proof.ts';
 import { seedSigner } from '../split/local.ts';
-import { NodeTransport, serveSplit } from '../split/transport.ts';
+import { serveSplit } from '../split/transport.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
-import { walletVerifier } from '../protocol/crypto.ts';
 import { hex } from '../protocol/bytes.ts';
 
 /** The host's ledger, for a volunteer that publishes proofs and judges others'. */
@@ -45,8 +43,6 @@ export interface ModelService {
   stop(): void;
 }
 
-const VERDICT_NAMES = ['consistent', 'inconsistent', 'invalid'];
-
 export async function startModelService<K extends KvCache>(o: {
   readonly node: SprintnetNode;
   /** The node's wallet seed: it signs receipts. */
@@ -58,16 +54,7 @@ export async function startModelService<K extends KvCache>(o: {
   readonly judgeEveryMs?: number;
 }): Promise<ModelService> {
   const l = o.ledger;
-  const weighted = (key: string): boolean => {
-    if (!l) return false;
-    const e = Math.max(0, epochAt(l.genesis, l.now()));
-    const prev = e > 0 ? ((l.host.view(e - 1) ?? l.host.view(l.host.head))?.state ?? null) : null;
-    const committers = l.host.pool
-      .messages(e)
-      .filter((m) => m.kind === 'commit')
-      .map((m) => hex(m.sender));
-    return (votingWeights(l.genesis, prev, committers).get(key) ?? 0) > 0;
-  };
+  const weighted = (key: string): boolean => !!l && hasWeightNow(l.genesis, l.host, l.now(), key);
   const volunteer = new SplitVolunteer<K>({
     model: o.held.model,
     lowestK: 1,
@@ -91,67 +78,24 @@ export async function startModelService<K extends KvCache>(o: {
     `serving split inference: model ${hex(o.held.record.hash).slice(0, 16)}…, layers [1, ${o.held.record.config.numLayers}), τ = ${o.held.record.tau.toFixed(4)}`,
   );
 
-  const verdicts = new Map<string, string>();
-  /** When a proof's judgement last found no evidence or failed: it is tried again 10 s later, not every round. */
-  const retryAt = new Map<string, number>();
-  let busy = false;
-  const judgeNew = async () => {
-    if (!l || busy) return;
-    busy = true;
-    try {
-      for (const e of l.host.pool.epochs()) {
-        const s = schedule(l.genesis, e);
-        if (l.now() > s.validationEnd) continue;
-        for (const m of l.host.pool.messages(e)) {
-          if (m.kind !== 'inference') continue;
-          const p = decodeProof(m.proof);
-          const id = hex(proofId(p));
-          if (verdicts.has(id) || (retryAt.get(id) ?? 0) > l.now() || [p.receipt.user, p.receipt.volunteer].some((k) => hex(k) === hex(l.signer.publicKey)))
-            continue;
-          if (!weighted(hex(l.signer.publicKey))) continue; // a verdict without weight is not counted
-          verdicts.set(id, 'pending');
-          try {
-            const transport = new NodeTransport(o.node, peerIdFromPublicKeyBytes(p.receipt.volunteer), 30_000);
-            const j = await judgeInference(m.proof, {
-              networkId: l.genesis.networkId,
-              verifier: walletVerifier(),
-              seed: l.signer.publicKey,
-              model: (h) => (hex(h) === hex(o.held.record.hash) ? (o.held as unknown as HeldModel) : undefined),
-              evidence: (proof, sample) =>
-                fetchEvidence(transport, proof, sample).catch((err: unknown) => {
-                  o.log(`no evidence for proof ${id.slice(0, 12)}…: ${(err as Error).message}`);
-                  return null;
-                }),
-            });
-            if (!j) {
-              verdicts.delete(id);
-              retryAt.set(id, l.now() + 10_000);
-              continue;
-            }
-            const v = await signVerdict(l.signer, l.genesis, e, m.proof, j, l.now());
-            l.host.receive(v.bytes, 'gossip');
-            await l.publish('sprint-validation', v.bytes);
-            verdicts.set(id, VERDICT_NAMES[j.verdict]!);
-            o.log(`judged inference proof ${id.slice(0, 12)}…: ${VERDICT_NAMES[j.verdict]} (${j.detail})`);
-          } catch (err) {
-            verdicts.delete(id);
-            retryAt.set(id, l.now() + 10_000);
-            o.log(`judging inference proof ${id.slice(0, 12)}… failed: ${(err as Error).message}`);
-          }
-        }
-      }
-    } catch (err) {
-      o.log(`judging inference proofs failed: ${(err as Error).message}`);
-    } finally {
-      busy = false;
-    }
-  };
-  const timer = l ? setInterval(() => void judgeNew(), o.judgeEveryMs ?? 1000) : undefined;
+  const judge = l
+    ? new InferenceJudge({
+        genesis: l.genesis,
+        host: l.host,
+        signer: l.signer,
+        model: (h) => (hex(h) === hex(o.held.record.hash) ? (o.held as unknown as HeldModel) : undefined),
+        transport: (volunteerKey) => nodeVolunteerLink(o.node, volunteerKey),
+        publish: l.publish,
+        now: l.now,
+        log: o.log,
+        everyMs: o.judgeEveryMs ?? 1000,
+      })
+    : null;
   return {
     volunteer: volunteer as unknown as SplitVolunteer,
-    verdicts,
+    verdicts: judge?.verdicts ?? new Map(),
     stop: () => {
-      if (timer) clearInterval(timer);
+      judge?.stop();
       void o.node.unhandle('split-infer').catch(() => {});
     },
   };

@@ -1,0 +1,230 @@
+/**
+ * A validator of other volunteers' split-inference proofs (docs/split-inference.md §7 "Judge",
+ * docs/protocol.md §9a), shared by the headless host (`host --genesis … --serve-model DIR`) and the
+ * browser page that follows the ledger with a model loaded.
+ *
+ * Every round it looks at the `inference` messages in the pool of each epoch still in validation,
+ * and judges those that name neither itself nor a model it does not hold, while its key has voting
+ * weight (a verdict without weight is not counted, so it is not worth the re-run): the volunteer's
+ * evidence is fetched, `judgeInference` re-runs its own sample, and the signed verdict goes into the
+ * local pool and out on `sprint-validation`. A proof whose evidence did not come (or whose judging
+ * failed) is tried again `retryMs` later, not every round.
+ *
+ * A signer with `ready` (the browser's lazy wallet signer) is asked before anything is fetched: the
+ * evidence is given to the wallet's key only, and the node runs under it only while unlocked. While
+ * it waits the snapshot says so ("unlock to judge"); if the validation window closes first, the
+ * proof is listed as missed and not tried again.
+ */
+import { peerIdFromPublicKeyBytes, type SprintnetNode } from '../node/node.ts';
+import { hex } from '../protocol/bytes.ts';
+import { walletVerifier, type Signer } from '../protocol/crypto.ts';
+import { epochAt, schedule, type Genesis } from '../protocol/genesis.ts';
+import type { ProtocolHost } from '../protocol/host.ts';
+import { judgeInference, signVerdict, type HeldModel } from '../protocol/inference-check.ts';
+import type { Topic } from '../protocol/interfaces.ts';
+import { votingWeights } from '../protocol/ledger.ts';
+import { fetchEvidence } from '../split/evidence.ts';
+import { decodeProof, proofId } from '../split/proof.ts';
+import { NodeTransport, type SplitTransport } from '../split/transport.ts';
+
+export type VerdictName = 'consistent' | 'inconsistent' | 'invalid';
+const VERDICT_NAMES: readonly VerdictName[] = ['consistent', 'inconsistent', 'invalid'];
+
+/** The protocol host's parts the judge reads and feeds (ProtocolHost fits). */
+export type JudgeLedger = Pick<ProtocolHost, 'pool' | 'view' | 'head' | 'receive'>;
+
+export interface InferenceJudgeOptions {
+  readonly genesis: Genesis;
+  readonly host: JudgeLedger;
+  /** Signs verdicts as this validator; its key seeds the sample and must hold voting weight. */
+  readonly signer: Signer;
+  /** Whether the signer cannot sign now (a locked wallet): shown as "unlock to judge" while `ready` waits. */
+  readonly locked?: () => boolean;
+  /** The model of a hash when this validator holds it (with the τ it uses for that hash). */
+  readonly model: (hash: Uint8Array) => HeldModel | undefined | Promise<HeldModel | undefined>;
+  /** A split-infer link to a proof's volunteer (its Ed25519 key), for the evidence. */
+  readonly transport: (volunteerKey: Uint8Array) => SplitTransport;
+  readonly publish: (topic: Topic, bytes: Uint8Array) => Promise<void>;
+  readonly now: () => number;
+  readonly log: (line: string) => void;
+  /** Default 1 000 ms; 0 = no timer (the caller runs `tick`). */
+  readonly everyMs?: number;
+  /** After missing evidence or a failure, the wait before the proof is tried again (default 10 s). */
+  readonly retryMs?: number;
+}
+
+/** A verdict this validator signed and published. */
+export interface PublishedVerdict {
+  /** Hex of the split proof id. */
+  readonly proofId: string;
+  readonly epoch: number;
+  readonly volunteer: string;
+  readonly verdict: VerdictName;
+  /** Decode steps re-run. */
+  readonly checked: number;
+  readonly detail: string;
+  readonly at: number;
+}
+
+export interface JudgeSnapshot {
+  /** Newest first, at most MAX_LISTED. */
+  readonly published: readonly PublishedVerdict[];
+  /** A proof waits for the wallet to be unlocked, until the end of its validation window. */
+  readonly waiting: { readonly proofId: string; readonly until: number } | null;
+  /** Proofs not judged because the wallet stayed locked until their window closed (newest last). */
+  readonly missed: readonly { readonly proofId: string; readonly at: number }[];
+  /** The last failure (no evidence, judging failed), for the screen. */
+  readonly lastProblem: string | null;
+}
+
+const MAX_LISTED = 50;
+export const JUDGE_RETRY_MS = 10_000;
+
+/** Voting weights in force in the epoch of `now` (the previous epoch's state, else the genesis, plus this epoch's committers). */
+export function weightsNow(genesis: Genesis, host: JudgeLedger, now: number): ReadonlyMap<string, number> {
+  const e = Math.max(0, epochAt(genesis, now));
+  return weightsIn(genesis, host, e);
+}
+
+export function weightsIn(genesis: Genesis, host: JudgeLedger, e: number): ReadonlyMap<string, number> {
+  const prev = e > 0 ? ((host.view(e - 1) ?? host.view(host.head))?.state ?? null) : null;
+  const committers = host.pool
+    .messages(e)
+    .filter((m) => m.kind === 'commit')
+    .map((m) => hex(m.sender));
+  return votingWeights(genesis, prev, committers);
+}
+
+/** Whether `key` (hex) has voting weight now: who may fetch evidence, and whether this validator's verdict would count. */
+export const hasWeightNow = (genesis: Genesis, host: JudgeLedger, now: number, key: string): boolean => (weightsNow(genesis, host, now).get(key) ?? 0) > 0;
+
+export class InferenceJudge {
+  /** Proof id (hex) → 'pending' while judged, then the verdict's name, or 'missed'. */
+  readonly verdicts = new Map<string, string>();
+  private readonly retryAt = new Map<string, number>();
+  private snap: JudgeSnapshot = { published: [], waiting: null, missed: [], lastProblem: null };
+  private readonly listeners = new Set<(s: JudgeSnapshot) => void>();
+  private busy: Promise<void> | null = null;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: InferenceJudgeOptions) {
+    const every = o.everyMs ?? 1000;
+    if (every > 0) this.timer = setInterval(() => void this.tick(), every);
+  }
+
+  get snapshot(): JudgeSnapshot {
+    return this.snap;
+  }
+
+  subscribe(fn: (s: JudgeSnapshot) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+
+  /** One round over the pool; a round already running is awaited instead of started again. */
+  tick(): Promise<void> {
+    if (!this.busy) this.busy = this.round().finally(() => (this.busy = null));
+    return this.busy;
+  }
+
+  private set(patch: Partial<JudgeSnapshot>): void {
+    this.snap = { ...this.snap, ...patch };
+    for (const fn of this.listeners) fn(this.snap);
+  }
+
+  private async round(): Promise<void> {
+    const { o } = this;
+    const me = hex(o.signer.publicKey);
+    try {
+      for (const e of o.host.pool.epochs()) {
+        const s = schedule(o.genesis, e);
+        if (o.now() > s.validationEnd) continue;
+        for (const m of o.host.pool.messages(e)) {
+          if (this.stopped) return;
+          if (m.kind !== 'inference') continue;
+          const p = decodeProof(m.proof);
+          const id = hex(proofId(p));
+          if (this.verdicts.has(id) || (this.retryAt.get(id) ?? 0) > o.now()) continue;
+          if (hex(p.receipt.user) === me || hex(p.receipt.volunteer) === me) continue;
+          if (!hasWeightNow(o.genesis, o.host, o.now(), me)) continue;
+          const held = await o.model(p.receipt.modelHash);
+          if (!held) continue;
+          this.verdicts.set(id, 'pending');
+          try {
+            if (!(await this.readyToSign(id, s.validationEnd))) {
+              this.verdicts.set(id, 'missed');
+              this.set({ missed: [...this.snap.missed, { proofId: id, at: o.now() }].slice(-MAX_LISTED) });
+              continue;
+            }
+            const transport = o.transport(p.receipt.volunteer);
+            const j = await judgeInference(m.proof, {
+              networkId: o.genesis.networkId,
+              verifier: walletVerifier(),
+              seed: o.signer.publicKey,
+              model: (h) => (hex(h) === hex(held.record.hash) ? held : undefined),
+              evidence: (proof, sample) =>
+                fetchEvidence(transport, proof, sample).catch((err: unknown) => {
+                  this.problem(`no evidence for proof ${id.slice(0, 12)}…: ${(err as Error).message}`);
+                  return null;
+                }),
+            });
+            if (!j) {
+              this.verdicts.delete(id);
+              this.retryAt.set(id, o.now() + (o.retryMs ?? JUDGE_RETRY_MS));
+              continue;
+            }
+            const v = await signVerdict(o.signer, o.genesis, e, m.proof, j, o.now());
+            o.host.receive(v.bytes, 'gossip');
+            await o.publish('sprint-validation', v.bytes);
+            const name = VERDICT_NAMES[j.verdict]!;
+            this.verdicts.set(id, name);
+            const published: PublishedVerdict = {
+              proofId: id,
+              epoch: e,
+              volunteer: hex(p.receipt.volunteer),
+              verdict: name,
+              checked: j.checked,
+              detail: j.detail,
+              at: o.now(),
+            };
+            this.set({ published: [published, ...this.snap.published].slice(0, MAX_LISTED) });
+            o.log(`judged inference proof ${id.slice(0, 12)}…: ${name} (${j.detail})`);
+          } catch (err) {
+            this.verdicts.delete(id);
+            this.retryAt.set(id, o.now() + (o.retryMs ?? JUDGE_RETRY_MS));
+            this.problem(`judging inference proof ${id.slice(0, 12)}… failed: ${(err as Error).message}`);
+          }
+        }
+      }
+    } catch (err) {
+      this.problem(`judging inference proofs failed: ${(err as Error).message}`);
+    }
+  }
+
+  private problem(line: string): void {
+    this.o.log(line);
+    this.set({ lastProblem: line });
+  }
+
+  /** True when the signer can sign (at once without `ready`); shows the wait while a locked wallet holds it up. */
+  private async readyToSign(id: string, until: number): Promise<boolean> {
+    const { signer, locked } = this.o;
+    if (!signer.ready) return true;
+    if (locked?.()) this.set({ waiting: { proofId: id, until } });
+    try {
+      return await signer.ready('inference verdict', until);
+    } finally {
+      if (this.snap.waiting) this.set({ waiting: null });
+    }
+  }
+}
+
+/** A split-infer link to a volunteer over a libp2p node, by its key (the headless host's transport factory). */
+export const nodeVolunteerLink = (node: SprintnetNode, volunteerKey: Uint8Array, timeoutMs = 30_000): SplitTransport =>
+  new NodeTransport(node, peerIdFromPublicKeyBytes(volunteerKey), timeoutMs);
