@@ -4,10 +4,12 @@
  * 1. Tier: unflagged and weighted in the Sprint ledger (the Sprint weights say who is capable and
  *    has something to lose) → unflagged, no weight → flagged (fraud or withholding in the ledger)
  *    → its probe failed (unreachable, or it refused).
- * 2. Within a tier: higher ledger reputation (accepted epochs), then the lower measured step time
- *    (router.ts probeVolunteer), then the higher weight, then the peer id, so the order is total.
+ * 2. Within a tier: higher ledger reputation (accepted epochs), then the lower step time (ping.ts:
+ *    the measured round trip plus the volunteer's own step time; or a probe session's measured
+ *    step, router.ts probeVolunteer), then the higher weight, then the peer id, so the order is total.
  * Later entries are the failover order. The user may override the first choice by hand.
  */
+import type { PingResult } from './ping.ts';
 import { splitRate, type VolunteerProbe } from './router.ts';
 
 /** What the Sprint ledger says of a key (src/app/activity.ts WeightRow's fields). */
@@ -25,6 +27,8 @@ export interface RankInput {
   readonly probe: VolunteerProbe | Error | undefined;
   /** Announced decode rate of the volunteer (0 = none): shown, not trusted for the order. */
   readonly announcedTokensPerSecond?: number;
+  /** Its last ping, shown with the ranking (the step estimate it gave is in `probe`). */
+  readonly ping?: PingResult;
 }
 
 export type RankTier = 'weighted' | 'unweighted' | 'flagged' | 'unreachable';
@@ -44,6 +48,10 @@ export interface RankedVolunteer {
   /** Expected split decode rate with this volunteer (router.ts splitRate), when its step time and the local [0, k) rate are known. */
   readonly expectedTokensPerSecond: number | null;
   readonly announcedTokensPerSecond: number;
+  /** From its last ping: the measured round trip (ms) and its load; null when not pinged. */
+  readonly rttMs: number | null;
+  readonly openSessions: number | null;
+  readonly sessionLimit: number | null;
 }
 
 /** A volunteer not probed keeps its ledger tier (it is not known to be unreachable); its step time sorts last. */
@@ -67,6 +75,9 @@ export function rankVolunteers(inputs: readonly RankInput[], prefixTokensPerSeco
       problem: i.probe instanceof Error ? i.probe.message : null,
       expectedTokensPerSecond: stepMs !== null && prefixTokensPerSecond !== null && prefixTokensPerSecond > 0 ? splitRate(prefixTokensPerSecond, stepMs) : null,
       announcedTokensPerSecond: i.announcedTokensPerSecond ?? 0,
+      rttMs: i.ping?.rttMs ?? null,
+      openSessions: i.ping?.openSessions ?? null,
+      sessionLimit: i.ping?.sessionLimit ?? null,
     };
   });
   return ranked.sort(

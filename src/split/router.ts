@@ -2,13 +2,16 @@
  * Where a request runs. The user's privacy choice comes first: "on this device only" never sends
  * h_k, however slow the device. Otherwise the whole model runs here when the device decodes at
  * least `targetTokensPerSecond` (measured, not assumed: `measureDecodeRate`), and is split when a
- * volunteer's measured step time (`probeVolunteer`) plus the local [0, k) time beats local decoding.
+ * volunteer's step time plus the local [0, k) time beats local decoding. The step time comes from a
+ * ping (ping.ts: measured round trip + the volunteer's own step time, no session opened) or, as a
+ * deeper check that costs the volunteer a session, from `probeVolunteer`.
  */
 import type { KvCache } from '../llm/model-types.ts';
 import { decodeAnswer, encodeFloats, encodeRequest, Phase, Precision } from './codec.ts';
 import { SESSION_ID_BYTES } from './constants.ts';
 import type { SplitModel } from './engines.ts';
 import { SplitError } from './errors.ts';
+import { pingStepEstimate, type PingResult } from './ping.ts';
 import type { SplitTransport } from './transport.ts';
 
 export type PrivacyChoice = 'device-only' | 'allow-split';
@@ -57,6 +60,17 @@ export function chooseRoute(i: RouteInputs): Route {
   }
   if (local === null) throw new SplitError('NO_VOLUNTEER', 'the model does not fit this device and no volunteer is available');
   return { route: 'local', tokensPerSecond: local, reason: `no volunteer is faster than this device (${local.toFixed(1)} tok/s)` };
+}
+
+/**
+ * A ping as the ranking sees it: a volunteer whose sessions are all taken would refuse the request
+ * (an Error, so it is not in the failover order); one that has not measured its step time is not
+ * ordered by speed (undefined); else the round trip plus its step time.
+ */
+export function pingAsProbe(label: string, r: PingResult): VolunteerProbe | Error | undefined {
+  if (r.openSessions >= r.sessionLimit) return new Error(`full: ${r.openSessions} of ${r.sessionLimit} sessions open`);
+  if (r.stepMs === 0) return undefined;
+  return { label, stepMs: pingStepEstimate(r) };
 }
 
 /** Decode tokens/s of layers [fromLayer, toLayer) here: `steps` single-token forwards after a one-token warm-up. */
