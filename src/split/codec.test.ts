@@ -1,7 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { numberToF16 } from '../llm/dtype.ts';
-import { decodeAnswer, decodeRequest, encodeAnswer, encodeFloats, encodeRequest, Phase, Precision, type StepRequest } from './codec.ts';
-import { MAX_POSITIONS_PER_REQUEST, MAX_REQUEST_BYTES } from './constants.ts';
+import {
+  decodeAnswer,
+  decodeRequest,
+  encodeAnswer,
+  encodeFloats,
+  encodeRequest,
+  EvidencePart,
+  Phase,
+  Precision,
+  type EvidenceAnswer,
+  type EvidenceRequest,
+  type StepRequest,
+} from './codec.ts';
+import { MAX_EVIDENCE_CHUNK, MAX_POSITIONS_PER_REQUEST, MAX_REQUEST_BYTES } from './constants.ts';
 import { isSplitError, SplitError } from './errors.ts';
 import { seedSigner } from './local.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from './test-support.ts';
@@ -46,7 +58,8 @@ describe('session codec', () => {
       { kind: 'rewind', sessionId: session, step: 7 } as const,
       { kind: 'close', sessionId: session } as const,
       { kind: 'submit', proof: new Uint8Array([1, 2, 3]) } as const,
-      { kind: 'evidence', user: hash, sessionId: session, steps: [2, 5, 9] } as const,
+      { kind: 'evidence', user: hash, sessionId: session, part: EvidencePart.logits, step: 9, offset: 4096, length: 1024 } as const,
+      { kind: 'evidence', user: hash, sessionId: session, part: EvidencePart.hk, step: 0, offset: 0, length: MAX_EVIDENCE_CHUNK } as const,
     ]) {
       expect(decodeRequest(encodeRequest(m))).toEqual(m);
     }
@@ -67,26 +80,39 @@ describe('session codec', () => {
       { kind: 'error', code: 'OUT_OF_ORDER', message: 'step 3, expected 2' } as const,
       { kind: 'error', code: 'FORBIDDEN', message: 'evidence goes to validators only' } as const,
       { kind: 'submitted', note: 'published for epoch 3' } as const,
-      {
-        kind: 'evidence',
-        hk: [new Uint8Array(8), new Uint8Array(4)],
-        outLeaves: [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)],
-        logits: [new Uint8Array(12)],
-      } as const,
+      { kind: 'evidence', part: EvidencePart.leaves, step: 0, offset: 32, total: 96, bytes: new Uint8Array(64).fill(7) } as const,
     ]) {
       expect(decodeAnswer(encodeAnswer(a))).toEqual(a);
     }
   });
 
-  it('refuses evidence requests with unordered or too many steps, and evidence answers that announce more than they hold', () => {
-    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: [5, 2] })))).toBe('MALFORMED');
-    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: [] })))).toBe('LIMIT');
-    expect(code(() => decodeRequest(encodeRequest({ kind: 'evidence', user: hash, sessionId: session, steps: Array.from({ length: 65 }, (_, i) => i) })))).toBe(
-      'LIMIT',
-    );
-    const answer = encodeAnswer({ kind: 'evidence', hk: [new Uint8Array(8)], outLeaves: [new Uint8Array(32)], logits: [] });
-    new DataView(answer.buffer).setUint32(2, 5000, true);
-    expect(code(() => decodeAnswer(answer))).toBe('MALFORMED');
+  it('refuses evidence chunks of no, or more than MAX_EVIDENCE_CHUNK, bytes, unknown parts, a step on a part without one, and chunks outside their part', () => {
+    const ask = (o: Partial<{ part: number; step: number; offset: number; length: number }>) =>
+      code(() =>
+        decodeRequest(
+          encodeRequest({ kind: 'evidence', user: hash, sessionId: session, part: EvidencePart.hk, step: 0, offset: 0, length: 64, ...o } as EvidenceRequest),
+        ),
+      );
+    expect(ask({})).toBe('ok');
+    expect(ask({ length: 0 })).toBe('LIMIT');
+    expect(ask({ length: MAX_EVIDENCE_CHUNK + 1 })).toBe('LIMIT');
+    expect(ask({ part: 3 })).toBe('MALFORMED');
+    expect(ask({ part: EvidencePart.leaves, step: 2 })).toBe('MALFORMED');
+    expect(ask({ part: EvidencePart.logits, step: 2 })).toBe('ok');
+    const answer = (o: Partial<{ part: number; step: number; offset: number; total: number; bytes: Uint8Array }>) =>
+      code(() =>
+        decodeAnswer(
+          encodeAnswer({ kind: 'evidence', part: EvidencePart.hk, step: 0, offset: 0, total: 64, bytes: new Uint8Array(64), ...o } as EvidenceAnswer),
+        ),
+      );
+    expect(answer({})).toBe('ok');
+    expect(answer({ bytes: new Uint8Array(0) })).toBe('MALFORMED');
+    expect(answer({ offset: 1 })).toBe('MALFORMED');
+    expect(answer({ total: 63 })).toBe('MALFORMED');
+    expect(answer({ part: 9 })).toBe('MALFORMED');
+    expect(answer({ step: 1 })).toBe('MALFORMED');
+    // A chunk over the limit is refused by its length prefix, before the bytes are read.
+    expect(answer({ bytes: new Uint8Array(MAX_EVIDENCE_CHUNK + 1), total: MAX_EVIDENCE_CHUNK + 1 })).toBe('MALFORMED');
   });
 
   it('refuses truncated, trailing, oversize, unknown and non-finite input with typed errors', () => {

@@ -14,6 +14,7 @@ import {
   MAX_PROOF_BYTES,
   MAX_PROOF_STEPS,
   MAX_ERROR_TEXT,
+  MAX_EVIDENCE_CHUNK,
   MAX_HIDDEN,
   MAX_POSITIONS_PER_REQUEST,
   MAX_REQUEST_BYTES,
@@ -35,8 +36,13 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 export const RequestKind = { open: 1, step: 2, rewind: 3, close: 4, submit: 5, evidence: 6 } as const;
 export const AnswerKind = { opened: 0x81, stepped: 0x82, rewound: 0x83, receipt: 0x84, submitted: 0x85, evidence: 0x86, error: 0xff } as const;
 
-/** Steps one evidence request may name (a validator's sample is 8). */
-export const MAX_EVIDENCE_SAMPLE = 64;
+/**
+ * What an evidence request fetches a chunk of (docs/split-inference.md §7a): the output leaves of
+ * every step (n × 32 bytes), h_k of every step as sent, concatenated in step order, or the logits
+ * of one step as sent.
+ */
+export const EvidencePart = { leaves: 0, hk: 1, logits: 2 } as const;
+export type EvidencePart = (typeof EvidencePart)[keyof typeof EvidencePart];
 
 export interface OpenRequest {
   readonly kind: 'open';
@@ -73,13 +79,17 @@ export interface SubmitRequest {
   readonly kind: 'submit';
   readonly proof: Uint8Array;
 }
-/** A validator asks the volunteer for a closed session's evidence (verify.ts Evidence) with the logits of its sample. */
+/** A validator asks the volunteer for one chunk of a closed session's evidence: bytes [offset, offset + length) of one part. */
 export interface EvidenceRequest {
   readonly kind: 'evidence';
   readonly user: Uint8Array;
   readonly sessionId: Uint8Array;
-  /** Step indices whose logits are wanted, ascending, no repeats. */
-  readonly steps: readonly number[];
+  readonly part: EvidencePart;
+  /** The step whose logits are wanted (part logits); 0 for the other parts. */
+  readonly step: number;
+  readonly offset: number;
+  /** 1 … MAX_EVIDENCE_CHUNK. */
+  readonly length: number;
 }
 export type SplitRequest = OpenRequest | StepRequest | RewindRequest | CloseRequest | SubmitRequest | EvidenceRequest;
 
@@ -126,13 +136,15 @@ export interface SubmittedAnswer {
   /** What the volunteer did with it, for people ("published for epoch 3"). */
   readonly note: string;
 }
+/** One chunk: the request's part, step and offset echoed, the part's whole length, and its bytes from offset on. */
 export interface EvidenceAnswer {
   readonly kind: 'evidence';
-  /** h_k of every accepted step, as sent. */
-  readonly hk: readonly Uint8Array[];
-  readonly outLeaves: readonly Uint8Array[];
-  /** Logits as sent of the requested steps, in request order. */
-  readonly logits: readonly Uint8Array[];
+  readonly part: EvidencePart;
+  readonly step: number;
+  readonly offset: number;
+  readonly total: number;
+  /** min(length asked, total − offset) bytes. */
+  readonly bytes: Uint8Array;
 }
 export type SplitAnswer = OpenedAnswer | SteppedAnswer | RewoundAnswer | ReceiptAnswer | SubmittedAnswer | EvidenceAnswer | ErrorAnswer;
 
@@ -193,11 +205,15 @@ export function encodeRequest(m: SplitRequest): Uint8Array {
       return head(RequestKind.close).fixed(m.sessionId, SESSION_ID_BYTES).finish();
     case 'submit':
       return head(RequestKind.submit).bytes(m.proof).finish();
-    case 'evidence': {
-      const w = head(RequestKind.evidence).fixed(m.user, KEY_BYTES).fixed(m.sessionId, SESSION_ID_BYTES).u16(m.steps.length);
-      for (const i of m.steps) w.u32(i);
-      return w.finish();
-    }
+    case 'evidence':
+      return head(RequestKind.evidence)
+        .fixed(m.user, KEY_BYTES)
+        .fixed(m.sessionId, SESSION_ID_BYTES)
+        .u8(m.part)
+        .u32(m.step)
+        .u32(m.offset)
+        .u32(m.length)
+        .finish();
   }
 }
 
@@ -221,14 +237,8 @@ export function encodeAnswer(m: SplitAnswer): Uint8Array {
       return head(AnswerKind.receipt).fixed(m.sessionId, SESSION_ID_BYTES).bytes(m.receipt).fixed(m.signature, SIGNATURE_BYTES).finish();
     case 'submitted':
       return head(AnswerKind.submitted).string(m.note.slice(0, MAX_ERROR_TEXT)).finish();
-    case 'evidence': {
-      const w = head(AnswerKind.evidence).u32(m.hk.length);
-      for (const b of m.hk) w.bytes(b);
-      for (const b of m.outLeaves) w.fixed(b, HASH_BYTES);
-      w.u16(m.logits.length);
-      for (const b of m.logits) w.bytes(b);
-      return w.finish();
-    }
+    case 'evidence':
+      return head(AnswerKind.evidence).u8(m.part).u32(m.step).u32(m.offset).u32(m.total).bytes(m.bytes).finish();
     case 'error':
       return head(AnswerKind.error).u16(SPLIT_ERROR_CODES.indexOf(m.code)).string(m.message.slice(0, MAX_ERROR_TEXT)).finish();
   }
@@ -257,6 +267,8 @@ const enumOf = <T extends number>(v: number, values: readonly T[], what: string)
   if (!values.includes(v as T)) throw new SplitError('MALFORMED', `${what} ${v} is unknown`);
   return v as T;
 };
+
+const evidencePart = (v: number): EvidencePart => enumOf(v, [EvidencePart.leaves, EvidencePart.hk, EvidencePart.logits], 'evidence part');
 
 function range(v: number, min: number, max: number, what: string): number {
   if (v < min || v > max) throw new SplitError('LIMIT', `${what} ${v} is outside [${min}, ${max}]`);
@@ -309,14 +321,12 @@ export function decodeRequest(bytes: Uint8Array): SplitRequest {
       case RequestKind.evidence: {
         const user = r.fixed(KEY_BYTES);
         const sessionId = r.fixed(SESSION_ID_BYTES);
-        const n = range(r.u16(), 1, MAX_EVIDENCE_SAMPLE, 'evidence steps');
-        const steps: number[] = [];
-        for (let i = 0; i < n; i++) {
-          const step = r.u32();
-          if (i > 0 && step <= steps[i - 1]!) throw new SplitError('MALFORMED', 'evidence steps must ascend without repeats');
-          steps.push(step);
-        }
-        m = { kind: 'evidence', user, sessionId, steps };
+        const part = evidencePart(r.u8());
+        const step = r.u32();
+        if (part !== EvidencePart.logits && step !== 0) throw new SplitError('MALFORMED', `evidence part ${part} names step ${step}, not 0`);
+        const offset = r.u32();
+        const length = range(r.u32(), 1, MAX_EVIDENCE_CHUNK, 'evidence chunk');
+        m = { kind: 'evidence', user, sessionId, part, step, offset, length };
         break;
       }
       default:
@@ -368,17 +378,15 @@ export function decodeAnswer(bytes: Uint8Array): SplitAnswer {
         m = { kind: 'submitted', note: r.string(MAX_ERROR_TEXT * 4) };
         break;
       case AnswerKind.evidence: {
-        const n = range(r.u32(), 1, MAX_PROOF_STEPS, 'evidence steps');
-        // Each h_k row is at least 4 bytes plus its length prefix: a count beyond the bytes is refused before any allocation.
-        if (n * (4 + 2 + HASH_BYTES) > bytes.length) throw new SplitError('MALFORMED', `evidence announces ${n} steps but is ${bytes.length} bytes`);
-        const hk: Uint8Array[] = [];
-        for (let i = 0; i < n; i++) hk.push(r.bytes(MAX_RESPONSE_BYTES));
-        const outLeaves: Uint8Array[] = [];
-        for (let i = 0; i < n; i++) outLeaves.push(r.fixed(HASH_BYTES));
-        const count = range(r.u16(), 0, MAX_EVIDENCE_SAMPLE, 'evidence logits');
-        const logits: Uint8Array[] = [];
-        for (let i = 0; i < count; i++) logits.push(r.bytes(MAX_VOCAB * 4));
-        m = { kind: 'evidence', hk, outLeaves, logits };
+        const part = evidencePart(r.u8());
+        const step = r.u32();
+        if (part !== EvidencePart.logits && step !== 0) throw new SplitError('MALFORMED', `evidence part ${part} names step ${step}, not 0`);
+        const offset = r.u32();
+        const total = r.u32();
+        const chunk = r.bytes(MAX_EVIDENCE_CHUNK);
+        if (chunk.length === 0 || offset + chunk.length > total)
+          throw new SplitError('MALFORMED', `an evidence chunk of ${chunk.length} bytes at ${offset} does not lie inside its part of ${total}`);
+        m = { kind: 'evidence', part, step, offset, total, bytes: chunk };
         break;
       }
       case AnswerKind.error: {

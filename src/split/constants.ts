@@ -23,6 +23,13 @@ export const MAX_PROOF_STEPS = 8_192;
 export const MAX_PROOF_BYTES = 512 + 28 * MAX_PROOF_STEPS;
 /** Bytes of closed sessions' evidence (h_k and logits as sent) a volunteer keeps for validators; the oldest go first. */
 export const MAX_EVIDENCE_BYTES = 256 * 1024 * 1024;
+/** Bytes of evidence one answer carries at most (a chunk of one part: output leaves, h_k, or one step's logits). */
+export const MAX_EVIDENCE_CHUNK = 1024 * 1024;
+/** What a validator fetches for one proof at most, unless it sets its own cap (the volunteer keeps no more anyway). */
+export const MAX_EVIDENCE_FETCH_BYTES = MAX_EVIDENCE_BYTES;
+/** Evidence bytes one peer may fetch from a volunteer per window (a validator judging the largest session kept fits). */
+export const EVIDENCE_BYTES_PER_PEER = MAX_EVIDENCE_BYTES;
+export const EVIDENCE_WINDOW_MS = 60_000;
 export const MAX_CONTEXT = 131_072;
 /** Error messages carried in-band. */
 export const MAX_ERROR_TEXT = 512;

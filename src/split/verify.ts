@@ -50,6 +50,9 @@ export async function checkConsistency<K extends KvCache>(
   const D = c.hiddenSize;
   if (evidence.hk.length !== r.steps.length || evidence.outLeaves.length !== r.steps.length)
     return { ok: false, step: -1, detail: 'the evidence does not cover every step' };
+  // Rows of another hidden size would hash to the root only if both parties used another model: refuse them before a forward sees them.
+  const short = r.steps.findIndex((s, i) => evidence.hk[i]!.length !== s.count * D * (s.precision === Precision.f16 ? 2 : 4));
+  if (short >= 0) return { ok: false, step: short, detail: `h_k is not ${r.steps[short]!.count} rows of ${D} values` };
   const hkLeaves = r.steps.map((s, i) => hkLeaf(i, s.position, s.count, s.precision, evidence.hk[i]!));
   if (!same(root(hkLeaves), r.hkRoot)) return { ok: false, step: -1, detail: 'the h_k sent do not hash to the proof’s h_k root' };
   if (!same(root([...evidence.outLeaves]), r.outputRoot)) return { ok: false, step: -1, detail: 'the output leaves do not hash to the proof’s output root' };

@@ -12,6 +12,7 @@ import {
   decodeRequest,
   encodeAnswer,
   encodeFloats,
+  EvidencePart,
   fitsF16,
   Phase,
   Precision,
@@ -20,7 +21,7 @@ import {
   type SplitAnswer,
   type StepRequest,
 } from './codec.ts';
-import { MAX_EVIDENCE_BYTES, MAX_RESPONSE_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
+import { EVIDENCE_BYTES_PER_PEER, EVIDENCE_WINDOW_MS, MAX_EVIDENCE_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
 import { hkLeaf, outputLeaf, root } from './digest.ts';
 import type { SplitModel } from './engines.ts';
 import { SplitError } from './errors.ts';
@@ -52,16 +53,22 @@ export interface VolunteerOptions<K extends KvCache> {
   readonly mayFetchEvidence?: (peer: Uint8Array) => boolean;
   /** Bytes of closed sessions' evidence kept (default MAX_EVIDENCE_BYTES when mayFetchEvidence is set, else 0). */
   readonly evidenceBytes?: number;
+  /** Evidence bytes one peer may fetch per window (default EVIDENCE_BYTES_PER_PEER per EVIDENCE_WINDOW_MS). */
+  readonly evidenceBytesPerPeer?: number;
+  readonly evidenceWindowMs?: number;
   /** A user submitted its signed proof of one of our sessions (checked): publish it; the answer is a note for the user. */
   readonly onProof?: (proof: Uint8Array) => Promise<string>;
 }
 
-/** What a closed session leaves for validators. */
+/** What a closed session leaves for validators: the parts of §7a, served in chunks. */
 interface Closed {
   readonly receipt: Uint8Array;
+  /** h_k of every step as sent, and where each starts in their concatenation (n + 1 offsets). */
   readonly hk: Uint8Array[];
+  readonly hkStarts: number[];
   readonly logits: Uint8Array[];
-  readonly outLeaves: Uint8Array[];
+  /** The output leaves, concatenated. */
+  readonly leaves: Uint8Array;
   readonly bytes: number;
 }
 
@@ -99,6 +106,9 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
   /** By user key ‖ session id (hex), oldest first. */
   private readonly closed = new Map<string, Closed>();
   private closedBytes = 0;
+  /** Evidence bytes served per peer (hex) in the window that began at evidenceWindowStart. */
+  private readonly evidenceServed = new Map<string, number>();
+  private evidenceWindowStart = -Infinity;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
   /** Steps computed (accepted or later rewound), for the volunteer's own display. */
@@ -281,12 +291,17 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       flops: s.flops,
     });
     const signature = await this.o.signer.sign(receiptDomain(this.o.networkId), receipt);
+    const hkStarts = [0];
+    for (const b of s.hkWire) hkStarts.push(hkStarts.at(-1)! + b.length);
+    const leaves = new Uint8Array(s.outLeaves.length * 32);
+    s.outLeaves.forEach((l, i) => leaves.set(l, i * 32));
     this.keep(hex(s.peer) + hex(s.id), {
       receipt,
       hk: s.hkWire,
+      hkStarts,
       logits: s.logitsWire,
-      outLeaves: s.outLeaves,
-      bytes: [...s.hkWire, ...s.logitsWire].reduce((n, b) => n + b.length, 0),
+      leaves,
+      bytes: hkStarts.at(-1)! + leaves.length + s.logitsWire.reduce((n, b) => n + b.length, 0),
     });
     return { kind: 'receipt', sessionId: s.id, receipt, signature };
   }
@@ -315,15 +330,59 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     return { kind: 'submitted', note: await this.o.onProof(bytes) };
   }
 
+  /** One chunk of a kept session's evidence (§7a), charged to the peer's window budget. */
   private evidence(m: EvidenceRequest, peer: Uint8Array): SplitAnswer {
     if (!this.o.mayFetchEvidence?.(peer)) throw new SplitError('FORBIDDEN', 'evidence goes to validators only');
     const c = this.closed.get(hex(m.user) + hex(m.sessionId));
     if (!c) throw new SplitError('UNKNOWN_SESSION', 'no evidence kept for this session');
-    if (m.steps.some((i) => i >= c.logits.length)) throw new SplitError('LIMIT', `the session has ${c.logits.length} steps`);
-    const answer: SplitAnswer = { kind: 'evidence', hk: c.hk, outLeaves: c.outLeaves, logits: m.steps.map((i) => c.logits[i]!) };
-    if (c.hk.reduce((n, b) => n + b.length + 36, 0) + answer.logits.reduce((n, b) => n + b.length + 4, 0) > MAX_RESPONSE_BYTES - 64) {
-      throw new SplitError('LIMIT', 'the evidence exceeds one answer (chunked evidence is not built)');
-    }
-    return answer;
+    if (m.part === EvidencePart.logits && m.step >= c.logits.length) throw new SplitError('LIMIT', `the session has ${c.logits.length} steps`);
+    const total = m.part === EvidencePart.leaves ? c.leaves.length : m.part === EvidencePart.hk ? c.hkStarts.at(-1)! : c.logits[m.step]!.length;
+    if (m.offset >= total) throw new SplitError('LIMIT', `offset ${m.offset} is past the part's ${total} bytes`);
+    const length = Math.min(m.length, total - m.offset);
+    this.chargeEvidence(peer, length);
+    const bytes =
+      m.part === EvidencePart.leaves
+        ? c.leaves.subarray(m.offset, m.offset + length)
+        : m.part === EvidencePart.logits
+          ? c.logits[m.step]!.subarray(m.offset, m.offset + length)
+          : concatRange(c.hk, c.hkStarts, m.offset, length);
+    return { kind: 'evidence', part: m.part, step: m.step, offset: m.offset, total, bytes };
   }
+
+  /** A fixed window per peer: a validator re-fetching (or a weighted key scraping) is bounded in bytes per window. */
+  private chargeEvidence(peer: Uint8Array, bytes: number): void {
+    const t = this.now();
+    const windowMs = this.o.evidenceWindowMs ?? EVIDENCE_WINDOW_MS;
+    if (t - this.evidenceWindowStart >= windowMs) {
+      this.evidenceWindowStart = t;
+      this.evidenceServed.clear();
+    }
+    const key = hex(peer);
+    const served = this.evidenceServed.get(key) ?? 0;
+    const budget = this.o.evidenceBytesPerPeer ?? EVIDENCE_BYTES_PER_PEER;
+    if (served + bytes > budget) throw new SplitError('LIMIT', `at most ${budget} evidence bytes per peer per ${windowMs} ms: try again later`);
+    this.evidenceServed.set(key, served + bytes);
+  }
+}
+
+/** Bytes [offset, offset + length) of the concatenation of `parts`, whose starts are `starts`. */
+function concatRange(parts: readonly Uint8Array[], starts: readonly number[], offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  // The last part starting at or before offset (binary search: sessions have up to 8 192 steps).
+  let lo = 0;
+  let hi = parts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  let written = 0;
+  for (let i = lo; written < length; i++) {
+    const part = parts[i]!;
+    const from = offset + written - starts[i]!;
+    const take = Math.min(part.length - from, length - written);
+    out.set(part.subarray(from, from + take), written);
+    written += take;
+  }
+  return out;
 }
