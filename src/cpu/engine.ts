@@ -13,13 +13,14 @@
  */
 import { flopsPerNonce, getConfig, vocabBits, type SprintConfig } from '../sprint/config.ts';
 import { FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
-import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { targetVector } from '../sprint/target.ts';
 import { GLOBAL_LAYER, linearScaleExponent, TensorId, tensorShape } from '../sprint/weights.ts';
 import { at } from '../sprint/indexing.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes } from '../gpu/errors.ts';
 import { collectInspection, runSprintLoop } from '../gpu/sprint-loop.ts';
+import { assertSameSprint, checkTokens, measurePasses, NodeSeeds, planForward, runPipeline } from '../gpu/engine-shared.ts';
 import {
   Arena,
   bestKernelVariant,
@@ -246,7 +247,7 @@ function prepare(options: Omit<CpuEngineOptions, 'threads' | 'spawner' | 'onProg
 
 export class CpuSprintEngine {
   readonly backend = 'cpu' as const;
-  private readonly nodeSeeds = new Map<string, Uint8Array>();
+  private readonly nodeSeeds = new NodeSeeds();
   private readonly i32: Int32Array;
   private readonly u8: Uint8Array;
   private readonly f32: Float32Array;
@@ -558,7 +559,7 @@ export class CpuSprintEngine {
   /** `inspectNonces` on the calling thread (engines made by `createSync`). */
   inspectNoncesSync(publicKey: Uint8Array, nonces: readonly number[]): NonceInspection {
     this.assertInline();
-    const hostSeed = this.nodeSeed(publicKey);
+    const hostSeed = this.nodeSeeds.of(publicKey);
     const slot = at(this.slots, 0, 'slot');
     const distances = new Float32Array(nonces.length);
     const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
@@ -579,9 +580,7 @@ export class CpuSprintEngine {
 
   /** Same as SprintEngine.runSprint: consecutive nonces until duration, maxNonces or the signal. */
   async runSprint(options: SprintOptions): Promise<SprintResult> {
-    if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
-      throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
-    }
+    assertSameSprint(this.sprintSeed, options.sprintSeed);
     return runSprintLoop(
       this.config,
       this.batch,
@@ -602,33 +601,11 @@ export class CpuSprintEngine {
 
   /** Medians of one-at-a-time passes of `batch` nonces, with and without the layers (ms). */
   profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number } = {}): Promise<PassProfile> {
-    const passes = Math.max(1, options.passes ?? 3);
-    const outsidePasses = Math.max(passes, options.outsidePasses ?? passes);
-    return this.exclusive(async () => {
+    return this.exclusive(() => {
       this.assertUsable();
-      const hostSeed = this.nodeSeed(publicKey);
+      const hostSeed = this.nodeSeeds.of(publicKey);
       const nonces = Array.from({ length: this.batch }, (_, i) => i);
-      const time = async (skipLayers: boolean) => {
-        const t = performance.now();
-        await this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, undefined, skipLayers);
-        return performance.now() - t;
-      };
-      await time(true);
-      const full: number[] = [];
-      const outside: number[] = [];
-      for (let i = 0; i < outsidePasses; i++) {
-        if (i < passes) full.push(await time(false));
-        outside.push(await time(true));
-      }
-      const median = (xs: number[]) =>
-        at(
-          xs.sort((a, b) => a - b),
-          Math.floor(xs.length / 2),
-          'timed pass',
-        );
-      const passMs = median(full);
-      const outsideLayersMs = median(outside);
-      return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
+      return measurePasses(this.batch, options, (skipLayers) => this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, undefined, skipLayers));
     });
   }
 
@@ -648,32 +625,23 @@ export class CpuSprintEngine {
   ): Promise<void> {
     return this.exclusive(async () => {
       this.assertUsable();
-      const hostSeed = this.nodeSeed(publicKey);
-      const inflight: { nonces: readonly number[]; result: Promise<PassResult | null> }[] = [];
+      const hostSeed = this.nodeSeeds.of(publicKey);
       const onAbort = () => this.pool.abortJob();
       signal?.addEventListener('abort', onAbort);
-      let submitted = 0;
-      const completeOldest = async (): Promise<boolean> => {
-        const oldest = at(inflight, 0, 'batch in flight');
-        const result = await oldest.result;
-        if (!result || signal?.aborted) return false;
-        inflight.shift();
-        onBatch(oldest.nonces, result);
-        return true;
-      };
       try {
-        for (;;) {
-          if (inflight.length === SLOTS && !(await completeOldest())) return;
-          if (signal?.aborted) break;
-          const nonces = next();
-          if (!nonces || nonces.length === 0) break;
-          const slot = at(this.slots, submitted++ % SLOTS, 'slot');
-          inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces, signal) });
-        }
-        while (inflight.length > 0) if (!(await completeOldest())) return;
+        await runPipeline({
+          depth: SLOTS,
+          next,
+          submit: (nonces, index) => this.submitBatch(at(this.slots, index % SLOTS, 'slot'), hostSeed, nonces, signal),
+          settle: async (pass) => {
+            const result = await pass;
+            return signal?.aborted ? null : result;
+          },
+          onBatch,
+          signal,
+        });
       } finally {
         signal?.removeEventListener('abort', onAbort);
-        inflight.forEach((f) => f.result.catch(() => {}));
       }
     });
   }
@@ -759,14 +727,8 @@ export class CpuSprintEngine {
     const c = this.config;
     const p = this.plan;
     const d = c.dModel;
-    const from = options.fromLayer ?? 0;
-    const to = options.toLayer ?? c.layers;
-    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= c.layers)) {
-      throw new GpuError('BAD_ARGUMENT', `layer range [${from}, ${to}) outside [0, ${c.layers}]`);
-    }
-    const { sequences, seqLen: n } = forwardShape(c, options);
-    const capture = [...new Set(options.capture ?? [])].sort((a, b) => a - b);
-    if (capture.some((l) => l < from || l >= to)) throw new GpuError('BAD_ARGUMENT', `captured layers must lie in [${from}, ${to})`);
+    // The arena holds config.seqLen positions per sequence, hidden-state input included.
+    const { from, to, sequences, seqLen: n, capture } = planForward(c, options, c.seqLen);
     const tokens = options.tokens?.map((seq) => checkTokens(c, seq));
     const rowFloats = n * d;
     const hidden = new Float32Array(sequences * rowFloats);
@@ -816,39 +778,4 @@ export class CpuSprintEngine {
   private assertUsable(): void {
     if (this.destroyed) throw new GpuError('BAD_ARGUMENT', 'engine destroyed');
   }
-
-  private nodeSeed(publicKey: Uint8Array): Uint8Array {
-    const id = Array.from(publicKey ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
-    let seed = this.nodeSeeds.get(id);
-    if (!seed) {
-      seed = nodeSeed(publicKey);
-      this.nodeSeeds.set(id, seed);
-    }
-    return seed;
-  }
-}
-
-const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-
-function forwardShape(config: SprintConfig, options: ForwardOptions): { sequences: number; seqLen: number } {
-  if (options.tokens && options.hidden) throw new GpuError('BAD_ARGUMENT', 'give tokens or hidden, not both');
-  if (options.tokens) {
-    const seqLen = options.tokens[0]?.length ?? 0;
-    if (options.tokens.length === 0 || seqLen < 1 || seqLen > config.seqLen || options.tokens.some((t) => t.length !== seqLen)) {
-      throw new GpuError('BAD_ARGUMENT', `tokens: one or more sequences of one common length in 1..${config.seqLen}`);
-    }
-    return { sequences: options.tokens.length, seqLen };
-  }
-  const h = options.hidden;
-  if (!h || h.sequences < 1 || h.seqLen < 1 || h.seqLen > config.seqLen || h.data.length < h.sequences * h.seqLen * config.dModel) {
-    throw new GpuError('BAD_ARGUMENT', `hidden: data of [sequences, seqLen ≤ ${config.seqLen}, d] floats`);
-  }
-  return { sequences: h.sequences, seqLen: h.seqLen };
-}
-
-function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[]): Uint32Array {
-  for (const t of seq) {
-    if (!Number.isInteger(t) || t < 0 || t >= config.vocab) throw new GpuError('BAD_ARGUMENT', `token ${t} outside the vocabulary 0..${config.vocab - 1}`);
-  }
-  return Uint32Array.from(seq);
 }

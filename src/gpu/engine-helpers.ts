@@ -2,11 +2,9 @@
 import type { SprintConfig } from '../sprint/config.ts';
 import { TensorId } from '../sprint/weights.ts';
 import type { GpuDevice } from './device.ts';
-import { GpuError } from './errors.ts';
 import { Activations } from './forward.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
 import type { WeightStore } from './weight-store.ts';
-import type { ForwardOptions } from './engine-types.ts';
 
 const TARGET_PASS_SECONDS = 0.25;
 
@@ -38,31 +36,6 @@ export async function uploadTarget(dev: GpuDevice, config: SprintConfig, weights
   );
   return tau;
 }
-
-export function forwardShape(config: SprintConfig, options: ForwardOptions): { sequences: number; seqLen: number } {
-  if (options.tokens && options.hidden) throw new GpuError('BAD_ARGUMENT', 'give tokens or hidden, not both');
-  if (options.tokens) {
-    const seqLen = options.tokens[0]?.length ?? 0;
-    if (options.tokens.length === 0 || seqLen < 1 || seqLen > config.seqLen || options.tokens.some((t) => t.length !== seqLen)) {
-      throw new GpuError('BAD_ARGUMENT', `tokens: one or more sequences of one common length in 1..${config.seqLen}`);
-    }
-    return { sequences: options.tokens.length, seqLen };
-  }
-  const h = options.hidden;
-  if (!h || h.sequences < 1 || h.seqLen < 1 || h.data.length < h.sequences * h.seqLen * config.dModel) {
-    throw new GpuError('BAD_ARGUMENT', 'hidden: data of [sequences, seqLen, d] floats');
-  }
-  return { sequences: h.sequences, seqLen: h.seqLen };
-}
-
-export function checkTokens(config: SprintConfig, seq: Uint32Array | readonly number[]): Uint32Array {
-  for (const t of seq) {
-    if (!Number.isInteger(t) || t < 0 || t >= config.vocab) throw new GpuError('BAD_ARGUMENT', `token ${t} outside the vocabulary 0..${config.vocab - 1}`);
-  }
-  return Uint32Array.from(seq);
-}
-
-export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Races GPU results against an AbortSignal: `race` gives null once the signal fires. */
 export class AbortWaiter {

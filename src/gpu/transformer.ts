@@ -10,7 +10,7 @@
  */
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
 import { FINGERPRINT_BITS } from '../sprint/fingerprint.ts';
-import { checkSprintSeed, inputNoiseKey, inputSeed, nodeSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
+import { checkSprintSeed, inputNoiseKey, inputSeed, outputKey, tokensFromInputSeed, weightKey } from '../sprint/seeds.ts';
 import { TensorId } from '../sprint/weights.ts';
 import { at } from '../sprint/indexing.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
@@ -19,7 +19,8 @@ import { DEFAULT_SCREEN_MARGINS, runScreened, SCREEN_MAX_HELD, type ScreenCounts
 import { chooseScreen, confirmCapacity, type ScreenChoice } from './screen-choice.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError } from './errors.ts';
-import { AbortWaiter, checkTokens, defaultBatch, equalBytes, forwardShape, uploadTarget } from './engine-helpers.ts';
+import { AbortWaiter, defaultBatch, uploadTarget } from './engine-helpers.ts';
+import { assertSameSprint, checkTokens, measurePasses, NodeSeeds, planForward, runPipeline } from './engine-shared.ts';
 import type { EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, ScreenInfo, SprintOptions, SprintResult } from './engine-types.ts';
 import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
 import { getGpu as getBrowserGpu } from './gpu-browser.ts';
@@ -86,7 +87,7 @@ interface PassResult {
 const SLOTS = 2;
 
 export class SprintEngine {
-  private readonly nodeSeeds = new Map<string, Uint8Array>();
+  private readonly nodeSeeds = new NodeSeeds();
   private destroyed = false;
   /** Calls run one after another: slots and activations are shared between them. */
   private lastCall: Promise<unknown> = Promise.resolve();
@@ -306,33 +307,11 @@ export class SprintEngine {
    * output stage with fingerprint and keys, readback. Medians in milliseconds.
    */
   profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number } = {}): Promise<PassProfile> {
-    const passes = Math.max(1, options.passes ?? 3);
-    const outsidePasses = Math.max(passes, options.outsidePasses ?? passes);
-    return this.exclusive(async () => {
+    return this.exclusive(() => {
       this.assertUsable();
-      const hostSeed = this.nodeSeed(publicKey);
+      const hostSeed = this.nodeSeeds.of(publicKey);
       const nonces = Array.from({ length: this.batch }, (_, i) => i);
-      const time = async (skipLayers: boolean) => {
-        const t = performance.now();
-        await this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, { skipLayers });
-        return performance.now() - t;
-      };
-      await time(true); // warm-up: first use of the slot's buffers
-      const full: number[] = [];
-      const outside: number[] = [];
-      for (let i = 0; i < outsidePasses; i++) {
-        if (i < passes) full.push(await time(false));
-        outside.push(await time(true));
-      }
-      const median = (xs: number[]) =>
-        at(
-          xs.sort((a, b) => a - b),
-          Math.floor(xs.length / 2),
-          'timed pass',
-        );
-      const passMs = median(full);
-      const outsideLayersMs = median(outside);
-      return { batch: this.batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
+      return measurePasses(this.batch, options, (skipLayers) => this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, { skipLayers }));
     });
   }
 
@@ -341,9 +320,7 @@ export class SprintEngine {
    * On device loss, throws GpuError('DEVICE_LOST') whose details carry `found` and `nextNonce`.
    */
   async runSprint(options: SprintOptions): Promise<SprintResult> {
-    if (options.sprintSeed && !equalBytes(options.sprintSeed, this.sprintSeed)) {
-      throw new GpuError('BAD_ARGUMENT', 'this engine holds the weights of another Sprint: create an engine for this sprint seed');
-    }
+    assertSameSprint(this.sprintSeed, options.sprintSeed);
     const threshold = rTarget(this.config, options.hitRate ?? DEFAULT_HIT_RATE);
     return runSprintLoop(
       this.config,
@@ -379,7 +356,7 @@ export class SprintEngine {
   ): Promise<void> {
     return this.exclusive(async () => {
       this.assertUsable();
-      const hostSeed = this.nodeSeed(publicKey);
+      const hostSeed = this.nodeSeeds.of(publicKey);
       const confirmSlot = this.confirmSlot!;
       const pending: Promise<unknown>[] = [];
       let submitted = 0;
@@ -438,31 +415,20 @@ export class SprintEngine {
     request: PassRequest,
   ): Promise<void> {
     this.assertUsable();
-    const hostSeed = this.nodeSeed(publicKey);
-    const inflight: { nonces: readonly number[]; result: Promise<PassResult> }[] = [];
+    const hostSeed = this.nodeSeeds.of(publicKey);
     const abort = new AbortWaiter(signal);
-    let submitted = 0;
-    const completeOldest = async (): Promise<boolean> => {
-      const oldest = at(inflight, 0, 'batch in flight');
-      const result = await abort.race(oldest.result);
-      if (!result) return false;
-      inflight.shift();
-      onBatch(oldest.nonces, result);
-      return true;
-    };
     try {
-      for (;;) {
-        if (inflight.length === SLOTS && !(await completeOldest())) return;
-        const nonces = next();
-        if (!nonces || nonces.length === 0) break;
-        const slot = at(this.slots, submitted++ % SLOTS, 'slot');
-        inflight.push({ nonces, result: this.submitBatch(slot, hostSeed, nonces, request) });
-      }
-      while (inflight.length > 0) if (!(await completeOldest())) return;
+      await runPipeline({
+        depth: SLOTS,
+        next,
+        submit: (nonces, index) => this.submitBatch(at(this.slots, index % SLOTS, 'slot'), hostSeed, nonces, request),
+        settle: (pass) => abort.race(pass),
+        onBatch,
+        signal,
+        left: (passes) => (this.draining = Promise.allSettled(passes)),
+      });
     } finally {
       abort.dispose();
-      inflight.forEach((f) => f.result.catch(() => {}));
-      this.draining = Promise.allSettled(inflight.map((f) => f.result));
     }
   }
 
@@ -511,12 +477,7 @@ export class SprintEngine {
   private async forwardNow(options: ForwardOptions): Promise<ForwardResult> {
     this.assertUsable();
     const { config, device: dev } = this;
-    const from = options.fromLayer ?? 0;
-    const to = options.toLayer ?? config.layers;
-    if (!(0 <= from && from <= to && to <= config.layers)) throw new GpuError('BAD_ARGUMENT', `layer range [${from}, ${to}) outside [0, ${config.layers}]`);
-    const { sequences, seqLen } = forwardShape(config, options);
-    const capture = [...new Set(options.capture ?? [])].sort((a, b) => a - b);
-    if (capture.some((l) => l < from || l >= to)) throw new GpuError('BAD_ARGUMENT', `captured layers must lie in [${from}, ${to})`);
+    const { from, to, sequences, seqLen, capture } = planForward(config, options);
 
     const rowFloats = sequences * seqLen * config.dModel;
     const owned: GPUBuffer[] = [];
@@ -581,15 +542,5 @@ export class SprintEngine {
   private assertUsable(): void {
     if (this.destroyed) throw new GpuError('BAD_ARGUMENT', 'engine destroyed');
     this.device.throwIfLost();
-  }
-
-  private nodeSeed(publicKey: Uint8Array): Uint8Array {
-    const id = Array.from(publicKey ?? [], (b) => b.toString(16).padStart(2, '0')).join('');
-    let seed = this.nodeSeeds.get(id);
-    if (!seed) {
-      seed = nodeSeed(publicKey);
-      this.nodeSeeds.set(id, seed);
-    }
-    return seed;
   }
 }
