@@ -6,9 +6,8 @@
  */
 import { cpus } from 'node:os';
 import { flopsPerNonce, getConfig, type SprintConfig } from '../sprint/config.ts';
-import type { BuildPhase } from '../gpu/engine-types.ts';
 import type { BenchOptions, BenchResult } from './run.ts';
-import { timeRepeated } from './timing.ts';
+import { measureEngineRate, NO_PEERS, phaseTimer } from './engine-rate.ts';
 import { CpuSprintEngine } from '../cpu/engine.ts';
 import { measureOrtMatmul } from '../cpu/ort-peer.ts';
 import { measureCpuMatmul } from '../cpu/probe.ts';
@@ -24,8 +23,7 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
   const publicKey = crypto.getRandomValues(new Uint8Array(32));
 
   log(`building the ${config.name} CPU engine (${threads} threads)…`);
-  const phaseStart: Partial<Record<BuildPhase, number>> = {};
-  const phaseEnd: Partial<Record<BuildPhase, number>> = {};
+  const phases = phaseTimer(log);
   const started = performance.now();
   const engine = await CpuSprintEngine.create({
     config,
@@ -33,28 +31,13 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
     threads,
     batch: options.batch,
     spawner: nodeSpawner,
-    onProgress: (phase, fraction) => {
-      phaseStart[phase] ??= performance.now();
-      phaseEnd[phase] = performance.now();
-      if (fraction === 1 || fraction === 0) log(`  ${phase} ${Math.round(fraction * 100)}%`);
-    },
+    onProgress: phases.onProgress,
   });
   const readyMs = performance.now() - started;
-  const phaseMs = (p: BuildPhase) => (phaseEnd[p] ?? 0) - (phaseStart[p] ?? 0);
   let result: BenchResult;
   try {
     log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
-    let nextNonce = 0;
-    const timing = await timeRepeated(async (passes) => {
-      const r = await engine.runSprint({ publicKey, startNonce: nextNonce, maxNonces: passes * engine.batch });
-      nextNonce = r.nextNonce;
-    }, options.seconds);
-    const noncesPerSecond = timing.perSecond * engine.batch;
-    const gflops = (noncesPerSecond * flops) / 1e9;
-    const passSeconds = engine.batch / noncesPerSecond;
-    const passes = Math.min(5, Math.max(1, Math.round(options.seconds / 2 / passSeconds)));
-    log(`measuring the share outside the layers (${passes} pass${passes > 1 ? 'es' : ''} with and without the layers)…`);
-    const profile = await engine.profilePass(publicKey, { passes, outsidePasses: 5 });
+    const rate = await measureEngineRate(engine, publicKey, flops, options.seconds, log);
     result = {
       backend: 'cpu',
       adapter: `CPU ${cpus()[0]?.model ?? ''} × ${threads} threads, WebAssembly ${engine.kernels === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'}`.replace(
@@ -64,10 +47,9 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
       threads,
       config: config.name,
       batch: engine.batch,
-      nonces_per_s: noncesPerSecond,
-      gflops,
+      ...rate,
       ready_ms: readyMs,
-      ready_phases_ms: { autotune: 0, weights: phaseMs('weights'), compile: phaseMs('compile') },
+      ready_phases_ms: { autotune: 0, weights: phases.ms('weights'), compile: phases.ms('compile') },
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
       engine_variant: engine.variant,
@@ -77,18 +59,7 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
       matmul_variant: engine.variant,
       matmul_shape: { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden },
       efficiency: 0,
-      pass_ms: profile.passMs,
-      outside_layers_ms: profile.outsideLayersMs,
-      outside_layers_share: profile.outsideLayersShare,
-      peer_gflops: null,
-      peer_nonces_per_s: null,
-      peer_setup_ms: null,
-      peer_ratio: null,
-      cpu_peer_gflops: null,
-      cpu_peer_op: null,
-      cpu_peer_ratio: null,
-      flops_per_nonce: flops,
-      measure_seconds: options.seconds,
+      ...NO_PEERS,
       date,
     };
   } finally {

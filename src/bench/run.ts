@@ -10,7 +10,7 @@ import { SprintEngine, type BuildPhase } from '../gpu/transformer.ts';
 import { variantName } from '../gpu/shaders/matmul.wgsl.ts';
 import { measureMatmulBaseline } from './matmul-baseline.ts';
 import { measurePeer } from './tfjs-peer.ts';
-import { timeRepeated } from './timing.ts';
+import { measureEngineRate, NO_PEERS, phaseTimer } from './engine-rate.ts';
 import { adapterLabel } from '../gpu/device.ts';
 
 export interface BenchOptions {
@@ -92,8 +92,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
   const publicKey = crypto.getRandomValues(new Uint8Array(32));
 
   log(`building the ${config.name} engine…`);
-  const phaseStart: Partial<Record<BuildPhase, number>> = {};
-  const phaseEnd: Partial<Record<BuildPhase, number>> = {};
+  const phases = phaseTimer(log);
   const started = performance.now();
   const engine = await SprintEngine.create({
     config,
@@ -101,30 +100,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
     gpu,
     batch: options.batch,
     // No tuning cache: ready_ms is what a first start on this machine costs.
-    onProgress: (phase, fraction) => {
-      phaseStart[phase] ??= performance.now();
-      phaseEnd[phase] = performance.now();
-      if (fraction === 1 || fraction === 0) log(`  ${phase} ${Math.round(fraction * 100)}%`);
-    },
+    onProgress: phases.onProgress,
   });
   const readyMs = performance.now() - started;
-  const phaseMs = (p: BuildPhase) => (phaseEnd[p] ?? 0) - (phaseStart[p] ?? 0);
 
   try {
     log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
-    let nextNonce = 0;
-    const engineTiming = await timeRepeated(async (passes) => {
-      const r = await engine.runSprint({ publicKey, startNonce: nextNonce, maxNonces: passes * engine.batch });
-      nextNonce = r.nextNonce;
-    }, options.seconds);
-    const noncesPerSecond = engineTiming.perSecond * engine.batch;
-    const gflops = (noncesPerSecond * flops) / 1e9;
-
-    // Passes alone, with and without the layers, interleaved: ≈ the measuring window, 1 to 5 of each.
-    const passSeconds = engine.batch / noncesPerSecond;
-    const passes = Math.min(5, Math.max(1, Math.round(options.seconds / 2 / passSeconds)));
-    log(`measuring the share outside the layers (${passes} pass${passes > 1 ? 'es' : ''} with and without the layers)…`);
-    const profile = await engine.profilePass(publicKey, { passes, outsidePasses: 5 });
+    const rate = await measureEngineRate(engine, publicKey, flops, options.seconds, log);
+    const gflops = rate.gflops;
 
     const shape = { M: engine.batch * config.seqLen, K: config.dModel, N: config.ffnHidden };
     log(`measuring plain f32 matmuls ${shape.M}×${shape.K}·(${shape.N}×${shape.K})ᵀ…`);
@@ -142,10 +125,9 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       threads: null,
       config: config.name,
       batch: engine.batch,
-      nonces_per_s: noncesPerSecond,
-      gflops,
+      ...rate,
       ready_ms: readyMs,
-      ready_phases_ms: { autotune: phaseMs('autotune'), weights: phaseMs('weights'), compile: phaseMs('compile') },
+      ready_phases_ms: { autotune: phases.ms('autotune'), weights: phases.ms('weights'), compile: phases.ms('compile') },
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
       engine_variant: variantName(engine.variant),
@@ -155,18 +137,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       matmul_variant: matmul.best.variant,
       matmul_shape: shape,
       efficiency: gflops / matmul.best.gflops,
-      pass_ms: profile.passMs,
-      outside_layers_ms: profile.outsideLayersMs,
-      outside_layers_share: profile.outsideLayersShare,
-      peer_gflops: null,
-      peer_nonces_per_s: null,
-      peer_setup_ms: null,
-      peer_ratio: null,
-      cpu_peer_gflops: null,
-      cpu_peer_op: null,
-      cpu_peer_ratio: null,
-      flops_per_nonce: flops,
-      measure_seconds: options.seconds,
+      ...NO_PEERS,
       date,
     };
     // The peer needs its own memory (f32 weights): free the engine's first.
