@@ -233,3 +233,57 @@ describe('serveCall', () => {
     expect((await d3).ok).toBe(false);
   });
 });
+
+describe('serveCall with sealing: caller', () => {
+  const callerLimits = { ...DEFAULT_REQUEST_LIMITS, sealing: 'caller' as const, maxRequestBytes: 64, maxResponseBytes: 16 };
+  const plainRequest = (payload: Uint8Array) => [head(new Uint8Array(32), payload.length), ...bodyFrames(payload)];
+  const writtenBody = (stream: FakeStream) => {
+    const [, ...body] = stream.writtenFrames();
+    return Uint8Array.from(body.flatMap((f) => [...f.subarray(1)]));
+  };
+
+  it('hands the handler the payload as sent and the authenticated peer, and answers its bytes unsealed', async () => {
+    const guard = new StreamGuard();
+    const seen: { request: number[]; peer: string }[] = [];
+    const stream = new FakeStream();
+    const done = serveCall(
+      stream,
+      call(guard, {
+        limits: callerLimits,
+        handler: async (r, c) => {
+          seen.push({ request: [...r], peer: c.peerId });
+          return Uint8Array.of(9, 8, 7);
+        },
+      }),
+      never,
+    );
+    await stream.deliver([encodeFrames(plainRequest(Uint8Array.of(1, 2, 3)))]);
+    expect(await done).toEqual({ ok: true });
+    expect(seen).toEqual([{ request: [1, 2, 3], peer: 'client' }]);
+    expect(firstWrittenStatus(stream)).toBe(STATUS_OK);
+    expect([...writtenBody(stream)]).toEqual([9, 8, 7]);
+  });
+
+  it('refuses a head of the other mode, a request over the limit (no sealing overhead allowed), and an answer over the limit', async () => {
+    const guard = new StreamGuard();
+    const outcome = async (frames: Uint8Array[], overrides: Partial<ServeCall>) => {
+      const s = new FakeStream();
+      const d = serveCall(s, call(guard, overrides), never);
+      await s.deliver([encodeFrames(frames)], { keepOpen: true });
+      return { o: await d, status: firstWrittenStatus(s) };
+    };
+    // A layer-sealed request at a caller-sealed protocol, and a caller-sealed one at a layer-sealed protocol.
+    const sealedAtCaller = await outcome(request(Uint8Array.of(1)).frames, { limits: callerLimits });
+    expect(!sealedAtCaller.o.ok && sealedAtCaller.o.error).toBeInstanceOf(ProtocolError);
+    expect(sealedAtCaller.status).toBe(STATUS_ERROR);
+    const plainAtLayer = await outcome(plainRequest(Uint8Array.of(1)), {});
+    expect(!plainAtLayer.o.ok && plainAtLayer.o.error).toBeInstanceOf(ProtocolError);
+    expect(plainAtLayer.status).toBe(STATUS_ERROR);
+    const big = await outcome(plainRequest(new Uint8Array(65)), { limits: callerLimits });
+    expect(!big.o.ok && big.o.error).toBeInstanceOf(PayloadTooLargeError);
+    const bigAnswer = await outcome(plainRequest(new Uint8Array(4)), { limits: callerLimits, handler: async () => new Uint8Array(17) });
+    expect(!bigAnswer.o.ok && bigAnswer.o.error).toBeInstanceOf(PayloadTooLargeError);
+    expect(bigAnswer.status).toBe(STATUS_ERROR);
+    expect(guard.budget.usedBytes()).toBe(0);
+  });
+});

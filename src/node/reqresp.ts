@@ -9,6 +9,13 @@
  * `maxStreamsPerPeer` inbound calls open at once (over all protocols and connections). A call
  * refused for capacity is answered with status 2 (busy), which the requester reports as
  * PeerBusyError.
+ *
+ * Sealing: by default this layer seals every payload (a fresh key agreement per call). A protocol
+ * handled and requested with `sealing: 'caller'` gets its payloads as they are: the caller seals
+ * them itself (split inference's per-session key, src/split/session-key.ts), and the layer still
+ * frames, limits, deadlines, and hands the handler the stream's peer as noise authenticated it.
+ * Such a request's head carries 32 zero bytes where the ephemeral key would be; each side refuses a
+ * head of the other mode, so a caller-sealed payload is never taken for a sealed one or back.
  */
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
@@ -38,7 +45,7 @@ import {
   type FrameSink,
   type InboundStream,
 } from './framing.ts';
-import { DecryptError, EPHEMERAL_BYTES, NONCE_BYTES, TAG_BYTES, open, requesterKeys, responderKeys, seal } from './sealed-box.ts';
+import { DecryptError, EPHEMERAL_BYTES, NONCE_BYTES, TAG_BYTES, open, requesterKeys, responderKeys, seal, type SessionKeys } from './sealed-box.ts';
 
 const SEAL_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 export const STATUS_OK = 0;
@@ -58,13 +65,18 @@ export interface RequestLimits {
   timeoutMs: number;
   /** Concurrent inbound calls per connection, for this protocol (libp2p's own stream limit). */
   maxInboundStreams: number;
+  /** 'layer' (default): sealed here per call; 'caller': the payload is already sealed by its caller and passes through. */
+  sealing: Sealing;
 }
+
+export type Sealing = 'layer' | 'caller';
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
   maxRequestBytes: 4 * 1024 * 1024,
   maxResponseBytes: 4 * 1024 * 1024,
   timeoutMs: 30_000,
   maxInboundStreams: 8,
+  sealing: 'layer',
 };
 
 /** Node-wide limits shared by every protocol's streams. */
@@ -92,7 +104,7 @@ export interface RequestContext {
 
 export type RequestHandler = (request: Uint8Array, context: RequestContext) => Promise<Uint8Array>;
 
-export interface RequestOptions extends Partial<Pick<RequestLimits, 'maxResponseBytes' | 'timeoutMs'>> {
+export interface RequestOptions extends Partial<Pick<RequestLimits, 'maxResponseBytes' | 'timeoutMs' | 'sealing'>> {
   signal?: AbortSignal;
 }
 
@@ -207,16 +219,20 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
     if (!call.remotePublicKey) throw new ProtocolError('remote peer has no Ed25519 identity');
     inbox = new StreamInbox(stream, (n) => lease.take(n));
     const reader = new FrameReader(inbox);
+    const callerSeals = limits.sealing === 'caller';
+    const overhead = callerSeals ? 0 : SEAL_OVERHEAD;
     let sealed: Uint8Array;
     let ephemeral: Uint8Array;
     try {
       const head = await reader.next();
       if (head[0] !== FRAME_REQUEST_HEAD || head.length !== REQUEST_HEAD_BYTES) throw new ProtocolError('bad request head');
       ephemeral = head.slice(1, 1 + EPHEMERAL_BYTES);
+      if (callerSeals !== ephemeral.every((b) => b === 0))
+        return await refuse(STATUS_ERROR, new ProtocolError(callerSeals ? 'this protocol takes caller-sealed payloads' : 'request carries no ephemeral key'));
       const length = readU32le(head, 1 + EPHEMERAL_BYTES);
-      const max = limits.maxRequestBytes + SEAL_OVERHEAD;
+      const max = limits.maxRequestBytes + overhead;
       if (length > max) return await refuse(STATUS_ERROR, new PayloadTooLargeError(`request of ${length} bytes exceeds limit ${max}`));
-      if (length < SEAL_OVERHEAD) throw new ProtocolError(`sealed request of ${length} bytes is shorter than its nonce and tag`);
+      if (length < overhead) throw new ProtocolError(`sealed request of ${length} bytes is shorter than its nonce and tag`);
       sealed = await reader.body(length, max);
     } catch (e) {
       if (e instanceof ResourceLimitError) return await refuse(STATUS_BUSY, e);
@@ -226,11 +242,13 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
     const ended = reader.end().catch((e: unknown) => {
       if (e instanceof ProtocolError || e instanceof ResourceLimitError) stream.abort(e);
     });
-    let keys;
-    let request: Uint8Array;
+    let keys: SessionKeys | null = null;
+    let request: Uint8Array = sealed;
     try {
-      keys = responderKeys(call.ownSeed, call.remotePublicKey, ephemeral, protocol);
-      request = open(keys.requestKey, sealed, protocol);
+      if (!callerSeals) {
+        keys = responderKeys(call.ownSeed, call.remotePublicKey, ephemeral, protocol);
+        request = open(keys.requestKey, sealed, protocol);
+      }
     } catch (e) {
       if (!(e instanceof DecryptError)) throw e;
       return await refuse(STATUS_ERROR, new ProtocolError(`request failed decryption: ${e.message}`));
@@ -243,7 +261,12 @@ export async function serveCall(stream: RpcStream, call: ServeCall, signal: Abor
       await respond(STATUS_ERROR, new TextEncoder().encode(message).slice(0, MAX_ERROR_BYTES));
       return { ok: false, error: new RemoteError(message), status: STATUS_ERROR };
     }
-    await respond(STATUS_OK, seal(keys.responseKey, response, protocol));
+    if (callerSeals && response.length > limits.maxResponseBytes) {
+      const error = new PayloadTooLargeError(`response of ${response.length} bytes exceeds limit ${limits.maxResponseBytes}`);
+      await respond(STATUS_ERROR, new TextEncoder().encode(error.message));
+      return { ok: false, error, status: STATUS_ERROR };
+    }
+    await respond(STATUS_OK, keys ? seal(keys.responseKey, response, protocol) : response);
     void ended;
     return { ok: true };
   } catch (e) {
@@ -323,9 +346,9 @@ export class RequestResponse {
     const remote = peerIdFromString(peerId);
     const remoteKey = remote.publicKey;
     if (remoteKey?.type !== 'Ed25519') throw new RequestError(`peer ${peerId} has no Ed25519 identity`);
-    let keys: ReturnType<typeof requesterKeys>;
+    let keys: ReturnType<typeof requesterKeys> | null = null;
     try {
-      keys = requesterKeys(this.identity.ed25519Seed, remoteKey.raw, protocol);
+      if (options.sealing !== 'caller') keys = requesterKeys(this.identity.ed25519Seed, remoteKey.raw, protocol);
     } catch (e) {
       if (e instanceof DecryptError) throw new RequestError(`peer ${peerId} has an unusable key: ${e.message}`);
       throw e;
@@ -370,15 +393,16 @@ export class RequestResponse {
   private async exchange(
     stream: Stream,
     protocol: string,
-    keys: ReturnType<typeof requesterKeys>,
+    keys: ReturnType<typeof requesterKeys> | null,
     payload: Uint8Array,
     maxResponseBytes: number,
     signal: AbortSignal,
   ): Promise<Uint8Array> {
-    const sealed = seal(keys.requestKey, payload, protocol);
+    // Caller-sealed: the payload goes as it is, and the head's ephemeral key stays zero.
+    const sealed = keys ? seal(keys.requestKey, payload, protocol) : payload;
     const head = new Uint8Array(REQUEST_HEAD_BYTES);
     head[0] = FRAME_REQUEST_HEAD;
-    head.set(keys.ephemeralPublic, 1);
+    if (keys) head.set(keys.ephemeralPublic, 1);
     head.set(u32le(sealed.length), 1 + EPHEMERAL_BYTES);
     // Responses count against the node's global budget (the caller bounds them per call).
     const lease = this.guard.budget.lease(undefined);
@@ -404,8 +428,9 @@ export class RequestResponse {
         throw status === STATUS_BUSY ? new PeerBusyError(text) : new RemoteError(text);
       }
       if (status !== STATUS_OK) throw new ProtocolError(`unknown status ${status}`);
-      const body = await reader.body(length, maxResponseBytes + SEAL_OVERHEAD);
+      const body = await reader.body(length, maxResponseBytes + (keys ? SEAL_OVERHEAD : 0));
       await writing;
+      if (!keys) return body;
       try {
         return open(keys.responseKey, body, protocol);
       } catch (e) {
