@@ -4,10 +4,20 @@
  * runs the schedule, commits, searches, proves and certifies its own epoch), and a wallet that
  * can be locked. Real time on a genesis of a few seconds.
  */
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { GpuError } from '../gpu/errors.ts';
+import { hex } from '../protocol/bytes.ts';
+import { walletSigner } from '../protocol/crypto.ts';
+import { signInference } from '../protocol/inference-check.ts';
+import { seedSigner } from '../split/local.ts';
+import { encodeProof } from '../split/proof.ts';
+import { testRig } from '../split/test-support.ts';
+import { MemoryLink } from '../split/transport.ts';
+import { splitGenerate } from '../split/user.ts';
+import { SplitVolunteer } from '../split/volunteer.ts';
 import type { WorkerSprintOptions, WorkerSprintProgress } from '../gpu/engine-client.ts';
-import { makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
+import { fastTimings, makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
 import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { BrowserRuntime, type BrowserSnapshot, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
@@ -241,4 +251,91 @@ describe('BrowserRuntime', () => {
     expect(finds).toEqual(Array.from({ length: finds.length }, (_, i) => i * STEP));
     await r.dispose();
   }, 20_000);
+});
+
+describe('BrowserRuntime as a validator of inference proofs', () => {
+  it('judges a volunteer’s proof with the page’s weight and wallet: waits for the unlock, then publishes "consistent"', async () => {
+    const rig = await testRig();
+    const w = fakeWallet(5);
+    const volunteerSeed = new Uint8Array(32).fill(80);
+    const volunteerKey = ed25519.getPublicKey(volunteerSeed);
+    const g = makeGenesis({
+      networkId: NET,
+      config: 'tiny',
+      startMs: Date.now() - 1000,
+      skewMs: 2000,
+      timings: fastTimings(120_000, 2000),
+      hitRateDenominator: 8,
+      initialWeights: [w.id.publicKey, volunteerKey].map((publicKey) => ({ publicKey, weight: 1 })),
+    });
+    const volunteer = new SplitVolunteer({
+      model: rig.model,
+      lowestK: 1,
+      modelHash: rig.hash,
+      normWeight: rig.norm,
+      signer: seedSigner(volunteerSeed),
+      networkId: NET,
+      mayFetchEvidence: (peer) => hex(peer) === hex(w.id.publicKey),
+    });
+    const userSeed = new Uint8Array(32).fill(81);
+    const out = await splitGenerate(rig.prompts[1]!, {
+      model: rig.model,
+      k: 2,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: [new MemoryLink(volunteer, volunteerSeed, userSeed)],
+      thresholds: rig.calibration,
+      signer: seedSigner(userSeed),
+      networkId: NET,
+      maxTokens: 5,
+      eosTokenIds: [],
+    });
+    const proof = encodeProof(out.segments[0]!.proof!);
+    const sim = simIdentity(0, NET);
+    const volunteerSigner = walletSigner({ ed25519Seed: volunteerSeed, publicKey: volunteerKey, blsSecretKey: sim.bls, keyBinding: sim.binding });
+
+    const r = new BrowserRuntime({
+      genesis: g,
+      wallet: w.wallet,
+      backend: 'cpu',
+      store: new MemoryStore(),
+      newEngineClient: fakeClients().factory,
+      nodeSettleMs: 50,
+      judgeEveryMs: 100,
+    });
+    const signingWaits = new Set<string>();
+    r.subscribe((x) => x.signing.waiting && signingWaits.add(x.signing.waiting.what));
+    await r.start(undefined);
+    try {
+      const host = r.sprintRuntime!.host;
+      expect(host.receive((await signInference(volunteerSigner, g, proof, Date.now())).bytes, 'gossip')).not.toBeNull();
+      w.lock();
+      const links: string[] = [];
+      r.judgeInferenceWith({
+        model: async (h) =>
+          hex(h) === hex(rig.hash)
+            ? { record: { hash: rig.hash, config: rig.model.config, tau: rig.calibration.tau }, model: rig.model, normWeight: rig.norm }
+            : undefined,
+        transport: (_node, key) => {
+          links.push(hex(key));
+          return new MemoryLink(volunteer, volunteerSeed, w.id.seed);
+        },
+      });
+      await until('the judge waiting for the unlock', () => !!r.snapshot.inferenceJudge?.waiting, 5_000);
+      expect(signingWaits).toContain('inference verdict');
+      expect(links).toEqual([]);
+      w.unlock();
+      await until('a published verdict', () => (r.snapshot.inferenceJudge?.published.length ?? 0) > 0, 20_000);
+      expect(links).toEqual([hex(volunteerKey)]);
+      expect(r.snapshot.inferenceJudge).toMatchObject({ waiting: null, published: [{ volunteer: hex(volunteerKey), verdict: 'consistent', epoch: 0 }] });
+      const verdicts = host.pool.messages(0).filter((m) => m.kind === 'inferenceVerdict');
+      expect(verdicts.map((v) => [hex(v.sender), v.kind === 'inferenceVerdict' && v.verdict])).toEqual([[hex(w.id.publicKey), 0]]);
+      await until('the volunteer’s inference reputation', () => (r.snapshot.inferenceReputation?.length ?? 0) > 0, 5_000);
+      expect(r.snapshot.inferenceReputation).toEqual([{ volunteer: hex(volunteerKey), consistent: 1, inconsistent: 0, invalid: 0, unjudged: 0 }]);
+      r.judgeInferenceWith(null);
+      expect(r.snapshot.inferenceJudge).toBeNull();
+    } finally {
+      await r.dispose();
+    }
+  }, 60_000);
 });

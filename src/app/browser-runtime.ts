@@ -18,6 +18,11 @@
  * the moment the decision leaves 'run'. Intensity is an IntensityControl passed through
  * `enginePerSeed` to each run, and `setIntensity` also tells the running Worker.
  *
+ * Inference proofs: `judgeInferenceWith` (given the model loaded on "Run a model") makes this page
+ * a validator of other volunteers' split-inference proofs of that model, with its weight and
+ * wallet (src/app/inference-judge.ts); the snapshot carries the verdicts it published, and, from
+ * its pool, each volunteer's sessions as the validators judged them (`inferenceReputation`).
+ *
  * Failures keep what was found: a lost GPU device rebuilds the engine and resumes from the last
  * reported nonce (up to MAX_ENGINE_RETRIES times per Sprint); any other engine failure ends the
  * search with the finds so far, which still go into the proof. Validation falls back to the CPU
@@ -37,7 +42,11 @@ import { genesisId, type Genesis } from '../protocol/genesis.ts';
 import type { Clock, ProtocolEngine, ProtocolStore, SearchRequest, SearchResult } from '../protocol/interfaces.ts';
 import type { NonceClaim } from '../sprint/claims.ts';
 import { toHex } from '../sprint/bytes.ts';
+import type { InferenceRecord } from '../protocol/inference-reputation.ts';
 import { systemClock } from './clock.ts';
+import { InferenceJudge, poolReputation, type JudgeSnapshot } from './inference-judge.ts';
+import type { InferenceJudging } from './page-judge.ts';
+import { nodeTransport } from './transport.ts';
 import { enginePerSeed, referenceEngine, type EngineLike } from './engines.ts';
 import { idbStore } from './idb-store.ts';
 import { NodeSwitch } from './node-switch.ts';
@@ -81,6 +90,8 @@ export interface BrowserRuntimeOptions {
   readonly intensity?: number;
   /** Participation's decision; without one the search always runs. */
   readonly runGate?: RunGate;
+  /** How often the inference judge looks at the pool (default 1 000 ms). */
+  readonly judgeEveryMs?: number;
 }
 
 export interface RuntimeIssue {
@@ -107,6 +118,10 @@ export interface BrowserSnapshot {
     readonly missed: readonly { readonly what: string; readonly at: number }[];
   };
   readonly issue: RuntimeIssue | null;
+  /** Judging other volunteers' inference proofs (judgeInferenceWith); null while this page does not. */
+  readonly inferenceJudge?: JudgeSnapshot | null;
+  /** Per volunteer, its sessions as the weighted validators judged them, from this page's pool. */
+  readonly inferenceReputation?: readonly InferenceRecord[];
 }
 
 export const PROTOCOL_DB_PREFIX = 'sprintnet-protocol-';
@@ -132,6 +147,9 @@ export class BrowserRuntime {
   private disposed = false;
   private readonly intensity: IntensityControl;
   private readonly wake = new Set<() => void>();
+  private protocolSigner: Signer | null = null;
+  private judging: InferenceJudging | null = null;
+  private judge: InferenceJudge | null = null;
 
   constructor(private readonly o: BrowserRuntimeOptions) {
     this.clock = o.clock ?? systemClock;
@@ -178,9 +196,10 @@ export class BrowserRuntime {
     const binding = await this.binding();
     if (this.disposed || !binding) return;
     this.engine = enginePerSeed(this.workerEngineBuilder(), this.clock, { intensity: this.intensity });
+    this.protocolSigner = this.signer(binding);
     this.runtime = new SprintRuntime({
       genesis: this.o.genesis,
-      signer: this.signer(binding),
+      signer: this.protocolSigner,
       engine: this.resilient(this.engine),
       node: this.node,
       store: this.guarded(this.store),
@@ -189,8 +208,54 @@ export class BrowserRuntime {
     });
     this.runtime.subscribe((runtime) => this.set({ runtime }));
     await this.runtime.start();
-    this.refreshTimer = setInterval(() => this.runtime?.refresh(), 2_000);
+    this.refreshTimer = setInterval(() => {
+      this.runtime?.refresh();
+      this.refreshReputation();
+    }, 2_000);
     this.set({ status: 'running' });
+    this.startJudge();
+  }
+
+  /**
+   * Judge other volunteers' inference proofs of the model `judging` holds, with this page's weight
+   * and wallet (src/app/inference-judge.ts); null stops. Takes effect once the runtime runs.
+   */
+  judgeInferenceWith(judging: InferenceJudging | null): void {
+    this.judging = judging;
+    this.judge?.stop();
+    this.judge = null;
+    this.startJudge();
+  }
+
+  private startJudge(): void {
+    const { judging, runtime, protocolSigner } = this;
+    if (!judging || !runtime || !protocolSigner || this.disposed) {
+      this.set({ inferenceJudge: null });
+      return;
+    }
+    const judge = new InferenceJudge({
+      genesis: this.o.genesis,
+      host: runtime.host,
+      signer: protocolSigner,
+      locked: () => !this.o.wallet.unlocked(),
+      model: (hash) => judging.model(hash),
+      transport: (volunteerKey) => judging.transport(this.node.current, volunteerKey),
+      publish: (topic, bytes) => nodeTransport(this.node).publish(topic, bytes),
+      now: () => this.clock.now(),
+      log: (line) => this.o.log?.(line),
+      everyMs: this.o.judgeEveryMs,
+    });
+    this.judge = judge;
+    judge.subscribe((s) => {
+      if (this.judge === judge) this.set({ inferenceJudge: s });
+    });
+    this.set({ inferenceJudge: judge.snapshot });
+  }
+
+  private refreshReputation(): void {
+    if (!this.runtime) return;
+    const records = poolReputation(this.o.genesis, this.runtime.host);
+    if (JSON.stringify(records) !== JSON.stringify(this.snap.inferenceReputation ?? [])) this.set({ inferenceReputation: records });
   }
 
   /** Duty cycle for this and later searches: GpuError BAD_ARGUMENT outside [0.1, 1]. */
@@ -209,6 +274,7 @@ export class BrowserRuntime {
     for (const w of this.wake) w();
     clearInterval(this.refreshTimer);
     this.offWallet?.();
+    this.judge?.stop();
     this.runtime?.stop();
     for (const c of this.searches) c.abort();
     await this.runtime?.host.idle();

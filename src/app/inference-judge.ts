@@ -21,6 +21,7 @@ import { walletVerifier, type Signer } from '../protocol/crypto.ts';
 import { epochAt, schedule, type Genesis } from '../protocol/genesis.ts';
 import type { ProtocolHost } from '../protocol/host.ts';
 import { judgeInference, signVerdict, type HeldModel } from '../protocol/inference-check.ts';
+import { inferenceReputation, type InferenceRecord } from '../protocol/inference-reputation.ts';
 import type { Topic } from '../protocol/interfaces.ts';
 import { votingWeights } from '../protocol/ledger.ts';
 import { fetchEvidence } from '../split/evidence.ts';
@@ -228,3 +229,11 @@ export class InferenceJudge {
 /** A split-infer link to a volunteer over a libp2p node, by its key (the headless host's transport factory). */
 export const nodeVolunteerLink = (node: SprintnetNode, volunteerKey: Uint8Array, timeoutMs = 30_000): SplitTransport =>
   new NodeTransport(node, peerIdFromPublicKeyBytes(volunteerKey), timeoutMs);
+
+/** Inference reputation (src/protocol/inference-reputation.ts) over every epoch the host's pool still holds. */
+export function poolReputation(genesis: Genesis, host: JudgeLedger): InferenceRecord[] {
+  const messages = host.pool.epochs().flatMap((e) => host.pool.messages(e).filter((m) => m.kind === 'inference' || m.kind === 'inferenceVerdict'));
+  if (!messages.some((m) => m.kind === 'inference')) return [];
+  const records = inferenceReputation({ networkId: genesis.networkId, messages, weightsIn: (e) => weightsIn(genesis, host, e), verifier: walletVerifier() });
+  return [...records.values()];
+}
