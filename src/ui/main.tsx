@@ -7,9 +7,14 @@ import './styles.css';
 // A data reset asked for before the reload runs first, before any store opens a database; the app's
 // modules load only after it (their imports open connections and restore state).
 const reset = await runPendingReset().catch(() => null);
-const [{ App }, { connectWalletToNetwork }] = await Promise.all([import('./App.tsx'), import('./session.ts')]);
+const [{ App }, { connectWalletToNetwork }, { startInferenceJudging }] = await Promise.all([
+  import('./App.tsx'),
+  import('./session.ts'),
+  import('./network/inference-judging.ts'),
+]);
 
 connectWalletToNetwork();
+startInferenceJudging();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,7 +1,9 @@
 /**
  * The ledger as this browser derived it (the Sprint runtime's snapshot): the newest weights table
  * with its certificate and any fraud evidence, the epoch history, and this browser's own proofs and
- * the validations it gave and received. Read-only views of src/app/activity.ts's plain data.
+ * the validations it gave and received; private inference: each volunteer's sessions as the
+ * validators judged them, and the inference verdicts this browser published. Read-only views of
+ * src/app/activity.ts's plain data and the BrowserRuntime snapshot.
  */
 import type { VerdictView } from '../../app/runtime.ts';
 import { Term } from '../help/Term.tsx';
@@ -151,6 +153,101 @@ function Verdicts({ list, testId, who }: { list: readonly VerdictView[]; testId:
   );
 }
 
+const INFERENCE_WORDS: Record<string, string> = {
+  consistent: 'consistent: the re-run agreed',
+  inconsistent: 'inconsistent: the re-run disagreed',
+  invalid: 'invalid: the proof failed its checks',
+};
+
+/** Each volunteer of private inference, with the sessions weighted validators judged, from this browser's pool. */
+export function InferenceReputation() {
+  const records = useSprintStore((s) => s.snapshot?.inferenceReputation);
+  const rows = useSprintStore((s) => s.snapshot?.runtime?.ledger?.rows);
+  const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
+  if (!records || records.length === 0) return null;
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Private inference volunteers">
+      <table className="sprint-found" data-testid="inference-reputation">
+        <caption>Private inference: each volunteer’s sessions as the validators judged them</caption>
+        <thead>
+          <tr>
+            <th scope="col">Volunteer</th>
+            <th scope="col">Consistent</th>
+            <th scope="col">Inconsistent</th>
+            <th scope="col">Invalid</th>
+            <th scope="col">Not judged yet</th>
+            <th scope="col">
+              <Term id="cu">CU</Term> credited
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {records.map((r) => {
+            const row = rows?.find((x) => x.publicKey === r.volunteer);
+            return (
+              <tr
+                key={r.volunteer}
+                data-testid="inference-reputation-row"
+                data-key={r.volunteer}
+                data-consistent={r.consistent}
+                data-inconsistent={r.inconsistent}
+                data-invalid={r.invalid}
+              >
+                <td className="mono">
+                  {shortKey(r.volunteer)}
+                  {r.volunteer === me ? ' (you)' : ''}
+                </td>
+                <td>{r.consistent}</td>
+                <td>{r.inconsistent}</td>
+                <td>{r.invalid}</td>
+                <td>{r.unjudged}</td>
+                <td>{row ? row.inferenceCuTotal.toExponential(2) : '—'}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The inference proofs this browser judged (with the model loaded on "Run a model"), and whether it waits for an unlock. */
+function InferenceVerdictsGiven() {
+  const judge = useSprintStore((s) => s.snapshot?.inferenceJudge);
+  if (!judge)
+    return (
+      <p className="muted" data-testid="inference-verdicts-given" data-state="off" data-count={0}>
+        Not judging: load a model on “Run a model” to check other volunteers’ private inference of that model.
+      </p>
+    );
+  return (
+    <div data-testid="inference-verdicts-given" data-state={judge.waiting ? 'waiting' : 'on'} data-count={judge.published.length}>
+      {judge.waiting && (
+        <p className="sprint-signing" role="status" data-testid="inference-judge-waiting">
+          Wallet locked: unlock to judge an inference proof (within the epoch’s validation window).
+        </p>
+      )}
+      {judge.published.length === 0 ? (
+        <p className="muted">None yet: proofs of the loaded model by others are judged when this browser has weight.</p>
+      ) : (
+        <ul>
+          {judge.published.map((v) => (
+            <li key={v.proofId} data-verdict={v.verdict} data-volunteer={v.volunteer}>
+              Epoch {v.epoch}: volunteer {shortKey(v.volunteer)}, {v.checked} steps re-run: {INFERENCE_WORDS[v.verdict] ?? v.verdict}
+            </li>
+          ))}
+        </ul>
+      )}
+      {judge.missed.length > 0 && (
+        <p className="muted" data-testid="inference-judge-missed">
+          {judge.missed.length} proof{judge.missed.length === 1 ? '' : 's'} not judged: the wallet was locked until the validation window closed.
+        </p>
+      )}
+      {judge.lastProblem && <p className="muted">Last problem: {judge.lastProblem}</p>}
+    </div>
+  );
+}
+
 /** This browser's proofs and the validations it did and received. */
 export function MyActivity() {
   const activity = useSprintStore((s) => s.snapshot?.runtime?.activity);
@@ -179,6 +276,8 @@ export function MyActivity() {
       <Verdicts list={activity.validationsGiven} testId="validations-given" who="checked" />
       <h4>Validations of your proofs</h4>
       <Verdicts list={activity.validationsReceived} testId="validations-received" who="by" />
+      <h4>Private inference you judged</h4>
+      <InferenceVerdictsGiven />
     </div>
   );
 }

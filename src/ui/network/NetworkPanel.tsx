@@ -10,7 +10,7 @@ import type { ConnectionInfo } from '../../node/index.ts';
 import { Term } from '../help/Term.tsx';
 import { useSprintStore } from '../sprint/store.ts';
 import { useWalletStore } from '../wallet/store.ts';
-import { EpochHistory, MyActivity, WeightsTable } from './LedgerParts.tsx';
+import { EpochHistory, InferenceReputation, MyActivity, WeightsTable } from './LedgerParts.tsx';
 import { useNetworkStore, type NetworkState } from './store.ts';
 import { installDebugHandle } from './debug.ts';
 import '../sprint/sprint.css';
@@ -186,6 +186,7 @@ export function NetworkPanel() {
         <h2 id="ledger-title">Ledger</h2>
         <WeightsTable />
         <EpochHistory />
+        <InferenceReputation />
         <h3>What this browser did</h3>
         <MyActivity />
       </section>
