@@ -60,14 +60,19 @@ export class BinaryWriter {
     return this.bytes(textEncoder.encode(s));
   }
   finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let offset = 0;
-    for (const c of this.chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
+    return concatBytes(this.chunks, this.size);
   }
+}
+
+/** The chunks one after another in one new array. */
+export function concatBytes(chunks: readonly Uint8Array[], size = chunks.reduce((n, c) => n + c.length, 0)): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
 }
 
 function checkUint(v: number, max: number, what: string): void {

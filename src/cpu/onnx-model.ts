@@ -3,66 +3,12 @@
  * weight as an initializer. Used by the onnxruntime-web wasm peer of the benchmark; no protobuf
  * library needed.
  */
-
-class Writer {
-  private readonly parts: Uint8Array[] = [];
-  private size = 0;
-
-  bytes(b: Uint8Array): this {
-    this.parts.push(b);
-    this.size += b.length;
-    return this;
-  }
-
-  varint(v: number): this {
-    const out: number[] = [];
-    let n = BigInt(v);
-    do {
-      let byte = Number(n & 0x7fn);
-      n >>= 7n;
-      if (n > 0n) byte |= 0x80;
-      out.push(byte);
-    } while (n > 0n);
-    return this.bytes(Uint8Array.from(out));
-  }
-
-  /** Varint field (wire type 0). */
-  int(field: number, v: number): this {
-    return this.varint(field << 3).varint(v);
-  }
-
-  /** Length-delimited field (wire type 2). */
-  len(field: number, payload: Uint8Array): this {
-    return this.varint((field << 3) | 2)
-      .varint(payload.length)
-      .bytes(payload);
-  }
-
-  str(field: number, s: string): this {
-    return this.len(field, new TextEncoder().encode(s));
-  }
-
-  msg(field: number, build: (w: Writer) => void): this {
-    const w = new Writer();
-    build(w);
-    return this.len(field, w.finish());
-  }
-
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  }
-}
+import { ProtoWriter } from '../codec/protobuf.ts';
 
 const FLOAT = 1;
 const ATTR_INT = 2;
 
-function valueInfo(w: Writer, field: number, name: string, dims: readonly number[]): void {
+function valueInfo(w: ProtoWriter, field: number, name: string, dims: readonly number[]): void {
   w.msg(field, (v) => {
     v.str(1, name);
     v.msg(2, (t) =>
@@ -81,7 +27,7 @@ function valueInfo(w: Writer, field: number, name: string, dims: readonly number
 export function matmulModel(op: 'MatMul' | 'Gemm', m: number, k: number, n: number, weights: Float32Array): Uint8Array {
   if (weights.length !== k * n) throw new RangeError('weights must hold K·N floats');
   const wDims = op === 'MatMul' ? [k, n] : [n, k];
-  const root = new Writer();
+  const root = new ProtoWriter();
   root.int(1, 8); // ir_version
   root.str(2, 'sprintnet-bench');
   root.msg(8, (o) => o.str(1, '').int(2, 17)); // opset 17

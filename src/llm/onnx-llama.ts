@@ -13,65 +13,7 @@ import { decodeFloats, encodeFloats } from './dtype.ts';
 import { LlmError } from './errors.ts';
 import { ropeTable } from './rope.ts';
 import type { LoadedTensor } from './safetensors.ts';
-
-class ProtoWriter {
-  private readonly parts: Uint8Array[] = [];
-  private size = 0;
-
-  bytes(b: Uint8Array): this {
-    this.parts.push(b);
-    this.size += b.length;
-    return this;
-  }
-
-  varint(v: number | bigint): this {
-    const out: number[] = [];
-    let n = BigInt.asUintN(64, BigInt(v));
-    do {
-      let byte = Number(n & 0x7fn);
-      n >>= 7n;
-      if (n > 0n) byte |= 0x80;
-      out.push(byte);
-    } while (n > 0n);
-    return this.bytes(Uint8Array.from(out));
-  }
-
-  int(field: number, v: number | bigint): this {
-    return this.varint(field << 3).varint(v);
-  }
-
-  float(field: number, v: number): this {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, v, true);
-    return this.varint((field << 3) | 5).bytes(b);
-  }
-
-  len(field: number, payload: Uint8Array): this {
-    return this.varint((field << 3) | 2)
-      .varint(payload.length)
-      .bytes(payload);
-  }
-
-  str(field: number, s: string): this {
-    return this.len(field, new TextEncoder().encode(s));
-  }
-
-  msg(field: number, build: (w: ProtoWriter) => void): this {
-    const w = new ProtoWriter();
-    build(w);
-    return this.len(field, w.finish());
-  }
-
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  }
-}
+import { ProtoWriter } from '../codec/protobuf.ts';
 
 /** ONNX TensorProto.DataType values. */
 const ONNX_TYPE = { float32: 1, int32: 6, int64: 7, float16: 10 } as const;
