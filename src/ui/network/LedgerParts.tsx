@@ -5,7 +5,10 @@
  * validators judged them, and the inference verdicts this browser published. Read-only views of
  * src/app/activity.ts's plain data and the BrowserRuntime snapshot.
  */
+import type { WeightRow } from '../../app/activity.ts';
+import type { JudgeSnapshot } from '../../app/inference-judge.ts';
 import type { VerdictView } from '../../app/runtime.ts';
+import type { InferenceRecord } from '../../protocol/inference-reputation.ts';
 import { Term } from '../help/Term.tsx';
 import { useSprintStore } from '../sprint/store.ts';
 
@@ -164,7 +167,19 @@ export function InferenceReputation() {
   const records = useSprintStore((s) => s.snapshot?.inferenceReputation);
   const rows = useSprintStore((s) => s.snapshot?.runtime?.ledger?.rows);
   const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
-  if (!records || records.length === 0) return null;
+  return <InferenceReputationTable records={records ?? []} rows={rows ?? []} me={me ?? null} />;
+}
+
+export function InferenceReputationTable({
+  records,
+  rows,
+  me,
+}: {
+  records: readonly InferenceRecord[];
+  rows: readonly Pick<WeightRow, 'publicKey' | 'inferenceCuTotal'>[];
+  me: string | null;
+}) {
+  if (records.length === 0) return null;
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Private inference volunteers">
       <table className="sprint-found" data-testid="inference-reputation">
@@ -183,7 +198,7 @@ export function InferenceReputation() {
         </thead>
         <tbody>
           {records.map((r) => {
-            const row = rows?.find((x) => x.publicKey === r.volunteer);
+            const row = rows.find((x) => x.publicKey === r.volunteer);
             return (
               <tr
                 key={r.volunteer}
@@ -214,6 +229,10 @@ export function InferenceReputation() {
 /** The inference proofs this browser judged (with the model loaded on "Run a model"), and whether it waits for an unlock. */
 function InferenceVerdictsGiven() {
   const judge = useSprintStore((s) => s.snapshot?.inferenceJudge);
+  return <InferenceVerdictsList judge={judge ?? null} />;
+}
+
+export function InferenceVerdictsList({ judge }: { judge: JudgeSnapshot | null }) {
   if (!judge)
     return (
       <p className="muted" data-testid="inference-verdicts-given" data-state="off" data-count={0}>

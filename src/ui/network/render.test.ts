@@ -1,0 +1,45 @@
+/**
+ * The ledger screen's private-inference parts rendered to HTML on the server (no DOM: vitest runs in
+ * Node): each volunteer's judged sessions, and the inference verdicts this page published or why
+ * it does not judge.
+ */
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import type { JudgeSnapshot } from '../../app/inference-judge.ts';
+import { InferenceReputationTable, InferenceVerdictsList } from './LedgerParts.tsx';
+
+const V = 'ab'.repeat(32);
+const judge = (j: Partial<JudgeSnapshot>): JudgeSnapshot => ({ published: [], waiting: null, missed: [], lastProblem: null, ...j });
+
+describe('ledger screen: private inference', () => {
+  it('lists each volunteer with its sessions judged consistent, inconsistent, invalid, not yet, and its CU', () => {
+    const records = [{ volunteer: V, consistent: 3, inconsistent: 1, invalid: 0, unjudged: 2 }];
+    const html = renderToStaticMarkup(createElement(InferenceReputationTable, { records, rows: [{ publicKey: V, inferenceCuTotal: 1.45e-8 }], me: V }));
+    expect(html).toContain('data-testid="inference-reputation-row"');
+    expect(html).toMatch(/data-consistent="3" data-inconsistent="1" data-invalid="0"/);
+    expect(html).toContain('abababab…abab (you)</td><td>3</td><td>1</td><td>0</td><td>2</td><td>1.45e-8</td>');
+    expect(renderToStaticMarkup(createElement(InferenceReputationTable, { records: [], rows: [], me: null }))).toBe('');
+  });
+
+  it('shows the inference verdicts this page published, the unlock it waits for, and why it does not judge', () => {
+    expect(renderToStaticMarkup(createElement(InferenceVerdictsList, { judge: null }))).toMatch(
+      /data-testid="inference-verdicts-given" data-state="off"[^>]*>Not judging: load a model/,
+    );
+    const html = renderToStaticMarkup(
+      createElement(InferenceVerdictsList, {
+        judge: judge({
+          published: [{ proofId: 'cd'.repeat(32), epoch: 4, volunteer: V, verdict: 'inconsistent', checked: 8, detail: 'step 6: logits differ', at: 1 }],
+          waiting: { proofId: 'ef'.repeat(32), until: 2 },
+          missed: [{ proofId: '01'.repeat(32), at: 3 }],
+        }),
+      }),
+    );
+    expect(html).toMatch(/data-testid="inference-verdicts-given" data-state="waiting" data-count="1"/);
+    expect(html).toContain('Wallet locked: unlock to judge an inference proof');
+    expect(html).toContain(
+      `data-verdict="inconsistent" data-volunteer="${V}">Epoch 4: volunteer abababab…abab, 8 steps re-run: inconsistent: the re-run disagreed`,
+    );
+    expect(html).toContain('1 proof not judged: the wallet was locked until the validation window closed.');
+  });
+});
