@@ -5,9 +5,9 @@
  * reads the same random u8 (or f16) weights and f32 inputs; accuracy is measured against an f64
  * product on the CPU of the first rows.
  */
-import { candidateVariants, f16CandidateVariants, fitsLimits } from '../gpu/autotune.ts';
+import { candidateVariants, f16CandidateVariants, fitsLimits, matmulTimer } from '../gpu/autotune.ts';
 import type { GpuDevice } from '../gpu/device.ts';
-import { MATMUL_UNIFORM_FLOATS, matmulDispatch, matmulKernel, matmulKey, matmulUniform, variantName, type MatmulVariant } from '../gpu/shaders/matmul.wgsl.ts';
+import { variantName, type MatmulVariant } from '../gpu/shaders/matmul.wgsl.ts';
 import { numberToF16 } from '../llm/dtype.ts';
 import type { SprintConfig } from '../sprint/config.ts';
 
@@ -165,23 +165,7 @@ async function timeVariant(
   y: GPUBuffer,
   windowMs: number,
 ): Promise<number> {
-  const epilogue = { relu: false, residual: false };
-  const pipeline = await dev.pipeline(matmulKey(variant, epilogue, shape.K), () => matmulKernel(variant, epilogue, shape.K));
-  const uniform = dev.uniform('f16b-params', matmulUniform(shape, shape.N, 0, variant.weightFormat === 'u8' ? 2 ** -s : 1), MATMUL_UNIFORM_FLOATS);
-  const bindGroup = dev.bindGroup(pipeline, [uniform, x, w, y]);
-  const grid = matmulDispatch(variant, shape, dev.limits.maxComputeWorkgroupsPerDimension);
-  const run = async (iterations: number) => {
-    const t0 = performance.now();
-    const encoder = dev.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    for (let i = 0; i < iterations; i++) pass.dispatchWorkgroups(...grid);
-    pass.end();
-    dev.queue.submit([encoder.finish()]);
-    await dev.idle();
-    return performance.now() - t0;
-  };
+  const { run, free } = await matmulTimer(dev, variant, shape, { relu: false, residual: false }, variant.weightFormat === 'u8' ? 2 ** -s : 1, { x, w, y });
   try {
     await run(1); // pipeline creation, first touch
     const first = (await run(10)) / 10;
@@ -190,6 +174,6 @@ async function timeVariant(
     for (let r = 0; r < 3; r++) best = Math.min(best, (await run(iterations)) / iterations);
     return best;
   } finally {
-    dev.free(uniform);
+    free();
   }
 }

@@ -131,28 +131,15 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
         // Finite weights in both formats: 0x3c00 is f16 1.0, and any byte is a valid u8 code.
         dev.queue.writeBuffer(weights[fmt], 0, new Uint32Array(bytes / 4).fill(0x3c003c00));
       }
-      const epilogue = { relu: true, residual: false };
-      const pipeline = await dev.pipeline(matmulKey(variant, epilogue, shape.K), () => matmulKernel(variant, epilogue, shape.K));
-      const uniform = dev.uniform('tune-params', matmulUniform(shape, shape.N, 0, 1), MATMUL_UNIFORM_FLOATS);
-      const bindGroup = dev.bindGroup(pipeline, [uniform, x, weights[fmt], y]);
-      const grid = matmulDispatch(variant, shape, dev.limits.maxComputeWorkgroupsPerDimension);
-      const run = async (iterations: number) => {
-        const t0 = performance.now();
-        const encoder = dev.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        for (let i = 0; i < iterations; i++) pass.dispatchWorkgroups(...grid);
-        pass.end();
-        dev.queue.submit([encoder.finish()]);
-        await dev.idle();
-        return performance.now() - t0;
-      };
-      const first = await run(1); // warm-up, and a hint for how many iterations fit ~30 ms (queue latency amortised)
-      const iterations = Math.max(1, Math.min(50, Math.round(30 / Math.max(first, 0.1))));
-      const ms = (await run(iterations)) / iterations;
-      measured.push({ name: variantName(variant), ms, gflops: flops / ms / 1e6, variant });
-      dev.free(uniform);
+      const timer = await matmulTimer(dev, variant, shape, { relu: true, residual: false }, 1, { x, w: weights[fmt], y });
+      try {
+        const first = await timer.run(1); // warm-up, and a hint for how many iterations fit ~30 ms (queue latency amortised)
+        const iterations = Math.max(1, Math.min(50, Math.round(30 / Math.max(first, 0.1))));
+        const ms = (await timer.run(iterations)) / iterations;
+        measured.push({ name: variantName(variant), ms, gflops: flops / ms / 1e6, variant });
+      } finally {
+        timer.free();
+      }
     }
   } finally {
     dev.free(x);
@@ -169,4 +156,36 @@ export async function autotune(dev: GpuDevice, config: SprintConfig, options: { 
   };
   await options.cache?.set(key, result).catch(() => undefined);
   return result;
+}
+
+/**
+ * One matmul variant bound to its buffers, for timing: `run(n)` encodes n dispatches in one compute
+ * pass (the queue's latency amortised over them), submits and waits; it gives the wall time in ms.
+ * `scale` is the weights' dequantisation factor (2^−s for u8 codes, 1 where values do not matter).
+ */
+export async function matmulTimer(
+  dev: GpuDevice,
+  variant: MatmulVariant,
+  shape: { M: number; N: number; K: number },
+  epilogue: { relu: boolean; residual: boolean },
+  scale: number,
+  buffers: { x: GPUBuffer; w: GPUBuffer; y: GPUBuffer },
+): Promise<{ run: (iterations: number) => Promise<number>; free: () => void }> {
+  const pipeline = await dev.pipeline(matmulKey(variant, epilogue, shape.K), () => matmulKernel(variant, epilogue, shape.K));
+  const uniform = dev.uniform('matmul-timer-params', matmulUniform(shape, shape.N, 0, scale), MATMUL_UNIFORM_FLOATS);
+  const bindGroup = dev.bindGroup(pipeline, [uniform, buffers.x, buffers.w, buffers.y]);
+  const grid = matmulDispatch(variant, shape, dev.limits.maxComputeWorkgroupsPerDimension);
+  const run = async (iterations: number) => {
+    const t0 = performance.now();
+    const encoder = dev.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    for (let i = 0; i < iterations; i++) pass.dispatchWorkgroups(...grid);
+    pass.end();
+    dev.queue.submit([encoder.finish()]);
+    await dev.idle();
+    return performance.now() - t0;
+  };
+  return { run, free: () => dev.free(uniform) };
 }
