@@ -3,7 +3,8 @@
  * weights: the GEMV at M = 1..4 over K and N that are not multiples of its tiles, with every fusion
  * (norm prologue, q|k|v parts, SwiGLU pair, bias, residual) and F32/F16/BF16 weights; the
  * key-parallel attention at context lengths below, at and above its 64 invocations; the greedy pick
- * against sampling.ts's argmax (ties, NaN, −∞, several chunks).
+ * against sampling.ts's argmax (ties, NaN, −∞, several chunks); the q|k|v GEMV with RoPE in its
+ * epilogue against the GEMV followed by the RoPE kernel, bit for bit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuDevice } from '../gpu/device.ts';
@@ -17,6 +18,7 @@ import {
   decodeGemvGrid,
   decodeGemvKernel,
   decodeGemvUniform,
+  decodeRopeKernel,
   gemvOutputs,
   type DecodeGemvSpec,
 } from './shaders/decode.wgsl.ts';
@@ -195,6 +197,82 @@ describe('decode GEMV kernel vs float64', () => {
     expect(() => decodeGemvKernel({ ...base, rows: 5 })).toThrow(RangeError);
     expect(() => decodeGemvKernel({ ...base, parts: [] })).toThrow(RangeError);
     expect(() => decodeGemvKernel({ ...base, parts: [4, 5], swiglu: true })).toThrow(RangeError);
+  });
+});
+
+describe('q|k|v GEMV with RoPE and the KV-cache write in its epilogue', () => {
+  /** The GEMV then the RoPE kernel (6 dispatches a layer) vs RoPE in the GEMV (5): q rows, K and V cache entries. */
+  async function compare(dtype: FloatDType, M: number, bias: boolean, seed: number): Promise<void> {
+    const rnd = random(seed);
+    const [hd, H, G, K, pos0, ctx] = [8, 4, 2, 48, 5, 12];
+    const parts = [H * hd, G * hd, G * hd];
+    const stride = (H + 2 * G) * hd;
+    const base = { dtype, parts, rows: M, norm: dtype, swiglu: false, bias: bias ? dtype : null, residual: false } as const;
+    const W = parts.map((n) =>
+      encodeFloats(
+        dtype,
+        Array.from({ length: n * K }, () => rnd()),
+      ),
+    );
+    const g = encodeFloats(
+      dtype,
+      Array.from({ length: K }, () => 1 + rnd()),
+    );
+    const b = encodeFloats(
+      dtype,
+      Array.from({ length: stride }, () => rnd()),
+    );
+    const x = Float32Array.from({ length: M * K }, () => rnd() * 4);
+    const table = Float32Array.from({ length: ctx * hd }, () => rnd() * 2);
+    const dyn = dev.uniform('dyn', [M, pos0, 0, 0]);
+    const params = dev.uniform('p', decodeGemvUniform(K, stride, 0, false, 1e-5), new Set([4]));
+    const inputs = [upload(x, 'x'), ...W.map((w, i) => upload(w, `w${i}`)), upload(g, 'g'), ...(bias ? [upload(b, 'b')] : []), upload(table, 'rope')];
+    const [X, W0, W1, W2, G0, ...rest] = inputs as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, ...GPUBuffer[]];
+    const B = bias ? rest[0]! : null;
+    const rope = rest.at(-1)!;
+    const fresh = () => ({
+      Y: upload(new Float32Array(M * stride), 'y'),
+      k: upload(new Float32Array(ctx * G * hd).fill(7), 'k'),
+      v: upload(new Float32Array(ctx * G * hd).fill(7), 'v'),
+    });
+    const apart = fresh();
+    const grid = (spec: DecodeGemvSpec) => decodeGemvGrid(gemvOutputs(spec), dev.limits.maxComputeWorkgroupsPerDimension);
+    await run(decodeGemvKernel(base), [dyn, params, X, apart.Y, W0, W1, W2, G0, ...(B ? [B] : [])], grid(base));
+    await run(decodeRopeKernel(hd, H, G), [dyn, rope, apart.Y, apart.k, apart.v], [Math.ceil((M * (H + G) * (hd / 2)) / 64), 1, 1]);
+    const fused = fresh();
+    const spec: DecodeGemvSpec = { ...base, rope: { headDim: hd, heads: H, kvHeads: G } };
+    expect(gemvOutputs(spec)).toBe(stride / 2);
+    await run(decodeGemvKernel(spec), [dyn, params, X, fused.Y, W0, W1, W2, G0, ...(B ? [B] : []), rope, fused.k, fused.v], grid(spec));
+    const read = async (buf: GPUBuffer) => new Float32Array(await dev.read(buf));
+    const [ya, yf] = [await read(apart.Y), await read(fused.Y)];
+    for (let m = 0; m < M; m++) expect(yf.subarray(m * stride, m * stride + H * hd), `q row ${m}`).toEqual(ya.subarray(m * stride, m * stride + H * hd));
+    const [ka, kf, va, vf] = [await read(apart.k), await read(fused.k), await read(apart.v), await read(fused.v)];
+    expect(kf).toEqual(ka);
+    expect(vf).toEqual(va);
+    // The rows' positions were written (no longer the fill value), and nothing else was.
+    const row = G * hd;
+    for (let pos = 0; pos < ctx; pos++) {
+      const written = pos >= pos0 && pos < pos0 + M;
+      expect(
+        kf.subarray(pos * row, (pos + 1) * row).every((v) => v === 7),
+        `K position ${pos}`,
+      ).toBe(!written);
+    }
+    for (const buf of [...inputs, dyn, params, apart.Y, apart.k, apart.v, fused.Y, fused.k, fused.v]) buf.destroy();
+  }
+
+  for (const dtype of ['F32', 'F16', 'BF16'] as FloatDType[]) {
+    it(`${dtype}: rows 1 and 3, with and without bias, bit for bit the GEMV then the RoPE kernel`, async () => {
+      await compare(dtype, 1, false, 21);
+      await compare(dtype, 3, true, 22);
+    });
+  }
+
+  it('refuses RoPE on parts that are not q|k|v of its heads', () => {
+    const base: DecodeGemvSpec = { dtype: 'F32', parts: [32, 16, 16], rows: 1, norm: null, swiglu: false, bias: null, residual: false };
+    expect(() => decodeGemvKernel({ ...base, rope: { headDim: 8, heads: 4, kvHeads: 1 } })).toThrow(RangeError);
+    expect(() => decodeGemvKernel({ ...base, rope: { headDim: 8, heads: 4, kvHeads: 2 }, residual: true })).toThrow(RangeError);
+    expect(decodeGemvKernel({ ...base, rope: { headDim: 8, heads: 4, kvHeads: 2 } })).toContain('kCache');
   });
 });
 

@@ -3,9 +3,16 @@
  * prompt into a KV cache, then one token per forward, sampled (greedy / temperature / top-p /
  * top-k), stopping on an EOS id, the token budget, a full context or cancellation, streaming each
  * token (and its new text, when a tokenizer is given) as it comes.
+ *
+ * Greedy decoding on a model with `greedySteps` (the WebGPU model) runs in blocks: a block of steps
+ * is queued with no readback between them, the next block is queued before this one's ids are read
+ * (the model encodes block b + 1 while the GPU runs block b), and ids stream per block. Ids past a
+ * stop (EOS, budget, cancellation) are dropped and the cache's length is set back to the last
+ * position the one-step loop would have filled, so both loops leave the same cache. Sampling
+ * (temperature > 0) keeps one step per readback: its pick needs the logits on the CPU.
  */
 import { LlmError } from './errors.ts';
-import type { CausalLM, KvCache } from './model-types.ts';
+import { MAX_GREEDY_BLOCK, type CausalLM, type GreedyBlock, type KvCache } from './model-types.ts';
 import { checkSampling, sampleToken, SeededRandom, type SamplingOptions } from './sampling.ts';
 import { StreamingDecoder, type TextTokenizer } from './tokenizer.ts';
 
@@ -27,7 +34,20 @@ export interface GenerateOptions extends SamplingOptions {
   readonly maxContext?: number;
   /** Greedy runs pick on the model's side when it offers forwardGreedy (default true); false reads every step's logits. */
   readonly pickOnModel?: boolean;
+  /**
+   * Greedy steps queued per block where the model offers greedySteps (default 8, at most 64);
+   * 0 runs one step per readback. Cancellation takes effect at the next block's ids.
+   */
+  readonly greedyBlock?: number;
+  /**
+   * Continue this cache (the prompt goes at its current length) instead of a fresh one; it is kept,
+   * with its length at the last position fed (the next input token goes there).
+   */
+  readonly kvCache?: KvCache;
 }
+
+/** Steps per greedy block by default: long enough to hide a block's encoding behind the GPU, short enough to stream. */
+export const DEFAULT_GREEDY_BLOCK = 8;
 
 export type StopReason = 'eos' | 'max-tokens' | 'abort' | 'context-full';
 
@@ -50,9 +70,15 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
   if (prompt.length === 0) throw new LlmError('BAD_ARGUMENT', 'the prompt has no tokens');
   if (!Number.isInteger(options.maxTokens) || options.maxTokens < 1)
     throw new LlmError('BAD_ARGUMENT', `maxTokens must be a positive integer, got ${options.maxTokens}`);
+  const block = options.greedyBlock ?? DEFAULT_GREEDY_BLOCK;
+  if (!Number.isInteger(block) || block < 0 || block > MAX_GREEDY_BLOCK)
+    throw new LlmError('BAD_ARGUMENT', `greedyBlock must be an integer in [0, ${MAX_GREEDY_BLOCK}], got ${block}`);
   const eos = new Set(options.eosTokenIds ?? model.config.eosTokenIds);
   const rng = new SeededRandom(options.seed ?? 0);
-  const cache = model.createKvCache({ maxContext: options.maxContext ?? Math.min(prompt.length + options.maxTokens, model.config.maxPositions) });
+  const ownCache = !options.kvCache;
+  const cache =
+    (options.kvCache as K | undefined) ??
+    model.createKvCache({ maxContext: options.maxContext ?? Math.min(prompt.length + options.maxTokens, model.config.maxPositions) });
   const decoder = options.tokenizer ? new StreamingDecoder(options.tokenizer) : null;
   const tokens: number[] = [];
   let text = '';
@@ -60,42 +86,83 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
   let stoppedBy: StopReason = 'max-tokens';
   let firstAt = 0;
   let prefillMs = 0;
+
+  /** Takes one picked id; `filled` is the cache length the one-step loop has at that point. */
+  const accept = (id: number, filled: number): StopReason | null => {
+    if (tokens.length === 0) firstAt = performance.now();
+    if (eos.has(id)) return 'eos';
+    tokens.push(id);
+    const fresh = decoder ? decoder.push(id) : '';
+    text += fresh;
+    options.onToken?.({ id, text: fresh, index: tokens.length - 1 });
+    if (tokens.length >= options.maxTokens) return 'max-tokens';
+    if (options.signal?.aborted) return 'abort';
+    if (filled >= cache.maxContext) return 'context-full';
+    return null;
+  };
+
+  /** Greedy blocks from `first` (accepted, not yet fed) until a stop; sets the cache length back to the stop. */
+  const decodeBlocks = async (first: number): Promise<StopReason> => {
+    const queue = model.greedySteps!.bind(model);
+    // Each step yields one token to keep: no more than the budget or the context allows.
+    let left = Math.min(options.maxTokens - tokens.length, cache.maxContext - cache.length);
+    const take = () => {
+      const n = Math.min(block, left);
+      left -= n;
+      return n;
+    };
+    let pending: Promise<GreedyBlock> = queue({ kvCache: cache, steps: take(), token: first });
+    let next: Promise<GreedyBlock> | null = null;
+    let keep = -1;
+    let stop: StopReason | null = null;
+    try {
+      while (true) {
+        next = left > 0 && !options.signal?.aborted ? queue({ kvCache: cache, steps: take() }) : null;
+        const { pos0, ids } = await pending;
+        for (let j = 0; j < ids.length && !stop; j++) {
+          const id = ids[j]!; // j < ids.length
+          if (!Number.isInteger(id) || id < 0 || id >= model.config.vocabSize)
+            throw new LlmError('BAD_ARGUMENT', `the model picked id ${id}, outside the vocabulary`);
+          stop = accept(id, pos0 + j + 1);
+          if (stop) keep = pos0 + j + 1;
+        }
+        if (stop) return stop;
+        if (!next) {
+          // Only an abort before the budget ran out stops queueing without a stop above.
+          keep = pos0 + ids.length;
+          return 'abort';
+        }
+        pending = next;
+        next = null;
+      }
+    } finally {
+      // A block queued past the stop still runs; wait for it before the cache's length is set back.
+      if (next) await next.catch(() => undefined);
+      if (keep >= 0) cache.length = keep;
+    }
+  };
+
   try {
     if (options.signal?.aborted) return finish('abort');
+    const greedy = (options.temperature ?? 0) === 0 && options.pickOnModel !== false;
     // Greedy on a model that picks where its logits are: a step returns an id, not V logits.
-    const pick = (options.temperature ?? 0) === 0 && options.pickOnModel !== false && model.forwardGreedy ? model.forwardGreedy.bind(model) : null;
+    const pick = greedy && model.forwardGreedy ? model.forwardGreedy.bind(model) : null;
+    const blocks = greedy && block > 0 && model.greedySteps !== undefined;
     const step = async (input: readonly number[]): Promise<number> =>
       pick
         ? pick({ tokens: input, kvCache: cache })
         : sampleToken((await model.forward({ tokens: input, kvCache: cache, logits: 'last' })).logits!, options, rng);
     let id = await step(prompt);
     prefillMs = performance.now() - start;
-    while (true) {
-      if (tokens.length === 0) firstAt = performance.now();
-      if (eos.has(id)) {
-        stoppedBy = 'eos';
-        break;
-      }
-      tokens.push(id);
-      const fresh = decoder ? decoder.push(id) : '';
-      text += fresh;
-      options.onToken?.({ id, text: fresh, index: tokens.length - 1 });
-      if (tokens.length >= options.maxTokens) {
-        stoppedBy = 'max-tokens';
-        break;
-      }
-      if (options.signal?.aborted) {
-        stoppedBy = 'abort';
-        break;
-      }
-      if (cache.length >= cache.maxContext) {
-        stoppedBy = 'context-full';
-        break;
-      }
+    let stop = accept(id, cache.length);
+    if (!stop && blocks) stop = await decodeBlocks(id);
+    while (!stop) {
       id = await step([id]);
+      stop = accept(id, cache.length);
     }
+    stoppedBy = stop;
   } finally {
-    (model as { destroyKvCache?: (c: K) => void }).destroyKvCache?.(cache);
+    if (ownCache) (model as { destroyKvCache?: (c: K) => void }).destroyKvCache?.(cache);
   }
   if (decoder) text += decoder.flush();
   return finish(stoppedBy);

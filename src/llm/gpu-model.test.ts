@@ -115,13 +115,24 @@ describe('WebGPU decoder vs the float64 reference', () => {
         const r = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
         const cache = gpu.createKvCache();
         await gpu.forward({ tokens: prompt.slice(0, 6), kvCache: cache, logits: 'none' });
+        // The same steps with RoPE as its own dispatch, on a second cache: bit-identical logits.
+        const ropeApart = gpu.createKvCache();
+        gpu.ropeInGemv = false;
+        await gpu.forward({ tokens: prompt.slice(0, 6), kvCache: ropeApart, logits: 'none' });
+        gpu.ropeInGemv = true;
         for (let t = 6; t < 9; t++) {
           const step = await gpu.forward({ tokens: prompt.slice(t, t + 1), kvCache: cache });
-          // 6 per layer, plus embedding and head: one dispatch per binding of their (split) matrices
+          // 5 per layer (RoPE in the q|k|v GEMV), plus embedding and head: one dispatch per binding of their (split) matrices
           expect(vocabBindings).toBeGreaterThan(1);
-          expect(gpu.lastDispatches).toBe(6 * c.numLayers + 2 * vocabBindings);
+          expect(gpu.lastDispatches).toBe(5 * c.numLayers + 2 * vocabBindings);
           expectClose(step.logits!, r.logits!.subarray(t * V, (t + 1) * V), `${dtype} fused decode position ${t}`);
+          gpu.ropeInGemv = false;
+          const apart = await gpu.forward({ tokens: prompt.slice(t, t + 1), kvCache: ropeApart });
+          expect(gpu.lastDispatches).toBe(6 * c.numLayers + 2 * vocabBindings);
+          gpu.ropeInGemv = true;
+          expect(apart.logits).toEqual(step.logits);
         }
+        gpu.destroyKvCache(ropeApart);
         const three = await gpu.forward({ tokens: prompt.slice(9, 12), kvCache: cache, logits: 'all' });
         expectClose(three.logits!, r.logits!.subarray(9 * V, 12 * V), `${dtype} fused 3-row step`);
         gpu.decodeKernels = 'legacy';
@@ -136,7 +147,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
         const logitsRun = gpu.createKvCache();
         for (const input of [prompt.slice(0, 5), [prompt[5]!], [prompt[6]!], prompt.slice(7, 9)]) {
           const id = await gpu.forwardGreedy({ tokens: input, kvCache: picks });
-          if (input.length === 1) expect(gpu.lastDispatches).toBe(6 * c.numLayers + 2 * vocabBindings + 2); // + the pick's two passes
+          if (input.length === 1) expect(gpu.lastDispatches).toBe(5 * c.numLayers + 2 * vocabBindings + 2); // + the pick's two passes
           const l = (await gpu.forward({ tokens: input, kvCache: logitsRun })).logits!;
           expect(id).toBe(argmax(l));
           expect(picks.length).toBe(logitsRun.length);

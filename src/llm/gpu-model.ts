@@ -11,7 +11,7 @@ import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from 
 import { DTYPE_BYTES, type FloatDType } from './dtype.ts';
 import { LlmError, throwIfAborted } from './errors.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
-import type { CausalLM, ForwardArgs, ForwardResult, KvCache } from './model-types.ts';
+import { MAX_GREEDY_BLOCK, type CausalLM, type ForwardArgs, type ForwardResult, type GreedyBlock, type KvCache } from './model-types.ts';
 import { ropeTable } from './rope.ts';
 import { at } from '../sprint/indexing.ts';
 import {
@@ -370,6 +370,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   destroyKvCache(cache: GpuKvCache): void {
     if (cache.destroyed) return;
     cache.destroyed = true;
+    if (this.pickOnDevice === cache) this.pickOnDevice = null;
     for (const b of [...cache.k, ...cache.v]) this.dev.free(b);
     cache.bindGroups.clear();
     cache.plans.clear();
@@ -421,6 +422,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const c = this.config;
     const cache = args.kvCache;
     if (cache.destroyed) throw new LlmError('BAD_ARGUMENT', 'the KV cache was destroyed');
+    this.pickOnDevice = null; // this pass overwrites acts.tokens
     const fromLayer = args.fromLayer ?? cache.fromLayer;
     const toLayer = args.toLayer ?? cache.toLayer;
     checkLayerRange(c, fromLayer, toLayer);
@@ -495,21 +497,33 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   private async pass(p: PassShape & { pos0: number; hidden: Float32Array | null }): Promise<void> {
     const dev = this.dev;
     const a = this.acts;
-    const { T } = p;
-    dev.queue.writeBuffer(a.dyn, 0, new Uint32Array([T, p.pos0, 0, 0]));
+    dev.queue.writeBuffer(a.dyn, 0, new Uint32Array([p.T, p.pos0, 0, 0]));
     if (p.tokens) dev.queue.writeBuffer(a.tokens, 0, Uint32Array.from(p.tokens));
     if (p.hidden) dev.queue.writeBuffer(a.x, 0, p.hidden);
+    const list = await this.planFor(p);
+    const encoder = dev.device.createCommandEncoder({ label: 'llm-forward' });
+    this.encodeList(encoder, list);
+    dev.queue.submit([encoder.finish()]);
+  }
+
+  /**
+   * A step's dispatches depend only on its shape, never on positions or tokens (those sit in
+   * a.dyn / a.tokens): built once per shape and cache, then replayed without awaits or lookups.
+   */
+  private async planFor(p: PassShape): Promise<readonly Dispatch[]> {
     if (p.logitMode !== 'none') this.ensureLogits(p.logitMode === 'all' ? this.maxTokens : 1);
-    // A step's dispatches depend only on its shape, never on positions or tokens (those sit in
-    // a.dyn / a.tokens): built once per shape and cache, then replayed without awaits or lookups.
-    const planKey = `${this.decodeKernels}:${T}:${p.fromLayer}:${p.toLayer}:${p.logitMode}:${p.tokens ? 'tokens' : 'hidden'}:${this.logitsGeneration}:${p.argmax ? 'argmax' : ''}`;
+    const rope = this.ropeFused() ? 'rope' : '';
+    const planKey = `${this.decodeKernels}:${p.T}:${p.fromLayer}:${p.toLayer}:${p.logitMode}:${p.tokens ? 'tokens' : 'hidden'}:${this.logitsGeneration}:${p.argmax ? 'argmax' : ''}:${rope}`;
     let list = this.reusePlans ? p.cache.plans.get(planKey) : undefined;
     if (!list) {
       list = await this.buildPlan(p);
       p.cache.plans.set(planKey, list);
     }
     this.lastDispatches = list.length;
-    const encoder = dev.device.createCommandEncoder({ label: 'llm-forward' });
+    return list;
+  }
+
+  private encodeList(encoder: GPUCommandEncoder, list: readonly Dispatch[]): void {
     const pass = encoder.beginComputePass({ label: 'llm-forward' });
     let current: GPUComputePipeline | null = null;
     for (const d of list) {
@@ -518,7 +532,77 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       pass.dispatchWorkgroups(d.grid[0], d.grid[1], d.grid[2]);
     }
     pass.end();
+  }
+
+  /**
+   * Queues `steps` greedy decode steps (T = 1) with no readback between them: each step's pick stays
+   * on the GPU and is copied into the next step's token input, and the positions come from a
+   * uniform per step written up front (copied into `dyn` before each step's compute pass). The ids
+   * come back together, through one staging buffer. `token` is the first step's input; without it
+   * the step continues from the last pick of the previous block on this cache (still on the GPU),
+   * so block b + 1 can be queued before block b's ids are read. The cache's length advances by
+   * `steps` at once; a caller that keeps fewer ids sets `kvCache.length` back (entries past it are
+   * never read and are overwritten by later steps). Serialised with forward() like forwardGreedy.
+   */
+  greedySteps(args: { readonly kvCache: GpuKvCache; readonly steps: number; readonly token?: number }): Promise<GreedyBlock> {
+    const submitted = this.queueTail.then(() => this.submitGreedySteps(args));
+    this.queueTail = submitted.catch(() => undefined);
+    return submitted.then((s) => s.read);
+  }
+
+  /** The cache whose next input token is the last greedy pick, left in acts.tokens by a greedy block. */
+  private pickOnDevice: GpuKvCache | null = null;
+  private stepDyn: GPUBuffer | null = null;
+
+  private async submitGreedySteps(args: { kvCache: GpuKvCache; steps: number; token?: number }): Promise<{ read: Promise<GreedyBlock> }> {
+    const c = this.config;
+    const cache = args.kvCache;
+    const { steps, token } = args;
+    if (cache.destroyed) throw new LlmError('BAD_ARGUMENT', 'the KV cache was destroyed');
+    if (!Number.isInteger(steps) || steps < 1 || steps > MAX_GREEDY_BLOCK)
+      throw new LlmError('BAD_ARGUMENT', `a greedy block takes 1 to ${MAX_GREEDY_BLOCK} steps, got ${steps}`);
+    if (this.fromLayer !== 0 || this.toLayer !== c.numLayers || cache.fromLayer !== 0 || cache.toLayer !== c.numLayers)
+      throw new LlmError('BAD_ARGUMENT', 'greedy blocks need the whole model and a KV cache of every layer');
+    if (token !== undefined) {
+      if (!Number.isInteger(token) || token < 0 || token >= c.vocabSize)
+        throw new LlmError('BAD_ARGUMENT', `token ${token} is outside the vocabulary [0, ${c.vocabSize})`);
+    } else if (this.pickOnDevice !== cache) throw new LlmError('BAD_ARGUMENT', "no greedy pick of this KV cache is on the GPU: pass the block's first token");
+    const pos0 = cache.length;
+    if (pos0 + steps > cache.maxContext)
+      throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${steps} more asked`);
+    const dev = this.dev;
+    const a = this.acts;
+    const list = await this.planFor({ T: 1, fromLayer: 0, toLayer: c.numLayers, cache, tokens: [], logitMode: 'last', argmax: true });
+    this.stepDyn ??= dev.createBuffer('llm:step-dyn', MAX_GREEDY_BLOCK * 16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    const dyn = new Uint32Array(steps * 4);
+    for (let i = 0; i < steps; i++) dyn.set([1, pos0 + i], i * 4);
+    // Queue writes run after the work submitted before them, so the previous block still reads its own values.
+    dev.queue.writeBuffer(this.stepDyn, 0, dyn);
+    if (token !== undefined) dev.queue.writeBuffer(a.tokens, 0, Uint32Array.of(token));
+    const staging = dev.acquire(steps * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'greedy-ids');
+    const pick = this.argmaxOut!;
+    const encoder = dev.device.createCommandEncoder({ label: 'llm-greedy-block' });
+    for (let i = 0; i < steps; i++) {
+      encoder.copyBufferToBuffer(this.stepDyn, i * 16, a.dyn, 0, 16);
+      this.encodeList(encoder, list);
+      encoder.copyBufferToBuffer(pick, 0, a.tokens, 0, 4);
+      encoder.copyBufferToBuffer(pick, 0, staging, i * 4, 4);
+    }
     dev.queue.submit([encoder.finish()]);
+    cache.length = pos0 + steps;
+    this.pickOnDevice = cache;
+    const read = (async (): Promise<GreedyBlock> => {
+      try {
+        await dev.mapRead(staging);
+        const ids = Array.from(new Uint32Array(staging.getMappedRange(0, steps * 4).slice(0)));
+        staging.unmap();
+        return { pos0, ids };
+      } finally {
+        dev.release(staging);
+      }
+    })();
+    read.catch(() => undefined); // the caller may stop awaiting blocks it no longer needs
+    return { read };
   }
 
   /** Every dispatch of one pass of this shape, in order (compiles what it lacks). */
@@ -598,10 +682,25 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       bias: GPUBuffer | null,
       colOffset = 0,
       lastOnly = false,
+      ropeCache: { rope: GPUBuffer; k: GPUBuffer; v: GPUBuffer; cache: GpuKvCache } | null = null,
     ): Promise<void> => {
       const pipe = await this.pipeline(decodeGemvKey(spec), () => decodeGemvKernel(spec));
       const u = this.uniform(`dg:${key}`, decodeGemvUniform(K, ldY, colOffset, lastOnly, c.rmsNormEps), new Set([4]));
-      const group = this.bind(`${key}:dg:m${spec.rows}`, pipe, () => [a.dyn, u, X, Y, ...weights, ...(normW ? [normW] : []), ...(bias ? [bias] : [])]);
+      const group = this.bind(
+        `${key}:dg:m${spec.rows}${ropeCache ? ':rope' : ''}`,
+        pipe,
+        () => [
+          a.dyn,
+          u,
+          X,
+          Y,
+          ...weights,
+          ...(normW ? [normW] : []),
+          ...(bias ? [bias] : []),
+          ...(ropeCache ? [ropeCache.rope, ropeCache.k, ropeCache.v] : []),
+        ],
+        ropeCache?.cache,
+      );
       list.push({ pipeline: pipe, group, grid: decodeGemvGrid(gemvOutputs(spec), maxDim) });
     };
     const single = (name: string) => firstChunk(this.tensor(name));
@@ -620,6 +719,9 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         const wq = this.tensor(n.q);
         const normIn = this.tensor(n.inputNorm);
         const qkvBias = c.qkvBias ? this.concatBias(`qkv${l}`, [n.qBias, n.kBias, n.vBias]) : null;
+        const kCache = at(p.cache.k, ci, 'KV cache layer');
+        const vCache = at(p.cache.v, ci, 'KV cache layer');
+        const fuseRope = this.ropeFused();
         await gemv(
           `qkv${l}`,
           {
@@ -630,6 +732,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
             swiglu: false,
             bias: qkvBias ? this.tensor(n.qBias).dtype : null,
             residual: false,
+            rope: fuseRope ? { headDim: hd, heads: H, kvHeads: G } : null,
           },
           D,
           a.x,
@@ -638,13 +741,18 @@ export class GpuModel implements CausalLM<GpuKvCache> {
           [single(n.q), single(n.k), single(n.v)],
           single(n.inputNorm),
           qkvBias,
+          0,
+          false,
+          fuseRope ? { rope: a.rope, k: kCache, v: vCache, cache: p.cache } : null,
         );
-        const ropeD = await this.pipeline(`llm-decode-rope:${hd}:${H}:${G}`, () => decodeRopeKernel(hd, H, G));
-        list.push({
-          pipeline: ropeD,
-          group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, at(p.cache.k, ci, 'KV cache layer'), at(p.cache.v, ci, 'KV cache layer')], p.cache),
-          grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim),
-        });
+        if (!fuseRope) {
+          const ropeD = await this.pipeline(`llm-decode-rope:${hd}:${H}:${G}`, () => decodeRopeKernel(hd, H, G));
+          list.push({
+            pipeline: ropeD,
+            group: this.bind(`drope${l}`, ropeD, () => [a.dyn, a.rope, a.qkv, kCache, vCache], p.cache),
+            grid: elementwiseGrid(T * (H + G) * (hd / 2), maxDim),
+          });
+        }
         list.push({
           pipeline: fusedAttPipe!,
           group: this.bind(
@@ -799,6 +907,20 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   /** Replay recorded dispatch lists (default); false rebuilds every pass's list (the benchmark's before). */
   reusePlans = true;
 
+  /**
+   * RoPE in the q|k|v GEMV's epilogue (5 dispatches per decode layer instead of 6) where the device
+   * allows the GEMV's extra bindings; false keeps the separate RoPE dispatch (the benchmark's before).
+   */
+  ropeInGemv = true;
+
+  /** Whether the fused decode q|k|v GEMV applies RoPE and writes the KV cache itself. */
+  private ropeFused(): boolean {
+    if (!this.ropeInGemv || this.decodeKernels !== 'fused') return false;
+    // X, Y, three weights, the norm, the bias (Qwen2), the cos/sin table, K and V caches.
+    const storage = 9 + (this.config.qkvBias ? 1 : 0);
+    return this.dev.limits.maxStorageBuffersPerShaderStage >= storage && this.config.headDim % 2 === 0;
+  }
+
   /** Compute dispatches of the last GPU pass (benchmarks report it per decode step). */
   lastDispatches = 0;
   private fusedFits: boolean | null = null;
@@ -859,6 +981,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     this.logitsBuffer?.destroy();
     this.argmaxPairs?.destroy();
     this.argmaxOut?.destroy();
+    this.stepDyn?.destroy();
     for (const b of this.biasConcat.values()) b.destroy();
     this.biasConcat.clear();
     for (const u of this.uniforms.values()) u.destroy();

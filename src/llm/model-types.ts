@@ -10,6 +10,15 @@ export interface KvCache {
   length: number;
 }
 
+/** Most decode steps one greedy block (CausalLM.greedySteps) may queue. */
+export const MAX_GREEDY_BLOCK = 64;
+
+/** Ids a greedy block picked, in order; the first was computed at position pos0. */
+export interface GreedyBlock {
+  readonly pos0: number;
+  readonly ids: number[];
+}
+
 export type LogitsWanted = 'last' | 'all' | 'none';
 
 export interface ForwardArgs<K extends KvCache = KvCache> {
@@ -40,4 +49,11 @@ export interface CausalLM<K extends KvCache = KvCache> {
   forward(args: ForwardArgs<K>): Promise<ForwardResult>;
   /** Optional: a forward through the last layer returning only the greedy next token (argmax of the last row's logits, lowest id on ties), picked where the logits are. */
   forwardGreedy?(args: Omit<ForwardArgs<K>, 'logits' | 'returnHidden'>): Promise<number>;
+  /**
+   * Optional: `steps` single-token greedy steps queued at once, each pick feeding the next step
+   * where the logits are (no readback between steps); `token` is the first input, or absent to go
+   * on from the previous block's last pick on this cache, so a caller can queue block b + 1 before
+   * reading block b. Advances kvCache.length by `steps`; a caller keeping fewer ids sets it back.
+   */
+  greedySteps?(args: { readonly kvCache: K; readonly steps: number; readonly token?: number }): Promise<GreedyBlock>;
 }

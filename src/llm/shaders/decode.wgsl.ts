@@ -31,10 +31,16 @@ export interface DecodeGemvSpec {
   readonly swiglu: boolean;
   readonly bias: FloatDType | null;
   readonly residual: boolean;
+  /**
+   * q|k|v with RoPE in the epilogue: parts [H·hd, G·hd, G·hd]; each output slot computes the row pair
+   * (i, i + hd/2) of one head, rotates q into Y and k into the K cache at dyn.pos0 + row, and copies
+   * v into the V cache (bindings after the bias: cos/sin table, K cache, V cache).
+   */
+  readonly rope?: { readonly headDim: number; readonly heads: number; readonly kvHeads: number } | null;
 }
 
 export const decodeGemvKey = (s: DecodeGemvSpec): string =>
-  `llm-decode-gemv:${s.dtype}:${s.parts.join('+')}:m${s.rows}:${s.norm ?? 'nonorm'}:${s.swiglu ? 'swiglu' : 'plain'}:${s.bias ?? 'nobias'}:${s.residual ? 'res' : 'set'}`;
+  `llm-decode-gemv:${s.dtype}:${s.parts.join('+')}:m${s.rows}:${s.norm ?? 'nonorm'}:${s.swiglu ? 'swiglu' : 'plain'}:${s.bias ?? 'nobias'}:${s.residual ? 'res' : 'set'}${s.rope ? `:rope${s.rope.headDim}x${s.rope.heads}x${s.rope.kvHeads}` : ''}`;
 
 /** Uniform words: K, ldY, colOffset, lastOnly, eps (f32 bits at index 4). */
 export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, lastOnly: boolean, eps: number): number[] => [
@@ -48,8 +54,9 @@ export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, las
   0,
 ];
 
-/** Output rows of the GEMV (the pair writes one per gate/up row). */
-export const gemvOutputs = (s: Pick<DecodeGemvSpec, 'parts' | 'swiglu'>): number => (s.swiglu ? s.parts[0]! : s.parts.reduce((a, b) => a + b, 0));
+/** Output slots of the GEMV: one per gate/up row pair (SwiGLU), per rotated row pair (RoPE), else per row. */
+export const gemvOutputs = (s: Pick<DecodeGemvSpec, 'parts' | 'swiglu' | 'rope'>): number =>
+  s.swiglu ? s.parts[0]! : s.rope ? s.parts.reduce((a, b) => a + b, 0) / 2 : s.parts.reduce((a, b) => a + b, 0);
 
 export function decodeGemvGrid(outputs: number, maxPerDim: number): [number, number, number] {
   const groups = Math.ceil(outputs / GEMV_ROWS);
@@ -63,6 +70,12 @@ export function decodeGemvKernel(s: DecodeGemvSpec): string {
   if (s.parts.length < 1 || s.parts.length > 3) throw new RangeError(`1 to 3 weight parts, got ${s.parts.length}`);
   if (s.swiglu && (s.parts.length !== 2 || s.parts[0] !== s.parts[1])) throw new RangeError('swiglu needs two equal parts');
   if (s.rows < 1 || s.rows > 4) throw new RangeError(`decode GEMV rows must be 1..4, got ${s.rows}`);
+  const rope = s.rope ?? null;
+  if (rope) {
+    const { headDim: hd, heads: H, kvHeads: G } = rope;
+    if (hd % 2 !== 0 || s.swiglu || s.residual || s.parts.join() !== [H * hd, G * hd, G * hd].join())
+      throw new RangeError(`RoPE needs parts [H·hd, G·hd, G·hd] with hd even, no SwiGLU or residual; got ${s.parts.join('+')} for hd ${hd}`);
+  }
   const R = s.rows;
   const wide = s.dtype === 'F32';
   const wType = wide ? 'array<vec4<f32>>' : 'array<vec4<u32>>';
@@ -70,6 +83,7 @@ export function decodeGemvKernel(s: DecodeGemvSpec): string {
   let next = 4 + parts.length;
   const normBinding = s.norm ? next++ : -1;
   const biasBinding = s.bias ? next++ : -1;
+  const ropeBinding = rope ? next : -1;
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
   // One 8-value unit of a weight row: two vec4<f32>.
   const unpack = (name: string) =>
@@ -93,12 +107,14 @@ ${range(R)
   .join('\n')}
       }
     }`;
-  // Which part holds global output row r, as an if/else chain over compile-time part sizes.
-  const partChain = (acc: string, r: string) => {
+  // Which part holds global output row r (and the other rows of `more`, in the same part), as an
+  // if/else chain over compile-time part sizes.
+  const partChain = (acc: string, r: string, more: [string, string][] = []) => {
     let start = 0;
     const branches = parts.map((p, i) => {
       const cond = i === parts.length - 1 ? '' : `if (${r} < ${start + p.n}u) `;
-      const body = `${cond}{${dotLoop(acc, p.name, `${r} - ${start}u`)}\n  }`;
+      const loops = ([[acc, r], ...more] as [string, string][]).map(([a, row]) => dotLoop(a, p.name, `${row} - ${start}u`)).join('');
+      const body = `${cond}{${loops}\n  }`;
       start += p.n;
       return body;
     });
@@ -112,7 +128,15 @@ ${range(R)
           s.bias === 'F16' ? 'return unpack2x16float(w)[i % 2u];' : 'return bitcast<f32>(select(w << 16u, w & 0xffff0000u, i % 2u == 1u));'
         } }`;
   const outputs = gemvOutputs(s);
-  const sets = s.swiglu ? 2 : 1;
+  const sets = s.swiglu || rope ? 2 : 1;
+  const half = rope ? rope.headDim / 2 : 0;
+  // The rotated pair of slot r: rows rA and rA + hd/2 of head slot r / (hd/2).
+  const pairRows = rope ? `let rA = (row / ${half}u) * ${rope.headDim}u + row % ${half}u;\n    let rB = rA + ${half}u;` : '';
+  const ropeBindings = rope
+    ? `@group(0) @binding(${ropeBinding}) var<storage, read> rope: array<f32>;
+@group(0) @binding(${ropeBinding + 1}) var<storage, read_write> kCache: array<f32>;
+@group(0) @binding(${ropeBinding + 2}) var<storage, read_write> vCache: array<f32>;`
+    : '';
   return /* wgsl */ `
 ${DYN_STRUCT}
 struct Params { K: u32, ldY: u32, colOffset: u32, lastOnly: u32, eps: f32, pad0: u32, pad1: u32, pad2: u32 }
@@ -123,6 +147,7 @@ struct Params { K: u32, ldY: u32, colOffset: u32, lastOnly: u32, eps: f32, pad0:
 ${parts.map((q) => `@group(0) @binding(${q.binding}) var<storage, read> ${q.name}: ${wType};`).join('\n')}
 ${s.norm ? `@group(0) @binding(${normBinding}) var<storage, read> G: ${weightArray(s.norm)};\n${loader(s.norm, 'G', 'loadG')}` : ''}
 ${biasLoad}
+${ropeBindings}
 var<workgroup> red: array<f32, ${GEMV_THREADS * R * sets}>;
 var<workgroup> scale: array<f32, ${R}>;
 @compute @workgroup_size(${GEMV_THREADS})
@@ -161,12 +186,12 @@ ${range(R)
   let live = r < ${outputs}u;
   let row = min(r, ${outputs - 1}u);
   var acc: array<f32, ${R}>;
-${s.swiglu ? `  var acc2: array<f32, ${R}>;` : ''}
+${s.swiglu || rope ? `  var acc2: array<f32, ${R}>;` : ''}
   if (live) {
-${s.swiglu ? `  ${dotLoop('acc', 'W0', 'row')}\n  ${dotLoop('acc2', 'W1', 'row')}` : `  ${partChain('acc', 'row')}`}
+${s.swiglu ? `  ${dotLoop('acc', 'W0', 'row')}\n  ${dotLoop('acc2', 'W1', 'row')}` : rope ? `    ${pairRows}\n  ${partChain('acc', 'rA', [['acc2', 'rB']])}` : `  ${partChain('acc', 'row')}`}
   }
 ${range(R)
-  .map((m) => `  red[${m * GEMV_THREADS}u + li] = acc[${m}];${s.swiglu ? ` red[${(R + m) * GEMV_THREADS}u + li] = acc2[${m}];` : ''}`)
+  .map((m) => `  red[${m * GEMV_THREADS}u + li] = acc[${m}];${s.swiglu || rope ? ` red[${(R + m) * GEMV_THREADS}u + li] = acc2[${m}];` : ''}`)
   .join('\n')}
   workgroupBarrier();
   for (var st = ${GEMV_LANES / 2}u; st > 0u; st >>= 1u) {
@@ -178,20 +203,58 @@ ${range(R * sets)
     workgroupBarrier();
   }
   if (lane == 0u && live) {
-${range(R)
-  .map((m) => {
-    const value = s.swiglu
-      ? `let g = red[${m * GEMV_THREADS}u + li]${s.bias ? ' + loadB(r)' : ''}; let up = red[${(R + m) * GEMV_THREADS}u + li]${s.bias ? ` + loadB(${s.parts[0]}u + r)` : ''}; let v = g / (1.0 + exp(-g)) * up;`
-      : `let v = red[${m * GEMV_THREADS}u + li]${s.bias ? ' + loadB(r)' : ''};`;
-    return `    if (${m}u < M) {
+${rope ? ropeEpilogue(rope, R, s.bias !== null) : ''}${range(rope ? 0 : R)
+    .map((m) => {
+      const value = s.swiglu
+        ? `let g = red[${m * GEMV_THREADS}u + li]${s.bias ? ' + loadB(r)' : ''}; let up = red[${(R + m) * GEMV_THREADS}u + li]${s.bias ? ` + loadB(${s.parts[0]}u + r)` : ''}; let v = g / (1.0 + exp(-g)) * up;`
+        : `let v = red[${m * GEMV_THREADS}u + li]${s.bias ? ' + loadB(r)' : ''};`;
+      return `    if (${m}u < M) {
       ${value}
       let o = ${m}u * p.ldY + p.colOffset + r;
       Y[o] = ${s.residual ? 'Y[o] + ' : ''}v;
     }`;
-  })
-  .join('\n')}
+    })
+    .join('\n')}
   }
 }
+`;
+}
+
+/**
+ * The RoPE GEMV's writes for row pair (rA, rB = rA + hd/2), the same arithmetic as decodeRopeKernel
+ * on the same f32 values: q rotated into Y, k rotated into the K cache, v copied to the V cache.
+ */
+function ropeEpilogue(rope: NonNullable<DecodeGemvSpec['rope']>, R: number, bias: boolean): string {
+  const { headDim: hd, heads: H, kvHeads: G } = rope;
+  const half = hd / 2;
+  const rows = Array.from({ length: R }, (_, m) => m);
+  return `    let rA = (r / ${half}u) * ${hd}u + r % ${half}u;
+    let rB = rA + ${half}u;
+    let j = r % ${half}u;
+${rows
+  .map(
+    (m) => `    if (${m}u < M) {
+      let a = red[${m * GEMV_THREADS}u + li]${bias ? ' + loadB(rA)' : ''};
+      let b = red[${(R + m) * GEMV_THREADS}u + li]${bias ? ' + loadB(rB)' : ''};
+      let pos = dyn.pos0 + first + ${m}u;
+      let c = rope[pos * ${hd}u + j];
+      let s = rope[pos * ${hd}u + ${half}u + j];
+      if (rA < ${H * hd}u) {
+        let o = ${m}u * p.ldY + p.colOffset + rA;
+        Y[o] = a * c - b * s;
+        Y[o + ${half}u] = b * c + a * s;
+      } else if (rA < ${(H + G) * hd}u) {
+        let dst = pos * ${G * hd}u + rA - ${H * hd}u;
+        kCache[dst] = a * c - b * s;
+        kCache[dst + ${half}u] = b * c + a * s;
+      } else {
+        let dst = pos * ${G * hd}u + rA - ${(H + G) * hd}u;
+        vCache[dst] = a;
+        vCache[dst + ${half}u] = b;
+      }
+    }`,
+  )
+  .join('\n')}
 `;
 }
 
