@@ -150,6 +150,7 @@ export class BrowserRuntime {
   private protocolSigner: Signer | null = null;
   private judging: InferenceJudging | null = null;
   private judge: InferenceJudge | null = null;
+  private reputationSeen = '';
 
   constructor(private readonly o: BrowserRuntimeOptions) {
     this.clock = o.clock ?? systemClock;
@@ -254,7 +255,15 @@ export class BrowserRuntime {
 
   private refreshReputation(): void {
     if (!this.runtime) return;
-    const records = poolReputation(this.o.genesis, this.runtime.host);
+    const { host } = this.runtime;
+    // Signatures are checked on every count: count again only when the pool's inference messages or the ledger's head changed.
+    const seen = `${host.head}/${host.pool
+      .epochs()
+      .map((e) => `${e}:${host.pool.messages(e).filter((m) => m.kind === 'inference' || m.kind === 'inferenceVerdict').length}`)
+      .join(',')}`;
+    if (seen === this.reputationSeen) return;
+    this.reputationSeen = seen;
+    const records = poolReputation(this.o.genesis, host);
     if (JSON.stringify(records) !== JSON.stringify(this.snap.inferenceReputation ?? [])) this.set({ inferenceReputation: records });
   }
 
