@@ -53,6 +53,7 @@ describe('session codec', () => {
   it('round-trips every message kind', () => {
     for (const m of [
       { kind: 'open', sessionId: session, modelHash: hash, k: 3, maxContext: 512 } as const,
+      { kind: 'open', sessionId: session, modelHash: hash, k: 3, maxContext: 512, sessionKey: new Uint8Array(32).fill(9) } as const,
       step(),
       step({ phase: Phase.decode, count: 1, precision: Precision.f16, hidden: encodeFloats(new Float32Array(64).fill(-1.5), Precision.f16) }),
       { kind: 'rewind', sessionId: session, step: 7 } as const,
@@ -65,6 +66,7 @@ describe('session codec', () => {
     }
     for (const a of [
       { kind: 'opened', sessionId: session, numLayers: 8, hiddenSize: 64, vocab: 384, openedAtMs: 5 } as const,
+      { kind: 'opened', sessionId: session, numLayers: 8, hiddenSize: 64, vocab: 384, openedAtMs: 5, sessionKey: new Uint8Array(32).fill(8) } as const,
       {
         kind: 'stepped',
         sessionId: session,

@@ -50,6 +50,8 @@ export interface OpenRequest {
   readonly modelHash: Uint8Array;
   readonly k: number;
   readonly maxContext: number;
+  /** The user's ephemeral X25519 key for the session key (session-key.ts); absent: every call is sealed on its own. */
+  readonly sessionKey?: Uint8Array;
 }
 export interface StepRequest {
   readonly kind: 'step';
@@ -100,6 +102,8 @@ export interface OpenedAnswer {
   readonly hiddenSize: number;
   readonly vocab: number;
   readonly openedAtMs: number;
+  /** The volunteer's ephemeral X25519 key, exactly when the open carried the user's. */
+  readonly sessionKey?: Uint8Array;
 }
 export interface SteppedAnswer {
   readonly kind: 'stepped';
@@ -181,12 +185,20 @@ export function fitsF16(values: ArrayLike<number>): boolean {
   return true;
 }
 
+/** `u8 0` or `u8 1 ‖ key[32]`: the session key's ephemeral half in open and opened. */
+const optionalKey = (w: BinaryWriter, key: Uint8Array | undefined): Uint8Array => (key ? w.u8(1).fixed(key, KEY_BYTES) : w.u8(0)).finish();
+
+function readOptionalKey(r: BinaryReader): { sessionKey?: Uint8Array } {
+  const keyed = enumOf(r.u8(), [0, 1], 'session key flag');
+  return keyed ? { sessionKey: r.fixed(KEY_BYTES) } : {};
+}
+
 const head = (kind: number): BinaryWriter => new BinaryWriter().u8(SPLIT_PROTOCOL_VERSION).u8(kind);
 
 export function encodeRequest(m: SplitRequest): Uint8Array {
   switch (m.kind) {
     case 'open':
-      return head(RequestKind.open).fixed(m.sessionId, SESSION_ID_BYTES).fixed(m.modelHash, HASH_BYTES).u16(m.k).u32(m.maxContext).finish();
+      return optionalKey(head(RequestKind.open).fixed(m.sessionId, SESSION_ID_BYTES).fixed(m.modelHash, HASH_BYTES).u16(m.k).u32(m.maxContext), m.sessionKey);
     case 'step':
       return head(RequestKind.step)
         .fixed(m.sessionId, SESSION_ID_BYTES)
@@ -220,7 +232,10 @@ export function encodeRequest(m: SplitRequest): Uint8Array {
 export function encodeAnswer(m: SplitAnswer): Uint8Array {
   switch (m.kind) {
     case 'opened':
-      return head(AnswerKind.opened).fixed(m.sessionId, SESSION_ID_BYTES).u16(m.numLayers).u32(m.hiddenSize).u32(m.vocab).u64(m.openedAtMs).finish();
+      return optionalKey(
+        head(AnswerKind.opened).fixed(m.sessionId, SESSION_ID_BYTES).u16(m.numLayers).u32(m.hiddenSize).u32(m.vocab).u64(m.openedAtMs),
+        m.sessionKey,
+      );
     case 'stepped':
       return head(AnswerKind.stepped)
         .fixed(m.sessionId, SESSION_ID_BYTES)
@@ -288,6 +303,7 @@ export function decodeRequest(bytes: Uint8Array): SplitRequest {
           modelHash: r.fixed(HASH_BYTES),
           k: range(r.u16(), 1, 0xffff, 'k'),
           maxContext: range(r.u32(), 1, MAX_CONTEXT, 'maxContext'),
+          ...readOptionalKey(r),
         };
         break;
       case RequestKind.step: {
@@ -351,6 +367,7 @@ export function decodeAnswer(bytes: Uint8Array): SplitAnswer {
           hiddenSize: range(r.u32(), 1, MAX_HIDDEN, 'hiddenSize'),
           vocab: range(r.u32(), 2, MAX_VOCAB, 'vocab'),
           openedAtMs: r.u64(),
+          ...readOptionalKey(r),
         };
         break;
       case AnswerKind.stepped: {

@@ -3,6 +3,8 @@
 export const SPLIT_PROTOCOL_VERSION = 1;
 /** libp2p request/response protocol name (node.handle / node.request). */
 export const SPLIT_RPC_NAME = 'split-infer';
+/** The same session's step, rewind and close under its session key (the layer does not seal them: `sealing: 'caller'`). */
+export const SPLIT_SESSION_RPC_NAME = 'split-session';
 
 export const SESSION_ID_BYTES = 16;
 export const HASH_BYTES = 32;

@@ -7,19 +7,26 @@
  *    (failover tests) and shows every outgoing plaintext to an `onRequest` observer before sealing.
  *  - `NodeTransport` / `serveSplit`: over a SprintnetNode's request/response (`split-infer`), which
  *    seals the same way and authenticates the peer's key through libp2p's noise handshake.
+ * After an open that set up a session key (session-key.ts), step, rewind and close travel as frames
+ * the user sealed itself (`callSession`): in process straight to the volunteer, over libp2p on
+ * `split-session`, whose layer frames and authenticates but does not seal again.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { PeerGoneError, RequestError } from '../node/errors.ts';
 import type { SprintnetNode } from '../node/node.ts';
 import { open, requesterKeys, responderKeys, seal } from '../node/sealed-box.ts';
-import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SPLIT_RPC_NAME } from './constants.ts';
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME } from './constants.ts';
+import { FRAME_HEAD_BYTES, FRAME_TAG_BYTES } from './session-key.ts';
 import { SplitError } from './errors.ts';
 
 /** What a transport delivers requests to (SplitVolunteer). */
 export interface SplitServer {
   readonly publicKey: Uint8Array;
-  handle(request: Uint8Array, peer: Uint8Array): Promise<Uint8Array>;
+  /** `sessionKeys`: the transport also delivers this server's session frames, so an open may set up a session key. */
+  handle(request: Uint8Array, peer: Uint8Array, context?: { readonly sessionKeys?: boolean }): Promise<Uint8Array>;
+  /** A frame of a keyed session (session-key.ts), sealed by the user; absent: sessions are sealed per call only. */
+  handleSession?(frame: Uint8Array, peer: Uint8Array): Promise<Uint8Array>;
 }
 
 export interface SplitTransport {
@@ -28,8 +35,16 @@ export interface SplitTransport {
   readonly label: string;
   /** Sends one request's plaintext, returns the answer's plaintext; a dead link throws (RequestError). */
   call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Sends a frame the caller sealed under its session key and returns the answer frame, unsealed by
+   * the link (the user opens it). Absent: every session message goes through `call`.
+   */
+  callSession?(frame: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
+  /** Shown each request's plaintext that the user seals itself (the observer hook `call` offers for the rest). */
+  observe?(plaintext: Uint8Array): void;
 }
 
+const FRAME_OVERHEAD = FRAME_HEAD_BYTES + FRAME_TAG_BYTES;
 const MEMORY_PROTOCOL = `/sprintnet/memory/rpc/${SPLIT_RPC_NAME}/1`;
 
 /** An in-process link from one user wallet to one volunteer, sealed like the network's calls. */
@@ -72,11 +87,28 @@ export class MemoryLink implements SplitTransport {
     // The volunteer's side: keys from the user's static key and the ephemeral key in the head.
     const userPublic = this.userPublic;
     const v = responderKeys(this.volunteerSeed, userPublic, user.ephemeralPublic, MEMORY_PROTOCOL);
-    const answer = await this.volunteer.handle(open(v.requestKey, sealedRequest, MEMORY_PROTOCOL), userPublic);
+    const answer = await this.volunteer.handle(open(v.requestKey, sealedRequest, MEMORY_PROTOCOL), userPublic, {
+      sessionKeys: this.volunteer.handleSession !== undefined,
+    });
     if (this.cut) throw new PeerGoneError(`${this.label} went away mid-call`);
     const sealedAnswer = seal(v.responseKey, answer, MEMORY_PROTOCOL);
     this.bytesReceived += sealedAnswer.length;
     return open(user.responseKey, sealedAnswer, MEMORY_PROTOCOL);
+  }
+
+  async callSession(frame: Uint8Array): Promise<Uint8Array> {
+    if (this.cut) throw new PeerGoneError(`${this.label} is gone`);
+    if (!this.volunteer.handleSession) throw new SplitError('BAD_ARGUMENT', 'this volunteer takes no session frames');
+    this.calls++;
+    this.bytesSent += frame.length;
+    const answer = await this.volunteer.handleSession(frame, this.userPublic);
+    if (this.cut) throw new PeerGoneError(`${this.label} went away mid-call`);
+    this.bytesReceived += answer.length;
+    return answer;
+  }
+
+  observe(plaintext: Uint8Array): void {
+    this.options.onRequest?.(plaintext);
   }
 }
 
@@ -87,13 +119,27 @@ export function peerPublicKey(peerId: string): Uint8Array {
   return key.raw;
 }
 
-/** Serves split sessions on a node: the request/response layer has already opened the sealed box. */
+/**
+ * Serves split sessions on a node: `split-infer` (the request/response layer has already opened
+ * the sealed box) and, when the server takes them, `split-session`: frames the user sealed under
+ * the session key, passed through by the layer (`sealing: 'caller'`) with the peer it authenticated.
+ */
 export async function serveSplit(node: SprintnetNode, volunteer: SplitServer, timeoutMs = 60_000): Promise<void> {
-  await node.handle(SPLIT_RPC_NAME, (request, context) => volunteer.handle(request, peerPublicKey(context.peerId)), {
+  const sessionKeys = volunteer.handleSession !== undefined;
+  await node.handle(SPLIT_RPC_NAME, (request, context) => volunteer.handle(request, peerPublicKey(context.peerId), { sessionKeys }), {
     maxRequestBytes: MAX_REQUEST_BYTES,
     maxResponseBytes: MAX_RESPONSE_BYTES,
     timeoutMs,
   });
+  if (volunteer.handleSession) {
+    const handleSession = volunteer.handleSession.bind(volunteer);
+    await node.handle(SPLIT_SESSION_RPC_NAME, (frame, context) => handleSession(frame, peerPublicKey(context.peerId)), {
+      maxRequestBytes: MAX_REQUEST_BYTES + FRAME_OVERHEAD,
+      maxResponseBytes: MAX_RESPONSE_BYTES + FRAME_OVERHEAD,
+      timeoutMs,
+      sealing: 'caller',
+    });
+  }
 }
 
 /** A volunteer reached over the network. */
@@ -111,6 +157,14 @@ export class NodeTransport implements SplitTransport {
   }
   call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     return this.node.request(this.peerId, SPLIT_RPC_NAME, request, { maxResponseBytes: MAX_RESPONSE_BYTES, timeoutMs: this.timeoutMs, signal });
+  }
+  callSession(frame: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.node.request(this.peerId, SPLIT_SESSION_RPC_NAME, frame, {
+      maxResponseBytes: MAX_RESPONSE_BYTES + FRAME_OVERHEAD,
+      timeoutMs: this.timeoutMs,
+      signal,
+      sealing: 'caller',
+    });
   }
 }
 

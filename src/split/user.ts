@@ -34,6 +34,7 @@ import type { SplitModel } from './engines.ts';
 import { isSplitError, SplitError } from './errors.ts';
 import { flopsForStep } from './flops.ts';
 import { entropy, type MonitorThresholds } from './metrics.ts';
+import { deriveSessionKeys, isFrame, sessionEphemeral, UserChannel } from './session-key.ts';
 import { decodeReceipt, encodeReceipt, signProof, type ComputeProof, type ProofSigner, type StepRecord } from './proof.ts';
 import type { PrivacyChoice } from './router.ts';
 import { isLinkFailure, type SplitTransport } from './transport.ts';
@@ -66,6 +67,11 @@ export interface SplitGenerateOptions<K extends KvCache> extends SamplingOptions
   readonly onStep?: (step: StepReport) => void;
   /** Random session ids (default crypto.getRandomValues). */
   readonly randomBytes?: (n: number) => Uint8Array;
+  /**
+   * Seal step, rewind and close under a per-session key (session-key.ts) where the transport and
+   * the volunteer take session frames (default true); false seals every call on its own.
+   */
+  readonly sessionKey?: boolean;
 }
 
 export interface StepReport {
@@ -134,10 +140,51 @@ interface Live {
   /** Sizes of the last call. */
   lastRequest: number;
   lastAnswer: number;
+  /** The session key's channel, when the volunteer agreed to one at open. */
+  readonly channel: UserChannel | null;
 }
 
 /** A volunteer that cannot go on (link failure, or an answer that makes no sense): try the next one. */
 class VolunteerLost extends Error {}
+
+/**
+ * The session key from our ephemeral secret and the volunteer's ephemeral key in its opened answer.
+ * A volunteer may decline one (it is not served where frames can reach it): the session is then
+ * sealed per call. One that sends a key we did not ask for, or an unusable key, is lost.
+ */
+function channelFor(
+  t: SplitTransport,
+  user: Uint8Array,
+  sessionId: Uint8Array,
+  ephemeral: { readonly secret: Uint8Array; readonly publicKey: Uint8Array } | null,
+  theirs: Uint8Array | undefined,
+): UserChannel | null {
+  if (!theirs) return null;
+  if (!ephemeral) throw new VolunteerLost(`${t.label} answered a session key nobody asked for`);
+  try {
+    const keys = deriveSessionKeys(ephemeral.secret, theirs, {
+      sessionId,
+      user,
+      volunteer: t.volunteerKey,
+      userEphemeral: ephemeral.publicKey,
+      volunteerEphemeral: theirs,
+    });
+    return new UserChannel(sessionId, keys);
+  } catch (e) {
+    throw new VolunteerLost(`${t.label} sent an unusable session key: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The answer frame opened under the session key; a refusal in the clear passes as it is, anything else in the clear is lost. */
+function unsealAnswer(t: SplitTransport, channel: UserChannel, answer: Uint8Array, counter: number): Uint8Array {
+  try {
+    if (isFrame(answer)) return channel.open(answer, counter);
+    if (decodeAnswer(answer).kind === 'error') return answer;
+  } catch (e) {
+    throw new VolunteerLost(`${t.label} sent a bad session frame: ${(e as Error).message}`, { cause: e });
+  }
+  throw new VolunteerLost(`${t.label} answered a session frame in the clear`);
+}
 
 const precisionName = (p: Precision): 'f32' | 'f16' => (p === Precision.f16 ? 'f16' : 'f32');
 
@@ -175,8 +222,14 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
   const call = async (t: SplitTransport, m: SplitRequest, l: Live | null): Promise<SplitAnswer> => {
     let bytes: Uint8Array;
     const request = encodeRequest(m);
+    const channel = l?.channel && (m.kind === 'step' || m.kind === 'rewind' || m.kind === 'close') ? l.channel : null;
     try {
-      bytes = await t.call(request);
+      if (channel) {
+        t.observe?.(request);
+        const sealed = channel.seal(request);
+        const answer = await t.callSession!(sealed.frame);
+        bytes = unsealAnswer(t, channel, answer, sealed.counter);
+      } else bytes = await t.call(request);
     } catch (e) {
       if (isLinkFailure(e)) throw new VolunteerLost(`${t.label}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       throw e;
@@ -256,11 +309,18 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     while (next < o.volunteers.length) {
       const transport = o.volunteers[next++]!;
       const sessionId = randomBytes(SESSION_ID_BYTES);
+      // The session key's ephemeral half travels inside the sealed open; the secret never leaves this function's session.
+      const ephemeral = o.sessionKey !== false && transport.callSession ? sessionEphemeral() : null;
       try {
-        const opened = await call(transport, { kind: 'open', sessionId, modelHash: o.modelHash, k: o.k, maxContext }, null);
+        const opened = await call(
+          transport,
+          { kind: 'open', sessionId, modelHash: o.modelHash, k: o.k, maxContext, ...(ephemeral ? { sessionKey: ephemeral.publicKey } : {}) },
+          null,
+        );
         if (opened.kind !== 'opened' || opened.numLayers !== c.numLayers || opened.hiddenSize !== D || opened.vocab !== c.vocabSize)
           throw new VolunteerLost(`${transport.label} opened a session for another model shape`);
         live = {
+          channel: channelFor(transport, o.signer.publicKey, sessionId, ephemeral, opened.sessionKey),
           transport,
           sessionId,
           steps: [],

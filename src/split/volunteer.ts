@@ -16,8 +16,10 @@ import {
   fitsF16,
   Phase,
   Precision,
+  type CloseRequest,
   type EvidenceRequest,
   type OpenRequest,
+  type RewindRequest,
   type SplitAnswer,
   type StepRequest,
 } from './codec.ts';
@@ -27,6 +29,7 @@ import type { SplitModel } from './engines.ts';
 import { SplitError } from './errors.ts';
 import { flopsForStep } from './flops.ts';
 import { entropy, finalNormed, structuralCost } from './metrics.ts';
+import { deriveSessionKeys, frameHead, sessionEphemeral, VolunteerChannel } from './session-key.ts';
 import { decodeProof, encodeReceipt, receiptDomain, signatureProblem, type ProofSigner, type StepRecord } from './proof.ts';
 import { verifyTyped } from '../wallet/signing.ts';
 
@@ -96,6 +99,14 @@ interface Session<K extends KvCache> {
   undo: Undo | null;
   /** Rewinds since the last accepted step: stamped on the next step's record. */
   pendingRewinds: number;
+  /** The session key's channel, when the open carried the user's ephemeral key; it dies with the session. */
+  readonly channel: VolunteerChannel | null;
+}
+
+function errorAnswer(e: unknown): SplitAnswer {
+  const err =
+    e instanceof SplitError ? e : new SplitError('VOLUNTEER_FAILED', `the engine failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  return { kind: 'error', code: err.code, message: err.message };
 }
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -134,34 +145,77 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     return [...this.sessions.values()].map((s) => s.cache.length);
   }
 
-  /** One request from `peer` (the user's Ed25519 key, authenticated by the transport) → one answer. */
-  handle(request: Uint8Array, peer: Uint8Array): Promise<Uint8Array> {
-    const run = this.queue.then(() => this.serve(request, peer));
+  /**
+   * One request from `peer` (the user's Ed25519 key, authenticated by the transport) → one answer.
+   * `sessionKeys`: the transport delivers session frames too (handleSession), so an open that asks
+   * for a session key gets one; otherwise the session is sealed per call.
+   */
+  handle(request: Uint8Array, peer: Uint8Array, context: { readonly sessionKeys?: boolean } = {}): Promise<Uint8Array> {
+    const run = this.queue.then(() => this.serve(request, peer, context.sessionKeys === true));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async serve(request: Uint8Array, peer: Uint8Array): Promise<Uint8Array> {
+  /**
+   * One frame of a keyed session (session-key.ts) from `peer`. The answer is sealed under the
+   * session's key, errors of the request included; a frame that cannot be opened (no such session
+   * for this peer, a replayed or reordered counter, another key) is answered by a refusal in the
+   * clear, which carries nothing but its code and reason.
+   */
+  handleSession(frame: Uint8Array, peer: Uint8Array): Promise<Uint8Array> {
+    const run = this.queue.then(() => this.serveFrame(frame, peer));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async serveFrame(frame: Uint8Array, peer: Uint8Array): Promise<Uint8Array> {
+    let opened: { s: Session<K>; channel: VolunteerChannel; counter: number; plaintext: Uint8Array };
+    try {
+      this.expire();
+      const s = this.session(frameHead(frame).sessionId, peer);
+      if (!s.channel) throw new SplitError('BAD_SESSION', 'this session was opened without a session key');
+      opened = { s, channel: s.channel, ...s.channel.open(frame) };
+    } catch (e) {
+      return encodeAnswer(errorAnswer(e));
+    }
+    const { s, channel, counter, plaintext } = opened;
+    let answer: SplitAnswer;
+    try {
+      const m = decodeRequest(plaintext);
+      if ((m.kind !== 'step' && m.kind !== 'rewind' && m.kind !== 'close') || !same(m.sessionId, s.id))
+        throw new SplitError('BAD_SESSION', 'a session frame carries a step, rewind or close of its own session');
+      answer = await this.inSession(s, m);
+    } catch (e) {
+      answer = errorAnswer(e);
+    }
+    return channel.seal(encodeAnswer(answer), counter);
+  }
+
+  private async serve(request: Uint8Array, peer: Uint8Array, sessionKeys: boolean): Promise<Uint8Array> {
     let answer: SplitAnswer;
     try {
       this.expire();
       const m = decodeRequest(request);
-      if (m.kind === 'open') answer = this.open(m, peer);
+      if (m.kind === 'open') answer = this.open(m, peer, sessionKeys);
       else if (m.kind === 'submit') answer = await this.submit(m.proof, peer);
       else if (m.kind === 'evidence') answer = this.evidence(m, peer);
       else {
         const s = this.session(m.sessionId, peer);
-        s.lastUsed = this.now();
-        if (m.kind === 'step') answer = await this.step(s, m);
-        else if (m.kind === 'rewind') answer = this.rewind(s, m.step);
-        else answer = await this.close(s);
+        // A keyed session takes its steps only under its key: no downgrade to per-call sealing mid-session.
+        if (s.channel) throw new SplitError('BAD_SESSION', 'this session’s messages go under its session key');
+        answer = await this.inSession(s, m);
       }
     } catch (e) {
-      const err =
-        e instanceof SplitError ? e : new SplitError('VOLUNTEER_FAILED', `the engine failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      answer = { kind: 'error', code: err.code, message: err.message };
+      answer = errorAnswer(e);
     }
     return encodeAnswer(answer);
+  }
+
+  private async inSession(s: Session<K>, m: StepRequest | RewindRequest | CloseRequest): Promise<SplitAnswer> {
+    s.lastUsed = this.now();
+    if (m.kind === 'step') return this.step(s, m);
+    if (m.kind === 'rewind') return this.rewind(s, m.step);
+    return this.close(s);
   }
 
   private expire(): void {
@@ -184,7 +238,7 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     return s;
   }
 
-  private open(m: OpenRequest, peer: Uint8Array): SplitAnswer {
+  private open(m: OpenRequest, peer: Uint8Array, sessionKeys: boolean): SplitAnswer {
     const c = this.o.model.config;
     if (!same(m.modelHash, this.o.modelHash)) throw new SplitError('WRONG_MODEL', 'this volunteer serves another model');
     if (m.k < this.o.lowestK || m.k >= c.numLayers) throw new SplitError('WRONG_MODEL', `split layer ${m.k} is outside [${this.o.lowestK}, ${c.numLayers})`);
@@ -195,8 +249,23 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     const mine = [...this.sessions.values()].filter((s) => same(s.peer, peer)).length;
     if (mine >= (this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER))
       throw new SplitError('LIMIT', `at most ${this.o.maxSessionsPerPeer ?? MAX_SESSIONS_PER_PEER} sessions per user`);
+    let channel: VolunteerChannel | null = null;
+    let sessionKey: Uint8Array | undefined;
+    if (m.sessionKey && sessionKeys) {
+      const mine = sessionEphemeral();
+      sessionKey = mine.publicKey;
+      const keys = deriveSessionKeys(mine.secret, m.sessionKey, {
+        sessionId: m.sessionId,
+        user: peer,
+        volunteer: this.o.signer.publicKey,
+        userEphemeral: m.sessionKey,
+        volunteerEphemeral: mine.publicKey,
+      });
+      channel = new VolunteerChannel(m.sessionId.slice(), keys);
+    }
     const openedAtMs = this.now();
     this.sessions.set(key, {
+      channel,
       id: m.sessionId.slice(),
       peer: peer.slice(),
       k: m.k,
@@ -213,7 +282,7 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       undo: null,
       pendingRewinds: 0,
     });
-    return { kind: 'opened', sessionId: m.sessionId, numLayers: c.numLayers, hiddenSize: c.hiddenSize, vocab: c.vocabSize, openedAtMs };
+    return { kind: 'opened', sessionId: m.sessionId, numLayers: c.numLayers, hiddenSize: c.hiddenSize, vocab: c.vocabSize, openedAtMs, sessionKey };
   }
 
   private async step(s: Session<K>, m: StepRequest): Promise<SplitAnswer> {
