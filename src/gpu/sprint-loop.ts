@@ -183,6 +183,12 @@ export async function runSprintLoop(
   return { found, noncesTried: tried, nextNonce: start + tried, elapsedMs: ms, noncesPerSecond: (tried * 1000) / ms, busyMs, stoppedBy };
 }
 
+/** A runner's `next` over a fixed list: its nonces in order, `batch` at a time, then null. */
+export function inBatches(nonces: readonly number[], batch: number): () => readonly number[] | null {
+  let cursor = 0;
+  return () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += batch)) : null);
+}
+
 /**
  * Runs `nonces` in batches and gathers what the output stage wrote per nonce: `infoWords` words
  * each, the fingerprint first, then the permutation keys (both engines use this layout).
@@ -196,19 +202,15 @@ export async function collectInspection(
   const distances = new Float32Array(nonces.length);
   const fingerprints = new Uint32Array(nonces.length * FINGERPRINT_WORDS);
   const keys = new Uint32Array(nonces.length * PERMUTATION_ROUNDS);
-  let cursor = 0;
   let written = 0;
-  await run(
-    () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += batch)) : null),
-    (done, batchDistances, info) => {
-      distances.set(batchDistances, written);
-      done.forEach((_, b) => {
-        const words = info.subarray(b * infoWords, (b + 1) * infoWords);
-        fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
-        keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
-      });
-      written += done.length;
-    },
-  );
+  await run(inBatches(nonces, batch), (done, batchDistances, info) => {
+    distances.set(batchDistances, written);
+    done.forEach((_, b) => {
+      const words = info.subarray(b * infoWords, (b + 1) * infoWords);
+      fingerprints.set(words.subarray(0, FINGERPRINT_WORDS), (written + b) * FINGERPRINT_WORDS);
+      keys.set(words.subarray(FINGERPRINT_WORDS, FINGERPRINT_WORDS + PERMUTATION_ROUNDS), (written + b) * PERMUTATION_ROUNDS);
+    });
+    written += done.length;
+  });
   return { distances, fingerprints, keys };
 }

@@ -28,7 +28,7 @@ import type { WeightFormat } from './shaders/common.wgsl.ts';
 import { variantName, type MatmulVariant } from './shaders/matmul.wgsl.ts';
 import { NONCE_KEY_WORDS, OUTPUT_INFO_WORDS } from './shaders/output.wgsl.ts';
 import { WeightStore, planWeights } from './weight-store.ts';
-import { collectInspection, runSprintLoop } from './sprint-loop.ts';
+import { collectInspection, inBatches, runSprintLoop } from './sprint-loop.ts';
 
 export type { FoundNonce } from './errors.ts';
 export { GpuError } from './errors.ts';
@@ -250,17 +250,11 @@ export class SprintEngine {
   /** Distances of `nonces` for the host `publicKey`, in order (spec §5–§7). */
   async evaluateNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<Float32Array> {
     const out = new Float32Array(nonces.length);
-    let cursor = 0;
     let written = 0;
-    await this.pipelined(
-      publicKey,
-      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
-      undefined,
-      (_batch, { distances }) => {
-        out.set(distances, written);
-        written += distances.length;
-      },
-    );
+    await this.pipelined(publicKey, inBatches(nonces, this.batch), undefined, (_batch, { distances }) => {
+      out.set(distances, written);
+      written += distances.length;
+    });
     return out;
   }
 
@@ -283,11 +277,10 @@ export class SprintEngine {
     const distances = new Float32Array(nonces.length);
     const margins = new Float32Array(nonces.length);
     const fingerprints = new Uint32Array(4 * nonces.length);
-    let cursor = 0;
     let written = 0;
     await this.pipelined(
       publicKey,
-      () => (cursor < nonces.length ? nonces.slice(cursor, (cursor += this.batch)) : null),
+      inBatches(nonces, this.batch),
       undefined,
       (batch, r) => {
         distances.set(r.distances, written);

@@ -162,6 +162,31 @@ ${epilogue(
 `;
 }
 
+/**
+ * Both workgroup kernels stage one chunk of KC vec4s along K into workgroup memory, [kk][row], the
+ * inputs as `x(load)` and the weights as `w(load)` give them (f32 as loaded, or rounded to f16).
+ */
+function stageChunk(v: MatmulVariant, KC: number, side: number, x: (load: string) => string, w: (load: string) => string): string {
+  const BM = side * v.tileM;
+  const BN = side * v.tileN;
+  return `    for (var l = li; l < ${BM * KC}u; l += ${v.workgroupSize}u) {
+      xs[(l % ${KC}u) * ${BM}u + l / ${KC}u] = ${x(`X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u]`)};
+    }
+    for (var l = li; l < ${BN * KC}u; l += ${v.workgroupSize}u) {
+      ws[(l % ${KC}u) * ${BN}u + l / ${KC}u] = ${w(`loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u)`)};
+    }`;
+}
+
+/** An invocation's tile operands for step kk, from workgroup memory (rows side apart). */
+function tileRegisters(v: MatmulVariant, side: number): string {
+  const BM = side * v.tileM;
+  const BN = side * v.tileN;
+  return [
+    ...range(v.tileM).map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`),
+    ...range(v.tileN).map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`),
+  ].join('\n');
+}
+
 function workgroupKernel(v: MatmulVariant, e: MatmulEpilogue, K: number): string {
   const side = Math.sqrt(v.workgroupSize);
   const BM = side * v.tileM;
@@ -180,20 +205,16 @@ ${declareAcc(v)}
   for (var k0 = 0u; k0 < K4; k0 += ${KC}u) {
     // Global reads walk along K (contiguous); workgroup memory is [kk][row], so in the inner loop
     // neighbouring invocations read neighbouring vec4s (no bank conflicts) and store coalesced.
-    for (var l = li; l < ${BM * KC}u; l += ${v.workgroupSize}u) {
-      xs[(l % ${KC}u) * ${BM}u + l / ${KC}u] = X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u];
-    }
-    for (var l = li; l < ${BN * KC}u; l += ${v.workgroupSize}u) {
-      ws[(l % ${KC}u) * ${BN}u + l / ${KC}u] = loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u);
-    }
+${stageChunk(
+  v,
+  KC,
+  side,
+  (x) => x,
+  (w) => w,
+)}
     workgroupBarrier();
     for (var kk = 0u; kk < ${KC}u; kk++) {
-${range(v.tileM)
-  .map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`)
-  .join('\n')}
-${range(v.tileN)
-  .map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`)
-  .join('\n')}
+${tileRegisters(v, side)}
 ${fmas(v).replace(/^ {4}/gm, '      ')}
     }
     workgroupBarrier();
@@ -253,20 +274,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 ${cells.map(([i, j]) => `  var acc_${i}_${j} = ${zero};\n  var sum_${i}_${j} = vec4<f32>(0.0);`).join('\n')}
   var chunk = 0u;
   for (var k0 = 0u; k0 < K4; k0 += ${KC}u) {
-    for (var l = li; l < ${BM * KC}u; l += ${v.workgroupSize}u) {
-      xs[(l % ${KC}u) * ${BM}u + l / ${KC}u] = ${toH(`X[min(m0 + l / ${KC}u, p.M - 1u) * K4 + k0 + l % ${KC}u]`)};
-    }
-    for (var l = li; l < ${BN * KC}u; l += ${v.workgroupSize}u) {
-      ws[(l % ${KC}u) * ${BN}u + l / ${KC}u] = ${toH(`p.scale * loadW4(min(n0 + l / ${KC}u, p.N - 1u) * K4 + k0 + l % ${KC}u)`)};
-    }
+${stageChunk(v, KC, side, toH, (w) => toH(`p.scale * ${w}`))}
     workgroupBarrier();
     for (var kk = 0u; kk < ${KC}u; kk++) {
-${range(v.tileM)
-  .map((i) => `      let x${i} = xs[kk * ${BM}u + lid.y + ${i * side}u];`)
-  .join('\n')}
-${range(v.tileN)
-  .map((j) => `      let w${j} = ws[kk * ${BN}u + lid.x + ${j * side}u];`)
-  .join('\n')}
+${tileRegisters(v, side)}
 ${fmaH.join('\n')}
     }
     workgroupBarrier();
