@@ -204,8 +204,19 @@ async function serveModel(
   try {
     const { loadHeldModel, startModelService } = await import('./serve-model.ts');
     const held = await loadHeldModel(dir, { backend, tau, log });
-    const service = await startModelService({ node, ed25519Seed, held, networkId: networkId ?? node.config.networkId, ledger: ledger && (await ledger), log });
-    return { stop: () => (service.stop(), held.destroy()) };
+    const network = networkId ?? node.config.networkId;
+    const service = await startModelService({ node, ed25519Seed, held, networkId: network, ledger: ledger && (await ledger), log });
+    const { announceHeadlessVolunteer } = await import('./serve-announce.ts');
+    const announced = await announceHeadlessVolunteer({
+      node,
+      held,
+      ed25519Seed,
+      networkId: network,
+      openSessions: () => service.volunteer.openSessions,
+      label: 'headless host',
+      log,
+    });
+    return { stop: () => (announced.stop(), service.stop(), held.destroy()) };
   } catch (e) {
     log(`Serving the model failed: ${describeError(e)} The host stays connected to the network.`);
     return undefined;
