@@ -11,11 +11,20 @@ import { SPLIT_VOLUNTEER_TOPIC, type VolunteerAnnouncement } from '../split/anno
 import { decodeRequest } from '../split/codec.ts';
 import { isSplitError } from '../split/errors.ts';
 import { seedSigner } from '../split/local.ts';
+import { PING_RPC_NAME, PingServer } from '../split/ping.ts';
 import type { LedgerStanding } from '../split/router-rank.ts';
 import { NETWORK, testRig, type TestRig } from '../split/test-support.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
-import { planRoute, volunteerDirectory, type RoutePlanOptions } from './split-route.ts';
+import {
+  backgroundRanking,
+  keepRankingFresh,
+  planRoute,
+  RANKING_FRESH_MS,
+  stopRankingRefresh,
+  volunteerDirectory,
+  type RoutePlanOptions,
+} from './split-route.ts';
 import { fakeWorker } from './split-test-support.ts';
 
 let rig: TestRig;
@@ -34,20 +43,25 @@ beforeAll(async () => {
 function stubNode(reachable: readonly string[]) {
   const listeners: Array<(m: GossipMessage) => void> = [];
   const servers = new Map<string, SplitVolunteer<never>>();
+  const pingServers = new Map<string, PingServer>();
   const calls: Array<{ peerId: string; kind: string }> = [];
   const userKey = seedSigner(peers.user.seed).publicKey;
   const node = {
     peerId: peers.user.peerId,
-    config: { presenceIntervalMs: 5_000 },
+    config: { presenceIntervalMs: 5_000, networkId: NETWORK },
     onGossip<T>(name: string, l: (m: GossipMessage<T>) => void) {
       listeners.push((m) => m.topic === name && l(m as GossipMessage<T>));
       return () => undefined;
     },
     publish: async () => undefined,
     libp2p: { getConnections: () => reachable.map((p) => ({ remotePeer: { toString: () => p } })), dial: async () => undefined },
-    async request(peerId: string, _name: string, payload: Uint8Array) {
+    async request(peerId: string, name: string, payload: Uint8Array) {
       const v = servers.get(peerId);
       if (!v) throw new PeerGoneError(`${peerId} is gone`);
+      if (name === PING_RPC_NAME) {
+        calls.push({ peerId, kind: 'ping' });
+        return pingServers.get(peerId)!.handle(payload, userKey);
+      }
       calls.push({ peerId, kind: decodeRequest(payload).kind });
       return v.handle(payload, userKey);
     },
@@ -55,18 +69,30 @@ function stubNode(reachable: readonly string[]) {
   return {
     node: node as unknown as SprintnetNode,
     calls,
-    serve(name: keyof typeof peers) {
+    /** A volunteer that answers sessions and pings; `stepMs` is the step time it measured for k = 4, `load` its sessions. */
+    serve(name: keyof typeof peers, o: { stepMs?: number; openSessions?: number } = {}) {
       const p = peers[name];
-      servers.set(
+      const v = new SplitVolunteer({
+        model: rig.model,
+        lowestK: 1,
+        modelHash: rig.hash,
+        normWeight: rig.norm,
+        signer: seedSigner(p.seed),
+        networkId: NETWORK,
+      });
+      servers.set(p.peerId, v as never);
+      pingServers.set(
         p.peerId,
-        new SplitVolunteer({
-          model: rig.model,
-          lowestK: 1,
-          modelHash: rig.hash,
-          normWeight: rig.norm,
+        new PingServer({
           signer: seedSigner(p.seed),
           networkId: NETWORK,
-        }) as never,
+          modelHash: rig.hash,
+          lowestK: 1,
+          highestK: 7,
+          load: () => ({ openSessions: o.openSessions ?? v.openSessions, sessionLimit: 16 }),
+          stepMs: () => o.stepMs ?? 5,
+          burst: 100,
+        }),
       );
     },
     announce(name: keyof typeof peers, a: Partial<VolunteerAnnouncement> = {}) {
@@ -98,7 +124,7 @@ function options(node: SprintnetNode, o: Partial<RoutePlanOptions>): RoutePlanOp
 }
 
 describe('planRoute', () => {
-  it('runs the whole model here when this device is fast enough: nothing probed, nothing sent', async () => {
+  it('runs the whole model here when this device is fast enough: nothing pinged, nothing sent', async () => {
     const s = stubNode([]);
     const plan = await planRoute(options(s.node, { targetTokensPerSecond: 0.001 }));
     expect(plan).toMatchObject({ route: 'local', ranked: [], order: [] });
@@ -111,32 +137,85 @@ describe('planRoute', () => {
     expect(await planRoute(options(s.node, { worker: untouchable })).catch((e: Error) => e.message)).toBe('read the model');
   });
 
-  it('too slow here: probes the listed volunteers of this model and k, ranks them, and drops the unreachable from the failover order', async () => {
-    const s = stubNode([peers.a.peerId, peers.b.peerId]);
+  it('too slow here: pings the listed volunteers of this model and k (no session), ranks them, and drops the unreachable and the full from the failover order', async () => {
+    const s = stubNode([peers.a.peerId, peers.b.peerId, peers.other.peerId]);
     volunteerListening(s);
-    for (const n of ['a', 'b', 'c'] as const) s.serve(n);
+    s.serve('a', { stepMs: 4 });
+    s.serve('b', { stepMs: 400 });
+    s.serve('c');
+    s.serve('other', { openSessions: 16 }); // all its sessions taken
     s.announce('a');
     s.announce('b');
     s.announce('c'); // announces, but cannot be reached
-    s.announce('other', { modelHash: new Uint8Array(32).fill(9) }); // another model: never probed
-    const plan = await planRoute(options(s.node, { targetTokensPerSecond: 1e9, standing: ledger({ b: { weight: 5 }, c: { weight: 50, reputation: 3 } }) }));
+    s.announce('other');
+    const plan = await planRoute(options(s.node, { targetTokensPerSecond: 1e9, standing: ledger({ c: { weight: 50, reputation: 3 } }) }));
     expect(plan.ranked.map((r) => [r.peerId, r.tier])).toEqual([
-      [peers.b.peerId, 'weighted'],
-      [peers.a.peerId, 'unweighted'],
+      [peers.a.peerId, 'unweighted'], // the lower step estimate: round trip + its 4 ms
+      [peers.b.peerId, 'unweighted'],
       [peers.c.peerId, 'unreachable'],
+      [peers.other.peerId, 'unreachable'],
     ]);
-    expect(plan.ranked[2]!.problem).toMatch(/unreachable/);
-    expect(plan.order).toEqual([peers.b.peerId, peers.a.peerId]);
-    // Each reachable one got a throwaway session: open, a prefill, 2 decode steps, close.
-    for (const p of [peers.a.peerId, peers.b.peerId])
-      expect(s.calls.filter((c) => c.peerId === p).map((c) => c.kind)).toEqual(['open', 'step', 'step', 'step', 'close']);
-    expect(s.calls.some((c) => c.peerId === peers.c.peerId || c.peerId === peers.other.peerId)).toBe(false);
+    expect(plan.ranked[2]!.problem).toMatch(/unreachable|cannot reach/);
+    expect(plan.ranked[3]!.problem).toBe('full: 16 of 16 sessions open');
+    expect(plan.order).toEqual([peers.a.peerId, peers.b.peerId]);
+    const [a, b] = plan.ranked;
+    expect(a!.stepMs! - a!.rttMs!).toBeCloseTo(4, 9);
+    expect(b!.stepMs! - b!.rttMs!).toBeCloseTo(400, 9);
+    expect(a).toMatchObject({ openSessions: 0, sessionLimit: 16 });
+    // Pings only (two each: the first also opens the stream); no session was opened on anyone.
+    for (const p of [peers.a.peerId, peers.b.peerId, peers.other.peerId])
+      expect(s.calls.filter((c) => c.peerId === p).map((c) => c.kind)).toEqual(['ping', 'ping']);
+    expect(s.calls.some((c) => c.peerId === peers.c.peerId)).toBe(false);
+    expect(plan.pings).toEqual({ sent: 4, cached: 0 });
     // The decision follows the measurements: split exactly when the chosen volunteer's expected rate beats this device.
     const best = plan.ranked[0]!.expectedTokensPerSecond!;
     expect(plan.route).toBe(best > plan.localTokensPerSecond! ? 'split' : 'local');
   });
 
-  it('always split with the user’s pick: the pick first and unprobed, the rest of the list by ledger as failovers', async () => {
+  it('the background refresh pings while the screen asks; Generate uses its fresh pings and pings again once they are stale', async () => {
+    const s = stubNode([peers.a.peerId, peers.b.peerId]);
+    let now = 1_000_000;
+    volunteerListening(s);
+    s.serve('a', { stepMs: 3 });
+    s.serve('b', { stepMs: 600 });
+    s.announce('a');
+    s.announce('b');
+    const refresh = { worker: fakeWorker(rig), node: s.node, relays: [], k: 4, standing: ledger({}), now: () => now };
+    try {
+      const first = await keepRankingFresh(refresh);
+      expect(first?.ranked.map((r) => r.peerId)).toEqual([peers.a.peerId, peers.b.peerId]);
+      expect(s.calls.map((c) => c.kind)).toEqual(['ping', 'ping', 'ping', 'ping']);
+      expect(backgroundRanking(s.node)).toBe(first);
+      // Called again by the screen: no new pings (the timer does them every RANKING_REFRESH_MS).
+      await keepRankingFresh(refresh);
+      expect(s.calls).toHaveLength(4);
+      now += RANKING_FRESH_MS - 1;
+      const plan = await planRoute(options(s.node, { mode: 'split', now: () => now }));
+      expect(plan.pings).toEqual({ sent: 0, cached: 2 });
+      expect(plan.order).toEqual([peers.a.peerId, peers.b.peerId]);
+      expect(s.calls).toHaveLength(4);
+      now += 2;
+      const later = await planRoute(options(s.node, { mode: 'split', now: () => now }));
+      expect(later.pings).toEqual({ sent: 2, cached: 0 });
+      expect(s.calls).toHaveLength(8);
+    } finally {
+      stopRankingRefresh(s.node);
+    }
+    expect(backgroundRanking(s.node)).toBeNull();
+  });
+
+  it('a volunteer that has not measured its step time gets the deeper check: a probe session', async () => {
+    const s = stubNode([peers.a.peerId]);
+    volunteerListening(s);
+    s.serve('a', { stepMs: 0 });
+    s.announce('a');
+    const plan = await planRoute(options(s.node, { targetTokensPerSecond: 1e9 }));
+    expect(plan.ranked[0]).toMatchObject({ peerId: peers.a.peerId, tier: 'unweighted', stepMs: null });
+    expect(s.calls.map((c) => c.kind)).toEqual(['ping', 'ping', 'open', 'step', 'step', 'step', 'close']);
+    expect(['local', 'split']).toContain(plan.route);
+  });
+
+  it('always split with the user’s pick: the pick first and unpinged, the rest of the list by ledger as failovers', async () => {
     const s = stubNode([peers.a.peerId, peers.b.peerId]);
     volunteerListening(s);
     s.serve('a');
@@ -148,7 +227,8 @@ describe('planRoute', () => {
     );
     expect(plan).toMatchObject({ route: 'split', manual: true, order: [peers.b.peerId, peers.a.peerId, peers.c.peerId] });
     expect(plan.reason).toMatch(/always split \(your setting\): your pick/);
-    expect(s.calls).toEqual([]); // a pick that will be used anyway is not probed, nor is anyone else
+    expect(s.calls).toEqual([]); // a pick that will be used anyway is not pinged; the rest come from the ledger alone
+    expect(plan.pings).toEqual({ sent: 0, cached: 0 });
   });
 
   it('refuses with typed errors: no volunteer for this model, a bad pick, a bad target', async () => {

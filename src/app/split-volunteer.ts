@@ -14,9 +14,10 @@ import type { Genesis } from '../protocol/genesis.ts';
 import { signInference } from '../protocol/inference-check.ts';
 import { decodeAnswer, decodeRequest } from '../split/codec.ts';
 import { announceVolunteer } from '../split/announce.ts';
-import { SPLIT_RPC_NAME } from '../split/constants.ts';
+import { MAX_SESSIONS, SPLIT_RPC_NAME } from '../split/constants.ts';
 import { SplitError } from '../split/errors.ts';
 import { seedSigner } from '../split/local.ts';
+import { PING_RPC_NAME, PingServer, servePing, stepMsFromRate } from '../split/ping.ts';
 import { decodeProof } from '../split/proof.ts';
 import { peerPublicKey, serveSplit } from '../split/transport.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
@@ -104,6 +105,19 @@ export async function startPageVolunteer(o: {
   });
   const rate = await decodeRateFor(m).catch(() => 0);
   const L = m.model.config.numLayers;
+  // Pings (split/ping.ts) are answered beside the sessions and counted in none of them.
+  await servePing(
+    o.node,
+    new PingServer({
+      signer: seedSigner(o.identity.ed25519Seed),
+      networkId: o.networkId,
+      modelHash: m.hash,
+      lowestK: 1,
+      highestK: L - 1,
+      load: () => ({ openSessions: volunteer.openSessions, sessionLimit: MAX_SESSIONS }),
+      stepMs: stepMsFromRate(rate, L),
+    }),
+  );
   const announcing = announceVolunteer(
     o.node,
     { modelHash: m.hash, lowestK: 1, highestK: L - 1, numLayers: L, decodeTokensPerSecond: Number.isFinite(rate) ? Math.min(rate, 1e6) : 0, label: 'browser' },
@@ -115,7 +129,7 @@ export async function startPageVolunteer(o: {
     stats: () => stats,
     stop: () => {
       announcing.stop();
-      return o.node.unhandle(SPLIT_RPC_NAME);
+      return Promise.all([o.node.unhandle(SPLIT_RPC_NAME), o.node.unhandle(PING_RPC_NAME)]).then(() => undefined);
     },
   };
 }
