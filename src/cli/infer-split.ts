@@ -16,8 +16,13 @@ import { loadFinalNorm } from '../split/engines.ts';
 import { localVolunteer, seedSigner, strictVerifier } from '../split/local.ts';
 import type { MonitorThresholds } from '../split/metrics.ts';
 import { checkProof, encodeProof, sampleSteps } from '../split/proof.ts';
-import { splitGenerate } from '../split/user.ts';
+import type { LedgerStanding, RankedVolunteer } from '../split/router-rank.ts';
+import type { SplitTransport } from '../split/transport.ts';
+import { isSplitError, SplitError } from '../split/errors.ts';
+import { splitGenerate, type StepReport } from '../split/user.ts';
 import { submitProof } from '../split/evidence.ts';
+import { transportOfLastSegment } from '../app/split-failover.ts';
+import { rankingRow } from './split-discover.ts';
 import { checkConsistency, deriveCredits, effectiveBits } from '../split/verify.ts';
 
 export interface SplitInferArgs {
@@ -36,47 +41,109 @@ export interface SplitInferArgs {
   /** τ and θ_H given on the command line; otherwise measured here first. */
   readonly thresholds: Partial<MonitorThresholds>;
   readonly json: boolean;
-  /** A volunteer host on the network (`--peer`) instead of the in-process one. */
-  readonly remote?: { readonly peer: string; readonly relays: readonly string[]; readonly networkId: string };
+  /** Volunteers on the network instead of the in-process one: `--peer` names one, else they are found on `split-volunteer`. */
+  readonly remote?: RemoteArgs;
+  /** Each step as it is reported (tests: cutting a volunteer mid-generation). */
+  readonly onStep?: (step: StepReport) => void;
 }
 
-/** A node of our own that reaches the volunteer: directly by its multiaddr, or by peer id through a relay's circuit. */
-async function connectVolunteer(r: NonNullable<SplitInferArgs['remote']>, userSeed: Uint8Array, log: (s: string) => void) {
+export interface RemoteArgs {
+  /** The manual pick; without it the announced volunteers are ranked. */
+  readonly peer?: string;
+  readonly relays: readonly string[];
+  readonly networkId: string;
+  /** How long to listen for announcements (default DEFAULT_WAIT_MS). */
+  readonly waitMs?: number;
+  /** The ledger's word on a key (hex), e.g. the genesis's initial weights (`--genesis`). */
+  readonly standing?: (publicKeyHex: string) => LedgerStanding | undefined;
+}
+
+/** Our own node on the network, under the user's key (the volunteer authenticates it; the proof names it). */
+async function userNode(r: RemoteArgs, userSeed: Uint8Array) {
   await import('../node/node-env.ts');
-  const [{ SprintnetNode }, { defaultRegistry }, { identityFromEd25519Seed }, { multiaddr }, { NodeTransport }] = await Promise.all([
+  const [{ SprintnetNode }, { defaultRegistry }, { identityFromEd25519Seed }] = await Promise.all([
     import('../node/node.ts'),
     import('../node/topics/index.ts'),
     import('../wallet/identity.ts'),
-    import('@multiformats/multiaddr'),
-    import('../split/transport.ts'),
   ]);
   const node = await SprintnetNode.create({
     identity: await identityFromEd25519Seed(userSeed),
     role: 'host',
     label: 'split-user',
     registry: defaultRegistry(),
-    config: { networkId: r.networkId, relays: [...r.relays], listen: [] },
+    // Calls go through the relay's circuit; a WebRTC upgrade dial racing the user's own dial to the same volunteer makes that dial fail.
+    config: { networkId: r.networkId, relays: [...r.relays], listen: [], webrtcUpgrade: false },
   });
   await node.start();
-  const addrs = r.peer.startsWith('/') ? [r.peer] : r.relays.map((relay) => `${relay}/p2p-circuit/p2p/${r.peer}`);
-  const peerId = r.peer.startsWith('/') ? r.peer.slice(r.peer.lastIndexOf('/p2p/') + 5) : r.peer;
+  return node;
+}
+
+/** `--peer`: the user's manual pick, reached directly by its multiaddr or by peer id through a relay's circuit. */
+async function connectVolunteer(r: RemoteArgs, peer: string, userSeed: Uint8Array, log: (s: string) => void) {
+  const [{ multiaddr }, { NodeTransport }] = await Promise.all([import('@multiformats/multiaddr'), import('../split/transport.ts')]);
+  const addrs = peer.startsWith('/') ? [peer] : r.relays.map((relay) => `${relay}/p2p-circuit/p2p/${peer}`);
+  const peerId = peer.startsWith('/') ? peer.slice(peer.lastIndexOf('/p2p/') + 5) : peer;
   if (addrs.length === 0 || !/^[1-9A-HJ-NP-Za-km-z]+$/.test(peerId))
     throw new Error('--peer needs a multiaddr ending in /p2p/<peer id>, or a peer id and a --relay');
+  const node = await userNode(r, userSeed);
   let last: unknown;
   for (const addr of addrs) {
     try {
       await node.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(15_000) });
       log(`connected to volunteer ${peerId.slice(-8)} via ${addr}\n`);
-      return { node, transport: new NodeTransport(node, peerId) };
+      return { node, transports: [new NodeTransport(node, peerId)] as SplitTransport[], ranking: [] as RankedVolunteer[] };
     } catch (e) {
       last = e;
     }
   }
   await node.stop();
-  throw new Error(`cannot reach volunteer ${r.peer}: ${(last as Error)?.message}`);
+  throw new Error(`cannot reach volunteer ${peer}: ${(last as Error)?.message}`);
 }
 
+/** No `--peer`: the volunteers that announce this model and k, pinged and ranked; the ranking is the failover order. */
+async function findVolunteers(r: RemoteArgs, a: SplitInferArgs, modelHash: Uint8Array, userSeed: Uint8Array, log: (s: string) => void) {
+  const [{ discoverVolunteers, failoverTransports, rankingLine, standingFromGenesis }, { measureDecodeRate }] = await Promise.all([
+    import('./split-discover.ts'),
+    import('../split/router.ts'),
+  ]);
+  const prefix = await measureDecodeRate(a.model, { toLayer: a.k });
+  const node = await userNode(r, userSeed);
+  try {
+    const waitMs = r.waitMs ?? DEFAULT_WAIT_MS;
+    log(`listening for volunteers of this model on split-volunteer (up to ${(waitMs / 1000).toFixed(0)} s)…\n`);
+    const found = await discoverVolunteers({
+      node,
+      relays: r.relays,
+      modelHash,
+      k: a.k,
+      waitMs,
+      standing: r.standing ?? standingFromGenesis(undefined),
+      prefixTokensPerSecond: prefix,
+      log,
+    });
+    log(`ranking (layers [0, ${a.k}) here: ${prefix.toFixed(1)} tok/s):\n${found.ranked.map(rankingLine).join('')}`);
+    return { node, transports: failoverTransports(node, found.order, r.relays) as SplitTransport[], ranking: found.ranked };
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+}
+
+/** How long `infer --split` without `--peer` listens for announcements (volunteers announce every 5 s). */
+export const DEFAULT_WAIT_MS = 20_000;
+
 const NETWORK = 'sprintnet-local';
+
+/** "Every volunteer failed" names what each one did (a transport that keeps its last problem, ReachingTransport). */
+async function withProblems<T>(transports: readonly SplitTransport[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const why = transports.flatMap((t) => ('lastProblem' in t && t.lastProblem ? [`${t.label}: ${String(t.lastProblem)}`] : []));
+    if (isSplitError(e, 'NO_VOLUNTEER') && why.length > 0) throw new SplitError('NO_VOLUNTEER', `${e.message} (${why.join('; ')})`);
+    throw e;
+  }
+}
 
 export async function runSplitInference(a: SplitInferArgs): Promise<number> {
   const log = (s: string) => {
@@ -99,40 +166,47 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
     thresholds = { tau: a.thresholds.tau ?? calibration.tau, maxEntropy: a.thresholds.maxEntropy ?? calibration.maxEntropy };
   }
   log(
-    `split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on ${a.remote ? `volunteer ${a.remote.peer}` : 'an in-process volunteer'}; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`,
+    `split at layer ${a.k} of ${c.numLayers}: layers [0, ${a.k}) here, [${a.k}, ${c.numLayers}) on ${a.remote ? (a.remote.peer ? `volunteer ${a.remote.peer}` : 'the best ranked announced volunteer') : 'an in-process volunteer'}; τ = ${thresholds.tau.toFixed(4)}, θ_H = ${thresholds.maxEntropy.toFixed(3)} nats\n`,
   );
 
   const userSeed = crypto.getRandomValues(new Uint8Array(32));
   const user = seedSigner(userSeed);
   const networkId = a.remote?.networkId ?? NETWORK;
-  const remote = a.remote ? await connectVolunteer(a.remote, userSeed, log) : null;
+  const remote = !a.remote
+    ? null
+    : a.remote.peer !== undefined
+      ? await connectVolunteer(a.remote, a.remote.peer, userSeed, log)
+      : await findVolunteers(a.remote, a, hash, userSeed, log);
   const v = remote ? null : localVolunteer({ model: a.model, lowestK: 1, modelHash: hash, normWeight: norm, networkId, userSeed });
   try {
-    const result = await splitGenerate(a.prompt, {
-      model: a.model,
-      k: a.k,
-      privacy: 'allow-split',
-      modelHash: hash,
-      volunteers: [remote ? remote.transport : v!.link],
-      thresholds,
-      signer: user,
-      networkId,
-      maxTokens: a.maxTokens,
-      temperature: a.temperature,
-      topP: a.topP,
-      seed: a.seed,
-      tokenizer: a.tokenizer,
-      precision: a.precision,
-      noise: a.noise,
-      onStep: (s) => {
-        if (a.json) return;
-        if (s.phase === 'prefill') log(`  prefill ${s.positions} positions  H=${s.entropy.toFixed(3)}\n`);
-        else
-          log(
-            `  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`,
-          );
-      },
-    });
+    const result = await withProblems(remote?.transports ?? [], () =>
+      splitGenerate(a.prompt, {
+        model: a.model,
+        k: a.k,
+        privacy: 'allow-split',
+        modelHash: hash,
+        volunteers: remote ? remote.transports : [v!.link],
+        thresholds,
+        signer: user,
+        networkId,
+        maxTokens: a.maxTokens,
+        temperature: a.temperature,
+        topP: a.topP,
+        seed: a.seed,
+        tokenizer: a.tokenizer,
+        precision: a.precision,
+        noise: a.noise,
+        onStep: (s) => {
+          a.onStep?.(s);
+          if (a.json) return;
+          if (s.phase === 'prefill') log(`  prefill ${s.positions} positions  H=${s.entropy.toFixed(3)}\n`);
+          else
+            log(
+              `  step ${String(s.step).padStart(3)}  C=${s.cost.toFixed(4)}  H=${s.entropy.toFixed(3)}  rewinds=${s.rewinds}  ${s.precision}  ${JSON.stringify(a.tokenizer.decode([s.token!]))}\n`,
+            );
+        },
+      }),
+    );
     const segment = result.segments[result.segments.length - 1]!;
     const proof = segment.proof;
     let verification: Record<string, unknown> = { verified: false, reason: segment.unproven ?? 'no proof (a C_t over τ, or nothing to prove)' };
@@ -163,8 +237,9 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
         a_xi_bits_per_tflop: credit?.aXi ?? 0,
       };
       // The volunteer publishes it to the ledger, where validators that hold the model re-run their own samples.
-      if (remote && ok) {
-        verification.submitted = await submitProof(remote.transport, encodeProof(proof)).catch((e: unknown) => `not published: ${(e as Error).message}`);
+      const last = remote && transportOfLastSegment(result, remote.transports);
+      if (last && ok) {
+        verification.submitted = await submitProof(last, encodeProof(proof)).catch((e: unknown) => `not published: ${(e as Error).message}`);
       }
     }
     const decode = result.steps.filter((s) => s.phase === 'decode');
@@ -186,7 +261,10 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
       steps: result.steps.map((s) => ({ phase: s.phase, positions: s.positions, c: s.cost, h: s.entropy, rewinds: s.rewinds, precision: s.precision })),
       request_bytes_per_token: mean((s) => s.requestBytes),
       answer_bytes_per_token: mean((s) => s.answerBytes),
-      volunteer: remote ? remote.transport.label : 'in-process',
+      volunteer: remote ? (transportOfLastSegment(result, remote.transports)?.label ?? null) : 'in-process',
+      ranking: remote ? remote.ranking.map(rankingRow) : null,
+      switches: result.failovers,
+      served: result.segments.map((seg) => seg.volunteer),
       sealed_bytes_sent: v?.link.bytesSent ?? null,
       sealed_bytes_received: v?.link.bytesReceived ?? null,
       decode_ms: result.decodeMs,

@@ -33,7 +33,11 @@ export const options = defineOptions({
     help: 'auto, webgpu or cpu (auto: the CPU backend where WebGPU is missing or a software adapter)',
   },
   threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
-  split: { type: 'string', value: 'K', help: 'private split inference: layers [0, K) here, the rest on an in-process volunteer (docs/split-inference.md)' },
+  split: {
+    type: 'string',
+    value: 'K',
+    help: 'private split inference: layers [0, K) here, the rest on a volunteer (--peer, found through --relay, or in-process) (docs/split-inference.md)',
+  },
   precision: { type: 'string', value: 'P', default: 'f32', help: 'with --split: f32 or f16 for h_k and logits on the wire' },
   noise: { type: 'string', value: 'A', default: '0', help: 'with --split: Gaussian noise of A × RMS on each h_k row (privacy mitigation)' },
   tau: { type: 'string', value: 'T', help: 'with --split: the C_t threshold τ (default: measured on this model first)' },
@@ -43,9 +47,30 @@ export const options = defineOptions({
     value: 'ADDR',
     help: 'with --split: the volunteer, a host running --serve-model: its multiaddr with /p2p/<id>, or its peer id (reached through --relay)',
   },
-  relay: { type: 'string', value: 'ADDR', multiple: true, help: 'with --peer: a relay multiaddr to join through' },
-  network: { type: 'string', value: 'ID', help: "with --peer: the volunteer's network id (default: sprintnet-local)" },
+  relay: {
+    type: 'string',
+    value: 'ADDR',
+    multiple: true,
+    help: 'with --split: a relay multiaddr to join through; without --peer, the volunteers announcing the model are found, pinged and ranked',
+  },
+  network: { type: 'string', value: 'ID', help: "with --relay: the volunteers' network id (default: sprintnet-local, or the genesis's)" },
+  wait: { type: 'string', value: 'S', default: '20', help: 'with --relay and no --peer: seconds to listen for volunteers' },
+  genesis: { type: 'string', value: 'PATH', help: "with --relay and no --peer: rank volunteers by this genesis's weights first" },
 });
+
+/** Where the volunteers are: `--peer`, or found through `--relay`; neither runs the in-process demo volunteer. */
+async function splitRemote(a: ReturnType<typeof parseCommandArgs<typeof options>>) {
+  if (a.peer === undefined && (a.relay ?? []).length === 0) return undefined;
+  const genesis = a.genesis === undefined ? undefined : await (await import('./host-protocol.ts')).readGenesis(a.genesis);
+  const { standingFromGenesis } = await import('./split-discover.ts');
+  return {
+    peer: a.peer,
+    relays: a.relay ?? [],
+    networkId: a.network ?? genesis?.networkId ?? 'sprintnet-local',
+    waitMs: parseNumber(a.wait, '--wait', { min: 0, aboveMin: true, max: 3600 }) * 1000,
+    standing: standingFromGenesis(genesis),
+  };
+}
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommandArgs(argv, options);
@@ -103,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
         k: parseInteger(a.split, '--split', { min: 1, max: manifest.config.numLayers - 1 }),
         precision: parseChoice(a.precision, '--precision', ['f32', 'f16'] as const),
         noise: parseNumber(a.noise, '--noise', { min: 0 }),
-        remote: a.peer === undefined ? undefined : { peer: a.peer, relays: a.relay ?? [], networkId: a.network ?? 'sprintnet-local' },
+        remote: await splitRemote(a),
         thresholds: {
           tau: a.tau === undefined ? undefined : parseNumber(a.tau, '--tau', { min: 0 }),
           maxEntropy: a['max-entropy'] === undefined ? undefined : parseNumber(a['max-entropy'], '--max-entropy', { min: 0 }),
