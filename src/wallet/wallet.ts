@@ -153,17 +153,7 @@ export class Wallet {
     const steps = progressSteps(opts, this.needsProof(opts));
     const replaces = await this.authorizeWrite(opts, steps.proof);
     const id = await identityFromMnemonic(mnemonic, { networkId: this.networkId });
-    let record: KeystoreRecord;
-    try {
-      const file = await encryptKeystore(id, passphrase, this.scrypt, steps.encrypt);
-      record = await this.write(file, replaces);
-    } catch (e) {
-      wipeIdentity(id);
-      throw e;
-    }
-    this.record = record;
-    this.setUnlocked(id);
-    return this.info!;
+    return this.storeUnlocked(id, () => encryptKeystore(id, passphrase, this.scrypt, steps.encrypt), replaces);
   }
 
   /** Same as restore(); named for the create flow. */
@@ -226,16 +216,7 @@ export class Wallet {
       ...steps.encrypt,
       networkId: this.networkId,
     });
-    let record: KeystoreRecord;
-    try {
-      record = await this.write(stored, replaces);
-    } catch (e) {
-      wipeIdentity(id);
-      throw e;
-    }
-    this.record = record;
-    this.setUnlocked(id);
-    return this.info!;
+    return this.storeUnlocked(id, async () => stored, replaces);
   }
 
   /**
@@ -305,6 +286,20 @@ export class Wallet {
   }
 
   /** Stores `file` in place of revision `replaces`; on a conflict adopts what another tab stored. */
+  /** Stores the keystore `file()` makes for `id` and unlocks it; if either step fails, the identity's secrets are wiped. */
+  private async storeUnlocked(id: WalletIdentity, file: () => Promise<KeystoreFile>, replaces: string | undefined): Promise<WalletInfo> {
+    let record: KeystoreRecord;
+    try {
+      record = await this.write(await file(), replaces);
+    } catch (e) {
+      wipeIdentity(id);
+      throw e;
+    }
+    this.record = record;
+    this.setUnlocked(id);
+    return this.info!;
+  }
+
   private async write(file: KeystoreFile, replaces: string | undefined): Promise<KeystoreRecord> {
     let record: KeystoreRecord;
     try {
