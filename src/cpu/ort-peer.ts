@@ -4,7 +4,7 @@
  */
 import { matmulModel } from './onnx-model.ts';
 import type { MatmulShape } from './probe.ts';
-import { at } from '../sprint/indexing.ts';
+import { medianRate } from './median-rate.ts';
 
 export interface PeerMatmulResult {
   /** The faster of MatMul (B as [K,N]) and Gemm (transB, B as [N,K]). */
@@ -42,19 +42,8 @@ export async function measureOrtMatmul(shape: MatmulShape, threads: number, seco
         if (!y) throw new Error(`the ${op} model gave no output Y`);
         y.dispose();
       };
-      let t = performance.now();
-      await once();
-      await once();
-      const first = (performance.now() - t) / 2000;
-      const perRound = Math.max(1, Math.round(seconds / 6 / Math.max(first, 1e-5)));
-      const rates: number[] = [];
-      for (let r = 0; r < 3; r++) {
-        t = performance.now();
-        for (let i = 0; i < perRound; i++) await once();
-        rates.push(perRound / ((performance.now() - t) / 1000));
-      }
-      rates.sort((p, q) => p - q);
-      byOp[op] = (at(rates, 1, 'median of 3 rates') * 2 * M * K * N) / 1e9;
+      // Half the window each for MatMul and Gemm.
+      byOp[op] = ((await medianRate(once, seconds / 2)).perSecond * 2 * M * K * N) / 1e9;
     } finally {
       await session.release();
     }

@@ -5,7 +5,7 @@
  */
 import { Arena, bestKernelVariant, Ctrl, CTRL_BYTES, KC, kernelBytes, Mode, Op, Program, scratchBytes, STEP_WORDS, type KernelVariant } from './layout.ts';
 import { ThreadPool, type ThreadSpawner } from './threads.ts';
-import { at } from '../sprint/indexing.ts';
+import { medianRate } from './median-rate.ts';
 
 export interface MatmulShape {
   readonly M: number;
@@ -59,20 +59,8 @@ export async function measureCpuMatmul(
       i32[(prog >> 2) + 1] = 0;
       await pool.run(prog, 1);
     };
-    let t = performance.now();
-    await once();
-    await once();
-    const first = (performance.now() - t) / 2000;
-    const perRound = Math.max(1, Math.round(seconds / 3 / Math.max(first, 1e-5)));
-    const rates: number[] = [];
-    t = performance.now();
-    for (let r = 0; r < 3; r++) {
-      const r0 = performance.now();
-      for (let i = 0; i < perRound; i++) await once();
-      rates.push(perRound / ((performance.now() - r0) / 1000));
-    }
-    rates.sort((p, q) => p - q);
-    return { gflops: (at(rates, 1, 'median of 3 rates') * 2 * M * K * N) / 1e9, threads, shape, runs: 3 * perRound, seconds: (performance.now() - t) / 1000 };
+    const rate = await medianRate(once, seconds);
+    return { gflops: (rate.perSecond * 2 * M * K * N) / 1e9, threads, shape, runs: rate.runs, seconds: rate.seconds };
   } finally {
     pool.terminate();
   }
