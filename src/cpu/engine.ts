@@ -20,7 +20,7 @@ import { at } from '../sprint/indexing.ts';
 import type { BuildPhase, ForwardOptions, ForwardResult, NonceInspection, PassProfile, SprintOptions, SprintResult } from '../gpu/engine-types.ts';
 import { GpuError, formatBytes } from '../gpu/errors.ts';
 import { collectInspection, runSprintLoop } from '../gpu/sprint-loop.ts';
-import { assertSameSprint, checkTokens, measurePasses, NodeSeeds, planForward, runPipeline } from '../gpu/engine-shared.ts';
+import { assertSameSprint, CallQueue, checkTokens, measurePasses, NodeSeeds, planForward, runPipeline } from '../gpu/engine-shared.ts';
 import {
   Arena,
   bestKernelVariant,
@@ -254,10 +254,9 @@ export class CpuSprintEngine {
   private readonly f64: Float64Array;
   private readonly slots: Slot[] = [];
   private destroyed = false;
-  /** Calls run one after another (they share the activations). */
-  private lastCall: Promise<unknown> = Promise.resolve();
   /** Jobs run one at a time on the pool. */
   private jobs: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue(() => this.jobs);
 
   private constructor(
     readonly config: SprintConfig,
@@ -550,7 +549,7 @@ export class CpuSprintEngine {
 
   /** Distances, 128-bit fingerprints (FINGERPRINT_WORDS per nonce) and the 8 permutation keys per nonce. */
   inspectNonces(publicKey: Uint8Array, nonces: readonly number[]): Promise<NonceInspection> {
-    if (this.pool instanceof InlineExecutor) return this.exclusive(async () => this.inspectNoncesSync(publicKey, nonces));
+    if (this.pool instanceof InlineExecutor) return this.calls.run(async () => this.inspectNoncesSync(publicKey, nonces));
     return collectInspection(nonces, this.batch, INFO_WORDS, (next, onBatch) =>
       this.pipelined(publicKey, next, undefined, (batch, result) => onBatch(batch, result.distances, result.info!)),
     );
@@ -601,19 +600,12 @@ export class CpuSprintEngine {
 
   /** Medians of one-at-a-time passes of `batch` nonces, with and without the layers (ms). */
   profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number } = {}): Promise<PassProfile> {
-    return this.exclusive(() => {
+    return this.calls.run(() => {
       this.assertUsable();
       const hostSeed = this.nodeSeeds.of(publicKey);
       const nonces = Array.from({ length: this.batch }, (_, i) => i);
       return measurePasses(this.batch, options, (skipLayers) => this.submitBatch(at(this.slots, 0, 'slot'), hostSeed, nonces, undefined, skipLayers));
     });
-  }
-
-  private exclusive<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.lastCall.then(run, run);
-    const settle = () => this.jobs;
-    this.lastCall = result.then(settle, settle).catch(() => undefined);
-    return result;
   }
 
   /** Keeps up to SLOTS batches queued: batch n+1 is hashed while the threads run batch n. */
@@ -623,7 +615,7 @@ export class CpuSprintEngine {
     signal: AbortSignal | undefined,
     onBatch: (nonces: readonly number[], result: PassResult) => void,
   ): Promise<void> {
-    return this.exclusive(async () => {
+    return this.calls.run(async () => {
       this.assertUsable();
       const hostSeed = this.nodeSeeds.of(publicKey);
       const onAbort = () => this.pool.abortJob();
@@ -694,8 +686,8 @@ export class CpuSprintEngine {
 
   /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
   forward(options: ForwardOptions): Promise<ForwardResult> {
-    if (this.pool instanceof InlineExecutor) return this.exclusive(async () => this.forwardSync(options));
-    return this.exclusive(async () => {
+    if (this.pool instanceof InlineExecutor) return this.calls.run(async () => this.forwardSync(options));
+    return this.calls.run(async () => {
       const steps = this.forwardPrograms(options);
       for (;;) {
         await this.jobs;

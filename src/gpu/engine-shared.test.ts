@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { isGpuError } from './errors.ts';
-import { assertSameSprint, measurePasses, planForward, runPipeline } from './engine-shared.ts';
+import { assertSameSprint, CallQueue, measurePasses, planForward, runPipeline } from './engine-shared.ts';
 
 const tiny = CONFIGS.tiny;
 
@@ -133,5 +133,26 @@ describe('measurePasses', () => {
     expect(profile.passMs).toBeGreaterThanOrEqual(4);
     expect(profile.outsideLayersMs).toBeGreaterThanOrEqual(1);
     expect(profile.outsideLayersShare).toBeCloseTo(profile.outsideLayersMs / profile.passMs, 12);
+  });
+});
+
+describe('CallQueue', () => {
+  it('runs calls one after another, a failed one included, each after the leftover work of the one before', async () => {
+    const log: string[] = [];
+    let leftover: Promise<unknown> = Promise.resolve();
+    const queue = new CallQueue(() => leftover);
+    let finishLeftover = () => {};
+    const first = queue.run(async () => {
+      log.push('first');
+      leftover = new Promise<void>((resolve) => (finishLeftover = resolve)).then(() => log.push('leftover done'));
+      throw new Error('first failed');
+    });
+    const second = queue.run(async () => log.push('second'));
+    await expect(first).rejects.toThrow('first failed');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(log).toEqual(['first']);
+    finishLeftover();
+    await second;
+    expect(log).toEqual(['first', 'leftover done', 'second']);
   });
 });

@@ -102,6 +102,23 @@ export async function measurePasses(
   return { batch, passMs, outsideLayersMs, outsideLayersShare: outsideLayersMs / passMs, passes, outsidePasses };
 }
 
+/**
+ * An engine's calls run one after another (they share slots and activations), and each waits too
+ * for the work the previous one left running (`leftover`: an aborted call's passes still in flight).
+ */
+export class CallQueue {
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly leftover: () => Promise<unknown>) {}
+
+  run<T>(call: () => Promise<T>): Promise<T> {
+    const result = this.last.then(call, call);
+    const settled = () => this.leftover();
+    this.last = result.then(settled, settled).catch(() => undefined);
+    return result;
+  }
+}
+
 /** The node seed of each public key, hashed once per engine (spec §5). */
 export class NodeSeeds {
   private readonly seeds = new Map<string, Uint8Array>();

@@ -20,7 +20,7 @@ import { chooseScreen, confirmCapacity, type ScreenChoice } from './screen-choic
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError } from './errors.ts';
 import { AbortWaiter, defaultBatch, uploadTarget } from './engine-helpers.ts';
-import { assertSameSprint, checkTokens, measurePasses, NodeSeeds, planForward, runPipeline } from './engine-shared.ts';
+import { assertSameSprint, CallQueue, checkTokens, measurePasses, NodeSeeds, planForward, runPipeline } from './engine-shared.ts';
 import type { EngineOptions, ForwardOptions, ForwardResult, NonceInspection, PassProfile, ScreenInfo, SprintOptions, SprintResult } from './engine-types.ts';
 import { Activations, Kernels, PlanBuilder, encodeSteps, type Step } from './forward.ts';
 import { getGpu as getBrowserGpu } from './gpu-browser.ts';
@@ -89,10 +89,9 @@ const SLOTS = 2;
 export class SprintEngine {
   private readonly nodeSeeds = new NodeSeeds();
   private destroyed = false;
-  /** Calls run one after another: slots and activations are shared between them. */
-  private lastCall: Promise<unknown> = Promise.resolve();
   /** Batches a finished call left in flight (abort, error): the next call waits for them. */
   private draining: Promise<unknown> = Promise.resolve();
+  private readonly calls = new CallQueue(() => this.draining);
 
   private constructor(
     readonly config: SprintConfig,
@@ -300,7 +299,7 @@ export class SprintEngine {
    * output stage with fingerprint and keys, readback. Medians in milliseconds.
    */
   profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number } = {}): Promise<PassProfile> {
-    return this.exclusive(() => {
+    return this.calls.run(() => {
       this.assertUsable();
       const hostSeed = this.nodeSeeds.of(publicKey);
       const nonces = Array.from({ length: this.batch }, (_, i) => i);
@@ -347,7 +346,7 @@ export class SprintEngine {
     threshold: number,
     onBatch: (nonces: readonly number[], distances: Float32Array) => void,
   ): Promise<void> {
-    return this.exclusive(async () => {
+    return this.calls.run(async () => {
       this.assertUsable();
       const hostSeed = this.nodeSeeds.of(publicKey);
       const confirmSlot = this.confirmSlot!;
@@ -379,13 +378,6 @@ export class SprintEngine {
     });
   }
 
-  private exclusive<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.lastCall.then(run, run);
-    const drained = () => this.draining;
-    this.lastCall = result.then(drained, drained).catch(() => undefined);
-    return result;
-  }
-
   /**
    * Keeps up to SLOTS batches in flight; `onBatch` sees results in submission order. An abort
    * returns at once: batches still on the GPU are dropped (their nonces count as not tried).
@@ -397,32 +389,24 @@ export class SprintEngine {
     onBatch: (nonces: readonly number[], result: PassResult) => void,
     request: PassRequest = {},
   ): Promise<void> {
-    return this.exclusive(() => this.pipelinedNow(publicKey, next, signal, onBatch, request));
-  }
-
-  private async pipelinedNow(
-    publicKey: Uint8Array,
-    next: () => readonly number[] | null,
-    signal: AbortSignal | undefined,
-    onBatch: (nonces: readonly number[], result: PassResult) => void,
-    request: PassRequest,
-  ): Promise<void> {
-    this.assertUsable();
-    const hostSeed = this.nodeSeeds.of(publicKey);
-    const abort = new AbortWaiter(signal);
-    try {
-      await runPipeline({
-        depth: SLOTS,
-        next,
-        submit: (nonces, index) => this.submitBatch(at(this.slots, index % SLOTS, 'slot'), hostSeed, nonces, request),
-        settle: (pass) => abort.race(pass),
-        onBatch,
-        signal,
-        left: (passes) => (this.draining = Promise.allSettled(passes)),
-      });
-    } finally {
-      abort.dispose();
-    }
+    return this.calls.run(async () => {
+      this.assertUsable();
+      const hostSeed = this.nodeSeeds.of(publicKey);
+      const abort = new AbortWaiter(signal);
+      try {
+        await runPipeline({
+          depth: SLOTS,
+          next,
+          submit: (nonces, index) => this.submitBatch(at(this.slots, index % SLOTS, 'slot'), hostSeed, nonces, request),
+          settle: (pass) => abort.race(pass),
+          onBatch,
+          signal,
+          left: (passes) => (this.draining = Promise.allSettled(passes)),
+        });
+      } finally {
+        abort.dispose();
+      }
+    });
   }
 
   /**
@@ -464,7 +448,7 @@ export class SprintEngine {
 
   /** Light inference: the forward pass over arbitrary sequences and layer ranges (split inference). */
   forward(options: ForwardOptions): Promise<ForwardResult> {
-    return this.exclusive(() => this.forwardNow(options));
+    return this.calls.run(() => this.forwardNow(options));
   }
 
   private async forwardNow(options: ForwardOptions): Promise<ForwardResult> {
