@@ -8,7 +8,7 @@
  * the same model judges the published proof, and both pages' ledgers credit the volunteer's CU.
  * A third finds the volunteer in the list its announcements fill instead of typing its id: the
  * router first runs the whole model on the page (fast enough, nothing sent), then "always split"
- * probes and ranks the listed volunteer and splits with it.
+ * pings and ranks the listed volunteer (no session) and splits with it.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -317,7 +317,7 @@ test('the user page finds the volunteer in the announced list; the router runs l
   expect((await user.getByTestId('split-output').textContent())!.length).toBeGreaterThan(0);
   expect(await user.evaluate(() => window.__sprintnetSplit!.requests.length)).toBe(0);
 
-  // Always split, the best ranked: the listed volunteer is probed, ranked and chosen.
+  // Always split, the best ranked: the listed volunteer is pinged (no session), ranked and chosen.
   await user.getByTestId('split-route').selectOption('split');
   await user.getByTestId('llm-generate').click();
   await expect(user.getByTestId('split-result').or(user.getByTestId('split-error'))).toBeVisible({ timeout: 180_000 });
@@ -330,8 +330,8 @@ test('the user page finds the volunteer in the announced list; the router runs l
   await expect(ranked.first()).toContainText(/unweighted|weighted/);
   await expect(user.getByTestId('split-proof')).toContainText('signed by your wallet');
   await expect(user.getByTestId('split-switch-count')).toHaveText('0');
-  // The probe was a session of its own; the request itself the second.
-  await expect(volunteer.getByTestId('split-served')).toHaveText('2');
+  // The ranking pinged it (no session): the request is the only session served.
+  await expect(volunteer.getByTestId('split-served')).toHaveText('1');
   await expect(volunteer.getByTestId('split-published')).toHaveText('1');
   // Picking from the list is the manual override: it fills the peer id.
   await row.getByTestId('split-pick').check();

@@ -3,7 +3,7 @@
  * runtime's ledger. The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { planRoute, volunteerDirectory } from '../../app/split-route.ts';
+import { keepRankingFresh, planRoute, volunteerDirectory } from '../../app/split-route.ts';
 import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
 import type { LedgerStanding } from '../../split/router-rank.ts';
@@ -85,6 +85,8 @@ export async function refreshVolunteerList(): Promise<void> {
     })
     .sort((a, b) => b.weight - a.weight || b.reputation - a.reputation || (a.peerId < b.peerId ? -1 : 1));
   set({ listed });
+  // While split is on, the listed volunteers are pinged in the background (every 30 s) so Generate ranks from fresh pings.
+  if (useSplitStore.getState().privacy === 'allow-split') void keepRankingFresh({ worker, node, relays: useNetworkStore.getState().relays, k, standing });
 }
 
 /** The whole model on this device, through the LLM screen's own engine; its output is mirrored here. */
