@@ -4,12 +4,16 @@
  * and what each hop adds per step. Per round, interleaved: local `generate`, then split through
  * the in-process sealed link (MemoryLink), two libp2p nodes on loopback (direct websockets), and
  * to a volunteer reachable only through an in-process circuit relay (libp2p may move that
- * connection onto WebRTC signalled over the relay: the record says which connections existed); and, as the floor any sealing can reach, an
- * unsealed in-process call (`plain`: what a per-session key would cost at best, its AEAD ≈ 0.1 ms aside). Decode rate = (decode steps − 1) / time
- * between the first and last decode step; a step's time is the gap between consecutive decode
- * steps (layers [0, k) here, sampling, the call). Prints one JSON record.
+ * connection onto WebRTC signalled over the relay: the record says which connections existed);
+ * and an unsealed in-process call (`plain`: the floor of any sealing). The in-process and direct
+ * paths run twice: with the per-session key (the default) and with every call sealed on its own
+ * (`sessionKey: false`: a key agreement per call), so the key's saving is measured in one process.
+ * Decode rate = (decode steps − 1) / time between the first and last decode step; a step's time is
+ * the gap between consecutive decode steps (layers [0, k) here, sampling, the call). Prints one
+ * JSON record.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import { rmSync } from 'node:fs';
 import '../node/node-env.ts';
@@ -19,11 +23,13 @@ import { writeTestModel } from '../llm/test-model-files.ts';
 import { tempDir } from '../llm/test-support.ts';
 import { SprintnetNode } from '../node/node.ts';
 import { LOOPBACK_WS, waitFor } from '../node/test-helpers.ts';
+import { open, requesterKeys, responderKeys, seal } from '../node/sealed-box.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from './calibrate.ts';
 import { modelHash } from './digest.ts';
 import { loadFinalNorm } from './engines.ts';
 import { localVolunteer, seedSigner } from './local.ts';
+import { deriveSessionKeys, sessionEphemeral, UserChannel, VolunteerChannel } from './session-key.ts';
 import { NodeTransport, serveSplit, type SplitTransport } from './transport.ts';
 import { splitGenerate } from './user.ts';
 import { SplitVolunteer } from './volunteer.ts';
@@ -66,6 +72,56 @@ async function node(n: number, role: 'host' | 'relay', relays: string[] = [], li
   return x;
 }
 
+/**
+ * The sealing alone, per step, in this process: a request of `up` bytes and an answer of `down`
+ * bytes sealed and opened on both sides, per call (key agreement on each side, as src/node does)
+ * vs under a session key (session-key.ts). Median over batches of ms per step.
+ */
+function sealingCost(up: number, down: number): { per_call_ms: number; session_key_ms: number } {
+  const user = seed(92);
+  const vol = seed(93);
+  const userPub = ed25519.getPublicKey(user);
+  const volPub = ed25519.getPublicKey(vol);
+  const protocol = '/sprintnet/bench/rpc/split-infer/1';
+  const request = new Uint8Array(up).fill(1);
+  const answer = new Uint8Array(down).fill(2);
+  const a = sessionEphemeral();
+  const b = sessionEphemeral();
+  const id = new Uint8Array(16).fill(7);
+  const keys = deriveSessionKeys(a.secret, b.publicKey, {
+    sessionId: id,
+    user: userPub,
+    volunteer: volPub,
+    userEphemeral: a.publicKey,
+    volunteerEphemeral: b.publicKey,
+  });
+  const u = new UserChannel(id, keys);
+  const v = new VolunteerChannel(id, keys);
+  const perCall = () => {
+    const k = requesterKeys(user, volPub, protocol);
+    const r = responderKeys(vol, userPub, k.ephemeralPublic, protocol);
+    open(r.requestKey, seal(k.requestKey, request, protocol), protocol);
+    open(k.responseKey, seal(r.responseKey, answer, protocol), protocol);
+  };
+  const keyed = () => {
+    const sent = u.seal(request);
+    const got = v.open(sent.frame);
+    u.open(v.seal(answer, got.counter), sent.counter);
+  };
+  const time = (f: () => void): number => {
+    const batches: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      for (let j = 0; j < 50; j++) f();
+      batches.push((performance.now() - t) / 50);
+    }
+    return median(batches);
+  };
+  time(perCall);
+  time(keyed);
+  return { per_call_ms: time(perCall), session_key_ms: time(keyed) };
+}
+
 async function main(): Promise<void> {
   const dir = tempDir('sprintnet-split-bench-');
   writeTestModel(dir, { layers, seed: 1 });
@@ -102,7 +158,7 @@ async function main(): Promise<void> {
   await serveSplit(rNode, relayedVolunteer);
   await waitFor(() => rNode.multiaddrs().some((m) => m.includes('/p2p-circuit')), 20_000, 'a relay reservation');
 
-  async function split(t: SplitTransport): Promise<{ rate: number; stepMs: number; tokens: number[] }> {
+  async function split(t: SplitTransport, sessionKey = true): Promise<{ rate: number; stepMs: number; tokens: number[] }> {
     const at: number[] = [];
     const out = await splitGenerate(prompt, {
       model,
@@ -115,6 +171,7 @@ async function main(): Promise<void> {
       networkId: 'sprintnet-local',
       maxTokens: tokens,
       eosTokenIds: [],
+      sessionKey,
       onStep: (s) => void (s.phase === 'decode' && at.push(performance.now())),
     });
     const gaps = at.slice(1).map((x, i) => x - at[i]!);
@@ -131,23 +188,34 @@ async function main(): Promise<void> {
     return new NodeTransport(uNode, rNode.peerId);
   };
 
+  // h_k of one position up (f32) plus the step header, the logits down plus the answer header.
+  const sealing = sealingCost(manifest.config.hiddenSize * 4 + 70, manifest.config.vocabSize * 4 + 47);
   const rows: Record<string, number>[] = [];
   let same = true;
   const relayKinds = new Set<string>();
   for (let r = 0; r < rounds; r++) {
     const local = await generate(model, prompt, { maxTokens: tokens, eosTokenIds: [] });
     const plain = await split({ volunteerKey: volunteer.publicKey, label: 'plain', call: (req) => volunteer.handle(req, seedSigner(seed(92)).publicKey) });
-    const mem = await split(
-      localVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: 'sprintnet-local', userSeed: seed(92), seed: seed(93) }).link,
-    );
-    const p2p = await split(await direct());
+    const memoryLink = () =>
+      localVolunteer({ model, lowestK: 1, modelHash: hash, normWeight: norm, networkId: 'sprintnet-local', userSeed: seed(92), seed: seed(93) }).link;
+    // Keyed and per-call runs of the same path alternate which goes first, so neither always gets the warmer process.
+    const pair = async (path: () => Promise<SplitTransport>) => {
+      if (r % 2 === 0) {
+        const keyed = await split(await path());
+        return { keyed, perCall: await split(await path(), false) };
+      }
+      const perCall = await split(await path(), false);
+      return { keyed: await split(await path()), perCall };
+    };
+    const { keyed: mem, perCall: memPerCall } = await pair(async () => memoryLink());
+    const { keyed: p2p, perCall: p2pPerCall } = await pair(direct);
     const viaRelay = await split(await relayed());
 
     // The relayed figure counts only if every connection to the volunteer was still the circuit at the end (no direct upgrade).
     // libp2p moves a relayed (limited) connection onto WebRTC signalled over the relay when it can: say which carried the calls.
     for (const c of uNode.libp2p.getConnections(peerIdFromString(rNode.peerId)))
       relayKinds.add(c.remoteAddr.toString().includes('/webrtc') ? 'webrtc' : 'circuit');
-    same &&= [plain, mem, p2p, viaRelay].every((x) => x.tokens.join() === local.tokens.join());
+    same &&= [plain, mem, p2p, viaRelay, memPerCall, p2pPerCall].every((x) => x.tokens.join() === local.tokens.join());
     rows.push({
       local_tok_s: local.decodeTokensPerSecond,
       plain_tok_s: plain.rate,
@@ -158,6 +226,8 @@ async function main(): Promise<void> {
       memory_step_ms: mem.stepMs,
       libp2p_step_ms: p2p.stepMs,
       relay_step_ms: viaRelay.stepMs,
+      memory_per_call_step_ms: memPerCall.stepMs,
+      libp2p_per_call_step_ms: p2pPerCall.stepMs,
     });
   }
   const col = (key: string) => rows.map((x) => x[key]!);
@@ -169,6 +239,7 @@ async function main(): Promise<void> {
       rounds,
       tokens,
       same_tokens_as_local: same,
+      sealing_only_ms_per_step: sealing,
       relay_connections_at_end: [...relayKinds].sort(),
       local_tok_s: range('local_tok_s'),
       split_tok_s: { plain: range('plain_tok_s'), memory: range('memory_tok_s'), libp2p_direct: range('libp2p_tok_s'), libp2p_relay: range('relay_tok_s') },
@@ -183,6 +254,11 @@ async function main(): Promise<void> {
         memory: median(col('memory_step_ms')),
         libp2p_direct: median(col('libp2p_step_ms')),
         libp2p_relay: median(col('relay_step_ms')),
+      },
+      per_call_sealing_median_step_ms: { memory: median(col('memory_per_call_step_ms')), libp2p_direct: median(col('libp2p_per_call_step_ms')) },
+      session_key_saves_ms_per_step: {
+        memory: median(col('memory_per_call_step_ms')) - median(col('memory_step_ms')),
+        libp2p_direct: median(col('libp2p_per_call_step_ms')) - median(col('libp2p_step_ms')),
       },
       added_ms_per_step_vs_memory: {
         libp2p_direct: median(col('libp2p_step_ms')) - median(col('memory_step_ms')),
