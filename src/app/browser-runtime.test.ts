@@ -321,7 +321,7 @@ describe('BrowserRuntime as a validator of inference proofs', () => {
           return new MemoryLink(volunteer, volunteerSeed, w.id.seed);
         },
       });
-      await until('the judge waiting for the unlock', () => !!r.snapshot.inferenceJudge?.waiting, 5_000);
+      await until('the judge waiting for the unlock', () => !!r.snapshot.inferenceJudge?.waiting, 15_000);
       expect(signingWaits).toContain('inference verdict');
       expect(links).toEqual([]);
       w.unlock();
@@ -330,7 +330,7 @@ describe('BrowserRuntime as a validator of inference proofs', () => {
       expect(r.snapshot.inferenceJudge).toMatchObject({ waiting: null, published: [{ volunteer: hex(volunteerKey), verdict: 'consistent', epoch: 0 }] });
       const verdicts = host.pool.messages(0).filter((m) => m.kind === 'inferenceVerdict');
       expect(verdicts.map((v) => [hex(v.sender), v.kind === 'inferenceVerdict' && v.verdict])).toEqual([[hex(w.id.publicKey), 0]]);
-      await until('the volunteer’s inference reputation', () => (r.snapshot.inferenceReputation?.length ?? 0) > 0, 5_000);
+      await until('the volunteer’s inference reputation', () => (r.snapshot.inferenceReputation?.length ?? 0) > 0, 15_000);
       expect(r.snapshot.inferenceReputation).toEqual([{ volunteer: hex(volunteerKey), consistent: 1, inconsistent: 0, invalid: 0, unjudged: 0 }]);
       r.judgeInferenceWith(null);
       expect(r.snapshot.inferenceJudge).toBeNull();

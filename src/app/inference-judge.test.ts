@@ -209,7 +209,7 @@ describe('InferenceJudge', () => {
       locked: () => true,
     });
     const round = judge.tick();
-    await new Promise((r) => setTimeout(r, 50));
+    for (const end = Date.now() + 10_000; asked.length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
     expect(asked).toEqual(['inference verdict']);
     expect(judge.snapshot.waiting).toMatchObject({ until: expect.any(Number) });
     const waitingFor = judge.snapshot.waiting!.proofId;
