@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
+import { startRelay } from '../node/relay-server.ts';
 import { writeTestModel } from '../llm/test-model-files.ts';
 import { tempDir } from '../llm/test-support.ts';
 import { main } from './main.ts';
@@ -63,4 +65,66 @@ describe('bin/sprintnet infer --split and privacy', () => {
     expect(r.rows).toHaveLength(1);
     expect(r.rows[0]).toMatchObject({ k: 1, noise: 0, searchRecovery: 1, meanKl: 0 });
   });
+
+  it('infer --split --relay without --peer finds the headless host by its announcement, ranks it and splits with it', async () => {
+    const relay = await startRelay({ port: 0 });
+    const host = spawn(
+      'node',
+      [
+        'bin/sprintnet',
+        'host',
+        '--seed',
+        '41'.repeat(32),
+        '--relay',
+        relay.multiaddr,
+        '--engine',
+        'off',
+        '--backend',
+        'cpu',
+        '--serve-model',
+        dir,
+        '--model-tau',
+        '2',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    host.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+    host.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    try {
+      const until = Date.now() + 90_000;
+      while (!/answering pings/.test(log)) {
+        if (Date.now() > until || host.exitCode !== null) throw new Error(`the host did not announce:\n${log}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const peerId = log.match(/Host started, peer id (\S+);/)![1]!;
+      const rate = Number(log.match(/measured ([\d.]+) tok\/s for the whole model/)![1]);
+      expect(rate).toBeGreaterThan(0);
+      const { code, out } = await capture(
+        ['infer', '--model', dir, '--prompt', 'Hello', '--split', '2', '--max-tokens', '4', '--backend', 'cpu'].concat([
+          '--tau',
+          '2',
+          '--max-entropy',
+          '10',
+          '--relay',
+          relay.multiaddr,
+          '--wait',
+          '30',
+          '--json',
+        ]),
+      );
+      const r = JSON.parse(out);
+      expect(r.ranking).toHaveLength(1);
+      expect(r.ranking[0]).toMatchObject({ peer_id: peerId, tier: 'unweighted', open_sessions: 0, session_limit: 16, problem: null });
+      // The host announces the rate it measured (shown, rounded in its log line).
+      expect(r.ranking[0].announced_tokens_per_second).toBeCloseTo(rate, 0);
+      expect(r.ranking[0].rtt_ms).toBeGreaterThan(0);
+      expect(r.volunteer).toBe(`volunteer ${peerId.slice(-8)}`);
+      expect(r).toMatchObject({ switches: 0, verification: { verified: true } });
+      expect(code).toBe(0);
+    } finally {
+      host.kill('SIGINT');
+      await relay.stop();
+    }
+  }, 180_000);
 });
