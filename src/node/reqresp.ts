@@ -367,13 +367,20 @@ export class RequestResponse {
 
     let stream: Stream | undefined;
     try {
-      // Prefer a direct (unlimited) connection, so a call does not ride a relay that may go away.
-      const direct = this.libp2p
-        .getConnections(remote)
-        .filter((c) => c.status === 'open' && c.limits == null)
+      // Prefer a direct (unlimited) connection, so a call does not ride a relay that may go away;
+      // else an open relayed one. Dialling instead would join whatever dial to the peer is under
+      // way (libp2p joins dials by peer id), typically discovery's WebRTC upgrade, and fail with
+      // it: on a loaded machine its signalling outlasts libp2p's 6 s per-address limit.
+      const live = this.libp2p.getConnections(remote).filter((c) => c.status === 'open');
+      const direct = live
+        .filter((c) => c.limits == null)
         .sort((x, y) => Number(y.remoteAddr.toString().includes('/webrtc')) - Number(x.remoteAddr.toString().includes('/webrtc')))[0];
+      const relayed = live.find((c) => c.limits != null);
+      const connection = direct ?? relayed;
       stream = await untilAborted(
-        direct ? direct.newStream(protocol, { signal }) : this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }),
+        connection
+          ? connection.newStream(protocol, { signal, runOnLimitedConnection: true })
+          : this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }),
         signal,
       );
       const s = stream;
