@@ -20,6 +20,7 @@ import { decodeProof, proofId, signatureProblem } from '../split/proof.ts';
 import { hex } from './bytes.ts';
 import type { Verifier } from './crypto.ts';
 import { InferenceVerdict } from './inference-constants.ts';
+import { verdictsByProof } from './inference.ts';
 import type { InferenceMessage, InferenceVerdictMessage, Message } from './messages.ts';
 
 export interface InferenceRecord {
@@ -53,20 +54,7 @@ export function inferenceReputation(input: ReputationInput): Map<string, Inferen
     else if (m.kind === 'inferenceVerdict') verdicts.push(m);
   }
 
-  const verdictOf = new Map<string, InferenceVerdictMessage | 'equivocated'>();
-  for (const v of verdicts) {
-    const key = `${hex(v.proofId)}/${hex(v.sender)}`;
-    const have = verdictOf.get(key);
-    if (have === 'equivocated') continue;
-    if (!have) verdictOf.set(key, v);
-    else if (have.bodyKey !== v.bodyKey) verdictOf.set(key, 'equivocated');
-  }
-  const on = new Map<string, InferenceVerdictMessage[]>();
-  for (const [key, v] of verdictOf) {
-    if (v === 'equivocated') continue;
-    const id = key.slice(0, key.indexOf('/'));
-    on.set(id, [...(on.get(id) ?? []), v]);
-  }
+  const on = verdictsByProof(verdicts);
 
   const weights = new Map<number, ReadonlyMap<string, number>>();
   const weightIn = (epoch: number, key: string): number => {

@@ -57,6 +57,28 @@ const byKey = <T>(a: [string, T], b: [string, T]): number => (a[0] < b[0] ? -1 :
  * The inference credit of `epoch` from the epoch's inference messages and verdicts (signatures of
  * the messages themselves already verified, any order, repeats allowed) and the weights in force.
  */
+/**
+ * The verdicts on each proof (hex proof id), one per validator: a validator that signed two
+ * different verdicts on one proof is not counted on it. Lists in the order the verdicts came.
+ */
+export function verdictsByProof(verdicts: Iterable<InferenceVerdictMessage>): Map<string, InferenceVerdictMessage[]> {
+  const verdictOf = new Map<string, InferenceVerdictMessage | 'equivocated'>();
+  for (const v of verdicts) {
+    const key = `${hex(v.proofId)}/${hex(v.sender)}`;
+    const have = verdictOf.get(key);
+    if (have === 'equivocated') continue;
+    if (!have) verdictOf.set(key, v);
+    else if (have.bodyKey !== v.bodyKey) verdictOf.set(key, 'equivocated');
+  }
+  const on = new Map<string, InferenceVerdictMessage[]>();
+  for (const [key, v] of verdictOf) {
+    if (v === 'equivocated') continue;
+    const id = key.slice(0, key.indexOf('/'));
+    on.set(id, [...(on.get(id) ?? []), v]);
+  }
+  return on;
+}
+
 export function deriveInference(
   g: Genesis,
   epoch: number,
@@ -100,21 +122,7 @@ export function deriveInference(
     bySession.set(key, [...(bySession.get(key) ?? []), [id, p]]);
   }
 
-  // One verdict per (validator, proof); a validator that signed two different ones on a proof is not counted on it.
-  const verdictOf = new Map<string, InferenceVerdictMessage | 'equivocated'>();
-  for (const v of verdicts) {
-    const key = `${hex(v.proofId)}/${hex(v.sender)}`;
-    const have = verdictOf.get(key);
-    if (have === 'equivocated') continue;
-    if (!have) verdictOf.set(key, v);
-    else if (have.bodyKey !== v.bodyKey) verdictOf.set(key, 'equivocated');
-  }
-  const verdictsOn = new Map<string, InferenceVerdictMessage[]>();
-  for (const [key, v] of verdictOf) {
-    if (v === 'equivocated') continue;
-    const id = key.slice(0, 64);
-    verdictsOn.set(id, [...(verdictsOn.get(id) ?? []), v]);
-  }
+  const verdictsOn = verdictsByProof(verdicts);
 
   const totals = new Map<string, { flops: bigint; sessions: number }>();
   for (const [, list] of [...bySession].sort(byKey)) {
