@@ -4,6 +4,10 @@
  * decoded token, and bandwidth efficiency against a plain copy kernel measured on the same device;
  * then the CPU backend (src/llm/cpu-model.ts) on the same model and prompt, as ratios to WebGPU;
  * then the peer, onnxruntime-web's WebGPU EP on an ONNX export of the same model (bench-peer.ts).
+ * Decode is also timed before the GPU-resident greedy blocks and RoPE-in-GEMV changes and with each
+ * alone (`decode_pipeline`, `--rounds N` interleaved rounds, best of each); `--greedy-block N` sets the
+ * main runs' block (0: one step per readback); `--decode-kernels legacy` runs the pre-rewrite kernels
+ * throughout (no RoPE fusion there; no legacy comparison then).
  * `--no-cpu` / `--no-peer` skip those; `--peer-dtype float16|float32` (default float16 where the
  * adapter has shader-f16, which onnxruntime-web needs for it).
  * Without --model it writes the default random test model to a temp folder and measures that.
@@ -15,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { adapterLabel, GpuDevice } from '../gpu/device.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
 import { writeTestModel } from './test-model-files.ts';
-import { generate } from './generate.ts';
+import { DEFAULT_GREEDY_BLOCK, generate } from './generate.ts';
 import { GpuModel } from './gpu-model.ts';
 import { CpuLlmModel } from './cpu-model.ts';
 import { nodeSpawner } from '../cpu/threads-node.ts';
@@ -126,6 +130,18 @@ export interface StepCostComparison {
   before_same_tokens: boolean;
 }
 
+/** One decode configuration of the pipeline comparison: RoPE in the q|k|v GEMV or not, greedy blocks or one step per readback. */
+export interface DecodeVariant {
+  rope_in_gemv: boolean;
+  /** Greedy steps per block (0: one step, one 4-byte readback). */
+  greedy_block: number;
+  dispatches_per_step: number;
+  decode_tokens_per_s: number;
+  /** Over the first variant (6 dispatches a layer, one step per readback). */
+  decode_ratio_vs_before: number;
+  same_tokens_as_before: boolean;
+}
+
 /** The same measurements with the kernels before the decode rewrite (GpuModel.decodeKernels = 'legacy'). */
 export interface LegacyComparison {
   legacy_prefill_tokens_per_s: number;
@@ -155,6 +171,10 @@ export interface LlmBenchResult {
   bandwidth_efficiency: number;
   breakdown: DecodeBreakdown;
   step_cost: StepCostComparison;
+  /** Before (RoPE dispatch, one step per readback), each change alone, both: same process, interleaved, best of each. */
+  decode_pipeline: DecodeVariant[];
+  /** The device's limit: RoPE moves into the q|k|v GEMV only where it is ≥ 9 (10 with QKV biases). */
+  storage_buffers_per_stage: number;
   /** Absent with --no-legacy. */
   legacy?: LegacyComparison;
   /** The CPU backend (src/llm/cpu-model.ts) on the same model and prompt, in the same process. */
@@ -201,12 +221,24 @@ export interface LlmBenchOptions {
   readonly legacy?: boolean;
   /** onnxruntime-web's .wasm folder when bundled away from node_modules. */
   readonly ortWasmPaths?: string;
+  /** Greedy steps per block in the main runs (generate's default when absent; 0: one step per readback). */
+  readonly greedyBlock?: number;
+  /** Kernels the runs use (default 'fused', whatever the adapter's default; 'legacy' shows the blocks' effect on cheap dispatches, e.g. on SwiftShader). */
+  readonly decodeKernels?: 'fused' | 'legacy';
+  /** Interleaved rounds of the decode pipeline comparison (best of each; default 2). */
+  readonly rounds?: number;
 }
 
 /** Best-of-3 prefill (ms) and a greedy run of `decodeTokens`, after a warm-up. */
-async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decodeTokens: number, pickOnModel = true) {
+async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decodeTokens: number, pickOnModel = true, greedyBlock?: number) {
   const lm = model as GpuModel;
-  await generate(lm, prompt, { maxTokens: 3, eosTokenIds: [], pickOnModel });
+  // The warm-up runs two blocks where the budget allows, so the block plan and its pipelines exist before timing.
+  await generate(lm, prompt, {
+    maxTokens: Math.max(3, Math.min(decodeTokens, 2 * (greedyBlock || DEFAULT_GREEDY_BLOCK) + 1)),
+    eosTokenIds: [],
+    pickOnModel,
+    greedyBlock,
+  });
   const prefillRuns: number[] = [];
   for (let r = 0; r < 3; r++) {
     const cache = lm.createKvCache({ maxContext: prompt.length });
@@ -215,7 +247,41 @@ async function timeModel(model: GpuModel | CpuLlmModel, prompt: number[], decode
     prefillRuns.push(performance.now() - s);
     lm.destroyKvCache(cache);
   }
-  return { prefillMs: Math.min(...prefillRuns), run: await generate(lm, prompt, { maxTokens: decodeTokens, eosTokenIds: [], pickOnModel }) };
+  return { prefillMs: Math.min(...prefillRuns), run: await generate(lm, prompt, { maxTokens: decodeTokens, eosTokenIds: [], pickOnModel, greedyBlock }) };
+}
+
+/**
+ * Decode before this change (RoPE as its own dispatch, one step per readback) and with each change
+ * alone and both, interleaved over two rounds, best of each; dispatches are the decode step's
+ * (embedding, layers, head, pick).
+ */
+async function decodePipeline(model: GpuModel, prompt: number[], decodeTokens: number, block: number, rounds: number): Promise<DecodeVariant[]> {
+  const variants = [
+    { rope: false, block: 0 },
+    { rope: false, block },
+    { rope: true, block: 0 },
+    { rope: true, block },
+  ];
+  const runs: { tokensPerSecond: number; tokens: number[]; dispatches: number }[] = variants.map(() => ({ tokensPerSecond: 0, tokens: [], dispatches: 0 }));
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, v] of variants.entries()) {
+      model.ropeInGemv = v.rope;
+      const { run } = await timeModel(model, prompt, decodeTokens, true, v.block);
+      const best = runs[i]!;
+      if (run.decodeTokensPerSecond > best.tokensPerSecond)
+        runs[i] = { tokensPerSecond: run.decodeTokensPerSecond, tokens: run.tokens, dispatches: model.lastDispatches };
+    }
+  }
+  model.ropeInGemv = true;
+  const before = runs[0]!;
+  return variants.map((v, i) => ({
+    rope_in_gemv: v.rope,
+    greedy_block: v.block,
+    dispatches_per_step: runs[i]!.dispatches,
+    decode_tokens_per_s: runs[i]!.tokensPerSecond,
+    decode_ratio_vs_before: runs[i]!.tokensPerSecond / before.tokensPerSecond,
+    same_tokens_as_before: runs[i]!.tokens.join() === before.tokens.join(),
+  }));
 }
 
 export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32, options: LlmBenchOptions = {}): Promise<LlmBenchResult> {
@@ -229,11 +295,13 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       maxContext: promptTokens + Math.max(decodeTokens, 18) + 8,
     });
     const loadMs = performance.now() - t0;
-    model.decodeKernels = 'fused'; // measured wherever, CPU adapters included (their default is 'legacy')
+    const kernels = options.decodeKernels ?? 'fused';
+    model.decodeKernels = kernels; // fused by default wherever, CPU adapters included (their default is 'legacy')
     const V = model.config.vocabSize;
     const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % V);
     // Warm-up (compiles every pipeline both shapes use), then prefill: one forward over the prompt.
-    let { prefillMs, run } = await timeModel(model, prompt, decodeTokens);
+    const block = options.greedyBlock ?? DEFAULT_GREEDY_BLOCK;
+    let { prefillMs, run } = await timeModel(model, prompt, decodeTokens, true, block);
     const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const breakdown = await decodeBreakdown(model, prompt, bandwidth);
     // Before this change (plans rebuilt, logits read back), plans alone, now: interleaved, best of two each.
@@ -242,17 +310,23 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     let before = null as Awaited<ReturnType<typeof timeModel>>['run'] | null;
     let plansOnly = null as Awaited<ReturnType<typeof timeModel>>['run'] | null;
     for (let round = 0; round < 2; round++) {
+      // As the engine was then: RoPE as its own dispatch too.
+      model.ropeInGemv = false;
       model.reusePlans = false;
       before = best(before, (await timeModel(model, prompt, decodeTokens, false)).run);
       model.reusePlans = true;
       plansOnly = best(plansOnly, (await timeModel(model, prompt, decodeTokens, false)).run);
-      const n = await timeModel(model, prompt, decodeTokens);
+      model.ropeInGemv = true;
+      const n = await timeModel(model, prompt, decodeTokens, true, block);
       prefillMs = Math.min(prefillMs, n.prefillMs);
       run = best(run, n.run);
     }
     model.reusePlans = false;
+    model.ropeInGemv = false;
     const beforeBreakdown = await decodeBreakdown(model, prompt, bandwidth);
+    model.ropeInGemv = true;
     model.reusePlans = true;
+    const pipeline = await decodePipeline(model, prompt, decodeTokens, block || DEFAULT_GREEDY_BLOCK, options.rounds ?? 2);
     const stepCost: StepCostComparison = {
       before_decode_tokens_per_s: before!.decodeTokensPerSecond,
       before_ttft_ms: before!.timeToFirstTokenMs,
@@ -262,17 +336,17 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       before_same_tokens: before!.tokens.join() === run.tokens.join(),
     };
     let legacy: LegacyComparison | undefined;
-    if (options.legacy !== false) {
+    if (options.legacy !== false && kernels === 'fused') {
       // Interleaved rounds (new, legacy, new, legacy), best of each: one slow window cannot decide the ratio.
       let old = { prefillMs: Infinity, run: run };
       for (let round = 0; round < 2; round++) {
         model.decodeKernels = 'legacy';
-        const o = await timeModel(model, prompt, decodeTokens);
+        const o = await timeModel(model, prompt, decodeTokens, true, block);
         if (round === 0 || o.run.decodeTokensPerSecond > old.run.decodeTokensPerSecond) old = { prefillMs: Math.min(old.prefillMs, o.prefillMs), run: o.run };
         else old.prefillMs = Math.min(old.prefillMs, o.prefillMs);
         model.decodeKernels = 'fused';
         if (round === 0) {
-          const n = await timeModel(model, prompt, decodeTokens);
+          const n = await timeModel(model, prompt, decodeTokens, true, block);
           prefillMs = Math.min(prefillMs, n.prefillMs);
           if (n.run.decodeTokensPerSecond > run.decodeTokensPerSecond) run = n.run;
         }
@@ -341,6 +415,8 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       bandwidth_efficiency: (run.decodeTokensPerSecond * model.bytesPerToken) / bandwidth,
       breakdown,
       step_cost: stepCost,
+      decode_pipeline: pipeline,
+      storage_buffers_per_stage: dev.limits.maxStorageBuffersPerShaderStage,
       legacy,
       cpu_threads: Number(/(\d+) thread/.exec(cpuThreads)?.[1] ?? 0),
       cpu_prefill_tokens_per_s: (promptTokens / cpu.prefillMs) * 1000,
@@ -383,11 +459,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'no-legacy': { type: 'boolean', default: false },
       'peer-dtype': { type: 'string' },
       'ort-wasm-paths': { type: 'string' },
+      'greedy-block': { type: 'string' },
+      'decode-kernels': { type: 'string' },
+      rounds: { type: 'string' },
     },
   });
   const peerDtype = values['peer-dtype'];
   if (peerDtype !== undefined && peerDtype !== 'float16' && peerDtype !== 'float32')
     throw new Error(`--peer-dtype must be float16 or float32, got ${peerDtype}`);
+  const kernels = values['decode-kernels'];
+  if (kernels !== undefined && kernels !== 'fused' && kernels !== 'legacy') throw new Error(`--decode-kernels must be fused or legacy, got ${kernels}`);
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
   let dir = values.model;
   if (!dir) {
     dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
@@ -399,6 +482,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     peerDtype,
     ortWasmPaths: values['ort-wasm-paths'],
     legacy: !values['no-legacy'],
+    greedyBlock: values['greedy-block'] === undefined ? undefined : Number(values['greedy-block']),
+    decodeKernels: kernels,
+    rounds,
   });
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
@@ -419,6 +505,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         'before (plans rebuilt, logits read back)',
         `decode ${r.step_cost.before_decode_tokens_per_s.toFixed(1)} tokens/s (plans alone ${r.step_cost.plans_only_decode_tokens_per_s.toFixed(1)}), ${r.step_cost.before_breakdown.queued_step_ms.toFixed(3)} ms queued, ${r.step_cost.before_breakdown.encode_ms_per_step.toFixed(3)} ms CPU encode; now ÷ before ${r.step_cost.decode_ratio_vs_before.toFixed(2)}x (same tokens: ${r.step_cost.before_same_tokens})`,
       ],
+      ...r.decode_pipeline.map((v): [string, string] => [
+        `decode ${v.rope_in_gemv ? 'RoPE in GEMV' : 'RoPE apart'}, ${v.greedy_block ? `blocks of ${v.greedy_block}` : 'per step'}`,
+        `${v.decode_tokens_per_s.toFixed(1)} tokens/s, ${v.dispatches_per_step} dispatches/step, ${v.decode_ratio_vs_before.toFixed(2)}x before (same tokens: ${v.same_tokens_as_before})`,
+      ]),
       ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
       ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];

@@ -72,6 +72,8 @@ export interface GenerateRequest {
   readonly temperature: number;
   readonly topP: number;
   readonly seed?: number;
+  /** Greedy steps per GPU block (generate's default when absent; 0: one step per readback). Tokens stream per block. */
+  readonly greedyBlock?: number;
 }
 
 /** What split inference needs to know of the loaded model (src/app/split-model.ts). */
@@ -214,6 +216,7 @@ const api = {
           temperature: request.temperature,
           topP: request.topP,
           seed: request.seed,
+          greedyBlock: request.greedyBlock,
           tokenizer,
           signal: controller.signal,
           onToken,
