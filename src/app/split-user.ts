@@ -145,16 +145,23 @@ class ObservedTransport implements SplitTransport {
   }
 }
 
-/** Reaches the volunteer: already connected, or through each relay's circuit. */
+/**
+ * Reaches the volunteer: already connected, or through each relay's circuit. libp2p joins a dial to
+ * a peer already under way (discovery's WebRTC upgrade) instead of starting ours; if that one fails,
+ * the relayed connection it signalled over may be open (calls ride it), else our own circuit dial
+ * is tried once more.
+ */
 export async function reach(node: SprintnetNode, peerId: string, relays: readonly string[]): Promise<void> {
-  if (node.libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId)) return;
+  const connected = () => node.libp2p.getConnections().some((c) => c.remotePeer.toString() === peerId);
+  if (connected()) return;
   let last: unknown = null;
-  for (const relay of relays) {
+  for (const relay of relays.flatMap((r) => [r, r])) {
     try {
       await node.libp2p.dial(multiaddr(`${relay}/p2p-circuit/p2p/${peerId}`), { signal: AbortSignal.timeout(15_000) });
       return;
     } catch (e) {
       last = e;
+      if (connected()) return;
     }
   }
   throw new SplitError('NO_VOLUNTEER', `cannot reach volunteer ${peerId.slice(-8)}${last ? `: ${(last as Error).message}` : ': no relay known'}`);
