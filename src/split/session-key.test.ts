@@ -9,7 +9,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeAnswer, encodeRequest, Phase, Precision, encodeFloats } from './codec.ts';
+import { decodeAnswer, encodeAnswer, encodeRequest, Phase, Precision, encodeFloats } from './codec.ts';
 import { isSplitError } from './errors.ts';
 import { seedSigner } from './local.ts';
 import {
@@ -182,6 +182,19 @@ describe('a volunteer with session keys', () => {
     const noFrames = await run({ publicKey: v.publicKey, handle: (r, p) => (seen.calls++, v.handle(r, p)) });
     expect(noFrames.tokens).toEqual(keyed.tokens);
     expect(seen.frames).toBe(0);
+  });
+
+  it('a volunteer that answers a session key nobody asked for, or an unusable one, is given up', async () => {
+    const v = volunteerOn();
+    const injecting = (key: Uint8Array): SplitServer => ({
+      publicKey: v.publicKey,
+      handle: async (r, p, c) => {
+        const a = decodeAnswer(await v.handle(r, p, c));
+        return a.kind === 'opened' ? encodeAnswer({ ...a, sessionKey: key }) : encodeAnswer(a);
+      },
+    });
+    await expect(run(injecting(sessionEphemeral().publicKey), false)).rejects.toMatchObject({ code: 'NO_VOLUNTEER' });
+    await expect(run(injecting(new Uint8Array(32)))).rejects.toMatchObject({ code: 'NO_VOLUNTEER' });
   });
 
   it('refuses in the clear, typed, a replayed frame, a frame of another user, and a plaintext step of a keyed session', async () => {
