@@ -23,6 +23,7 @@ import {
   RANKING_FRESH_MS,
   stopRankingRefresh,
   volunteerDirectory,
+  FAILED_PING_FRESH_MS,
   type RoutePlanOptions,
 } from './split-route.ts';
 import { fakeWorker } from './split-test-support.ts';
@@ -202,6 +203,24 @@ describe('planRoute', () => {
       stopRankingRefresh(s.node);
     }
     expect(backgroundRanking(s.node)).toBeNull();
+  });
+
+  it('a failed ping stands for 10 s, then the volunteer is pinged again', async () => {
+    const reachable: string[] = [];
+    const s = stubNode(reachable);
+    let now = 5_000_000;
+    volunteerListening(s);
+    s.serve('a');
+    s.announce('a');
+    const plan = () => planRoute(options(s.node, { mode: 'split', now: () => now }));
+    await expect(plan()).rejects.toMatchObject({ code: 'NO_VOLUNTEER' }); // a cannot be reached yet
+    reachable.push(peers.a.peerId);
+    now += FAILED_PING_FRESH_MS - 1;
+    await expect(plan()).rejects.toMatchObject({ code: 'NO_VOLUNTEER' }); // the failure stands
+    expect(s.calls).toEqual([]);
+    now += 2;
+    expect((await plan()).order).toEqual([peers.a.peerId]);
+    expect(s.calls.map((c) => c.kind)).toEqual(['ping', 'ping']);
   });
 
   it('a volunteer that has not measured its step time gets the deeper check: a probe session', async () => {

@@ -25,6 +25,8 @@ export const RANKING_FRESH_MS = 60_000;
 /** The background refresh's period while the split screen asks for it. */
 export const RANKING_REFRESH_MS = 30_000;
 const REACH_RETRY_MS = 1_000;
+/** How long a failed ping (unreachable, refused) stands before the volunteer is pinged again. */
+export const FAILED_PING_FRESH_MS = 10_000;
 /** The deeper check (a probe session) is short: a volunteer this slow to answer one step is not worth splitting with. */
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -104,7 +106,8 @@ export async function rankListedVolunteers(o: RankListedOptions): Promise<Ranked
     await Promise.all(
       toPing.map(async (peerId) => {
         const held = cache.get(keyOf(peerId));
-        if (held && now() - held.atMs < maxAge) return [peerId, held.result] as const;
+        // A failure is kept shorter than an answer: a volunteer that was restarting should not stay out of the order for a minute.
+        if (held && now() - held.atMs < (held.result instanceof Error ? Math.min(maxAge, FAILED_PING_FRESH_MS) : maxAge)) return [peerId, held.result] as const;
         if (o.cachedOnly) return [peerId, undefined] as const;
         pinged++;
         // A volunteer that has just started may not hold its relay reservation yet: one more try a second later.
