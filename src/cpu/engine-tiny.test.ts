@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint } from '../sprint/fingerprint.ts';
-import { ReferenceModel, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
-import { inputSeed, nodeSeed } from '../sprint/seeds.ts';
+import { ReferenceModel, logitMean, mapReferenceNonces } from '../sprint/reference.ts';
 import { TensorId } from '../sprint/weights.ts';
 import type { CpuSprintEngine } from './engine.ts';
 import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, cpuEngine } from './test-support.ts';
@@ -29,20 +28,12 @@ beforeAll(async () => {
   engine = await cpuEngine({ batch: 256, onProgress: (phase) => phases.at(-1) !== phase && phases.push(phase) });
   expect(phases).toEqual(['compile', 'weights']);
   model = new ReferenceModel(tiny, SPRINT_SEED, true);
-  const ns = nodeSeed(PUBLIC_KEY);
-  const seeds = NONCES.map((n) => inputSeed(SPRINT_SEED, ns, n));
-  const finals = model.runLayers(
-    seeds.map((s) => nonceInput(model, s).x),
-    0,
-    tiny.layers,
-  );
-  const r = rTarget(tiny);
-  reference = seeds.map((seed, i) => {
-    const logits = model.logits(at(finals, i, 'final state'));
-    const keys = nonceKeys(seed, logits);
-    const distance = outputDistance(tiny, logits, keys, model.target);
-    return { distance, appropriate: distance < r, fingerprint: fingerprint(logits, logitMean(logits)), keys };
-  });
+  reference = mapReferenceNonces(model, SPRINT_SEED, PUBLIC_KEY, NONCES, ({ distance, appropriate, logits, keys }) => ({
+    distance,
+    appropriate,
+    fingerprint: fingerprint(logits, logitMean(logits)),
+    keys,
+  }));
 }, 120_000);
 afterAll(() => engine?.destroy());
 

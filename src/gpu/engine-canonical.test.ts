@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
-import { ReferenceModel, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
-import { inputSeed, nodeSeed, PERMUTATION_ROUNDS, weightKey } from '../sprint/seeds.ts';
+import { ReferenceModel, logitMean, mapReferenceNonces } from '../sprint/reference.ts';
+import { PERMUTATION_ROUNDS, weightKey } from '../sprint/seeds.ts';
 import { GLOBAL_LAYER, TensorId, generateTensorCodes, tensorShape } from '../sprint/weights.ts';
 import { at } from '../sprint/indexing.ts';
 import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, nodeEngine } from './test-support.ts';
@@ -43,19 +43,8 @@ describe('SprintEngine on canonical', () => {
   it('distances of 4 nonces match the CPU reference within the spec tolerance; fingerprints and keys bit for bit', async () => {
     const nonces = [0, 1, 2, 3];
     const gpu = await engine.inspectNonces(PUBLIC_KEY, nonces);
-    // The reference's evaluateNonces, step by step, keeping the logits for the fingerprints.
-    const model = new ReferenceModel(canonical, SPRINT_SEED);
-    const seeds = nonces.map((n) => inputSeed(SPRINT_SEED, nodeSeed(PUBLIC_KEY), n));
-    const finals = model.runLayers(
-      seeds.map((s) => nonceInput(model, s).x),
-      0,
-      canonical.layers,
-    );
     const r = rTarget(canonical);
-    seeds.forEach((seed, i) => {
-      const logits = model.logits(at(finals, i, 'final state'));
-      const keys = nonceKeys(seed, logits);
-      const distance = outputDistance(canonical, logits, keys, model.target);
+    mapReferenceNonces(new ReferenceModel(canonical, SPRINT_SEED), SPRINT_SEED, PUBLIC_KEY, nonces, ({ logits, keys, distance }, i) => {
       expect(Array.from(gpu.fingerprints.subarray(i * FINGERPRINT_WORDS, (i + 1) * FINGERPRINT_WORDS))).toEqual(
         Array.from(fingerprint(logits, logitMean(logits))),
       );

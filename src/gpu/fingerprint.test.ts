@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint, FINGERPRINT_BITS, FINGERPRINT_WORDS, outputPermutationKeys } from '../sprint/fingerprint.ts';
-import { ReferenceModel, evaluateNonces, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
+import { ReferenceModel, evaluateNonces, logitMean, mapReferenceNonces, nonceInput } from '../sprint/reference.ts';
 import { at } from '../sprint/indexing.ts';
 import { inputSeed, nodeSeed, outputKey, PERMUTATION_ROUNDS, tokensFromInputSeed } from '../sprint/seeds.ts';
 import { PUBLIC_KEY, SPEC_TOLERANCE, SPRINT_SEED, nodeEngine } from './test-support.ts';
@@ -32,20 +32,11 @@ const both = <T, U>([a, b]: Pair<T>, f: (x: T, i: number) => U): [U, U] => [f(a,
 
 beforeAll(() => {
   model = new ReferenceModel(tiny, SPRINT_SEED, true);
-  const ns = nodeSeed(PUBLIC_KEY);
-  const seeds = NONCES.map((n) => inputSeed(SPRINT_SEED, ns, n));
-  const finals = model.runLayers(
-    seeds.map((s) => nonceInput(model, s).x),
-    0,
-    tiny.layers,
-  );
-  reference = seeds.map((seed, i) => {
-    const logits = model.logits(at(finals, i, 'final state'));
+  reference = mapReferenceNonces(model, SPRINT_SEED, PUBLIC_KEY, NONCES, ({ seed, logits, keys, distance }) => {
     const mean = logitMean(logits);
-    const keys = nonceKeys(seed, logits);
     let margin = Infinity;
     for (const z of logits.subarray(0, FINGERPRINT_BITS)) margin = Math.min(margin, Math.abs(z - mean));
-    return { seed, fingerprint: fingerprint(logits, mean), keys, distance: outputDistance(tiny, logits, keys, model.target), margin };
+    return { seed, fingerprint: fingerprint(logits, mean), keys, distance, margin };
   });
 });
 

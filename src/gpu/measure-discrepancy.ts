@@ -8,8 +8,7 @@
 import { getConfig } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint, FINGERPRINT_BITS, FINGERPRINT_WORDS } from '../sprint/fingerprint.ts';
-import { ReferenceModel, logitMean, nonceInput, nonceKeys, outputDistance } from '../sprint/reference.ts';
-import { inputSeed, nodeSeed } from '../sprint/seeds.ts';
+import { ReferenceModel, logitMean, mapReferenceNonces } from '../sprint/reference.ts';
 import { at } from '../sprint/indexing.ts';
 import { getGpu } from './gpu-node.ts';
 import type { MatmulVariant } from './shaders/matmul.wgsl.ts';
@@ -34,19 +33,11 @@ interface Reference {
 function referenceNonces(configName: string, nonces: readonly number[]): Reference[] {
   const config = getConfig(configName);
   const model = new ReferenceModel(config, SEED, config.layers <= 4);
-  const ns = nodeSeed(KEY);
-  const seeds = nonces.map((n) => inputSeed(SEED, ns, n));
-  const finals = model.runLayers(
-    seeds.map((s) => nonceInput(model, s).x),
-    0,
-    config.layers,
-  );
-  return seeds.map((seed, i) => {
-    const logits = model.logits(at(finals, i, 'final state'));
+  return mapReferenceNonces(model, SEED, KEY, nonces, ({ logits, distance }) => {
     const mean = logitMean(logits);
     let margin = Infinity;
     for (const z of logits.subarray(0, FINGERPRINT_BITS)) margin = Math.min(margin, Math.abs(z - mean));
-    return { distance: outputDistance(config, logits, nonceKeys(seed, logits), model.target), fingerprint: fingerprint(logits, mean), margin };
+    return { distance, fingerprint: fingerprint(logits, mean), margin };
   });
 }
 

@@ -280,6 +280,42 @@ export function evaluateNonces(
   checkPublicKey(publicKey);
   nonces.forEach(checkNonce);
   const m = model ?? new ReferenceModel(c, sprintSeed);
+  return mapReferenceNonces(
+    m,
+    sprintSeed,
+    publicKey,
+    nonces,
+    (p) => ({ nonce: p.nonce, tokens: Array.from(p.tokens), distance: p.distance, appropriate: p.appropriate }),
+    version,
+  );
+}
+
+/** One nonce through the reference (spec §5–§7), with the values between its steps. */
+export interface ReferencePass {
+  readonly nonce: number;
+  readonly seed: Uint8Array;
+  readonly tokens: Uint32Array;
+  readonly logits: Float64Array;
+  /** The permutation keys from the fingerprint. */
+  readonly keys: Uint32Array;
+  readonly distance: number;
+  readonly appropriate: boolean;
+}
+
+/**
+ * `evaluateNonces` step by step, for whoever needs more than the distance (validation tests,
+ * vectors, discrepancy measurements): `pick` keeps what it needs of each pass, so the logits of a
+ * large vocabulary are not all held at once. No argument checks: the caller's inputs are its own.
+ */
+export function mapReferenceNonces<T>(
+  m: ReferenceModel,
+  sprintSeed: Uint8Array,
+  publicKey: Uint8Array,
+  nonces: readonly number[],
+  pick: (pass: ReferencePass, index: number) => T,
+  version: TaskVersion = TASK_VERSION,
+): T[] {
+  const c = m.config;
   const ns = nodeSeed(publicKey);
   const seeds = nonces.map((n) => inputSeed(sprintSeed, ns, n, version));
   const inputs = seeds.map((s) => nonceInput(m, s, version));
@@ -292,8 +328,9 @@ export function evaluateNonces(
   return finals.map((final, i) => {
     const logits = m.logits(final);
     const seed = at(seeds, i, 'input seed');
-    const distance = outputDistance(c, logits, nonceKeys(seed, logits, version), m.target);
-    return { nonce: at(nonces, i, 'nonce'), tokens: Array.from(at(inputs, i, 'input').tokens), distance, appropriate: distance < r };
+    const keys = nonceKeys(seed, logits, version);
+    const distance = outputDistance(c, logits, keys, m.target);
+    return pick({ nonce: at(nonces, i, 'nonce'), seed, tokens: at(inputs, i, 'input').tokens, logits, keys, distance, appropriate: distance < r }, i);
   });
 }
 

@@ -4,8 +4,8 @@ import { CONFIGS, type ConfigName } from './config.ts';
 import { toHex, utf8 } from './bytes.ts';
 import { cosineThreshold, rTarget } from './difficulty.ts';
 import { fingerprint } from './fingerprint.ts';
-import { logitMean, outputDistance, nonceInput, nonceKeys, ReferenceModel } from './reference.ts';
-import { inputNoiseKey, inputSeed, nodeSeed, outputKey, TASK_VERSION, weightKey } from './seeds.ts';
+import { logitMean, mapReferenceNonces, ReferenceModel } from './reference.ts';
+import { inputNoiseKey, nodeSeed, outputKey, weightKey } from './seeds.ts';
 import { codesToValues, generateTensorCodes, GLOBAL_LAYER, scaleExponent, TensorId, tensorShape, type TensorName } from './weights.ts';
 
 export interface TensorVector {
@@ -75,35 +75,29 @@ export function buildVectors(name: ConfigName, nonces: number[]): ConfigVectors 
     return { tensor, layer, first: Array.from(first), codesSha256: toHex(sha256(codes)) };
   });
   const ns = nodeSeed(VECTOR_PUBLIC_KEY);
-  const seeds = nonces.map((nonce) => inputSeed(VECTOR_SPRINT_SEED, ns, nonce));
-  const inputs = seeds.map((seed) => nonceInput(model, seed));
-  const finals = model.runLayers(
-    inputs.map((input) => input.x),
-    0,
-    c.layers,
+  const entries = mapReferenceNonces(
+    model,
+    VECTOR_SPRINT_SEED,
+    VECTOR_PUBLIC_KEY,
+    nonces,
+    ({ nonce, seed, tokens, logits, keys, distance, appropriate }): NonceVector => {
+      const noise = generateTensorCodes(inputNoiseKey(seed), TensorId.inputNoise, GLOBAL_LAYER, 8);
+      return {
+        nonce,
+        tokens: Array.from(tokens),
+        distance,
+        appropriate,
+        nodeSeed: toHex(ns),
+        inputSeed: toHex(seed),
+        noiseKey: inputNoiseKey(seed),
+        noiseFirst: Array.from(codesToValues(noise, scaleExponent(c, TensorId.inputNoise))),
+        outputKey: outputKey(seed),
+        logitsFirst: Array.from(logits.subarray(0, 8)),
+        fingerprint: Array.from(fingerprint(logits, logitMean(logits))),
+        permutationKeys: Array.from(keys),
+      };
+    },
   );
-  const r = rTarget(c);
-  const entries = nonces.map((nonce, i): NonceVector => {
-    const seed = seeds[i]!;
-    const logits = model.logits(finals[i]!);
-    const keys = nonceKeys(seed, logits, TASK_VERSION);
-    const distance = outputDistance(c, logits, keys, model.target);
-    const noise = generateTensorCodes(inputNoiseKey(seed), TensorId.inputNoise, GLOBAL_LAYER, 8);
-    return {
-      nonce,
-      tokens: Array.from(inputs[i]!.tokens),
-      distance,
-      appropriate: distance < r,
-      nodeSeed: toHex(ns),
-      inputSeed: toHex(seed),
-      noiseKey: inputNoiseKey(seed),
-      noiseFirst: Array.from(codesToValues(noise, scaleExponent(c, TensorId.inputNoise))),
-      outputKey: outputKey(seed),
-      logitsFirst: Array.from(logits.subarray(0, 8)),
-      fingerprint: Array.from(fingerprint(logits, logitMean(logits))),
-      permutationKeys: Array.from(keys),
-    };
-  });
   return {
     config: name,
     sprintSeed: toHex(VECTOR_SPRINT_SEED),
