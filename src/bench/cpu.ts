@@ -7,7 +7,7 @@
 import { cpus } from 'node:os';
 import { flopsPerNonce, getConfig, type SprintConfig } from '../sprint/config.ts';
 import type { BenchOptions, BenchResult } from './run.ts';
-import { measureEngineRate, NO_PEERS, phaseTimer } from './engine-rate.ts';
+import { measureEngineRate, NO_PEERS, timedBuild } from './engine-rate.ts';
 import { CpuSprintEngine } from '../cpu/engine.ts';
 import { measureOrtMatmul } from '../cpu/ort-peer.ts';
 import { measureCpuMatmul } from '../cpu/probe.ts';
@@ -23,20 +23,11 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
   const publicKey = crypto.getRandomValues(new Uint8Array(32));
 
   log(`building the ${config.name} CPU engine (${threads} threads)…`);
-  const phases = phaseTimer(log);
-  const started = performance.now();
-  const engine = await CpuSprintEngine.create({
-    config,
-    sprintSeed,
-    threads,
-    batch: options.batch,
-    spawner: nodeSpawner,
-    onProgress: phases.onProgress,
-  });
-  const readyMs = performance.now() - started;
+  const { engine, ready } = await timedBuild(log, (onProgress) =>
+    CpuSprintEngine.create({ config, sprintSeed, threads, batch: options.batch, spawner: nodeSpawner, onProgress }),
+  );
   let result: BenchResult;
   try {
-    log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
     const rate = await measureEngineRate(engine, publicKey, flops, options.seconds, log);
     result = {
       backend: 'cpu',
@@ -48,8 +39,7 @@ export async function runCpuBenchmark(options: BenchOptions & { threads?: number
       config: config.name,
       batch: engine.batch,
       ...rate,
-      ready_ms: readyMs,
-      ready_phases_ms: { autotune: 0, weights: phases.ms('weights'), compile: phases.ms('compile') },
+      ...ready,
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
       engine_variant: engine.variant,

@@ -13,8 +13,25 @@ export interface MeasuredEngine {
   profilePass(publicKey: Uint8Array, options: { passes?: number; outsidePasses?: number }): Promise<PassProfile>;
 }
 
-/** An engine's onProgress that logs each phase's start and end and keeps its span (first to last report). */
-export function phaseTimer(log: (line: string) => void): {
+/**
+ * Builds an engine and times it: ready_ms from the start to ready, and each build phase's span
+ * (first to last progress report; 0 for a phase the engine does not have).
+ */
+export async function timedBuild<E extends MeasuredEngine>(
+  log: (line: string) => void,
+  build: (onProgress: (phase: BuildPhase, fraction: number) => void) => Promise<E>,
+): Promise<{ engine: E; ready: Pick<BenchResult, 'ready_ms' | 'ready_phases_ms'> }> {
+  const phases = phaseTimer(log);
+  const started = performance.now();
+  const engine = await build(phases.onProgress);
+  const readyMs = performance.now() - started;
+  log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
+  const ready_phases_ms = { autotune: phases.ms('autotune'), weights: phases.ms('weights'), compile: phases.ms('compile') };
+  return { engine, ready: { ready_ms: readyMs, ready_phases_ms } };
+}
+
+/** An engine's onProgress that logs each phase's start and end and keeps its span. */
+function phaseTimer(log: (line: string) => void): {
   onProgress: (phase: BuildPhase, fraction: number) => void;
   ms: (phase: BuildPhase) => number;
 } {

@@ -10,7 +10,7 @@ import { SprintEngine, type BuildPhase } from '../gpu/transformer.ts';
 import { variantName } from '../gpu/shaders/matmul.wgsl.ts';
 import { measureMatmulBaseline } from './matmul-baseline.ts';
 import { measurePeer } from './tfjs-peer.ts';
-import { measureEngineRate, NO_PEERS, phaseTimer } from './engine-rate.ts';
+import { measureEngineRate, NO_PEERS, timedBuild } from './engine-rate.ts';
 import { adapterLabel } from '../gpu/device.ts';
 
 export interface BenchOptions {
@@ -92,20 +92,10 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
   const publicKey = crypto.getRandomValues(new Uint8Array(32));
 
   log(`building the ${config.name} engine…`);
-  const phases = phaseTimer(log);
-  const started = performance.now();
-  const engine = await SprintEngine.create({
-    config,
-    sprintSeed,
-    gpu,
-    batch: options.batch,
-    // No tuning cache: ready_ms is what a first start on this machine costs.
-    onProgress: phases.onProgress,
-  });
-  const readyMs = performance.now() - started;
+  // No tuning cache: ready_ms is what a first start on this machine costs.
+  const { engine, ready } = await timedBuild(log, (onProgress) => SprintEngine.create({ config, sprintSeed, gpu, batch: options.batch, onProgress }));
 
   try {
-    log(`engine ready in ${(readyMs / 1000).toFixed(1)} s; measuring nonces/s (batch ${engine.batch})…`);
     const rate = await measureEngineRate(engine, publicKey, flops, options.seconds, log);
     const gflops = rate.gflops;
 
@@ -126,8 +116,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult> 
       config: config.name,
       batch: engine.batch,
       ...rate,
-      ready_ms: readyMs,
-      ready_phases_ms: { autotune: phases.ms('autotune'), weights: phases.ms('weights'), compile: phases.ms('compile') },
+      ...ready,
       weight_bytes: engine.weightBytes,
       weight_format: engine.weightFormat,
       engine_variant: variantName(engine.variant),
