@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../llm/generate.ts';
 import { RequestTimeoutError } from '../node/errors.ts';
-import { Phase } from '../split/codec.ts';
+import { submitProof } from '../split/evidence.ts';
+import { decodeRequest, Phase, type SplitRequest } from '../split/codec.ts';
 import { localVolunteer, seedSigner, strictVerifier } from '../split/local.ts';
 import { checkProof, encodeProof } from '../split/proof.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
 import type { SplitTransport } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
-import { failoverSummary, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
+import { failoverSummary, ObservedTransport, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
 
 let rig: TestRig;
 beforeAll(async () => {
@@ -35,6 +36,29 @@ class TimingOut implements SplitTransport {
     return this.inner.call(request);
   }
 }
+
+/** Counts what goes per call (sealed by the link) and what goes as session frames (sealed by the user), and keeps the frames. */
+class Counted implements SplitTransport {
+  calls = 0;
+  readonly frames: Uint8Array[] = [];
+  constructor(private readonly inner: SplitTransport) {}
+  get volunteerKey() {
+    return this.inner.volunteerKey;
+  }
+  get label() {
+    return this.inner.label;
+  }
+  call(request: Uint8Array): Promise<Uint8Array> {
+    this.calls++;
+    return this.inner.call(request);
+  }
+  callSession(frame: Uint8Array): Promise<Uint8Array> {
+    this.frames.push(frame.slice());
+    return this.inner.callSession!(frame);
+  }
+}
+
+const keyHex = (m: SplitRequest) => (m.kind === 'open' && m.sessionKey ? Buffer.from(m.sessionKey).toString('hex') : null);
 
 describe('failover in the browser wiring', () => {
   it('skips an unreachable volunteer, survives one that times out and one that disconnects, and ends with the unsplit greedy output', async () => {
@@ -119,5 +143,102 @@ describe('failover in the browser wiring', () => {
     expect(tries).toBe(2);
     await t.call(close);
     expect(tries).toBe(2);
+  });
+
+  it('with volunteers that take frames: each session is keyed, the next volunteer gets a fresh key and the rebuild as frames, and every plaintext is observed before sealing', async () => {
+    const prompt = rig.prompts[3]!;
+    const unsplit = await generate(rig.model, prompt, { maxTokens: 12, eosTokenIds: [] });
+    const vols = [0, 1].map((i) =>
+      localVolunteer({
+        model: rig.model,
+        lowestK: 1,
+        modelHash: rig.hash,
+        normWeight: rig.norm,
+        networkId: NETWORK,
+        userSeed: USER,
+        seed: seedOf(80 + i),
+        label: `v${i}`,
+      }),
+    );
+    const links = vols.map((v) => new Counted(v.link));
+    const seen: { volunteer: string; request: SplitRequest }[] = [];
+    const transports = links.map(
+      (l, i) => new ObservedTransport(new ReachingTransport(l, async () => undefined), (p) => seen.push({ volunteer: `v${i}`, request: decodeRequest(p) })),
+    );
+    expect(transports.every((t) => typeof t.callSession === 'function')).toBe(true);
+    let decodeOnV0 = 0;
+    const result = await splitGenerate(prompt, {
+      model: rig.model,
+      k: K,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: transports,
+      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
+      signer: seedSigner(USER),
+      networkId: NETWORK,
+      maxTokens: 12,
+      eosTokenIds: [],
+      onStep: (s) => {
+        if (s.volunteer === 'v0' && s.phase === 'decode' && ++decodeOnV0 === 4) vols[0]!.link.disconnect();
+      },
+    });
+    expect(result.tokens).toEqual(unsplit.tokens);
+    expect(failoverSummary(result)).toEqual({ switches: 1, served: ['v0', 'v1'], finalVolunteer: 'v1' });
+    const proof = encodeProof(result.segments[1]!.proof!);
+    const record = { hash: rig.hash, config: rig.model.config, tau: 2 };
+    expect(checkProof(proof, NETWORK, () => record, strictVerifier)).toMatchObject({ ok: true });
+    // The submit goes per call to the last segment's volunteer (this one runs no ledger and says so).
+    await expect(submitProof(transportOfLastSegment(result, transports)!, proof)).rejects.toThrow(/does not publish proofs/);
+
+    const of = (v: string) => seen.filter((x) => x.volunteer === v).map((x) => x.request);
+    const [on0, on1] = [of('v0'), of('v1')];
+    // Only the open (and the submit) went per call; every step and the close went as frames, each one observed first
+    // (on v0 the fifth decode step too: observed and framed, then the link was gone).
+    expect(links[0]!.calls).toBe(1);
+    expect(links[1]!.calls).toBe(2);
+    expect(on0.filter((m) => m.kind !== 'open')).toHaveLength(links[0]!.frames.length);
+    expect(on1.filter((m) => m.kind !== 'open' && m.kind !== 'submit')).toHaveLength(links[1]!.frames.length);
+    expect(on1.at(-1)?.kind).toBe('submit');
+    expect(on1.at(-2)?.kind).toBe('close');
+    // Two sessions, each with its own ephemeral key in its open.
+    const [k0, k1] = [keyHex(on0[0]!), keyHex(on1[0]!)];
+    expect(k0).toMatch(/^[0-9a-f]{64}$/);
+    expect(k1).toMatch(/^[0-9a-f]{64}$/);
+    expect(k1).not.toBe(k0);
+    // v1's first frame is the rebuild: one prefill of the prompt and the 4 tokens accepted on v0.
+    expect(on1[1]).toMatchObject({ kind: 'step', phase: Phase.prefill, position: 0, count: prompt.length + 4 });
+    expect(result.segments[1]!.steps[0]).toMatchObject({ phase: Phase.prefill, position: 0, count: prompt.length + 4 });
+    // What went on the wire is ciphertext: no frame decodes as a request, and no observed h_k occurs in a frame.
+    for (const f of links.flatMap((l) => l.frames)) {
+      expect([f[0], f[1]]).toEqual([1, 0x10]);
+      expect(() => decodeRequest(f)).toThrow();
+    }
+    const hidden = (on1[1] as Extract<SplitRequest, { kind: 'step' }>).hidden.subarray(0, 16);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    expect(links[1]!.frames.some((f) => hex(f).includes(hex(hidden)))).toBe(false);
+  });
+
+  it('offers no session frames when the link has none, so the session is sealed per call', async () => {
+    const v = localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed: USER, seed: seedOf(90) });
+    const perCallOnly: SplitTransport = { volunteerKey: v.link.volunteerKey, label: 'per call', call: (r) => v.link.call(r) };
+    const seen: string[] = [];
+    const t = new ObservedTransport(new ReachingTransport(perCallOnly, async () => undefined), (p) => seen.push(decodeRequest(p).kind));
+    expect(t.callSession).toBeUndefined();
+    const result = await splitGenerate(rig.prompts[1]!, {
+      model: rig.model,
+      k: K,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: [t],
+      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
+      signer: seedSigner(USER),
+      networkId: NETWORK,
+      maxTokens: 4,
+      eosTokenIds: [],
+    });
+    expect(result.segments[0]!.proof).toBeTruthy();
+    expect(seen[0]).toBe('open');
+    expect(seen.at(-1)).toBe('close');
+    expect(v.link.calls).toBe(seen.length);
   });
 });

@@ -3,21 +3,33 @@
  * ordered transport list `splitGenerate` fails over along. A volunteer is reached only when its turn
  * comes, and a volunteer that cannot be reached counts as a dead link (PeerGoneError), so the user
  * moves on to the next one instead of stopping; the next one rebuilds from the h_k history.
+ * Both wrappers pass a volunteer's session frames through (per-session key, docs/split-inference.md
+ * §2a) when the network transport offers them.
  */
 import { PeerGoneError } from '../node/errors.ts';
 import type { SplitGenerateResult } from '../split/user.ts';
 import type { SplitTransport } from '../split/transport.ts';
+import { decodeAnswer, type SplitAnswer } from '../split/codec.ts';
 
-/** A transport that first makes sure its volunteer is reachable (dialled through a relay). */
+/**
+ * A transport that first makes sure its volunteer is reachable (dialled through a relay). It offers
+ * session frames (`callSession`) exactly when the transport it wraps does, so a keyed session
+ * (docs/split-inference.md §2a) is set up with volunteers that take frames and per-call sealing stays
+ * the fallback.
+ */
 export class ReachingTransport implements SplitTransport {
   private reached: Promise<void> | null = null;
   /** Why the last call failed or was refused (for the message when every volunteer failed). */
   lastProblem: string | null = null;
+  readonly callSession?: (frame: Uint8Array, signal?: AbortSignal) => Promise<Uint8Array>;
 
   constructor(
     private readonly inner: SplitTransport,
     private readonly reach: () => Promise<void>,
-  ) {}
+  ) {
+    const session = inner.callSession?.bind(inner);
+    if (session) this.callSession = (frame, signal) => this.whenReached(() => session(frame, signal));
+  }
 
   get volunteerKey(): Uint8Array {
     return this.inner.volunteerKey;
@@ -26,7 +38,15 @@ export class ReachingTransport implements SplitTransport {
     return this.inner.label;
   }
 
-  async call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    return this.whenReached(() => this.inner.call(request, signal));
+  }
+
+  observe(plaintext: Uint8Array): void {
+    this.inner.observe?.(plaintext);
+  }
+
+  private async whenReached(send: () => Promise<Uint8Array>): Promise<Uint8Array> {
     if (!this.reached) {
       this.reached = this.reach();
       // A failed dial is tried again on the next call, not remembered for good.
@@ -39,7 +59,62 @@ export class ReachingTransport implements SplitTransport {
       throw new PeerGoneError(`${this.label} is unreachable: ${(e as Error).message}`);
     }
     try {
-      return await this.inner.call(request, signal);
+      return await send();
+    } catch (e) {
+      this.lastProblem = (e as Error).message;
+      throw e;
+    }
+  }
+}
+
+const safeDecode = (bytes: Uint8Array): SplitAnswer | null => {
+  try {
+    return decodeAnswer(bytes);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Shows every request's plaintext to `seen` before it is sealed: a per-call request as it goes to
+ * the node (which seals it), a keyed session's step, rewind or close when the user hands it over
+ * for sealing (`observe`), so nothing leaves unseen whichever sealing a volunteer agreed to. The
+ * sealed frames themselves are not shown: they are ciphertext of what was seen.
+ */
+export class ObservedTransport implements SplitTransport {
+  /** Why the last call failed or was refused, for the message when splitGenerate gives up on the volunteer. */
+  lastProblem: string | null = null;
+  readonly callSession?: (frame: Uint8Array, signal?: AbortSignal) => Promise<Uint8Array>;
+
+  constructor(
+    private readonly inner: SplitTransport,
+    private readonly seen: (plaintext: Uint8Array) => void,
+  ) {
+    const session = inner.callSession?.bind(inner);
+    if (session) this.callSession = (frame, signal) => this.noting(() => session(frame, signal));
+  }
+  get volunteerKey(): Uint8Array {
+    return this.inner.volunteerKey;
+  }
+  get label(): string {
+    return this.inner.label;
+  }
+  call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    // Seen before the reach and the sealing: a test checks every request that could leave.
+    this.seen(request.slice());
+    return this.noting(() => this.inner.call(request, signal));
+  }
+  observe(plaintext: Uint8Array): void {
+    this.seen(plaintext.slice());
+    this.inner.observe?.(plaintext);
+  }
+  private async noting(send: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    try {
+      const answer = await send();
+      // A sealed answer frame does not decode; a refusal in the clear (or a per-call answer) does.
+      const a = safeDecode(answer);
+      if (a?.kind === 'error') this.lastProblem = `${a.code}: ${a.message}`;
+      return answer;
     } catch (e) {
       this.lastProblem = (e as Error).message;
       throw e;

@@ -9,13 +9,15 @@
  * Before that, `planRoute` (split-route.ts) decides where the request runs and the failover order:
  * a volunteer that fails or times out is replaced by the next, which rebuilds from the h_k history.
  *
- * `observeSplitPlaintext` lets a test see every request body before the node seals it.
+ * A volunteer that takes session frames gets a per-session key (the steps are sealed here, under it);
+ * one that does not gets every call sealed by the node.
+ *
+ * `observeSplitPlaintext` lets a test see every request body before it is sealed, by the node or here.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { SprintnetNode } from '../node/node.ts';
 import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from '../split/calibrate.ts';
-import { decodeAnswer } from '../split/codec.ts';
 import { isSplitError, SplitError } from '../split/errors.ts';
 import { submitProof } from '../split/evidence.ts';
 import { seedSigner } from '../split/local.ts';
@@ -24,7 +26,7 @@ import { encodeProof } from '../split/proof.ts';
 import type { PrivacyChoice } from '../split/router.ts';
 import { NodeTransport, peerPublicKey, type SplitTransport } from '../split/transport.ts';
 import { splitGenerate, type StepReport } from '../split/user.ts';
-import { failoverSummary, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
+import { failoverSummary, ObservedTransport, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
 import { splitModelOf, type LoadedSplitModel, type RangeWorker } from './split-model.ts';
 
 export type SplitStepView = Omit<StepReport, 'token'>;
@@ -74,7 +76,7 @@ export interface SplitRunResult {
 type PlaintextObserver = (request: Uint8Array, promptTokens: readonly number[]) => void;
 let observer: PlaintextObserver | null = null;
 
-/** Tests: see each outgoing split request as plaintext, before the node seals it (and the prompt's ids, which never leave). */
+/** Tests: see each outgoing split request as plaintext, before it is sealed (and the prompt's ids, which never leave). */
 export function observeSplitPlaintext(o: PlaintextObserver | null): void {
   observer = o;
 }
@@ -107,42 +109,6 @@ async function thresholdsFor(worker: RangeWorker, m: LoadedSplitModel, useChatTe
     p.catch(() => thresholdsByHash.delete(key));
   }
   return p;
-}
-
-const safeDecode = (bytes: Uint8Array) => {
-  try {
-    return decodeAnswer(bytes);
-  } catch {
-    return null;
-  }
-};
-
-class ObservedTransport implements SplitTransport {
-  constructor(
-    private readonly inner: SplitTransport,
-    private readonly promptTokens: readonly number[],
-  ) {}
-  get volunteerKey(): Uint8Array {
-    return this.inner.volunteerKey;
-  }
-  get label(): string {
-    return this.inner.label;
-  }
-  /** Why the last call failed or was refused, for the message when splitGenerate gives up on the volunteer. */
-  lastProblem: string | null = null;
-  async call(request: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
-    // Seen before the reach and the sealing: a test checks every request that could leave.
-    observer?.(request.slice(), this.promptTokens);
-    try {
-      const answer = await this.inner.call(request, signal);
-      const a = safeDecode(answer);
-      if (a?.kind === 'error') this.lastProblem = `${a.code}: ${a.message}`;
-      return answer;
-    } catch (e) {
-      this.lastProblem = (e as Error).message;
-      throw e;
-    }
-  }
 }
 
 /**
@@ -184,7 +150,10 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
   const signer = seedSigner(o.identity.ed25519Seed);
   // Each volunteer is reached only when its turn comes; an unreachable one is a failed link, so the next one is tried.
   const transports = peerIds.map(
-    (peerId) => new ObservedTransport(new ReachingTransport(new NodeTransport(o.node, peerId, CALL_TIMEOUT_MS), () => reach(o.node, peerId, o.relays)), prompt),
+    (peerId) =>
+      new ObservedTransport(new ReachingTransport(new NodeTransport(o.node, peerId, CALL_TIMEOUT_MS), () => reach(o.node, peerId, o.relays)), (plaintext) =>
+        observer?.(plaintext, prompt),
+      ),
   );
   const tokens: number[] = [];
   let decoding = Promise.resolve();

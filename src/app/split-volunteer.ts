@@ -14,7 +14,7 @@ import type { Genesis } from '../protocol/genesis.ts';
 import { signInference } from '../protocol/inference-check.ts';
 import { decodeAnswer, decodeRequest } from '../split/codec.ts';
 import { announceVolunteer } from '../split/announce.ts';
-import { MAX_SESSIONS, SPLIT_RPC_NAME } from '../split/constants.ts';
+import { MAX_SESSIONS, SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME } from '../split/constants.ts';
 import { SplitError } from '../split/errors.ts';
 import { seedSigner } from '../split/local.ts';
 import { PING_RPC_NAME, PingServer, servePing, stepMsFromRate } from '../split/ping.ts';
@@ -68,12 +68,21 @@ export async function startPageVolunteer(o: {
   };
   const signer = walletSigner(o.identity);
   const transport = nodeTransport(o.node);
+  const receipts = seedSigner(o.identity.ed25519Seed);
   const volunteer = new SplitVolunteer({
     model: m.model,
     lowestK: 1,
     modelHash: m.hash,
     normWeight: m.normWeight,
-    signer: seedSigner(o.identity.ed25519Seed),
+    // A keyed session's close travels sealed under its session key, so a served session is counted where its receipt is signed.
+    signer: {
+      publicKey: receipts.publicKey,
+      sign: async (domain, payload) => {
+        const signature = await receipts.sign(domain, payload);
+        bump({ sessionsServed: stats.sessionsServed + 1 });
+        return signature;
+      },
+    },
     networkId: o.networkId,
     mayFetchEvidence: (peer) => o.mayFetchEvidence(bytesToHex(peer)),
     onProof: async (proof) => {
@@ -86,22 +95,24 @@ export async function startPageVolunteer(o: {
       return `published for epoch ${message.epoch}`;
     },
   });
-  // Counts what was served from the requests and answers themselves (the volunteer keeps no tally).
+  // Counts what was served: opens from the (always per-call) open requests and their answers, steps
+  // from the volunteer's own count (a keyed session's steps arrive as frames this wrapper cannot read).
+  const countSteps = (answer: Uint8Array): Uint8Array => {
+    if (volunteer.stepsServed !== stats.stepsServed) bump({ stepsServed: volunteer.stepsServed });
+    return answer;
+  };
   await serveSplit(o.node, {
     publicKey: volunteer.publicKey,
-    async handle(request, peer) {
-      const answer = await volunteer.handle(request, peer);
+    async handle(request, peer, context) {
+      const answer = await volunteer.handle(request, peer, context);
       try {
-        const kind = decodeRequest(request).kind;
-        const a = decodeAnswer(answer).kind;
-        if (kind === 'open' && a === 'opened') bump({ sessionsOpened: stats.sessionsOpened + 1 });
-        else if (kind === 'step' && a === 'stepped') bump({ stepsServed: stats.stepsServed + 1 });
-        else if (kind === 'close' && a === 'receipt') bump({ sessionsServed: stats.sessionsServed + 1 });
+        if (decodeRequest(request).kind === 'open' && decodeAnswer(answer).kind === 'opened') bump({ sessionsOpened: stats.sessionsOpened + 1 });
       } catch {
         // A malformed request was answered with an error already.
       }
-      return answer;
+      return countSteps(answer);
     },
+    handleSession: async (frame, peer) => countSteps(await volunteer.handleSession(frame, peer)),
   });
   const rate = await decodeRateFor(m).catch(() => 0);
   const L = m.model.config.numLayers;
@@ -129,7 +140,7 @@ export async function startPageVolunteer(o: {
     stats: () => stats,
     stop: () => {
       announcing.stop();
-      return Promise.all([o.node.unhandle(SPLIT_RPC_NAME), o.node.unhandle(PING_RPC_NAME)]).then(() => undefined);
+      return Promise.all([SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME, PING_RPC_NAME].map((name) => o.node.unhandle(name))).then(() => undefined);
     },
   };
 }
