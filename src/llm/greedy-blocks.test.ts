@@ -151,6 +151,18 @@ describe('greedy decoding in GPU-resident blocks', () => {
   it('a full context stops where one step at a time stops; the block API refuses what it cannot run', async () => {
     const { gpu, prompt } = await pair({ dtype: 'BF16', seed: 2 });
     try {
+      // Pipelined: block 2 is queued before block 1's ids are read, and so on.
+      const events: string[] = [];
+      const queue = gpu.greedySteps.bind(gpu);
+      gpu.greedySteps = (args) => {
+        events.push(`queue ${args.steps}${args.token === undefined ? '' : ' from token'}`);
+        return queue(args).then((b) => (events.push(`read ${b.pos0 - prompt.length}`), b));
+      };
+      const piped = await generate(gpu, prompt, { maxTokens: 20, eosTokenIds: [] });
+      delete (gpu as { greedySteps?: unknown }).greedySteps; // back to the class's method
+      expect(piped.tokens).toHaveLength(20);
+      // 19 steps after the prefill's token: 8 + 8 + 3, each queued before the previous block is read.
+      expect(events).toEqual(['queue 8 from token', 'queue 8', 'read 0', 'queue 3', 'read 8', 'read 16']);
       const maxContext = prompt.length + 11;
       const blocked = await generate(gpu, prompt, { maxTokens: 32, eosTokenIds: [], maxContext });
       const perStep = await generate(gpu, prompt, { maxTokens: 32, eosTokenIds: [], maxContext, greedyBlock: 0 });
