@@ -28,6 +28,10 @@ import { NodeTransport } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import { startModelService, type ModelService } from './serve-model.ts';
+import { announceHeadlessVolunteer } from './serve-announce.ts';
+import { RequestError } from '../node/errors.ts';
+import { decodeAnswer, encodeRequest } from '../split/codec.ts';
+import { pingPeer } from '../split/ping.ts';
 
 const NET = 'sprintnet-split-ledger';
 const seed = (n: number) => new Uint8Array(32).fill(n);
@@ -171,5 +175,40 @@ describe('split inference credited by the ledger over libp2p', () => {
     await expect(
       submitProof(new NodeTransport(u!, v!.peerId), encodeProof({ ...other, receiptBytes: p.receiptBytes.map((b, i) => (i === 1 ? b ^ 1 : b)) })),
     ).rejects.toThrow(/no closed session/);
+  }, 30_000);
+
+  it('stop() takes down what start put up: after it a session call, a session frame and (with the announcement stopped) a ping are refused', async () => {
+    const [, u, w] = nodes;
+    const held = { record: { hash: rig.hash, config: rig.model.config, tau: rig.calibration.tau }, model: rig.model, normWeight: rig.norm };
+    const announced = await announceHeadlessVolunteer({
+      node: w!,
+      held,
+      ed25519Seed: seed(82),
+      networkId: NET,
+      openSessions: () => services[1]!.volunteer.openSessions,
+      label: 'test',
+      log: () => {},
+    });
+    const ping = () => pingPeer(u!, w!.peerId, { networkId: NET, modelHash: rig.hash, k: 3 });
+    const open = encodeRequest({ kind: 'open', sessionId: new Uint8Array(16).fill(5), modelHash: rig.hash, k: 3, maxContext: 32 });
+    const transport = new NodeTransport(u!, w!.peerId, 5_000);
+    // Served before: the open is answered, a frame of no session is refused in the clear, the ping answered.
+    expect(decodeAnswer(await transport.call(open)).kind).toBe('opened');
+    expect(decodeAnswer(await transport.callSession(new Uint8Array(64))).kind).toBe('error');
+    expect((await ping()).sessionLimit).toBeGreaterThan(0);
+
+    // What host.ts does on shutdown.
+    announced.stop();
+    await services[1]!.stop();
+    await expect(transport.call(open)).rejects.toBeInstanceOf(RequestError);
+    await expect(transport.callSession(new Uint8Array(64))).rejects.toBeInstanceOf(RequestError);
+    // serve-announce's stop does not wait for its unhandle.
+    let refused: unknown = null;
+    for (const until = Date.now() + 5_000; !(refused instanceof RequestError) && Date.now() < until;)
+      refused = await ping().then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(refused).toBeInstanceOf(RequestError);
   }, 30_000);
 });

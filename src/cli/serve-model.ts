@@ -2,7 +2,8 @@
  * `sprintnet host --serve-model DIR`: the headless host as a split-inference volunteer and, when it
  * runs the Sprint protocol (`--genesis`), as a validator of other volunteers' proofs
  * (docs/split-inference.md §7):
- *  - it serves sessions of layers [1, L) over the node's sealed `split-infer` request/response;
+ *  - it serves sessions of layers [1, L) over the node's sealed `split-infer` request/response, and
+ *    keyed sessions' frames on `split-session` (stop() unhandles both);
  *  - a user's submitted proof of one of its sessions is signed into an `inference` message, added
  *    to its own pool and gossiped on `inference-proof`;
  *  - it keeps closed sessions' evidence and gives it only to peers with weight in the current
@@ -19,6 +20,7 @@ import type { Genesis } from '../protocol/genesis.ts';
 import type { ProtocolHost } from '../protocol/host.ts';
 import { signInference, type HeldModel } from '../protocol/inference-check.ts';
 import type { Topic } from '../protocol/interfaces.ts';
+import { SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME } from '../split/constants.ts';
 import { decodeProof } from '../split/proof.ts';
 import { seedSigner } from '../split/local.ts';
 import { serveSplit } from '../split/transport.ts';
@@ -40,7 +42,8 @@ export interface ModelService {
   readonly volunteer: SplitVolunteer;
   /** Verdicts this host published, by proof id (hex) → 'consistent' | 'inconsistent' | 'invalid'. */
   readonly verdicts: Map<string, string>;
-  stop(): void;
+  /** Stops judging and serving: both protocols serveSplit registered (the pings are serve-announce.ts's to stop). */
+  stop(): Promise<void>;
 }
 
 export async function startModelService<K extends KvCache>(o: {
@@ -94,9 +97,9 @@ export async function startModelService<K extends KvCache>(o: {
   return {
     volunteer: volunteer as unknown as SplitVolunteer,
     verdicts: judge?.verdicts ?? new Map(),
-    stop: () => {
+    stop: async () => {
       judge?.stop();
-      void o.node.unhandle('split-infer').catch(() => {});
+      await Promise.all([SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME].map((name) => o.node.unhandle(name).catch(() => undefined)));
     },
   };
 }
