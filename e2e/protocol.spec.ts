@@ -8,24 +8,14 @@
  * certified weights table as the host.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
-import { chromiumArgs } from '../playwright.config.ts';
-import { genesisFromJson, schedule } from '../src/protocol/genesis.ts';
-import { agreeBeforeLoad } from './shell-helpers.ts';
-import { freePort, spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
-import { findsOf, restoreWallet, serveNetwork, snapshot, takePart, unlockWallet } from './protocol-helpers.ts';
+import { schedule } from '../src/protocol/genesis.ts';
+import { startLocalNetwork, waitForOutput, type LocalNetwork, type Proc } from './network-helpers.ts';
+import { findsOf, snapshot, takePart, unlockWallet } from './protocol-helpers.ts';
+import { closeNetworkPages, openNetworkPage, webrtcLaunchOptions } from './support/pages.ts';
 
-test.use({
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...chromiumArgs, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
-  },
-  // network.json is served by a route; a service worker would fetch it past the route.
-  serviceWorkers: 'block',
-});
+test.use({ launchOptions: webrtcLaunchOptions });
 
 /**
  * Long enough for a reload, the resume, a passphrase unlock (scrypt, 14 s seen while three CPU engines
@@ -43,27 +33,19 @@ const SKEW_MS = 1_500;
 const HOST_SEED = '0e'.repeat(32);
 
 async function volunteer(browser: Browser, network: unknown, mnemonic: string): Promise<Page> {
-  const context = await browser.newContext();
-  await agreeBeforeLoad(context);
-  await serveNetwork(context, network);
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`[page] ${m.text()}`);
-  });
-  await page.goto('/?engine-test#/contribute');
-  await restoreWallet(page, mnemonic);
+  const page = await openNetworkPage(browser, network, { mnemonic, name: 'page', path: '/?engine-test#/contribute' });
   await takePart(page);
   return page;
 }
 
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
-let relay: Proc | undefined;
+let localNetwork: LocalNetwork | undefined;
 let host: Proc | undefined;
 
 test.afterAll(async () => {
-  await stopProc(host);
-  await stopProc(relay);
+  await closeNetworkPages();
+  await localNetwork?.stop();
   if (host)
     console.log(
       host.output
@@ -77,33 +59,14 @@ test.afterAll(async () => {
 
 test('two browsers and a headless host certify an epoch; a reload mid-Sprint loses no find', async ({ browser }) => {
   test.setTimeout(300_000);
-  const dir = mkdtempSync(join(tmpdir(), 'sprintnet-protocol-e2e-'));
-  const networkPath = join(dir, 'network.json');
-  relay = spawnSprintnet([
-    'relay',
-    '--port',
-    String(await freePort()),
-    '--write',
-    networkPath,
-    '--sprint-ms',
-    String(SPRINT_MS),
-    '--skew-ms',
-    String(SKEW_MS),
-    '--start-in-ms',
-    String(START_IN_MS),
-  ]);
-  await waitForOutput(relay, /wrote /, 30_000);
-  const network = JSON.parse(readFileSync(networkPath, 'utf8')) as { relays: string[]; genesis: unknown };
-  const genesis = genesisFromJson(network.genesis);
+  // The relay's network.json, and a headless host (CPU backend) up on its genesis.
+  localNetwork = await startLocalNetwork({ sprintMs: SPRINT_MS, skewMs: SKEW_MS, startInMs: START_IN_MS, hostSeeds: [HOST_SEED] });
+  const { json: network, genesis } = localNetwork;
+  host = localNetwork.hosts[0]!;
   expect(genesis).toMatchObject({ config: 'tiny', initialWeights: [] });
   expect(genesis.timings.sprintMs).toBe(SPRINT_MS);
+  expect(host.output.join('')).toMatch(/protocol: network sprintnet-local/);
   const s0 = schedule(genesis, 0);
-
-  host = spawnSprintnet(
-    ['host', '--genesis', networkPath, '--relay', network.relays[0]!, '--data', join(dir, 'host'), '--backend', 'cpu', '--label', 'e2e-host'],
-    { SPRINTNET_SEED: HOST_SEED },
-  );
-  await waitForOutput(host, /protocol: network sprintnet-local/, 60_000);
 
   const [first, second] = vectorsFile.vectors;
   const a = await volunteer(browser, network, first!.mnemonic);
