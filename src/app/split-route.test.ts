@@ -24,6 +24,8 @@ import {
   stopRankingRefresh,
   volunteerDirectory,
   FAILED_PING_FRESH_MS,
+  inferenceScores,
+  refreshRanking,
   type RoutePlanOptions,
 } from './split-route.ts';
 import { fakeWorker } from './split-test-support.ts';
@@ -171,6 +173,38 @@ describe('planRoute', () => {
     // The decision follows the measurements: split exactly when the chosen volunteer's expected rate beats this device.
     const best = plan.ranked[0]!.expectedTokensPerSecond!;
     expect(plan.route).toBe(best > plan.localTokensPerSecond! ? 'split' : 'local');
+  });
+
+  it('ranks by the validators’ verdicts after the tier: a fast volunteer with inconsistent sessions drops below a slower clean one, at Generate and in the background', async () => {
+    const s = stubNode([peers.a.peerId, peers.b.peerId]);
+    volunteerListening(s);
+    s.serve('a', { stepMs: 4 });
+    s.serve('b', { stepMs: 400 });
+    s.announce('a');
+    s.announce('b');
+    const records = [
+      { volunteer: peers.a.key, consistent: 3, inconsistent: 2, invalid: 0, unjudged: 1 },
+      { volunteer: peers.b.key, consistent: 1, inconsistent: 0, invalid: 0, unjudged: 0 },
+    ];
+    const score = inferenceScores(records);
+    expect([score(peers.a.key), score(peers.b.key), score(peers.c.key)]).toEqual([-1, 1, 0]);
+    // Without the verdicts the faster one leads; with them the clean one does, in the same tier (both unweighted).
+    const plain = await planRoute(options(s.node, { mode: 'split', targetTokensPerSecond: 1e9 }));
+    expect(plain.order).toEqual([peers.a.peerId, peers.b.peerId]);
+    const judged = await planRoute(options(s.node, { mode: 'split', targetTokensPerSecond: 1e9, inferenceScore: score }));
+    expect(judged.ranked.map((r) => [r.peerId, r.tier, r.inferenceScore])).toEqual([
+      [peers.b.peerId, 'unweighted', 1],
+      [peers.a.peerId, 'unweighted', -1],
+    ]);
+    expect(judged.order).toEqual([peers.b.peerId, peers.a.peerId]);
+    expect(judged.reason).toContain(`the best ranked ${peers.b.peerId.slice(-8)}`);
+    // Ledger weight still comes first: a weighted volunteer with a bad record stays above the unweighted clean one.
+    const weighted = await planRoute(
+      options(s.node, { mode: 'split', targetTokensPerSecond: 1e9, inferenceScore: score, standing: ledger({ a: { weight: 2 } }) }),
+    );
+    expect(weighted.order).toEqual([peers.a.peerId, peers.b.peerId]);
+    const background = await refreshRanking({ worker: fakeWorker(rig), node: s.node, relays: [], k: 4, standing: ledger({}), inferenceScore: score });
+    expect(background.ranked.map((r) => r.peerId)).toEqual([peers.b.peerId, peers.a.peerId]);
   });
 
   it('the background refresh pings while the screen asks; Generate uses its fresh pings and pings again once they are stale', async () => {

@@ -2,13 +2,15 @@
  * Where a browser request runs (docs/split-inference.md §9, §13): the whole model here when this
  * device decodes fast enough (measured once per model), else split with the volunteers that
  * announced the model (`volunteerDirectory`), pinged (split-ping: round trip, load, their own step
- * time; no session) and ranked by ledger weight, reputation and step time; the user may pick one by
+ * time; no session) and ranked by ledger weight, inference reputation (the validators' verdicts on
+ * their sessions), Sprint reputation and step time; the user may pick one by
  * hand. The ranking is the failover order. While the split screen is open the pings are refreshed
  * in the background (`keepRankingFresh`, every 30 s), so Generate uses pings at most a minute old.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SprintnetNode } from '../node/node.ts';
 import { listenForVolunteers, VolunteerDirectory, type ListedVolunteer } from '../split/announce.ts';
+import { inferenceScore, type InferenceRecord } from '../protocol/inference-reputation.ts';
 import { SplitError } from '../split/errors.ts';
 import { pingPeer, type PingResult } from '../split/ping.ts';
 import { chooseRoute, measureDecodeRate, pingAsProbe, probeVolunteer, type PrivacyChoice } from '../split/router.ts';
@@ -71,6 +73,8 @@ export interface RankListedOptions {
   readonly listed: readonly { readonly peerId: string; readonly announcedTokensPerSecond: number }[];
   /** The ledger's word on a peer, if any. */
   readonly standing: (peerId: string) => LedgerStanding | undefined;
+  /** A peer's inference score (its sessions as validators judged them), if known; none: every volunteer ranks as without a record. */
+  readonly inferenceScore?: (peerId: string) => number;
   /** Measured decode tokens/s of layers [0, k) here, for the expected split rate; null if not measured. */
   readonly prefixTokensPerSecond: number | null;
   /** Which to ping (default: the best `MAX_PINGED_VOLUNTEERS` by the ledger alone). */
@@ -92,8 +96,9 @@ export interface RankedList {
 /** Pings (or takes the fresh cached pings of) the listed volunteers and ranks them: ledger first, then the step estimate. */
 export async function rankListedVolunteers(o: RankListedOptions): Promise<RankedList> {
   const now = o.now ?? Date.now;
+  const score = o.inferenceScore ?? (() => 0);
   const byLedger = rankVolunteers(
-    o.listed.map((v) => ({ peerId: v.peerId, standing: o.standing(v.peerId), probe: undefined })),
+    o.listed.map((v) => ({ peerId: v.peerId, standing: o.standing(v.peerId), inferenceScore: score(v.peerId), probe: undefined })),
     null,
   );
   const toPing = o.toPing ?? byLedger.slice(0, MAX_PINGED_VOLUNTEERS).map((v) => v.peerId);
@@ -130,6 +135,7 @@ export async function rankListedVolunteers(o: RankListedOptions): Promise<Ranked
       return {
         peerId: v.peerId,
         standing: o.standing(v.peerId),
+        inferenceScore: score(v.peerId),
         probe: r === undefined || r instanceof Error ? r : pingAsProbe(v.peerId.slice(-8), r),
         ping: r instanceof Error ? undefined : r,
         announcedTokensPerSecond: v.announcedTokensPerSecond,
@@ -151,16 +157,28 @@ async function warmPing(node: RankListedOptions['node'], peerId: string, o: Para
   return { ...second, rttMs: Math.min(first.rttMs, second.rttMs) };
 }
 
-/** The ledger's standing of a peer id, through the caller's lookup by key (hex). */
-export const standingByPeer =
-  (standing: (publicKeyHex: string) => LedgerStanding | undefined) =>
-  (peerId: string): LedgerStanding | undefined => {
+/** A lookup by key (hex) as a lookup by peer id; a peer id without an Ed25519 key gets `none`. */
+function byPeer<T, N>(lookup: (publicKeyHex: string) => T, none: N): (peerId: string) => T | N {
+  return (peerId) => {
     try {
-      return standing(bytesToHex(peerPublicKey(peerId)));
+      return lookup(bytesToHex(peerPublicKey(peerId)));
     } catch {
-      return undefined;
+      return none;
     }
   };
+}
+
+/** The ledger's word on a peer id, through the caller's lookup by key (hex). */
+export const standingByPeer = (standing: (publicKeyHex: string) => LedgerStanding | undefined) => byPeer(standing, undefined);
+
+/** A peer id's inference score, through the caller's lookup by key (hex). */
+export const inferenceScoreByPeer = (score: (publicKeyHex: string) => number) => byPeer(score, 0);
+
+/** The score lookup (by key, hex) of inference records, as the page's runtime computes them (BrowserSnapshot.inferenceReputation). */
+export function inferenceScores(records: readonly InferenceRecord[] | undefined): (publicKeyHex: string) => number {
+  const byKey = new Map((records ?? []).map((r) => [r.volunteer, inferenceScore(r)]));
+  return (key) => byKey.get(key) ?? 0;
+}
 
 export type RouteMode = 'auto' | 'split';
 
@@ -177,6 +195,8 @@ export interface RoutePlanOptions {
   readonly chosenPeerId: string;
   /** The ledger's word on a key (hex), from the page's Sprint runtime. */
   readonly standing: (publicKeyHex: string) => LedgerStanding | undefined;
+  /** The inference score of a key (hex), from the page's Sprint runtime (`inferenceScores`); absent: nobody has a record. */
+  readonly inferenceScore?: (publicKeyHex: string) => number;
   readonly onPhase?: (what: string) => void;
   /** The clock of the ping cache (tests). */
   readonly now?: () => number;
@@ -233,6 +253,7 @@ export async function planRoute(o: RoutePlanOptions): Promise<RoutePlan> {
     modelHash: m.hash,
     k: o.k,
     standing: standingByPeer(o.standing),
+    inferenceScore: o.inferenceScore && inferenceScoreByPeer(o.inferenceScore),
     prefixTokensPerSecond: prefix,
     now: o.now,
   };
@@ -287,7 +308,7 @@ function deepProbe(node: SprintnetNode, peerId: string, relays: readonly string[
   });
 }
 
-export type RefreshOptions = Pick<RoutePlanOptions, 'worker' | 'node' | 'relays' | 'k' | 'standing' | 'now'>;
+export type RefreshOptions = Pick<RoutePlanOptions, 'worker' | 'node' | 'relays' | 'k' | 'standing' | 'inferenceScore' | 'now'>;
 
 /** Pings the listed volunteers of the loaded model and k again (cached pings younger than half a period are kept). */
 export async function refreshRanking(o: RefreshOptions): Promise<RankedList> {
@@ -305,6 +326,7 @@ export async function refreshRanking(o: RefreshOptions): Promise<RankedList> {
     k: o.k,
     listed,
     standing: standingByPeer(o.standing),
+    inferenceScore: o.inferenceScore && inferenceScoreByPeer(o.inferenceScore),
     prefixTokensPerSecond: prefix,
     maxAgeMs: RANKING_REFRESH_MS / 2,
     now: o.now,

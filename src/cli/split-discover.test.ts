@@ -21,7 +21,7 @@ import { SplitVolunteer } from '../split/volunteer.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import { runSplitInference } from './infer-split.ts';
 import { announceHeadlessVolunteer, type HeadlessAnnouncement } from './serve-announce.ts';
-import { discoverVolunteers } from './split-discover.ts';
+import { discoverVolunteers, rankingLine, rankingRow } from './split-discover.ts';
 
 let rig: TestRig;
 let relay: RunningRelay;
@@ -127,7 +127,7 @@ describe('infer --split with --relay and no --peer', () => {
     for (const v of r.ranking) {
       expect(v.rtt_ms).toBeGreaterThan(0);
       expect(v.step_ms).toBeGreaterThan(v.rtt_ms); // the round trip plus the volunteer's own step time
-      expect(v).toMatchObject({ open_sessions: 0, session_limit: 16, problem: null });
+      expect(v).toMatchObject({ open_sessions: 0, session_limit: 16, problem: null, inference_score: 0 });
     }
     expect(r.switches).toBe(1);
     expect(r.served).toHaveLength(2);
@@ -139,6 +139,34 @@ describe('infer --split with --relay and no --peer', () => {
     expect(r.text).toBe(local.text);
     expect(a.announced.pings.answered).toBe(2); // two pings each (the first also opens the stream), no session before its turn
   }, 120_000);
+
+  it('with an inference score lookup, a volunteer with inconsistent sessions ranks below a clean one of the same tier', async () => {
+    const a = volunteers[0]!; // still serving after the test above
+    const c = await headlessVolunteer(113);
+    const discover = (bad: string) =>
+      discoverVolunteers({
+        node: relay.node, // connected to both through their reservations
+        relays: [],
+        modelHash: rig.hash,
+        k: 4,
+        waitMs: 10_000,
+        standing: () => undefined,
+        inferenceScore: (key) => (key === bad ? -1 : 0),
+        prefixTokensPerSecond: null,
+      });
+    for (const [bad, good] of [
+      [a, c],
+      [c, a],
+    ] as const) {
+      const found = await discover(bad.key);
+      expect(found.order).toEqual([good.node.peerId, bad.node.peerId]);
+      expect(found.ranked.map(rankingRow).map((r) => [r.tier, r.inference_score])).toEqual([
+        ['unweighted', 0],
+        ['unweighted', -1],
+      ]);
+      expect(rankingLine(found.ranked[1]!, 1)).toContain('inference score -1');
+    }
+  }, 60_000);
 
   it('stops listening after the bounded wait with a typed refusal when no volunteer serves the model', async () => {
     const start = Date.now();

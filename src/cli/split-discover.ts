@@ -2,12 +2,13 @@
  * `infer --split K --relay ADDR` without `--peer`: the CLI user finds its volunteers as the browser
  * does (docs/split-inference.md §9, §12). It listens on `split-volunteer` for volunteers of its
  * model hash and k for a bounded time, pings them (round trip, load, their own step time; no
- * session), ranks them (ledger standing from `--genesis` first, then the step estimate), and the
+ * session), ranks them (ledger standing from `--genesis` first, then the inference score when the
+ * caller follows a ledger that holds verdicts — a CLI user does not yet —, then the step estimate), and the
  * ranking is the failover order: each volunteer is reached through the relay only when its turn
  * comes (src/app/split-failover.ts ReachingTransport).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { rankListedVolunteers, standingByPeer, type RankedList } from '../app/split-route.ts';
+import { inferenceScoreByPeer, rankListedVolunteers, standingByPeer, type RankedList } from '../app/split-route.ts';
 import { reach } from '../app/split-user.ts';
 import { ReachingTransport } from '../app/split-failover.ts';
 import type { SprintnetNode } from '../node/node.ts';
@@ -39,6 +40,8 @@ export interface DiscoverOptions {
   /** How long to listen for announcements at most. */
   readonly waitMs: number;
   readonly standing: (publicKeyHex: string) => LedgerStanding | undefined;
+  /** A key's inference score (protocol's `inferenceScore` of its judged sessions), for a caller that follows a ledger; absent: no records. */
+  readonly inferenceScore?: (publicKeyHex: string) => number;
   /** Measured decode tokens/s of layers [0, k) here (for the expected split rate). */
   readonly prefixTokensPerSecond: number | null;
   readonly log?: (line: string) => void;
@@ -74,6 +77,7 @@ export async function discoverVolunteers(o: DiscoverOptions): Promise<RankedList
     k: o.k,
     listed,
     standing: standingByPeer(o.standing),
+    inferenceScore: o.inferenceScore && inferenceScoreByPeer(o.inferenceScore),
     prefixTokensPerSecond: o.prefixTokensPerSecond,
     maxAgeMs: 0,
   });
@@ -94,6 +98,7 @@ export function rankingRow(v: RankedVolunteer) {
     tier: v.tier,
     weight: v.weight,
     reputation: v.reputation,
+    inference_score: v.inferenceScore,
     rtt_ms: v.rttMs,
     step_ms: v.stepMs,
     expected_tokens_per_second: v.expectedTokensPerSecond,
@@ -106,5 +111,5 @@ export function rankingRow(v: RankedVolunteer) {
 
 export function rankingLine(v: RankedVolunteer, i: number): string {
   const f = (x: number | null, d = 1) => (x === null ? '–' : x.toFixed(d));
-  return `  ${i + 1}. ${v.peerId.slice(-8)}  ${v.tier}${v.weight > 0 ? ` (weight ${v.weight})` : ''}  ping ${f(v.rttMs)} ms  step ${f(v.stepMs)} ms  expected ${f(v.expectedTokensPerSecond)} tok/s  announced ${v.announcedTokensPerSecond.toFixed(1)} tok/s  load ${v.openSessions ?? '–'}/${v.sessionLimit ?? '–'}${v.problem ? `  (${v.problem})` : ''}\n`;
+  return `  ${i + 1}. ${v.peerId.slice(-8)}  ${v.tier}${v.weight > 0 ? ` (weight ${v.weight})` : ''}${v.inferenceScore !== 0 ? `  inference score ${v.inferenceScore}` : ''}  ping ${f(v.rttMs)} ms  step ${f(v.stepMs)} ms  expected ${f(v.expectedTokensPerSecond)} tok/s  announced ${v.announcedTokensPerSecond.toFixed(1)} tok/s  load ${v.openSessions ?? '–'}/${v.sessionLimit ?? '–'}${v.problem ? `  (${v.problem})` : ''}\n`;
 }

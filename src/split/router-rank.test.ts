@@ -46,4 +46,22 @@ describe('rankVolunteers', () => {
     expect(rankVolunteers([...inputs].reverse(), null).map((r) => r.peerId)).toEqual(expected);
     expect(rankVolunteers(inputs, null)[0]!.expectedTokensPerSecond).toBeNull(); // no local [0, k) rate known
   });
+
+  it('ranks by inference score right after the tier: inconsistent sessions drop a volunteer below a clean record, but not out of its tier', () => {
+    const inputs = [
+      // Sprint reputation 9 and the fastest, but two sessions judged inconsistent: score 3 − 2 × 2 = −1.
+      { peerId: 'caught', standing: standing(5, 9), probe: probe(1), inferenceScore: -1 },
+      { peerId: 'clean', standing: standing(5, 0), probe: probe(50), inferenceScore: 0 },
+      { peerId: 'proven', standing: standing(1, 0), probe: probe(90), inferenceScore: 4 },
+      { peerId: 'no-record', standing: standing(1, 0), probe: probe(40) },
+      { peerId: 'unweighted-proven', standing: undefined, probe: probe(1), inferenceScore: 10 },
+      { peerId: 'unreachable-proven', standing: standing(5, 0), probe: new Error('gone'), inferenceScore: 10 },
+    ];
+    const expected = ['proven', 'no-record', 'clean', 'caught', 'unweighted-proven', 'unreachable-proven'];
+    expect(rankVolunteers(inputs, null).map((r) => r.peerId)).toEqual(expected);
+    expect(rankVolunteers([...inputs].reverse(), null).map((r) => r.peerId)).toEqual(expected);
+    expect(rankVolunteers(inputs, null).map((r) => r.inferenceScore)).toEqual([4, 0, 0, -1, 10, 10]);
+    // A score that is not a number is no record.
+    expect(rankVolunteers([{ peerId: 'x', standing: undefined, probe: undefined, inferenceScore: Number.NaN }], null)[0]!.inferenceScore).toBe(0);
+  });
 });

@@ -4,9 +4,13 @@
  * 1. Tier: unflagged and weighted in the Sprint ledger (the Sprint weights say who is capable and
  *    has something to lose) → unflagged, no weight → flagged (fraud or withholding in the ledger)
  *    → its probe failed (unreachable, or it refused).
- * 2. Within a tier: higher ledger reputation (accepted epochs), then the lower step time (ping.ts:
- *    the measured round trip plus the volunteer's own step time; or a probe session's measured
- *    step, router.ts probeVolunteer), then the higher weight, then the peer id, so the order is total.
+ * 2. Within a tier: the higher inference score (its split sessions as the weighted validators judged
+ *    them, src/protocol/inference-reputation.ts `inferenceScore`: a volunteer caught with
+ *    inconsistent or invalid sessions drops below those with a clean record), then higher ledger
+ *    reputation (accepted epochs), then the lower step time (ping.ts: the measured round trip plus
+ *    the volunteer's own step time; or a probe session's measured step, router.ts probeVolunteer),
+ *    then the higher weight, then the peer id, so the order is total.
+ * split sits below nothing that computes the score (protocol imports split), so callers pass it in.
  * Later entries are the failover order. The user may override the first choice by hand.
  */
 import type { PingResult } from './ping.ts';
@@ -29,6 +33,8 @@ export interface RankInput {
   readonly announcedTokensPerSecond?: number;
   /** Its last ping, shown with the ranking (the step estimate it gave is in `probe`). */
   readonly ping?: PingResult;
+  /** Consistent − 2 × (inconsistent + invalid) judged sessions (protocol's `inferenceScore`); 0 or absent: no record. */
+  readonly inferenceScore?: number;
 }
 
 export type RankTier = 'weighted' | 'unweighted' | 'flagged' | 'unreachable';
@@ -40,6 +46,8 @@ export interface RankedVolunteer {
   /** The larger of its weight for the next epoch and the weight it votes with now. */
   readonly weight: number;
   readonly reputation: number;
+  /** Its inference score (0 without a record): the first key within a tier. */
+  readonly inferenceScore: number;
   readonly flags: readonly string[];
   /** Measured step time, ms; null when not probed or unreachable. */
   readonly stepMs: number | null;
@@ -70,6 +78,7 @@ export function rankVolunteers(inputs: readonly RankInput[], prefixTokensPerSeco
       tier: tierOf(i),
       weight: Math.max(i.standing?.weight ?? 0, i.standing?.votingWeight ?? 0),
       reputation: i.standing?.reputation ?? 0,
+      inferenceScore: Number.isFinite(i.inferenceScore) ? i.inferenceScore! : 0,
       flags: i.standing?.flags ?? [],
       stepMs,
       problem: i.probe instanceof Error ? i.probe.message : null,
@@ -83,6 +92,7 @@ export function rankVolunteers(inputs: readonly RankInput[], prefixTokensPerSeco
   return ranked.sort(
     (a, b) =>
       TIERS.indexOf(a.tier) - TIERS.indexOf(b.tier) ||
+      b.inferenceScore - a.inferenceScore ||
       b.reputation - a.reputation ||
       (a.stepMs ?? Number.POSITIVE_INFINITY) - (b.stepMs ?? Number.POSITIVE_INFINITY) ||
       b.weight - a.weight ||
