@@ -48,8 +48,9 @@ export function VolunteerList() {
   return (
     <div className="split-volunteers" data-testid="split-volunteers">
       <p className="muted">
-        Volunteers announcing this model ({s.listed.length}). Ranked at Generate by ledger weight, reputation and a measured step; the next in the ranking takes
-        over if the one serving fails.
+        Volunteers announcing this model ({s.listed.length}). Ranked by ledger weight, then the validators' verdicts on their sessions (inference score:
+        consistent − 2 × inconsistent or invalid), reputation and a step measured by ping; while split is on the ranking refreshes with pings every 30 s, and
+        Generate uses it. The next in the ranking takes over if the one serving fails.
       </p>
       <label>
         <input type="radio" name="split-pick" checked={picked === ''} onChange={() => set({ volunteerPeerId: '' })} data-testid="split-pick-auto" /> the best
@@ -62,6 +63,7 @@ export function VolunteerList() {
               <th>use</th>
               <th>volunteer</th>
               <th>weight</th>
+              <th>inference score</th>
               <th>reputation</th>
               <th>announced tok/s</th>
               <th>heard</th>
@@ -82,6 +84,7 @@ export function VolunteerList() {
                 </td>
                 <td className="mono">…{v.peerId.slice(-8)}</td>
                 <td>{v.weight}</td>
+                <td>{v.inferenceScore}</td>
                 <td>
                   {v.reputation}
                   {v.flags.length > 0 ? ` (${v.flags.join(', ')})` : ''}
@@ -130,6 +133,7 @@ export function RouteDecision() {
               <th>volunteer</th>
               <th>tier</th>
               <th>weight</th>
+              <th>inference score</th>
               <th>reputation</th>
               <th>step ms</th>
               <th>expected tok/s</th>
@@ -142,6 +146,7 @@ export function RouteDecision() {
                 <td className="mono">…{v.peerId.slice(-8)}</td>
                 <td>{v.problem ? `${v.tier}: ${v.problem}` : v.tier}</td>
                 <td>{v.weight}</td>
+                <td>{v.inferenceScore}</td>
                 <td>{v.reputation}</td>
                 <td>{v.stepMs === null ? '–' : v.stepMs.toFixed(1)}</td>
                 <td>{n(v.expectedTokensPerSecond)}</td>

@@ -3,7 +3,7 @@
  * runtime's ledger. The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { keepRankingFresh, planRoute, volunteerDirectory } from '../../app/split-route.ts';
+import { inferenceScores, keepRankingFresh, planRoute, volunteerDirectory } from '../../app/split-route.ts';
 import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
 import type { LedgerStanding } from '../../split/router-rank.ts';
@@ -55,6 +55,9 @@ function standing(key: string): LedgerStanding | undefined {
   return w ? { weight: w.weight, votingWeight: w.weight, reputation: 0, flags: [] } : undefined;
 }
 
+/** Each key's inference score from the validators' verdicts in this page's pool (none while the page does not take part). */
+const inferenceScore = (): ((key: string) => number) => inferenceScores(currentRuntime()?.snapshot.inferenceReputation);
+
 /** Refreshes the list of volunteers announcing the loaded model for the chosen k (the screen calls it every few seconds). */
 export async function refreshVolunteerList(): Promise<void> {
   const node = getNode();
@@ -64,13 +67,16 @@ export async function refreshVolunteerList(): Promise<void> {
   const m = await splitModelFor(worker, modelChanged());
   const k = useSplitStore.getState().k ?? Math.max(1, Math.floor(llm.model.layers / 2));
   const now = Date.now();
+  const score = inferenceScore();
   const listed = volunteerDirectory(node)
     .forModel(m.hash, k)
     .filter((v) => v.peerId !== node.peerId)
     .map((v) => {
       let st: LedgerStanding | undefined;
+      let key: string | null = null;
       try {
-        st = standing(bytesToHex(peerPublicKey(v.peerId)));
+        key = bytesToHex(peerPublicKey(v.peerId));
+        st = standing(key);
       } catch {
         st = undefined;
       }
@@ -78,15 +84,17 @@ export async function refreshVolunteerList(): Promise<void> {
         peerId: v.peerId,
         weight: st?.weight ?? 0,
         reputation: st?.reputation ?? 0,
+        inferenceScore: key === null ? 0 : score(key),
         flags: st?.flags ?? [],
         announcedTokensPerSecond: v.announcement.decodeTokensPerSecond,
         ageMs: now - v.lastSeenMs,
       };
     })
-    .sort((a, b) => b.weight - a.weight || b.reputation - a.reputation || (a.peerId < b.peerId ? -1 : 1));
+    .sort((a, b) => b.weight - a.weight || b.inferenceScore - a.inferenceScore || b.reputation - a.reputation || (a.peerId < b.peerId ? -1 : 1));
   set({ listed });
   // While split is on, the listed volunteers are pinged in the background (every 30 s) so Generate ranks from fresh pings.
-  if (useSplitStore.getState().privacy === 'allow-split') void keepRankingFresh({ worker, node, relays: useNetworkStore.getState().relays, k, standing });
+  if (useSplitStore.getState().privacy === 'allow-split')
+    void keepRankingFresh({ worker, node, relays: useNetworkStore.getState().relays, k, standing, inferenceScore: score });
 }
 
 /** The whole model on this device, through the LLM screen's own engine; its output is mirrored here. */
@@ -124,6 +132,7 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
       targetTokensPerSecond: s.targetTokensPerSecond,
       chosenPeerId: s.volunteerPeerId,
       standing,
+      inferenceScore: inferenceScore(),
       onPhase: (phase) => set({ phase }),
     });
     set({ plan });

@@ -36,6 +36,8 @@ export interface ListedView {
   readonly peerId: string;
   readonly weight: number;
   readonly reputation: number;
+  /** Consistent − 2 × (inconsistent + invalid) of its sessions as this page's pool has the validators' verdicts. */
+  readonly inferenceScore: number;
   readonly flags: readonly string[];
   readonly announcedTokensPerSecond: number;
   readonly ageMs: number;
