@@ -144,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
   const signal = await untilSignal();
   log(`${signal}: stopping the host`);
   stop.abort();
-  (await serving)?.stop();
+  await (await serving)?.stop();
   await engineFailed;
   await node.stop();
   return 0;
@@ -200,7 +200,7 @@ async function serveModel(
   node: import('../node/node.ts').SprintnetNode,
   ledger: Promise<import('./serve-model.ts').LedgerLink | undefined> | undefined,
   log: (line: string) => void,
-): Promise<{ stop(): void } | undefined> {
+): Promise<{ stop(): Promise<void> } | undefined> {
   try {
     const { loadHeldModel, startModelService } = await import('./serve-model.ts');
     const held = await loadHeldModel(dir, { backend, tau, log });
@@ -216,7 +216,14 @@ async function serveModel(
       label: 'headless host',
       log,
     });
-    return { stop: () => (announced.stop(), service.stop(), held.destroy()) };
+    return {
+      // The model's buffers go only after the protocols are unhandled: a call racing the stop must not find a destroyed model.
+      stop: async () => {
+        announced.stop();
+        await service.stop();
+        held.destroy();
+      },
+    };
   } catch (e) {
     log(`Serving the model failed: ${describeError(e)} The host stays connected to the network.`);
     return undefined;
