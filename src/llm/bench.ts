@@ -11,8 +11,12 @@
  * `--no-cpu` / `--no-peer` skip those; `--peer-dtype float16|float32` (default float16 where the
  * adapter has shader-f16, which onnxruntime-web needs for it).
  * Without --model it writes the default random test model to a temp folder and measures that.
+ * `--synthetic <preset | config.json> [--dtype f16|bf16|f32] [--seed N] [--gpu-memory-gib N]` builds
+ * a whole model of those shapes with seeded random weights made on the GPU (synthetic-model.ts),
+ * so models too big to download or write here (Llama-3.1-8B) run the same measurements; the CPU
+ * backend, the probe and the peer need the weights on the host and are skipped then.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +32,10 @@ import { benchPeer, type PeerBenchResult } from './bench-peer.ts';
 import { chooseByDecodeProbe, probeDecode } from './decode-probe.ts';
 import { readManifest } from './loader.ts';
 import type { OnnxFloat } from './onnx-llama.ts';
+import { loadSyntheticModel, presetSpec, type SyntheticModelSpec } from './synthetic-model.ts';
+import { SYNTHETIC_PRESETS } from './synthetic-presets.ts';
+import { LlmError } from './errors.ts';
+import type { FloatDType } from './dtype.ts';
 
 const COPY_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
@@ -191,7 +199,30 @@ export interface LlmBenchResult {
   /** The peer (absent with --no-peer); ratios are ours over the peer's (> 1: the engine is faster). */
   peer?: PeerBenchResult & { prefill_ratio_vs_peer: number; decode_ratio_vs_peer: number };
   peer_error?: string;
+  /** Present for --synthetic models. */
+  synthetic?: SyntheticBenchInfo;
   date: string;
+}
+
+/** The synthetic model's build and what a decode step costs against its weights (--synthetic). */
+export interface SyntheticBenchInfo {
+  label: string;
+  /** The Hub repository whose config.json the preset's shapes are from (absent for a config file). */
+  source?: string;
+  dtype: FloatDType;
+  seed: number;
+  /** From the shapes alone (synthetic-model.ts syntheticBytesPerToken); equals bytes_per_token. */
+  expected_bytes_per_token: number;
+  /** Weights, one KV cache and activations, as planned before allocating. */
+  planned_gpu_bytes: number;
+  /** GpuModel.load (weights allocated with zeros streamed, kernels compiled) and the GPU fill. */
+  load_compile_ms: number;
+  fill_ms: number;
+  /** The main runs' decode step (RoPE in the q|k|v GEMV, greedy blocks): embedding, layers, head, pick. */
+  dispatches_per_step: number;
+  /** bytes_per_token at copy bandwidth: the step time a bandwidth efficiency of 1 would mean. */
+  weights_ms_at_copy_bandwidth: number;
+  step_ms: number;
 }
 
 export interface AutoProbeResult {
@@ -227,6 +258,10 @@ export interface LlmBenchOptions {
   readonly decodeKernels?: 'fused' | 'legacy';
   /** Interleaved rounds of the decode pipeline comparison (best of each; default 2). */
   readonly rounds?: number;
+  /** GPU memory the synthetic model may take (checked before allocating; WebGPU does not report the device's size). */
+  readonly memoryBudgetBytes?: number;
+  /** Progress lines while a synthetic model is built (e.g. to stderr). */
+  readonly onStage?: (message: string) => void;
 }
 
 /** Best-of-3 prefill (ms) and a greedy run of `decodeTokens`, after a warm-up. */
@@ -284,16 +319,21 @@ async function decodePipeline(model: GpuModel, prompt: number[], decodeTokens: n
   }));
 }
 
-export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32, options: LlmBenchOptions = {}): Promise<LlmBenchResult> {
-  const dev = await GpuDevice.create(await getGpu());
+/** A model folder, or a synthetic model's shapes (weights made on the GPU; no CPU backend, probe or peer then). */
+export async function benchLlm(
+  target: string | SyntheticModelSpec,
+  promptTokens = 64,
+  decodeTokens = 32,
+  options: LlmBenchOptions = {},
+): Promise<LlmBenchResult> {
+  const dev = await GpuDevice.create(await getGpu(), { memoryBudgetBytes: options.memoryBudgetBytes });
   try {
     const t0 = performance.now();
     // Room for the breakdown's queued steps too.
-    const model = await GpuModel.load(new DirectorySource(dir), {
-      device: dev,
-      maxTokens: Math.max(promptTokens, 1),
-      maxContext: promptTokens + Math.max(decodeTokens, 18) + 8,
-    });
+    const shape = { device: dev, maxTokens: Math.max(promptTokens, 1), maxContext: promptTokens + Math.max(decodeTokens, 18) + 8 };
+    const synthetic = typeof target === 'string' ? null : await loadSyntheticModel(target, { ...shape, onStage: options.onStage });
+    const dir = typeof target === 'string' ? target : '';
+    const model = synthetic?.model ?? (await GpuModel.load(new DirectorySource(dir), shape));
     const loadMs = performance.now() - t0;
     const kernels = options.decodeKernels ?? 'fused';
     model.decodeKernels = kernels; // fused by default wherever, CPU adapters included (their default is 'legacy')
@@ -370,7 +410,7 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     let cpu = { prefillMs: NaN, run: { decodeTokensPerSecond: NaN, tokens: [] as number[] } };
     let cpuThreads = '';
     let autoProbe: AutoProbeResult | undefined;
-    if (options.cpu !== false) {
+    if (options.cpu !== false && !synthetic) {
       const cpuModel = await CpuLlmModel.load(new DirectorySource(dir), {
         spawner: nodeSpawner,
         maxTokens: Math.max(promptTokens, 1),
@@ -401,7 +441,7 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
     }
     const result: LlmBenchResult = {
       adapter: adapterLabel(dev.adapter),
-      model: dir,
+      model: synthetic ? `synthetic ${(target as SyntheticModelSpec).label}` : dir,
       test_model: model.isTestModel,
       weight_bytes: model.weightBytes,
       load_ms: loadMs,
@@ -427,8 +467,25 @@ export async function benchLlm(dir: string, promptTokens = 64, decodeTokens = 32
       auto_probe: autoProbe,
       date: new Date().toISOString(),
     };
+    if (synthetic) {
+      const spec = target as SyntheticModelSpec;
+      const main = pipeline.find((v) => v.rope_in_gemv && v.greedy_block > 0);
+      result.synthetic = {
+        label: spec.label,
+        source: SYNTHETIC_PRESETS[spec.label]?.config === spec.config ? SYNTHETIC_PRESETS[spec.label]!.source : undefined,
+        dtype: spec.dtype,
+        seed: spec.seed,
+        expected_bytes_per_token: synthetic.plan.bytesPerToken,
+        planned_gpu_bytes: synthetic.plan.totalBytes,
+        load_compile_ms: synthetic.loadMs,
+        fill_ms: synthetic.fillMs,
+        dispatches_per_step: main?.dispatches_per_step ?? breakdown.dispatches_per_step,
+        weights_ms_at_copy_bandwidth: (model.bytesPerToken / bandwidth) * 1000,
+        step_ms: 1000 / run.decodeTokensPerSecond,
+      };
+    }
     model.destroy();
-    if (options.peer !== false) {
+    if (options.peer !== false && !synthetic) {
       const dtype = options.peerDtype ?? (dev.hasShaderF16 ? 'float16' : 'float32');
       try {
         const p = await benchPeer(dir, prompt, decodeTokens, { lastLogits, tokens: run.tokens }, dtype, options.ortWasmPaths);
@@ -462,6 +519,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'greedy-block': { type: 'string' },
       'decode-kernels': { type: 'string' },
       rounds: { type: 'string' },
+      synthetic: { type: 'string' },
+      dtype: { type: 'string', default: 'bf16' },
+      seed: { type: 'string', default: '1' },
+      'gpu-memory-gib': { type: 'string' },
     },
   });
   const peerDtype = values['peer-dtype'];
@@ -471,12 +532,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (kernels !== undefined && kernels !== 'fused' && kernels !== 'legacy') throw new Error(`--decode-kernels must be fused or legacy, got ${kernels}`);
   const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
   if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
-  let dir = values.model;
-  if (!dir) {
-    dir = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
-    writeTestModel(dir, {});
+  let target: string | SyntheticModelSpec | undefined = values.model;
+  if (values.synthetic !== undefined) {
+    if (target !== undefined) throw new LlmError('BAD_ARGUMENT', '--model and --synthetic exclude each other');
+    target = syntheticTarget(values.synthetic, values.dtype, values.seed);
   }
-  const r = await benchLlm(dir, Number(values['prompt-tokens']), Number(values['decode-tokens']), {
+  if (target === undefined) {
+    target = join(mkdtempSync(join(tmpdir(), 'sprintnet-bench-llm-')), 'test-model');
+    writeTestModel(target, {});
+  }
+  const gib = values['gpu-memory-gib'] === undefined ? undefined : Number(values['gpu-memory-gib']);
+  if (gib !== undefined && !(gib > 0)) throw new LlmError('BAD_ARGUMENT', `--gpu-memory-gib must be a positive number, got ${values['gpu-memory-gib']}`);
+  const r = await benchLlm(target, Number(values['prompt-tokens']), Number(values['decode-tokens']), {
+    memoryBudgetBytes: gib === undefined ? undefined : gib * 2 ** 30,
+    onStage: (line) => process.stderr.write(`${line}\n`),
     cpu: !values['no-cpu'],
     peer: !values['no-peer'],
     peerDtype,
@@ -512,6 +581,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ['CPU backend prefill', `${r.cpu_prefill_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_prefill_ratio.toFixed(1)}x WebGPU, ${r.cpu_threads} threads)`],
       ['CPU backend decode', `${r.cpu_decode_tokens_per_s.toFixed(1)} tokens/s (${r.cpu_decode_ratio.toFixed(1)}x WebGPU; same tokens: ${r.cpu_same_tokens})`],
     ];
+    if (r.synthetic) {
+      const y = r.synthetic;
+      rows.splice(2, 0, [
+        'synthetic model',
+        `${y.label}${y.source ? ` (shapes of ${y.source})` : ''}, ${y.dtype}, seed ${y.seed}; built in ${(y.load_compile_ms / 1000).toFixed(1)} s + ${(y.fill_ms / 1000).toFixed(2)} s GPU fill; CPU backend, probe and peer not run (weights exist only on the GPU)`,
+      ]);
+      rows.push([
+        'decode step vs weights',
+        `${y.step_ms.toFixed(3)} ms a token, ${y.dispatches_per_step} dispatches; the weights alone at copy bandwidth ${y.weights_ms_at_copy_bandwidth.toFixed(3)} ms`,
+      ]);
+    }
     if (Number.isNaN(r.cpu_prefill_tokens_per_s))
       rows.splice(
         rows.findIndex(([k]) => k === 'CPU backend prefill'),
@@ -543,4 +623,24 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     } else if (r.peer_error) rows.push(['peer', `failed: ${r.peer_error}`]);
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
   }
+}
+
+/** `--synthetic` and `--dtype` / `--seed` as a spec: a preset's name, or a config.json's path. */
+function syntheticTarget(what: string, dtypeArg: string, seedArg: string): SyntheticModelSpec {
+  const dtypes: Record<string, FloatDType> = { f16: 'F16', bf16: 'BF16', f32: 'F32' };
+  const dtype = dtypes[dtypeArg.toLowerCase()];
+  if (!dtype) throw new LlmError('BAD_ARGUMENT', `--dtype must be f16, bf16 or f32, got ${dtypeArg}`);
+  const seed = Number(seedArg);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new LlmError('BAD_ARGUMENT', `--seed must be an integer in [0, 2^32), got ${seedArg}`);
+  if (SYNTHETIC_PRESETS[what]) return presetSpec(what, dtype, seed);
+  if (!what.endsWith('.json'))
+    throw new LlmError('BAD_ARGUMENT', `--synthetic takes a preset (${Object.keys(SYNTHETIC_PRESETS).join(', ')}) or a config.json path, got ${what}`);
+  let config: unknown;
+  try {
+    config = JSON.parse(readFileSync(what, 'utf8'));
+  } catch (cause) {
+    throw new LlmError('BAD_CONFIG', `${what}: cannot read a JSON config (${String(cause)})`, { cause });
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new LlmError('BAD_CONFIG', `${what}: not a JSON object`);
+  return { config: config as Record<string, unknown>, label: what, dtype, seed };
 }

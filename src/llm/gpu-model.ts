@@ -395,6 +395,11 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     return g;
   }
 
+  /** A loaded weight's dtype, shape and row chunks on the GPU (synthetic-model.ts writes its weights into them there). */
+  weightChunks(name: string): Pick<GpuTensor, 'dtype' | 'rows' | 'cols' | 'chunks'> {
+    return this.tensor(name);
+  }
+
   private tensor(name: string): GpuTensor {
     const t = this.tensors.get(name);
     if (!t) throw new LlmError('MISSING_TENSOR', `${name} is not loaded (layers [${this.fromLayer}, ${this.toLayer}))`);
