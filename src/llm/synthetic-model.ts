@@ -221,17 +221,20 @@ export async function loadSyntheticModel(spec: SyntheticModelSpec, options: Synt
     `${spec.label}: ${plan.config.numLayers} layers, ${gib(plan.weightBytes)} of ${spec.dtype} weights, ≈ ${gib(plan.totalBytes)} of GPU memory with the KV cache and activations`,
   );
   const t0 = performance.now();
-  let announced = false;
+  let quarter = 0;
   const model = await GpuModel.load(syntheticSource(spec), {
     ...options,
     device: dev,
     maxTokens,
     onProgress: (p) => {
       options.onProgress?.(p);
-      if (!announced && p.totalBytes !== null && p.loadedBytes >= p.totalBytes) {
-        announced = true;
-        say(`weights allocated in ${((performance.now() - t0) / 1000).toFixed(1)} s; compiling kernels`);
-      }
+      if (p.totalBytes === null || p.totalBytes === 0) return;
+      // Allocation streams zeros through writeBuffer (GpuModel.load's path): seconds for an 8B model.
+      const reached = Math.floor((4 * p.loadedBytes) / p.totalBytes);
+      if (reached <= quarter) return;
+      quarter = reached;
+      const s = ((performance.now() - t0) / 1000).toFixed(1);
+      say(reached < 4 ? `weights allocated ${25 * reached} % (${s} s)` : `weights allocated in ${s} s; compiling kernels`);
     },
   });
   const loadMs = performance.now() - t0;
