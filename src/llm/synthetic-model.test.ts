@@ -9,6 +9,7 @@ import { benchLlm } from './bench.ts';
 import { expectedTensors, parseConfig } from './config.ts';
 import type { FloatDType } from './dtype.ts';
 import { generate } from './generate.ts';
+import { readManifest, streamWeights } from './loader.ts';
 import { ReferenceModel } from './reference.ts';
 import {
   loadSyntheticModel,
@@ -17,6 +18,7 @@ import {
   presetSpec,
   readBackWeights,
   syntheticBytesPerToken,
+  syntheticSource,
   type SyntheticModelSpec,
 } from './synthetic-model.ts';
 import { SYNTHETIC_PRESETS } from './synthetic-presets.ts';
@@ -87,6 +89,31 @@ describe('synthetic model: shapes and fit', () => {
     expect((tooBig as GpuError).code).toBe('INSUFFICIENT_MEMORY');
     expect((tooBig as GpuError).details.requiredBytes).toBe(big.totalBytes);
     expect(() => presetSpec('llama-9000')).toThrow(/no synthetic preset/);
+  });
+});
+
+describe('synthetic source', () => {
+  it('Llama-3.1-8B in F16 streams as one valid 15 GB safetensors through the loader, in chunks of at most 8 MiB', async () => {
+    const s = presetSpec('llama-3.1-8b', 'F16');
+    const source = syntheticSource(s);
+    const manifest = await readManifest(source);
+    expect(manifest.config.numLayers).toBe(32);
+    expect(manifest.isTestModel).toBe(true);
+    const plan = planSyntheticModel(s, { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 - 4 }, { maxTokens: 1, maxContext: 8 });
+    let largest = 0;
+    let bytes = 0;
+    const tensors = new Set<string>();
+    await streamWeights(source, manifest, {
+      data(_file, e) {
+        largest = Math.max(largest, e.bytes.byteLength);
+        bytes += e.bytes.byteLength;
+        tensors.add(e.tensor.name);
+      },
+    });
+    expect(bytes).toBe(plan.weightBytes);
+    expect(bytes).toBeGreaterThan(2 ** 32); // offsets past 32 bits
+    expect(tensors.size).toBe(expectedTensors(manifest.config).size);
+    expect(largest).toBeLessThanOrEqual(8 << 20);
   });
 });
 
