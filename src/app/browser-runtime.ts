@@ -49,6 +49,7 @@ import type { InferenceJudging } from './page-judge.ts';
 import { nodeTransport } from './transport.ts';
 import { enginePerSeed, referenceEngine, type EngineLike } from './engines.ts';
 import { idbStore } from './idb-store.ts';
+import { pageLedgers, type LedgerRegistry } from './ledger-follower.ts';
 import { NodeSwitch } from './node-switch.ts';
 import { SprintRuntime, type RuntimeSnapshot } from './runtime.ts';
 
@@ -92,6 +93,8 @@ export interface BrowserRuntimeOptions {
   readonly runGate?: RunGate;
   /** How often the inference judge looks at the pool (default 1 000 ms). */
   readonly judgeEveryMs?: number;
+  /** The page's ledger followers (ledger-follower.ts): the runtime takes over its genesis's. Default `pageLedgers`. */
+  readonly ledgers?: LedgerRegistry;
 }
 
 export interface RuntimeIssue {
@@ -151,6 +154,8 @@ export class BrowserRuntime {
   private judging: InferenceJudging | null = null;
   private judge: InferenceJudge | null = null;
   private reputationSeen = '';
+  /** False while the store is the ledger follower's, lent for the key binding before the handover. */
+  private ownsStore = true;
 
   constructor(private readonly o: BrowserRuntimeOptions) {
     this.clock = o.clock ?? systemClock;
@@ -193,9 +198,22 @@ export class BrowserRuntime {
   /** Opens the store, gets the key binding (waiting for one unlock if it was never made) and starts. */
   async start(node: SprintnetNode | undefined): Promise<void> {
     this.node.attach(node);
-    this.store = this.o.store ?? (await idbStore(this.o.storeName ?? `${PROTOCOL_DB_PREFIX}${genesisId(this.o.genesis)}`));
+    const gid = genesisId(this.o.genesis);
+    const ledgers = this.o.ledgers ?? pageLedgers;
+    // One host per genesis per page: a ledger follower's store is used, and its host stops below.
+    const lent = this.o.store || this.o.storeName ? null : ledgers.storeFor(gid);
+    this.ownsStore = !lent;
+    this.store = this.o.store ?? lent ?? (await idbStore(this.o.storeName ?? `${PROTOCOL_DB_PREFIX}${gid}`));
     const binding = await this.binding();
     if (this.disposed || !binding) return;
+    const handover = await ledgers.handOver(gid);
+    this.ownsStore = true;
+    if (this.disposed) {
+      // Stopped while the follower let go: it follows again on a store of its own.
+      this.store.close?.();
+      await ledgers.runtimeStopped(gid, null);
+      return;
+    }
     this.engine = enginePerSeed(this.workerEngineBuilder(), this.clock, { intensity: this.intensity });
     this.protocolSigner = this.signer(binding);
     this.runtime = new SprintRuntime({
@@ -209,6 +227,8 @@ export class BrowserRuntime {
     });
     this.runtime.subscribe((runtime) => this.set({ runtime }));
     await this.runtime.start();
+    handover?.complete(this.runtime.host);
+    ledgers.runtimeStarted(gid, this.runtime.host);
     this.refreshTimer = setInterval(() => {
       this.runtime?.refresh();
       this.refreshReputation();
@@ -289,8 +309,10 @@ export class BrowserRuntime {
     await this.runtime?.host.idle();
     this.engine?.close();
     this.node.attach(undefined);
-    this.store?.close?.();
+    if (this.ownsStore) this.store?.close?.();
     this.set({ status: 'stopped', build: null, signing: { ...this.snap.signing, waiting: null } });
+    // The page's ledger follower, if one is wanted, follows with its own host again.
+    if (this.runtime) await (this.o.ledgers ?? pageLedgers).runtimeStopped(genesisId(this.o.genesis), this.runtime.host);
   }
 
   /** Test hook (?engine-test): destroys the engine's GPU device, as a driver reset would. */

@@ -1,0 +1,341 @@
+/**
+ * The ledger follower against real protocol hosts on an in-memory network of fake nodes (gossip and
+ * request/response between NodeLike objects, real libp2p peer ids): two weighted participants and
+ * one newcomer (SprintRuntime, CPU reference engine, real keys) run epoch 0 of a genesis of a few
+ * seconds; the follower must reach their certified state, refuse what they refuse, send nothing,
+ * hand over to a BrowserRuntime without losing messages, and let the followed weights decide who
+ * may fetch split evidence.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { GossipMessage, RequestHandler, SprintnetNode } from '../node/index.ts';
+import { peerIdFromPublicKeyBytes } from '../node/index.ts';
+import { hex } from '../protocol/bytes.ts';
+import { walletSigner, walletVerifier } from '../protocol/crypto.ts';
+import { fastTimings, makeGenesis, schedule } from '../protocol/genesis.ts';
+import { signMessage, type VoteMessage } from '../protocol/messages.ts';
+import { encodeCertificate } from '../protocol/certificate.ts';
+import { encodeState, stateHash } from '../protocol/ledger.ts';
+import { decodeRequest, encodeStateResponse } from '../protocol/sync.ts';
+import { MemoryStore } from '../protocol/store.ts';
+import { simIdentity } from '../protocol/sim/simulate.ts';
+import { BrowserRuntime, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
+import { referenceEngine } from './engines.ts';
+import { certifiedOnly, LedgerFollower, LedgerRegistry, ledgerWeighs } from './ledger-follower.ts';
+import { SYNC_PROTOCOL } from './transport.ts';
+import { SprintRuntime } from './runtime.ts';
+import type { NodeLike } from './transport.ts';
+
+const NET = 'sprintnet-local';
+
+/** A NodeLike on an in-memory hub: gossip reaches every other node after 5 ms; requests go to the named peer's handler. */
+class FakeNode implements NodeLike {
+  readonly peerId: string;
+  published = 0;
+  private readonly listeners = new Map<string, Set<(m: GossipMessage<never>) => void>>();
+  private readonly handlers = new Map<string, RequestHandler>();
+  constructor(
+    private readonly hub: FakeNode[],
+    publicKey: Uint8Array,
+  ) {
+    this.peerId = peerIdFromPublicKeyBytes(publicKey);
+    hub.push(this);
+  }
+  readonly presence = { values: () => this.hub.filter((n) => n !== this).map((n) => ({ peerId: n.peerId, role: 'host' })) as never };
+  leave(): void {
+    this.hub.splice(this.hub.indexOf(this), 1);
+  }
+  async publish<T>(topic: string, value: T): Promise<void> {
+    this.published++;
+    for (const n of this.hub) if (n !== this) setTimeout(() => n.deliver(topic, value, this.peerId), 5);
+  }
+  deliver(topic: string, value: unknown, from: string): void {
+    for (const fn of this.listeners.get(topic) ?? []) fn({ topic, from, value, timestampMs: Date.now(), sprint: 0, id: '' } as never);
+  }
+  onGossip<T>(topic: string, fn: (m: GossipMessage<T>) => void): () => void {
+    const set = this.listeners.get(topic) ?? new Set();
+    this.listeners.set(topic, set);
+    set.add(fn as never);
+    return () => set.delete(fn as never);
+  }
+  async handle(name: string, handler: RequestHandler): Promise<void> {
+    this.handlers.set(name, handler);
+  }
+  async unhandle(name: string): Promise<void> {
+    this.handlers.delete(name);
+  }
+  async request(peerId: string, name: string, payload: Uint8Array): Promise<Uint8Array> {
+    const h = this.hub.find((n) => n.peerId === peerId)?.handlers.get(name);
+    if (!h) throw new Error(`no ${name} handler at ${peerId}`);
+    return h(payload.slice(), { peerId: this.peerId } as never);
+  }
+}
+
+const until = async (what: string, ok: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+/** An engine Worker client that finds nothing (the handed-over page takes part without weight). */
+const idleClient = (): EngineClientLike => ({
+  create: async (o) => ({
+    backend: 'cpu',
+    backendReason: 'fake',
+    threads: 1,
+    config: o.config,
+    batch: 32,
+    adapter: 'fake',
+    isFallbackAdapter: false,
+    weightBytes: 1,
+    variant: 'fake',
+  }),
+  runSprint: async (o) =>
+    ({ found: [], noncesTried: 0, nextNonce: o.startNonce ?? 0, elapsedMs: 0, noncesPerSecond: 0, busyMs: 0, stoppedBy: 'deadline' }) as never,
+  evaluateNonces: async () => new Float32Array(0),
+  abort: async () => undefined,
+  terminate: async () => undefined,
+});
+
+const [p1, p2, p3, fid, forger] = [60, 61, 62, 63, 64].map((i) => simIdentity(i, NET));
+// A skew of 500 ms: the CPU engines of three participants share this process's event loop, and a vote
+// handled 300 ms after its stamp fails the live rule (then only the certify-time sync brings it).
+const skewMs = 500;
+const genesis = makeGenesis({
+  networkId: NET,
+  config: 'tiny',
+  hitRateDenominator: 4,
+  startMs: Date.now() + 2_000,
+  skewMs,
+  timings: fastTimings(1500, skewMs),
+  initialWeights: [p1!, p2!].map((id) => ({ publicKey: id.publicKey, weight: 1 })),
+});
+const hub: FakeNode[] = [];
+const participants = [p1!, p2!, p3!].map(
+  (id) =>
+    new SprintRuntime({
+      genesis,
+      signer: walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding }),
+      engine: referenceEngine(),
+      node: new FakeNode(hub, id.publicKey),
+      store: new MemoryStore(),
+      verifier: walletVerifier(),
+    }),
+);
+const followerNode = new FakeNode(hub, fid!.publicKey);
+const followerStore = new MemoryStore();
+const registry = new LedgerRegistry();
+const follower = new LedgerFollower({ genesis, publicKey: fid!.publicKey, openStore: async () => followerStore, registry, refreshMs: 100 });
+const signerOf = (id: typeof fid) => walletSigner({ ed25519Seed: id!.seed, publicKey: id!.publicKey, blsSecretKey: id!.bls, keyBinding: id!.binding });
+const initialOnly = (key: string) => genesis.initialWeights.some((w) => hex(w.publicKey) === key);
+
+afterAll(async () => {
+  participants.forEach((r) => r.stop());
+  await follower.stop();
+  await Promise.all(participants.map((r) => r.host.idle()));
+});
+
+describe('LedgerFollower', () => {
+  it('reaches the participants’ certified state, sends and signs nothing, refuses what they refuse', async () => {
+    await Promise.all(participants.map((r) => r.start()));
+    await follower.start(followerNode as unknown as SprintnetNode);
+    expect(follower.snapshot.mode).toBe('following');
+    // Before any state the fallback (the genesis's initial weights) decides.
+    expect(ledgerWeighs(genesis, hex(p3!.publicKey), initialOnly, registry)).toBe(false);
+    expect(ledgerWeighs(genesis, hex(p1!.publicKey), initialOnly, registry)).toBe(true);
+
+    const s0 = schedule(genesis, 0);
+    // A participant's commit with one signature byte flipped, gossiped by a stranger: the follower refuses it as the participants do.
+    await until('a commit', () => participants[0]!.host.pool.messages(0).some((m) => m.kind === 'commit'), s0.commitEnd - Date.now() + 2_000);
+    const commit = participants[0]!.host.pool.messages(0).find((m) => m.kind === 'commit')!;
+    const bad = commit.bytes.slice();
+    bad[bad.length - 1]! ^= 1;
+    const before = [participants[1]!.host, follower.ownHost!].map((h) => h.counters.rejected.BAD_SIGNATURE ?? 0);
+    const stranger = new FakeNode(hub, forger!.publicKey);
+    await stranger.publish('sprint-seed', bad);
+    await until('refusals', () => (follower.ownHost!.counters.rejected.BAD_SIGNATURE ?? 0) > before[1]!, 2_000);
+    expect((participants[1]!.host.counters.rejected.BAD_SIGNATURE ?? 0) - before[0]!).toBe(1);
+    expect((follower.ownHost!.counters.rejected.BAD_SIGNATURE ?? 0) - before[1]!).toBe(1);
+
+    // Votes for an invented state by a key without weight, validly signed: no certificate for it anywhere.
+    const fakeHash = new Uint8Array(32).fill(7);
+    const forgerSigner = walletSigner({ ed25519Seed: forger!.seed, publicKey: forger!.publicKey, blsSecretKey: forger!.bls, keyBinding: forger!.binding });
+    await until('the close', () => Date.now() > s0.close + 50, s0.close - Date.now() + 2_000);
+    const vote = await signMessage(forgerSigner, NET, { epoch: 0, sender: forger!.publicKey, timestampMs: Date.now(), kind: 'vote', stateHash: fakeHash });
+    await stranger.publish('sprint-vote', vote.bytes);
+    await new Promise((r) => setTimeout(r, 20));
+    stranger.leave(); // not a peer to sync from
+
+    const everyone = () => [...participants.map((r) => r.host), follower.ownHost!];
+    await until('epoch 0 certified everywhere', () => everyone().every((h) => h.view(0)?.certificate === 'certified'), s0.end - Date.now() + 8_000).catch(
+      (e: unknown) => {
+        console.log(
+          everyone().map(
+            (h) => `${h.view(0)?.certificate} ${h.view(0)?.hash.slice(0, 8)} votes ${h.pool.votes(0).length} ${JSON.stringify(h.counters.rejected)}`,
+          ),
+        );
+        throw e;
+      },
+    );
+    expect(follower.snapshot.runtime!.certified).toContain(0);
+    const hashes = participants.map((r) => r.host.view(0)!.hash);
+    expect(new Set(hashes).size).toBe(1);
+    const mine = follower.ownHost!.view(0)!;
+    expect(mine.hash).toBe(hashes[0]);
+    expect(mine.certificate).toBe('certified');
+    expect(hex(follower.ownHost!.certificate(0)!.stateHash)).toBe(hashes[0]);
+    expect(follower.snapshot.runtime!.ledger!.hash).toBe(hashes[0]);
+    // The forged vote is in the pools (its signature holds) and certifies nothing.
+    expect(follower.ownHost!.pool.votes(0).some((v) => hex(v.stateHash) === hex(fakeHash))).toBe(true);
+
+    // Nothing sent, nothing signed: no message from its key in any pool, the node never published, the engine never searched.
+    expect(followerNode.published).toBe(0);
+    for (const h of [...participants.map((r) => r.host), follower.ownHost!]) {
+      for (const e of h.pool.epochs()) expect(h.pool.messages(e).filter((m) => hex(m.sender) === hex(fid!.publicKey))).toEqual([]);
+    }
+    expect(follower.snapshot.refused.searches).toBeGreaterThanOrEqual(1);
+    // The certified state is on disk; no pending state was written by the follower.
+    expect(await followerStore.get('cert/000000000000')).toBeDefined();
+    expect(await followerStore.get('state/000000000000')).toBeDefined();
+  }, 60_000);
+
+  it('lets the followed weights decide who may fetch split evidence', () => {
+    const state = follower.ownHost!.view(0)!.state;
+    const newcomer = state.hosts.find((h) => hex(h.publicKey) === hex(p3!.publicKey));
+    expect(newcomer?.weight ?? 0).toBeGreaterThan(0); // it earned weight in epoch 0 without an initial one
+    expect(initialOnly(hex(p3!.publicKey))).toBe(false);
+    expect(ledgerWeighs(genesis, hex(p3!.publicKey), initialOnly, registry)).toBe(true);
+    expect(ledgerWeighs(genesis, hex(forger!.publicKey), () => true, registry)).toBe(false);
+  });
+
+  it('hands over to the Sprint runtime with its state and pool, and takes back when it stops', async () => {
+    const own = follower.ownHost!;
+    const ids = new Map(own.pool.epochs().map((e) => [e, own.pool.ids(e)]));
+    const head = own.head;
+    const listeners = new Set<() => void>();
+    const wallet: WalletKeys = {
+      publicKey: fid!.publicKey,
+      unlocked: () => ({ ed25519Seed: fid!.seed, blsSecretKey: fid!.bls }),
+      subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)),
+    };
+    const page = new BrowserRuntime({ genesis, wallet, backend: 'cpu', newEngineClient: idleClient, ledgers: registry });
+    await page.start(followerNode as unknown as SprintnetNode);
+    const host = page.sprintRuntime!.host;
+    expect(follower.snapshot.mode).toBe('handed-over');
+    expect(follower.ownHost).toBeNull();
+    expect(registry.host(follower.genesisId)).toBe(host);
+    expect(host.head).toBeGreaterThanOrEqual(head);
+    expect(host.view(0)!.hash).toBe(participants[0]!.host.view(0)!.hash);
+    expect(host.view(0)!.certificate).toBe('certified');
+    for (const [e, list] of ids) for (const id of list) expect(host.pool.has(e, id)).toBe(true);
+
+    await page.dispose();
+    await until('the follower back on its own host', () => follower.snapshot.mode === 'following', 5_000);
+    expect(follower.ownHost).not.toBeNull();
+    expect(follower.ownHost!.view(0)!.certificate).toBe('certified');
+    expect(registry.host(follower.genesisId)).toBe(follower.ownHost);
+  }, 30_000);
+
+  it('keeps the gossip that arrives during the switch for the runtime’s host', async () => {
+    const gid = follower.genesisId;
+    const switching = (await registry.handOver(gid))!;
+    expect(follower.snapshot.mode).toBe('handed-over');
+    const stranger = new FakeNode(hub, forger!.publicKey);
+    await stranger.publish('sprint-seed', new Uint8Array([1, 2, 3]));
+    await new Promise((r) => setTimeout(r, 50)); // delivered while no host listens
+    stranger.leave();
+    const full = new SprintRuntime({
+      genesis,
+      signer: signerOf(fid),
+      engine: referenceEngine(),
+      node: followerNode,
+      store: followerStore,
+      verifier: walletVerifier(),
+    });
+    await full.start();
+    const received = full.host.counters.received;
+    switching.complete(full.host);
+    expect(full.host.counters.received).toBe(received + 1);
+    expect(full.host.counters.rejected.MALFORMED).toBe(1);
+    registry.runtimeStarted(gid, full.host);
+    full.stop();
+    await full.host.idle();
+    await registry.runtimeStopped(gid, full.host);
+    expect(follower.snapshot.mode).toBe('following');
+  }, 20_000);
+
+  it('refuses a forged certified state from a lying peer, as a late participant does', async () => {
+    await until('epoch 0 over', () => Date.now() > schedule(genesis, 0).end + 100, 30_000);
+    const honest = participants[0]!.host.view(0)!;
+    const forged = { ...honest.state, hosts: honest.state.hosts.map((h, i) => (i === 0 ? { ...h, weight: h.weight + 1_000 } : h)) };
+    const forgedHash = stateHash(forged);
+    const vote = (await signMessage(signerOf(forger), NET, {
+      epoch: 0,
+      sender: forger!.publicKey,
+      timestampMs: schedule(genesis, 0).close + 1,
+      kind: 'vote',
+      stateHash: forgedHash,
+    })) as unknown as VoteMessage;
+    const lie = encodeStateResponse(encodeState(forged), encodeCertificate({ epoch: 0, stateHash: forgedHash, votes: [vote] }));
+    // Another network: the liar answers `state` with the forgery and everything else as an honest participant.
+    const hub2: FakeNode[] = [];
+    const liar = new FakeNode(hub2, simIdentity(66, NET).publicKey);
+    await liar.handle(SYNC_PROTOCOL, async (req, ctx) => (decodeRequest(req).op === 'state' ? lie : participants[0]!.host.serve(req, ctx.peerId)));
+    const late = new SprintRuntime({
+      genesis,
+      signer: signerOf(simIdentity(65, NET)),
+      engine: referenceEngine(),
+      node: new FakeNode(hub2, simIdentity(65, NET).publicKey),
+      store: new MemoryStore(),
+      verifier: walletVerifier(),
+    });
+    const lateFollower = new LedgerFollower({
+      genesis,
+      publicKey: null,
+      openStore: async () => new MemoryStore(),
+      registry: new LedgerRegistry(),
+      refreshMs: 100,
+    });
+    await late.start();
+    await lateFollower.start(new FakeNode(hub2, simIdentity(67, NET).publicKey) as unknown as SprintnetNode);
+    try {
+      const hosts = [late.host, lateFollower.ownHost!];
+      // Both refuse the forgery, then sync the messages and derive; the honest votes give them the honest certificate.
+      await until('both past epoch 0', () => hosts.every((h) => h.view(0) && h.certificate(0)), 15_000);
+      for (const h of hosts) {
+        expect(h.counters.rejected.BAD_CERTIFICATE).toBeGreaterThanOrEqual(1);
+        expect(h.view(0)!.hash).not.toBe(hex(forgedHash));
+        expect(hex(h.certificate(0)!.stateHash)).toBe(honest.hash);
+      }
+      expect(lateFollower.ownHost!.view(0)!.hash).toBe(late.host.view(0)!.hash);
+      expect(lateFollower.ownHost!.view(0)!.certificate).toBe(late.host.view(0)!.certificate);
+      expect(lateFollower.ownHost!.counters.rejected.BAD_CERTIFICATE).toBe(late.host.counters.rejected.BAD_CERTIFICATE);
+    } finally {
+      late.stop();
+      await lateFollower.stop();
+    }
+  }, 45_000);
+});
+
+describe('certifiedOnly', () => {
+  it('writes a derived state only once a stored certificate names it, and flushes every write', async () => {
+    const inner = new MemoryStore();
+    const { store, flush } = certifiedOnly(inner);
+    const view = participants[0]!.host.view(0)!;
+    const cert = encodeCertificate(participants[0]!.host.certificate(0)!);
+    const other = encodeState({ ...view.state, seed: new Uint8Array(32).fill(9) });
+    void store.put('state/000000000000', other);
+    void store.put('msg/000000000000/ab', new Uint8Array([1]));
+    await flush();
+    expect(await inner.get('state/000000000000')).toBeUndefined();
+    expect(await store.get('state/000000000000')).toEqual(other); // the host still reads what it derived
+    expect(await inner.get('msg/000000000000/ab')).toEqual(new Uint8Array([1]));
+    void store.put('cert/000000000000', cert);
+    await flush();
+    expect(await inner.get('state/000000000000')).toBeUndefined(); // the certificate names another state
+    void store.put('state/000000000000', encodeState(view.state));
+    await flush();
+    expect(await inner.get('state/000000000000')).toEqual(encodeState(view.state));
+  });
+});
