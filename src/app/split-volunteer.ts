@@ -21,6 +21,7 @@ import { PING_RPC_NAME, PingServer, servePing, stepMsFromRate } from '../split/p
 import { decodeProof } from '../split/proof.ts';
 import { peerPublicKey, serveSplit } from '../split/transport.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
+import { ledgerWeighs } from './ledger-follower.ts';
 import { nodeTransport } from './transport.ts';
 import { decodeRateFor } from './split-route.ts';
 import { splitModelFor } from './split-user.ts';
@@ -84,7 +85,7 @@ export async function startPageVolunteer(o: {
       },
     },
     networkId: o.networkId,
-    mayFetchEvidence: (peer) => o.mayFetchEvidence(bytesToHex(peer)),
+    mayFetchEvidence: (peer) => (o.genesis ? ledgerWeighs(o.genesis, bytesToHex(peer), o.mayFetchEvidence) : o.mayFetchEvidence(bytesToHex(peer))),
     onProof: async (proof) => {
       if (!o.genesis) throw new SplitError('FORBIDDEN', 'this page knows no network genesis, so it cannot publish the proof');
       const message = await signInference(signer, o.genesis, proof, Date.now());

@@ -1,5 +1,6 @@
 /**
- * The ledger as this browser derived it (the Sprint runtime's snapshot): the newest weights table
+ * The ledger as this browser derived it (the Sprint runtime's snapshot, or the ledger follower's while
+ * this tab does not take part: ledger-store.ts): the newest weights table
  * with its certificate and any fraud evidence, the epoch history, and this browser's own proofs and
  * the validations it gave and received; private inference: each volunteer's sessions as the
  * validators judged them, and the inference verdicts this browser published. Read-only views of
@@ -11,6 +12,8 @@ import type { VerdictView } from '../../app/runtime.ts';
 import type { InferenceRecord } from '../../protocol/inference-reputation.ts';
 import { Term } from '../help/Term.tsx';
 import { useSprintStore } from '../sprint/store.ts';
+import type { FollowerMode } from '../../app/ledger-follower.ts';
+import { useLedgerStore, type LedgerUiState } from './ledger-store.ts';
 
 export const shortKey = (hex: string): string => `${hex.slice(0, 8)}…${hex.slice(-4)}`;
 
@@ -29,9 +32,30 @@ const VERDICT_WORDS: Record<string, string> = {
 };
 const verdictWords = (v: string): string => VERDICT_WORDS[v] ?? v;
 
+/** Where the ledger comes from: this tab taking part, or following without taking part. */
+export function LedgerSource() {
+  const source = useLedgerStore((s) => s.source);
+  const mode = useLedgerStore((s) => s.followerMode);
+  return <LedgerSourceLine source={source} mode={mode} />;
+}
+
+export function LedgerSourceLine({ source, mode }: { source: LedgerUiState['source']; mode: FollowerMode }) {
+  return (
+    <p className="muted" data-testid="ledger-source" data-source={source} data-mode={mode}>
+      {source === 'runtime'
+        ? 'This browser takes part (Contribute) and derives the ledger itself.'
+        : source === 'follower'
+          ? 'This browser follows the ledger without taking part: it checks every message and certificate it receives, and signs and sends nothing.'
+          : mode === 'opening' || mode === 'following'
+            ? 'Following the ledger: waiting for the network’s messages.'
+            : 'Not following the ledger yet.'}
+    </p>
+  );
+}
+
 export function WeightsTable() {
-  const ledger = useSprintStore((s) => s.snapshot?.runtime?.ledger);
-  const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
+  const ledger = useLedgerStore((s) => s.runtime?.ledger);
+  const me = useLedgerStore((s) => s.runtime?.publicKey);
   if (!ledger)
     return (
       <p className="muted" data-testid="ledger-none">
@@ -107,7 +131,7 @@ export function WeightsTable() {
 }
 
 export function EpochHistory() {
-  const history = useSprintStore((s) => s.snapshot?.runtime?.history);
+  const history = useLedgerStore((s) => s.runtime?.history);
   if (!history || history.length === 0) return null;
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Epoch history">
@@ -164,9 +188,9 @@ const INFERENCE_WORDS: Record<string, string> = {
 
 /** Each volunteer of private inference, with the sessions weighted validators judged, from this browser's pool. */
 export function InferenceReputation() {
-  const records = useSprintStore((s) => s.snapshot?.inferenceReputation);
-  const rows = useSprintStore((s) => s.snapshot?.runtime?.ledger?.rows);
-  const me = useSprintStore((s) => s.snapshot?.runtime?.publicKey);
+  const records = useLedgerStore((s) => s.inferenceReputation);
+  const rows = useLedgerStore((s) => s.runtime?.ledger?.rows);
+  const me = useLedgerStore((s) => s.runtime?.publicKey);
   return <InferenceReputationTable records={records ?? []} rows={rows ?? []} me={me ?? null} />;
 }
 
@@ -269,7 +293,7 @@ export function InferenceVerdictsList({ judge }: { judge: JudgeSnapshot | null }
 
 /** This browser's proofs and the validations it did and received. */
 export function MyActivity() {
-  const activity = useSprintStore((s) => s.snapshot?.runtime?.activity);
+  const activity = useLedgerStore((s) => s.runtime?.activity);
   if (!activity) return <p className="muted">Start contributing to see your proofs and validations here.</p>;
   return (
     <div data-testid="my-activity">

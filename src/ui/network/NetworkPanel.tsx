@@ -8,9 +8,9 @@ import { useEffect } from 'react';
 import { keyOfPeer } from '../../app/transport.ts';
 import type { ConnectionInfo } from '../../node/index.ts';
 import { Term } from '../help/Term.tsx';
-import { useSprintStore } from '../sprint/store.ts';
 import { useWalletStore } from '../wallet/store.ts';
-import { EpochHistory, InferenceReputation, MyActivity, WeightsTable } from './LedgerParts.tsx';
+import { EpochHistory, InferenceReputation, LedgerSource, MyActivity, WeightsTable } from './LedgerParts.tsx';
+import { useLedgerStore } from './ledger-store.ts';
 import { useNetworkStore, type NetworkState } from './store.ts';
 import { installDebugHandle } from './debug.ts';
 import '../sprint/sprint.css';
@@ -72,11 +72,14 @@ function OwnId() {
 
 export function NetworkPanel() {
   const s = useNetworkStore();
-  const ledger = useSprintStore((st) => st.snapshot?.runtime?.ledger);
+  const ledger = useLedgerStore((st) => st.runtime?.ledger);
 
   useEffect(() => {
     installDebugHandle();
     void useNetworkStore.getState().start();
+    // While the screen is open the page follows the ledger, also when it does not take part.
+    useLedgerStore.getState().need('network-screen', true);
+    return () => useLedgerStore.getState().need('network-screen', false);
   }, []);
 
   const rowOf = (peerId: string) => {
@@ -184,6 +187,7 @@ export function NetworkPanel() {
 
       <section className="panel" aria-labelledby="ledger-title">
         <h2 id="ledger-title">Ledger</h2>
+        <LedgerSource />
         <WeightsTable />
         <EpochHistory />
         <InferenceReputation />

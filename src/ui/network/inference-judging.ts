@@ -7,6 +7,7 @@
 import { pageJudging } from '../../app/page-judge.ts';
 import { getLlmClient, useLlmStore } from '../llm/store.ts';
 import { currentRuntime, useSprintStore } from '../sprint/store.ts';
+import { startLedgerFollowing } from './ledger-store.ts';
 import { useNetworkStore } from './store.ts';
 
 let started = false;
@@ -14,6 +15,8 @@ let started = false;
 export function startInferenceJudging(): void {
   if (started) return;
   started = true;
+  // The page's ledger, for pages that do not take part too (the follower): started with the judging, once per page.
+  startLedgerFollowing();
   let runtime: unknown = null;
   let model: unknown = null;
   const sync = () => {

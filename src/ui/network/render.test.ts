@@ -7,7 +7,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { JudgeSnapshot } from '../../app/inference-judge.ts';
-import { InferenceReputationTable, InferenceVerdictsList } from './LedgerParts.tsx';
+import { InferenceReputationTable, InferenceVerdictsList, LedgerSourceLine } from './LedgerParts.tsx';
 
 const V = 'ab'.repeat(32);
 const judge = (j: Partial<JudgeSnapshot>): JudgeSnapshot => ({ published: [], waiting: null, missed: [], lastProblem: null, ...j });
@@ -41,5 +41,18 @@ describe('ledger screen: private inference', () => {
       `data-verdict="inconsistent" data-volunteer="${V}">Epoch 4: volunteer abababab…abab, 8 steps re-run: inconsistent: the re-run disagreed`,
     );
     expect(html).toContain('1 proof not judged: the wallet was locked until the validation window closed.');
+  });
+});
+
+describe('ledger screen: the followed ledger', () => {
+  it('says whether this page takes part, follows without taking part, or waits', () => {
+    const line = (source: 'runtime' | 'follower' | 'none', mode: 'off' | 'opening' | 'following' | 'handed-over') =>
+      renderToStaticMarkup(createElement(LedgerSourceLine, { source, mode }));
+    expect(line('follower', 'following')).toMatch(
+      /data-source="follower" data-mode="following">This browser follows the ledger without taking part: .*signs and sends nothing/,
+    );
+    expect(line('runtime', 'handed-over')).toContain('takes part (Contribute) and derives the ledger itself');
+    expect(line('none', 'opening')).toContain('waiting for the network’s messages');
+    expect(line('none', 'off')).toContain('Not following the ledger yet.');
   });
 });
