@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { multiaddr } from '@multiformats/multiaddr';
 import { startRelay, type RunningRelay } from './relay-server.ts';
 import { testNode, waitFor } from './test-helpers.ts';
+import type { Connection } from '@libp2p/interface';
 import type { SprintnetNode } from './node.ts';
 
 let relay: RunningRelay;
@@ -65,4 +66,28 @@ it('a call uses the open relayed connection instead of joining a pending dial th
   // Answered over the relay before the other dial gave up, and that dial did fail.
   expect(Date.now() - started).toBeLessThan(HOLD_MS);
   expect(await pending).not.toBeNull();
+});
+
+it('a stream that fails to open on the direct connection is opened on the relayed one', async () => {
+  // x holds the relayed connection of the test above. A direct connection libp2p counts open but
+  // whose data channel closes before it opens rejects with the close Event, as @libp2p/webrtc does.
+  let tried = 0;
+  const dying = {
+    status: 'open',
+    limits: undefined,
+    remoteAddr: multiaddr(`/ip4/127.0.0.1/udp/9/webrtc-direct/p2p/${y.peerId}`),
+    newStream: async () => {
+      tried++;
+      throw new Event('close');
+    },
+  } as unknown as Connection;
+  const real = x.libp2p.getConnections.bind(x.libp2p);
+  x.libp2p.getConnections = (peer) => [dying, ...real(peer)];
+  try {
+    const payload = new Uint8Array(500).fill(9);
+    expect(await x.request(y.peerId, 'echo', payload, { timeoutMs: 10_000 })).toEqual(payload);
+    expect(tried).toBe(1);
+  } finally {
+    x.libp2p.getConnections = real;
+  }
 });

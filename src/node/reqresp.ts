@@ -376,13 +376,20 @@ export class RequestResponse {
         .filter((c) => c.limits == null)
         .sort((x, y) => Number(y.remoteAddr.toString().includes('/webrtc')) - Number(x.remoteAddr.toString().includes('/webrtc')))[0];
       const relayed = live.find((c) => c.limits != null);
-      const connection = direct ?? relayed;
-      stream = await untilAborted(
-        connection
-          ? connection.newStream(protocol, { signal, runOnLimitedConnection: true })
-          : this.libp2p.dialProtocol(remote, protocol, { signal, runOnLimitedConnection: true }),
-        signal,
-      );
+      const openStream = async (): Promise<Stream> => {
+        const options = { signal, runOnLimitedConnection: true };
+        if (direct) {
+          try {
+            return await direct.newStream(protocol, options);
+          } catch (e) {
+            // A WebRTC connection libp2p still counts open can be dying: its new data channel
+            // closes before it opens. The relayed connection, if any, gets the call instead.
+            if (!relayed || signal.aborted) throw e;
+          }
+        }
+        return relayed ? relayed.newStream(protocol, options) : this.libp2p.dialProtocol(remote, protocol, options);
+      };
+      stream = await untilAborted(openStream(), signal);
       const s = stream;
       const onAbort = () => s.abort(new Error('request aborted'));
       signal.addEventListener('abort', onAbort, { once: true });
