@@ -3,9 +3,9 @@ import { storeName, useLlmStore } from './store.ts';
 import { installLlmTestHandle } from './test-handle.ts';
 import { runSplit } from '../split/actions.ts';
 import { SplitRun, SplitSettings, SplitVolunteerSettings } from '../split/SplitPanel.tsx';
+import { useLedgerStore } from '../network/ledger-store.ts';
 import { useSplitStore } from '../split/store.ts';
 import { installSplitTestHandle } from '../split/test-handle.ts';
-import { useSprintStore } from '../sprint/store.ts';
 import './llm.css';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -21,8 +21,9 @@ export function LlmPanel() {
   const [temperature, setTemperature] = useState(0);
   const [cacheIt, setCacheIt] = useState(true);
   const split = useSplitStore();
-  const ledgerRows = useSprintStore((x) => x.snapshot?.runtime?.ledger?.rows ?? null);
-  const myKey = useSprintStore((x) => x.snapshot?.runtime?.publicKey ?? null);
+  // The page's ledger: the Sprint runtime's, or the ledger follower's while it only serves (src/ui/network/ledger-store.ts).
+  const ledgerRows = useLedgerStore((x) => x.runtime?.ledger?.rows ?? null);
+  const myKey = useLedgerStore((x) => x.runtime?.publicKey ?? null);
   const mine = ledgerRows?.find((r) => r.publicKey === myKey);
   const splitting = split.privacy === 'allow-split';
 
