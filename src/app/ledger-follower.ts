@@ -139,8 +139,9 @@ export function ledgerWeighs(genesis: Genesis, key: string, fallback: (key: stri
   const head = host?.view(host.head);
   if (!host || !head) return fallback(key);
   if ((votingWeights(genesis, head.state).get(key) ?? 0) > 0) return true;
-  const before = host.view(head.epoch - 1);
-  return !!before && (votingWeights(genesis, before.state).get(key) ?? 0) > 0;
+  // This epoch's weights: from the state before, or the genesis's for epoch 0.
+  const before = head.epoch === 0 ? null : host.view(head.epoch - 1)?.state;
+  return before !== undefined && (votingWeights(genesis, before).get(key) ?? 0) > 0;
 }
 
 export class LedgerFollower {
@@ -202,7 +203,7 @@ export class LedgerFollower {
   }
 
   /** Joins the registry and follows on `node` (or reads the Sprint runtime's host, if one runs). */
-  start(node: SprintnetNode | undefined): Promise<void> {
+  async start(node: SprintnetNode | undefined): Promise<void> {
     this.registry.add(this);
     this.node.attach(node);
     this.timer = setInterval(() => this.refresh(), this.o.refreshMs ?? 2_000);
@@ -274,7 +275,9 @@ export class LedgerFollower {
     let off: (() => void) | null = null;
     return this.serial(async () => {
       await this.stopHost();
-      this.store = null; // the runtime owns it now
+      // The runtime owns the store it took; one it did not take (we were still opening) is closed.
+      if (!this.lent) this.store?.close?.();
+      this.store = null;
       this.lent = false;
       off = nodeTransport(this.node).subscribe((topic, bytes) => kept.push({ topic, bytes }));
       this.set({ mode: 'handed-over' });
