@@ -683,8 +683,10 @@ export class ProtocolHost {
         const skew = liveProblem(this.genesis, m.timestampMs, now);
         if (skew) throw new ProtocolError('CLOCK_SKEW', `${m.kind}: ${skew}`);
       }
-      const cert = this.certs.get(m.epoch);
-      if (cert && m.kind !== 'vote' && this.views.get(m.epoch)?.certificate !== 'pending') {
+      // Closed only once our own view of a certified epoch exists: a host catching up may receive the
+      // votes (and so the certificate) before the messages it needs to derive the state they certify.
+      const status = this.views.get(m.epoch)?.certificate;
+      if (this.certs.has(m.epoch) && m.kind !== 'vote' && status !== undefined && status !== 'pending') {
         throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is certified`);
       }
       if (m.epoch < this.head - KEEP_EPOCHS) throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is older than we keep`);
