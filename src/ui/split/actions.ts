@@ -1,16 +1,16 @@
 /**
  * Connects the split screen to the page: the LLM Worker, the network node, the wallet, the Sprint
- * runtime's ledger. The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
+ * ledger this page follows (src/app/page-ledger.ts). The protocol itself is in src/app/split-user.ts and split-volunteer.ts.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { inferenceScores, keepRankingFresh, planRoute, volunteerDirectory } from '../../app/split-route.ts';
+import { keepRankingFresh, planRoute, volunteerDirectory } from '../../app/split-route.ts';
+import { pageLedger } from '../../app/page-ledger.ts';
 import { runSplitInference, splitModelFor } from '../../app/split-user.ts';
 import { startPageVolunteer, type PageVolunteer } from '../../app/split-volunteer.ts';
 import type { LedgerStanding } from '../../split/router-rank.ts';
 import { peerPublicKey } from '../../split/transport.ts';
 import { getLlmClient, useLlmStore } from '../llm/store.ts';
 import { getNode, useNetworkStore } from '../network/store.ts';
-import { currentRuntime } from '../sprint/store.ts';
 import { getWallet } from '../wallet/store.ts';
 import { useSplitStore } from './store.ts';
 
@@ -47,16 +47,8 @@ const modelChanged = (): boolean => {
   return changed;
 };
 
-/** What this page's ledger says of a key: the Sprint runtime's weights table, else the genesis's initial weights. */
-function standing(key: string): LedgerStanding | undefined {
-  const row = currentRuntime()?.snapshot.runtime?.ledger?.rows.find((r) => r.publicKey === key);
-  if (row) return row;
-  const w = useNetworkStore.getState().genesis?.initialWeights.find((x) => bytesToHex(x.publicKey) === key);
-  return w ? { weight: w.weight, votingWeight: w.weight, reputation: 0, flags: [] } : undefined;
-}
-
-/** Each key's inference score from the validators' verdicts in this page's pool (none while the page does not take part). */
-const inferenceScore = (): ((key: string) => number) => inferenceScores(currentRuntime()?.snapshot.inferenceReputation);
+/** The ledger this page follows (the Sprint runtime's while this tab takes part, else the ledger follower's). */
+const ledger = () => pageLedger(useNetworkStore.getState().genesis);
 
 /** Refreshes the list of volunteers announcing the loaded model for the chosen k (the screen calls it every few seconds). */
 export async function refreshVolunteerList(): Promise<void> {
@@ -67,7 +59,7 @@ export async function refreshVolunteerList(): Promise<void> {
   const m = await splitModelFor(worker, modelChanged());
   const k = useSplitStore.getState().k ?? Math.max(1, Math.floor(llm.model.layers / 2));
   const now = Date.now();
-  const score = inferenceScore();
+  const l = ledger();
   const listed = volunteerDirectory(node)
     .forModel(m.hash, k)
     .filter((v) => v.peerId !== node.peerId)
@@ -76,7 +68,7 @@ export async function refreshVolunteerList(): Promise<void> {
       let key: string | null = null;
       try {
         key = bytesToHex(peerPublicKey(v.peerId));
-        st = standing(key);
+        st = l.standing(key);
       } catch {
         st = undefined;
       }
@@ -84,7 +76,7 @@ export async function refreshVolunteerList(): Promise<void> {
         peerId: v.peerId,
         weight: st?.weight ?? 0,
         reputation: st?.reputation ?? 0,
-        inferenceScore: key === null ? 0 : score(key),
+        inferenceScore: key === null ? 0 : l.inferenceScore(key),
         flags: st?.flags ?? [],
         announcedTokensPerSecond: v.announcement.decodeTokensPerSecond,
         ageMs: now - v.lastSeenMs,
@@ -94,7 +86,7 @@ export async function refreshVolunteerList(): Promise<void> {
   set({ listed });
   // While split is on, the listed volunteers are pinged in the background (every 30 s) so Generate ranks from fresh pings.
   if (useSplitStore.getState().privacy === 'allow-split')
-    void keepRankingFresh({ worker, node, relays: useNetworkStore.getState().relays, k, standing, inferenceScore: score });
+    void keepRankingFresh({ worker, node, relays: useNetworkStore.getState().relays, k, standing: l.standing, inferenceScore: l.inferenceScore });
 }
 
 /** The whole model on this device, through the LLM screen's own engine; its output is mirrored here. */
@@ -122,6 +114,7 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
     if (modelChanged()) await splitModelFor(worker, true);
     const k = s.k ?? Math.max(1, Math.floor(model.layers / 2));
     const relays = useNetworkStore.getState().relays;
+    const l = ledger();
     const plan = await planRoute({
       worker,
       node,
@@ -131,8 +124,8 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
       mode: s.route,
       targetTokensPerSecond: s.targetTokensPerSecond,
       chosenPeerId: s.volunteerPeerId,
-      standing,
-      inferenceScore: inferenceScore(),
+      standing: l.standing,
+      inferenceScore: l.inferenceScore,
       onPhase: (phase) => set({ phase }),
     });
     set({ plan });
@@ -168,11 +161,8 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
 
 let serving: PageVolunteer | null = null;
 
-/** Weighted keys of this page's ledger (Sprint runtime), the only ones given a session's h_k as evidence. */
+/** Before the followed ledger has a state (ledgerWeighs decides after), the genesis's initial weights are the weighted keys. */
 function weighted(key: string): boolean {
-  const rows = currentRuntime()?.snapshot.runtime?.ledger?.rows ?? [];
-  if (rows.some((r) => r.publicKey === key && (r.weight > 0 || r.votingWeight > 0))) return true;
-  // Before the ledger has derived an epoch, the genesis's initial weights are the weighted keys.
   const g = useNetworkStore.getState().genesis;
   return !!g && g.initialWeights.some((w) => w.weight > 0 && bytesToHex(w.publicKey) === key);
 }
@@ -201,7 +191,7 @@ export async function setServing(on: boolean): Promise<void> {
       networkId: node.config.networkId,
       genesis: useNetworkStore.getState().genesis,
       mayFetchEvidence: weighted,
-      receiveOwn: (bytes) => currentRuntime()?.sprintRuntime?.host.receive(bytes, 'gossip'),
+      receiveOwn: (bytes) => void ledger().receiveOwn(bytes),
       onChange: (served) => set({ served }),
     });
     set({ serving: 'on', servingModelHash: serving.modelHash, served: serving.stats() });
