@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../llm/generate.ts';
-import { RequestTimeoutError } from '../node/errors.ts';
+import { PeerGoneError, RequestError, RequestTimeoutError } from '../node/errors.ts';
 import { submitProof } from '../split/evidence.ts';
-import { decodeRequest, Phase, type SplitRequest } from '../split/codec.ts';
+import { decodeRequest, encodeAnswer, Phase, type SplitRequest } from '../split/codec.ts';
 import { localVolunteer, seedSigner, strictVerifier } from '../split/local.ts';
 import { checkProof, encodeProof } from '../split/proof.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
@@ -100,13 +100,15 @@ describe('failover in the browser wiring', () => {
       networkId: NETWORK,
       maxTokens: 20,
       eosTokenIds: [],
+      connectRetryMs: 10,
       onStep: (s) => {
         if (s.volunteer === 'v2' && s.phase === 'decode' && ++decodeOnV2 === 5) vols[2]!.link.disconnect();
       },
     });
     expect(result.tokens).toEqual(unsplit.tokens);
-    // v0 never got a session: it is skipped while connecting, which is not a switch of a live volunteer.
-    expect(dials).toEqual(['v0', 'v1', 'v2', 'v3']);
+    // v0 never got a session: dialled twice (one retry of a failure to reach it), then skipped, which is not a switch of a live volunteer.
+    expect(dials).toEqual(['v0', 'v0', 'v1', 'v2', 'v3']);
+    expect(result.reconnects).toBe(1);
     expect(transports[0]!.lastProblem).toMatch(/unreachable: no relay circuit/);
     expect(transports[1]!.lastProblem).toMatch(/deadline/);
     expect(failoverSummary(result)).toEqual({ switches: 2, served: ['v1', 'v2', 'v3'], finalVolunteer: 'v3' });
@@ -240,5 +242,122 @@ describe('failover in the browser wiring', () => {
     expect(seen[0]).toBe('open');
     expect(seen.at(-1)).toBe('close');
     expect(v.link.calls).toBe(seen.length);
+  });
+});
+
+/** Fails the first `failures` opens the way a call does when it never reached the volunteer (or answers them with `answer`); the rest pass. */
+class FlakyOpens implements SplitTransport {
+  opens = 0;
+  readonly callSession?: (frame: Uint8Array) => Promise<Uint8Array>;
+  constructor(
+    private readonly inner: SplitTransport,
+    private readonly failures: number,
+    private readonly failure: () => Error | Uint8Array,
+  ) {
+    const session = inner.callSession?.bind(inner);
+    if (session) this.callSession = (frame) => session(frame);
+  }
+  get volunteerKey() {
+    return this.inner.volunteerKey;
+  }
+  get label() {
+    return this.inner.label;
+  }
+  async call(request: Uint8Array): Promise<Uint8Array> {
+    if (decodeRequest(request).kind === 'open' && ++this.opens <= this.failures) {
+      const f = this.failure();
+      if (f instanceof Error) throw f;
+      return f;
+    }
+    return this.inner.call(request);
+  }
+}
+
+describe('a volunteer that failed while connecting is tried once more', () => {
+  const volunteers = (base: number) =>
+    [0, 1].map((i) =>
+      localVolunteer({
+        model: rig.model,
+        lowestK: 1,
+        modelHash: rig.hash,
+        normWeight: rig.norm,
+        networkId: NETWORK,
+        userSeed: USER,
+        seed: seedOf(base + i),
+        label: `v${i}`,
+      }),
+    );
+  const run = (transports: SplitTransport[], onStep?: (s: { volunteer: string; phase: string }) => void) =>
+    splitGenerate(rig.prompts[0]!, {
+      model: rig.model,
+      k: K,
+      privacy: 'allow-split',
+      modelHash: rig.hash,
+      volunteers: transports,
+      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
+      signer: seedSigner(USER),
+      networkId: NETWORK,
+      maxTokens: 8,
+      eosTokenIds: [],
+      connectRetryMs: 20,
+      ...(onStep ? { onStep } : {}),
+    });
+  const cannotReach = () => new RequestError('cannot reach v0: WebRTC: connection closed');
+
+  it('one failed connect: the same volunteer serves the whole generation, no switch', async () => {
+    const unsplit = await generate(rig.model, rig.prompts[0]!, { maxTokens: 8, eosTokenIds: [] });
+    const vols = volunteers(100);
+    const first = new FlakyOpens(vols[0]!.link, 1, cannotReach);
+    const dials: string[] = [];
+    const transports = [
+      new ReachingTransport(first, async () => void dials.push('v0')),
+      new ReachingTransport(vols[1]!.link, async () => void dials.push('v1')),
+    ];
+    const result = await run(transports);
+    expect(result.tokens).toEqual(unsplit.tokens);
+    expect(first.opens).toBe(2);
+    expect(result.reconnects).toBe(1);
+    expect(failoverSummary(result)).toEqual({ switches: 0, served: ['v0'], finalVolunteer: 'v0' });
+    // The failed call made the transport reach again (a fresh circuit), and v1 was never dialled.
+    expect(dials).toEqual(['v0', 'v0']);
+    expect(vols[1]!.link.calls).toBe(0);
+    expect(result.segments[0]!.proof).toBeTruthy();
+  });
+
+  it('two failed connects in a row: the next volunteer serves', async () => {
+    const vols = volunteers(110);
+    const first = new FlakyOpens(vols[0]!.link, 2, () => new PeerGoneError('stream to v0 failed: reset'));
+    const result = await run([first, vols[1]!.link]);
+    expect(first.opens).toBe(2);
+    expect(result.reconnects).toBe(1);
+    expect(failoverSummary(result)).toEqual({ switches: 0, served: ['v1'], finalVolunteer: 'v1' });
+  });
+
+  it('an answer is not retried: a typed refusal or a timeout moves on at once', async () => {
+    for (const failure of [
+      () => encodeAnswer({ kind: 'error', code: 'LIMIT', message: 'too many sessions' }),
+      () => new RequestTimeoutError('no response from v0 within 30000 ms'),
+    ]) {
+      const vols = volunteers(120);
+      const first = new FlakyOpens(vols[0]!.link, 1, failure);
+      const result = await run([first, vols[1]!.link]);
+      expect(first.opens).toBe(1);
+      expect(result.reconnects).toBe(0);
+      expect(failoverSummary(result).served).toEqual(['v1']);
+    }
+  });
+
+  it('after a live volunteer is lost, the next one is retried once when its first connect fails', async () => {
+    const unsplit = await generate(rig.model, rig.prompts[0]!, { maxTokens: 8, eosTokenIds: [] });
+    const vols = volunteers(130);
+    const second = new FlakyOpens(vols[1]!.link, 1, () => new RequestError('cannot reach v1: WebRTC: connection closed'));
+    let decodeOnV0 = 0;
+    const result = await run([vols[0]!.link, second], (s) => {
+      if (s.volunteer === 'v0' && s.phase === 'decode' && ++decodeOnV0 === 3) vols[0]!.link.disconnect();
+    });
+    expect(result.tokens).toEqual(unsplit.tokens);
+    expect(second.opens).toBe(2);
+    expect(result.reconnects).toBe(1);
+    expect(failoverSummary(result)).toEqual({ switches: 1, served: ['v0', 'v1'], finalVolunteer: 'v1' });
   });
 });

@@ -2,11 +2,13 @@
  * Failover in the browser (docs/split-inference.md §8, §13): the ranked volunteers become the
  * ordered transport list `splitGenerate` fails over along. A volunteer is reached only when its turn
  * comes, and a volunteer that cannot be reached counts as a dead link (PeerGoneError), so the user
- * moves on to the next one instead of stopping; the next one rebuilds from the h_k history.
+ * moves on to the next one instead of stopping; the next one rebuilds from the h_k history. A call
+ * that failed before the volunteer answered makes it reach again, so splitGenerate's one retry of a
+ * failed connect (`CONNECT_RETRIES`) takes a fresh path.
  * Both wrappers pass a volunteer's session frames through (per-session key, docs/split-inference.md
  * §2a) when the network transport offers them.
  */
-import { PeerGoneError } from '../node/errors.ts';
+import { PeerGoneError, RequestError } from '../node/errors.ts';
 import type { SplitGenerateResult } from '../split/user.ts';
 import type { SplitTransport } from '../split/transport.ts';
 import { decodeAnswer, type SplitAnswer } from '../split/codec.ts';
@@ -62,6 +64,8 @@ export class ReachingTransport implements SplitTransport {
       return await send();
     } catch (e) {
       this.lastProblem = (e as Error).message;
+      // The path failed under the call (e.g. a dying WebRTC connection): splitGenerate's retry reaches again, through the relay.
+      if (e instanceof PeerGoneError || (e instanceof Error && e.constructor === RequestError)) this.reached = null;
       throw e;
     }
   }

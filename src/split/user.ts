@@ -37,6 +37,7 @@ import { entropy, type MonitorThresholds } from './metrics.ts';
 import { deriveSessionKeys, isFrame, sessionEphemeral, UserChannel } from './session-key.ts';
 import { decodeReceipt, encodeReceipt, signProof, type ComputeProof, type ProofSigner, type StepRecord } from './proof.ts';
 import type { PrivacyChoice } from './router.ts';
+import { PeerGoneError, RequestError } from '../node/errors.ts';
 import { isLinkFailure, type SplitTransport } from './transport.ts';
 import type { Evidence } from './verify.ts';
 
@@ -72,6 +73,11 @@ export interface SplitGenerateOptions<K extends KvCache> extends SamplingOptions
    * the volunteer take session frames (default true); false seals every call on its own.
    */
   readonly sessionKey?: boolean;
+  /**
+   * Pause before the one retry of a volunteer whose open failed before it answered (default 500 ms);
+   * see `CONNECT_RETRIES`.
+   */
+  readonly connectRetryMs?: number;
 }
 
 export interface StepReport {
@@ -117,6 +123,8 @@ export interface SplitGenerateResult {
   readonly steps: StepReport[];
   readonly rewinds: number;
   readonly failovers: number;
+  /** Opens tried again on the same volunteer after a failure to reach it (`CONNECT_RETRIES`). */
+  readonly reconnects: number;
   readonly segments: Segment[];
   /** Logits of every accepted step (prefill: the last chunk's), for tests and quality measurements. */
   readonly logits: Float32Array[];
@@ -146,6 +154,18 @@ interface Live {
 
 /** A volunteer that cannot go on (link failure, or an answer that makes no sense): try the next one. */
 class VolunteerLost extends Error {}
+
+/**
+ * Times an open is tried again on the same volunteer when it failed before the volunteer said
+ * anything: a dial or stream that failed (a WebRTC connection dying under the call, a relay circuit
+ * not up yet) says nothing about the volunteer, and the next attempt may take a fresh path. A
+ * timeout (it may be busy or gone: another 30 s would be lost), a remote error, a malformed
+ * answer or a typed refusal are the volunteer's answer and mean switch.
+ */
+export const CONNECT_RETRIES = 1;
+
+/** `cannot reach …` (no stream opened) or a stream that closed or reset before the answer; not a timeout, abort or remote error. */
+const failedToConnect = (e: unknown): boolean => e instanceof PeerGoneError || (e instanceof Error && e.constructor === RequestError);
 
 /**
  * The session key from our ephemeral secret and the volunteer's ephemeral key in its opened answer.
@@ -216,6 +236,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
   let text = '';
   let rewinds = 0;
   let failovers = 0;
+  let reconnects = 0;
   let next = 0; // index of the next volunteer to try
   let live: Live | null = null;
 
@@ -306,6 +327,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
 
   /** A new session on the next volunteer, rebuilt from the history but its `pending` last rows. */
   const connect = async (pending: number): Promise<void> => {
+    let retries = 0;
     while (next < o.volunteers.length) {
       const transport = o.volunteers[next++]!;
       const sessionId = randomBytes(SESSION_ID_BYTES);
@@ -345,7 +367,17 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
         return;
       } catch (e) {
         if (!(e instanceof VolunteerLost)) throw e;
+        // The open itself failed on the link (a session, once live, has had the volunteer's answer).
+        const unreached = live === null && failedToConnect(e.cause);
         abandon(e.message);
+        if (unreached && retries < CONNECT_RETRIES) {
+          retries++;
+          reconnects++;
+          next--;
+          await new Promise((r) => setTimeout(r, o.connectRetryMs ?? 500));
+          continue;
+        }
+        retries = 0;
       }
     }
     throw new SplitError('NO_VOLUNTEER', 'every volunteer failed');
@@ -497,7 +529,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     live = null;
   }
   o.model.destroyKvCache?.(cache);
-  return { tokens, text, stoppedBy, steps, rewinds, failovers, segments, logits: logitsKept, userCacheLength: cache.length, decodeMs };
+  return { tokens, text, stoppedBy, steps, rewinds, failovers, reconnects, segments, logits: logitsKept, userCacheLength: cache.length, decodeMs };
 
   /** Drops the last step on both sides: here by the cache length, there by a rewind of its step. */
   async function rewindLast(step: number): Promise<void> {
