@@ -7,7 +7,7 @@
  * after the epoch closes its ledger credits the volunteer's key with inference CU. No headless
  * validator takes part.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,10 @@ import { restoreWallet, serveNetwork, takePart } from './protocol-helpers.ts';
 import { agreeBeforeLoad, openScreen } from './shell-helpers.ts';
 
 const procs: Proc[] = [];
+/** Playwright closes only its own fixtures' contexts: a page left open keeps searching and re-dialling in later tests. */
+const contexts: BrowserContext[] = [];
 test.afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
   for (const p of procs.splice(0)) {
     console.log(
       p.output
@@ -80,6 +83,7 @@ test('a weighted browser page judges a headless volunteer’s inference proof, a
   await waitForOutput(host, /serving split inference: model [0-9a-f]{16}…/, 90_000);
 
   const context = await browser.newContext({ serviceWorkers: 'block' });
+  contexts.push(context);
   await agreeBeforeLoad(context);
   await serveNetwork(context, network);
   const page: Page = await context.newPage();

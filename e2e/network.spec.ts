@@ -4,7 +4,7 @@
  * end-to-end encrypted 1 MiB request, and keep talking after the relay is gone; then a headless
  * host and a browser page that see each other's gossip.
  */
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
@@ -82,8 +82,15 @@ async function startRelay(): Promise<{ proc: Proc; addr: string }> {
   return { proc, addr };
 }
 
+/** Playwright closes only its own fixtures' contexts: a page left open keeps re-dialling its dead relay in later tests. */
+const contexts: BrowserContext[] = [];
+test.afterEach(async () => {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+});
+
 async function openPeer(browser: Browser, relay: string, seed: string): Promise<{ page: Page; peerId: string }> {
   const context = await browser.newContext();
+  contexts.push(context);
   const page = await context.newPage();
   await page.goto(`/?relay=${encodeURIComponent(relay)}&seed=${seed}&debug=1#/network`); // the network view is on its own screen (issue 11)
   await expect(page.getByTestId('network-status')).toHaveAttribute('data-status', 'online');
