@@ -13,6 +13,7 @@
  */
 import * as lp from 'it-length-prefixed';
 import type { Uint8ArrayList } from 'uint8arraylist';
+import { concatBytes } from '../codec/binary.ts';
 import { MAX_FRAME_BYTES } from './config.ts';
 import { BudgetExceededError, PayloadTooLargeError, PeerGoneError, ProtocolError, RequestError } from './errors.ts';
 
@@ -275,13 +276,7 @@ export class FrameReader {
     }
     const [only] = chunks;
     if (only && chunks.length === 1) return only;
-    const out = new Uint8Array(length);
-    let offset = 0;
-    for (const c of chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
+    return concatBytes(chunks, length);
   }
 }
 
