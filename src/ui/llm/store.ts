@@ -82,34 +82,23 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
   async checkCompatibility() {
     const nav = navigator as Navigator & { gpu?: GPU; deviceMemory?: number };
     const deviceMemoryGiB = typeof nav.deviceMemory === 'number' ? nav.deviceMemory : null;
+    const unusable = (webgpu: boolean, problem: string) => ({
+      webgpu,
+      adapter: null,
+      shaderF16: false,
+      maxBufferBytes: null,
+      maxBindingBytes: null,
+      deviceMemoryGiB,
+      problem,
+    });
     if (!nav.gpu) {
-      set({
-        compat: {
-          webgpu: false,
-          adapter: null,
-          shaderF16: false,
-          maxBufferBytes: null,
-          maxBindingBytes: null,
-          deviceMemoryGiB,
-          problem: 'This browser has no WebGPU: use Chrome or Edge 113 or newer, on https or localhost.',
-        },
-      });
+      set({ compat: unusable(false, 'This browser has no WebGPU: use Chrome or Edge 113 or newer, on https or localhost.') });
       return;
     }
     try {
       const adapter = await nav.gpu.requestAdapter();
       if (!adapter) {
-        set({
-          compat: {
-            webgpu: true,
-            adapter: null,
-            shaderF16: false,
-            maxBufferBytes: null,
-            maxBindingBytes: null,
-            deviceMemoryGiB,
-            problem: 'WebGPU is present but offers no GPU adapter.',
-          },
-        });
+        set({ compat: unusable(true, 'WebGPU is present but offers no GPU adapter.') });
         return;
       }
       const info = adapter.info;
@@ -125,17 +114,7 @@ export const useLlmStore = create<LlmUiState>()((set, get) => ({
         },
       });
     } catch (e) {
-      set({
-        compat: {
-          webgpu: true,
-          adapter: null,
-          shaderF16: false,
-          maxBufferBytes: null,
-          maxBindingBytes: null,
-          deviceMemoryGiB,
-          problem: `WebGPU failed: ${(e as Error).message}`,
-        },
-      });
+      set({ compat: unusable(true, `WebGPU failed: ${(e as Error).message}`) });
     }
   },
 
