@@ -16,6 +16,7 @@ import { browserSpawner, canShareMemory } from '../cpu/threads-browser.ts';
 import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from './config.ts';
 import { bf16ToNumber, f16ToNumber, type FloatDType } from './dtype.ts';
 import { LlmError } from './errors.ts';
+import { checkForwardArgs } from './forward-args.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
 import type { CausalLM, ForwardArgs, ForwardResult, KvCache } from './model-types.ts';
 import { ropeTable } from './rope.ts';
@@ -273,32 +274,8 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
     const c = this.config;
     const cache = args.kvCache;
     if (cache.destroyed) throw new LlmError('BAD_ARGUMENT', 'the KV cache was destroyed');
-    const fromLayer = args.fromLayer ?? cache.fromLayer;
-    const toLayer = args.toLayer ?? cache.toLayer;
-    checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer)
-      throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
-      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
+    const { fromLayer, toLayer, total, pos0 } = checkForwardArgs(c, this, args);
     const D = c.hiddenSize;
-    let total: number;
-    if (args.hidden) {
-      if (args.hidden.length === 0 || args.hidden.length % D !== 0)
-        throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
-      total = args.hidden.length / D;
-    } else {
-      if (!args.tokens || args.tokens.length === 0) throw new LlmError('BAD_ARGUMENT', 'forward needs tokens or hidden');
-      if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
-      for (let i = 0; i < args.tokens.length; i++) {
-        const tok = args.tokens[i];
-        if (tok === undefined || !Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize)
-          throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
-      }
-      total = args.tokens.length;
-    }
-    const pos0 = cache.length;
-    if (pos0 + total > cache.maxContext)
-      throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
     const wanted = toLayer === c.numLayers ? (args.logits ?? 'last') : 'none';
     const wantHidden = toLayer < c.numLayers || args.returnHidden === true;
     const V = c.vocabSize;

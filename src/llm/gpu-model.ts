@@ -10,6 +10,7 @@ import { GpuError } from '../gpu/errors.ts';
 import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from './config.ts';
 import { DTYPE_BYTES, type FloatDType } from './dtype.ts';
 import { LlmError, throwIfAborted } from './errors.ts';
+import { checkForwardArgs } from './forward-args.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
 import { MAX_GREEDY_BLOCK, type CausalLM, type ForwardArgs, type ForwardResult, type GreedyBlock, type KvCache } from './model-types.ts';
 import { ropeTable } from './rope.ts';
@@ -428,32 +429,8 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const cache = args.kvCache;
     if (cache.destroyed) throw new LlmError('BAD_ARGUMENT', 'the KV cache was destroyed');
     this.pickOnDevice = null; // this pass overwrites acts.tokens
-    const fromLayer = args.fromLayer ?? cache.fromLayer;
-    const toLayer = args.toLayer ?? cache.toLayer;
-    checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < cache.fromLayer || toLayer > cache.toLayer)
-      throw new LlmError('BAD_ARGUMENT', `layers [${fromLayer}, ${toLayer}) are not all in the KV cache's [${cache.fromLayer}, ${cache.toLayer})`);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
-      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer})`);
+    const { fromLayer, toLayer, total, pos0 } = checkForwardArgs(c, this, args);
     const D = c.hiddenSize;
-    let total: number;
-    if (args.hidden) {
-      if (args.hidden.length === 0 || args.hidden.length % D !== 0)
-        throw new LlmError('BAD_ARGUMENT', `hidden has ${args.hidden.length} values, not a multiple of hidden_size ${D}`);
-      total = args.hidden.length / D;
-    } else {
-      if (!args.tokens || args.tokens.length === 0) throw new LlmError('BAD_ARGUMENT', 'forward needs tokens or hidden');
-      if (fromLayer !== 0) throw new LlmError('BAD_ARGUMENT', 'tokens enter at layer 0; pass hidden for a later layer');
-      for (let i = 0; i < args.tokens.length; i++) {
-        const tok = args.tokens[i]!; // i < length; a hole in a sparse array fails the integer check below
-        if (!Number.isInteger(tok) || tok < 0 || tok >= c.vocabSize)
-          throw new LlmError('BAD_ARGUMENT', `token ${tok} is outside the vocabulary [0, ${c.vocabSize})`);
-      }
-      total = args.tokens.length;
-    }
-    const pos0 = cache.length;
-    if (pos0 + total > cache.maxContext)
-      throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
     if (argmax && toLayer !== c.numLayers) throw new LlmError('BAD_ARGUMENT', `a greedy pick needs the last layer; this forward stops at ${toLayer}`);
     const wanted = toLayer === c.numLayers ? (args.logits ?? 'last') : 'none';
     const wantHidden = toLayer < c.numLayers || args.returnHidden === true;
