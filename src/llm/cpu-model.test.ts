@@ -8,23 +8,13 @@ import { nodeSpawner } from '../cpu/threads-node.ts';
 import { CpuLlmModel, type CpuModelOptions } from './cpu-model.ts';
 import type { FloatDType } from './dtype.ts';
 import { generate } from './generate.ts';
-import { loadReference } from './loader.ts';
-import { MemorySource } from './source.ts';
-import { makeTestModel, type TestModelOptions } from './test-model.ts';
-import { LOGIT_TOLERANCE, maxAbs, maxDiff } from './test-support.ts';
+import { expectAllLogitsAgree, expectGreedyAgrees, expectLayerSplitAgrees, expectPrefillAndDecodeAgree, referenceOf } from './engine-test-support.ts';
+import type { TestModelOptions } from './test-model.ts';
 
 async function pair(options: TestModelOptions, cpuOptions: Partial<CpuModelOptions> = {}) {
-  const source = new MemorySource(makeTestModel(options).files, 'test model', 4096);
-  const { model: ref, manifest } = await loadReference(source);
+  const { source, ref, manifest } = await referenceOf(options);
   const cpu = await CpuLlmModel.load(source, { spawner: nodeSpawner, threads: 2, maxTokens: 32, ...cpuOptions });
   return { ref, cpu, manifest, source };
-}
-
-function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, what: string): number {
-  const scale = Math.max(1, maxAbs(ref));
-  const diff = maxDiff(got, ref);
-  expect(diff, `${what}: max |Δ| ${diff} vs tolerance ${LOGIT_TOLERANCE * scale}`).toBeLessThanOrEqual(LOGIT_TOLERANCE * scale);
-  return diff / scale;
 }
 
 describe('CPU decoder vs the float64 reference', () => {
@@ -32,21 +22,7 @@ describe('CPU decoder vs the float64 reference', () => {
     it(`${dtype} weights: logits agree at every position, in one pass and token by token`, async () => {
       const { ref, cpu, manifest } = await pair({ dtype });
       try {
-        const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Hello there, how are you?' }]);
-        expect(prompt.length).toBeGreaterThan(32); // more than one pass (maxTokens 32)
-        const r = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
-        const g = await cpu.forward({ tokens: prompt, kvCache: cpu.createKvCache(), logits: 'all' });
-        expect(g.logits!.length).toBe(prompt.length * manifest.config.vocabSize);
-        const rel = expectClose(g.logits!, r.logits!, `${dtype} prefill`);
-        const cache = cpu.createKvCache();
-        await cpu.forward({ tokens: prompt.slice(0, 5), kvCache: cache, logits: 'none' });
-        const V = manifest.config.vocabSize;
-        for (let t = 5; t < 12; t++) {
-          const step = await cpu.forward({ tokens: [prompt[t]!], kvCache: cache });
-          expectClose(step.logits!, r.logits!.subarray(t * V, (t + 1) * V), `${dtype} decode position ${t}`);
-        }
-        expect(cache.length).toBe(12);
-        expect(rel).toBeLessThan(LOGIT_TOLERANCE);
+        await expectPrefillAndDecodeAgree(ref, cpu, manifest, dtype);
       } finally {
         cpu.destroy();
       }
@@ -57,10 +33,7 @@ describe('CPU decoder vs the float64 reference', () => {
     const { ref, cpu, manifest } = await pair({ dtype: 'F16', modelType: 'qwen2', ropeScaling: 'llama3', layers: 2, vocab: 299 }, { threads: 0 });
     try {
       expect(manifest.config.qkvBias).toBe(true);
-      const prompt = manifest.tokenizer!.encode('The children are playing in the garden, the cat is sleeping on the chair.');
-      const r = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
-      const g = await cpu.forward({ tokens: prompt, kvCache: cpu.createKvCache(), logits: 'all' });
-      expectClose(g.logits!, r.logits!, 'qwen2 / llama3 rope / V = 299');
+      await expectAllLogitsAgree(ref, cpu, manifest, 'qwen2 / llama3 rope / V = 299');
     } finally {
       cpu.destroy();
     }
@@ -70,15 +43,9 @@ describe('CPU decoder vs the float64 reference', () => {
     const { ref, cpu, manifest, source } = await pair({ dtype: 'BF16', tieEmbeddings: false, seed: 2 });
     const inline = await CpuLlmModel.load(source, { threads: 0 });
     try {
-      const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Tell me a story.' }]);
-      const opts = { maxTokens: 32, eosTokenIds: [] as number[] };
-      const a = await generate(cpu, prompt, opts);
-      const b = await generate(ref, prompt, opts);
+      const { prompt, opts, result } = await expectGreedyAgrees(ref, cpu, manifest);
       const c = await generate(inline, prompt, opts);
-      expect(a.tokens).toHaveLength(32);
-      expect(a.tokens).toEqual(b.tokens);
-      expect(c.tokens).toEqual(a.tokens);
-      expect(new Set(a.tokens).size).toBeGreaterThan(8);
+      expect(c.tokens).toEqual(result.tokens);
     } finally {
       cpu.destroy();
       inline.destroy();
@@ -86,26 +53,11 @@ describe('CPU decoder vs the float64 reference', () => {
   });
 
   it("layer ranges: [0, k) on one model and [k, L) on another give the full model's logits, with their KV caches", async () => {
-    const source = new MemorySource(makeTestModel({ dtype: 'BF16', layers: 3 }).files);
-    const { model: ref, manifest } = await loadReference(source);
+    const { source, ref, manifest } = await referenceOf({ dtype: 'BF16', layers: 3 });
     const front = await CpuLlmModel.load(source, { spawner: nodeSpawner, threads: 2, toLayer: 2 });
     const back = await CpuLlmModel.load(source, { spawner: nodeSpawner, threads: 2, fromLayer: 2 });
     try {
-      const prompt = manifest.tokenizer!.encode('Once upon a time there was a small model.');
-      const full = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
-      const frontCache = front.createKvCache();
-      const backCache = back.createKvCache();
-      const h = await front.forward({ tokens: prompt, kvCache: frontCache });
-      expect(h.logits).toBeUndefined();
-      const out = await back.forward({ hidden: h.hidden!, kvCache: backCache, logits: 'all' });
-      expectClose(out.logits!, full.logits!, 'CPU [0,2) → CPU [2,3)');
-      const next = 65;
-      const h2 = await front.forward({ tokens: [next], kvCache: frontCache });
-      const o2 = await back.forward({ hidden: h2.hidden!, kvCache: backCache });
-      const refNext = await ref.forward({ tokens: [...prompt, next], kvCache: ref.createKvCache() });
-      expectClose(o2.logits!, refNext.logits!, 'split decode step');
-      const mixed = await ref.forward({ hidden: h.hidden!, fromLayer: 2, kvCache: ref.createKvCache({ fromLayer: 2 }), logits: 'all' });
-      expectClose(mixed.logits!, full.logits!, 'CPU [0,2) → reference [2,3)');
+      const { backCache } = await expectLayerSplitAgrees(ref, front, back, manifest, 'CPU');
       await expect(back.forward({ tokens: [1], kvCache: backCache })).rejects.toThrow(/tokens enter at layer 0/);
       await expect(front.forward({ tokens: [manifest.config.vocabSize], kvCache: front.createKvCache() })).rejects.toThrow(/outside the vocabulary/);
       const small = front.createKvCache({ maxContext: 4 });

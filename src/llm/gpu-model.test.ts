@@ -9,9 +9,16 @@ import { argmax } from './sampling.ts';
 import { GpuModel, type GpuModelOptions } from './gpu-model.ts';
 import { loadReference, type LoadProgress } from './loader.ts';
 import { DirectorySource } from './node-source.ts';
-import { MemorySource } from './source.ts';
-import { makeTestModel, type TestModelOptions } from './test-model.ts';
-import { LOGIT_TOLERANCE, maxAbs, maxDiff, tempDir } from './test-support.ts';
+import {
+  expectAllLogitsAgree,
+  expectClose,
+  expectGreedyAgrees,
+  expectLayerSplitAgrees,
+  expectPrefillAndDecodeAgree,
+  referenceOf,
+} from './engine-test-support.ts';
+import type { TestModelOptions } from './test-model.ts';
+import { tempDir } from './test-support.ts';
 
 let device: GpuDevice;
 beforeAll(async () => {
@@ -20,17 +27,9 @@ beforeAll(async () => {
 afterAll(() => device?.destroy());
 
 async function pair(options: TestModelOptions, gpuOptions: Partial<GpuModelOptions> = {}) {
-  const source = new MemorySource(makeTestModel(options).files, 'test model', 4096);
-  const { model: ref, manifest } = await loadReference(source);
+  const { source, ref, manifest } = await referenceOf(options);
   const gpu = await GpuModel.load(source, { device, maxTokens: 32, ...gpuOptions });
   return { ref, gpu, manifest };
-}
-
-function expectClose(gpu: ArrayLike<number>, ref: ArrayLike<number>, what: string): number {
-  const scale = Math.max(1, maxAbs(ref));
-  const diff = maxDiff(gpu, ref);
-  expect(diff, `${what}: max |Δ| ${diff} vs tolerance ${LOGIT_TOLERANCE * scale}`).toBeLessThanOrEqual(LOGIT_TOLERANCE * scale);
-  return diff / scale;
 }
 
 describe('WebGPU decoder vs the float64 reference', () => {
@@ -38,22 +37,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
     it(`${dtype} weights: logits agree at every position, in one pass and token by token`, async () => {
       const { ref, gpu, manifest } = await pair({ dtype });
       try {
-        const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Hello there, how are you?' }]);
-        expect(prompt.length).toBeGreaterThan(32); // more than one GPU pass (maxTokens 32)
-        const r = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
-        const g = await gpu.forward({ tokens: prompt, kvCache: gpu.createKvCache(), logits: 'all' });
-        expect(g.logits!.length).toBe(prompt.length * manifest.config.vocabSize);
-        const rel = expectClose(g.logits!, r.logits!, `${dtype} prefill`);
-        // Decode path: 5 tokens prefilled, then one position per forward (T = 1 kernels, KV cache reads).
-        const cache = gpu.createKvCache();
-        await gpu.forward({ tokens: prompt.slice(0, 5), kvCache: cache, logits: 'none' });
-        const V = manifest.config.vocabSize;
-        for (let t = 5; t < 12; t++) {
-          const step = await gpu.forward({ tokens: prompt.slice(t, t + 1), kvCache: cache });
-          expectClose(step.logits!, r.logits!.subarray(t * V, (t + 1) * V), `${dtype} decode position ${t}`);
-        }
-        expect(cache.length).toBe(12);
-        expect(rel).toBeLessThan(LOGIT_TOLERANCE);
+        await expectPrefillAndDecodeAgree(ref, gpu, manifest, dtype);
       } finally {
         gpu.destroy();
       }
@@ -63,17 +47,11 @@ describe('WebGPU decoder vs the float64 reference', () => {
   it('greedy generation is identical to the reference for 32 tokens', async () => {
     const { ref, gpu, manifest } = await pair({ dtype: 'BF16', tieEmbeddings: false, seed: 2 });
     try {
-      const prompt = manifest.tokenizer!.encodeChat([{ role: 'user', content: 'Tell me a story.' }]);
-      const opts = { maxTokens: 32, eosTokenIds: [] as number[] };
-      const a = await generate(gpu, prompt, opts);
-      const b = await generate(ref, prompt, opts);
-      expect(a.tokens).toHaveLength(32);
-      expect(a.tokens).toEqual(b.tokens);
-      expect(new Set(a.tokens).size).toBeGreaterThan(8); // a real sequence, not one token repeated
-      expect(a.stoppedBy).toBe('max-tokens');
+      const { prompt, opts, result } = await expectGreedyAgrees(ref, gpu, manifest);
+      expect(result.stoppedBy).toBe('max-tokens');
       // The same run reading every step's logits back and picking on the CPU.
       const c = await generate(gpu, prompt, { ...opts, pickOnModel: false });
-      expect(c.tokens).toEqual(a.tokens);
+      expect(c.tokens).toEqual(result.tokens);
     } finally {
       gpu.destroy();
     }
@@ -86,10 +64,7 @@ describe('WebGPU decoder vs the float64 reference', () => {
     );
     try {
       expect(manifest.config.qkvBias).toBe(true);
-      const prompt = manifest.tokenizer!.encode('The children are playing in the garden, the cat is sleeping on the chair.');
-      const r = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
-      const g = await gpu.forward({ tokens: prompt, kvCache: gpu.createKvCache(), logits: 'all' });
-      expectClose(g.logits!, r.logits!, 'qwen2 / gemv / split bindings');
+      await expectAllLogitsAgree(ref, gpu, manifest, 'qwen2 / gemv / split bindings');
     } finally {
       gpu.destroy();
     }
@@ -159,32 +134,12 @@ describe('WebGPU decoder vs the float64 reference', () => {
   }
 
   it("layer ranges: [0, k) on one model and [k, L) on another (GPU or CPU) give the full model's logits", async () => {
-    const files = makeTestModel({ dtype: 'BF16', layers: 3 }).files;
-    const source = new MemorySource(files);
-    const { model: ref, manifest } = await loadReference(source);
+    const { source, ref, manifest } = await referenceOf({ dtype: 'BF16', layers: 3 });
     const front = await GpuModel.load(source, { device, toLayer: 2 });
     const back = await GpuModel.load(source, { device, fromLayer: 2 });
     try {
       expect(front.weightBytes).toBeGreaterThan(back.weightBytes - 1); // back holds one layer + head
-      const prompt = manifest.tokenizer!.encode('Once upon a time there was a small model.');
-      const full = await ref.forward({ tokens: prompt, kvCache: ref.createKvCache(), logits: 'all' });
-      const frontCache = front.createKvCache();
-      const backCache = back.createKvCache();
-      const h = await front.forward({ tokens: prompt, kvCache: frontCache });
-      expect(h.logits).toBeUndefined();
-      expect(h.hidden!.length).toBe(prompt.length * manifest.config.hiddenSize);
-      const out = await back.forward({ hidden: h.hidden!, kvCache: backCache, logits: 'all' });
-      expectClose(out.logits!, full.logits!, 'GPU [0,2) → GPU [2,3)');
-      // Next token through both halves, with their KV caches.
-      const next = 65;
-      const h2 = await front.forward({ tokens: [next], kvCache: frontCache });
-      const o2 = await back.forward({ hidden: h2.hidden!, kvCache: backCache });
-      const refNext = await ref.forward({ tokens: [...prompt, next], kvCache: ref.createKvCache() });
-      expectClose(o2.logits!, refNext.logits!, 'split decode step');
-      // GPU front, CPU reference back.
-      const refBackCache = ref.createKvCache({ fromLayer: 2 });
-      const mixed = await ref.forward({ hidden: h.hidden!, fromLayer: 2, kvCache: refBackCache, logits: 'all' });
-      expectClose(mixed.logits!, full.logits!, 'GPU [0,2) → CPU [2,3)');
+      const { backCache } = await expectLayerSplitAgrees(ref, front, back, manifest, 'GPU');
       await expect(back.forward({ tokens: [1], kvCache: backCache })).rejects.toThrow(/tokens enter at layer 0/);
     } finally {
       front.destroy();
