@@ -36,6 +36,7 @@ import { loadSyntheticModel, presetSpec, type SyntheticModelSpec } from './synth
 import { SYNTHETIC_PRESETS } from './synthetic-presets.ts';
 import { LlmError } from './errors.ts';
 import type { FloatDType } from './dtype.ts';
+import { benchSampler, type SamplerBenchRow } from './sampler-bench.ts';
 
 const COPY_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
@@ -201,6 +202,8 @@ export interface LlmBenchResult {
   peer_error?: string;
   /** Present for --synthetic models. */
   synthetic?: SyntheticBenchInfo;
+  /** The CPU sampler (temperature 0.7, top-p 0.9) against the whole-vocabulary sort it replaced (sampler-bench.ts). */
+  sampler: SamplerBenchRow[];
   date: string;
 }
 
@@ -465,6 +468,7 @@ export async function benchLlm(
       cpu_decode_ratio: cpu.run.decodeTokensPerSecond / run.decodeTokensPerSecond,
       cpu_same_tokens: cpu.run.tokens.join() === run.tokens.join(),
       auto_probe: autoProbe,
+      sampler: benchSampler(),
       date: new Date().toISOString(),
     };
     if (synthetic) {
@@ -621,6 +625,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rows.push(['peer decode', `${r.peer.peer_decode_tokens_per_s.toFixed(1)} tokens/s (engine ${r.peer.decode_ratio_vs_peer.toFixed(2)}x)`]);
       rows.push(['peer vs engine', `logits rel. diff ${r.peer.peer_logit_rel_diff.toExponential(1)}, same first ${r.peer.peer_same_tokens} tokens`]);
     } else if (r.peer_error) rows.push(['peer', `failed: ${r.peer_error}`]);
+    for (const x of r.sampler)
+      rows.push([
+        `sampler V=${x.vocab}`,
+        `${x.new_ms.toFixed(2)} ms a pick vs ${x.old_ms.toFixed(2)} ms sorting the vocabulary (${x.ratio.toFixed(1)}x; same tokens: ${x.same_tokens})`,
+      ]);
     for (const [k, v] of rows) process.stdout.write(`${k.padEnd(24)} ${v}\n`);
   }
 }

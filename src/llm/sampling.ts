@@ -67,8 +67,159 @@ export function checkSampling(o: SamplingOptions): void {
   if (!Number.isInteger(k) || k < 0) throw new LlmError('BAD_ARGUMENT', `top-k must be a non-negative integer, got ${k}`);
 }
 
-/** The next token: greedy at temperature 0, else a draw from the filtered softmax(logits / temperature). */
+/** The float64 word holding sign, exponent and the top of the mantissa. */
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+/** Probabilities lie in [0, 1]: their top 16 bits run from 0 to 1.0's 0x3ff0. */
+const BUCKETS = 0x3ff0 + 1;
+/** Below this many tokens a slice is insertion-sorted rather than split by the next 8 bits. */
+const INSERTION_SORT_MAX = 24;
+
+interface SamplerScratch {
+  readonly probs: Float64Array;
+  readonly words: Uint32Array;
+  readonly keys: Uint16Array;
+  readonly order: Int32Array;
+  readonly spare: Int32Array;
+  readonly bucketStart: Int32Array;
+}
+let scratch: SamplerScratch | null = null;
+
+/** Buffers reused across calls (sampleToken is synchronous, so one set serves every caller). */
+function scratchFor(n: number): SamplerScratch {
+  if (!scratch || scratch.order.length < n) {
+    const probs = new Float64Array(n);
+    scratch = {
+      probs,
+      words: new Uint32Array(probs.buffer),
+      keys: new Uint16Array(n),
+      order: new Int32Array(n),
+      spare: new Int32Array(n),
+      bucketStart: new Int32Array(BUCKETS),
+    };
+  }
+  return scratch;
+}
+
+/**
+ * Sorts order[lo, hi) by probability descending, id ascending, where the slice's probabilities
+ * share every bit above `shift` of their float64 pattern and its ids ascend within equal keys:
+ * an MSD radix pass on the next 8 bits (stable, so ids stay ascending), then each part again.
+ */
+function sortRanks(order: Int32Array, lo: number, hi: number, probs: Float64Array, words: Uint32Array, spare: Int32Array, shift: number): void {
+  if (hi - lo <= INSERTION_SORT_MAX || shift <= 0) {
+    for (let i = lo + 1; i < hi; i++) {
+      const t = order[i]!;
+      const p = probs[t]!;
+      let j = i - 1;
+      while (j >= lo) {
+        const u = order[j]!;
+        const q = probs[u]!;
+        if (q > p || (q === p && u < t)) break;
+        order[j + 1] = u;
+        j--;
+      }
+      order[j + 1] = t;
+    }
+    return;
+  }
+  shift -= 8;
+  const word = shift >= 32 ? HIGH_WORD : 1 - HIGH_WORD;
+  const bit = shift & 31;
+  // Slot 255 − digit: larger digits (larger probabilities) first.
+  const ends = new Int32Array(256);
+  for (let i = lo; i < hi; i++) ends[255 - ((words[2 * order[i]! + word]! >>> bit) & 255)]!++;
+  let first = lo;
+  for (let d = 0; d < 256; d++) {
+    const c = ends[d]!;
+    ends[d] = first;
+    first += c;
+  }
+  for (let i = lo; i < hi; i++) {
+    const t = order[i]!;
+    spare[ends[255 - ((words[2 * t + word]! >>> bit) & 255)]!++] = t;
+  }
+  order.set(spare.subarray(lo, hi), lo);
+  let a = lo;
+  for (let d = 0; d < 256 && a < hi; d++) {
+    const b = ends[d]!;
+    if (b - a > 1) sortRanks(order, a, b, probs, words, spare, shift);
+    a = b;
+  }
+}
+
+/**
+ * The next token: greedy at temperature 0, else a draw from the filtered softmax(logits / temperature).
+ * Tokens rank by probability descending, then id ascending; top-k keeps the first k, top-p stops at
+ * the first rank where the running probability (summed in rank order) reaches p, and the draw walks
+ * the kept ranks. Ranks are found without sorting the vocabulary: probabilities are bucketed by the
+ * top 16 bits of their float64 pattern (monotone for non-negative values), and only the buckets the
+ * walk reaches are sorted, so every sum runs in the same order, and so gives the same bits, as a full
+ * sort would (sampleTokenBySort, which it must always agree with).
+ */
 export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: SeededRandom): number {
+  const temperature = o.temperature ?? 0;
+  if (temperature === 0) return argmax(logits);
+  const n = logits.length;
+  if (n === 0) throw new LlmError('BAD_ARGUMENT', 'no logits to sample from');
+  const s = scratchFor(n);
+  const { probs, words, keys, order } = s;
+  const start = s.bucketStart.fill(0);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const v = logits[i]!;
+    if (v > max) max = v;
+  }
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += probs[i] = Math.exp((logits[i]! - max) / temperature);
+    const key = words[2 * i + HIGH_WORD]! >>> 16;
+    keys[i] = key;
+    start[key]!++;
+  }
+  // NaN logits, +Infinity, or all −Infinity: NaN probabilities, which have no rank order to bucket.
+  if (Number.isNaN(total)) return sampleTokenBySort(logits, o, rng);
+  // Drawn before the walk: the scratch buffers hold this call's state only until it returns.
+  const u = rng.uniform();
+  let first = 0;
+  for (let b = BUCKETS - 1; b >= 0; b--) {
+    const c = start[b]!;
+    start[b] = first;
+    first += c;
+  }
+  // Ids ascending within each bucket; buckets in descending order. start[b] becomes bucket b's end.
+  for (let i = 0; i < n; i++) order[start[keys[i]!]!++] = i;
+  const topK = o.topK && o.topK > 0 ? Math.min(o.topK, n) : n;
+  const topP = o.topP ?? 1;
+  let kept = 0;
+  let mass = 0;
+  walk: while (true) {
+    // kept < topK <= n here, so order[kept] is a token and its bucket ends past kept.
+    const end = start[keys[order[kept]!]!]!;
+    sortRanks(order, kept, end, probs, words, s.spare, 48);
+    while (kept < end) {
+      mass += probs[order[kept]!]! / total;
+      kept++;
+      if (mass >= topP || kept >= topK) break walk;
+    }
+  }
+  let keptMass = 0;
+  for (let i = 0; i < kept; i++) keptMass += probs[order[i]!]!;
+  let r = u * keptMass;
+  for (let i = 0; i < kept; i++) {
+    const token = order[i]!;
+    r -= probs[token]!;
+    if (r < 0) return token;
+  }
+  // Rounding can leave r at or just above 0: the draw falls on the last kept token (kept >= 1 as n >= 1).
+  return at(order, kept - 1, 'kept token');
+}
+
+/**
+ * The same pick by sorting the whole vocabulary with a comparator: O(V log V), the rule's plain
+ * statement. sampleToken takes it for logits whose probabilities are NaN; benchmarks time it as
+ * the baseline.
+ */
+export function sampleTokenBySort(logits: ArrayLike<number>, o: SamplingOptions, rng: SeededRandom): number {
   const temperature = o.temperature ?? 0;
   if (temperature === 0) return argmax(logits);
   const n = logits.length;
