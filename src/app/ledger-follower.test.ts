@@ -15,7 +15,8 @@ import { fastTimings, makeGenesis, schedule } from '../protocol/genesis.ts';
 import { signMessage, type VoteMessage } from '../protocol/messages.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeState, stateHash } from '../protocol/ledger.ts';
-import { decodeRequest, encodeStateResponse } from '../protocol/sync.ts';
+import { decodeHead, decodeRequest, encodeRequest, encodeStateResponse } from '../protocol/sync.ts';
+import { isProtocolError } from '../protocol/errors.ts';
 import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { BrowserRuntime, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
@@ -62,6 +63,9 @@ class FakeNode implements NodeLike {
   }
   async unhandle(name: string): Promise<void> {
     this.handlers.delete(name);
+  }
+  handles(name: string): boolean {
+    return this.handlers.has(name);
   }
   async request(peerId: string, name: string, payload: Uint8Array): Promise<Uint8Array> {
     const h = this.hub.find((n) => n.peerId === peerId)?.handlers.get(name);
@@ -220,8 +224,20 @@ describe('LedgerFollower', () => {
       subscribe: (fn) => (listeners.add(fn), () => listeners.delete(fn)),
     };
     const page = new BrowserRuntime({ genesis, wallet, backend: 'cpu', newEngineClient: idleClient, ledgers: registry });
+    // The node's one sync handler answers from whichever host follows: the follower's, then the runtime's, then the follower's again.
+    const asker = new FakeNode(hub, simIdentity(68, NET).publicKey);
+    const answeredBy = async (h: () => { counters: { requestsServed: number } }) => {
+      await until('a sync handler on the node', () => followerNode.handles(SYNC_PROTOCOL), 2_000);
+      const before = h().counters.requestsServed;
+      expect(decodeHead(await asker.request(followerNode.peerId, SYNC_PROTOCOL, encodeRequest({ op: 'head' })))).toBe(1);
+      return h().counters.requestsServed - before;
+    };
+    expect(await answeredBy(() => own)).toBe(1);
     await page.start(followerNode as unknown as SprintnetNode);
     const host = page.sprintRuntime!.host;
+    const ownServed = own.counters.requestsServed;
+    expect(await answeredBy(() => host)).toBe(1);
+    expect(own.counters.requestsServed).toBe(ownServed); // the stopped follower host no longer answers
     expect(follower.snapshot.mode).toBe('handed-over');
     expect(follower.ownHost).toBeNull();
     expect(registry.host(follower.genesisId)).toBe(host);
@@ -235,6 +251,11 @@ describe('LedgerFollower', () => {
     expect(follower.ownHost).not.toBeNull();
     expect(follower.ownHost!.view(0)!.certificate).toBe('certified');
     expect(registry.host(follower.genesisId)).toBe(follower.ownHost);
+    const hostServed = host.counters.requestsServed;
+    expect(await answeredBy(() => follower.ownHost!)).toBe(1);
+    expect(host.counters.requestsServed).toBe(hostServed);
+    expect(own.counters.requestsServed).toBe(ownServed);
+    asker.leave();
   }, 30_000);
 
   it('keeps the gossip that arrives during the switch for the runtime’s host', async () => {
@@ -319,6 +340,83 @@ describe('LedgerFollower', () => {
       await lateFollower.stop();
     }
   }, 45_000);
+
+  it('answers sync: a late participant that reaches only the follower catches up from it; forged requests get a participant’s answers', async () => {
+    const own = follower.ownHost!;
+    const certified = participants[0]!.host.view(0)!;
+    expect(own.view(0)!.hash).toBe(certified.hash);
+    // The follower's node restarts onto a network where no participant answers (as the page's node does at a wallet unlock).
+    const hub3: FakeNode[] = [];
+    const moved = new FakeNode(hub3, fid!.publicKey);
+    follower.node.attach(moved as unknown as SprintnetNode);
+    const refusedBefore = { ...follower.snapshot.refused };
+    const servedBefore = own.counters.requestsServed;
+    const lateId = simIdentity(69, NET);
+    const lateNode = new FakeNode(hub3, lateId.publicKey);
+    const lines: string[] = [];
+    const late = new SprintRuntime({
+      genesis,
+      signer: signerOf(lateId),
+      engine: referenceEngine(),
+      node: lateNode,
+      store: new MemoryStore(),
+      verifier: walletVerifier(),
+      log: (l) => lines.push(l),
+    });
+    let stranger: FakeNode | undefined;
+    try {
+      await until('the follower’s handler on its new node', () => moved.handles(SYNC_PROTOCOL), 2_000);
+      expect(await late.host.peerHead(hex(fid!.publicKey))).toBe(1);
+      await late.start();
+      await until('epoch 0 caught up from the follower', () => late.host.view(0) !== undefined, 10_000);
+      await late.host.idle();
+      const view = late.host.view(0)!;
+      // Derived from the messages the follower served (not adopted), and certified by the votes it served.
+      expect(view.hash).toBe(certified.hash);
+      expect(view.certificate).toBe('certified');
+      expect(hex(late.host.certificate(0)!.stateHash)).toBe(certified.hash);
+      expect(lines.some((l) => l.includes('epoch 0: caught up (derived certified state)'))).toBe(true);
+      for (const id of participants[0]!.host.pool.ids(0)) expect(late.host.pool.has(0, id)).toBe(true);
+      expect(own.counters.requestsServed - servedBefore).toBeGreaterThanOrEqual(5); // head, state, summary, ids, get
+      late.stop();
+
+      // Forged requests: the follower answers (or refuses) exactly as a participant does.
+      const participantPeer = peerIdFromPublicKeyBytes(p1!.publicKey);
+      stranger = new FakeNode(hub, forger!.publicKey);
+      const ask = (from: FakeNode, to: string, req: Uint8Array) =>
+        from.request(to, SYNC_PROTOCOL, req).then(
+          (bytes) => ({ bytes: hex(bytes) }),
+          (e: unknown) => ({ code: isProtocolError(e) ? e.code : 'not typed', message: (e as Error).message }),
+        );
+      const tooMany = new Uint8Array(1 + 8 + 2 + 513 * 32);
+      tooMany.set([3, 0, 0, 0, 0, 0, 0, 0, 0, 513 & 0xff, 513 >> 8]);
+      const forged: Record<string, Uint8Array> = {
+        'unknown op': Uint8Array.of(99),
+        'trailing bytes': Uint8Array.of(6, 0),
+        'get of 513 ids': tooMany,
+        'summary of an unknown epoch': encodeRequest({ op: 'summary', epoch: 999 }),
+        'ids of an unknown epoch': encodeRequest({ op: 'ids', epoch: 999, mask: 0xffff }),
+        'state of an unknown epoch': encodeRequest({ op: 'state', epoch: 999 }),
+        'list of an unknown root': encodeRequest({ op: 'list', root: new Uint8Array(32).fill(5) }),
+      };
+      for (const [what, req] of Object.entries(forged)) {
+        const fromFollower = await ask(lateNode, moved.peerId, req);
+        expect(fromFollower, what).toEqual(await ask(stranger, participantPeer, req));
+        if (what.startsWith('unknown op') || what.startsWith('trailing') || what.startsWith('get of'))
+          expect(fromFollower, what).toMatchObject({ code: 'BAD_REQUEST' });
+      }
+      expect(await ask(lateNode, moved.peerId, forged['state of an unknown epoch']!)).toEqual({ bytes: '01' }); // not found
+
+      // Serving signed and sent nothing.
+      expect(moved.published + followerNode.published).toBe(0);
+      expect(follower.snapshot.refused).toEqual(refusedBefore);
+      for (const e of late.host.pool.epochs()) expect(late.host.pool.messages(e).filter((m) => hex(m.sender) === hex(fid!.publicKey))).toEqual([]);
+    } finally {
+      late.stop();
+      stranger?.leave();
+      follower.node.attach(followerNode as unknown as SprintnetNode);
+    }
+  }, 30_000);
 });
 
 describe('certifiedOnly', () => {

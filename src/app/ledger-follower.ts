@@ -7,8 +7,11 @@
  *   never stamps a commit, reveal, proof, validation or vote;
  * - its engine refuses: no nonce is searched or evaluated;
  * - its node drops every publish (a message the full runtime signed earlier and the host would
- *   re-send from the store stays unsent) and answers no sync request (it registers no handler).
- * Every refusal is counted in the snapshot (`refused`).
+ *   re-send from the store stays unsent).
+ * Every refusal is counted in the snapshot (`refused`). It does answer sync requests, with the
+ * participant's own handler (`ProtocolHost.serve`): summary, ids, get, list, certified states and
+ * head come from what it verified, and answering signs nothing. The handler lives only as long as
+ * the follower's host: it is removed before a handover, so the runtime's is the only one on the node.
  *
  * One host per genesis per page: a `LedgerRegistry` (the page's is `pageLedgers`) knows the
  * follower of each genesis and the Sprint runtime that runs, if any. When Contribute starts, the
@@ -38,7 +41,7 @@ import { idbStore } from './idb-store.ts';
 import { poolReputation } from './inference-judge.ts';
 import { NodeSwitch } from './node-switch.ts';
 import { SprintRuntime, type RuntimeSnapshot } from './runtime.ts';
-import { nodeTransport, type NodeLike } from './transport.ts';
+import { nodeTransport, SYNC_PROTOCOL, type NodeLike } from './transport.ts';
 
 /** The IndexedDB database of a genesis; the Sprint runtime's (browser-runtime.ts PROTOCOL_DB_PREFIX). */
 export const LEDGER_DB_PREFIX = 'sprintnet-protocol-';
@@ -151,6 +154,8 @@ export class LedgerFollower {
   private followed: ProtocolHost | null = null;
   private store: OwnedStore | null = null;
   private writes: Tracked | null = null;
+  /** Lets the host's sync handler onto the node; cleared (and the handler removed) when the host stops. */
+  private serving: { live: boolean } | null = null;
   private snap: FollowerSnapshot;
   private readonly listeners = new Set<(s: FollowerSnapshot) => void>();
   private readonly refusals = { signatures: 0, publishes: 0, searches: 0 };
@@ -234,11 +239,12 @@ export class LedgerFollower {
     this.set({ mode: 'opening' });
     this.store ??= await (this.o.openStore ?? (() => idbStore(`${LEDGER_DB_PREFIX}${this.genesisId}`)))();
     this.writes = certifiedOnly(this.store);
+    this.serving = { live: true };
     const runtime = new SprintRuntime({
       genesis: this.o.genesis,
       signer: this.refusingSigner(),
       engine: this.refusingEngine(),
-      node: this.silentNode(),
+      node: this.silentNode(this.serving),
       store: this.writes.store,
       verifier: walletVerifier(),
       clock: this.clock,
@@ -257,6 +263,11 @@ export class LedgerFollower {
     if (!r) return;
     this.runtime = null;
     r.stop();
+    // The transport registers its handler after an unhandle, asynchronously: a registration still on its
+    // way when the host stops must not land after this removal, so it is refused by the flag first.
+    if (this.serving) this.serving.live = false;
+    this.serving = null;
+    await this.node.unhandle(SYNC_PROTOCOL).catch(() => undefined);
     await r.host.idle();
     await this.writes?.flush();
     this.offRuntime?.();
@@ -352,17 +363,20 @@ export class LedgerFollower {
     };
   }
 
-  private silentNode(): NodeLike {
+  private silentNode(serving: { live: boolean }): NodeLike {
     const n = this.node;
     return {
       publish: async () => {
         this.refusals.publishes++;
       },
       onGossip: (topic, fn) => n.onGossip(topic, fn),
-      // No sync handler: answering would need none of the refusals, but the runtime's handler must
-      // be the only one on the node after a handover, and a detaching follower would remove it.
-      handle: async () => undefined,
-      unhandle: async () => undefined,
+      // Registered on the follower's NodeSwitch, so it moves with the page's node across restarts.
+      handle: async (name, handler, limits) => {
+        if (serving.live) await n.handle(name, handler, limits);
+      },
+      unhandle: async (name) => {
+        if (serving.live) await n.unhandle(name);
+      },
       request: (peer, protocol, bytes, options) => n.request(peer, protocol, bytes, options),
       get presence() {
         return n.presence;
