@@ -3,11 +3,12 @@ import { generate } from '../llm/generate.ts';
 import { PeerGoneError, RequestError, RequestTimeoutError } from '../node/errors.ts';
 import { submitProof } from '../split/evidence.ts';
 import { decodeRequest, encodeAnswer, Phase, type SplitRequest } from '../split/codec.ts';
-import { localVolunteer, seedSigner, strictVerifier } from '../split/local.ts';
+import type { ReferenceKvCache } from '../llm/reference.ts';
+import { seedSigner, strictVerifier } from '../split/local.ts';
 import { checkProof, encodeProof } from '../split/proof.ts';
-import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
+import { NETWORK, rigVolunteer, seedOf, testRig, type TestRig } from '../split/test-support.ts';
 import type { SplitTransport } from '../split/transport.ts';
-import { splitGenerate } from '../split/user.ts';
+import { splitGenerate, type SplitGenerateOptions } from '../split/user.ts';
 import { failoverSummary, ObservedTransport, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
 
 let rig: TestRig;
@@ -17,6 +18,32 @@ beforeAll(async () => {
 
 const USER = seedOf(7);
 const K = 4;
+
+/** Volunteers v0, v1, … for USER, seeded from `base`. */
+const volunteers = (base: number, count: number) =>
+  Array.from({ length: count }, (_, i) => rigVolunteer(rig, USER, { seed: seedOf(base + i), label: `v${i}` }));
+
+/** A split generation at layer K with no EOS, thresholds loose enough (τ 2, no entropy cap) that only the links decide who serves. */
+const split = (
+  prompt: readonly number[],
+  transports: readonly SplitTransport[],
+  more: Partial<SplitGenerateOptions<ReferenceKvCache>> & { maxTokens: number },
+) =>
+  splitGenerate(prompt, {
+    model: rig.model,
+    k: K,
+    privacy: 'allow-split',
+    modelHash: rig.hash,
+    volunteers: transports,
+    thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
+    signer: seedSigner(USER),
+    networkId: NETWORK,
+    eosTokenIds: [],
+    ...more,
+  });
+
+/** The proof checks against the rig's model record at τ 2. */
+const checkRigProof = (proof: Uint8Array) => checkProof(proof, NETWORK, () => ({ hash: rig.hash, config: rig.model.config, tau: 2 }), strictVerifier);
 
 /** A link that stops answering after `answers` calls, as NodeTransport does when the call's deadline passes. */
 class TimingOut implements SplitTransport {
@@ -64,18 +91,7 @@ describe('failover in the browser wiring', () => {
   it('skips an unreachable volunteer, survives one that times out and one that disconnects, and ends with the unsplit greedy output', async () => {
     const prompt = rig.prompts[2]!;
     const unsplit = await generate(rig.model, prompt, { maxTokens: 20, eosTokenIds: [] });
-    const vols = [0, 1, 2, 3].map((i) =>
-      localVolunteer({
-        model: rig.model,
-        lowestK: 1,
-        modelHash: rig.hash,
-        normWeight: rig.norm,
-        networkId: NETWORK,
-        userSeed: USER,
-        seed: seedOf(60 + i),
-        label: `v${i}`,
-      }),
-    );
+    const vols = volunteers(60, 4);
     const dials: string[] = [];
     const reach = (label: string, ok: boolean) => async () => {
       dials.push(label);
@@ -89,17 +105,8 @@ describe('failover in the browser wiring', () => {
       new ReachingTransport(vols[3]!.link, reach('v3', true)),
     ];
     let decodeOnV2 = 0;
-    const result = await splitGenerate(prompt, {
-      model: rig.model,
-      k: K,
-      privacy: 'allow-split',
-      modelHash: rig.hash,
-      volunteers: transports,
-      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
-      signer: seedSigner(USER),
-      networkId: NETWORK,
+    const result = await split(prompt, transports, {
       maxTokens: 20,
-      eosTokenIds: [],
       connectRetryMs: 10,
       onStep: (s) => {
         if (s.volunteer === 'v2' && s.phase === 'decode' && ++decodeOnV2 === 5) vols[2]!.link.disconnect();
@@ -120,20 +127,11 @@ describe('failover in the browser wiring', () => {
     expect(s3!.steps.filter((s) => s.phase === Phase.decode)).toHaveLength(20 - 9);
     // The proof covers v3's session and goes to v3's transport.
     expect(transportOfLastSegment(result, transports)).toBe(transports[3]);
-    const record = { hash: rig.hash, config: rig.model.config, tau: 2 };
-    expect(checkProof(encodeProof(s3!.proof!), NETWORK, () => record, strictVerifier)).toMatchObject({ ok: true });
+    expect(checkRigProof(encodeProof(s3!.proof!))).toMatchObject({ ok: true });
   });
 
   it('a failed dial is tried again on the next call', async () => {
-    const v = localVolunteer({
-      model: rig.model,
-      lowestK: 1,
-      modelHash: rig.hash,
-      normWeight: rig.norm,
-      networkId: NETWORK,
-      userSeed: USER,
-      seed: seedOf(70),
-    });
+    const v = rigVolunteer(rig, USER, { seed: seedOf(70) });
     let tries = 0;
     const t = new ReachingTransport(v.link, async () => {
       if (++tries === 1) throw new Error('relay busy');
@@ -150,18 +148,7 @@ describe('failover in the browser wiring', () => {
   it('with volunteers that take frames: each session is keyed, the next volunteer gets a fresh key and the rebuild as frames, and every plaintext is observed before sealing', async () => {
     const prompt = rig.prompts[3]!;
     const unsplit = await generate(rig.model, prompt, { maxTokens: 12, eosTokenIds: [] });
-    const vols = [0, 1].map((i) =>
-      localVolunteer({
-        model: rig.model,
-        lowestK: 1,
-        modelHash: rig.hash,
-        normWeight: rig.norm,
-        networkId: NETWORK,
-        userSeed: USER,
-        seed: seedOf(80 + i),
-        label: `v${i}`,
-      }),
-    );
+    const vols = volunteers(80, 2);
     const links = vols.map((v) => new Counted(v.link));
     const seen: { volunteer: string; request: SplitRequest }[] = [];
     const transports = links.map(
@@ -169,17 +156,8 @@ describe('failover in the browser wiring', () => {
     );
     expect(transports.every((t) => typeof t.callSession === 'function')).toBe(true);
     let decodeOnV0 = 0;
-    const result = await splitGenerate(prompt, {
-      model: rig.model,
-      k: K,
-      privacy: 'allow-split',
-      modelHash: rig.hash,
-      volunteers: transports,
-      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
-      signer: seedSigner(USER),
-      networkId: NETWORK,
+    const result = await split(prompt, transports, {
       maxTokens: 12,
-      eosTokenIds: [],
       onStep: (s) => {
         if (s.volunteer === 'v0' && s.phase === 'decode' && ++decodeOnV0 === 4) vols[0]!.link.disconnect();
       },
@@ -187,8 +165,7 @@ describe('failover in the browser wiring', () => {
     expect(result.tokens).toEqual(unsplit.tokens);
     expect(failoverSummary(result)).toEqual({ switches: 1, served: ['v0', 'v1'], finalVolunteer: 'v1' });
     const proof = encodeProof(result.segments[1]!.proof!);
-    const record = { hash: rig.hash, config: rig.model.config, tau: 2 };
-    expect(checkProof(proof, NETWORK, () => record, strictVerifier)).toMatchObject({ ok: true });
+    expect(checkRigProof(proof)).toMatchObject({ ok: true });
     // The submit goes per call to the last segment's volunteer (this one runs no ledger and says so).
     await expect(submitProof(transportOfLastSegment(result, transports)!, proof)).rejects.toThrow(/does not publish proofs/);
 
@@ -221,23 +198,12 @@ describe('failover in the browser wiring', () => {
   });
 
   it('offers no session frames when the link has none, so the session is sealed per call', async () => {
-    const v = localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed: USER, seed: seedOf(90) });
+    const v = rigVolunteer(rig, USER, { seed: seedOf(90) });
     const perCallOnly: SplitTransport = { volunteerKey: v.link.volunteerKey, label: 'per call', call: (r) => v.link.call(r) };
     const seen: string[] = [];
     const t = new ObservedTransport(new ReachingTransport(perCallOnly, async () => undefined), (p) => seen.push(decodeRequest(p).kind));
     expect(t.callSession).toBeUndefined();
-    const result = await splitGenerate(rig.prompts[1]!, {
-      model: rig.model,
-      k: K,
-      privacy: 'allow-split',
-      modelHash: rig.hash,
-      volunteers: [t],
-      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
-      signer: seedSigner(USER),
-      networkId: NETWORK,
-      maxTokens: 4,
-      eosTokenIds: [],
-    });
+    const result = await split(rig.prompts[1]!, [t], { maxTokens: 4 });
     expect(result.segments[0]!.proof).toBeTruthy();
     expect(seen[0]).toBe('open');
     expect(seen.at(-1)).toBe('close');
@@ -274,39 +240,13 @@ class FlakyOpens implements SplitTransport {
 }
 
 describe('a volunteer that failed while connecting is tried once more', () => {
-  const volunteers = (base: number) =>
-    [0, 1].map((i) =>
-      localVolunteer({
-        model: rig.model,
-        lowestK: 1,
-        modelHash: rig.hash,
-        normWeight: rig.norm,
-        networkId: NETWORK,
-        userSeed: USER,
-        seed: seedOf(base + i),
-        label: `v${i}`,
-      }),
-    );
   const run = (transports: SplitTransport[], onStep?: (s: { volunteer: string; phase: string }) => void) =>
-    splitGenerate(rig.prompts[0]!, {
-      model: rig.model,
-      k: K,
-      privacy: 'allow-split',
-      modelHash: rig.hash,
-      volunteers: transports,
-      thresholds: { ...rig.calibration, tau: 2, maxEntropy: 100 },
-      signer: seedSigner(USER),
-      networkId: NETWORK,
-      maxTokens: 8,
-      eosTokenIds: [],
-      connectRetryMs: 20,
-      ...(onStep ? { onStep } : {}),
-    });
+    split(rig.prompts[0]!, transports, { maxTokens: 8, connectRetryMs: 20, ...(onStep ? { onStep } : {}) });
   const cannotReach = () => new RequestError('cannot reach v0: WebRTC: connection closed');
 
   it('one failed connect: the same volunteer serves the whole generation, no switch', async () => {
     const unsplit = await generate(rig.model, rig.prompts[0]!, { maxTokens: 8, eosTokenIds: [] });
-    const vols = volunteers(100);
+    const vols = volunteers(100, 2);
     const first = new FlakyOpens(vols[0]!.link, 1, cannotReach);
     const dials: string[] = [];
     const transports = [
@@ -325,7 +265,7 @@ describe('a volunteer that failed while connecting is tried once more', () => {
   });
 
   it('two failed connects in a row: the next volunteer serves', async () => {
-    const vols = volunteers(110);
+    const vols = volunteers(110, 2);
     const first = new FlakyOpens(vols[0]!.link, 2, () => new PeerGoneError('stream to v0 failed: reset'));
     const result = await run([first, vols[1]!.link]);
     expect(first.opens).toBe(2);
@@ -338,7 +278,7 @@ describe('a volunteer that failed while connecting is tried once more', () => {
       () => encodeAnswer({ kind: 'error', code: 'LIMIT', message: 'too many sessions' }),
       () => new RequestTimeoutError('no response from v0 within 30000 ms'),
     ]) {
-      const vols = volunteers(120);
+      const vols = volunteers(120, 2);
       const first = new FlakyOpens(vols[0]!.link, 1, failure);
       const result = await run([first, vols[1]!.link]);
       expect(first.opens).toBe(1);
@@ -349,7 +289,7 @@ describe('a volunteer that failed while connecting is tried once more', () => {
 
   it('after a live volunteer is lost, the next one is retried once when its first connect fails', async () => {
     const unsplit = await generate(rig.model, rig.prompts[0]!, { maxTokens: 8, eosTokenIds: [] });
-    const vols = volunteers(130);
+    const vols = volunteers(130, 2);
     const second = new FlakyOpens(vols[1]!.link, 1, () => new RequestError('cannot reach v1: WebRTC: connection closed'));
     let decodeOnV0 = 0;
     const result = await run([vols[0]!.link, second], (s) => {

@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../llm/generate.ts';
 import { LOGIT_TOLERANCE, maxAbs, maxDiff } from '../llm/test-support.ts';
 import { decodeRequest } from './codec.ts';
-import { localVolunteer, seedSigner } from './local.ts';
-import { LAYERS, NETWORK, seedOf, testRig, type TestRig } from './test-support.ts';
+import { seedSigner } from './local.ts';
+import { LAYERS, NETWORK, rigVolunteer, seedOf, testRig, type TestRig } from './test-support.ts';
 import { splitGenerate } from './user.ts';
 
 let rig: TestRig;
@@ -15,17 +15,7 @@ const USER = seedOf(7);
 
 function session(k: number, extra: { volunteers?: number; onRequest?: (b: Uint8Array) => void } = {}) {
   const vols = Array.from({ length: extra.volunteers ?? 1 }, (_, i) =>
-    localVolunteer({
-      model: rig.model,
-      lowestK: 1,
-      modelHash: rig.hash,
-      normWeight: rig.norm,
-      networkId: NETWORK,
-      userSeed: USER,
-      seed: seedOf(20 + i),
-      label: `volunteer ${i}`,
-      onRequest: extra.onRequest,
-    }),
+    rigVolunteer(rig, USER, { seed: seedOf(20 + i), label: `volunteer ${i}`, onRequest: extra.onRequest }),
   );
   return {
     vols,

@@ -1,12 +1,13 @@
 /** Shared by the split tests: the 8-layer random test model on the float64 reference, keys, thresholds. */
 import { loadReference } from '../llm/loader.ts';
-import type { ReferenceModel } from '../llm/reference.ts';
+import type { ReferenceKvCache, ReferenceModel } from '../llm/reference.ts';
 import { MemorySource } from '../llm/source.ts';
 import { makeTestModel } from '../llm/test-model.ts';
 import type { TextTokenizer } from '../llm/tokenizer.ts';
 import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from './calibrate.ts';
 import { modelHash } from './digest.ts';
 import { loadFinalNorm } from './engines.ts';
+import { localVolunteer, type LocalVolunteer } from './local.ts';
 import type { Calibration } from './metrics.ts';
 
 export const NETWORK = 'sprintnet-test';
@@ -37,3 +38,12 @@ export async function testRig(seed = 1): Promise<TestRig> {
 }
 
 export const seedOf = (n: number): Uint8Array => new Uint8Array(32).fill(n);
+
+/** A volunteer in memory serving the rig's model from layer 1 on, on NETWORK, linked to the user of userSeed. */
+export function rigVolunteer(
+  rig: TestRig,
+  userSeed: Uint8Array,
+  more: Partial<Parameters<typeof localVolunteer<ReferenceKvCache>>[0]> = {},
+): LocalVolunteer<ReferenceKvCache> {
+  return localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed, ...more });
+}
