@@ -639,7 +639,13 @@ export class ProtocolHost {
         await this.syncEpoch(e);
         const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
         await this.setView(e, d.state, d);
-        this.checkCertificate(e);
+        // The synced votes may already have made the certificate (checkCertificate then compares
+        // nothing): a message they never counted, backdated into its window, can still differ.
+        const held = this.certs.get(e);
+        if (held && !equalBytes(held.stateHash, d.hash)) {
+          this.log(`epoch ${e}: certificate for ${hex(held.stateHash).slice(0, 16)} differs from ours ${hex(d.hash).slice(0, 16)}: recovering`);
+          await this.recover(e);
+        } else this.checkCertificate(e);
       }
     }
   }
