@@ -1,46 +1,16 @@
 /**
  * Local networks for end-to-end specs: `bin/sprintnet relay` (which writes network.json with a demo
- * genesis) and headless `bin/sprintnet host`s as child processes, and the waits around them.
+ * genesis) and headless `bin/sprintnet host`s as child processes, and the waits around them (the
+ * process helpers live in src/cli/test-support.ts, which the CLI tests share).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSprintnet, stopProc, waitForOutput, type Proc } from '../src/cli/test-support.ts';
 import { genesisFromJson, type Genesis } from '../src/protocol/genesis.ts';
 
-export interface Proc {
-  child: ChildProcess;
-  output: string[];
-}
-
-export function spawnSprintnet(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['bin/sprintnet', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  return { child, output };
-}
-
-export async function waitForOutput(proc: Proc, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const start = Date.now();
-  for (;;) {
-    const match = proc.output.join('').match(pattern);
-    if (match) return match;
-    if (proc.child.exitCode !== null) throw new Error(`process exited: ${proc.output.join('')}`);
-    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${proc.output.join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export async function stopProc(proc: Proc | undefined): Promise<void> {
-  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
+export { spawnSprintnet, stopProc, waitForOutput, type Proc } from '../src/cli/test-support.ts';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,13 +5,12 @@
  * host and a browser page that see each other's gossip.
  */
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromiumArgs } from '../playwright.config.ts';
 import { shortId } from '../src/app/plain-words.ts';
+import { freePort, spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
 
 // Plain IP host candidates on loopback make ICE between two local pages fast and deterministic.
 test.use({
@@ -26,53 +25,6 @@ const SEED_A = '0a'.repeat(32);
 const SEED_B = '0b'.repeat(32);
 const SEED_HOST = '0c'.repeat(32);
 const SEED_PAGE = '0d'.repeat(32);
-
-interface Proc {
-  child: ChildProcess;
-  output: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function spawnSprintnet(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, ['bin/sprintnet', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const output: string[] = [];
-  child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-  return { child, output };
-}
-
-async function waitForOutput(proc: Proc, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-  const start = Date.now();
-  for (;;) {
-    const match = proc.output.join('').match(pattern);
-    if (match) return match;
-    if (proc.child.exitCode !== null) throw new Error(`process exited: ${proc.output.join('')}`);
-    if (Date.now() - start > timeoutMs) throw new Error(`no ${pattern} in: ${proc.output.join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopProc(proc: Proc | undefined): Promise<void> {
-  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function startRelay(): Promise<{ proc: Proc; addr: string }> {
   const port = await freePort();

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { startRelay } from '../node/relay-server.ts';
 import { writeTestModel } from '../llm/test-model-files.ts';
 import { tempDir } from '../llm/test-support.ts';
 import { main } from './main.ts';
+import { spawnSprintnet, waitForOutput } from './test-support.ts';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
@@ -68,35 +68,24 @@ describe('bin/sprintnet infer --split and privacy', () => {
 
   it('infer --split --relay without --peer finds the headless host by its announcement, ranks it and splits with it', async () => {
     const relay = await startRelay({ port: 0 });
-    const host = spawn(
-      'node',
-      [
-        'bin/sprintnet',
-        'host',
-        '--seed',
-        '41'.repeat(32),
-        '--relay',
-        relay.multiaddr,
-        '--engine',
-        'off',
-        '--backend',
-        'cpu',
-        '--serve-model',
-        dir,
-        '--model-tau',
-        '2',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let log = '';
-    host.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-    host.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    const host = spawnSprintnet([
+      'host',
+      '--seed',
+      '41'.repeat(32),
+      '--relay',
+      relay.multiaddr,
+      '--engine',
+      'off',
+      '--backend',
+      'cpu',
+      '--serve-model',
+      dir,
+      '--model-tau',
+      '2',
+    ]);
     try {
-      const until = Date.now() + 90_000;
-      while (!/answering pings/.test(log)) {
-        if (Date.now() > until || host.exitCode !== null) throw new Error(`the host did not announce:\n${log}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitForOutput(host, /answering pings/, 90_000);
+      const log = host.output.join('');
       const peerId = log.match(/Host started, peer id (\S+);/)![1]!;
       const rate = Number(log.match(/measured ([\d.]+) tok\/s for the whole model/)![1]);
       expect(rate).toBeGreaterThan(0);
@@ -123,7 +112,7 @@ describe('bin/sprintnet infer --split and privacy', () => {
       expect(r).toMatchObject({ switches: 0, verification: { verified: true } });
       expect(code).toBe(0);
     } finally {
-      host.kill('SIGINT');
+      host.child.kill('SIGINT');
       await relay.stop();
     }
   }, 180_000);
