@@ -277,7 +277,8 @@ describe('LedgerFollower', () => {
     await full.start();
     const received = full.host.counters.received;
     switching.complete(full.host);
-    expect(full.host.counters.received).toBe(received + 1);
+    // Participants' gossip of the same moment (epoch 1's commits, if the switch falls on its start) is kept too.
+    expect(full.host.counters.received).toBeGreaterThanOrEqual(received + 1);
     expect(full.host.counters.rejected.MALFORMED).toBe(1);
     registry.runtimeStarted(gid, full.host);
     full.stop();
