@@ -8,16 +8,17 @@
  * validator takes part.
  */
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { modelHostArgs } from '../src/cli/test-support.ts';
 import { writeTestModel } from '../src/llm/test-model-files.ts';
-import { epochAt, fastTimings, genesisToJson, makeGenesis, schedule } from '../src/protocol/genesis.ts';
 import { identityFromEd25519Seed } from '../src/wallet/identity.ts';
-import { freePort, spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
+import { spawnSprintnet, stopProc, waitForOutput, type Proc } from './network-helpers.ts';
 import { restoreWallet, serveNetwork, takePart } from './protocol-helpers.ts';
 import { agreeBeforeLoad, openScreen } from './shell-helpers.ts';
+import { startWeightedNetwork, waitForProofWindow } from './support/weighted-network.ts';
 
 const procs: Proc[] = [];
 /** Playwright closes only its own fixtures' contexts: a page left open keeps searching and re-dialling in later tests. */
@@ -41,43 +42,15 @@ test('a weighted browser page judges a headless volunteer’s inference proof, a
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-inference-validator-e2e-'));
   const modelDir = join(dir, 'model');
   writeTestModel(modelDir, { layers: 4, seed: 3 });
-  const relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', join(dir, 'relay.json')]);
-  procs.push(relay);
-  await waitForOutput(relay, /wrote /, 30_000);
-  const relays = (JSON.parse(readFileSync(join(dir, 'relay.json'), 'utf8')) as { relays: string[] }).relays;
   const validator = vectorsFile.vectors[0]!;
-  const genesis = makeGenesis({
-    networkId: 'sprintnet-local',
-    config: 'tiny',
-    hitRateDenominator: 64,
-    startMs: Date.now() + 25_000,
-    skewMs: 500,
-    timings: fastTimings(8_000, 500),
-    initialWeights: [{ publicKey: Uint8Array.from(Buffer.from(validator.publicKey, 'hex')), weight: 100 }],
+  const { relay, relays, genesis, genesisPath, network } = await startWeightedNetwork(dir, {
+    weightedKey: Uint8Array.from(Buffer.from(validator.publicKey, 'hex')),
+    startInMs: 25_000,
   });
-  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
-  const network = { networkId: 'sprintnet-local', relays, genesis: genesisToJson(genesis) };
+  procs.push(relay);
   const hostSeed = '4d'.repeat(32);
   const hostKey = Buffer.from((await identityFromEd25519Seed(Uint8Array.from(Buffer.from(hostSeed, 'hex')))).publicKey).toString('hex');
-  const host = spawnSprintnet([
-    'host',
-    '--seed',
-    hostSeed,
-    '--relay',
-    relays[0]!,
-    '--genesis',
-    join(dir, 'genesis.json'),
-    '--engine',
-    'reference',
-    '--backend',
-    'cpu',
-    '--data',
-    join(dir, 'host'),
-    '--serve-model',
-    modelDir,
-    '--model-tau',
-    '2',
-  ]);
+  const host = spawnSprintnet(modelHostArgs({ seed: hostSeed, relay: relays[0]!, genesisPath, dataDir: join(dir, 'host'), modelDir }));
   procs.push(host);
   const hostPeer = (await waitForOutput(host, /Host started, peer id (\S+);/, 90_000))[1]!;
   await waitForOutput(host, /serving split inference: model [0-9a-f]{16}…/, 90_000);
@@ -100,12 +73,7 @@ test('a weighted browser page judges a headless volunteer’s inference proof, a
   // The session must open and be proved inside one epoch's [start, proof deadline): start well inside one.
   let published = false;
   for (let attempt = 0; attempt < 3 && !published; attempt++) {
-    for (;;) {
-      const now = Date.now();
-      const s = schedule(genesis, Math.max(0, epochAt(genesis, now)));
-      if (now >= s.start + 500 && now < s.proofEnd - 15_000) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await waitForProofWindow(genesis, 15_000);
     const user = spawnSprintnet([
       'infer',
       '--model',

@@ -11,20 +11,21 @@
  * pings and ranks the listed volunteer (no session) and splits with it.
  */
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
+import { modelHostArgs } from '../src/cli/test-support.ts';
 import { writeTestModel } from '../src/llm/test-model-files.ts';
-import { epochAt, fastTimings, genesisToJson, makeGenesis, schedule } from '../src/protocol/genesis.ts';
 import { decodeFloats, decodeRequest, Precision } from '../src/split/codec.ts';
 import { peerPublicKey } from '../src/split/transport.ts';
 import { identityFromEd25519Seed } from '../src/wallet/identity.ts';
-import { freePort, spawnSprintnet, startLocalNetwork, stopProc, waitForOutput, type LocalNetwork, type Proc } from './network-helpers.ts';
+import { spawnSprintnet, startLocalNetwork, stopProc, waitForOutput, type LocalNetwork, type Proc } from './network-helpers.ts';
 import { takePart } from './protocol-helpers.ts';
 import { openScreen } from './shell-helpers.ts';
 import { closeNetworkPages, openNetworkPage, webrtcLaunchOptions } from './support/pages.ts';
 import { chooseSplit, loadTestModel, startServing, volunteerRow } from './support/split.ts';
+import { startWeightedNetwork, waitForProofWindow } from './support/weighted-network.ts';
 
 test.use({ launchOptions: webrtcLaunchOptions });
 
@@ -148,42 +149,13 @@ test("with a weighted validator holding the model, the volunteer page earns infe
   const dir = mkdtempSync(join(tmpdir(), 'sprintnet-split-cu-e2e-'));
   const modelDir = join(dir, 'model');
   writeTestModel(modelDir, { layers: 4, seed: 3 });
-  relay = spawnSprintnet(['relay', '--port', String(await freePort()), '--write', join(dir, 'relay.json')]);
-  await waitForOutput(relay, /wrote /, 30_000);
-  const relays = (JSON.parse(readFileSync(join(dir, 'relay.json'), 'utf8')) as { relays: string[] }).relays;
   // The validator holds weight from the genesis, so it can judge in the first epoch.
   const hostSeed = '3c'.repeat(32);
   const hostKey = (await identityFromEd25519Seed(Uint8Array.from(Buffer.from(hostSeed, 'hex')))).publicKey;
-  const genesis = makeGenesis({
-    networkId: 'sprintnet-local',
-    config: 'tiny',
-    hitRateDenominator: 64,
-    startMs: Date.now() + 20_000,
-    skewMs: 500,
-    timings: fastTimings(8_000, 500),
-    initialWeights: [{ publicKey: hostKey, weight: 100 }],
-  });
-  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
-  const network = { networkId: 'sprintnet-local', relays, genesis: genesisToJson(genesis) };
-  host = spawnSprintnet([
-    'host',
-    '--seed',
-    hostSeed,
-    '--relay',
-    relays[0]!,
-    '--genesis',
-    join(dir, 'genesis.json'),
-    '--engine',
-    'reference',
-    '--backend',
-    'cpu',
-    '--data',
-    join(dir, 'host'),
-    '--serve-model',
-    modelDir,
-    '--model-tau',
-    '2',
-  ]);
+  const started = await startWeightedNetwork(dir, { weightedKey: hostKey, startInMs: 20_000 });
+  relay = started.relay;
+  const { relays, genesis, genesisPath, network } = started;
+  host = spawnSprintnet(modelHostArgs({ seed: hostSeed, relay: relays[0]!, genesisPath, dataDir: join(dir, 'host'), modelDir }));
   await waitForOutput(host, /serving split inference: model [0-9a-f]{16}…/, 90_000);
 
   const load = async (page: Page) => {
@@ -206,12 +178,7 @@ test("with a weighted validator holding the model, the volunteer page earns infe
   await user.getByTestId('split-volunteer').fill(volunteerPeer);
   await user.getByTestId('llm-max-tokens').fill('6');
   // A session counts in the epoch whose [start, proof deadline) holds its proof: start one well inside such a window.
-  for (;;) {
-    const now = Date.now();
-    const s = schedule(genesis, Math.max(0, epochAt(genesis, now)));
-    if (now >= s.start + 500 && now < s.proofEnd - 12_000) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitForProofWindow(genesis, 12_000);
   // One try: a call with the relayed connection in hand used to join discovery's failing WebRTC dial (src/node/reqresp-relayed.test.ts).
   await user.getByTestId('llm-generate').click();
   await expect(user.getByTestId('split-result').or(user.getByTestId('split-error'))).toBeVisible({ timeout: 120_000 });
