@@ -138,11 +138,19 @@ export async function buildKit(options = {}) {
   }
 
   const status = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'package.json', 'package-lock.json']);
+  const dirtyFiles =
+    status === null
+      ? null
+      : status
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.replace(/^\s*\S+\s+/, ''));
   const manifest = {
     built: new Date().toISOString(),
     commit: git(['rev-parse', 'HEAD']),
     // Uncommitted changes under src/ went into the bundles too: the commit alone does not describe them.
-    dirty: status === null ? null : status.length > 0,
+    dirty: dirtyFiles === null ? null : dirtyFiles.length > 0,
+    dirty_files: dirtyFiles,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     webgpu: JSON.parse(readFileSync(join(webgpuDir, 'package.json'), 'utf8')).version,

@@ -33,6 +33,10 @@ started=$SECONDS
 
 # kit.json is copied last, so an equal copy means a complete unpack of this same kit.
 if ! cmp -s "$kit/kit.json" "$work/kit.json" 2>/dev/null; then
+  if [[ -n "$(find "$kit" -name '*.xz' -print -quit)" ]] && ! command -v xz >/dev/null; then
+    echo "this machine has no xz: build the kit with 'npm run device:kit -- --compress gzip'" >&2
+    exit 2
+  fi
   rm -rf "$work"
   mkdir -p "$work"
   while IFS= read -r -d '' rel; do
@@ -46,6 +50,9 @@ if ! cmp -s "$kit/kit.json" "$work/kit.json" 2>/dev/null; then
   done < <(cd "$kit" && find . -type f -printf '%P\0')
   chmod +x "$work/bin/node"
   cp "$kit/kit.json" "$work/kit.json"
+  unpacked="unpacked into $work in $((SECONDS - started)) s"
+else
+  unpacked="already unpacked in $work"
 fi
 work=$(cd "$work" && pwd -P)
 
@@ -91,13 +98,15 @@ if command -v nvidia-smi >/dev/null; then
   say "nvidia-smi: $(echo "$facts" | tail -n +2 | tr '\n' ';')"
   [[ -n "${OUT:-}" ]] && mkdir -p "$OUT" && echo "$facts" >"$OUT/nvidia-smi.csv"
 fi
-say "unpacked in $((SECONDS - started)) s; running $cmd $*"
+say "kit $unpacked; running $cmd $*"
 
 bundle=$work/$cmd.mjs
 if [[ -z "${OUT:-}" ]]; then
   exec node "$bundle" "$@"
 fi
 mkdir -p "$OUT"
+# Which commit (and which uncommitted files) the figures came from travels with them.
+cp "$work/kit.json" "$OUT/kit.json"
 ext=txt
 for a in "$@"; do if [[ "$a" == --json ]]; then ext=json; fi; done
 base=$OUT/$cmd
