@@ -17,10 +17,11 @@ import { MemoryLink } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import type { WorkerSprintOptions, WorkerSprintProgress } from '../gpu/engine-client.ts';
-import { fastTimings, makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
+import { makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
 import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { BrowserRuntime, type BrowserSnapshot, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
+import { openEpochGenesis } from './split-test-support.ts';
 
 const NET = 'sprintnet-local';
 const STEP = 7;
@@ -259,15 +260,7 @@ describe('BrowserRuntime as a validator of inference proofs', () => {
     const w = fakeWallet(5);
     const volunteerSeed = new Uint8Array(32).fill(80);
     const volunteerKey = ed25519.getPublicKey(volunteerSeed);
-    const g = makeGenesis({
-      networkId: NET,
-      config: 'tiny',
-      startMs: Date.now() - 1000,
-      skewMs: 2000,
-      timings: fastTimings(120_000, 2000),
-      hitRateDenominator: 8,
-      initialWeights: [w.id.publicKey, volunteerKey].map((publicKey) => ({ publicKey, weight: 1 })),
-    });
+    const g = openEpochGenesis(NET, [w.id.publicKey, volunteerKey]);
     const volunteer = new SplitVolunteer({
       model: rig.model,
       lowestK: 1,

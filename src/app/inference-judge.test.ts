@@ -11,7 +11,7 @@ import type { ForwardArgs } from '../llm/model-types.ts';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts';
-import { fastTimings, makeGenesis, type Genesis } from '../protocol/genesis.ts';
+import type { Genesis } from '../protocol/genesis.ts';
 import { ProtocolHost } from '../protocol/host.ts';
 import { requiredChecks, deriveInference } from '../protocol/inference.ts';
 import { signInference } from '../protocol/inference-check.ts';
@@ -26,6 +26,7 @@ import { MemoryLink, type SplitTransport } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import { InferenceJudge, weightsNow, type InferenceJudgeOptions } from './inference-judge.ts';
+import { openEpochGenesis } from './split-test-support.ts';
 
 const NET = 'sprintnet-judge-test';
 const seed = (n: number) => new Uint8Array(32).fill(n);
@@ -134,15 +135,7 @@ const verdictsIn = (host: ProtocolHost) => host.pool.messages(0).filter((m): m i
 
 beforeAll(async () => {
   rig = await testRig();
-  genesis = makeGenesis({
-    networkId: NET,
-    config: 'tiny',
-    startMs: Date.now() - 1000,
-    skewMs: 2000,
-    timings: fastTimings(120_000, 2000),
-    hitRateDenominator: 8,
-    initialWeights: [HONEST, VALIDATOR, LIAR].map((n) => ({ publicKey: keyOf(n), weight: 1 })),
-  });
+  genesis = openEpochGenesis(NET, [HONEST, VALIDATOR, LIAR].map(keyOf));
   honestProof = await session(HONEST, rig.model, 2);
   liarProof = await session(LIAR, lyingModel(), 4);
   messages.push(await signInference(signerOf(HONEST), genesis, honestProof, Date.now()));

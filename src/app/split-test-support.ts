@@ -1,7 +1,11 @@
-/** Shared by the browser split tests: a stand-in for the LLM Worker over the in-process test model. */
+/**
+ * Shared by the split tests of the browser wiring and the CLI: a stand-in for the LLM Worker over the
+ * in-process test model, and a genesis whose epoch 0 is already open for inference proofs.
+ */
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import type { RangeForwardRequest } from '../llm/worker-client.ts';
+import { fastTimings, makeGenesis, type Genesis } from '../protocol/genesis.ts';
 import type { TestRig } from '../split/test-support.ts';
 import type { RangeWorker } from './split-model.ts';
 
@@ -32,4 +36,20 @@ export function fakeWorker(r: TestRig): RangeWorker & { caches: Map<number, Refe
       return r.tokenizer.decode(t);
     },
   };
+}
+
+/**
+ * A tiny genesis whose epoch 0 began a second ago and runs a 120 s Sprint (p = 1/8), with weight 1
+ * for each of `weighted`: a proof made now lies inside epoch 0 and those keys can judge it.
+ */
+export function openEpochGenesis(networkId: string, weighted: readonly Uint8Array[]): Genesis {
+  return makeGenesis({
+    networkId,
+    config: 'tiny',
+    startMs: Date.now() - 1000,
+    skewMs: 2000,
+    timings: fastTimings(120_000, 2000),
+    hitRateDenominator: 8,
+    initialWeights: weighted.map((publicKey) => ({ publicKey, weight: 1 })),
+  });
 }

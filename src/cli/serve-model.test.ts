@@ -15,7 +15,8 @@ import { LOOPBACK_WS, waitFor } from '../node/test-helpers.ts';
 import { defaultRegistry } from '../node/topics/index.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts';
-import { fastTimings, makeGenesis, type Genesis } from '../protocol/genesis.ts';
+import type { Genesis } from '../protocol/genesis.ts';
+import { openEpochGenesis } from '../app/split-test-support.ts';
 import { ProtocolHost } from '../protocol/host.ts';
 import { deriveEpoch, stateHash } from '../protocol/ledger.ts';
 import { MemoryStore } from '../protocol/store.ts';
@@ -95,18 +96,7 @@ beforeAll(async () => {
   rig = await testRig();
   const [v, u, w] = await Promise.all([node(80), node(81), node(82)]);
   // Epoch 0 began a second ago; the volunteer (80) and the validator (82) hold weight, the user (81) none.
-  genesis = makeGenesis({
-    networkId: NET,
-    config: 'tiny',
-    startMs: Date.now() - 1000,
-    skewMs: 2000,
-    timings: fastTimings(120_000, 2000),
-    hitRateDenominator: 8,
-    initialWeights: [
-      { publicKey: keyOf(80), weight: 1 },
-      { publicKey: keyOf(82), weight: 1 },
-    ],
-  });
+  genesis = openEpochGenesis(NET, [keyOf(80), keyOf(82)]);
   const held = { record: { hash: rig.hash, config: rig.model.config, tau: rig.calibration.tau }, model: rig.model, normWeight: rig.norm };
   for (const [x, n] of [
     [v, 80],
