@@ -123,6 +123,10 @@ describe('device kit', () => {
     const failed = device(['llm', '--synthetic', config, '--dtype', 'f8', '--json'], { OUT: out });
     expect(failed.status).not.toBe(0);
     expect(readFileSync(join(out, 'llm-3.stderr.txt'), 'utf8')).toMatch(/--dtype must be f16, bf16 or f32/);
+    // DEVICE_TIMEOUT stops a run that would outlive the device command, keeping its output so far.
+    const cut = device(['llm', ...args], { OUT: out, DEVICE_TIMEOUT: '1' });
+    expect(cut.status).toBe(124);
+    expect(cut.stderr).toMatch(/llm exited 124 after \d+ s; output in .*llm-4\.json/);
   });
 
   it('writes a test model with the bundled make-test-model; refuses unknown commands and a missing kit', () => {

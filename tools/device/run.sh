@@ -9,6 +9,7 @@
 # at the NVIDIA ICD when there is one, prints the GPU's facts, and runs the bundled command from the
 # current folder. With $OUT set, stdout goes to $OUT/<command>[-N].json (.txt without --json) and
 # stderr to the matching .stderr.txt as well as to the terminal. The exit status is the command's.
+# DEVICE_TIMEOUT=SECONDS stops the command then (status 124), keeping what it wrote so far.
 # A dry run here: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json bash tools/device/run.sh llm ...
 set -euo pipefail
 
@@ -100,9 +101,11 @@ if command -v nvidia-smi >/dev/null; then
 fi
 say "kit $unpacked; running $cmd $*"
 
-bundle=$work/$cmd.mjs
+run=(node "$work/$cmd.mjs")
+# A device command is killed at its limit with whatever it printed lost in the pipe: stop Node first.
+if [[ -n "${DEVICE_TIMEOUT:-}" ]]; then run=(timeout -k 10 "$DEVICE_TIMEOUT" "${run[@]}"); fi
 if [[ -z "${OUT:-}" ]]; then
-  exec node "$bundle" "$@"
+  exec "${run[@]}" "$@"
 fi
 mkdir -p "$OUT"
 # Which commit (and which uncommitted files) the figures came from travels with them.
@@ -119,7 +122,7 @@ done
 status=$(mktemp)
 set +e
 { {
-  node "$bundle" "$@"
+  "${run[@]}" "$@"
   echo $? >"$status"
 } 2>&1 1>&3 3>&- | tee "$base.stderr.txt" >&2; } 3>&1 | tee "$base.$ext"
 set -e
