@@ -1,10 +1,11 @@
 import type { FormEvent } from 'react';
 import { useWalletStore } from './store.ts';
 import { PassphraseFields, field } from './PassphraseFields.tsx';
+import { SubmitOrCancel } from './SubmitOrCancel.tsx';
 
 /** Step 1: choose the passphrase that encrypts the wallet in this browser. */
 export function ChoosePassphrase() {
-  const { choosePassphrase, cancel } = useWalletStore.getState();
+  const { choosePassphrase } = useWalletStore.getState();
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     choosePassphrase(field(e.currentTarget, 'passphrase'), field(e.currentTarget, 'repeat'));
@@ -14,14 +15,7 @@ export function ChoosePassphrase() {
       <h3>Create a wallet</h3>
       <p className="muted">The passphrase encrypts your keys in this browser. It cannot recover them: the recovery phrase can.</p>
       <PassphraseFields prefix="create" disabled={false} />
-      <div className="wallet-actions">
-        <button type="submit" data-testid="create-passphrase-submit">
-          Continue
-        </button>
-        <button type="button" className="wallet-secondary" onClick={cancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Continue" testId="create-passphrase-submit" busy={false} />
     </form>
   );
 }

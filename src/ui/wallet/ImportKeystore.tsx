@@ -2,10 +2,11 @@ import type { FormEvent } from 'react';
 import { useWalletStore } from './store.ts';
 import { field } from './PassphraseFields.tsx';
 import { ReplaceGuard } from './ReplaceGuard.tsx';
+import { SubmitOrCancel } from './SubmitOrCancel.tsx';
 
 export function ImportKeystore() {
   const busy = useWalletStore((s) => s.busy) !== null;
-  const { importKeystore, cancel } = useWalletStore.getState();
+  const { importKeystore } = useWalletStore.getState();
   const onSubmit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = e.currentTarget;
@@ -26,14 +27,7 @@ export function ImportKeystore() {
         Passphrase of that file
         <input name="passphrase" type="password" autoComplete="current-password" required disabled={busy} data-testid="import-passphrase" />
       </label>
-      <div className="wallet-actions">
-        <button type="submit" disabled={busy} data-testid="import-submit">
-          Import
-        </button>
-        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Import" testId="import-submit" busy={busy} />
     </form>
   );
 }

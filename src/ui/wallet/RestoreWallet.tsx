@@ -2,10 +2,11 @@ import type { FormEvent } from 'react';
 import { useWalletStore } from './store.ts';
 import { PassphraseFields, field } from './PassphraseFields.tsx';
 import { ReplaceGuard } from './ReplaceGuard.tsx';
+import { SubmitOrCancel } from './SubmitOrCancel.tsx';
 
 export function RestoreWallet() {
   const busy = useWalletStore((s) => s.busy) !== null;
-  const { restore, cancel } = useWalletStore.getState();
+  const { restore } = useWalletStore.getState();
   const onSubmit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = e.currentTarget;
@@ -20,14 +21,7 @@ export function RestoreWallet() {
         <textarea name="mnemonic" rows={3} autoComplete="off" spellCheck={false} required disabled={busy} data-testid="restore-mnemonic" />
       </label>
       <PassphraseFields prefix="restore" disabled={busy} />
-      <div className="wallet-actions">
-        <button type="submit" disabled={busy} data-testid="restore-submit">
-          Restore
-        </button>
-        <button type="button" className="wallet-secondary" disabled={busy} onClick={cancel}>
-          Cancel
-        </button>
-      </div>
+      <SubmitOrCancel label="Restore" testId="restore-submit" busy={busy} />
     </form>
   );
 }
