@@ -29,12 +29,17 @@ export function soloNetwork(sprintMs = 600_000): unknown {
 
 export async function restoreWallet(page: Page, mnemonic: string, passphrase = PASS): Promise<void> {
   await openScreen(page, 'wallet');
+  await submitRestore(page, mnemonic, passphrase);
+  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked', { timeout: 60_000 });
+}
+
+/** On the Wallet screen: "Restore from recovery phrase" filled in (the passphrase twice) and submitted; the caller awaits the outcome. */
+export async function submitRestore(page: Page, mnemonic: string, passphrase = PASS): Promise<void> {
   await page.getByTestId('wallet-restore').click();
   await page.getByTestId('restore-mnemonic').fill(mnemonic);
   await page.getByTestId('restore-passphrase').fill(passphrase);
   await page.getByTestId('restore-passphrase-repeat').fill(passphrase);
   await page.getByTestId('restore-submit').click();
-  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked', { timeout: 60_000 });
 }
 
 export async function unlockWallet(page: Page, passphrase = PASS): Promise<void> {

@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { at } from '../src/sprint/indexing.ts';
+import { submitRestore } from './protocol-helpers.ts';
 
 const known = at(vectorsFile.vectors, 0, 'test vector');
-const PASS = 'e2e passphrase 123';
 
 test('the unlocked wallet is the peer identity; locking switches to a throwaway one', async ({ page }) => {
   await page.goto('/#/wallet');
@@ -12,11 +12,7 @@ test('the unlocked wallet is the peer identity; locking switches to a throwaway 
   await expect(ephemeral).toHaveText(/^12D3KooW/);
   expect(await ephemeral.textContent()).not.toBe(known.peerId);
 
-  await page.getByTestId('wallet-restore').click();
-  await page.getByTestId('restore-mnemonic').fill(known.mnemonic);
-  await page.getByTestId('restore-passphrase').fill(PASS);
-  await page.getByTestId('restore-passphrase-repeat').fill(PASS);
-  await page.getByTestId('restore-submit').click();
+  await submitRestore(page, known.mnemonic);
   await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   await expect(page.getByTestId('network-peer-id')).toHaveText(known.peerId);
 

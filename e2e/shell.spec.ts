@@ -4,20 +4,16 @@ import { CONFIGS } from '../src/sprint/config.ts';
 import { memoryNeed } from '../src/ui/welcome/memory.ts';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { openScreen } from './shell-helpers.ts';
+import { submitRestore } from './protocol-helpers.ts';
 import { at } from '../src/sprint/indexing.ts';
 
-const PASS = 'e2e passphrase 123';
 const known = at(vectorsFile.vectors, 0, 'test vector');
 
 /** Restores the known test wallet on the Wallet screen (real scrypt cost). */
 async function restoreKnownWallet(page: Page) {
   await openScreen(page, 'wallet');
   await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
-  await page.getByTestId('wallet-restore').click();
-  await page.getByTestId('restore-mnemonic').fill(known.mnemonic);
-  await page.getByTestId('restore-passphrase').fill(PASS);
-  await page.getByTestId('restore-passphrase-repeat').fill(PASS);
-  await page.getByTestId('restore-submit').click();
+  await submitRestore(page, known.mnemonic);
   await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
   await expect(page.getByTestId('wallet-address')).toHaveText(known.address);
 }

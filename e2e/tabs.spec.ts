@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { agreeBeforeLoad } from './shell-helpers.ts';
-import { findsOf, restoreWallet, serveNetwork, soloNetwork, takePart } from './protocol-helpers.ts';
+import { findsOf, restoreWallet, serveNetwork, soloNetwork, submitRestore, takePart } from './protocol-helpers.ts';
 import { at } from '../src/sprint/indexing.ts';
 
 // network.json is served by a route; a service worker would fetch it past the route.
@@ -76,21 +76,13 @@ test('two tabs, one wallet: the locked screen needs the passphrase to replace it
   const PASS = 'e2e passphrase 123';
   const a = await context.newPage();
   await a.goto('/#/wallet');
-  await a.getByTestId('wallet-restore').click();
-  await a.getByTestId('restore-mnemonic').fill(first.mnemonic);
-  await a.getByTestId('restore-passphrase').fill(PASS);
-  await a.getByTestId('restore-passphrase-repeat').fill(PASS);
-  await a.getByTestId('restore-submit').click();
+  await submitRestore(a, first.mnemonic, PASS);
   await expect(a.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
 
   const b = await context.newPage();
   await b.goto('/#/wallet');
   await expect(b.getByTestId('wallet-state')).toHaveAttribute('data-state', 'locked');
-  await b.getByTestId('wallet-restore').click();
-  await b.getByTestId('restore-mnemonic').fill(second.mnemonic);
-  await b.getByTestId('restore-passphrase').fill('another passphrase');
-  await b.getByTestId('restore-passphrase-repeat').fill('another passphrase');
-  await b.getByTestId('restore-submit').click();
+  await submitRestore(b, second.mnemonic, 'another passphrase');
   await expect(b.getByTestId('wallet-error')).toHaveAttribute('data-code', 'BACKUP_REQUIRED');
   await b.getByTestId('replace-current-passphrase').fill(PASS);
   await b.getByTestId('restore-submit').click();

@@ -2,17 +2,13 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { at } from '../src/sprint/indexing.ts';
+import { PASS, submitRestore } from './protocol-helpers.ts';
 
 // Real KDF cost (scrypt N=2^17) throughout: the UI has no weaker setting to switch on.
-const PASS = 'e2e passphrase 123';
 const known = at(vectorsFile.vectors, 0, 'test vector');
 
 async function restore(page: Page, mnemonic: string, passphrase = PASS) {
-  await page.getByTestId('wallet-restore').click();
-  await page.getByTestId('restore-mnemonic').fill(mnemonic);
-  await page.getByTestId('restore-passphrase').fill(passphrase);
-  await page.getByTestId('restore-passphrase-repeat').fill(passphrase);
-  await page.getByTestId('restore-submit').click();
+  await submitRestore(page, mnemonic, passphrase);
   await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'unlocked');
 }
 
