@@ -44,6 +44,25 @@ export const ENTRIES = {
   },
 };
 
+/** What any glibc Linux image has: the kit carries everything else a binary links against. */
+const BASE_LIBS = /^(linux-vdso|libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|ld-linux-x86-64)\.so/;
+
+/** A distribution's Node (libnode.so, libuv, ICU as shared libraries) would not start on a bare image. */
+export function expectOnlyBaseLibs(path) {
+  let listing;
+  try {
+    listing = execFileSync('ldd', [path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return; // static, or no ldd here: nothing to check
+  }
+  const extra = listing
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0])
+    .filter((lib) => lib && !BASE_LIBS.test(basename(lib)));
+  if (extra.length > 0)
+    throw new Error(`${path} links ${extra.join(', ')}, which a bare device image lacks: build the kit with a self-contained Node (nodejs.org's)`);
+}
+
 const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const stampOf = (path) => {
   const s = statSync(path);
@@ -100,11 +119,13 @@ export async function buildKit(options = {}) {
     files.push({ path: name, bytes: statSync(dest).size, sha256: sha256(dest), source: src, source_stamp: stamp });
   };
 
+  expectOnlyBaseLibs(process.execPath);
   put('bin/node', process.execPath, { compress: true });
 
   const webgpuDir = join(ROOT, 'node_modules/webgpu');
   const dawn = join(webgpuDir, 'dist', `${process.platform}-${process.arch}`, 'dawn.node');
   if (!existsSync(dawn)) throw new Error(`no Dawn addon at ${dawn}: run npm install`);
+  expectOnlyBaseLibs(dawn);
   put('node_modules/webgpu/package.json', join(webgpuDir, 'package.json'));
   put('node_modules/webgpu/index.js', join(webgpuDir, 'index.js'));
   put(`node_modules/webgpu/dist/${process.platform}-${process.arch}/dawn.node`, dawn, { compress: true });

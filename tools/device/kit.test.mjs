@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKit, ENTRIES } from './kit.mjs';
+import { buildKit, ENTRIES, expectOnlyBaseLibs } from './kit.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -148,6 +148,12 @@ describe('device kit', () => {
     const missing = device(['llm'], { DEVICE_KIT: empty });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/no device kit .*npm run device:kit/);
+  });
+
+  it('takes only binaries that need nothing beyond libc and libstdc++', () => {
+    expect(() => expectOnlyBaseLibs(process.execPath)).not.toThrow();
+    // libGLX links libGLdispatch and libX11: a Node built like that would not start on the device.
+    expect(() => expectOnlyBaseLibs('/usr/lib/x86_64-linux-gnu/libGLX.so.0')).toThrow(/links .*libGLdispatch\.so\.0.*bare device image/);
   });
 
   it('refuses to build a kit over the carry limit, leaving no folder behind', async () => {
