@@ -7,7 +7,6 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ForwardArgs } from '../llm/model-types.ts';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts';
@@ -21,7 +20,7 @@ import { simIdentity } from '../protocol/sim/simulate.ts';
 import type { SplitModel } from '../split/engines.ts';
 import { seedSigner } from '../split/local.ts';
 import { decodeProof, encodeProof, proofId } from '../split/proof.ts';
-import { testRig, type TestRig } from '../split/test-support.ts';
+import { lyingModel, testRig, type TestRig } from '../split/test-support.ts';
 import { MemoryLink, type SplitTransport } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
@@ -52,18 +51,10 @@ function signerOf(n: number, ready?: Signer['ready']): Signer {
 }
 
 /** Adds 0.25 to logit 3 at every forward after the prompt's. */
-function lyingModel(): SplitModel<ReferenceKvCache> {
-  let calls = 0;
-  return {
-    config: rig.model.config,
-    createKvCache: (o) => rig.model.createKvCache(o),
-    async forward(args: ForwardArgs<ReferenceKvCache>) {
-      const out = await rig.model.forward(args);
-      if (++calls > 1 && out.logits) out.logits[3] = out.logits[3]! + 0.25;
-      return out;
-    },
-  };
-}
+const liar = () =>
+  lyingModel(rig, (out, n) => {
+    if (n > 1 && out.logits) out.logits[3] = out.logits[3]! + 0.25;
+  });
 
 async function session(n: number, model: SplitModel<ReferenceKvCache>, prompt: number): Promise<Uint8Array> {
   const v = new SplitVolunteer<ReferenceKvCache>({
@@ -137,7 +128,7 @@ beforeAll(async () => {
   rig = await testRig();
   genesis = openEpochGenesis(NET, [HONEST, VALIDATOR, LIAR].map(keyOf));
   honestProof = await session(HONEST, rig.model, 2);
-  liarProof = await session(LIAR, lyingModel(), 4);
+  liarProof = await session(LIAR, liar(), 4);
   messages.push(await signInference(signerOf(HONEST), genesis, honestProof, Date.now()));
   messages.push(await signInference(signerOf(LIAR), genesis, liarProof, Date.now()));
 }, 120_000);

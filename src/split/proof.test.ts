@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ForwardArgs } from '../llm/model-types.ts';
+import type { ForwardResult } from '../llm/model-types.ts';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import { generate } from '../llm/generate.ts';
 import { Phase } from './codec.ts';
@@ -17,7 +17,7 @@ import {
   type ComputeProof,
   type ModelRecord,
 } from './proof.ts';
-import { NETWORK, seedOf, testRig, type TestRig } from './test-support.ts';
+import { lyingModel, NETWORK, seedOf, testRig, type TestRig } from './test-support.ts';
 import { splitGenerate, type Segment } from './user.ts';
 import { checkConsistency, deriveCredits, effectiveBits, sessionKey, type CreditOptions } from './verify.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -33,22 +33,11 @@ const USER = seedOf(7);
 const K = 4;
 const models = (h: Uint8Array) => (bytesToHex(h) === bytesToHex(record.hash) ? record : undefined);
 
-/** A volunteer whose engine lies at its `target`-th forward: its receipt then matches its lie, so only a re-run can tell. */
-function lying(
-  target: number,
-  lie: (out: { logits?: Float32Array | Float64Array; hidden?: Float32Array | Float64Array }) => void,
-): SplitModel<ReferenceKvCache> {
-  let calls = 0;
-  return {
-    config: rig.model.config,
-    createKvCache: (o) => rig.model.createKvCache(o),
-    async forward(args: ForwardArgs<ReferenceKvCache>) {
-      const out = await rig.model.forward(args);
-      if (++calls === target) lie(out);
-      return out;
-    },
-  };
-}
+/** A volunteer whose engine lies at its `target`-th forward only. */
+const lying = (target: number, lie: (out: ForwardResult) => void) =>
+  lyingModel(rig, (out, n) => {
+    if (n === target) lie(out);
+  });
 
 async function run(
   opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: number; cutAfter?: number; tau?: number; prompt?: number } = {},

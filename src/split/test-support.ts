@@ -1,12 +1,13 @@
 /** Shared by the split tests: the 8-layer random test model on the float64 reference, keys, thresholds. */
 import { loadReference } from '../llm/loader.ts';
+import type { ForwardResult } from '../llm/model-types.ts';
 import type { ReferenceKvCache, ReferenceModel } from '../llm/reference.ts';
 import { MemorySource } from '../llm/source.ts';
 import { makeTestModel } from '../llm/test-model.ts';
 import type { TextTokenizer } from '../llm/tokenizer.ts';
 import { calibrate, DEFAULT_CALIBRATION_PROMPTS } from './calibrate.ts';
 import { modelHash } from './digest.ts';
-import { loadFinalNorm } from './engines.ts';
+import { loadFinalNorm, type SplitModel } from './engines.ts';
 import { localVolunteer, type LocalVolunteer } from './local.ts';
 import type { Calibration } from './metrics.ts';
 
@@ -46,4 +47,18 @@ export function rigVolunteer(
   more: Partial<Parameters<typeof localVolunteer<ReferenceKvCache>>[0]> = {},
 ): LocalVolunteer<ReferenceKvCache> {
   return localVolunteer({ model: rig.model, lowestK: 1, modelHash: rig.hash, normWeight: rig.norm, networkId: NETWORK, userSeed, ...more });
+}
+
+/** The rig's model, but `lie` may alter what its n-th forward (from 1) returns: receipts then match the lie, so only a re-run can tell. */
+export function lyingModel(rig: TestRig, lie: (out: ForwardResult, n: number) => void): SplitModel<ReferenceKvCache> {
+  let calls = 0;
+  return {
+    config: rig.model.config,
+    createKvCache: (o) => rig.model.createKvCache(o),
+    async forward(args) {
+      const out = await rig.model.forward(args);
+      lie(out, ++calls);
+      return out;
+    },
+  };
 }
