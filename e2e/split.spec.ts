@@ -61,6 +61,16 @@ async function openPage(browser: Browser, network: unknown, mnemonic: string, na
   return page;
 }
 
+/** On a fresh split network: a volunteer page serving the test model (first test wallet) and a user page with it loaded (second). */
+async function volunteerAndUser(browser: Browser): Promise<{ volunteer: Page; volunteerPeer: string; user: Page }> {
+  const network = await splitNetwork();
+  const [first, second] = vectorsFile.vectors;
+  const volunteer = await openPage(browser, network, first!.mnemonic, 'volunteer');
+  const volunteerPeer = await startServing(volunteer);
+  const user = await openPage(browser, network, second!.mnemonic, 'user');
+  return { volunteer, volunteerPeer, user };
+}
+
 /** Does `needle` occur in `hay` as a contiguous byte run? */
 const contains = (hay: Uint8Array, needle: Uint8Array): boolean => {
   outer: for (let i = 0; i + needle.length <= hay.length; i++) {
@@ -72,13 +82,7 @@ const contains = (hay: Uint8Array, needle: Uint8Array): boolean => {
 
 test('a user page splits with a volunteer page: only h_k leaves, the completion comes back, the proof is published', async ({ browser }) => {
   test.setTimeout(300_000);
-  const network = await splitNetwork();
-  const [first, second] = vectorsFile.vectors;
-
-  const volunteer = await openPage(browser, network, first!.mnemonic, 'volunteer');
-  const volunteerPeer = await startServing(volunteer);
-
-  const user = await openPage(browser, network, second!.mnemonic, 'user');
+  const { volunteer, volunteerPeer, user } = await volunteerAndUser(browser);
   const shape = (await user.getByTestId('llm-model').textContent())!;
   const hidden = Number(shape.match(/hidden (\d+)/)![1]);
   const layers = Number(shape.match(/(\d+) layers/)![1]);
@@ -202,12 +206,7 @@ test('the user page finds the volunteer in the announced list; the router runs l
   browser,
 }) => {
   test.setTimeout(300_000);
-  const network = await splitNetwork();
-  const [first, second] = vectorsFile.vectors;
-  const volunteer = await openPage(browser, network, first!.mnemonic, 'volunteer');
-  const volunteerPeer = await startServing(volunteer);
-
-  const user = await openPage(browser, network, second!.mnemonic, 'user');
+  const { volunteer, volunteerPeer, user } = await volunteerAndUser(browser);
   await chooseSplit(user, { k: 1, route: 'auto' });
   // The volunteer's announcement reaches the user's page through the relay and fills the list.
   const row = volunteerRow(user, volunteerPeer);
