@@ -5,7 +5,9 @@
  * then the CPU backend (src/llm/cpu-model.ts) on the same model and prompt, as ratios to WebGPU;
  * then the peer, onnxruntime-web's WebGPU EP on an ONNX export of the same model (bench-peer.ts).
  * Decode is also timed before the GPU-resident greedy blocks and RoPE-in-GEMV changes and with each
- * alone (`decode_pipeline`, `--rounds N` interleaved rounds, best of each); `--greedy-block N` sets the
+ * alone (`decode_pipeline`, `--rounds N` interleaved rounds, best of each), and sampled decode (T 0.7,
+ * top-p 0.9) per step on the CPU against GPU-resident sampled blocks (`sampled_decode`); the CPU
+ * sampler against its old full sort (`sampler`); `--greedy-block N` sets the
  * main runs' block (0: one step per readback); `--decode-kernels legacy` runs the pre-rewrite kernels
  * throughout (no RoPE fusion there; no legacy comparison then).
  * `--no-cpu` / `--no-peer` skip those; `--peer-dtype float16|float32` (default float16 where the
@@ -204,6 +206,8 @@ export interface LlmBenchResult {
   synthetic?: SyntheticBenchInfo;
   /** The CPU sampler (temperature 0.7, top-p 0.9) against the whole-vocabulary sort it replaced (sampler-bench.ts). */
   sampler: SamplerBenchRow[];
+  /** Sampled decoding (temperature 0.7, top-p 0.9): logits read back and sampled on the CPU each step, against GPU-resident sampled blocks. */
+  sampled_decode: SampledDecodeComparison;
   date: string;
 }
 
@@ -226,6 +230,18 @@ export interface SyntheticBenchInfo {
   /** bytes_per_token at copy bandwidth: the step time a bandwidth efficiency of 1 would mean. */
   weights_ms_at_copy_bandwidth: number;
   step_ms: number;
+}
+
+export interface SampledDecodeComparison {
+  temperature: number;
+  top_p: number;
+  greedy_block: number;
+  per_step_decode_tokens_per_s: number;
+  blocks_decode_tokens_per_s: number;
+  /** blocks over per-step (> 1: the blocks are faster). */
+  decode_ratio: number;
+  /** Both runs drew the same tokens (they use the same per-token uniform; f32 vs f64 may flip a pick at a boundary). */
+  same_tokens: boolean;
 }
 
 export interface AutoProbeResult {
@@ -322,6 +338,30 @@ async function decodePipeline(model: GpuModel, prompt: number[], decodeTokens: n
   }));
 }
 
+/** Per-step sampled decode (CPU sampler) and sampled blocks, interleaved rounds, best of each. */
+async function sampledDecode(model: GpuModel, prompt: number[], decodeTokens: number, block: number, rounds: number): Promise<SampledDecodeComparison> {
+  const o = { temperature: 0.7, topP: 0.9, seed: 1, eosTokenIds: [] as number[], greedyBlock: block };
+  // Warm-up: compiles the sampler and the block plan.
+  await generate(model, prompt, { ...o, maxTokens: Math.max(3, Math.min(decodeTokens, 2 * block + 1)) });
+  let perStep = { decodeTokensPerSecond: 0, tokens: [] as number[] };
+  let blocks = perStep;
+  for (let round = 0; round < rounds; round++) {
+    const p = await generate(model, prompt, { ...o, maxTokens: decodeTokens, pickOnModel: false });
+    if (p.decodeTokensPerSecond > perStep.decodeTokensPerSecond) perStep = p;
+    const b = await generate(model, prompt, { ...o, maxTokens: decodeTokens });
+    if (b.decodeTokensPerSecond > blocks.decodeTokensPerSecond) blocks = b;
+  }
+  return {
+    temperature: o.temperature,
+    top_p: o.topP,
+    greedy_block: block,
+    per_step_decode_tokens_per_s: perStep.decodeTokensPerSecond,
+    blocks_decode_tokens_per_s: blocks.decodeTokensPerSecond,
+    decode_ratio: blocks.decodeTokensPerSecond / perStep.decodeTokensPerSecond,
+    same_tokens: perStep.tokens.join() === blocks.tokens.join(),
+  };
+}
+
 /** A model folder, or a synthetic model's shapes (weights made on the GPU; no CPU backend, probe or peer then). */
 export async function benchLlm(
   target: string | SyntheticModelSpec,
@@ -370,6 +410,7 @@ export async function benchLlm(
     model.ropeInGemv = true;
     model.reusePlans = true;
     const pipeline = await decodePipeline(model, prompt, decodeTokens, block || DEFAULT_GREEDY_BLOCK, options.rounds ?? 2);
+    const sampled = await sampledDecode(model, prompt, decodeTokens, block || DEFAULT_GREEDY_BLOCK, options.rounds ?? 2);
     const stepCost: StepCostComparison = {
       before_decode_tokens_per_s: before!.decodeTokensPerSecond,
       before_ttft_ms: before!.timeToFirstTokenMs,
@@ -469,6 +510,7 @@ export async function benchLlm(
       cpu_same_tokens: cpu.run.tokens.join() === run.tokens.join(),
       auto_probe: autoProbe,
       sampler: benchSampler(),
+      sampled_decode: sampled,
       date: new Date().toISOString(),
     };
     if (synthetic) {
@@ -625,6 +667,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rows.push(['peer decode', `${r.peer.peer_decode_tokens_per_s.toFixed(1)} tokens/s (engine ${r.peer.decode_ratio_vs_peer.toFixed(2)}x)`]);
       rows.push(['peer vs engine', `logits rel. diff ${r.peer.peer_logit_rel_diff.toExponential(1)}, same first ${r.peer.peer_same_tokens} tokens`]);
     } else if (r.peer_error) rows.push(['peer', `failed: ${r.peer_error}`]);
+    const sd = r.sampled_decode;
+    rows.push([
+      'sampled decode',
+      `blocks of ${sd.greedy_block} ${sd.blocks_decode_tokens_per_s.toFixed(1)} tokens/s vs per step ${sd.per_step_decode_tokens_per_s.toFixed(1)} tokens/s (${sd.decode_ratio.toFixed(2)}x; same tokens: ${sd.same_tokens})`,
+    ]);
     for (const x of r.sampler)
       rows.push([
         `sampler V=${x.vocab}`,

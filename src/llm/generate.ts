@@ -9,11 +9,13 @@
  * (the model encodes block b + 1 while the GPU runs block b), and ids stream per block. Ids past a
  * stop (EOS, budget, cancellation) are dropped and the cache's length is set back to the last
  * position the one-step loop would have filled, so both loops leave the same cache. Sampling
- * (temperature > 0) keeps one step per readback: its pick needs the logits on the CPU.
+ * (temperature > 0) runs in blocks the same way on a model with `sampledSteps`, the draw made where
+ * the logits are; elsewhere (or with pickOnModel false) one step per readback, sampleToken on the
+ * CPU. Either way generated token i draws counterUniform(seed, i), so both paths draw the same u.
  */
 import { LlmError } from './errors.ts';
-import { MAX_GREEDY_BLOCK, type CausalLM, type GreedyBlock, type KvCache } from './model-types.ts';
-import { checkSampling, sampleToken, SeededRandom, type SamplingOptions } from './sampling.ts';
+import { MAX_GREEDY_BLOCK, type CausalLM, type DrawParams, type GreedyBlock, type KvCache } from './model-types.ts';
+import { checkSampling, counterUniform, sampleToken, type SamplingOptions } from './sampling.ts';
 import { StreamingDecoder, type TextTokenizer } from './tokenizer.ts';
 
 export interface GeneratedToken {
@@ -32,11 +34,15 @@ export interface GenerateOptions extends SamplingOptions {
   readonly onToken?: (token: GeneratedToken) => void;
   /** Context to allocate (default: prompt + maxTokens). */
   readonly maxContext?: number;
-  /** Greedy runs pick on the model's side when it offers forwardGreedy (default true); false reads every step's logits. */
+  /**
+   * Picks on the model's side where it offers forwardGreedy / greedySteps (greedy) or sampledSteps
+   * (temperature > 0) (default true); false reads every step's logits and picks on the CPU.
+   */
   readonly pickOnModel?: boolean;
   /**
-   * Greedy steps queued per block where the model offers greedySteps (default 8, at most 64);
-   * 0 runs one step per readback. Cancellation takes effect at the next block's ids.
+   * Steps queued per block where the model offers greedySteps, or sampledSteps when sampling
+   * (default 8, at most 64); 0 runs one step per readback. Cancellation takes effect at the next
+   * block's ids.
    */
   readonly greedyBlock?: number;
   /**
@@ -74,7 +80,7 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
   if (!Number.isInteger(block) || block < 0 || block > MAX_GREEDY_BLOCK)
     throw new LlmError('BAD_ARGUMENT', `greedyBlock must be an integer in [0, ${MAX_GREEDY_BLOCK}], got ${block}`);
   const eos = new Set(options.eosTokenIds ?? model.config.eosTokenIds);
-  const rng = new SeededRandom(options.seed ?? 0);
+  const seed = (options.seed ?? 0) >>> 0;
   const ownCache = !options.kvCache;
   const cache =
     (options.kvCache as K | undefined) ??
@@ -101,9 +107,15 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
     return null;
   };
 
-  /** Greedy blocks from `first` (accepted, not yet fed) until a stop; sets the cache length back to the stop. */
-  const decodeBlocks = async (first: number): Promise<StopReason> => {
-    const queue = model.greedySteps!.bind(model);
+  /** Blocks from `first` (accepted, not yet fed) until a stop; sets the cache length back to the stop. */
+  const decodeBlocks = async (first: number, draw: DrawParams | null): Promise<StopReason> => {
+    // Draw index of the next step queued: token i of the output draws counterUniform(seed, i).
+    let index = tokens.length;
+    const queue = (a: { kvCache: K; steps: number; token?: number }): Promise<GreedyBlock> => {
+      const firstIndex = index;
+      index += a.steps;
+      return draw ? model.sampledSteps!({ ...a, draw, firstIndex }) : model.greedySteps!(a);
+    };
     // Each step yields one token to keep: no more than the budget or the context allows.
     let left = Math.min(options.maxTokens - tokens.length, cache.maxContext - cache.length);
     const take = () => {
@@ -144,18 +156,22 @@ export async function generate<K extends KvCache>(model: CausalLM<K>, prompt: re
 
   try {
     if (options.signal?.aborted) return finish('abort');
-    const greedy = (options.temperature ?? 0) === 0 && options.pickOnModel !== false;
+    const onModel = options.pickOnModel !== false;
+    const greedy = (options.temperature ?? 0) === 0;
     // Greedy on a model that picks where its logits are: a step returns an id, not V logits.
-    const pick = greedy && model.forwardGreedy ? model.forwardGreedy.bind(model) : null;
-    const blocks = greedy && block > 0 && model.greedySteps !== undefined;
-    const step = async (input: readonly number[]): Promise<number> =>
-      pick
-        ? pick({ tokens: input, kvCache: cache })
-        : sampleToken((await model.forward({ tokens: input, kvCache: cache, logits: 'last' })).logits!, options, rng);
+    const pick = greedy && onModel && model.forwardGreedy ? model.forwardGreedy.bind(model) : null;
+    const draw: DrawParams | null = greedy ? null : { temperature: options.temperature!, topP: options.topP ?? 1, topK: options.topK ?? 0, seed };
+    const blocks = onModel && block > 0 && (greedy ? model.greedySteps !== undefined : model.sampledSteps !== undefined);
+    const step = async (input: readonly number[]): Promise<number> => {
+      if (pick) return pick({ tokens: input, kvCache: cache });
+      const { logits } = await model.forward({ tokens: input, kvCache: cache, logits: 'last' });
+      const index = tokens.length;
+      return sampleToken(logits!, options, { uniform: () => counterUniform(seed, index) });
+    };
     let id = await step(prompt);
     prefillMs = performance.now() - start;
     let stop = accept(id, cache.length);
-    if (!stop && blocks) stop = await decodeBlocks(id);
+    if (!stop && blocks) stop = await decodeBlocks(id, draw);
     while (!stop) {
       id = await step([id]);
       stop = accept(id, cache.length);

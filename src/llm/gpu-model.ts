@@ -12,7 +12,8 @@ import { DTYPE_BYTES, type FloatDType } from './dtype.ts';
 import { LlmError, throwIfAborted } from './errors.ts';
 import { checkForwardArgs } from './forward-args.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
-import { MAX_GREEDY_BLOCK, type CausalLM, type ForwardArgs, type ForwardResult, type GreedyBlock, type KvCache } from './model-types.ts';
+import { MAX_GREEDY_BLOCK, type CausalLM, type DrawParams, type ForwardArgs, type ForwardResult, type GreedyBlock, type KvCache } from './model-types.ts';
+import { GpuSampler } from './gpu-sampler.ts';
 import { ropeTable } from './rope.ts';
 import { at } from '../sprint/indexing.ts';
 import {
@@ -532,11 +533,33 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     return submitted.then((s) => s.read);
   }
 
+  /**
+   * greedySteps with each step's token drawn by `draw` on the GPU (GpuSampler over the last row's
+   * logits, sampling.ts's rule in f32) instead of the argmax; step i draws counterUniform(draw.seed,
+   * firstIndex + i). Blocks of either kind continue one another on the same cache.
+   */
+  sampledSteps(args: {
+    readonly kvCache: GpuKvCache;
+    readonly steps: number;
+    readonly token?: number;
+    readonly draw: DrawParams;
+    readonly firstIndex: number;
+  }): Promise<GreedyBlock> {
+    const submitted = this.queueTail.then(() => this.submitGreedySteps(args, { draw: args.draw, firstIndex: args.firstIndex }));
+    this.queueTail = submitted.catch(() => undefined);
+    return submitted.then((s) => s.read);
+  }
+
+  private sampler: GpuSampler | null = null;
+
   /** The cache whose next input token is the last greedy pick, left in acts.tokens by a greedy block. */
   private pickOnDevice: GpuKvCache | null = null;
   private stepDyn: GPUBuffer | null = null;
 
-  private async submitGreedySteps(args: { kvCache: GpuKvCache; steps: number; token?: number }): Promise<{ read: Promise<GreedyBlock> }> {
+  private async submitGreedySteps(
+    args: { kvCache: GpuKvCache; steps: number; token?: number },
+    sampled?: { draw: DrawParams; firstIndex: number },
+  ): Promise<{ read: Promise<GreedyBlock> }> {
     const c = this.config;
     const cache = args.kvCache;
     const { steps, token } = args;
@@ -554,7 +577,11 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${steps} more asked`);
     const dev = this.dev;
     const a = this.acts;
-    const list = await this.planFor({ T: 1, fromLayer: 0, toLayer: c.numLayers, cache, tokens: [], logitMode: 'last', argmax: true });
+    const list = await this.planFor({ T: 1, fromLayer: 0, toLayer: c.numLayers, cache, tokens: [], logitMode: 'last', argmax: !sampled });
+    if (sampled) {
+      this.sampler ??= await GpuSampler.create(dev, c.vocabSize);
+      this.sampler.prepare(sampled.draw, sampled.firstIndex, steps);
+    }
     this.stepDyn ??= dev.createBuffer('llm:step-dyn', MAX_GREEDY_BLOCK * 16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     const dyn = new Uint32Array(steps * 4);
     for (let i = 0; i < steps; i++) dyn.set([1, pos0 + i], i * 4);
@@ -562,11 +589,13 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     dev.queue.writeBuffer(this.stepDyn, 0, dyn);
     if (token !== undefined) dev.queue.writeBuffer(a.tokens, 0, Uint32Array.of(token));
     const staging = dev.acquire(steps * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'greedy-ids');
-    const pick = this.argmaxOut!;
+    const sampler = sampled ? this.sampler : null;
+    const pick = sampler ? sampler.out : this.argmaxOut!;
     const encoder = dev.device.createCommandEncoder({ label: 'llm-greedy-block' });
     for (let i = 0; i < steps; i++) {
       encoder.copyBufferToBuffer(this.stepDyn, i * 16, a.dyn, 0, 16);
       this.encodeList(encoder, list);
+      sampler?.encodeStep(encoder, this.logitsBuffer!, i);
       encoder.copyBufferToBuffer(pick, 0, a.tokens, 0, 4);
       encoder.copyBufferToBuffer(pick, 0, staging, i * 4, 4);
     }
@@ -963,6 +992,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     this.logitsBuffer?.destroy();
     this.argmaxPairs?.destroy();
     this.argmaxOut?.destroy();
+    this.sampler?.destroy();
     this.stepDyn?.destroy();
     for (const b of this.biasConcat.values()) b.destroy();
     this.biasConcat.clear();

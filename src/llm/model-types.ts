@@ -19,6 +19,14 @@ export interface GreedyBlock {
   readonly ids: number[];
 }
 
+/** A sampled pick's rule (temperature > 0; topK 0 keeps all) and its counter-hash seed. */
+export interface DrawParams {
+  readonly temperature: number;
+  readonly topP: number;
+  readonly topK: number;
+  readonly seed: number;
+}
+
 export type LogitsWanted = 'last' | 'all' | 'none';
 
 export interface ForwardArgs<K extends KvCache = KvCache> {
@@ -56,4 +64,16 @@ export interface CausalLM<K extends KvCache = KvCache> {
    * reading block b. Advances kvCache.length by `steps`; a caller keeping fewer ids sets it back.
    */
   greedySteps?(args: { readonly kvCache: K; readonly steps: number; readonly token?: number }): Promise<GreedyBlock>;
+  /**
+   * Optional: greedySteps with each step's token drawn by `draw` where the logits are (sampling.ts's
+   * rule in f32), step i using counterUniform(draw.seed, firstIndex + i). A block without `token`
+   * goes on from the previous block's last pick (greedy or sampled) on this cache.
+   */
+  sampledSteps?(args: {
+    readonly kvCache: K;
+    readonly steps: number;
+    readonly token?: number;
+    readonly draw: DrawParams;
+    readonly firstIndex: number;
+  }): Promise<GreedyBlock>;
 }

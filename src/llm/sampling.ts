@@ -1,6 +1,7 @@
 /**
  * Choosing the next token from logits: greedy (argmax, lowest id on ties), or temperature with
- * nucleus (top-p) and top-k filtering, drawn from a seeded generator so runs are reproducible.
+ * nucleus (top-p) and top-k filtering, drawn from a seeded generator or a per-token counter hash
+ * (counterUniform) so runs are reproducible.
  */
 import { at } from '../sprint/indexing.ts';
 import { LlmError } from './errors.ts';
@@ -40,6 +41,27 @@ export class SeededRandom {
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
+}
+
+/** What sampleToken draws its one uniform in [0, 1) from. */
+export interface UniformSource {
+  uniform(): number;
+}
+
+/** PCG's output permutation on an LCG step of v (u32 in, u32 out); shaders/sample.wgsl.ts has the same. */
+export function pcgHash(v: number): number {
+  const state = (Math.imul(v, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul((state >>> ((state >>> 28) + 4)) ^ state, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/**
+ * The draw for generated token `index` under `seed`: pcgHash(pcgHash(seed) + index) (u32 wrap), its
+ * top 24 bits over 2^24. A pure function of (seed, index), exact in f32 and f64, so generate's
+ * per-step CPU sampler and the GPU's sampled blocks draw the same u for the same token.
+ */
+export function counterUniform(seed: number, index: number): number {
+  return (pcgHash((pcgHash(seed >>> 0) + index) >>> 0) >>> 8) / 16777216;
 }
 
 export function argmax(logits: ArrayLike<number>, offset = 0, length = logits.length - offset): number {
@@ -156,7 +178,7 @@ function sortRanks(order: Int32Array, lo: number, hi: number, probs: Float64Arra
  * walk reaches are sorted, so every sum runs in the same order, and so gives the same bits, as a full
  * sort would (sampleTokenBySort, which it must always agree with).
  */
-export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: SeededRandom): number {
+export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: UniformSource): number {
   const temperature = o.temperature ?? 0;
   if (temperature === 0) return argmax(logits);
   const n = logits.length;
@@ -219,7 +241,7 @@ export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, rng: 
  * statement. sampleToken takes it for logits whose probabilities are NaN; benchmarks time it as
  * the baseline.
  */
-export function sampleTokenBySort(logits: ArrayLike<number>, o: SamplingOptions, rng: SeededRandom): number {
+export function sampleTokenBySort(logits: ArrayLike<number>, o: SamplingOptions, rng: UniformSource): number {
   const temperature = o.temperature ?? 0;
   if (temperature === 0) return argmax(logits);
   const n = logits.length;
