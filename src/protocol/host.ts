@@ -149,6 +149,8 @@ export class ProtocolHost {
   /** Nonce lists we hold (ours and fetched), by root, with the epoch they belong to. */
   private readonly lists = new Map<string, { epoch: number; bytes: Uint8Array }>();
   private readonly locals = new Map<number, Local>();
+  /** Recovery attempts of an epoch whose state differs from its certificate: how many, and the next one's time. */
+  private readonly retries = new Map<number, { attempts: number; at: number }>();
   private queue: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -252,20 +254,25 @@ export class ProtocolHost {
     const e = epochAt(this.genesis, now);
     if (e < 0) return;
     await this.catchUp(e);
+    await this.retryRecovery();
     const s = schedule(this.genesis, e);
     const l = this.local(e);
-    const once = async (name: string, fn: () => Promise<void>) => {
-      if (l.done.has(name)) return;
+    // Commit, Sprint, proof and validation build on the previous state (weights, seed): while some
+    // state before e is known to differ from its certificate the host sits them out, unmarked, so
+    // that a recovery within their window still lets them run.
+    const sitOut = this.knownWrong(e) !== undefined;
+    const once = async (name: string, fn: () => Promise<void>, buildsOnState = false) => {
+      if (l.done.has(name) || (buildsOnState && sitOut)) return;
       l.done.add(name);
       this.o.onEvent?.({ type: 'phase', epoch: e, phase: name });
       await fn();
     };
-    if (now < s.commitEnd) await once('commit', () => this.commit(e));
+    if (now < s.commitEnd) await once('commit', () => this.commit(e), true);
     if (now >= s.commitEnd && now < s.revealEnd + this.genesis.skewMs) await once('reveal', () => this.reveal(e));
-    if (now >= s.sprintStart && now < s.sprintEnd) await once('sprint', () => this.startSprint(e, s));
+    if (now >= s.sprintStart && now < s.sprintEnd) await once('sprint', () => this.startSprint(e, s), true);
     const proofAt = s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0);
-    if (now >= proofAt && now < s.proofEnd) await once('proof', () => this.publishProof(e, s));
-    if (now >= s.proofEnd + this.genesis.skewMs && now < s.validationEnd) await once('validate', () => this.validate(e, s));
+    if (now >= proofAt && now < s.proofEnd) await once('proof', () => this.publishProof(e, s), true);
+    if (now >= s.proofEnd + this.genesis.skewMs && now < s.validationEnd) await once('validate', () => this.validate(e, s), true);
     if (now >= s.validationEnd + this.genesis.skewMs && now < s.close) await once('sync', async () => void (await this.syncEpoch(e, s.close)));
     if (now >= s.close) await once('close', () => this.close(e));
     if (now >= s.certifyEnd) await once('certify', () => this.settle(e));
@@ -502,15 +509,45 @@ export class ProtocolHost {
   private async close(e: number): Promise<void> {
     const prev = e === 0 ? null : this.views.get(e - 1)?.state;
     if (prev === undefined) return;
+    const weighted = (this.weightsOf(e)?.get(this.key) ?? 0) > 0;
+    // A process that (re)started after this epoch's sync phase holds only what its store kept from
+    // before it went down (a reload mid-epoch): a voter syncs now, before it derives what to vote for.
+    const synced = this.local(e).done.has('sync') || (weighted && (await this.syncBeforeVote(e)));
     const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
     await this.setView(e, d.state, d);
-    const weights = this.weightsOf(e) ?? new Map();
-    if ((weights.get(this.key) ?? 0) > 0) {
-      await this.publish(e, { kind: 'vote', stateHash: d.hash });
-    }
     const cert = this.certs.get(e);
-    if (cert && hex(cert.stateHash) !== hex(d.hash)) void this.enqueue('recover', () => this.recover(e));
+    const differs = cert !== undefined && !equalBytes(cert.stateHash, d.hash);
+    if (weighted) {
+      // A vote is power: never for a state derived from a pool not synced since the restart (unless
+      // it is the certified one), nor for one known to differ from its certificate or built on a wrong one.
+      const why = differs
+        ? 'our state differs from the certificate'
+        : !synced && !cert
+          ? 'no peer synced this epoch with us before the deadline'
+          : this.knownWrong(e) !== undefined
+            ? `our state of epoch ${this.knownWrong(e)} is wrong (not the certified one)`
+            : null;
+      if (why) this.log(`epoch ${e}: not voting: ${why}`);
+      else await this.publish(e, { kind: 'vote', stateHash: d.hash });
+    }
+    if (differs) void this.enqueue('recover', () => this.recover(e));
     else this.checkCertificate(e);
+  }
+
+  /**
+   * The sync of a process that missed the epoch's own sync phase, bounded by the current phase's end
+   * (certify, else work). It retries while no peer could be reconciled with (after a reload the
+   * transport may not know any peer yet); false when none was before the deadline.
+   */
+  private async syncBeforeVote(e: number): Promise<boolean> {
+    const s = schedule(this.genesis, e);
+    const deadline = this.o.clock.now() < s.certifyEnd ? s.certifyEnd : s.end;
+    for (;;) {
+      if ((await this.syncRound(e, deadline)).reconciled > 0) return true;
+      const next = this.o.clock.now() + this.genesis.skewMs;
+      if (!this.running || next >= deadline) return false;
+      await new Promise<void>((resolve) => this.o.clock.setTimer(next, resolve));
+    }
   }
 
   /** Records our state of epoch e; its status follows from the certificate we hold, if any. */
@@ -590,6 +627,9 @@ export class ProtocolHost {
       if (got) {
         this.certs.set(e, got.cert);
         await this.setView(e, got.state, undefined, true);
+        // A seed of the next epoch computed from the state we replaced is wrong too.
+        const next = this.locals.get(e + 1);
+        if (next) next.seed = undefined;
         await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
         this.log(`epoch ${e}: adopted the certified state from ${peer.slice(0, 8)}`);
         return;
@@ -610,6 +650,45 @@ export class ProtocolHost {
     } catch (err) {
       this.reject(err);
       return null;
+    }
+  }
+
+  /** The oldest epoch (before `before`) whose state we hold and know to be wrong (isWrong). */
+  private knownWrong(before = Infinity): number | undefined {
+    let oldest: number | undefined;
+    for (const e of this.views.keys()) if (e < before && this.isWrong(e) && (oldest === undefined || e < oldest)) oldest = e;
+    return oldest;
+  }
+
+  /** Our state of e differs from the certificate we hold, or (none held) was built on a state we have since replaced. */
+  private isWrong(e: number): boolean {
+    const v = this.views.get(e);
+    if (!v) return false;
+    const cert = this.certs.get(e);
+    if (cert) return v.hash !== hex(cert.stateHash);
+    const prev = this.views.get(e - 1);
+    return e > 0 && prev !== undefined && hex(v.state.prevHash) !== prev.hash;
+  }
+
+  /**
+   * Tries again to recover the oldest state known to differ from its certificate (no signer served
+   * the certified state last time: offline, or not reachable yet). Each step is a chance, with a
+   * backoff that doubles from the skew up to one epoch, so a host never gives up on a certified
+   * state it lacks, and never hammers the signers either.
+   */
+  private async retryRecovery(): Promise<void> {
+    // Oldest first: each recovered state lets the next one (built on it) be checked and recovered.
+    for (let e = this.knownWrong(); e !== undefined; e = this.knownWrong()) {
+      const r = this.retries.get(e) ?? { attempts: 0, at: -Infinity };
+      if (this.o.clock.now() < r.at) return;
+      await this.recover(e);
+      for (const done of [...this.retries.keys()]) if (!this.isWrong(done)) this.retries.delete(done);
+      if (!this.isWrong(e)) continue;
+      r.attempts++;
+      r.at = this.o.clock.now() + Math.min(this.genesis.timings.epochMs, this.genesis.skewMs * 2 ** r.attempts);
+      this.retries.set(e, r);
+      this.log(`epoch ${e}: still differs from its certificate (recovery attempt ${r.attempts}): sitting out, next try after ${r.at}`);
+      return;
     }
   }
 
@@ -734,9 +813,15 @@ export class ProtocolHost {
     }
   }
 
-  /** Pulls from a few peers the messages of epoch e that we lack (hash-bucket reconciliation). */
+  /** Pulls from a few peers the messages of epoch e that we lack (hash-bucket reconciliation); returns how many were new. */
   async syncEpoch(e: number, deadline = this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000)): Promise<number> {
+    return (await this.syncRound(e, deadline)).added;
+  }
+
+  /** syncEpoch, also counting the peers reconciled with: every request to them answered before the deadline. */
+  private async syncRound(e: number, deadline: number): Promise<{ added: number; reconciled: number }> {
     let added = 0;
+    let reconciled = 0;
     const peers = this.o.transport.peers();
     const start = peers.length ? (e * 7 + parseInt(this.key.slice(0, 6), 16)) % peers.length : 0;
     const chosen = [...peers.slice(start), ...peers.slice(0, start)].slice(0, this.o.syncPeers ?? 3);
@@ -748,7 +833,7 @@ export class ProtocolHost {
       summary.hashes.forEach((h, b) => {
         if (!equalBytes(h, ours[b]!)) mask |= 1 << b;
       });
-      if (mask === 0) return;
+      if (mask === 0) return void reconciled++;
       const ids = await this.ask(peer, { op: 'ids', epoch: e, mask }, decodeIds, deadline);
       if (!ids) return;
       const missing = ids.filter((id) => ((mask >> bucketOf(id)) & 1) === 1 && !this.pool.has(e, id));
@@ -759,10 +844,12 @@ export class ProtocolHost {
           if (m && m.epoch === e) added++;
         }
       }
+      // A `get` answer may stop at its byte budget: only a peer whose every id we now hold is reconciled.
+      if (missing.every((id) => this.pool.has(e, id))) reconciled++;
     };
     await Promise.all(chosen.map(pull));
     if (added > 0) this.log(`epoch ${e}: sync added ${added} messages`);
-    return added;
+    return { added, reconciled };
   }
 
   /** Answers a peer's request (sync.ts). */
@@ -837,7 +924,10 @@ export class ProtocolHost {
       const cert = decodeCertificate(bytes);
       this.certs.set(cert.epoch, cert);
       const v = this.views.get(cert.epoch);
-      if (v) this.views.set(cert.epoch, { ...v, certificate: v.hash === hex(cert.stateHash) ? 'certified' : 'adopted' });
+      // A stored state that differs from its stored certificate is one we derived and had not yet
+      // replaced (an adopted state is stored over it, so it reloads as certified): still pending,
+      // open to the epoch's messages, and recovered at the first step (retryRecovery).
+      if (v) this.views.set(cert.epoch, { ...v, certificate: v.hash === hex(cert.stateHash) ? 'certified' : 'pending' });
     }
     for (const key of await store.keys('msg/')) {
       const bytes = await store.get(key);
