@@ -37,6 +37,7 @@ export class GpuSampler {
   /** Per-step draw indices of a block, copied into `draw` before each step's pick. */
   private readonly indices: GPUBuffer;
   private readonly probs: GPUBuffer;
+  private readonly kept: GPUBuffer;
   private groups = new WeakMap<GPUBuffer, GPUBindGroup>();
 
   private constructor(
@@ -50,6 +51,7 @@ export class GpuSampler {
     this.draw = dev.createBuffer('llm:sample-draw', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.indices = dev.createBuffer('llm:sample-indices', MAX_GREEDY_BLOCK * 16, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     this.probs = dev.createBuffer('llm:sample-probs', vocab * 4, GPUBufferUsage.STORAGE);
+    this.kept = dev.createBuffer('llm:sample-kept', vocab * 4, GPUBufferUsage.STORAGE);
   }
 
   /** `threads` defaults to 64 on CPU adapters, 256 elsewhere. */
@@ -82,7 +84,7 @@ export class GpuSampler {
   encodeStep(encoder: GPUCommandEncoder, logits: GPUBuffer, i: number): void {
     let group = this.groups.get(logits);
     if (!group) {
-      group = this.dev.bindGroup(this.pipeline, [this.params, this.draw, logits, this.probs, this.out], 'llm-sample');
+      group = this.dev.bindGroup(this.pipeline, [this.params, this.draw, logits, this.probs, this.out, this.kept], 'llm-sample');
       this.groups.set(logits, group);
     }
     encoder.copyBufferToBuffer(this.indices, i * 16, this.draw, 0, 16);
@@ -130,7 +132,7 @@ export class GpuSampler {
   }
 
   destroy(): void {
-    for (const b of [this.out, this.params, this.draw, this.indices, this.probs]) this.dev.free(b);
+    for (const b of [this.out, this.params, this.draw, this.indices, this.probs, this.kept]) this.dev.free(b);
     this.groups = new WeakMap();
   }
 }

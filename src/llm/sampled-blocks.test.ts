@@ -184,6 +184,23 @@ describe('GpuSampler', () => {
     await comparePicks(256, 14, 47);
   });
 
+  it('picks as the CPU does at the Qwen2.5 vocabulary (151,936; top-p 0.9 and 1)', async () => {
+    const g = new SeededRandom(151936);
+    const logits = Float32Array.from({ length: 151936 }, () => g.normal() * 3);
+    const sampler = await GpuSampler.create(device, logits.length);
+    const tally = { boundary: 0, edge: 0 };
+    try {
+      for (const d of [
+        { temperature: 0.7, topP: 0.9, topK: 0, seed: 3 },
+        { temperature: 1, topP: 1, topK: 0, seed: 4 },
+      ])
+        for (const [i, pick] of (await sampler.sampleLogits(logits, d, 0, 4)).entries()) expect(judge(logits, d, pick, i, tally)).toBe('');
+    } finally {
+      sampler.destroy();
+    }
+    expect(tally.boundary).toBe(0);
+  });
+
   it('draws with the CPU distribution on fixed logits (χ², 1,024 draws each, with and without top-k)', async () => {
     const logits = Float32Array.from([2.1, 0.3, 1.7, -1, 2.1, 0.9, -3, 1.2, 0.05, 1.6]);
     const sampler = await GpuSampler.create(device, logits.length);

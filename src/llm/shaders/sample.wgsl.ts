@@ -14,8 +14,10 @@
  *   reach topP or K;
  * - the drawn rank's key: the largest t with M(t) > r (at least key*); within that key the drawn
  *   token is the j-th by id, j = ⌊(r − M(key + 1)) / p⌋ (at most m − 1 at key*).
- * The searches take two bits a pass (three thresholds tallied at once): 15 passes each, 35 passes
- * over the vocabulary in all, each with a two-barrier reduction.
+ * The searches take two bits a pass (three thresholds tallied at once), each pass a two-barrier
+ * reduction: 15 passes over the vocabulary for key*, then 15 over the tokens at or above key* only
+ * (packed into `kept`: a few hundred at top-p 0.9, the whole vocabulary at top-p 1), 21 passes
+ * over the vocabulary in all at small nuclei.
  * NaN logits count as −∞ and +∞ as the largest f32; with every logit −∞ the pick is id 0.
  */
 /** Invocations of the one workgroup: 256 on GPUs; 64 on CPU adapters, whose barriers cost per invocation. */
@@ -50,6 +52,8 @@ struct Tally { count: vec4<u32>, mass: vec4<f32> }
 @group(0) @binding(2) var<storage, read> logits: array<f32>;
 @group(0) @binding(3) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
+// The probabilities at or above key*, packed (any order): the draw's search only looks there.
+@group(0) @binding(5) var<storage, read_write> kept: array<f32>;
 var<workgroup> partU: array<vec4<u32>, ${threads}>;
 var<workgroup> partF: array<vec4<f32>, ${threads}>;
 var<workgroup> midU: array<vec4<u32>, ${group}>;
@@ -63,14 +67,20 @@ fn is_number(l: f32) -> bool {
 // C(t) and M(t) for four thresholds at once: each invocation sums its strided tokens in id order,
 // then GROUP invocations sum GROUP partials each and every invocation sums those (two barriers; every
 // invocation ends with the same values, so decisions on them need no broadcast).
-fn tally(li: u32, t: vec4<u32>) -> Tally {
+fn count_in(p: f32, t: vec4<u32>, c: ptr<function, vec4<u32>>, m: ptr<function, vec4<f32>>) {
+  let hit = vec4<u32>(bitcast<u32>(p)) >= t;
+  *c += select(vec4<u32>(0u), vec4<u32>(1u), hit);
+  *m += select(vec4<f32>(0.0), vec4<f32>(p), hit);
+}
+
+// Over the whole vocabulary (probs), or over the n packed kept probabilities.
+fn tally(li: u32, t: vec4<u32>, packed: bool, n: u32) -> Tally {
   var c = vec4<u32>(0u);
   var m = vec4<f32>(0.0);
-  for (var i = li; i < params.vocab; i += WG) {
-    let p = probs[i];
-    let hit = vec4<u32>(bitcast<u32>(p)) >= t;
-    c += select(vec4<u32>(0u), vec4<u32>(1u), hit);
-    m += select(vec4<f32>(0.0), vec4<f32>(p), hit);
+  if (packed) {
+    for (var i = li; i < n; i += WG) { count_in(kept[i], t, &c, &m); }
+  } else {
+    for (var i = li; i < params.vocab; i += WG) { count_in(probs[i], t, &c, &m); }
   }
   partU[li] = c;
   partF[li] = m;
@@ -131,18 +141,18 @@ fn main(@builtin(local_invocation_index) li: u32) {
   // The per-id scan at the end reads other invocations' probabilities.
   storageBarrier();
 
-  let total = tally(li, vec4<u32>(0u)).mass.x;
+  let total = tally(li, vec4<u32>(0u), false, 0u).mass.x;
   let P = vec4<f32>(params.top_p * total);
   let K = vec4<u32>(select(V, min(params.top_k, V), params.top_k > 0u));
   let one = vec4<u32>(1u);
   // p ≤ 1 (a key ≤ 0x3f800000 < 2^30): bits 29 … 0, two a pass.
   var kstar = 0u;
   for (var shift = 28i; shift >= 0i; shift -= 2i) {
-    let s = tally(li, thresholds(kstar, u32(shift)));
+    let s = tally(li, thresholds(kstar, u32(shift)), false, 0u);
     kstar = step_up(kstar, u32(shift), (s.count >= one) & ((s.mass >= P) | (s.count >= K)));
   }
   let pstar = bitcast<f32>(kstar);
-  let edge = tally(li, vec4<u32>(kstar + 1u, kstar, 0xffffffffu, 0xffffffffu));
+  let edge = tally(li, vec4<u32>(kstar + 1u, kstar, 0xffffffffu, 0xffffffffu), false, 0u);
   let aboveCount = edge.count.x;
   let aboveMass = edge.mass.x;
   // Ties at key*, in id order: as many as reach topP or K, at least one.
@@ -154,16 +164,35 @@ fn main(@builtin(local_invocation_index) li: u32) {
   let keptCount = aboveCount + m;
   let keptMass = aboveMass + f32(m) * pstar;
 
+  // Pack the probabilities at or above key* (edge.count.y of them): offsets by invocation, then writes.
+  var mine = 0u;
+  for (var i = li; i < V; i += WG) {
+    if (bitcast<u32>(probs[i]) >= kstar) { mine += 1u; }
+  }
+  partU[li] = vec4<u32>(mine);
+  workgroupBarrier();
+  var slot = 0u;
+  for (var w = 0u; w < li; w++) { slot += partU[w].x; }
+  for (var i = li; i < V; i += WG) {
+    let p = probs[i];
+    if (bitcast<u32>(p) >= kstar) {
+      kept[slot] = p;
+      slot += 1u;
+    }
+  }
+  storageBarrier();
+  let nk = edge.count.y;
+
   let u = f32(pcg_hash(pcg_hash(params.seed) + draw.index) >> 8u) * (1.0 / 16777216.0);
   let r = vec4<f32>(u * keptMass);
   var kd = 0u;
   for (var shift = 28i; shift >= 0i; shift -= 2i) {
-    let s = tally(li, thresholds(kd, u32(shift)));
+    let s = tally(li, thresholds(kd, u32(shift)), true, nk);
     kd = step_up(kd, u32(shift), (s.count >= one) & (s.mass > r));
   }
   kd = max(kd, kstar);
   let pd = bitcast<f32>(kd);
-  let drawn = tally(li, vec4<u32>(kd + 1u, kd, 0xffffffffu, 0xffffffffu));
+  let drawn = tally(li, vec4<u32>(kd + 1u, kd, 0xffffffffu, 0xffffffffu), true, nk);
   var j = 0u;
   if (pd > 0.0) { j = u32(clamp(floor((r.x - drawn.mass.x) / pd), 0.0, f32(drawn.count.y - drawn.count.x - 1u))); }
   if (kd == kstar) { j = min(j, m - 1u); }
