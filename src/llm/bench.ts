@@ -17,6 +17,9 @@
  * a whole model of those shapes with seeded random weights made on the GPU (synthetic-model.ts),
  * so models too big to download or write here (Llama-3.1-8B) run the same measurements; the CPU
  * backend, the probe and the peer need the weights on the host and are skipped then.
+ * `--gemv-sweep` times greedy-block decode once per decode GEMV shape (lanes per row × loads in flight
+ * per lane, shaders/decode.wgsl.ts GEMV_SHAPES) after the one load, interleaved over `--rounds`,
+ * best of each, as ratios to the default shape (`gemv_sweep`; each row also goes to stderr as it is measured).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +42,7 @@ import { SYNTHETIC_PRESETS } from './synthetic-presets.ts';
 import { LlmError } from './errors.ts';
 import type { FloatDType } from './dtype.ts';
 import { benchSampler, type SamplerBenchRow } from './sampler-bench.ts';
+import { DEFAULT_GEMV_SHAPE, GEMV_SHAPES, gemvShapeLabel } from './shaders/decode.wgsl.ts';
 
 const COPY_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
@@ -166,6 +170,23 @@ export interface LegacyComparison {
   legacy_same_tokens: boolean;
 }
 
+/** One decode GEMV shape of `--gemv-sweep`: greedy blocks, same process and load, interleaved rounds, best of each. */
+export interface GemvSweepRow {
+  lanes: number;
+  unroll: number;
+  decode_tokens_per_s: number;
+  bandwidth_efficiency: number;
+  /** Over the default shape (lanes 32, unroll 1; > 1: this shape is faster). */
+  decode_ratio_vs_default: number;
+  /** Unroll changes no bit; 64 lanes split K differently, so a near-tie may pick another token. */
+  same_tokens_as_default: boolean;
+  /** 16 steps queued back to back, no head, no readback: the GEMVs' own speed without CPU encoding (best of the rounds). */
+  queued_step_ms: number;
+  queued_bandwidth_efficiency: number;
+  /** The shape's first warm-up generation: its pipelines compiled and its plans recorded. */
+  warmup_ms: number;
+}
+
 export interface LlmBenchResult {
   adapter: string;
   model: string;
@@ -204,6 +225,8 @@ export interface LlmBenchResult {
   peer_error?: string;
   /** Present for --synthetic models. */
   synthetic?: SyntheticBenchInfo;
+  /** Present with --gemv-sweep; the default shape first. */
+  gemv_sweep?: GemvSweepRow[];
   /** The CPU sampler (temperature 0.7, top-p 0.9) against the whole-vocabulary sort it replaced (sampler-bench.ts). */
   sampler: SamplerBenchRow[];
   /** Sampled decoding (temperature 0.7, top-p 0.9): logits read back and sampled on the CPU each step, against GPU-resident sampled blocks. */
@@ -279,8 +302,10 @@ export interface LlmBenchOptions {
   readonly rounds?: number;
   /** GPU memory the synthetic model may take (checked before allocating; WebGPU does not report the device's size). */
   readonly memoryBudgetBytes?: number;
-  /** Progress lines while a synthetic model is built (e.g. to stderr). */
+  /** Progress lines while a synthetic model is built, and the GEMV sweep's rows (e.g. to stderr). */
   readonly onStage?: (message: string) => void;
+  /** Time decode once per decode GEMV shape (GEMV_SHAPES) in this process (`gemv_sweep`). */
+  readonly gemvSweep?: boolean;
 }
 
 /** Best-of-3 prefill (ms) and a greedy run of `decodeTokens`, after a warm-up. */
@@ -338,6 +363,61 @@ async function decodePipeline(model: GpuModel, prompt: number[], decodeTokens: n
   }));
 }
 
+/**
+ * Greedy-block decode with each decode GEMV shape after the one load: a warm-up generation per shape
+ * (compiles its pipelines, records its plans), then rounds over all shapes in turn (a slow window
+ * hits every shape alike), best of each. The queued-step figure leaves out the head, the CPU's
+ * encoding and readbacks, so it tracks the GEMVs' streaming most closely.
+ */
+async function gemvSweep(
+  model: GpuModel,
+  prompt: number[],
+  decodeTokens: number,
+  block: number,
+  rounds: number,
+  bandwidth: number,
+  onStage: (line: string) => void,
+): Promise<GemvSweepRow[]> {
+  const best = GEMV_SHAPES.map(() => ({ tokensPerSecond: 0, tokens: [] as number[], queuedMs: Infinity, warmupMs: 0 }));
+  const warmUp = { maxTokens: Math.max(3, Math.min(decodeTokens, 2 * block + 1)), eosTokenIds: [] as number[], greedyBlock: block };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, shape] of GEMV_SHAPES.entries()) {
+        model.decodeGemv = shape;
+        const b = best[i]!;
+        if (round === 0) {
+          const t0 = performance.now();
+          await generate(model, prompt, warmUp);
+          b.warmupMs = performance.now() - t0;
+        }
+        const run = await generate(model, prompt, { maxTokens: decodeTokens, eosTokenIds: [], greedyBlock: block });
+        if (run.decodeTokensPerSecond > b.tokensPerSecond) Object.assign(b, { tokensPerSecond: run.decodeTokensPerSecond, tokens: run.tokens });
+        b.queuedMs = Math.min(b.queuedMs, (await decodeBreakdown(model, prompt, bandwidth)).queued_step_ms);
+        onStage(
+          `gemv sweep round ${round + 1}/${rounds} ${gemvShapeLabel(shape)}: ${run.decodeTokensPerSecond.toFixed(2)} tokens/s, queued step ${b.queuedMs.toFixed(3)} ms`,
+        );
+      }
+    }
+  } finally {
+    model.decodeGemv = DEFAULT_GEMV_SHAPE;
+  }
+  const base = best[0]!;
+  return GEMV_SHAPES.map((shape, i) => {
+    const b = best[i]!;
+    return {
+      lanes: shape.lanes,
+      unroll: shape.unroll,
+      decode_tokens_per_s: b.tokensPerSecond,
+      bandwidth_efficiency: (b.tokensPerSecond * model.bytesPerToken) / bandwidth,
+      decode_ratio_vs_default: b.tokensPerSecond / base.tokensPerSecond,
+      same_tokens_as_default: b.tokens.join() === base.tokens.join(),
+      queued_step_ms: b.queuedMs,
+      queued_bandwidth_efficiency: model.bytesPerTokenWithoutHead / (b.queuedMs / 1000) / bandwidth,
+      warmup_ms: b.warmupMs,
+    };
+  });
+}
+
 /** Per-step sampled decode (CPU sampler) and sampled blocks, interleaved rounds, best of each. */
 async function sampledDecode(model: GpuModel, prompt: number[], decodeTokens: number, block: number, rounds: number): Promise<SampledDecodeComparison> {
   const o = { temperature: 0.7, topP: 0.9, seed: 1, eosTokenIds: [] as number[], greedyBlock: block };
@@ -369,6 +449,8 @@ export async function benchLlm(
   decodeTokens = 32,
   options: LlmBenchOptions = {},
 ): Promise<LlmBenchResult> {
+  if (options.gemvSweep && options.decodeKernels === 'legacy')
+    throw new LlmError('BAD_ARGUMENT', '--gemv-sweep times the fused decode GEMVs, which --decode-kernels legacy does not run');
   const dev = await GpuDevice.create(await getGpu(), { memoryBudgetBytes: options.memoryBudgetBytes });
   try {
     const t0 = performance.now();
@@ -387,6 +469,13 @@ export async function benchLlm(
     let { prefillMs, run } = await timeModel(model, prompt, decodeTokens, true, block);
     const bandwidth = await copyBandwidth(dev, Math.max(64 << 20, Math.min(model.bytesPerToken, 256 << 20)));
     const breakdown = await decodeBreakdown(model, prompt, bandwidth);
+    let sweep: GemvSweepRow[] | undefined;
+    if (options.gemvSweep) {
+      const onStage = options.onStage ?? (() => {});
+      sweep = await gemvSweep(model, prompt, decodeTokens, block || DEFAULT_GREEDY_BLOCK, options.rounds ?? 2, bandwidth, onStage);
+      // Written now too, so a run stopped later (DEVICE_TIMEOUT) still reports the sweep.
+      onStage(`gemv_sweep ${JSON.stringify(sweep)}`);
+    }
     // Before this change (plans rebuilt, logits read back), plans alone, now: interleaved, best of two each.
     const best = (a: Awaited<ReturnType<typeof timeModel>>['run'] | null, b: Awaited<ReturnType<typeof timeModel>>['run']) =>
       a && a.decodeTokensPerSecond >= b.decodeTokensPerSecond ? a : b;
@@ -511,6 +600,7 @@ export async function benchLlm(
       auto_probe: autoProbe,
       sampler: benchSampler(),
       sampled_decode: sampled,
+      gemv_sweep: sweep,
       date: new Date().toISOString(),
     };
     if (synthetic) {
@@ -569,6 +659,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       dtype: { type: 'string', default: 'bf16' },
       seed: { type: 'string', default: '1' },
       'gpu-memory-gib': { type: 'string' },
+      'gemv-sweep': { type: 'boolean', default: false },
     },
   });
   const peerDtype = values['peer-dtype'];
@@ -600,6 +691,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     greedyBlock: values['greedy-block'] === undefined ? undefined : Number(values['greedy-block']),
     decodeKernels: kernels,
     rounds,
+    gemvSweep: values['gemv-sweep'],
   });
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else {
@@ -672,6 +764,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'sampled decode',
       `blocks of ${sd.greedy_block} ${sd.blocks_decode_tokens_per_s.toFixed(1)} tokens/s vs per step ${sd.per_step_decode_tokens_per_s.toFixed(1)} tokens/s (${sd.decode_ratio.toFixed(2)}x; same tokens: ${sd.same_tokens})`,
     ]);
+    for (const g of r.gemv_sweep ?? [])
+      rows.push([
+        `GEMV lanes ${g.lanes} unroll ${g.unroll}`,
+        `${g.decode_tokens_per_s.toFixed(1)} tokens/s, efficiency ${g.bandwidth_efficiency.toFixed(3)} (queued ${g.queued_bandwidth_efficiency.toFixed(3)}), ${g.decode_ratio_vs_default.toFixed(2)}x default (same tokens: ${g.same_tokens_as_default})`,
+      ]);
     for (const x of r.sampler)
       rows.push([
         `sampler V=${x.vocab}`,

@@ -4,7 +4,9 @@
  * (norm prologue, q|k|v parts, SwiGLU pair, bias, residual) and F32/F16/BF16 weights; the
  * key-parallel attention at context lengths below, at and above its 64 invocations; the greedy pick
  * against sampling.ts's argmax (ties, NaN, −∞, several chunks); the q|k|v GEMV with RoPE in its
- * epilogue against the GEMV followed by the RoPE kernel, bit for bit.
+ * epilogue against the GEMV followed by the RoPE kernel, bit for bit; every GEMV shape (lanes per row ×
+ * loads per lane in flight) on K whose 16-byte units are not a multiple of lanes · unroll, unroll
+ * bit-identical to the one-load loop and 64 lanes within float reassociation of 32.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GpuDevice } from '../gpu/device.ts';
@@ -19,7 +21,12 @@ import {
   decodeGemvKernel,
   decodeGemvUniform,
   decodeRopeKernel,
+  DEFAULT_GEMV_SHAPE,
+  decodeGemvKey,
+  GEMV_SHAPES,
   gemvOutputs,
+  gemvShapeLabel,
+  type DecodeGemvShape,
   type DecodeGemvSpec,
 } from './shaders/decode.wgsl.ts';
 
@@ -76,9 +83,15 @@ interface GemvCase {
   bias?: boolean;
   residual?: boolean;
   lastOnly?: boolean;
+  shape?: DecodeGemvShape;
 }
 
 async function checkGemv(c: GemvCase, seed: number): Promise<number> {
+  return (await gemvRun(c, seed)).rel;
+}
+
+/** The GEMV's output rows (residual base and columns around the result included) and their largest error relative to float64. */
+async function gemvRun(c: GemvCase, seed: number): Promise<{ rel: number; got: Float32Array }> {
   const rnd = random(seed);
   const rowsX = c.M; // rows held in x; with lastOnly only the last is used
   const M = c.lastOnly ? 1 : c.M;
@@ -90,6 +103,7 @@ async function checkGemv(c: GemvCase, seed: number): Promise<number> {
     swiglu: !!c.swiglu,
     bias: c.bias ? c.dtype : null,
     residual: !!c.residual,
+    shape: c.shape,
   };
   const N = gemvOutputs(spec);
   const ldY = N + 3; // output rows wider than the result, written at colOffset
@@ -152,14 +166,14 @@ async function checkGemv(c: GemvCase, seed: number): Promise<number> {
   const buffers = [dyn, params, X, Y, ...W.map((w, i) => upload(w.bytes, `w${i}`))];
   if (c.norm) buffers.push(upload(g.bytes, 'g'));
   if (c.bias) buffers.push(upload(bias.bytes, 'b'));
-  await run(decodeGemvKernel(spec), buffers, decodeGemvGrid(N, dev.limits.maxComputeWorkgroupsPerDimension));
+  await run(decodeGemvKernel(spec), buffers, decodeGemvGrid(N, dev.limits.maxComputeWorkgroupsPerDimension, c.shape));
   const got = new Float32Array(await dev.read(Y, 0, M * ldY * 4));
   let scale = 1;
   for (const v of expected) scale = Math.max(scale, Math.abs(v));
   let worst = 0;
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
   for (const b of buffers) b.destroy();
-  return worst / scale;
+  return { rel: worst / scale, got };
 }
 
 describe('decode GEMV kernel vs float64', () => {
@@ -200,14 +214,69 @@ describe('decode GEMV kernel vs float64', () => {
   });
 });
 
+describe('decode GEMV shapes: lanes per row × 16-byte loads in flight per lane', () => {
+  const variants = GEMV_SHAPES.filter((s) => s !== DEFAULT_GEMV_SHAPE);
+  /**
+   * K8 = K / 8 units per row: 259 and 133 leave a ragged rest after every lanes · unroll (32…256),
+   * 70 is under 64 · 2, 5 is under one lane's stride (most lanes idle).
+   */
+  const cases: (GemvCase & { what: string })[] = [
+    { what: 'plain, K8 259, M 1', dtype: 'F32', parts: [37], K: 8 * 259, M: 1 },
+    { what: 'residual, K8 259, M 4', dtype: 'F32', parts: [37], K: 8 * 259, M: 4, residual: true },
+    { what: 'q|k|v with norm and bias, K8 133, M 3', dtype: 'F16', parts: [24, 8, 8], K: 8 * 133, M: 3, norm: true, bias: true },
+    { what: 'SwiGLU pair with norm, K8 70, M 2', dtype: 'BF16', parts: [19, 19], K: 8 * 70, M: 2, norm: true, swiglu: true },
+    { what: "the head's last row with norm, K8 133, M 3", dtype: 'BF16', parts: [301], K: 8 * 133, M: 3, norm: true, lastOnly: true },
+    { what: 'SwiGLU with bias, K8 5, M 1', dtype: 'F16', parts: [10, 10], K: 40, M: 1, swiglu: true, bias: true },
+    { what: 'residual, K8 259, M 2', dtype: 'BF16', parts: [13], K: 8 * 259, M: 2, residual: true },
+  ];
+  for (const [i, c] of cases.entries()) {
+    it(`${c.dtype} ${c.what}: every shape within 2e-6 of float64; unroll bit-identical to one load; 64 lanes within reassociation of 32`, async () => {
+      const seed = 100 + i;
+      const byLabel = new Map<string, { rel: number; got: Float32Array }>();
+      byLabel.set(gemvShapeLabel(DEFAULT_GEMV_SHAPE), await gemvRun({ ...c, shape: DEFAULT_GEMV_SHAPE }, seed));
+      for (const shape of variants) byLabel.set(gemvShapeLabel(shape), await gemvRun({ ...c, shape }, seed));
+      let scale = 1;
+      for (const v of byLabel.get('l32u1')!.got) scale = Math.max(scale, Math.abs(v));
+      for (const shape of GEMV_SHAPES) {
+        const label = gemvShapeLabel(shape);
+        const r = byLabel.get(label)!;
+        expect(r.rel, `${label} vs float64`).toBeLessThan(2e-6);
+        const oneLoad = byLabel.get(gemvShapeLabel({ lanes: shape.lanes, unroll: 1 }))!.got;
+        expect(r.got, `${label} vs ${shape.lanes} lanes, one load`).toEqual(oneLoad);
+        let diff = 0;
+        const l32 = byLabel.get(gemvShapeLabel({ lanes: 32, unroll: shape.unroll }))!.got;
+        for (let k = 0; k < l32.length; k++) diff = Math.max(diff, Math.abs(r.got[k]! - l32[k]!));
+        expect(diff / scale, `${label} vs 32 lanes`).toBeLessThan(2e-6);
+      }
+    });
+  }
+
+  it('keys and grids follow the shape; shapes the template does not build are refused', () => {
+    const base: DecodeGemvSpec = { dtype: 'F16', parts: [4096], rows: 1, norm: null, swiglu: false, bias: null, residual: false };
+    const keys = new Set(GEMV_SHAPES.map((shape) => decodeGemvKey({ ...base, shape })));
+    expect(keys.size).toBe(GEMV_SHAPES.length);
+    expect(decodeGemvKey(base)).toBe(decodeGemvKey({ ...base, shape: DEFAULT_GEMV_SHAPE }));
+    expect(decodeGemvGrid(4096, 65535)).toEqual([512, 1, 1]);
+    expect(decodeGemvGrid(4096, 65535, { lanes: 64, unroll: 4 })).toEqual([1024, 1, 1]);
+    expect(decodeGemvGrid(128256 * 4, 65535, { lanes: 64, unroll: 1 })).toEqual([64128, 2, 1]);
+    expect(decodeGemvKernel({ ...base, shape: { lanes: 64, unroll: 4 } })).toContain('u += 256u');
+    for (const shape of [
+      { lanes: 16, unroll: 1 },
+      { lanes: 32, unroll: 3 },
+      { lanes: 64, unroll: 8 },
+    ])
+      expect(() => decodeGemvKernel({ ...base, shape: shape as unknown as DecodeGemvShape })).toThrow(RangeError);
+  });
+});
+
 describe('q|k|v GEMV with RoPE and the KV-cache write in its epilogue', () => {
   /** The GEMV then the RoPE kernel (6 dispatches a layer) vs RoPE in the GEMV (5): q rows, K and V cache entries. */
-  async function compare(dtype: FloatDType, M: number, bias: boolean, seed: number): Promise<void> {
+  async function compare(dtype: FloatDType, M: number, bias: boolean, seed: number, shape = DEFAULT_GEMV_SHAPE, K = 48): Promise<void> {
     const rnd = random(seed);
-    const [hd, H, G, K, pos0, ctx] = [8, 4, 2, 48, 5, 12];
+    const [hd, H, G, pos0, ctx] = [8, 4, 2, 5, 12];
     const parts = [H * hd, G * hd, G * hd];
     const stride = (H + 2 * G) * hd;
-    const base = { dtype, parts, rows: M, norm: dtype, swiglu: false, bias: bias ? dtype : null, residual: false } as const;
+    const base = { dtype, parts, rows: M, norm: dtype, swiglu: false, bias: bias ? dtype : null, residual: false, shape } as const;
     const W = parts.map((n) =>
       encodeFloats(
         dtype,
@@ -236,7 +305,7 @@ describe('q|k|v GEMV with RoPE and the KV-cache write in its epilogue', () => {
       v: upload(new Float32Array(ctx * G * hd).fill(7), 'v'),
     });
     const apart = fresh();
-    const grid = (spec: DecodeGemvSpec) => decodeGemvGrid(gemvOutputs(spec), dev.limits.maxComputeWorkgroupsPerDimension);
+    const grid = (spec: DecodeGemvSpec) => decodeGemvGrid(gemvOutputs(spec), dev.limits.maxComputeWorkgroupsPerDimension, shape);
     await run(decodeGemvKernel(base), [dyn, params, X, apart.Y, W0, W1, W2, G0, ...(B ? [B] : [])], grid(base));
     await run(decodeRopeKernel(hd, H, G), [dyn, rope, apart.Y, apart.k, apart.v], [Math.ceil((M * (H + G) * (hd / 2)) / 64), 1, 1]);
     const fused = fresh();
@@ -267,6 +336,10 @@ describe('q|k|v GEMV with RoPE and the KV-cache write in its epilogue', () => {
       await compare(dtype, 3, true, 22);
     });
   }
+
+  it('every GEMV shape, K of 259 16-byte units (ragged for every lanes · unroll): bit for bit its GEMV then the RoPE kernel', async () => {
+    for (const [i, shape] of GEMV_SHAPES.entries()) await compare((['F32', 'F16', 'BF16'] as const)[i % 3]!, 1 + (i % 4), i % 2 === 0, 31 + i, shape, 8 * 259);
+  });
 
   it('refuses RoPE on parts that are not q|k|v of its heads', () => {
     const base: DecodeGemvSpec = { dtype: 'F32', parts: [32, 16, 16], rows: 1, norm: null, swiglu: false, bias: null, residual: false };

@@ -40,6 +40,10 @@ import {
   gemvOutputs,
   argmaxKernel,
   ARGMAX_CHUNK,
+  checkGemvShape,
+  DEFAULT_GEMV_SHAPE,
+  gemvShapeLabel,
+  type DecodeGemvShape,
   type DecodeGemvSpec,
 } from './shaders/decode.wgsl.ts';
 
@@ -77,6 +81,11 @@ export interface GpuModelOptions {
   readonly normThreads?: 1 | 64;
   /** Default 'fused' on GPUs, 'legacy' on CPU adapters; also settable on the model between forwards (benchmarks compare both). */
   readonly decodeKernels?: DecodeKernels;
+  /**
+   * Lanes per output row and 16-byte loads in flight per lane of every fused decode GEMV (q|k|v,
+   * o, gate|up, down, head); default DEFAULT_GEMV_SHAPE. Also settable on the model between forwards.
+   */
+  readonly decodeGemv?: DecodeGemvShape;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -141,6 +150,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   private readonly biasConcat = new Map<string, GPUBuffer>();
   /** Which kernels small batches run (see DecodeKernels); may be switched between forwards. */
   decodeKernels: DecodeKernels;
+  private gemvShape: DecodeGemvShape;
   private logitsBuffer: GPUBuffer | null = null;
   private logitsRows = 0;
   /** Bumped when the logits buffer is replaced: plans that bound the old one are stale. */
@@ -171,6 +181,24 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     // CPU adapters (SwiftShader) run big workgroups' barriers as coroutine switches: a 256-wide GEMV
     // there costs tens of ms, so they keep the barrier-free kernels.
     this.decodeKernels = options.decodeKernels ?? (dev.adapter.isFallback ? 'legacy' : 'fused');
+    this.gemvShape = GpuModel.checkedShape(options.decodeGemv ?? DEFAULT_GEMV_SHAPE);
+  }
+
+  private static checkedShape(shape: DecodeGemvShape): DecodeGemvShape {
+    try {
+      return checkGemvShape(shape);
+    } catch (e) {
+      throw new LlmError('BAD_ARGUMENT', (e as Error).message, { cause: e });
+    }
+  }
+
+  /** The fused decode GEMVs' shape (see GpuModelOptions.decodeGemv); switching it re-plans the next forwards. */
+  get decodeGemv(): DecodeGemvShape {
+    return this.gemvShape;
+  }
+
+  set decodeGemv(shape: DecodeGemvShape) {
+    this.gemvShape = GpuModel.checkedShape(shape);
   }
 
   get adapter() {
@@ -183,6 +211,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
 
   /** Reads the folder, allocates, streams the weights to the GPU, compiles the kernels. */
   static async load(source: ModelSource, options: GpuModelOptions = {}): Promise<GpuModel> {
+    if (options.decodeGemv !== undefined) GpuModel.checkedShape(options.decodeGemv); // before any device exists
     const manifest = await readManifest(source);
     const ownsDevice = !options.device;
     const dev =
@@ -496,7 +525,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
   private async planFor(p: PassShape): Promise<readonly Dispatch[]> {
     if (p.logitMode !== 'none') this.ensureLogits(p.logitMode === 'all' ? this.maxTokens : 1);
     const rope = this.ropeFused() ? 'rope' : '';
-    const planKey = `${this.decodeKernels}:${p.T}:${p.fromLayer}:${p.toLayer}:${p.logitMode}:${p.tokens ? 'tokens' : 'hidden'}:${this.logitsGeneration}:${p.argmax ? 'argmax' : ''}:${rope}`;
+    const planKey = `${this.decodeKernels}:${gemvShapeLabel(this.gemvShape)}:${p.T}:${p.fromLayer}:${p.toLayer}:${p.logitMode}:${p.tokens ? 'tokens' : 'hidden'}:${this.logitsGeneration}:${p.argmax ? 'argmax' : ''}:${rope}`;
     let list = this.reusePlans ? p.cache.plans.get(planKey) : undefined;
     if (!list) {
       list = await this.buildPlan(p);
@@ -683,7 +712,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
     const qkvStride = (H + 2 * G) * hd;
     const gemv = async (
       key: string,
-      spec: DecodeGemvSpec,
+      shapeless: Omit<DecodeGemvSpec, 'shape'>,
       K: number,
       X: GPUBuffer,
       Y: GPUBuffer,
@@ -695,10 +724,13 @@ export class GpuModel implements CausalLM<GpuKvCache> {
       lastOnly = false,
       ropeCache: { rope: GPUBuffer; k: GPUBuffer; v: GPUBuffer; cache: GpuKvCache } | null = null,
     ): Promise<void> => {
+      const shape = this.gemvShape;
+      const spec: DecodeGemvSpec = { ...shapeless, shape };
       const pipe = await this.pipeline(decodeGemvKey(spec), () => decodeGemvKernel(spec));
       const u = this.uniform(`dg:${key}`, decodeGemvUniform(K, ldY, colOffset, lastOnly, c.rmsNormEps), new Set([4]));
+      // Bind groups follow the pipeline's own layout: one per shape.
       const group = this.bind(
-        `${key}:dg:m${spec.rows}${ropeCache ? ':rope' : ''}`,
+        `${key}:dg:m${spec.rows}${ropeCache ? ':rope' : ''}:${gemvShapeLabel(shape)}`,
         pipe,
         () => [
           a.dyn,
@@ -712,7 +744,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
         ],
         ropeCache?.cache,
       );
-      list.push({ pipeline: pipe, group, grid: decodeGemvGrid(gemvOutputs(spec), maxDim) });
+      list.push({ pipeline: pipe, group, grid: decodeGemvGrid(gemvOutputs(spec), maxDim, shape) });
     };
     const single = (name: string) => firstChunk(this.tensor(name));
     const fusedAttPipe = fused

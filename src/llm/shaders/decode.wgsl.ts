@@ -1,9 +1,10 @@
 /**
  * Kernels of the small-batch (decode, M = 1..4 rows) path. Decode reads every weight once per token,
  * so what matters is many workgroups streaming weights with wide coalesced loads and few dispatches:
- * - `decodeGemvKernel`: Y = W·x for M ≤ 4 rows, 8 output rows per 256-invocation workgroup, 32
- *   invocations per row striding over K with 16-byte weight loads (8 bf16/f16 values, or two
- *   vec4<f32>), shared-memory reduction. Fusions: RMSNorm of x in the prologue (each workgroup
+ * - `decodeGemvKernel`: Y = W·x for M ≤ 4 rows, 256-invocation workgroups of `lanes` invocations
+ *   per output row (32: 8 rows a workgroup, the default; or 64: 4 rows) striding over K with 16-byte
+ *   weight loads (8 bf16/f16 values, or two vec4<f32>), `unroll` of them issued before their FMAs,
+ *   shared-memory reduction. Fusions: RMSNorm of x in the prologue (each workgroup
  *   recomputes the row's scale: x is small and cached), up to three weight matrices as one output
  *   (q | k | v), a SwiGLU pair (act = silu(gate·x)·(up·x)), bias and residual add in the epilogue.
  * - `decodeRopeKernel`: RoPE of q in place and of k into the cache, v copied, reading the packed
@@ -15,9 +16,46 @@ import type { FloatDType } from '../dtype.ts';
 import { DYN_STRUCT, loader, weightArray } from './llm.wgsl.ts';
 
 export const GEMV_THREADS = 256;
-export const GEMV_LANES = 32;
-export const GEMV_ROWS = GEMV_THREADS / GEMV_LANES;
 export const ATTENTION_THREADS = 64;
+
+/**
+ * How the decode GEMV walks a weight row. A GEMV is memory-bound: what keeps HBM busy is bytes in
+ * flight per SM (latency × bandwidth ÷ SMs ≈ 16–20 KiB on an H100), and a lane waits for its load
+ * before the FMAs that need it. `unroll` independent 16-byte loads per lane are issued before any
+ * FMA, multiplying what is in flight; `lanes` per row (workgroup of 256 = 256 / lanes rows) doubles
+ * the workgroups of the 4096-row GEMVs (o, down: 512 → 1024 groups, more SMs busy) and halves each
+ * lane's trip over K. Same sums in the same order for any unroll (one accumulator, units in
+ * ascending order), so unroll changes no bit; lanes changes the split of K and so the rounding.
+ */
+export interface DecodeGemvShape {
+  readonly lanes: 32 | 64;
+  readonly unroll: 1 | 2 | 4;
+}
+
+/** The kernel before the knobs existed (and the default until a device run picks another). */
+export const DEFAULT_GEMV_SHAPE: DecodeGemvShape = { lanes: 32, unroll: 1 };
+
+/** Every shape the template builds: what `bench:llm --gemv-sweep` times, the default first. */
+export const GEMV_SHAPES: readonly DecodeGemvShape[] = [
+  DEFAULT_GEMV_SHAPE,
+  { lanes: 32, unroll: 2 },
+  { lanes: 32, unroll: 4 },
+  { lanes: 64, unroll: 1 },
+  { lanes: 64, unroll: 2 },
+  { lanes: 64, unroll: 4 },
+];
+
+export const gemvShapeLabel = (s: DecodeGemvShape): string => `l${s.lanes}u${s.unroll}`;
+
+/** The shape itself when it is one the template builds; a RangeError otherwise (options may come from untyped callers). */
+export function checkGemvShape(s: DecodeGemvShape): DecodeGemvShape {
+  if (!GEMV_SHAPES.some((g) => g.lanes === s?.lanes && g.unroll === s?.unroll))
+    throw new RangeError(`decode GEMV shape must be lanes 32|64 and unroll 1|2|4, got ${JSON.stringify(s)}`);
+  return s;
+}
+
+/** Output rows one workgroup computes. */
+export const gemvRowsPerGroup = (s: DecodeGemvShape = DEFAULT_GEMV_SHAPE): number => GEMV_THREADS / s.lanes;
 
 export interface DecodeGemvSpec {
   readonly dtype: FloatDType;
@@ -37,10 +75,12 @@ export interface DecodeGemvSpec {
    * v into the V cache (bindings after the bias: cos/sin table, K cache, V cache).
    */
   readonly rope?: { readonly headDim: number; readonly heads: number; readonly kvHeads: number } | null;
+  /** Lanes per row and loads per lane in flight (default DEFAULT_GEMV_SHAPE). */
+  readonly shape?: DecodeGemvShape;
 }
 
 export const decodeGemvKey = (s: DecodeGemvSpec): string =>
-  `llm-decode-gemv:${s.dtype}:${s.parts.join('+')}:m${s.rows}:${s.norm ?? 'nonorm'}:${s.swiglu ? 'swiglu' : 'plain'}:${s.bias ?? 'nobias'}:${s.residual ? 'res' : 'set'}${s.rope ? `:rope${s.rope.headDim}x${s.rope.heads}x${s.rope.kvHeads}` : ''}`;
+  `llm-decode-gemv:${s.dtype}:${s.parts.join('+')}:m${s.rows}:${s.norm ?? 'nonorm'}:${s.swiglu ? 'swiglu' : 'plain'}:${s.bias ?? 'nobias'}:${s.residual ? 'res' : 'set'}${s.rope ? `:rope${s.rope.headDim}x${s.rope.heads}x${s.rope.kvHeads}` : ''}:${gemvShapeLabel(s.shape ?? DEFAULT_GEMV_SHAPE)}`;
 
 /** Uniform words: K, ldY, colOffset, lastOnly, eps (f32 bits at index 4). */
 export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, lastOnly: boolean, eps: number): number[] => [
@@ -58,8 +98,8 @@ export const decodeGemvUniform = (K: number, ldY: number, colOffset: number, las
 export const gemvOutputs = (s: Pick<DecodeGemvSpec, 'parts' | 'swiglu' | 'rope'>): number =>
   s.swiglu ? s.parts[0]! : s.rope ? s.parts.reduce((a, b) => a + b, 0) / 2 : s.parts.reduce((a, b) => a + b, 0);
 
-export function decodeGemvGrid(outputs: number, maxPerDim: number): [number, number, number] {
-  const groups = Math.ceil(outputs / GEMV_ROWS);
+export function decodeGemvGrid(outputs: number, maxPerDim: number, shape: DecodeGemvShape = DEFAULT_GEMV_SHAPE): [number, number, number] {
+  const groups = Math.ceil(outputs / gemvRowsPerGroup(shape));
   if (groups <= maxPerDim) return [groups, 1, 1];
   const y = Math.ceil(groups / maxPerDim);
   return [Math.ceil(groups / y), y, 1];
@@ -76,6 +116,8 @@ export function decodeGemvKernel(s: DecodeGemvSpec): string {
     if (hd % 2 !== 0 || s.swiglu || s.residual || s.parts.join() !== [H * hd, G * hd, G * hd].join())
       throw new RangeError(`RoPE needs parts [H·hd, G·hd, G·hd] with hd even, no SwiGLU or residual; got ${s.parts.join('+')} for hd ${hd}`);
   }
+  const { lanes: L, unroll: U } = checkGemvShape(s.shape ?? DEFAULT_GEMV_SHAPE);
+  const rowsPerGroup = GEMV_THREADS / L;
   const R = s.rows;
   const wide = s.dtype === 'F32';
   const wType = wide ? 'array<vec4<f32>>' : 'array<vec4<u32>>';
@@ -85,26 +127,44 @@ export function decodeGemvKernel(s: DecodeGemvSpec): string {
   const biasBinding = s.bias ? next++ : -1;
   const ropeBinding = rope ? next : -1;
   const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-  // One 8-value unit of a weight row: two vec4<f32>.
-  const unpack = (name: string) =>
+  // 16-byte weight values held in w (wa/wb for F32) as two vec4<f32>.
+  const widen = (w: string) =>
     wide
-      ? `let wa = ${name}[2u * (base + u)]; let wb = ${name}[2u * (base + u) + 1u];`
+      ? `let wa = ${w}a; let wb = ${w}b;`
       : s.dtype === 'F16'
-        ? `let w = ${name}[base + u]; let wa = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y)); let wb = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));`
-        : `let w = ${name}[base + u]; let wa = vec4<f32>(bitcast<f32>(w.x << 16u), bitcast<f32>(w.x & 0xffff0000u), bitcast<f32>(w.y << 16u), bitcast<f32>(w.y & 0xffff0000u)); let wb = vec4<f32>(bitcast<f32>(w.z << 16u), bitcast<f32>(w.z & 0xffff0000u), bitcast<f32>(w.w << 16u), bitcast<f32>(w.w & 0xffff0000u));`;
+        ? `let wa = vec4<f32>(unpack2x16float(${w}.x), unpack2x16float(${w}.y)); let wb = vec4<f32>(unpack2x16float(${w}.z), unpack2x16float(${w}.w));`
+        : `let wa = vec4<f32>(bitcast<f32>(${w}.x << 16u), bitcast<f32>(${w}.x & 0xffff0000u), bitcast<f32>(${w}.y << 16u), bitcast<f32>(${w}.y & 0xffff0000u)); let wb = vec4<f32>(bitcast<f32>(${w}.z << 16u), bitcast<f32>(${w}.z & 0xffff0000u), bitcast<f32>(${w}.w << 16u), bitcast<f32>(${w}.w & 0xffff0000u));`;
+  // The raw 16-byte load of unit `unit` of a weight row into w (wa/wb for F32).
+  const rawLoad = (name: string, unit: string, w: string) =>
+    wide ? `let ${w}a = ${name}[2u * (base + ${unit})]; let ${w}b = ${name}[2u * (base + ${unit}) + 1u];` : `let ${w} = ${name}[base + ${unit}];`;
+  // One 8-value unit u of a weight row: two vec4<f32>.
+  const unpack = (name: string) =>
+    wide ? `let wa = ${name}[2u * (base + u)]; let wb = ${name}[2u * (base + u) + 1u];` : `${rawLoad(name, 'u', 'w')} ${widen('w')}`;
   // x for row m, unit u, normalised when the prologue computed scales.
-  const xs = (m: number) =>
+  const xs = (m: number, u = 'u') =>
     s.norm
-      ? `let xa${m} = X[src${m} + 2u * u] * scale[${m}] * loadG(2u * u); let xb${m} = X[src${m} + 2u * u + 1u] * scale[${m}] * loadG(2u * u + 1u);`
-      : `let xa${m} = X[src${m} + 2u * u]; let xb${m} = X[src${m} + 2u * u + 1u];`;
+      ? `let xa${m} = X[src${m} + 2u * ${u}] * scale[${m}] * loadG(2u * ${u}); let xb${m} = X[src${m} + 2u * ${u} + 1u] * scale[${m}] * loadG(2u * ${u} + 1u);`
+      : `let xa${m} = X[src${m} + 2u * ${u}]; let xb${m} = X[src${m} + 2u * ${u} + 1u];`;
+  const fmas = (acc: string, indent: string, u = 'u') =>
+    range(R)
+      .map((m) => `${indent}${xs(m, u)}\n${indent}${acc}[${m}] += dot(wa, xa${m}) + dot(wb, xb${m});`)
+      .join('\n');
+  // Units u, u + L, …, u + (U−1)·L: every load first, then the FMAs in ascending unit order (the
+  // one-unit loop's order, so the sums are the same); the one-unit loop takes the ragged rest.
+  const unrolled = (acc: string, name: string) => {
+    const units = range(U).map((i) => ({ w: `w${i}`, u: i === 0 ? 'u' : `(u + ${i * L}u)` }));
+    return `
+      for (; u + ${(U - 1) * L}u < K8; u += ${U * L}u) {
+${units.map((k) => `        ${rawLoad(name, k.u, k.w)}`).join('\n')}
+${units.map((k) => `        {\n          ${widen(k.w)}\n${fmas(acc, '          ', k.u)}\n        }`).join('\n')}
+      }`;
+  };
   const dotLoop = (acc: string, name: string, rowExpr: string) => `
     {
-      let base = (${rowExpr}) * K8;
-      for (var u = lane; u < K8; u += ${GEMV_LANES}u) {
+      let base = (${rowExpr}) * K8;${U === 1 ? '' : `\n      var u = lane;${unrolled(acc, name)}`}
+      for (${U === 1 ? 'var u = lane' : ''}; u < K8; u += ${L}u) {
         ${unpack(name)}
-${range(R)
-  .map((m) => `        ${xs(m)}\n        ${acc}[${m}] += dot(wa, xa${m}) + dot(wb, xb${m});`)
-  .join('\n')}
+${fmas(acc, '        ')}
       }
     }`;
   // Which part holds global output row r (and the other rows of `more`, in the same part), as an
@@ -180,9 +240,9 @@ ${range(R)
   .join('\n')}`
     : ''
 }
-  let lane = li % ${GEMV_LANES}u;
-  let slot = li / ${GEMV_LANES}u;
-  let r = (wid.x + wid.y * nwg.x) * ${GEMV_ROWS}u + slot;
+  let lane = li % ${L}u;
+  let slot = li / ${L}u;
+  let r = (wid.x + wid.y * nwg.x) * ${rowsPerGroup}u + slot;
   let live = r < ${outputs}u;
   let row = min(r, ${outputs - 1}u);
   var acc: array<f32, ${R}>;
@@ -194,7 +254,7 @@ ${range(R)
   .map((m) => `  red[${m * GEMV_THREADS}u + li] = acc[${m}];${s.swiglu || rope ? ` red[${(R + m) * GEMV_THREADS}u + li] = acc2[${m}];` : ''}`)
   .join('\n')}
   workgroupBarrier();
-  for (var st = ${GEMV_LANES / 2}u; st > 0u; st >>= 1u) {
+  for (var st = ${L / 2}u; st > 0u; st >>= 1u) {
     if (lane < st) {
 ${range(R * sets)
   .map((m) => `      red[${m * GEMV_THREADS}u + li] += red[${m * GEMV_THREADS}u + li + st];`)
