@@ -62,6 +62,9 @@ describe('CPU decoder vs the float64 reference', () => {
       await expect(front.forward({ tokens: [manifest.config.vocabSize], kvCache: front.createKvCache() })).rejects.toThrow(/outside the vocabulary/);
       const small = front.createKvCache({ maxContext: 4 });
       await expect(front.forward({ tokens: [1, 2, 3, 4, 5], kvCache: small })).rejects.toThrow(/holds 4 positions/);
+      expect(() => front.createKvCache({ fromLayer: 1, toLayer: 3 })).toThrow(/holds layers \[0, 2\), not \[1, 3\)/);
+      expect(() => back.createKvCache({ maxContext: 1 << 30 })).toThrow(/exceeds the model's \d+ \(set CpuModelOptions\.maxContext\)/);
+      expect(back.createKvCache({ fromLayer: 2, toLayer: 3, maxContext: 8 })).toMatchObject({ fromLayer: 2, toLayer: 3, maxContext: 8 });
     } finally {
       front.destroy();
       back.destroy();

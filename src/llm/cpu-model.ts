@@ -16,7 +16,7 @@ import { browserSpawner, canShareMemory } from '../cpu/threads-browser.ts';
 import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from './config.ts';
 import { bf16ToNumber, f16ToNumber, type FloatDType } from './dtype.ts';
 import { LlmError } from './errors.ts';
-import { checkForwardArgs } from './forward-args.ts';
+import { checkCacheArgs, checkForwardArgs } from './forward-args.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
 import type { CausalLM, ForwardArgs, ForwardResult, KvCache } from './model-types.ts';
 import { ropeTable } from './rope.ts';
@@ -233,14 +233,7 @@ export class CpuLlmModel implements CausalLM<CpuKvCache> {
 
   createKvCache(options: { fromLayer?: number; toLayer?: number; maxContext?: number } = {}): CpuKvCache {
     const c = this.config;
-    const fromLayer = options.fromLayer ?? this.fromLayer;
-    const toLayer = options.toLayer ?? this.toLayer;
-    checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
-      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
-    const maxContext = options.maxContext ?? this.maxContext;
-    if (maxContext > this.maxContext)
-      throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set CpuModelOptions.maxContext)`);
+    const { fromLayer, toLayer, maxContext } = checkCacheArgs(c, this, options, 'CpuModelOptions');
     const bytes = maxContext * c.numKvHeads * c.headDim * 4;
     const take = () => this.freeCaches.get(bytes)?.pop() ?? this.arena.alloc(bytes);
     const k: number[] = [];

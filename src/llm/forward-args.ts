@@ -46,3 +46,27 @@ export function checkForwardArgs(c: LlamaConfig, held: { readonly fromLayer: num
     throw new LlmError('CONTEXT_FULL', `the KV cache holds ${cache.maxContext} positions; ${pos0} used, ${total} more asked`);
   return { fromLayer, toLayer, total, pos0 };
 }
+
+export interface CacheRequest {
+  readonly fromLayer?: number;
+  readonly toLayer?: number;
+  readonly maxContext?: number;
+}
+
+/** A new KV cache's layer range and length: within the layers the model holds and its maxContext. */
+export function checkCacheArgs(
+  c: LlamaConfig,
+  held: { readonly fromLayer: number; readonly toLayer: number; readonly maxContext: number },
+  options: CacheRequest,
+  optionsName: string,
+): { readonly fromLayer: number; readonly toLayer: number; readonly maxContext: number } {
+  const fromLayer = options.fromLayer ?? held.fromLayer;
+  const toLayer = options.toLayer ?? held.toLayer;
+  checkLayerRange(c, fromLayer, toLayer);
+  if (fromLayer < held.fromLayer || toLayer > held.toLayer)
+    throw new LlmError('BAD_ARGUMENT', `this model holds layers [${held.fromLayer}, ${held.toLayer}), not [${fromLayer}, ${toLayer})`);
+  const maxContext = options.maxContext ?? held.maxContext;
+  if (maxContext > held.maxContext)
+    throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${held.maxContext} (set ${optionsName}.maxContext)`);
+  return { fromLayer, toLayer, maxContext };
+}

@@ -10,7 +10,7 @@ import { GpuError } from '../gpu/errors.ts';
 import { checkLayerRange, expectedTensors, tensorNames, type LlamaConfig } from './config.ts';
 import { DTYPE_BYTES, type FloatDType } from './dtype.ts';
 import { LlmError, throwIfAborted } from './errors.ts';
-import { checkForwardArgs } from './forward-args.ts';
+import { checkCacheArgs, checkForwardArgs } from './forward-args.ts';
 import { readManifest, streamWeights, type LoadProgress, type ModelManifest } from './loader.ts';
 import { MAX_GREEDY_BLOCK, type CausalLM, type DrawParams, type ForwardArgs, type ForwardResult, type GreedyBlock, type KvCache } from './model-types.ts';
 import { GpuSampler } from './gpu-sampler.ts';
@@ -380,14 +380,7 @@ export class GpuModel implements CausalLM<GpuKvCache> {
 
   createKvCache(options: { fromLayer?: number; toLayer?: number; maxContext?: number } = {}): GpuKvCache {
     const c = this.config;
-    const fromLayer = options.fromLayer ?? this.fromLayer;
-    const toLayer = options.toLayer ?? this.toLayer;
-    checkLayerRange(c, fromLayer, toLayer);
-    if (fromLayer < this.fromLayer || toLayer > this.toLayer)
-      throw new LlmError('BAD_ARGUMENT', `this model holds layers [${this.fromLayer}, ${this.toLayer}), not [${fromLayer}, ${toLayer})`);
-    const maxContext = options.maxContext ?? this.maxContext;
-    if (maxContext > this.maxContext)
-      throw new LlmError('BAD_ARGUMENT', `maxContext ${maxContext} exceeds the model's ${this.maxContext} (set GpuModelOptions.maxContext)`);
+    const { fromLayer, toLayer, maxContext } = checkCacheArgs(c, this, options, 'GpuModelOptions');
     const bytes = maxContext * c.numKvHeads * c.headDim * 4;
     const k: GPUBuffer[] = [];
     const v: GPUBuffer[] = [];

@@ -268,7 +268,8 @@ function reader(bytes: Uint8Array, max: number, what: string): BinaryReader {
   return r;
 }
 
-function typed<T>(what: string, read: () => T): T {
+/** Runs a decoder, turning the codec's DecodeError or RangeError into SplitError MALFORMED naming what was read. */
+export function typed<T>(what: string, read: () => T): T {
   try {
     return read();
   } catch (e) {

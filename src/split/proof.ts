@@ -13,11 +13,11 @@
  *   proof   = u8 v ‖ lp(receipt) ‖ receiptSig[64] ‖ u64 timestampMs ‖ userSig[64]
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
+import { BinaryReader, BinaryWriter } from '../codec/binary.ts';
 import type { LlamaConfig } from '../llm/config.ts';
 import { MessageType, type SigningDomain } from '../wallet/signing.ts';
 import { HASH_BYTES, KEY_BYTES, MAX_PROOF_STEPS, SESSION_ID_BYTES, SIGNATURE_BYTES, SPLIT_PROTOCOL_VERSION, TAG_SAMPLE } from './constants.ts';
-import { Phase, Precision } from './codec.ts';
+import { Phase, Precision, typed } from './codec.ts';
 import { SplitError } from './errors.ts';
 import { flopsForStep } from './flops.ts';
 
@@ -85,16 +85,6 @@ export function encodeReceipt(r: Receipt): Uint8Array {
     .u32(r.steps.length);
   for (const s of r.steps) w.u32(s.position).u32(s.count).u8(s.phase).u8(s.precision).u8(s.rewinds).f64(s.cost).f64(s.entropy);
   return w.fixed(r.hkRoot, HASH_BYTES).fixed(r.outputRoot, HASH_BYTES).u64(Number(r.flops)).finish();
-}
-
-function typed<T>(what: string, read: () => T): T {
-  try {
-    return read();
-  } catch (e) {
-    if (e instanceof SplitError) throw e;
-    if (e instanceof DecodeError || e instanceof RangeError) throw new SplitError('MALFORMED', `${what}: ${e.message}`, { cause: e });
-    throw e;
-  }
 }
 
 const STEP_BYTES = 4 + 4 + 1 + 1 + 1 + 8 + 8;
