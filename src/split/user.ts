@@ -29,13 +29,12 @@ import {
   type SteppedAnswer,
 } from './codec.ts';
 import { MAX_POSITIONS_PER_REQUEST, MAX_RESAMPLES, SESSION_ID_BYTES } from './constants.ts';
-import { hkLeaf, outputLeaf, root } from './digest.ts';
 import type { SplitModel } from './engines.ts';
 import { isSplitError, SplitError } from './errors.ts';
-import { flopsForStep } from './flops.ts';
+import { SessionTranscript } from './transcript.ts';
 import { entropy, type MonitorThresholds } from './metrics.ts';
 import { deriveSessionKeys, isFrame, sessionEphemeral, UserChannel } from './session-key.ts';
-import { decodeReceipt, encodeReceipt, signProof, type ComputeProof, type ProofSigner, type StepRecord } from './proof.ts';
+import { decodeReceipt, signProof, type ComputeProof, type ProofSigner, type StepRecord } from './proof.ts';
 import type { PrivacyChoice } from './router.ts';
 import { PeerGoneError, RequestError } from '../node/errors.ts';
 import { isLinkFailure, type SplitTransport } from './transport.ts';
@@ -136,13 +135,7 @@ export interface SplitGenerateResult {
 interface Live {
   readonly transport: SplitTransport;
   readonly sessionId: Uint8Array;
-  readonly steps: StepRecord[];
-  readonly hkLeaves: Uint8Array[];
-  readonly outLeaves: Uint8Array[];
-  readonly hkWire: Uint8Array[];
-  readonly logitsWire: Uint8Array[];
-  flops: bigint;
-  pendingRewinds: number;
+  readonly transcript: SessionTranscript;
   bytesSent: number;
   bytesReceived: number;
   /** Sizes of the last call. */
@@ -290,7 +283,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     precision: Precision,
   ): Promise<{ answer: SteppedAnswer; logits: Float32Array; precision: Precision }> => {
     const l = live!;
-    const step = l.steps.length;
+    const step = l.transcript.steps.length;
     const wire = toWire(rows, precision);
     const a = await call(
       l.transport,
@@ -315,13 +308,17 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     // H_t is a function of the logits we hold: a volunteer that misreports it is caught here.
     if (entropy(logits) !== a.entropy) throw new VolunteerLost(`${l.transport.label} reported H_t ${a.entropy}, the logits give ${entropy(logits)}`);
     if (phase === Phase.prefill && a.cost !== 0) throw new VolunteerLost(`${l.transport.label} reported C_t on a prefill step`);
-    l.steps.push({ position, count: rows.length, phase, precision: wire.precision, rewinds: l.pendingRewinds, cost: a.cost, entropy: a.entropy });
-    l.pendingRewinds = 0;
-    l.hkLeaves.push(hkLeaf(step, position, rows.length, wire.precision, wire.bytes));
-    l.outLeaves.push(outputLeaf(step, a.logits, a.cost, a.entropy));
-    l.hkWire.push(wire.bytes);
-    l.logitsWire.push(a.logits);
-    l.flops += flopsForStep(c, o.k, c.numLayers, position, rows.length);
+    l.transcript.accept({
+      step,
+      position,
+      count: rows.length,
+      phase,
+      precision: wire.precision,
+      hkWire: wire.bytes,
+      logitsWire: a.logits,
+      cost: a.cost,
+      entropy: a.entropy,
+    });
     return { answer: a, logits, precision: wire.precision };
   };
 
@@ -345,13 +342,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
           channel: channelFor(transport, o.signer.publicKey, sessionId, ephemeral, opened.sessionKey),
           transport,
           sessionId,
-          steps: [],
-          hkLeaves: [],
-          outLeaves: [],
-          hkWire: [],
-          logitsWire: [],
-          flops: 0n,
-          pendingRewinds: 0,
+          transcript: new SessionTranscript(c, o.k),
           bytesSent: 0,
           bytesReceived: 0,
           lastRequest: 0,
@@ -393,13 +384,17 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     volunteer: l.transport.label,
     volunteerKey: l.transport.volunteerKey,
     sessionId: l.sessionId,
-    steps: l.steps.slice(),
+    steps: l.transcript.steps.slice(),
     proof,
     ...(unproven ? { unproven } : {}),
-    flops: l.flops,
+    flops: l.transcript.flops,
     bytesSent: l.bytesSent,
     bytesReceived: l.bytesReceived,
-    evidence: { hk: l.hkWire.slice(), outLeaves: l.outLeaves.slice(), logits: new Map(l.logitsWire.map((b, i) => [i, b])) },
+    evidence: {
+      hk: l.transcript.hkWire.slice(),
+      outLeaves: l.transcript.outLeaves.slice(),
+      logits: new Map(l.transcript.logitsWire.map((b, i) => [i, b])),
+    },
   });
 
   const report = (a: SteppedAnswer, phase: Phase, positions: number, precision: Precision, token: number | null): void => {
@@ -410,7 +405,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
       positions,
       cost: a.cost,
       entropy: a.entropy,
-      rewinds: live!.steps[a.step]!.rewinds,
+      rewinds: live!.transcript.steps[a.step]!.rewinds,
       precision: precisionName(precision),
       token,
       requestBytes: live!.lastRequest,
@@ -536,13 +531,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     history.pop();
     cache.length -= 1;
     const l = live!;
-    const dropped = l.steps.pop()!;
-    l.hkLeaves.pop();
-    l.outLeaves.pop();
-    l.hkWire.pop();
-    l.logitsWire.pop();
-    l.flops -= flopsForStep(c, o.k, c.numLayers, dropped.position, dropped.count);
-    l.pendingRewinds = dropped.rewinds + 1;
+    l.transcript.rewindLast();
     try {
       const a = await call(l.transport, { kind: 'rewind', sessionId: l.sessionId, step }, l);
       if (a.kind !== 'rewound' || a.length !== cache.length) throw new VolunteerLost(`${l.transport.label} did not rewind to ${cache.length}`);
@@ -556,24 +545,18 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
 
   async function proofFor(l: Live, receiptBytes: Uint8Array, signature: Uint8Array): Promise<ComputeProof | null> {
     const got = decodeReceipt(receiptBytes);
-    const mine = encodeReceipt({
+    const mine = l.transcript.receipt({
       sessionId: l.sessionId,
       modelHash: o.modelHash,
-      k: o.k,
-      numLayers: c.numLayers,
-      vocab: c.vocabSize,
       user: o.signer.publicKey,
       volunteer: l.transport.volunteerKey,
       openedAtMs: got.openedAtMs,
-      steps: l.steps,
-      hkRoot: root(l.hkLeaves),
-      outputRoot: root(l.outLeaves),
-      flops: l.flops,
     });
     if (!sameBytes(mine, receiptBytes))
       throw new SplitError('RECEIPT_MISMATCH', `${l.transport.label}'s receipt differs from what this device sent and received`);
-    if (l.steps.some((s) => s.phase === Phase.decode && !(s.cost <= o.thresholds.tau))) return null;
-    if (l.steps.length === 0) return null;
+    const steps = l.transcript.steps;
+    if (steps.some((s) => s.phase === Phase.decode && !(s.cost <= o.thresholds.tau))) return null;
+    if (steps.length === 0) return null;
     return signProof(o.signer, o.networkId, receiptBytes, signature, now());
   }
 }

@@ -24,13 +24,12 @@ import {
   type StepRequest,
 } from './codec.ts';
 import { EVIDENCE_BYTES_PER_PEER, EVIDENCE_WINDOW_MS, MAX_EVIDENCE_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
-import { hkLeaf, outputLeaf, root } from './digest.ts';
 import type { SplitModel } from './engines.ts';
 import { SplitError } from './errors.ts';
-import { flopsForStep } from './flops.ts';
+import { SessionTranscript } from './transcript.ts';
 import { entropy, finalNormed, structuralCost } from './metrics.ts';
 import { deriveSessionKeys, frameHead, sessionEphemeral, VolunteerChannel } from './session-key.ts';
-import { decodeProof, encodeReceipt, receiptDomain, signatureProblem, type ProofSigner, type StepRecord } from './proof.ts';
+import { decodeProof, receiptDomain, signatureProblem, type ProofSigner } from './proof.ts';
 import { verifyTyped } from '../wallet/signing.ts';
 
 export interface VolunteerOptions<K extends KvCache> {
@@ -87,18 +86,10 @@ interface Session<K extends KvCache> {
   readonly cache: K;
   readonly openedAtMs: number;
   lastUsed: number;
-  readonly steps: StepRecord[];
-  readonly hkLeaves: Uint8Array[];
-  readonly outLeaves: Uint8Array[];
-  /** h_k and logits of each accepted step as sent: the evidence validators re-run. */
-  readonly hkWire: Uint8Array[];
-  readonly logitsWire: Uint8Array[];
-  flops: bigint;
+  readonly transcript: SessionTranscript;
   /** ĥ of the last position in the cache (C_t's "previous"). */
   final: Float64Array | null;
   undo: Undo | null;
-  /** Rewinds since the last accepted step: stamped on the next step's record. */
-  pendingRewinds: number;
   /** The session key's channel, when the open carried the user's ephemeral key; it dies with the session. */
   readonly channel: VolunteerChannel | null;
 }
@@ -272,15 +263,9 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
       cache: this.o.model.createKvCache({ fromLayer: m.k, maxContext: m.maxContext }),
       openedAtMs,
       lastUsed: openedAtMs,
-      steps: [],
-      hkLeaves: [],
-      outLeaves: [],
-      hkWire: [],
-      logitsWire: [],
-      flops: 0n,
+      transcript: new SessionTranscript(c, m.k),
       final: null,
       undo: null,
-      pendingRewinds: 0,
     });
     return { kind: 'opened', sessionId: m.sessionId, numLayers: c.numLayers, hiddenSize: c.hiddenSize, vocab: c.vocabSize, openedAtMs, sessionKey };
   }
@@ -290,9 +275,9 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     const D = c.hiddenSize;
     if (!same(m.modelHash, this.o.modelHash) || m.k !== s.k)
       throw new SplitError('WRONG_MODEL', 'the step names another model or split layer than its session');
-    if (m.step !== s.steps.length) throw new SplitError('OUT_OF_ORDER', `step ${m.step}, expected ${s.steps.length}`);
+    if (m.step !== s.transcript.steps.length) throw new SplitError('OUT_OF_ORDER', `step ${m.step}, expected ${s.transcript.steps.length}`);
     if (m.position !== s.cache.length) throw new SplitError('OUT_OF_ORDER', `position ${m.position}, the cache holds ${s.cache.length}`);
-    const decoding = s.steps.some((x) => x.phase === Phase.decode);
+    const decoding = s.transcript.steps.some((x) => x.phase === Phase.decode);
     if (m.phase === Phase.prefill && decoding) throw new SplitError('OUT_OF_ORDER', 'prefill after decoding began');
     if (m.phase === Phase.decode && s.final === null) throw new SplitError('OUT_OF_ORDER', 'a decode step needs a prefill first');
     if (m.position + m.count > s.cache.maxContext) throw new SplitError('LIMIT', `the session holds ${s.cache.maxContext} positions`);
@@ -314,63 +299,37 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
 
     s.undo = undo;
     s.final = last;
-    s.steps.push({ position: m.position, count: m.count, phase: m.phase, precision: m.precision, rewinds: s.pendingRewinds, cost, entropy: h });
-    s.pendingRewinds = 0;
-    s.hkLeaves.push(hkLeaf(m.step, m.position, m.count, m.precision, m.hidden));
-    s.outLeaves.push(outputLeaf(m.step, logits, cost, h));
-    s.hkWire.push(m.hidden.slice());
-    s.logitsWire.push(logits);
-    s.flops += flopsForStep(c, s.k, c.numLayers, m.position, m.count);
+    s.transcript.accept({ ...m, hkWire: m.hidden.slice(), logitsWire: logits, cost, entropy: h });
     return { kind: 'stepped', sessionId: s.id, step: m.step, position: m.position, precision, logits, cost, entropy: h };
   }
 
   private rewind(s: Session<K>, step: number): SplitAnswer {
-    if (s.undo === null || step !== s.steps.length - 1)
+    if (s.undo === null || step !== s.transcript.steps.length - 1)
       throw new SplitError('BAD_SESSION', `step ${step} cannot be rewound: only the last step computed, once`);
-    const c = this.o.model.config;
-    const dropped = s.steps.pop()!;
-    s.hkLeaves.pop();
-    s.outLeaves.pop();
-    s.hkWire.pop();
-    s.logitsWire.pop();
-    s.flops -= flopsForStep(c, s.k, c.numLayers, dropped.position, dropped.count);
+    s.transcript.rewindLast();
     // The entries past `length` are dead: the next step overwrites them.
     s.cache.length = s.undo.length;
     s.final = s.undo.final;
     s.undo = null;
-    s.pendingRewinds = dropped.rewinds + 1;
     return { kind: 'rewound', sessionId: s.id, step, length: s.cache.length };
   }
 
   private async close(s: Session<K>): Promise<SplitAnswer> {
     this.drop(hex(s.id), s);
-    const c = this.o.model.config;
-    const receipt = encodeReceipt({
-      sessionId: s.id,
-      modelHash: this.o.modelHash,
-      k: s.k,
-      numLayers: c.numLayers,
-      vocab: c.vocabSize,
-      user: s.peer,
-      volunteer: this.o.signer.publicKey,
-      openedAtMs: s.openedAtMs,
-      steps: s.steps,
-      hkRoot: root(s.hkLeaves),
-      outputRoot: root(s.outLeaves),
-      flops: s.flops,
-    });
+    const t = s.transcript;
+    const receipt = t.receipt({ sessionId: s.id, modelHash: this.o.modelHash, user: s.peer, volunteer: this.o.signer.publicKey, openedAtMs: s.openedAtMs });
     const signature = await this.o.signer.sign(receiptDomain(this.o.networkId), receipt);
     const hkStarts = [0];
-    for (const b of s.hkWire) hkStarts.push(hkStarts.at(-1)! + b.length);
-    const leaves = new Uint8Array(s.outLeaves.length * 32);
-    s.outLeaves.forEach((l, i) => leaves.set(l, i * 32));
+    for (const b of t.hkWire) hkStarts.push(hkStarts.at(-1)! + b.length);
+    const leaves = new Uint8Array(t.outLeaves.length * 32);
+    t.outLeaves.forEach((l, i) => leaves.set(l, i * 32));
     this.keep(hex(s.peer) + hex(s.id), {
       receipt,
-      hk: s.hkWire,
+      hk: t.hkWire,
       hkStarts,
-      logits: s.logitsWire,
+      logits: t.logitsWire,
       leaves,
-      bytes: hkStarts.at(-1)! + leaves.length + s.logitsWire.reduce((n, b) => n + b.length, 0),
+      bytes: hkStarts.at(-1)! + leaves.length + t.logitsWire.reduce((n, b) => n + b.length, 0),
     });
     return { kind: 'receipt', sessionId: s.id, receipt, signature };
   }
