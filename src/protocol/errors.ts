@@ -17,6 +17,7 @@ export type ProtocolErrorCode =
   | 'DUPLICATE_NONCE'
   | 'BAD_GENESIS'
   | 'BAD_CERTIFICATE'
+  | 'BAD_STATE' // a served state that is not the one its certificate (or the one we hold) names, or not built on our previous state
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
   | 'SIGNER_LOCKED'; // our own signer (a locked wallet) was not ready before the message's window closed

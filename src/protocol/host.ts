@@ -621,9 +621,8 @@ export class ProtocolHost {
       await this.setView(e, d.state, d);
       return;
     }
-    const signers = cert.votes.map((v) => hex(v.sender)).filter((k) => k !== this.key);
-    for (const peer of signers.slice(0, 2 * (this.o.syncPeers ?? 3))) {
-      const got = await this.fetchCertifiedState(peer, e, prev);
+    for (const peer of this.stateHolders(cert)) {
+      const got = await this.fetchCertifiedState(peer, e, prev, cert.stateHash);
       if (got) {
         this.certs.set(e, got.cert);
         await this.setView(e, got.state, undefined, true);
@@ -637,14 +636,45 @@ export class ProtocolHost {
     }
   }
 
-  private async fetchCertifiedState(peer: string, e: number, prev: EpochState | null): Promise<{ state: EpochState; cert: Certificate } | null> {
+  /**
+   * Whom to ask for the certified state of `cert`'s epoch: anyone who holds it will do, since what it
+   * serves is checked against the certificate's hash (fetchCertifiedState). Connected peers first —
+   * signers, then up to syncPeers others (ledger followers, hosts that caught up) — then the signers
+   * we are not connected to, dialled by key; at most 3 × syncPeers requests in all.
+   */
+  private stateHolders(cert: Certificate): string[] {
+    const n = this.o.syncPeers ?? 3;
+    const signers = cert.votes.map((v) => hex(v.sender)).filter((k) => k !== this.key);
+    const signed = new Set(signers);
+    const listed = this.o.transport.peers().filter((k) => k !== this.key);
+    const ordered = [...listed.filter((k) => signed.has(k)), ...listed.filter((k) => !signed.has(k)).slice(0, n), ...signers];
+    return [...new Set(ordered)].slice(0, 3 * n);
+  }
+
+  /**
+   * A certified state of epoch e from `peer`, or null. A state that is not the one its certificate
+   * names, not the one `expected` (the certificate we hold) names, or not built on `prev`, is
+   * refused BAD_STATE; a certificate that does not verify against our weights, BAD_CERTIFICATE.
+   */
+  private async fetchCertifiedState(
+    peer: string,
+    e: number,
+    prev: EpochState | null,
+    expected?: Uint8Array,
+  ): Promise<{ state: EpochState; cert: Certificate } | null> {
     const got = await this.ask(peer, { op: 'state', epoch: e }, decodeStateResponse);
     if (!got) return null;
     try {
       const state = decodeState(got.state);
       const cert = decodeCertificate(got.cert);
-      if (state.epoch !== e || cert.epoch !== e || !equalBytes(stateHash(state), cert.stateHash)) return null;
-      if (prev && !equalBytes(state.prevHash, stateHash(prev))) return null;
+      const hash = stateHash(state);
+      const bad = (why: string): never => {
+        throw new ProtocolError('BAD_STATE', `state of epoch ${e} from ${peer.slice(0, 8)}: ${why}`);
+      };
+      if (state.epoch !== e || cert.epoch !== e) bad(`it is for epoch ${state.epoch} with a certificate of epoch ${cert.epoch}`);
+      if (!equalBytes(hash, cert.stateHash)) bad(`hash ${hex(hash).slice(0, 16)} is not the certificate's ${hex(cert.stateHash).slice(0, 16)}`);
+      if (expected && !equalBytes(hash, expected)) bad(`hash ${hex(hash).slice(0, 16)} is not the certified ${hex(expected).slice(0, 16)} we hold`);
+      if (prev && !equalBytes(state.prevHash, stateHash(prev))) bad('it is not built on our previous state');
       verifyCertificate(this.genesis, cert, certifyingWeights(this.genesis, prev, state), this.o.verifier);
       return { state, cert };
     } catch (err) {

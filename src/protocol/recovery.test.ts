@@ -7,19 +7,22 @@
  * The divergence: host 2 left epoch 1 before its close and holds a validly signed proof backdated
  * into epoch 1's proof window that the certifying hosts never counted (a lying sync peer's, as in
  * catch-up.test.ts). It restarts in epoch 2 behind a transport on which every peer refuses op 5
- * (the certified state) until `serveAt`.
+ * (the certified state) until `serveAt`, or (the last two tests) where no signer ever serves it and only
+ * a peer that did not sign the certificate holds it — or lies about it.
  */
 import { describe, expect, it } from 'vitest';
 import { hex } from './bytes.ts';
 import { encodeNonceList, nonceListRoot } from './claims.ts';
 import { walletSigner, walletVerifier } from './crypto.ts';
+import { encodeCertificate } from './certificate.ts';
 import { schedule, type Genesis } from './genesis.ts';
 import { ProtocolHost } from './host.ts';
-import type { Transport } from './interfaces.ts';
+import type { ProtocolEngine, Transport } from './interfaces.ts';
+import { encodeState } from './ledger.ts';
 import { decodeMessage, signMessage } from './messages.ts';
 import { createSimulation, simIdentity, type Simulation } from './sim/simulate.ts';
-import { epochKey } from './store.ts';
-import { decodeRequest, NOT_FOUND } from './sync.ts';
+import { epochKey, MemoryStore } from './store.ts';
+import { decodeRequest, encodeStateResponse, NOT_FOUND } from './sync.ts';
 
 const verifier = walletVerifier();
 const signerOf = (id: ReturnType<typeof simIdentity>) =>
@@ -58,8 +61,8 @@ async function divergedHost(lines: string[]) {
   return { sim, g, h0: h0!, away: away!, certified };
 }
 
-/** Host 2 as a new process over its store, on a network that hides op 5 until `serveAt`. */
-function restart(sim: Simulation, lines: string[], serveAt: number): ProtocolHost {
+/** Host 2 as a new process over its store, on a network where op 5 (the certified state) is answered only by peers `serves` names. */
+function restart(sim: Simulation, lines: string[], serves: (peer: string) => boolean): ProtocolHost {
   const away = sim.hosts[2]!;
   const base = sim.net.join(away.key);
   const transport: Transport = {
@@ -67,7 +70,7 @@ function restart(sim: Simulation, lines: string[], serveAt: number): ProtocolHos
     subscribe: (h) => base.subscribe(h),
     handle: (h) => base.handle(h),
     peers: () => base.peers(),
-    request: async (peer, req, o) => (sim.loop.now() < serveAt && decodeRequest(req).op === 'state' ? NOT_FOUND : base.request(peer, req, o)),
+    request: async (peer, req, o) => (!serves(peer) && decodeRequest(req).op === 'state' ? NOT_FOUND : base.request(peer, req, o)),
   };
   const host = new ProtocolHost({
     genesis: sim.genesis,
@@ -84,6 +87,9 @@ function restart(sim: Simulation, lines: string[], serveAt: number): ProtocolHos
   return host;
 }
 
+/** Every peer serves the certified state from `at` on. */
+const servedFrom = (sim: Simulation, at: number) => () => sim.loop.now() >= at;
+
 const said = (lines: string[], what: string) => lines.some((l) => l.startsWith('restarted') && l.includes(what));
 
 describe('recovering a state that differs from its certificate', () => {
@@ -93,7 +99,7 @@ describe('recovering a state that differs from its certificate', () => {
     const s2 = schedule(g, 2);
     const evaluatedBefore = away.engine.work.evaluated;
     // Refused at the restart and at the Sprint's start (the commit-phase step falls inside the backoff); served during the Sprint.
-    sim.loop.setTimer(s2.start + 10, () => void restart(sim, lines, s2.sprintStart + 500).start());
+    sim.loop.setTimer(s2.start + 10, () => void restart(sim, lines, servedFrom(sim, s2.sprintStart + 500)).start());
     await sim.loop.runUntil(s2.sprintStart + 450);
     expect(away.host.view(1)!.hash).not.toBe(certified.hash);
     expect(away.host.view(1)!.certificate).toBe('pending');
@@ -124,14 +130,14 @@ describe('recovering a state that differs from its certificate', () => {
     const { sim, g, h0, away, certified } = await divergedHost(lines);
     const s2 = schedule(g, 2);
     const serveAt = s2.sprintStart + 100;
-    sim.loop.setTimer(s2.start + 10, () => void restart(sim, lines, serveAt).start());
+    sim.loop.setTimer(s2.start + 10, () => void restart(sim, lines, servedFrom(sim, serveAt)).start());
     await sim.loop.runUntil(s2.commitEnd);
     expect(away.host.view(1)!.hash).not.toBe(certified.hash);
     away.host.stop();
 
     // A reload while nobody serves the certified state.
     const late = await backdatedProof(g, 22, certified.state.seed);
-    const reloaded = restart(sim, lines, serveAt);
+    const reloaded = restart(sim, lines, servedFrom(sim, serveAt));
     await reloaded.start();
     expect(reloaded.view(1)!.hash).not.toBe(certified.hash);
     expect(reloaded.certificate(1)!.stateHash).toEqual(h0.host.certificate(1)!.stateHash);
@@ -149,4 +155,72 @@ describe('recovering a state that differs from its certificate', () => {
     if (vote) expect(hex((decodeMessage(vote) as { stateHash: Uint8Array }).stateHash)).toBe(h0.host.view(2)!.hash);
     expect(reloaded.view(2)!.hash).toBe(h0.host.view(2)!.hash);
   }, 90_000);
+
+  // The certified state is checked against the certificate's hash, so any peer that holds it may serve it:
+  // here a host that joined later and holds no weight, while every signer refuses op 5.
+  it('adopts the certified state from a peer that holds it without having signed it', async () => {
+    const lines: string[] = [];
+    const { sim, g, h0, away, certified } = await divergedHost(lines);
+    const s2 = schedule(g, 2);
+    const signers = new Set(h0.host.certificate(1)!.votes.map((v) => hex(v.sender)));
+    const holderId = simIdentity(21, g.networkId);
+    const holderKey = hex(holderId.publicKey);
+    expect(signers.has(holderKey)).toBe(false);
+    sim.loop.setTimer(s2.start + 10, () => void restart(sim, lines, (peer) => !signers.has(peer)).start());
+    // It joins after host 2's first recovery failed, so host 2's catching up cannot have used it.
+    let holder: ProtocolHost | undefined;
+    sim.loop.setTimer(s2.start + 500, () => {
+      holder = new ProtocolHost({
+        genesis: g,
+        signer: signerOf(holderId),
+        verifier,
+        engine: idle,
+        transport: sim.net.join(holderKey),
+        clock: sim.loop,
+        store: new MemoryStore(),
+        random: (n) => new Uint8Array(n),
+        log: (l) => lines.push(`holder ${l}`),
+      });
+      void holder.start();
+    });
+    await sim.runEpoch(2);
+
+    expect(holder!.view(1)!.hash).toBe(certified.hash);
+    expect(holder!.certificate(1)!.votes.map((v) => hex(v.sender))).not.toContain(holderKey);
+    expect(said(lines, `epoch 1: adopted the certified state from ${holderKey.slice(0, 8)}`)).toBe(true);
+    expect(away.host.view(1)!.hash).toBe(certified.hash);
+    expect(away.host.view(1)!.certificate).toBe('adopted');
+    expect(away.host.view(2)!.hash).toBe(h0.host.view(2)!.hash);
+    holder!.stop();
+  }, 90_000);
+
+  it('refuses a state a non-signer serves that is not the certified one, and keeps sitting out', async () => {
+    const lines: string[] = [];
+    const { sim, g, h0, away, certified } = await divergedHost(lines);
+    const s2 = schedule(g, 2);
+    const signers = new Set(h0.host.certificate(1)!.votes.map((v) => hex(v.sender)));
+    const liarKey = hex(simIdentity(22, g.networkId).publicKey);
+    sim.loop.setTimer(s2.start + 10, () => void restart(sim, lines, (peer) => !signers.has(peer)).start());
+    // The liar pairs the genuine certificate with host 2's own wrong state; everything else it answers honestly.
+    sim.loop.setTimer(s2.start + 500, () => {
+      const wrong = away.host.view(1)!;
+      expect(wrong.hash).not.toBe(certified.hash);
+      const lie = encodeStateResponse(encodeState(wrong.state), encodeCertificate(h0.host.certificate(1)!));
+      sim.net.join(liarKey).handle(async (req, from) => (decodeRequest(req).op === 'state' ? lie : h0.host.serve(req, from)));
+    });
+    const e2 = await sim.runEpoch(2);
+
+    expect(away.host.counters.rejected.BAD_STATE ?? 0).toBeGreaterThanOrEqual(1);
+    expect(away.host.view(1)!.hash).not.toBe(certified.hash);
+    expect(away.host.view(1)!.certificate).toBe('pending');
+    expect(said(lines, 'epoch 1: still differs from its certificate (recovery attempt 2)')).toBe(true);
+    for (const kind of ['commit', 'proof', 'vote']) expect(await away.store.get(`own/${epochKey(2)}/${kind}`), kind).toBeUndefined();
+    expect(e2.hosts.slice(0, 2).every((h) => h.certificate === 'certified')).toBe(true);
+  }, 90_000);
 });
+
+/** A host that takes no part in Sprints: it follows the ledger only. */
+const idle: ProtocolEngine = {
+  search: async () => Promise.reject(new Error('this host does not search')),
+  evaluate: async () => Promise.reject(new Error('this host does not validate')),
+};
