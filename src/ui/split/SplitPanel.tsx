@@ -155,32 +155,34 @@ export function SplitRun() {
             {decode.length} decode steps · {s.steps.reduce((n, x) => n + x.rewinds, 0)} rewinds
             {s.result && ` · τ = ${s.result.thresholds.tau.toFixed(4)}, θ_H = ${s.result.thresholds.maxEntropy.toFixed(3)} nats`}
           </summary>
-          <table className="split-steps" data-testid="split-steps">
-            <thead>
-              <tr>
-                <th>step</th>
-                <th>phase</th>
-                <th>C_t</th>
-                <th>H_t (nats)</th>
-                <th>rewinds</th>
-                <th>bytes sent / received</th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.steps.map((x, i) => (
-                <tr key={i} data-testid="split-step">
-                  <td>{x.step}</td>
-                  <td>{x.phase === 'prefill' ? `prefill ×${x.positions}` : 'decode'}</td>
-                  <td>{x.cost.toFixed(4)}</td>
-                  <td>{x.entropy.toFixed(3)}</td>
-                  <td>{x.rewinds}</td>
-                  <td>
-                    {x.requestBytes} / {x.answerBytes}
-                  </td>
+          <div className="split-table-scroll">
+            <table className="split-steps" data-testid="split-steps">
+              <thead>
+                <tr>
+                  <th>step</th>
+                  <th>phase</th>
+                  <th>C_t</th>
+                  <th>H_t (nats)</th>
+                  <th>rewinds</th>
+                  <th>bytes sent / received</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {s.steps.map((x, i) => (
+                  <tr key={i} data-testid="split-step">
+                    <td>{x.step}</td>
+                    <td>{x.phase === 'prefill' ? `prefill ×${x.positions}` : 'decode'}</td>
+                    <td>{x.cost.toFixed(4)}</td>
+                    <td>{x.entropy.toFixed(3)}</td>
+                    <td>{x.rewinds}</td>
+                    <td>
+                      {x.requestBytes} / {x.answerBytes}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </details>
       )}
       {s.result && (

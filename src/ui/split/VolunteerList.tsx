@@ -57,44 +57,46 @@ export function VolunteerList() {
         ranked
       </label>
       {s.listed.length > 0 && (
-        <table className="split-steps">
-          <thead>
-            <tr>
-              <th>use</th>
-              <th>volunteer</th>
-              <th>weight</th>
-              <th>inference score</th>
-              <th>reputation</th>
-              <th>announced tok/s</th>
-              <th>heard</th>
-            </tr>
-          </thead>
-          <tbody>
-            {s.listed.map((v) => (
-              <tr key={v.peerId} data-testid="split-volunteer-row" data-peer={v.peerId}>
-                <td>
-                  <input
-                    type="radio"
-                    name="split-pick"
-                    checked={picked === v.peerId}
-                    onChange={() => set({ volunteerPeerId: v.peerId })}
-                    aria-label={`use volunteer ${v.peerId.slice(-8)}`}
-                    data-testid="split-pick"
-                  />
-                </td>
-                <td className="mono">…{v.peerId.slice(-8)}</td>
-                <td>{v.weight}</td>
-                <td>{v.inferenceScore}</td>
-                <td>
-                  {v.reputation}
-                  {v.flags.length > 0 ? ` (${v.flags.join(', ')})` : ''}
-                </td>
-                <td>{v.announcedTokensPerSecond > 0 ? v.announcedTokensPerSecond.toFixed(1) : '–'}</td>
-                <td>{(v.ageMs / 1000).toFixed(0)} s ago</td>
+        <div className="split-table-scroll">
+          <table className="split-steps">
+            <thead>
+              <tr>
+                <th>use</th>
+                <th>volunteer</th>
+                <th>weight</th>
+                <th>inference score</th>
+                <th>reputation</th>
+                <th>announced tok/s</th>
+                <th>heard</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {s.listed.map((v) => (
+                <tr key={v.peerId} data-testid="split-volunteer-row" data-peer={v.peerId}>
+                  <td>
+                    <input
+                      type="radio"
+                      name="split-pick"
+                      checked={picked === v.peerId}
+                      onChange={() => set({ volunteerPeerId: v.peerId })}
+                      aria-label={`use volunteer ${v.peerId.slice(-8)}`}
+                      data-testid="split-pick"
+                    />
+                  </td>
+                  <td className="mono">…{v.peerId.slice(-8)}</td>
+                  <td>{v.weight}</td>
+                  <td>{v.inferenceScore}</td>
+                  <td>
+                    {v.reputation}
+                    {v.flags.length > 0 ? ` (${v.flags.join(', ')})` : ''}
+                  </td>
+                  <td>{v.announcedTokensPerSecond > 0 ? v.announcedTokensPerSecond.toFixed(1) : '–'}</td>
+                  <td>{(v.ageMs / 1000).toFixed(0)} s ago</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <label>
         or a volunteer's peer id{' '}
