@@ -14,7 +14,7 @@ import { formatRate } from '../contribute/format.ts';
 import { Term } from '../help/Term.tsx';
 import { useNetworkStore } from '../network/store.ts';
 import { useNow } from './SprintParts.tsx';
-import { useSprintStore } from './store.ts';
+import { useSprintStore, type SprintStatus } from './store.ts';
 
 export function ContributeControls() {
   const p = useSprintStore((s) => s.participation);
@@ -43,15 +43,32 @@ export function ContributeControls() {
 export function WorkNow() {
   const samples = useSprintStore((s) => s.samples);
   const searching = useSprintStore((s) => s.snapshot?.runtime?.searching ?? false);
+  const status = useSprintStore((s) => s.status);
+  const elsewhere = useSprintStore((s) => s.gpuElsewhere);
   const last = samples.at(-1)?.noncesPerSecond ?? 0;
   return (
     <div data-testid="work-now">
       <WorkChart samples={samples} />
       <p data-testid="work-rate" data-rate={last} data-samples={samples.length}>
-        {searching ? `Now: ${formatRate(last)} tries per second.` : 'No search is running now: the GPU rests until the next Sprint.'}
+        {searching ? `Now: ${formatRate(last)} tries per second.` : idleWords(status, elsewhere)}
       </p>
     </div>
   );
+}
+
+/** Why the chart is flat: the volunteer has not started, the engine is being built, or the GPU waits for the next Sprint. */
+function idleWords(status: SprintStatus, elsewhere: boolean): string {
+  if (elsewhere) return 'This tab is not searching: another Sprintnet tab runs the GPU.';
+  switch (status) {
+    case 'preparing':
+      return 'Getting the GPU ready: the search starts once the model is built.';
+    case 'running':
+      return 'No search is running now: the GPU rests until the next Sprint.';
+    case 'error':
+      return 'Stopped by a problem (see above); nothing is searching.';
+    default:
+      return 'Not contributing: press Start contributing above to let this GPU search.';
+  }
 }
 
 /** Work of the Sprint whose finds are shown, and its estimated (then credited) weight and CU. */

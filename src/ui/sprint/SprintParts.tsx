@@ -40,8 +40,8 @@ export function NetworkNotice() {
     case 'no-network':
       return (
         <p className="muted" data-testid="sprint-readiness" data-state={ready}>
-          Not connected to a Sprintnet network: this site's network.json names no genesis, so there are no Sprints to take part in. Run <code>npm start</code>{' '}
-          for a local network.
+          Not connected to a Sprintnet network: this site does not name one, so there are no Sprints to take part in yet. Nothing for you to do here; if you run
+          this site yourself, <code>npm start</code> starts a local network (its network.json names the genesis).
         </p>
       );
     case 'bad-genesis':
@@ -52,9 +52,12 @@ export function NetworkNotice() {
       );
     case 'no-wallet':
       return (
-        <p className="muted" data-testid="sprint-readiness" data-state={ready}>
-          Create or restore a wallet to take part: your finds and weight belong to its key.
-        </p>
+        <div className="sprint-readiness-action" data-testid="sprint-readiness" data-state={ready}>
+          <p>Next step: create or restore a wallet to take part. Your finds and weight belong to its key.</p>
+          <a className="button" href="#/wallet" data-testid="sprint-go-wallet">
+            Set up a wallet
+          </a>
+        </div>
       );
     case 'ready':
       return null;
