@@ -74,7 +74,7 @@ function pickIndices(wordCount: number): number[] {
 }
 
 const FRIENDLY: Record<string, string> = {
-  WRONG_PASSPHRASE: 'Wrong passphrase.',
+  WRONG_PASSPHRASE: 'Wrong passphrase. Check it (capital letters count) and try again; if it is lost, restore the wallet from its recovery phrase.',
   CORRUPT_KEYSTORE: 'This keystore file is damaged or was edited.',
   UNSUPPORTED_VERSION: 'This keystore file comes from a newer or unknown version of Sprintnet.',
   INVALID_MNEMONIC: 'That is not a valid recovery phrase. Check each word and the word order.',
