@@ -53,10 +53,10 @@ export function LlmPanel() {
 
   return (
     <section className="panel llm" aria-labelledby="llm-title" data-testid="llm-panel">
-      <h2 id="llm-title">Run a model on this device</h2>
+      <h2 id="llm-title">Load a model</h2>
       <p className="muted">
-        Load a Llama-family model (SmolLM2, Qwen2.5, Llama 3: a folder with config.json, tokenizer.json and *.safetensors) and run it on your GPU through
-        WebGPU. Nothing leaves this browser.
+        A Llama-family model (SmolLM2, Qwen2.5, Llama 3): a folder with config.json, tokenizer.json and *.safetensors, from your disk or a web address. It runs
+        on your GPU through WebGPU; nothing leaves this browser.
       </p>
 
       {c === null && <p className="muted">Checking WebGPU…</p>}
@@ -66,7 +66,7 @@ export function LlmPanel() {
         </p>
       )}
       {c && !c.problem && (
-        <dl data-testid="llm-compat">
+        <dl data-testid="llm-compat" aria-label="This device">
           <dt>GPU</dt>
           <dd className="mono">{c.adapter}</dd>
           <dt>Largest buffer</dt>
@@ -81,7 +81,6 @@ export function LlmPanel() {
         </dl>
       )}
 
-      <h3>Model</h3>
       <div className="llm-pick">
         <label>
           <input type="checkbox" checked={cacheIt} onChange={(e) => setCacheIt(e.target.checked)} /> keep a copy in this browser's model cache
@@ -111,19 +110,16 @@ export function LlmPanel() {
           </button>
         </div>
         <form
-          className="llm-row"
+          className="llm-row llm-url-row"
           onSubmit={(e) => {
             e.preventDefault();
             if (url.trim()) void s.load({ kind: 'url', url: url.trim() }, cacheIt ? url.trim() : undefined);
           }}
         >
-          <input
-            type="url"
-            placeholder="https://…/model-folder/ (served with CORS)"
-            value={url}
-            onChange={(e) => setUrl(e.target.value)}
-            aria-label="model folder URL"
-          />
+          <label className="llm-url">
+            or a model folder's address (its server must allow CORS)
+            <input type="url" placeholder="https://…/model-folder/" value={url} onChange={(e) => setUrl(e.target.value)} />
+          </label>
           <button type="submit" disabled={busy || !url.trim()}>
             Load from URL
           </button>
@@ -151,6 +147,12 @@ export function LlmPanel() {
       {s.notice && (
         <p className="muted" data-testid="llm-notice">
           {s.notice}
+        </p>
+      )}
+
+      {!m && s.status === 'idle' && !s.error && (
+        <p className="llm-empty" data-testid="llm-empty">
+          No model loaded yet. Choose a model folder, or try the built-in test model first: it answers nonsense, but shows how loading and generating work.
         </p>
       )}
 
