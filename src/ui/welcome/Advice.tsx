@@ -1,3 +1,9 @@
+const STEPS_TITLE = {
+  'no-webgpu': 'How to turn WebGPU on (Chrome, Edge, Firefox, Safari)',
+  'no-adapter': 'What to try (Chrome, Edge, Firefox, Safari, the driver)',
+  software: 'How to bring the real GPU back (Chrome, Edge, Firefox, Safari, the driver)',
+} as const;
+
 /** What a person can do when the browser offers no WebGPU, no GPU, or only a software one: which browsers work, and how to turn the GPU on. */
 export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no-adapter' | 'software'; secureContext: boolean }) {
   return (
@@ -17,35 +23,35 @@ export function BrowserAdvice({ kind, secureContext }: { kind: 'no-webgpu' | 'no
             <li>Firefox 141 or newer on Windows.</li>
             <li>On Linux, Chrome and Edge have WebGPU behind a switch (see below).</li>
           </ul>
-          <h4>Turning WebGPU on</h4>
         </>
-      ) : kind === 'software' ? (
-        <h4>Bringing the real GPU back</h4>
-      ) : (
+      ) : kind === 'software' ? null : (
         <>
           <p>
             WebGPU is there, but the browser did not hand it a graphics card. Usually graphics acceleration is off, the graphics driver is old, or the browser
             blocks this GPU.
           </p>
-          <h4>What to try</h4>
         </>
       )}
-      <ul>
-        <li>
-          <strong>Chrome and Edge:</strong> Settings → System → turn on “Use graphics acceleration when available”, then relaunch. The page{' '}
-          <code>chrome://gpu</code> (<code>edge://gpu</code>) should say “WebGPU: Hardware accelerated”. On Linux, also enable{' '}
-          <code>chrome://flags/#enable-unsafe-webgpu</code> and <code>chrome://flags/#enable-vulkan</code>.
-        </li>
-        <li>
-          <strong>Firefox:</strong> Settings → General → Performance → untick “Use recommended performance settings” and tick “Use hardware acceleration when
-          available”. Outside Windows, WebGPU needs Firefox Nightly with <code>dom.webgpu.enabled</code> set to true in <code>about:config</code>.
-        </li>
-        <li>
-          <strong>Safari:</strong> update to Safari 26. On Safari 17 or 18: Settings → Advanced → tick “Show features for web developers”, then Develop →
-          Feature Flags → turn on WebGPU.
-        </li>
-        <li>Update your graphics driver (from the GPU maker, or through your system’s updates), then restart the browser.</li>
-      </ul>
+      {/* Folded: the steps are long, and on a phone they pushed the consent a screen further down. */}
+      <details className="advice-steps">
+        <summary>{STEPS_TITLE[kind]}</summary>
+        <ul>
+          <li>
+            <strong>Chrome and Edge:</strong> Settings → System → turn on “Use graphics acceleration when available”, then relaunch. The page{' '}
+            <code>chrome://gpu</code> (<code>edge://gpu</code>) should say “WebGPU: Hardware accelerated”. On Linux, also enable{' '}
+            <code>chrome://flags/#enable-unsafe-webgpu</code> and <code>chrome://flags/#enable-vulkan</code>.
+          </li>
+          <li>
+            <strong>Firefox:</strong> Settings → General → Performance → untick “Use recommended performance settings” and tick “Use hardware acceleration when
+            available”. Outside Windows, WebGPU needs Firefox Nightly with <code>dom.webgpu.enabled</code> set to true in <code>about:config</code>.
+          </li>
+          <li>
+            <strong>Safari:</strong> update to Safari 26. On Safari 17 or 18: Settings → Advanced → tick “Show features for web developers”, then Develop →
+            Feature Flags → turn on WebGPU.
+          </li>
+          <li>Update your graphics driver (from the GPU maker, or through your system’s updates), then restart the browser.</li>
+        </ul>
+      </details>
     </div>
   );
 }
