@@ -39,6 +39,8 @@ export const MAX_TRANCHES = 16;
 export const MAX_NONCE_LIST_BYTES = 4 + 16 * MAX_CLAIMS;
 /** Ids per sync `get` request, and messages per response. */
 export const MAX_SYNC_IDS = 512;
+/** Passes of `get` per peer per sync round: a pass re-asks every id a budget-cut answer left out. */
+export const SYNC_GET_PASSES = 16;
 /** Buckets of the one-level hash reconciliation (ids split by their first byte's high nibble). */
 export const SYNC_BUCKETS = 16;
 

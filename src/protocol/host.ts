@@ -10,7 +10,7 @@ import type { NonceClaim } from '../sprint/claims.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { decide, judgeNonce, VALIDATION_TOLERANCE } from '../sprint/validate.ts';
 import { MessageType } from '../wallet/signing.ts';
-import { SECRET_BYTES, MAX_SYNC_IDS } from './constants.ts';
+import { SECRET_BYTES, MAX_SYNC_IDS, SYNC_GET_PASSES } from './constants.ts';
 import type { Signer, Verifier } from './crypto.ts';
 import { assembleCertificate, certifyingWeights, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate } from './certificate.ts';
 import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
@@ -115,6 +115,8 @@ export interface HostOptions {
   readonly strategy?: HostStrategy;
   /** Peers asked per sync round (default 3). */
   readonly syncPeers?: number;
+  /** Passes of `get` per peer per sync round (default SYNC_GET_PASSES). */
+  readonly syncGetPasses?: number;
   readonly requestTimeoutMs?: number;
   readonly log?: (line: string) => void;
   readonly onEvent?: (e: HostEvent) => void;
@@ -866,16 +868,24 @@ export class ProtocolHost {
       if (mask === 0) return void reconciled++;
       const ids = await this.ask(peer, { op: 'ids', epoch: e, mask }, decodeIds, deadline);
       if (!ids) return;
-      const missing = ids.filter((id) => ((mask >> bucketOf(id)) & 1) === 1 && !this.pool.has(e, id));
-      for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
-        const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages, deadline);
-        for (const bytes of got ?? []) {
-          const m = this.receive(bytes, 'sync');
-          if (m && m.epoch === e) added++;
+      let missing = ids.filter((id) => ((mask >> bucketOf(id)) & 1) === 1 && !this.pool.has(e, id));
+      // A `get` answer may stop at its byte budget: the ids it left out are asked again at once, pass
+      // after pass, until none is missing, a pass brings nothing we lacked (the peer lies, or its
+      // answers are refused), the passes run out, or the deadline passes (ask answers null).
+      for (let pass = 0; missing.length > 0 && pass < (this.o.syncGetPasses ?? SYNC_GET_PASSES); pass++) {
+        for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
+          const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages, deadline);
+          for (const bytes of got ?? []) {
+            const m = this.receive(bytes, 'sync');
+            if (m && m.epoch === e) added++;
+          }
         }
+        const before = missing.length;
+        missing = missing.filter((id) => !this.pool.has(e, id));
+        if (missing.length === before) break;
       }
-      // A `get` answer may stop at its byte budget: only a peer whose every id we now hold is reconciled.
-      if (missing.every((id) => this.pool.has(e, id))) reconciled++;
+      // Only a peer whose every listed id we now hold is reconciled.
+      if (missing.length === 0) reconciled++;
     };
     await Promise.all(chosen.map(pull));
     if (added > 0) this.log(`epoch ${e}: sync added ${added} messages`);

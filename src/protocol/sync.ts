@@ -162,7 +162,8 @@ export const decodeIds = (b: Uint8Array) =>
 /**
  * A `get` answer stops before the message that would pass MAX_SYNC_ANSWER_BYTES (the
  * request/response limit is 4 MiB): inference proofs are up to 64 KiB each, and one answer too
- * large would lose the whole batch. The asker gets the rest on its next round or from another peer.
+ * large would lose the whole batch. The asker asks the ids it left out again in the same sync
+ * round (ProtocolHost.syncRound: up to SYNC_GET_PASSES passes, while each brings something new).
  */
 export const MAX_SYNC_ANSWER_BYTES = 3.5 * 1024 * 1024;
 export const encodeMessages = (messages: Uint8Array[], maxBytes = MAX_SYNC_ANSWER_BYTES): Uint8Array => {
