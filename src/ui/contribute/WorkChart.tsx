@@ -52,6 +52,8 @@ export function WorkChart({ samples, windowMinutes = 5, now }: WorkChartProps) {
           grid: { stroke: '#334155', width: 1 },
           ticks: { stroke: '#334155' },
           incrs: [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+          // Labels such as "4:30 ago" are ~60 px wide: uPlot's default 50 px spacing overlapped them on a phone.
+          space: 80,
           values: (_u, ticks) => ticks.map(secondsAgoLabel),
         },
         {
