@@ -62,6 +62,7 @@ export function ConfirmMnemonic() {
   return (
     <form onSubmit={onSubmit} aria-label="Confirm recovery phrase">
       <h3>Confirm your recovery phrase</h3>
+      <p className="muted">Type these words from the copy you wrote down, to check it is complete.</p>
       {indices.map((i) => (
         <label className="wallet-field" key={i}>
           Word #{i + 1}
