@@ -160,7 +160,8 @@ export const GLOSSARY: readonly GlossaryEntry[] = [
     id: 'peer-id',
     word: 'peer id',
     term: 'Peer id',
-    definition: 'The name of this computer on the network (starts with 12D3KooW). It is derived from your wallet’s key, so it stays the same across visits.',
+    definition:
+      'The name of this computer on the network (starts with 12D3KooW). While your wallet is unlocked it is derived from the wallet’s key, so it stays the same across visits; without an unlocked wallet the browser uses a temporary one.',
   },
   {
     id: 'passphrase',
