@@ -514,7 +514,9 @@ export class ProtocolHost {
     const weighted = (this.weightsOf(e)?.get(this.key) ?? 0) > 0;
     // A process that (re)started after this epoch's sync phase holds only what its store kept from
     // before it went down (a reload mid-epoch): a voter syncs now, before it derives what to vote for.
-    const synced = this.local(e).done.has('sync') || (weighted && (await this.syncBeforeVote(e)));
+    const synced = this.local(e).done.has('sync') || (weighted && (await this.syncBeforeVote(e, this.certifiesAlone(e))));
+    // After the sync: open join's weights come from the commits we hold, which it may have added to.
+    const alone = this.certifiesAlone(e);
     const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
     await this.setView(e, d.state, d);
     const cert = this.certs.get(e);
@@ -524,13 +526,17 @@ export class ProtocolHost {
       // it is the certified one), nor for one known to differ from its certificate or built on a wrong one.
       const why = differs
         ? 'our state differs from the certificate'
-        : !synced && !cert
+        : !synced && !cert && !alone
           ? 'no peer synced this epoch with us before the deadline'
           : this.knownWrong(e) !== undefined
             ? `our state of epoch ${this.knownWrong(e)} is wrong (not the certified one)`
             : null;
       if (why) this.log(`epoch ${e}: not voting: ${why}`);
-      else await this.publish(e, { kind: 'vote', stateHash: d.hash });
+      else {
+        // No other vote can outweigh ours: whatever we vote is the certificate, and no peer's view can contradict it.
+        if (!synced && !cert) this.log(`epoch ${e}: voting alone: no peer synced with us, and our weight alone certifies`);
+        await this.publish(e, { kind: 'vote', stateHash: d.hash });
+      }
     }
     if (differs) void this.enqueue('recover', () => this.recover(e));
     else this.checkCertificate(e);
@@ -541,15 +547,32 @@ export class ProtocolHost {
    * (certify, else work). It retries while no peer could be reconciled with (after a reload the
    * transport may not know any peer yet); false when none was before the deadline.
    */
-  private async syncBeforeVote(e: number): Promise<boolean> {
+  private async syncBeforeVote(e: number, alone: boolean): Promise<boolean> {
     const s = schedule(this.genesis, e);
     const deadline = this.o.clock.now() < s.certifyEnd ? s.certifyEnd : s.end;
+    const began = this.o.clock.now();
     for (;;) {
       if ((await this.syncRound(e, deadline)).reconciled > 0) return true;
       const next = this.o.clock.now() + this.genesis.skewMs;
       if (!this.running || next >= deadline) return false;
+      // A host whose weight alone certifies waits for a peer to appear only 2 skews (a restarted
+      // transport finding its peers); a peer it knows is still tried until the deadline.
+      if (alone && this.o.transport.peers().length === 0 && next > began + 2 * this.genesis.skewMs) return false;
       await new Promise<void>((resolve) => this.o.clock.setTimer(next, resolve));
     }
+  }
+
+  /**
+   * Our voting weight in epoch e is more than half of W_e as we know it (the previous state's
+   * weights, genesis's, or in open-join epoch 0 one per commit we hold): our vote alone is a
+   * certificate, so we need no reconciled peer to vote.
+   */
+  private certifiesAlone(e: number): boolean {
+    const weights = this.weightsOf(e);
+    if (!weights) return false;
+    let total = 0;
+    for (const w of weights.values()) total += w;
+    return 2 * (weights.get(this.key) ?? 0) > total;
   }
 
   /** Records our state of epoch e; its status follows from the certificate we hold, if any. */

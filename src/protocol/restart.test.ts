@@ -94,3 +94,68 @@ describe('restart after the close', () => {
 });
 
 const weightIn = (state: EpochState, key: Uint8Array) => hostOf(state, key)?.weight ?? 0;
+
+/**
+ * Open-join epoch 0 of `hosts` hosts (weight 1 each); the last one is down from just after its proof
+ * until after the close, then restarts over its store with working or failing requests.
+ */
+async function restartInEpoch0(hosts: number, reachable: boolean) {
+  const lines: string[] = [];
+  const sim = await createSimulation({ honest: hosts, epochs: 1, seed: 41, verifier, log: (l) => lines.push(l) });
+  const s0 = schedule(sim.genesis, 0);
+  const away = sim.hosts[hosts - 1]!;
+  sim.loop.setTimer(s0.sprintEnd + 50, () => {
+    away.host.stop();
+    sim.net.setOnline(away.key, false);
+  });
+  sim.loop.setTimer(s0.close + 100, () => {
+    away.host = away.make();
+    if (!reachable) {
+      const base = sim.net.join(away.key);
+      const failing: Transport = {
+        publish: (t, b) => base.publish(t, b),
+        subscribe: (h) => base.subscribe(h),
+        handle: (h) => base.handle(h),
+        peers: () => base.peers(),
+        request: async () => Promise.reject(new RequestFailed('unreachable')),
+      };
+      const id = simIdentity(hosts - 1, sim.genesis.networkId);
+      away.host = new ProtocolHost({
+        genesis: sim.genesis,
+        signer: walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding }),
+        verifier,
+        engine: away.engine,
+        transport: failing,
+        clock: sim.loop,
+        store: away.store,
+        random: (n) => new Uint8Array(n).fill(7),
+        log: (l) => lines.push(`restarted ${l}`),
+      });
+    }
+    void away.host.start();
+  });
+  const e0 = await sim.runEpoch(0);
+  const stored = await away.store.get(`own/${epochKey(0)}/vote`);
+  return { e0, away, lines, vote: stored && decodeMessage(stored) };
+}
+
+describe('restart after the close, with weight enough to certify alone', () => {
+  it('the only host of a network votes for its own derivation, with no peer to sync with, and certifies the epoch', async () => {
+    const { e0, away, lines, vote } = await restartInEpoch0(1, true);
+    const view = away.host.view(0)!;
+    expect(weightIn(view.state, away.publicKey)).toBe(0); // unvalidated: the network's only epoch with weight is this one
+    expect(view.state.hosts.find((h) => hex(h.publicKey) === away.key)?.votingWeight).toBe(1);
+    // Before the fix: no peer can ever be reconciled, so it voted nothing and the epoch stayed pending.
+    expect(vote && vote.kind === 'vote' && hex(vote.stateHash)).toBe(view.hash);
+    expect(view.certificate).toBe('certified');
+    expect(e0.certified).toBe(true);
+    expect(lines.some((l) => l.includes('epoch 0: voting alone'))).toBe(true);
+  }, 60_000);
+
+  it('a host holding exactly half of the weight is not alone: unreachable peers, no vote', async () => {
+    const { away, lines, vote } = await restartInEpoch0(2, false);
+    expect(vote).toBeUndefined();
+    expect(lines.some((l) => l.startsWith('restarted') && l.includes('epoch 0: not voting'))).toBe(true);
+    expect(away.host.certificate(0)).toBeUndefined();
+  }, 60_000);
+});
