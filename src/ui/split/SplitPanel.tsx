@@ -94,26 +94,28 @@ function SplitNotice() {
           answer:
         </li>
       </ul>
-      <table className="split-figures">
-        <thead>
-          <tr>
-            <th>k (of 8)</th>
-            <th>noise α</th>
-            <th>tokens recovered</th>
-            <th>greedy token unchanged</th>
-          </tr>
-        </thead>
-        <tbody>
-          {PRIVACY_FIGURES.filter((f) => f.noise !== 0.1).map((f) => (
-            <tr key={`${f.k}-${f.noise}`}>
-              <td>{f.k}</td>
-              <td>{f.noise}</td>
-              <td>{pct(f.searchRecovery)}</td>
-              <td>{pct(f.sameToken)}</td>
+      <div className="split-table-scroll">
+        <table className="split-figures">
+          <thead>
+            <tr>
+              <th>k (of 8)</th>
+              <th>noise α</th>
+              <th>tokens recovered</th>
+              <th>greedy token unchanged</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {PRIVACY_FIGURES.filter((f) => f.noise !== 0.1).map((f) => (
+              <tr key={`${f.k}-${f.noise}`}>
+                <td>{f.k}</td>
+                <td>{f.noise}</td>
+                <td>{pct(f.searchRecovery)}</td>
+                <td>{pct(f.sameToken)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p className="muted">Source: the privacy meter (`sprintnet privacy`), docs/split-inference.md §10. Use "on this device only" for anything secret.</p>
       <button type="button" onClick={() => useSplitStore.setState({ noticeAccepted: true })} data-testid="split-notice-ok">
         I understand: split with a volunteer
