@@ -13,7 +13,7 @@ export function RouteSettings() {
       <label>
         route{' '}
         <select value={s.route} onChange={(e) => set({ route: e.target.value === 'split' ? 'split' : 'auto' })} data-testid="split-route">
-          <option value="auto">automatic: the whole model here when this device is fast enough, else split</option>
+          <option value="auto">automatic: here if fast enough, else split</option>
           <option value="split">always split</option>
         </select>
       </label>
@@ -28,7 +28,7 @@ export function RouteSettings() {
             onChange={(e) => set({ targetTokensPerSecond: Math.max(0.1, Number(e.target.value) || 10) })}
             data-testid="split-target"
           />{' '}
-          tokens/s (measured here once per model; 10 is about reading pace)
+          tokens/s (the whole model runs here when this device reaches it; measured once per model; 10 is about reading pace)
         </label>
       )}
     </>
