@@ -67,7 +67,7 @@ function idleWords(status: SprintStatus, elsewhere: boolean): string {
     case 'error':
       return 'Stopped by a problem (see above); nothing is searching.';
     default:
-      return 'Not contributing: press Start contributing above to let this GPU search.';
+      return 'Not contributing: the chart fills in once you press Start contributing.';
   }
 }
 
