@@ -90,6 +90,13 @@ export function WeightsTable() {
             </tr>
           </thead>
           <tbody>
+            {ledger.rows.length === 0 && (
+              <tr data-testid="ledger-empty">
+                <td colSpan={7} className="muted">
+                  No host took part in epoch {ledger.epoch}, so nobody holds weight yet. Hosts appear here once their proofs are checked.
+                </td>
+              </tr>
+            )}
             {ledger.rows.map((r) => (
               <tr
                 key={r.publicKey}
