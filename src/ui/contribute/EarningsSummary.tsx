@@ -36,11 +36,16 @@ export function EarningsSummary({ config, hitRateDenominator, tried, found, elap
           <Term id="weight">Weight</Term> this <Term id="epoch">epoch</Term>
           {credited ? '' : ' (estimate)'}
         </dt>
-        <dd data-testid="weight-estimate">{formatCount(credited ? credited.weight : estimate.weight)}</dd>
+        <dd data-testid="weight-estimate">
+          {formatCount(credited ? credited.weight : estimate.weight)}
+          <span className="unit-note"> · one per accepted find: your say in the next epoch</span>
+        </dd>
         <dt>
           <Term id="cu">CU</Term> this epoch{credited ? '' : ' (estimate)'}
         </dt>
-        <dd data-testid="cu-estimate">{formatCu(credited ? credited.cu : estimate.cu)} CU</dd>
+        <dd data-testid="cu-estimate">
+          {formatCu(credited ? credited.cu : estimate.cu)} CU<span className="unit-note"> · 1 CU = 10^15 operations computed</span>
+        </dd>
       </dl>
       <p className="note">
         {credited

@@ -68,6 +68,9 @@ describe('contribute components (server-rendered markup)', () => {
     expect(estimate).toMatch(/>Weight<\/a> this <a[^>]*>epoch<\/a> \(estimate\)/);
     expect(estimate).toContain('href="#/help/cu"');
     expect(estimate).toContain('0.44 CU');
+    // Each figure says what its unit is: a first-time volunteer does not know weight or CU.
+    expect(estimate).toContain('one per accepted find');
+    expect(estimate).toContain('1 CU = 10^15 operations');
     const credited = renderToStaticMarkup(createElement(EarningsSummary, { ...base, credited: { weight: 97, cu: 0.42 } }));
     expect(credited).not.toContain('(estimate)');
     expect(credited).toContain('>97<');
