@@ -59,26 +59,16 @@ export function LlmPanel() {
         on your GPU through WebGPU; nothing leaves this browser.
       </p>
 
-      {c === null && <p className="muted">Checking WebGPU…</p>}
       {c?.problem && (
         <p className="error" data-testid="llm-compat-problem">
           {c.problem}
         </p>
       )}
-      {c && !c.problem && (
-        <dl data-testid="llm-compat" aria-label="This device">
-          <dt>GPU</dt>
-          <dd className="mono">{c.adapter}</dd>
-          <dt>Largest buffer</dt>
-          <dd>
-            {c.maxBufferBytes !== null ? gib(c.maxBufferBytes) : '?'} (binding {c.maxBindingBytes !== null ? gib(c.maxBindingBytes) : '?'}; larger tensors are
-            split)
-          </dd>
-          <dt>shader-f16</dt>
-          <dd>{c.shaderF16 ? 'available' : 'not available'} — not needed: f16/bf16 weights are widened to f32 inside the shaders</dd>
-          <dt>Device memory</dt>
-          <dd>{c.deviceMemoryGiB !== null ? `${c.deviceMemoryGiB} GiB (as the browser reports it)` : 'not reported by this browser'}</dd>
-        </dl>
+
+      {!m && s.status === 'idle' && !s.error && (
+        <p className="llm-empty" data-testid="llm-empty">
+          No model loaded yet. Choose a model folder, or try the built-in test model first: it answers nonsense, but shows how loading and generating work.
+        </p>
       )}
 
       <div className="llm-pick">
@@ -126,9 +116,26 @@ export function LlmPanel() {
         </form>
       </div>
 
+      {c === null && <p className="muted">Checking WebGPU…</p>}
+      {c && !c.problem && (
+        <dl data-testid="llm-compat" aria-label="This device's GPU">
+          <dt>GPU</dt>
+          <dd className="mono">{c.adapter}</dd>
+          <dt>Largest buffer</dt>
+          <dd>
+            {c.maxBufferBytes !== null ? gib(c.maxBufferBytes) : '?'} (binding {c.maxBindingBytes !== null ? gib(c.maxBindingBytes) : '?'}; larger tensors are
+            split)
+          </dd>
+          <dt>shader-f16</dt>
+          <dd>{c.shaderF16 ? 'available' : 'not available'} — not needed: f16/bf16 weights are widened to f32 inside the shaders</dd>
+          <dt>Device memory</dt>
+          <dd>{c.deviceMemoryGiB !== null ? `${c.deviceMemoryGiB} GiB (as the browser reports it)` : 'not reported by this browser'}</dd>
+        </dl>
+      )}
+
       {s.status === 'loading' && (
         <div data-testid="llm-progress">
-          <progress value={p?.loadedBytes ?? 0} max={p?.totalBytes ?? undefined} />
+          <progress value={p?.loadedBytes ?? 0} max={p?.totalBytes ?? undefined} aria-label="Loading the model" />
           <p className="muted">
             {p
               ? `${mib(p.loadedBytes)}${p.totalBytes ? ` of ${mib(p.totalBytes)}` : ''} · ${(p.bytesPerSecond / 2 ** 20).toFixed(1)} MiB/s${p.etaMs !== null ? ` · about ${Math.ceil(p.etaMs / 1000)} s left` : ''} · ${p.file}`
@@ -147,12 +154,6 @@ export function LlmPanel() {
       {s.notice && (
         <p className="muted" data-testid="llm-notice">
           {s.notice}
-        </p>
-      )}
-
-      {!m && s.status === 'idle' && !s.error && (
-        <p className="llm-empty" data-testid="llm-empty">
-          No model loaded yet. Choose a model folder, or try the built-in test model first: it answers nonsense, but shows how loading and generating work.
         </p>
       )}
 
