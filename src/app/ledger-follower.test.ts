@@ -15,14 +15,13 @@ import { fastTimings, makeGenesis, schedule } from '../protocol/genesis.ts';
 import { signMessage, type VoteMessage } from '../protocol/messages.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeState, stateHash } from '../protocol/ledger.ts';
-import { decodeHead, decodeRequest, encodeRequest, encodeStateResponse } from '../protocol/sync.ts';
+import { decodeHead, decodeRequest, encodeRequest, encodeStateResponse, syncProtocol } from '../protocol/sync.ts';
 import { isProtocolError } from '../protocol/errors.ts';
 import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { BrowserRuntime, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
 import { referenceEngine } from './engines.ts';
 import { certifiedOnly, LedgerFollower, LedgerRegistry, ledgerWeighs } from './ledger-follower.ts';
-import { SYNC_PROTOCOL } from './transport.ts';
 import { SprintRuntime } from './runtime.ts';
 import type { NodeLike } from './transport.ts';
 
@@ -227,9 +226,9 @@ describe('LedgerFollower', () => {
     // The node's one sync handler answers from whichever host follows: the follower's, then the runtime's, then the follower's again.
     const asker = new FakeNode(hub, simIdentity(68, NET).publicKey);
     const answeredBy = async (h: () => { counters: { requestsServed: number } }) => {
-      await until('a sync handler on the node', () => followerNode.handles(SYNC_PROTOCOL), 2_000);
+      await until('a sync handler on the node', () => followerNode.handles(syncProtocol(genesis)), 2_000);
       const before = h().counters.requestsServed;
-      expect(decodeHead(await asker.request(followerNode.peerId, SYNC_PROTOCOL, encodeRequest({ op: 'head' })))).toBe(1);
+      expect(decodeHead(await asker.request(followerNode.peerId, syncProtocol(genesis), encodeRequest({ op: 'head' })))).toBe(1);
       return h().counters.requestsServed - before;
     };
     expect(await answeredBy(() => own)).toBe(1);
@@ -303,7 +302,7 @@ describe('LedgerFollower', () => {
     // Another network: the liar answers `state` with the forgery and everything else as an honest participant.
     const hub2: FakeNode[] = [];
     const liar = new FakeNode(hub2, simIdentity(66, NET).publicKey);
-    await liar.handle(SYNC_PROTOCOL, async (req, ctx) => (decodeRequest(req).op === 'state' ? lie : participants[0]!.host.serve(req, ctx.peerId)));
+    await liar.handle(syncProtocol(genesis), async (req, ctx) => (decodeRequest(req).op === 'state' ? lie : participants[0]!.host.serve(req, ctx.peerId)));
     const late = new SprintRuntime({
       genesis,
       signer: signerOf(simIdentity(65, NET)),
@@ -366,7 +365,7 @@ describe('LedgerFollower', () => {
     });
     let stranger: FakeNode | undefined;
     try {
-      await until('the follower’s handler on its new node', () => moved.handles(SYNC_PROTOCOL), 2_000);
+      await until('the follower’s handler on its new node', () => moved.handles(syncProtocol(genesis)), 2_000);
       expect(await late.host.peerHead(hex(fid!.publicKey))).toBe(1);
       await late.start();
       await until('epoch 0 caught up from the follower', () => late.host.view(0) !== undefined, 10_000);
@@ -385,7 +384,7 @@ describe('LedgerFollower', () => {
       const participantPeer = peerIdFromPublicKeyBytes(p1!.publicKey);
       stranger = new FakeNode(hub, forger!.publicKey);
       const ask = (from: FakeNode, to: string, req: Uint8Array) =>
-        from.request(to, SYNC_PROTOCOL, req).then(
+        from.request(to, syncProtocol(genesis), req).then(
           (bytes) => ({ bytes: hex(bytes) }),
           (e: unknown) => ({ code: isProtocolError(e) ? e.code : 'not typed', message: (e as Error).message }),
         );

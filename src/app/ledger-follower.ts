@@ -34,6 +34,7 @@ import type { ProtocolHost } from '../protocol/host.ts';
 import type { Clock, ProtocolEngine, ProtocolStore, Topic } from '../protocol/interfaces.ts';
 import { decodeState, stateHash } from '../protocol/ledger.ts';
 import type { InferenceRecord } from '../protocol/inference-reputation.ts';
+import { syncProtocol } from '../protocol/sync.ts';
 import type { SprintnetNode } from '../node/index.ts';
 import { toHex } from '../sprint/bytes.ts';
 import { systemClock } from './clock.ts';
@@ -41,7 +42,7 @@ import { idbStore } from './idb-store.ts';
 import { poolReputation } from './inference-judge.ts';
 import { NodeSwitch } from './node-switch.ts';
 import { SprintRuntime, type RuntimeSnapshot } from './runtime.ts';
-import { nodeTransport, SYNC_PROTOCOL, type NodeLike } from './transport.ts';
+import { nodeTransport, type NodeLike } from './transport.ts';
 
 /** The IndexedDB database of a genesis; the Sprint runtime's (browser-runtime.ts PROTOCOL_DB_PREFIX). */
 export const LEDGER_DB_PREFIX = 'sprintnet-protocol-';
@@ -267,7 +268,7 @@ export class LedgerFollower {
     // way when the host stops must not land after this removal, so it is refused by the flag first.
     if (this.serving) this.serving.live = false;
     this.serving = null;
-    await this.node.unhandle(SYNC_PROTOCOL).catch(() => undefined);
+    await this.node.unhandle(syncProtocol(this.o.genesis)).catch(() => undefined);
     await r.host.idle();
     await this.writes?.flush();
     this.offRuntime?.();

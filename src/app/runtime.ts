@@ -64,7 +64,7 @@ export class SprintRuntime {
 
   constructor(readonly options: RuntimeOptions) {
     this.clock = options.clock ?? systemClock;
-    this.transport = nodeTransport(options.node);
+    this.transport = nodeTransport(options.node, options.genesis);
     this.snapshotValue = {
       publicKey: toHex(options.signer.publicKey),
       epoch: -1,

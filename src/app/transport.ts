@@ -1,15 +1,17 @@
 /**
  * The protocol's `Transport` over a SprintnetNode: the four Sprint gossip topics registered in
- * src/node/topics (opaque, size-limited message bytes) and one request/response protocol,
- * `sprint-sync`. Peers are named by their hex Ed25519 key, which is also their libp2p identity.
+ * src/node/topics (opaque, size-limited message bytes) and one request/response protocol per
+ * genesis, `sprint-sync-<genesis id>` (syncProtocol). Peers are named by their hex Ed25519 key,
+ * which is also their libp2p identity.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { GossipMessage, SprintnetNode } from '../node/index.ts';
 import { peerIdFromPublicKeyBytes } from '../node/index.ts';
 import { toHex, fromHex } from '../sprint/bytes.ts';
+import { ProtocolError } from '../protocol/errors.ts';
+import type { Genesis } from '../protocol/genesis.ts';
 import { TOPICS, type Topic, type Transport } from '../protocol/interfaces.ts';
-
-export const SYNC_PROTOCOL = 'sprint-sync';
+import { syncProtocol } from '../protocol/sync.ts';
 
 /** What the adapter uses of a node (SprintnetNode fits, and so does node-switch.ts's NodeSwitch). */
 export type NodeLike = Pick<SprintnetNode, 'publish' | 'onGossip' | 'handle' | 'unhandle' | 'request'> & {
@@ -26,7 +28,15 @@ export function keyOfPeer(peerId: string): string | null {
   }
 }
 
-export function nodeTransport(node: NodeLike): Transport {
+/**
+ * Without a genesis (a page that only publishes, e.g. a split volunteer's proofs) the transport
+ * gossips but neither serves nor asks sync: both throw BAD_GENESIS.
+ */
+export function nodeTransport(node: NodeLike, genesis: Genesis | null = null): Transport {
+  const sync = (): string => {
+    if (!genesis) throw new ProtocolError('BAD_GENESIS', 'no genesis: the sync protocol is named per genesis');
+    return syncProtocol(genesis);
+  };
   return {
     async publish(topic: Topic, bytes: Uint8Array) {
       // The envelope's Sprint number is the message's epoch (bytes 1–8).
@@ -40,21 +50,23 @@ export function nodeTransport(node: NodeLike): Transport {
       return () => offs.forEach((off) => off());
     },
     handle(handler) {
+      const name = sync();
       // A restarted runtime on the same node replaces the previous handler.
       void node
-        .unhandle(SYNC_PROTOCOL)
+        .unhandle(name)
         .catch(() => {})
         .then(() =>
-          node.handle(SYNC_PROTOCOL, async (request, context) => {
+          node.handle(name, async (request, context) => {
             const from = keyOfPeer(context.peerId);
             if (!from) throw new Error('peer id is not an Ed25519 key');
             return handler(request, from);
           }),
         );
     },
-    request(peer, request, options = {}) {
+    async request(peer, request, options = {}) {
+      const name = sync();
       const peerId = peerIdFromPublicKeyBytes(fromHex(peer, 32, 'BAD_PUBLIC_KEY', 'peer key'));
-      return node.request(peerId, SYNC_PROTOCOL, request, { timeoutMs: options.timeoutMs });
+      return node.request(peerId, name, request, { timeoutMs: options.timeoutMs });
     },
     peers() {
       return node.presence

@@ -64,7 +64,7 @@ const keyOf = (n: number) => ed25519.getPublicKey(seed(n));
 
 /** A protocol host on a node that follows gossip (its schedule is not run: the test derives epoch 0 itself). */
 function ledgerOn(x: SprintnetNode, n: number) {
-  const transport = nodeTransport(x);
+  const transport = nodeTransport(x, genesis);
   const host = new ProtocolHost({
     genesis,
     signer: signerOf(n),

@@ -19,8 +19,16 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { HASH_BYTES, MAX_NONCE_LIST_BYTES, MAX_SYNC_IDS, SYNC_BUCKETS, TAG_BUCKETS } from './constants.ts';
 import { ProtocolError } from './errors.ts';
+import { genesisId, type Genesis } from './genesis.ts';
 import { MAX_ANY_MESSAGE_BYTES } from './messages.ts';
 import { hexBytes, hex, tagged } from './bytes.ts';
+
+/**
+ * The request/response protocol's name, per genesis: peers of two geneses of one network id (a new
+ * demo genesis reuses the id) share presence and gossip, but never each other's sync. On libp2p it
+ * becomes `/sprintnet/<networkId>/rpc/sprint-sync-<genesis id>/1` (src/node/config.ts protocolName).
+ */
+export const syncProtocol = (g: Genesis): string => `sprint-sync-${genesisId(g)}`;
 
 export const Op = { summary: 1, ids: 2, get: 3, list: 4, state: 5, head: 6 } as const;
 export type OpName = keyof typeof Op;
