@@ -85,3 +85,19 @@ test('status changes are announced politely', async ({ page }) => {
   await expect(status).toHaveAttribute('aria-live', 'polite');
   await expect(page.getByTestId('status-contribution')).toHaveText('Not contributing.');
 });
+
+test('Run a model with the test model loaded and split settings open fits a 360 px phone, with no serious axe violation', async ({ page }) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await agreeBeforeLoad(page);
+  await page.goto('/#/model');
+  await expect(page.getByTestId('llm-empty')).toBeVisible();
+  await page.getByTestId('llm-load-test').click();
+  await expect(page.getByTestId('llm-model')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('llm-empty')).toHaveCount(0);
+  // The split settings held a long route option and wide tables that once pushed the page 330 px past a phone.
+  await page.getByTestId('split-allow').check();
+  await expect(page.getByTestId('split-notice')).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow, 'split settings are wider than 360 px').toBeLessThanOrEqual(0);
+  expect(await seriousViolations(page)).toEqual([]);
+});

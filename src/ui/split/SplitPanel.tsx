@@ -94,7 +94,7 @@ function SplitNotice() {
           answer:
         </li>
       </ul>
-      <div className="split-table-scroll">
+      <div className="split-table-scroll" tabIndex={0} role="region" aria-label="Privacy figures">
         <table className="split-figures">
           <thead>
             <tr>
@@ -157,7 +157,7 @@ export function SplitRun() {
             {decode.length} decode steps · {s.steps.reduce((n, x) => n + x.rewinds, 0)} rewinds
             {s.result && ` · τ = ${s.result.thresholds.tau.toFixed(4)}, θ_H = ${s.result.thresholds.maxEntropy.toFixed(3)} nats`}
           </summary>
-          <div className="split-table-scroll">
+          <div className="split-table-scroll" tabIndex={0} role="region" aria-label="Split steps">
             <table className="split-steps" data-testid="split-steps">
               <thead>
                 <tr>

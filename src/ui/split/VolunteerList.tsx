@@ -57,7 +57,7 @@ export function VolunteerList() {
         ranked
       </label>
       {s.listed.length > 0 && (
-        <div className="split-table-scroll">
+        <div className="split-table-scroll" tabIndex={0} role="region" aria-label="Volunteers announcing this model">
           <table className="split-steps">
             <thead>
               <tr>
