@@ -207,7 +207,7 @@ export function BuildProgressBars() {
           <span>
             {PHASE_LABELS[p]} — {Math.round(build.progress[p] * 100)}%{left(p)}
           </span>
-          <progress data-testid={`build-progress-${p}`} value={build.progress[p]} max={1} />
+          <progress data-testid={`build-progress-${p}`} value={build.progress[p]} max={1} aria-label={PHASE_LABELS[p]} />
         </div>
       ))}
     </div>

@@ -3,6 +3,9 @@ import { useWalletStore } from './store.ts';
 import { Term } from '../help/Term.tsx';
 import { useStorageStore } from '../storage/store.ts';
 import { download, keystoreFileName } from './download.ts';
+import { useConsentStore } from '../welcome/consent.ts';
+import { screenHref } from '../shell/routes.ts';
+import { useSprintStore } from '../sprint/store.ts';
 
 /** sn1qpzry9…x8gf2t: enough to recognise an address, short enough for a phone. */
 export const shortAddress = (address: string): string => (address.length > 16 ? `${address.slice(0, 9)}…${address.slice(-6)}` : address);
@@ -81,6 +84,19 @@ export function PersistenceNote() {
   );
 }
 
+/** Where a volunteer who just made or unlocked a wallet goes next. */
+function NextStep() {
+  const agreed = useConsentStore((s) => s.consent !== null);
+  const contributing = useSprintStore((s) => s.status === 'preparing' || s.status === 'running' || s.status === 'stopping');
+  if (contributing) return null;
+  return (
+    <p className="wallet-next" data-testid="wallet-next">
+      {agreed ? 'Next: start contributing this GPU. ' : 'Next: read what contributing does to this computer and agree, then start. '}
+      <a href={screenHref(agreed ? 'contribute' : 'welcome')}>{agreed ? 'Go to Contribute' : 'Go to the welcome'}</a>
+    </p>
+  );
+}
+
 /** State `unlocked`. */
 export function WalletView() {
   const info = useWalletStore((s) => s.info);
@@ -89,6 +105,7 @@ export function WalletView() {
   return (
     <div>
       <Identity />
+      <NextStep />
       <label className="wallet-field wallet-inline">
         Lock after inactivity
         <select
