@@ -200,16 +200,21 @@ export function BuildProgressBars() {
     const words = describeLeft(estimateLeftMs(build.progress[p], now - since));
     return words ? ` (${words})` : '';
   };
+  // Autotuning comes first when it runs at all; the CPU engine and a cached tuning skip it, and a
+  // row stuck at 0% beside finished ones read as a stalled step.
+  const skipped = (p: BuildPhase): boolean => p === 'autotune' && build.progress.autotune === 0 && (build.progress.weights > 0 || build.progress.compile > 0);
   return (
     <div className="sprint-build" data-testid="sprint-build">
-      {(Object.keys(PHASE_LABELS) as BuildPhase[]).map((p) => (
-        <div key={p} className={p === build.phase ? 'active' : undefined}>
-          <span>
-            {PHASE_LABELS[p]} — {Math.round(build.progress[p] * 100)}%{left(p)}
-          </span>
-          <progress data-testid={`build-progress-${p}`} value={build.progress[p]} max={1} aria-label={PHASE_LABELS[p]} />
-        </div>
-      ))}
+      {(Object.keys(PHASE_LABELS) as BuildPhase[])
+        .filter((p) => !skipped(p))
+        .map((p) => (
+          <div key={p} className={p === build.phase ? 'active' : undefined}>
+            <span>
+              {PHASE_LABELS[p]} — {Math.round(build.progress[p] * 100)}%{left(p)}
+            </span>
+            <progress data-testid={`build-progress-${p}`} value={build.progress[p]} max={1} aria-label={PHASE_LABELS[p]} />
+          </div>
+        ))}
     </div>
   );
 }
