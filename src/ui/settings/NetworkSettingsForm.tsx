@@ -23,9 +23,10 @@ export function NetworkSettingsForm() {
   };
   return (
     <form onSubmit={onSubmit} aria-labelledby="settings-network-title" data-testid="settings-network">
-      <h3 id="settings-network-title">Network</h3>
+      <h3 id="settings-network-title">Network (advanced)</h3>
       <p className="muted">
-        Leave both empty to use this site’s own network. A link with <code>?relay=</code> or <code>?ice=</code> overrides them for that visit.
+        Most volunteers leave both empty: this site’s own network is used. Fill them in only if a network’s organisers gave you these addresses. A link with{' '}
+        <code>?relay=</code> or <code>?ice=</code> overrides them for that visit.
       </p>
       <label className="field">
         <span>
