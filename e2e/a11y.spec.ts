@@ -66,6 +66,7 @@ test('keyboard: every screen is reached with Tab and opened with Enter, and its 
     await expect(page.getByTestId(`screen-${id}`)).toBeVisible();
     await expect(page.locator(`#screen-${id}-title`)).toBeFocused();
     await expect(page.getByTestId(`nav-${id}`)).toHaveAttribute('aria-current', 'page');
+    await expect(page).toHaveTitle(new RegExp(`^${await page.locator(`#screen-${id}-title`).textContent()} · Sprintnet$`));
     key = 'Shift+Tab';
   }
   await page.reload();

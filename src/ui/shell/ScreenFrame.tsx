@@ -22,6 +22,10 @@ export function ScreenFrame({
   const heading = useRef<HTMLHeadingElement>(null);
   const section = useRef<HTMLElement>(null);
   useEffect(() => {
+    // The tab, the history list and a screen reader's page title name the screen, not just the app.
+    if (active) document.title = `${title} · Sprintnet`;
+  }, [active, title]);
+  useEffect(() => {
     // A screen that placed the focus itself (the glossary entry of #/help/<term>) keeps it.
     if (active && focusOnShow && !section.current?.contains(document.activeElement)) heading.current?.focus();
   }, [active, focusOnShow]);
