@@ -25,20 +25,8 @@ import { SYNTHETIC_PRESETS } from './synthetic-presets.ts';
 import { syntheticBits, tensorKey } from './synthetic-weights.ts';
 import { LOGIT_TOLERANCE, maxAbs, maxDiff, tempDir } from './test-support.ts';
 
-/** 2 layers, D 64, 4 heads of 16, 2 KV heads, F 128, V 256, untied head. */
-const TINY = {
-  model_type: 'llama',
-  hidden_size: 64,
-  intermediate_size: 128,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  num_hidden_layers: 2,
-  vocab_size: 256,
-  max_position_embeddings: 512,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  tie_word_embeddings: false,
-};
+/** The `tiny` preset: 2 layers, D 64, 4 heads of 16, 2 KV heads, F 128, V 256, untied head. */
+const TINY = SYNTHETIC_PRESETS.tiny!.config;
 /** Hand count for TINY: per layer q 64·64 + k 32·64 + v 32·64 + o 64·64 + gate, up, down 128·64 each = 36,864; 2 layers + head 256·64 = 90,112 values. */
 const TINY_VALUES_PER_TOKEN = 2 * (4096 + 2048 + 2048 + 4096 + 3 * 8192) + 256 * 64;
 
@@ -197,9 +185,9 @@ describe('synthetic model on the GPU (SwiftShader)', () => {
 });
 
 describe('bench:llm --synthetic', () => {
-  it('runs end to end on a tiny config: finite positive figures, bytes per token from the shapes', async () => {
+  it('runs end to end on the tiny preset: finite positive figures, bytes per token from the shapes', async () => {
     const stages: string[] = [];
-    const r = await benchLlm(spec('BF16', 1), 8, 6, { decodeKernels: 'legacy', legacy: false, rounds: 1, onStage: (s) => stages.push(s) });
+    const r = await benchLlm(presetSpec('tiny', 'BF16', 1), 8, 6, { decodeKernels: 'legacy', legacy: false, rounds: 1, onStage: (s) => stages.push(s) });
     expect(r.bytes_per_token).toBe(2 * TINY_VALUES_PER_TOKEN);
     expect(r.synthetic!.expected_bytes_per_token).toBe(r.bytes_per_token);
     for (const v of [

@@ -2,11 +2,12 @@
  * Shapes of public Llama-family models for synthetic benchmarks (`bench:llm --synthetic NAME`):
  * the fields of each model's published config.json on the Hugging Face Hub that the engine reads
  * (repositories named in `source`), written down here because this machine cannot download them.
- * Only shapes matter to the benchmark; the weights are random (synthetic-weights.ts).
+ * Only shapes matter to the benchmark; the weights are random (synthetic-weights.ts). `tiny` is no
+ * published model: the one small shape the synthetic-model tests and the device kit's smoke run share.
  */
 export interface SyntheticPreset {
-  /** The Hub repository whose config.json these values are from. */
-  readonly source: string;
+  /** The Hub repository whose config.json these values are from; none for `tiny`. */
+  readonly source?: string;
   readonly config: Readonly<Record<string, unknown>>;
 }
 
@@ -19,6 +20,22 @@ const llama3Rope = (factor: number) => ({
 });
 
 export const SYNTHETIC_PRESETS: Readonly<Record<string, SyntheticPreset>> = {
+  /** 2 layers, D 64, 4 heads of 16, 2 KV heads, F 128, V 256, untied head: 90,112 weight values a token, seconds on SwiftShader. */
+  tiny: {
+    config: {
+      model_type: 'llama',
+      hidden_size: 64,
+      intermediate_size: 128,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      num_hidden_layers: 2,
+      vocab_size: 256,
+      max_position_embeddings: 512,
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      tie_word_embeddings: false,
+    },
+  },
   'smollm2-135m': {
     source: 'HuggingFaceTB/SmolLM2-135M',
     config: {
