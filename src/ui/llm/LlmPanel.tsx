@@ -6,6 +6,7 @@ import { SplitRun, SplitSettings, SplitVolunteerSettings } from '../split/SplitP
 import { useLedgerStore } from '../network/ledger-store.ts';
 import { useSplitStore } from '../split/store.ts';
 import { installSplitTestHandle } from '../split/test-handle.ts';
+import { canShareMemory } from '../../cpu/threads-browser.ts';
 import './llm.css';
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -56,12 +57,13 @@ export function LlmPanel() {
       <h2 id="llm-title">Load a model</h2>
       <p className="muted">
         A Llama-family model (SmolLM2, Qwen2.5, Llama 3): a folder with config.json, tokenizer.json and *.safetensors, from your disk or a web address. It runs
-        on your GPU through WebGPU; nothing leaves this browser.
+        on your GPU through WebGPU (or on the processor without one); nothing leaves this browser.
       </p>
 
       {c?.problem && (
-        <p className="error" data-testid="llm-compat-problem">
+        <p className={canShareMemory() ? 'warn' : 'error'} data-testid="llm-compat-problem">
           {c.problem}
+          {canShareMemory() && ' Models still run here, on the processor (WebAssembly), much more slowly.'}
         </p>
       )}
 
