@@ -23,6 +23,8 @@ import { splitGenerate, type StepReport } from '../split/user.ts';
 import { submitProof } from '../split/evidence.ts';
 import { transportOfLastSegment } from '../app/split-failover.ts';
 import { rankingRow } from './split-discover.ts';
+import type { StandingSource } from './split-ledger.ts';
+import type { Genesis } from '../protocol/genesis.ts';
 import { checkConsistency, deriveCredits, effectiveBits } from '../split/verify.ts';
 
 export interface SplitInferArgs {
@@ -54,7 +56,11 @@ export interface RemoteArgs {
   readonly networkId: string;
   /** How long to listen for announcements (default DEFAULT_WAIT_MS). */
   readonly waitMs?: number;
-  /** The ledger's word on a key (hex), e.g. the genesis's initial weights (`--genesis`). */
+  /** Without `--peer`: the ledger to follow while listening (split-ledger.ts); its initial weights when no certified state comes. */
+  readonly genesis?: Genesis;
+  /** Where the followed ledger's certified states are kept (default split-ledger.ts defaultLedgerDir). */
+  readonly ledgerDir?: string;
+  /** Without a genesis: the caller's own word on a key (hex), for tests. */
   readonly standing?: (publicKeyHex: string) => LedgerStanding | undefined;
 }
 
@@ -91,7 +97,7 @@ async function connectVolunteer(r: RemoteArgs, peer: string, userSeed: Uint8Arra
     try {
       await node.libp2p.dial(multiaddr(addr), { signal: AbortSignal.timeout(15_000) });
       log(`connected to volunteer ${peerId.slice(-8)} via ${addr}\n`);
-      return { node, transports: [new NodeTransport(node, peerId)] as SplitTransport[], ranking: [] as RankedVolunteer[] };
+      return { node, transports: [new NodeTransport(node, peerId)] as SplitTransport[], ranking: [] as RankedVolunteer[], standing: null };
     } catch (e) {
       last = e;
     }
@@ -100,17 +106,22 @@ async function connectVolunteer(r: RemoteArgs, peer: string, userSeed: Uint8Arra
   throw new Error(`cannot reach volunteer ${peer}: ${(last as Error)?.message}`);
 }
 
-/** No `--peer`: the volunteers that announce this model and k, pinged and ranked; the ranking is the failover order. */
+/**
+ * No `--peer`: the volunteers that announce this model and k, pinged and ranked by the ledger
+ * followed meanwhile (or the genesis's initial weights, or the caller's lookup); the ranking is the failover order.
+ */
 async function findVolunteers(r: RemoteArgs, a: SplitInferArgs, modelHash: Uint8Array, userSeed: Uint8Array, log: (s: string) => void) {
-  const [{ discoverVolunteers, failoverTransports, rankingLine, standingFromGenesis }, { measureDecodeRate }] = await Promise.all([
-    import('./split-discover.ts'),
-    import('../split/router.ts'),
-  ]);
+  const [
+    { discoverVolunteers, failoverTransports, rankingLine },
+    { startLedgerSync, standingFromGenesis, standingJson, standingLine, standingSourceName },
+    { measureDecodeRate },
+  ] = await Promise.all([import('./split-discover.ts'), import('./split-ledger.ts'), import('../split/router.ts')]);
   const prefix = await measureDecodeRate(a.model, { toLayer: a.k });
   const node = await userNode(r, userSeed);
+  const waitMs = r.waitMs ?? DEFAULT_WAIT_MS;
+  const ledger = r.genesis ? startLedgerSync({ node, genesis: r.genesis, dataDir: r.ledgerDir, waitMs, log }) : undefined;
   try {
-    const waitMs = r.waitMs ?? DEFAULT_WAIT_MS;
-    log(`listening for volunteers of this model on split-volunteer (up to ${(waitMs / 1000).toFixed(0)} s)…\n`);
+    log(`listening for volunteers of this model on split-volunteer${ledger ? ' and following the ledger' : ''} (up to ${(waitMs / 1000).toFixed(0)} s)…\n`);
     const found = await discoverVolunteers({
       node,
       relays: r.relays,
@@ -118,12 +129,21 @@ async function findVolunteers(r: RemoteArgs, a: SplitInferArgs, modelHash: Uint8
       k: a.k,
       waitMs,
       standing: r.standing ?? standingFromGenesis(undefined),
+      ledger,
       prefixTokensPerSecond: prefix,
       log,
     });
+    const source: StandingSource =
+      found.source ??
+      (r.standing
+        ? { kind: 'given', reason: "the caller's own standing lookup" }
+        : { kind: 'none', reason: 'no --genesis, so no ledger to follow and no initial weights' });
+    if (!found.source) log(standingLine(source));
     log(`ranking (layers [0, ${a.k}) here: ${prefix.toFixed(1)} tok/s):\n${found.ranked.map(rankingLine).join('')}`);
-    return { node, transports: failoverTransports(node, found.order, r.relays) as SplitTransport[], ranking: found.ranked };
+    const standing = { name: standingSourceName(source), record: standingJson(source) };
+    return { node, transports: failoverTransports(node, found.order, r.relays) as SplitTransport[], ranking: found.ranked, standing };
   } catch (e) {
+    await ledger?.cancel();
     await node.stop();
     throw e;
   }
@@ -263,6 +283,8 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
       answer_bytes_per_token: mean((s) => s.answerBytes),
       volunteer: remote ? (transportOfLastSegment(result, remote.transports)?.label ?? null) : 'in-process',
       ranking: remote ? remote.ranking.map(rankingRow) : null,
+      standing_source: remote?.standing?.name ?? null,
+      standing: remote?.standing?.record ?? null,
       switches: result.failovers,
       served: result.segments.map((seg) => seg.volunteer),
       sealed_bytes_sent: v?.link.bytesSent ?? null,

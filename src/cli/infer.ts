@@ -55,20 +55,29 @@ export const options = defineOptions({
   },
   network: { type: 'string', value: 'ID', help: "with --relay: the volunteers' network id (default: sprintnet-local, or the genesis's)" },
   wait: { type: 'string', value: 'S', default: '20', help: 'with --relay and no --peer: seconds to listen for volunteers' },
-  genesis: { type: 'string', value: 'PATH', help: "with --relay and no --peer: rank volunteers by this genesis's weights first" },
+  genesis: {
+    type: 'string',
+    value: 'PATH',
+    help: "with --relay and no --peer: follow this genesis's ledger while listening and rank by its certified weights (else its initial weights)",
+  },
+  data: {
+    type: 'string',
+    value: 'DIR',
+    help: "with --genesis: where the followed ledger's certified states are kept (default: ~/.sprintnet/<network>/<genesis>/ledger-follower)",
+  },
 });
 
 /** Where the volunteers are: `--peer`, or found through `--relay`; neither runs the in-process demo volunteer. */
 async function splitRemote(a: ReturnType<typeof parseCommandArgs<typeof options>>) {
   if (a.peer === undefined && (a.relay ?? []).length === 0) return undefined;
   const genesis = a.genesis === undefined ? undefined : await (await import('./host-protocol.ts')).readGenesis(a.genesis);
-  const { standingFromGenesis } = await import('./split-discover.ts');
   return {
     peer: a.peer,
     relays: a.relay ?? [],
     networkId: a.network ?? genesis?.networkId ?? 'sprintnet-local',
     waitMs: parseNumber(a.wait, '--wait', { min: 0, aboveMin: true, max: 3600 }) * 1000,
-    standing: standingFromGenesis(genesis),
+    genesis,
+    ledgerDir: a.data,
   };
 }
 

@@ -2,35 +2,30 @@
  * `infer --split K --relay ADDR` without `--peer`: the CLI user finds its volunteers as the browser
  * does (docs/split-inference.md §9, §12). It listens on `split-volunteer` for volunteers of its
  * model hash and k for a bounded time, pings them (round trip, load, their own step time; no
- * session), ranks them (ledger standing from `--genesis` first, then the inference score when the
- * caller follows a ledger that holds verdicts — a CLI user does not yet —, then the step estimate), and the
- * ranking is the failover order: each volunteer is reached through the relay only when its turn
- * comes (src/app/split-failover.ts ReachingTransport).
+ * session), ranks them (standing in the certified ledger it followed meanwhile, split-ledger.ts, or
+ * the genesis's initial weights when it got no certified state; then the inference score from that
+ * ledger's verdicts; then the step estimate), and the ranking is the failover order: each volunteer
+ * is reached through the relay only when its turn comes (src/app/split-failover.ts ReachingTransport).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { inferenceScoreByPeer, rankListedVolunteers, standingByPeer, type RankedList } from '../app/split-route.ts';
 import { reach } from '../app/split-user.ts';
 import { ReachingTransport } from '../app/split-failover.ts';
 import type { SprintnetNode } from '../node/node.ts';
-import type { Genesis } from '../protocol/genesis.ts';
 import { listenForVolunteers, VolunteerDirectory } from '../split/announce.ts';
 import { SplitError } from '../split/errors.ts';
 import type { LedgerStanding, RankedVolunteer } from '../split/router-rank.ts';
 import { NodeTransport } from '../split/transport.ts';
+import { standingLine, type LedgerSync, type StandingSource } from './split-ledger.ts';
 
 /** A call to a volunteer this silent is a dead link (failover), as in the browser. */
 export const CALL_TIMEOUT_MS = 30_000;
-/** After the first matching volunteer is heard, how long others still get to announce (bounded by the wait). */
+/**
+ * After the first matching volunteer is heard, how long others still get to announce (bounded by
+ * the wait): at least this, and one announcement interval (the node's presence interval, 5 s by
+ * default), since each volunteer announces once per interval at its own phase.
+ */
 export const GATHER_MS = 2_000;
-
-/** The genesis's initial weights as ledger standing (what a user without a ledger of its own knows). */
-export function standingFromGenesis(g: Genesis | undefined): (publicKeyHex: string) => LedgerStanding | undefined {
-  const weights = new Map((g?.initialWeights ?? []).map((w) => [bytesToHex(w.publicKey), w.weight]));
-  return (key) => {
-    const weight = weights.get(key);
-    return weight === undefined ? undefined : { weight, votingWeight: weight, reputation: 0, flags: [] };
-  };
-}
 
 export interface DiscoverOptions {
   readonly node: SprintnetNode;
@@ -40,6 +35,11 @@ export interface DiscoverOptions {
   /** How long to listen for announcements at most. */
   readonly waitMs: number;
   readonly standing: (publicKeyHex: string) => LedgerStanding | undefined;
+  /**
+   * The followed ledger (split-ledger.ts), asked for once listening ends; its standing and inference
+   * scores replace `standing` and `inferenceScore`, and its source is returned.
+   */
+  readonly ledger?: Pick<LedgerSync, 'result'>;
   /** A key's inference score (protocol's `inferenceScore` of its judged sessions), for a caller that follows a ledger; absent: no records. */
   readonly inferenceScore?: (publicKeyHex: string) => number;
   /** Measured decode tokens/s of layers [0, k) here (for the expected split rate). */
@@ -48,7 +48,9 @@ export interface DiscoverOptions {
 }
 
 /** Listens, pings, ranks. Throws SplitError NO_VOLUNTEER when none announced the model and k in time, or none answered. */
-export async function discoverVolunteers(o: DiscoverOptions): Promise<RankedList & { readonly order: string[]; readonly heard: number }> {
+export async function discoverVolunteers(
+  o: DiscoverOptions,
+): Promise<RankedList & { readonly order: string[]; readonly heard: number; readonly source: StandingSource | null }> {
   const directory = new VolunteerDirectory({ ttlMs: 3 * o.node.config.presenceIntervalMs });
   let heard = 0;
   const stopListening = listenForVolunteers(o.node, directory);
@@ -57,7 +59,8 @@ export async function discoverVolunteers(o: DiscoverOptions): Promise<RankedList
   try {
     const until = Date.now() + o.waitMs;
     while (matching().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-    if (matching().length > 0) await new Promise((r) => setTimeout(r, Math.max(0, Math.min(GATHER_MS, until - Date.now()))));
+    const gatherMs = Math.max(GATHER_MS, o.node.config.presenceIntervalMs);
+    if (matching().length > 0) await new Promise((r) => setTimeout(r, Math.max(0, Math.min(gatherMs, until - Date.now()))));
   } finally {
     stopListening();
     counting();
@@ -68,6 +71,9 @@ export async function discoverVolunteers(o: DiscoverOptions): Promise<RankedList
       'NO_VOLUNTEER',
       `no volunteer announced model ${bytesToHex(o.modelHash).slice(0, 16)}… for k = ${o.k} within ${(o.waitMs / 1000).toFixed(0)} s (${heard} announcements heard, none for it): start one with \`sprintnet host --serve-model DIR\`, or name one with --peer`,
     );
+  const ledger = o.ledger && (await o.ledger.result());
+  if (ledger) o.log?.(standingLine(ledger.source));
+  const score = ledger ? ledger.inferenceScore : o.inferenceScore;
   o.log?.(`heard ${listed.length} volunteer${listed.length === 1 ? '' : 's'} for this model and k = ${o.k}; pinging\n`);
   const result = await rankListedVolunteers({
     node: o.node,
@@ -76,15 +82,15 @@ export async function discoverVolunteers(o: DiscoverOptions): Promise<RankedList
     modelHash: o.modelHash,
     k: o.k,
     listed,
-    standing: standingByPeer(o.standing),
-    inferenceScore: o.inferenceScore && inferenceScoreByPeer(o.inferenceScore),
+    standing: standingByPeer(ledger?.standing ?? o.standing),
+    inferenceScore: score && inferenceScoreByPeer(score),
     prefixTokensPerSecond: o.prefixTokensPerSecond,
     maxAgeMs: 0,
   });
   const order = result.ranked.filter((v) => v.tier !== 'unreachable').map((v) => v.peerId);
   if (order.length === 0)
     throw new SplitError('NO_VOLUNTEER', `no announced volunteer answered: ${result.ranked.map((v) => `${v.peerId.slice(-8)}: ${v.problem}`).join('; ')}`);
-  return { ...result, order, heard };
+  return { ...result, order, heard, source: ledger?.source ?? null };
 }
 
 /** The failover transports, in ranking order: each reached through the relays when its turn comes. */
