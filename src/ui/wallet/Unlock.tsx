@@ -50,7 +50,7 @@ export function Unlock() {
             {busy ? 'Unlocking…' : 'Unlock'}
           </button>
           <button type="button" className="wallet-secondary" disabled={busy} onClick={() => go('restore')} data-testid="wallet-restore">
-            Restore a different wallet
+            Restore from recovery phrase
           </button>
           <button type="button" className="wallet-secondary" disabled={busy} onClick={() => go('import')} data-testid="wallet-import">
             Import keystore file
