@@ -175,6 +175,10 @@ describe('infer --split --relay --genesis without --peer', () => {
     const certified = (await waitForOutput(hostP, /ledger epoch 0: certified state ([0-9a-f]{16})…/, 90_000))[1]!;
     const peerP = (await waitForOutput(hostP, /Host started, peer id (\S+);/))[1]!;
     const peerA = (await waitForOutput(hostA, /Host started, peer id (\S+);/))[1]!;
+    // The earlier test's session went to A; when A published its proof in epoch 0 and P (weighted then) judged it, that verdict counts.
+    const judgedInEpoch0 =
+      /published an inference proof of \d+ FLOPs for epoch 0/.test(hostA.output.join('')) &&
+      /judged inference proof [0-9a-f]+…: consistent/.test(hostP.output.join(''));
     const r = await inferJson(genesisPath, join(dir, 'user'), 20);
 
     expect(r.standing_source, JSON.stringify(r.standing)).toMatch(/^ledger epoch \d+$/);
@@ -198,6 +202,10 @@ describe('infer --split --relay --genesis without --peer', () => {
       [peerA, 'weighted', Math.max(a.weight, a.votingWeight), a.reputation],
       [peerP, p && Math.max(p.weight, p.votingWeight) > 0 ? 'weighted' : 'unweighted', p ? Math.max(p.weight, p.votingWeight) : 0, p?.reputation ?? 0],
     ]);
+    if (judgedInEpoch0) {
+      expect(r.standing.inference_records).toBeGreaterThanOrEqual(1);
+      expect(r.ranking[0].inference_score).toBe(1);
+    }
     expect(r.verification).toMatchObject({ verified: true });
     expect(
       standingLine({
