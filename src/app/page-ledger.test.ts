@@ -11,7 +11,7 @@ import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts
 import { fastTimings, makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
 import { InferenceVerdict } from '../protocol/inference-constants.ts';
 import { fixtureProof } from '../protocol/inference-fixtures.ts';
-import { deriveEpoch, encodeState, type HostRecord } from '../protocol/ledger.ts';
+import { deriveEpoch, encodeState, Flag, type HostRecord } from '../protocol/ledger.ts';
 import { signMessage, type Message } from '../protocol/messages.ts';
 import { epochKey, MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
@@ -19,6 +19,7 @@ import { rankVolunteers } from '../split/router-rank.ts';
 import { decodeProof, proofId } from '../split/proof.ts';
 import { LedgerFollower, LedgerRegistry } from './ledger-follower.ts';
 import { pageLedger, type PageLedger } from './page-ledger.ts';
+import { standingOfHost } from './split-route.ts';
 
 const NET = 'sprintnet-page-ledger-test';
 const id = (n: number) => simIdentity(n, NET);
@@ -48,8 +49,11 @@ const genesis: Genesis = makeGenesis({
 function followedState() {
   const s = deriveEpoch(genesis, null, 0, [], walletVerifier()).state;
   const base = s.hosts[0]!;
-  const host = (n: number, weight: number): HostRecord => ({ ...base, publicKey: id(n).publicKey, weight, votingWeight: weight });
-  const hosts = [host(VALIDATOR, 1), host(A, 1), host(B, 5), host(C, 1)].sort((x, y) => (hex(x.publicKey) < hex(y.publicKey) ? -1 : 1));
+  const host = (n: number, weight: number, flags = 0): HostRecord => ({ ...base, publicKey: id(n).publicKey, weight, votingWeight: weight, flags });
+  // Outcome flags (an accepted proof, nobody validating) are not faults: they must not flag a volunteer.
+  const hosts = [host(VALIDATOR, 1), host(A, 1, Flag.unvalidated), host(B, 5, Flag.accepted), host(C, 1, Flag.accepted)].sort((x, y) =>
+    hex(x.publicKey) < hex(y.publicKey) ? -1 : 1,
+  );
   return { ...s, hosts };
 }
 
@@ -114,6 +118,7 @@ describe('pageLedger on a page that only follows', () => {
     expect(l.inferenceScore(keyHex(C))).toBe(0);
     // All three weighted; the inference score comes first (A), then the weight (B's 5 over C's 1).
     expect(rank(l)).toEqual([peer(A), peer(B), peer(C)].map((p) => ({ peerId: p, tier: 'weighted' })));
+    expect(l.standing(keyHex(B))?.flags).toEqual([]);
 
     // Without a follower the page has only the genesis: A (weight 3) first, no inference score.
     const bare = pageLedger(genesis, new LedgerRegistry());
@@ -126,6 +131,25 @@ describe('pageLedger on a page that only follows', () => {
       ]),
     );
     expect(rank(bare)[0]).toEqual({ peerId: peer(A), tier: 'weighted' });
+  });
+
+  it('only fault flags (fraud, withheld, equivocated) put a volunteer in the flagged tier', () => {
+    const base = followedState().hosts[0]!;
+    const standing = standingOfHost({ ...base, flags: Flag.accepted | Flag.fraud | Flag.equivocated | Flag.unvalidated });
+    expect(standing.flags).toEqual(['fraud', 'equivocated']);
+    const tiers = rankVolunteers(
+      [
+        { peerId: 'faulty', standing, probe: undefined },
+        { peerId: 'withheld', standing: standingOfHost({ ...base, flags: Flag.withheld }), probe: undefined },
+        { peerId: 'accepted', standing: standingOfHost({ ...base, flags: Flag.accepted | Flag.rejected | Flag.wrongSeed }), probe: undefined },
+      ],
+      null,
+    ).map((r) => [r.peerId, r.tier]);
+    expect(tiers).toEqual([
+      ['accepted', 'weighted'],
+      ['faulty', 'flagged'],
+      ['withheld', 'flagged'],
+    ]);
   });
 
   it("hands the page's own inference message to the follower's pool at once", async () => {

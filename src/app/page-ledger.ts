@@ -9,10 +9,9 @@ import { genesisId, type Genesis } from '../protocol/genesis.ts';
 import type { ProtocolHost } from '../protocol/host.ts';
 import { toHex } from '../sprint/bytes.ts';
 import type { LedgerStanding } from '../split/router-rank.ts';
-import { ledgerView } from './activity.ts';
 import { poolReputation } from './inference-judge.ts';
 import { pageLedgers, type LedgerRegistry } from './ledger-follower.ts';
-import { inferenceScores } from './split-route.ts';
+import { inferenceScores, standingOfHost } from './split-route.ts';
 
 export interface PageLedger {
   /** The followed ledger's newest state on a key (hex); the genesis's initial weights before it has one. */
@@ -42,7 +41,7 @@ function scoresOf(genesis: Genesis, host: ProtocolHost): (key: string) => number
 export function pageLedger(genesis: Genesis | null, registry: LedgerRegistry = pageLedgers): PageLedger {
   const host = genesis ? registry.host(genesisId(genesis)) : null;
   const head = host?.view(host.head);
-  const rows = host && head ? new Map(ledgerView(host, head).rows.map((r) => [r.publicKey, r])) : null;
+  const rows = head ? new Map(head.state.hosts.map((h) => [toHex(h.publicKey), standingOfHost(h)])) : null;
   const initial = new Map((genesis?.initialWeights ?? []).map((w) => [toHex(w.publicKey), w.weight]));
   const score = genesis && host ? scoresOf(genesis, host) : () => 0;
   return {

@@ -11,6 +11,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SprintnetNode } from '../node/node.ts';
 import { listenForVolunteers, VolunteerDirectory, type ListedVolunteer } from '../split/announce.ts';
 import { inferenceScore, type InferenceRecord } from '../protocol/inference-reputation.ts';
+import { faultFlagNames, type HostRecord } from '../protocol/ledger.ts';
 import { SplitError } from '../split/errors.ts';
 import { pingPeer, type PingResult } from '../split/ping.ts';
 import { chooseRoute, measureDecodeRate, pingAsProbe, probeVolunteer, type PrivacyChoice } from '../split/router.ts';
@@ -21,6 +22,14 @@ import type { LoadedSplitModel, RangeWorker } from './split-model.ts';
 import { checkedPeerId, reach, splitModelFor } from './split-user.ts';
 
 /** How many listed volunteers are pinged per ranking (the best by the ledger first). */
+/** A host's row of a ledger state as split ranking standing: only fault flags flag it (an accepted proof does not). */
+export const standingOfHost = (h: HostRecord): LedgerStanding => ({
+  weight: h.weight,
+  votingWeight: h.votingWeight,
+  reputation: h.reputation,
+  flags: faultFlagNames(h.flags),
+});
+
 export const MAX_PINGED_VOLUNTEERS = 8;
 /** A ping younger than this is used as it is at Generate; an older one is taken again. */
 export const RANKING_FRESH_MS = 60_000;

@@ -18,13 +18,12 @@ import { fileStore } from '../app/file-store.ts';
 import type { JudgeLedger } from '../app/inference-judge.ts';
 import { poolReputation } from '../app/inference-judge.ts';
 import { LedgerFollower, LedgerRegistry } from '../app/ledger-follower.ts';
-import { inferenceScores } from '../app/split-route.ts';
+import { inferenceScores, standingOfHost } from '../app/split-route.ts';
 import { keyOfPeer, nodeTransport } from '../app/transport.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { SprintnetNode } from '../node/node.ts';
 import { genesisId, type Genesis } from '../protocol/genesis.ts';
 import type { EpochView, ProtocolHost } from '../protocol/host.ts';
-import { Flag } from '../protocol/ledger.ts';
 import { decodeHead, encodeRequest } from '../protocol/sync.ts';
 import { toHex } from '../sprint/bytes.ts';
 import type { LedgerStanding } from '../split/router-rank.ts';
@@ -74,12 +73,6 @@ const HEAD_TIMEOUT_MS = 5_000;
 /** Peers asked for their head; the follower's host itself syncs from 3 of the peers it sees. */
 const MAX_PEERS_ASKED = 16;
 const POLL_MS = 100;
-/** The flags that put a volunteer in the `flagged` tier (fraud, withholding); accepted or unvalidated are not faults. */
-const FAULTS: ReadonlyArray<[string, number]> = [
-  ['fraud', Flag.fraud],
-  ['withheld', Flag.withheld],
-  ['equivocated', Flag.equivocated],
-];
 
 export const defaultLedgerDir = (g: Genesis): string => join(homedir(), '.sprintnet', g.networkId, genesisId(g), 'ledger-follower');
 
@@ -103,12 +96,7 @@ export function newestCertified(host: Pick<ProtocolHost, 'head' | 'view'>): Epoc
 
 /** Standing and inference scores from one certified state; verdicts weigh by certified states only. */
 export function standingFromState(genesis: Genesis, host: ProtocolHost, v: EpochView): Omit<RankingLedger, 'source'> & { records: number } {
-  const rows = new Map(
-    v.state.hosts.map((h): [string, LedgerStanding] => [
-      toHex(h.publicKey),
-      { weight: h.weight, votingWeight: h.votingWeight, reputation: h.reputation, flags: FAULTS.filter(([, bit]) => h.flags & bit).map(([n]) => n) },
-    ]),
-  );
+  const rows = new Map(v.state.hosts.map((h): [string, LedgerStanding] => [toHex(h.publicKey), standingOfHost(h)]));
   const certifiedOnly: JudgeLedger = {
     pool: host.pool,
     head: v.epoch,

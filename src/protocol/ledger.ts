@@ -48,6 +48,15 @@ export const Flag = {
   wrongSeed: 64,
 } as const;
 
+/** The flags that record a fault of the host (lying, withholding, equivocating); the others record an outcome. */
+export const FAULT_FLAGS = Flag.fraud | Flag.withheld | Flag.equivocated;
+
+/** The names of the fault flags set in `bits` (what puts a volunteer in the split ranking's `flagged` tier). */
+export const faultFlagNames = (bits: number): string[] =>
+  Object.entries(Flag)
+    .filter(([, bit]) => bits & bit & FAULT_FLAGS)
+    .map(([name]) => name);
+
 export interface Tranche {
   readonly epoch: number;
   readonly amount: number;
