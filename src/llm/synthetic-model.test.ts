@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { GpuDevice } from '../gpu/device.ts';
 import { GpuError } from '../gpu/errors.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
-import { benchLlm } from './bench.ts';
 import { expectedTensors, parseConfig } from './config.ts';
 import type { FloatDType } from './dtype.ts';
 import { generate } from './generate.ts';
@@ -185,51 +184,56 @@ describe('synthetic model on the GPU (SwiftShader)', () => {
 });
 
 describe('bench:llm --synthetic', () => {
-  it('runs end to end on the tiny preset: finite positive figures, bytes per token from the shapes', async () => {
-    const stages: string[] = [];
-    const r = await benchLlm(presetSpec('tiny', 'BF16', 1), 8, 6, { decodeKernels: 'legacy', legacy: false, rounds: 1, onStage: (s) => stages.push(s) });
-    expect(r.bytes_per_token).toBe(2 * TINY_VALUES_PER_TOKEN);
-    expect(r.synthetic!.expected_bytes_per_token).toBe(r.bytes_per_token);
+  it('the CLI runs a config path end to end (finite positive figures, bytes per token from the shapes, progress on stderr), and refuses a bad dtype or a model over --gpu-memory-gib', () => {
+    const dir = tempDir('sprintnet-synthetic-');
+    const path = join(dir, 'config.json');
+    writeFileSync(path, JSON.stringify(TINY));
+    const cli = (...args: string[]) =>
+      spawnSync('npx', ['tsx', 'src/llm/bench.ts', '--synthetic', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const run = cli(
+      path,
+      '--dtype',
+      'f32',
+      '--json',
+      '--prompt-tokens',
+      '4',
+      '--decode-tokens',
+      '3',
+      '--decode-kernels',
+      'legacy',
+      '--no-legacy',
+      '--rounds',
+      '1',
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout);
+    expect(r.bytes_per_token).toBe(4 * TINY_VALUES_PER_TOKEN);
+    expect(r.synthetic.expected_bytes_per_token).toBe(r.bytes_per_token);
+    expect(r.synthetic.dtype).toBe('F32');
     for (const v of [
       r.prefill_tokens_per_s,
       r.decode_tokens_per_s,
       r.ttft_ms,
       r.copy_bandwidth_bytes_per_s,
       r.bandwidth_efficiency,
-      r.synthetic!.step_ms,
-      r.synthetic!.weights_ms_at_copy_bandwidth,
-      r.synthetic!.fill_ms,
-      r.synthetic!.planned_gpu_bytes,
+      r.synthetic.step_ms,
+      r.synthetic.weights_ms_at_copy_bandwidth,
+      r.synthetic.fill_ms,
+      r.synthetic.planned_gpu_bytes,
     ]) {
       expect(Number.isFinite(v) && v > 0, String(v)).toBe(true);
     }
     expect(r.bandwidth_efficiency).toBeCloseTo((r.decode_tokens_per_s * r.bytes_per_token) / r.copy_bandwidth_bytes_per_s, 12);
-    expect(r.synthetic!.dispatches_per_step).toBeGreaterThanOrEqual(2 * 5);
+    expect(r.synthetic.dispatches_per_step).toBeGreaterThanOrEqual(2 * 5);
     expect(r.cpu_threads).toBe(0);
     expect(r.peer).toBeUndefined();
     expect(r.test_model).toBe(true);
-    expect(stages.some((s) => s.includes('compiling'))).toBe(true);
-    expect(stages.some((s) => s.includes('filled on the GPU'))).toBe(true);
-  });
-
-  it('the CLI takes a config path, prints JSON, and refuses a bad dtype or a model over --gpu-memory-gib', () => {
-    const dir = tempDir('sprintnet-synthetic-');
-    const path = join(dir, 'config.json');
-    writeFileSync(path, JSON.stringify(TINY));
-    const cli = (...args: string[]) =>
-      execFileSync('npx', ['tsx', 'src/llm/bench.ts', '--synthetic', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-    const out = JSON.parse(
-      cli(path, '--dtype', 'f32', '--json', '--prompt-tokens', '4', '--decode-tokens', '3', '--decode-kernels', 'legacy', '--no-legacy', '--rounds', '1'),
-    );
-    expect(out.bytes_per_token).toBe(4 * TINY_VALUES_PER_TOKEN);
-    expect(out.synthetic.dtype).toBe('F32');
+    expect(run.stderr).toContain('compiling');
+    expect(run.stderr).toContain('filled on the GPU');
     const fails = (...args: string[]) => {
-      try {
-        cli(...args);
-        return '';
-      } catch (e) {
-        return String((e as { stderr?: string }).stderr);
-      }
+      const f = cli(...args);
+      expect(f.status).not.toBe(0);
+      return f.stderr;
     };
     expect(fails(path, '--dtype', 'f8')).toMatch(/--dtype must be f16, bf16 or f32/);
     expect(fails('llama-3.1-8b', '--gpu-memory-gib', '1')).toMatch(/INSUFFICIENT_MEMORY|over the budget/);
