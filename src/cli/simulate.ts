@@ -23,7 +23,7 @@ import { REPUTATION_MAX } from '../protocol/constants.ts';
 export const options = defineOptions({
   config: { type: 'string', value: 'NAME', default: 'tiny', help: 'the model; the CPU-reference simulation runs tiny only' },
   hosts: { type: 'string', value: 'N', default: '5', help: 'honest hosts' },
-  cheaters: { type: 'string', value: 'KIND,…', default: '', help: `one extra host per cheater kind: ${CHEATER_KINDS.join(', ')}` },
+  cheaters: { type: 'string', value: 'KIND,…', default: '', help: `one extra host per cheater named (a kind may repeat): ${CHEATER_KINDS.join(', ')}` },
   epochs: { type: 'string', value: 'E', default: '3', help: 'epochs to run' },
   seed: { type: 'string', value: 'S', default: '1', help: 'seed of the simulated network (a whole number)' },
   nonces: { type: 'string', value: 'N', default: '64', help: 'nonces each host searches per Sprint' },
@@ -73,10 +73,10 @@ function table(r: SimReport): string {
       '',
       `epoch ${e.epoch}: seed ${e.seed?.slice(0, 16)}…  ${e.agreed ? 'all hosts agree' : `${e.distinctHashes} distinct state hashes`}, ${e.certified ? 'certified' : 'NOT certified'}`,
     );
-    lines.push('  host           state hash        cert       weight  claimed  accepted  flags                 CU credited   evaluated  weight/evaluated');
+    lines.push('  host               state hash        cert       weight  claimed  accepted  flags                 CU credited   evaluated  weight/evaluated');
     for (const h of e.hosts) {
       lines.push(
-        `  ${h.name.padEnd(14)} ${(h.stateHash ?? '-').slice(0, 16).padEnd(17)} ${h.certificate.padEnd(10)} ${String(h.weight).padStart(6)}  ${String(h.claimed).padStart(7)}  ${String(h.accepted).padStart(8)}  ${(h.flags.join(',') || '-').padEnd(20)}  ${h.cuEpoch.toExponential(3).padStart(11)}  ${String(h.evaluated).padStart(9)}  ${h.weightPerEvaluated === null ? '-' : h.weightPerEvaluated.toFixed(4)}`,
+        `  ${h.name.padEnd(18)} ${(h.stateHash ?? '-').slice(0, 16).padEnd(17)} ${h.certificate.padEnd(10)} ${String(h.weight).padStart(6)}  ${String(h.claimed).padStart(7)}  ${String(h.accepted).padStart(8)}  ${(h.flags.join(',') || '-').padEnd(20)}  ${h.cuEpoch.toExponential(3).padStart(11)}  ${String(h.evaluated).padStart(9)}  ${h.weightPerEvaluated === null ? '-' : h.weightPerEvaluated.toFixed(4)}`,
       );
     }
   }

@@ -77,6 +77,18 @@ export interface HostStrategy {
   readonly proofClaims?: (ctx: ClaimContext) => Promise<{ claims: NonceClaim[]; tried: number }>;
   /** Waits this long after the Sprint before publishing the proof. */
   readonly proofDelayMs?: number;
+  /**
+   * Replaces fetching and re-running each selected proof's sample: what it returns is published
+   * as the entry's verdict (the `lazy-validator`, which answers `ok` without any work).
+   */
+  readonly verdict?: (ctx: VerdictContext) => Pick<ValidationEntry, 'verdict' | 'checked' | 'mismatches'>;
+}
+
+export interface VerdictContext {
+  readonly epoch: number;
+  readonly proof: ProofMessage;
+  /** m = min(count, 130): the `checked` a sampled verdict must carry to be counted. */
+  readonly sampleSize: number;
 }
 
 export interface ClaimContext {
@@ -446,6 +458,13 @@ export class ProtocolHost {
       const rep = prev?.hosts.find((h) => hex(h.publicKey) === k)?.reputation ?? 0;
       const others = validators - ((weights.get(k) ?? 0) > 0 ? 1 : 0);
       if (isSelected(value, p.sender, effectiveRateBps(rep, others))) picked.push(p);
+    }
+    const answer = this.o.strategy?.verdict;
+    if (answer) {
+      const entries = picked.map((p) => ({ host: p.sender, proofId: fromHex32(p.id), ...answer({ epoch: e, proof: p, sampleSize: sampleSize(p.count) }) }));
+      if (this.o.clock.now() > s.validationEnd) return;
+      await this.publish(e, { kind: 'validation', binding: this.o.signer.binding, lottery, entries });
+      return;
     }
     const lists = await Promise.all(
       picked.map((p) =>

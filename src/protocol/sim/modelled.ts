@@ -103,3 +103,26 @@ export class OracleEngine implements ProtocolEngine {
     return req.nonces.map((n) => OracleEngine.distance(req.seed, req.publicKey, n, this.p, rTarget(req.config, this.p)));
   }
 }
+
+/**
+ * MODELLED `forged` prover: claims round(budget · p) nonces that the oracle says are NOT
+ * appropriate, each with a made-up distance just under r_target, and evaluates nothing. Every
+ * claim fails an honest re-run, so only validators that skip the re-run can pass it.
+ */
+export class ForgedOracleEngine extends OracleEngine {
+  constructor(
+    private readonly claims: number,
+    budget: number,
+    p: number,
+  ) {
+    super(budget, p);
+  }
+
+  override async search(req: SearchRequest): Promise<SearchResult> {
+    const r = rTarget(req.config, req.hitRate);
+    const found = [];
+    for (let nonce = 1_000_000; found.length < this.claims; nonce++)
+      if (!(OracleEngine.distance(req.seed, req.publicKey, nonce, req.hitRate, r) < r)) found.push({ nonce, distance: 0.95 * r });
+    return { found, tried: 0, nextNonce: req.startNonce };
+  }
+}

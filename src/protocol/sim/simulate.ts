@@ -19,15 +19,17 @@ import { makeKeyBinding, type KeyBinding } from '../../wallet/lottery.ts';
 import { walletSigner, walletVerifier, type Verifier } from '../crypto.ts';
 import { makeGenesis, fastTimings, schedule, type Genesis } from '../genesis.ts';
 import { ProtocolHost, type EpochView, type HostEvent, type HostStrategy } from '../host.ts';
-import { modelledCrypto, OracleEngine } from './modelled.ts';
-import { Flag, flopsToCu, hostOf } from '../ledger.ts';
+import { ForgedOracleEngine, modelledCrypto, OracleEngine } from './modelled.ts';
+import { Flag, flopsToCu, hostOf, type EpochState } from '../ledger.ts';
 import { MemoryStore } from '../store.ts';
 import { hex } from '../bytes.ts';
+import { BPS, VALIDATOR_SHARE_BPS } from '../constants.ts';
+import { Verdict } from '../messages.ts';
 import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, ScreeningEngine, type WorkCounters } from './engines.ts';
 import { EventLoop, Rng } from './loop.ts';
 import { SimNetwork, type PeerStats } from './network.ts';
 
-export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening'] as const;
+export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening', 'lazy-validator'] as const;
 export type CheaterKind = (typeof CHEATER_KINDS)[number];
 export type HostKind = 'honest' | CheaterKind;
 
@@ -57,7 +59,11 @@ export interface SimOptions {
   readonly outages?: readonly Outage[];
   /** Share one verification cache among all hosts (results are pure functions of the bytes). */
   readonly verifier?: Verifier;
-  /** MODELLED mode for scale runs (modelled.ts): oracle engine and hash signatures instead of the reference and the wallet. */
+  /**
+   * MODELLED mode (modelled.ts): oracle engine and hash signatures instead of the reference and
+   * the wallet. Of the cheaters only forged, copier, withholder and lazy-validator cheat here; the
+   * others search with the honest oracle.
+   */
   readonly modelled?: { readonly crypto: ReturnType<typeof modelledCrypto> };
   /** Genesis timings instead of fastTimings(sprintMs, skewMs). */
   readonly timings?: Genesis['timings'];
@@ -88,6 +94,8 @@ export interface HostEpochReport {
   /** Weight for the next epoch ÷ nonces evaluated (null when it evaluated none). */
   readonly weightPerEvaluated: number | null;
   readonly validationEvaluated: number;
+  /** The part of `reward` paid from the validator pool (the reward less the host-pool share). */
+  readonly validatorReward: number;
 }
 
 export interface EpochReport {
@@ -188,8 +196,9 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     const id = o.modelled ? modelledIdentity(index) : simIdentity(index, networkId);
     const key = hex(id.publicKey);
     const store = new MemoryStore();
+    const p = 1 / genesis.hitRateDenominator;
     const engine = o.modelled
-      ? (new OracleEngine(budget, 1 / genesis.hitRateDenominator) as unknown as HonestEngine)
+      ? ((kind === 'forged' ? new ForgedOracleEngine(Math.max(1, Math.round(budget * p)), budget, p) : new OracleEngine(budget, p)) as unknown as HonestEngine)
       : kind === 'forged'
         ? new ForgedEngine(models, budget, rng)
         : kind === 'fewer-layers'
@@ -204,8 +213,10 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
         ? { reveal: false }
         : kind === 'copier'
           ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
-          : undefined;
-    const name = kind === 'honest' ? `honest-${index}` : kind;
+          : kind === 'lazy-validator'
+            ? { verdict: lazyVerdict }
+            : undefined;
+    const name = kind === 'honest' ? `honest-${index}` : kinds.filter((k) => k === kind).length > 1 ? `${kind}-${index}` : kind;
     const signer = o.modelled
       ? o.modelled.crypto.signer(id.publicKey)
       : walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
@@ -261,7 +272,7 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
       // Work still waiting for the network then continues when the loop runs on.
       await loop.runUntil(schedule(genesis, e).end - 1);
       const work = new Map(hosts.map((h) => [h.key, { ...h.engine.work }]));
-      const report = epochReport(e, hosts, lastWork, work);
+      const report = epochReport(e, genesis, hosts, lastWork, work);
       lastWork = work;
       return report;
     },
@@ -287,6 +298,9 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
   return sim.report(epochs);
 }
 
+/** The lazy validator: `ok` with every sampled nonce "checked" and none mismatched, without fetching the list or running a nonce. */
+const lazyVerdict: NonNullable<HostStrategy['verdict']> = (ctx) => ({ verdict: Verdict.ok, checked: ctx.sampleSize, mismatches: 0 });
+
 /** The copier: at proof time, takes the first other host's list and claims it under its own key. */
 async function copyFromOthers(ctx: Parameters<NonNullable<HostStrategy['proofClaims']>>[0]) {
   const victims = ctx
@@ -300,12 +314,30 @@ async function copyFromOthers(ctx: Parameters<NonNullable<HostStrategy['proofCla
   return { claims: [], tried: 0 };
 }
 
-function epochReport(e: number, hosts: SimHost[], before: Map<string, WorkCounters>, after: Map<string, WorkCounters>): EpochReport {
+/**
+ * Splits each record's reward into its host-pool and validator-pool parts. The ledger keeps only
+ * the sum; its host-pool share (ledger.ts, "Rewards") depends on the state alone, so the
+ * validator part is what is left.
+ */
+function validatorRewards(g: Genesis, state: EpochState): Map<string, number> {
+  const hostPool = BigInt(g.epochReward) - (BigInt(g.epochReward) * BigInt(VALIDATOR_SHARE_BPS)) / BigInt(BPS);
+  const earnsAsHost = (f: number) => (f & Flag.accepted) !== 0 && (f & Flag.withheld) === 0;
+  const total = BigInt(state.hosts.reduce((s, h) => s + (earnsAsHost(h.flags) ? h.accepted : 0), 0));
+  return new Map(
+    state.hosts.map((h) => {
+      const asHost = earnsAsHost(h.flags) && total > 0n ? Number((hostPool * BigInt(h.accepted)) / total) : 0;
+      return [hex(h.publicKey), h.reward - asHost];
+    }),
+  );
+}
+
+function epochReport(e: number, g: Genesis, hosts: SimHost[], before: Map<string, WorkCounters>, after: Map<string, WorkCounters>): EpochReport {
   const views = hosts.map((h) => h.host.view(e));
   const hashes = new Set(views.filter((v): v is EpochView => !!v).map((v) => v.hash));
   // The consensus view: the certified one if any host has a certificate, else the most common hash.
   const certifiedView = views.find((v) => v && (v.certificate === 'certified' || v.certificate === 'adopted'));
   const reference = certifiedView ?? views.find((v) => !!v);
+  const asValidator = reference ? validatorRewards(g, reference.state) : new Map<string, number>();
   const rows = hosts.map((h, i): HostEpochReport => {
     const v = views[i];
     const rec = reference ? hostOf(reference.state, h.publicKey) : undefined;
@@ -332,6 +364,7 @@ function epochReport(e: number, hosts: SimHost[], before: Map<string, WorkCounte
       evaluated,
       weightPerEvaluated: evaluated > 0 ? weight / evaluated : null,
       validationEvaluated: after.get(h.key)!.validated - before.get(h.key)!.validated,
+      validatorReward: asValidator.get(h.key) ?? 0,
     };
   });
   const online = views.filter((v) => !!v);
