@@ -4,7 +4,7 @@ import { CONFIGS } from '../src/sprint/config.ts';
 import { memoryNeed } from '../src/ui/welcome/memory.ts';
 import vectorsFile from '../src/wallet/vectors.json' with { type: 'json' };
 import { openScreen } from './shell-helpers.ts';
-import { submitRestore } from './protocol-helpers.ts';
+import { serveNetwork, soloNetwork, submitRestore } from './protocol-helpers.ts';
 import { at } from '../src/sprint/indexing.ts';
 
 const known = at(vectorsFile.vectors, 0, 'test vector');
@@ -139,30 +139,41 @@ test('settings: network addresses are checked and kept across a reload', async (
   await expect(page.getByTestId('settings-participation')).toBeDisabled();
 });
 
-test('data reset: confirmation, an offer to save the keystore first, then everything is gone', async ({ page }) => {
-  await page.goto('/');
-  await page.getByTestId('consent-accept').click();
-  await restoreKnownWallet(page);
-  await openScreen(page, 'settings');
-  await page.getByTestId('settings-bootstrap').fill('/dns4/relay.example.org/tcp/443/wss');
-  await page.getByTestId('settings-network-save').click();
-  await page.getByTestId('reset-start').click();
-  await expect(page.getByTestId('reset-confirm')).toBeDisabled();
-  const downloading = page.waitForEvent('download');
-  await page.getByTestId('reset-export').click();
-  expect((await downloading).suggestedFilename()).toBe(`sprintnet-keystore-${known.address}.json`);
-  await page.getByTestId('reset-understood').check();
-  await page.getByTestId('reset-confirm').click();
-  await expect(page.getByTestId('reset-notice')).toHaveText('All Sprintnet data in this browser was deleted.');
-  await expect(page.getByTestId('screen-settings')).toBeVisible();
-  await expect(page.getByTestId('settings-bootstrap')).toHaveValue('');
-  await openScreen(page, 'wallet');
-  await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
-  await openScreen(page, 'welcome');
-  await expect(page.getByTestId('consent-ask')).toBeVisible();
-  const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('sprintnet')));
-  // The wallet store reopens its (now empty) database at start-up; nothing else is recreated.
-  expect(left.filter((n) => n !== 'sprintnet')).toEqual([]);
+test.describe('with a network', () => {
+  // The routed network.json must reach the page, not the service worker's cache.
+  test.use({ serviceWorkers: 'block' });
+
+  test('data reset: confirmation, an offer to save the keystore first, then everything is gone', async ({ page }) => {
+    // A genesis is known, so a ledger follower could open its store: it must not from page load (only
+    // once Network & ledger is shown), or the reset's fresh start would recreate that database.
+    await serveNetwork(page.context(), soloNetwork());
+    await page.goto('/');
+    await page.getByTestId('consent-accept').click();
+    await restoreKnownWallet(page);
+    await openScreen(page, 'settings');
+    await page.getByTestId('settings-bootstrap').fill('/dns4/relay.example.org/tcp/443/wss');
+    await page.getByTestId('settings-network-save').click();
+    const protocolDatabases = () =>
+      page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('sprintnet-protocol')));
+    expect(await protocolDatabases()).toEqual([]);
+    await page.getByTestId('reset-start').click();
+    await expect(page.getByTestId('reset-confirm')).toBeDisabled();
+    const downloading = page.waitForEvent('download');
+    await page.getByTestId('reset-export').click();
+    expect((await downloading).suggestedFilename()).toBe(`sprintnet-keystore-${known.address}.json`);
+    await page.getByTestId('reset-understood').check();
+    await page.getByTestId('reset-confirm').click();
+    await expect(page.getByTestId('reset-notice')).toHaveText('All Sprintnet data in this browser was deleted.');
+    await expect(page.getByTestId('screen-settings')).toBeVisible();
+    await expect(page.getByTestId('settings-bootstrap')).toHaveValue('');
+    await openScreen(page, 'wallet');
+    await expect(page.getByTestId('wallet-state')).toHaveAttribute('data-state', 'none');
+    await openScreen(page, 'welcome');
+    await expect(page.getByTestId('consent-ask')).toBeVisible();
+    const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('sprintnet')));
+    // The wallet store reopens its (now empty) database at start-up; nothing else is recreated.
+    expect(left.filter((n) => n !== 'sprintnet')).toEqual([]);
+  });
 });
 
 test('a new version is offered, never forced: the page reloads only when the volunteer presses Update', async ({ page }) => {

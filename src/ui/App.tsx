@@ -20,7 +20,7 @@ import { SettingsScreen } from './settings/SettingsScreen.tsx';
 const CONTENT: Record<ScreenId, (route: Route) => ReactElement> = {
   welcome: () => <WelcomeScreen />,
   contribute: () => <ContributeScreen />,
-  network: () => <NetworkScreen />,
+  network: (route) => <NetworkScreen active={route.screen === 'network'} />,
   wallet: () => <WalletPanel />,
   model: () => <ModelScreen />,
   settings: () => <SettingsScreen />,

@@ -4,7 +4,7 @@
  * reached and their weight and reputation, then the ledger views (LedgerParts.tsx) and, folded
  * away, the raw connections and recent messages.
  */
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { keyOfPeer } from '../../app/transport.ts';
 import type { ConnectionInfo } from '../../node/index.ts';
 import { Term } from '../help/Term.tsx';
@@ -70,17 +70,25 @@ function OwnId() {
   );
 }
 
-export function NetworkPanel() {
+/** `active`: the screen is shown (every screen stays mounted, hidden, so mounting says nothing). */
+export function NetworkPanel({ active }: { active: boolean }) {
   const s = useNetworkStore();
   const ledger = useLedgerStore((st) => st.runtime?.ledger);
 
   useEffect(() => {
     installDebugHandle();
     void useNetworkStore.getState().start();
-    // While the screen is open the page follows the ledger, also when it does not take part.
+  }, []);
+  const [shown, setShown] = useState(active);
+  if (active && !shown) setShown(true);
+  useEffect(() => {
+    // Once the screen was shown the page follows the ledger, also when it does not take part, and
+    // keeps it fresh across navigation (a handover to Contribute needs the follower running). Not
+    // from page load: that would sync (and store) the ledger for a visitor who never looks.
+    if (!shown) return;
     useLedgerStore.getState().need('network-screen', true);
     return () => useLedgerStore.getState().need('network-screen', false);
-  }, []);
+  }, [shown]);
 
   const rowOf = (peerId: string) => {
     const key = keyOfPeer(peerId);
