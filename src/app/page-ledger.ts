@@ -11,7 +11,7 @@ import { toHex } from '../sprint/bytes.ts';
 import type { LedgerStanding } from '../split/router-rank.ts';
 import { poolReputation } from './inference-judge.ts';
 import { pageLedgers, type LedgerRegistry } from './ledger-follower.ts';
-import { inferenceScores, standingOfHost } from './split-route.ts';
+import { inferenceScores, standingFromGenesis, standingOfHost } from './split-route.ts';
 
 export interface PageLedger {
   /** The followed ledger's newest state on a key (hex); the genesis's initial weights before it has one. */
@@ -42,13 +42,11 @@ export function pageLedger(genesis: Genesis | null, registry: LedgerRegistry = p
   const host = genesis ? registry.host(genesisId(genesis)) : null;
   const head = host?.view(host.head);
   const rows = head ? new Map(head.state.hosts.map((h) => [toHex(h.publicKey), standingOfHost(h)])) : null;
-  const initial = new Map((genesis?.initialWeights ?? []).map((w) => [toHex(w.publicKey), w.weight]));
+  const initial = standingFromGenesis(genesis ?? undefined);
   const score = genesis && host ? scoresOf(genesis, host) : () => 0;
   return {
     standing(key) {
-      if (rows) return rows.get(key);
-      const w = initial.get(key);
-      return w === undefined ? undefined : { weight: w, votingWeight: w, reputation: 0, flags: [] };
+      return rows ? rows.get(key) : initial(key);
     },
     inferenceScore: (key) => score(key),
     receiveOwn(bytes) {

@@ -11,6 +11,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SprintnetNode } from '../node/node.ts';
 import { listenForVolunteers, VolunteerDirectory, type ListedVolunteer } from '../split/announce.ts';
 import { inferenceScore, type InferenceRecord } from '../protocol/inference-reputation.ts';
+import type { Genesis } from '../protocol/genesis.ts';
 import { faultFlagNames, type HostRecord } from '../protocol/ledger.ts';
 import { SplitError } from '../split/errors.ts';
 import { pingPeer, type PingResult } from '../split/ping.ts';
@@ -29,6 +30,15 @@ export const standingOfHost = (h: HostRecord): LedgerStanding => ({
   reputation: h.reputation,
   flags: faultFlagNames(h.flags),
 });
+
+/** The genesis's initial weights as ledger standing (what a user knows without a certified state). */
+export function standingFromGenesis(g: Genesis | undefined): (publicKeyHex: string) => LedgerStanding | undefined {
+  const weights = new Map((g?.initialWeights ?? []).map((w) => [bytesToHex(w.publicKey), w.weight]));
+  return (key) => {
+    const weight = weights.get(key);
+    return weight === undefined ? undefined : { weight, votingWeight: weight, reputation: 0, flags: [] };
+  };
+}
 
 export const MAX_PINGED_VOLUNTEERS = 8;
 /** A ping younger than this is used as it is at Generate; an older one is taken again. */

@@ -113,9 +113,10 @@ async function connectVolunteer(r: RemoteArgs, peer: string, userSeed: Uint8Arra
 async function findVolunteers(r: RemoteArgs, a: SplitInferArgs, modelHash: Uint8Array, userSeed: Uint8Array, log: (s: string) => void) {
   const [
     { discoverVolunteers, failoverTransports, rankingLine },
-    { startLedgerSync, standingFromGenesis, standingJson, standingLine, standingSourceName },
+    { startLedgerSync, standingJson, standingLine, standingSourceName },
     { measureDecodeRate },
-  ] = await Promise.all([import('./split-discover.ts'), import('./split-ledger.ts'), import('../split/router.ts')]);
+    { standingFromGenesis },
+  ] = await Promise.all([import('./split-discover.ts'), import('./split-ledger.ts'), import('../split/router.ts'), import('../app/split-route.ts')]);
   const prefix = await measureDecodeRate(a.model, { toLayer: a.k });
   const node = await userNode(r, userSeed);
   const waitMs = r.waitMs ?? DEFAULT_WAIT_MS;

@@ -18,7 +18,7 @@ import { fileStore } from '../app/file-store.ts';
 import type { JudgeLedger } from '../app/inference-judge.ts';
 import { poolReputation } from '../app/inference-judge.ts';
 import { LedgerFollower, LedgerRegistry } from '../app/ledger-follower.ts';
-import { inferenceScores, standingOfHost } from '../app/split-route.ts';
+import { inferenceScores, standingFromGenesis, standingOfHost } from '../app/split-route.ts';
 import { keyOfPeer, nodeTransport } from '../app/transport.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { SprintnetNode } from '../node/node.ts';
@@ -75,15 +75,6 @@ const MAX_PEERS_ASKED = 16;
 const POLL_MS = 100;
 
 export const defaultLedgerDir = (g: Genesis): string => join(homedir(), '.sprintnet', g.networkId, genesisId(g), 'ledger-follower');
-
-/** The genesis's initial weights as ledger standing (what a user knows without a certified state). */
-export function standingFromGenesis(g: Genesis | undefined): (publicKeyHex: string) => LedgerStanding | undefined {
-  const weights = new Map((g?.initialWeights ?? []).map((w) => [toHex(w.publicKey), w.weight]));
-  return (key) => {
-    const weight = weights.get(key);
-    return weight === undefined ? undefined : { weight, votingWeight: weight, reputation: 0, flags: [] };
-  };
-}
 
 /** The newest state the host holds that matches a certificate it verified. */
 export function newestCertified(host: Pick<ProtocolHost, 'head' | 'view'>): EpochView | undefined {
