@@ -10,8 +10,8 @@ import { walletVerifier } from './crypto.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { simulate, type CheaterKind, type EpochReport, type HostEpochReport, type SimReport } from './sim/simulate.ts';
 
-const modelled = (honest: number, cheaters: CheaterKind[], epochs: number, seed: number): Promise<SimReport> =>
-  simulate({ honest, cheaters, epochs, seed, modelled: { crypto: modelledCrypto() } });
+const modelled = (honest: number, cheaters: CheaterKind[], epochs: number, seed: number, unservedLists?: number[]): Promise<SimReport> =>
+  simulate({ honest, cheaters, epochs, seed, unservedLists, modelled: { crypto: modelledCrypto() } });
 
 const isLazy = (h: HostEpochReport) => h.kind === 'lazy-validator';
 const validatorsOf = (e: EpochReport, host: string) => e.hosts.filter((h) => h.name !== host && h.votingWeight > 0);
@@ -120,6 +120,95 @@ describe('a forged prover against lazy validators, by their share of the validat
       v.find((h) => h.kind === 'honest')!.validatorReward,
       'forged host reward',
       r.hosts.find((h) => h.kind === 'forged')!.reward,
+    );
+  });
+});
+
+describe('a prover that never serves its nonce list, against lazy validators (MODELLED)', () => {
+  // The same 7 hosts as above. The prover answers every list request with NOT_FOUND, so nobody can
+  // fetch its list (no peer ever got a copy to pass on) and honest validators say `unavailable`.
+  // Two provers: one that searched honestly (real finds, never shown) and the forger (nothing real).
+  type Prover = 'honest' | 'forged';
+  const runs: Array<{ prover: Prover; k: number; seed: number; report: SimReport; index: number }> = [];
+  const proverIn = (r: (typeof runs)[number], e: EpochReport) => e.hosts[r.index]!;
+
+  it('runs k = 0 … 6 lazy validators of 6 for each prover, two seeds, 2 epochs each', async () => {
+    for (const prover of ['honest', 'forged'] as const)
+      for (const seed of [1, 2])
+        for (let k = 0; k <= 6; k++) {
+          const lazy = Array.from({ length: k }, () => 'lazy-validator' as const);
+          // Honest hosts come first, so the honest prover is host 0 and the forger the first cheater.
+          const index = prover === 'honest' ? 0 : 6 - k;
+          const report = prover === 'honest' ? await modelled(7 - k, lazy, 2, seed, [index]) : await modelled(6 - k, ['forged', ...lazy], 2, seed, [index]);
+          for (const e of report.epochs) expect(e.agreed && e.certified, `${prover} k ${k} seed ${seed} epoch ${e.epoch}`).toBe(true);
+          runs.push({ prover, k, seed, report, index });
+        }
+  });
+
+  it('the unshown claim is rejected (never fraud) up to half lazy weight and accepted whole above it', () => {
+    const rows: string[] = [];
+    for (const r of runs)
+      for (const e of r.report.epochs) {
+        const p = proverIn(r, e);
+        const { lazy, total } = lazyShare(e, p.name);
+        const where = `${r.prover} prover, k ${r.k} seed ${r.seed} epoch ${e.epoch}: lazy ${lazy}/${total}`;
+        expect(p.kind, where).toBe(r.prover);
+        expect(p.claimed, where).toBeGreaterThan(0);
+        if (r.prover === 'honest') expect(p.evaluated, where).toBeGreaterThan(0);
+        else expect(p.evaluated, where).toBe(0);
+        if (2 * lazy > total) {
+          // Only the lazy entries carry a sample, all with 0 mismatches: every claim is credited.
+          expect(p.flags, where).toEqual(['accepted']);
+          expect(p.weight, where).toBe(p.claimed);
+          expect(p.cuEpoch, where).toBeGreaterThan(0);
+          expect(p.reward, where).toBeGreaterThan(p.validatorReward); // a host-pool share
+        } else {
+          // Honest validators' `unavailable` is not a fraud verdict, so even the forger is only rejected.
+          expect(p.flags, where).toEqual(['rejected']);
+          expect(p.fraud).toBe(false);
+          expect(p.weight, where).toBe(0);
+          expect(p.cuEpoch, where).toBe(0);
+          expect(p.reward, where).toBe(p.validatorReward);
+          // Unlike the forger that serves its list (fraud: reward forfeited, reputation reset), this
+          // one keeps what it earns as a validator, so withholding costs a forger nothing.
+          if (r.prover === 'forged' && e.epoch === 0) expect(p.reward, where).toBeGreaterThan(0);
+        }
+        rows.push(`${where} -> ${p.flags.join(',')}, weight ${p.weight} of ${p.claimed} claimed, reputation ${p.reputation}`);
+      }
+    const epoch0 = (prover: Prover, k: number) => {
+      const r = runs.find((x) => x.prover === prover && x.k === k && x.seed === 1)!;
+      return proverIn(r, r.report.epochs[0]!).flags.join(',');
+    };
+    for (const prover of ['honest', 'forged'] as const)
+      expect(
+        [0, 1, 2, 3, 4, 5, 6].map((k) => epoch0(prover, k)),
+        prover,
+      ).toEqual([...Array(4).fill('rejected'), ...Array(3).fill('accepted')]);
+    console.log('unserved list vs lazy share:\n' + rows.join('\n'));
+  });
+
+  it('pays validators for agreeing with it: honest ones lose their `unavailable` credit when the lazy majority accepts', () => {
+    for (const r of runs) {
+      if (r.k === 0 || r.k === 6) continue;
+      for (const e of r.report.epochs) {
+        const p = proverIn(r, e);
+        const validators = validatorsOf(e, p.name);
+        const lazy = validators.find(isLazy)!.validatorReward;
+        const honest = validators.find((h) => h.kind === 'honest')!.validatorReward;
+        const where = `${r.prover} prover, k ${r.k} seed ${r.seed} epoch ${e.epoch}`;
+        if (p.flags.includes('accepted')) expect(lazy, where).toBeGreaterThan(honest);
+        else expect(lazy, where).toBeLessThan(honest); // rejected: `unavailable` agreed, the lazy `ok` did not
+      }
+    }
+    const at = (prover: Prover, k: number) => {
+      const r = runs.find((x) => x.prover === prover && x.k === k && x.seed === 1)!;
+      const e = r.report.epochs[0]!;
+      const v = validatorsOf(e, proverIn(r, e).name);
+      return { lazy: v.find(isLazy)!.validatorReward, honest: v.find((h) => h.kind === 'honest')!.validatorReward, prover: proverIn(r, e).reward };
+    };
+    console.log(
+      'epoch 0, seed 1, validator reward lazy / honest, prover reward:',
+      JSON.stringify({ honestK2: at('honest', 2), honestK4: at('honest', 4), forgedK2: at('forged', 2), forgedK4: at('forged', 4) }),
     );
   });
 });

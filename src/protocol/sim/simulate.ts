@@ -25,6 +25,8 @@ import { MemoryStore } from '../store.ts';
 import { hex } from '../bytes.ts';
 import { BPS, VALIDATOR_SHARE_BPS } from '../constants.ts';
 import { Verdict } from '../messages.ts';
+import type { Transport } from '../interfaces.ts';
+import { decodeRequest, NOT_FOUND } from '../sync.ts';
 import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, ScreeningEngine, type WorkCounters } from './engines.ts';
 import { EventLoop, Rng } from './loop.ts';
 import { SimNetwork, type PeerStats } from './network.ts';
@@ -57,6 +59,11 @@ export interface SimOptions {
   readonly skewMs?: number;
   readonly latencyMs?: readonly [number, number];
   readonly outages?: readonly Outage[];
+  /**
+   * Hosts (indices as in `outages`) that answer every nonce-list request with NOT_FOUND: they
+   * publish proofs whose lists nobody can fetch, so honest validators can only say `unavailable`.
+   */
+  readonly unservedLists?: readonly number[];
   /** Share one verification cache among all hosts (results are pure functions of the bytes). */
   readonly verifier?: Verifier;
   /**
@@ -235,7 +242,7 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
           signer,
           verifier,
           engine,
-          transport: net.join(key),
+          transport: o.unservedLists?.includes(index) ? servingNoLists(net.join(key)) : net.join(key),
           clock: loop,
           store,
           random: (n) => rng.bytes(n),
@@ -300,6 +307,24 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
 
 /** The lazy validator: `ok` with every sampled nonce "checked" and none mismatched, without fetching the list or running a nonce. */
 const lazyVerdict: NonNullable<HostStrategy['verdict']> = (ctx) => ({ verdict: Verdict.ok, checked: ctx.sampleSize, mismatches: 0 });
+
+/** A transport whose host never shows a nonce list, its own or one it fetched; every other request is served as before. */
+function servingNoLists(t: Transport): Transport {
+  const isListRequest = (req: Uint8Array) => {
+    try {
+      return decodeRequest(req).op === 'list';
+    } catch {
+      return false; // malformed: the host's own handler rejects it
+    }
+  };
+  return {
+    publish: (topic, bytes) => t.publish(topic, bytes),
+    subscribe: (handler) => t.subscribe(handler),
+    handle: (serve) => t.handle((req, from) => (isListRequest(req) ? Promise.resolve(NOT_FOUND) : serve(req, from))),
+    request: (peer, req, options) => t.request(peer, req, options),
+    peers: () => t.peers(),
+  };
+}
 
 /** The copier: at proof time, takes the first other host's list and claims it under its own key. */
 async function copyFromOthers(ctx: Parameters<NonNullable<HostStrategy['proofClaims']>>[0]) {
