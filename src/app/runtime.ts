@@ -6,7 +6,7 @@
  */
 import { walletVerifier, type Signer, type Verifier } from '../protocol/crypto.ts';
 import { epochAt, schedule, type Genesis } from '../protocol/genesis.ts';
-import { ProtocolHost, type HostEvent } from '../protocol/host.ts';
+import { isCertified, ProtocolHost, type HostEvent } from '../protocol/host.ts';
 import type { Clock, ProtocolEngine, ProtocolStore, SearchRequest, Transport } from '../protocol/interfaces.ts';
 import type { NonceClaim } from '../sprint/claims.ts';
 import { toHex } from '../sprint/bytes.ts';
@@ -134,7 +134,7 @@ export class SprintRuntime {
 
   private certifiedEpochs(): number[] {
     return historyOf(this.host, Number.MAX_SAFE_INTEGER)
-      .filter((h) => h.certificate === 'certified' || h.certificate === 'adopted')
+      .filter((h) => isCertified(h.certificate))
       .map((h) => h.epoch)
       .sort((a, b) => a - b);
   }
@@ -183,10 +183,9 @@ export class SprintRuntime {
       case 'state': {
         const v = e.view;
         if (this.snapshotValue.ledger && this.snapshotValue.ledger.epoch > v.epoch) return;
-        const certified =
-          v.certificate === 'certified' || v.certificate === 'adopted'
-            ? [...new Set([...this.snapshotValue.certified, v.epoch])].sort((a, b) => a - b)
-            : this.snapshotValue.certified;
+        const certified = isCertified(v.certificate)
+          ? [...new Set([...this.snapshotValue.certified, v.epoch])].sort((a, b) => a - b)
+          : this.snapshotValue.certified;
         this.update({ certified, ...this.derived() });
         return;
       }

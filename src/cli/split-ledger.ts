@@ -23,7 +23,7 @@ import { keyOfPeer, nodeTransport } from '../app/transport.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { SprintnetNode } from '../node/node.ts';
 import { genesisId, type Genesis } from '../protocol/genesis.ts';
-import type { EpochView, ProtocolHost } from '../protocol/host.ts';
+import { isCertified, type EpochView, type ProtocolHost } from '../protocol/host.ts';
 import { decodeHead, encodeRequest } from '../protocol/sync.ts';
 import { toHex } from '../sprint/bytes.ts';
 import type { LedgerStanding } from '../split/router-rank.ts';
@@ -80,7 +80,7 @@ export const defaultLedgerDir = (g: Genesis): string => join(homedir(), '.sprint
 export function newestCertified(host: Pick<ProtocolHost, 'head' | 'view'>): EpochView | undefined {
   for (let e = host.head; e >= 0; e--) {
     const v = host.view(e);
-    if (v && (v.certificate === 'certified' || v.certificate === 'adopted')) return v;
+    if (v && isCertified(v.certificate)) return v;
   }
   return undefined;
 }
@@ -93,7 +93,7 @@ export function standingFromState(genesis: Genesis, host: ProtocolHost, v: Epoch
     head: v.epoch,
     view: (e) => {
       const x = e <= v.epoch ? host.view(e) : undefined;
-      return x && (x.certificate === 'certified' || x.certificate === 'adopted') ? x : undefined;
+      return x && isCertified(x.certificate) ? x : undefined;
     },
     receive: () => null,
   };

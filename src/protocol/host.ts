@@ -100,6 +100,9 @@ export interface ClaimContext {
 
 export type CertificateStatus = 'none' | 'pending' | 'certified' | 'adopted';
 
+/** The state matches a certificate this host verified: derived and certified here, or fetched and adopted. */
+export const isCertified = (status: CertificateStatus): boolean => status === 'certified' || status === 'adopted';
+
 export interface EpochView {
   readonly epoch: number;
   readonly hash: string;

@@ -167,6 +167,15 @@ function canonical<M extends Message>(messages: readonly M[]): Map<string, M | '
 
 const mulDiv = (a: number, b: number, c: number): number => (c === 0 ? 0 : Number((BigInt(a) * BigInt(b)) / BigInt(c)));
 
+/** A host earns from the host pool when its proof was accepted and it did not withhold its seed secret (§9). */
+export const earnsAsHost = (flags: number): boolean => (flags & Flag.accepted) !== 0 && (flags & Flag.withheld) === 0;
+
+/** The host-pool part of a record's reward, given the accepted nonces of every host that earns as one (§9). */
+export function hostPoolShare(g: Genesis, r: { readonly flags: number; readonly accepted: number }, acceptedTotal: number): number {
+  const hostPool = g.epochReward - mulDiv(g.epochReward, VALIDATOR_SHARE_BPS, BPS);
+  return earnsAsHost(r.flags) ? mulDiv(hostPool, r.accepted, acceptedTotal) : 0;
+}
+
 /**
  * Derives the state after `epoch`. `messages` are messages whose signatures were verified (any
  * order, repeats allowed); messages of another epoch or outside their window are skipped here too.
@@ -315,7 +324,6 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
 
   // Rewards: the host pool by accepted nonces, the validator pool by verdicts that agreed.
   const validatorPool = mulDiv(g.epochReward, VALIDATOR_SHARE_BPS, BPS);
-  const hostPool = g.epochReward - validatorPool;
   const agreed = (host: string, verdict: number) => {
     const f = rec.get(host)!.flags;
     return (
@@ -333,8 +341,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     }
   }
   for (const [key, r] of rec) {
-    const earnsAsHost = r.flags & Flag.accepted && !(r.flags & Flag.withheld);
-    r.reward = (earnsAsHost ? mulDiv(hostPool, r.accepted, acceptedTotal) : 0) + mulDiv(validatorPool, validatorCredits.get(key) ?? 0, creditTotal);
+    r.reward = hostPoolShare(g, r, acceptedTotal) + mulDiv(validatorPool, validatorCredits.get(key) ?? 0, creditTotal);
   }
 
   // Reputation, weights, vesting, forfeiture.

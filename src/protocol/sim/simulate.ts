@@ -18,12 +18,11 @@ import { deriveSecrets } from '../../wallet/derive.ts';
 import { makeKeyBinding, type KeyBinding } from '../../wallet/lottery.ts';
 import { walletSigner, walletVerifier, type Verifier } from '../crypto.ts';
 import { makeGenesis, fastTimings, schedule, type Genesis } from '../genesis.ts';
-import { ProtocolHost, type EpochView, type HostEvent, type HostStrategy } from '../host.ts';
+import { isCertified, ProtocolHost, type EpochView, type HostEvent, type HostStrategy } from '../host.ts';
 import { ForgedOracleEngine, modelledCrypto, OracleEngine } from './modelled.ts';
-import { Flag, flopsToCu, hostOf, type EpochState } from '../ledger.ts';
+import { earnsAsHost, Flag, flopsToCu, hostOf, hostPoolShare, type EpochState } from '../ledger.ts';
 import { MemoryStore } from '../store.ts';
 import { hex } from '../bytes.ts';
-import { BPS, VALIDATOR_SHARE_BPS } from '../constants.ts';
 import { Verdict } from '../messages.ts';
 import type { Transport } from '../interfaces.ts';
 import { decodeRequest, NOT_FOUND } from '../sync.ts';
@@ -340,27 +339,19 @@ async function copyFromOthers(ctx: Parameters<NonNullable<HostStrategy['proofCla
 }
 
 /**
- * Splits each record's reward into its host-pool and validator-pool parts. The ledger keeps only
- * the sum; its host-pool share (ledger.ts, "Rewards") depends on the state alone, so the
- * validator part is what is left.
+ * Each record's reward less its host-pool share (ledger.ts hostPoolShare): the ledger keeps only
+ * the sum, and the host-pool share depends on the state alone.
  */
 function validatorRewards(g: Genesis, state: EpochState): Map<string, number> {
-  const hostPool = BigInt(g.epochReward) - (BigInt(g.epochReward) * BigInt(VALIDATOR_SHARE_BPS)) / BigInt(BPS);
-  const earnsAsHost = (f: number) => (f & Flag.accepted) !== 0 && (f & Flag.withheld) === 0;
-  const total = BigInt(state.hosts.reduce((s, h) => s + (earnsAsHost(h.flags) ? h.accepted : 0), 0));
-  return new Map(
-    state.hosts.map((h) => {
-      const asHost = earnsAsHost(h.flags) && total > 0n ? Number((hostPool * BigInt(h.accepted)) / total) : 0;
-      return [hex(h.publicKey), h.reward - asHost];
-    }),
-  );
+  const acceptedTotal = state.hosts.reduce((sum, h) => sum + (earnsAsHost(h.flags) ? h.accepted : 0), 0);
+  return new Map(state.hosts.map((h) => [hex(h.publicKey), h.reward - hostPoolShare(g, h, acceptedTotal)]));
 }
 
 function epochReport(e: number, g: Genesis, hosts: SimHost[], before: Map<string, WorkCounters>, after: Map<string, WorkCounters>): EpochReport {
   const views = hosts.map((h) => h.host.view(e));
   const hashes = new Set(views.filter((v): v is EpochView => !!v).map((v) => v.hash));
   // The consensus view: the certified one if any host has a certificate, else the most common hash.
-  const certifiedView = views.find((v) => v && (v.certificate === 'certified' || v.certificate === 'adopted'));
+  const certifiedView = views.find((v) => v && isCertified(v.certificate));
   const reference = certifiedView ?? views.find((v) => !!v);
   const asValidator = reference ? validatorRewards(g, reference.state) : new Map<string, number>();
   const rows = hosts.map((h, i): HostEpochReport => {
@@ -398,7 +389,7 @@ function epochReport(e: number, g: Genesis, hosts: SimHost[], before: Map<string
     seed: reference ? hex(reference.state.seed) : null,
     agreed: hashes.size === 1 && online.length === hosts.length,
     distinctHashes: hashes.size,
-    certified: online.length > 0 && online.every((v) => v!.certificate === 'certified' || v!.certificate === 'adopted'),
+    certified: online.length > 0 && online.every((v) => isCertified(v!.certificate)),
     hosts: rows,
   };
 }
