@@ -42,7 +42,7 @@ export function pageLedger(genesis: Genesis | null, registry: LedgerRegistry = p
   const host = genesis ? registry.host(genesisId(genesis)) : null;
   const head = host?.view(host.head);
   const rows = head ? new Map(head.state.hosts.map((h) => [toHex(h.publicKey), standingOfHost(h)])) : null;
-  const initial = standingFromGenesis(genesis ?? undefined);
+  const initial = standingFromGenesis(genesis);
   const score = genesis && host ? scoresOf(genesis, host) : () => 0;
   return {
     standing(key) {

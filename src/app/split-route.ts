@@ -22,7 +22,6 @@ import { ReachingTransport } from './split-failover.ts';
 import type { LoadedSplitModel, RangeWorker } from './split-model.ts';
 import { checkedPeerId, reach, splitModelFor } from './split-user.ts';
 
-/** How many listed volunteers are pinged per ranking (the best by the ledger first). */
 /** A host's row of a ledger state as split ranking standing: only fault flags flag it (an accepted proof does not). */
 export const standingOfHost = (h: HostRecord): LedgerStanding => ({
   weight: h.weight,
@@ -32,7 +31,7 @@ export const standingOfHost = (h: HostRecord): LedgerStanding => ({
 });
 
 /** The genesis's initial weights as ledger standing (what a user knows without a certified state). */
-export function standingFromGenesis(g: Genesis | undefined): (publicKeyHex: string) => LedgerStanding | undefined {
+export function standingFromGenesis(g: Genesis | null | undefined): (publicKeyHex: string) => LedgerStanding | undefined {
   const weights = new Map((g?.initialWeights ?? []).map((w) => [bytesToHex(w.publicKey), w.weight]));
   return (key) => {
     const weight = weights.get(key);
@@ -40,6 +39,7 @@ export function standingFromGenesis(g: Genesis | undefined): (publicKeyHex: stri
   };
 }
 
+/** How many listed volunteers are pinged per ranking (the best by the ledger first). */
 export const MAX_PINGED_VOLUNTEERS = 8;
 /** A ping younger than this is used as it is at Generate; an older one is taken again. */
 export const RANKING_FRESH_MS = 60_000;
