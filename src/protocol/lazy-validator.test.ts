@@ -168,10 +168,11 @@ describe('a prover that never serves its nonce list, against lazy validators (MO
           expect(p.fraud).toBe(false);
           expect(p.weight, where).toBe(0);
           expect(p.cuEpoch, where).toBe(0);
-          expect(p.reward, where).toBe(p.validatorReward);
-          // Unlike the forger that serves its list (fraud: reward forfeited, reputation reset), this
-          // one keeps what it earns as a validator, so withholding costs a forger nothing.
-          if (r.prover === 'forged' && e.epoch === 0) expect(p.reward, where).toBeGreaterThan(0);
+          // A rejected claim at reputation 0 (a new host, or rejected before) forfeits like fraud:
+          // the validator reward it earned this epoch is taken, and everyone checks its next claim.
+          expect(p.reputation, where).toBe(0);
+          expect(p.reward, where).toBe(0);
+          if (r.prover === 'forged' && e.epoch === 0) expect(p.forfeited, where).toBeGreaterThan(0);
         }
         rows.push(`${where} -> ${p.flags.join(',')}, weight ${p.weight} of ${p.claimed} claimed, reputation ${p.reputation}`);
       }
@@ -204,7 +205,12 @@ describe('a prover that never serves its nonce list, against lazy validators (MO
       const r = runs.find((x) => x.prover === prover && x.k === k && x.seed === 1)!;
       const e = r.report.epochs[0]!;
       const v = validatorsOf(e, proverIn(r, e).name);
-      return { lazy: v.find(isLazy)!.validatorReward, honest: v.find((h) => h.kind === 'honest')!.validatorReward, prover: proverIn(r, e).reward };
+      return {
+        lazy: v.find(isLazy)!.validatorReward,
+        honest: v.find((h) => h.kind === 'honest')!.validatorReward,
+        prover: proverIn(r, e).reward,
+        proverForfeited: proverIn(r, e).forfeited,
+      };
     };
     console.log(
       'epoch 0, seed 1, validator reward lazy / honest, prover reward:',

@@ -68,7 +68,7 @@ export interface HostRecord {
   readonly votingWeight: number;
   /** Weight for the next epoch: its accepted nonces, unless forfeited. */
   readonly weight: number;
-  /** Accepted epochs in a row, capped at REPUTATION_MAX; reset to 0 by fraud. */
+  /** Accepted epochs, capped at REPUTATION_MAX; reset to 0 by fraud or a rejected claim. */
   readonly reputation: number;
   readonly flags: number;
   /** Nonces its proof claimed this epoch. */
@@ -349,13 +349,18 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   for (const [, r] of [...rec.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let { reputation, vested, forfeited } = r;
     let pending = [...r.pending];
-    if (r.flags & Flag.fraud) {
+    // A claim nobody could establish (rejected: mostly a list nobody was shown) resets reputation,
+    // so everyone checks the next one; a second one before any acceptance forfeits like fraud.
+    // Otherwise withholding a forged list would cost less than serving it and being caught.
+    const rejectedUnproven = (r.flags & Flag.rejected) !== 0 && reputation === 0;
+    if (r.flags & Flag.fraud || rejectedUnproven) {
       forfeited += pending.reduce((s, t) => s + t.amount, 0) + r.reward;
       pending = [];
       reputation = 0;
       r.reward = 0;
     } else {
       if (r.flags & Flag.accepted) reputation = Math.min(REPUTATION_MAX, reputation + 1);
+      if (r.flags & Flag.rejected) reputation = 0;
       vested += pending.filter((t) => t.epoch <= epoch - VEST_EPOCHS).reduce((s, t) => s + t.amount, 0);
       pending = pending.filter((t) => t.epoch > epoch - VEST_EPOCHS);
       if (r.reward > 0) pending.push({ epoch, amount: r.reward });

@@ -63,6 +63,8 @@ export interface SimOptions {
    * publish proofs whose lists nobody can fetch, so honest validators can only say `unavailable`.
    */
   readonly unservedLists?: readonly number[];
+  /** The epoch from which `unservedLists` hosts stop serving (default 0: from the start). */
+  readonly unservedListsFrom?: number;
   /** Share one verification cache among all hosts (results are pure functions of the bytes). */
   readonly verifier?: Verifier;
   /**
@@ -241,7 +243,9 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
           signer,
           verifier,
           engine,
-          transport: o.unservedLists?.includes(index) ? servingNoLists(net.join(key)) : net.join(key),
+          transport: o.unservedLists?.includes(index)
+            ? servingNoLists(net.join(key), () => loop.now() >= schedule(genesis, o.unservedListsFrom ?? 0).start)
+            : net.join(key),
           clock: loop,
           store,
           random: (n) => rng.bytes(n),
@@ -308,7 +312,7 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
 const lazyVerdict: NonNullable<HostStrategy['verdict']> = (ctx) => ({ verdict: Verdict.ok, checked: ctx.sampleSize, mismatches: 0 });
 
 /** A transport whose host never shows a nonce list, its own or one it fetched; every other request is served as before. */
-function servingNoLists(t: Transport): Transport {
+function servingNoLists(t: Transport, withholding: () => boolean): Transport {
   const isListRequest = (req: Uint8Array) => {
     try {
       return decodeRequest(req).op === 'list';
@@ -319,7 +323,7 @@ function servingNoLists(t: Transport): Transport {
   return {
     publish: (topic, bytes) => t.publish(topic, bytes),
     subscribe: (handler) => t.subscribe(handler),
-    handle: (serve) => t.handle((req, from) => (isListRequest(req) ? Promise.resolve(NOT_FOUND) : serve(req, from))),
+    handle: (serve) => t.handle((req, from) => (withholding() && isListRequest(req) ? Promise.resolve(NOT_FOUND) : serve(req, from))),
     request: (peer, req, options) => t.request(peer, req, options),
     peers: () => t.peers(),
   };

@@ -1,0 +1,36 @@
+/**
+ * A claim nobody could check (its list never served) must cost its host more each time it
+ * happens, or withholding a forged list would be cheaper than serving it and being caught
+ * (docs/protocol.md §9, §14). The first rejection resets reputation, so everyone checks the next
+ * claim; a second one before any acceptance forfeits every pending tranche, as fraud does.
+ */
+import { describe, expect, it } from 'vitest';
+import { modelledCrypto } from './sim/modelled.ts';
+import { simulate } from './sim/simulate.ts';
+
+describe('an honest host that stops serving its nonce list (MODELLED engine and signatures)', () => {
+  it('is accepted while it serves, then loses its reputation, then its pending rewards', async () => {
+    // Host 0 serves its lists in epochs 0 and 1, then answers NOT_FOUND to every list request.
+    const r = await simulate({ honest: 5, cheaters: [], epochs: 4, seed: 3, unservedLists: [0], unservedListsFrom: 2, modelled: { crypto: modelledCrypto() } });
+    for (const e of r.epochs) expect(e.agreed && e.certified, `epoch ${e.epoch}`).toBe(true);
+    const rows = r.epochs.map((e) => e.hosts.find((h) => h.name === 'honest-0')!);
+    const [e0, e1, e2, e3] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+    expect([e0.flags, e1.flags, e2.flags, e3.flags]).toEqual([['accepted'], ['accepted'], ['rejected'], ['rejected']]);
+    expect(rows.map((h) => h.reputation)).toEqual([1, 2, 0, 0]);
+    expect(e1.reward).toBeGreaterThan(0);
+    // First rejection: nothing taken, only reputation (a failing link looks the same for one epoch).
+    expect(e2.forfeited).toBe(0);
+    expect(e2.reward).toBe(e2.validatorReward);
+    // Second rejection with no acceptance between: every pending tranche and this epoch's reward.
+    expect(e3.reward).toBe(0);
+    expect(e3.vested).toBe(0); // forfeiture comes before the epoch-0 tranche would vest
+    expect(e3.forfeited).toBe(e0.reward + e1.reward + e2.reward);
+    expect(e3.forfeited).toBeGreaterThan(0);
+    // The hosts that kept serving are untouched.
+    for (const e of r.epochs) for (const h of e.hosts.filter((x) => x.name !== 'honest-0')) expect(h.flags).toEqual(['accepted']);
+    console.log(
+      'unserved from epoch 2:',
+      JSON.stringify(rows.map((h, epoch) => ({ epoch, reputation: h.reputation, flags: h.flags, reward: h.reward, vested: h.vested, forfeited: h.forfeited }))),
+    );
+  });
+});
