@@ -215,17 +215,7 @@ export function SplitVolunteerSettings({ cu }: { cu: { inferenceCu: number; sess
   return (
     <fieldset className="split-settings" data-testid="split-volunteer-settings">
       <legend>Serve private inference</legend>
-      <label>
-        <input
-          type="checkbox"
-          checked={s.serving !== 'off'}
-          disabled={s.serving === 'starting'}
-          onChange={(e) => void setServing(e.target.checked)}
-          data-testid="split-serve"
-        />{' '}
-        serve private inference with this model (users send you h_k; you run the remaining layers and earn inference CU once validators re-run a sample)
-      </label>
-      {wallet !== 'unlocked' && <p className="muted">Needs an unlocked wallet: it signs your receipts, and its key is credited.</p>}
+      <ServeToggle serving={s.serving} walletUnlocked={wallet === 'unlocked'} onChange={(on) => void setServing(on)} />
       {s.servingError && (
         <p className="error" data-testid="split-serve-error">
           {s.servingError}
@@ -248,5 +238,42 @@ export function SplitVolunteerSettings({ cu }: { cu: { inferenceCu: number; sess
           : 'Inference CU appears here once this page follows the ledger (Contribute screen).'}
       </p>
     </fieldset>
+  );
+}
+
+/**
+ * The serve checkbox. Turning serving on needs an unlocked wallet (it signs the receipts), so it is
+ * disabled while locked, with the reason next to it; turning it off is always possible.
+ */
+export function ServeToggle({
+  serving,
+  walletUnlocked,
+  onChange,
+}: {
+  serving: 'off' | 'starting' | 'on';
+  walletUnlocked: boolean;
+  onChange: (on: boolean) => void;
+}) {
+  const blocked = serving === 'off' && !walletUnlocked;
+  return (
+    <>
+      <label>
+        <input
+          type="checkbox"
+          checked={serving !== 'off'}
+          disabled={serving === 'starting' || blocked}
+          aria-describedby={blocked ? 'split-serve-needs-wallet' : undefined}
+          onChange={(e) => onChange(e.target.checked)}
+          data-testid="split-serve"
+        />{' '}
+        serve private inference with this model (users send you h_k; you run the remaining layers and earn inference CU once validators re-run a sample)
+      </label>
+      {!walletUnlocked && (
+        <p className="muted" id="split-serve-needs-wallet" data-testid="split-serve-needs-wallet">
+          {serving === 'off' ? 'Unlock your wallet (Wallet screen) to serve: ' : 'Serving needs an unlocked wallet: '}
+          it signs your receipts, and its key is credited.
+        </p>
+      )}
+    </>
   );
 }
