@@ -450,6 +450,9 @@ export class BrowserRuntime {
       search: async (req: SearchRequest): Promise<SearchResult> => {
         const ctl = new AbortController();
         this.searches.add(ctl);
+        // The host aborts an early search whose seed the Sprint's sync round changed.
+        if (req.signal?.aborted) ctl.abort();
+        else req.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
         const found = new Map(req.found.map((c) => [c.nonce, c]));
         let next = req.startNonce;
         let base = 0;

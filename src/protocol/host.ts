@@ -140,6 +140,9 @@ export interface HostOptions {
 interface Local {
   seed?: Uint8Array;
   search?: Promise<SearchResult>;
+  /** The seed `search` runs on, and its abort (an early search whose seed the sync round changed). */
+  searchSeed?: Uint8Array;
+  searchAbort?: AbortController;
   done: Set<string>;
 }
 
@@ -187,7 +190,10 @@ export class ProtocolHost {
     if (this.running) return;
     await this.load();
     this.running = true;
-    this.unsubscribe = this.o.transport.subscribe((topic, bytes) => this.receive(bytes, 'gossip'));
+    this.unsubscribe = this.o.transport.subscribe((topic, bytes) => {
+      const m = this.receive(bytes, 'gossip');
+      if (m?.kind === 'reveal') this.revealArrived(m.epoch);
+    });
     this.o.transport.handle((req, from) => this.serve(req, from));
     this.runStep();
   }
@@ -246,6 +252,8 @@ export class ProtocolHost {
     const marks = [
       s.start,
       s.commitEnd,
+      s.commitEnd + k,
+      s.revealEnd + k,
       s.sprintStart,
       s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0),
       s.proofEnd + k,
@@ -286,6 +294,7 @@ export class ProtocolHost {
     };
     if (now < s.commitEnd) await once('commit', () => this.commit(e), true);
     if (now >= s.commitEnd && now < s.revealEnd + this.genesis.skewMs) await once('reveal', () => this.reveal(e));
+    if (now >= s.commitEnd + this.genesis.skewMs && now < s.sprintStart && !sitOut) await this.startEarly(e, s);
     if (now >= s.sprintStart && now < s.sprintEnd) await once('sprint', () => this.startSprint(e, s), true);
     const proofAt = s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0);
     if (now >= proofAt && now < s.proofEnd) await once('proof', () => this.publishProof(e, s), true);
@@ -335,6 +344,17 @@ export class ProtocolHost {
   private async seedOf(e: number): Promise<Uint8Array | null> {
     const l = this.local(e);
     if (l.seed) return l.seed;
+    const d = this.seedFromPool(e);
+    if (d) l.seed = d.seed;
+    return d?.seed ?? null;
+  }
+
+  /**
+   * The seed from the reveals held now, and whether every commitment that counts is opened (then
+   * no later reveal can change it, short of a commitment we have not seen). Not cached: before the
+   * Sprint's sync round it is provisional.
+   */
+  private seedFromPool(e: number): { seed: Uint8Array; allOpened: boolean } | null {
     const prevHash = e === 0 ? genesisHash(this.genesis) : this.prevHash(e);
     const weights = this.weightsOf(e);
     if (!prevHash || !weights) return null;
@@ -350,8 +370,10 @@ export class ProtocolHost {
     const w =
       e === 0 && this.genesis.initialWeights.length === 0 ? new Map([...commits.keys()].filter((k) => !equivocated.has(k)).map((k) => [k, 1])) : weights;
     const reveals: { publicKey: Uint8Array; secret: Uint8Array }[] = [];
+    let counted = 0;
     for (const [k, c] of commits) {
       if (equivocated.has(k) || !((w.get(k) ?? 0) > 0)) continue;
+      counted++;
       const r = this.pool
         .messages(e)
         .find(
@@ -363,8 +385,35 @@ export class ProtocolHost {
         );
       if (r && r.kind === 'reveal') reveals.push({ publicKey: c.sender, secret: r.secret });
     }
-    l.seed = sprintSeed(prevHash, e, reveals);
-    return l.seed;
+    return { seed: sprintSeed(prevHash, e, reveals), allOpened: reveals.length === counted };
+  }
+
+  /**
+   * Starts the search before the Sprint once the seed can no longer change: every commitment we
+   * hold is opened (after the commit window's skew), or the reveal window is over. Anyone who holds
+   * every reveal can compute the seed and search from then on, and only the proof deadline is
+   * enforced, so an honest host that waited for sprintStart would give such a host a head start
+   * (docs/protocol.md §6). startSprint keeps this search if its synced seed is the same.
+   */
+  /** A reveal may open the last commitment: start the early search now rather than at the next mark. */
+  private revealArrived(e: number): void {
+    const s = schedule(this.genesis, e);
+    const now = this.o.clock.now();
+    if (!this.running || this.local(e).done.has('early') || now < s.commitEnd + this.genesis.skewMs || now >= s.sprintStart) return;
+    if (this.knownWrong(e) !== undefined) return;
+    void this.enqueue('early search', () => this.startEarly(e, s));
+  }
+
+  private async startEarly(e: number, s: EpochSchedule): Promise<void> {
+    const l = this.local(e);
+    if (l.done.has('early') || l.done.has('sprint') || this.o.strategy?.proofClaims) return;
+    const d = this.seedFromPool(e);
+    const now = this.o.clock.now();
+    if (!d || (!d.allOpened && now < s.revealEnd + this.genesis.skewMs)) return;
+    l.done.add('early');
+    this.o.onEvent?.({ type: 'phase', epoch: e, phase: 'early' });
+    this.log(`epoch ${e}: every reveal in ${d.allOpened ? 'before' : 'at'} the window's end, searching ${s.sprintStart - now} ms before the Sprint`);
+    await this.runSearch(e, s, d.seed);
   }
 
   private async startSprint(e: number, s: EpochSchedule): Promise<void> {
@@ -375,7 +424,23 @@ export class ProtocolHost {
       return;
     }
     const l = this.local(e);
-    const progress = await this.loadProgress(e);
+    if (l.search && l.searchSeed) {
+      if (equalBytes(l.searchSeed, seed)) return; // the early search already runs on this seed
+      // A reveal we lacked arrived in the sync round: the early search was on another seed.
+      this.log(`epoch ${e}: the synced seed differs from the early one, restarting the search`);
+      l.searchAbort?.abort();
+      await l.search.catch(() => undefined);
+    }
+    await this.runSearch(e, s, seed);
+  }
+
+  private async runSearch(e: number, s: EpochSchedule, seed: Uint8Array): Promise<void> {
+    const l = this.local(e);
+    const abort = new AbortController();
+    l.searchSeed = seed;
+    l.searchAbort = abort;
+    const current = () => !abort.signal.aborted;
+    const progress = (await this.loadProgress(e, seed)) ?? { nextNonce: 0, tried: 0, found: [] };
     const found = new Map(progress.found.map((c) => [c.nonce, c]));
     let tried = progress.tried;
     l.search = this.o.engine
@@ -387,17 +452,19 @@ export class ProtocolHost {
         startNonce: progress.nextNonce,
         found: progress.found,
         deadline: s.sprintEnd,
+        signal: abort.signal,
         onProgress: (p) => {
+          if (!current()) return;
           for (const c of p.newlyFound) found.set(c.nonce, c);
           tried = progress.tried + p.tried;
-          void this.saveProgress(e, p.nextNonce, tried, [...found.values()]);
+          void this.saveProgress(e, seed, p.nextNonce, tried, [...found.values()]);
           this.o.onEvent?.({ type: 'found', epoch: e, found: found.size, tried });
         },
       })
       .then(async (r) => {
         for (const c of r.found) found.set(c.nonce, c);
         const total = { found: [...found.values()], tried: progress.tried + r.tried, nextNonce: r.nextNonce };
-        await this.saveProgress(e, r.nextNonce, total.tried, total.found);
+        if (current()) await this.saveProgress(e, seed, r.nextNonce, total.tried, total.found);
         return total;
       });
     l.search.catch((err: unknown) => this.log(`epoch ${e}: search failed: ${(err as Error).message}`));
@@ -417,7 +484,7 @@ export class ProtocolHost {
         fetchList: (p) => this.fetchClaims(p),
       }));
     } else {
-      const r = l.search ? await l.search.catch(() => undefined) : await this.loadProgressAsResult(e);
+      const r = l.search && l.searchSeed && equalBytes(l.searchSeed, seed) ? await l.search.catch(() => undefined) : await this.loadProgressAsResult(e, seed);
       if (!r) return;
       claims = [...r.found];
       tried = r.tried;
@@ -973,25 +1040,31 @@ export class ProtocolHost {
 
   // ---------------------------------------------------------------- persistence
 
-  private async saveProgress(e: number, nextNonce: number, tried: number, found: readonly NonceClaim[]): Promise<void> {
+  /** Progress is stored with the seed it was searched on: finds of an early search on a seed that changed are not ours to claim. */
+  private async saveProgress(e: number, seed: Uint8Array, nextNonce: number, tried: number, found: readonly NonceClaim[]): Promise<void> {
     const list = encodeNonceList(found);
-    const bytes = new BinaryWriter().u64(nextNonce).u64(tried).bytes(list).finish();
+    const bytes = new BinaryWriter().fixed(seed, 32).u64(nextNonce).u64(tried).bytes(list).finish();
     await this.o.store.put(`progress/${epochKey(e)}`, bytes);
   }
 
-  private async loadProgress(e: number): Promise<{ nextNonce: number; tried: number; found: NonceClaim[] }> {
+  /** Progress on `seed`, or none: none stored, another seed's, or a record this version does not read (the search restarts). */
+  private async loadProgress(e: number, seed: Uint8Array): Promise<{ nextNonce: number; tried: number; found: NonceClaim[] } | null> {
     const bytes = await this.o.store.get(`progress/${epochKey(e)}`);
-    if (!bytes) return { nextNonce: 0, tried: 0, found: [] };
-    const r = new BinaryReader(bytes);
-    const out = { nextNonce: r.u64(), tried: r.u64(), found: decodeNonceList(r.bytes()) };
-    r.end();
-    return out;
+    if (!bytes) return null;
+    try {
+      const r = new BinaryReader(bytes);
+      if (!equalBytes(r.fixed(32), seed)) return null;
+      const out = { nextNonce: r.u64(), tried: r.u64(), found: decodeNonceList(r.bytes()) };
+      r.end();
+      return out;
+    } catch {
+      this.log(`epoch ${e}: stored search progress unreadable, searching from the start`);
+      return null;
+    }
   }
 
-  private async loadProgressAsResult(e: number): Promise<SearchResult | undefined> {
-    if (!(await this.o.store.get(`progress/${epochKey(e)}`))) return undefined;
-    const p = await this.loadProgress(e);
-    return { found: p.found, tried: p.tried, nextNonce: p.nextNonce };
+  private async loadProgressAsResult(e: number, seed: Uint8Array): Promise<SearchResult | undefined> {
+    return (await this.loadProgress(e, seed)) ?? undefined;
   }
 
   /** Restores states, certificates, messages and lists after a reload or restart. */

@@ -49,6 +49,7 @@ export interface NetworkOptions {
 export class SimNetwork {
   private readonly peers = new Map<string, Peer>();
   private readonly latency = new Map<string, number>();
+  private readonly muted: { key: string; from: number; to: number }[] = [];
 
   constructor(
     private readonly loop: EventLoop,
@@ -70,6 +71,15 @@ export class SimNetwork {
       p.gossip = undefined;
       p.serve = undefined;
     }
+  }
+
+  /** Gossip `key` publishes in [from, to) reaches nobody; it still answers requests (a lossy link, not an outage). */
+  muteGossip(key: string, from: number, to: number): void {
+    this.muted.push({ key, from, to });
+  }
+
+  /** @internal */ isMuted(key: string, at: number): boolean {
+    return this.muted.some((m) => m.key === key && at >= m.from && at < m.to);
   }
 
   stats(key: string): PeerStats {
@@ -118,7 +128,7 @@ export class SimTransport implements Transport {
 
   async publish(topic: Topic, bytes: Uint8Array): Promise<void> {
     const me = this.me;
-    if (!me.online) return;
+    if (!me.online || this.net.isMuted(this.key, this.net.now)) return;
     const targets = this.net.onlinePeers(this.key);
     me.stats.gossipSentBytes += bytes.length;
     me.stats.gossipSentMessages++;

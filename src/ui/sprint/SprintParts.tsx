@@ -234,7 +234,7 @@ const PHASE_WORDS: Record<string, string> = {
   'before epoch 0': 'The network has not started yet',
   commit: 'Agreeing on the next Sprint (hosts commit to a secret)',
   reveal: 'Agreeing on the next Sprint (hosts reveal their secrets)',
-  settle: 'The Sprint starts soon',
+  settle: 'The Sprint starts soon (searching begins as soon as every secret is revealed)',
   Sprint: 'Sprint: GPUs are searching',
   proof: 'Sprint over: hosts publish their proofs',
   validation: 'Hosts check each other’s proofs',
