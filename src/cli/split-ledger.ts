@@ -70,7 +70,7 @@ export interface LedgerSyncOptions {
 
 /** Head requests run at most this long (the host's own requests allow 10 s; the wait bounds both). */
 const HEAD_TIMEOUT_MS = 5_000;
-/** Peers asked for their head; the follower's host itself syncs from 3 of the peers it sees. */
+/** Peers asked for their head here; the follower's host probes up to MAX_HEAD_PROBES itself when it catches up (docs/protocol.md §12). */
 const MAX_PEERS_ASKED = 16;
 const POLL_MS = 100;
 

@@ -43,6 +43,8 @@ export const MAX_SYNC_IDS = 512;
 export const SYNC_GET_PASSES = 16;
 /** Buckets of the one-level hash reconciliation (ids split by their first byte's high nibble). */
 export const SYNC_BUCKETS = 16;
+/** Peers asked their head (op 6) at once when a host starts catching up (docs/protocol.md §12). */
+export const MAX_HEAD_PROBES = 16;
 
 // ---- validation sampling and reputation (Appendix D style; docs/protocol.md §"Validation") ----
 /** Rates are in basis points: 10 000 = always. */

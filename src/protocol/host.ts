@@ -10,7 +10,7 @@ import type { NonceClaim } from '../sprint/claims.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { decide, judgeNonce, VALIDATION_TOLERANCE } from '../sprint/validate.ts';
 import { MessageType } from '../wallet/signing.ts';
-import { SECRET_BYTES, MAX_SYNC_IDS, SYNC_GET_PASSES } from './constants.ts';
+import { SECRET_BYTES, MAX_HEAD_PROBES, MAX_SYNC_IDS, SYNC_GET_PASSES } from './constants.ts';
 import type { Signer, Verifier } from './crypto.ts';
 import { assembleCertificate, certifyingWeights, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate } from './certificate.ts';
 import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
@@ -32,6 +32,7 @@ import {
   type VerdictCode,
   type VoteMessage,
 } from './messages.ts';
+import { PeerBook, probeHeads, rotate } from './peer-choice.ts';
 import { MessagePool } from './pool.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
 import { effectiveRateBps, isSelected, lotteryMessage, sampleIndices, sampleSize } from './selection.ts';
@@ -171,6 +172,8 @@ export class ProtocolHost {
   private readonly locals = new Map<number, Local>();
   /** Recovery attempts of an epoch whose state differs from its certificate: how many, and the next one's time. */
   private readonly retries = new Map<number, { attempts: number; at: number }>();
+  /** Peers whose sync request failed, asked last for an epoch (peer-choice.ts, docs/protocol.md §12). */
+  private readonly peerBook: PeerBook;
   private queue: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -182,6 +185,7 @@ export class ProtocolHost {
     this.publicKey = o.signer.publicKey;
     this.key = hex(this.publicKey);
     this.rTarget = rTarget(sprintConfig(o.genesis), hitRate(o.genesis));
+    this.peerBook = new PeerBook(() => o.clock.now(), o.genesis.timings.epochMs);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -836,30 +840,65 @@ export class ProtocolHost {
     }
   }
 
-  /** A host that was away derives (or adopts) every epoch it missed before acting in epoch `current`. */
+  /**
+   * A host that was away derives (or adopts) every epoch it missed before acting in epoch `current`.
+   * Whom it asks (docs/protocol.md §12, "Catching up"): first the head (op 6) of up to
+   * MAX_HEAD_PROBES listed peers at once, then for each epoch op 5 of at most 3 × syncPeers peers —
+   * the one that served the epoch before, those that report a certified state of the epoch, then
+   * those whose head is not known — never one that is benched or reported an older head.
+   */
   private async catchUp(current: number): Promise<void> {
+    const n = this.o.syncPeers ?? 3;
+    let heads: Map<string, number> | undefined;
+    let last: string | undefined; // served the previous epoch's certified state
     for (let e = this.head + 1; e < current; e++) {
       const prev = e === 0 ? null : this.views.get(e - 1)?.state;
       if (prev === undefined) return;
       const s = schedule(this.genesis, e);
       if (this.o.clock.now() < s.close) return;
+      const listed = rotate(
+        this.o.transport.peers().filter((k) => k !== this.key),
+        parseInt(this.key.slice(0, 6), 16),
+      );
+      if (!heads) {
+        const probe = probeHeads(listed.filter((p) => !this.peerBook.benched(p)).slice(0, MAX_HEAD_PROBES), (p) => this.peerHead(p), e);
+        heads = probe.heads;
+        await probe.ready;
+      }
+      const known = heads;
+      const holds = (p: string) => (known.get(p) ?? 0) > e;
+      // Peers to sync from first: the last server, those that hold the epoch, then any that answered.
+      const first = [...(last ? [last] : []), ...listed.filter(holds), ...listed.filter((p) => known.has(p))];
+      const candidates = this.peerBook
+        .order(listed, first)
+        .filter((p) => !this.peerBook.benched(p) && (!known.has(p) || holds(p)))
+        .slice(0, 3 * n);
       // Certified states first (cheap, and final); else sync the messages and derive.
       let adopted = false;
-      for (const peer of this.o.transport.peers().slice(0, this.o.syncPeers ?? 3)) {
+      for (const peer of candidates) {
         const got = await this.fetchCertifiedState(peer, e, prev);
-        if (!got) continue;
-        await this.syncEpoch(e);
-        const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
-        const same = equalBytes(d.hash, got.cert.stateHash);
+        if (!got) {
+          this.peerBook.bench(peer); // not found, or refused: asked last from now on
+          continue;
+        }
+        last = peer;
+        // Messages older than every host keeps (KEEP_EPOCHS) would be pruned at this very step: the state is taken as served.
+        let same = false;
+        let d: Derivation | undefined;
+        if (e >= current - KEEP_EPOCHS) {
+          await this.syncRound(e, this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000), [peer, ...first]);
+          d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
+          same = equalBytes(d.hash, got.cert.stateHash);
+        }
         this.certs.set(e, got.cert);
-        await this.setView(e, same ? d.state : got.state, same ? d : undefined, !same);
+        await this.setView(e, same ? d!.state : got.state, same ? d : undefined, !same);
         await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
         this.log(`epoch ${e}: caught up (${same ? 'derived' : 'adopted'} certified state)`);
         adopted = true;
         break;
       }
       if (!adopted) {
-        await this.syncEpoch(e);
+        await this.syncRound(e, this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000), first);
         const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
         await this.setView(e, d.state, d);
         // The synced votes may already have made the certificate (checkCertificate then compares
@@ -950,8 +989,11 @@ export class ProtocolHost {
     if (timeoutMs < 1) return null;
     this.counters.requestsSent++;
     try {
-      return decode(await this.o.transport.request(peer, encodeRequest(req), { timeoutMs }));
+      const answer = decode(await this.o.transport.request(peer, encodeRequest(req), { timeoutMs }));
+      this.peerBook.answered(peer);
+      return answer;
     } catch (err) {
+      this.peerBook.bench(peer); // no sync handler for our genesis, unreachable, timed out, or malformed
       this.reject(err);
       return null;
     }
@@ -962,13 +1004,17 @@ export class ProtocolHost {
     return (await this.syncRound(e, deadline)).added;
   }
 
-  /** syncEpoch, also counting the peers reconciled with: every request to them answered before the deadline. */
-  private async syncRound(e: number, deadline: number): Promise<{ added: number; reconciled: number }> {
+  /**
+   * syncEpoch, also counting the peers reconciled with: every request to them answered before the
+   * deadline. It asks syncPeers peers: `first` (catch-up's holders), then the listed peers in an
+   * order rotated per epoch and host, benched peers last (peer-choice.ts).
+   */
+  private async syncRound(e: number, deadline: number, first: readonly string[] = []): Promise<{ added: number; reconciled: number }> {
     let added = 0;
     let reconciled = 0;
     const peers = this.o.transport.peers();
     const start = peers.length ? (e * 7 + parseInt(this.key.slice(0, 6), 16)) % peers.length : 0;
-    const chosen = [...peers.slice(start), ...peers.slice(0, start)].slice(0, this.o.syncPeers ?? 3);
+    const chosen = this.peerBook.order(rotate(peers, start), first).slice(0, this.o.syncPeers ?? 3);
     const pull = async (peer: string) => {
       const summary = await this.ask(peer, { op: 'summary', epoch: e }, decodeSummary, deadline);
       if (!summary) return;

@@ -1,0 +1,123 @@
+/**
+ * Catching up when most peers a host sees run no protocol (docs/protocol.md §12 "Catching up"): a
+ * ledger follower (a host that signs nothing, as src/app/ledger-follower.ts runs it) joins a network
+ * that has certified five epochs, and lists eight peers. Six come first in its (sorted) list and
+ * serve nothing useful: two do not speak the sync protocol (the request fails at once, as protocol
+ * negotiation does with a split volunteer or a host of another genesis), two never answer (the
+ * request times out), and two are followers with nothing yet (head 0, op 5 not found). Only the last
+ * three are hosts that hold the certified states; the network's hosts keep only the last
+ * `KEEP_EPOCHS` epochs of messages, so the early epochs can come only from op 5.
+ *
+ * Before, catch-up asked op 5 of the first three listed peers (all useless), then derived each
+ * missed epoch from whatever three rotating peers synced; epochs 0 and 1 came from an empty pool,
+ * every later state was built on them, and the follower never held a certified state.
+ */
+import { describe, expect, it } from 'vitest';
+import { hex } from './bytes.ts';
+import type { Signer } from './crypto.ts';
+import { walletVerifier } from './crypto.ts';
+import { schedule } from './genesis.ts';
+import { isCertified, KEEP_EPOCHS, ProtocolHost } from './host.ts';
+import type { ProtocolEngine, Transport } from './interfaces.ts';
+import { MAX_HEAD_PROBES } from './constants.ts';
+import { RequestFailed } from './sim/network.ts';
+import { createSimulation, simIdentity } from './sim/simulate.ts';
+import { MemoryStore } from './store.ts';
+import { decodeRequest } from './sync.ts';
+
+const verifier = walletVerifier();
+
+/** Signs nothing, as the ledger follower's signer: `ready` is false, so the host stamps no message. */
+const refusingSigner = (publicKey: Uint8Array): Signer => ({
+  publicKey,
+  get binding(): never {
+    throw new Error('a follower has no key binding');
+  },
+  ready: async () => false,
+  sign: async () => Promise.reject(new Error('a follower signs nothing')),
+  lottery: async () => Promise.reject(new Error('a follower signs nothing')),
+});
+const refusingEngine: ProtocolEngine = {
+  search: async () => Promise.reject(new Error('a follower searches nothing')),
+  evaluate: async () => Promise.reject(new Error('a follower validates nothing')),
+};
+
+describe('catching up among peers that run no protocol', () => {
+  it('a follower that sees six useless peers before three hosts reaches the certified chain', async () => {
+    const lines: string[] = [];
+    const sim = await createSimulation({ honest: 3, epochs: 8, seed: 44, verifier, log: (l) => lines.push(l) });
+    const g = sim.genesis;
+    for (let e = 0; e < 5; e++) expect((await sim.runEpoch(e)).certified, `epoch ${e}`).toBe(true);
+    const honest = sim.hosts.map((h) => h.key);
+
+    // Keys that sort before every host's: the order a node transport lists peers in (sorted keys).
+    const useless = Array.from({ length: 6 }, (_, i) => '00'.repeat(31) + `0${i + 1}`);
+    const [noProtocol, silent, empty] = [useless.slice(0, 2), useless.slice(2, 4), useless.slice(4, 6)];
+    expect([...useless, ...honest].sort().slice(0, 6)).toEqual(useless);
+    // A follower that has followed nothing yet: head 0, no state, an empty pool.
+    const nothing = new ProtocolHost({
+      genesis: g,
+      signer: refusingSigner(simIdentity(31, g.networkId).publicKey),
+      verifier,
+      engine: refusingEngine,
+      transport: sim.net.join('ff'.repeat(32)),
+      clock: sim.loop,
+      store: new MemoryStore(),
+      random: (n) => new Uint8Array(n),
+    });
+    const fid = simIdentity(30, g.networkId);
+    const fkey = hex(fid.publicKey);
+    const base = sim.net.join(fkey);
+    const asked: { at: number; peer: string; op: string; epoch?: number }[] = [];
+    const transport: Transport = {
+      publish: (t, b) => base.publish(t, b),
+      subscribe: (h) => base.subscribe(h),
+      handle: (h) => base.handle(h),
+      peers: () => [...useless, ...honest].sort(),
+      request: (peer, req, o = {}) => {
+        const r = decodeRequest(req);
+        asked.push({ at: sim.loop.now(), peer, op: r.op, epoch: 'epoch' in r ? r.epoch : undefined });
+        if (noProtocol.includes(peer)) return Promise.reject(new RequestFailed('protocol not supported'));
+        if (silent.includes(peer))
+          return new Promise((_, reject) => sim.loop.setTimer(sim.loop.now() + (o.timeoutMs ?? 10_000), () => reject(new RequestFailed('timed out'))));
+        if (empty.includes(peer)) return nothing.serve(req, fkey);
+        return base.request(peer, req, o);
+      },
+    };
+    const s5 = schedule(g, 5);
+    let follower: ProtocolHost | undefined;
+    sim.loop.setTimer(s5.start + 10, () => {
+      follower = new ProtocolHost({
+        genesis: g,
+        signer: refusingSigner(fid.publicKey),
+        verifier,
+        engine: refusingEngine,
+        transport,
+        clock: sim.loop,
+        store: new MemoryStore(),
+        random: (n) => new Uint8Array(n),
+        log: (l) => lines.push(`follower ${l}`),
+      });
+      void follower.start();
+    });
+    await sim.runEpoch(5);
+    await sim.runEpoch(6);
+
+    // By the end of epoch 6 it holds every state of epochs 0–5, each the certified one and verified as such.
+    const h0 = sim.hosts[0]!.host;
+    for (let e = 0; e <= 5; e++) {
+      const v = follower!.view(e);
+      expect(v?.hash, `epoch ${e}`).toBe(h0.view(e)!.hash);
+      expect(isCertified(v!.certificate), `epoch ${e}: ${v!.certificate}`).toBe(true);
+    }
+    // Bounded: one round of head probes (at most MAX_HEAD_PROBES), and per caught-up epoch at most
+    // 3 × syncPeers op-5 requests; a peer whose probe failed is not asked for a state.
+    const catchUp = asked.filter((a) => a.at < s5.start + g.timings.epochMs);
+    expect(catchUp.filter((a) => a.op === 'head').length).toBeLessThanOrEqual(MAX_HEAD_PROBES);
+    for (let e = 0; e < 5; e++) expect(catchUp.filter((a) => a.op === 'state' && a.epoch === e).length).toBeLessThanOrEqual(9);
+    expect(asked.filter((a) => a.op === 'state' && noProtocol.includes(a.peer))).toEqual([]);
+    // Epochs whose messages no host keeps any more (before 5 − KEEP_EPOCHS) are taken by op 5 alone: no sync round for them.
+    expect(asked.filter((a) => a.op === 'summary' && a.epoch! < 5 - KEEP_EPOCHS)).toEqual([]);
+    follower!.stop();
+  }, 120_000);
+});
