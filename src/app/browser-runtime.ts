@@ -261,7 +261,7 @@ export class BrowserRuntime {
       locked: () => !this.o.wallet.unlocked(),
       model: (hash) => judging.model(hash),
       transport: (volunteerKey) => judging.transport(this.node.current, volunteerKey),
-      publish: (topic, bytes) => nodeTransport(this.node).publish(topic, bytes),
+      publish: (topic, bytes) => nodeTransport(this.node, this.o.genesis).publish(topic, bytes),
       now: () => this.clock.now(),
       log: (line) => this.o.log?.(line),
       everyMs: this.o.judgeEveryMs,

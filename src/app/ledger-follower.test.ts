@@ -9,9 +9,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GossipMessage, RequestHandler, SprintnetNode } from '../node/index.ts';
 import { peerIdFromPublicKeyBytes } from '../node/index.ts';
+import { sprintTopic } from '../node/topics/index.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier } from '../protocol/crypto.ts';
-import { fastTimings, makeGenesis, schedule } from '../protocol/genesis.ts';
+import { fastTimings, genesisId, makeGenesis, schedule } from '../protocol/genesis.ts';
 import { signMessage, type VoteMessage } from '../protocol/messages.ts';
 import { encodeCertificate } from '../protocol/certificate.ts';
 import { encodeState, stateHash } from '../protocol/ledger.ts';
@@ -57,6 +58,7 @@ class FakeNode implements NodeLike {
     set.add(fn as never);
     return () => set.delete(fn as never);
   }
+  addTopics(): void {}
   async handle(name: string, handler: RequestHandler): Promise<void> {
     this.handlers.set(name, handler);
   }
@@ -156,7 +158,7 @@ describe('LedgerFollower', () => {
     bad[bad.length - 1]! ^= 1;
     const before = [participants[1]!.host, follower.ownHost!].map((h) => h.counters.rejected.BAD_SIGNATURE ?? 0);
     const stranger = new FakeNode(hub, forger!.publicKey);
-    await stranger.publish('sprint-seed', bad);
+    await stranger.publish(sprintTopic('sprint-seed', genesisId(genesis)), bad);
     await until('refusals', () => (follower.ownHost!.counters.rejected.BAD_SIGNATURE ?? 0) > before[1]!, 2_000);
     expect((participants[1]!.host.counters.rejected.BAD_SIGNATURE ?? 0) - before[0]!).toBe(1);
     expect((follower.ownHost!.counters.rejected.BAD_SIGNATURE ?? 0) - before[1]!).toBe(1);
@@ -166,7 +168,7 @@ describe('LedgerFollower', () => {
     const forgerSigner = walletSigner({ ed25519Seed: forger!.seed, publicKey: forger!.publicKey, blsSecretKey: forger!.bls, keyBinding: forger!.binding });
     await until('the close', () => Date.now() > s0.close + 50, s0.close - Date.now() + 2_000);
     const vote = await signMessage(forgerSigner, NET, { epoch: 0, sender: forger!.publicKey, timestampMs: Date.now(), kind: 'vote', stateHash: fakeHash });
-    await stranger.publish('sprint-vote', vote.bytes);
+    await stranger.publish(sprintTopic('sprint-vote', genesisId(genesis)), vote.bytes);
     await new Promise((r) => setTimeout(r, 20));
     stranger.leave(); // not a peer to sync from
 
@@ -262,7 +264,7 @@ describe('LedgerFollower', () => {
     const switching = (await registry.handOver(gid))!;
     expect(follower.snapshot.mode).toBe('handed-over');
     const stranger = new FakeNode(hub, forger!.publicKey);
-    await stranger.publish('sprint-seed', new Uint8Array([1, 2, 3]));
+    await stranger.publish(sprintTopic('sprint-seed', genesisId(genesis)), new Uint8Array([1, 2, 3]));
     await new Promise((r) => setTimeout(r, 50)); // delivered while no host listens
     stranger.leave();
     const full = new SprintRuntime({

@@ -291,7 +291,7 @@ export class LedgerFollower {
       if (!this.lent) this.store?.close?.();
       this.store = null;
       this.lent = false;
-      off = nodeTransport(this.node).subscribe((topic, bytes) => kept.push({ topic, bytes }));
+      off = nodeTransport(this.node, this.o.genesis).subscribe((topic, bytes) => kept.push({ topic, bytes }));
       this.set({ mode: 'handed-over' });
     }).then(() => ({
       complete: (host: ProtocolHost) => {
@@ -371,6 +371,8 @@ export class LedgerFollower {
         this.refusals.publishes++;
       },
       onGossip: (topic, fn) => n.onGossip(topic, fn),
+      // Listening to the genesis's topics sends nothing.
+      addTopics: (specs) => n.addTopics(specs),
       // Registered on the follower's NodeSwitch, so it moves with the page's node across restarts.
       handle: async (name, handler, limits) => {
         if (serving.live) await n.handle(name, handler, limits);

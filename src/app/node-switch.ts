@@ -5,7 +5,15 @@
  * request handler on each new node. With no node (offline, restarting) gossip is not sent (what we
  * published is kept in the store and served to peers by sync later) and requests fail at once.
  */
-import { topicName, type GossipMessage, type RequestHandler, type RequestLimits, type RequestOptions, type SprintnetNode } from '../node/index.ts';
+import {
+  topicName,
+  type GossipMessage,
+  type RequestHandler,
+  type RequestLimits,
+  type RequestOptions,
+  type SprintnetNode,
+  type TopicSpec,
+} from '../node/index.ts';
 import type { NodeLike } from './transport.ts';
 
 interface Listener {
@@ -18,6 +26,8 @@ export class NodeSwitch implements NodeLike {
   private node: SprintnetNode | undefined;
   private readonly listeners = new Set<Listener>();
   private readonly handlers = new Map<string, { handler: RequestHandler; limits?: Partial<RequestLimits> }>();
+  /** Topics added after creation (a genesis's Sprint topics), added again to each new node. */
+  private readonly topics = new Map<string, TopicSpec<unknown>>();
 
   get current(): SprintnetNode | undefined {
     return this.node;
@@ -34,20 +44,27 @@ export class NodeSwitch implements NodeLike {
     if (old) for (const name of this.handlers.keys()) void old.unhandle(name).catch(() => undefined);
     this.node = node;
     if (!node) return;
+    node.addTopics([...this.topics.values()]);
     for (const l of this.listeners) l.off = node.onGossip(l.topic, l.fn);
     for (const [name, h] of this.handlers) void node.handle(name, h.handler, h.limits).catch(() => undefined);
   }
 
   /**
    * Whether gossip published now reaches a peer: a node is attached and some peer (the relay, at
-   * least) subscribes to the protocol's topics. A node with no relays configured has nobody to
-   * wait for. Right after the node restarts (a wallet unlock) this is false for a moment.
+   * least) subscribes to one of the topics added here (the genesis's Sprint topics; the relay
+   * subscribes back once it sees ours). A node with no relays configured has nobody to wait for.
+   * Right after the node restarts (a wallet unlock) this is false for a moment.
    */
   canGossip(): boolean {
     const n = this.node;
     if (!n) return false;
     if (n.config.relays.length === 0) return true;
-    return n.pubsub.getSubscribers(topicName(n.config.networkId, 'sprint-seed')).length > 0;
+    return [...this.topics.keys()].some((name) => n.pubsub.getSubscribers(topicName(n.config.networkId, name)).length > 0);
+  }
+
+  addTopics(specs: readonly TopicSpec<unknown>[]): void {
+    for (const spec of specs) if (!this.topics.has(spec.name)) this.topics.set(spec.name, spec);
+    this.node?.addTopics(specs);
   }
 
   readonly presence = {

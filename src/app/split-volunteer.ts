@@ -68,7 +68,7 @@ export async function startPageVolunteer(o: {
     o.onChange?.(stats);
   };
   const signer = walletSigner(o.identity);
-  const transport = nodeTransport(o.node);
+  const transport = nodeTransport(o.node, o.genesis);
   const receipts = seedSigner(o.identity.ed25519Seed);
   const volunteer = new SplitVolunteer({
     model: m.model,

@@ -1,25 +1,31 @@
 /**
- * The sync protocol is per genesis (docs/protocol.md §12): two geneses of one network id share the
- * network's gossip and presence, but a host of one never reaches the other's sync handler, over
- * real libp2p nodes on loopback.
+ * Sync and Sprint gossip are per genesis (docs/protocol.md §5, §12): two geneses of one network id
+ * share the network's presence, but a host of one never reaches the other's sync handler nor
+ * receives its Sprint gossip, while hosts of one genesis gossip through a relay that was started
+ * without any genesis. Real libp2p nodes on loopback.
  */
 import { multiaddr } from '@multiformats/multiaddr';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../node/node-env.ts';
 import type { SprintnetNode } from '../node/node.ts';
-import { LOOPBACK_WS, testNode } from '../node/test-helpers.ts';
+import { startRelay, type RunningRelay } from '../node/relay-server.ts';
+import { LOOPBACK_WS, testNode, waitFor } from '../node/test-helpers.ts';
+import { sprintTopic } from '../node/topics/index.ts';
 import { isProtocolError } from '../protocol/errors.ts';
 import { fastTimings, genesisId, makeGenesis } from '../protocol/genesis.ts';
 import { decodeHead, encodeHead, encodeRequest, syncProtocol } from '../protocol/sync.ts';
+import type { Topic } from '../protocol/interfaces.ts';
 import { keyOfPeer, nodeTransport } from './transport.ts';
 
 const NET = 'sprintnet-sync-name';
 const genesisAt = (startMs: number) => makeGenesis({ networkId: NET, config: 'tiny', startMs, skewMs: 200, timings: fastTimings(2000, 200) });
 const [first, second] = [genesisAt(1_000_000), genesisAt(2_000_000)];
 const nodes: SprintnetNode[] = [];
+const relays: RunningRelay[] = [];
 
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()));
+  await Promise.all(relays.map((r) => r.stop()));
 });
 
 describe('the sync protocol name', () => {
@@ -57,5 +63,83 @@ describe('the sync protocol name', () => {
     expect(() => t.handle(async () => encodeHead(0))).toThrow(expect.objectContaining({ code: 'BAD_GENESIS' }));
     const err = await t.request(keyOfPeer(nodes[1]!.peerId)!, encodeRequest({ op: 'head' })).catch((e: unknown) => e);
     expect(isProtocolError(err, 'BAD_GENESIS')).toBe(true);
+  });
+});
+
+describe('Sprint gossip topics', () => {
+  it('are named per genesis', () => {
+    expect(sprintTopic('sprint-proof', genesisId(first))).toBe(`sprint-proof-${genesisId(first)}`);
+    expect(sprintTopic('sprint-proof', genesisId(second))).not.toBe(sprintTopic('sprint-proof', genesisId(first)));
+  });
+
+  it('reach the same genesis through a relay started without one, and never another genesis of the same network', async () => {
+    const relay = await startRelay({ port: 0, config: { networkId: NET } });
+    relays.push(relay);
+    // No WebRTC upgrade and no listener: the hosts meet only in the relay's gossipsub mesh.
+    const config = { networkId: NET, relays: [relay.multiaddr], webrtcUpgrade: false, presenceIntervalMs: 60_000 };
+    const [a1, a2, b1, b2] = await Promise.all([73, 74, 75, 76].map((b) => testNode(b, 'host', config)));
+    nodes.push(a1!, a2!, b1!, b2!);
+    const received = new Map<SprintnetNode, { topic: Topic; text: string; from?: string }[]>();
+    const transports = new Map<SprintnetNode, ReturnType<typeof nodeTransport>>();
+    for (const [node, genesis] of [
+      [a1!, first],
+      [a2!, first],
+      [b1!, second],
+      [b2!, second],
+    ] as const) {
+      const t = nodeTransport(node, genesis);
+      transports.set(node, t);
+      const got: { topic: Topic; text: string; from?: string }[] = [];
+      received.set(node, got);
+      // The first byte is a kind, bytes 1–8 the epoch (the transport reads it); the rest says who sent it.
+      t.subscribe((topic, bytes, from) => got.push({ topic, text: new TextDecoder().decode(bytes.subarray(9)), from }));
+    }
+    await waitFor(() => [a1!, a2!, b1!, b2!].every((n) => n.relayState === 'connected'), 15_000, 'relay connections');
+    await waitFor(() => relay.geneses.geneses().length === 2, 15_000, 'the relay takes on both geneses');
+    expect(relay.geneses.geneses().sort()).toEqual([genesisId(first), genesisId(second)].sort());
+    for (const n of [a1!, a2!, b1!, b2!]) {
+      expect(n.connections().map((c) => c.peerId)).toEqual([relay.node.peerId]);
+    }
+
+    const message = (text: string) => Uint8Array.from([1, ...new Uint8Array(8), ...new TextEncoder().encode(text)]);
+    const from = (node: SprintnetNode, text: string) => received.get(node)!.some((m) => m.text === text);
+    // Publish until each genesis's other host has one (meshes form at the relay's next heartbeat).
+    for (let i = 0; !(from(a2!, `a1-${i - 1}`) && from(b2!, `b1-${i - 1}`)); i++) {
+      if (i > 100) throw new Error('no gossip within a genesis');
+      await Promise.all([
+        transports.get(a1!)!.publish('sprint-proof', message(`a1-${i}`)),
+        transports.get(b1!)!.publish('sprint-proof', message(`b1-${i}`)),
+        transports.get(a2!)!.publish('sprint-vote', message(`a2-${i}`)),
+        transports.get(b2!)!.publish('sprint-vote', message(`b2-${i}`)),
+      ]);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // A few more rounds on every topic, then whatever crossed would have arrived.
+    for (const topic of ['sprint-seed', 'sprint-validation', 'inference-proof'] as const) {
+      await transports.get(a1!)!.publish(topic, message(`a1-${topic}`));
+      await transports.get(b1!)!.publish(topic, message(`b1-${topic}`));
+    }
+    await waitFor(() => from(a2!, 'a1-inference-proof') && from(b2!, 'b1-inference-proof'), 10_000, 'the last messages');
+    await new Promise((r) => setTimeout(r, 500));
+
+    const texts = (n: SprintnetNode) => received.get(n)!.map((m) => m.text);
+    for (const [node, ours, theirs] of [
+      [a1!, 'a', 'b'],
+      [a2!, 'a', 'b'],
+      [b1!, 'b', 'a'],
+      [b2!, 'b', 'a'],
+    ] as const) {
+      expect(texts(node).filter((t) => t.startsWith(theirs))).toEqual([]);
+      expect(texts(node).filter((t) => t.startsWith(ours)).length).toBeGreaterThan(0);
+    }
+    expect(received.get(a2!)!.find((m) => m.text === 'a1-sprint-seed')).toEqual({ topic: 'sprint-seed', text: 'a1-sprint-seed', from: keyOfPeer(a1!.peerId) });
+    expect(texts(b2!)).toEqual(expect.arrayContaining(['b1-sprint-seed', 'b1-sprint-validation', 'b1-inference-proof']));
+  }, 90_000);
+
+  it('a transport without a genesis neither publishes nor subscribes (BAD_GENESIS)', async () => {
+    const t = nodeTransport(nodes[0]!, null);
+    const err = await t.publish('sprint-proof', new Uint8Array(20)).catch((e: unknown) => e);
+    expect(isProtocolError(err, 'BAD_GENESIS')).toBe(true);
+    expect(() => t.subscribe(() => {})).toThrow(expect.objectContaining({ code: 'BAD_GENESIS' }));
   });
 });

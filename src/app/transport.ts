@@ -1,20 +1,21 @@
 /**
- * The protocol's `Transport` over a SprintnetNode: the four Sprint gossip topics registered in
- * src/node/topics (opaque, size-limited message bytes) and one request/response protocol per
- * genesis, `sprint-sync-<genesis id>` (syncProtocol). Peers are named by their hex Ed25519 key,
- * which is also their libp2p identity.
+ * The protocol's `Transport` over a SprintnetNode: the Sprint gossip topics of src/node/topics
+ * (opaque, size-limited message bytes) and the request/response protocol, both per genesis: topic
+ * `t` is registered as `t-<genesis id>` (sprintTopic) and sync is `sprint-sync-<genesis id>`
+ * (syncProtocol). Peers are named by their hex Ed25519 key, which is also their libp2p identity.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { GossipMessage, SprintnetNode } from '../node/index.ts';
+import { sprintTopic, sprintTopicSpecs } from '../node/topics/index.ts';
 import { peerIdFromPublicKeyBytes } from '../node/index.ts';
 import { toHex, fromHex } from '../sprint/bytes.ts';
 import { ProtocolError } from '../protocol/errors.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisId, type Genesis } from '../protocol/genesis.ts';
 import { TOPICS, type Topic, type Transport } from '../protocol/interfaces.ts';
 import { syncProtocol } from '../protocol/sync.ts';
 
 /** What the adapter uses of a node (SprintnetNode fits, and so does node-switch.ts's NodeSwitch). */
-export type NodeLike = Pick<SprintnetNode, 'publish' | 'onGossip' | 'handle' | 'unhandle' | 'request'> & {
+export type NodeLike = Pick<SprintnetNode, 'publish' | 'onGossip' | 'handle' | 'unhandle' | 'request' | 'addTopics'> & {
   readonly presence: Pick<SprintnetNode['presence'], 'values'>;
 };
 
@@ -29,23 +30,34 @@ export function keyOfPeer(peerId: string): string | null {
 }
 
 /**
- * Without a genesis (a page that only publishes, e.g. a split volunteer's proofs) the transport
- * gossips but neither serves nor asks sync: both throw BAD_GENESIS.
+ * With a genesis, the node subscribes to that genesis's Sprint topics at once (node.addTopics; a
+ * second transport of the same genesis adds nothing). Every protocol message, `inference` included,
+ * belongs to one genesis's ledger (its epoch is counted on that genesis's schedule), so none is
+ * gossiped per network. Without a genesis (a page or host that serves split sessions but knows no
+ * ledger) the transport can be made, but publishing, subscribing and sync all throw BAD_GENESIS.
  */
 export function nodeTransport(node: NodeLike, genesis: Genesis | null = null): Transport {
+  const id = genesis ? genesisId(genesis) : null;
+  if (id) node.addTopics(sprintTopicSpecs(id));
+  const need = (what: string): string => {
+    if (!id) throw new ProtocolError('BAD_GENESIS', `no genesis: ${what} is named per genesis`);
+    return id;
+  };
   const sync = (): string => {
-    if (!genesis) throw new ProtocolError('BAD_GENESIS', 'no genesis: the sync protocol is named per genesis');
-    return syncProtocol(genesis);
+    need('the sync protocol');
+    return syncProtocol(genesis!);
   };
   return {
     async publish(topic: Topic, bytes: Uint8Array) {
+      const name = sprintTopic(topic, need('Sprint gossip'));
       // The envelope's Sprint number is the message's epoch (bytes 1–8).
       const epoch = Number(new DataView(bytes.buffer, bytes.byteOffset + 1, 8).getBigUint64(0, true));
-      await node.publish<Uint8Array>(topic, bytes, { sprint: epoch });
+      await node.publish<Uint8Array>(name, bytes, { sprint: epoch });
     },
     subscribe(handler) {
+      const gid = need('Sprint gossip');
       const offs = TOPICS.map((topic) =>
-        node.onGossip<Uint8Array>(topic, (m: GossipMessage<Uint8Array>) => handler(topic, m.value, keyOfPeer(m.from) ?? undefined)),
+        node.onGossip<Uint8Array>(sprintTopic(topic, gid), (m: GossipMessage<Uint8Array>) => handler(topic, m.value, keyOfPeer(m.from) ?? undefined)),
       );
       return () => offs.forEach((off) => off());
     },

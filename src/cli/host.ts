@@ -184,7 +184,7 @@ function ledgerRuntime(
 ): NonNullable<import('./host-protocol.ts').ProtocolHostOptions['onRuntime']> {
   return (runtime, signer) => {
     void import('../app/transport.ts').then(({ nodeTransport }) => {
-      const transport = nodeTransport(node);
+      const transport = nodeTransport(node, genesis);
       resolve({ genesis, host: runtime.host, signer, publish: (topic, bytes) => transport.publish(topic, bytes), now: Date.now });
     });
   };

@@ -11,7 +11,7 @@ import { defineOptions, parseCommandArgs, parseInteger } from './args.ts';
 import { parseSeedHex, startRelay, untilSignal } from '../node/relay-server.ts';
 import { genesisFromFileJson } from '../app/network-json.ts';
 import { demoGenesis, DEMO_SKEW_MS, DEMO_SPRINT_MS, DEMO_START_IN_MS } from '../app/demo-genesis.ts';
-import { genesisToJson, schedule, type Genesis } from '../protocol/genesis.ts';
+import { genesisId, genesisToJson, schedule, type Genesis } from '../protocol/genesis.ts';
 
 export const DEFAULT_RELAY_PORT = 9090;
 
@@ -64,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     networkJsonPaths: writes,
     config: { networkId: genesis.networkId },
     genesis: genesisToJson(genesis),
+    genesisId: genesisId(genesis),
   });
   process.stdout.write(`sprintnet relay listening on ${relay.multiaddr}\n`);
   process.stdout.write(`${describeGenesis(genesis)}\n`);

@@ -12,10 +12,10 @@ import { nodeTransport } from '../app/transport.ts';
 import { generate } from '../llm/generate.ts';
 import { SprintnetNode } from '../node/node.ts';
 import { LOOPBACK_WS, waitFor } from '../node/test-helpers.ts';
-import { defaultRegistry } from '../node/topics/index.ts';
+import { defaultRegistry, sprintTopic } from '../node/topics/index.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisId, type Genesis } from '../protocol/genesis.ts';
 import { openEpochGenesis } from '../app/split-test-support.ts';
 import { ProtocolHost } from '../protocol/host.ts';
 import { deriveEpoch, stateHash } from '../protocol/ledger.ts';
@@ -106,7 +106,13 @@ beforeAll(async () => {
   }
   const ws = (x: SprintnetNode) => multiaddr(x.multiaddrs().find((m) => m.includes('/ws/'))!);
   await Promise.all([u.libp2p.dial(ws(v)), w.libp2p.dial(ws(v)), w.libp2p.dial(ws(u))]);
-  await waitFor(() => v.meshPeers('inference-proof').length >= 1 && w.meshPeers('sprint-validation').length >= 1, 15_000, 'gossip meshes');
+  await waitFor(
+    () =>
+      v.meshPeers(sprintTopic('inference-proof', genesisId(genesis))).length >= 1 &&
+      w.meshPeers(sprintTopic('sprint-validation', genesisId(genesis))).length >= 1,
+    15_000,
+    'gossip meshes',
+  );
 }, 120_000);
 
 afterAll(async () => {

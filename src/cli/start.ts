@@ -42,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     networkJsonPaths: [networkJson],
     config: { networkId: genesis.networkId },
     genesis: genesisToJson(genesis),
+    genesisId: genesisId(genesis),
   });
   process.stdout.write(`relay: ${relay.multiaddr}\n${describeGenesis(genesis)}\n`);
   const dataRoot = await mkdtemp(join(tmpdir(), `sprintnet-demo-${genesisId(genesis)}-`));

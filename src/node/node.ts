@@ -14,6 +14,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { identify } from '@libp2p/identify';
 import { gossipsub, TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
+import { createTopicScoreParams } from '@libp2p/gossipsub/score';
 import type { Connection, Ed25519PrivateKey, Libp2p, PeerId } from '@libp2p/interface';
 import { peerIdFromPublicKey } from '@libp2p/peer-id';
 import { publicKeyFromRaw } from '@libp2p/crypto/keys';
@@ -24,7 +25,8 @@ import { decodeEnvelope, encodeEnvelope, randomEnvelopeId, signEnvelope } from '
 import { TopicRegistry, type TopicSpec } from './registry.ts';
 import { RelayKeeper, type RelayState } from './relay-keeper.ts';
 import { RequestResponse, type RequestHandler, type RequestLimits, type RequestOptions } from './reqresp.ts';
-import { GOSSIP_SCORE_THRESHOLDS, PENALTIES, PeerScores, gossipScoreParams } from './scores.ts';
+import { GOSSIP_SCORE_THRESHOLDS, PENALTIES, PeerScores, TOPIC_SCORE_PARAMS, gossipScoreParams } from './scores.ts';
+import { MAX_SPRINT_PAYLOAD_BYTES } from './topics/index.ts';
 import { PRESENCE_TOPIC, presenceTopic, type NodeRole, type Presence } from './topics/presence.ts';
 import { PresenceTable, TokenBucket, webrtcDialAddr, type PeerPresence } from './topics/presence-table.ts';
 import { EnvelopeValidator, gossipOrigin, type RejectReason } from './validator.ts';
@@ -102,6 +104,7 @@ export class SprintnetNode extends EventTarget {
   private presenceTimer: ReturnType<typeof setInterval> | undefined;
   private expiryTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  private started = false;
 
   private constructor(
     readonly libp2p: Libp2p<Services>,
@@ -172,7 +175,8 @@ export class SprintnetNode extends EventTarget {
           runOnLimitedConnection: false,
           // Our envelope is signed by the wallet; the libp2p signature binds it to the publishing peer.
           globalSignaturePolicy: 'StrictSign',
-          maxInboundDataLength: maxTopicBytes(registry) + 4096,
+          // Sprint topics are added per genesis after start (addTopics), so their limit counts too.
+          maxInboundDataLength: Math.max(maxTopicBytes(registry), MAX_SPRINT_PAYLOAD_BYTES) + 4096,
           // Only /meshsub/1.x: floodsub would be one more way in, with no scoring or mesh limits.
           fallbackToFloodsub: false,
           scoreParams: gossipScoreParams({
@@ -218,7 +222,9 @@ export class SprintnetNode extends EventTarget {
         if (ip) this.ipWhitelist.add(ip);
       }
     }
-    for (const name of this.registry.names()) pubsub.subscribe(topicName(this.config.networkId, name));
+    // Topics added before start (addTopics) get their score parameters here too.
+    for (const name of this.registry.names()) this.listen(name);
+    this.started = true;
     this.relays.start();
     this.expiryTimer = setInterval(() => this.expirePresence(), Math.max(1_000, this.config.presenceTtlMs / 2));
     if (this.options.role !== 'relay') {
@@ -250,6 +256,51 @@ export class SprintnetNode extends EventTarget {
 
   connections(): ConnectionInfo[] {
     return this.libp2p.getConnections().map(describeConnection);
+  }
+
+  /**
+   * Registers topics after creation (a genesis's Sprint topics, src/node/topics sprintTopicSpecs):
+   * validated, scored (P4) and subscribed like the topics registered at start. A name already
+   * registered is left as it is, so calling this again for the same genesis does nothing.
+   */
+  addTopics(specs: readonly TopicSpec<unknown>[]): void {
+    if (this.stopped) return;
+    for (const spec of specs) {
+      if (this.registry.get(spec.name)) continue;
+      this.registry.register(spec);
+      if (this.started) this.listen(spec.name);
+    }
+  }
+
+  /** Unsubscribes from and forgets topics added with `addTopics` (a relay dropping a genesis). */
+  removeTopics(names: readonly string[]): void {
+    for (const name of names) {
+      if (!this.registry.unregister(name)) continue;
+      if (!this.started || this.stopped) continue;
+      const wire = topicName(this.config.networkId, name);
+      this.pubsub.unsubscribe(wire);
+      this.pubsub.topicValidators.delete(wire);
+      delete this.scoredTopics()?.[wire];
+    }
+  }
+
+  /** Validates, scores and subscribes one registered topic. */
+  private listen(name: string): void {
+    const wire = topicName(this.config.networkId, name);
+    this.pubsub.topicValidators.set(wire, (peer, msg) => this.validate(name, peer, msg));
+    const scored = this.scoredTopics();
+    if (scored && !scored[wire]) scored[wire] = createTopicScoreParams(TOPIC_SCORE_PARAMS);
+    this.pubsub.subscribe(wire);
+  }
+
+  /**
+   * Gossipsub's per-topic score parameters (P4), which its scorer reads by topic at each event: a
+   * topic added after creation is scored once it has an entry. Undefined if the router keeps them
+   * elsewhere (then such topics go without P4; our own scores still count through P5).
+   */
+  private scoredTopics(): Record<string, unknown> | undefined {
+    const topics = (this.pubsub as unknown as { score?: { params?: { topics?: unknown } } }).score?.params?.topics;
+    return topics && typeof topics === 'object' ? (topics as Record<string, unknown>) : undefined;
   }
 
   /** Signs `value` in an envelope and gossips it on the registered topic `name`. */

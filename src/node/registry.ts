@@ -1,7 +1,8 @@
 /**
  * Topic registry: the later Sprint/inference protocol registers its topics here, each with a payload
  * codec and a size limit, and the validator and publish path use the entry. Topic names given here
- * are short ("presence", "sprint-proof"); the wire topic is namespaced by network (config.topicName).
+ * are short ("presence", "sprint-proof-<genesis id>"); the wire topic is namespaced by network
+ * (config.topicName). Sprint topics are registered per genesis after start (node.addTopics).
  */
 export interface PayloadCodec<T> {
   encode(value: T): Uint8Array;
@@ -43,6 +44,11 @@ export class TopicRegistry {
     if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(spec.name)) throw new Error(`invalid topic name '${spec.name}'`);
     this.specs.set(spec.name, spec as TopicSpec<unknown>);
     return spec;
+  }
+
+  /** Forgets a topic (a relay dropping a genesis it no longer serves); false when it was not registered. */
+  unregister(name: string): boolean {
+    return this.specs.delete(name);
   }
 
   get(name: string): TopicSpec<unknown> | undefined {

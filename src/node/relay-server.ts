@@ -2,7 +2,8 @@
  * Node-only: the relay/bootstrap node. A Sprintnet node in the `relay` role: websockets listener,
  * circuit relay v2 server (limits in relay-limits.ts), identify, gossipsub subscribed to every
  * registered topic so it validates and forwards gossip between peers that are not yet directly
- * connected.
+ * connected. Sprint topics are per genesis: the relay serves its own genesis's and, within a cap,
+ * those its peers subscribe to (genesis-topics.ts).
  */
 import './node-env.ts';
 import { writeFile, mkdir } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { SprintnetNode } from './node.ts';
 import type { NetworkConfig } from './config.ts';
 import type { TopicRegistry } from './registry.ts';
 import { defaultRegistry } from './topics/index.ts';
+import { GenesisTopics } from './genesis-topics.ts';
 import { RelayIpLimiter, type RelayIpLimits } from './relay-limits.ts';
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2';
 
@@ -26,6 +28,13 @@ export interface RelayOptions {
   networkJsonPaths?: string[];
   /** The network's genesis in its JSON form (docs/protocol.md §3), copied into network.json as is. */
   genesis?: unknown;
+  /**
+   * Id of the genesis whose Sprint topics the relay always serves (`genesisId(g)`, 16 hex digits;
+   * the CLI passes that of `genesis`). Other geneses' are served while peers subscribe to them, at
+   * most `maxGeneses` (genesis-topics.ts MAX_RELAY_GENESES) at a time.
+   */
+  genesisId?: string;
+  maxGeneses?: number;
   config?: Partial<NetworkConfig>;
   registry?: TopicRegistry;
   /** Per-IP connection and reservation caps; defaults in relay-limits.ts (RELAY_IP_LIMITS). */
@@ -38,6 +47,8 @@ export interface RunningRelay {
   multiaddr: string;
   /** The per-IP caps in force, with their refusal counts. */
   ipLimiter: RelayIpLimiter;
+  /** The geneses whose Sprint topics it serves. */
+  geneses: GenesisTopics;
   stop(): Promise<void>;
 }
 
@@ -66,7 +77,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     connections: () => node.libp2p.getConnections(),
     reservations: () => relayService.reservations.entries(),
   });
+  const geneses = new GenesisTopics(node, { pinned: options.genesisId, maxGeneses: options.maxGeneses });
   await node.start();
+  geneses.start();
   const addr = node.multiaddrs().find((a) => a.includes('/ws'));
   if (!addr) throw new Error('relay has no websockets address');
   const json: NetworkJson = { networkId: node.config.networkId, relays: [addr], ...(options.genesis === undefined ? {} : { genesis: options.genesis }) };
@@ -74,7 +87,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, JSON.stringify(json, null, 2) + '\n');
   }
-  return { node, multiaddr: addr, ipLimiter, stop: () => node.stop() };
+  return {
+    node,
+    multiaddr: addr,
+    ipLimiter,
+    geneses,
+    stop: () => {
+      geneses.stop();
+      return node.stop();
+    },
+  };
 }
 
 /** Resolves on the first SIGINT/SIGTERM, so commands can shut down cleanly. */

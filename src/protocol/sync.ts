@@ -25,8 +25,9 @@ import { hexBytes, hex, tagged } from './bytes.ts';
 
 /**
  * The request/response protocol's name, per genesis: peers of two geneses of one network id (a new
- * demo genesis reuses the id) share presence and gossip, but never each other's sync. On libp2p it
- * becomes `/sprintnet/<networkId>/rpc/sprint-sync-<genesis id>/1` (src/node/config.ts protocolName).
+ * demo genesis reuses the id) share presence, but never each other's sync (nor Sprint gossip, whose
+ * topics are per genesis too: src/node/topics sprintTopic). On libp2p it becomes
+ * `/sprintnet/<networkId>/rpc/sprint-sync-<genesis id>/1` (src/node/config.ts protocolName).
  */
 export const syncProtocol = (g: Genesis): string => `sprint-sync-${genesisId(g)}`;
 
