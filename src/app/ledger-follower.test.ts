@@ -167,7 +167,7 @@ describe('LedgerFollower', () => {
     const fakeHash = new Uint8Array(32).fill(7);
     const forgerSigner = walletSigner({ ed25519Seed: forger!.seed, publicKey: forger!.publicKey, blsSecretKey: forger!.bls, keyBinding: forger!.binding });
     await until('the close', () => Date.now() > s0.close + 50, s0.close - Date.now() + 2_000);
-    const vote = await signMessage(forgerSigner, NET, { epoch: 0, sender: forger!.publicKey, timestampMs: Date.now(), kind: 'vote', stateHash: fakeHash });
+    const vote = await signMessage(forgerSigner, genesis, { epoch: 0, sender: forger!.publicKey, timestampMs: Date.now(), kind: 'vote', stateHash: fakeHash });
     await stranger.publish(sprintTopic('sprint-vote', genesisId(genesis)), vote.bytes);
     await new Promise((r) => setTimeout(r, 20));
     stranger.leave(); // not a peer to sync from
@@ -293,7 +293,7 @@ describe('LedgerFollower', () => {
     const honest = participants[0]!.host.view(0)!;
     const forged = { ...honest.state, hosts: honest.state.hosts.map((h, i) => (i === 0 ? { ...h, weight: h.weight + 1_000 } : h)) };
     const forgedHash = stateHash(forged);
-    const vote = (await signMessage(signerOf(forger), NET, {
+    const vote = (await signMessage(signerOf(forger), genesis, {
       epoch: 0,
       sender: forger!.publicKey,
       timestampMs: schedule(genesis, 0).close + 1,

@@ -67,7 +67,7 @@ const proofOf = (volunteer: number, session: number) =>
     timestampMs: Date.now() - 50,
   });
 const published = (p: Uint8Array, by: number) =>
-  signMessage(signerOf(by), NET, { kind: 'inference', epoch: 1, sender: signerOf(by).publicKey, timestampMs: Date.now(), proof: p });
+  signMessage(signerOf(by), genesis, { kind: 'inference', epoch: 1, sender: signerOf(by).publicKey, timestampMs: Date.now(), proof: p });
 
 const registry = new LedgerRegistry();
 const store = new MemoryStore();
@@ -78,7 +78,7 @@ beforeAll(async () => {
   const stored: Message[] = [
     await published(aProof, A),
     await published(await proofOf(C, 2), C),
-    await signMessage(signerOf(VALIDATOR), NET, {
+    await signMessage(signerOf(VALIDATOR), genesis, {
       kind: 'inferenceVerdict',
       epoch: 1,
       sender: signerOf(VALIDATOR).publicKey,

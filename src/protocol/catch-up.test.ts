@@ -47,7 +47,7 @@ describe('catching up', () => {
     const liar = simIdentity(20, g.networkId);
     const liarKey = hex(liar.publicKey);
     const list = encodeNonceList([{ nonce: 5, distance: 0.5 }]);
-    const extra = await signMessage(signerOf(liar), g.networkId, {
+    const extra = await signMessage(signerOf(liar), g, {
       kind: 'proof',
       epoch: 1,
       sender: liar.publicKey,

@@ -69,7 +69,7 @@ export function verifyCertificate(g: Genesis, c: Certificate, weights: ReadonlyM
     last = k;
     if (v.kind !== 'vote' || v.epoch !== c.epoch || !equalBytes(v.stateHash, c.stateHash)) bad('a vote is for another epoch or hash');
     if (!inWindow(g, 'vote', c.epoch, v.timestampMs)) bad('a vote is outside its window');
-    if (!verifyMessage(verifier, g.networkId, v)) bad(`bad signature by ${k.slice(0, 16)}`);
+    if (!verifyMessage(verifier, g, v)) bad(`bad signature by ${k.slice(0, 16)}`);
   }
   if (!tallyVotes(c.votes, c.epoch, c.stateHash, weights).certified) bad('votes hold no more than half of the weight');
 }

@@ -16,6 +16,8 @@ import { InferenceVerdict } from './inference-constants.ts';
 
 const NET = 'codec-test';
 const id = simIdentity(0, NET);
+/** The genesis every message here is signed for (the signature covers its hash, docs/protocol.md §5). */
+const G = makeGenesis({ networkId: NET, config: 'tiny', startMs: 1000, skewMs: 100, timings: fastTimings(2000, 100), hitRateDenominator: 8 });
 const signer = walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
 const verifier = walletVerifier();
 const key = (i: number) => ed25519.getPublicKey(new Uint8Array(32).fill(i + 1));
@@ -57,21 +59,23 @@ describe('messages', () => {
     );
   });
 
-  it('round-trips every kind, verifies, and refuses another network or a flipped byte', async () => {
+  it('round-trips every kind, verifies, and refuses another network, another genesis or a flipped byte', async () => {
     expect(new Set(bodies.map((b) => b.kind)).size).toBe(7);
     for (const u of bodies) {
-      const m = await signMessage(signer, NET, u);
+      const m = await signMessage(signer, G, u);
       expect(m.bytes.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES[u.kind]);
       const back = decodeMessage(m.bytes);
       expect(back.id).toBe(m.id);
       expect(back.kind).toBe(u.kind);
-      expect(verifyMessage(verifier, NET, back)).toBe(true);
-      expect(verifyMessage(verifier, 'other-net', back)).toBe(false);
+      expect(verifyMessage(verifier, G, back)).toBe(true);
+      expect(verifyMessage(verifier, { ...G, networkId: 'other-net' }, back)).toBe(false);
+      // Same network id, another genesis (another start time): the signature covers the genesis hash.
+      expect(verifyMessage(verifier, { ...G, startMs: G.startMs + 1 }, back)).toBe(false);
       const flipped = m.bytes.slice();
       flipped[20]! ^= 1;
       let ok = false;
       try {
-        ok = verifyMessage(verifier, NET, decodeMessage(flipped));
+        ok = verifyMessage(verifier, G, decodeMessage(flipped));
       } catch (e) {
         expect(isProtocolError(e)).toBe(true);
       }
@@ -80,7 +84,7 @@ describe('messages', () => {
   });
 
   it('refuses truncation, trailing bytes, oversize and unknown kinds with typed errors', async () => {
-    const m = await signMessage(signer, NET, bodies[2]!);
+    const m = await signMessage(signer, G, bodies[2]!);
     expect(() => decodeMessage(m.bytes.subarray(0, m.bytes.length - 1))).toThrow(ProtocolError);
     expect(() => decodeMessage(new Uint8Array([...m.bytes, 0]))).toThrow(/OVERSIZE|trailing|exceeds/);
     const unknown = m.bytes.slice();
@@ -95,10 +99,10 @@ describe('messages', () => {
     expect(entryProblem({ host: key(0), proofId: h(1), verdict: Verdict.mismatch, checked: 10, mismatches: 2 })).toBeNull();
     expect(entryProblem({ host: key(0), proofId: h(1), verdict: Verdict.duplicate, checked: 3, mismatches: 0 })).toMatch(/unsampled/);
     const v = bodies[3] as Unsigned<ValidationBody>;
-    await expect(signMessage(signer, NET, { ...v, entries: [...v.entries].reverse() })).rejects.toThrow(/sorted/);
+    await expect(signMessage(signer, G, { ...v, entries: [...v.entries].reverse() })).rejects.toThrow(/sorted/);
     // A validation whose lottery binding names someone else is refused.
     const other = simIdentity(1, NET);
-    await expect(signMessage(signer, NET, { ...v, binding: other.binding })).rejects.toThrow(/binding names another key/);
+    await expect(signMessage(signer, G, { ...v, binding: other.binding })).rejects.toThrow(/binding names another key/);
   });
 
   it('refuses an inference proof that does not decode, from a third key, or a verdict whose counts contradict it', async () => {
@@ -110,21 +114,21 @@ describe('messages', () => {
       openedAtMs: 1,
       timestampMs: 2,
     });
-    await expect(signMessage(signer, NET, { ...inference, proof: stranger })).rejects.toThrow(/neither the user nor the volunteer/);
-    await expect(signMessage(signer, NET, { ...inference, proof: new Uint8Array(40).fill(1) })).rejects.toThrow(expect.objectContaining({ code: 'MALFORMED' }));
-    await expect(signMessage(signer, NET, { ...inference, proof: new Uint8Array(70_000) })).rejects.toThrow(expect.objectContaining({ code: 'OVERSIZE' }));
+    await expect(signMessage(signer, G, { ...inference, proof: stranger })).rejects.toThrow(/neither the user nor the volunteer/);
+    await expect(signMessage(signer, G, { ...inference, proof: new Uint8Array(40).fill(1) })).rejects.toThrow(expect.objectContaining({ code: 'MALFORMED' }));
+    await expect(signMessage(signer, G, { ...inference, proof: new Uint8Array(70_000) })).rejects.toThrow(expect.objectContaining({ code: 'OVERSIZE' }));
     const verdict = { ...header, kind: 'inferenceVerdict' as const, proofId: h(9) };
-    await expect(signMessage(signer, NET, { ...verdict, verdict: InferenceVerdict.invalid, checked: 2 })).rejects.toThrow(/invalid verdict re-runs nothing/);
-    await expect(signMessage(signer, NET, { ...verdict, verdict: InferenceVerdict.consistent, checked: 0 })).rejects.toThrow(/re-run at least one/);
+    await expect(signMessage(signer, G, { ...verdict, verdict: InferenceVerdict.invalid, checked: 2 })).rejects.toThrow(/invalid verdict re-runs nothing/);
+    await expect(signMessage(signer, G, { ...verdict, verdict: InferenceVerdict.consistent, checked: 0 })).rejects.toThrow(/re-run at least one/);
     // Bytes on the wire are checked the same way: a verdict code out of range is MALFORMED.
-    const ok = await signMessage(signer, NET, { ...verdict, verdict: InferenceVerdict.consistent, checked: 2 });
+    const ok = await signMessage(signer, G, { ...verdict, verdict: InferenceVerdict.consistent, checked: 2 });
     const bad = ok.bytes.slice();
     bad[49 + 32] = 7;
     expect(() => decodeMessage(bad)).toThrow(/unknown verdict 7/);
   });
 
   it('decoding hostile bytes throws only ProtocolError (fuzz)', async () => {
-    const valid = await Promise.all(bodies.map((u) => signMessage(signer, NET, u)));
+    const valid = await Promise.all(bodies.map((u) => signMessage(signer, G, u)));
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: valid.length - 1 }),
@@ -263,7 +267,7 @@ describe('state, certificate and sync codecs', () => {
   });
 
   it('certificates and sync requests round-trip and refuse junk with typed errors', async () => {
-    const vote = await signMessage(signer, NET, { kind: 'vote', epoch: 4, sender: id.publicKey, timestampMs: 1, stateHash: stateHash(state) });
+    const vote = await signMessage(signer, G, { kind: 'vote', epoch: 4, sender: id.publicKey, timestampMs: 1, stateHash: stateHash(state) });
     const cert = { epoch: 4, stateHash: stateHash(state), votes: [vote] };
     expect(decodeCertificate(encodeCertificate(cert)).votes[0]!.id).toBe(vote.id);
     const requests: SyncRequest[] = [

@@ -73,7 +73,7 @@ describe('faults', () => {
     // Signed for another epoch than its timestamp's: refused.
     const late = simIdentity(9, g.networkId);
     const signer = walletSigner({ ed25519Seed: late.seed, publicKey: late.publicKey, blsSecretKey: late.bls, keyBinding: late.binding });
-    const wrongEpoch = await signMessage(signer, g.networkId, {
+    const wrongEpoch = await signMessage(signer, g, {
       kind: 'commit',
       epoch: 2,
       sender: late.publicKey,
@@ -88,13 +88,13 @@ describe('faults', () => {
     const seed = sim.hosts[0]!.host.pool.proofs(1)[0]!.seed;
     const list = encodeNonceList([{ nonce: 5, distance: 0.5 }]);
     const body = { kind: 'proof' as const, epoch: 1, sender: late.publicKey, seed, count: 1, root: nonceListRoot(list), noncesTried: 8 };
-    const tooLate = await signMessage(signer, g.networkId, { ...body, timestampMs: sim.loop.now() });
+    const tooLate = await signMessage(signer, g, { ...body, timestampMs: sim.loop.now() });
     expect(a.receive(tooLate.bytes, 'gossip')).toBeNull();
     expect(a.counters.rejected.OUT_OF_WINDOW).toBe(2);
 
     // Backdated into the window but arriving now: refused as gossip (clock skew); through sync it is a
     // valid member of the set, but no validator received it in time, so it is never validated.
-    const backdated = await signMessage(signer, g.networkId, { ...body, timestampMs: s1.sprintEnd });
+    const backdated = await signMessage(signer, g, { ...body, timestampMs: s1.sprintEnd });
     expect(a.receive(backdated.bytes, 'gossip')).toBeNull();
     expect(a.counters.rejected.CLOCK_SKEW).toBe(2);
     for (const h of sim.hosts) expect(h.host.receive(backdated.bytes, 'sync')).not.toBeNull();

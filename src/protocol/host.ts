@@ -926,7 +926,7 @@ export class ProtocolHost {
         throw new ProtocolError('SIGNER_LOCKED', `epoch ${e}: ${body.kind} not signed, the signer was not ready before its window closed`);
       }
       const unsigned = { epoch: e, sender: this.publicKey, timestampMs: this.o.clock.now(), ...body } as Unsigned<B>;
-      m = (await signMessage(this.o.signer, this.genesis.networkId, unsigned)) as unknown as Message;
+      m = (await signMessage(this.o.signer, this.genesis, unsigned)) as unknown as Message;
       await this.o.store.put(ownKey, m.bytes);
     }
     this.accept(m, this.o.clock.now());
@@ -942,7 +942,7 @@ export class ProtocolHost {
     this.counters.received++;
     try {
       const m = decodeMessage(bytes);
-      if (!verifyMessage(this.o.verifier, this.genesis.networkId, m)) throw new ProtocolError('BAD_SIGNATURE', `${m.kind} from ${hex(m.sender).slice(0, 8)}`);
+      if (!verifyMessage(this.o.verifier, this.genesis, m)) throw new ProtocolError('BAD_SIGNATURE', `${m.kind} from ${hex(m.sender).slice(0, 8)}`);
       if (!inWindow(this.genesis, m.kind, m.epoch, m.timestampMs)) {
         throw new ProtocolError('OUT_OF_WINDOW', `${m.kind} for epoch ${m.epoch} stamped ${m.timestampMs}, outside its window`);
       }
@@ -1138,7 +1138,7 @@ export class ProtocolHost {
       if (!bytes) continue;
       try {
         const m = decodeMessage(bytes);
-        if (verifyMessage(this.o.verifier, this.genesis.networkId, m)) this.pool.add(m, -Infinity);
+        if (verifyMessage(this.o.verifier, this.genesis, m)) this.pool.add(m, -Infinity);
       } catch (err) {
         this.reject(err);
       }

@@ -27,7 +27,7 @@ export function inferenceEpoch(g: Genesis, proof: ComputeProof): number {
 /** The protocol message carrying a proof; `signer` must be its user or its volunteer. */
 export async function signInference(signer: Signer, g: Genesis, proofBytes: Uint8Array, now: number): Promise<InferenceMessage> {
   const epoch = inferenceEpoch(g, decodeProof(proofBytes));
-  return signMessage(signer, g.networkId, { kind: 'inference', epoch, sender: signer.publicKey, timestampMs: now, proof: proofBytes });
+  return signMessage(signer, g, { kind: 'inference', epoch, sender: signer.publicKey, timestampMs: now, proof: proofBytes });
 }
 
 export interface InferenceJudgement {
@@ -81,7 +81,7 @@ export async function signVerdict(
   j: InferenceJudgement,
   now: number,
 ): Promise<InferenceVerdictMessage> {
-  return signMessage(signer, g.networkId, {
+  return signMessage(signer, g, {
     kind: 'inferenceVerdict',
     epoch,
     sender: signer.publicKey,

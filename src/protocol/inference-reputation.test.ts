@@ -41,9 +41,9 @@ async function proof(volunteer: number, session: number, o: { timestampMs?: numb
 }
 
 const published = (p: Uint8Array, by: number) =>
-  signMessage(signerOf(by), NET, { kind: 'inference', epoch: 0, sender: signerOf(by).publicKey, timestampMs: s.start + 30, proof: p });
+  signMessage(signerOf(by), g, { kind: 'inference', epoch: 0, sender: signerOf(by).publicKey, timestampMs: s.start + 30, proof: p });
 const verdict = (p: Uint8Array, by: number, v: InferenceVerdictCode, checked = 3) =>
-  signMessage(signerOf(by), NET, {
+  signMessage(signerOf(by), g, {
     kind: 'inferenceVerdict',
     epoch: 0,
     sender: signerOf(by).publicKey,

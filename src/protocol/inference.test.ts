@@ -34,11 +34,11 @@ beforeAll(async () => {
     timestampMs: s.start + 20,
     decodeSteps: 12,
   });
-  message = await signMessage(A, NET, { kind: 'inference', epoch: 0, sender: A.publicKey, timestampMs: s.start + 30, proof });
+  message = await signMessage(A, g, { kind: 'inference', epoch: 0, sender: A.publicKey, timestampMs: s.start + 30, proof });
 });
 
 const verdict = (signer: typeof A, v: InferenceVerdictCode, checked: number) =>
-  signMessage(signer, NET, {
+  signMessage(signer, g, {
     kind: 'inferenceVerdict',
     epoch: 0,
     sender: signer.publicKey,
@@ -106,7 +106,7 @@ describe('inference verdicts', () => {
       keyBinding: simIdentity(4, NET).binding,
     });
     const ok = await Promise.all(
-      [late, early].map((p) => signMessage(userSigner, NET, { kind: 'inference', epoch: 0, sender: userSigner.publicKey, timestampMs: s.start, proof: p })),
+      [late, early].map((p) => signMessage(userSigner, g, { kind: 'inference', epoch: 0, sender: userSigner.publicKey, timestampMs: s.start, proof: p })),
     );
     expect(deriveInference(g, 0, ok, [], weights([[B, 1]]), walletVerifier()).reports.map((r) => r.outcome)).toEqual(['out-of-window', 'out-of-window']);
   });

@@ -61,11 +61,11 @@ describe('state derivation', () => {
     const signer1 = walletSigner({ ed25519Seed: id1.seed, publicKey: id1.publicKey, blsSecretKey: id1.bls, keyBinding: id1.binding });
     const { signature: _s, bytes: _b, id: _i, bodyKey: _k, ...unsigned } = proof;
     // A second, different proof from the same host: equivocation.
-    const second = await signMessage(signer1, sim.genesis.networkId, { ...unsigned, count: proof.count + 1, timestampMs: proof.timestampMs + 1 });
+    const second = await signMessage(signer1, sim.genesis, { ...unsigned, count: proof.count + 1, timestampMs: proof.timestampMs + 1 });
     // The same commit body, stamped 1 ms later: not equivocation; the smaller id is used.
     const commit = messages.find((m) => m.kind === 'commit' && hex(m.sender) === sim.hosts[2]!.key)!;
     const { signature: _s2, bytes: _b2, id: _i2, bodyKey: _k2, ...commitUnsigned } = commit;
-    const restamped = await signMessage(walletSigner(simKeys(2)), sim.genesis.networkId, { ...commitUnsigned, timestampMs: commit.timestampMs + 1 });
+    const restamped = await signMessage(walletSigner(simKeys(2)), sim.genesis, { ...commitUnsigned, timestampMs: commit.timestampMs + 1 });
     const all = [...messages, decodeMessage(second.bytes), decodeMessage(restamped.bytes)];
     const expected = derive(all);
     expect(expected).not.toBe(reference);
@@ -90,14 +90,14 @@ describe('state derivation', () => {
     const keys = simKeys(0);
     const signer = walletSigner(keys);
     const commit = messages.find((m) => m.kind === 'commit' && hex(m.sender) === sim.hosts[0]!.key)!;
-    const other = await signMessage(signer, sim.genesis.networkId, {
+    const other = await signMessage(signer, sim.genesis, {
       kind: 'commit',
       epoch: 1,
       sender: keys.publicKey,
       timestampMs: commit.timestampMs,
       commitment: new Uint8Array(32),
     });
-    const late = await signMessage(signer, sim.genesis.networkId, {
+    const late = await signMessage(signer, sim.genesis, {
       kind: 'commit',
       epoch: 0,
       sender: keys.publicKey,
@@ -151,7 +151,7 @@ describe('split-inference credit in the ledger', () => {
       keyBinding: simIdentity(0, sim.genesis.networkId).binding,
     });
   const inferenceFrom = (seed: Uint8Array, proof: Uint8Array, epoch = 0, t = at.start + 500) =>
-    signMessage(seedSigner(seed), sim.genesis.networkId, { kind: 'inference', epoch, sender: ed25519.getPublicKey(seed), timestampMs: t, proof });
+    signMessage(seedSigner(seed), sim.genesis, { kind: 'inference', epoch, sender: ed25519.getPublicKey(seed), timestampMs: t, proof });
   /** Verdicts of weighted sim hosts, each from its own judgement (its own sample) of the proof. */
   async function verdicts(proof: Uint8Array, hosts: number[], o: { evidence?: Evidence; epoch?: number } = {}): Promise<Message[]> {
     const out: Message[] = [];

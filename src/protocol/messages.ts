@@ -24,6 +24,7 @@ import {
 } from './constants.ts';
 import type { KeyBinding, Signer, Verifier } from './crypto.ts';
 import { ProtocolError } from './errors.ts';
+import { genesisHash, type Genesis } from './genesis.ts';
 import { compareBytes, hex, tagged } from './bytes.ts';
 import { decodeProof } from '../split/proof.ts';
 import { SplitError } from '../split/errors.ts';
@@ -222,17 +223,33 @@ const limitFor = (checked: number): number => {
   return k;
 };
 
-export async function signMessage<B extends Body>(signer: Signer, networkId: string, m: Unsigned<B>): Promise<Signed<B>> {
+/**
+ * What is signed: the genesis hash, then the message without its signature. The hash is not on
+ * the wire, but it binds every message to one genesis: a message of another genesis under the same
+ * network id fails verification, so it can neither count in our ledger nor make a wallet that takes
+ * part in both look like an equivocator (docs/protocol.md §5).
+ */
+const hashes = new WeakMap<Genesis, Uint8Array>();
+function signedPayload(g: Genesis, unsigned: Uint8Array): Uint8Array {
+  let h = hashes.get(g);
+  if (!h) hashes.set(g, (h = genesisHash(g)));
+  const out = new Uint8Array(h.length + unsigned.length);
+  out.set(h);
+  out.set(unsigned, h.length);
+  return out;
+}
+
+export async function signMessage<B extends Body>(signer: Signer, g: Genesis, m: Unsigned<B>): Promise<Signed<B>> {
   const unsigned = encodeUnsigned(m);
-  const signature = await signer.sign(domainOf(m.kind, networkId), unsigned);
+  const signature = await signer.sign(domainOf(m.kind, g.networkId), signedPayload(g, unsigned));
   if (signature.length !== SIGNATURE_BYTES) throw new ProtocolError('BAD_SIGNATURE', 'signer returned a signature of the wrong length');
   return finish(m, unsigned, signature);
 }
 
-/** Never throws: a strict Ed25519 signature by the sender for this network. */
-export function verifyMessage(verifier: Verifier, networkId: string, m: Message): boolean {
+/** Never throws: a strict Ed25519 signature by the sender for this network and genesis. */
+export function verifyMessage(verifier: Verifier, g: Genesis, m: Message): boolean {
   const unsigned = m.bytes.subarray(0, m.bytes.length - SIGNATURE_BYTES);
-  return verifier.verify(m.sender, domainOf(m.kind, networkId), unsigned, m.signature);
+  return verifier.verify(m.sender, domainOf(m.kind, g.networkId), signedPayload(g, unsigned), m.signature);
 }
 
 function checkBody(m: Unsigned): void {

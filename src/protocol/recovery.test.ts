@@ -42,7 +42,7 @@ async function backdatedProof(g: Genesis, index: number, seed: Uint8Array) {
     root: nonceListRoot(list),
     noncesTried: 8,
   };
-  return decodeMessage((await signMessage(signerOf(id), g.networkId, unsigned)).bytes);
+  return decodeMessage((await signMessage(signerOf(id), g, unsigned)).bytes);
 }
 
 /** Epochs 0 and 1 certified by hosts 0 and 1 (host 2 gone before epoch 1's close); host 2's store holds the backdated proof. */
