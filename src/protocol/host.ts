@@ -206,7 +206,12 @@ export class ProtocolHost {
     this.running = false;
     this.cancelTimer?.();
     this.unsubscribe?.();
-    for (const l of this.locals.values()) l.search = undefined;
+    // A stopped host searches no more: its search would go on writing progress (beside a process
+    // started over the same store) and emitting finds until the Sprint's end (stop-search.test.ts).
+    for (const l of this.locals.values()) {
+      l.searchAbort?.abort();
+      l.search = undefined;
+    }
   }
 
   /** Waits until queued work (actions, recovery) has finished. */
