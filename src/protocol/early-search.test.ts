@@ -6,7 +6,11 @@
  * finds is claimed.
  */
 import { describe, expect, it } from 'vitest';
+import { hex } from './bytes.ts';
 import { schedule } from './genesis.ts';
+import { ProtocolHost } from './host.ts';
+import type { ProtocolEngine, SearchRequest, SearchResult } from './interfaces.ts';
+import { MemoryStore } from './store.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { createSimulation } from './sim/simulate.ts';
 
@@ -61,7 +65,7 @@ describe('early search (MODELLED engine and signatures)', () => {
       for (let host = 0; host < 3; host++) {
         const early = at(marks, host, e, 'early');
         expect(early, `host ${host} epoch ${e}`).toBeDefined();
-        expect(early!).toBeGreaterThanOrEqual(s.commitEnd + sim.genesis.skewMs);
+        expect(early!).toBeGreaterThanOrEqual(s.commitEnd + 2 * sim.genesis.skewMs);
         // Every reveal arrived early in the reveal window: not waiting for its end.
         expect(early!).toBeLessThan(s.revealEnd);
         expect(at(marks, host, e, 'sprint')).toBeGreaterThanOrEqual(s.sprintStart);
@@ -92,4 +96,42 @@ describe('early search (MODELLED engine and signatures)', () => {
       }
     }
   });
+});
+
+describe('an early search that fails', () => {
+  it('is run again at sprintStart, from its stored progress', async () => {
+    const crypto = modelledCrypto();
+    const sim = await createSimulation({ honest: 2, cheaters: [], epochs: 1, seed: 6, modelled: { crypto } });
+    const publicKey = new Uint8Array(32).fill(11);
+    const calls: number[] = [];
+    const engine: ProtocolEngine = {
+      search: (req: SearchRequest): Promise<SearchResult> => {
+        calls.push(sim.loop.now());
+        if (calls.length === 1) return Promise.reject(new Error('device lost while building'));
+        return Promise.resolve({ found: [...req.found], tried: 10, nextNonce: req.startNonce + 10 });
+      },
+      evaluate: () => Promise.reject(new Error('this host does not validate')),
+    };
+    const logs: string[] = [];
+    const host = new ProtocolHost({
+      genesis: sim.genesis,
+      signer: crypto.signer(publicKey),
+      verifier: crypto.verifier,
+      engine,
+      transport: sim.net.join(hex(publicKey)),
+      clock: sim.loop,
+      store: new MemoryStore(),
+      random: (n) => new Uint8Array(n).fill(n),
+      log: (line) => logs.push(line),
+    });
+    await host.start();
+    const s = schedule(sim.genesis, 0);
+    await sim.loop.runUntil(s.sprintEnd);
+    expect(calls.length).toBe(2);
+    expect(calls[0]!).toBeLessThan(s.sprintStart); // the early one
+    expect(calls[1]!).toBeGreaterThanOrEqual(s.sprintStart);
+    expect(logs.some((l) => l.includes('the early search failed, searching again'))).toBe(true);
+    host.stop();
+    await host.idle();
+  }, 60_000);
 });

@@ -144,6 +144,8 @@ interface Local {
   /** The seed `search` runs on, and its abort (an early search whose seed the sync round changed). */
   searchSeed?: Uint8Array;
   searchAbort?: AbortController;
+  /** The search ended with an error (engine failure): startSprint runs it again, from its stored progress. */
+  searchFailed?: boolean;
   done: Set<string>;
 }
 
@@ -261,7 +263,7 @@ export class ProtocolHost {
     const marks = [
       s.start,
       s.commitEnd,
-      s.commitEnd + k,
+      s.commitEnd + 2 * k,
       s.revealEnd + k,
       s.sprintStart,
       s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0),
@@ -303,7 +305,7 @@ export class ProtocolHost {
     };
     if (now < s.commitEnd) await once('commit', () => this.commit(e), true);
     if (now >= s.commitEnd && now < s.revealEnd + this.genesis.skewMs) await once('reveal', () => this.reveal(e));
-    if (now >= s.commitEnd + this.genesis.skewMs && now < s.sprintStart && !sitOut) await this.startEarly(e, s);
+    if (now >= this.earlyFrom(s) && now < s.sprintStart && !sitOut) await this.startEarly(e, s);
     if (now >= s.sprintStart && now < s.sprintEnd) await once('sprint', () => this.startSprint(e, s), true);
     const proofAt = s.sprintEnd + (this.o.strategy?.proofDelayMs ?? 0);
     if (now >= proofAt && now < s.proofEnd) await once('proof', () => this.publishProof(e, s), true);
@@ -394,25 +396,33 @@ export class ProtocolHost {
         );
       if (r && r.kind === 'reveal') reveals.push({ publicKey: c.sender, secret: r.secret });
     }
-    return { seed: sprintSeed(prevHash, e, reveals), allOpened: reveals.length === counted };
+    return { seed: sprintSeed(prevHash, e, reveals), allOpened: counted > 0 && reveals.length === counted };
   }
 
   /**
-   * Starts the search before the Sprint once the seed can no longer change: every commitment we
-   * hold is opened (after the commit window's skew), or the reveal window is over. Anyone who holds
-   * every reveal can compute the seed and search from then on, and only the proof deadline is
-   * enforced, so an honest host that waited for sprintStart would give such a host a head start
-   * (docs/protocol.md §6). startSprint keeps this search if its synced seed is the same.
+   * When the early search may start: a commitment stamped up to commitEnd + skew is in window, and
+   * live gossip may arrive up to skew after its stamp, so none can turn up after commitEnd + 2·skew.
    */
+  private earlyFrom(s: EpochSchedule): number {
+    return s.commitEnd + 2 * this.genesis.skewMs;
+  }
+
   /** A reveal may open the last commitment: start the early search now rather than at the next mark. */
   private revealArrived(e: number): void {
     const s = schedule(this.genesis, e);
     const now = this.o.clock.now();
-    if (!this.running || this.local(e).done.has('early') || now < s.commitEnd + this.genesis.skewMs || now >= s.sprintStart) return;
+    if (!this.running || this.local(e).done.has('early') || now < this.earlyFrom(s) || now >= s.sprintStart) return;
     if (this.knownWrong(e) !== undefined) return;
     void this.enqueue('early search', () => this.startEarly(e, s));
   }
 
+  /**
+   * Starts the search before the Sprint once the seed can no longer change: every commitment we
+   * hold is opened (from earlyFrom on), or the reveal window is over. Anyone who holds every reveal
+   * can compute the seed and search from then on, and only the proof deadline is enforced, so an
+   * honest host that waited for sprintStart would give such a host a head start (docs/protocol.md
+   * §6). startSprint keeps this search if its synced seed is the same.
+   */
   private async startEarly(e: number, s: EpochSchedule): Promise<void> {
     const l = this.local(e);
     if (l.done.has('early') || l.done.has('sprint') || this.o.strategy?.proofClaims) return;
@@ -421,7 +431,8 @@ export class ProtocolHost {
     if (!d || (!d.allOpened && now < s.revealEnd + this.genesis.skewMs)) return;
     l.done.add('early');
     this.o.onEvent?.({ type: 'phase', epoch: e, phase: 'early' });
-    this.log(`epoch ${e}: every reveal in ${d.allOpened ? 'before' : 'at'} the window's end, searching ${s.sprintStart - now} ms before the Sprint`);
+    const why = d.allOpened ? 'every commitment opened' : 'reveal window over, some commitments unopened';
+    this.log(`epoch ${e}: ${why}, searching ${s.sprintStart - now} ms before the Sprint`);
     await this.runSearch(e, s, d.seed);
   }
 
@@ -434,9 +445,10 @@ export class ProtocolHost {
     }
     const l = this.local(e);
     if (l.search && l.searchSeed) {
-      if (equalBytes(l.searchSeed, seed)) return; // the early search already runs on this seed
+      if (equalBytes(l.searchSeed, seed) && !l.searchFailed) return; // the early search already runs on this seed
+      if (l.searchFailed) this.log(`epoch ${e}: the early search failed, searching again from its progress`);
       // A reveal we lacked arrived in the sync round: the early search was on another seed.
-      this.log(`epoch ${e}: the synced seed differs from the early one, restarting the search`);
+      else this.log(`epoch ${e}: the synced seed differs from the early one, restarting the search`);
       l.searchAbort?.abort();
       await l.search.catch(() => undefined);
     }
@@ -476,7 +488,11 @@ export class ProtocolHost {
         if (current()) await this.saveProgress(e, seed, r.nextNonce, total.tried, total.found);
         return total;
       });
-    l.search.catch((err: unknown) => this.log(`epoch ${e}: search failed: ${(err as Error).message}`));
+    l.searchFailed = false;
+    l.search.catch((err: unknown) => {
+      if (l.searchAbort === abort) l.searchFailed = true;
+      this.log(`epoch ${e}: search failed: ${(err as Error).message}`);
+    });
   }
 
   private async publishProof(e: number, s: EpochSchedule): Promise<void> {
@@ -493,7 +509,9 @@ export class ProtocolHost {
         fetchList: (p) => this.fetchClaims(p),
       }));
     } else {
-      const r = l.search && l.searchSeed && equalBytes(l.searchSeed, seed) ? await l.search.catch(() => undefined) : await this.loadProgressAsResult(e, seed);
+      // A search that failed still claims what it stored.
+      const running = l.search && l.searchSeed && equalBytes(l.searchSeed, seed) ? await l.search.catch(() => undefined) : undefined;
+      const r = running ?? (await this.loadProgressAsResult(e, seed));
       if (!r) return;
       claims = [...r.found];
       tried = r.tried;

@@ -260,7 +260,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
 
   // Validations by weighted validators, entries checked against the lottery.
   const validators = [...weights.entries()].filter(([, w]) => w > 0).map(([k]) => k);
-  const tally = new Map<string, { vw: number; aw: number; fw: number; n: number; samples: Sample[] }>();
+  const tally = new Map<string, { vw: number; aw: number; fw: number; uw: number; n: number; samples: Sample[] }>();
   const credits = new Map<string, { host: string; verdict: number }[]>();
   const lotteryDomain = { type: MessageType.ValidationLottery, networkId: g.networkId };
   const payload = lotteryMessage(epoch, seed);
@@ -282,12 +282,13 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       const rate = effectiveRateBps(prevHosts.get(hkey)?.reputation ?? 0, others);
       if (!isSelected(value, e.host, rate)) continue;
       if ((e.verdict === Verdict.ok || e.verdict === Verdict.mismatch) && e.checked !== sampleSize(proof.count)) continue;
-      const t = tally.get(hkey) ?? { vw: 0, aw: 0, fw: 0, n: 0, samples: [] };
+      const t = tally.get(hkey) ?? { vw: 0, aw: 0, fw: 0, uw: 0, n: 0, samples: [] };
       t.vw += vw;
       t.n += 1;
       if (e.verdict === Verdict.ok || e.verdict === Verdict.mismatch) t.samples.push({ weight: vw, key: vkey, mismatches: e.mismatches, checked: e.checked });
       if (e.verdict === Verdict.ok) t.aw += vw;
       else if (FRAUD_VERDICTS.has(e.verdict)) t.fw += vw;
+      else if (e.verdict === Verdict.unavailable) t.uw += vw;
       tally.set(hkey, t);
       counted.push({ host: hkey, verdict: e.verdict });
     }
@@ -298,6 +299,8 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   const cfg = sprintConfig(g);
   const flopsEach = BigInt(g.hitRateDenominator) * BigInt(flopsPerNonce(cfg));
   let acceptedTotal = 0;
+  /** Rejected because most of the validating weight could not fetch the list (§9: costs reputation, then forfeiture). */
+  const unshown = new Set<string>();
   for (const [key, proof] of proofs) {
     const r = rec.get(key)!;
     const t = tally.get(key);
@@ -311,7 +314,10 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       r.epochFlops = BigInt(r.accepted) * flopsEach;
       if (!(r.flags & Flag.withheld)) acceptedTotal += r.accepted;
     } else if (2 * t.fw > t.vw) r.flags |= Flag.fraud;
-    else r.flags |= Flag.rejected;
+    else {
+      r.flags |= Flag.rejected;
+      if (2 * t.uw > t.vw) unshown.add(key);
+    }
   }
 
   // Split inference: CU for volunteers whose proofs weighted validators found consistent (no weight, no reward).
@@ -346,21 +352,22 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
 
   // Reputation, weights, vesting, forfeiture.
   const hosts: HostRecord[] = [];
-  for (const [, r] of [...rec.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [key, r] of [...rec.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let { reputation, vested, forfeited } = r;
     let pending = [...r.pending];
-    // A claim nobody could establish (rejected: mostly a list nobody was shown) resets reputation,
-    // so everyone checks the next one; a second one before any acceptance forfeits like fraud.
-    // Otherwise withholding a forged list would cost less than serving it and being caught.
-    const rejectedUnproven = (r.flags & Flag.rejected) !== 0 && reputation === 0;
-    if (r.flags & Flag.fraud || rejectedUnproven) {
+    // A claim whose list most of the validating weight was not shown resets reputation, so everyone
+    // checks the next one; a second one before any acceptance forfeits like fraud. Otherwise
+    // withholding a forged list would cost less than serving it and being caught. Only a strict
+    // majority of `unavailable` counts: a tie, or lying `mismatch` votes short of fraud, cost nothing.
+    const unshownAgain = unshown.has(key) && reputation === 0;
+    if (r.flags & Flag.fraud || unshownAgain) {
       forfeited += pending.reduce((s, t) => s + t.amount, 0) + r.reward;
       pending = [];
       reputation = 0;
       r.reward = 0;
     } else {
       if (r.flags & Flag.accepted) reputation = Math.min(REPUTATION_MAX, reputation + 1);
-      if (r.flags & Flag.rejected) reputation = 0;
+      if (unshown.has(key)) reputation = 0;
       vested += pending.filter((t) => t.epoch <= epoch - VEST_EPOCHS).reduce((s, t) => s + t.amount, 0);
       pending = pending.filter((t) => t.epoch > epoch - VEST_EPOCHS);
       if (r.reward > 0) pending.push({ epoch, amount: r.reward });

@@ -34,3 +34,30 @@ describe('an honest host that stops serving its nonce list (MODELLED engine and 
     );
   });
 });
+
+describe('validators that lie `unavailable` (MODELLED): the penalty needs a strict majority of it', () => {
+  it('a tie (one liar of two validators) rejects the claim but takes nothing, not even at reputation 0', async () => {
+    // Open join, epoch 0: weight 1 each. Each honest prover is judged by the other honest host (ok)
+    // and the liar (unavailable): 2·AW = VW, so not accepted, and 2·UW = VW, so not "unshown".
+    const r = await simulate({ honest: 2, cheaters: ['unavailable-liar'], epochs: 1, seed: 4, modelled: { crypto: modelledCrypto() } });
+    const e = r.epochs[0]!;
+    expect(e.agreed && e.certified).toBe(true);
+    for (const h of e.hosts.filter((x) => x.kind === 'honest')) {
+      expect(h.flags, h.name).toEqual(['rejected']);
+      expect(h.forfeited, h.name).toBe(0);
+      expect(h.reward, h.name).toBe(h.validatorReward);
+      // Paid as a validator for its `ok` on the liar's own (honestly searched, accepted) claim.
+      expect(h.reward, h.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('a strict majority of liars can impose the penalty, as a majority can already flag fraud', async () => {
+    const r = await simulate({ honest: 2, cheaters: ['unavailable-liar', 'unavailable-liar'], epochs: 1, seed: 4, modelled: { crypto: modelledCrypto() } });
+    const e = r.epochs[0]!;
+    for (const h of e.hosts.filter((x) => x.kind === 'honest')) {
+      expect(h.flags, h.name).toEqual(['rejected']);
+      expect(h.reward, h.name).toBe(0); // reputation 0 (new): the epoch's reward is forfeited
+      expect(h.forfeited, h.name).toBeGreaterThan(0);
+    }
+  });
+});

@@ -30,7 +30,7 @@ import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, 
 import { EventLoop, Rng } from './loop.ts';
 import { SimNetwork, type PeerStats } from './network.ts';
 
-export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening', 'lazy-validator'] as const;
+export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening', 'lazy-validator', 'unavailable-liar'] as const;
 export type CheaterKind = (typeof CHEATER_KINDS)[number];
 export type HostKind = 'honest' | CheaterKind;
 
@@ -69,7 +69,7 @@ export interface SimOptions {
   readonly verifier?: Verifier;
   /**
    * MODELLED mode (modelled.ts): oracle engine and hash signatures instead of the reference and
-   * the wallet. Of the cheaters only forged, copier, withholder and lazy-validator cheat here; the
+   * the wallet. Of the cheaters only forged, copier, withholder, lazy-validator and unavailable-liar cheat here; the
    * others search with the honest oracle.
    */
   readonly modelled?: { readonly crypto: ReturnType<typeof modelledCrypto> };
@@ -223,7 +223,9 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
           ? { proofDelayMs: Math.round(genesis.timings.proofMs / 2), proofClaims: copyFromOthers }
           : kind === 'lazy-validator'
             ? { verdict: lazyVerdict }
-            : undefined;
+            : kind === 'unavailable-liar'
+              ? { verdict: unavailableVerdict }
+              : undefined;
     const name = kind === 'honest' ? `honest-${index}` : kinds.filter((k) => k === kind).length > 1 ? `${kind}-${index}` : kind;
     const signer = o.modelled
       ? o.modelled.crypto.signer(id.publicKey)
@@ -310,6 +312,8 @@ export async function simulate(o: SimOptions): Promise<SimReport> {
 
 /** The lazy validator: `ok` with every sampled nonce "checked" and none mismatched, without fetching the list or running a nonce. */
 const lazyVerdict: NonNullable<HostStrategy['verdict']> = (ctx) => ({ verdict: Verdict.ok, checked: ctx.sampleSize, mismatches: 0 });
+/** A griefer: says it could not fetch any list, so its weight pushes honest claims towards `rejected`. */
+const unavailableVerdict: NonNullable<HostStrategy['verdict']> = () => ({ verdict: Verdict.unavailable, checked: 0, mismatches: 0 });
 
 /** A transport whose host never shows a nonce list, its own or one it fetched; every other request is served as before. */
 function servingNoLists(t: Transport, withholding: () => boolean): Transport {
