@@ -31,10 +31,12 @@ export interface RelayOptions {
   /**
    * Id of the genesis whose Sprint topics the relay always serves (`genesisId(g)`, 16 hex digits;
    * the CLI passes that of `genesis`). Other geneses' are served while peers subscribe to them, at
-   * most `maxGeneses` (genesis-topics.ts MAX_RELAY_GENESES) at a time.
+   * most `maxGeneses` (genesis-topics.ts MAX_RELAY_GENESES) at a time, and at most
+   * `maxGenesesPerPeer` (MAX_GENESES_PER_PEER) for any one peer id's subscriptions.
    */
   genesisId?: string;
   maxGeneses?: number;
+  maxGenesesPerPeer?: number;
   config?: Partial<NetworkConfig>;
   registry?: TopicRegistry;
   /** Per-IP connection and reservation caps; defaults in relay-limits.ts (RELAY_IP_LIMITS). */
@@ -77,7 +79,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     connections: () => node.libp2p.getConnections(),
     reservations: () => relayService.reservations.entries(),
   });
-  const geneses = new GenesisTopics(node, { pinned: options.genesisId, maxGeneses: options.maxGeneses });
+  const geneses = new GenesisTopics(node, { pinned: options.genesisId, maxGeneses: options.maxGeneses, maxPerPeer: options.maxGenesesPerPeer });
   await node.start();
   geneses.start();
   const addr = node.multiaddrs().find((a) => a.includes('/ws'));
