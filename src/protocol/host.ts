@@ -699,7 +699,14 @@ export class ProtocolHost {
     const cert = this.certs.get(e);
     const certificate: CertificateStatus = adopted ? 'adopted' : cert && hex(cert.stateHash) === hash ? 'certified' : 'pending';
     const view: EpochView = { epoch: e, hash, state, certificate, derivation };
+    const replaced = this.views.get(e);
     this.views.set(e, view);
+    // The next epoch's seed is built on this state's hash: one computed from the state we replaced
+    // (re-derived after a sync, or adopted) is wrong too, and startSprint/publishProof recompute it.
+    if (replaced && replaced.hash !== hash) {
+      const next = this.locals.get(e + 1);
+      if (next) next.seed = undefined;
+    }
     await this.o.store.put('head', new BinaryWriter().u64(this.head).finish());
     this.o.onEvent?.({ type: 'state', view });
   }
@@ -767,9 +774,6 @@ export class ProtocolHost {
       if (got) {
         this.certs.set(e, got.cert);
         await this.setView(e, got.state, undefined, true);
-        // A seed of the next epoch computed from the state we replaced is wrong too.
-        const next = this.locals.get(e + 1);
-        if (next) next.seed = undefined;
         await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
         this.log(`epoch ${e}: adopted the certified state from ${peer.slice(0, 8)}`);
         return;
