@@ -1,0 +1,53 @@
+/**
+ * A validator whose engine is slow publishes the verdicts it finished before validationEnd instead
+ * of none: with one message per epoch and none accepted after the window, it used to judge every
+ * selected proof and then find the window closed, losing its quick `unavailable` verdicts with the
+ * rest (and leaving those to decide the claims alone).
+ */
+import { describe, expect, it } from 'vitest';
+import { hex } from './bytes.ts';
+import { schedule } from './genesis.ts';
+import { ProtocolHost } from './host.ts';
+import type { ProtocolEngine } from './interfaces.ts';
+import { modelledCrypto } from './sim/modelled.ts';
+import { createSimulation } from './sim/simulate.ts';
+import { MemoryStore } from './store.ts';
+
+describe('validation cut-off', () => {
+  it('a slow validator publishes the proofs it judged before the cutoff', async () => {
+    const crypto = modelledCrypto();
+    const sim = await createSimulation({ honest: 3, cheaters: [], epochs: 1, seed: 8, modelled: { crypto } });
+    const s = schedule(sim.genesis, 0);
+    const reference = sim.hosts[0]!.engine;
+    // Each re-run takes a third of the validation window: three cannot fit, two can.
+    const delay = Math.floor(sim.genesis.timings.validationMs / 3);
+    const engine: ProtocolEngine = {
+      search: (req) => Promise.resolve({ found: [], tried: 0, nextNonce: req.startNonce }), // no proof of its own
+      evaluate: (req) => new Promise((resolve) => sim.loop.setTimer(sim.loop.now() + delay, () => resolve(reference.evaluate(req)))),
+    };
+    const publicKey = new Uint8Array(32).fill(21);
+    const logs: string[] = [];
+    const slow = new ProtocolHost({
+      genesis: sim.genesis,
+      signer: crypto.signer(publicKey),
+      verifier: crypto.verifier,
+      engine,
+      transport: sim.net.join(hex(publicKey)),
+      clock: sim.loop,
+      store: new MemoryStore(),
+      random: (n) => new Uint8Array(n).fill(3),
+      log: (line) => logs.push(line),
+    });
+    await slow.start();
+    await sim.loop.runUntil(s.close);
+    const mine = sim.hosts[0]!.host.pool.messages(0).find((m) => m.kind === 'validation' && hex(m.sender) === hex(publicKey));
+    expect(mine, logs.join('\n')).toBeDefined();
+    if (mine?.kind !== 'validation') throw new Error('unreachable');
+    expect(mine.entries.length).toBe(2);
+    expect(mine.entries.every((x) => x.verdict === 0 && x.checked > 0)).toBe(true);
+    expect(mine.timestampMs).toBeLessThanOrEqual(s.validationEnd);
+    expect(logs.some((l) => l.includes('validation cut off with 2 of 3 proofs judged'))).toBe(true);
+    slow.stop();
+    await slow.idle();
+  }, 60_000);
+});
