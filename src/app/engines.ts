@@ -49,7 +49,15 @@ export function enginePerSeed(
   };
   return {
     async search(req: SearchRequest): Promise<SearchResult> {
-      const engine = await get(req.config, req.seed);
+      // An abort during the build (the host dropped an early search whose seed changed) returns at
+      // once: the host waits for this search before starting the next, and a build can take minutes
+      // on a CPU adapter. The build goes on and is destroyed when the next seed's starts.
+      const aborted = new Promise<null>((resolve) => {
+        if (req.signal?.aborted) resolve(null);
+        req.signal?.addEventListener('abort', () => resolve(null), { once: true });
+      });
+      const engine = await Promise.race([get(req.config, req.seed), aborted]);
+      if (!engine) return { found: [...req.found], tried: 0, nextNonce: req.startNonce };
       const r = await engine.runSprint({
         publicKey: req.publicKey,
         sprintSeed: req.seed,
