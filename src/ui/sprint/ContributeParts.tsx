@@ -15,6 +15,7 @@ import { Term } from '../help/Term.tsx';
 import { useNetworkStore } from '../network/store.ts';
 import { useNow } from './SprintParts.tsx';
 import { useSprintStore, type SprintStatus } from './store.ts';
+import { outcomeNote } from './outcome.ts';
 
 export function ContributeControls() {
   const p = useSprintStore((s) => s.participation);
@@ -103,12 +104,14 @@ export function LastEpoch() {
   const last = useSprintStore((s) => s.snapshot?.runtime?.history[0]);
   if (!last) return null;
   const certified = last.certificate === 'certified' || last.certificate === 'adopted';
+  const note = last.mine ? outcomeNote(last.mine.flags) : null;
   return (
     <p data-testid="last-epoch" data-epoch={last.epoch} data-weight={last.mine?.weight ?? 0}>
       <Term id="epoch">Epoch</Term> {last.epoch} closed{certified ? ' and is certified' : ''}:{' '}
       {last.mine
         ? `your weight for the next epoch is ${last.mine.weight} (${last.mine.credited} of ${last.mine.claimed} finds credited).`
         : 'this browser had no part in it.'}{' '}
+      {note && <span data-testid="last-epoch-outcome">{note} </span>}
       Details are on the Network &amp; ledger screen.
     </p>
   );
