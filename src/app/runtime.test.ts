@@ -75,6 +75,11 @@ describe('SprintRuntime over libp2p', () => {
 
     const s0 = schedule(genesis, 0);
     await waitFor(() => runtimes.every((r) => r.snapshot.certified.includes(0)), s0.end - Date.now() + 5_000, 'certificate of epoch 0');
+    // Every peer searched from the last reveal, before the Sprint window (docs/protocol.md §6).
+    for (const r of runtimes) {
+      expect(r.snapshot.searchStartedMs).toBeGreaterThanOrEqual(s0.commitEnd);
+      expect(r.snapshot.searchStartedMs).toBeLessThan(s0.sprintStart);
+    }
     const ledgers = runtimes.map((r) => r.snapshot.ledger!);
     expect(new Set(ledgers.map((l) => l.hash)).size).toBe(1);
     expect(ledgers.every((l) => l.epoch === 0 && l.certificate === 'certified')).toBe(true);

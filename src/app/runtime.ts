@@ -42,6 +42,8 @@ export interface RuntimeSnapshot {
   readonly findsEpoch: number;
   /** The seed searched in that epoch (hex), once the search began. */
   readonly sprintSeed: string | null;
+  /** Clock time the search in `findsEpoch` began (-1 before any): before sprintStart for an early search (docs/protocol.md §6). */
+  readonly searchStartedMs: number;
   /** Nonces per second of the search in progress (0 when none). */
   readonly rate: number;
   readonly searching: boolean;
@@ -74,6 +76,7 @@ export class SprintRuntime {
       finds: [],
       findsEpoch: -1,
       sprintSeed: null,
+      searchStartedMs: -1,
       rate: 0,
       searching: false,
       peers: 0,
@@ -151,7 +154,7 @@ export class SprintRuntime {
         const finds = new Map(req.found.map((c) => [c.nonce, c]));
         const started = this.clock.now();
         const sorted = () => [...finds.values()].sort((a, b) => a.nonce - b.nonce);
-        this.update({ finds: sorted(), findsEpoch: epoch, sprintSeed: toHex(req.seed), searching: true, rate: 0 });
+        this.update({ finds: sorted(), findsEpoch: epoch, sprintSeed: toHex(req.seed), searchStartedMs: started, searching: true, rate: 0 });
         try {
           const r = await engine.search({
             ...req,

@@ -80,7 +80,10 @@ export function SprintEarnings() {
   if (!genesis || !rt || rt.findsEpoch < 0) return null;
   const config = sprintConfig(genesis);
   const s = schedule(genesis, rt.findsEpoch);
-  const elapsedMs = Math.max(0, Math.min(now, s.sprintEnd) - s.sprintStart);
+  // Hosts search from the last reveal on (docs/protocol.md §6), before sprintStart; a search resumed
+  // mid-Sprint counts from sprintStart, since its tries include those before the reload.
+  const from = rt.searchStartedMs >= 0 ? Math.min(rt.searchStartedMs, s.sprintStart) : s.sprintStart;
+  const elapsedMs = Math.max(0, Math.min(now, s.sprintEnd) - from);
   const tried = rt.findsEpoch === rt.epoch ? rt.tried : 0;
   const row = rt.ledger?.epoch === rt.findsEpoch ? rt.ledger.rows.find((r) => r.publicKey === rt.publicKey) : undefined;
   const credited = row ? { weight: row.weight, cu: cuFor(row.credited, config, genesis.hitRateDenominator) } : null;

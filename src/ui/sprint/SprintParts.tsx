@@ -295,7 +295,7 @@ export function SprintIdentity() {
       </dd>
       <dt>Sprint seed</dt>
       <dd className="mono" data-testid="sprint-seed" data-epoch={runtime.findsEpoch}>
-        {runtime.sprintSeed ?? "— (set at the start of the Sprint by the hosts' reveals)"}
+        {runtime.sprintSeed ?? "— (set by the hosts' reveals; the search starts once every secret is revealed)"}
       </dd>
       {engine && (
         <>
