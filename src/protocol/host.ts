@@ -74,6 +74,14 @@ const TOPIC_OF: Record<KindName, Topic> = {
 export interface HostStrategy {
   /** false: commit but never reveal (the `withholder`). */
   readonly reveal?: boolean;
+  /**
+   * Reveal this long after commitEnd instead of at once, and count the own secret as revealed
+   * meanwhile: the `late-revealer`, who knows the seed from the last honest reveal on while the
+   * others wait for its reveal (docs/protocol.md §6, §14).
+   */
+  readonly revealLateMs?: number;
+  /** false: search from sprintStart only, as hosts did before the early search (for comparison runs). */
+  readonly searchEarly?: boolean;
   /** Replaces the engine's finds at proof time (the `copier`). */
   readonly proofClaims?: (ctx: ClaimContext) => Promise<{ claims: NonceClaim[]; tried: number }>;
   /** Waits this long after the Sprint before publishing the proof. */
@@ -146,6 +154,8 @@ interface Local {
   searchAbort?: AbortController;
   /** The search ended with an error (engine failure): startSprint runs it again, from its stored progress. */
   searchFailed?: boolean;
+  /** Simulation only (HostStrategy.revealLateMs): our secret, not yet revealed. */
+  heldSecret?: Uint8Array;
   done: Set<string>;
 }
 
@@ -348,7 +358,14 @@ export class ProtocolHost {
     if (this.o.strategy?.reveal === false) return;
     if (!(await this.o.store.get(`own/${epochKey(e)}/commit`))) return;
     const secret = await this.o.store.get(`secret/${epochKey(e)}`);
-    if (secret) await this.publish(e, { kind: 'reveal', secret });
+    if (!secret) return;
+    const late = this.o.strategy?.revealLateMs;
+    if (late === undefined) return this.publish(e, { kind: 'reveal', secret });
+    this.local(e).heldSecret = secret;
+    this.o.clock.setTimer(
+      schedule(this.genesis, e).commitEnd + late,
+      () => void this.enqueue('late reveal', () => this.publish(e, { kind: 'reveal', secret })),
+    );
   }
 
   /** The epoch's seed from the reveals we hold (after one sync round), or null without the previous state. */
@@ -395,6 +412,7 @@ export class ProtocolHost {
             equalBytes(seedCommitment(this.genesis.networkId, e, c.sender, m.secret), c.commitment),
         );
       if (r && r.kind === 'reveal') reveals.push({ publicKey: c.sender, secret: r.secret });
+      else if (k === this.key && this.locals.get(e)?.heldSecret) reveals.push({ publicKey: c.sender, secret: this.locals.get(e)!.heldSecret! });
     }
     return { seed: sprintSeed(prevHash, e, reveals), allOpened: counted > 0 && reveals.length === counted };
   }
@@ -425,7 +443,7 @@ export class ProtocolHost {
    */
   private async startEarly(e: number, s: EpochSchedule): Promise<void> {
     const l = this.local(e);
-    if (l.done.has('early') || l.done.has('sprint') || this.o.strategy?.proofClaims) return;
+    if (l.done.has('early') || l.done.has('sprint') || this.o.strategy?.proofClaims || this.o.strategy?.searchEarly === false) return;
     const d = this.seedFromPool(e);
     const now = this.o.clock.now();
     if (!d || (!d.allOpened && now < s.revealEnd + this.genesis.skewMs)) return;

@@ -77,6 +77,8 @@ export class OracleEngine implements ProtocolEngine {
     private readonly budget: number,
     /** The genesis difficulty, which validation re-evaluates against. */
     private readonly p: number,
+    /** Timed: a search tries `perSecond` nonces per second of clock time left to its deadline, instead of `budget`. */
+    private readonly timed?: { readonly clock: { now(): number }; readonly perSecond: number },
   ) {}
 
   static distance(seed: Uint8Array, publicKey: Uint8Array, nonce: number, p: number, r: number): number {
@@ -88,7 +90,9 @@ export class OracleEngine implements ProtocolEngine {
 
   async search(req: SearchRequest): Promise<SearchResult> {
     const r = rTarget(req.config, req.hitRate);
-    const n = Math.max(0, this.budget - req.startNonce);
+    const n = this.timed
+      ? Math.floor((Math.max(0, req.deadline - this.timed.clock.now()) * this.timed.perSecond) / 1000)
+      : Math.max(0, this.budget - req.startNonce);
     const found = [];
     for (let nonce = req.startNonce; nonce < req.startNonce + n; nonce++) {
       const d = OracleEngine.distance(req.seed, req.publicKey, nonce, req.hitRate, r);

@@ -30,7 +30,7 @@ import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, 
 import { EventLoop, Rng } from './loop.ts';
 import { SimNetwork, type PeerStats } from './network.ts';
 
-export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening', 'lazy-validator', 'unavailable-liar'] as const;
+export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening', 'lazy-validator', 'unavailable-liar', 'late-revealer'] as const;
 export type CheaterKind = (typeof CHEATER_KINDS)[number];
 export type HostKind = 'honest' | CheaterKind;
 
@@ -65,11 +65,18 @@ export interface SimOptions {
   readonly unservedLists?: readonly number[];
   /** The epoch from which `unservedLists` hosts stop serving (default 0: from the start). */
   readonly unservedListsFrom?: number;
+  /**
+   * MODELLED only: searches try this many nonces per second of virtual time left to the Sprint's end
+   * (instead of `noncesPerSprint`), so a search that starts earlier tries more (the late-revealer).
+   */
+  readonly searchNoncesPerSecond?: number;
+  /** false: honest hosts search from sprintStart only, as before the early search (comparison runs). */
+  readonly honestSearchEarly?: boolean;
   /** Share one verification cache among all hosts (results are pure functions of the bytes). */
   readonly verifier?: Verifier;
   /**
    * MODELLED mode (modelled.ts): oracle engine and hash signatures instead of the reference and
-   * the wallet. Of the cheaters only forged, copier, withholder, lazy-validator and unavailable-liar cheat here; the
+   * the wallet. Of the cheaters only forged, copier, withholder, lazy-validator, unavailable-liar and late-revealer cheat here; the
    * others search with the honest oracle.
    */
   readonly modelled?: { readonly crypto: ReturnType<typeof modelledCrypto> };
@@ -206,7 +213,9 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     const store = new MemoryStore();
     const p = 1 / genesis.hitRateDenominator;
     const engine = o.modelled
-      ? ((kind === 'forged' ? new ForgedOracleEngine(Math.max(1, Math.round(budget * p)), budget, p) : new OracleEngine(budget, p)) as unknown as HonestEngine)
+      ? ((kind === 'forged'
+          ? new ForgedOracleEngine(Math.max(1, Math.round(budget * p)), budget, p)
+          : new OracleEngine(budget, p, o.searchNoncesPerSecond ? { clock: loop, perSecond: o.searchNoncesPerSecond } : undefined)) as unknown as HonestEngine)
       : kind === 'forged'
         ? new ForgedEngine(models, budget, rng)
         : kind === 'fewer-layers'
@@ -225,7 +234,11 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
             ? { verdict: lazyVerdict }
             : kind === 'unavailable-liar'
               ? { verdict: unavailableVerdict }
-              : undefined;
+              : kind === 'late-revealer'
+                ? { revealLateMs: genesis.timings.revealMs }
+                : kind === 'honest' && o.honestSearchEarly === false
+                  ? { searchEarly: false }
+                  : undefined;
     const name = kind === 'honest' ? `honest-${index}` : kinds.filter((k) => k === kind).length > 1 ? `${kind}-${index}` : kind;
     const signer = o.modelled
       ? o.modelled.crypto.signer(id.publicKey)
