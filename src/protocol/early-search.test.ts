@@ -6,13 +6,10 @@
  * finds is claimed.
  */
 import { describe, expect, it } from 'vitest';
-import { hex } from './bytes.ts';
 import { schedule } from './genesis.ts';
-import { ProtocolHost } from './host.ts';
 import type { ProtocolEngine, SearchRequest, SearchResult } from './interfaces.ts';
-import { MemoryStore } from './store.ts';
 import { modelledCrypto } from './sim/modelled.ts';
-import { createSimulation } from './sim/simulate.ts';
+import { createSimulation, extraHost } from './sim/simulate.ts';
 
 interface Mark {
   readonly host: number;
@@ -113,17 +110,7 @@ describe('an early search that fails', () => {
       evaluate: () => Promise.reject(new Error('this host does not validate')),
     };
     const logs: string[] = [];
-    const host = new ProtocolHost({
-      genesis: sim.genesis,
-      signer: crypto.signer(publicKey),
-      verifier: crypto.verifier,
-      engine,
-      transport: sim.net.join(hex(publicKey)),
-      clock: sim.loop,
-      store: new MemoryStore(),
-      random: (n) => new Uint8Array(n).fill(n),
-      log: (line) => logs.push(line),
-    });
+    const host = extraHost(sim, crypto, { publicKey, engine, log: (line) => logs.push(line) });
     await host.start();
     const s = schedule(sim.genesis, 0);
     await sim.loop.runUntil(s.sprintEnd);

@@ -5,13 +5,11 @@
  * longer searched on (an early search's) could overwrite the other's.
  */
 import { describe, expect, it } from 'vitest';
-import { hex } from './bytes.ts';
 import { schedule } from './genesis.ts';
-import { ProtocolHost } from './host.ts';
 import type { ProtocolEngine, SearchRequest, SearchResult } from './interfaces.ts';
 import type { EventLoop } from './sim/loop.ts';
 import { modelledCrypto } from './sim/modelled.ts';
-import { createSimulation } from './sim/simulate.ts';
+import { createSimulation, extraHost } from './sim/simulate.ts';
 import { epochKey, MemoryStore } from './store.ts';
 
 /** Searches 10 nonces every 20 ms of virtual time until the deadline or the abort, finding none. */
@@ -44,17 +42,7 @@ describe('ProtocolHost.stop', () => {
     const engine = new TickingEngine(sim.loop);
     const store = new MemoryStore();
     let found = 0;
-    const host = new ProtocolHost({
-      genesis: sim.genesis,
-      signer: crypto.signer(publicKey),
-      verifier: crypto.verifier,
-      engine,
-      transport: sim.net.join(hex(publicKey)),
-      clock: sim.loop,
-      store,
-      random: (n) => new Uint8Array(n),
-      onEvent: (e) => void (e.type === 'found' && found++),
-    });
+    const host = extraHost(sim, crypto, { publicKey, engine, store, onEvent: (e) => void (e.type === 'found' && found++) });
     await host.start();
     const s = schedule(sim.genesis, 0);
     await sim.loop.runUntil(s.sprintStart + (s.sprintEnd - s.sprintStart) / 2);

@@ -5,13 +5,11 @@
  * rest (and leaving those to decide the claims alone).
  */
 import { describe, expect, it } from 'vitest';
-import { hex } from './bytes.ts';
 import { schedule } from './genesis.ts';
-import { ProtocolHost } from './host.ts';
+import { hex } from './bytes.ts';
 import type { ProtocolEngine } from './interfaces.ts';
 import { modelledCrypto } from './sim/modelled.ts';
-import { createSimulation } from './sim/simulate.ts';
-import { MemoryStore } from './store.ts';
+import { createSimulation, extraHost } from './sim/simulate.ts';
 
 describe('validation cut-off', () => {
   it('a slow validator publishes the proofs it judged before the cutoff', async () => {
@@ -27,17 +25,7 @@ describe('validation cut-off', () => {
     };
     const publicKey = new Uint8Array(32).fill(21);
     const logs: string[] = [];
-    const slow = new ProtocolHost({
-      genesis: sim.genesis,
-      signer: crypto.signer(publicKey),
-      verifier: crypto.verifier,
-      engine,
-      transport: sim.net.join(hex(publicKey)),
-      clock: sim.loop,
-      store: new MemoryStore(),
-      random: (n) => new Uint8Array(n).fill(3),
-      log: (line) => logs.push(line),
-    });
+    const slow = extraHost(sim, crypto, { publicKey, engine, log: (line) => logs.push(line) });
     await slow.start();
     await sim.loop.runUntil(s.close);
     const mine = sim.hosts[0]!.host.pool.messages(0).find((m) => m.kind === 'validation' && hex(m.sender) === hex(publicKey));

@@ -24,7 +24,7 @@ import { earnsAsHost, Flag, flopsToCu, hostOf, hostPoolShare, type EpochState } 
 import { MemoryStore } from '../store.ts';
 import { hex } from '../bytes.ts';
 import { Verdict } from '../messages.ts';
-import type { Transport } from '../interfaces.ts';
+import type { ProtocolEngine, Transport } from '../interfaces.ts';
 import { decodeRequest, NOT_FOUND } from '../sync.ts';
 import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, ScreeningEngine, type WorkCounters } from './engines.ts';
 import { EventLoop, Rng } from './loop.ts';
@@ -413,4 +413,33 @@ function epochReport(e: number, g: Genesis, hosts: SimHost[], before: Map<string
     certified: online.length > 0 && online.every((v) => isCertified(v!.certificate)),
     hosts: rows,
   };
+}
+
+/**
+ * One more ProtocolHost on a simulation's network and clock, with MODELLED crypto and the engine
+ * and hooks a test needs (a slow, failing or clock-driven engine), beside the simulation's hosts.
+ */
+export function extraHost(
+  sim: Simulation,
+  crypto: ReturnType<typeof modelledCrypto>,
+  o: {
+    readonly publicKey: Uint8Array;
+    readonly engine: ProtocolEngine;
+    readonly store?: MemoryStore;
+    readonly log?: (line: string) => void;
+    readonly onEvent?: (e: HostEvent) => void;
+  },
+): ProtocolHost {
+  return new ProtocolHost({
+    genesis: sim.genesis,
+    signer: crypto.signer(o.publicKey),
+    verifier: crypto.verifier,
+    engine: o.engine,
+    transport: sim.net.join(hex(o.publicKey)),
+    clock: sim.loop,
+    store: o.store ?? new MemoryStore(),
+    random: (n) => new Uint8Array(n).fill(o.publicKey[0]!),
+    log: o.log,
+    onEvent: o.onEvent,
+  });
 }
