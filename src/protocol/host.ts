@@ -411,8 +411,8 @@ export class ProtocolHost {
             inWindow(this.genesis, 'reveal', e, m.timestampMs) &&
             equalBytes(seedCommitment(this.genesis.networkId, e, c.sender, m.secret), c.commitment),
         );
-      if (r && r.kind === 'reveal') reveals.push({ publicKey: c.sender, secret: r.secret });
-      else if (k === this.key && this.locals.get(e)?.heldSecret) reveals.push({ publicKey: c.sender, secret: this.locals.get(e)!.heldSecret! });
+      const secret = r?.kind === 'reveal' ? r.secret : k === this.key ? this.locals.get(e)?.heldSecret : undefined;
+      if (secret) reveals.push({ publicKey: c.sender, secret });
     }
     return { seed: sprintSeed(prevHash, e, reveals), allOpened: counted > 0 && reveals.length === counted };
   }
@@ -529,7 +529,7 @@ export class ProtocolHost {
     } else {
       // A search that failed still claims what it stored.
       const running = l.search && l.searchSeed && equalBytes(l.searchSeed, seed) ? await l.search.catch(() => undefined) : undefined;
-      const r = running ?? (await this.loadProgressAsResult(e, seed));
+      const r = running ?? (await this.loadProgress(e, seed));
       if (!r) return;
       claims = [...r.found];
       tried = r.tried;
@@ -948,7 +948,7 @@ export class ProtocolHost {
         let same = false;
         let d: Derivation | undefined;
         if (e >= current - KEEP_EPOCHS) {
-          await this.syncRound(e, this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000), [peer, ...first]);
+          await this.syncRound(e, this.requestDeadline(), [peer, ...first]);
           d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
           same = equalBytes(d.hash, got.cert.stateHash);
         }
@@ -960,7 +960,7 @@ export class ProtocolHost {
         break;
       }
       if (!adopted) {
-        await this.syncRound(e, this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000), first);
+        await this.syncRound(e, this.requestDeadline(), first);
         const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
         await this.setView(e, d.state, d);
         // The synced votes may already have made the certificate (checkCertificate then compares
@@ -1044,9 +1044,18 @@ export class ProtocolHost {
 
   // ---------------------------------------------------------------- sync
 
+  private requestTimeout(): number {
+    return this.o.requestTimeoutMs ?? 10_000;
+  }
+
+  /** A sync round with no phase deadline of its own gets one request timeout. */
+  private requestDeadline(): number {
+    return this.o.clock.now() + this.requestTimeout();
+  }
+
   /** One request; it never outlives `deadline` (clock time), so a silent peer cannot stall a phase. */
   private async ask<T>(peer: string, req: Parameters<typeof encodeRequest>[0], decode: (b: Uint8Array) => T | null, deadline?: number): Promise<T | null> {
-    const limit = this.o.requestTimeoutMs ?? 10_000;
+    const limit = this.requestTimeout();
     const timeoutMs = deadline === undefined ? limit : Math.min(limit, deadline - this.o.clock.now());
     if (timeoutMs < 1) return null;
     this.counters.requestsSent++;
@@ -1067,7 +1076,7 @@ export class ProtocolHost {
   }
 
   /** Pulls from a few peers the messages of epoch e that we lack (hash-bucket reconciliation); returns how many were new. */
-  async syncEpoch(e: number, deadline = this.o.clock.now() + (this.o.requestTimeoutMs ?? 10_000)): Promise<number> {
+  async syncEpoch(e: number, deadline = this.requestDeadline()): Promise<number> {
     return (await this.syncRound(e, deadline)).added;
   }
 
@@ -1174,10 +1183,6 @@ export class ProtocolHost {
       this.log(`epoch ${e}: stored search progress unreadable, searching from the start`);
       return null;
     }
-  }
-
-  private async loadProgressAsResult(e: number, seed: Uint8Array): Promise<SearchResult | undefined> {
-    return (await this.loadProgress(e, seed)) ?? undefined;
   }
 
   /** Restores states, certificates, messages and lists after a reload or restart. */

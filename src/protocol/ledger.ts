@@ -68,7 +68,7 @@ export interface HostRecord {
   readonly votingWeight: number;
   /** Weight for the next epoch: its accepted nonces, unless forfeited. */
   readonly weight: number;
-  /** Accepted epochs, capped at REPUTATION_MAX; reset to 0 by fraud or a rejected claim. */
+  /** Accepted epochs, capped at REPUTATION_MAX; reset to 0 by fraud or an unshown claim (§9). */
   readonly reputation: number;
   readonly flags: number;
   /** Nonces its proof claimed this epoch. */
@@ -299,8 +299,6 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   const cfg = sprintConfig(g);
   const flopsEach = BigInt(g.hitRateDenominator) * BigInt(flopsPerNonce(cfg));
   let acceptedTotal = 0;
-  /** Rejected because most of the validating weight could not fetch the list (§9: costs reputation, then forfeiture). */
-  const unshown = new Set<string>();
   for (const [key, proof] of proofs) {
     const r = rec.get(key)!;
     const t = tally.get(key);
@@ -314,10 +312,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       r.epochFlops = BigInt(r.accepted) * flopsEach;
       if (!(r.flags & Flag.withheld)) acceptedTotal += r.accepted;
     } else if (2 * t.fw > t.vw) r.flags |= Flag.fraud;
-    else {
-      r.flags |= Flag.rejected;
-      if (2 * t.uw > t.vw) unshown.add(key);
-    }
+    else r.flags |= Flag.rejected;
   }
 
   // Split inference: CU for volunteers whose proofs weighted validators found consistent (no weight, no reward).
@@ -359,7 +354,9 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     // checks the next one; a second one before any acceptance forfeits like fraud. Otherwise
     // withholding a forged list would cost less than serving it and being caught. Only a strict
     // majority of `unavailable` counts: a tie, or lying `mismatch` votes short of fraud, cost nothing.
-    const unshownAgain = unshown.has(key) && reputation === 0;
+    const t = tally.get(key);
+    const unshown = (r.flags & Flag.rejected) !== 0 && t !== undefined && 2 * t.uw > t.vw;
+    const unshownAgain = unshown && reputation === 0;
     if (r.flags & Flag.fraud || unshownAgain) {
       forfeited += pending.reduce((s, t) => s + t.amount, 0) + r.reward;
       pending = [];
@@ -367,7 +364,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       r.reward = 0;
     } else {
       if (r.flags & Flag.accepted) reputation = Math.min(REPUTATION_MAX, reputation + 1);
-      if (unshown.has(key)) reputation = 0;
+      if (unshown) reputation = 0;
       vested += pending.filter((t) => t.epoch <= epoch - VEST_EPOCHS).reduce((s, t) => s + t.amount, 0);
       pending = pending.filter((t) => t.epoch > epoch - VEST_EPOCHS);
       if (r.reward > 0) pending.push({ epoch, amount: r.reward });

@@ -22,7 +22,11 @@ export class PeerBook {
    * that does not decode) or, while catching up, it did not serve a state that verifies.
    */
   bench(peer: string): void {
-    this.until.set(peer, this.now() + this.benchMs);
+    const now = this.now();
+    // Benches that ended are dropped here too, not only when their peer is listed again: peers that
+    // failed and left (Sybils that churn ids) would otherwise stay in the map for ever.
+    for (const [p, until] of this.until) if (until <= now) this.until.delete(p);
+    this.until.set(peer, now + this.benchMs);
   }
 
   /** `peer` answered a request: it is no longer benched. */

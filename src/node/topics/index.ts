@@ -26,9 +26,10 @@ export const SPRINT_TOPICS: readonly TopicSpec<Uint8Array>[] = [
 export const MAX_SPRINT_PAYLOAD_BYTES = Math.max(...SPRINT_TOPICS.map((t) => t.maxPayloadBytes));
 
 /** A genesis id as topic names carry it: `genesisId(g)` of src/protocol/genesis.ts, 16 lowercase hex digits. */
-export const GENESIS_ID_PATTERN = /^[0-9a-f]{16}$/;
+const GENESIS_ID = '[0-9a-f]{16}';
+export const GENESIS_ID_PATTERN = new RegExp(`^${GENESIS_ID}$`);
 
-const SPRINT_TOPIC_PATTERN = new RegExp(`^(${SPRINT_TOPICS.map((t) => t.name).join('|')})-([0-9a-f]{16})$`);
+const SPRINT_TOPIC_PATTERN = new RegExp(`^(${SPRINT_TOPICS.map((t) => t.name).join('|')})-(${GENESIS_ID})$`);
 
 /**
  * The registered (short) name of Sprint topic `base` of one genesis: `<base>-<genesis id>`, e.g.
