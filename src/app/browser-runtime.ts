@@ -46,7 +46,6 @@ import type { InferenceRecord } from '../protocol/inference-reputation.ts';
 import { systemClock } from './clock.ts';
 import { InferenceJudge, poolReputation, type JudgeSnapshot } from './inference-judge.ts';
 import type { InferenceJudging } from './page-judge.ts';
-import { nodeTransport } from './transport.ts';
 import { enginePerSeed, referenceEngine, type EngineLike } from './engines.ts';
 import { idbStore } from './idb-store.ts';
 import { pageLedgers, type LedgerRegistry } from './ledger-follower.ts';
@@ -261,7 +260,8 @@ export class BrowserRuntime {
       locked: () => !this.o.wallet.unlocked(),
       model: (hash) => judging.model(hash),
       transport: (volunteerKey) => judging.transport(this.node.current, volunteerKey),
-      publish: (topic, bytes) => nodeTransport(this.node, this.o.genesis).publish(topic, bytes),
+      // The runtime's transport: a transport made per message would hold the genesis's topics once more each time.
+      publish: (topic, bytes) => runtime.transport.publish(topic, bytes),
       now: () => this.clock.now(),
       log: (line) => this.o.log?.(line),
       everyMs: this.o.judgeEveryMs,

@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GossipMessage, RequestHandler, SprintnetNode } from '../node/index.ts';
 import { peerIdFromPublicKeyBytes } from '../node/index.ts';
-import { sprintTopic } from '../node/topics/index.ts';
+import { SPRINT_TOPICS, sprintTopic } from '../node/topics/index.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier } from '../protocol/crypto.ts';
 import { fastTimings, genesisId, makeGenesis, schedule } from '../protocol/genesis.ts';
@@ -20,7 +20,8 @@ import { decodeHead, decodeRequest, encodeRequest, encodeStateResponse, syncProt
 import { isProtocolError } from '../protocol/errors.ts';
 import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
-import { BrowserRuntime, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
+import { BrowserRuntime, type WalletKeys } from './browser-runtime.ts';
+import { idleClient } from './runtime-test-support.ts';
 import { referenceEngine } from './engines.ts';
 import { certifiedOnly, LedgerFollower, LedgerRegistry, ledgerWeighs } from './ledger-follower.ts';
 import { SprintRuntime } from './runtime.ts';
@@ -58,7 +59,19 @@ class FakeNode implements NodeLike {
     set.add(fn as never);
     return () => set.delete(fn as never);
   }
-  addTopics(): void {}
+  /** Holds on each topic (addTopics less removeTopics), as SprintnetNode counts them. */
+  readonly holds = new Map<string, number>();
+  /** How many times a topic's last hold was let go (the node would have unsubscribed). */
+  unsubscribed = 0;
+  addTopics(specs: readonly { name: string }[]): void {
+    for (const { name } of specs) this.holds.set(name, (this.holds.get(name) ?? 0) + 1);
+  }
+  removeTopics(names: readonly string[]): void {
+    for (const name of names) {
+      this.holds.set(name, (this.holds.get(name) ?? 0) - 1);
+      if (this.holds.get(name) === 0) this.unsubscribed++;
+    }
+  }
   async handle(name: string, handler: RequestHandler): Promise<void> {
     this.handlers.set(name, handler);
   }
@@ -82,26 +95,6 @@ const until = async (what: string, ok: () => boolean, ms: number) => {
     await new Promise((r) => setTimeout(r, 25));
   }
 };
-
-/** An engine Worker client that finds nothing (the handed-over page takes part without weight). */
-const idleClient = (): EngineClientLike => ({
-  create: async (o) => ({
-    backend: 'cpu',
-    backendReason: 'fake',
-    threads: 1,
-    config: o.config,
-    batch: 32,
-    adapter: 'fake',
-    isFallbackAdapter: false,
-    weightBytes: 1,
-    variant: 'fake',
-  }),
-  runSprint: async (o) =>
-    ({ found: [], noncesTried: 0, nextNonce: o.startNonce ?? 0, elapsedMs: 0, noncesPerSecond: 0, busyMs: 0, stoppedBy: 'deadline' }) as never,
-  evaluateNonces: async () => new Float32Array(0),
-  abort: async () => undefined,
-  terminate: async () => undefined,
-});
 
 const [p1, p2, p3, fid, forger] = [60, 61, 62, 63, 64].map((i) => simIdentity(i, NET));
 // A skew of 500 ms: the CPU engines of three participants share this process's event loop, and a vote
@@ -134,6 +127,12 @@ const registry = new LedgerRegistry();
 const follower = new LedgerFollower({ genesis, publicKey: fid!.publicKey, openStore: async () => followerStore, registry, refreshMs: 100 });
 const signerOf = (id: typeof fid) => walletSigner({ ed25519Seed: id!.seed, publicKey: id!.publicKey, blsSecretKey: id!.bls, keyBinding: id!.binding });
 const initialOnly = (key: string) => genesis.initialWeights.some((w) => hex(w.publicKey) === key);
+/** Holds on the genesis's Sprint topics at `node` (all five are held and let go together). */
+const holds = (node: FakeNode) => {
+  const counts = new Set(SPRINT_TOPICS.map((t) => node.holds.get(sprintTopic(t.name, genesisId(genesis))) ?? 0));
+  expect(counts.size).toBe(1);
+  return [...counts][0]!;
+};
 
 afterAll(async () => {
   participants.forEach((r) => r.stop());
@@ -234,8 +233,13 @@ describe('LedgerFollower', () => {
       return h().counters.requestsServed - before;
     };
     expect(await answeredBy(() => own)).toBe(1);
+    expect(holds(followerNode)).toBe(1); // the follower's switch
+    const unsubscribed = followerNode.unsubscribed;
     await page.start(followerNode as unknown as SprintnetNode);
     const host = page.sprintRuntime!.host;
+    // Now the runtime's switch holds the topics (the handed-over follower uses none), and they were held throughout the handover.
+    expect(holds(followerNode)).toBe(1);
+    expect(followerNode.unsubscribed).toBe(unsubscribed);
     const ownServed = own.counters.requestsServed;
     expect(await answeredBy(() => host)).toBe(1);
     expect(own.counters.requestsServed).toBe(ownServed); // the stopped follower host no longer answers
@@ -249,6 +253,7 @@ describe('LedgerFollower', () => {
 
     await page.dispose();
     await until('the follower back on its own host', () => follower.snapshot.mode === 'following', 5_000);
+    expect(holds(followerNode)).toBe(1); // the stopped runtime's switch let go; the follower's own host holds them again
     expect(follower.ownHost).not.toBeNull();
     expect(follower.ownHost!.view(0)!.certificate).toBe('certified');
     expect(registry.host(follower.genesisId)).toBe(follower.ownHost);
@@ -286,6 +291,7 @@ describe('LedgerFollower', () => {
     await full.host.idle();
     await registry.runtimeStopped(gid, full.host);
     expect(follower.snapshot.mode).toBe('following');
+    expect(holds(followerNode)).toBe(1); // the stopped runtime's transport let go
   }, 20_000);
 
   it('refuses a forged certified state from a lying peer, as a late participant does', async () => {
@@ -351,6 +357,8 @@ describe('LedgerFollower', () => {
     const hub3: FakeNode[] = [];
     const moved = new FakeNode(hub3, fid!.publicKey);
     follower.node.attach(moved as unknown as SprintnetNode);
+    // The switch moves its hold with it.
+    expect([holds(followerNode), holds(moved)]).toEqual([0, 1]);
     const refusedBefore = { ...follower.snapshot.refused };
     const servedBefore = own.counters.requestsServed;
     const lateId = simIdentity(69, NET);
@@ -418,7 +426,14 @@ describe('LedgerFollower', () => {
       stranger?.leave();
       follower.node.attach(followerNode as unknown as SprintnetNode);
     }
+    expect([holds(followerNode), holds(moved)]).toEqual([1, 0]);
   }, 30_000);
+
+  it('lets go of the genesis’s topics on the node when it stops', async () => {
+    expect(holds(followerNode)).toBe(1);
+    await follower.stop();
+    expect(holds(followerNode)).toBe(0);
+  });
 });
 
 describe('certifiedOnly', () => {

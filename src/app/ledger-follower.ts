@@ -42,7 +42,7 @@ import { idbStore } from './idb-store.ts';
 import { poolReputation } from './inference-judge.ts';
 import { NodeSwitch } from './node-switch.ts';
 import { SprintRuntime, type RuntimeSnapshot } from './runtime.ts';
-import { nodeTransport, type NodeLike } from './transport.ts';
+import { nodeTransport, type NodeLike, type NodeTransport } from './transport.ts';
 
 /** The IndexedDB database of a genesis; the Sprint runtime's (browser-runtime.ts PROTOCOL_DB_PREFIX). */
 export const LEDGER_DB_PREFIX = 'sprintnet-protocol-';
@@ -168,6 +168,8 @@ export class LedgerFollower {
   private stopped = false;
   /** The runtime holds our store (it reads its key binding) and will own it after the handover. */
   private lent = false;
+  /** The handover's transport, keeping gossip until the runtime's host takes it (`complete`). */
+  private keeping: NodeTransport | null = null;
   /** Serialises start, handover and take-back. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -230,6 +232,8 @@ export class LedgerFollower {
       if (!this.lent) this.store?.close?.();
       this.store = null;
       this.offRuntime?.();
+      this.release(this.keeping);
+      // Lets go of the genesis's topics on the page's node (another user of the genesis keeps them).
       this.node.attach(undefined);
       this.set({ mode: 'off', runtime: null });
     });
@@ -284,22 +288,33 @@ export class LedgerFollower {
   /** @internal Stops the follower's host (its writes flushed) and keeps gossip until `complete`. */
   handOver(): Promise<Handover> {
     const kept: { topic: Topic; bytes: Uint8Array }[] = [];
-    let off: (() => void) | null = null;
+    let keeping: NodeTransport | null = null;
     return this.serial(async () => {
+      // Kept from before the host stops: its transport lets go of the genesis's topics when it stops,
+      // and this one holds them on, so the node stays subscribed through the switch (what both get
+      // is replayed into the runtime's host, where a copy is a no-op).
+      keeping = nodeTransport(this.node, this.o.genesis);
+      this.keeping = keeping;
+      keeping.subscribe((topic, bytes) => kept.push({ topic, bytes }));
       await this.stopHost();
       // The runtime owns the store it took; one it did not take (we were still opening) is closed.
       if (!this.lent) this.store?.close?.();
       this.store = null;
       this.lent = false;
-      off = nodeTransport(this.node, this.o.genesis).subscribe((topic, bytes) => kept.push({ topic, bytes }));
       this.set({ mode: 'handed-over' });
     }).then(() => ({
       complete: (host: ProtocolHost) => {
-        off?.();
+        this.release(keeping);
         for (const k of kept) host.receive(k.bytes, 'gossip');
         this.followRuntime(host);
       },
     }));
+  }
+
+  /** Closes the handover's transport (the runtime's holds the topics by now), if it is still open. */
+  private release(keeping: NodeTransport | null): void {
+    keeping?.close();
+    if (this.keeping === keeping) this.keeping = null;
   }
 
   /** @internal Reads the Sprint runtime's host while it runs. */
@@ -313,6 +328,8 @@ export class LedgerFollower {
   takeBack(): Promise<void> {
     return this.serial(async () => {
       this.followed = null;
+      // A runtime that stopped before it completed the handover left its transport open.
+      this.release(this.keeping);
       if (!this.stopped) await this.startHost();
     });
   }
@@ -373,6 +390,7 @@ export class LedgerFollower {
       onGossip: (topic, fn) => n.onGossip(topic, fn),
       // Listening to the genesis's topics sends nothing.
       addTopics: (specs) => n.addTopics(specs),
+      removeTopics: (names) => n.removeTopics(names),
       // Registered on the follower's NodeSwitch, so it moves with the page's node across restarts.
       handle: async (name, handler, limits) => {
         if (serving.live) await n.handle(name, handler, limits);

@@ -4,6 +4,10 @@
  * protocol runtime keeps running: the switch re-registers the runtime's gossip listeners and its
  * request handler on each new node. With no node (offline, restarting) gossip is not sent (what we
  * published is kept in the store and served to peers by sync later) and requests fail at once.
+ * Topics are held like on the node (SprintnetNode.addTopics/removeTopics, reference-counted): the
+ * switch holds each topic its transports hold once on the node it is attached to, and lets go of
+ * them there when it moves to another node or is detached, so a page's node stays subscribed to a
+ * genesis only while some switch or transport on it still uses that genesis.
  */
 import {
   topicName,
@@ -26,8 +30,8 @@ export class NodeSwitch implements NodeLike {
   private node: SprintnetNode | undefined;
   private readonly listeners = new Set<Listener>();
   private readonly handlers = new Map<string, { handler: RequestHandler; limits?: Partial<RequestLimits> }>();
-  /** Topics added after creation (a genesis's Sprint topics), added again to each new node. */
-  private readonly topics = new Map<string, TopicSpec<unknown>>();
+  /** Topics added after creation (a genesis's Sprint topics) and how many holds each has here; added again to each new node. */
+  private readonly topics = new Map<string, { readonly spec: TopicSpec<unknown>; holds: number }>();
 
   get current(): SprintnetNode | undefined {
     return this.node;
@@ -41,10 +45,13 @@ export class NodeSwitch implements NodeLike {
       l.off?.();
       l.off = undefined;
     }
-    if (old) for (const name of this.handlers.keys()) void old.unhandle(name).catch(() => undefined);
+    if (old) {
+      for (const name of this.handlers.keys()) void old.unhandle(name).catch(() => undefined);
+      old.removeTopics([...this.topics.keys()]);
+    }
     this.node = node;
     if (!node) return;
-    node.addTopics([...this.topics.values()]);
+    node.addTopics([...this.topics.values()].map((t) => t.spec));
     for (const l of this.listeners) l.off = node.onGossip(l.topic, l.fn);
     for (const [name, h] of this.handlers) void node.handle(name, h.handler, h.limits).catch(() => undefined);
   }
@@ -62,9 +69,31 @@ export class NodeSwitch implements NodeLike {
     return [...this.topics.keys()].some((name) => n.pubsub.getSubscribers(topicName(n.config.networkId, name)).length > 0);
   }
 
+  /** Holds the topics once more; the node gets those held for the first time here. */
   addTopics(specs: readonly TopicSpec<unknown>[]): void {
-    for (const spec of specs) if (!this.topics.has(spec.name)) this.topics.set(spec.name, spec);
-    this.node?.addTopics(specs);
+    const fresh: TopicSpec<unknown>[] = [];
+    for (const spec of specs) {
+      const t = this.topics.get(spec.name);
+      if (t) t.holds++;
+      else {
+        this.topics.set(spec.name, { spec, holds: 1 });
+        fresh.push(spec);
+      }
+    }
+    if (fresh.length > 0) this.node?.addTopics(fresh);
+  }
+
+  /** Lets go of one hold on each; the node lets go of those no longer held here. */
+  removeTopics(names: readonly string[]): void {
+    const gone: string[] = [];
+    for (const name of names) {
+      const t = this.topics.get(name);
+      if (!t) continue;
+      if (--t.holds > 0) continue;
+      this.topics.delete(name);
+      gone.push(name);
+    }
+    if (gone.length > 0) this.node?.removeTopics(gone);
   }
 
   readonly presence = {

@@ -7,12 +7,12 @@
 import { walletVerifier, type Signer, type Verifier } from '../protocol/crypto.ts';
 import { epochAt, schedule, type Genesis } from '../protocol/genesis.ts';
 import { isCertified, ProtocolHost, type HostEvent } from '../protocol/host.ts';
-import type { Clock, ProtocolEngine, ProtocolStore, SearchRequest, Transport } from '../protocol/interfaces.ts';
+import type { Clock, ProtocolEngine, ProtocolStore, SearchRequest } from '../protocol/interfaces.ts';
 import type { NonceClaim } from '../sprint/claims.ts';
 import { toHex } from '../sprint/bytes.ts';
 import { activityOf, historyOf, ledgerView, type Activity, type EpochSummary, type LedgerView } from './activity.ts';
 import { systemClock } from './clock.ts';
-import { nodeTransport, type NodeLike } from './transport.ts';
+import { nodeTransport, type NodeLike, type NodeTransport } from './transport.ts';
 
 export type { WeightRow, LedgerView, EpochSummary, Activity, VerdictView, ProofView } from './activity.ts';
 
@@ -62,7 +62,8 @@ export class SprintRuntime {
   private snapshotValue: RuntimeSnapshot;
   private readonly listeners = new Set<(s: RuntimeSnapshot) => void>();
   private readonly clock: Clock;
-  private readonly transport: Transport;
+  /** The genesis's transport on `options.node`: it holds the genesis's topics until the runtime stops. */
+  readonly transport: NodeTransport;
 
   constructor(readonly options: RuntimeOptions) {
     this.clock = options.clock ?? systemClock;
@@ -105,8 +106,16 @@ export class SprintRuntime {
     this.update({ certified: this.certifiedEpochs(), ...this.derived() });
   }
 
+  /**
+   * Stops the host; once its queued work is done (what it still publishes goes out) the transport
+   * closes, so the node lets go of the genesis's topics unless something else on it still uses them.
+   */
   stop(): void {
     this.host.stop();
+    void this.host.idle().then(
+      () => this.transport.close(),
+      () => this.transport.close(),
+    );
   }
 
   get snapshot(): RuntimeSnapshot {

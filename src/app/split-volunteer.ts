@@ -141,6 +141,8 @@ export async function startPageVolunteer(o: {
     stats: () => stats,
     stop: () => {
       announcing.stop();
+      // Lets go of the genesis's topics (the page's Sprint runtime or ledger follower may still hold them).
+      transport.close();
       return Promise.all([SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME, PING_RPC_NAME].map((name) => o.node.unhandle(name))).then(() => undefined);
     },
   };

@@ -105,6 +105,8 @@ export class SprintnetNode extends EventTarget {
   private expiryTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
   private started = false;
+  /** Topics added with `addTopics` → how many holders added them; subscribed while above zero. */
+  private readonly topicHolds = new Map<string, number>();
 
   private constructor(
     readonly libp2p: Libp2p<Services>,
@@ -260,22 +262,41 @@ export class SprintnetNode extends EventTarget {
 
   /**
    * Registers topics after creation (a genesis's Sprint topics, src/node/topics sprintTopicSpecs):
-   * validated, scored (P4) and subscribed like the topics registered at start. A name already
-   * registered is left as it is, so calling this again for the same genesis does nothing.
+   * validated, scored (P4) and subscribed like the topics registered at start. Reference-counted:
+   * each call holds the topics once more, and each `removeTopics` of them lets go of one hold, so
+   * two users of one genesis (a page's Sprint runtime and its ledger follower, two transports) keep
+   * it subscribed until both have let go. A name registered at creation is left as it is.
    */
   addTopics(specs: readonly TopicSpec<unknown>[]): void {
     if (this.stopped) return;
     for (const spec of specs) {
+      const held = this.topicHolds.get(spec.name);
+      if (held !== undefined) {
+        this.topicHolds.set(spec.name, held + 1);
+        continue;
+      }
       if (this.registry.get(spec.name)) continue;
       this.registry.register(spec);
+      this.topicHolds.set(spec.name, 1);
       if (this.started) this.listen(spec.name);
     }
   }
 
-  /** Unsubscribes from and forgets topics added with `addTopics` (a relay dropping a genesis). */
+  /**
+   * Lets go of one hold on each topic added with `addTopics`; the last one unsubscribes from the topic
+   * and forgets it (a relay dropping a genesis, a page no longer using one): its gossip is then neither
+   * received nor forwarded. Names never added (those registered at creation) are ignored.
+   */
   removeTopics(names: readonly string[]): void {
     for (const name of names) {
-      if (!this.registry.unregister(name)) continue;
+      const held = this.topicHolds.get(name);
+      if (held === undefined) continue;
+      if (held > 1) {
+        this.topicHolds.set(name, held - 1);
+        continue;
+      }
+      this.topicHolds.delete(name);
+      this.registry.unregister(name);
       if (!this.started || this.stopped) continue;
       const wire = topicName(this.config.networkId, name);
       this.pubsub.unsubscribe(wire);
