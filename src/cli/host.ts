@@ -110,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
   const serveDir = args['serve-model'];
   let ledgerLink: ((l: import('./serve-model.ts').LedgerLink) => void) | undefined;
   const ledger = serveDir && genesis ? new Promise<import('./serve-model.ts').LedgerLink>((resolve) => (ledgerLink = resolve)) : undefined;
-  const onRuntime = ledgerLink && genesis ? ledgerRuntime(genesis, node, ledgerLink) : undefined;
+  const onRuntime = ledgerLink && genesis ? ledgerRuntime(genesis, ledgerLink) : undefined;
   const sprints = genesis
     ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log, onRuntime)
     : args.engine === 'off'
@@ -179,15 +179,11 @@ async function runProtocol(
 /** `--serve-model` with `--genesis`: the volunteer publishes and judges through the protocol runtime's host. */
 function ledgerRuntime(
   genesis: import('../protocol/genesis.ts').Genesis,
-  node: import('../node/node.ts').SprintnetNode,
   resolve: (l: import('./serve-model.ts').LedgerLink) => void,
 ): NonNullable<import('./host-protocol.ts').ProtocolHostOptions['onRuntime']> {
-  return (runtime, signer) => {
-    void import('../app/transport.ts').then(({ nodeTransport }) => {
-      const transport = nodeTransport(node, genesis);
-      resolve({ genesis, host: runtime.host, signer, publish: (topic, bytes) => transport.publish(topic, bytes), now: Date.now });
-    });
-  };
+  // The runtime's own transport: one more would hold the genesis's topics on after the runtime stops.
+  return (runtime, signer) =>
+    resolve({ genesis, host: runtime.host, signer, publish: (topic, bytes) => runtime.transport.publish(topic, bytes), now: Date.now });
 }
 
 /** `--serve-model DIR`: loads the model and serves split sessions; a failure is reported and the host stays a peer. */

@@ -16,8 +16,8 @@ import { tempDir } from '../llm/test-support.ts';
 import { SprintnetNode } from '../node/node.ts';
 import { parseSeedHex, startRelay, type RunningRelay } from '../node/relay-server.ts';
 import { waitFor } from '../node/test-helpers.ts';
-import { defaultRegistry } from '../node/topics/index.ts';
-import { fastTimings, genesisToJson, makeGenesis, type Genesis } from '../protocol/genesis.ts';
+import { defaultRegistry, sprintTopicSpecs } from '../node/topics/index.ts';
+import { fastTimings, genesisId, genesisToJson, makeGenesis, type Genesis } from '../protocol/genesis.ts';
 import { decodeState, stateHash } from '../protocol/ledger.ts';
 import { epochKey } from '../protocol/store.ts';
 import { toHex } from '../sprint/bytes.ts';
@@ -146,6 +146,8 @@ describe('the ledger sync without a ledger peer', () => {
       expect(standingSourceName(synced.source)).toBe('genesis');
       expect(standingLine(synced.source)).toBe("ranking by the genesis's initial weights, not the ledger: no peer answered a ledger request (1 asked)\n");
       expect(existsSync(alone)).toBe(false); // the follower's store was never opened
+      // The head requests' transport was closed: the user's node holds none of the genesis's topics (it neither receives nor forwards its gossip).
+      for (const t of sprintTopicSpecs(genesisId(genesis))) expect(user.registry.get(t.name)).toBeUndefined();
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
       await own.stop();

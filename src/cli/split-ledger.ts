@@ -24,6 +24,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { SprintnetNode } from '../node/node.ts';
 import { genesisId, type Genesis } from '../protocol/genesis.ts';
 import { isCertified, type EpochView, type ProtocolHost } from '../protocol/host.ts';
+import type { Transport } from '../protocol/interfaces.ts';
 import { decodeHead, encodeRequest } from '../protocol/sync.ts';
 import { toHex } from '../sprint/bytes.ts';
 import type { LedgerStanding } from '../split/router-rank.ts';
@@ -128,10 +129,10 @@ async function dialThroughRelays(node: SprintnetNode, peerId: string, timeoutMs:
  * The peer's head (newest certified epoch + 1, 0 for none), or null: no sync handler for this
  * genesis (a volunteer without --genesis, a host of another genesis), unreachable, or malformed.
  */
-async function askHead(node: SprintnetNode, genesis: Genesis, peerId: string, key: string, deadline: number): Promise<number | null> {
+async function askHead(node: SprintnetNode, transport: Transport, peerId: string, key: string, deadline: number): Promise<number | null> {
   const left = () => Math.min(HEAD_TIMEOUT_MS, deadline - Date.now());
   const ask = async () => {
-    const next = decodeHead(await nodeTransport(node, genesis).request(key, encodeRequest({ op: 'head' }), { timeoutMs: left() }));
+    const next = decodeHead(await transport.request(key, encodeRequest({ op: 'head' }), { timeoutMs: left() }));
     return next !== null && Number.isSafeInteger(next) ? next : null;
   };
   if (left() < 1) return null;
@@ -156,6 +157,9 @@ export function startLedgerSync(o: LedgerSyncOptions): LedgerSync {
   let needed = false;
   let cancelled = false;
   let follower: LedgerFollower | null = null;
+  // One transport for every head request, closed at the end: one per request would hold the
+  // genesis's topics on the node once more each time, and none would ever let go.
+  const asking = nodeTransport(o.node, o.genesis);
 
   const conclude = (): RankingLedger => {
     const syncMs = Date.now() - started;
@@ -194,7 +198,7 @@ export function startLedgerSync(o: LedgerSyncOptions): LedgerSync {
           const key = role === 'relay' ? null : keyOfPeer(peerId);
           if (!key || heads.has(key) || heads.size >= MAX_PEERS_ASKED) continue;
           heads.set(key, 'asking');
-          void askHead(o.node, o.genesis, peerId, key, deadline).then((h) => heads.set(key, h));
+          void askHead(o.node, asking, peerId, key, deadline).then((h) => heads.set(key, h));
         }
         const reported = [...heads.values()].filter((h): h is number => typeof h === 'number');
         // A head is the newest certified epoch + 1 (0: none).
@@ -221,6 +225,7 @@ export function startLedgerSync(o: LedgerSyncOptions): LedgerSync {
       return conclude();
     } finally {
       await follower?.stop();
+      asking.close();
     }
   })();
 
