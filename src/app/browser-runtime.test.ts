@@ -17,7 +17,7 @@ import { MemoryLink } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import type { WorkerSprintOptions, WorkerSprintProgress } from '../gpu/engine-client.ts';
-import { makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
+import { genesisHash, makeGenesis, schedule, type Genesis } from '../protocol/genesis.ts';
 import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { BrowserRuntime, type BrowserSnapshot, type EngineClientLike, type WalletKeys } from './browser-runtime.ts';
@@ -268,6 +268,7 @@ describe('BrowserRuntime as a validator of inference proofs', () => {
       normWeight: rig.norm,
       signer: seedSigner(volunteerSeed),
       networkId: NET,
+      genesis: genesisHash(g),
       mayFetchEvidence: (peer) => hex(peer) === hex(w.id.publicKey),
     });
     const userSeed = new Uint8Array(32).fill(81);

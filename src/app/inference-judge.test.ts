@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 import { ProtocolHost } from '../protocol/host.ts';
 import { requiredChecks, deriveInference } from '../protocol/inference.ts';
 import { signInference } from '../protocol/inference-check.ts';
@@ -64,6 +64,7 @@ async function session(n: number, model: SplitModel<ReferenceKvCache>, prompt: n
     normWeight: rig.norm,
     signer: seedSigner(seed(n)),
     networkId: NET,
+    genesis: genesisHash(genesis),
     mayFetchEvidence: () => allowEvidence,
   });
   volunteers.set(n, v);

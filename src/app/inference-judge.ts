@@ -165,7 +165,7 @@ export class InferenceJudge {
             }
             const transport = o.transport(p.receipt.volunteer);
             const j = await judgeInference(m.proof, {
-              networkId: o.genesis.networkId,
+              genesis: o.genesis,
               verifier: walletVerifier(),
               seed: o.signer.publicKey,
               model: (h) => (hex(h) === hex(held.record.hash) ? held : undefined),
@@ -234,6 +234,6 @@ export const nodeVolunteerLink = (node: SprintnetNode, volunteerKey: Uint8Array,
 export function poolReputation(genesis: Genesis, host: JudgeLedger): InferenceRecord[] {
   const messages = host.pool.epochs().flatMap((e) => host.pool.messages(e).filter((m) => m.kind === 'inference' || m.kind === 'inferenceVerdict'));
   if (!messages.some((m) => m.kind === 'inference')) return [];
-  const records = inferenceReputation({ networkId: genesis.networkId, messages, weightsIn: (e) => weightsIn(genesis, host, e), verifier: walletVerifier() });
+  const records = inferenceReputation({ genesis, messages, weightsIn: (e) => weightsIn(genesis, host, e), verifier: walletVerifier() });
   return [...records.values()];
 }

@@ -61,7 +61,7 @@ const proofOf = (volunteer: number, session: number) =>
   fixtureProof({
     userSeed: id(USER).seed,
     volunteerSeed: id(volunteer).seed,
-    networkId: NET,
+    genesis,
     sessionId: new Uint8Array(16).fill(session),
     openedAtMs: Date.now() - 100,
     timestampMs: Date.now() - 50,

@@ -252,6 +252,8 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
         sampled_steps: sample,
         consistency: consistency === null ? null : consistency.ok ? 'the re-run from h_k agrees' : `step ${consistency.step}: ${consistency.detail}`,
         volunteer: bytesToHex(proof.receipt.volunteer),
+        // The one genesis whose ledger may credit it (the volunteer's), or null: a volunteer without a ledger.
+        genesis: proof.receipt.genesis.every((b) => b === 0) ? null : bytesToHex(proof.receipt.genesis),
         flops: proof.receipt.flops.toString(),
         cu: credit?.cu ?? 0,
         effective_bits: effectiveBits(proof),

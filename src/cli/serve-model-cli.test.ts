@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { writeTestModel } from '../llm/test-model-files.ts';
 import { tempDir } from '../llm/test-support.ts';
-import { fastTimings, genesisToJson, makeGenesis } from '../protocol/genesis.ts';
+import { fastTimings, genesisHash, genesisToJson, makeGenesis } from '../protocol/genesis.ts';
+import { toHex } from '../sprint/bytes.ts';
 import { main } from './main.ts';
 import { modelHostArgs, spawnSprintnet, waitForOutput, type Proc } from './test-support.ts';
 
@@ -81,6 +82,8 @@ describe('bin/sprintnet host --serve-model and infer --peer', () => {
     expect(code).toBe(0);
     expect(r.volunteer).toBe(`volunteer ${peerId.slice(-8)}`);
     expect(r.verification).toMatchObject({ verified: true, consistency: 'the re-run from h_k agrees', submitted: 'published for epoch 0' });
+    // The host's receipt named its genesis: the proof counts in that ledger only.
+    expect(r.verification.genesis).toBe(toHex(genesisHash(genesis)));
     await waitForOutput(host, /published an inference proof of \d+ FLOPs for epoch 0/, 10_000);
     host.child.kill('SIGINT');
     relay.child.kill('SIGINT');

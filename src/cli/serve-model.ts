@@ -16,7 +16,7 @@ import type { KvCache } from '../llm/model-types.ts';
 import { hasWeightNow, InferenceJudge, nodeVolunteerLink } from '../app/inference-judge.ts';
 import type { SprintnetNode } from '../node/node.ts';
 import type { Signer } from '../protocol/crypto.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 import type { ProtocolHost } from '../protocol/host.ts';
 import { signInference, type HeldModel } from '../protocol/inference-check.ts';
 import type { Topic } from '../protocol/interfaces.ts';
@@ -65,6 +65,8 @@ export async function startModelService<K extends KvCache>(o: {
     normWeight: o.held.normWeight,
     signer: seedSigner(o.ed25519Seed),
     networkId: o.networkId,
+    // Receipts name the genesis we publish to, so a session is credited in that ledger only; without one, in none.
+    genesis: l ? genesisHash(l.genesis) : undefined,
     mayFetchEvidence: l ? (peer) => weighted(hex(peer)) : undefined,
     onProof: l
       ? async (proof) => {

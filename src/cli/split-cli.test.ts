@@ -43,6 +43,7 @@ describe('bin/sprintnet infer --split and privacy', () => {
     expect(r.steps[0].phase).toBe('prefill');
     expect(r.steps.filter((s: { phase: string }) => s.phase === 'decode')).toHaveLength(r.tokens);
     expect(r.verification).toMatchObject({ verified: true, consistency: 'the re-run from h_k agrees' });
+    expect(r.verification.genesis).toBeNull(); // the in-process volunteer runs no ledger: no genesis credits the proof
     expect(r.verification.cu).toBeCloseTo(Number(r.verification.flops) / 1e15, 20);
     expect(r.proof).toMatch(/^[0-9a-f]+$/);
     // f16 h_k: 64 values × 2 bytes plus the step header.

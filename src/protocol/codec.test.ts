@@ -52,7 +52,7 @@ describe('messages', () => {
   ];
 
   beforeAll(async () => {
-    const proof = await fixtureProof({ userSeed: id.seed, volunteerSeed: new Uint8Array(32).fill(77), networkId: NET, openedAtMs: 1, timestampMs: 2 });
+    const proof = await fixtureProof({ userSeed: id.seed, volunteerSeed: new Uint8Array(32).fill(77), genesis: G, openedAtMs: 1, timestampMs: 2 });
     bodies.push(
       { ...header, kind: 'inference', proof },
       { ...header, kind: 'inferenceVerdict', proofId: h(9), verdict: InferenceVerdict.consistent, checked: 3 },
@@ -110,7 +110,7 @@ describe('messages', () => {
     const stranger = await fixtureProof({
       userSeed: new Uint8Array(32).fill(78),
       volunteerSeed: new Uint8Array(32).fill(77),
-      networkId: NET,
+      genesis: G,
       openedAtMs: 1,
       timestampMs: 2,
     });

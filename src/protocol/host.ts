@@ -17,6 +17,7 @@ import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
 import { isProtocolError, ProtocolError } from './errors.ts';
 import { epochAt, genesisHash, hitRate, schedule, sprintConfig, type EpochSchedule, type Genesis } from './genesis.ts';
 import type { Clock, ProtocolEngine, ProtocolStore, SearchResult, Topic, Transport } from './interfaces.ts';
+import { inferenceGenesisProblem } from './inference.ts';
 import { decodeState, deriveEpoch, encodeState, stateHash, votingWeights, type Derivation, type EpochState } from './ledger.ts';
 import {
   decodeMessage,
@@ -191,9 +192,12 @@ export class ProtocolHost {
   private unsubscribe: (() => void) | undefined;
   private running = false;
   private readonly rTarget: number;
+  /** genesisHash(genesis): what an inference proof must name (inference.ts). */
+  private readonly genesisHash: Uint8Array;
 
   constructor(private readonly o: HostOptions) {
     this.genesis = o.genesis;
+    this.genesisHash = genesisHash(o.genesis);
     this.publicKey = o.signer.publicKey;
     this.key = hex(this.publicKey);
     this.rTarget = rTarget(sprintConfig(o.genesis), hitRate(o.genesis));
@@ -1008,6 +1012,9 @@ export class ProtocolHost {
       if (!inWindow(this.genesis, m.kind, m.epoch, m.timestampMs)) {
         throw new ProtocolError('OUT_OF_WINDOW', `${m.kind} for epoch ${m.epoch} stamped ${m.timestampMs}, outside its window`);
       }
+      // A split proof signed for another genesis of our network id can count only there (the ledger credits it nothing here).
+      const foreign = m.kind === 'inference' ? inferenceGenesisProblem(this.genesisHash, m) : null;
+      if (foreign) throw new ProtocolError('BAD_GENESIS', `inference from ${hex(m.sender).slice(0, 8)}: ${foreign}`);
       const now = this.o.clock.now();
       if (via === 'gossip') {
         const skew = liveProblem(this.genesis, m.timestampMs, now);

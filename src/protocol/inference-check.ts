@@ -7,11 +7,11 @@
  */
 import type { KvCache } from '../llm/model-types.ts';
 import type { SplitModel } from '../split/engines.ts';
-import { checkProof, decodeProof, proofId, sampleSteps, type ComputeProof, type ModelRecord } from '../split/proof.ts';
+import { checkProof, decodeProof, genesisProblem, proofId, sampleSteps, type ComputeProof, type ModelRecord } from '../split/proof.ts';
 import { checkConsistency, type Evidence } from '../split/verify.ts';
 import type { Signer, Verifier } from './crypto.ts';
 import { ProtocolError } from './errors.ts';
-import { epochAt, schedule, type Genesis } from './genesis.ts';
+import { epochAt, genesisHash, schedule, type Genesis } from './genesis.ts';
 import { INFERENCE_SAMPLE, InferenceVerdict, type InferenceVerdictCode } from './inference-constants.ts';
 import { signMessage, type InferenceMessage, type InferenceVerdictMessage } from './messages.ts';
 
@@ -24,9 +24,15 @@ export function inferenceEpoch(g: Genesis, proof: ComputeProof): number {
   return e;
 }
 
-/** The protocol message carrying a proof; `signer` must be its user or its volunteer. */
+/**
+ * The protocol message carrying a proof; `signer` must be its user or its volunteer. Throws
+ * BAD_GENESIS when the proof names another genesis than `g` (or none): `g`'s ledger would not credit it.
+ */
 export async function signInference(signer: Signer, g: Genesis, proofBytes: Uint8Array, now: number): Promise<InferenceMessage> {
-  const epoch = inferenceEpoch(g, decodeProof(proofBytes));
+  const proof = decodeProof(proofBytes);
+  const wrong = genesisProblem(proof, genesisHash(g));
+  if (wrong) throw new ProtocolError('BAD_GENESIS', wrong.detail);
+  const epoch = inferenceEpoch(g, proof);
   return signMessage(signer, g, { kind: 'inference', epoch, sender: signer.publicKey, timestampMs: now, proof: proofBytes });
 }
 
@@ -45,7 +51,8 @@ export interface HeldModel<K extends KvCache = KvCache> {
 }
 
 export interface JudgeOptions {
-  readonly networkId: string;
+  /** The ledger judged for: its network id signs, its hash must be the one the proof names. */
+  readonly genesis: Genesis;
   readonly verifier: Verifier;
   /** The validator's key: the seed of its sample. */
   readonly seed: Uint8Array;
@@ -60,7 +67,8 @@ export async function judgeInference(proofBytes: Uint8Array, o: JudgeOptions): P
   const p = decodeProof(proofBytes);
   const held = o.model(p.receipt.modelHash);
   if (!held) return null;
-  const checked = checkProof(p, o.networkId, (h) => (h.every((v, i) => v === held.record.hash[i]) ? held.record : undefined), o.verifier);
+  const record = (h: Uint8Array) => (h.every((v, i) => v === held.record.hash[i]) ? held.record : undefined);
+  const checked = checkProof(p, o.genesis.networkId, record, o.verifier, genesisHash(o.genesis));
   if (!checked.ok) return { verdict: InferenceVerdict.invalid, checked: 0, detail: `${checked.reason}: ${checked.detail}` };
   const sample = sampleSteps(p, o.seed, INFERENCE_SAMPLE);
   // A proof with no decode step has nothing to re-run here, and no verdict can credit it (a consistent one must check ≥ 1).

@@ -14,10 +14,12 @@ import { MemoryLink, type SplitTransport } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import { walletVerifier } from './crypto.ts';
+import { genesisHash, makeGenesis } from './genesis.ts';
 import { InferenceVerdict } from './inference-constants.ts';
 import { judgeInference } from './inference-check.ts';
 
 const NETWORK = 'sprintnet-test';
+const GENESIS = makeGenesis({ networkId: NETWORK, config: 'tiny', startMs: 0 });
 const seed = (n: number) => new Uint8Array(32).fill(n);
 
 describe('judging a proof whose evidence exceeds one answer', () => {
@@ -35,6 +37,7 @@ describe('judging a proof whose evidence exceeds one answer', () => {
       normWeight: norm,
       signer: seedSigner(seed(52)),
       networkId: NETWORK,
+      genesis: genesisHash(GENESIS),
       mayFetchEvidence: (peer) => peer.every((v, i) => v === validator.publicKey[i]),
     });
     const out = await splitGenerate(manifest.tokenizer!.encodeChat([{ role: 'user', content: 'judge me in chunks' }]), {
@@ -55,7 +58,7 @@ describe('judging a proof whose evidence exceeds one answer', () => {
     let logitsBytes = 0;
     const judge = (t: SplitTransport) =>
       judgeInference(bytes, {
-        networkId: NETWORK,
+        genesis: GENESIS,
         verifier: walletVerifier(),
         seed: validator.publicKey,
         model: () => ({ record: { hash, config: model.config, tau: 2 }, model, normWeight: norm }),

@@ -6,11 +6,15 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { Phase, Precision } from '../split/codec.ts';
 import { seedSigner } from '../split/local.ts';
 import { encodeProof, encodeReceipt, receiptDomain, signProof, type StepRecord } from '../split/proof.ts';
+import { genesisHash, type Genesis } from './genesis.ts';
 
 export interface FixtureProof {
   readonly userSeed: Uint8Array;
   readonly volunteerSeed: Uint8Array;
-  readonly networkId: string;
+  /** Both parties sign for its network id, and the receipt names it (unless `names` says otherwise). */
+  readonly genesis: Genesis;
+  /** The genesis hash the receipt names instead of `genesis`'s (NO_GENESIS: none). */
+  readonly names?: Uint8Array;
   readonly sessionId?: Uint8Array;
   readonly openedAtMs: number;
   readonly timestampMs: number;
@@ -30,12 +34,13 @@ export async function fixtureProof(o: FixtureProof): Promise<Uint8Array> {
     vocab: 384,
     user: ed25519.getPublicKey(o.userSeed),
     volunteer: ed25519.getPublicKey(o.volunteerSeed),
+    genesis: o.names ?? genesisHash(o.genesis),
     openedAtMs: o.openedAtMs,
     steps,
     hkRoot: new Uint8Array(32).fill(4),
     outputRoot: new Uint8Array(32).fill(5),
     flops: o.flops ?? 123_456_789n,
   });
-  const receiptSignature = await seedSigner(o.volunteerSeed).sign(receiptDomain(o.networkId), receipt);
-  return encodeProof(await signProof(seedSigner(o.userSeed), o.networkId, receipt, receiptSignature, o.timestampMs));
+  const receiptSignature = await seedSigner(o.volunteerSeed).sign(receiptDomain(o.genesis.networkId), receipt);
+  return encodeProof(await signProof(seedSigner(o.userSeed), o.genesis.networkId, receipt, receiptSignature, o.timestampMs));
 }

@@ -33,7 +33,7 @@ async function proof(volunteer: number, session: number, o: { timestampMs?: numb
   return fixtureProof({
     userSeed: id(o.userSeedOf ?? USER).seed,
     volunteerSeed: id(volunteer).seed,
-    networkId: NET,
+    genesis: g,
     sessionId: new Uint8Array(16).fill(session),
     openedAtMs: s.start + 10,
     timestampMs: o.timestampMs ?? s.start + 20,
@@ -53,7 +53,7 @@ const verdict = (p: Uint8Array, by: number, v: InferenceVerdictCode, checked = 3
     checked,
   });
 const { consistent: OK, inconsistent: BAD, invalid: INVALID } = InferenceVerdict;
-const reputation = (messages: Iterable<Message>) => inferenceReputation({ networkId: NET, messages, weightsIn, verifier: walletVerifier() });
+const reputation = (messages: Iterable<Message>) => inferenceReputation({ genesis: g, messages, weightsIn, verifier: walletVerifier() });
 const record = (volunteer: number, r: Omit<InferenceRecord, 'volunteer'>): [string, InferenceRecord] => [
   keyHex(volunteer),
   { volunteer: keyHex(volunteer), ...r },
@@ -116,7 +116,7 @@ describe('inferenceReputation', () => {
     const forged = await fixtureProof({
       userSeed: id(USER).seed,
       volunteerSeed: id(VOL_B).seed,
-      networkId: NET,
+      genesis: g,
       sessionId: new Uint8Array(16).fill(7),
       openedAtMs: s.start + 10,
       timestampMs: s.start + 20,

@@ -5,8 +5,8 @@
  *
  * The counting follows the ledger's (inference.ts) so that nobody can move a volunteer's record
  * alone:
- * - a proof counts only if both signatures hold and user ≠ volunteer (an invented proof naming a
- *   volunteer, judged invalid, must not lower its record);
+ * - a proof counts only if both signatures hold, user ≠ volunteer and it names this genesis (an
+ *   invented proof naming a volunteer, judged invalid, must not lower its record);
  * - one verdict per (validator, proof), a validator that signed two different verdicts on a proof
  *   is not counted on it; only keys with voting weight in the verdict's epoch, other than the two
  *   parties;
@@ -16,9 +16,10 @@
  *   one session, judged by its worst proof. A session nobody with weight judged is `unjudged`.
  * Pure and order-independent: the same set of messages gives the same records.
  */
-import { decodeProof, proofId, signatureProblem } from '../split/proof.ts';
+import { decodeProof, genesisProblem, proofId, signatureProblem } from '../split/proof.ts';
 import { hex } from './bytes.ts';
 import type { Verifier } from './crypto.ts';
+import { genesisHash, type Genesis } from './genesis.ts';
 import { InferenceVerdict } from './inference-constants.ts';
 import { verdictsByProof } from './inference.ts';
 import type { InferenceMessage, InferenceVerdictMessage, Message } from './messages.ts';
@@ -37,7 +38,8 @@ type Judged = 'consistent' | 'inconsistent' | 'invalid' | 'unjudged';
 const WORST: readonly Judged[] = ['invalid', 'inconsistent', 'consistent', 'unjudged'];
 
 export interface ReputationInput {
-  readonly networkId: string;
+  /** The ledger counted: its network id signs the proofs, and they must name its hash. */
+  readonly genesis: Genesis;
   /** Messages of any kinds and epochs (others are ignored), signatures of the messages already verified. */
   readonly messages: Iterable<Message>;
   /** Voting weights in force in an epoch. */
@@ -65,9 +67,10 @@ export function inferenceReputation(input: ReputationInput): Map<string, Inferen
 
   // Session key → [volunteer, worst judgement of its proofs].
   const sessions = new Map<string, [string, Judged]>();
+  const own = genesisHash(input.genesis);
   for (const [id, m] of proofs) {
     const p = decodeProof(m.proof);
-    if (signatureProblem(p, input.networkId, input.verifier)) continue;
+    if (signatureProblem(p, input.genesis.networkId, input.verifier) || genesisProblem(p, own)) continue;
     const parties = new Set([hex(p.receipt.user), hex(p.receipt.volunteer)]);
     let [c, inc, inv] = [0, 0, 0];
     for (const v of on.get(id) ?? []) {

@@ -3,13 +3,14 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hex } from './bytes.ts';
 import { walletSigner, walletVerifier } from './crypto.ts';
-import { fastTimings, makeGenesis, schedule } from './genesis.ts';
+import { fastTimings, genesisHash, makeGenesis, schedule } from './genesis.ts';
 import { deriveInference } from './inference.ts';
+import { signInference } from './inference-check.ts';
 import { INFERENCE_SAMPLE, InferenceVerdict, type InferenceVerdictCode } from './inference-constants.ts';
 import { fixtureProof } from './inference-fixtures.ts';
 import { signMessage, type InferenceMessage, type InferenceVerdictMessage } from './messages.ts';
 import { simIdentity } from './sim/simulate.ts';
-import { decodeProof, proofId } from '../split/proof.ts';
+import { decodeProof, NO_GENESIS, proofId } from '../split/proof.ts';
 
 const NET = 'inference-test';
 const g = makeGenesis({ networkId: NET, config: 'tiny', startMs: 1_000_000, skewMs: 100, timings: fastTimings(2000, 100), hitRateDenominator: 8 });
@@ -29,7 +30,7 @@ beforeAll(async () => {
   proof = await fixtureProof({
     userSeed: USER,
     volunteerSeed: simIdentity(1, NET).seed,
-    networkId: NET,
+    genesis: g,
     openedAtMs: s.start + 10,
     timestampMs: s.start + 20,
     decodeSteps: 12,
@@ -90,11 +91,11 @@ describe('inference verdicts', () => {
   });
 
   it('refuses a proof stamped after the proof deadline or a session opened before the epoch', async () => {
-    const late = await fixtureProof({ userSeed: USER, volunteerSeed: seed(60), networkId: NET, openedAtMs: s.start + 10, timestampMs: s.proofEnd });
+    const late = await fixtureProof({ userSeed: USER, volunteerSeed: seed(60), genesis: g, openedAtMs: s.start + 10, timestampMs: s.proofEnd });
     const early = await fixtureProof({
       userSeed: USER,
       volunteerSeed: seed(60),
-      networkId: NET,
+      genesis: g,
       openedAtMs: s.start - 1,
       timestampMs: s.start + 5,
       sessionId: seed(2).slice(0, 16),
@@ -109,5 +110,43 @@ describe('inference verdicts', () => {
       [late, early].map((p) => signMessage(userSigner, g, { kind: 'inference', epoch: 0, sender: userSigner.publicKey, timestampMs: s.start, proof: p })),
     );
     expect(deriveInference(g, 0, ok, [], weights([[B, 1]]), walletVerifier()).reports.map((r) => r.outcome)).toEqual(['out-of-window', 'out-of-window']);
+  });
+
+  it('credits a proof only in the genesis it names: not in another genesis of the network id, and nowhere when it names none', async () => {
+    const other = makeGenesis({ networkId: NET, config: 'tiny', startMs: 1_000_000, skewMs: 100, timings: fastTimings(2000, 100), hitRateDenominator: 9 });
+    const volunteer = simIdentity(1, NET).seed;
+    const [inOther, inNone] = (await Promise.all(
+      [genesisHash(other), NO_GENESIS].map((names, i) =>
+        fixtureProof({
+          userSeed: USER,
+          volunteerSeed: volunteer,
+          genesis: g,
+          names,
+          openedAtMs: s.start + 10,
+          timestampMs: s.start + 20,
+          sessionId: seed(20 + i).slice(0, 16),
+        }),
+      ),
+    )) as [Uint8Array, Uint8Array];
+    const judged = async (gen: typeof g, p: Uint8Array) => {
+      const m = await signMessage(A, gen, { kind: 'inference', epoch: 0, sender: A.publicKey, timestampMs: s.start + 30, proof: p });
+      const v = await signMessage(B, gen, {
+        kind: 'inferenceVerdict',
+        epoch: 0,
+        sender: B.publicKey,
+        timestampMs: s.proofEnd,
+        proofId: proofId(decodeProof(p)),
+        verdict: InferenceVerdict.consistent,
+        checked: 3,
+      });
+      return deriveInference(gen, 0, [m], [v], weights([[B, 1]]), walletVerifier());
+    };
+    expect((await judged(other, inOther)).reports.map((r) => r.outcome)).toEqual(['credited']);
+    const here = await judged(g, inOther);
+    expect(here.reports.map((r) => r.outcome)).toEqual(['wrong-genesis']);
+    expect(here.credits.size).toBe(0);
+    expect((await judged(g, inNone)).reports.map((r) => r.outcome)).toEqual(['wrong-genesis']);
+    await expect(signInference(A, g, inOther, s.start + 30)).rejects.toMatchObject({ code: 'BAD_GENESIS' });
+    await expect(signInference(A, g, inNone, s.start + 30)).rejects.toThrow(/names no genesis/);
   });
 });

@@ -5,7 +5,8 @@
  * peer, including browsers that hold none. So the re-run is done by **weighted validators that
  * hold the model**, each on its own sample, and the ledger counts their signed verdicts, the way it
  * counts Sprint validations. What the ledger checks itself, from the bytes alone: both signatures
- * of the proof (volunteer's receipt, user's proof), user ≠ volunteer, the proof's timestamp in
+ * of the proof (volunteer's receipt, user's proof), user ≠ volunteer, the proof names this genesis
+ * (so a session is credited in one genesis of a network id only), the proof's timestamp in
  * [start, proofEnd) of the epoch and the session opened in [start, timestamp + skew] (so a session
  * can be credited in one epoch only, and a proof re-signed later falls outside), one proof per
  * session (two different proofs of one session credit nothing), and verdicts from weighted keys
@@ -16,14 +17,15 @@
  */
 import { CLOCK_SKEW_MS } from '../split/constants.ts';
 import { Phase } from '../split/codec.ts';
-import { decodeProof, proofId, signatureProblem, type ComputeProof } from '../split/proof.ts';
+import { decodeProof, genesisProblem, proofId, signatureProblem, type ComputeProof } from '../split/proof.ts';
 import { hex } from './bytes.ts';
 import type { Verifier } from './crypto.ts';
-import { schedule, type Genesis } from './genesis.ts';
+import { genesisHash, schedule, type Genesis } from './genesis.ts';
 import { INFERENCE_SAMPLE, InferenceVerdict, MAX_INFERENCE_SESSIONS, MIN_INFERENCE_VALIDATORS } from './inference-constants.ts';
 import type { InferenceMessage, InferenceVerdictMessage } from './messages.ts';
 
-export type InferenceOutcome = 'credited' | 'bad-signature' | 'self-dealing' | 'out-of-window' | 'conflicting' | 'unvalidated' | 'rejected' | 'over-cap';
+export type InferenceOutcome =
+  'credited' | 'bad-signature' | 'self-dealing' | 'wrong-genesis' | 'out-of-window' | 'conflicting' | 'unvalidated' | 'rejected' | 'over-cap';
 
 export interface InferenceProofReport {
   /** Hex of src/split proofId. */
@@ -47,6 +49,12 @@ export interface InferenceDerivation {
   /** Every distinct proof of the epoch, sorted by id. */
   readonly reports: readonly InferenceProofReport[];
 }
+
+/**
+ * Why an inference message can never count in the ledger of genesis hash `own` (its proof names
+ * another genesis, or none), or null. The host refuses such a message on receipt (BAD_GENESIS).
+ */
+export const inferenceGenesisProblem = (own: Uint8Array, m: InferenceMessage): string | null => genesisProblem(decodeProof(m.proof), own)?.detail ?? null;
 
 /** How many decode steps a consistent verdict on `p` must have re-run. */
 export const requiredChecks = (p: ComputeProof): number => Math.min(INFERENCE_SAMPLE, p.receipt.steps.filter((s) => s.phase === Phase.decode).length);
@@ -88,6 +96,7 @@ export function deriveInference(
   verifier: Verifier,
 ): InferenceDerivation {
   const s = schedule(g, epoch);
+  const ownGenesis = genesisHash(g);
   // Distinct proofs: the same bytes published by both parties, or twice, are one proof.
   const proofs = new Map<string, ComputeProof>();
   for (const m of messages) {
@@ -111,6 +120,11 @@ export function deriveInference(
     const problem = signatureProblem(p, g.networkId, verifier);
     if (problem) {
       report(id, p, problem.reason === 'self-dealing' ? 'self-dealing' : 'bad-signature');
+      continue;
+    }
+    // Signed for another genesis (or none): it may count there, never here as well.
+    if (genesisProblem(p, ownGenesis)) {
+      report(id, p, 'wrong-genesis');
       continue;
     }
     const t = p.timestampMs;

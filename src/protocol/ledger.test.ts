@@ -7,9 +7,10 @@ import { hex } from './bytes.ts';
 import { createSimulation, simIdentity, type Simulation } from './sim/simulate.ts';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import type { Signer } from './crypto.ts';
-import { schedule } from './genesis.ts';
+import { genesisHash, makeGenesis, schedule } from './genesis.ts';
 import { InferenceVerdict } from './inference-constants.ts';
-import { judgeInference, signVerdict, type HeldModel } from './inference-check.ts';
+import { judgeInference, signInference, signVerdict, type HeldModel } from './inference-check.ts';
+import { fixtureProof } from './inference-fixtures.ts';
 import { inWindow } from './windows.ts';
 import { localVolunteer, seedSigner as splitSeedSigner } from '../split/local.ts';
 import { decodeProof, encodeProof, signProof } from '../split/proof.ts';
@@ -158,7 +159,7 @@ describe('split-inference credit in the ledger', () => {
     for (const i of hosts) {
       const keys = simKeys(i);
       const j = await judgeInference(proof, {
-        networkId: sim.genesis.networkId,
+        genesis: sim.genesis,
         verifier: sim.verifier,
         seed: keys.publicKey,
         model: () => held(),
@@ -182,6 +183,7 @@ describe('split-inference credit in the ledger', () => {
       modelHash: rig.hash,
       normWeight: rig.norm,
       networkId: sim.genesis.networkId,
+      genesis: genesisHash(sim.genesis),
       userSeed: USER,
       seed: VOLUNTEER,
       now: () => at.start + 100,
@@ -277,5 +279,65 @@ describe('split-inference credit in the ledger', () => {
     expect(e1.inference.map((r) => r.outcome)).toEqual(['out-of-window']);
     expect(volunteerOf(e1)!.inferenceFlops).toBe(0n);
     expect(volunteerOf(e1)!.totalInferenceFlops).toBe(flops);
+  });
+
+  it('credits a session in the one genesis its receipt names, not in a second genesis of the same network id', async () => {
+    // Another genesis of the same network id and schedule (each relay/start run makes one), whose initial weights are hosts 0–2.
+    const g = sim.genesis;
+    const other = makeGenesis({
+      ...g,
+      initialWeights: [0, 1, 2].map((i) => ({ publicKey: simKeys(i).publicKey, weight: 1 })),
+    });
+    expect(other.networkId).toBe(g.networkId);
+    expect(hex(genesisHash(other))).not.toBe(hex(genesisHash(g)));
+    // The volunteer named its genesis in the receipt, and both parties signed it.
+    expect(hex(decodeProof(proofBytes).receipt.genesis)).toBe(hex(genesisHash(g)));
+    const credited = deriveEpoch(g, null, 0, [...messages, await inferenceFrom(VOLUNTEER, proofBytes), ...(await verdicts(proofBytes, [0, 1]))], sim.verifier);
+    expect(credited.inference.map((r) => r.outcome)).toEqual(['credited']);
+
+    // The volunteer submits the same signed session to the other genesis.
+    await expect(signInference(seedSigner(VOLUNTEER), other, proofBytes, at.start + 500)).rejects.toMatchObject({ code: 'BAD_GENESIS' });
+    const resubmitted = await signMessage(seedSigner(VOLUNTEER), other, {
+      kind: 'inference',
+      epoch: 0,
+      sender: ed25519.getPublicKey(VOLUNTEER),
+      timestampMs: at.start + 500,
+      proof: proofBytes,
+    });
+    // A validator of the other genesis judges it invalid without re-running anything…
+    const judged = await judgeInference(proofBytes, {
+      genesis: other,
+      verifier: sim.verifier,
+      seed: simKeys(0).publicKey,
+      model: () => held(),
+      evidence: async () => evidence,
+    });
+    expect(judged).toMatchObject({ verdict: InferenceVerdict.invalid, checked: 0, detail: expect.stringMatching(/^wrong-genesis/) });
+    // …and its ledger credits nothing even when weighted validators sign it consistent there (a re-run does agree).
+    const consistent = await judgeInference(proofBytes, {
+      genesis: g,
+      verifier: sim.verifier,
+      seed: simKeys(0).publicKey,
+      model: () => held(),
+      evidence: async () => evidence,
+    });
+    expect(consistent?.verdict).toBe(InferenceVerdict.consistent);
+    const verdictsThere = await Promise.all([0, 1].map((i) => signVerdict(walletSigner(simKeys(i)), other, 0, proofBytes, consistent!, at.proofEnd + 100)));
+    const there = deriveEpoch(other, null, 0, [resubmitted, ...verdictsThere], sim.verifier);
+    expect(there.inference.map((r) => r.outcome)).toEqual(['wrong-genesis']);
+    expect(volunteerOf(there)?.inferenceFlops ?? 0n).toBe(0n);
+    // A host of either genesis refuses the proof of the other on receipt.
+    const host = sim.hosts[0]!.host;
+    const refused = host.counters.rejected.BAD_GENESIS ?? 0;
+    const foreign = await fixtureProof({
+      userSeed: USER,
+      volunteerSeed: VOLUNTEER,
+      genesis: g,
+      names: genesisHash(other),
+      openedAtMs: at.start + 10,
+      timestampMs: at.start + 20,
+    });
+    expect(host.receive((await inferenceFrom(VOLUNTEER, foreign)).bytes, 'sync')).toBeNull();
+    expect(host.counters.rejected.BAD_GENESIS).toBe(refused + 1);
   });
 });

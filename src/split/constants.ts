@@ -1,6 +1,12 @@
 /** Limits and tags of split inference, in one place (docs/split-inference.md §Limits). */
 
 export const SPLIT_PROTOCOL_VERSION = 1;
+/**
+ * Version byte of the receipt and of the proof (proof.ts, docs/split-inference.md §6). 2: the
+ * receipt names the genesis whose ledger may credit it (version 1 named none, so one session could
+ * be credited in two geneses of one network id); a version-1 receipt or proof is refused (MALFORMED).
+ */
+export const SPLIT_PROOF_VERSION = 2;
 /** libp2p request/response protocol name (node.handle / node.request). */
 export const SPLIT_RPC_NAME = 'split-infer';
 /** The same session's step, rewind and close under its session key (the layer does not seal them: `sealing: 'caller'`). */

@@ -30,6 +30,8 @@ export function localVolunteer<K extends KvCache>(o: {
   readonly modelHash: Uint8Array;
   readonly normWeight: ArrayLike<number>;
   readonly networkId: string;
+  /** The genesis hash its receipts name (VolunteerOptions.genesis). */
+  readonly genesis?: Uint8Array;
   readonly userSeed: Uint8Array;
   readonly seed?: Uint8Array;
   readonly label?: string;
@@ -44,6 +46,7 @@ export function localVolunteer<K extends KvCache>(o: {
     normWeight: o.normWeight,
     signer: seedSigner(seed),
     networkId: o.networkId,
+    genesis: o.genesis,
     now: o.now,
   });
   const link = new MemoryLink(volunteer, seed, o.userSeed, { label: o.label, onRequest: o.onRequest });

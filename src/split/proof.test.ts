@@ -10,6 +10,7 @@ import {
   decodeProof,
   encodeProof,
   encodeReceipt,
+  NO_GENESIS,
   proofId,
   receiptDomain,
   sampleSteps,
@@ -40,7 +41,7 @@ const lying = (target: number, lie: (out: ForwardResult) => void) =>
   });
 
 async function run(
-  opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: number; cutAfter?: number; tau?: number; prompt?: number } = {},
+  opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: number; cutAfter?: number; tau?: number; prompt?: number; genesis?: Uint8Array } = {},
 ): Promise<{ segments: Segment[]; tokens: number[]; failovers: number }> {
   const vols = Array.from({ length: opts.volunteers ?? 1 }, (_, i) =>
     localVolunteer({
@@ -52,6 +53,7 @@ async function run(
       userSeed: USER,
       seed: seedOf(40 + i),
       label: `v${i}`,
+      genesis: opts.genesis,
       now: () => 999_500,
     }),
   );
@@ -155,6 +157,34 @@ describe('effective-compute proof', () => {
     const volunteerSig = await seedSigner(seedOf(40)).sign(receiptDomain(NETWORK), inflated);
     const forged = await signProof(seedSigner(USER), NETWORK, inflated, volunteerSig, 1_000_000);
     expect(checkProof(forged, NETWORK, models, strictVerifier)).toMatchObject({ ok: false, reason: 'bad-flops' });
+  });
+
+  it('names the volunteer’s genesis under both signatures: neither party alone can move it to another', async () => {
+    const genesis = new Uint8Array(32).fill(0x47);
+    const other = new Uint8Array(32).fill(0x48);
+    const proof = (await run({ genesis })).segments[0]!.proof!;
+    expect(proof.receipt.genesis).toEqual(genesis);
+    expect((await run()).segments[0]!.proof!.receipt.genesis).toEqual(NO_GENESIS); // a volunteer that runs no ledger
+    const bytes = encodeProof(proof);
+    expect(checkProof(bytes, NETWORK, models, strictVerifier).ok).toBe(true);
+    expect(checkProof(bytes, NETWORK, models, strictVerifier, genesis).ok).toBe(true);
+    expect(checkProof(bytes, NETWORK, models, strictVerifier, other)).toMatchObject({ ok: false, reason: 'wrong-genesis' });
+    const moved = encodeReceipt({ ...proof.receipt, genesis: other });
+    // The user re-signs a receipt naming another genesis: the volunteer never signed it.
+    const byUser = await signProof(seedSigner(USER), NETWORK, moved, proof.receiptSignature, proof.timestampMs);
+    expect(checkProof(byUser, NETWORK, models, strictVerifier, other)).toMatchObject({ ok: false, reason: 'bad-receipt-signature' });
+    // The volunteer re-signs it and keeps the user's signature: the user never signed that.
+    const byVolunteer = {
+      ...proof,
+      receipt: { ...proof.receipt, genesis: other },
+      receiptBytes: moved,
+      receiptSignature: await seedSigner(seedOf(40)).sign(receiptDomain(NETWORK), moved),
+    };
+    expect(checkProof(byVolunteer, NETWORK, models, strictVerifier, other)).toMatchObject({ ok: false, reason: 'bad-user-signature' });
+    // A proof of version 1 (whose receipt named no genesis) does not decode.
+    const v1 = bytes.slice();
+    v1[0] = 1;
+    expect(checkProof(v1, NETWORK, models, strictVerifier)).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringMatching(/version 1/) });
   });
 
   it('a replayed proof credits once, never in a later epoch, and two proofs for one session credit nothing', async () => {

@@ -1,22 +1,27 @@
 /**
  * The effective-compute proof (docs/split-inference.md §Proof). Two signatures:
  *  - the volunteer's **receipt**, signed at session close under MessageType.InferenceResponse:
- *    what it computed (session, model, k, both keys, per-step positions/precision/rewinds/C_t/H_t,
- *    the h_k root, the output root, FLOPs). Without it there was no session.
+ *    what it computed (session, model, k, both keys, the genesis whose ledger may credit it,
+ *    per-step positions/precision/rewinds/C_t/H_t, the h_k root, the output root, FLOPs). Without
+ *    it there was no session.
  *  - the user's **proof**, under MessageType.ComputeProof: the receipt, the volunteer's signature and
  *    a timestamp. The user signs only when every decode C_t ≤ τ.
  * Both are canonical binary (src/codec/binary.ts) and domain-separated by type and network id.
  *
- *   receipt = u8 v ‖ session[16] ‖ model[32] ‖ u16 k ‖ u16 L ‖ u32 V ‖ user[32] ‖ volunteer[32] ‖ u64 openedAtMs
+ *   receipt = u8 v ‖ session[16] ‖ model[32] ‖ u16 k ‖ u16 L ‖ u32 V ‖ user[32] ‖ volunteer[32] ‖ genesis[32] ‖ u64 openedAtMs
  *             ‖ u32 n ‖ n × (u32 position ‖ u32 count ‖ u8 phase ‖ u8 precision ‖ u8 rewinds ‖ f64 C ‖ f64 H)
  *             ‖ hkRoot[32] ‖ outputRoot[32] ‖ u64 flops
  *   proof   = u8 v ‖ lp(receipt) ‖ receiptSig[64] ‖ u64 timestampMs ‖ userSig[64]
+ *
+ * v = 2 (SPLIT_PROOF_VERSION). `genesis` is the genesis hash (docs/protocol.md §3) of the ledger the
+ * volunteer publishes to, 32 zero bytes when it runs none; both signatures cover it, and a ledger
+ * credits only a proof that names its own genesis (src/protocol/inference.ts).
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter } from '../codec/binary.ts';
 import type { LlamaConfig } from '../llm/config.ts';
 import { MessageType, type SigningDomain } from '../wallet/signing.ts';
-import { HASH_BYTES, KEY_BYTES, MAX_PROOF_STEPS, SESSION_ID_BYTES, SIGNATURE_BYTES, SPLIT_PROTOCOL_VERSION, TAG_SAMPLE } from './constants.ts';
+import { HASH_BYTES, KEY_BYTES, MAX_PROOF_STEPS, SESSION_ID_BYTES, SIGNATURE_BYTES, SPLIT_PROOF_VERSION, TAG_SAMPLE } from './constants.ts';
 import { Phase, Precision, typed } from './codec.ts';
 import { SplitError } from './errors.ts';
 import { flopsForStep } from './flops.ts';
@@ -40,6 +45,11 @@ export interface Receipt {
   readonly vocab: number;
   readonly user: Uint8Array;
   readonly volunteer: Uint8Array;
+  /**
+   * The genesis hash of the ledger that may credit the session, named by the volunteer (the ledger
+   * it publishes to); NO_GENESIS when it runs none. 32 bytes.
+   */
+  readonly genesis: Uint8Array;
   readonly openedAtMs: number;
   readonly steps: readonly StepRecord[];
   readonly hkRoot: Uint8Array;
@@ -66,6 +76,9 @@ export interface SignatureVerifier {
   verify(publicKey: Uint8Array, domain: SigningDomain, payload: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/** A receipt's genesis when the volunteer runs no ledger: no ledger credits it. */
+export const NO_GENESIS: Uint8Array = new Uint8Array(HASH_BYTES);
+
 export const receiptDomain = (networkId: string): SigningDomain => ({ type: MessageType.InferenceResponse, networkId });
 export const proofDomain = (networkId: string): SigningDomain => ({ type: MessageType.ComputeProof, networkId });
 
@@ -73,7 +86,7 @@ export function encodeReceipt(r: Receipt): Uint8Array {
   if (r.steps.length > MAX_PROOF_STEPS) throw new SplitError('LIMIT', `${r.steps.length} steps exceed ${MAX_PROOF_STEPS}`);
   if (r.flops > BigInt(Number.MAX_SAFE_INTEGER)) throw new SplitError('LIMIT', 'FLOPs exceed 2^53 − 1: close the session sooner');
   const w = new BinaryWriter()
-    .u8(SPLIT_PROTOCOL_VERSION)
+    .u8(SPLIT_PROOF_VERSION)
     .fixed(r.sessionId, SESSION_ID_BYTES)
     .fixed(r.modelHash, HASH_BYTES)
     .u16(r.k)
@@ -81,6 +94,7 @@ export function encodeReceipt(r: Receipt): Uint8Array {
     .u32(r.vocab)
     .fixed(r.user, KEY_BYTES)
     .fixed(r.volunteer, KEY_BYTES)
+    .fixed(r.genesis, HASH_BYTES)
     .u64(r.openedAtMs)
     .u32(r.steps.length);
   for (const s of r.steps) w.u32(s.position).u32(s.count).u8(s.phase).u8(s.precision).u8(s.rewinds).f64(s.cost).f64(s.entropy);
@@ -93,7 +107,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
   return typed('receipt', () => {
     const r = new BinaryReader(bytes);
     const version = r.u8();
-    if (version !== SPLIT_PROTOCOL_VERSION) throw new SplitError('MALFORMED', `receipt version ${version}`);
+    if (version !== SPLIT_PROOF_VERSION) throw new SplitError('MALFORMED', `receipt version ${version}, expected ${SPLIT_PROOF_VERSION}`);
     const sessionId = r.fixed(SESSION_ID_BYTES);
     const modelHash = r.fixed(HASH_BYTES);
     const k = r.u16();
@@ -101,6 +115,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
     const vocab = r.u32();
     const user = r.fixed(KEY_BYTES);
     const volunteer = r.fixed(KEY_BYTES);
+    const genesis = r.fixed(HASH_BYTES);
     const openedAtMs = r.u64();
     const n = r.u32();
     if (n > MAX_PROOF_STEPS) throw new SplitError('LIMIT', `${n} steps exceed ${MAX_PROOF_STEPS}`);
@@ -122,12 +137,12 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
     const outputRoot = r.fixed(HASH_BYTES);
     const flops = BigInt(r.u64());
     r.end();
-    return { sessionId, modelHash, k, numLayers, vocab, user, volunteer, openedAtMs, steps, hkRoot, outputRoot, flops };
+    return { sessionId, modelHash, k, numLayers, vocab, user, volunteer, genesis, openedAtMs, steps, hkRoot, outputRoot, flops };
   });
 }
 
 function proofBody(receiptBytes: Uint8Array, receiptSignature: Uint8Array, timestampMs: number): Uint8Array {
-  return new BinaryWriter().u8(SPLIT_PROTOCOL_VERSION).bytes(receiptBytes).fixed(receiptSignature, SIGNATURE_BYTES).u64(timestampMs).finish();
+  return new BinaryWriter().u8(SPLIT_PROOF_VERSION).bytes(receiptBytes).fixed(receiptSignature, SIGNATURE_BYTES).u64(timestampMs).finish();
 }
 
 export async function signProof(
@@ -151,7 +166,7 @@ export function decodeProof(bytes: Uint8Array): ComputeProof {
   return typed('proof', () => {
     const r = new BinaryReader(bytes);
     const version = r.u8();
-    if (version !== SPLIT_PROTOCOL_VERSION) throw new SplitError('MALFORMED', `proof version ${version}`);
+    if (version !== SPLIT_PROOF_VERSION) throw new SplitError('MALFORMED', `proof version ${version}, expected ${SPLIT_PROOF_VERSION}`);
     const receiptBytes = r.bytes(bytes.length);
     const receiptSignature = r.fixed(SIGNATURE_BYTES);
     const timestampMs = r.u64();
@@ -178,6 +193,7 @@ export type ProofRejection =
   | 'bad-receipt-signature'
   | 'bad-user-signature'
   | 'self-dealing'
+  | 'wrong-genesis'
   | 'bad-steps'
   | 'bad-flops'
   | 'cost-over-tau'
@@ -214,16 +230,27 @@ export function signatureProblem(p: ComputeProof, networkId: string, verifier: S
   return null;
 }
 
+/** Null when the proof names `genesisHash` (docs/split-inference.md §6): a ledger credits only its own genesis's proofs. */
+export function genesisProblem(p: ComputeProof, genesisHash: Uint8Array): (Checked & { ok: false }) | null {
+  if (sameBytes(p.receipt.genesis, genesisHash)) return null;
+  const named = sameBytes(p.receipt.genesis, NO_GENESIS) ? 'no genesis' : `genesis ${hexOf(p.receipt.genesis).slice(0, 16)}`;
+  return { ok: false, reason: 'wrong-genesis', detail: `the proof names ${named}, not ${hexOf(genesisHash).slice(0, 16)}` };
+}
+
+const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
 /**
  * The cheap checks, no model run: both signatures, distinct keys, the step structure (prefill
  * chunks first and contiguous from position 0, then one position per decode step, C = 0 on prefill),
- * FLOPs equal to the formula, and every decode C_t ≤ τ.
+ * FLOPs equal to the formula, and every decode C_t ≤ τ. With `genesisHash` (a ledger's validator),
+ * also that the proof names that genesis.
  */
 export function checkProof(
   bytesOrProof: Uint8Array | ComputeProof,
   networkId: string,
   models: (hash: Uint8Array) => ModelRecord | undefined,
   verifier: SignatureVerifier,
+  genesisHash?: Uint8Array,
 ): Checked {
   let p: ComputeProof;
   try {
@@ -234,7 +261,7 @@ export function checkProof(
   const r = p.receipt;
   const model = models(r.modelHash);
   if (!model) return { ok: false, reason: 'unknown-model', detail: 'no record of this model hash' };
-  const signed = signatureProblem(p, networkId, verifier);
+  const signed = signatureProblem(p, networkId, verifier) ?? (genesisHash ? genesisProblem(p, genesisHash) : null);
   if (signed) return signed;
   const c = model.config;
   if (r.numLayers !== c.numLayers || r.vocab !== c.vocabSize || r.k < 1 || r.k >= c.numLayers)

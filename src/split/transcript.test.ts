@@ -23,6 +23,7 @@ const header = {
   modelHash: new Uint8Array(32).fill(2),
   user: new Uint8Array(32).fill(3),
   volunteer: new Uint8Array(32).fill(4),
+  genesis: new Uint8Array(32).fill(5),
   openedAtMs: 1_700_000_000_000,
 };
 const stepAt = (step: number, position: number, count: number, fill: number): AcceptedStep => ({

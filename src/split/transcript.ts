@@ -25,7 +25,7 @@ export interface AcceptedStep {
 }
 
 /** The receipt fields a transcript does not hold. */
-export type ReceiptHeader = Pick<Receipt, 'sessionId' | 'modelHash' | 'user' | 'volunteer' | 'openedAtMs'>;
+export type ReceiptHeader = Pick<Receipt, 'sessionId' | 'modelHash' | 'user' | 'volunteer' | 'genesis' | 'openedAtMs'>;
 
 export class SessionTranscript {
   readonly steps: StepRecord[] = [];

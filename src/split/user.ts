@@ -550,6 +550,9 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
       modelHash: o.modelHash,
       user: o.signer.publicKey,
       volunteer: l.transport.volunteerKey,
+      // The volunteer names the genesis whose ledger it publishes to (or none); signing it, the user
+      // lets the session be credited in that one genesis only (docs/split-inference.md §6).
+      genesis: got.genesis,
       openedAtMs: got.openedAtMs,
     });
     if (!sameBytes(mine, receiptBytes))

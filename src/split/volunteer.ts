@@ -23,7 +23,15 @@ import {
   type SplitAnswer,
   type StepRequest,
 } from './codec.ts';
-import { EVIDENCE_BYTES_PER_PEER, EVIDENCE_WINDOW_MS, MAX_EVIDENCE_BYTES, MAX_SESSIONS, MAX_SESSIONS_PER_PEER, SESSION_IDLE_MS } from './constants.ts';
+import {
+  EVIDENCE_BYTES_PER_PEER,
+  EVIDENCE_WINDOW_MS,
+  HASH_BYTES,
+  MAX_EVIDENCE_BYTES,
+  MAX_SESSIONS,
+  MAX_SESSIONS_PER_PEER,
+  SESSION_IDLE_MS,
+} from './constants.ts';
 import type { SplitModel } from './engines.ts';
 import { SplitError } from './errors.ts';
 import { SessionTranscript } from './transcript.ts';
@@ -43,6 +51,12 @@ export interface VolunteerOptions<K extends KvCache> {
   /** Signs receipts: the volunteer's wallet. */
   readonly signer: ProofSigner;
   readonly networkId: string;
+  /**
+   * The genesis hash (32 bytes) of the ledger this volunteer publishes proofs to: every receipt
+   * names it, so the session can be credited in that genesis only (proof.ts). Absent: the receipts
+   * name none (NO_GENESIS) and no ledger credits them.
+   */
+  readonly genesis?: Uint8Array;
   readonly now?: () => number;
   readonly maxSessions?: number;
   readonly maxSessionsPerPeer?: number;
@@ -113,6 +127,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
   private evidenceWindowStart = -Infinity;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  /** What every receipt names as its genesis. */
+  private readonly genesis: Uint8Array;
   /** Steps computed (accepted or later rewound), for the volunteer's own display. */
   stepsServed = 0;
 
@@ -120,6 +136,8 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
     const L = o.model.config.numLayers;
     if (!Number.isInteger(o.lowestK) || o.lowestK < 1 || o.lowestK >= L) throw new SplitError('BAD_ARGUMENT', `lowestK ${o.lowestK} is not in [1, ${L})`);
     if (o.normWeight.length !== o.model.config.hiddenSize) throw new SplitError('BAD_ARGUMENT', 'the final norm weight does not match hidden_size');
+    if (o.genesis !== undefined && o.genesis.length !== HASH_BYTES) throw new SplitError('BAD_ARGUMENT', `a genesis hash is ${HASH_BYTES} bytes`);
+    this.genesis = o.genesis?.slice() ?? new Uint8Array(HASH_BYTES);
     this.now = o.now ?? Date.now;
   }
 
@@ -317,7 +335,14 @@ export class SplitVolunteer<K extends KvCache = KvCache> {
   private async close(s: Session<K>): Promise<SplitAnswer> {
     this.drop(hex(s.id), s);
     const t = s.transcript;
-    const receipt = t.receipt({ sessionId: s.id, modelHash: this.o.modelHash, user: s.peer, volunteer: this.o.signer.publicKey, openedAtMs: s.openedAtMs });
+    const receipt = t.receipt({
+      sessionId: s.id,
+      modelHash: this.o.modelHash,
+      user: s.peer,
+      volunteer: this.o.signer.publicKey,
+      genesis: this.genesis,
+      openedAtMs: s.openedAtMs,
+    });
     const signature = await this.o.signer.sign(receiptDomain(this.o.networkId), receipt);
     const hkStarts = [0];
     for (const b of t.hkWire) hkStarts.push(hkStarts.at(-1)! + b.length);
