@@ -10,7 +10,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SprintnetNode } from '../node/node.ts';
 import { walletSigner, type SigningKeys } from '../protocol/crypto.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 import { signInference } from '../protocol/inference-check.ts';
 import { decodeAnswer, decodeRequest } from '../split/codec.ts';
 import { announceVolunteer } from '../split/announce.ts';
@@ -85,6 +85,8 @@ export async function startPageVolunteer(o: {
       },
     },
     networkId: o.networkId,
+    // Receipts name the genesis this page publishes to (none without one: no ledger credits them).
+    genesis: o.genesis ? genesisHash(o.genesis) : undefined,
     mayFetchEvidence: (peer) => (o.genesis ? ledgerWeighs(o.genesis, bytesToHex(peer), o.mayFetchEvidence) : o.mayFetchEvidence(bytesToHex(peer))),
     onProof: async (proof) => {
       if (!o.genesis) throw new SplitError('FORBIDDEN', 'this page knows no network genesis, so it cannot publish the proof');
