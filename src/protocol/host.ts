@@ -187,6 +187,8 @@ export class ProtocolHost {
   private readonly retries = new Map<number, { attempts: number; at: number }>();
   /** Peers whose sync request failed, asked last for an epoch (peer-choice.ts, docs/protocol.md §12). */
   private readonly peerBook: PeerBook;
+  /** Catch-up found no peer to ask (logged once per wait). */
+  private waitingForPeers = false;
   private queue: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -926,6 +928,15 @@ export class ProtocolHost {
         this.o.transport.peers().filter((k) => k !== this.key),
         parseInt(this.key.slice(0, 6), 16),
       );
+      // Nobody to ask (a node still dialling its relay, or offline): an epoch derived from our empty
+      // pool would be a state that no certificate confirms and nothing marks wrong (§11), and every
+      // later state would build on it. Wait, sitting out, until a peer is reachable.
+      if (listed.length === 0) {
+        if (!this.waitingForPeers) this.log(`epoch ${e}: missed, waiting for a peer to catch up from`);
+        this.waitingForPeers = true;
+        return;
+      }
+      this.waitingForPeers = false;
       if (!heads) {
         const probe = probeHeads(listed.filter((p) => !this.peerBook.benched(p)).slice(0, MAX_HEAD_PROBES), (p) => this.peerHead(p), e);
         heads = probe.heads;
