@@ -5,6 +5,8 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 export type TransportKind = 'webrtc' | 'relayed' | 'websockets' | 'other';
 
 export interface ConnectionInfo {
+  /** libp2p's connection id: two connections to one peer may share the remote address (one each way). */
+  id: string;
   peerId: string;
   remoteAddr: string;
   transport: TransportKind;
@@ -28,6 +30,7 @@ export function classifyAddr(addr: string): TransportKind {
 export function describeConnection(c: Connection): ConnectionInfo {
   const remoteAddr = c.remoteAddr.toString();
   return {
+    id: c.id,
     peerId: c.remotePeer.toString(),
     remoteAddr,
     transport: classifyAddr(remoteAddr),

@@ -158,31 +158,7 @@ export function NetworkPanel({ active }: { active: boolean }) {
 
         <details>
           <summary>Connections and recent messages</summary>
-          {s.connections.length === 0 ? (
-            <p className="muted">No connection.</p>
-          ) : (
-            <ul data-testid="network-connections">
-              {s.connections.map((c) => (
-                <li
-                  key={`${c.peerId}-${c.remoteAddr}`}
-                  data-testid="network-connection"
-                  data-peer={c.peerId}
-                  data-transport={c.transport}
-                  data-addr={c.remoteAddr}
-                >
-                  {short(c.peerId)} ·{' '}
-                  {c.transport === 'webrtc'
-                    ? 'direct (WebRTC)'
-                    : c.transport === 'websockets'
-                      ? 'direct (WebSocket)'
-                      : c.transport === 'relayed'
-                        ? 'through relay'
-                        : c.transport}
-                  {c.limited ? ', limited by the relay' : ''}
-                </li>
-              ))}
-            </ul>
-          )}
+          <ConnectionList connections={s.connections} />
           <ol data-testid="network-gossip">
             {s.gossip.map((g) => (
               <li key={g.id} data-from={g.from}>
@@ -205,3 +181,26 @@ export function NetworkPanel({ active }: { active: boolean }) {
     </>
   );
 }
+
+/** Every open connection, one row each: a peer reached both ways shares one remote address, so rows are keyed by connection id. */
+export function ConnectionList({ connections }: { connections: readonly ConnectionInfo[] }) {
+  if (connections.length === 0) return <p className="muted">No connection.</p>;
+  return (
+    <ul data-testid="network-connections">
+      {connections.map((c) => (
+        <li key={c.id} data-testid="network-connection" data-peer={c.peerId} data-transport={c.transport} data-addr={c.remoteAddr}>
+          {short(c.peerId)} · {TRANSPORT_WORDS[c.transport]}
+          {c.limited ? ', limited by the relay' : ''}
+          {c.direction === 'inbound' ? ' · they dialled' : ' · we dialled'}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const TRANSPORT_WORDS: Record<ConnectionInfo['transport'], string> = {
+  webrtc: 'direct (WebRTC)',
+  websockets: 'direct (WebSocket)',
+  relayed: 'through relay',
+  other: 'other',
+};

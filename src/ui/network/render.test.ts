@@ -8,6 +8,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import type { JudgeSnapshot } from '../../app/inference-judge.ts';
 import { InferenceReputationTable, InferenceVerdictsList, LedgerSourceLine } from './LedgerParts.tsx';
+import { ConnectionList } from './NetworkPanel.tsx';
+import type { ConnectionInfo } from '../../node/index.ts';
 
 const V = 'ab'.repeat(32);
 const judge = (j: Partial<JudgeSnapshot>): JudgeSnapshot => ({ published: [], waiting: null, missed: [], lastProblem: null, ...j });
@@ -54,5 +56,30 @@ describe('ledger screen: the followed ledger', () => {
     expect(line('runtime', 'handed-over')).toContain('takes part (Contribute) and derives the ledger itself');
     expect(line('none', 'opening')).toContain('waiting for the network’s messages');
     expect(line('none', 'off')).toContain('Not following the ledger yet.');
+  });
+});
+
+describe('network screen: connections', () => {
+  it('lists two connections to one peer over one relayed address as two rows, keyed apart, saying who dialled', () => {
+    // A relayed peer often holds one connection each way with the same remote address; keyed by
+    // peer and address, React saw two children with one key (a console error on every update).
+    const addr = '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWRelay/p2p-circuit/p2p/12D3KooWPeer';
+    const conn = (id: string, direction: ConnectionInfo['direction']): ConnectionInfo => ({
+      id,
+      peerId: '12D3KooWPeer',
+      remoteAddr: addr,
+      transport: 'relayed',
+      direction,
+      limited: true,
+    });
+    const connections = [conn('c1', 'inbound'), conn('c2', 'outbound')];
+    const list = ConnectionList({ connections }) as { props: { children: { key: string | null }[] } };
+    const keys = list.props.children.map((li) => li.key);
+    expect(new Set(keys).size).toBe(2);
+    const html = renderToStaticMarkup(createElement(ConnectionList, { connections }));
+    expect(html.match(/data-testid="network-connection"/g)).toHaveLength(2);
+    expect(html).toContain('through relay, limited by the relay · they dialled');
+    expect(html).toContain('through relay, limited by the relay · we dialled');
+    expect(renderToStaticMarkup(createElement(ConnectionList, { connections: [] }))).toContain('No connection.');
   });
 });
