@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ForwardResult } from '../llm/model-types.ts';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import { generate } from '../llm/generate.ts';
-import { Phase } from './codec.ts';
+import { decodeAnswer, encodeAnswer, Phase, type SplitAnswer } from './codec.ts';
 import type { SplitModel } from './engines.ts';
 import { localVolunteer, seedSigner, strictVerifier } from './local.ts';
 import {
@@ -41,7 +41,16 @@ const lying = (target: number, lie: (out: ForwardResult) => void) =>
   });
 
 async function run(
-  opts: { model?: SplitModel<ReferenceKvCache>; volunteers?: number; cutAfter?: number; tau?: number; prompt?: number; genesis?: Uint8Array } = {},
+  opts: {
+    model?: SplitModel<ReferenceKvCache>;
+    volunteers?: number;
+    cutAfter?: number;
+    tau?: number;
+    prompt?: number;
+    genesis?: Uint8Array;
+    /** Rewrites the first volunteer's answers (its link then carries every session message in plaintext calls). */
+    answer?: (a: SplitAnswer) => SplitAnswer;
+  } = {},
 ): Promise<{ segments: Segment[]; tokens: number[]; failovers: number }> {
   const vols = Array.from({ length: opts.volunteers ?? 1 }, (_, i) =>
     localVolunteer({
@@ -63,7 +72,15 @@ async function run(
     k: K,
     privacy: 'allow-split',
     modelHash: rig.hash,
-    volunteers: vols.map((v) => v.link),
+    volunteers: vols.map((v, i) => {
+      const rewrite = opts.answer;
+      if (i > 0 || !rewrite) return v.link;
+      return {
+        volunteerKey: v.link.volunteerKey,
+        label: v.link.label,
+        call: async (req: Uint8Array) => encodeAnswer(rewrite(decodeAnswer(await v.link.call(req)))),
+      };
+    }),
     thresholds: { ...rig.calibration, tau: opts.tau ?? rig.calibration.tau },
     signer: seedSigner(USER),
     networkId: NETWORK,
@@ -185,6 +202,15 @@ describe('effective-compute proof', () => {
     const v1 = bytes.slice();
     v1[0] = 1;
     expect(checkProof(v1, NETWORK, models, strictVerifier)).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringMatching(/version 1/) });
+  });
+
+  it("a receipt that does not decode (an older volunteer's version 1) yields no proof; the generation still completes", async () => {
+    const honest = await run();
+    const old = await run({ answer: (a) => (a.kind === 'receipt' ? { ...a, receipt: Uint8Array.of(1, ...a.receipt.subarray(1)) } : a) });
+    expect(old.tokens).toEqual(honest.tokens);
+    expect(old.segments).toHaveLength(1);
+    expect(old.segments[0]!.proof).toBeNull();
+    expect(old.segments[0]!.unproven).toMatch(/receipt does not decode.*version 1/);
   });
 
   it('a replayed proof credits once, never in a later epoch, and two proofs for one session credit nothing', async () => {

@@ -34,7 +34,7 @@ import { isSplitError, SplitError } from './errors.ts';
 import { SessionTranscript } from './transcript.ts';
 import { entropy, type MonitorThresholds } from './metrics.ts';
 import { deriveSessionKeys, isFrame, sessionEphemeral, UserChannel } from './session-key.ts';
-import { decodeReceipt, signProof, type ComputeProof, type ProofSigner, type StepRecord } from './proof.ts';
+import { decodeReceipt, signProof, type ComputeProof, type ProofSigner, type Receipt, type StepRecord } from './proof.ts';
 import type { PrivacyChoice } from './router.ts';
 import { PeerGoneError, RequestError } from '../node/errors.ts';
 import { isLinkFailure, type SplitTransport } from './transport.ts';
@@ -544,7 +544,15 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
   }
 
   async function proofFor(l: Live, receiptBytes: Uint8Array, signature: Uint8Array): Promise<ComputeProof | null> {
-    const got = decodeReceipt(receiptBytes);
+    // A receipt that does not decode (an older volunteer's version 1, or garbage) is one this device
+    // cannot have rebuilt: no proof for this session, but the tokens it served are kept.
+    let got: Receipt;
+    try {
+      got = decodeReceipt(receiptBytes);
+    } catch (e) {
+      if (!(e instanceof SplitError)) throw e;
+      throw new SplitError('RECEIPT_MISMATCH', `${l.transport.label}'s receipt does not decode (${e.message})`, { cause: e });
+    }
     const mine = l.transcript.receipt({
       sessionId: l.sessionId,
       modelHash: o.modelHash,
