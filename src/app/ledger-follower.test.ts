@@ -237,8 +237,8 @@ describe('LedgerFollower', () => {
     const unsubscribed = followerNode.unsubscribed;
     await page.start(followerNode as unknown as SprintnetNode);
     const host = page.sprintRuntime!.host;
-    // Now the runtime's switch holds the topics (the handed-over follower uses none), and they were held throughout the handover.
-    expect(holds(followerNode)).toBe(1);
+    // Now the runtime's switch holds the topics too (the handed-over follower keeps its own hold), and they were held throughout the handover.
+    expect(holds(followerNode)).toBe(2);
     expect(followerNode.unsubscribed).toBe(unsubscribed);
     const ownServed = own.counters.requestsServed;
     expect(await answeredBy(() => host)).toBe(1);
@@ -254,6 +254,8 @@ describe('LedgerFollower', () => {
     await page.dispose();
     await until('the follower back on its own host', () => follower.snapshot.mode === 'following', 5_000);
     expect(holds(followerNode)).toBe(1); // the stopped runtime's switch let go; the follower's own host holds them again
+    // And the follower, which never stopped, held them throughout: the node never unsubscribed.
+    expect(followerNode.unsubscribed).toBe(unsubscribed);
     expect(follower.ownHost).not.toBeNull();
     expect(follower.ownHost!.view(0)!.certificate).toBe('certified');
     expect(registry.host(follower.genesisId)).toBe(follower.ownHost);

@@ -36,6 +36,7 @@ import { decodeState, stateHash } from '../protocol/ledger.ts';
 import type { InferenceRecord } from '../protocol/inference-reputation.ts';
 import { syncProtocol } from '../protocol/sync.ts';
 import type { SprintnetNode } from '../node/index.ts';
+import { sprintTopicSpecs } from '../node/topics/index.ts';
 import { toHex } from '../sprint/bytes.ts';
 import { systemClock } from './clock.ts';
 import { idbStore } from './idb-store.ts';
@@ -213,6 +214,10 @@ export class LedgerFollower {
   /** Joins the registry and follows on `node` (or reads the Sprint runtime's host, if one runs). */
   async start(node: SprintnetNode | undefined): Promise<void> {
     this.registry.add(this);
+    // Held from start to stop, whichever host reads the genesis meanwhile: when the Sprint runtime stops,
+    // its transport lets go before our own host is back (a store to open), and the node must not
+    // unsubscribe meanwhile (gossip lost, a relay's slot for the genesis given up).
+    this.node.addTopics(sprintTopicSpecs(this.genesisId));
     this.node.attach(node);
     this.timer = setInterval(() => this.refresh(), this.o.refreshMs ?? 2_000);
     return this.serial(async () => {
@@ -234,6 +239,7 @@ export class LedgerFollower {
       this.offRuntime?.();
       this.release(this.keeping);
       // Lets go of the genesis's topics on the page's node (another user of the genesis keeps them).
+      this.node.removeTopics(sprintTopicSpecs(this.genesisId).map((t) => t.name));
       this.node.attach(undefined);
       this.set({ mode: 'off', runtime: null });
     });
@@ -290,9 +296,8 @@ export class LedgerFollower {
     const kept: { topic: Topic; bytes: Uint8Array }[] = [];
     let keeping: NodeTransport | null = null;
     return this.serial(async () => {
-      // Kept from before the host stops: its transport lets go of the genesis's topics when it stops,
-      // and this one holds them on, so the node stays subscribed through the switch (what both get
-      // is replayed into the runtime's host, where a copy is a no-op).
+      // Listening from before the host stops, so no gossip falls between the two (what both get is
+      // replayed into the runtime's host, where a copy is a no-op); the topics stay held by our own hold (start).
       keeping = nodeTransport(this.node, this.o.genesis);
       this.keeping = keeping;
       keeping.subscribe((topic, bytes) => kept.push({ topic, bytes }));
