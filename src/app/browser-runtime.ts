@@ -225,7 +225,24 @@ export class BrowserRuntime {
       log: this.o.log,
     });
     this.runtime.subscribe((runtime) => this.set({ runtime }));
-    await this.runtime.start();
+    try {
+      await this.runtime.start();
+    } catch (e) {
+      // Its host never ran (a store that failed, or dispose closed its transport while it loaded):
+      // the follower follows again, since no registered runtime will hand the ledger back.
+      this.runtime.stop();
+      await ledgers.runtimeStopped(gid, null);
+      if (this.disposed) return;
+      throw e;
+    }
+    if (this.disposed) {
+      // Disposed while the host loaded: dispose stopped a runtime not registered yet, so it could not
+      // hand the ledger back (runtimeStopped ignores an unknown host). A host that started after its
+      // stop is stopped again.
+      this.runtime.stop();
+      await ledgers.runtimeStopped(gid, null);
+      return;
+    }
     handover?.complete(this.runtime.host);
     ledgers.runtimeStarted(gid, this.runtime.host);
     this.refreshTimer = setInterval(() => {

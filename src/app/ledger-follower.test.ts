@@ -296,6 +296,45 @@ describe('LedgerFollower', () => {
     expect(holds(followerNode)).toBe(1); // the stopped runtime's transport let go
   }, 20_000);
 
+  it('takes back when Contribute stops while the runtime’s host is still loading the store', async () => {
+    const gid = follower.genesisId;
+    await until('the follower on its own host', () => follower.snapshot.mode === 'following', 5_000);
+    const wallet: WalletKeys = {
+      publicKey: fid!.publicKey,
+      unlocked: () => ({ ed25519Seed: fid!.seed, blsSecretKey: fid!.bls }),
+      subscribe: () => () => undefined,
+    };
+    const page = new BrowserRuntime({ genesis, wallet, backend: 'cpu', newEngineClient: idleClient, ledgers: registry });
+    // The runtime's host waits in its load until the page has been disposed.
+    const keys = followerStore.keys.bind(followerStore);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let loading = false;
+    followerStore.keys = async (prefix) => {
+      loading = true;
+      await gate;
+      return keys(prefix);
+    };
+    const started = page.start(followerNode as unknown as SprintnetNode).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    try {
+      await until('the runtime’s host loading', () => loading && page.sprintRuntime !== null, 5_000);
+    } finally {
+      followerStore.keys = keys;
+    }
+    const disposed = page.dispose();
+    open();
+    await disposed;
+    await started;
+    // Before: dispose found no registered runtime to hand back, and the follower stayed handed over, with no host, for good.
+    await until('the follower back on its own host', () => follower.snapshot.mode === 'following' && follower.ownHost !== null, 5_000);
+    expect(registry.runtimeHost(gid)).toBeNull();
+    expect(registry.host(gid)).toBe(follower.ownHost);
+    expect(holds(followerNode)).toBe(1);
+  }, 20_000);
+
   it('refuses a forged certified state from a lying peer, as a late participant does', async () => {
     await until('epoch 0 over', () => Date.now() > schedule(genesis, 0).end + 100, 30_000);
     const honest = participants[0]!.host.view(0)!;
