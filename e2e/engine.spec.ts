@@ -63,7 +63,8 @@ test.describe('Sprints of a one-peer network', () => {
     await expect.poll(() => findsOf(page, 0), { timeout: 120_000 }).not.toEqual([]);
     const seed = await page.getByTestId('sprint-seed').textContent();
     const before = await findsOf(page, 0);
-    // The folded finds list the newest LISTED_FINDS (200, FoundNoncesDetails.tsx); more may have come in since `before`.
+    // Opened, the finds list the newest LISTED_FINDS (200, FoundNoncesDetails.tsx); more may have come in since `before`.
+    await page.getByTestId('found-nonces').locator('summary').click();
     const rows = await page.getByTestId('sprint-found-list').locator('tbody tr').count();
     expect(rows).toBeGreaterThanOrEqual(Math.min(200, before.length));
     expect(rows).toBeLessThanOrEqual(200);
