@@ -121,53 +121,65 @@ describe('catching up among peers that run no protocol', () => {
     follower!.stop();
   }, 120_000);
 
-  it('a host that starts before any peer is reachable waits for one instead of deriving the missed epochs alone', async () => {
-    // Before, a node still dialling its relay derived every missed epoch from its empty pool in its
-    // first step: states with no host and no weight, never certified and never marked wrong, so it
-    // computed wrong seeds and its proofs counted nowhere (seen with `npm start` and a page opened
-    // after epoch 4, and with a late `host --genesis`).
-    const lines: string[] = [];
-    const sim = await createSimulation({ honest: 3, epochs: 8, seed: 45, verifier, log: (l) => lines.push(l) });
-    const g = sim.genesis;
-    for (let e = 0; e < 5; e++) expect((await sim.runEpoch(e)).certified, `epoch ${e}`).toBe(true);
-    const honest = sim.hosts.map((h) => h.key);
-    const fid = simIdentity(32, g.networkId);
-    const base = sim.net.join(hex(fid.publicKey));
-    const s5 = schedule(g, 5);
-    // Connected from the Sprint of epoch 5 on: two steps (commit, reveal) run with nobody listed.
-    const transport: Transport = {
-      publish: (t, b) => base.publish(t, b),
-      subscribe: (h) => base.subscribe(h),
-      handle: (h) => base.handle(h),
-      peers: () => (sim.loop.now() >= s5.sprintStart ? honest : []),
-      request: (peer, req, o) => base.request(peer, req, o),
-    };
-    let follower: ProtocolHost | undefined;
-    sim.loop.setTimer(s5.start + 10, () => {
-      follower = new ProtocolHost({
-        genesis: g,
-        signer: refusingSigner(fid.publicKey),
-        verifier,
-        engine: refusingEngine,
-        transport,
-        clock: sim.loop,
-        store: new MemoryStore(),
-        random: (n) => new Uint8Array(n),
-        log: (l) => lines.push(`follower ${l}`),
+  it.each([
+    ['no peer is listed', false],
+    ['only peers that refuse this genesis are listed', true],
+  ])(
+    'a host that starts while %s waits for a peer instead of deriving the missed epochs alone',
+    async (_, refusers) => {
+      // Before, a node still dialling its relay derived every missed epoch from its empty pool in its
+      // first step: states with no host and no weight, never certified and never marked wrong, so it
+      // computed wrong seeds and its proofs counted nowhere (seen with `npm start` and a page opened
+      // after epoch 4, and with a late `host --genesis`).
+      const lines: string[] = [];
+      const sim = await createSimulation({ honest: 3, epochs: 8, seed: 45, sprintMs: 12_000, verifier, log: (l) => lines.push(l) });
+      const g = sim.genesis;
+      for (let e = 0; e < 5; e++) expect((await sim.runEpoch(e)).certified, `epoch ${e}`).toBe(true);
+      const honest = sim.hosts.map((h) => h.key);
+      const fid = simIdentity(32, g.networkId);
+      const base = sim.net.join(hex(fid.publicKey));
+      const s5 = schedule(g, 5);
+      // Split users or hosts of another genesis: listed on the network, their sync for this genesis fails at once.
+      const other = ['01'.repeat(32), '02'.repeat(32)];
+      // Connected from 1 s into the Sprint of epoch 5 (after its phase boundary): the steps before run with nobody to ask.
+      const transport: Transport = {
+        publish: (t, b) => base.publish(t, b),
+        subscribe: (h) => base.subscribe(h),
+        handle: (h) => base.handle(h),
+        peers: () => (sim.loop.now() >= s5.sprintStart + 1_000 ? honest : refusers ? other : []),
+        request: (peer, req, o) => (other.includes(peer) ? Promise.reject(new RequestFailed('protocol not supported')) : base.request(peer, req, o)),
+      };
+      let follower: ProtocolHost | undefined;
+      sim.loop.setTimer(s5.start + 10, () => {
+        follower = new ProtocolHost({
+          genesis: g,
+          signer: refusingSigner(fid.publicKey),
+          verifier,
+          engine: refusingEngine,
+          transport,
+          clock: sim.loop,
+          store: new MemoryStore(),
+          random: (n) => new Uint8Array(n),
+          log: (l) => lines.push(`follower ${l}`),
+        });
+        void follower.start();
       });
-      void follower.start();
-    });
-    await sim.loop.runUntil(s5.sprintStart - 1);
-    expect(follower!.view(0), 'nothing derived while no peer is reachable').toBeUndefined();
-    expect(lines.filter((l) => l.includes('waiting for a peer'))).toHaveLength(1);
-    await sim.runEpoch(5);
-    await sim.runEpoch(6);
-    const h0 = sim.hosts[0]!.host;
-    for (let e = 0; e <= 6; e++) {
-      const v = follower!.view(e);
-      expect(v?.hash, `epoch ${e}`).toBe(h0.view(e)!.hash);
-      expect(isCertified(v!.certificate), `epoch ${e}: ${v!.certificate}`).toBe(true);
-    }
-    follower!.stop();
-  }, 120_000);
+      await sim.loop.runUntil(s5.sprintStart - 1);
+      expect(follower!.view(0), 'nothing derived while no peer is reachable').toBeUndefined();
+      expect(lines.filter((l) => l.includes('waiting for a peer'))).toHaveLength(1);
+      // It looks again every few seconds, so it holds epoch 4 early in the Sprint, not at its end (the next phase boundary).
+      await sim.loop.runUntil(s5.sprintStart + 5_000);
+      expect(follower!.view(4)?.hash, 'caught up within the Sprint').toBe(sim.hosts[0]!.host.view(4)!.hash);
+      await sim.runEpoch(5);
+      await sim.runEpoch(6);
+      const h0 = sim.hosts[0]!.host;
+      for (let e = 0; e <= 6; e++) {
+        const v = follower!.view(e);
+        expect(v?.hash, `epoch ${e}`).toBe(h0.view(e)!.hash);
+        expect(isCertified(v!.certificate), `epoch ${e}: ${v!.certificate}`).toBe(true);
+      }
+      follower!.stop();
+    },
+    120_000,
+  );
 });

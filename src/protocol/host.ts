@@ -170,6 +170,8 @@ export interface HostCounters {
 }
 
 /** How many past epochs of messages a host keeps (memory and store). */
+/** How soon a host whose catch-up found nobody to ask tries again. */
+const PEER_RETRY_MS = 2_000;
 export const KEEP_EPOCHS = 3;
 
 export class ProtocolHost {
@@ -187,8 +189,9 @@ export class ProtocolHost {
   private readonly retries = new Map<number, { attempts: number; at: number }>();
   /** Peers whose sync request failed, asked last for an epoch (peer-choice.ts, docs/protocol.md §12). */
   private readonly peerBook: PeerBook;
-  /** Catch-up found no peer to ask (logged once per wait). */
+  /** The last catch-up found nobody to ask; `waitLogged`: said so once for this wait. */
   private waitingForPeers = false;
+  private waitLogged = false;
   private queue: Promise<void> = Promise.resolve();
   private cancelTimer: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -289,7 +292,8 @@ export class ProtocolHost {
       s.certifyEnd,
       s.end,
     ];
-    const next = marks.find((t) => t > after) ?? s.end;
+    // Waiting for a peer to catch up from: look again soon, not at the next boundary (a Sprint is long).
+    const next = Math.min(marks.find((t) => t > after) ?? s.end, this.waitingForPeers ? after + PEER_RETRY_MS : Infinity);
     this.cancelTimer?.();
     this.cancelTimer = this.o.clock.setTimer(Math.max(next, this.o.clock.now()), () => this.runStep());
   }
@@ -309,10 +313,11 @@ export class ProtocolHost {
     await this.retryRecovery();
     const s = schedule(this.genesis, e);
     const l = this.local(e);
-    // Commit, Sprint, proof and validation build on the previous state (weights, seed): while some
-    // state before e is known to differ from its certificate the host sits them out, unmarked, so
-    // that a recovery within their window still lets them run.
-    const sitOut = this.knownWrong(e) !== undefined;
+    // Commit, Sprint, proof and validation build on the previous state (weights, seed): while it is
+    // missing (catch-up waits for a peer) or some state before e is known to differ from its
+    // certificate, the host sits them out, unmarked, so that a catch-up or recovery within their
+    // window still lets them run.
+    const sitOut = (e > 0 && !this.views.has(e - 1)) || this.knownWrong(e) !== undefined;
     const once = async (name: string, fn: () => Promise<void>, buildsOnState = false) => {
       if (l.done.has(name) || (buildsOnState && sitOut)) return;
       l.done.add(name);
@@ -915,7 +920,14 @@ export class ProtocolHost {
    * the one that served the epoch before, those that report a certified state of the epoch, then
    * those whose head is not known — never one that is benched or reported an older head.
    */
+  /** Catch-up has nobody to ask: it derives nothing and tries again at the next step (logged once per wait). */
+  private waitForPeers(e: number, why: string): void {
+    if (!this.waitLogged) this.log(`epoch ${e}: missed, waiting for a peer to catch up from (${why})`);
+    this.waitingForPeers = this.waitLogged = true;
+  }
+
   private async catchUp(current: number): Promise<void> {
+    this.waitingForPeers = false;
     const n = this.o.syncPeers ?? 3;
     let heads: Map<string, number> | undefined;
     let last: string | undefined; // served the previous epoch's certified state
@@ -931,17 +943,15 @@ export class ProtocolHost {
       // Nobody to ask (a node still dialling its relay, or offline): an epoch derived from our empty
       // pool would be a state that no certificate confirms and nothing marks wrong (§11), and every
       // later state would build on it. Wait, sitting out, until a peer is reachable.
-      if (listed.length === 0) {
-        if (!this.waitingForPeers) this.log(`epoch ${e}: missed, waiting for a peer to catch up from`);
-        this.waitingForPeers = true;
-        return;
-      }
-      this.waitingForPeers = false;
+      if (listed.length === 0) return this.waitForPeers(e, 'no peer is reachable');
       if (!heads) {
         const probe = probeHeads(listed.filter((p) => !this.peerBook.benched(p)).slice(0, MAX_HEAD_PROBES), (p) => this.peerHead(p), e);
         heads = probe.heads;
         await probe.ready;
+        // Peers that all refuse this genesis's sync (split users, hosts of another genesis) are nobody to ask either.
+        if (heads.size === 0) return this.waitForPeers(e, `none of ${listed.length} peers answered for this genesis`);
       }
+      this.waitLogged = false;
       const known = heads;
       const holds = (p: string) => (known.get(p) ?? 0) > e;
       // Peers to sync from first: the last server, those that hold the epoch, then any that answered.
