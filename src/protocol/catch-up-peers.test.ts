@@ -21,7 +21,7 @@ import { isCertified, KEEP_EPOCHS, ProtocolHost } from './host.ts';
 import type { ProtocolEngine, Transport } from './interfaces.ts';
 import { MAX_HEAD_PROBES } from './constants.ts';
 import { RequestFailed } from './sim/network.ts';
-import { createSimulation, simIdentity } from './sim/simulate.ts';
+import { createSimulation, simIdentity, type Simulation } from './sim/simulate.ts';
 import { MemoryStore } from './store.ts';
 import { decodeRequest } from './sync.ts';
 
@@ -41,6 +41,26 @@ const refusingEngine: ProtocolEngine = {
   search: async () => Promise.reject(new Error('a follower searches nothing')),
   evaluate: async () => Promise.reject(new Error('a follower validates nothing')),
 };
+
+/** A follower host (signs, searches and validates nothing) started at `at` on the simulation's clock. */
+function followerAt(sim: Simulation, at: number, publicKey: Uint8Array, transport: Transport, lines: string[]): { host?: ProtocolHost } {
+  const started: { host?: ProtocolHost } = {};
+  sim.loop.setTimer(at, () => {
+    started.host = new ProtocolHost({
+      genesis: sim.genesis,
+      signer: refusingSigner(publicKey),
+      verifier,
+      engine: refusingEngine,
+      transport,
+      clock: sim.loop,
+      store: new MemoryStore(),
+      random: (n) => new Uint8Array(n),
+      log: (l) => lines.push(`follower ${l}`),
+    });
+    void started.host.start();
+  });
+  return started;
+}
 
 describe('catching up among peers that run no protocol', () => {
   it('a follower that sees six useless peers before three hosts reaches the certified chain', async () => {
@@ -85,28 +105,15 @@ describe('catching up among peers that run no protocol', () => {
       },
     };
     const s5 = schedule(g, 5);
-    let follower: ProtocolHost | undefined;
-    sim.loop.setTimer(s5.start + 10, () => {
-      follower = new ProtocolHost({
-        genesis: g,
-        signer: refusingSigner(fid.publicKey),
-        verifier,
-        engine: refusingEngine,
-        transport,
-        clock: sim.loop,
-        store: new MemoryStore(),
-        random: (n) => new Uint8Array(n),
-        log: (l) => lines.push(`follower ${l}`),
-      });
-      void follower.start();
-    });
+    const follower = () => started.host!;
+    const started = followerAt(sim, s5.start + 10, fid.publicKey, transport, lines);
     await sim.runEpoch(5);
     await sim.runEpoch(6);
 
     // By the end of epoch 6 it holds every state of epochs 0–5, each the certified one and verified as such.
     const h0 = sim.hosts[0]!.host;
     for (let e = 0; e <= 5; e++) {
-      const v = follower!.view(e);
+      const v = follower().view(e);
       expect(v?.hash, `epoch ${e}`).toBe(h0.view(e)!.hash);
       expect(isCertified(v!.certificate), `epoch ${e}: ${v!.certificate}`).toBe(true);
     }
@@ -118,7 +125,7 @@ describe('catching up among peers that run no protocol', () => {
     expect(asked.filter((a) => a.op === 'state' && noProtocol.includes(a.peer))).toEqual([]);
     // Epochs whose messages no host keeps any more (before 5 − KEEP_EPOCHS) are taken by op 5 alone: no sync round for them.
     expect(asked.filter((a) => a.op === 'summary' && a.epoch! < 5 - KEEP_EPOCHS)).toEqual([]);
-    follower!.stop();
+    follower().stop();
   }, 120_000);
 
   it.each([
@@ -149,36 +156,23 @@ describe('catching up among peers that run no protocol', () => {
         peers: () => (sim.loop.now() >= s5.sprintStart + 1_000 ? honest : refusers ? other : []),
         request: (peer, req, o) => (other.includes(peer) ? Promise.reject(new RequestFailed('protocol not supported')) : base.request(peer, req, o)),
       };
-      let follower: ProtocolHost | undefined;
-      sim.loop.setTimer(s5.start + 10, () => {
-        follower = new ProtocolHost({
-          genesis: g,
-          signer: refusingSigner(fid.publicKey),
-          verifier,
-          engine: refusingEngine,
-          transport,
-          clock: sim.loop,
-          store: new MemoryStore(),
-          random: (n) => new Uint8Array(n),
-          log: (l) => lines.push(`follower ${l}`),
-        });
-        void follower.start();
-      });
+      const follower = () => started.host!;
+      const started = followerAt(sim, s5.start + 10, fid.publicKey, transport, lines);
       await sim.loop.runUntil(s5.sprintStart - 1);
-      expect(follower!.view(0), 'nothing derived while no peer is reachable').toBeUndefined();
+      expect(follower().view(0), 'nothing derived while no peer is reachable').toBeUndefined();
       expect(lines.filter((l) => l.includes('waiting for a peer'))).toHaveLength(1);
       // It looks again every few seconds, so it holds epoch 4 early in the Sprint, not at its end (the next phase boundary).
       await sim.loop.runUntil(s5.sprintStart + 5_000);
-      expect(follower!.view(4)?.hash, 'caught up within the Sprint').toBe(sim.hosts[0]!.host.view(4)!.hash);
+      expect(follower().view(4)?.hash, 'caught up within the Sprint').toBe(sim.hosts[0]!.host.view(4)!.hash);
       await sim.runEpoch(5);
       await sim.runEpoch(6);
       const h0 = sim.hosts[0]!.host;
       for (let e = 0; e <= 6; e++) {
-        const v = follower!.view(e);
+        const v = follower().view(e);
         expect(v?.hash, `epoch ${e}`).toBe(h0.view(e)!.hash);
         expect(isCertified(v!.certificate), `epoch ${e}: ${v!.certificate}`).toBe(true);
       }
-      follower!.stop();
+      follower().stop();
     },
     120_000,
   );
