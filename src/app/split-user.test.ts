@@ -13,6 +13,9 @@ import { defaultRegistry } from '../node/topics/index.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { decodeRequest, type SplitRequest } from '../split/codec.ts';
 import { SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME } from '../split/constants.ts';
+import { PING_RPC_NAME } from '../split/ping.ts';
+import { fastTimings, genesisId, makeGenesis } from '../protocol/genesis.ts';
+import { sprintTopicSpecs } from '../node/topics/index.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
 import { observeSplitPlaintext, runSplitInference } from './split-user.ts';
@@ -103,4 +106,38 @@ describe('the browser split over libp2p', () => {
     expect(promptTokens.length).toBeGreaterThan(2);
     expect(stats).toMatchObject({ sessionsOpened: 1, sessionsServed: 1, stepsServed: frames - 1 });
   }, 120_000);
+
+  it('a volunteer start that fails half-way lets go of the genesis topics and the handlers it took, and of nothing else', async () => {
+    const seed = seedOf(33);
+    const v = await node(seed);
+    const vid = await identityFromEd25519Seed(seed);
+    const sim = simIdentity(0, NETWORK);
+    const genesis = makeGenesis({
+      networkId: NETWORK,
+      config: 'tiny',
+      hitRateDenominator: 16,
+      startMs: Date.now(),
+      skewMs: 100,
+      timings: fastTimings(2000, 100),
+    });
+    const topics = () => v.pubsub.getTopics().filter((t) => t.includes(genesisId(genesis)));
+    // Someone else on this node already answers pings: the volunteer's servePing fails after the split handlers and the transport are taken.
+    await v.handle(PING_RPC_NAME, async () => new Uint8Array(0));
+    const names = () => v.libp2p.getProtocols().join(' ');
+    await expect(
+      startPageVolunteer({
+        worker: fakeWorker(rig),
+        node: v,
+        identity: { ed25519Seed: seed, publicKey: vid.publicKey, blsSecretKey: sim.bls, keyBinding: sim.binding },
+        networkId: NETWORK,
+        genesis,
+        mayFetchEvidence: () => false,
+      }),
+    ).rejects.toThrow();
+    expect(sprintTopicSpecs(genesisId(genesis)).length).toBeGreaterThan(0);
+    expect(topics()).toEqual([]);
+    expect(names()).not.toContain(SPLIT_RPC_NAME);
+    expect(names()).not.toContain(SPLIT_SESSION_RPC_NAME);
+    expect(names()).toContain(PING_RPC_NAME); // not ours to remove
+  }, 60_000);
 });

@@ -69,83 +69,106 @@ export async function startPageVolunteer(o: {
   };
   const signer = walletSigner(o.identity);
   const transport = nodeTransport(o.node, o.genesis);
-  const receipts = seedSigner(o.identity.ed25519Seed);
-  const volunteer = new SplitVolunteer({
-    model: m.model,
-    lowestK: 1,
-    modelHash: m.hash,
-    normWeight: m.normWeight,
-    // A keyed session's close travels sealed under its session key, so a served session is counted where its receipt is signed.
-    signer: {
-      publicKey: receipts.publicKey,
-      sign: async (domain, payload) => {
-        const signature = await receipts.sign(domain, payload);
-        bump({ sessionsServed: stats.sessionsServed + 1 });
-        return signature;
-      },
-    },
-    networkId: o.networkId,
-    // Receipts name the genesis this page publishes to (none without one: no ledger credits them).
-    genesis: o.genesis ? genesisHash(o.genesis) : undefined,
-    mayFetchEvidence: (peer) => (o.genesis ? ledgerWeighs(o.genesis, bytesToHex(peer), o.mayFetchEvidence) : o.mayFetchEvidence(bytesToHex(peer))),
-    onProof: async (proof) => {
-      if (!o.genesis) throw new SplitError('FORBIDDEN', 'this page knows no network genesis, so it cannot publish the proof');
-      const message = await signInference(signer, o.genesis, proof, Date.now());
-      o.receiveOwn?.(message.bytes);
-      await transport.publish('inference-proof', message.bytes);
-      const note = `published for epoch ${message.epoch} (${decodeProof(proof).receipt.flops} FLOPs)`;
-      bump({ proofsPublished: stats.proofsPublished + 1, lastNote: note });
-      return `published for epoch ${message.epoch}`;
-    },
-  });
-  // Counts what was served: opens from the (always per-call) open requests and their answers, steps
-  // from the volunteer's own count (a keyed session's steps arrive as frames this wrapper cannot read).
-  const countSteps = (answer: Uint8Array): Uint8Array => {
-    if (volunteer.stepsServed !== stats.stepsServed) bump({ stepsServed: volunteer.stepsServed });
-    return answer;
+  /** The handlers this start registered: a start that fails half-way lets go of them and of the genesis's topics, and of nothing it did not take. */
+  const registered: string[] = [];
+  const release = (): Promise<void> => {
+    transport.close();
+    return Promise.allSettled(registered.splice(0).map((name) => o.node.unhandle(name))).then(() => undefined);
   };
-  await serveSplit(o.node, {
-    publicKey: volunteer.publicKey,
-    async handle(request, peer, context) {
-      const answer = await volunteer.handle(request, peer, context);
-      try {
-        if (decodeRequest(request).kind === 'open' && decodeAnswer(answer).kind === 'opened') bump({ sessionsOpened: stats.sessionsOpened + 1 });
-      } catch {
-        // A malformed request was answered with an error already.
-      }
-      return countSteps(answer);
-    },
-    handleSession: async (frame, peer) => countSteps(await volunteer.handleSession(frame, peer)),
-  });
-  const rate = await decodeRateFor(m).catch(() => 0);
-  const L = m.model.config.numLayers;
-  // Pings (split/ping.ts) are answered beside the sessions and counted in none of them.
-  await servePing(
-    o.node,
-    new PingServer({
-      signer: seedSigner(o.identity.ed25519Seed),
-      networkId: o.networkId,
-      modelHash: m.hash,
+  try {
+    return await serveVolunteer();
+  } catch (err) {
+    await release();
+    throw err;
+  }
+
+  async function serveVolunteer(): Promise<PageVolunteer> {
+    const receipts = seedSigner(o.identity.ed25519Seed);
+    const volunteer = new SplitVolunteer({
+      model: m.model,
       lowestK: 1,
-      highestK: L - 1,
-      load: () => ({ openSessions: volunteer.openSessions, sessionLimit: MAX_SESSIONS }),
-      stepMs: stepMsFromRate(rate, L),
-    }),
-  );
-  const announcing = announceVolunteer(
-    o.node,
-    { modelHash: m.hash, lowestK: 1, highestK: L - 1, numLayers: L, decodeTokensPerSecond: Number.isFinite(rate) ? Math.min(rate, 1e6) : 0, label: 'browser' },
-    o.node.config.presenceIntervalMs,
-  );
-  return {
-    modelHash: bytesToHex(m.hash),
-    decodeTokensPerSecond: rate,
-    stats: () => stats,
-    stop: () => {
-      announcing.stop();
-      // Lets go of the genesis's topics (the page's Sprint runtime or ledger follower may still hold them).
-      transport.close();
-      return Promise.all([SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME, PING_RPC_NAME].map((name) => o.node.unhandle(name))).then(() => undefined);
-    },
-  };
+      modelHash: m.hash,
+      normWeight: m.normWeight,
+      // A keyed session's close travels sealed under its session key, so a served session is counted where its receipt is signed.
+      signer: {
+        publicKey: receipts.publicKey,
+        sign: async (domain, payload) => {
+          const signature = await receipts.sign(domain, payload);
+          bump({ sessionsServed: stats.sessionsServed + 1 });
+          return signature;
+        },
+      },
+      networkId: o.networkId,
+      // Receipts name the genesis this page publishes to (none without one: no ledger credits them).
+      genesis: o.genesis ? genesisHash(o.genesis) : undefined,
+      mayFetchEvidence: (peer) => (o.genesis ? ledgerWeighs(o.genesis, bytesToHex(peer), o.mayFetchEvidence) : o.mayFetchEvidence(bytesToHex(peer))),
+      onProof: async (proof) => {
+        if (!o.genesis) throw new SplitError('FORBIDDEN', 'this page knows no network genesis, so it cannot publish the proof');
+        const message = await signInference(signer, o.genesis, proof, Date.now());
+        o.receiveOwn?.(message.bytes);
+        await transport.publish('inference-proof', message.bytes);
+        const note = `published for epoch ${message.epoch} (${decodeProof(proof).receipt.flops} FLOPs)`;
+        bump({ proofsPublished: stats.proofsPublished + 1, lastNote: note });
+        return `published for epoch ${message.epoch}`;
+      },
+    });
+    // Counts what was served: opens from the (always per-call) open requests and their answers, steps
+    // from the volunteer's own count (a keyed session's steps arrive as frames this wrapper cannot read).
+    const countSteps = (answer: Uint8Array): Uint8Array => {
+      if (volunteer.stepsServed !== stats.stepsServed) bump({ stepsServed: volunteer.stepsServed });
+      return answer;
+    };
+    await serveSplit(o.node, {
+      publicKey: volunteer.publicKey,
+      async handle(request, peer, context) {
+        const answer = await volunteer.handle(request, peer, context);
+        try {
+          if (decodeRequest(request).kind === 'open' && decodeAnswer(answer).kind === 'opened') bump({ sessionsOpened: stats.sessionsOpened + 1 });
+        } catch {
+          // A malformed request was answered with an error already.
+        }
+        return countSteps(answer);
+      },
+      handleSession: async (frame, peer) => countSteps(await volunteer.handleSession(frame, peer)),
+    });
+    registered.push(SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME);
+    const rate = await decodeRateFor(m).catch(() => 0);
+    const L = m.model.config.numLayers;
+    // Pings (split/ping.ts) are answered beside the sessions and counted in none of them.
+    await servePing(
+      o.node,
+      new PingServer({
+        signer: seedSigner(o.identity.ed25519Seed),
+        networkId: o.networkId,
+        modelHash: m.hash,
+        lowestK: 1,
+        highestK: L - 1,
+        load: () => ({ openSessions: volunteer.openSessions, sessionLimit: MAX_SESSIONS }),
+        stepMs: stepMsFromRate(rate, L),
+      }),
+    );
+    registered.push(PING_RPC_NAME);
+    const announcing = announceVolunteer(
+      o.node,
+      {
+        modelHash: m.hash,
+        lowestK: 1,
+        highestK: L - 1,
+        numLayers: L,
+        decodeTokensPerSecond: Number.isFinite(rate) ? Math.min(rate, 1e6) : 0,
+        label: 'browser',
+      },
+      o.node.config.presenceIntervalMs,
+    );
+    return {
+      modelHash: bytesToHex(m.hash),
+      decodeTokensPerSecond: rate,
+      stats: () => stats,
+      stop: () => {
+        announcing.stop();
+        // Lets go of the genesis's topics (the page's Sprint runtime or ledger follower may still hold them).
+        return release();
+      },
+    };
+  }
 }
