@@ -65,6 +65,8 @@ test.describe('Sprints of a one-peer network', () => {
     const before = await findsOf(page, 0);
     // Opened, the finds list the newest LISTED_FINDS (200, FoundNoncesDetails.tsx); more may have come in since `before`.
     await page.getByTestId('found-nonces').locator('summary').click();
+    // The rows render on the toggle event, after the click returns.
+    await expect(page.getByTestId('sprint-found-list').locator('tbody tr').first()).toBeVisible();
     const rows = await page.getByTestId('sprint-found-list').locator('tbody tr').count();
     expect(rows).toBeGreaterThanOrEqual(Math.min(200, before.length));
     expect(rows).toBeLessThanOrEqual(200);
