@@ -169,9 +169,9 @@ export interface HostCounters {
   requestsServed: number;
 }
 
-/** How many past epochs of messages a host keeps (memory and store). */
 /** How soon a host whose catch-up found nobody to ask tries again. */
 const PEER_RETRY_MS = 2_000;
+/** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
 
 export class ProtocolHost {
@@ -913,6 +913,12 @@ export class ProtocolHost {
     }
   }
 
+  /** Catch-up has nobody to ask: it derives nothing and looks again within PEER_RETRY_MS (logged once per wait). */
+  private waitForPeers(e: number, why: string): void {
+    if (!this.waitLogged) this.log(`epoch ${e}: missed, waiting for a peer to catch up from (${why})`);
+    this.waitingForPeers = this.waitLogged = true;
+  }
+
   /**
    * A host that was away derives (or adopts) every epoch it missed before acting in epoch `current`.
    * Whom it asks (docs/protocol.md §12, "Catching up"): first the head (op 6) of up to
@@ -920,12 +926,6 @@ export class ProtocolHost {
    * the one that served the epoch before, those that report a certified state of the epoch, then
    * those whose head is not known — never one that is benched or reported an older head.
    */
-  /** Catch-up has nobody to ask: it derives nothing and tries again at the next step (logged once per wait). */
-  private waitForPeers(e: number, why: string): void {
-    if (!this.waitLogged) this.log(`epoch ${e}: missed, waiting for a peer to catch up from (${why})`);
-    this.waitingForPeers = this.waitLogged = true;
-  }
-
   private async catchUp(current: number): Promise<void> {
     this.waitingForPeers = false;
     const n = this.o.syncPeers ?? 3;
