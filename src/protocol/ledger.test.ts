@@ -129,6 +129,59 @@ describe('state derivation', () => {
   });
 });
 
+describe('carry-over: an epoch in which no verdict counted (§9)', () => {
+  const by = (d: ReturnType<typeof deriveEpoch>, name: string) => hostOf(d.state, sim.hosts.find((h) => h.name === name)!.publicKey)!;
+  const named = ['honest-0', 'honest-1', 'honest-2', 'forged', 'withholder'];
+
+  it('keeps the voting weight of every weighted host that revealed, and credits and pays nothing', () => {
+    // Every host away through the validation window: the proofs are there, no verdict is.
+    const d = deriveEpoch(
+      sim.genesis,
+      null,
+      0,
+      messages.filter((m) => m.kind !== 'validation'),
+      sim.verifier,
+    );
+    for (const name of named.filter((n) => n !== 'withholder')) {
+      const h = by(d, name);
+      expect(h.votingWeight, name).toBe(1); // open join: one per committer
+      expect(h.weight, name).toBe(1); // without the rule: 0, and nobody could validate or certify again
+      expect(h.flags, name).toBe(Flag.carried | Flag.unvalidated);
+      expect([h.accepted, h.reward, h.reputation, h.epochFlops], name).toEqual([0, 0, 0, 0n]);
+    }
+    expect(by(d, 'withholder').flags).toBe(Flag.withheld | Flag.unvalidated);
+    expect(by(d, 'withholder').weight).toBe(0);
+  });
+
+  it('ends as soon as one verdict counts: the unvalidated claims then get no weight', () => {
+    const one = messages.filter((m) => m.kind === 'validation')[0]!;
+    const d = deriveEpoch(sim.genesis, null, 0, [...messages.filter((m) => m.kind !== 'validation'), one], sim.verifier);
+    expect(d.tallies.size).toBeGreaterThan(0);
+    const judged = new Set(d.tallies.keys());
+    for (const name of named) {
+      const h = by(d, name);
+      expect(h.flags & Flag.carried, name).toBe(0);
+      if (!judged.has(hex(h.publicKey))) expect(h.weight, name).toBe(0);
+    }
+    expect(d.state.hosts.some((h) => h.flags & Flag.accepted && h.weight > 0)).toBe(true);
+  });
+
+  it("when every weighted host withheld, keeps every weight but an equivocator's", async () => {
+    // A second proof body from honest-2: it equivocated (fraud), which no carry-over forgives.
+    const proof = messages.find((m): m is ProofMessage => m.kind === 'proof' && hex(m.sender) === sim.hosts[2]!.key)!;
+    const { signature: _s, bytes: _b, id: _i, bodyKey: _k, ...unsigned } = proof;
+    const second = await signMessage(walletSigner(simKeys(2)), sim.genesis, { ...unsigned, count: proof.count + 1 });
+    const noReveal = messages.filter((m) => m.kind !== 'validation' && m.kind !== 'reveal');
+    const d = deriveEpoch(sim.genesis, null, 0, [...noReveal, decodeMessage(second.bytes)], sim.verifier);
+    for (const name of ['honest-0', 'honest-1', 'forged', 'withholder']) {
+      expect(by(d, name).flags & (Flag.withheld | Flag.carried), name).toBe(Flag.withheld | Flag.carried); // its proof: wrongSeed
+      expect(by(d, name).weight, name).toBe(1);
+    }
+    expect(by(d, 'honest-2').flags).toBe(Flag.withheld | Flag.equivocated | Flag.fraud);
+    expect(by(d, 'honest-2').weight).toBe(0);
+  });
+});
+
 function simKeys(index: number) {
   const id = simIdentity(index, sim.genesis.networkId);
   return { ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding };

@@ -46,6 +46,8 @@ export const Flag = {
   unvalidated: 32,
   /** Its proof used another seed than the epoch's: ignored. */
   wrongSeed: 64,
+  /** No verdict at all counted this epoch, so its voting weight carries over to the next (§9). */
+  carried: 128,
 } as const;
 
 /** The flags that record a fault of the host (lying, withholding, equivocating); the others record an outcome. */
@@ -345,6 +347,8 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     r.reward = hostPoolShare(g, r, acceptedTotal) + mulDiv(validatorPool, validatorCredits.get(key) ?? 0, creditTotal);
   }
 
+  const carried = carriedOver(rec.values(), tally.size === 0);
+
   // Reputation, weights, vesting, forfeiture.
   const hosts: HostRecord[] = [];
   for (const [key, r] of [...rec.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -369,7 +373,8 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       pending = pending.filter((t) => t.epoch > epoch - VEST_EPOCHS);
       if (r.reward > 0) pending.push({ epoch, amount: r.reward });
     }
-    const weight = r.flags & Flag.accepted && !(r.flags & (Flag.withheld | Flag.fraud)) ? r.accepted : 0;
+    if (carried.has(r)) r.flags |= Flag.carried;
+    const weight = carried.has(r) ? r.votingWeight : r.flags & Flag.accepted && !(r.flags & (Flag.withheld | Flag.fraud)) ? r.accepted : 0;
     const h: HostRecord = {
       publicKey: r.publicKey,
       votingWeight: r.votingWeight,
@@ -395,6 +400,21 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   const tallies = new Map<string, HostTally>();
   for (const [k, t] of tally) tallies.set(k, { publicKey: k, validatingWeight: t.vw, acceptWeight: t.aw, fraudWeight: t.fw, validators: t.n });
   return { state, hash: stateHash(state), seed, revealers: reveals.map((r) => hex(r.publicKey)).sort(), tallies, inference: inference.reports };
+}
+
+/**
+ * The records whose voting weight carries over to the next epoch (§9 "Carry-over"): none, unless no
+ * verdict counted this epoch. Such an epoch proved nothing about anyone's work (every weighted host
+ * was away through its validation window, or nobody found a nonce), and taking every weight to 0
+ * would leave no validator and no certifier for ever. Then every weighted host that neither
+ * equivocated nor withheld keeps its weight, or, when every one of them withheld, every one that
+ * did not equivocate.
+ */
+function carriedOver<R extends { readonly votingWeight: number; readonly flags: number }>(records: Iterable<R>, nothingCounted: boolean): Set<R> {
+  if (!nothingCounted) return new Set();
+  const weighted = [...records].filter((r) => r.votingWeight > 0 && !(r.flags & (Flag.fraud | Flag.equivocated)));
+  const revealed = weighted.filter((r) => !(r.flags & Flag.withheld));
+  return new Set(revealed.length > 0 ? revealed : weighted);
 }
 
 interface Sample {

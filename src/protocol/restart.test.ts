@@ -10,7 +10,7 @@ import { walletSigner, walletVerifier } from './crypto.ts';
 import { schedule } from './genesis.ts';
 import { ProtocolHost } from './host.ts';
 import type { Transport } from './interfaces.ts';
-import { hostOf, type EpochState } from './ledger.ts';
+import { Flag, hostOf, type EpochState } from './ledger.ts';
 import { decodeMessage } from './messages.ts';
 import { createSimulation, simIdentity } from './sim/simulate.ts';
 import { RequestFailed } from './sim/network.ts';
@@ -143,7 +143,9 @@ describe('restart after the close, with weight enough to certify alone', () => {
   it('the only host of a network votes for its own derivation, with no peer to sync with, and certifies the epoch', async () => {
     const { e0, away, lines, vote } = await restartInEpoch0(1, true);
     const view = away.host.view(0)!;
-    expect(weightIn(view.state, away.publicKey)).toBe(0); // unvalidated: the network's only epoch with weight is this one
+    // Nobody else validates, so no verdict counts and its weight carries over (§9): the network goes on.
+    expect(weightIn(view.state, away.publicKey)).toBe(1);
+    expect(hostOf(view.state, away.publicKey)!.flags).toBe(Flag.carried | Flag.unvalidated);
     expect(view.state.hosts.find((h) => hex(h.publicKey) === away.key)?.votingWeight).toBe(1);
     // Before the fix: no peer can ever be reconciled, so it voted nothing and the epoch stayed pending.
     expect(vote && vote.kind === 'vote' && hex(vote.stateHash)).toBe(view.hash);

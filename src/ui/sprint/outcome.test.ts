@@ -10,5 +10,8 @@ describe('outcomeNote', () => {
     expect(outcomeNote(['unvalidated'])).toMatch(/no penalty/);
     expect(outcomeNote(['withheld', 'accepted'])).toMatch(/did not reveal/);
     expect(outcomeNote(['wrongSeed'])).toMatch(/another seed/);
+    // A carried weight is not lost: not "no weight from it", even for a host that also withheld (every weighted host did).
+    expect(outcomeNote(['unvalidated', 'carried'])).toMatch(/keeps the weight it had/);
+    expect(outcomeNote(['withheld', 'carried', 'wrongSeed'])).toMatch(/keeps the weight it had/);
   });
 });

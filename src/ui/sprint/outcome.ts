@@ -5,6 +5,7 @@
 export function outcomeNote(flags: readonly string[]): string | null {
   if (flags.includes('fraud'))
     return 'Checkers found finds that do not reproduce: the proof counts as fraud, so unvested rewards are forfeited and reputation is back to 0.';
+  if (flags.includes('carried')) return 'Nobody was able to check any proof this epoch, so every host keeps the weight it had: no credit, and no penalty.';
   if (flags.includes('withheld')) return 'This browser committed to a secret but did not reveal it in time: no weight next epoch.';
   if (flags.includes('rejected'))
     return 'The proof was not accepted. When most checkers could not fetch its list of finds, reputation goes back to 0, and a second time before an accepted proof costs unvested rewards: keep this tab open and online until validation ends.';
