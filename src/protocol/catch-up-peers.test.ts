@@ -14,53 +14,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hex } from './bytes.ts';
-import type { Signer } from './crypto.ts';
 import { walletVerifier } from './crypto.ts';
 import { schedule } from './genesis.ts';
 import { isCertified, KEEP_EPOCHS, ProtocolHost } from './host.ts';
-import type { ProtocolEngine, Transport } from './interfaces.ts';
+import type { Transport } from './interfaces.ts';
 import { MAX_HEAD_PROBES } from './constants.ts';
 import { RequestFailed } from './sim/network.ts';
-import { createSimulation, simIdentity, type Simulation } from './sim/simulate.ts';
+import { followerAt, refusingEngine, refusingSigner } from './sim/follower.ts';
+import { createSimulation, simIdentity } from './sim/simulate.ts';
 import { MemoryStore } from './store.ts';
 import { decodeRequest } from './sync.ts';
 
 const verifier = walletVerifier();
-
-/** Signs nothing, as the ledger follower's signer: `ready` is false, so the host stamps no message. */
-const refusingSigner = (publicKey: Uint8Array): Signer => ({
-  publicKey,
-  get binding(): never {
-    throw new Error('a follower has no key binding');
-  },
-  ready: async () => false,
-  sign: async () => Promise.reject(new Error('a follower signs nothing')),
-  lottery: async () => Promise.reject(new Error('a follower signs nothing')),
-});
-const refusingEngine: ProtocolEngine = {
-  search: async () => Promise.reject(new Error('a follower searches nothing')),
-  evaluate: async () => Promise.reject(new Error('a follower validates nothing')),
-};
-
-/** A follower host (signs, searches and validates nothing) started at `at` on the simulation's clock. */
-function followerAt(sim: Simulation, at: number, publicKey: Uint8Array, transport: Transport, lines: string[]): { host?: ProtocolHost } {
-  const started: { host?: ProtocolHost } = {};
-  sim.loop.setTimer(at, () => {
-    started.host = new ProtocolHost({
-      genesis: sim.genesis,
-      signer: refusingSigner(publicKey),
-      verifier,
-      engine: refusingEngine,
-      transport,
-      clock: sim.loop,
-      store: new MemoryStore(),
-      random: (n) => new Uint8Array(n),
-      log: (l) => lines.push(`follower ${l}`),
-    });
-    void started.host.start();
-  });
-  return started;
-}
 
 describe('catching up among peers that run no protocol', () => {
   it('a follower that sees six useless peers before three hosts reaches the certified chain', async () => {

@@ -985,7 +985,7 @@ export class ProtocolHost {
         break;
       }
       if (!adopted) {
-        await this.syncRound(e, this.requestDeadline(), first);
+        const { reconciled } = await this.syncRound(e, this.requestDeadline(), first);
         const d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
         await this.setView(e, d.state, d);
         // The synced votes may already have made the certificate (checkCertificate then compares
@@ -994,8 +994,39 @@ export class ProtocolHost {
         if (held && !equalBytes(held.stateHash, d.hash)) {
           this.log(`epoch ${e}: certificate for ${hex(held.stateHash).slice(0, 16)} differs from ours ${hex(d.hash).slice(0, 16)}: recovering`);
           await this.recover(e);
-        } else this.checkCertificate(e);
+        } else {
+          this.checkCertificate(e);
+          if (!this.certs.has(e)) await this.voteLate(e, d.hash, current, reconciled > 0);
+        }
       }
+    }
+  }
+
+  /**
+   * Epoch e's close passed while we were away, and no peer serves a certified state of it: when
+   * every weighted host was away (a network-wide outage), nobody voted, and without our late vote the
+   * epoch would stay uncertified for good, so a host joining after its messages are pruned could never
+   * catch up past it. We vote what we derived under close()'s rules: a synced pool (or weight enough
+   * to certify alone), messages peers still keep, nothing known wrong before it. Safe: we never
+   * voted in e, and signers of any certificate of e already hold more than half of W_e, so our vote
+   * cannot make a second one.
+   */
+  private async voteLate(e: number, hash: Uint8Array, current: number, reconciled: boolean): Promise<void> {
+    if (!((this.weightsOf(e)?.get(this.key) ?? 0) > 0)) return;
+    const why =
+      !reconciled && !this.certifiesAlone(e)
+        ? 'no peer synced this epoch with us'
+        : e < current - KEEP_EPOCHS
+          ? 'its messages are older than peers keep'
+          : this.knownWrong(e) !== undefined
+            ? `our state of epoch ${this.knownWrong(e)} is wrong (not the certified one)`
+            : null;
+    if (why) return this.log(`epoch ${e}: not voting late: ${why}`);
+    this.log(`epoch ${e}: missed its close and no peer serves its certificate: voting late for ${hex(hash).slice(0, 16)}`);
+    try {
+      await this.publish(e, { kind: 'vote', stateHash: hash });
+    } catch (err) {
+      this.log(`epoch ${e}: late vote not sent: ${(err as Error).message}`);
     }
   }
 
@@ -1008,7 +1039,11 @@ export class ProtocolHost {
     let m: Message;
     if (stored) m = decodeMessage(stored);
     else {
-      const until = body.kind === 'vote' ? schedule(this.genesis, e).certifyEnd : messageWindow(this.genesis, body.kind, e)[1] - this.genesis.skewMs;
+      // A vote has no window's end (a late one, voteLate, is signed after certifyEnd): the signer gets at least a skew.
+      const until =
+        body.kind === 'vote'
+          ? Math.max(schedule(this.genesis, e).certifyEnd, this.o.clock.now() + this.genesis.skewMs)
+          : messageWindow(this.genesis, body.kind, e)[1] - this.genesis.skewMs;
       if (this.o.signer.ready && !(await this.o.signer.ready(body.kind, until))) {
         throw new ProtocolError('SIGNER_LOCKED', `epoch ${e}: ${body.kind} not signed, the signer was not ready before its window closed`);
       }
