@@ -4,6 +4,7 @@ import { evaluateNonce } from '../sprint/reference.ts';
 import { commands, main, type Io } from './main.ts';
 import { CliUsageError, parseChoice, parseCommandArgs, parseInteger, parseList, parseNumber } from './args.ts';
 import { describeError } from './describe-error.ts';
+import { demoHostThreads } from './start.ts';
 import * as words from '../app/plain-words.ts';
 import * as appFormat from '../ui/contribute/format.ts';
 
@@ -200,6 +201,13 @@ describe('option parsing helpers', () => {
     } catch (e) {
       expect(e).toMatchObject({ code: 'BAD_VALUE', option: '--n', value: '7', message: "--n must be a whole number of at most 5, but was given '7'" });
     }
+  });
+
+  it('demo hosts share the cores with each other and the page, one thread at least', () => {
+    expect(demoHostThreads(2, 2)).toBe(1); // this machine: two hosts and the page on 2 cores
+    expect(demoHostThreads(16, 2)).toBe(5);
+    expect(demoHostThreads(8, 1)).toBe(4);
+    expect(demoHostThreads(1, 16)).toBe(1);
   });
 
   it('parseNumber, parseChoice and parseList', () => {

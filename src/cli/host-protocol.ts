@@ -40,6 +40,8 @@ export interface ProtocolHostOptions {
   dataDir?: string;
   engine: 'reference' | 'auto';
   backend: BackendChoice;
+  /** CPU backend threads (default: every core). */
+  threads?: number;
   signal: AbortSignal;
   log: (line: string) => void;
   /** Called once the runtime exists (before it starts): `--serve-model` publishes and judges through it. */
@@ -63,7 +65,15 @@ export async function runProtocolHost(o: ProtocolHostOptions): Promise<void> {
             import('../gpu/gpu-node.ts'),
           ]);
           const gpu = o.backend === 'cpu' ? null : await getGpu().catch(() => null);
-          const created = await createSprintEngine({ backend: o.backend, spawner: nodeSpawner, config, sprintSeed: seed, gpu, tuneCache: nodeTuneCache() });
+          const created = await createSprintEngine({
+            backend: o.backend,
+            spawner: nodeSpawner,
+            threads: o.threads,
+            config,
+            sprintSeed: seed,
+            gpu,
+            tuneCache: nodeTuneCache(),
+          });
           o.log(`engine for seed ${toHex(seed).slice(0, 16)}… on ${describeEngine(created)}`);
           return created.engine;
         });

@@ -23,6 +23,8 @@ export interface PracticeSprintOptions {
   batch?: number;
   /** webgpu, cpu (src/cpu) or auto (default: the CPU when WebGPU is missing or a software adapter). */
   backend?: BackendChoice;
+  /** CPU backend threads (default: every core). */
+  threads?: number;
   signal: AbortSignal;
   log: (line: string) => void;
 }
@@ -42,6 +44,7 @@ export async function runPracticeSprints(o: PracticeSprintOptions): Promise<void
       const { engine, ...created } = await createSprintEngine({
         backend,
         spawner: nodeSpawner,
+        threads: o.threads,
         config,
         sprintSeed,
         gpu,

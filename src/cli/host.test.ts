@@ -47,6 +47,16 @@ describe('bin/sprintnet host with the Sprint engine that --backend auto picks', 
     expect(out).toMatch(/SIGINT: stopping the host/);
   }, 180_000);
 
+  it('--threads sets the CPU backend threads; a bad count is refused before the host joins', async () => {
+    const { code, out } = await runHost(['--seed', '13'.repeat(32), '--engine', 'tiny', '--backend', 'cpu', '--threads', '1'], /ready on/);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Practice Sprint 1: ready on CPU \(WebAssembly [^,]+, 1 thread\)/);
+    const bad = await runHost(['--seed', '13'.repeat(32), '--threads', '0'], /never/);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/--threads must be a whole number from 1 to 256, but was given '0'/);
+    expect(bad.out).not.toMatch(/Host started/);
+  }, 120_000);
+
   it('a bad engine config is reported and the host stays up as a peer', async () => {
     const { code, out } = await runHost(
       ['--seed', '12'.repeat(32), '--engine', 'huge'],

@@ -45,6 +45,7 @@ export const options = defineOptions({
   'sprint-ms': { type: 'string', value: 'MS', default: '600000', help: "a practice Sprint's length in milliseconds" },
   'sprint-seed': { type: 'string', value: 'HEX', help: 'practice Sprints: use this seed (64 hex digits) every time instead of a random one' },
   batch: { type: 'string', value: 'N', help: 'tries per GPU batch (default: tuned for this GPU)' },
+  threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
   relay: { type: 'string', value: 'ADDR', multiple: true, help: 'a relay multiaddr to join through (default: the relays in --network-json)' },
   'network-json': { type: 'string', value: 'PATH', help: 'read the relays from this network.json (default: public/network.json)' },
   keystore: { type: 'string', value: 'PATH', help: 'the wallet keystore (or SPRINTNET_KEYSTORE; its passphrase in SPRINTNET_PASSPHRASE)' },
@@ -70,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = parseChoice(args.backend, '--backend', BACKEND_CHOICES);
   const sprintMs = parseInteger(args['sprint-ms'], '--sprint-ms', { min: 1 });
   const batch = args.batch === undefined ? undefined : parseInteger(args.batch, '--batch', { min: 1 });
+  const threads = args.threads === undefined ? undefined : parseInteger(args.threads, '--threads', { min: 1, max: 256 });
   const modelTau = args['model-tau'] === undefined ? undefined : parseNumber(args['model-tau'], '--model-tau', { min: 0 });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');
@@ -112,7 +114,19 @@ export async function run(argv: string[]): Promise<number> {
   const ledger = serveDir && genesis ? new Promise<import('./serve-model.ts').LedgerLink>((resolve) => (ledgerLink = resolve)) : undefined;
   const onRuntime = ledgerLink && genesis ? ledgerRuntime(genesis, ledgerLink) : undefined;
   const sprints = genesis
-    ? runProtocol(genesis, args.data, args.engine === 'reference' ? 'reference' : 'auto', backend, args.seed, args.keystore, node, stop.signal, log, onRuntime)
+    ? runProtocol({
+        genesis,
+        dataDir: args.data,
+        engine: args.engine === 'reference' ? 'reference' : 'auto',
+        backend,
+        threads,
+        seedHex: args.seed,
+        keystorePath: args.keystore,
+        node,
+        signal: stop.signal,
+        log,
+        onRuntime,
+      })
     : args.engine === 'off'
       ? Promise.resolve()
       : runPracticeSprints({
@@ -122,6 +136,7 @@ export async function run(argv: string[]): Promise<number> {
           sprintSeed: args['sprint-seed'] ? parseSeedHex(args['sprint-seed']) : undefined,
           batch,
           backend,
+          threads,
           signal: stop.signal,
           log,
         });
@@ -152,18 +167,10 @@ export async function run(argv: string[]): Promise<number> {
 
 /** `--genesis`: the Sprint protocol through src/app's runtime (host-protocol.ts) instead of practice Sprints. */
 async function runProtocol(
-  genesis: import('../protocol/genesis.ts').Genesis,
-  dataDir: string | undefined,
-  engine: 'reference' | 'auto',
-  backend: BackendChoice,
-  seedHex: string | undefined,
-  keystorePath: string | undefined,
-  node: import('../node/node.ts').SprintnetNode,
-  signal: AbortSignal,
-  log: (line: string) => void,
-  onRuntime?: import('./host-protocol.ts').ProtocolHostOptions['onRuntime'],
+  o: Omit<import('./host-protocol.ts').ProtocolHostOptions, 'ed25519Seed' | 'publicKey' | 'blsSecretKey'> & { seedHex?: string; keystorePath?: string },
 ): Promise<void> {
   const { runProtocolHost, blsKeyForSeed } = await import('./host-protocol.ts');
+  const { seedHex, keystorePath, ...host } = o;
   const seed = seedHex ?? process.env.SPRINTNET_SEED;
   let keys: { ed25519Seed: Uint8Array; publicKey: Uint8Array; blsSecretKey: Uint8Array };
   if (seed) {
@@ -171,9 +178,9 @@ async function runProtocol(
     keys = { ed25519Seed: id.ed25519Seed, publicKey: id.publicKey, blsSecretKey: blsKeyForSeed(id.ed25519Seed) };
   } else {
     const { loadHeadlessWallet } = await import('../wallet/node-loader.ts');
-    keys = (await loadHeadlessWallet({ keystorePath, env: process.env, networkId: genesis.networkId })).identity;
+    keys = (await loadHeadlessWallet({ keystorePath, env: process.env, networkId: host.genesis.networkId })).identity;
   }
-  await runProtocolHost({ genesis, node, ...keys, dataDir, engine, backend, signal, log, onRuntime });
+  await runProtocolHost({ ...host, ...keys });
 }
 
 /** `--serve-model` with `--genesis`: the volunteer publishes and judges through the protocol runtime's host. */
