@@ -141,4 +141,36 @@ describe('catching up among peers that run no protocol', () => {
     },
     120_000,
   );
+
+  it('a host whose every peer failed its first probe asks them again within seconds, not after their bench (an epoch)', async () => {
+    // Seen by hand: two demo hosts paused 70 s (SIGSTOP) came back with dead connections; each one's
+    // first `head` probe failed, which benched the other for an epoch, and then the probe skipped every
+    // benched peer, so both sat out 35 s (until a phase's sync round asked the benched peer anyway).
+    const lines: string[] = [];
+    const sim = await createSimulation({ honest: 3, epochs: 8, seed: 46, sprintMs: 12_000, verifier, log: (l) => lines.push(l) });
+    const g = sim.genesis;
+    for (let e = 0; e < 5; e++) expect((await sim.runEpoch(e)).certified, `epoch ${e}`).toBe(true);
+    const honest = sim.hosts.map((h) => h.key);
+    const fid = simIdentity(34, g.networkId);
+    const base = sim.net.join(hex(fid.publicKey));
+    const s5 = schedule(g, 5);
+    const reachableFrom = s5.start + 1_000;
+    const failed: string[] = [];
+    const transport: Transport = {
+      publish: (t, b) => base.publish(t, b),
+      subscribe: (h) => base.subscribe(h),
+      handle: (h) => base.handle(h),
+      peers: () => honest,
+      request: (peer, req, o) => {
+        if (sim.loop.now() >= reachableFrom) return base.request(peer, req, o);
+        failed.push(peer);
+        return Promise.reject(new RequestFailed('connection reset'));
+      },
+    };
+    const started = followerAt(sim, s5.start + 10, fid.publicKey, transport, lines);
+    await sim.loop.runUntil(reachableFrom + 5_000);
+    expect(new Set(failed)).toEqual(new Set(honest)); // every listed peer failed once, so every one was benched
+    expect(started.host!.view(4)?.hash, 'caught up within seconds of the peers answering').toBe(sim.hosts[0]!.host.view(4)!.hash);
+    started.host!.stop();
+  }, 120_000);
 });

@@ -945,7 +945,9 @@ export class ProtocolHost {
       // later state would build on it. Wait, sitting out, until a peer is reachable.
       if (listed.length === 0) return this.waitForPeers(e, 'no peer is reachable');
       if (!heads) {
-        const probe = probeHeads(listed.filter((p) => !this.peerBook.benched(p)).slice(0, MAX_HEAD_PROBES), (p) => this.peerHead(p), e);
+        // Benched peers last, not never: after a freeze or a network outage every peer may be benched
+        // for its first failed probe, and skipping them would leave the host waiting out the bench (an epoch).
+        const probe = probeHeads(this.peerBook.order(listed).slice(0, MAX_HEAD_PROBES), (p) => this.peerHead(p), e);
         heads = probe.heads;
         await probe.ready;
         // Peers that all refuse this genesis's sync (split users, hosts of another genesis) are nobody to ask either.
