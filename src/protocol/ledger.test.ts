@@ -129,11 +129,11 @@ describe('state derivation', () => {
   });
 });
 
-describe('carry-over: an epoch in which no verdict counted (§9)', () => {
+describe('carry-over: an epoch in which nobody earned weight (§9)', () => {
   const by = (d: ReturnType<typeof deriveEpoch>, name: string) => hostOf(d.state, sim.hosts.find((h) => h.name === name)!.publicKey)!;
   const named = ['honest-0', 'honest-1', 'honest-2', 'forged', 'withholder'];
 
-  it('keeps the voting weight of every weighted host that revealed, and credits and pays nothing', () => {
+  it('with no verdict at all, keeps the voting weight of every weighted host that revealed, and credits and pays nothing', () => {
     // Every host away through the validation window: the proofs are there, no verdict is.
     const d = deriveEpoch(
       sim.genesis,
@@ -153,17 +153,36 @@ describe('carry-over: an epoch in which no verdict counted (§9)', () => {
     expect(by(d, 'withholder').weight).toBe(0);
   });
 
-  it('ends as soon as one verdict counts: the unvalidated claims then get no weight', () => {
+  it('ends as soon as one claim earns weight: the unvalidated claims then get none', () => {
     const one = messages.filter((m) => m.kind === 'validation')[0]!;
     const d = deriveEpoch(sim.genesis, null, 0, [...messages.filter((m) => m.kind !== 'validation'), one], sim.verifier);
-    expect(d.tallies.size).toBeGreaterThan(0);
     const judged = new Set(d.tallies.keys());
+    expect(judged.size).toBeGreaterThan(0);
     for (const name of named) {
       const h = by(d, name);
       expect(h.flags & Flag.carried, name).toBe(0);
       if (!judged.has(hex(h.publicKey))) expect(h.weight, name).toBe(0);
     }
     expect(d.state.hosts.some((h) => h.flags & Flag.accepted && h.weight > 0)).toBe(true);
+  });
+
+  it('applies when verdicts count but accept nothing, and never to a host they found lying', () => {
+    // Only the forger's proof is left: the validators catch it, and nobody else claimed anything.
+    const forger = sim.hosts.find((h) => h.name === 'forged')!.key;
+    const d = deriveEpoch(
+      sim.genesis,
+      null,
+      0,
+      messages.filter((m) => m.kind !== 'proof' || hex(m.sender) === forger),
+      sim.verifier,
+    );
+    expect(d.tallies.get(forger)?.validators).toBeGreaterThan(0);
+    expect(by(d, 'forged').flags & Flag.fraud).toBeTruthy();
+    expect(by(d, 'forged').weight).toBe(0);
+    for (const name of ['honest-0', 'honest-1', 'honest-2']) {
+      expect(by(d, name).flags, name).toBe(Flag.carried);
+      expect(by(d, name).weight, name).toBe(1);
+    }
   });
 
   it("when every weighted host withheld, keeps every weight but an equivocator's", async () => {

@@ -46,7 +46,7 @@ export const Flag = {
   unvalidated: 32,
   /** Its proof used another seed than the epoch's: ignored. */
   wrongSeed: 64,
-  /** No verdict at all counted this epoch, so its voting weight carries over to the next (§9). */
+  /** Nobody earned weight this epoch, so its voting weight carries over to the next (§9). */
   carried: 128,
 } as const;
 
@@ -347,7 +347,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     r.reward = hostPoolShare(g, r, acceptedTotal) + mulDiv(validatorPool, validatorCredits.get(key) ?? 0, creditTotal);
   }
 
-  const carried = carriedOver(rec.values(), tally.size === 0);
+  const carried = carriedOver(rec.values());
 
   // Reputation, weights, vesting, forfeiture.
   const hosts: HostRecord[] = [];
@@ -374,7 +374,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       if (r.reward > 0) pending.push({ epoch, amount: r.reward });
     }
     if (carried.has(r)) r.flags |= Flag.carried;
-    const weight = carried.has(r) ? r.votingWeight : r.flags & Flag.accepted && !(r.flags & (Flag.withheld | Flag.fraud)) ? r.accepted : 0;
+    const weight = carried.has(r) ? r.votingWeight : earnedWeight(r);
     const h: HostRecord = {
       publicKey: r.publicKey,
       votingWeight: r.votingWeight,
@@ -402,17 +402,23 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
   return { state, hash: stateHash(state), seed, revealers: reveals.map((r) => hex(r.publicKey)).sort(), tallies, inference: inference.reports };
 }
 
+/** Weight for the next epoch by the outcome alone: the credited nonces of an accepted claim, unless withheld or fraud (§9). */
+const earnedWeight = (r: { readonly flags: number; readonly accepted: number }): number =>
+  r.flags & Flag.accepted && !(r.flags & (Flag.withheld | Flag.fraud)) ? r.accepted : 0;
+
 /**
- * The records whose voting weight carries over to the next epoch (§9 "Carry-over"): none, unless no
- * verdict counted this epoch. Such an epoch proved nothing about anyone's work (every weighted host
- * was away through its validation window, or nobody found a nonce), and taking every weight to 0
- * would leave no validator and no certifier for ever. Then every weighted host that neither
- * equivocated nor withheld keeps its weight, or, when every one of them withheld, every one that
- * did not equivocate.
+ * The records whose voting weight carries over to the next epoch (§9 "Carry-over"): none, unless
+ * nobody earned weight this epoch. Such an epoch proved nobody's work (every weighted host was away
+ * through its validation window, the one that stayed could not fetch the others' lists and had
+ * nobody to check its own, nobody found a nonce, or a lone weighted host), and taking every weight
+ * to 0 would leave no validator and no certifier for ever. Then every weighted host that neither
+ * equivocated, committed fraud nor withheld keeps its weight, or, when every one of them withheld,
+ * every one that did not equivocate or commit fraud.
  */
-function carriedOver<R extends { readonly votingWeight: number; readonly flags: number }>(records: Iterable<R>, nothingCounted: boolean): Set<R> {
-  if (!nothingCounted) return new Set();
-  const weighted = [...records].filter((r) => r.votingWeight > 0 && !(r.flags & (Flag.fraud | Flag.equivocated)));
+function carriedOver<R extends { readonly votingWeight: number; readonly flags: number; readonly accepted: number }>(records: Iterable<R>): Set<R> {
+  const all = [...records];
+  if (all.some((r) => earnedWeight(r) > 0)) return new Set();
+  const weighted = all.filter((r) => r.votingWeight > 0 && !(r.flags & (Flag.fraud | Flag.equivocated)));
   const revealed = weighted.filter((r) => !(r.flags & Flag.withheld));
   return new Set(revealed.length > 0 ? revealed : weighted);
 }

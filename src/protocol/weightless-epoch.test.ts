@@ -62,4 +62,28 @@ describe('an epoch nobody validated (network-wide outage)', () => {
     }
     started.host!.stop();
   }, 120_000);
+
+  it("carries the weights over when verdicts count but no claim is accepted: one host stayed, and could not fetch the others' lists", async () => {
+    // Host 0 stays up and judges the others' claims `unavailable` (rejected); its own claim has nobody to
+    // validate it (unvalidated). Before, that too left no weight at all.
+    const lines: string[] = [];
+    const probe = await createSimulation({ honest: 1, epochs: 0, seed: 42, verifier });
+    const g = probe.genesis;
+    const [s2, s3] = [schedule(g, 2), schedule(g, 3)];
+    const outages = [1, 2].map((host) => ({ host, from: s2.proofEnd + 20 - g.startMs, to: s3.start + 50 - g.startMs }));
+    const sim = await createSimulation({ honest: 3, epochs: 6, seed: 42, verifier, outages, log: (l) => lines.push(l) });
+    for (let e = 0; e < 3; e++) await sim.runEpoch(e);
+    const state2 = sim.hosts[0]!.host.view(2)!.state;
+    const flags = sim.hosts.map((h) => hostOf(state2, h.publicKey)!.flags);
+    expect(flags).toEqual([Flag.unvalidated | Flag.carried, Flag.rejected | Flag.carried, Flag.rejected | Flag.carried]);
+    for (const h of sim.hosts) expect(hostOf(state2, h.publicKey)!.weight).toBe(hostOf(state2, h.publicKey)!.votingWeight);
+    for (let e = 3; e < 6; e++) {
+      const r = await sim.runEpoch(e);
+      expect(r.certified, `epoch ${e}`).toBe(true);
+      expect(
+        r.hosts.map((h) => h.flags.join()),
+        `epoch ${e}`,
+      ).toEqual(['accepted', 'accepted', 'accepted']);
+    }
+  }, 120_000);
 });

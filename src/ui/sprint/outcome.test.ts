@@ -13,5 +13,7 @@ describe('outcomeNote', () => {
     // A carried weight is not lost: not "no weight from it", even for a host that also withheld (every weighted host did).
     expect(outcomeNote(['unvalidated', 'carried'])).toMatch(/keeps the weight it had/);
     expect(outcomeNote(['withheld', 'carried', 'wrongSeed'])).toMatch(/keeps the weight it had/);
+    // An unshown list still costs reputation: that is what the volunteer must act on.
+    expect(outcomeNote(['rejected', 'carried'])).toMatch(/could not fetch its list/);
   });
 });
