@@ -34,6 +34,7 @@ import {
   type VoteMessage,
 } from './messages.ts';
 import { PeerBook, probeHeads, rotate } from './peer-choice.ts';
+import { ProgressWriter, readProgress, type Progress } from './progress.ts';
 import { MessagePool } from './pool.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
 import { effectiveRateBps, isSelected, lotteryMessage, sampleIndices, sampleSize } from './selection.ts';
@@ -490,8 +491,19 @@ export class ProtocolHost {
     l.searchSeed = seed;
     l.searchAbort = abort;
     const current = () => !abort.signal.aborted;
-    const progress = (await this.loadProgress(e, seed)) ?? { nextNonce: 0, tried: 0, found: [] };
-    const found = new Map(progress.found.map((c) => [c.nonce, c]));
+    const loaded = await this.loadProgress(e, seed);
+    const progress = loaded ?? { nextNonce: 0, tried: 0, found: [] };
+    // Finds in order of discovery, appended only (the writer rewrites only the last chunk of them).
+    const found = [...progress.found];
+    const known = new Set(found.map((c) => c.nonce));
+    const add = (claims: readonly NonceClaim[]) => {
+      for (const c of claims) {
+        if (known.has(c.nonce)) continue;
+        known.add(c.nonce);
+        found.push(c);
+      }
+    };
+    const writer = new ProgressWriter(this.o.store, e, seed, found.length);
     let tried = progress.tried;
     l.search = this.o.engine
       .search({
@@ -505,16 +517,16 @@ export class ProtocolHost {
         signal: abort.signal,
         onProgress: (p) => {
           if (!current()) return;
-          for (const c of p.newlyFound) found.set(c.nonce, c);
+          add(p.newlyFound);
           tried = progress.tried + p.tried;
-          void this.saveProgress(e, seed, p.nextNonce, tried, [...found.values()]);
-          this.o.onEvent?.({ type: 'found', epoch: e, found: found.size, tried });
+          void writer.save({ nextNonce: p.nextNonce, tried, found });
+          this.o.onEvent?.({ type: 'found', epoch: e, found: found.length, tried });
         },
       })
       .then(async (r) => {
-        for (const c of r.found) found.set(c.nonce, c);
-        const total = { found: [...found.values()], tried: progress.tried + r.tried, nextNonce: r.nextNonce };
-        if (current()) await this.saveProgress(e, seed, r.nextNonce, total.tried, total.found);
+        add(r.found);
+        const total = { found: [...found], tried: progress.tried + r.tried, nextNonce: r.nextNonce };
+        if (current()) await writer.save(total);
         return total;
       });
     l.searchFailed = false;
@@ -1227,27 +1239,12 @@ export class ProtocolHost {
 
   // ---------------------------------------------------------------- persistence
 
-  /** Progress is stored with the seed it was searched on: finds of an early search on a seed that changed are not ours to claim. */
-  private async saveProgress(e: number, seed: Uint8Array, nextNonce: number, tried: number, found: readonly NonceClaim[]): Promise<void> {
-    const list = encodeNonceList(found);
-    const bytes = new BinaryWriter().fixed(seed, 32).u64(nextNonce).u64(tried).bytes(list).finish();
-    await this.o.store.put(`progress/${epochKey(e)}`, bytes);
-  }
-
   /** Progress on `seed`, or none: none stored, another seed's, or a record this version does not read (the search restarts). */
-  private async loadProgress(e: number, seed: Uint8Array): Promise<{ nextNonce: number; tried: number; found: NonceClaim[] } | null> {
-    const bytes = await this.o.store.get(`progress/${epochKey(e)}`);
-    if (!bytes) return null;
-    try {
-      const r = new BinaryReader(bytes);
-      if (!equalBytes(r.fixed(32), seed)) return null;
-      const out = { nextNonce: r.u64(), tried: r.u64(), found: decodeNonceList(r.bytes()) };
-      r.end();
-      return out;
-    } catch {
-      this.log(`epoch ${e}: stored search progress unreadable, searching from the start`);
-      return null;
-    }
+  private async loadProgress(e: number, seed: Uint8Array): Promise<Progress | null> {
+    const p = await readProgress(this.o.store, e, seed);
+    if (p !== 'unreadable') return p;
+    this.log(`epoch ${e}: stored search progress unreadable, searching from the start`);
+    return null;
   }
 
   /** Restores states, certificates, messages and lists after a reload or restart. */
