@@ -41,7 +41,7 @@ const chunkKey = (e: number, seed: Uint8Array, k: number) => `${headerKey(e)}/${
  */
 export class ProgressWriter {
   private written: number;
-  private next: Progress | undefined;
+  private next: (Progress & { readonly count: number }) | undefined;
   private running: Promise<void> | undefined;
 
   /** `stored`: finds of this seed already in the store (those a resumed search loaded). */
@@ -54,8 +54,9 @@ export class ProgressWriter {
     this.written = stored;
   }
 
+  /** `p.found` may be the caller's live list: the finds saved are those it holds now. */
   save(p: Progress): Promise<void> {
-    this.next = p;
+    this.next = { ...p, count: p.found.length };
     this.running ??= this.drain();
     return this.running;
   }
@@ -72,8 +73,8 @@ export class ProgressWriter {
     }
   }
 
-  private async write(p: Progress): Promise<void> {
-    const count = p.found.length;
+  private async write(p: Progress & { readonly count: number }): Promise<void> {
+    const count = p.count;
     for (let k = Math.floor(this.written / PROGRESS_CHUNK); k * PROGRESS_CHUNK < count; k++) {
       const w = new BinaryWriter();
       for (const c of p.found.slice(k * PROGRESS_CHUNK, Math.min(count, (k + 1) * PROGRESS_CHUNK))) w.u64(c.nonce).f64(c.distance);
