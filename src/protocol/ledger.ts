@@ -347,7 +347,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
     r.reward = hostPoolShare(g, r, acceptedTotal) + mulDiv(validatorPool, validatorCredits.get(key) ?? 0, creditTotal);
   }
 
-  const carried = carriedOver(rec.values());
+  const carried = carriedOver(rec.values(), validators.length === 1 ? rec.get(validators[0]!) : undefined);
 
   // Reputation, weights, vesting, forfeiture.
   const hosts: HostRecord[] = [];
@@ -415,9 +415,15 @@ const earnedWeight = (r: { readonly flags: number; readonly accepted: number }):
  * equivocated, committed fraud nor withheld keeps its weight, or, when every one of them withheld,
  * every one that did not equivocate or commit fraud.
  */
-function carriedOver<R extends { readonly votingWeight: number; readonly flags: number; readonly accepted: number }>(records: Iterable<R>): Set<R> {
+function carriedOver<R extends { readonly votingWeight: number; readonly flags: number; readonly accepted: number }>(records: Iterable<R>, lone?: R): Set<R> {
   const all = [...records];
-  if (all.some((r) => earnedWeight(r) > 0)) return new Set();
+  if (all.some((r) => earnedWeight(r) > 0)) {
+    // The only weighted host has nobody to check its claim (no host validates itself): were its
+    // weight to go to 0 while the newcomers it validated earn, the two would hand all weight back
+    // and forth each epoch, each checked only by the other while the other holds weight.
+    const unchecked = lone && lone.flags & Flag.unvalidated && !(lone.flags & (Flag.withheld | Flag.fraud | Flag.equivocated));
+    return new Set(unchecked ? [lone] : []);
+  }
   const weighted = all.filter((r) => r.votingWeight > 0 && !(r.flags & (Flag.fraud | Flag.equivocated)));
   const revealed = weighted.filter((r) => !(r.flags & Flag.withheld));
   return new Set(revealed.length > 0 ? revealed : weighted);

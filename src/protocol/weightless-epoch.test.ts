@@ -86,4 +86,27 @@ describe('an epoch nobody validated (network-wide outage)', () => {
       ).toEqual(['accepted', 'accepted', 'accepted']);
     }
   }, 120_000);
+
+  it('the only weighted host keeps its weight while the newcomer it validated earns, and from then on both hold weight', async () => {
+    // Host 1 is away until epoch 2, so host 0 holds all the weight and nobody can check its claims.
+    // Before, once host 1 earned, host 0's unchecked claim left it with 0, and the two handed all the
+    // weight back and forth every epoch (each checked only by the other while the other held weight).
+    const probe = await createSimulation({ honest: 1, epochs: 0, seed: 43, verifier });
+    const g = probe.genesis;
+    const outages = [{ host: 1, from: 1, to: schedule(g, 2).start + 50 - g.startMs }];
+    const sim = await createSimulation({ honest: 2, epochs: 7, seed: 43, verifier, outages });
+    for (let e = 0; e < 2; e++) await sim.runEpoch(e);
+    const e2 = await sim.runEpoch(2);
+    expect(e2.hosts.map((h) => h.flags.join())).toEqual(['unvalidated,carried', 'accepted']);
+    expect(e2.hosts[0]!.weight).toBe(1); // its voting weight, kept
+    for (let e = 3; e < 7; e++) {
+      const r = await sim.runEpoch(e);
+      expect(r.certified, `epoch ${e}`).toBe(true);
+      expect(
+        r.hosts.map((h) => h.flags.join()),
+        `epoch ${e}`,
+      ).toEqual(['accepted', 'accepted']); // before: accepted and unvalidated, in turn
+      expect(r.hosts.every((h) => h.weight > 0)).toBe(true);
+    }
+  }, 120_000);
 });
