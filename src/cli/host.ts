@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber } from './args.ts';
 import { describeError } from './describe-error.ts';
+import { firstSeen } from './log-once.ts';
 import { connectionWords, relayWords, shortId } from '../app/plain-words.ts';
 import type { RelayState } from '../node/relay-keeper.ts';
 import type { TransportKind } from '../node/connections.ts';
@@ -89,13 +90,19 @@ export async function run(argv: string[]): Promise<number> {
   });
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   node.addEventListener('relay', (e) => log(`Relay: ${relayWords((e as CustomEvent<RelayState>).detail)}`));
+  // Presence repeats every few seconds and protocol gossip flows all the time: each peer is logged
+  // when it appears (or changes name), and each topic once per peer, so the log stays readable.
+  const announced = firstSeen();
   node.addEventListener('presence', (e) => {
     const p = (e as CustomEvent<{ peerId: string; role: string; label: string }>).detail;
+    if (!announced(p.peerId, `${p.role}\n${p.label}`)) return;
     log(`Peer ${shortId(p.peerId)} (${p.role}, "${p.label}") is on the network`);
   });
+  const heard = firstSeen();
   node.addEventListener('gossip', (e) => {
     const m = (e as CustomEvent<{ topic: string; from: string }>).detail;
-    log(`Message on ${m.topic} from peer ${shortId(m.from)}`);
+    if (!heard(`${m.topic}\n${m.from}`)) return;
+    log(`Message on ${m.topic} from peer ${shortId(m.from)} (the first; later ones on this topic are not logged)`);
   });
   node.addEventListener('connections', (e) => {
     const list = (e as CustomEvent<Array<{ peerId: string; transport: TransportKind }>>).detail;
