@@ -504,6 +504,7 @@ export class ProtocolHost {
       }
     };
     const writer = new ProgressWriter(this.o.store, e, seed, found.length);
+    abort.signal.addEventListener('abort', () => writer.stop(), { once: true });
     let tried = progress.tried;
     l.search = this.o.engine
       .search({

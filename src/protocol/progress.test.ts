@@ -106,4 +106,22 @@ describe('search progress in the store', () => {
     expect(store.puts.filter((p) => p.key === header)).toHaveLength(2);
     expect(await readProgress(store, 4, seedA)).toEqual({ nextNonce: 50, tried: 50, found: found.slice(0, 50) });
   });
+
+  it("once stopped (its search aborted for a new seed), writes no header over the new search's", async () => {
+    let release: () => void = () => {};
+    class SlowStore extends MemoryStore {
+      override async put(key: string, value: Uint8Array): Promise<void> {
+        if (key.includes('/a1a1')) await new Promise<void>((r) => (release = r)); // the old search's chunk write hangs
+        await super.put(key, value);
+      }
+    }
+    const store = new SlowStore();
+    const old = new ProgressWriter(store, 4, seedA, 0);
+    const pending = old.save({ nextNonce: 5, tried: 5, found: [claim(0)] });
+    old.stop();
+    await new ProgressWriter(store, 4, seedB, 0).save({ nextNonce: 9, tried: 9, found: [claim(1)] });
+    release();
+    await pending;
+    expect(await readProgress(store, 4, seedB)).toEqual({ nextNonce: 9, tried: 9, found: [claim(1)] });
+  });
 });

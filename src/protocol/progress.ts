@@ -43,6 +43,7 @@ export class ProgressWriter {
   private written: number;
   private next: (Progress & { readonly count: number }) | undefined;
   private running: Promise<void> | undefined;
+  private stopped = false;
 
   /** `stored`: finds of this seed already in the store (those a resumed search loaded). */
   constructor(
@@ -54,8 +55,18 @@ export class ProgressWriter {
     this.written = stored;
   }
 
+  /**
+   * No write is started after this: a search aborted for a new seed must not put its header back
+   * over the one the new search writes.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.next = undefined;
+  }
+
   /** `p.found` may be the caller's live list: the finds saved are those it holds now. */
   save(p: Progress): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.next = { ...p, count: p.found.length };
     this.running ??= this.drain();
     return this.running;
@@ -80,6 +91,7 @@ export class ProgressWriter {
       for (const c of p.found.slice(k * PROGRESS_CHUNK, Math.min(count, (k + 1) * PROGRESS_CHUNK))) w.u64(c.nonce).f64(c.distance);
       await this.store.put(chunkKey(this.epoch, this.seed, k), w.finish());
     }
+    if (this.stopped) return;
     await this.store.put(headerKey(this.epoch), new BinaryWriter().fixed(this.seed, 32).u64(p.nextNonce).u64(p.tried).u32(count).finish());
     this.written = count;
   }
