@@ -51,6 +51,40 @@ describe('validators that lie `unavailable` (MODELLED): the penalty needs a stri
     }
   });
 
+  it('below four hosts the tie hands the liar all the weight, for good; beside three honest hosts it never holds it all', async () => {
+    // The bound n ≥ 3f + 1, by weight (docs/protocol.md §16). With two honest hosts, epoch 0 leaves the
+    // liar as the only weighted host: it then refuses every claim and keeps its weight (carried), and
+    // it alone certifies. Before the carry-over the network died in epoch 1 instead.
+    const small = await simulate({ honest: 2, cheaters: ['unavailable-liar'], epochs: 4, seed: 4, modelled: { crypto: modelledCrypto() } });
+    const liar = (e: (typeof small.epochs)[number]) => e.hosts.find((h) => h.kind === 'unavailable-liar')!;
+    expect(small.epochs[0]!.hosts.filter((h) => h.weight > 0).map((h) => h.kind)).toEqual(['unavailable-liar']);
+    for (const e of small.epochs.slice(1)) {
+      expect(e.certified, `epoch ${e.epoch}`).toBe(true);
+      expect(liar(e).flags, `epoch ${e.epoch}`).toEqual(['unvalidated', 'carried']);
+      expect(liar(e).weight).toBe(liar(small.epochs[0]!).weight);
+      for (const h of e.hosts.filter((x) => x.kind === 'honest')) expect([h.flags, h.weight], `${h.name} epoch ${e.epoch}`).toEqual([['rejected'], 0]);
+    }
+    // Beside three honest hosts it never holds all the weight; it still ties out a claim whenever its
+    // weight reaches the other validators' on it (the claimant's own weight does not count, §8).
+    let claims = 0;
+    let tied = 0;
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = await simulate({ honest: 3, cheaters: ['unavailable-liar'], epochs: 4, seed, modelled: { crypto: modelledCrypto() } });
+      for (const e of r.epochs) {
+        expect(e.certified, `seed ${seed} epoch ${e.epoch}`).toBe(true);
+        const honest = e.hosts.filter((h) => h.kind === 'honest');
+        expect(
+          honest.some((h) => h.weight > 0),
+          `seed ${seed} epoch ${e.epoch}`,
+        ).toBe(true);
+        claims += honest.length;
+        tied += honest.filter((h) => h.flags.includes('rejected')).length;
+      }
+    }
+    console.log(`one unavailable-liar beside three honest hosts: ${tied} of ${claims} honest claims rejected`);
+    expect(tied).toBeLessThan(claims / 4);
+  });
+
   it('a strict majority of liars can impose the penalty, as a majority can already flag fraud', async () => {
     const r = await simulate({ honest: 2, cheaters: ['unavailable-liar', 'unavailable-liar'], epochs: 1, seed: 4, modelled: { crypto: modelledCrypto() } });
     const e = r.epochs[0]!;
