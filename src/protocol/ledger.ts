@@ -46,7 +46,7 @@ export const Flag = {
   unvalidated: 32,
   /** Its proof used another seed than the epoch's: ignored. */
   wrongSeed: 64,
-  /** Nobody earned weight this epoch, so its voting weight carries over to the next (§9). */
+  /** Its voting weight carries over to the next epoch: nobody earned weight, or nobody could check the only weighted host (§9). */
   carried: 128,
 } as const;
 
@@ -407,8 +407,9 @@ const earnedWeight = (r: { readonly flags: number; readonly accepted: number }):
   r.flags & Flag.accepted && !(r.flags & (Flag.withheld | Flag.fraud)) ? r.accepted : 0;
 
 /**
- * The records whose voting weight carries over to the next epoch (§9 "Carry-over"): none, unless
- * nobody earned weight this epoch. Such an epoch proved nobody's work (every weighted host was away
+ * The records whose voting weight carries over to the next epoch (§9 "Carry-over", "The only weighted
+ * host"): the only weighted host's when its claim went unchecked, and otherwise none, unless nobody
+ * earned weight this epoch. Such an epoch proved nobody's work (every weighted host was away
  * through its validation window, the one that stayed could not fetch the others' lists and had
  * nobody to check its own, nobody found a nonce, or a lone weighted host), and taking every weight
  * to 0 would leave no validator and no certifier for ever. Then every weighted host that neither
