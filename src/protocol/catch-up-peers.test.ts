@@ -19,7 +19,7 @@ import { schedule } from './genesis.ts';
 import { isCertified, KEEP_EPOCHS, ProtocolHost } from './host.ts';
 import type { Transport } from './interfaces.ts';
 import { MAX_HEAD_PROBES } from './constants.ts';
-import { RequestFailed } from './sim/network.ts';
+import { overrideTransport, RequestFailed } from './sim/network.ts';
 import { followerAt, refusingEngine, refusingSigner } from './sim/follower.ts';
 import { createSimulation, simIdentity } from './sim/simulate.ts';
 import { MemoryStore } from './store.ts';
@@ -54,10 +54,7 @@ describe('catching up among peers that run no protocol', () => {
     const fkey = hex(fid.publicKey);
     const base = sim.net.join(fkey);
     const asked: { at: number; peer: string; op: string; epoch?: number }[] = [];
-    const transport: Transport = {
-      publish: (t, b) => base.publish(t, b),
-      subscribe: (h) => base.subscribe(h),
-      handle: (h) => base.handle(h),
+    const transport: Transport = overrideTransport(base, {
       peers: () => [...useless, ...honest].sort(),
       request: (peer, req, o = {}) => {
         const r = decodeRequest(req);
@@ -68,7 +65,7 @@ describe('catching up among peers that run no protocol', () => {
         if (empty.includes(peer)) return nothing.serve(req, fkey);
         return base.request(peer, req, o);
       },
-    };
+    });
     const s5 = schedule(g, 5);
     const follower = () => started.host!;
     const started = followerAt(sim, s5.start + 10, fid.publicKey, transport, lines);
@@ -114,13 +111,10 @@ describe('catching up among peers that run no protocol', () => {
       // Split users or hosts of another genesis: listed on the network, their sync for this genesis fails at once.
       const other = ['01'.repeat(32), '02'.repeat(32)];
       // Connected from 1 s into the Sprint of epoch 5 (after its phase boundary): the steps before run with nobody to ask.
-      const transport: Transport = {
-        publish: (t, b) => base.publish(t, b),
-        subscribe: (h) => base.subscribe(h),
-        handle: (h) => base.handle(h),
+      const transport: Transport = overrideTransport(base, {
         peers: () => (sim.loop.now() >= s5.sprintStart + 1_000 ? honest : refusers ? other : []),
         request: (peer, req, o) => (other.includes(peer) ? Promise.reject(new RequestFailed('protocol not supported')) : base.request(peer, req, o)),
-      };
+      });
       const follower = () => started.host!;
       const started = followerAt(sim, s5.start + 10, fid.publicKey, transport, lines);
       await sim.loop.runUntil(s5.sprintStart - 1);
@@ -156,17 +150,14 @@ describe('catching up among peers that run no protocol', () => {
     const s5 = schedule(g, 5);
     const reachableFrom = s5.start + 1_000;
     const failed: string[] = [];
-    const transport: Transport = {
-      publish: (t, b) => base.publish(t, b),
-      subscribe: (h) => base.subscribe(h),
-      handle: (h) => base.handle(h),
+    const transport: Transport = overrideTransport(base, {
       peers: () => honest,
       request: (peer, req, o) => {
         if (sim.loop.now() >= reachableFrom) return base.request(peer, req, o);
         failed.push(peer);
         return Promise.reject(new RequestFailed('connection reset'));
       },
-    };
+    });
     const started = followerAt(sim, s5.start + 10, fid.publicKey, transport, lines);
     await sim.loop.runUntil(reachableFrom + 5_000);
     expect(new Set(failed)).toEqual(new Set(honest)); // every listed peer failed once, so every one was benched

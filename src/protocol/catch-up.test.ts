@@ -15,6 +15,7 @@ import { ProtocolHost } from './host.ts';
 import type { ProtocolEngine, Transport } from './interfaces.ts';
 import { deriveEpoch } from './ledger.ts';
 import { decodeMessage, signMessage } from './messages.ts';
+import { overrideTransport } from './sim/network.ts';
 import { createSimulation, simIdentity } from './sim/simulate.ts';
 import { MemoryStore, epochKey } from './store.ts';
 import { bucketHashes, bucketOf, decodeRequest, encodeIds, encodeMessages, encodeSummary, NOT_FOUND } from './sync.ts';
@@ -74,13 +75,10 @@ describe('catching up', () => {
     /** A transport whose presence lists only `listed`; any key can still be dialled, the liar answering with `lie`. */
     const through = (key: string, listed: string[]): Transport => {
       const base = sim.net.join(key);
-      return {
-        publish: (t, b) => base.publish(t, b),
-        subscribe: (h) => base.subscribe(h),
-        handle: (h) => base.handle(h),
+      return overrideTransport(base, {
         request: (peer, req, o) => (peer === liarKey ? lie(req) : base.request(peer, req, o)),
         peers: () => listed,
-      };
+      });
     };
     const logTo = (name: string) => (l: string) => lines.push(`${name} ${l}`);
 

@@ -20,6 +20,7 @@ import { ProtocolHost } from './host.ts';
 import type { ProtocolEngine, Transport } from './interfaces.ts';
 import { encodeState } from './ledger.ts';
 import { decodeMessage, signMessage } from './messages.ts';
+import { overrideTransport } from './sim/network.ts';
 import { createSimulation, simIdentity, type Simulation } from './sim/simulate.ts';
 import { epochKey, MemoryStore } from './store.ts';
 import { decodeRequest, encodeStateResponse, NOT_FOUND } from './sync.ts';
@@ -65,13 +66,9 @@ async function divergedHost(lines: string[]) {
 function restart(sim: Simulation, lines: string[], serves: (peer: string) => boolean): ProtocolHost {
   const away = sim.hosts[2]!;
   const base = sim.net.join(away.key);
-  const transport: Transport = {
-    publish: (t, b) => base.publish(t, b),
-    subscribe: (h) => base.subscribe(h),
-    handle: (h) => base.handle(h),
-    peers: () => base.peers(),
+  const transport: Transport = overrideTransport(base, {
     request: async (peer, req, o) => (!serves(peer) && decodeRequest(req).op === 'state' ? NOT_FOUND : base.request(peer, req, o)),
-  };
+  });
   const host = new ProtocolHost({
     genesis: sim.genesis,
     signer: signerOf(simIdentity(2, sim.genesis.networkId)),

@@ -13,7 +13,7 @@ import type { Transport } from './interfaces.ts';
 import { Flag, hostOf, type EpochState } from './ledger.ts';
 import { decodeMessage } from './messages.ts';
 import { createSimulation, simIdentity } from './sim/simulate.ts';
-import { RequestFailed } from './sim/network.ts';
+import { overrideTransport, RequestFailed } from './sim/network.ts';
 import { epochKey } from './store.ts';
 
 const verifier = walletVerifier();
@@ -35,14 +35,9 @@ async function restartAfterClose(restartAt: (s: ReturnType<typeof schedule>) => 
     const base = sim.net.join(away.key);
     const transport: Transport = reachable
       ? base
-      : {
-          ...base,
-          publish: (t, b) => base.publish(t, b),
-          subscribe: (h) => base.subscribe(h),
-          handle: (h) => base.handle(h),
-          peers: () => base.peers(),
+      : overrideTransport(base, {
           request: async () => Promise.reject(new RequestFailed('unreachable')),
-        };
+        });
     away.host = new ProtocolHost({
       genesis: g,
       signer: walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding }),
@@ -112,13 +107,9 @@ async function restartInEpoch0(hosts: number, reachable: boolean) {
     away.host = away.make();
     if (!reachable) {
       const base = sim.net.join(away.key);
-      const failing: Transport = {
-        publish: (t, b) => base.publish(t, b),
-        subscribe: (h) => base.subscribe(h),
-        handle: (h) => base.handle(h),
-        peers: () => base.peers(),
+      const failing: Transport = overrideTransport(base, {
         request: async () => Promise.reject(new RequestFailed('unreachable')),
-      };
+      });
       const id = simIdentity(hosts - 1, sim.genesis.networkId);
       away.host = new ProtocolHost({
         genesis: sim.genesis,

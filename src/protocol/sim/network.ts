@@ -116,6 +116,17 @@ export class SimNetwork {
   }
 }
 
+/** `base` with its peer list or its requests replaced: a host whose peers lie, fail, refuse or are not listed yet. */
+export function overrideTransport(base: Transport, o: Partial<Pick<Transport, 'peers' | 'request'>>): Transport {
+  return {
+    publish: (t, b) => base.publish(t, b),
+    subscribe: (h) => base.subscribe(h),
+    handle: (h) => base.handle(h),
+    peers: o.peers ?? (() => base.peers()),
+    request: o.request ?? ((peer, req, opts) => base.request(peer, req, opts)),
+  };
+}
+
 export class SimTransport implements Transport {
   constructor(
     private readonly net: SimNetwork,
