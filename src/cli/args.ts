@@ -152,6 +152,13 @@ export function parseInteger(text: string, flag: string, { min = Number.MIN_SAFE
   return n;
 }
 
+/** `--threads`: the CPU backend's threads, in every command that builds a CPU engine (calibrate, host, infer). */
+export const THREADS_OPTION = { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' } as const satisfies StringOption;
+
+/** A thread count as typed after `flag`, 1 to 256; undefined when none was given (every core). */
+export const parseThreads = (text: string | undefined, flag = '--threads'): number | undefined =>
+  text === undefined ? undefined : parseInteger(text, flag, { min: 1, max: 256 });
+
 export interface NumberRange {
   /** Smallest allowed value, included unless `aboveMin`. */
   min?: number;

@@ -3,7 +3,7 @@
  * `--backend auto|cpu|webgpu` runs the task on that engine (auto: the CPU backend where WebGPU is a
  * software adapter or missing); `--backend reference` on the float64 reference, 10–30× slower.
  */
-import { defineOptions, parseChoice, parseCommandArgs, parseInteger } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseThreads, THREADS_OPTION } from './args.ts';
 import { getConfig, type SprintConfig } from '../sprint/config.ts';
 import {
   calibrate,
@@ -23,7 +23,7 @@ export const options = defineOptions({
   nonces: { type: 'string', value: 'N', help: 'nonces to evaluate (default: 200000 on tiny, 200 on canonical)' },
   start: { type: 'string', value: 'N', default: '0', help: 'first nonce (runs over disjoint ranges add up)' },
   backend: { type: 'string', value: 'NAME', default: 'auto', help: 'auto, cpu, webgpu, or reference (the float64 reference, 10-30x slower)' },
-  threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
+  threads: THREADS_OPTION,
 });
 
 export async function run(argv: string[]): Promise<number> {
@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = getConfig(args.config);
   const nonces = args.nonces === undefined ? (config.layers > 8 ? 200 : 200_000) : parseInteger(args.nonces, '--nonces', { min: 1 });
   const start = parseInteger(args.start, '--start', { min: 0 });
-  const threads = args.threads === undefined ? undefined : parseInteger(args.threads, '--threads', { min: 1, max: 256 });
+  const threads = parseThreads(args.threads);
   const backend = parseChoice(args.backend, '--backend', [...BACKEND_CHOICES, 'reference'] as const);
   const started = Date.now();
   const calibration: CalibrationOptions = { nonces, start, onProgress: (done, total) => process.stderr.write(`\rnonces: ${done}/${total}   `) };

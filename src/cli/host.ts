@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber, parseThreads, THREADS_OPTION } from './args.ts';
 import { describeError } from './describe-error.ts';
 import { firstSeen } from './log-once.ts';
 import { connectionWords, relayWords, shortId } from '../app/plain-words.ts';
@@ -46,7 +46,7 @@ export const options = defineOptions({
   'sprint-ms': { type: 'string', value: 'MS', default: '600000', help: "a practice Sprint's length in milliseconds" },
   'sprint-seed': { type: 'string', value: 'HEX', help: 'practice Sprints: use this seed (64 hex digits) every time instead of a random one' },
   batch: { type: 'string', value: 'N', help: 'tries per GPU batch (default: tuned for this GPU)' },
-  threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
+  threads: THREADS_OPTION,
   relay: { type: 'string', value: 'ADDR', multiple: true, help: 'a relay multiaddr to join through (default: the relays in --network-json)' },
   'network-json': { type: 'string', value: 'PATH', help: 'read the relays from this network.json (default: public/network.json)' },
   keystore: { type: 'string', value: 'PATH', help: 'the wallet keystore (or SPRINTNET_KEYSTORE; its passphrase in SPRINTNET_PASSPHRASE)' },
@@ -72,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   const backend = parseChoice(args.backend, '--backend', BACKEND_CHOICES);
   const sprintMs = parseInteger(args['sprint-ms'], '--sprint-ms', { min: 1 });
   const batch = args.batch === undefined ? undefined : parseInteger(args.batch, '--batch', { min: 1 });
-  const threads = args.threads === undefined ? undefined : parseInteger(args.threads, '--threads', { min: 1, max: 256 });
+  const threads = parseThreads(args.threads);
   const modelTau = args['model-tau'] === undefined ? undefined : parseNumber(args['model-tau'], '--model-tau', { min: 0 });
   await import('../node/node-env.ts');
   const { SprintnetNode } = await import('../node/node.ts');

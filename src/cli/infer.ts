@@ -6,7 +6,7 @@
  * streaming the text to stdout. The prompt goes through the model's chat
  * template unless --raw or the model has none.
  */
-import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber, requireOption } from './args.ts';
+import { defineOptions, parseChoice, parseCommandArgs, parseInteger, parseNumber, requireOption, parseThreads, THREADS_OPTION } from './args.ts';
 import { BACKEND_CHOICES } from '../cpu/backend.ts';
 import { nodeSpawner } from '../cpu/threads-node.ts';
 import { getGpu } from '../gpu/gpu-node.ts';
@@ -32,7 +32,7 @@ export const options = defineOptions({
     default: 'auto',
     help: 'auto, webgpu or cpu (auto: the CPU backend where WebGPU is missing or a software adapter)',
   },
-  threads: { type: 'string', value: 'N', help: 'CPU backend threads (default: every core)' },
+  threads: THREADS_OPTION,
   split: {
     type: 'string',
     value: 'K',
@@ -90,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   const topP = parseNumber(a['top-p'], '--top-p', { min: 0, aboveMin: true, max: 1 });
   const seed = parseInteger(a.seed, '--seed', { min: 0 });
   const backend = parseChoice(a.backend, '--backend', BACKEND_CHOICES);
-  const threads = a.threads === undefined ? undefined : parseInteger(a.threads, '--threads', { min: 1, max: 256 });
+  const threads = parseThreads(a.threads);
   const log = (s: string) => {
     if (!a.json) process.stderr.write(s);
   };

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineOptions, parseCommandArgs, parseInteger } from './args.ts';
+import { defineOptions, parseCommandArgs, parseInteger, parseThreads } from './args.ts';
 import { startRelay, untilSignal } from '../node/relay-server.ts';
 import { genesisId, genesisToJson } from '../protocol/genesis.ts';
 import { toHex } from '../sprint/bytes.ts';
@@ -46,10 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const hostCount = parseInteger(args.hosts, '--hosts', { min: 0, max: 16 });
   const appPort = parseInteger(args.port, '--port', { min: 0, max: 65535 });
   const relayPort = parseInteger(args['relay-port'], '--relay-port', { min: 0, max: 65535 });
-  const threads =
-    args['host-threads'] === undefined
-      ? demoHostThreads(availableParallelism(), hostCount)
-      : parseInteger(args['host-threads'], '--host-threads', { min: 1, max: 256 });
+  const threads = parseThreads(args['host-threads'], '--host-threads') ?? demoHostThreads(availableParallelism(), hostCount);
   const root = process.cwd();
   const networkJson = join(root, 'public', 'network.json');
   const genesis = await genesisFromArgs(args);
