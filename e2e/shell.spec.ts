@@ -18,13 +18,18 @@ async function restoreKnownWallet(page: Page) {
   await expect(page.getByTestId('wallet-address')).toHaveText(known.address);
 }
 
-test('first visit: the welcome explains the load and shows the compatibility report; consent is remembered', async ({ page }) => {
+test('first visit: the welcome explains the load and shows the compatibility report; consent is remembered', async ({ page, context }) => {
+  // No genesis (a local `npm start` writes one into the build): the figures are the canonical model's.
+  // The first load is not yet under the service worker, so the route serves it.
+  await serveNetwork(context, { networkId: 'sprintnet-local', relays: [] });
   await page.goto('/');
   await expect(page.getByTestId('screen-welcome')).toBeVisible();
   await expect(page.getByTestId('screen-welcome')).toContainText('It uses your GPU at full power while contributing; laptops get warm and batteries drain.');
   // The memory figure is the engine's own layout of the canonical model, not a constant.
   const need = memoryNeed(CONFIGS.canonical).minimumBytes;
+  await expect(page.getByTestId('welcome-memory')).toHaveAttribute('data-from-network', 'false');
   await expect(page.getByTestId('welcome-memory')).toHaveAttribute('data-bytes', String(need));
+  await expect(page.getByTestId('welcome-ops')).toContainText('Each try is 4.84 billion arithmetic operations');
   await expect(page.getByTestId('welcome-memory')).toContainText(`${(need / 2 ** 20).toFixed(1)} MiB`);
 
   // Headless Chromium runs WebGPU on SwiftShader: named, and warned about.
@@ -142,6 +147,21 @@ test('settings: network addresses are checked and kept across a reload', async (
 test.describe('with a network', () => {
   // The routed network.json must reach the page, not the service worker's cache.
   test.use({ serviceWorkers: 'block' });
+
+  test('the welcome’s figures and the compatibility report follow the network’s model', async ({ page }) => {
+    await serveNetwork(page.context(), soloNetwork()); // tiny
+    await page.goto('/');
+    const need = memoryNeed(CONFIGS.tiny).minimumBytes;
+    const memory = page.getByTestId('welcome-memory');
+    await expect(memory).toHaveAttribute('data-from-network', 'true');
+    await expect(memory).toHaveAttribute('data-config', 'tiny');
+    await expect(memory).toHaveAttribute('data-bytes', String(need));
+    await expect(memory).toContainText(`This network’s model (tiny) takes ${(need / 2 ** 10).toFixed(1)} KiB`);
+    await expect(page.getByTestId('welcome-ops')).toContainText('Each try is 852 thousand arithmetic operations');
+    await expect(page.getByTestId('compat-memory')).toHaveAttribute('data-config', 'tiny');
+    await expect(page.getByTestId('compat-memory')).toHaveAttribute('data-bytes', String(need));
+    await expect(page.getByTestId('compat-fits')).toHaveAttribute('data-fits', 'true');
+  });
 
   test('data reset: confirmation, an offer to save the keystore first, then everything is gone', async ({ page }) => {
     // A genesis is known, so a ledger follower could open its store: it must not from page load (only

@@ -1,8 +1,10 @@
 import { useEffect } from 'react';
+import type { SprintConfig } from '../../sprint/config.ts';
 import { formatBytes } from '../../gpu/errors.ts';
 import { Term } from '../help/Term.tsx';
 import { BrowserAdvice } from './Advice.tsx';
-import { verdict, type CompatReport } from './compat.ts';
+import { modelFit, verdict, type CompatReport } from './compat.ts';
+import { useNetworkModel } from './network-model.ts';
 import { useCompatStore } from './useCompat.ts';
 
 const LEVEL_CLASS = { good: 'ok', slow: 'warn', blocked: 'error' } as const;
@@ -17,8 +19,9 @@ function CpuFallbackNote({ report }: { report: CompatReport }) {
   ) : null;
 }
 
-function AdapterDetails({ report }: { report: Extract<CompatReport, { kind: 'adapter' }> }) {
-  const { adapter, canonical } = report;
+function AdapterDetails({ report, config }: { report: Extract<CompatReport, { kind: 'adapter' }>; config: SprintConfig }) {
+  const { adapter } = report;
+  const fit = modelFit(report, config);
   return (
     <>
       <dl className="facts">
@@ -29,15 +32,15 @@ function AdapterDetails({ report }: { report: Extract<CompatReport, { kind: 'ada
         <dt>
           <Term id="model">Network model</Term> needs
         </dt>
-        <dd data-testid="compat-memory" data-bytes={canonical.minimumBytes}>
-          {formatBytes(canonical.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> ({formatBytes(canonical.weightBytesF16 + canonical.workingBytes)} if
-          this GPU runs faster with 16-bit numbers)
+        <dd data-testid="compat-memory" data-bytes={fit.minimumBytes} data-config={config.name}>
+          {formatBytes(fit.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> ({formatBytes(fit.weightBytesF16 + fit.workingBytes)} if this GPU runs
+          faster with 16-bit numbers; model {config.name})
         </dd>
         <dt>Fits this GPU</dt>
-        <dd data-testid="compat-fits" data-fits={canonical.fits}>
-          {canonical.fits
+        <dd data-testid="compat-fits" data-fits={fit.fits}>
+          {fit.fits
             ? 'Yes, within its buffer limits. The browser does not say how much memory is free: if too little is, Start stops with a message.'
-            : `No: ${canonical.problem}.`}
+            : `No: ${fit.problem}.`}
         </dd>
       </dl>
       {adapter.software && (
@@ -56,11 +59,12 @@ function AdapterDetails({ report }: { report: Extract<CompatReport, { kind: 'ada
 /** The welcome screen's report on this browser and GPU; `compact` shows only the verdict and, where needed, the advice. */
 export function CompatibilityReport({ compact = false }: { compact?: boolean }) {
   const report = useCompatStore((s) => s.report);
+  const { config } = useNetworkModel();
   useEffect(() => {
     void useCompatStore.getState().probe();
   }, []);
   if (!report) return <p className="muted">Checking this browser and GPU…</p>;
-  const v = verdict(report);
+  const v = verdict(report, config);
   if (compact && v.level === 'good') return null;
   return (
     <section
@@ -74,7 +78,7 @@ export function CompatibilityReport({ compact = false }: { compact?: boolean }) 
       <p className={LEVEL_CLASS[v.level]} data-testid="compat-verdict">
         {v.text}
       </p>
-      {report.kind === 'adapter' && !compact && <AdapterDetails report={report} />}
+      {report.kind === 'adapter' && !compact && <AdapterDetails report={report} config={config} />}
       {report.kind === 'adapter' && compact && report.adapter.software && (
         <p>
           {report.adapter.label}: a <Term id="software-gpu">software GPU</Term> imitating a graphics card on the processor.

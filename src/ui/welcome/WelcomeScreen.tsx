@@ -1,4 +1,4 @@
-import { CONFIGS, flopsPerNonce } from '../../sprint/config.ts';
+import { flopsPerNonce } from '../../sprint/config.ts';
 import { formatBytes } from '../../gpu/errors.ts';
 import { Term } from '../help/Term.tsx';
 import { screenHref } from '../shell/routes.ts';
@@ -6,9 +6,13 @@ import { CompatibilityReport } from './CompatibilityReport.tsx';
 import { useConsentStore } from './consent.ts';
 import { useSprintStore } from '../sprint/store.ts';
 import { memoryNeed } from './memory.ts';
+import { useNetworkModel } from './network-model.ts';
 
-const canonicalNeed = memoryNeed(CONFIGS.canonical);
-const billionOps = (flopsPerNonce(CONFIGS.canonical) / 1e9).toFixed(2);
+/** Canonical: 4.84 billion; the demo's tiny model: 852 thousand. */
+function formatOps(flops: number): string {
+  if (flops >= 1e9) return `${(flops / 1e9).toFixed(2)} billion`;
+  return flops >= 1e6 ? `${(flops / 1e6).toFixed(2)} million` : `${Math.round(flops / 1e3)} thousand`;
+}
 
 function ConsentBox() {
   const consent = useConsentStore((s) => s.consent);
@@ -61,6 +65,8 @@ function ConsentBox() {
 
 /** First screen of a first visit, and reachable later from the menu. */
 export function WelcomeScreen() {
+  const { config, fromNetwork } = useNetworkModel();
+  const need = memoryNeed(config);
   return (
     <div className="welcome">
       <p className="lead">
@@ -81,12 +87,22 @@ export function WelcomeScreen() {
             <strong>It uses your GPU at full power while contributing; laptops get warm and batteries drain.</strong> Games and videos may stutter meanwhile.
             Stop ends the GPU work at once.
           </li>
-          <li data-testid="welcome-memory" data-bytes={canonicalNeed.minimumBytes}>
-            The network’s <Term id="model">model</Term> takes {formatBytes(canonicalNeed.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> while
-            contributing (twice that on GPUs that run faster with 16-bit numbers), freed when you stop. It is generated on your GPU: nothing is downloaded.
+          <li data-testid="welcome-memory" data-bytes={need.minimumBytes} data-config={config.name} data-from-network={fromNetwork}>
+            {fromNetwork ? (
+              <>
+                This network’s <Term id="model">model</Term> ({config.name})
+              </>
+            ) : (
+              <>
+                The network’s <Term id="model">model</Term> (canonical, what a live network runs)
+              </>
+            )}{' '}
+            takes {formatBytes(need.minimumBytes)} of <Term id="gpu-memory">GPU memory</Term> while contributing (about twice that on GPUs that run faster with
+            16-bit numbers), freed when you stop. It is generated on your GPU: nothing is downloaded.
           </li>
-          <li>
-            Each try is {billionOps} billion arithmetic operations, and the GPU does them back to back for the whole Sprint: expect it to run at 100% load.
+          <li data-testid="welcome-ops">
+            Each try is {formatOps(flopsPerNonce(config))} arithmetic operations, and the GPU does them back to back for the whole Sprint: expect it to run at
+            100% load.
           </li>
           <li>
             Your <Term id="wallet">wallet</Term> (encrypted) and your progress are saved in this browser. Nothing is installed, and Sprintnet cannot read your

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIGS, totalParams } from '../../sprint/config.ts';
-import { probeCompatibility, verdict } from './compat.ts';
+import { modelFit, probeCompatibility, verdict } from './compat.ts';
+import { networkModel } from './network-model.ts';
 import { memoryFit, memoryNeed } from './memory.ts';
 
 const env = { secureContext: true, cpuFallback: true };
@@ -99,9 +100,27 @@ describe('compatibility report', () => {
       software: false,
       shaderF16: true,
     });
-    expect(r.canonical.fits).toBe(true);
+    expect(modelFit(r, CONFIGS.canonical).fits).toBe(true);
     expect(verdict(r)).toEqual({ level: 'good', text: 'This GPU can contribute.' });
     const tight = await probeCompatibility(fakeGpu({ vendor: 'nvidia' }, { limits: { ...limits, maxStorageBufferBindingSize: 1024 } }), env);
     expect(verdict(tight).level).toBe('blocked');
+  });
+
+  it('judges the network’s model: a GPU too small for canonical can still run a tiny network', async () => {
+    // 64 KiB bindings: canonical's FFN hidden state (4 · 4 · 8192 bytes = 128 KiB) does not fit one, tiny's (4 KiB) does.
+    const small = { ...limits, maxStorageBufferBindingSize: 64 * 1024 };
+    const r = await probeCompatibility(fakeGpu({ vendor: 'nvidia' }, { limits: small }), env);
+    if (r.kind !== 'adapter') throw new Error(r.kind);
+    expect(r.limits).toEqual(small);
+    expect(modelFit(r, CONFIGS.canonical).fits).toBe(false);
+    expect(verdict(r)).toEqual({ level: 'blocked', text: 'This GPU cannot hold the network’s model.' });
+    expect(modelFit(r, CONFIGS.tiny)).toMatchObject({ fits: true, config: 'tiny', minimumBytes: memoryNeed(CONFIGS.tiny).minimumBytes });
+    expect(verdict(r, CONFIGS.tiny).level).toBe('good');
+  });
+
+  it('takes the genesis’s model once network.json is read, canonical before', () => {
+    expect(networkModel(undefined)).toEqual({ config: CONFIGS.canonical, fromNetwork: false });
+    expect(networkModel('tiny')).toEqual({ config: CONFIGS.tiny, fromNetwork: true });
+    expect(() => networkModel('huge')).toThrow(/unknown config 'huge'/);
   });
 });

@@ -4,9 +4,9 @@
  * device), so it costs nothing on the GPU. Every input comes in as an argument so it runs in tests
  * with fake adapters.
  */
-import { CONFIGS } from '../../sprint/config.ts';
+import { CONFIGS, type SprintConfig } from '../../sprint/config.ts';
 import { adapterLabel, isSoftwareAdapter } from '../../cpu/backend.ts';
-import { memoryFit, type MemoryFit } from './memory.ts';
+import { memoryFit, type BufferLimits, type MemoryFit } from './memory.ts';
 
 export interface Environment {
   /** window.isSecureContext: WebGPU exists only on https:// and localhost. */
@@ -30,7 +30,7 @@ export interface AdapterFacts {
 export type CompatReport =
   | ({ readonly kind: 'no-webgpu' } & Environment)
   | ({ readonly kind: 'no-adapter'; readonly problem: string } & Environment)
-  | ({ readonly kind: 'adapter'; readonly adapter: AdapterFacts; readonly canonical: MemoryFit } & Environment);
+  | ({ readonly kind: 'adapter'; readonly adapter: AdapterFacts; readonly limits: BufferLimits } & Environment);
 
 const SOFTWARE_NAMES: ReadonlyArray<[RegExp, string]> = [
   [/swiftshader/i, 'SwiftShader'],
@@ -64,11 +64,25 @@ export async function probeCompatibility(gpu: GPU | undefined, env: Environment)
     return { kind: 'no-adapter', problem: `the browser failed to offer a GPU (${e instanceof Error ? e.message : String(e)})`, ...env };
   }
   if (!adapter) return { kind: 'no-adapter', problem: 'the browser offers WebGPU but no GPU to run it on', ...env };
-  return { kind: 'adapter', adapter: describeAdapter(adapter), canonical: memoryFit(CONFIGS.canonical, adapter.limits), ...env };
+  const { maxBufferSize, maxStorageBufferBindingSize, minStorageBufferOffsetAlignment } = adapter.limits;
+  return {
+    kind: 'adapter',
+    adapter: describeAdapter(adapter),
+    limits: { maxBufferSize, maxStorageBufferBindingSize, minStorageBufferOffsetAlignment },
+    ...env,
+  };
 }
 
-/** The one-line verdict shown in the status of the report and on the Contribute screen. */
-export function verdict(report: CompatReport): { level: 'good' | 'slow' | 'blocked'; text: string } {
+/**
+ * Whether the model of `config` fits the adapter. The probe does not know the network's model: the
+ * genesis can arrive after it, and the local demo runs `tiny` where a live network runs `canonical`.
+ */
+export function modelFit(report: Extract<CompatReport, { kind: 'adapter' }>, config: SprintConfig): MemoryFit {
+  return memoryFit(config, report.limits);
+}
+
+/** The one-line verdict shown in the status of the report and on the Contribute screen, for the network's model. */
+export function verdict(report: CompatReport, config: SprintConfig = CONFIGS.canonical): { level: 'good' | 'slow' | 'blocked'; text: string } {
   switch (report.kind) {
     case 'no-webgpu':
       return report.cpuFallback
@@ -84,7 +98,7 @@ export function verdict(report: CompatReport): { level: 'good' | 'slow' | 'block
           level: 'slow',
           text: `Software GPU${report.adapter.softwareName ? ` (${report.adapter.softwareName})` : ''}: contributing will be very slow.`,
         };
-      if (!report.canonical.fits) return { level: 'blocked', text: 'This GPU cannot hold the network’s model.' };
+      if (!modelFit(report, config).fits) return { level: 'blocked', text: 'This GPU cannot hold the network’s model.' };
       return { level: 'good', text: 'This GPU can contribute.' };
   }
 }
