@@ -18,7 +18,7 @@ import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import { referenceEngine } from './engines.ts';
 import { fileStore } from './file-store.ts';
-import { SprintRuntime } from './runtime.ts';
+import { SprintRuntime, type RuntimeSnapshot } from './runtime.ts';
 
 const NET = 'sprintnet-local';
 const nodes: SprintnetNode[] = [];
@@ -71,6 +71,9 @@ describe('SprintRuntime over libp2p', () => {
       const signer = walletSigner({ ed25519Seed: id.seed, publicKey: id.publicKey, blsSecretKey: id.bls, keyBinding: id.binding });
       runtimes.push(new SprintRuntime({ genesis, signer, engine: referenceEngine(), node: nodes[i]!, store: stores[i]!, verifier }));
     });
+    // The first snapshot of epoch 1, before its search: it still shows epoch 0's Sprint.
+    const atEpoch1: (RuntimeSnapshot | undefined)[] = runtimes.map(() => undefined);
+    runtimes.forEach((r, i) => r.subscribe((snap) => (atEpoch1[i] ??= snap.epoch === 1 ? snap : undefined)));
     await Promise.all(runtimes.map((r) => r.start()));
 
     const s0 = schedule(genesis, 0);
@@ -89,6 +92,17 @@ describe('SprintRuntime over libp2p', () => {
       expect(row.flags).toEqual(['accepted']);
       expect(row.weight).toBeGreaterThan(0);
       expect(row.cuTotal).toBeGreaterThan(0);
+    }
+
+    // The finds of epoch 0's Sprint stay paired with its tries once epoch 1 begins (they were reset to 0).
+    await waitFor(() => atEpoch1.every((x) => x !== undefined), s0.end - Date.now() + 5_000, 'epoch 1');
+    for (const snap of atEpoch1) {
+      const proof = snap!.activity.proofs.find((p) => p.epoch === 0)!;
+      expect(snap!.findsEpoch).toBe(0);
+      expect(snap!.tried).toBeGreaterThan(0);
+      expect(snap!.tried).toBe(proof.tried);
+      expect(snap!.found).toBe(snap!.finds.length);
+      expect(snap!.found).toBe(proof.count);
     }
 
     // Restart the first peer's runtime over the same directory: it has the certified state at once.

@@ -137,6 +137,19 @@ export const useNetworkStore = create<NetworkState>()((set, get) => ({
 
 type Set = (partial: Partial<NetworkState> | ((s: NetworkState) => Partial<NetworkState>)) => void;
 
+/**
+ * The peers the node's presence table still holds: a peer not heard from for `presenceTtlMs` has
+ * left, and the Network screen and the peer count on Contribute stop naming it (they kept every
+ * peer ever seen). Returns `peers` itself when nothing expired, so the store does not re-render.
+ */
+export function livePeers(peers: Record<string, PeerView>, n: Pick<SprintnetNode, 'presence'>): Record<string, PeerView> {
+  const gone = Object.keys(peers).filter((id) => !n.presence.has(id));
+  if (gone.length === 0) return peers;
+  const kept = { ...peers };
+  for (const id of gone) delete kept[id];
+  return kept;
+}
+
 /** Connected means a live connection: the relay reached, or a peer (a network without relays). */
 export function connectedStatus(n: Pick<SprintnetNode, 'relayState' | 'connections'>): 'online' | 'offline' {
   return n.relayState === 'connected' || n.connections().length > 0 ? 'online' : 'offline';
@@ -146,7 +159,13 @@ function wire(n: SprintnetNode, set: Set, get: () => NetworkState): void {
   const refresh = () => {
     if (node !== n) return;
     const started = get().status === 'online' || get().status === 'offline';
-    set({ connections: n.connections(), multiaddrs: n.multiaddrs(), relayState: n.relayState, ...(started ? { status: connectedStatus(n) } : {}) });
+    set({
+      connections: n.connections(),
+      multiaddrs: n.multiaddrs(),
+      relayState: n.relayState,
+      peers: livePeers(get().peers, n),
+      ...(started ? { status: connectedStatus(n) } : {}),
+    });
   };
   n.addEventListener('connections', refresh);
   n.addEventListener('relay', refresh);

@@ -84,7 +84,6 @@ export function SprintEarnings() {
   // mid-Sprint counts from sprintStart, since its tries include those before the reload.
   const from = rt.searchStartedMs >= 0 ? Math.min(rt.searchStartedMs, s.sprintStart) : s.sprintStart;
   const elapsedMs = Math.max(0, Math.min(now, s.sprintEnd) - from);
-  const tried = rt.findsEpoch === rt.epoch ? rt.tried : 0;
   const row = rt.ledger?.epoch === rt.findsEpoch ? rt.ledger.rows.find((r) => r.publicKey === rt.publicKey) : undefined;
   const credited = row ? { weight: row.weight, cu: cuFor(row.credited, config, genesis.hitRateDenominator) } : null;
   return (
@@ -92,7 +91,7 @@ export function SprintEarnings() {
       <EarningsSummary
         config={config}
         hitRateDenominator={genesis.hitRateDenominator}
-        tried={tried}
+        tried={rt.tried}
         found={rt.finds.length}
         elapsedMs={elapsedMs}
         credited={credited}

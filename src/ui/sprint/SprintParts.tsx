@@ -247,7 +247,10 @@ const PHASE_WORDS: Record<string, string> = {
 export function EpochClock() {
   const genesis = useNetworkStore((s) => s.genesis);
   const online = useNetworkStore((s) => s.status === 'online');
-  const peers = useSprintStore((s) => s.snapshot?.runtime?.peers ?? 0);
+  // Before Start (or without a wallet) there is no runtime to count peers: the node's presence
+  // records are the same ones the runtime's transport counts.
+  const nodePeers = useNetworkStore((s) => Object.values(s.peers).filter((p) => p.role !== 'relay').length);
+  const peers = useSprintStore((s) => s.snapshot?.runtime?.peers) ?? nodePeers;
   const now = useNow(genesis ? 500 : null);
   if (!genesis) return null;
   const c = phaseClock(genesis, now);
@@ -316,13 +319,12 @@ export function SprintIdentity() {
 export function SprintStats() {
   const runtime = useSprintStore((s) => s.snapshot?.runtime);
   if (!runtime) return null;
-  const current = runtime.findsEpoch === runtime.epoch;
   return (
     <div className="sprint-stats">
       <div>
         <span className="label">Tries this Sprint</span>
         <span className="value" data-testid="sprint-tried">
-          {formatCount(current ? runtime.tried : 0)}
+          {formatCount(runtime.tried)}
         </span>
       </div>
       <div>
