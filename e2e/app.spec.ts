@@ -48,6 +48,10 @@ test.describe('the Sprint view on a network', () => {
     await expect(page.getByTestId('sprint-engine-backend')).toHaveAttribute('data-backend', 'cpu', { timeout: 60_000 });
     // The init script hides WebGPU from the page only: the engine Worker still sees SwiftShader.
     await expect(page.getByTestId('sprint-engine-reason')).toContainText(/WebGPU is not available here|software renderer/);
+    // Outside the folded technical details too.
+    await expect(page.getByTestId('engine-on-cpu')).toContainText(
+      /^Sprints run on the CPU engine \(WebAssembly, \d+ threads?\): .*(WebGPU is not available here|software renderer)/,
+    );
     await expect(page.getByTestId('sprint-phase')).toHaveAttribute('data-phase', 'Sprint');
     await expect.poll(async () => Number(await page.getByTestId('sprint-found-count').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.getByTestId('sprint-stop').click();

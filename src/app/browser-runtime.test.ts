@@ -41,23 +41,27 @@ function genesis(sprintMs: number): Genesis {
  * `lateReport` repeats the last progress report after the run resolved (the real Worker's report
  * can cross its result).
  */
-function fakeClients(opts: { loseAfter?: number; lateReport?: boolean } = {}) {
+function fakeClients(opts: { loseAfter?: number; lateReport?: boolean; lateBuildReport?: boolean } = {}) {
   const made = { clients: 0, lost: 0, runs: [] as WorkerSprintOptions[], intensities: [] as number[] };
   const factory = (): EngineClientLike => {
     made.clients++;
     let aborted = false;
     return {
-      create: async (o) => ({
-        backend: 'cpu',
-        backendReason: 'fake',
-        threads: 1,
-        config: o.config,
-        batch: PASS,
-        adapter: 'fake',
-        isFallbackAdapter: false,
-        weightBytes: 1,
-        variant: 'fake',
-      }),
+      create: async (o, onProgress) => {
+        // As Comlink may deliver it: the build's last report after create's result.
+        if (opts.lateBuildReport) setTimeout(() => onProgress?.('compile', 1), 10);
+        return {
+          backend: 'cpu',
+          backendReason: 'fake',
+          threads: 1,
+          config: o.config,
+          batch: PASS,
+          adapter: 'fake',
+          isFallbackAdapter: false,
+          weightBytes: 1,
+          variant: 'fake',
+        };
+      },
       runSprint: (o: WorkerSprintOptions, onProgress?: (p: WorkerSprintProgress) => void) => {
         aborted = false;
         made.runs.push(o);
@@ -178,6 +182,26 @@ describe('BrowserRuntime', () => {
     expect(second.snapshot.runtime!.ledger).toMatchObject({ epoch: 0, certificate: 'certified' });
     expect(second.snapshot.runtime!.ledger!.rows.find((r) => r.publicKey === second.snapshot.runtime!.publicKey)?.claimed).toBe(atProof.length);
     await second.dispose();
+  }, 20_000);
+
+  it('a build report that lands after the engine is built does not bring the build back on screen', async () => {
+    const g = genesis(1200);
+    const s = schedule(g, 0);
+    const engines = fakeClients({ lateBuildReport: true });
+    const r = new BrowserRuntime({
+      genesis: g,
+      wallet: fakeWallet(4).wallet,
+      backend: 'cpu',
+      store: new MemoryStore(),
+      newEngineClient: engines.factory,
+      nodeSettleMs: 0,
+    });
+    await r.start(undefined);
+    await until('the search', () => (r.snapshot.runtime?.finds.length ?? 0) > 0, s.sprintEnd - Date.now());
+    await new Promise((res) => setTimeout(res, 50)); // past the late report
+    expect(r.snapshot.engine?.variant).toBe('fake');
+    expect(r.snapshot.build).toBeNull();
+    await r.dispose();
   }, 20_000);
 
   it('a lost device rebuilds the engine and resumes; a signature due while locked is skipped and listed', async () => {

@@ -445,13 +445,19 @@ export class BrowserRuntime {
       this.client = client;
       const progress = { ...NO_BUILD };
       this.set({ build: { phase: null, progress }, engine: null });
+      // Comlink delivers the progress callback on a port of its own, so a last report can land after
+      // create's result: without this it put the finished build's bars back for the whole Sprint.
+      let built = false;
       try {
         const info = await client.create({ config: config.name, sprintSeed: seed, backend: this.o.backend }, (phase, fraction) => {
+          if (built) return;
           progress[phase] = fraction;
           this.set({ build: { phase, progress: { ...progress } } });
         });
+        built = true;
         this.set({ engine: info, build: null });
       } catch (e) {
+        built = true;
         this.set({ build: null });
         await client.terminate();
         throw e;

@@ -31,6 +31,7 @@ export function SprintPanel() {
   // Without WebGPU the CPU backend (src/cpu) still runs, given a cross-origin isolated page.
   const cpuOnly = gpu.kind === 'missing' && canShareMemory();
   const init = useSprintStore((s) => s.init);
+  const engine = useSprintStore((s) => s.snapshot?.engine);
   useEffect(() => {
     void init();
   }, [init]);
@@ -50,6 +51,13 @@ export function SprintPanel() {
           {gpu.kind === 'ready' && (
             <p className="ok" data-testid="gpu-ready">
               WebGPU ready: <span className="mono">{gpu.adapter}</span>
+            </p>
+          )}
+          {engine?.backend === 'cpu' && (
+            // Said where "WebGPU ready" is, not only in the technical details: on a software adapter
+            // the auto setting runs the CPU engine, and the line above alone reads as the GPU working.
+            <p className="muted" data-testid="engine-on-cpu">
+              Sprints run on the CPU engine (WebAssembly, {engine.threads === 1 ? '1 thread' : `${engine.threads} threads`}): {engine.backendReason}.
             </p>
           )}
           <NetworkNotice />
