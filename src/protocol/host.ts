@@ -174,6 +174,15 @@ export interface HostCounters {
 const PEER_RETRY_MS = 2_000;
 /** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
+/**
+ * How many past epochs a host keeps the messages of an epoch it holds no certificate of. When the
+ * weight that could certify an epoch was away at its close (a volunteer holding most of it closed
+ * the tab), the others go on on their pending state; with the messages pruned after KEEP_EPOCHS,
+ * the volunteer coming back later derived that epoch from what it had kept, carried its weight on
+ * a fork of its own and never took another certificate (seen by hand, docs/protocol.md §11), and a
+ * host joining later could not build on the certified states after it either.
+ */
+export const UNCERTIFIED_KEEP_EPOCHS = 48;
 
 export class ProtocolHost {
   readonly genesis: Genesis;
@@ -1031,7 +1040,7 @@ export class ProtocolHost {
     const why =
       !reconciled && !this.certifiesAlone(e)
         ? 'no peer synced this epoch with us'
-        : e < current - KEEP_EPOCHS
+        : !this.keepsMessages(e, current)
           ? 'its messages are older than peers keep'
           : this.knownWrong(e) !== undefined
             ? `our state of epoch ${this.knownWrong(e)} is wrong (not the certified one)`
@@ -1097,7 +1106,7 @@ export class ProtocolHost {
       if (this.certs.has(m.epoch) && m.kind !== 'vote' && status !== undefined && status !== 'pending') {
         throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is certified`);
       }
-      if (m.epoch < this.head - KEEP_EPOCHS) throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is older than we keep`);
+      if (!this.keepsMessages(m.epoch, this.head)) throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is older than we keep`);
       if (!this.accept(m, now)) return null;
       return m;
     } catch (err) {
@@ -1285,17 +1294,25 @@ export class ProtocolHost {
     }
   }
 
+  /** Whether epoch e's messages are still kept (and taken in) at `current`: KEEP_EPOCHS, longer without a certificate. */
+  private keepsMessages(e: number, current: number): boolean {
+    return e >= current - KEEP_EPOCHS || (!this.certs.has(e) && e >= current - UNCERTIFIED_KEEP_EPOCHS);
+  }
+
   private prune(current: number): void {
     const keep = current - KEEP_EPOCHS;
     if (keep <= 0) return;
-    this.pool.prune(keep);
+    // Only the messages of an uncertified epoch outlive KEEP_EPOCHS: they are what derives it.
+    const spare = (e: number) => this.keepsMessages(e, current);
+    this.pool.prune(keep, spare);
     for (const e of this.locals.keys()) if (e < keep) this.locals.delete(e);
     for (const [root, l] of this.lists) if (l.epoch < keep) this.lists.delete(root);
     void (async () => {
       for (const prefix of ['msg/', 'own/', 'secret/', 'progress/', 'list/']) {
         for (const key of await this.o.store.keys(prefix)) {
           const e = Number(key.slice(prefix.length, prefix.length + 12));
-          if (e < keep) await this.o.store.delete(key);
+          // Our own signed messages stay with them: a late vote re-sent after a restart must be the same bytes.
+          if (e < keep && !((prefix === 'msg/' || prefix === 'own/') && spare(e))) await this.o.store.delete(key);
         }
       }
     })();

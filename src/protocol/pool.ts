@@ -50,10 +50,10 @@ export class MessagePool {
     return [...this.byEpoch.keys()].sort((a, b) => a - b);
   }
 
-  /** Forgets epochs before `epoch`. */
-  prune(epoch: number): void {
+  /** Forgets epochs before `epoch`, except those `spare` names. */
+  prune(epoch: number, spare: (e: number) => boolean = () => false): void {
     for (const [e, set] of this.byEpoch) {
-      if (e >= epoch) continue;
+      if (e >= epoch || spare(e)) continue;
       for (const id of set.keys()) this.arrival.delete(id);
       this.byEpoch.delete(e);
     }

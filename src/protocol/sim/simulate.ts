@@ -80,6 +80,8 @@ export interface SimOptions {
    * others search with the honest oracle.
    */
   readonly modelled?: { readonly crypto: ReturnType<typeof modelledCrypto> };
+  /** The genesis's initial weights by host index (0 or missing: not named); none: open join. */
+  readonly initialWeights?: readonly number[];
   /** Genesis timings instead of fastTimings(sprintMs, skewMs). */
   readonly timings?: Genesis['timings'];
   readonly onEvent?: (host: number, e: HostEvent) => void;
@@ -166,7 +168,7 @@ export function simIdentity(index: number, networkId: string) {
 }
 
 /** MODELLED identities (scale runs): a key derived by hashing the index; nothing is ever really signed with it. */
-function modelledIdentity(index: number) {
+export function modelledIdentity(index: number) {
   const seed = sha512(new Uint8Array([...utf8('sprintnet/sim/modelled'), index & 0xff, (index >> 8) & 0xff, (index >> 16) & 0xff])).slice(0, 32);
   return { seed, bls: new Uint8Array(32), publicKey: ed25519.getPublicKey(seed), binding: undefined as unknown as KeyBinding };
 }
@@ -201,6 +203,9 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     skewMs,
     timings: o.timings ?? fastTimings(sprintMs, skewMs),
     epochReward: 1_000_000,
+    initialWeights: (o.initialWeights ?? []).flatMap((weight, index) =>
+      weight > 0 ? [{ publicKey: (o.modelled ? modelledIdentity(index) : simIdentity(index, networkId)).publicKey, weight }] : [],
+    ),
   });
   const loop = new EventLoop(genesis.startMs - 1);
   const net = new SimNetwork(loop, rng, { latencyMs: o.latencyMs ?? [10, 80] });
