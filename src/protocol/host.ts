@@ -712,9 +712,7 @@ export class ProtocolHost {
         ? 'our state differs from the certificate'
         : !synced && !cert && !alone
           ? 'no peer synced this epoch with us before the deadline'
-          : this.knownWrong(e) !== undefined
-            ? `our state of epoch ${this.knownWrong(e)} is wrong (not the certified one)`
-            : null;
+          : this.wrongStateBefore(e);
       if (why) this.log(`epoch ${e}: not voting: ${why}`);
       else {
         // No other vote can outweigh ours: whatever we vote is the certificate, and no peer's view can contradict it.
@@ -896,6 +894,12 @@ export class ProtocolHost {
     }
   }
 
+  /** Why not to vote in epoch e because an earlier state of ours is known wrong, or null. */
+  private wrongStateBefore(e: number): string | null {
+    const wrong = this.knownWrong(e);
+    return wrong === undefined ? null : `our state of epoch ${wrong} is wrong (not the certified one)`;
+  }
+
   /** The oldest epoch (before `before`) whose state we hold and know to be wrong (isWrong). */
   private knownWrong(before = Infinity): number | undefined {
     let oldest: number | undefined;
@@ -1042,9 +1046,7 @@ export class ProtocolHost {
         ? 'no peer synced this epoch with us'
         : !this.keepsMessages(e, current)
           ? 'its messages are older than peers keep'
-          : this.knownWrong(e) !== undefined
-            ? `our state of epoch ${this.knownWrong(e)} is wrong (not the certified one)`
-            : null;
+          : this.wrongStateBefore(e);
     if (why) return this.log(`epoch ${e}: not voting late: ${why}`);
     this.log(`epoch ${e}: missed its close and no peer serves its certificate: voting late for ${hex(hash).slice(0, 16)}`);
     try {
