@@ -16,7 +16,6 @@ import { decodeAnswer, decodeRequest } from '../split/codec.ts';
 import { announceVolunteer } from '../split/announce.ts';
 import { MAX_SESSIONS, SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME } from '../split/constants.ts';
 import { SplitError } from '../split/errors.ts';
-import { seedSigner } from '../split/local.ts';
 import { PING_RPC_NAME, PingServer, servePing, stepMsFromRate } from '../split/ping.ts';
 import { decodeProof } from '../split/proof.ts';
 import { peerPublicKey, serveSplit } from '../split/transport.ts';
@@ -83,17 +82,17 @@ export async function startPageVolunteer(o: {
   }
 
   async function serveVolunteer(): Promise<PageVolunteer> {
-    const receipts = seedSigner(o.identity.ed25519Seed);
     const volunteer = new SplitVolunteer({
       model: m.model,
       lowestK: 1,
       modelHash: m.hash,
       normWeight: m.normWeight,
       // A keyed session's close travels sealed under its session key, so a served session is counted where its receipt is signed.
+      // Receipts are signed by the same wallet key (and the same typed signature) as the ledger message.
       signer: {
-        publicKey: receipts.publicKey,
+        publicKey: signer.publicKey,
         sign: async (domain, payload) => {
-          const signature = await receipts.sign(domain, payload);
+          const signature = await signer.sign(domain, payload);
           bump({ sessionsServed: stats.sessionsServed + 1 });
           return signature;
         },
@@ -138,7 +137,7 @@ export async function startPageVolunteer(o: {
     await servePing(
       o.node,
       new PingServer({
-        signer: seedSigner(o.identity.ed25519Seed),
+        signer,
         networkId: o.networkId,
         modelHash: m.hash,
         lowestK: 1,
