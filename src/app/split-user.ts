@@ -28,6 +28,7 @@ import { NodeTransport, peerPublicKey, type SplitTransport } from '../split/tran
 import { splitGenerate, type StepReport } from '../split/user.ts';
 import { failoverSummary, ObservedTransport, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
 import { splitModelOf, type LoadedSplitModel, type RangeWorker } from './split-model.ts';
+import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 
 export type SplitStepView = Omit<StepReport, 'token'>;
 
@@ -37,6 +38,8 @@ export interface SplitRunOptions {
   /** The unlocked wallet's identity; its key must be the node's (the volunteer authenticates the node, the proof names the wallet). */
   readonly identity: { readonly publicKey: Uint8Array; readonly ed25519Seed: Uint8Array } | null;
   readonly networkId: string;
+  /** The network's genesis this page follows: the proof is signed only for a volunteer that names it (none: the volunteer's). */
+  readonly genesis?: Genesis | null;
   readonly relays: readonly string[];
   /** Peer ids in failover order (planRoute's `order`): the first serves, the next takes over if it fails. */
   readonly volunteers: readonly string[];
@@ -169,6 +172,7 @@ export async function runSplitInference(o: SplitRunOptions): Promise<SplitRunRes
         thresholds,
         signer,
         networkId: o.networkId,
+        ...(o.genesis ? { genesis: genesisHash(o.genesis) } : {}),
         maxTokens: o.maxTokens,
         temperature: o.temperature,
         topP: o.topP,

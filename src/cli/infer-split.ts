@@ -24,7 +24,7 @@ import { submitProof } from '../split/evidence.ts';
 import { transportOfLastSegment } from '../app/split-failover.ts';
 import { rankingRow } from './split-discover.ts';
 import type { StandingSource } from './split-ledger.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 import { checkConsistency, deriveCredits, effectiveBits } from '../split/verify.ts';
 
 export interface SplitInferArgs {
@@ -210,6 +210,8 @@ export async function runSplitInference(a: SplitInferArgs): Promise<number> {
         thresholds,
         signer: user,
         networkId,
+        // Following a genesis, sign only for a volunteer that publishes to it.
+        ...(a.remote?.genesis ? { genesis: genesisHash(a.remote.genesis) } : {}),
         maxTokens: a.maxTokens,
         temperature: a.temperature,
         topP: a.topP,

@@ -54,7 +54,7 @@ const genesisOf = async (startMs: number, weighted: string, weight: number) =>
   });
 
 /** `infer --split 2 --relay … --genesis PATH --json` in this process; the parsed record. */
-async function inferJson(genesisPath: string, dataDir: string, waitS: number): Promise<Record<string, any>> {
+async function inferJson(genesisPath: string, dataDir: string, waitS: number, exitCode = 0): Promise<Record<string, any>> {
   const out: string[] = [];
   const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
   try {
@@ -71,7 +71,7 @@ async function inferJson(genesisPath: string, dataDir: string, waitS: number): P
         '--json',
       ]),
     );
-    expect(code).toBe(0);
+    expect(code).toBe(exitCode);
   } finally {
     write.mockRestore();
   }
@@ -162,7 +162,7 @@ describe('infer --split --relay --genesis without --peer', () => {
     const peerA = (await waitForOutput(hostA, /Host started, peer id (\S+);/))[1]!;
     // The hosts' certificates are signed by P (and later A) under their genesis; here only A has an initial weight.
     const foreign = await writeGenesis('foreign.json', await genesisOf(Date.now() - 1_000, SEED_A, 5));
-    const r = await inferJson(foreign, join(dir, 'user-foreign'), 8);
+    const r = await inferJson(foreign, join(dir, 'user-foreign'), 8, 1);
     expect(r.standing_source).toBe('genesis');
     // Sync is named per genesis: the hosts of the other genesis do not answer it at all.
     expect(r.standing.reason).toMatch(/^no peer answered a ledger request \([12] asked\)$/);
@@ -170,14 +170,19 @@ describe('infer --split --relay --genesis without --peer', () => {
       [peerA, 'weighted', 5],
       [peerP, 'unweighted', 0],
     ]);
-    expect(r.verification).toMatchObject({ verified: true });
+    // The volunteer publishes to the hosts' genesis, not the one this user follows: the user signs no proof for it.
+    expect(r.verification).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/ publishes to genesis [0-9a-f]{16}…, not this network's genesis [0-9a-f]{16}…: no proof signed/),
+    });
   }, 120_000);
 
   it('ranks by the certified ledger it synced, not by the genesis’s initial weights', async () => {
     const certified = (await waitForOutput(hostP, /ledger epoch 0: certified state ([0-9a-f]{16})…/, 90_000))[1]!;
     const peerP = (await waitForOutput(hostP, /Host started, peer id (\S+);/))[1]!;
     const peerA = (await waitForOutput(hostA, /Host started, peer id (\S+);/))[1]!;
-    // The earlier test's session went to A; when A published its proof in epoch 0 and P (weighted then) judged it, that verdict counts.
+    // When A published a session's proof in epoch 0 and P (weighted then) judged it, that verdict counts. The
+    // earlier test's session gives none any more: its user follows another genesis than A publishes to.
     const judgedInEpoch0 =
       /published an inference proof of \d+ FLOPs for epoch 0/.test(hostA.output.join('')) &&
       /judged inference proof [0-9a-f]+…: consistent/.test(hostP.output.join(''));

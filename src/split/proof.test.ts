@@ -48,6 +48,8 @@ async function run(
     tau?: number;
     prompt?: number;
     genesis?: Uint8Array;
+    /** The genesis the user follows (splitGenerate's `genesis`). */
+    userGenesis?: Uint8Array;
     /** Rewrites the first volunteer's answers (its link then carries every session message in plaintext calls). */
     answer?: (a: SplitAnswer) => SplitAnswer;
   } = {},
@@ -84,6 +86,7 @@ async function run(
     thresholds: { ...rig.calibration, tau: opts.tau ?? rig.calibration.tau },
     signer: seedSigner(USER),
     networkId: NETWORK,
+    ...(opts.userGenesis ? { genesis: opts.userGenesis } : {}),
     maxTokens: 24,
     eosTokenIds: [],
     now: () => 1_000_000,
@@ -202,6 +205,21 @@ describe('effective-compute proof', () => {
     const v1 = bytes.slice();
     v1[0] = 1;
     expect(checkProof(v1, NETWORK, models, strictVerifier)).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringMatching(/version 1/) });
+  });
+
+  it('a user that follows a genesis signs no proof for a volunteer that names another, or none; the tokens are kept', async () => {
+    const genesis = new Uint8Array(32).fill(0x47);
+    const other = new Uint8Array(32).fill(0x48);
+    const same = await run({ genesis, userGenesis: genesis });
+    expect(same.segments[0]!.proof!.receipt.genesis).toEqual(genesis);
+    for (const volunteerNames of [other, undefined]) {
+      const out = await run({ genesis: volunteerNames, userGenesis: genesis });
+      expect(out.tokens).toEqual(same.tokens);
+      expect(out.segments[0]!.proof).toBeNull();
+      expect(out.segments[0]!.unproven).toBe(
+        `v0 publishes to ${volunteerNames ? `genesis ${'48'.repeat(8)}…` : 'no ledger'}, not this network's genesis ${'47'.repeat(8)}…: no proof signed, since it would credit the session in a ledger you do not follow`,
+      );
+    }
   });
 
   it("a receipt that does not decode (an older volunteer's version 1) yields no proof; the generation still completes", async () => {

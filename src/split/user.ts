@@ -13,6 +13,7 @@
  * failure, the next volunteer gets a new session, the history as prefill chunks, and the step that
  * failed; generation goes on where it was.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { KvCache } from '../llm/model-types.ts';
 import { checkSampling, sampleToken, SeededRandom, type SamplingOptions } from '../llm/sampling.ts';
 import { StreamingDecoder, type TextTokenizer } from '../llm/tokenizer.ts';
@@ -34,7 +35,7 @@ import { isSplitError, SplitError } from './errors.ts';
 import { SessionTranscript } from './transcript.ts';
 import { entropy, type MonitorThresholds } from './metrics.ts';
 import { deriveSessionKeys, isFrame, sessionEphemeral, UserChannel } from './session-key.ts';
-import { decodeReceipt, signProof, type ComputeProof, type ProofSigner, type Receipt, type StepRecord } from './proof.ts';
+import { decodeReceipt, NO_GENESIS, signProof, type ComputeProof, type ProofSigner, type Receipt, type StepRecord } from './proof.ts';
 import type { PrivacyChoice } from './router.ts';
 import { PeerGoneError, RequestError } from '../node/errors.ts';
 import { isLinkFailure, type SplitTransport } from './transport.ts';
@@ -53,6 +54,12 @@ export interface SplitGenerateOptions<K extends KvCache> extends SamplingOptions
   /** Signs the proof: the user's wallet. Its key must be the one the transports authenticate. */
   readonly signer: ProofSigner;
   readonly networkId: string;
+  /**
+   * The genesis hash of the ledger this user follows: a proof is signed only for a receipt that
+   * names it, so the user never credits a session in a ledger it does not follow. Left out, the
+   * user signs the genesis the volunteer names.
+   */
+  readonly genesis?: Uint8Array;
   readonly maxTokens: number;
   readonly eosTokenIds?: readonly number[];
   readonly tokenizer?: TextTokenizer | null;
@@ -516,7 +523,8 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     try {
       const a = await call(l.transport, { kind: 'close', sessionId: l.sessionId }, l);
       if (a.kind !== 'receipt') throw new VolunteerLost('no receipt');
-      segments.push(segmentOf(l, await proofFor(l, a.receipt, a.signature)));
+      const { proof, unproven } = await proofFor(l, a.receipt, a.signature);
+      segments.push(segmentOf(l, proof, unproven));
     } catch (e) {
       if (!(e instanceof VolunteerLost) && !isSplitError(e, 'RECEIPT_MISMATCH')) throw e;
       segments.push(segmentOf(l, null, e instanceof Error ? e.message : String(e)));
@@ -543,7 +551,7 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     }
   }
 
-  async function proofFor(l: Live, receiptBytes: Uint8Array, signature: Uint8Array): Promise<ComputeProof | null> {
+  async function proofFor(l: Live, receiptBytes: Uint8Array, signature: Uint8Array): Promise<{ proof: ComputeProof | null; unproven?: string }> {
     // A receipt that does not decode (an older volunteer's version 1, or garbage) is one this device
     // cannot have rebuilt: no proof for this session, but the tokens it served are kept.
     let got: Receipt;
@@ -565,10 +573,15 @@ export async function splitGenerate<K extends KvCache>(prompt: readonly number[]
     });
     if (!sameBytes(mine, receiptBytes))
       throw new SplitError('RECEIPT_MISMATCH', `${l.transport.label}'s receipt differs from what this device sent and received`);
+    if (o.genesis && !sameBytes(got.genesis, o.genesis)) {
+      const named = sameBytes(got.genesis, NO_GENESIS) ? 'no ledger' : `genesis ${bytesToHex(got.genesis).slice(0, 16)}…`;
+      const unproven = `${l.transport.label} publishes to ${named}, not this network's genesis ${bytesToHex(o.genesis).slice(0, 16)}…: no proof signed, since it would credit the session in a ledger you do not follow`;
+      return { proof: null, unproven };
+    }
     const steps = l.transcript.steps;
-    if (steps.some((s) => s.phase === Phase.decode && !(s.cost <= o.thresholds.tau))) return null;
-    if (steps.length === 0) return null;
-    return signProof(o.signer, o.networkId, receiptBytes, signature, now());
+    if (steps.some((s) => s.phase === Phase.decode && !(s.cost <= o.thresholds.tau))) return { proof: null };
+    if (steps.length === 0) return { proof: null };
+    return { proof: await signProof(o.signer, o.networkId, receiptBytes, signature, now()) };
   }
 }
 

@@ -140,6 +140,7 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
       node,
       identity: unlockedIdentity(),
       networkId: node.config.networkId,
+      genesis: useNetworkStore.getState().genesis,
       relays,
       volunteers: plan.order,
       privacy: s.privacy,
