@@ -321,6 +321,7 @@ export class ProtocolHost {
     if (e < 0) return;
     await this.catchUp(e);
     await this.retryRecovery();
+    await this.retryOutvoted(e);
     const s = schedule(this.genesis, e);
     const l = this.local(e);
     // Commit, Sprint, proof and validation build on the previous state (weights, seed): while it is
@@ -937,6 +938,63 @@ export class ProtocolHost {
       this.log(`epoch ${e}: still differs from its certificate (recovery attempt ${r.attempts}): sitting out, next try after ${r.at}`);
       return;
     }
+  }
+
+  /**
+   * The oldest ended epoch (before `current`) whose state we hold `pending`, with no certificate,
+   * while peers voted another hash for it: votes we cannot weigh (open-join epoch 0, whose weights
+   * are the certified state's own) or that do not make a certificate by our weights, because our
+   * state, or one before it, was derived from a pool we could not sync. Nothing marks such a state
+   * wrong (isWrong needs a certificate held, or a replaced previous state), so without asking for the
+   * certified state it stays ours for good. Seen by hand: a page that started in epoch 0's validation
+   * window, its node still connecting after the wallet was made, derived epoch 0 from an empty pool
+   * and never took the certified one; every later proof of it had the wrong seed.
+   */
+  private outvoted(current: number): number | undefined {
+    const epochs = [...this.views.keys()].filter((e) => e < current).sort((a, b) => a - b);
+    return epochs.find((e) => {
+      const v = this.views.get(e)!;
+      return v.certificate === 'pending' && !this.certs.has(e) && this.pool.votes(e).some((m) => hex(m.stateHash) !== v.hash);
+    });
+  }
+
+  /**
+   * Asks the peers that voted otherwise, then other connected ones, for the certified state of an
+   * outvoted epoch, and adopts one that verifies against our previous state (fetchCertifiedState:
+   * its certificate must carry more than half of our W_e, so a minority cannot move us). Later
+   * states built on the replaced one are then known wrong and recovered in turn (retryRecovery).
+   * Backs off like retryRecovery.
+   */
+  private async retryOutvoted(current: number): Promise<void> {
+    if (this.knownWrong() !== undefined) return; // the older, certified fix comes first
+    const e = this.outvoted(current);
+    if (e === undefined) return;
+    const r = this.retries.get(e) ?? { attempts: 0, at: -Infinity };
+    if (this.o.clock.now() < r.at) return;
+    const prev = e === 0 ? null : this.views.get(e - 1)?.state;
+    if (prev === undefined) return;
+    const ours = this.views.get(e)!.hash;
+    const voters = this.pool
+      .votes(e)
+      .filter((m) => hex(m.stateHash) !== ours)
+      .map((m) => hex(m.sender));
+    const n = this.o.syncPeers ?? 3;
+    const listed = this.o.transport.peers().filter((k) => k !== this.key);
+    const holders = [...new Set([...listed.filter((k) => voters.includes(k)), ...listed.slice(0, n), ...voters])].filter((k) => k !== this.key).slice(0, 3 * n);
+    for (const peer of holders) {
+      const got = await this.fetchCertifiedState(peer, e, prev);
+      if (!got) continue;
+      this.retries.delete(e);
+      this.certs.set(e, got.cert);
+      await this.setView(e, got.state, undefined, true);
+      await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
+      this.log(`epoch ${e}: peers voted another state than ours and ${peer.slice(0, 8)} served it certified: adopted`);
+      return;
+    }
+    r.attempts++;
+    r.at = this.o.clock.now() + Math.min(this.genesis.timings.epochMs, this.genesis.skewMs * 2 ** r.attempts);
+    this.retries.set(e, r);
+    this.log(`epoch ${e}: peers voted another state than ours and none served it certified (attempt ${r.attempts})`);
   }
 
   /** Catch-up has nobody to ask: it derives nothing and looks again within PEER_RETRY_MS (logged once per wait). */

@@ -148,7 +148,8 @@ export interface SimHost {
   store: MemoryStore;
   engine: HonestEngine;
   strategy?: HostStrategy;
-  make: () => ProtocolHost;
+  /** A new process over the same store (a restart); `transport` in place of the network's (tests that break it). */
+  make: (transport?: Transport) => ProtocolHost;
 }
 
 const identities = new Map<string, { seed: Uint8Array; bls: Uint8Array; publicKey: Uint8Array; binding: KeyBinding }>();
@@ -257,15 +258,17 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
       engine,
       strategy,
       host: undefined as unknown as ProtocolHost,
-      make: () =>
+      make: (transport?: Transport) =>
         new ProtocolHost({
           genesis,
           signer,
           verifier,
           engine,
-          transport: o.unservedLists?.includes(index)
-            ? servingNoLists(net.join(key), () => loop.now() >= schedule(genesis, o.unservedListsFrom ?? 0).start)
-            : net.join(key),
+          transport:
+            transport ??
+            (o.unservedLists?.includes(index)
+              ? servingNoLists(net.join(key), () => loop.now() >= schedule(genesis, o.unservedListsFrom ?? 0).start)
+              : net.join(key)),
           clock: loop,
           store,
           random: (n) => rng.bytes(n),
