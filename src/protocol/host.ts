@@ -836,27 +836,30 @@ export class ProtocolHost {
       await this.setView(e, d.state, d);
       return;
     }
-    for (const peer of this.stateHolders(cert)) {
+    for (const peer of this.stateHolders(cert.votes.map((v) => hex(v.sender)))) {
       const got = await this.fetchCertifiedState(peer, e, prev, cert.stateHash);
-      if (got) {
-        this.certs.set(e, got.cert);
-        await this.setView(e, got.state, undefined, true);
-        await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
-        this.log(`epoch ${e}: adopted the certified state from ${peer.slice(0, 8)}`);
-        return;
-      }
+      if (got) return this.adoptServed(e, got, `epoch ${e}: adopted the certified state from ${peer.slice(0, 8)}`);
     }
   }
 
+  /** Takes a certified state a peer served (fetchCertifiedState checked it) in place of ours, and keeps its certificate. */
+  private async adoptServed(e: number, got: { state: EpochState; cert: Certificate }, line: string): Promise<void> {
+    this.certs.set(e, got.cert);
+    await this.setView(e, got.state, undefined, true);
+    await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
+    this.log(line);
+  }
+
   /**
-   * Whom to ask for the certified state of `cert`'s epoch: anyone who holds it will do, since what it
-   * serves is checked against the certificate's hash (fetchCertifiedState). Connected peers first —
-   * signers, then up to syncPeers others (ledger followers, hosts that caught up) — then the signers
-   * we are not connected to, dialled by key; at most 3 × syncPeers requests in all.
+   * Whom to ask for the certified state of an epoch, given the keys that voted for it (a
+   * certificate's signers, or the votes for a hash other than ours): anyone who holds it will do,
+   * since what it serves is checked (fetchCertifiedState). Connected peers first — voters, then up to
+   * syncPeers others (ledger followers, hosts that caught up) — then the voters we are not connected
+   * to, dialled by key; at most 3 × syncPeers requests in all.
    */
-  private stateHolders(cert: Certificate): string[] {
+  private stateHolders(voters: readonly string[]): string[] {
     const n = this.o.syncPeers ?? 3;
-    const signers = cert.votes.map((v) => hex(v.sender)).filter((k) => k !== this.key);
+    const signers = voters.filter((k) => k !== this.key);
     const signed = new Set(signers);
     const listed = this.o.transport.peers().filter((k) => k !== this.key);
     const ordered = [...listed.filter((k) => signed.has(k)), ...listed.filter((k) => !signed.has(k)).slice(0, n), ...signers];
@@ -932,9 +935,7 @@ export class ProtocolHost {
       await this.recover(e);
       for (const done of [...this.retries.keys()]) if (!this.isWrong(done)) this.retries.delete(done);
       if (!this.isWrong(e)) continue;
-      r.attempts++;
-      r.at = this.o.clock.now() + Math.min(this.genesis.timings.epochMs, this.genesis.skewMs * 2 ** r.attempts);
-      this.retries.set(e, r);
+      this.backOff(e, r);
       this.log(`epoch ${e}: still differs from its certificate (recovery attempt ${r.attempts}): sitting out, next try after ${r.at}`);
       return;
     }
@@ -978,23 +979,21 @@ export class ProtocolHost {
       .votes(e)
       .filter((m) => hex(m.stateHash) !== ours)
       .map((m) => hex(m.sender));
-    const n = this.o.syncPeers ?? 3;
-    const listed = this.o.transport.peers().filter((k) => k !== this.key);
-    const holders = [...new Set([...listed.filter((k) => voters.includes(k)), ...listed.slice(0, n), ...voters])].filter((k) => k !== this.key).slice(0, 3 * n);
-    for (const peer of holders) {
+    for (const peer of this.stateHolders(voters)) {
       const got = await this.fetchCertifiedState(peer, e, prev);
       if (!got) continue;
       this.retries.delete(e);
-      this.certs.set(e, got.cert);
-      await this.setView(e, got.state, undefined, true);
-      await this.o.store.put(`cert/${epochKey(e)}`, encodeCertificate(got.cert));
-      this.log(`epoch ${e}: peers voted another state than ours and ${peer.slice(0, 8)} served it certified: adopted`);
-      return;
+      return this.adoptServed(e, got, `epoch ${e}: peers voted another state than ours and ${peer.slice(0, 8)} served it certified: adopted`);
     }
+    this.backOff(e, r);
+    this.log(`epoch ${e}: peers voted another state than ours and none served it certified (attempt ${r.attempts})`);
+  }
+
+  /** The next try at epoch e waits `skewMs · 2^attempts`, at most one epoch. */
+  private backOff(e: number, r: { attempts: number; at: number }): void {
     r.attempts++;
     r.at = this.o.clock.now() + Math.min(this.genesis.timings.epochMs, this.genesis.skewMs * 2 ** r.attempts);
     this.retries.set(e, r);
-    this.log(`epoch ${e}: peers voted another state than ours and none served it certified (attempt ${r.attempts})`);
   }
 
   /** Catch-up has nobody to ask: it derives nothing and looks again within PEER_RETRY_MS (logged once per wait). */
