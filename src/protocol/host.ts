@@ -955,8 +955,23 @@ export class ProtocolHost {
     const epochs = [...this.views.keys()].filter((e) => e < current).sort((a, b) => a - b);
     return epochs.find((e) => {
       const v = this.views.get(e)!;
-      return v.certificate === 'pending' && !this.certs.has(e) && this.pool.votes(e).some((m) => hex(m.stateHash) !== v.hash);
+      return v.certificate === 'pending' && !this.certs.has(e) && this.votesAgainst(e, v.hash).length > 0;
     });
+  }
+
+  /**
+   * The keys that voted for epoch e a hash other than `ours`, counting only keys that hold weight in
+   * W_e by our previous state (or the genesis): a vote of a weightless key could never certify
+   * anything, and without this any fresh key could make every host with a pending epoch ask around
+   * at each backoff (outvoted.test.ts). Open-join epoch 0 has no such weights before its certified
+   * state (they are its own), so there every voter counts.
+   */
+  private votesAgainst(e: number, ours: string): string[] {
+    const weights = e === 0 && this.genesis.initialWeights.length === 0 ? null : this.weightsOf(e);
+    return this.pool
+      .votes(e)
+      .filter((m) => hex(m.stateHash) !== ours && (weights === null || (weights.get(hex(m.sender)) ?? 0) > 0))
+      .map((m) => hex(m.sender));
   }
 
   /**
@@ -974,12 +989,7 @@ export class ProtocolHost {
     if (this.o.clock.now() < r.at) return;
     const prev = e === 0 ? null : this.views.get(e - 1)?.state;
     if (prev === undefined) return;
-    const ours = this.views.get(e)!.hash;
-    const voters = this.pool
-      .votes(e)
-      .filter((m) => hex(m.stateHash) !== ours)
-      .map((m) => hex(m.sender));
-    for (const peer of this.stateHolders(voters)) {
+    for (const peer of this.stateHolders(this.votesAgainst(e, this.views.get(e)!.hash))) {
       const got = await this.fetchCertifiedState(peer, e, prev);
       if (!got) continue;
       this.retries.delete(e);

@@ -10,12 +10,16 @@
  * ledger `pending` with every weight 0, for as long as it ran.
  */
 import { describe, expect, it } from 'vitest';
+import { hex } from './bytes.ts';
+import { encodeCertificate } from './certificate.ts';
 import { schedule } from './genesis.ts';
 import { isCertified } from './host.ts';
-import { hostOf } from './ledger.ts';
+import { encodeState, hostOf, stateHash } from './ledger.ts';
+import { signMessage, type VoteMessage } from './messages.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { overrideTransport, RequestFailed } from './sim/network.ts';
-import { createSimulation } from './sim/simulate.ts';
+import { createSimulation, modelledIdentity } from './sim/simulate.ts';
+import { decodeRequest, encodeStateResponse, NOT_FOUND } from './sync.ts';
 
 describe('outvoted: a pending state that peers voted otherwise', () => {
   it('a host that derived open-join epoch 0 without syncing adopts the certified state, then the next ones, and takes part', async () => {
@@ -53,5 +57,88 @@ describe('outvoted: a pending state that peers voted otherwise', () => {
     }
     // It searches on the network's seed again: its proof of epoch 3 is accepted.
     expect(hostOf(sim.hosts[0]!.host.view(3)!.state, late.publicKey)!.flags & 1).toBe(1);
+  }, 120_000);
+});
+
+/**
+ * Epoch 0 stays pending on hosts 0 and 1 (host 2, 10 of the genesis weight, is away from before its
+ * proof), as in majority-away.test.ts, while they certify the later epochs. A liar that is not a
+ * ProtocolHost votes a made-up hash for epoch 0 and answers op 5 with a state of its own making:
+ * host 0's pending state with another seed (a seed it could grind), certified by its own vote.
+ */
+async function pendingWithLiar(liarWeight: number) {
+  const lines: string[] = [];
+  const crypto = modelledCrypto();
+  const modelled = { crypto };
+  const probe = await createSimulation({ honest: 1, epochs: 0, seed: 71, modelled });
+  const g0 = probe.genesis;
+  const outages = [{ host: 2, from: schedule(g0, 0).revealEnd + 20 - g0.startMs, to: schedule(g0, 50).start - g0.startMs }];
+  const liarIndex = 3;
+  const sim = await createSimulation({ honest: 3, epochs: 4, seed: 71, modelled, initialWeights: [3, 3, 10, liarWeight], outages, log: (l) => lines.push(l) });
+  const g = sim.genesis;
+  const liar = modelledIdentity(liarIndex);
+  const net = sim.net.join(hex(liar.publicKey));
+  let lie: Uint8Array = NOT_FOUND;
+  const asked = { state: 0 };
+  net.handle(async (req) => {
+    if (decodeRequest(req).op !== 'state') return NOT_FOUND;
+    asked.state++;
+    return lie;
+  });
+  // Once hosts 0 and 1 have derived epoch 0, within its vote window.
+  sim.loop.setTimer(schedule(g, 0).close + 100, () => {
+    void (async () => {
+      const honest = sim.hosts[0]!.host.view(0)!.state;
+      const forged = { ...honest, seed: new Uint8Array(honest.seed.length).fill(0xab) };
+      const hash = stateHash(forged);
+      const unsigned = { kind: 'vote' as const, epoch: 0, sender: liar.publicKey, timestampMs: sim.loop.now(), stateHash: hash };
+      const vote = (await signMessage(crypto.signer(liar.publicKey), g, unsigned)) as VoteMessage;
+      lie = encodeStateResponse(encodeState(forged), encodeCertificate({ epoch: 0, stateHash: hash, votes: [vote] }));
+      await net.publish('sprint-vote', vote.bytes);
+    })();
+  });
+  return { sim, g, lines, asked, forgedSeed: 0xab };
+}
+
+describe('outvoted: a liar that votes a made-up hash', () => {
+  it('a vote from a key with no weight in the epoch makes no host ask anyone', async () => {
+    const { sim, asked } = await pendingWithLiar(0);
+    const hosts = [sim.hosts[0]!.host, sim.hosts[1]!.host];
+    await sim.runEpoch(0);
+    const held = hosts.map((h) => h.view(0)!.hash);
+    expect(hosts.every((h) => h.view(0)!.certificate === 'pending')).toBe(true);
+    expect(hosts.every((h) => h.pool.votes(0).some((v) => hex(v.stateHash) !== held[0]))).toBe(true); // the lie arrived
+    for (let e = 1; e < 4; e++)
+      expect(
+        (await sim.runEpoch(e)).hosts.slice(0, 2).every((h) => h.certificate === 'certified'),
+        `epoch ${e}`,
+      ).toBe(true);
+    // Before: both asked the liar (and each other) for the certified state at every backoff.
+    expect(asked.state).toBe(0);
+    expect(hosts.map((h) => h.view(0)!.hash)).toEqual(held);
+  }, 120_000);
+
+  it('a liar with weight is asked, its forged state is refused, and the asking backs off', async () => {
+    const { sim, g, asked, lines, forgedSeed } = await pendingWithLiar(2);
+    const hosts = [sim.hosts[0]!.host, sim.hosts[1]!.host];
+    await sim.runEpoch(0);
+    const held = hosts.map((h) => h.view(0)!.hash);
+    for (let e = 1; e < 4; e++)
+      expect(
+        (await sim.runEpoch(e)).hosts.slice(0, 2).every((h) => h.certificate === 'certified'),
+        `epoch ${e}`,
+      ).toBe(true);
+    expect(asked.state).toBeGreaterThan(0);
+    // Its certificate holds 2 of 18: refused, and neither host took the forged state (nor its seed).
+    for (const h of hosts) expect(h.counters.rejected.BAD_CERTIFICATE ?? 0).toBeGreaterThanOrEqual(1);
+    expect(hosts.map((h) => h.view(0)!.hash)).toEqual(held);
+    expect(hosts.every((h) => h.view(0)!.certificate === 'pending' && h.view(0)!.state.seed[0] !== forgedSeed)).toBe(true);
+    expect(lines.some((l) => l.includes('epoch 0: peers voted another state than ours and none served it certified'))).toBe(true);
+    // Backoff: the n-th try waits skew · 2^n, capped at an epoch, so each host asks it at most
+    // log2(epoch / skew) + 1 times before the cap and once per epoch after.
+    const span = sim.loop.now() - schedule(g, 0).close;
+    const doublings = Math.ceil(Math.log2(g.timings.epochMs / g.skewMs)) + 1;
+    const bound = hosts.length * (doublings + Math.ceil(span / g.timings.epochMs));
+    expect(asked.state).toBeLessThanOrEqual(bound);
   }, 120_000);
 });
