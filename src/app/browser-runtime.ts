@@ -393,6 +393,7 @@ export class BrowserRuntime {
     return {
       ...inner,
       ready: (what, until) => this.readyToSign(what, until),
+      canSign: () => w.unlocked() !== null,
     };
   }
 

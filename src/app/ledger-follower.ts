@@ -368,6 +368,7 @@ export class LedgerFollower {
         this.refusals.signatures++;
         return false;
       },
+      canSign: () => false,
       sign: async () => refuse('signature'),
       lottery: async () => refuse('lottery'),
     };

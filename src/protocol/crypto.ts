@@ -28,6 +28,12 @@ export interface Signer {
    * message signed after an unlock carries a fresh timestamp (a stale one would fail the live rule).
    */
   ready?(what: string, until: number): Promise<boolean>;
+  /**
+   * Optional: whether signing could start now, without waiting (a wallet is unlocked). The host asks
+   * before it retries a late vote it owes (host.ts retryLateVotes), so a locked wallet is not made
+   * to wait, nor to report a missed message, at every step.
+   */
+  canSign?(): boolean;
 }
 
 export interface Verifier {

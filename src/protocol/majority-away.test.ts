@@ -12,6 +12,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hex } from './bytes.ts';
+import type { Signer } from './crypto.ts';
 import { schedule } from './genesis.ts';
 import { KEEP_EPOCHS, isCertified } from './host.ts';
 import { hostOf } from './ledger.ts';
@@ -77,5 +78,49 @@ describe('the majority of the weight away across an epoch close, back after KEEP
       expect(isCertified(started.host!.view(e)!.certificate), `epoch ${e}`).toBe(true);
     }
     started.host!.stop();
+  }, 120_000);
+
+  it('back with its wallet locked: the late vote the locked signer refused is sent after the unlock, across a reload', async () => {
+    const lines: string[] = [];
+    const modelled = { crypto: modelledCrypto() };
+    const probe = await createSimulation({ honest: 3, epochs: 0, seed: 53, modelled });
+    const g = probe.genesis;
+    const back = KEEP_EPOCHS + 3;
+    const outages = [{ host: 2, from: schedule(g, 0).revealEnd + 20 - g.startMs, to: schedule(g, 100).start - g.startMs }];
+    const sim = await createSimulation({ honest: 3, epochs: back + 3, seed: 53, modelled, initialWeights: [3, 3, 10], outages, log: (l) => lines.push(l) });
+    const away = sim.hosts[2]!;
+    const unlockAt = schedule(g, back + 1).sprintStart;
+    // A browser wallet's signer: `ready` waits for the unlock until `until`; `canSign` says whether it is unlocked.
+    const locked = (s: Signer): Signer => ({
+      ...s,
+      canSign: () => sim.loop.now() >= unlockAt,
+      ready: (_what, until) =>
+        new Promise<boolean>((resolve) => {
+          if (sim.loop.now() >= unlockAt) return resolve(true);
+          sim.loop.setTimer(Math.min(until, unlockAt), () => resolve(sim.loop.now() >= unlockAt));
+        }),
+    });
+    const restart = () => {
+      away.host.stop();
+      away.host = away.make(undefined, locked);
+      void away.host.start();
+    };
+    sim.loop.setTimer(schedule(g, back).start + 50, restart);
+    // A reload while the vote is owed: what is owed comes back from the store.
+    sim.loop.setTimer(schedule(g, back).certifyEnd, restart);
+    for (let e = 0; e < back + 1; e++) await sim.runEpoch(e);
+    expect(lines.some((l) => l.includes('epoch 0: late vote waits for the signer'))).toBe(true);
+    expect(sim.hosts[0]!.host.view(0)!.certificate).toBe('pending');
+
+    for (let e = back + 1; e < back + 3; e++) await sim.runEpoch(e);
+    // Before: nothing sent it, and epoch 0 stayed pending for every host.
+    expect(lines.filter((l) => l.includes('epoch 0: owed late vote sent for'))).toHaveLength(1);
+    for (const h of sim.hosts) {
+      expect(h.host.view(0)?.hash).toBe(sim.hosts[0]!.host.view(0)!.hash);
+      expect(isCertified(h.host.view(0)!.certificate), h.name).toBe(true);
+    }
+    expect(await away.store.keys('late/')).toEqual([]);
+    const last = hostOf(sim.hosts[0]!.host.view(back + 2)!.state, away.publicKey)!;
+    expect(last.flags & 1).toBe(1);
   }, 120_000);
 });

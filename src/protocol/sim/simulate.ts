@@ -16,7 +16,7 @@ import { getConfig } from '../../sprint/config.ts';
 import { utf8 } from '../../sprint/bytes.ts';
 import { deriveSecrets } from '../../wallet/derive.ts';
 import { makeKeyBinding, type KeyBinding } from '../../wallet/lottery.ts';
-import { walletSigner, walletVerifier, type Verifier } from '../crypto.ts';
+import { walletSigner, walletVerifier, type Signer, type Verifier } from '../crypto.ts';
 import { makeGenesis, fastTimings, schedule, type Genesis } from '../genesis.ts';
 import { isCertified, ProtocolHost, type EpochView, type HostEvent, type HostStrategy } from '../host.ts';
 import { ForgedOracleEngine, modelledCrypto, OracleEngine } from './modelled.ts';
@@ -148,8 +148,11 @@ export interface SimHost {
   store: MemoryStore;
   engine: HonestEngine;
   strategy?: HostStrategy;
-  /** A new process over the same store (a restart); `transport` in place of the network's (tests that break it). */
-  make: (transport?: Transport) => ProtocolHost;
+  /**
+   * A new process over the same store (a restart); `transport` in place of the network's (tests that
+   * break it), `wrapSigner` around its signer (a wallet that is locked for a while).
+   */
+  make: (transport?: Transport, wrapSigner?: (s: Signer) => Signer) => ProtocolHost;
 }
 
 const identities = new Map<string, { seed: Uint8Array; bls: Uint8Array; publicKey: Uint8Array; binding: KeyBinding }>();
@@ -258,10 +261,10 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
       engine,
       strategy,
       host: undefined as unknown as ProtocolHost,
-      make: (transport?: Transport) =>
+      make: (transport?: Transport, wrapSigner?: (s: Signer) => Signer) =>
         new ProtocolHost({
           genesis,
-          signer,
+          signer: wrapSigner ? wrapSigner(signer) : signer,
           verifier,
           engine,
           transport:
