@@ -18,6 +18,7 @@ export type ProtocolErrorCode =
   | 'BAD_GENESIS'
   | 'BAD_CERTIFICATE'
   | 'BAD_STATE' // a served state that is not the one its certificate (or the one we hold) names, or not built on our previous state
+  | 'SUPERSEDED' // a sender's copy the pool bound refuses: it holds that body with a smaller id, or two smaller bodies (pool.ts)
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
   | 'SIGNER_LOCKED'; // our own signer (a locked wallet) was not ready before the message's window closed

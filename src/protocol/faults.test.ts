@@ -61,18 +61,26 @@ describe('faults', () => {
     const old = a.pool.proofs(0)[0]!;
     const s1 = schedule(g, 1);
 
-    // Replay of an epoch-0 proof during epoch 1, by gossip and by sync: refused, nothing added.
+    // Replay of an epoch-0 proof during epoch 1, by gossip and by sync: a no-op (held already, not even verified again).
     await sim.loop.runUntil(s1.commitEnd - 10);
     const before = a.pool.messages(0).length;
+    const rejected = { ...a.counters.rejected };
     expect(a.receive(old.bytes, 'gossip')).toBeNull();
-    expect(a.counters.rejected.CLOCK_SKEW).toBe(1);
     expect(a.receive(old.bytes, 'sync')).toBeNull();
+    expect(a.counters.rejected).toEqual(rejected);
+    expect(a.pool.messages(0).length).toBe(before);
+
+    // An epoch-0 proof it never held, stamped in epoch 0's proof window, arriving in epoch 1: refused.
+    const late = simIdentity(9, g.networkId);
+    const signer = walletSigner({ ed25519Seed: late.seed, publicKey: late.publicKey, blsSecretKey: late.bls, keyBinding: late.binding });
+    const stale = await signMessage(signer, g, { ...old, sender: late.publicKey, timestampMs: schedule(g, 0).sprintEnd });
+    expect(a.receive(stale.bytes, 'gossip')).toBeNull();
+    expect(a.counters.rejected.CLOCK_SKEW).toBe(1);
+    expect(a.receive(stale.bytes, 'sync')).toBeNull();
     expect(a.counters.rejected.EPOCH_CLOSED).toBe(1);
     expect(a.pool.messages(0).length).toBe(before);
 
     // Signed for another epoch than its timestamp's: refused.
-    const late = simIdentity(9, g.networkId);
-    const signer = walletSigner({ ed25519Seed: late.seed, publicKey: late.publicKey, blsSecretKey: late.bls, keyBinding: late.binding });
     const wrongEpoch = await signMessage(signer, g, {
       kind: 'commit',
       epoch: 2,

@@ -1205,6 +1205,9 @@ export class ProtocolHost {
     this.counters.received++;
     try {
       const m = decodeMessage(bytes);
+      // Held already (a gossip echo, a synced copy), or a copy the pool bound refuses: not worth a verification.
+      if (this.pool.has(m.epoch, m.id)) return null;
+      if (!this.pool.admits(m)) throw new ProtocolError('SUPERSEDED', `${m.kind} from ${hex(m.sender).slice(0, 8)}: the pool holds its smaller copies`);
       if (!verifyMessage(this.o.verifier, this.genesis, m)) throw new ProtocolError('BAD_SIGNATURE', `${m.kind} from ${hex(m.sender).slice(0, 8)}`);
       if (!inWindow(this.genesis, m.kind, m.epoch, m.timestampMs)) {
         throw new ProtocolError('OUT_OF_WINDOW', `${m.kind} for epoch ${m.epoch} stamped ${m.timestampMs}, outside its window`);
@@ -1233,9 +1236,11 @@ export class ProtocolHost {
   }
 
   private accept(m: Message, now: number): boolean {
-    if (!this.pool.add(m, now)) return false;
+    const { added, evicted } = this.pool.add(m, now);
+    if (!added) return false;
     this.counters.accepted++;
     void this.o.store.put(`msg/${epochKey(m.epoch)}/${m.id}`, m.bytes);
+    for (const x of evicted) void this.o.store.delete(`msg/${epochKey(x.epoch)}/${x.id}`);
     if (m.kind === 'vote') this.checkCertificate(m.epoch);
     return true;
   }
@@ -1284,6 +1289,16 @@ export class ProtocolHost {
     return (await this.syncRound(e, deadline)).added;
   }
 
+  /** Adds the id of `bytes` to `into` when it is a message of epoch e that the pool bound refuses. */
+  private noteSuperseded(bytes: Uint8Array, e: number, into: Set<string>): void {
+    try {
+      const m = decodeMessage(bytes);
+      if (m.epoch === e && !this.pool.has(e, m.id) && !this.pool.admits(m)) into.add(m.id);
+    } catch {
+      // receive() has counted it
+    }
+  }
+
   /**
    * syncEpoch, also counting the peers reconciled with: every request to them answered before the
    * deadline. It asks syncPeers peers: `first` (catch-up's holders), then the listed peers in an
@@ -1310,16 +1325,19 @@ export class ProtocolHost {
       // A `get` answer may stop at its byte budget: the ids it left out are asked again at once, pass
       // after pass, until none is missing, a pass brings nothing we lacked (the peer lies, or its
       // answers are refused), the passes run out, or the deadline passes (ask answers null).
+      // A copy the pool bound refuses (the peer holds a larger-id copy we hold smaller) counts as held.
+      const superseded = new Set<string>();
       for (let pass = 0; missing.length > 0 && pass < (this.o.syncGetPasses ?? SYNC_GET_PASSES); pass++) {
         for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
           const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages, deadline);
           for (const bytes of got ?? []) {
             const m = this.receive(bytes, 'sync');
             if (m && m.epoch === e) added++;
+            else if (!m) this.noteSuperseded(bytes, e, superseded);
           }
         }
         const before = missing.length;
-        missing = missing.filter((id) => !this.pool.has(e, id));
+        missing = missing.filter((id) => !this.pool.has(e, id) && !superseded.has(id));
         if (missing.length === before) break;
       }
       // Only a peer whose every listed id we now hold is reconciled.
@@ -1399,7 +1417,9 @@ export class ProtocolHost {
       if (!bytes) continue;
       try {
         const m = decodeMessage(bytes);
-        if (verifyMessage(this.o.verifier, this.genesis, m)) this.pool.add(m, -Infinity);
+        if (!verifyMessage(this.o.verifier, this.genesis, m)) continue;
+        // A store written before the pool bound may hold more copies than it keeps.
+        for (const x of this.pool.add(m, -Infinity).evicted) await store.delete(`msg/${epochKey(x.epoch)}/${x.id}`);
       } catch (err) {
         this.reject(err);
       }
