@@ -7,12 +7,13 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PeerGoneError } from '../node/errors.ts';
 import type { GossipMessage, SprintnetNode } from '../node/node.ts';
-import { SPLIT_VOLUNTEER_TOPIC, type VolunteerAnnouncement } from '../split/announce.ts';
+import { NO_ANNOUNCED_GENESIS, SPLIT_VOLUNTEER_TOPIC, type VolunteerAnnouncement } from '../split/announce.ts';
 import { decodeRequest } from '../split/codec.ts';
 import { isSplitError } from '../split/errors.ts';
 import { seedSigner } from '../split/local.ts';
 import { PING_RPC_NAME, PingServer } from '../split/ping.ts';
-import type { LedgerStanding } from '../split/router-rank.ts';
+import { OTHER_GENESIS_PROBLEM, type LedgerStanding } from '../split/router-rank.ts';
+import { genesisHash, makeGenesis } from '../protocol/genesis.ts';
 import { NETWORK, testRig, type TestRig } from '../split/test-support.ts';
 import { SplitVolunteer } from '../split/volunteer.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
@@ -99,7 +100,16 @@ function stubNode(reachable: readonly string[]) {
       );
     },
     announce(name: keyof typeof peers, a: Partial<VolunteerAnnouncement> = {}) {
-      const value: VolunteerAnnouncement = { modelHash: rig.hash, lowestK: 1, highestK: 7, numLayers: 8, decodeTokensPerSecond: 0, label: name, ...a };
+      const value: VolunteerAnnouncement = {
+        modelHash: rig.hash,
+        genesis: NO_ANNOUNCED_GENESIS,
+        lowestK: 1,
+        highestK: 7,
+        numLayers: 8,
+        decodeTokensPerSecond: 0,
+        label: name,
+        ...a,
+      };
       for (const l of listeners) l({ topic: SPLIT_VOLUNTEER_TOPIC, from: peers[name].peerId, value, timestampMs: 0, sprint: 0, id: '' });
     },
   };
@@ -205,6 +215,43 @@ describe('planRoute', () => {
     expect(weighted.order).toEqual([peers.a.peerId, peers.b.peerId]);
     const background = await refreshRanking({ worker: fakeWorker(rig), node: s.node, relays: [], k: 4, standing: ledger({}), inferenceScore: score });
     expect(background.ranked.map((r) => r.peerId)).toEqual([peers.b.peerId, peers.a.peerId]);
+  });
+
+  it('a user that follows a genesis ranks volunteers announcing another (or none) last but for the unreachable, and says so when one must serve', async () => {
+    const s = stubNode([peers.a.peerId, peers.b.peerId, peers.c.peerId]);
+    volunteerListening(s);
+    const ours = makeGenesis({ networkId: NETWORK, startMs: 0 });
+    const theirs = makeGenesis({ networkId: NETWORK, startMs: 1 });
+    s.serve('a', { stepMs: 4 });
+    s.serve('b', { stepMs: 400 });
+    s.serve('c', { stepMs: 1 });
+    s.announce('a', { genesis: genesisHash(theirs) }); // the fastest but one, and weighted: another genesis
+    s.announce('b', { genesis: genesisHash(ours) }); // the slowest
+    s.announce('c'); // the fastest: names no genesis
+    const standing = ledger({ a: { weight: 9 } });
+    const plan = await planRoute(options(s.node, { mode: 'split', targetTokensPerSecond: 1e9, standing, genesis: ours }));
+    expect(plan.ranked.map((r) => [r.peerId, r.tier])).toEqual([
+      [peers.b.peerId, 'unweighted'],
+      [peers.c.peerId, 'other-genesis'], // before: a (weighted) first, then c, then b
+      [peers.a.peerId, 'other-genesis'],
+    ]);
+    expect(plan.ranked[1]!.problem).toBe(OTHER_GENESIS_PROBLEM);
+    expect(plan.order).toEqual([peers.b.peerId, peers.c.peerId, peers.a.peerId]); // still failovers: the tokens, without credit
+    expect(plan.reason).not.toContain(OTHER_GENESIS_PROBLEM);
+    // Without a genesis followed, the announced genesis does not matter.
+    const free = await planRoute(options(s.node, { mode: 'split', targetTokensPerSecond: 1e9, standing }));
+    expect(free.order).toEqual([peers.a.peerId, peers.c.peerId, peers.b.peerId]);
+    // Only volunteers of other genesis: one serves, and the plan says its sessions would not be credited.
+    const s2 = stubNode([peers.c.peerId]);
+    volunteerListening(s2);
+    s2.serve('c');
+    s2.announce('c', { genesis: genesisHash(theirs) });
+    const only = await planRoute(options(s2.node, { mode: 'split', targetTokensPerSecond: 1e9, genesis: ours }));
+    expect(only.order).toEqual([peers.c.peerId]);
+    expect(only.reason).toContain(`${peers.c.peerId.slice(-8)} ${OTHER_GENESIS_PROBLEM}`);
+    // The background ranking orders them alike.
+    const background = await refreshRanking({ worker: fakeWorker(rig), node: s.node, relays: [], k: 4, standing, genesis: ours });
+    expect(background.ranked.map((r) => r.peerId)).toEqual([peers.b.peerId, peers.c.peerId, peers.a.peerId]);
   });
 
   it('the background refresh pings while the screen asks; Generate uses its fresh pings and pings again once they are stale', async () => {

@@ -8,15 +8,16 @@
  * in the background (`keepRankingFresh`, every 30 s), so Generate uses pings at most a minute old.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { equalBytes } from '../protocol/bytes.ts';
 import type { SprintnetNode } from '../node/node.ts';
 import { listenForVolunteers, VolunteerDirectory, type ListedVolunteer } from '../split/announce.ts';
 import { inferenceScore, type InferenceRecord } from '../protocol/inference-reputation.ts';
-import type { Genesis } from '../protocol/genesis.ts';
+import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 import { faultFlagNames, type HostRecord } from '../protocol/ledger.ts';
 import { SplitError } from '../split/errors.ts';
 import { pingPeer, type PingResult } from '../split/ping.ts';
 import { chooseRoute, measureDecodeRate, pingAsProbe, probeVolunteer, type PrivacyChoice } from '../split/router.ts';
-import { rankVolunteers, type LedgerStanding, type RankedVolunteer } from '../split/router-rank.ts';
+import { OTHER_GENESIS_PROBLEM, rankVolunteers, type LedgerStanding, type RankedVolunteer } from '../split/router-rank.ts';
 import { NodeTransport, peerPublicKey } from '../split/transport.ts';
 import { ReachingTransport } from './split-failover.ts';
 import type { LoadedSplitModel, RangeWorker } from './split-model.ts';
@@ -82,6 +83,17 @@ type PingOutcome = { readonly atMs: number; readonly result: PingResult | Error 
 const pingCaches = new WeakMap<object, Map<string, PingOutcome>>();
 const MAX_CACHED_PINGS = 1024;
 
+/** A volunteer to rank: heard announcing (with the genesis it named), or picked by hand (no announcement). */
+export interface Listed {
+  readonly peerId: string;
+  readonly announcedTokensPerSecond: number;
+  readonly genesis?: Uint8Array;
+}
+
+/** The directory's entries as volunteers to rank. */
+export const listedFrom = (entries: readonly ListedVolunteer[]): Listed[] =>
+  entries.map((v) => ({ peerId: v.peerId, announcedTokensPerSecond: v.announcement.decodeTokensPerSecond, genesis: v.announcement.genesis }));
+
 export interface RankListedOptions {
   readonly node: Pick<SprintnetNode, 'peerId' | 'request'>;
   /** Makes sure the node can call `peerId` (a dial through a relay); a failure counts as unreachable. */
@@ -89,7 +101,9 @@ export interface RankListedOptions {
   readonly networkId: string;
   readonly modelHash: Uint8Array;
   readonly k: number;
-  readonly listed: readonly { readonly peerId: string; readonly announcedTokensPerSecond: number }[];
+  readonly listed: readonly Listed[];
+  /** The genesis hash the user follows: volunteers that announced another (or none) rank last but for the unreachable. */
+  readonly genesis?: Uint8Array;
   /** The ledger's word on a peer, if any. */
   readonly standing: (peerId: string) => LedgerStanding | undefined;
   /** A peer's inference score (its sessions as validators judged them), if known; none: every volunteer ranks as without a record. */
@@ -116,8 +130,15 @@ export interface RankedList {
 export async function rankListedVolunteers(o: RankListedOptions): Promise<RankedList> {
   const now = o.now ?? Date.now;
   const score = o.inferenceScore ?? (() => 0);
+  const otherGenesis = (v: Listed) => o.genesis !== undefined && v.genesis !== undefined && !equalBytes(v.genesis, o.genesis);
   const byLedger = rankVolunteers(
-    o.listed.map((v) => ({ peerId: v.peerId, standing: o.standing(v.peerId), inferenceScore: score(v.peerId), probe: undefined })),
+    o.listed.map((v) => ({
+      peerId: v.peerId,
+      standing: o.standing(v.peerId),
+      inferenceScore: score(v.peerId),
+      probe: undefined,
+      otherGenesis: otherGenesis(v),
+    })),
     null,
   );
   const toPing = o.toPing ?? byLedger.slice(0, MAX_PINGED_VOLUNTEERS).map((v) => v.peerId);
@@ -158,6 +179,7 @@ export async function rankListedVolunteers(o: RankListedOptions): Promise<Ranked
         probe: r === undefined || r instanceof Error ? r : pingAsProbe(v.peerId.slice(-8), r),
         ping: r instanceof Error ? undefined : r,
         announcedTokensPerSecond: v.announcedTokensPerSecond,
+        otherGenesis: otherGenesis(v),
       };
     }),
     o.prefixTokensPerSecond,
@@ -216,6 +238,8 @@ export interface RoutePlanOptions {
   readonly standing: (publicKeyHex: string) => LedgerStanding | undefined;
   /** The inference score of a key (hex), from the page's Sprint runtime (`inferenceScores`); absent: nobody has a record. */
   readonly inferenceScore?: (publicKeyHex: string) => number;
+  /** The genesis this page follows: volunteers that announce another rank last but for the unreachable (no proof would be signed for them). */
+  readonly genesis?: Genesis | null;
   readonly onPhase?: (what: string) => void;
   /** The clock of the ping cache (tests). */
   readonly now?: () => number;
@@ -261,10 +285,7 @@ export async function planRoute(o: RoutePlanOptions): Promise<RoutePlan> {
     });
     return { ...measured, route: 'local', reason: r.reason };
   }
-  const listed = volunteerDirectory(o.node)
-    .forModel(m.hash, o.k)
-    .filter((v) => v.peerId !== o.node.peerId && v.peerId !== manual)
-    .map((v) => ({ peerId: v.peerId, announcedTokensPerSecond: v.announcement.decodeTokensPerSecond }));
+  const listed = listedFrom(volunteerDirectory(o.node).forModel(m.hash, o.k)).filter((v) => v.peerId !== o.node.peerId && v.peerId !== manual);
   const common = {
     node: o.node,
     reach: (peerId: string) => reach(o.node, peerId, o.relays),
@@ -273,6 +294,7 @@ export async function planRoute(o: RoutePlanOptions): Promise<RoutePlan> {
     k: o.k,
     standing: standingByPeer(o.standing),
     inferenceScore: o.inferenceScore && inferenceScoreByPeer(o.inferenceScore),
+    genesis: o.genesis ? genesisHash(o.genesis) : undefined,
     prefixTokensPerSecond: prefix,
     now: o.now,
   };
@@ -298,12 +320,14 @@ export async function planRoute(o: RoutePlanOptions): Promise<RoutePlan> {
   }
   const order = [first.peerId, ...usable.filter((v) => v.peerId !== first.peerId).map((v) => v.peerId)];
   const plan = { ...measured, ranked, order, manual: manual !== null, pings };
+  // Said wherever the plan is shown: the user gets the tokens, the volunteer no credit here.
+  const uncredited = first.tier === 'other-genesis' ? `; ${first.peerId.slice(-8)} ${OTHER_GENESIS_PROBLEM}` : '';
   if (o.mode === 'split') {
     const expected = first.expectedTokensPerSecond;
     return {
       ...plan,
       route: 'split',
-      reason: `always split (your setting): ${manual ? 'your pick' : 'the best ranked'} ${first.peerId.slice(-8)}${expected === null ? '' : `, ${expected.toFixed(1)} tok/s expected`} vs ${local.toFixed(1)} tok/s here`,
+      reason: `always split (your setting): ${manual ? 'your pick' : 'the best ranked'} ${first.peerId.slice(-8)}${expected === null ? '' : `, ${expected.toFixed(1)} tok/s expected`} vs ${local.toFixed(1)} tok/s here${uncredited}`,
     };
   }
   if (first.tier === 'unreachable') throw new SplitError('NO_VOLUNTEER', `${first.peerId.slice(-8)} did not answer the ping: ${first.problem ?? 'no answer'}`);
@@ -316,7 +340,7 @@ export async function planRoute(o: RoutePlanOptions): Promise<RoutePlan> {
     volunteers: [{ label: first.peerId.slice(-8), stepMs }],
     targetTokensPerSecond: o.targetTokensPerSecond,
   });
-  return { ...plan, route: r.route, reason: r.reason };
+  return { ...plan, route: r.route, reason: r.route === 'split' ? `${r.reason}${uncredited}` : r.reason };
 }
 
 /** The probe session (router.ts probeVolunteer): costs the volunteer a session and a forward per step, so it is the exception. */
@@ -327,16 +351,13 @@ function deepProbe(node: SprintnetNode, peerId: string, relays: readonly string[
   });
 }
 
-export type RefreshOptions = Pick<RoutePlanOptions, 'worker' | 'node' | 'relays' | 'k' | 'standing' | 'inferenceScore' | 'now'>;
+export type RefreshOptions = Pick<RoutePlanOptions, 'worker' | 'node' | 'relays' | 'k' | 'standing' | 'inferenceScore' | 'genesis' | 'now'>;
 
 /** Pings the listed volunteers of the loaded model and k again (cached pings younger than half a period are kept). */
 export async function refreshRanking(o: RefreshOptions): Promise<RankedList> {
   const m = await splitModelFor(o.worker);
   const prefix = await decodeRateFor(m, o.k);
-  const listed = volunteerDirectory(o.node)
-    .forModel(m.hash, o.k)
-    .filter((v) => v.peerId !== o.node.peerId)
-    .map((v) => ({ peerId: v.peerId, announcedTokensPerSecond: v.announcement.decodeTokensPerSecond }));
+  const listed = listedFrom(volunteerDirectory(o.node).forModel(m.hash, o.k)).filter((v) => v.peerId !== o.node.peerId);
   return rankListedVolunteers({
     node: o.node,
     reach: (peerId) => reach(o.node, peerId, o.relays),
@@ -346,6 +367,7 @@ export async function refreshRanking(o: RefreshOptions): Promise<RankedList> {
     listed,
     standing: standingByPeer(o.standing),
     inferenceScore: o.inferenceScore && inferenceScoreByPeer(o.inferenceScore),
+    genesis: o.genesis ? genesisHash(o.genesis) : undefined,
     prefixTokensPerSecond: prefix,
     maxAgeMs: RANKING_REFRESH_MS / 2,
     now: o.now,

@@ -13,7 +13,7 @@ import { walletSigner, type SigningKeys } from '../protocol/crypto.ts';
 import { genesisHash, type Genesis } from '../protocol/genesis.ts';
 import { signInference } from '../protocol/inference-check.ts';
 import { decodeAnswer, decodeRequest } from '../split/codec.ts';
-import { announceVolunteer } from '../split/announce.ts';
+import { announceVolunteer, NO_ANNOUNCED_GENESIS } from '../split/announce.ts';
 import { MAX_SESSIONS, SPLIT_RPC_NAME, SPLIT_SESSION_RPC_NAME } from '../split/constants.ts';
 import { SplitError } from '../split/errors.ts';
 import { PING_RPC_NAME, PingServer, servePing, stepMsFromRate } from '../split/ping.ts';
@@ -151,6 +151,8 @@ export async function startPageVolunteer(o: {
       o.node,
       {
         modelHash: m.hash,
+        // The genesis its receipts name: a user that follows another ranks it last (it would sign no proof).
+        genesis: o.genesis ? genesisHash(o.genesis) : NO_ANNOUNCED_GENESIS,
         lowestK: 1,
         highestK: L - 1,
         numLayers: L,

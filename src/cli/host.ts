@@ -215,13 +215,16 @@ async function serveModel(
     const { loadHeldModel, startModelService } = await import('./serve-model.ts');
     const held = await loadHeldModel(dir, { backend, tau, log });
     const network = networkId ?? node.config.networkId;
-    const service = await startModelService({ node, ed25519Seed, held, networkId: network, ledger: ledger && (await ledger), log });
+    const link = ledger && (await ledger);
+    const service = await startModelService({ node, ed25519Seed, held, networkId: network, ledger: link, log });
     const { announceHeadlessVolunteer } = await import('./serve-announce.ts');
+    const { genesisHash } = await import('../protocol/genesis.ts');
     const announced = await announceHeadlessVolunteer({
       node,
       held,
       ed25519Seed,
       networkId: network,
+      genesis: link ? genesisHash(link.genesis) : undefined,
       openSessions: () => service.volunteer.openSessions,
       label: 'headless host',
       log,

@@ -116,7 +116,14 @@ async function findVolunteers(r: RemoteArgs, a: SplitInferArgs, modelHash: Uint8
     { startLedgerSync, standingJson, standingLine, standingSourceName },
     { measureDecodeRate },
     { standingFromGenesis },
-  ] = await Promise.all([import('./split-discover.ts'), import('./split-ledger.ts'), import('../split/router.ts'), import('../app/split-route.ts')]);
+    { genesisHash },
+  ] = await Promise.all([
+    import('./split-discover.ts'),
+    import('./split-ledger.ts'),
+    import('../split/router.ts'),
+    import('../app/split-route.ts'),
+    import('../protocol/genesis.ts'),
+  ]);
   const prefix = await measureDecodeRate(a.model, { toLayer: a.k });
   const node = await userNode(r, userSeed);
   const waitMs = r.waitMs ?? DEFAULT_WAIT_MS;
@@ -132,6 +139,7 @@ async function findVolunteers(r: RemoteArgs, a: SplitInferArgs, modelHash: Uint8
       standing: r.standing ?? standingFromGenesis(undefined),
       ledger,
       prefixTokensPerSecond: prefix,
+      genesis: r.genesis ? genesisHash(r.genesis) : undefined,
       log,
     });
     const source: StandingSource =

@@ -9,7 +9,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SprintnetNode } from '../node/node.ts';
 import { MAX_ANNOUNCED_RATE } from '../node/topics/split-volunteer.ts';
 import type { HeldModel } from '../protocol/inference-check.ts';
-import { announceVolunteer, type AnnouncementBus } from '../split/announce.ts';
+import { announceVolunteer, NO_ANNOUNCED_GENESIS, type AnnouncementBus } from '../split/announce.ts';
 import { MAX_SESSIONS } from '../split/constants.ts';
 import { seedSigner } from '../split/local.ts';
 import { PING_RPC_NAME, PingServer, servePing, stepMsFromRate } from '../split/ping.ts';
@@ -31,6 +31,8 @@ export async function announceHeadlessVolunteer(o: {
   readonly openSessions: () => number;
   readonly sessionLimit?: number;
   readonly label: string;
+  /** The genesis hash its receipts name (the ledger it publishes to); none: NO_ANNOUNCED_GENESIS. */
+  readonly genesis?: Uint8Array;
   readonly log: (line: string) => void;
 }): Promise<HeadlessAnnouncement> {
   const L = o.held.record.config.numLayers;
@@ -48,7 +50,15 @@ export async function announceHeadlessVolunteer(o: {
   await servePing(o.node as SprintnetNode, pings);
   const announcing = announceVolunteer(
     o.node,
-    { modelHash: o.held.record.hash, lowestK: 1, highestK: L - 1, numLayers: L, decodeTokensPerSecond: rate, label: o.label },
+    {
+      modelHash: o.held.record.hash,
+      genesis: o.genesis ?? NO_ANNOUNCED_GENESIS,
+      lowestK: 1,
+      highestK: L - 1,
+      numLayers: L,
+      decodeTokensPerSecond: rate,
+      label: o.label,
+    },
     o.node.config.presenceIntervalMs,
   );
   o.log(

@@ -12,7 +12,7 @@ import { SprintnetNode } from '../node/node.ts';
 import { startRelay, type RunningRelay } from '../node/relay-server.ts';
 import { waitFor } from '../node/test-helpers.ts';
 import { defaultRegistry } from '../node/topics/index.ts';
-import { listenForVolunteers, VolunteerDirectory } from '../split/announce.ts';
+import { listenForVolunteers, NO_ANNOUNCED_GENESIS, VolunteerDirectory } from '../split/announce.ts';
 import { isSplitError } from '../split/errors.ts';
 import { seedSigner } from '../split/local.ts';
 import { NETWORK, seedOf, testRig, type TestRig } from '../split/test-support.ts';
@@ -81,6 +81,7 @@ describe('infer --split with --relay and no --peer', () => {
       const listed = directory.forModel(rig.hash, 4).find((l) => l.peerId === v.node.peerId)!;
       expect(v.announced.decodeTokensPerSecond).toBeGreaterThan(0);
       expect(listed.announcement).toMatchObject({ lowestK: 1, highestK: 7, numLayers: 8, decodeTokensPerSecond: v.announced.decodeTokensPerSecond });
+      expect(listed.announcement.genesis).toEqual(NO_ANNOUNCED_GENESIS); // no --genesis: its receipts name none
     }
 
     const { manifest } = await loadReference(rig.source);

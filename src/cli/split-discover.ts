@@ -8,7 +8,7 @@
  * is reached through the relay only when its turn comes (src/app/split-failover.ts ReachingTransport).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { inferenceScoreByPeer, rankListedVolunteers, standingByPeer, type RankedList } from '../app/split-route.ts';
+import { inferenceScoreByPeer, listedFrom, rankListedVolunteers, standingByPeer, type RankedList } from '../app/split-route.ts';
 import { reach } from '../app/split-user.ts';
 import { ReachingTransport } from '../app/split-failover.ts';
 import type { SprintnetNode } from '../node/node.ts';
@@ -44,6 +44,8 @@ export interface DiscoverOptions {
   readonly inferenceScore?: (publicKeyHex: string) => number;
   /** Measured decode tokens/s of layers [0, k) here (for the expected split rate). */
   readonly prefixTokensPerSecond: number | null;
+  /** The genesis hash the user follows: volunteers announcing another rank last but for the unreachable. */
+  readonly genesis?: Uint8Array;
   readonly log?: (line: string) => void;
 }
 
@@ -65,7 +67,7 @@ export async function discoverVolunteers(
     stopListening();
     counting();
   }
-  const listed = matching().map((v) => ({ peerId: v.peerId, announcedTokensPerSecond: v.announcement.decodeTokensPerSecond }));
+  const listed = listedFrom(matching());
   if (listed.length === 0)
     throw new SplitError(
       'NO_VOLUNTEER',
@@ -84,6 +86,7 @@ export async function discoverVolunteers(
     listed,
     standing: standingByPeer(ledger?.standing ?? o.standing),
     inferenceScore: score && inferenceScoreByPeer(score),
+    genesis: o.genesis,
     prefixTokensPerSecond: o.prefixTokensPerSecond,
     maxAgeMs: 0,
   });

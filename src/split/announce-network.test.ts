@@ -5,7 +5,7 @@ import { SprintnetNode } from '../node/node.ts';
 import { LOOPBACK_WS, waitFor } from '../node/test-helpers.ts';
 import { defaultRegistry } from '../node/topics/index.ts';
 import { identityFromEd25519Seed } from '../wallet/identity.ts';
-import { announceVolunteer, listenForVolunteers, VolunteerDirectory } from './announce.ts';
+import { announceVolunteer, listenForVolunteers, NO_ANNOUNCED_GENESIS, VolunteerDirectory } from './announce.ts';
 import { seedSigner } from './local.ts';
 import { probeVolunteer } from './router.ts';
 import { rankVolunteers } from './router-rank.ts';
@@ -49,7 +49,7 @@ describe('finding a volunteer over the network', () => {
     listenForVolunteers(userNode, directory);
     const announcing = announceVolunteer(
       volunteerNode,
-      { modelHash: rig.hash, lowestK: 2, highestK: 7, numLayers: 8, decodeTokensPerSecond: 42, label: 'test volunteer' },
+      { modelHash: rig.hash, genesis: NO_ANNOUNCED_GENESIS, lowestK: 2, highestK: 7, numLayers: 8, decodeTokensPerSecond: 42, label: 'test volunteer' },
       300,
     );
     try {

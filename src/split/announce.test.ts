@@ -15,13 +15,22 @@ import {
 import { isSplitError } from './errors.ts';
 
 const hash = (n: number) => new Uint8Array(32).fill(n);
-const good: VolunteerAnnouncement = { modelHash: hash(1), lowestK: 1, highestK: 7, numLayers: 8, decodeTokensPerSecond: 123.5, label: 'browser' };
+const good: VolunteerAnnouncement = {
+  modelHash: hash(1),
+  genesis: hash(9),
+  lowestK: 1,
+  highestK: 7,
+  numLayers: 8,
+  decodeTokensPerSecond: 123.5,
+  label: 'browser',
+};
 
 /** The announcement's bytes with fields written by hand, so the decoder sees values the encoder would refuse. */
 const raw = (o: Partial<Record<'version' | 'lowestK' | 'highestK' | 'numLayers', number>> & { rate?: number; label?: string; hashBytes?: number } = {}) =>
   new BinaryWriter()
-    .u8(o.version ?? 1)
+    .u8(o.version ?? 2)
     .fixed(new Uint8Array(o.hashBytes ?? 32).fill(1), o.hashBytes ?? 32)
+    .fixed(new Uint8Array(32).fill(9), 32)
     .u16(o.lowestK ?? 1)
     .u16(o.highestK ?? 7)
     .u16(o.numLayers ?? 8)
@@ -42,7 +51,8 @@ describe('split-volunteer announcement codec', () => {
 
   it('refuses malformed or out-of-range bytes with DecodeError', () => {
     const cases: Array<[string, Uint8Array]> = [
-      ['version', raw({ version: 2 })],
+      ['version', raw({ version: 1 })], // version 1 named no genesis
+      ['version', raw({ version: 3 })],
       ['lowestK', raw({ lowestK: 0 })],
       ['highestK', raw({ lowestK: 5, highestK: 4 })],
       ['highestK', raw({ highestK: 8 })],
@@ -66,7 +76,7 @@ describe('split-volunteer announcement codec', () => {
     }
     // A NaN rate cannot even be read: the reader refuses non-finite f64.
     const nan = raw();
-    new DataView(nan.buffer).setFloat64(1 + 32 + 6, Number.NaN, true);
+    new DataView(nan.buffer).setFloat64(1 + 32 + 32 + 6, Number.NaN, true);
     expect(() => codec.decode(nan)).toThrow(DecodeError);
   });
 
@@ -88,6 +98,7 @@ describe('split-volunteer announcement codec', () => {
 
   it('refuses to encode an invalid announcement of our own', () => {
     expect(() => codec.encode({ ...good, modelHash: new Uint8Array(31) })).toThrow(RangeError);
+    expect(() => codec.encode({ ...good, genesis: new Uint8Array(31) })).toThrow(RangeError);
     expect(() => codec.encode({ ...good, highestK: 8 })).toThrow(RangeError);
     expect(() => codec.encode({ ...good, decodeTokensPerSecond: Number.POSITIVE_INFINITY })).toThrow(RangeError);
   });

@@ -11,10 +11,10 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { GossipMessage } from '../node/node.ts';
-import { SPLIT_VOLUNTEER_TOPIC, announcementProblem, type VolunteerAnnouncement } from '../node/topics/split-volunteer.ts';
+import { NO_ANNOUNCED_GENESIS, SPLIT_VOLUNTEER_TOPIC, announcementProblem, type VolunteerAnnouncement } from '../node/topics/split-volunteer.ts';
 import { SplitError } from './errors.ts';
 
-export { SPLIT_VOLUNTEER_TOPIC, type VolunteerAnnouncement };
+export { NO_ANNOUNCED_GENESIS, SPLIT_VOLUNTEER_TOPIC, type VolunteerAnnouncement };
 
 export interface ListedVolunteer {
   readonly peerId: string;

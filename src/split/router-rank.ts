@@ -3,7 +3,8 @@
  *
  * 1. Tier: unflagged and weighted in the Sprint ledger (the Sprint weights say who is capable and
  *    has something to lose) → unflagged, no weight → flagged (fraud or withholding in the ledger)
- *    → its probe failed (unreachable, or it refused).
+ *    → it announces another genesis than the user follows (it would serve, but the user signs it no
+ *    proof: docs/split-inference.md §6) → its probe failed (unreachable, or it refused).
  * 2. Within a tier: the higher inference score (its split sessions as the weighted validators judged
  *    them, src/protocol/inference-reputation.ts `inferenceScore`: a volunteer caught with
  *    inconsistent or invalid sessions drops below those with a clean record), then higher ledger
@@ -35,10 +36,15 @@ export interface RankInput {
   readonly ping?: PingResult;
   /** Consistent − 2 × (inconsistent + invalid) judged sessions (protocol's `inferenceScore`); 0 or absent: no record. */
   readonly inferenceScore?: number;
+  /** It announced another genesis than the one the user follows (or none): its sessions would not be credited there. */
+  readonly otherGenesis?: boolean;
 }
 
-export type RankTier = 'weighted' | 'unweighted' | 'flagged' | 'unreachable';
-const TIERS: readonly RankTier[] = ['weighted', 'unweighted', 'flagged', 'unreachable'];
+export type RankTier = 'weighted' | 'unweighted' | 'flagged' | 'other-genesis' | 'unreachable';
+const TIERS: readonly RankTier[] = ['weighted', 'unweighted', 'flagged', 'other-genesis', 'unreachable'];
+
+/** The problem shown for an 'other-genesis' volunteer. */
+export const OTHER_GENESIS_PROBLEM = 'announces another genesis than this ledger’s: it would serve, but no proof would be signed';
 
 export interface RankedVolunteer {
   readonly peerId: string;
@@ -65,6 +71,7 @@ export interface RankedVolunteer {
 /** A volunteer not probed keeps its ledger tier (it is not known to be unreachable); its step time sorts last. */
 function tierOf(i: RankInput): RankTier {
   if (i.probe instanceof Error) return 'unreachable';
+  if (i.otherGenesis) return 'other-genesis';
   const s = i.standing;
   if (s && s.flags.length > 0) return 'flagged';
   return s && (s.weight > 0 || s.votingWeight > 0) ? 'weighted' : 'unweighted';
@@ -81,7 +88,7 @@ export function rankVolunteers(inputs: readonly RankInput[], prefixTokensPerSeco
       inferenceScore: Number.isFinite(i.inferenceScore) ? i.inferenceScore! : 0,
       flags: i.standing?.flags ?? [],
       stepMs,
-      problem: i.probe instanceof Error ? i.probe.message : null,
+      problem: i.probe instanceof Error ? i.probe.message : i.otherGenesis ? OTHER_GENESIS_PROBLEM : null,
       expectedTokensPerSecond: stepMs !== null && prefixTokensPerSecond !== null && prefixTokensPerSecond > 0 ? splitRate(prefixTokensPerSecond, stepMs) : null,
       announcedTokensPerSecond: i.announcedTokensPerSecond ?? 0,
       rttMs: i.ping?.rttMs ?? null,

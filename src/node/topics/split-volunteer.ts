@@ -4,8 +4,11 @@
  * typing its peer id (docs/split-inference.md §13). The sender is the envelope's signer, so the
  * announcement names no peer id of its own.
  *
- * Payload: u8 version = 1 ‖ model hash[32] ‖ u16 lowestK ‖ u16 highestK ‖ u16 numLayers
+ * Payload: u8 version = 2 ‖ model hash[32] ‖ genesis[32] ‖ u16 lowestK ‖ u16 highestK ‖ u16 numLayers
  *          ‖ f64 decode tokens/s of its layers (0 = not measured) ‖ string label (≤ 64 UTF-8 bytes).
+ * `genesis` is the genesis hash its receipts name (the ledger that may credit its sessions), 32 zero
+ * bytes for none: a user that follows a genesis ranks the volunteers of others last, since it signs
+ * no proof for them (docs/split-inference.md §6, §13). Version 1 had no genesis.
  * Refused (DecodeError): another version, truncated or trailing bytes, lowestK < 1, highestK < lowestK,
  * highestK ≥ numLayers, numLayers > 4096, a rate that is not finite or outside [0, 10^6], a long label.
  */
@@ -14,14 +17,19 @@ import type { TopicSpec } from '../registry.ts';
 import { truncateUtf8 } from './presence.ts';
 
 export const SPLIT_VOLUNTEER_TOPIC = 'split-volunteer';
-export const SPLIT_VOLUNTEER_VERSION = 1;
+export const SPLIT_VOLUNTEER_VERSION = 2;
 export const MAX_ANNOUNCED_LAYERS = 4096;
 export const MAX_ANNOUNCED_RATE = 1e6;
 export const MAX_ANNOUNCEMENT_LABEL_BYTES = 64;
 const HASH_BYTES = 32;
 
+/** The genesis of a volunteer whose receipts name none (no ledger credits its sessions). */
+export const NO_ANNOUNCED_GENESIS: Uint8Array = new Uint8Array(HASH_BYTES);
+
 export interface VolunteerAnnouncement {
   readonly modelHash: Uint8Array;
+  /** The genesis hash its receipts name; NO_ANNOUNCED_GENESIS for none. */
+  readonly genesis: Uint8Array;
   /** The split layers k it accepts: it runs [k, numLayers) for any k in [lowestK, highestK]. */
   readonly lowestK: number;
   readonly highestK: number;
@@ -34,6 +42,7 @@ export interface VolunteerAnnouncement {
 /** Why an announcement is invalid, or undefined; the same rule for encoding and decoding. */
 export function announcementProblem(a: VolunteerAnnouncement): string | undefined {
   if (a.modelHash.length !== HASH_BYTES) return `model hash of ${a.modelHash.length} bytes, not ${HASH_BYTES}`;
+  if (a.genesis.length !== HASH_BYTES) return `genesis hash of ${a.genesis.length} bytes, not ${HASH_BYTES}`;
   if (!Number.isInteger(a.numLayers) || a.numLayers < 2 || a.numLayers > MAX_ANNOUNCED_LAYERS)
     return `numLayers ${a.numLayers} outside [2, ${MAX_ANNOUNCED_LAYERS}]`;
   if (!Number.isInteger(a.lowestK) || a.lowestK < 1) return `lowestK ${a.lowestK} is below 1`;
@@ -52,6 +61,7 @@ export const volunteerAnnouncementCodec = {
     return new BinaryWriter()
       .u8(SPLIT_VOLUNTEER_VERSION)
       .fixed(a.modelHash, HASH_BYTES)
+      .fixed(a.genesis, HASH_BYTES)
       .u16(a.lowestK)
       .u16(a.highestK)
       .u16(a.numLayers)
@@ -65,6 +75,7 @@ export const volunteerAnnouncementCodec = {
     if (version !== SPLIT_VOLUNTEER_VERSION) throw new DecodeError(`split-volunteer version ${version}`);
     const a: VolunteerAnnouncement = {
       modelHash: r.fixed(HASH_BYTES),
+      genesis: r.fixed(HASH_BYTES),
       lowestK: r.u16(),
       highestK: r.u16(),
       numLayers: r.u16(),
@@ -81,5 +92,5 @@ export const volunteerAnnouncementCodec = {
 export const splitVolunteerTopic: TopicSpec<VolunteerAnnouncement> = {
   name: SPLIT_VOLUNTEER_TOPIC,
   codec: volunteerAnnouncementCodec,
-  maxPayloadBytes: 1 + HASH_BYTES + 2 + 2 + 2 + 8 + 4 + MAX_ANNOUNCEMENT_LABEL_BYTES,
+  maxPayloadBytes: 1 + HASH_BYTES + HASH_BYTES + 2 + 2 + 2 + 8 + 4 + MAX_ANNOUNCEMENT_LABEL_BYTES,
 };

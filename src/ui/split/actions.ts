@@ -86,7 +86,15 @@ export async function refreshVolunteerList(): Promise<void> {
   set({ listed });
   // While split is on, the listed volunteers are pinged in the background (every 30 s) so Generate ranks from fresh pings.
   if (useSplitStore.getState().privacy === 'allow-split')
-    void keepRankingFresh({ worker, node, relays: useNetworkStore.getState().relays, k, standing: l.standing, inferenceScore: l.inferenceScore });
+    void keepRankingFresh({
+      worker,
+      node,
+      relays: useNetworkStore.getState().relays,
+      k,
+      standing: l.standing,
+      inferenceScore: l.inferenceScore,
+      genesis: useNetworkStore.getState().genesis,
+    });
 }
 
 /** The whole model on this device, through the LLM screen's own engine; its output is mirrored here. */
@@ -126,6 +134,7 @@ export async function runSplit(prompt: string, o: { maxTokens: number; temperatu
       chosenPeerId: s.volunteerPeerId,
       standing: l.standing,
       inferenceScore: l.inferenceScore,
+      genesis: useNetworkStore.getState().genesis,
       onPhase: (phase) => set({ phase }),
     });
     set({ plan });
