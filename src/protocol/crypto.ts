@@ -30,7 +30,7 @@ export interface Signer {
   ready?(what: string, until: number): Promise<boolean>;
   /**
    * Optional: whether signing could start now, without waiting (a wallet is unlocked). The host asks
-   * before it retries a late vote it owes (host.ts retryLateVotes), so a locked wallet is not made
+   * before it retries a vote it owes (host.ts retryOwedVotes), so a locked wallet is not made
    * to wait, nor to report a missed message, at every step.
    */
   canSign?(): boolean;

@@ -197,8 +197,8 @@ export class ProtocolHost {
   private readonly locals = new Map<number, Local>();
   /** Recovery attempts of an epoch whose state differs from its certificate: how many, and the next one's time. */
   private readonly retries = new Map<number, { attempts: number; at: number }>();
-  /** Epochs whose late vote the signer was not ready for (a locked wallet): sent once it is (retryLateVotes). */
-  private readonly lateVotesOwed = new Set<number>();
+  /** Epochs whose vote the signer was not ready for (a locked wallet): sent once it is (retryOwedVotes). */
+  private readonly votesOwed = new Set<number>();
   /** Peers whose sync request failed, asked last for an epoch (peer-choice.ts, docs/protocol.md §12). */
   private readonly peerBook: PeerBook;
   /** The last catch-up found nobody to ask; `waitLogged`: said so once for this wait. */
@@ -324,7 +324,7 @@ export class ProtocolHost {
     await this.catchUp(e);
     await this.retryRecovery();
     await this.retryOutvoted(e);
-    await this.retryLateVotes(e);
+    await this.retryOwedVotes(e);
     const s = schedule(this.genesis, e);
     const l = this.local(e);
     // Commit, Sprint, proof and validation build on the previous state (weights, seed): while it is
@@ -721,7 +721,7 @@ export class ProtocolHost {
       else {
         // No other vote can outweigh ours: whatever we vote is the certificate, and no peer's view can contradict it.
         if (!synced && !cert) this.log(`epoch ${e}: voting alone: no peer synced with us, and our weight alone certifies`);
-        await this.publish(e, { kind: 'vote', stateHash: d.hash });
+        await this.voteOrOwe(e, d.hash);
       }
     }
     if (differs) void this.enqueue('recover', () => this.recover(e));
@@ -1120,26 +1120,37 @@ export class ProtocolHost {
     if (why) return this.log(`epoch ${e}: not voting late: ${why}`);
     this.log(`epoch ${e}: missed its close and no peer serves its certificate: voting late for ${hex(hash).slice(0, 16)}`);
     try {
+      await this.voteOrOwe(e, hash);
+    } catch (err) {
+      this.log(`epoch ${e}: late vote not sent: ${(err as Error).message}`);
+    }
+  }
+
+  /** Publishes our vote of epoch e; one the signer is not ready for (a locked wallet) is owed, and sent once it is (retryOwedVotes). */
+  private async voteOrOwe(e: number, hash: Uint8Array): Promise<void> {
+    try {
       await this.publish(e, { kind: 'vote', stateHash: hash });
     } catch (err) {
-      if (!isProtocolError(err, 'SIGNER_LOCKED')) return this.log(`epoch ${e}: late vote not sent: ${(err as Error).message}`);
-      this.lateVotesOwed.add(e);
-      await this.o.store.put(`late/${epochKey(e)}`, new Uint8Array(0));
-      this.log(`epoch ${e}: late vote waits for the signer: ${(err as Error).message}`);
+      if (!isProtocolError(err, 'SIGNER_LOCKED')) throw err;
+      this.votesOwed.add(e);
+      await this.o.store.put(`owed/${epochKey(e)}`, new Uint8Array(0));
+      this.log(`epoch ${e}: vote waits for the signer: ${err.message}`);
     }
   }
 
   /**
-   * Sends the late votes the signer was not ready for once it can sign. Seen by hand: a page that held
-   * most of the weight came back with its wallet locked; its catch-up derived the epochs it missed,
-   * its late votes were refused by the locked signer, and after the unlock nothing sent them, so those
-   * epochs stayed pending for every host (majority-away.test.ts). Each is sent under voteLate's rules
-   * as they stand now: still uncertified, its messages still kept, our weight in it, no state before
-   * it known wrong (then it waits for the recovery).
+   * Sends the votes the signer was not ready for once it can sign: at an epoch's close, or late
+   * (voteLate). Seen by hand: a page that held most of the weight came back with its wallet locked;
+   * its catch-up derived the epochs it missed, its late votes were refused by the locked signer, and
+   * after the unlock nothing sent them, so those epochs stayed pending for every host; a locked page
+   * present at a close left that epoch pending the same way (majority-away.test.ts). Each is sent
+   * under the late vote's rules as they stand now: still uncertified, its messages still kept, our
+   * weight in it, no state before it known wrong (then it waits for the recovery). Safe as a late
+   * vote is: we never voted in that epoch (a vote we did sign is re-sent as the same bytes).
    */
-  private async retryLateVotes(current: number): Promise<void> {
-    if (this.lateVotesOwed.size === 0 || this.o.signer.canSign?.() === false) return;
-    for (const e of [...this.lateVotesOwed].sort((a, b) => a - b)) {
+  private async retryOwedVotes(current: number): Promise<void> {
+    if (this.votesOwed.size === 0 || this.o.signer.canSign?.() === false) return;
+    for (const e of [...this.votesOwed].sort((a, b) => a - b)) {
       if (this.wrongStateBefore(e)) continue;
       const v = this.views.get(e);
       const drop = this.certs.has(e)
@@ -1152,23 +1163,23 @@ export class ProtocolHost {
               ? null
               : 'we hold no weight in it';
       if (drop || !v) {
-        await this.settleLateVote(e);
-        this.log(`epoch ${e}: owed late vote dropped: ${drop}`);
+        await this.settleOwedVote(e);
+        this.log(`epoch ${e}: owed vote dropped: ${drop}`);
         continue;
       }
       try {
         await this.publish(e, { kind: 'vote', stateHash: hexBytes(v.hash) });
       } catch (err) {
-        return this.log(`epoch ${e}: owed late vote not sent yet: ${(err as Error).message}`);
+        return this.log(`epoch ${e}: owed vote not sent yet: ${(err as Error).message}`);
       }
-      await this.settleLateVote(e);
-      this.log(`epoch ${e}: owed late vote sent for ${v.hash.slice(0, 16)}`);
+      await this.settleOwedVote(e);
+      this.log(`epoch ${e}: owed vote sent for ${v.hash.slice(0, 16)}`);
     }
   }
 
-  private async settleLateVote(e: number): Promise<void> {
-    this.lateVotesOwed.delete(e);
-    await this.o.store.delete(`late/${epochKey(e)}`);
+  private async settleOwedVote(e: number): Promise<void> {
+    this.votesOwed.delete(e);
+    await this.o.store.delete(`owed/${epochKey(e)}`);
   }
 
   // ---------------------------------------------------------------- messages
@@ -1424,7 +1435,7 @@ export class ProtocolHost {
         this.reject(err);
       }
     }
-    for (const key of await store.keys('late/')) this.lateVotesOwed.add(Number(key.slice('late/'.length)));
+    for (const key of await store.keys('owed/')) this.votesOwed.add(Number(key.slice('owed/'.length)));
     for (const key of await store.keys('list/')) {
       const bytes = await store.get(key);
       const [, epoch, root] = key.split('/');
@@ -1446,11 +1457,11 @@ export class ProtocolHost {
     for (const e of this.locals.keys()) if (e < keep) this.locals.delete(e);
     for (const [root, l] of this.lists) if (l.epoch < keep) this.lists.delete(root);
     void (async () => {
-      for (const prefix of ['msg/', 'own/', 'secret/', 'progress/', 'list/', 'late/']) {
+      for (const prefix of ['msg/', 'own/', 'secret/', 'progress/', 'list/', 'owed/']) {
         for (const key of await this.o.store.keys(prefix)) {
           const e = Number(key.slice(prefix.length, prefix.length + 12));
           // Our own signed messages stay with them: a late vote re-sent after a restart must be the same bytes.
-          if (e < keep && !((prefix === 'msg/' || prefix === 'own/' || prefix === 'late/') && spare(e))) await this.o.store.delete(key);
+          if (e < keep && !((prefix === 'msg/' || prefix === 'own/' || prefix === 'owed/') && spare(e))) await this.o.store.delete(key);
         }
       }
     })();

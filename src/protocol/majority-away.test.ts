@@ -109,18 +109,52 @@ describe('the majority of the weight away across an epoch close, back after KEEP
     // A reload while the vote is owed: what is owed comes back from the store.
     sim.loop.setTimer(schedule(g, back).certifyEnd, restart);
     for (let e = 0; e < back + 1; e++) await sim.runEpoch(e);
-    expect(lines.some((l) => l.includes('epoch 0: late vote waits for the signer'))).toBe(true);
+    expect(lines.some((l) => l.includes('epoch 0: vote waits for the signer'))).toBe(true);
     expect(sim.hosts[0]!.host.view(0)!.certificate).toBe('pending');
 
     for (let e = back + 1; e < back + 3; e++) await sim.runEpoch(e);
     // Before: nothing sent it, and epoch 0 stayed pending for every host.
-    expect(lines.filter((l) => l.includes('epoch 0: owed late vote sent for'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('epoch 0: owed vote sent for'))).toHaveLength(1);
     for (const h of sim.hosts) {
       expect(h.host.view(0)?.hash).toBe(sim.hosts[0]!.host.view(0)!.hash);
       expect(isCertified(h.host.view(0)!.certificate), h.name).toBe(true);
     }
-    expect(await away.store.keys('late/')).toEqual([]);
+    expect(await away.store.keys('owed/')).toEqual([]);
     const last = hostOf(sim.hosts[0]!.host.view(back + 2)!.state, away.publicKey)!;
     expect(last.flags & 1).toBe(1);
+  }, 120_000);
+
+  it('present but locked at a close: the vote the locked signer refused is sent after the unlock', async () => {
+    const lines: string[] = [];
+    const modelled = { crypto: modelledCrypto() };
+    const sim = await createSimulation({ honest: 3, epochs: 4, seed: 54, modelled, initialWeights: [3, 3, 10], log: (l) => lines.push(l) });
+    const g = sim.genesis;
+    const heavy = sim.hosts[2]!;
+    // Locked from epoch 0's validation window to epoch 1's Sprint: it misses only epoch 0's vote (W_0 is the genesis's).
+    const lockedFrom = schedule(g, 0).validationEnd;
+    const unlockAt = schedule(g, 1).sprintStart;
+    const locked = () => sim.loop.now() >= lockedFrom && sim.loop.now() < unlockAt;
+    sim.loop.setTimer(schedule(g, 0).start + 10, () => {
+      heavy.host.stop();
+      heavy.host = heavy.make(undefined, (s) => ({
+        ...s,
+        canSign: () => !locked(),
+        ready: (_what, until) =>
+          new Promise<boolean>((resolve) => {
+            if (!locked()) return resolve(true);
+            sim.loop.setTimer(Math.min(until, unlockAt), () => resolve(!locked()));
+          }),
+      }));
+      void heavy.host.start();
+    });
+    await sim.runEpoch(0);
+    expect(lines.some((l) => l.includes('epoch 0: vote waits for the signer'))).toBe(true);
+    expect(sim.hosts[0]!.host.view(0)!.certificate).toBe('pending'); // 6 of 16 voted
+    for (let e = 1; e < 4; e++) await sim.runEpoch(e);
+    // Before: epoch 0 stayed pending for good (the close's refused vote was never sent).
+    expect(lines.filter((l) => l.includes('epoch 0: owed vote sent for'))).toHaveLength(1);
+    for (const h of sim.hosts) expect(isCertified(h.host.view(0)!.certificate), h.name).toBe(true);
+    for (let e = 1; e < 4; e++) expect(isCertified(sim.hosts[0]!.host.view(e)!.certificate), `epoch ${e}`).toBe(true);
+    expect(sim.hosts.every((h) => h.host.view(3)!.hash === sim.hosts[0]!.host.view(3)!.hash)).toBe(true);
   }, 120_000);
 });

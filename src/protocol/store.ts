@@ -7,7 +7,7 @@
  *   msg/<epoch>/<id>      a verified message    list/<epoch>/<root>   a nonce list we hold
  *   own/<epoch>/<kind>    bytes we published (re-sent as they are after a restart)
  *   secret/<epoch>        our seed secret, written before its commitment is published
- *   late/<epoch>          (empty) a late vote we owe: the signer was not ready (host.ts retryLateVotes)
+ *   owed/<epoch>          (empty) a vote we owe: the signer was not ready (host.ts retryOwedVotes)
  *   progress/<epoch>      our Sprint progress: 32 B seed ‖ u64 nextNonce ‖ u64 tried ‖ u32 finds
  *   progress/<epoch>/<seed16>/<k>   its finds in chunks (progress.ts)
  */

@@ -174,7 +174,8 @@ export function SigningNotice() {
   if (last) {
     return (
       <p className="muted" data-testid="sprint-signing" data-state="missed" data-what={last.what}>
-        The wallet was locked when this browser's {last.what} was due ({new Date(last.at).toLocaleTimeString()}); it was skipped for that epoch.
+        The wallet was locked when this browser's {last.what} was due ({new Date(last.at).toLocaleTimeString()});{' '}
+        {last.what === 'vote' ? 'it is sent once the wallet is unlocked, if that epoch still has no certificate.' : 'it was skipped for that epoch.'}
       </p>
     );
   }
