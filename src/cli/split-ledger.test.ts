@@ -166,10 +166,16 @@ describe('infer --split --relay --genesis without --peer', () => {
     expect(r.standing_source).toBe('genesis');
     // Sync is named per genesis: the hosts of the other genesis do not answer it at all.
     expect(r.standing.reason).toMatch(/^no peer answered a ledger request \([12] asked\)$/);
-    expect(r.ranking.map((v: any) => [v.peer_id, v.tier, v.weight])).toEqual([
-      [peerA, 'weighted', 5],
-      [peerP, 'unweighted', 0],
-    ]);
+    // Both announce the hosts' genesis, not the one this user follows: both rank `other-genesis` (still
+    // failovers, below any volunteer of its own genesis), with the weights of the genesis it follows.
+    const byPeer = (a: unknown[], b: unknown[]) => String(a[0]).localeCompare(String(b[0]));
+    expect(r.ranking.map((v: any) => [v.peer_id, v.tier, v.weight]).sort(byPeer)).toEqual(
+      [
+        [peerA, 'other-genesis', 5],
+        [peerP, 'other-genesis', 0],
+      ].sort(byPeer),
+    );
+    expect(r.ranking.every((v: any) => /^announces another genesis/.test(v.problem))).toBe(true);
     // The volunteer publishes to the hosts' genesis, not the one this user follows: the user signs no proof for it.
     expect(r.verification).toMatchObject({
       verified: false,
