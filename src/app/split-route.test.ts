@@ -222,10 +222,11 @@ describe('planRoute', () => {
     volunteerListening(s);
     const ours = makeGenesis({ networkId: NETWORK, startMs: 0 });
     const theirs = makeGenesis({ networkId: NETWORK, startMs: 1 });
-    s.serve('a', { stepMs: 4 });
+    // Step times far apart: a loaded machine's ping jitter must not reorder them.
+    s.serve('a', { stepMs: 200 });
     s.serve('b', { stepMs: 400 });
     s.serve('c', { stepMs: 1 });
-    s.announce('a', { genesis: genesisHash(theirs) }); // the fastest but one, and weighted: another genesis
+    s.announce('a', { genesis: genesisHash(theirs) }); // weighted, and faster than b: another genesis
     s.announce('b', { genesis: genesisHash(ours) }); // the slowest
     s.announce('c'); // the fastest: names no genesis
     const standing = ledger({ a: { weight: 9 } });

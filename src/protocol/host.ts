@@ -480,12 +480,14 @@ export class ProtocolHost {
   }
 
   private async startSprint(e: number, s: EpochSchedule): Promise<void> {
-    await this.syncEpoch(e, s.sprintStart + Math.max(2 * this.genesis.skewMs, s.sprintEnd / 20 - s.sprintStart / 20)); // reveals that reached others but not us
+    // Reveals that reached others but not us.
+    const { reconciled } = await this.syncRound(e, s.sprintStart + Math.max(2 * this.genesis.skewMs, s.sprintEnd / 20 - s.sprintStart / 20));
     const seed = await this.seedOf(e);
     if (!seed) {
       this.log(`epoch ${e}: no previous state, cannot search`);
       return;
     }
+    if (reconciled === 0) void this.confirmSeed(e, s);
     const l = this.local(e);
     if (l.search && l.searchSeed) {
       if (equalBytes(l.searchSeed, seed) && !l.searchFailed) return; // the early search already runs on this seed
@@ -496,6 +498,32 @@ export class ProtocolHost {
       await l.search.catch(() => undefined);
     }
     await this.runSearch(e, s, seed);
+  }
+
+  /**
+   * The Sprint's sync round reconciled with no peer (a node still connecting, every request
+   * failing), so the seed came from a pool that may lack commitments and reveals the others hold: a
+   * search on a wrong seed is wasted (every find `wrongSeed`), as would be our verdicts on others'
+   * proofs. Seen by hand: a page that started contributing mid-Sprint, its node just restarted under
+   * the new wallet's key, searched a whole Sprint on a seed without the host's reveal and was
+   * credited 0 of 2 512 finds. Syncs again every skew until a peer reconciles or the Sprint's last
+   * skew; a seed that changed restarts the search on it.
+   */
+  private async confirmSeed(e: number, s: EpochSchedule): Promise<void> {
+    const k = this.genesis.skewMs;
+    for (;;) {
+      await new Promise<void>((resolve) => this.o.clock.setTimer(this.o.clock.now() + k, resolve));
+      if (!this.running || this.o.clock.now() >= s.sprintEnd - k) return;
+      if ((await this.syncRound(e, s.sprintEnd - k)).reconciled > 0) break;
+    }
+    const l = this.local(e);
+    const synced = this.seedFromPool(e)?.seed;
+    if (!this.running || !synced || !l.seed || equalBytes(synced, l.seed) || this.o.clock.now() >= s.sprintEnd - k) return;
+    this.log(`epoch ${e}: the seed synced during the Sprint differs from ours, restarting the search`);
+    l.seed = synced;
+    l.searchAbort?.abort();
+    await l.search?.catch(() => undefined);
+    await this.runSearch(e, s, synced);
   }
 
   private async runSearch(e: number, s: EpochSchedule, seed: Uint8Array): Promise<void> {
