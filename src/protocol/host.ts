@@ -494,9 +494,15 @@ export class ProtocolHost {
       if (l.searchFailed) this.log(`epoch ${e}: the early search failed, searching again from its progress`);
       // A reveal we lacked arrived in the sync round: the early search was on another seed.
       else this.log(`epoch ${e}: the synced seed differs from the early one, restarting the search`);
-      l.searchAbort?.abort();
-      await l.search.catch(() => undefined);
     }
+    await this.restartSearch(e, s, seed);
+  }
+
+  /** Drops the search running for epoch e, if any (on another seed, or failed), and searches `seed` from its stored progress. */
+  private async restartSearch(e: number, s: EpochSchedule, seed: Uint8Array): Promise<void> {
+    const l = this.local(e);
+    l.searchAbort?.abort();
+    await l.search?.catch(() => undefined);
     await this.runSearch(e, s, seed);
   }
 
@@ -521,9 +527,7 @@ export class ProtocolHost {
     if (!this.running || !synced || !l.seed || equalBytes(synced, l.seed) || this.o.clock.now() >= s.sprintEnd - k) return;
     this.log(`epoch ${e}: the seed synced during the Sprint differs from ours, restarting the search`);
     l.seed = synced;
-    l.searchAbort?.abort();
-    await l.search?.catch(() => undefined);
-    await this.runSearch(e, s, synced);
+    await this.restartSearch(e, s, synced);
   }
 
   private async runSearch(e: number, s: EpochSchedule, seed: Uint8Array): Promise<void> {
@@ -982,12 +986,15 @@ export class ProtocolHost {
    * window, its node still connecting after the wallet was made, derived epoch 0 from an empty pool
    * and never took the certified one; every later proof of it had the wrong seed.
    */
-  private outvoted(current: number): number | undefined {
+  private outvoted(current: number): { epoch: number; voters: string[] } | undefined {
     const epochs = [...this.views.keys()].filter((e) => e < current).sort((a, b) => a - b);
-    return epochs.find((e) => {
+    for (const e of epochs) {
       const v = this.views.get(e)!;
-      return v.certificate === 'pending' && !this.certs.has(e) && this.votesAgainst(e, v.hash).length > 0;
-    });
+      if (v.certificate !== 'pending' || this.certs.has(e)) continue;
+      const voters = this.votesAgainst(e, v.hash);
+      if (voters.length > 0) return { epoch: e, voters };
+    }
+    return undefined;
   }
 
   /**
@@ -1014,13 +1021,14 @@ export class ProtocolHost {
    */
   private async retryOutvoted(current: number): Promise<void> {
     if (this.knownWrong() !== undefined) return; // the older, certified fix comes first
-    const e = this.outvoted(current);
-    if (e === undefined) return;
+    const found = this.outvoted(current);
+    if (!found) return;
+    const e = found.epoch;
     const r = this.retries.get(e) ?? { attempts: 0, at: -Infinity };
     if (this.o.clock.now() < r.at) return;
     const prev = e === 0 ? null : this.views.get(e - 1)?.state;
     if (prev === undefined) return;
-    for (const peer of this.stateHolders(this.votesAgainst(e, this.views.get(e)!.hash))) {
+    for (const peer of this.stateHolders(found.voters)) {
       const got = await this.fetchCertifiedState(peer, e, prev);
       if (!got) continue;
       this.retries.delete(e);
