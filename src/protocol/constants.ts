@@ -18,6 +18,8 @@ export const TAG_SAMPLE = 'sprintnet/validate-sample/v1';
 export const TAG_STATE = 'sprintnet/epoch-state/v2';
 export const TAG_LOTTERY = 'sprintnet/validation-lottery/v1';
 export const TAG_BUCKETS = 'sprintnet/sync-bucket/v1';
+/** A validator's own order among proofs of equal standing (local policy, not consensus). */
+export const TAG_ORDER = 'sprintnet/validate-order/v1';
 
 // ---- sizes and limits of network input ----
 export const KEY_BYTES = 32;
@@ -57,6 +59,8 @@ export const REPUTATION_MAX = 10;
  * that nobody checks it is about e^(-7) ≈ 0.09%, and validation work per host does not grow with n.
  */
 export const MIN_EXPECTED_VALIDATORS = 7;
+/** Nonce lists a validator fetches at once, in its validation order (lists are up to 1 MiB each). */
+export const VALIDATION_FETCHES = 8;
 
 // ---- rewards (docs/protocol.md §"Rewards") ----
 /** Share of each epoch's reward paid to validators whose verdicts agreed with the outcome. */

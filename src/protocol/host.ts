@@ -10,7 +10,7 @@ import type { NonceClaim } from '../sprint/claims.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { decide, judgeNonce, VALIDATION_TOLERANCE } from '../sprint/validate.ts';
 import { MessageType } from '../wallet/signing.ts';
-import { SECRET_BYTES, MAX_HEAD_PROBES, MAX_SYNC_IDS, SYNC_GET_PASSES } from './constants.ts';
+import { SECRET_BYTES, MAX_HEAD_PROBES, MAX_SYNC_IDS, SYNC_GET_PASSES, VALIDATION_FETCHES } from './constants.ts';
 import type { Signer, Verifier } from './crypto.ts';
 import { assembleCertificate, certifyingWeights, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate } from './certificate.ts';
 import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
@@ -37,7 +37,7 @@ import { PeerBook, probeHeads, rotate } from './peer-choice.ts';
 import { ProgressWriter, readProgress, type Progress } from './progress.ts';
 import { MessagePool } from './pool.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
-import { effectiveRateBps, isSelected, lotteryMessage, sampleIndices, sampleSize } from './selection.ts';
+import { effectiveRateBps, isSelected, lotteryMessage, reRunChunks, sampleIndices, sampleSize, validationOrder } from './selection.ts';
 import { epochKey } from './store.ts';
 import {
   bucketHashes,
@@ -172,6 +172,13 @@ export interface HostCounters {
 
 /** How soon a host whose catch-up found nobody to ask tries again. */
 const PEER_RETRY_MS = 2_000;
+
+/** A proof's nonce list as validation got it: the claims (null: nobody served it), a typed error, or not asked in time. */
+interface FetchedList {
+  readonly claims?: NonceClaim[] | null;
+  readonly err?: unknown;
+  readonly skipped?: boolean;
+}
 /** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
 /**
@@ -634,37 +641,35 @@ export class ProtocolHost {
         bySender.set(k, null); // equivocation: the ledger flags it
       else if (!have || p.id < have.id) bySender.set(k, p);
     }
-    // Lists are fetched in parallel and only until half the validation window has passed.
+    // Lists are fetched only until half the validation window has passed.
     const fetchBy = s.proofEnd + this.genesis.skewMs + Math.floor(this.genesis.timings.validationMs / 2);
-    const picked: ProofMessage[] = [];
-    for (const [k, p] of [...bySender.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const standing = new Map((prev?.hosts ?? []).map((h) => [hex(h.publicKey), h.reputation]));
+    const candidates: ProofMessage[] = [];
+    for (const [k, p] of bySender) {
       if (!p || p.count === 0 || !equalBytes(p.seed, seed)) continue;
-      const rep = prev?.hosts.find((h) => hex(h.publicKey) === k)?.reputation ?? 0;
       const others = validators - ((weights.get(k) ?? 0) > 0 ? 1 : 0);
-      if (isSelected(value, p.sender, effectiveRateBps(rep, others))) picked.push(p);
+      if (isSelected(value, p.sender, effectiveRateBps(standing.get(k) ?? 0, others))) candidates.push(p);
     }
+    const picked = validationOrder(value, candidates, (p) => ({ reputation: standing.get(hex(p.sender)) ?? 0, weight: weights.get(hex(p.sender)) ?? 0 }));
     const answer = this.o.strategy?.verdict;
     if (answer) {
       const entries = picked.map((p) => ({ host: p.sender, proofId: fromHex32(p.id), ...answer({ epoch: e, proof: p, sampleSize: sampleSize(p.count) }) }));
+      entries.sort((a, b) => compareBytes(a.host, b.host));
       if (this.o.clock.now() > s.validationEnd) return;
       await this.publish(e, { kind: 'validation', binding: this.o.signer.binding, lottery, entries });
       return;
     }
-    const lists = await Promise.all(
-      picked.map((p) =>
-        this.fetchClaims(p, fetchBy).then(
-          (c) => ({ claims: c }),
-          (err: unknown) => ({ err }),
-        ),
-      ),
-    );
+    const lists = await this.fetchInOrder(picked, fetchBy);
     // One message per epoch, and none after validationEnd: re-runs stop at a cutoff and what was
     // judged by then is published, so a slow engine leaves out proofs instead of every verdict (its
     // quick `unavailable` ones included, which alone would then decide the claims it could not
-    // finish). Verdicts that need no re-run come first.
+    // finish). Verdicts that need no re-run come first, then re-runs in the validation order.
     const cutoff = s.validationEnd - Math.max(this.genesis.skewMs, Math.floor(this.genesis.timings.validationMs / 10));
-    const needsRun = (i: number) => 'claims' in lists[i]! && !!lists[i]!.claims;
-    const order = picked.map((_, i) => i).sort((a, b) => Number(needsRun(a)) - Number(needsRun(b)) || a - b);
+    const needsRun = (i: number) => !!lists[i]!.claims;
+    const order = picked
+      .map((_, i) => i)
+      .filter((i) => !lists[i]!.skipped)
+      .sort((a, b) => Number(needsRun(a)) - Number(needsRun(b)) || a - b);
     const entries: ValidationEntry[] = [];
     let longest = 0; // the longest re-run so far: the next one is not started unless it would end by the cutoff
     for (const i of order) {
@@ -682,12 +687,30 @@ export class ProtocolHost {
     this.log(`epoch ${e}: validated ${entries.length} proofs`);
   }
 
-  private async judge(
-    p: ProofMessage,
-    seed: Uint8Array,
-    value: Uint8Array,
-    fetched: { claims?: NonceClaim[] | null; err?: unknown },
-  ): Promise<ValidationEntry> {
+  /**
+   * The lists of `proofs`, fetched VALIDATION_FETCHES at a time in the given (validation) order, so
+   * that a flood of proofs neither holds many 1 MiB lists at once nor comes before the proofs that
+   * rank first. A proof whose turn comes after `fetchBy` is `skipped` (not asked, so not judged).
+   */
+  private async fetchInOrder(proofs: readonly ProofMessage[], fetchBy: number): Promise<FetchedList[]> {
+    const out: FetchedList[] = new Array(proofs.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < proofs.length; i = next++) {
+        const p = proofs[i]!;
+        if (this.o.clock.now() >= fetchBy && !this.lists.has(hex(p.root))) out[i] = { skipped: true };
+        else
+          out[i] = await this.fetchClaims(p, fetchBy).then(
+            (claims) => ({ claims }),
+            (err: unknown) => ({ err }),
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(VALIDATION_FETCHES, proofs.length) }, worker));
+    return out;
+  }
+
+  private async judge(p: ProofMessage, seed: Uint8Array, value: Uint8Array, fetched: FetchedList): Promise<ValidationEntry> {
     const base = { host: p.sender, proofId: fromHex32(p.id) };
     const plain = (verdict: VerdictCode): ValidationEntry => ({ ...base, verdict, checked: 0, mismatches: 0 });
     if (fetched.err !== undefined) return plain(isProtocolError(fetched.err, 'DUPLICATE_NONCE') ? Verdict.duplicate : Verdict.malformed);
@@ -696,10 +719,19 @@ export class ProtocolHost {
     if (claims.length !== p.count || claims.some((c) => !(c.distance < this.rTarget))) return plain(Verdict.malformed);
     const m = sampleSize(p.count);
     const picked = sampleIndices(value, fromHex32(p.id), p.count, m).map((i) => claims[i]!);
-    const distances = await this.o.engine.evaluate({ config: sprintConfig(this.genesis), seed, publicKey: p.sender, nonces: picked.map((c) => c.nonce) });
-    const mismatches = picked.filter((c, i) => judgeNonce(c.distance, distances[i]!, this.rTarget, VALIDATION_TOLERANCE) !== 'ok').length;
+    // In draw order, stopping once the mismatches decide a rejection (§8 "Stopping early"): the
+    // entry then says how many were re-run.
+    let checked = 0;
+    let mismatches = 0;
+    for (const size of reRunChunks(m)) {
+      const chunk = picked.slice(checked, checked + size);
+      const distances = await this.o.engine.evaluate({ config: sprintConfig(this.genesis), seed, publicKey: p.sender, nonces: chunk.map((c) => c.nonce) });
+      mismatches += chunk.filter((c, i) => judgeNonce(c.distance, distances[i]!, this.rTarget, VALIDATION_TOLERANCE) !== 'ok').length;
+      checked += chunk.length;
+      if (!decide(mismatches, m).accepted) break;
+    }
     const d = decide(mismatches, m);
-    return { ...base, verdict: d.accepted ? Verdict.ok : Verdict.mismatch, checked: m, mismatches };
+    return { ...base, verdict: d.accepted ? Verdict.ok : Verdict.mismatch, checked: d.accepted ? m : checked, mismatches };
   }
 
   /**

@@ -8,6 +8,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { flopsPerNonce } from '../sprint/config.ts';
+import { mismatchLimit } from '../sprint/validate.ts';
 import { MessageType } from '../wallet/signing.ts';
 import { BPS, HASH_BYTES, KEY_BYTES, MAX_HOSTS, MAX_TRANCHES, REPUTATION_MAX, TAG_STATE, VALIDATOR_SHARE_BPS, VEST_EPOCHS } from './constants.ts';
 import type { Verifier } from './crypto.ts';
@@ -22,6 +23,7 @@ import {
   type Message,
   type ProofMessage,
   type RevealMessage,
+  type ValidationEntry,
   type ValidationMessage,
 } from './messages.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
@@ -283,7 +285,7 @@ export function deriveEpoch(g: Genesis, prev: EpochState | null, epoch: number, 
       const others = validators.length - (weights.get(hkey)! > 0 ? 1 : 0);
       const rate = effectiveRateBps(prevHosts.get(hkey)?.reputation ?? 0, others);
       if (!isSelected(value, e.host, rate)) continue;
-      if ((e.verdict === Verdict.ok || e.verdict === Verdict.mismatch) && e.checked !== sampleSize(proof.count)) continue;
+      if ((e.verdict === Verdict.ok || e.verdict === Verdict.mismatch) && !sampleDone(e, sampleSize(proof.count))) continue;
       const t = tally.get(hkey) ?? { vw: 0, aw: 0, fw: 0, uw: 0, n: 0, samples: [] };
       t.vw += vw;
       t.n += 1;
@@ -445,6 +447,14 @@ interface Sample {
  * otherwise accept a one-nonce forgery). A minority of validators, lenient or harsh, cannot move
  * the median.
  */
+/**
+ * A sampled verdict counts when it re-ran the whole sample of m, or is a `mismatch` that stopped
+ * early, in draw order, once k(m) mismatches decided it (§8 "Stopping early"; checked < m).
+ */
+export function sampleDone(e: Pick<ValidationEntry, 'verdict' | 'checked' | 'mismatches'>, m: number): boolean {
+  return e.checked === m || (e.verdict === Verdict.mismatch && e.checked < m && e.mismatches >= mismatchLimit(m));
+}
+
 export function creditedCount(count: number, samples: readonly Sample[]): number {
   if (samples.length === 0) return count;
   const sorted = [...samples].sort((a, b) => a.mismatches * b.checked - b.mismatches * a.checked || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

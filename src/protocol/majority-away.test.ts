@@ -13,12 +13,30 @@
 import { describe, expect, it } from 'vitest';
 import { hex } from './bytes.ts';
 import type { Signer } from './crypto.ts';
+import type { EventLoop } from './sim/loop.ts';
 import { schedule } from './genesis.ts';
 import { KEEP_EPOCHS, isCertified } from './host.ts';
 import { hostOf } from './ledger.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { followerAt } from './sim/follower.ts';
 import { createSimulation, modelledIdentity } from './sim/simulate.ts';
+
+/**
+ * A browser wallet's signer, locked in [from, to): `ready` waits for the unlock until `until`, and
+ * `canSign` says whether it is unlocked.
+ */
+function lockedBetween(loop: EventLoop, from: number, to: number): (s: Signer) => Signer {
+  const locked = () => loop.now() >= from && loop.now() < to;
+  return (s) => ({
+    ...s,
+    canSign: () => !locked(),
+    ready: (_what, until) =>
+      new Promise<boolean>((resolve) => {
+        if (!locked()) return resolve(true);
+        loop.setTimer(Math.min(until, to), () => resolve(!locked()));
+      }),
+  });
+}
 
 describe('the majority of the weight away across an epoch close, back after KEEP_EPOCHS', () => {
   it('comes back to the same states: it derives the epoch it left from the messages its peers kept, votes late and certifies it', async () => {
@@ -90,16 +108,7 @@ describe('the majority of the weight away across an epoch close, back after KEEP
     const sim = await createSimulation({ honest: 3, epochs: back + 3, seed: 53, modelled, initialWeights: [3, 3, 10], outages, log: (l) => lines.push(l) });
     const away = sim.hosts[2]!;
     const unlockAt = schedule(g, back + 1).sprintStart;
-    // A browser wallet's signer: `ready` waits for the unlock until `until`; `canSign` says whether it is unlocked.
-    const locked = (s: Signer): Signer => ({
-      ...s,
-      canSign: () => sim.loop.now() >= unlockAt,
-      ready: (_what, until) =>
-        new Promise<boolean>((resolve) => {
-          if (sim.loop.now() >= unlockAt) return resolve(true);
-          sim.loop.setTimer(Math.min(until, unlockAt), () => resolve(sim.loop.now() >= unlockAt));
-        }),
-    });
+    const locked = lockedBetween(sim.loop, -Infinity, unlockAt);
     const restart = () => {
       away.host.stop();
       away.host = away.make(undefined, locked);
@@ -133,18 +142,9 @@ describe('the majority of the weight away across an epoch close, back after KEEP
     // Locked from epoch 0's validation window to epoch 1's Sprint: it misses only epoch 0's vote (W_0 is the genesis's).
     const lockedFrom = schedule(g, 0).validationEnd;
     const unlockAt = schedule(g, 1).sprintStart;
-    const locked = () => sim.loop.now() >= lockedFrom && sim.loop.now() < unlockAt;
     sim.loop.setTimer(schedule(g, 0).start + 10, () => {
       heavy.host.stop();
-      heavy.host = heavy.make(undefined, (s) => ({
-        ...s,
-        canSign: () => !locked(),
-        ready: (_what, until) =>
-          new Promise<boolean>((resolve) => {
-            if (!locked()) return resolve(true);
-            sim.loop.setTimer(Math.min(until, unlockAt), () => resolve(!locked()));
-          }),
-      }));
+      heavy.host = heavy.make(undefined, lockedBetween(sim.loop, lockedFrom, unlockAt));
       void heavy.host.start();
     });
     await sim.runEpoch(0);

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
 import { BPS, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX } from './constants.ts';
-import { creditedCount } from './ledger.ts';
-import { effectiveRateBps, isSelected, minRateBps, sampleIndices, sampleSize } from './selection.ts';
+import { creditedCount, sampleDone } from './ledger.ts';
+import { effectiveRateBps, isSelected, minRateBps, reRunChunks, sampleIndices, sampleSize, validationOrder } from './selection.ts';
+import { Verdict } from './messages.ts';
+import { mismatchLimit } from '../sprint/validate.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
 
 const bytes = (s: string) => sha256(new TextEncoder().encode(s));
@@ -77,6 +79,51 @@ describe('credited nonces', () => {
     expect(creditedCount(130, [s('a', 1, 0, 130), s('b', 5, 1, 130), s('c', 5, 1, 130)])).toBe(129);
     // Sampled lists scale the share: 1 of 130 on a list of 1300 removes ⌈1300/130⌉ = 10.
     expect(creditedCount(1300, [s('a', 1, 1, 130)])).toBe(1290);
+  });
+});
+
+describe('validation order (local policy)', () => {
+  const hosts = Array.from({ length: 40 }, (_, i) => ({ sender: bytes(`host ${i}`), reputation: i % 4 === 0 ? 3 : 0, weight: i % 8 === 0 ? 5 : 0 }));
+  const standing = (h: (typeof hosts)[number]) => h;
+
+  it('ranks reputation first, then weight, and orders equals by the validator’s own lottery draw', () => {
+    const order = validationOrder(bytes('lottery A'), hosts, standing);
+    expect(order.length).toBe(hosts.length);
+    expect(new Set(order)).toEqual(new Set(hosts));
+    // Reputation 3 first (10 hosts), and among those the weighted ones (5) first.
+    expect(order.slice(0, 10).every((h) => h.reputation === 3)).toBe(true);
+    expect(order.slice(0, 5).every((h) => h.weight === 5)).toBe(true);
+    expect(order.slice(10).every((h) => h.reputation === 0)).toBe(true);
+    // The order of equals is a pure function of (λ, key): the input order does not matter.
+    expect(validationOrder(bytes('lottery A'), [...hosts].reverse(), standing)).toEqual(order);
+  });
+
+  it('gives each validator another order among fresh keys, so no key can be ground to come first', () => {
+    const fresh = hosts.filter((h) => h.reputation === 0 && h.weight === 0);
+    const firsts = new Set(['A', 'B', 'C', 'D', 'E', 'F'].map((v) => validationOrder(bytes(`lottery ${v}`), fresh, standing)[0]));
+    expect(firsts.size).toBeGreaterThan(2);
+  });
+});
+
+describe('stopping early (§8)', () => {
+  it('re-runs k(m), then 8·k(m), then the rest, in draw order', () => {
+    expect(mismatchLimit(VALIDATION_SAMPLE)).toBe(2);
+    expect(reRunChunks(VALIDATION_SAMPLE)).toEqual([2, 16, VALIDATION_SAMPLE - 18]);
+    expect(reRunChunks(10)).toEqual([2, 8]);
+    expect(reRunChunks(1)).toEqual([1]);
+    for (let m = 1; m <= VALIDATION_SAMPLE; m++) expect(reRunChunks(m).reduce((a, b) => a + b, 0)).toBe(m);
+  });
+
+  it('counts a mismatch that stopped once k(m) mismatches decided it, and nothing else short of m', () => {
+    const m = VALIDATION_SAMPLE;
+    expect(sampleDone({ verdict: Verdict.ok, checked: m, mismatches: 1 }, m)).toBe(true);
+    expect(sampleDone({ verdict: Verdict.mismatch, checked: m, mismatches: 9 }, m)).toBe(true);
+    expect(sampleDone({ verdict: Verdict.mismatch, checked: 2, mismatches: 2 }, m)).toBe(true);
+    expect(sampleDone({ verdict: Verdict.mismatch, checked: 18, mismatches: 3 }, m)).toBe(true);
+    // An `ok` must have re-run all m; so must a count of another sample size.
+    expect(sampleDone({ verdict: Verdict.ok, checked: 18, mismatches: 0 }, m)).toBe(false);
+    expect(sampleDone({ verdict: Verdict.mismatch, checked: m + 1, mismatches: 2 }, m)).toBe(false);
+    expect(sampleDone({ verdict: Verdict.mismatch, checked: 1, mismatches: 1 }, m)).toBe(false);
   });
 });
 

@@ -18,9 +18,9 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryWriter } from '../codec/binary.ts';
-import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
-import { BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
-import { tagged, u32be, u48be } from './bytes.ts';
+import { mismatchLimit, VALIDATION_SAMPLE } from '../sprint/validate.ts';
+import { BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_ORDER, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
+import { compareBytes, tagged, u32be, u48be } from './bytes.ts';
 
 /** The floor: the rate that gives MIN_EXPECTED_VALIDATORS checks in expectation among n validators. */
 export function minRateBps(validators: number): number {
@@ -46,7 +46,45 @@ export function isSelected(lotteryValue: Uint8Array, host: Uint8Array, rateBps: 
   return u * BPS < rateBps * 2 ** 32;
 }
 
+/** What decides a proof's place in a validator's order: the standing its host earned by our previous state. */
+export interface Standing {
+  readonly reputation: number;
+  readonly weight: number;
+}
+
+/**
+ * The order in which a validator fetches lists and re-runs samples when it may not have time for
+ * every proof it picked (local policy: the ledger takes whatever verdicts are published). Hosts with
+ * more reputation first, then more weight: a flood of proofs from fresh keys, free to make and each
+ * up to VALIDATION_SAMPLE re-runs to check, cannot take the time of hosts that earned their standing
+ * (validation-flood.test.ts). Among equals, by SHA-256(TAG_ORDER ‖ λ_v ‖ key): nobody knows λ_v
+ * before the validator publishes it, so nobody can grind keys to come first, and each validator
+ * reaches a different part of a flood.
+ */
+export function validationOrder<P extends { readonly sender: Uint8Array }>(lotteryValue: Uint8Array, proofs: readonly P[], standing: (p: P) => Standing): P[] {
+  const ranked = proofs.map((p) => ({ p, s: standing(p), draw: sha256(tagged(TAG_ORDER, lotteryValue, p.sender)) }));
+  ranked.sort((a, b) => b.s.reputation - a.s.reputation || b.s.weight - a.s.weight || compareBytes(a.draw, b.draw));
+  return ranked.map((r) => r.p);
+}
+
 export const sampleSize = (count: number): number => Math.min(count, VALIDATION_SAMPLE);
+
+/**
+ * How a validator splits its re-run of a sample of m (in draw order) into engine calls: first k(m),
+ * the fewest that can decide a rejection, then 8·k(m), then the rest. It stops after the call that
+ * brings k(m) mismatches (§8 "Stopping early"), so a made-up list costs k(m) re-runs instead of m,
+ * and an honest one m in three calls.
+ */
+export function reRunChunks(m: number): number[] {
+  const k = mismatchLimit(m);
+  const out: number[] = [];
+  for (let done = 0, size = k; done < m; size = out.length === 1 ? 8 * k : m) {
+    const n = Math.min(size, m - done);
+    out.push(n);
+    done += n;
+  }
+  return out;
+}
 
 /** The m indices (in draw order) a validator re-evaluates from a list of `count` claims. */
 export function sampleIndices(lotteryValue: Uint8Array, proofId: Uint8Array, count: number, m = sampleSize(count)): number[] {

@@ -76,7 +76,7 @@ export function sampleSize(): number {
   return m;
 }
 
-/** The spec's m (200 with the constants above; checked by validate.test.ts). */
+/** The spec's m (130 with the constants above; checked by validate.test.ts). */
 export const VALIDATION_SAMPLE = sampleSize();
 
 /** The decision for `checked` re-evaluated nonces of which `mismatches` were not ok. */

@@ -79,6 +79,8 @@ export class OracleEngine implements ProtocolEngine {
     private readonly p: number,
     /** Timed: a search tries `perSecond` nonces per second of clock time left to its deadline, instead of `budget`. */
     private readonly timed?: { readonly clock: { now(): number }; readonly perSecond: number },
+    /** Slow re-runs: each evaluated nonce takes `msPerNonce` of clock time (a validator's engine has a budget). */
+    private readonly slow?: { readonly clock: { now(): number; setTimer(at: number, fn: () => void): unknown }; readonly msPerNonce: number },
   ) {}
 
   static distance(seed: Uint8Array, publicKey: Uint8Array, nonce: number, p: number, r: number): number {
@@ -104,6 +106,8 @@ export class OracleEngine implements ProtocolEngine {
 
   async evaluate(req: EvaluateRequest): Promise<number[]> {
     this.work.validated += req.nonces.length;
+    const slow = this.slow;
+    if (slow) await new Promise<void>((resolve) => slow.clock.setTimer(slow.clock.now() + slow.msPerNonce * req.nonces.length, resolve));
     return req.nonces.map((n) => OracleEngine.distance(req.seed, req.publicKey, n, this.p, rTarget(req.config, this.p)));
   }
 }

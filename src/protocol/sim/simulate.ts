@@ -70,6 +70,8 @@ export interface SimOptions {
    * (instead of `noncesPerSprint`), so a search that starts earlier tries more (the late-revealer).
    */
   readonly searchNoncesPerSecond?: number;
+  /** MODELLED only: every re-run of a nonce in validation takes this many ms of virtual time (default 0). */
+  readonly evaluateMsPerNonce?: number;
   /** false: honest hosts search from sprintStart only, as before the early search (comparison runs). */
   readonly honestSearchEarly?: boolean;
   /** Share one verification cache among all hosts (results are pure functions of the bytes). */
@@ -224,7 +226,12 @@ export async function createSimulation(o: SimOptions): Promise<Simulation> {
     const engine = o.modelled
       ? ((kind === 'forged'
           ? new ForgedOracleEngine(Math.max(1, Math.round(budget * p)), budget, p)
-          : new OracleEngine(budget, p, o.searchNoncesPerSecond ? { clock: loop, perSecond: o.searchNoncesPerSecond } : undefined)) as unknown as HonestEngine)
+          : new OracleEngine(
+              budget,
+              p,
+              o.searchNoncesPerSecond ? { clock: loop, perSecond: o.searchNoncesPerSecond } : undefined,
+              o.evaluateMsPerNonce ? { clock: loop, msPerNonce: o.evaluateMsPerNonce } : undefined,
+            )) as unknown as HonestEngine)
       : kind === 'forged'
         ? new ForgedEngine(models, budget, rng)
         : kind === 'fewer-layers'

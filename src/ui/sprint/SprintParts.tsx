@@ -8,6 +8,7 @@ import { useWalletStore } from '../wallet/store.ts';
 import { readiness, useSprintStore } from './store.ts';
 import { Term } from '../help/Term.tsx';
 import { describeLeft, estimateLeftMs } from './eta.ts';
+import { missedSigningNote } from './outcome.ts';
 
 const PHASE_LABELS: Record<BuildPhase, string> = {
   autotune: 'Choosing the fastest kernels',
@@ -174,8 +175,7 @@ export function SigningNotice() {
   if (last) {
     return (
       <p className="muted" data-testid="sprint-signing" data-state="missed" data-what={last.what}>
-        The wallet was locked when this browser's {last.what} was due ({new Date(last.at).toLocaleTimeString()});{' '}
-        {last.what === 'vote' ? 'it is sent once the wallet is unlocked, if that epoch still has no certificate.' : 'it was skipped for that epoch.'}
+        The wallet was locked when this browser's {last.what} was due ({new Date(last.at).toLocaleTimeString()}); {missedSigningNote(last.what)}
       </p>
     );
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outcomeNote } from './outcome.ts';
+import { missedSigningNote, outcomeNote } from './outcome.ts';
 
 describe('outcomeNote', () => {
   it('explains each outcome of the own proof that costs or earns nothing, and says nothing for an accepted one', () => {
@@ -15,5 +15,16 @@ describe('outcomeNote', () => {
     expect(outcomeNote(['withheld', 'carried', 'wrongSeed'])).toMatch(/keeps the weight it had/);
     // An unshown list still costs reputation: that is what the volunteer must act on.
     expect(outcomeNote(['rejected', 'carried'])).toMatch(/could not fetch its list/);
+  });
+});
+
+describe('missedSigningNote', () => {
+  it('says what a message the locked wallet missed cost', () => {
+    expect(missedSigningNote('commit')).toMatch(/Nothing is lost/);
+    expect(missedSigningNote('reveal')).toMatch(/no host reward.*no weight in the next/);
+    expect(missedSigningNote('proof')).toMatch(/earn nothing/);
+    expect(missedSigningNote('validation')).toMatch(/no validator reward/);
+    expect(missedSigningNote('vote')).toMatch(/sent once the wallet is unlocked/);
+    expect(missedSigningNote('other')).toMatch(/skipped/);
   });
 });

@@ -16,3 +16,24 @@ export function outcomeNote(flags: readonly string[]): string | null {
   if (flags.includes('wrongSeed')) return 'The proof was for another seed (a reveal reached this browser late): it was ignored, with no penalty.';
   return null;
 }
+
+/**
+ * What it cost that a message was not signed in time because the wallet was locked (the runtime's
+ * `signing.missed`; docs/protocol.md §6, §8, §9, §11). A vote is owed and sent after the unlock.
+ */
+export function missedSigningNote(what: string): string {
+  switch (what) {
+    case 'commit':
+      return 'it was skipped, so this browser had no part in choosing that epoch’s seed. Nothing is lost for it.';
+    case 'reveal':
+      return 'its committed secret was not revealed in time, so this browser earns no host reward for that epoch and gets no weight in the next.';
+    case 'proof':
+      return 'its finds of that epoch were never submitted, so they earn nothing.';
+    case 'validation':
+      return 'it checked nobody’s proof that epoch, so it earns no validator reward for it.';
+    case 'vote':
+      return 'it is sent once the wallet is unlocked, if that epoch still has no certificate.';
+    default:
+      return 'it was skipped for that epoch.';
+  }
+}
