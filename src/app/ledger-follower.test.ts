@@ -193,8 +193,12 @@ describe('LedgerFollower', () => {
     expect(mine.certificate).toBe('certified');
     expect(hex(follower.ownHost!.certificate(0)!.stateHash)).toBe(hashes[0]);
     expect(follower.snapshot.runtime!.ledger!.hash).toBe(hashes[0]);
-    // The forged vote is in the pools (its signature holds) and certifies nothing.
-    expect(follower.ownHost!.pool.votes(0).some((v) => hex(v.stateHash) === hex(fakeHash))).toBe(true);
+    // The forged vote (its signature holds) is refused by the follower as by the participants: its key
+    // has no weight in epoch 0 (NOT_ELIGIBLE, docs/protocol.md §13 "Weightless senders").
+    for (const h of everyone()) {
+      expect(h.pool.votes(0).some((v) => hex(v.stateHash) === hex(fakeHash))).toBe(false);
+      expect(h.counters.rejected.NOT_ELIGIBLE ?? 0).toBeGreaterThanOrEqual(1);
+    }
 
     // Nothing sent, nothing signed: no message from its key in any pool, the node never published, the engine never searched.
     expect(followerNode.published).toBe(0);

@@ -173,6 +173,9 @@ export interface HostCounters {
 /** How soon a host whose catch-up found nobody to ask tries again. */
 const PEER_RETRY_MS = 2_000;
 
+/** Kinds that only hosts with weight in W_e sign (commit, reveal, validation, vote): the ledger ignores them from anyone else. */
+const WEIGHTED_ONLY: ReadonlySet<KindName> = new Set(['commit', 'reveal', 'validation', 'vote']);
+
 /** A proof's nonce list as validation got it: the claims (null: nobody served it), a typed error, or not asked in time. */
 interface FetchedList {
   readonly claims?: NonceClaim[] | null;
@@ -1284,9 +1287,10 @@ export class ProtocolHost {
     this.counters.received++;
     try {
       const m = decodeMessage(bytes);
-      // Held already (a gossip echo, a synced copy), or a copy the pool bound refuses: not worth a verification.
+      // Held already (a gossip echo, a synced copy), or one we would not keep: not worth a verification.
       if (this.pool.has(m.epoch, m.id)) return null;
-      if (!this.pool.admits(m)) throw new ProtocolError('SUPERSEDED', `${m.kind} from ${hex(m.sender).slice(0, 8)}: the pool holds its smaller copies`);
+      const unkept = this.unkept(m);
+      if (unkept) throw unkept;
       if (!verifyMessage(this.o.verifier, this.genesis, m)) throw new ProtocolError('BAD_SIGNATURE', `${m.kind} from ${hex(m.sender).slice(0, 8)}`);
       if (!inWindow(this.genesis, m.kind, m.epoch, m.timestampMs)) {
         throw new ProtocolError('OUT_OF_WINDOW', `${m.kind} for epoch ${m.epoch} stamped ${m.timestampMs}, outside its window`);
@@ -1368,11 +1372,28 @@ export class ProtocolHost {
     return (await this.syncRound(e, deadline)).added;
   }
 
-  /** Adds the id of `bytes` to `into` when it is a message of epoch e that the pool bound refuses. */
-  private noteSuperseded(bytes: Uint8Array, e: number, into: Set<string>): void {
+  /**
+   * Why `m` is not kept whatever its signature, or null: the pool bound holds smaller copies
+   * (SUPERSEDED), or it is a kind only weighted hosts sign and its sender has no weight in W_e as
+   * our state e − 1 gives it (NOT_ELIGIBLE; the ledger and certificates ignore such messages, so
+   * the state is the same without them, §13 "Weightless senders"). Open-join epoch 0, and an epoch
+   * whose previous state we lack, have no such weights yet: everything is kept.
+   */
+  private unkept(m: Message): ProtocolError | null {
+    const from = hex(m.sender);
+    if (!this.pool.admits(m)) return new ProtocolError('SUPERSEDED', `${m.kind} from ${from.slice(0, 8)}: the pool holds its smaller copies`);
+    if (!WEIGHTED_ONLY.has(m.kind) || (m.epoch === 0 && this.genesis.initialWeights.length === 0)) return null;
+    const weights = this.weightsOf(m.epoch);
+    if (weights && !((weights.get(from) ?? 0) > 0))
+      return new ProtocolError('NOT_ELIGIBLE', `${m.kind} from ${from.slice(0, 8)}: no weight in epoch ${m.epoch}`);
+    return null;
+  }
+
+  /** Adds the id of `bytes` to `into` when it is a message of epoch e that we would not keep (unkept): sync counts it as held. */
+  private noteUnkept(bytes: Uint8Array, e: number, into: Set<string>): void {
     try {
       const m = decodeMessage(bytes);
-      if (m.epoch === e && !this.pool.has(e, m.id) && !this.pool.admits(m)) into.add(m.id);
+      if (m.epoch === e && !this.pool.has(e, m.id) && this.unkept(m)) into.add(m.id);
     } catch {
       // receive() has counted it
     }
@@ -1404,19 +1425,19 @@ export class ProtocolHost {
       // A `get` answer may stop at its byte budget: the ids it left out are asked again at once, pass
       // after pass, until none is missing, a pass brings nothing we lacked (the peer lies, or its
       // answers are refused), the passes run out, or the deadline passes (ask answers null).
-      // A copy the pool bound refuses (the peer holds a larger-id copy we hold smaller) counts as held.
-      const superseded = new Set<string>();
+      // A message we would not keep (unkept: a larger-id copy of one we hold, a weightless sender's vote) counts as held.
+      const unkept = new Set<string>();
       for (let pass = 0; missing.length > 0 && pass < (this.o.syncGetPasses ?? SYNC_GET_PASSES); pass++) {
         for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
           const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages, deadline);
           for (const bytes of got ?? []) {
             const m = this.receive(bytes, 'sync');
             if (m && m.epoch === e) added++;
-            else if (!m) this.noteSuperseded(bytes, e, superseded);
+            else if (!m) this.noteUnkept(bytes, e, unkept);
           }
         }
         const before = missing.length;
-        missing = missing.filter((id) => !this.pool.has(e, id) && !superseded.has(id));
+        missing = missing.filter((id) => !this.pool.has(e, id) && !unkept.has(id));
         if (missing.length === before) break;
       }
       // Only a peer whose every listed id we now hold is reconciled.

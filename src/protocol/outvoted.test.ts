@@ -107,7 +107,8 @@ describe('outvoted: a liar that votes a made-up hash', () => {
     await sim.runEpoch(0);
     const held = hosts.map((h) => h.view(0)!.hash);
     expect(hosts.every((h) => h.view(0)!.certificate === 'pending')).toBe(true);
-    expect(hosts.every((h) => h.pool.votes(0).some((v) => hex(v.stateHash) !== held[0]))).toBe(true); // the lie arrived
+    // The lie arrived, and was refused at the door: its key has no weight in W_0 (§13 "Weightless senders").
+    expect(hosts.every((h) => (h.counters.rejected.NOT_ELIGIBLE ?? 0) >= 1 && !h.pool.votes(0).some((v) => hex(v.stateHash) !== held[0]))).toBe(true);
     for (let e = 1; e < 4; e++)
       expect(
         (await sim.runEpoch(e)).hosts.slice(0, 2).every((h) => h.certificate === 'certified'),

@@ -10,7 +10,7 @@ import { hex } from './bytes.ts';
 import { encodeNonceList, nonceListRoot } from './claims.ts';
 import { schedule } from './genesis.ts';
 import { deriveEpoch, stateHash } from './ledger.ts';
-import { decodeMessage, signMessage, type Message } from './messages.ts';
+import { decodeMessage, signMessage, type Message, type Unsigned } from './messages.ts';
 import { MAX_BODIES_PER_SENDER } from './pool.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { createSimulation, modelledIdentity } from './sim/simulate.ts';
@@ -61,5 +61,35 @@ describe('the pool bound: one key, many copies', () => {
     // Its store holds no more than its pool.
     const stored = (await sim.hosts[0]!.store.keys('msg/')).filter((k) => k.includes(`/${'0'.repeat(11)}1/`));
     expect(stored.length).toBe(h0!.pool.messages(1).length);
+  }, 120_000);
+});
+
+describe('weightless senders', () => {
+  it('a key without weight in W_e: its commit, reveal, validation and vote are not kept, and the state is unchanged', async () => {
+    const crypto = modelledCrypto();
+    const sim = await createSimulation({ honest: 3, epochs: 3, seed: 82, modelled: { crypto } });
+    const g = sim.genesis;
+    const outsider = modelledIdentity(11);
+    const signer = crypto.signer(outsider.publicKey);
+    await sim.runEpoch(0);
+    const s1 = schedule(g, 1);
+    const sign = async (body: Record<string, unknown>, timestampMs: number): Promise<Message> =>
+      decodeMessage((await signMessage(signer, g, { epoch: 1, sender: outsider.publicKey, timestampMs, ...body } as Unsigned)).bytes);
+    const h32 = (b: number) => new Uint8Array(32).fill(b);
+    // Each in its window, gossiped to every host.
+    const at = (t: number, body: Record<string, unknown>) =>
+      sim.loop.setTimer(t, () => void sign(body, t).then((m) => sim.hosts.forEach((h) => h.host.receive(m.bytes, 'gossip'))));
+    at(s1.start + 10, { kind: 'commit', commitment: h32(1) });
+    at(s1.commitEnd + 10, { kind: 'reveal', secret: h32(2) });
+    at(s1.proofEnd + g.skewMs + 10, { kind: 'validation', binding: signer.binding, lottery: new Uint8Array(96).fill(3), entries: [] });
+    at(s1.close + 10, { kind: 'vote', stateHash: h32(4) });
+    const r1 = await sim.runEpoch(1);
+    expect(r1.agreed && r1.certified).toBe(true);
+    for (const h of sim.hosts) {
+      // Before: all four kept, stored and served by sync.
+      expect(h.host.pool.messages(1).filter((m) => hex(m.sender) === hex(outsider.publicKey))).toEqual([]);
+      expect(h.host.counters.rejected.NOT_ELIGIBLE).toBe(4);
+    }
+    expect((await sim.runEpoch(2)).certified).toBe(true);
   }, 120_000);
 });
