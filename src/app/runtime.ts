@@ -234,6 +234,15 @@ export interface PhaseClock {
   readonly msLeft: number;
 }
 
+/**
+ * The end of the current epoch's proof window: this Sprint's finds are sent only if the page can
+ * sign its proof by then (a locked wallet must be unlocked before). Null before epoch 0.
+ */
+export function proofDeadline(g: Genesis, now: number): number | null {
+  const e = epochAt(g, now);
+  return e < 0 ? null : schedule(g, e).proofEnd;
+}
+
 /** Which phase of the genesis's schedule `now` falls in (docs/protocol.md §4), and how long it lasts. */
 export function phaseClock(g: Genesis, now: number): PhaseClock {
   const e = epochAt(g, now);

@@ -8,7 +8,7 @@ import { useWalletStore } from '../wallet/store.ts';
 import { readiness, useSprintStore } from './store.ts';
 import { Term } from '../help/Term.tsx';
 import { describeLeft, estimateLeftMs } from './eta.ts';
-import { missedSigningNote } from './outcome.ts';
+import { signingNote } from './signing.ts';
 
 const PHASE_LABELS: Record<BuildPhase, string> = {
   autotune: 'Choosing the fastest kernels',
@@ -150,36 +150,28 @@ export function SprintErrorBox() {
   return null;
 }
 
-/** The wallet is locked and something must be signed, or was missed for it. */
+/** The wallet is locked and something must be signed (now, or this Sprint's proof later), or was missed for it. */
 export function SigningNotice() {
-  const needsUnlock = useSprintStore((s) => s.snapshot?.status === 'needs-unlock');
-  const waiting = useSprintStore((s) => s.snapshot?.signing.waiting);
+  const status = useSprintStore((s) => s.snapshot?.status);
+  const waiting = useSprintStore((s) => s.snapshot?.signing.waiting ?? null);
   const missed = useSprintStore((s) => s.snapshot?.signing.missed);
-  const now = useNow(waiting ? 500 : null);
-  if (needsUnlock) {
-    return (
-      <p className="sprint-signing" role="status" data-testid="sprint-signing" data-state="needs-unlock">
-        Unlock your wallet once to take part: this browser makes its validation key for this network then. Searching needs no unlock afterwards.
-      </p>
-    );
-  }
-  if (waiting) {
-    return (
-      <p className="sprint-signing" role="status" data-testid="sprint-signing" data-state="waiting" data-what={waiting.what}>
-        Wallet locked: unlock to submit your {waiting.what === 'proof' ? 'proof' : `${waiting.what} message`} (within {seconds(waiting.until - now)}). Searching
-        goes on without it.
-      </p>
-    );
-  }
-  const last = missed?.at(-1);
-  if (last) {
-    return (
-      <p className="muted" data-testid="sprint-signing" data-state="missed" data-what={last.what}>
-        The wallet was locked when this browser's {last.what} was due ({new Date(last.at).toLocaleTimeString()}); {missedSigningNote(last.what)}
-      </p>
-    );
-  }
-  return null;
+  const walletLocked = useWalletStore((s) => s.status === 'locked');
+  const genesis = useNetworkStore((s) => s.genesis);
+  const now = useNow(waiting || (walletLocked && status === 'running') ? 500 : null);
+  const runtime = status === 'needs-unlock' || status === 'running' ? status : 'other';
+  const note = signingNote({ runtime, walletLocked, waiting, missed: missed ?? [], genesis, now });
+  if (!note) return null;
+  return (
+    <p
+      className={note.urgent ? 'sprint-signing' : 'muted'}
+      role={note.urgent ? 'status' : undefined}
+      data-testid="sprint-signing"
+      data-state={note.state}
+      data-what={note.what}
+    >
+      {note.text}
+    </p>
+  );
 }
 
 /** Shown while the engine is being built: every phase can take seconds (weights: minutes on a CPU adapter). */
