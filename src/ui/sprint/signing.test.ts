@@ -30,8 +30,10 @@ describe('signingNote', () => {
   });
 
   it('says searching goes on while it waits to sign only when a search runs', () => {
-    const waiting = { what: 'vote', until: s0.sprintStart + 5_000 };
-    expect(signingNote(facts({ waiting }))!.text).toBe('Wallet locked: unlock to submit your vote message (within 4 s). Searching goes on without it.');
+    const waiting = { what: 'proof', until: s0.sprintStart + 5_000 };
+    expect(signingNote(facts({ waiting }))!.text).toBe('Wallet locked: unlock to submit your proof (within 4 s). Searching goes on without it.');
+    // A vote has no deadline (it is owed): no countdown that never runs down.
+    expect(signingNote(facts({ waiting: { what: 'vote', until: s0.sprintStart + 2_000 } }))!.text).toMatch(/vote .* is sent once you unlock it\.$/);
     const validating = signingNote(facts({ now: s0.proofEnd + 500, waiting: { what: 'validation', until: s0.validationEnd } }))!;
     expect(validating.state).toBe('waiting');
     expect(validating.text).not.toContain('Searching goes on');

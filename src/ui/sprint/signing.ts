@@ -37,6 +37,10 @@ export function signingNote(f: SigningFacts): SigningNote | null {
       text: 'Unlock your wallet once to take part: this browser makes its validation key for this network then. Searching needs no unlock afterwards.',
     };
   }
+  if (f.waiting?.what === 'vote') {
+    // A vote has no deadline: one the signer cannot make is owed and sent after the unlock (docs/protocol.md §11).
+    return { state: 'waiting', what: 'vote', urgent: true, text: 'Wallet locked: this browser’s vote on an epoch’s results is sent once you unlock it.' };
+  }
   if (f.waiting) {
     const what = f.waiting.what === 'proof' ? 'proof' : `${f.waiting.what} message`;
     return {
