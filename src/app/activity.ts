@@ -4,10 +4,13 @@
  * it published and those it received, the weights table with the evidence behind fraud flags, and
  * the epoch history. Plain data, so UI stores can copy it.
  */
-import type { EpochView, ProtocolHost } from '../protocol/host.ts';
+import { KEEP_EPOCHS, type EpochView, type ProtocolHost } from '../protocol/host.ts';
 import { Flag, flopsToCu } from '../protocol/ledger.ts';
 import { FRAUD_VERDICTS, Verdict, type Message, type ProofMessage } from '../protocol/messages.ts';
 import { toHex } from '../sprint/bytes.ts';
+
+/** Epochs whose messages a host keeps (its pool is pruned after them): the activity lists reach back this far. */
+export const ACTIVITY_EPOCHS = KEEP_EPOCHS;
 
 const FLAGS = Object.entries(Flag) as [string, number][];
 const VERDICT_NAMES = Object.fromEntries(Object.entries(Verdict).map(([name, code]) => [code, name])) as Record<number, string>;

@@ -6,7 +6,7 @@
  * validators judged them, and the inference verdicts this browser published. Read-only views of
  * src/app/activity.ts's plain data and the BrowserRuntime snapshot.
  */
-import type { WeightRow } from '../../app/activity.ts';
+import { ACTIVITY_EPOCHS, type WeightRow } from '../../app/activity.ts';
 import type { JudgeSnapshot } from '../../app/inference-judge.ts';
 import type { VerdictView } from '../../app/runtime.ts';
 import type { InferenceRecord } from '../../protocol/inference-reputation.ts';
@@ -173,7 +173,7 @@ function Verdicts({ list, testId, who }: { list: readonly VerdictView[]; testId:
   if (list.length === 0)
     return (
       <p className="muted" data-testid={testId} data-count={0}>
-        None yet.
+        None in these epochs.
       </p>
     );
   return (
@@ -304,12 +304,15 @@ export function MyActivity() {
   if (!activity) return <p className="muted">Start contributing to see your proofs and validations here.</p>;
   return (
     <div data-testid="my-activity">
+      <p className="muted">
+        The last {ACTIVITY_EPOCHS} epochs, whose messages this browser keeps; the weights table and the epoch history above reach further back.
+      </p>
       <h4>
         Your <Term id="proof">proofs</Term>
       </h4>
       {activity.proofs.length === 0 ? (
         <p className="muted" data-testid="my-proofs" data-count={0}>
-          None yet: a proof is sent after each Sprint.
+          None in these epochs: a proof is sent after each Sprint in which this browser searched.
         </p>
       ) : (
         <ul data-testid="my-proofs" data-count={activity.proofs.length}>
