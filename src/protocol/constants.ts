@@ -59,6 +59,13 @@ export const REPUTATION_MAX = 10;
  * that nobody checks it is about e^(-7) ≈ 0.09%, and validation work per host does not grow with n.
  */
 export const MIN_EXPECTED_VALIDATORS = 7;
+/**
+ * A new host (reputation 0) is checked by this many validators in expectation (every validator in a
+ * network of at most this many): three times the floor, so the hosts nobody knows yet get the
+ * closest look, while validation work per new host, and what a flood of proofs from fresh keys
+ * costs the network, no longer grows with its size (docs/protocol.md §8).
+ */
+export const NEW_HOST_VALIDATORS = 3 * MIN_EXPECTED_VALIDATORS;
 /** Nonce lists a validator fetches at once, in its validation order (lists are up to 1 MiB each). */
 export const VALIDATION_FETCHES = 8;
 

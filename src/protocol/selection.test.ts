@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { VALIDATION_SAMPLE } from '../sprint/validate.ts';
-import { BPS, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX } from './constants.ts';
+import { BPS, MIN_EXPECTED_VALIDATORS, NEW_HOST_VALIDATORS, REPUTATION_MAX } from './constants.ts';
 import { creditedCount, sampleDone } from './ledger.ts';
-import { effectiveRateBps, isSelected, minRateBps, reRunChunks, sampleIndices, sampleSize, validationOrder } from './selection.ts';
+import { effectiveRateBps, isSelected, minRateBps, newHostRateBps, reRunChunks, sampleIndices, sampleSize, validationOrder } from './selection.ts';
 import { Verdict } from './messages.ts';
 import { mismatchLimit } from '../sprint/validate.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
@@ -11,10 +11,20 @@ import { seedCommitment, sprintSeed } from './seed.ts';
 const bytes = (s: string) => sha256(new TextEncoder().encode(s));
 
 describe('check rate (Appendix D style)', () => {
-  it('is 100% for a new host and falls linearly to the floor of MIN_EXPECTED_VALIDATORS validators', () => {
+  it('checks a new host by NEW_HOST_VALIDATORS validators (every one in a smaller network), falling linearly to the floor of MIN_EXPECTED_VALIDATORS', () => {
+    expect(NEW_HOST_VALIDATORS).toBe(21);
+    for (const n of [1, 20, 21]) expect(effectiveRateBps(0, n)).toBe(BPS);
+    expect(effectiveRateBps(0, 22)).toBe(Math.ceil((BPS * 21) / 22));
+    expect(effectiveRateBps(0, 100)).toBe(2_100);
+    expect(effectiveRateBps(0, 1000)).toBe(210);
+    for (const n of [1, 5, 21, 22, 100, 1000, 10_000]) {
+      const expected = (effectiveRateBps(0, n) / BPS) * n;
+      expect(expected).toBeGreaterThanOrEqual(Math.min(n, NEW_HOST_VALIDATORS) - 1e-9);
+      expect(expected).toBeLessThan(NEW_HOST_VALIDATORS + n / BPS + 1e-9);
+    }
     for (const n of [20, 100, 1000]) {
       const floor = minRateBps(n);
-      expect(effectiveRateBps(0, n)).toBe(BPS);
+      expect(effectiveRateBps(0, n)).toBe(newHostRateBps(n));
       expect(effectiveRateBps(REPUTATION_MAX, n)).toBe(floor);
       expect(effectiveRateBps(REPUTATION_MAX + 5, n)).toBe(floor);
       const steps = Array.from({ length: REPUTATION_MAX }, (_, r) => effectiveRateBps(r, n) - effectiveRateBps(r + 1, n));

@@ -7,11 +7,13 @@
  * (claimant = v, domain ValidationLottery); its value is λ_v = SHA-256(L_v). For host h:
  *
  *   selected(v, h)  ⇔  u32be(SHA-256("sprintnet/validate-select/v1" ‖ λ_v ‖ key_h)) · 10 000 < q_h · 2^32
- *   q_h = max(f, 10 000 − ⌊(10 000 − f) · min(rep_h, REPUTATION_MAX) / REPUTATION_MAX⌋)   (basis points)
- *   f   = min(10 000, ⌈10 000 · MIN_EXPECTED_VALIDATORS / n_h⌉)                         (the floor)
+ *   q_h = max(f, t − ⌊(t − f) · min(rep_h, REPUTATION_MAX) / REPUTATION_MAX⌋)      (basis points)
+ *   t   = min(10 000, ⌈10 000 · NEW_HOST_VALIDATORS / n_h⌉)                      (a new host)
+ *   f   = min(10 000, ⌈10 000 · MIN_EXPECTED_VALIDATORS / n_h⌉)                  (the floor)
  *
- * with n_h the number of validators besides h: a new host is checked by every validator, and the
- * rate falls linearly with reputation to the floor of MIN_EXPECTED_VALIDATORS validators.
+ * with n_h the number of validators besides h: a new host is checked by NEW_HOST_VALIDATORS
+ * validators in expectation (every validator in a smaller network), and the rate falls linearly
+ * with reputation to the floor of MIN_EXPECTED_VALIDATORS validators.
  * and the sample is the first m = min(count, VALIDATION_SAMPLE) indices of a Fisher–Yates shuffle
  * of 0 … count−1 driven by SHA-256("sprintnet/validate-sample/v1" ‖ λ_v ‖ proofId ‖ u32 i).
  * All of it is integer arithmetic, so every implementation agrees bit for bit.
@@ -19,20 +21,24 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryWriter } from '../codec/binary.ts';
 import { mismatchLimit, VALIDATION_SAMPLE } from '../sprint/validate.ts';
-import { BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_ORDER, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
+import { BPS, HASH_BYTES, MIN_EXPECTED_VALIDATORS, NEW_HOST_VALIDATORS, REPUTATION_MAX, TAG_LOTTERY, TAG_ORDER, TAG_SAMPLE, TAG_SELECT } from './constants.ts';
 import { compareBytes, tagged, u32be, u48be } from './bytes.ts';
 
-/** The floor: the rate that gives MIN_EXPECTED_VALIDATORS checks in expectation among n validators. */
-export function minRateBps(validators: number): number {
-  if (validators <= 0) return BPS;
-  return Math.min(BPS, Math.ceil((BPS * MIN_EXPECTED_VALIDATORS) / validators));
-}
+/** The rate that gives `expected` checks in expectation among n validators (every one when n ≤ expected). */
+const rateFor = (expected: number, validators: number): number => (validators <= 0 ? BPS : Math.min(BPS, Math.ceil((BPS * expected) / validators)));
 
-/** Appendix-D-style per-validator check rate: every validator for a new host, falling linearly with reputation to the floor. */
+/** The floor: the rate that gives MIN_EXPECTED_VALIDATORS checks in expectation among n validators. */
+export const minRateBps = (validators: number): number => rateFor(MIN_EXPECTED_VALIDATORS, validators);
+
+/** A new host's rate: NEW_HOST_VALIDATORS checks in expectation among n validators. */
+export const newHostRateBps = (validators: number): number => rateFor(NEW_HOST_VALIDATORS, validators);
+
+/** Appendix-D-style per-validator check rate: a new host's rate, falling linearly with reputation to the floor. */
 export function effectiveRateBps(reputation: number, validators: number): number {
   const floor = minRateBps(validators);
+  const top = newHostRateBps(validators);
   const r = Math.min(Math.max(0, Math.floor(reputation)), REPUTATION_MAX);
-  return Math.max(floor, BPS - Math.floor(((BPS - floor) * r) / REPUTATION_MAX));
+  return Math.max(floor, top - Math.floor(((top - floor) * r) / REPUTATION_MAX));
 }
 
 /** What each validator's lottery signs for an epoch. */

@@ -113,7 +113,7 @@ export const GLOSSARY: readonly GlossaryEntry[] = [
     word: 'reputation',
     term: 'Reputation',
     definition:
-      'How many epochs your work was accepted, up to 10. A new computer is checked by everyone; one with full reputation by about seven others. Cheating resets it to 0, and so does a proof nobody could check because its list of finds was not reachable; a second unchecked proof before the next accepted one also costs every reward not yet vested.',
+      'How many epochs your work was accepted, up to 10. A new computer is checked by about 21 others (everyone in a smaller network); one with full reputation by about seven. Cheating resets it to 0, and so does a proof nobody could check because its list of finds was not reachable; a second unchecked proof before the next accepted one also costs every reward not yet vested.',
   },
   {
     id: 'fraud',
