@@ -24,7 +24,7 @@ import { seedSigner } from '../split/local.ts';
 import type { MonitorThresholds } from '../split/metrics.ts';
 import { encodeProof } from '../split/proof.ts';
 import type { PrivacyChoice } from '../split/router.ts';
-import { NodeTransport, peerPublicKey, type SplitTransport } from '../split/transport.ts';
+import { NodeTransport, peerPublicKey } from '../split/transport.ts';
 import { splitGenerate, type StepReport } from '../split/user.ts';
 import { failoverSummary, ObservedTransport, ReachingTransport, transportOfLastSegment } from './split-failover.ts';
 import { splitModelOf, type LoadedSplitModel, type RangeWorker } from './split-model.ts';

@@ -2,7 +2,7 @@
  * Task version 2 on the GPU: the input noise G added in the embed kernel, and the output stage's
  * fingerprint → permutation keys → distance path, against the CPU reference (src/sprint).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CONFIGS } from '../sprint/config.ts';
 import { rTarget } from '../sprint/difficulty.ts';
 import { fingerprint, FINGERPRINT_BITS, FINGERPRINT_WORDS, outputPermutationKeys } from '../sprint/fingerprint.ts';

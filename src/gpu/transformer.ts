@@ -15,7 +15,7 @@ import { TensorId } from '../sprint/weights.ts';
 import { at } from '../sprint/indexing.ts';
 import { autotune, defaultVariant, type TuneResult } from './autotune.ts';
 import { DEFAULT_HIT_RATE, rTarget } from '../sprint/difficulty.ts';
-import { DEFAULT_SCREEN_MARGINS, runScreened, SCREEN_MAX_HELD, type ScreenCounts, type ScreenPass } from './screen.ts';
+import { runScreened, SCREEN_MAX_HELD, type ScreenCounts, type ScreenPass } from './screen.ts';
 import { chooseScreen, confirmCapacity, type ScreenChoice } from './screen-choice.ts';
 import { GpuDevice, type AdapterDescription } from './device.ts';
 import { GpuError, formatBytes, isGpuError } from './errors.ts';
@@ -99,7 +99,6 @@ export class SprintEngine {
     readonly device: GpuDevice,
     private readonly weights: WeightStore,
     private readonly kernels: Kernels,
-    private readonly tau: GPUBuffer,
     private readonly activations: Activations,
     private readonly plans: PlanBuilder,
     private readonly slots: Slot[],
@@ -239,7 +238,7 @@ export class SprintEngine {
         };
         const slots = Array.from({ length: SLOTS }, (_, i) => slot(String(i), activations, true));
         const confirmSlot = confirmRows > 0 ? slot('confirm', new Activations(dev, config, confirmRows, config.seqLen), false) : null;
-        return { engine: new SprintEngine(config, sprintSeed, dev, weights, kernels, tau, activations, plans, slots, tuning, confirmSlot, screenChoice) };
+        return { engine: new SprintEngine(config, sprintSeed, dev, weights, kernels, activations, plans, slots, tuning, confirmSlot, screenChoice) };
       },
       Activations.bytes(config, batch, config.seqLen) + Activations.bytes(config, confirmRows, config.seqLen),
     );

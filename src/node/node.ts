@@ -409,7 +409,6 @@ export class SprintnetNode extends EventTarget {
     // new, or a claim only our configuration refuses: nobody is at fault. Dropped, not forwarded,
     // not scored.
     if (PENALTIES[reason] === 0) return TopicValidatorResult.Ignore;
-    const peerId = peer.toString();
     if (LOCAL_VIEW_REASONS.has(reason)) {
       // Clock, Sprint-window, replay and flood verdicts depend on what this node has seen and its
       // clock; an honest peer forwarding the message may have judged differently. Dropped with

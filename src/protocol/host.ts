@@ -5,12 +5,11 @@
  * certificate. Everything outside the protocol comes in through interfaces.ts, so the same class
  * runs in the browser, in `sprintnet host` and in the in-memory simulation.
  */
-import { BinaryReader, BinaryWriter } from '../codec/binary.ts';
+import { BinaryWriter } from '../codec/binary.ts';
 import type { NonceClaim } from '../sprint/claims.ts';
 import { rTarget } from '../sprint/difficulty.ts';
-import { decide, judgeNonce, VALIDATION_TOLERANCE } from '../sprint/validate.ts';
 import { MessageType } from '../wallet/signing.ts';
-import { SECRET_BYTES, MAX_HEAD_PROBES, MAX_SYNC_IDS, SYNC_GET_PASSES, VALIDATION_FETCHES } from './constants.ts';
+import { SECRET_BYTES, MAX_HEAD_PROBES, MAX_SYNC_IDS, SYNC_GET_PASSES } from './constants.ts';
 import type { Signer, Verifier } from './crypto.ts';
 import { assembleCertificate, certifyingWeights, decodeCertificate, encodeCertificate, verifyCertificate, type Certificate } from './certificate.ts';
 import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
@@ -22,7 +21,6 @@ import { decodeState, deriveEpoch, encodeState, stateHash, votingWeights, type D
 import {
   decodeMessage,
   signMessage,
-  Verdict,
   verifyMessage,
   type Body,
   type KindName,
@@ -30,14 +28,13 @@ import {
   type ProofMessage,
   type Unsigned,
   type ValidationEntry,
-  type VerdictCode,
-  type VoteMessage,
 } from './messages.ts';
 import { PeerBook, probeHeads, rotate } from './peer-choice.ts';
 import { ProgressWriter, readProgress, type Progress } from './progress.ts';
 import { MessagePool } from './pool.ts';
 import { seedCommitment, sprintSeed } from './seed.ts';
-import { effectiveRateBps, isSelected, lotteryMessage, reRunChunks, sampleIndices, sampleSize, validationOrder } from './selection.ts';
+import { lotteryMessage, sampleSize } from './selection.ts';
+import { fetchInOrder, judgeProof, proofsToCheck } from './validator.ts';
 import { epochKey } from './store.ts';
 import {
   bucketHashes,
@@ -175,13 +172,6 @@ const PEER_RETRY_MS = 2_000;
 
 /** Kinds that only hosts with weight in W_e sign (commit, reveal, validation, vote): the ledger ignores them from anyone else. */
 const WEIGHTED_ONLY: ReadonlySet<KindName> = new Set(['commit', 'reveal', 'validation', 'vote']);
-
-/** A proof's nonce list as validation got it: the claims (null: nobody served it), a typed error, or not asked in time. */
-interface FetchedList {
-  readonly claims?: NonceClaim[] | null;
-  readonly err?: unknown;
-  readonly skipped?: boolean;
-}
 /** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
 /**
@@ -630,30 +620,21 @@ export class ProtocolHost {
     if (!weights || !seed || !((weights.get(this.key) ?? 0) > 0)) return;
     if (this.o.signer.ready && !(await this.o.signer.ready('validation', s.validationEnd))) return;
     const lottery = await this.o.signer.lottery({ type: MessageType.ValidationLottery, networkId: this.genesis.networkId }, lotteryMessage(e, seed));
-    const value = sha256(lottery);
-    const deadline = s.proofEnd + this.genesis.skewMs;
-    const prev = this.views.get(e - 1)?.state;
-    const validators = [...weights.values()].filter((w) => w > 0).length;
-    const bySender = new Map<string, ProofMessage | null>();
-    for (const p of this.pool.proofs(e)) {
-      const k = hex(p.sender);
-      if (k === this.key || (this.pool.arrivedAt(p.id) ?? Infinity) > deadline || !inWindow(this.genesis, 'proof', e, p.timestampMs)) continue;
-      const have = bySender.get(k);
-      if (have === null) continue;
-      if (have && have.bodyKey !== p.bodyKey)
-        bySender.set(k, null); // equivocation: the ledger flags it
-      else if (!have || p.id < have.id) bySender.set(k, p);
-    }
-    // Lists are fetched only until half the validation window has passed.
-    const fetchBy = s.proofEnd + this.genesis.skewMs + Math.floor(this.genesis.timings.validationMs / 2);
-    const standing = new Map((prev?.hosts ?? []).map((h) => [hex(h.publicKey), h.reputation]));
-    const candidates: ProofMessage[] = [];
-    for (const [k, p] of bySender) {
-      if (!p || p.count === 0 || !equalBytes(p.seed, seed)) continue;
-      const others = validators - ((weights.get(k) ?? 0) > 0 ? 1 : 0);
-      if (isSelected(value, p.sender, effectiveRateBps(standing.get(k) ?? 0, others))) candidates.push(p);
-    }
-    const picked = validationOrder(value, candidates, (p) => ({ reputation: standing.get(hex(p.sender)) ?? 0, weight: weights.get(hex(p.sender)) ?? 0 }));
+    const lotteryValue = sha256(lottery);
+    const picked = proofsToCheck(
+      {
+        genesis: this.genesis,
+        epoch: e,
+        seed,
+        lotteryValue,
+        weights,
+        prev: this.views.get(e - 1)?.state,
+        self: this.key,
+        arrivedBy: s.proofEnd + this.genesis.skewMs,
+        arrivedAt: (id) => this.pool.arrivedAt(id),
+      },
+      this.pool.proofs(e),
+    );
     const answer = this.o.strategy?.verdict;
     if (answer) {
       const entries = picked.map((p) => ({ host: p.sender, proofId: fromHex32(p.id), ...answer({ epoch: e, proof: p, sampleSize: sampleSize(p.count) }) }));
@@ -662,7 +643,14 @@ export class ProtocolHost {
       await this.publish(e, { kind: 'validation', binding: this.o.signer.binding, lottery, entries });
       return;
     }
-    const lists = await this.fetchInOrder(picked, fetchBy);
+    // Lists are fetched only until half the validation window has passed.
+    const fetchBy = s.proofEnd + this.genesis.skewMs + Math.floor(this.genesis.timings.validationMs / 2);
+    const lists = await fetchInOrder(picked, {
+      fetchBy,
+      now: () => this.o.clock.now(),
+      held: (p) => this.lists.has(hex(p.root)),
+      fetch: (p) => this.fetchClaims(p, fetchBy),
+    });
     // One message per epoch, and none after validationEnd: re-runs stop at a cutoff and what was
     // judged by then is published, so a slow engine leaves out proofs instead of every verdict (its
     // quick `unavailable` ones included, which alone would then decide the claims it could not
@@ -673,6 +661,7 @@ export class ProtocolHost {
       .map((_, i) => i)
       .filter((i) => !lists[i]!.skipped)
       .sort((a, b) => Number(needsRun(a)) - Number(needsRun(b)) || a - b);
+    const judging = { genesis: this.genesis, engine: this.o.engine, rTarget: this.rTarget, seed, lotteryValue };
     const entries: ValidationEntry[] = [];
     let longest = 0; // the longest re-run so far: the next one is not started unless it would end by the cutoff
     for (const i of order) {
@@ -681,60 +670,13 @@ export class ProtocolHost {
         this.log(`epoch ${e}: validation cut off with ${entries.length} of ${picked.length} proofs judged`);
         break;
       }
-      entries.push(await this.judge(picked[i]!, seed, value, lists[i]!));
+      entries.push(await judgeProof(judging, picked[i]!, lists[i]!));
       if (needsRun(i)) longest = Math.max(longest, this.o.clock.now() - began);
     }
     if (entries.length === 0 || this.o.clock.now() > s.validationEnd) return;
     entries.sort((a, b) => compareBytes(a.host, b.host));
     await this.publish(e, { kind: 'validation', binding: this.o.signer.binding, lottery, entries });
     this.log(`epoch ${e}: validated ${entries.length} proofs`);
-  }
-
-  /**
-   * The lists of `proofs`, fetched VALIDATION_FETCHES at a time in the given (validation) order, so
-   * that a flood of proofs neither holds many 1 MiB lists at once nor comes before the proofs that
-   * rank first. A proof whose turn comes after `fetchBy` is `skipped` (not asked, so not judged).
-   */
-  private async fetchInOrder(proofs: readonly ProofMessage[], fetchBy: number): Promise<FetchedList[]> {
-    const out: FetchedList[] = new Array(proofs.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < proofs.length; i = next++) {
-        const p = proofs[i]!;
-        if (this.o.clock.now() >= fetchBy && !this.lists.has(hex(p.root))) out[i] = { skipped: true };
-        else
-          out[i] = await this.fetchClaims(p, fetchBy).then(
-            (claims) => ({ claims }),
-            (err: unknown) => ({ err }),
-          );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(VALIDATION_FETCHES, proofs.length) }, worker));
-    return out;
-  }
-
-  private async judge(p: ProofMessage, seed: Uint8Array, value: Uint8Array, fetched: FetchedList): Promise<ValidationEntry> {
-    const base = { host: p.sender, proofId: fromHex32(p.id) };
-    const plain = (verdict: VerdictCode): ValidationEntry => ({ ...base, verdict, checked: 0, mismatches: 0 });
-    if (fetched.err !== undefined) return plain(isProtocolError(fetched.err, 'DUPLICATE_NONCE') ? Verdict.duplicate : Verdict.malformed);
-    const claims = fetched.claims;
-    if (!claims) return plain(Verdict.unavailable);
-    if (claims.length !== p.count || claims.some((c) => !(c.distance < this.rTarget))) return plain(Verdict.malformed);
-    const m = sampleSize(p.count);
-    const picked = sampleIndices(value, fromHex32(p.id), p.count, m).map((i) => claims[i]!);
-    // In draw order, stopping once the mismatches decide a rejection (§8 "Stopping early"): the
-    // entry then says how many were re-run.
-    let checked = 0;
-    let mismatches = 0;
-    for (const size of reRunChunks(m)) {
-      const chunk = picked.slice(checked, checked + size);
-      const distances = await this.o.engine.evaluate({ config: sprintConfig(this.genesis), seed, publicKey: p.sender, nonces: chunk.map((c) => c.nonce) });
-      mismatches += chunk.filter((c, i) => judgeNonce(c.distance, distances[i]!, this.rTarget, VALIDATION_TOLERANCE) !== 'ok').length;
-      checked += chunk.length;
-      if (!decide(mismatches, m).accepted) break;
-    }
-    const d = decide(mismatches, m);
-    return { ...base, verdict: d.accepted ? Verdict.ok : Verdict.mismatch, checked: d.accepted ? m : checked, mismatches };
   }
 
   /**
