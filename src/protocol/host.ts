@@ -170,8 +170,8 @@ export interface HostCounters {
 /** How soon a host whose catch-up found nobody to ask tries again. */
 const PEER_RETRY_MS = 2_000;
 
-/** Kinds that only hosts with weight in W_e sign (commit, reveal, validation, vote): the ledger ignores them from anyone else. */
-const WEIGHTED_ONLY: ReadonlySet<KindName> = new Set(['commit', 'reveal', 'validation', 'vote']);
+/** Kinds that only hosts with weight in W_e sign (commit, reveal, validation, vote, inference verdicts): the ledger ignores them from anyone else. */
+const WEIGHTED_ONLY: ReadonlySet<KindName> = new Set(['commit', 'reveal', 'validation', 'vote', 'inferenceVerdict']);
 /** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
 /**

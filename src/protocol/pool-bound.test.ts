@@ -12,6 +12,7 @@ import { schedule } from './genesis.ts';
 import { deriveEpoch, stateHash } from './ledger.ts';
 import { decodeMessage, signMessage, type Message, type Unsigned } from './messages.ts';
 import { MAX_BODIES_PER_SENDER } from './pool.ts';
+import { InferenceVerdict } from './inference-constants.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { createSimulation, modelledIdentity } from './sim/simulate.ts';
 
@@ -65,7 +66,7 @@ describe('the pool bound: one key, many copies', () => {
 });
 
 describe('weightless senders', () => {
-  it('a key without weight in W_e: its commit, reveal, validation and vote are not kept, and the state is unchanged', async () => {
+  it('a key without weight in W_e: its commit, reveal, validation, vote and inference verdict are not kept, and the state is unchanged', async () => {
     const crypto = modelledCrypto();
     const sim = await createSimulation({ honest: 3, epochs: 3, seed: 82, modelled: { crypto } });
     const g = sim.genesis;
@@ -83,12 +84,13 @@ describe('weightless senders', () => {
     at(s1.commitEnd + 10, { kind: 'reveal', secret: h32(2) });
     at(s1.proofEnd + g.skewMs + 10, { kind: 'validation', binding: signer.binding, lottery: new Uint8Array(96).fill(3), entries: [] });
     at(s1.close + 10, { kind: 'vote', stateHash: h32(4) });
+    at(s1.start + 20, { kind: 'inferenceVerdict', proofId: h32(5), verdict: InferenceVerdict.invalid, checked: 0 });
     const r1 = await sim.runEpoch(1);
     expect(r1.agreed && r1.certified).toBe(true);
     for (const h of sim.hosts) {
-      // Before: all four kept, stored and served by sync.
+      // Before: all five kept, stored and served by sync.
       expect(h.host.pool.messages(1).filter((m) => hex(m.sender) === hex(outsider.publicKey))).toEqual([]);
-      expect(h.host.counters.rejected.NOT_ELIGIBLE).toBe(4);
+      expect(h.host.counters.rejected.NOT_ELIGIBLE).toBe(5);
     }
     expect((await sim.runEpoch(2)).certified).toBe(true);
   }, 120_000);
