@@ -16,7 +16,7 @@ import { decodeNonceList, encodeNonceList, nonceListRoot } from './claims.ts';
 import { isProtocolError, ProtocolError } from './errors.ts';
 import { epochAt, genesisHash, hitRate, schedule, sprintConfig, type EpochSchedule, type Genesis } from './genesis.ts';
 import type { Clock, ProtocolEngine, ProtocolStore, SearchResult, Topic, Transport } from './interfaces.ts';
-import { inferenceGenesisProblem } from './inference.ts';
+import { inferenceGenesisProblem, inferenceSignatureProblem } from './inference.ts';
 import { decodeState, deriveEpoch, encodeState, stateHash, votingWeights, type Derivation, type EpochState } from './ledger.ts';
 import {
   decodeMessage,
@@ -1240,6 +1240,8 @@ export class ProtocolHost {
       // A split proof signed for another genesis of our network id can count only there (the ledger credits it nothing here).
       const foreign = m.kind === 'inference' ? inferenceGenesisProblem(this.genesisHash, m) : null;
       if (foreign) throw new ProtocolError('BAD_GENESIS', `inference from ${hex(m.sender).slice(0, 8)}: ${foreign}`);
+      const unsigned = m.kind === 'inference' ? inferenceSignatureProblem(this.genesis, m, this.o.verifier) : null;
+      if (unsigned) throw new ProtocolError('BAD_SIGNATURE', `inference from ${hex(m.sender).slice(0, 8)}: ${unsigned}`);
       const now = this.o.clock.now();
       if (via === 'gossip') {
         const skew = liveProblem(this.genesis, m.timestampMs, now);

@@ -56,6 +56,14 @@ export interface InferenceDerivation {
  */
 export const inferenceGenesisProblem = (own: Uint8Array, m: InferenceMessage): string | null => genesisProblem(decodeProof(m.proof), own)?.detail ?? null;
 
+/**
+ * Why the proof an inference message carries is not signed by both its parties (or its user deals
+ * with itself), or null: the ledger reports such a proof `bad-signature` and credits nothing, so the
+ * host refuses it on receipt (BAD_SIGNATURE) instead of keeping, storing and serving it.
+ */
+export const inferenceSignatureProblem = (g: Genesis, m: InferenceMessage, verifier: Verifier): string | null =>
+  signatureProblem(decodeProof(m.proof), g.networkId, verifier)?.detail ?? null;
+
 /** How many decode steps a consistent verdict on `p` must have re-run. */
 export const requiredChecks = (p: ComputeProof): number => Math.min(INFERENCE_SAMPLE, p.receipt.steps.filter((s) => s.phase === Phase.decode).length);
 
