@@ -172,6 +172,7 @@ const PEER_RETRY_MS = 2_000;
 
 /** Kinds that only hosts with weight in W_e sign (commit, reveal, validation, vote, inference verdicts): the ledger ignores them from anyone else. */
 const WEIGHTED_ONLY: ReadonlySet<KindName> = new Set(['commit', 'reveal', 'validation', 'vote', 'inferenceVerdict']);
+
 /** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
 /**
