@@ -164,6 +164,8 @@ export interface HostCounters {
   rejected: Record<string, number>;
   published: number;
   requestsSent: number;
+  /** Requests that got no usable answer: unreachable, timed out, no handler (not refused messages). */
+  requestsFailed: number;
   requestsServed: number;
 }
 
@@ -190,7 +192,7 @@ export class ProtocolHost {
   readonly publicKey: Uint8Array;
   readonly key: string;
   readonly pool = new MessagePool();
-  readonly counters: HostCounters = { received: 0, accepted: 0, rejected: {}, published: 0, requestsSent: 0, requestsServed: 0 };
+  readonly counters: HostCounters = { received: 0, accepted: 0, rejected: {}, published: 0, requestsSent: 0, requestsFailed: 0, requestsServed: 0 };
   private readonly views = new Map<number, EpochView>();
   private readonly certs = new Map<number, Certificate>();
   /** Nonce lists we hold (ours and fetched), by root, with the epoch they belong to. */
@@ -1307,7 +1309,9 @@ export class ProtocolHost {
       // waiting): that says nothing about this peer (peer-bench.test.ts).
       const cutShort = timeoutMs < limit && this.o.clock.now() - began >= timeoutMs;
       if (!cutShort) this.peerBook.bench(peer);
-      this.reject(err);
+      // A malformed answer is a refused message (typed); a request that failed is not.
+      if (isProtocolError(err)) this.reject(err);
+      else this.counters.requestsFailed++;
       return null;
     }
   }

@@ -47,6 +47,9 @@ describe('outvoted: a pending state that peers voted otherwise', () => {
     expect(isCertified(certified0.certificate)).toBe(true);
     expect(late.host.view(0)!.hash).not.toBe(certified0.hash); // derived from what gossip brought after it started
     expect(late.host.view(0)!.certificate).toBe('pending');
+    // Its failed requests are counted as such, not as refused messages.
+    expect(late.host.counters.requestsFailed).toBeGreaterThan(0);
+    expect(late.host.counters.rejected.ERROR).toBeUndefined();
 
     for (let e = 1; e < 4; e++) await sim.runEpoch(e);
     expect(lines.some((l) => /epoch 0: peers voted another state than ours and [0-9a-f]{8} served it certified: adopted/.test(l))).toBe(true);
