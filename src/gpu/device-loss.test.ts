@@ -23,9 +23,12 @@ describe('device loss during a Sprint', () => {
     expect(error).toBeInstanceOf(GpuError);
     const lost = error as GpuError;
     expect(lost.code).toBe('DEVICE_LOST');
-    expect(lost.details.nextNonce).toBe(lostAt);
+    // The batch queued behind the one that reported (two slots) may have finished before the loss
+    // took effect: then it counts too. Nothing past what finished is claimed, nothing finished is lost.
+    const next = lost.details.nextNonce!;
+    expect([lostAt, lostAt + 64]).toContain(next);
     expect(lost.details.found!.length).toBeGreaterThan(0);
-    expect(lost.details.found!.every((f) => f.nonce < lostAt)).toBe(true);
+    expect(lost.details.found!.every((f) => f.nonce < next)).toBe(true);
     engine.destroy();
 
     const rebuilt = await nodeEngine({ autotune: false, batch: 64 });
@@ -37,7 +40,7 @@ describe('device loss during a Sprint', () => {
         found: lost.details.found,
         maxNonces: 128,
       });
-      expect(resumed.nextNonce).toBe(lostAt + 128);
+      expect(resumed.nextNonce).toBe(next + 128);
       // The union equals an uninterrupted Sprint over the same nonces.
       const straight = await rebuilt.runSprint({ publicKey: PUBLIC_KEY, hitRate, startNonce: 0, maxNonces: resumed.nextNonce });
       expect(resumed.found.map((f) => f.nonce)).toEqual(straight.found.map((f) => f.nonce));
