@@ -11,7 +11,7 @@ export function outcomeNote(flags: readonly string[]): string | null {
   if (flags.includes('rejected'))
     return 'The proof was not accepted. When most checkers could not fetch its list of finds, reputation goes back to 0, and a second time before an accepted proof costs unvested rewards: keep this tab open and online until validation ends.';
   if (flags.includes('carried'))
-    return 'No proof earned weight this epoch (its hosts were away or out of reach while proofs were checked), so every host keeps the weight it had: nothing is credited, and no weight is lost.';
+    return 'No proof earned weight this epoch (its hosts were away, out of reach or locked while proofs were checked), so every host keeps the weight it had: nothing is credited, and no weight is lost.';
   if (flags.includes('unvalidated')) return 'Nobody was able to check the proof this epoch: no weight from it, and no penalty.';
   if (flags.includes('wrongSeed')) return 'The proof was for another seed (a reveal reached this browser late): it was ignored, with no penalty.';
   return null;
