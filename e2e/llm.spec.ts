@@ -55,7 +55,9 @@ test('Run a model on this device: folder → streamed generation → reload → 
 
   const first = await run();
   expect(first.text).toBe(expected.text);
-  expect(first.distinctLengths).toBeGreaterThan(3); // the text arrived piece by piece
+  // The text arrived piece by piece: the output showed at least one part before the whole. (How many
+  // parts depends on how many tokens each render coalesces: once 3 of 20 under CI load, so no more is asked.)
+  expect(first.distinctLengths).toBeGreaterThan(1);
 
   // The saved backend setting (Settings → WebGPU) applies to the next load.
   await page.evaluate(() => localStorage.setItem('sprintnet-backend', 'webgpu'));
