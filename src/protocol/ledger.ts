@@ -156,7 +156,7 @@ export function votingWeights(g: Genesis, prev: EpochState | null, epochCommitte
 }
 
 /** The one message per (kind, sender), or 'equivocated' when a sender signed two different bodies. */
-function canonical<M extends Message>(messages: readonly M[]): Map<string, M | 'equivocated'> {
+export function canonical<M extends Message>(messages: readonly M[]): Map<string, M | 'equivocated'> {
   const out = new Map<string, M | 'equivocated'>();
   for (const m of messages) {
     const key = hex(m.sender);

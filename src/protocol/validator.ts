@@ -8,7 +8,7 @@
 import { sprintConfig, type Genesis } from './genesis.ts';
 import type { ProtocolEngine } from './interfaces.ts';
 import { Verdict, type ProofMessage, type ValidationEntry, type VerdictCode } from './messages.ts';
-import type { EpochState } from './ledger.ts';
+import { canonical, type EpochState } from './ledger.ts';
 import { effectiveRateBps, isSelected, reRunChunks, sampleIndices, sampleSize, validationOrder } from './selection.ts';
 import { equalBytes, hex, hexBytes } from './bytes.ts';
 import { VALIDATION_FETCHES } from './constants.ts';
@@ -46,20 +46,15 @@ export interface CheckContext {
  * window, for the epoch's seed, with claims, and selected by our lottery at its reputation's rate.
  */
 export function proofsToCheck(c: CheckContext, proofs: readonly ProofMessage[]): ProofMessage[] {
-  const bySender = new Map<string, ProofMessage | null>();
-  for (const p of proofs) {
-    const k = hex(p.sender);
-    if (k === c.self || (c.arrivedAt(p.id) ?? Infinity) > c.arrivedBy || !inWindow(c.genesis, 'proof', c.epoch, p.timestampMs)) continue;
-    const have = bySender.get(k);
-    if (have === null) continue;
-    if (have && have.bodyKey !== p.bodyKey) bySender.set(k, null);
-    else if (!have || p.id < have.id) bySender.set(k, p);
-  }
+  const onTime = proofs.filter(
+    (p) => hex(p.sender) !== c.self && (c.arrivedAt(p.id) ?? Infinity) <= c.arrivedBy && inWindow(c.genesis, 'proof', c.epoch, p.timestampMs),
+  );
+  const bySender = canonical(onTime);
   const validators = [...c.weights.values()].filter((w) => w > 0).length;
   const reputation = new Map((c.prev?.hosts ?? []).map((h) => [hex(h.publicKey), h.reputation]));
   const selected: ProofMessage[] = [];
   for (const [k, p] of bySender) {
-    if (!p || p.count === 0 || !equalBytes(p.seed, c.seed)) continue;
+    if (p === 'equivocated' || p.count === 0 || !equalBytes(p.seed, c.seed)) continue;
     const others = validators - ((c.weights.get(k) ?? 0) > 0 ? 1 : 0);
     if (isSelected(c.lotteryValue, p.sender, effectiveRateBps(reputation.get(k) ?? 0, others))) selected.push(p);
   }
