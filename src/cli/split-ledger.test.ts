@@ -194,7 +194,8 @@ describe('infer --split --relay --genesis without --peer', () => {
       /judged inference proof [0-9a-f]+…: consistent/.test(hostP.output.join(''));
     const r = await inferJson(genesisPath, join(dir, 'user'), 20);
 
-    expect(r.standing_source, JSON.stringify(r.standing)).toMatch(/^ledger epoch \d+$/);
+    const hostTails = () => [hostP, hostA].map((h) => h.output.join('').split('\n').slice(-25).join('\n')).join('\n---\n');
+    expect(r.standing_source, `${JSON.stringify(r.standing)}\n${hostTails()}`).toMatch(/^ledger epoch \d+$/);
     const epoch = Number(/^ledger epoch (\d+)$/.exec(r.standing_source)?.[1]);
     expect(epoch).toBeGreaterThanOrEqual(0);
     // The state it ranked by is the one P certified (read from P's own store), whole.

@@ -178,8 +178,8 @@ export function startLedgerSync(o: LedgerSyncOptions): LedgerSync {
     }
     const seconds = `${(o.waitMs / 1000).toFixed(0)} s`;
     const refused = Object.entries(host?.counters.rejected ?? {})
-      .map(([code, n]) => `${code} ×${n}`)
-      .join(', ');
+      .map(([code, n]) => `${code} ×${n}${code === 'NOT_ELIGIBLE' ? '' : `, last: ${host?.counters.lastRejected[code]}`}`)
+      .join('; ');
     const reason =
       heads.size === 0
         ? 'no protocol peer was seen'

@@ -162,6 +162,8 @@ export interface HostCounters {
   received: number;
   accepted: number;
   rejected: Record<string, number>;
+  /** The latest refusal's detail per code, for a reason shown to a person (which peer, which epoch, why). */
+  lastRejected: Record<string, string>;
   published: number;
   requestsSent: number;
   /** Requests that got no usable answer: unreachable, timed out, no handler (not refused messages). */
@@ -192,7 +194,16 @@ export class ProtocolHost {
   readonly publicKey: Uint8Array;
   readonly key: string;
   readonly pool = new MessagePool();
-  readonly counters: HostCounters = { received: 0, accepted: 0, rejected: {}, published: 0, requestsSent: 0, requestsFailed: 0, requestsServed: 0 };
+  readonly counters: HostCounters = {
+    received: 0,
+    accepted: 0,
+    rejected: {},
+    lastRejected: {},
+    published: 0,
+    requestsSent: 0,
+    requestsFailed: 0,
+    requestsServed: 0,
+  };
   private readonly views = new Map<number, EpochView>();
   private readonly certs = new Map<number, Certificate>();
   /** Nonce lists we hold (ours and fetched), by root, with the epoch they belong to. */
@@ -1278,6 +1289,7 @@ export class ProtocolHost {
   private reject(err: unknown): void {
     const code = isProtocolError(err) ? err.code : 'ERROR';
     this.counters.rejected[code] = (this.counters.rejected[code] ?? 0) + 1;
+    this.counters.lastRejected[code] = (err as Error).message;
     this.o.onEvent?.({ type: 'rejected', code, detail: (err as Error).message });
   }
 
