@@ -1240,13 +1240,21 @@ export class ProtocolHost {
    * messages only within their window. Returns the message when it was new and valid.
    */
   receive(bytes: Uint8Array, via: 'gossip' | 'sync'): Message | null {
+    return this.admit(bytes, via).kept;
+  }
+
+  /** receive, also naming a decoded message that we would not keep whatever its signature (unkept): sync counts it as held. */
+  private admit(bytes: Uint8Array, via: 'gossip' | 'sync'): { kept: Message | null; unkept?: Message } {
     this.counters.received++;
     try {
       const m = decodeMessage(bytes);
       // Held already (a gossip echo, a synced copy), or one we would not keep: not worth a verification.
-      if (this.pool.has(m.epoch, m.id)) return null;
+      if (this.pool.has(m.epoch, m.id)) return { kept: null };
       const unkept = this.unkept(m);
-      if (unkept) throw unkept;
+      if (unkept) {
+        this.reject(unkept);
+        return { kept: null, unkept: m };
+      }
       if (!verifyMessage(this.o.verifier, this.genesis, m)) throw new ProtocolError('BAD_SIGNATURE', `${m.kind} from ${hex(m.sender).slice(0, 8)}`);
       if (!inWindow(this.genesis, m.kind, m.epoch, m.timestampMs)) {
         throw new ProtocolError('OUT_OF_WINDOW', `${m.kind} for epoch ${m.epoch} stamped ${m.timestampMs}, outside its window`);
@@ -1268,11 +1276,10 @@ export class ProtocolHost {
         throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is certified`);
       }
       if (!this.keepsMessages(m.epoch, this.head)) throw new ProtocolError('EPOCH_CLOSED', `epoch ${m.epoch} is older than we keep`);
-      if (!this.accept(m, now)) return null;
-      return m;
+      return { kept: this.accept(m, now) ? m : null };
     } catch (err) {
       this.reject(err);
-      return null;
+      return { kept: null };
     }
   }
 
@@ -1350,16 +1357,6 @@ export class ProtocolHost {
     return null;
   }
 
-  /** Adds the id of `bytes` to `into` when it is a message of epoch e that we would not keep (unkept): sync counts it as held. */
-  private noteUnkept(bytes: Uint8Array, e: number, into: Set<string>): void {
-    try {
-      const m = decodeMessage(bytes);
-      if (m.epoch === e && !this.pool.has(e, m.id) && this.unkept(m)) into.add(m.id);
-    } catch {
-      // receive() has counted it
-    }
-  }
-
   /**
    * syncEpoch, also counting the peers reconciled with: every request to them answered before the
    * deadline. It asks syncPeers peers: `first` (catch-up's holders), then the listed peers in an
@@ -1392,9 +1389,9 @@ export class ProtocolHost {
         for (let i = 0; i < missing.length; i += MAX_SYNC_IDS) {
           const got = await this.ask(peer, { op: 'get', epoch: e, ids: missing.slice(i, i + MAX_SYNC_IDS) }, decodeMessages, deadline);
           for (const bytes of got ?? []) {
-            const m = this.receive(bytes, 'sync');
-            if (m && m.epoch === e) added++;
-            else if (!m) this.noteUnkept(bytes, e, unkept);
+            const r = this.admit(bytes, 'sync');
+            if (r.kept?.epoch === e) added++;
+            else if (r.unkept?.epoch === e) unkept.add(r.unkept.id);
           }
         }
         const before = missing.length;
