@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReferenceKvCache } from '../llm/reference.ts';
 import { hex } from '../protocol/bytes.ts';
 import { walletSigner, walletVerifier, type Signer } from '../protocol/crypto.ts';
-import { genesisHash, type Genesis } from '../protocol/genesis.ts';
+import { genesisHash, schedule, type Genesis } from '../protocol/genesis.ts';
 import { ProtocolHost } from '../protocol/host.ts';
 import { requiredChecks, deriveInference } from '../protocol/inference.ts';
 import { signInference } from '../protocol/inference-check.ts';
@@ -19,7 +19,7 @@ import { MemoryStore } from '../protocol/store.ts';
 import { simIdentity } from '../protocol/sim/simulate.ts';
 import type { SplitModel } from '../split/engines.ts';
 import { seedSigner } from '../split/local.ts';
-import { decodeProof, encodeProof, proofId } from '../split/proof.ts';
+import { decodeProof, encodeProof, encodeReceipt, proofId, receiptDomain, signProof } from '../split/proof.ts';
 import { lyingModel, testRig, type TestRig } from '../split/test-support.ts';
 import { MemoryLink, type SplitTransport } from '../split/transport.ts';
 import { splitGenerate } from '../split/user.ts';
@@ -35,6 +35,7 @@ const LIAR = 83;
 const USER = 81;
 const VALIDATOR = 82;
 const UNWEIGHTED = 84;
+const NEWCOMER = 85;
 
 let rig: TestRig;
 let genesis: Genesis;
@@ -84,7 +85,7 @@ async function session(n: number, model: SplitModel<ReferenceKvCache>, prompt: n
   return encodeProof(out.segments[0]!.proof!);
 }
 
-function freshHost(now: () => number = Date.now): ProtocolHost {
+function freshHost(now: () => number = Date.now, pool: readonly InferenceMessage[] = messages): ProtocolHost {
   const host = new ProtocolHost({
     genesis,
     signer: signerOf(VALIDATOR),
@@ -95,7 +96,7 @@ function freshHost(now: () => number = Date.now): ProtocolHost {
     clock: { now, setTimer: () => () => {} },
     engine: { search: async () => ({ found: [], tried: 0, nextNonce: 0 }), evaluate: async () => [] },
   });
-  for (const m of messages) expect(host.receive(m.bytes, 'gossip')).not.toBeNull();
+  for (const m of pool) expect(host.receive(m.bytes, 'gossip')).not.toBeNull();
   return host;
 }
 
@@ -233,4 +234,93 @@ describe('InferenceJudge', () => {
       allowEvidence = true;
     }
   }, 60_000);
+});
+
+/**
+ * A copy of a real proof under fresh keys: the volunteer signs the receipt with a new user key and
+ * session id, the user signs the proof. It passes every check that needs no evidence (both
+ * signatures, the genesis, the window, checkProof's numbers), so a judge holding the model must ask
+ * its volunteer for evidence. Two signatures: what a burst of made-up proofs costs its sender.
+ */
+async function madeUp(real: Uint8Array, volunteer: number, user: number, session: number): Promise<InferenceMessage> {
+  const p = decodeProof(real);
+  const sessionId = new Uint8Array(p.receipt.sessionId.length).fill(session);
+  const receiptBytes = encodeReceipt({ ...p.receipt, user: keyOf(user), volunteer: keyOf(volunteer), sessionId });
+  const receiptSignature = await seedSigner(seed(volunteer)).sign(receiptDomain(NET), receiptBytes);
+  const proof = await signProof(seedSigner(seed(user)), NET, receiptBytes, receiptSignature, p.timestampMs);
+  return signInference(signerOf(volunteer), genesis, encodeProof(proof), Date.now());
+}
+
+describe('InferenceJudge against a burst of made-up proofs (judge-order.ts)', () => {
+  // Four fresh volunteer keys, four proofs each, published before two honest ones: a weighted
+  // volunteer's and a newcomer's (no weight, no credit yet). The fresh keys never answer for
+  // evidence: each request costs the judge the transport's timeout (30 s, nodeVolunteerLink), on a
+  // clock the test moves.
+  const FLOOD_KEYS = [90, 91, 92, 93];
+  const PER_KEY = 4;
+  const TIMEOUT_MS = 30_000;
+
+  it('judges the honest proofs inside the validation window, where pool order let the burst hold the judge past it', async () => {
+    const newcomerProof = await session(NEWCOMER, rig.model, 3);
+    const flood: InferenceMessage[] = [];
+    for (const [i, v] of FLOOD_KEYS.entries()) for (let j = 0; j < PER_KEY; j++) flood.push(await madeUp(honestProof, v, 100 + i, j + 1));
+    const honest = [messages[0]!, await signInference(signerOf(NEWCOMER), genesis, newcomerProof, Date.now())];
+    const validationEnd = schedule(genesis, 0).validationEnd;
+
+    const run = async (floodDefence: boolean) => {
+      let now = Date.now();
+      const host = freshHost(() => now, [...flood, ...honest]);
+      const floodLinks: number[] = [];
+      const { judge } = judgeFor(host, VALIDATOR, {
+        floodDefence,
+        now: () => now,
+        transport: (key): SplitTransport => {
+          const n = [HONEST, NEWCOMER, ...FLOOD_KEYS].find((k) => hex(keyOf(k)) === hex(key))!;
+          if (n === HONEST || n === NEWCOMER) return new MemoryLink(volunteers.get(n)!, seed(n), seed(VALIDATOR));
+          return {
+            volunteerKey: key,
+            label: `fresh key ${n}`,
+            call: async () => {
+              floodLinks.push(n);
+              now += TIMEOUT_MS;
+              throw new Error('timed out');
+            },
+          };
+        },
+      });
+      const started = now;
+      while (now <= validationEnd) {
+        await judge.tick();
+        now += 1_000;
+      }
+      const judgedAt = (proof: Uint8Array) => judge.snapshot.published.find((p) => p.proofId === idOf(proof))?.at;
+      return { judge, floodLinks, started, weighted: judgedAt(honestProof), newcomer: judgedAt(newcomerProof) };
+    };
+
+    // Before: pool order, a retry per proof. The burst came first and every request timed out:
+    // neither honest proof was judged before the window closed (both unvalidated: no credit).
+    const before = await run(false);
+    expect(before.weighted).toBeUndefined();
+    expect(before.newcomer).toBeUndefined();
+    expect(before.floodLinks.length).toBeGreaterThanOrEqual(Math.floor((validationEnd - before.started) / TIMEOUT_MS));
+
+    // After: the weighted volunteer first, before any request to a fresh key; the newcomer after at
+    // most one timeout per fresh key (a key that failed waits behind every key that has not);
+    // each fresh key asked again only after a doubling wait.
+    const after = await run(true);
+    expect(after.judge.verdicts.get(idOf(honestProof))).toBe('consistent');
+    expect(after.judge.verdicts.get(idOf(newcomerProof))).toBe('consistent');
+    expect(after.weighted! - after.started).toBeLessThan(TIMEOUT_MS);
+    expect(after.newcomer! - after.started).toBeLessThanOrEqual(FLOOD_KEYS.length * TIMEOUT_MS + 1_000);
+    expect(after.newcomer).toBeLessThanOrEqual(validationEnd);
+    const perKey = FLOOD_KEYS.map((k) => after.floodLinks.filter((n) => n === k).length);
+    // Waits of 10, 20, 40, 80, 160 s after each timeout: at most 6 requests per key in a 456 s window, against one per 30 s before.
+    for (const n of perKey) expect(n).toBeLessThanOrEqual(6);
+    console.log(
+      `judge flood: ${flood.length} made-up proofs from ${FLOOD_KEYS.length} fresh keys, ${TIMEOUT_MS / 1000} s per unanswered request; ` +
+        `pool order: ${before.floodLinks.length} requests to them, honest proofs judged: none before the window closed; ` +
+        `ranked: ${after.floodLinks.length} requests (${perKey.join('/')} per key), weighted volunteer judged after ${((after.weighted! - after.started) / 1000).toFixed(0)} s, ` +
+        `newcomer after ${((after.newcomer! - after.started) / 1000).toFixed(0)} s (window ${((validationEnd - after.started) / 1000).toFixed(0)} s)`,
+    );
+  }, 120_000);
 });
