@@ -177,6 +177,9 @@ const PEER_RETRY_MS = 2_000;
 /** Kinds that only hosts with weight in W_e sign (commit, reveal, validation, vote, inference verdicts): the ledger ignores them from anyone else. */
 const WEIGHTED_ONLY: ReadonlySet<KindName> = new Set(['commit', 'reveal', 'validation', 'vote', 'inferenceVerdict']);
 
+/** How far back one certified-state fetch may replace uncertified states of ours (takeCertifiedPrev). */
+const MAX_PREVIOUS_WALK = 3;
+
 /** How many past epochs of messages a host keeps (memory and store). */
 export const KEEP_EPOCHS = 3;
 /**
@@ -902,6 +905,7 @@ export class ProtocolHost {
     e: number,
     prev: EpochState | null,
     expected?: Uint8Array,
+    depth = 0,
   ): Promise<{ state: EpochState; cert: Certificate } | null> {
     const got = await this.ask(peer, { op: 'state', epoch: e }, decodeStateResponse);
     if (!got) return null;
@@ -915,13 +919,43 @@ export class ProtocolHost {
       if (state.epoch !== e || cert.epoch !== e) bad(`it is for epoch ${state.epoch} with a certificate of epoch ${cert.epoch}`);
       if (!equalBytes(hash, cert.stateHash)) bad(`hash ${hex(hash).slice(0, 16)} is not the certificate's ${hex(cert.stateHash).slice(0, 16)}`);
       if (expected && !equalBytes(hash, expected)) bad(`hash ${hex(hash).slice(0, 16)} is not the certified ${hex(expected).slice(0, 16)} we hold`);
-      if (prev && !equalBytes(state.prevHash, stateHash(prev))) bad('it is not built on our previous state');
+      if (prev && !equalBytes(state.prevHash, stateHash(prev))) {
+        if (!(await this.takeCertifiedPrev(peer, e, state.prevHash, depth))) bad('it is not built on our previous state');
+        prev = this.views.get(e - 1)!.state;
+      }
       verifyCertificate(this.genesis, cert, certifyingWeights(this.genesis, prev, state), this.o.verifier);
       return { state, cert };
     } catch (err) {
       this.reject(err);
       return null;
     }
+  }
+
+  /**
+   * A peer served a certified state of e built on a state of e − 1 other than ours. When ours has no
+   * certificate (derived from a pool we could not sync: a host that came after the epoch's votes were
+   * gossiped and whose requests failed until it ended holds no vote for or against it, so neither
+   * recovery nor `outvoted` ever looks at it again), asks the same peer for the certified state of
+   * e − 1 that its state builds on, and takes it when it verifies against our state e − 2 (or the
+   * genesis's weights): its certificate must carry more than half of W_{e−1}, so no peer moves us
+   * without that weight. A certified state is never replaced here; open-join epoch 0 (whose weights
+   * are the served state's own) neither. At most MAX_PREVIOUS_WALK epochs back per fetch. Seen in CI
+   * (uncertified-prev.test.ts): before, every certified state served was refused BAD_STATE for good.
+   */
+  private async takeCertifiedPrev(peer: string, e: number, prevHash: Uint8Array, depth: number): Promise<boolean> {
+    const ours = this.views.get(e - 1);
+    if (!ours || ours.certificate !== 'pending' || this.certs.has(e - 1) || depth >= MAX_PREVIOUS_WALK) return false;
+    if (e - 1 === 0 && this.genesis.initialWeights.length === 0) return false;
+    const before = e - 1 === 0 ? null : this.views.get(e - 2)?.state;
+    if (before === undefined) return false;
+    const got = await this.fetchCertifiedState(peer, e - 1, before, prevHash, depth + 1);
+    if (!got) return false;
+    await this.adoptServed(
+      e - 1,
+      got,
+      `epoch ${e - 1}: ours had no certificate; ${peer.slice(0, 8)} served the certified one its certified epoch ${e} builds on: adopted`,
+    );
+    return true;
   }
 
   /** Why not to vote in epoch e because an earlier state of ours is known wrong, or null. */
@@ -1099,7 +1133,9 @@ export class ProtocolHost {
         let d: Derivation | undefined;
         if (e >= current - KEEP_EPOCHS) {
           await this.syncRound(e, this.requestDeadline(), [peer, ...first]);
-          d = deriveEpoch(this.genesis, prev, e, this.pool.messages(e), this.o.verifier);
+          // The fetch may have replaced our state e − 1 (takeCertifiedPrev): derive on the one we hold now.
+          const base = e === 0 ? null : this.views.get(e - 1)!.state;
+          d = deriveEpoch(this.genesis, base, e, this.pool.messages(e), this.o.verifier);
           same = equalBytes(d.hash, got.cert.stateHash);
         }
         this.certs.set(e, got.cert);

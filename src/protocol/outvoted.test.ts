@@ -17,8 +17,7 @@ import { isCertified } from './host.ts';
 import { encodeState, hostOf, stateHash } from './ledger.ts';
 import { signMessage, type VoteMessage } from './messages.ts';
 import { modelledCrypto } from './sim/modelled.ts';
-import { overrideTransport, RequestFailed } from './sim/network.ts';
-import { createSimulation, modelledIdentity } from './sim/simulate.ts';
+import { createSimulation, joinLate, modelledIdentity } from './sim/simulate.ts';
 import { decodeRequest, encodeStateResponse, NOT_FOUND } from './sync.ts';
 
 describe('outvoted: a pending state that peers voted otherwise', () => {
@@ -30,18 +29,8 @@ describe('outvoted: a pending state that peers voted otherwise', () => {
     const late = sim.hosts[2]!;
     // Away from the start: no commit of its own (with one, in open join it would hold all of W_0 as
     // it knows it and certify its own derivation alone).
-    late.host.stop();
-    sim.net.setOnline(late.key, false);
     // It starts in epoch 0's validation window; its requests fail until epoch 0 has ended (gossip works).
-    sim.loop.setTimer(s0.proofEnd + 50, () => {
-      const base = sim.net.join(late.key);
-      late.host = late.make(
-        overrideTransport(base, {
-          request: (peer, bytes) => (sim.loop.now() < s0.end ? Promise.reject(new RequestFailed('still connecting')) : base.request(peer, bytes)),
-        }),
-      );
-      void late.host.start();
-    });
+    joinLate(sim, late, s0.proofEnd + 50, s0.end);
     await sim.runEpoch(0);
     const certified0 = sim.hosts[0]!.host.view(0)!;
     expect(isCertified(certified0.certificate)).toBe(true);

@@ -28,7 +28,7 @@ import type { ProtocolEngine, Transport } from '../interfaces.ts';
 import { decodeRequest, NOT_FOUND } from '../sync.ts';
 import { FewerLayersEngine, ForgedEngine, HonestEngine, IdleEngine, ModelCache, ScreeningEngine, type WorkCounters } from './engines.ts';
 import { EventLoop, Rng } from './loop.ts';
-import { SimNetwork, type PeerStats } from './network.ts';
+import { overrideTransport, RequestFailed, SimNetwork, type PeerStats } from './network.ts';
 
 export const CHEATER_KINDS = ['forged', 'fewer-layers', 'copier', 'withholder', 'screening', 'lazy-validator', 'unavailable-liar', 'late-revealer'] as const;
 export type CheaterKind = (typeof CHEATER_KINDS)[number];
@@ -459,5 +459,24 @@ export function extraHost(
     random: (n) => new Uint8Array(n).fill(o.publicKey[0]!),
     log: o.log,
     onEvent: o.onEvent,
+  });
+}
+
+/**
+ * Takes `late` off the network now and starts it again at `at` (its first step on the clock),
+ * with gossip working at once and its requests failing until `requestsFrom`: a page whose node is
+ * still connecting, or a follower whose first sync times out.
+ */
+export function joinLate(sim: Simulation, late: SimHost, at: number, requestsFrom: number): void {
+  late.host.stop();
+  sim.net.setOnline(late.key, false);
+  sim.loop.setTimer(at, () => {
+    const base = sim.net.join(late.key);
+    late.host = late.make(
+      overrideTransport(base, {
+        request: (peer, bytes) => (sim.loop.now() < requestsFrom ? Promise.reject(new RequestFailed('still connecting')) : base.request(peer, bytes)),
+      }),
+    );
+    void late.host.start();
   });
 }
