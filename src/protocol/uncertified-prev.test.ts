@@ -13,10 +13,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { schedule } from './genesis.ts';
+import { encodeCertificate } from './certificate.ts';
 import { isCertified } from './host.ts';
-import { Flag, hostOf } from './ledger.ts';
+import { encodeState, Flag, hostOf, stateHash, type EpochState } from './ledger.ts';
+import { signMessage, type VoteMessage } from './messages.ts';
 import { modelledCrypto } from './sim/modelled.ts';
-import { createSimulation, joinLate } from './sim/simulate.ts';
+import { createSimulation, joinLate, modelledIdentity } from './sim/simulate.ts';
+import { decodeRequest, encodeStateResponse, NOT_FOUND } from './sync.ts';
 
 describe('a pending previous state that no vote contradicts', () => {
   it('is replaced by the certified one a peer serves along with the next epoch, and the host catches up', async () => {
@@ -58,5 +61,58 @@ describe('a pending previous state that no vote contradicts', () => {
     expect(late.host.counters.rejected.BAD_STATE ?? 0, detail).toBe(0);
     // It searches on the network's seed again: its proof of epoch 4 is accepted.
     expect(hostOf(sim.hosts[0]!.host.view(4)!.state, late.publicKey)!.flags & Flag.accepted).toBe(Flag.accepted);
+  }, 120_000);
+
+  it('a liar that serves a forged chain costs requests and moves nothing', async () => {
+    const crypto = modelledCrypto();
+    const sim = await createSimulation({ honest: 3, epochs: 5, seed: 83, modelled: { crypto }, initialWeights: [1, 0, 0] });
+    const g = sim.genesis;
+    const s0 = schedule(g, 0);
+    const late = sim.hosts[2]!;
+    const liar = modelledIdentity(9);
+    const honest = sim.hosts[0]!.host;
+    // Until epoch 3 starts every peer the late host reaches lies (an eclipse): op 5 of epoch 1 is
+    // host 0's state built on a forged epoch 0 (another seed), and op 5 of epoch 0 that forged state,
+    // each certified by the liar's own vote.
+    const forged0 = () => ({ ...honest.view(0)!.state, seed: new Uint8Array(honest.view(0)!.state.seed.length).fill(0xab) });
+    const certified = async (state: EpochState) => {
+      const hash = stateHash(state);
+      const body = { kind: 'vote' as const, epoch: state.epoch, sender: liar.publicKey, timestampMs: sim.loop.now(), stateHash: hash };
+      const vote = (await signMessage(crypto.signer(liar.publicKey), g, body)) as VoteMessage;
+      return encodeStateResponse(encodeState(state), encodeCertificate({ epoch: state.epoch, stateHash: hash, votes: [vote] }));
+    };
+    const lies = new Map<number, Uint8Array>();
+    const asked = new Map<number, number>();
+    sim.loop.setTimer(schedule(g, 1).close + 50, () => {
+      void (async () => {
+        const f0 = forged0();
+        lies.set(0, await certified(f0));
+        lies.set(1, await certified({ ...honest.view(1)!.state, prevHash: stateHash(f0) }));
+      })();
+    });
+    const lyingUntil = schedule(g, 3).start;
+    joinLate(sim, late, s0.certifyEnd + 20, s0.end, (_peer, bytes) => {
+      const req = decodeRequest(bytes);
+      if (sim.loop.now() >= lyingUntil || req.op !== 'state') return null;
+      asked.set(req.epoch, (asked.get(req.epoch) ?? 0) + 1);
+      return lies.get(req.epoch) ?? NOT_FOUND;
+    });
+    for (let e = 0; e < 3; e++) await sim.runEpoch(e);
+    // While eclipsed: every forged state refused (measured: 14 asks for epoch 1, all BAD_STATE: a
+    // forged state hashes neither to the certificate it holds of epoch 1 nor, one level down, to the
+    // prevHash it was walked back from), at most one ask for epoch 0 per forged epoch 1, and its
+    // own epoch 0 kept: a lie moves nothing without the weight of W_0 behind a certificate.
+    expect(asked.get(1) ?? 0).toBeGreaterThan(0);
+    expect(asked.get(0) ?? 0).toBeLessThanOrEqual(asked.get(1)!);
+    const refused = late.host.counters.rejected;
+    expect((refused.BAD_STATE ?? 0) + (refused.BAD_CERTIFICATE ?? 0)).toBeGreaterThanOrEqual(asked.get(1)!);
+    expect(late.host.view(0)!.state.seed[0]).not.toBe(0xab);
+    expect(isCertified(late.host.view(0)!.certificate)).toBe(false);
+    // Once it reaches honest peers it takes the certified chain.
+    for (let e = 3; e < 5; e++) await sim.runEpoch(e);
+    for (let e = 0; e < 4; e++) {
+      expect(late.host.view(e)?.hash, `epoch ${e}`).toBe(honest.view(e)!.hash);
+      expect(isCertified(late.host.view(e)!.certificate), `epoch ${e}`).toBe(true);
+    }
   }, 120_000);
 });

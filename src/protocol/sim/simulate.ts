@@ -467,14 +467,24 @@ export function extraHost(
  * with gossip working at once and its requests failing until `requestsFrom`: a page whose node is
  * still connecting, or a follower whose first sync times out.
  */
-export function joinLate(sim: Simulation, late: SimHost, at: number, requestsFrom: number): void {
+export function joinLate(
+  sim: Simulation,
+  late: SimHost,
+  at: number,
+  requestsFrom: number,
+  /** Answers a request in the network's place (a liar every peer it reaches speaks for), or null. */
+  answer?: (peer: string, request: Uint8Array) => Uint8Array | null,
+): void {
   late.host.stop();
   sim.net.setOnline(late.key, false);
   sim.loop.setTimer(at, () => {
     const base = sim.net.join(late.key);
     late.host = late.make(
       overrideTransport(base, {
-        request: (peer, bytes) => (sim.loop.now() < requestsFrom ? Promise.reject(new RequestFailed('still connecting')) : base.request(peer, bytes)),
+        request: async (peer, bytes) => {
+          if (sim.loop.now() < requestsFrom) throw new RequestFailed('still connecting');
+          return answer?.(peer, bytes) ?? base.request(peer, bytes);
+        },
       }),
     );
     void late.host.start();
