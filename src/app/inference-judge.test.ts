@@ -162,6 +162,10 @@ describe('InferenceJudge', () => {
     // A later round judges nothing twice.
     await judge.tick();
     expect(verdictsIn(host)).toHaveLength(2);
+    // Once the pool forgets the epoch (KEEP_EPOCHS), so does the judge: a long-running host keeps no verdict map per proof ever seen.
+    host.pool.prune(1);
+    await judge.tick();
+    expect(judge.verdicts.size).toBe(0);
   }, 60_000);
 
   it('a key without weight signs no verdict', async () => {

@@ -116,7 +116,7 @@ export function weightsIn(genesis: Genesis, host: JudgeLedger, e: number): Reado
 export const hasWeightNow = (genesis: Genesis, host: JudgeLedger, now: number, key: string): boolean => (weightsNow(genesis, host, now).get(key) ?? 0) > 0;
 
 export class InferenceJudge {
-  /** Proof id (hex) → 'pending' while judged, then the verdict's name, or 'missed'. */
+  /** Proof id (hex) → 'pending' while judged, then the verdict's name, or 'missed'; kept while the pool holds the proof. */
   readonly verdicts = new Map<string, string>();
   private readonly retryAt = new Map<string, number>();
   private snap: JudgeSnapshot = { published: [], waiting: null, missed: [], lastProblem: null };
@@ -198,22 +198,28 @@ export class InferenceJudge {
     if (!hasWeightNow(o.genesis, o.host, now, me)) return undefined;
     const candidates: Candidate[] = [];
     const live = new Set<string>();
+    const liveProofs = new Set<string>();
     const judging = new Set<number>();
     for (const e of o.host.pool.epochs()) {
       const s = schedule(o.genesis, e);
-      if (now > s.validationEnd) continue;
-      judging.add(e);
+      const open = now <= s.validationEnd;
+      if (open) judging.add(e);
       for (const m of o.host.pool.messages(e)) {
         if (m.kind !== 'inference') continue;
         live.add(m.id);
         const c = this.candidate(m, e, s.validationEnd);
+        liveProofs.add(c.id);
+        if (!open) continue;
         const waits = (this.retryAt.get(c.id) ?? 0) > now || (this.o.floodDefence !== false && (this.unanswered.get(c.volunteer)?.at ?? 0) > now);
         if (this.verdicts.has(c.id) || tried.has(c.id) || waits) continue;
         if (c.user === me || c.volunteer === me) continue;
         if (await held(c.p.receipt.modelHash)) candidates.push(c);
       }
     }
+    // What the judge remembers lives as long as the pool holds the proof (KEEP_EPOCHS): a long-running host keeps no more.
     for (const id of this.decoded.keys()) if (!live.has(id)) this.decoded.delete(id);
+    for (const id of this.verdicts.keys()) if (!liveProofs.has(id)) this.verdicts.delete(id);
+    for (const id of this.retryAt.keys()) if (!liveProofs.has(id)) this.retryAt.delete(id);
     for (const e of this.caught.keys()) if (!judging.has(e)) this.caught.delete(e);
     for (const [v, u] of this.unanswered) if (u.at + o.genesis.timings.epochMs < now) this.unanswered.delete(v);
     if (o.floodDefence === false) return candidates[0];
