@@ -12,7 +12,7 @@
  * state before (or the genesis), then check the served state again.
  */
 import { describe, expect, it } from 'vitest';
-import { schedule } from './genesis.ts';
+import { schedule, type Genesis } from './genesis.ts';
 import { encodeCertificate } from './certificate.ts';
 import { isCertified } from './host.ts';
 import { encodeState, Flag, hostOf, stateHash, type EpochState } from './ledger.ts';
@@ -75,12 +75,7 @@ describe('a pending previous state that no vote contradicts', () => {
     // host 0's state built on a forged epoch 0 (another seed), and op 5 of epoch 0 that forged state,
     // each certified by the liar's own vote.
     const forged0 = () => ({ ...honest.view(0)!.state, seed: new Uint8Array(honest.view(0)!.state.seed.length).fill(0xab) });
-    const certified = async (state: EpochState) => {
-      const hash = stateHash(state);
-      const body = { kind: 'vote' as const, epoch: state.epoch, sender: liar.publicKey, timestampMs: sim.loop.now(), stateHash: hash };
-      const vote = (await signMessage(crypto.signer(liar.publicKey), g, body)) as VoteMessage;
-      return encodeStateResponse(encodeState(state), encodeCertificate({ epoch: state.epoch, stateHash: hash, votes: [vote] }));
-    };
+    const certified = (state: EpochState) => certifiedBy(crypto, liar.publicKey, g, state, sim.loop.now());
     const lies = new Map<number, Uint8Array>();
     const asked = new Map<number, number>();
     sim.loop.setTimer(schedule(g, 1).close + 50, () => {
@@ -115,4 +110,56 @@ describe('a pending previous state that no vote contradicts', () => {
       expect(isCertified(late.host.view(e)!.certificate), `epoch ${e}`).toBe(true);
     }
   }, 120_000);
+
+  it('catching up, a forged previous state is refused for its certificate (BAD_CERTIFICATE), and the honest one taken', async () => {
+    const crypto = modelledCrypto();
+    const lines: string[] = [];
+    const sim = await createSimulation({ honest: 3, epochs: 6, seed: 83, modelled: { crypto }, initialWeights: [1, 0, 0], log: (l) => lines.push(l) });
+    const g = sim.genesis;
+    const s0 = schedule(g, 0);
+    const late = sim.hosts[2]!;
+    const liar = modelledIdentity(9);
+    const honest = sim.hosts[0]!.host;
+    // As above, then away from just after epoch 1 starts (before anything recovers epoch 0) until epoch 3.
+    joinLate(sim, late, s0.certifyEnd + 20, s0.end);
+    sim.loop.setTimer(schedule(g, 1).start + 10, () => {
+      late.host.stop();
+      sim.net.setOnline(late.key, false);
+    });
+    const lies = new Map<number, Uint8Array>();
+    sim.loop.setTimer(schedule(g, 2).start, () => {
+      void (async () => {
+        const f0 = { ...honest.view(0)!.state, seed: new Uint8Array(honest.view(0)!.state.seed.length).fill(0xab) };
+        lies.set(0, await certifiedBy(crypto, liar.publicKey, g, f0, sim.loop.now()));
+        lies.set(1, await certifiedBy(crypto, liar.publicKey, g, { ...honest.view(1)!.state, prevHash: stateHash(f0) }, sim.loop.now()));
+      })();
+    });
+    // Back in epoch 3, catching up: the first peer it asks for each epoch lies, the others do not.
+    const lied = new Set<number>();
+    joinLate(sim, late, schedule(g, 3).start + 10, schedule(g, 3).start, (_peer, bytes) => {
+      const req = decodeRequest(bytes);
+      if (req.op !== 'state' || lied.has(req.epoch) || !lies.has(req.epoch)) return null;
+      lied.add(req.epoch);
+      return lies.get(req.epoch)!;
+    });
+    for (let e = 0; e < 6; e++) await sim.runEpoch(e);
+    expect([...lied].sort()).toEqual([0, 1]);
+    // The forged epoch 0, walked back to from the forged epoch 1, reached the certificate check: its vote holds none of W_0.
+    expect(late.host.counters.rejected.BAD_CERTIFICATE ?? 0).toBeGreaterThanOrEqual(1);
+    expect(lines.some((l) => /epoch 0: ours had no certificate; [0-9a-f]{8} served the certified one its certified epoch 1 builds on: adopted/.test(l))).toBe(
+      true,
+    );
+    for (let e = 0; e < 5; e++) {
+      expect(late.host.view(e)?.hash, `epoch ${e}`).toBe(honest.view(e)!.hash);
+      expect(isCertified(late.host.view(e)!.certificate), `epoch ${e}`).toBe(true);
+    }
+  }, 120_000);
 });
+
+/** Op 5's answer: `state` with a certificate made of one vote by `key` (the liar's own). */
+async function certifiedBy(crypto: ReturnType<typeof modelledCrypto>, key: Uint8Array, g: Genesis, state: EpochState, now: number): Promise<Uint8Array> {
+  const hash = stateHash(state);
+  const body = { kind: 'vote' as const, epoch: state.epoch, sender: key, timestampMs: now, stateHash: hash };
+  const vote = (await signMessage(crypto.signer(key), g, body)) as VoteMessage;
+  return encodeStateResponse(encodeState(state), encodeCertificate({ epoch: state.epoch, stateHash: hash, votes: [vote] }));
+}
