@@ -13,9 +13,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { schedule, type Genesis } from './genesis.ts';
-import { encodeCertificate } from './certificate.ts';
+import { encodeCertificate, tallyVotes } from './certificate.ts';
 import { isCertified } from './host.ts';
-import { encodeState, Flag, hostOf, stateHash, type EpochState } from './ledger.ts';
+import { encodeState, Flag, hostOf, stateHash, votingWeights, type EpochState } from './ledger.ts';
 import { signMessage, type VoteMessage } from './messages.ts';
 import { modelledCrypto } from './sim/modelled.ts';
 import { createSimulation, joinLate, modelledIdentity } from './sim/simulate.ts';
@@ -57,6 +57,11 @@ describe('a pending previous state that no vote contradicts', () => {
     expect(lines.some((l) => /epoch 0: ours had no certificate; [0-9a-f]{8} served the certified one its certified epoch 1 builds on: adopted/.test(l))).toBe(
       true,
     );
+    // Every certificate it holds carries more than half of W_e by the state e − 1 it holds now.
+    for (let e = 1; e < 5; e++) {
+      const c = late.host.certificate(e);
+      if (c) expect(tallyVotes(c.votes, e, c.stateHash, votingWeights(g, late.host.view(e - 1)!.state)).certified, `certificate of epoch ${e}`).toBe(true);
+    }
     // Before: 30 refusals BAD_STATE here (164 NOT_ELIGIBLE: the epoch-1 messages of keys its wrong state gave no weight), and no certified state.
     expect(late.host.counters.rejected.BAD_STATE ?? 0, detail).toBe(0);
     // It searches on the network's seed again: its proof of epoch 4 is accepted.
