@@ -195,7 +195,8 @@ export class InferenceJudge {
   private async next(me: string, held: (hash: Uint8Array) => Promise<HeldModel | undefined>, tried: ReadonlySet<string>): Promise<Candidate | undefined> {
     const { o } = this;
     const now = o.now();
-    if (!hasWeightNow(o.genesis, o.host, now, me)) return undefined;
+    const weights = weightsNow(o.genesis, o.host, now);
+    if (!((weights.get(me) ?? 0) > 0)) return undefined;
     const candidates: Candidate[] = [];
     const live = new Set<string>();
     const liveProofs = new Set<string>();
@@ -210,7 +211,7 @@ export class InferenceJudge {
         const c = this.candidate(m, e, s.validationEnd);
         liveProofs.add(c.id);
         if (!open) continue;
-        const waits = (this.retryAt.get(c.id) ?? 0) > now || (this.o.floodDefence !== false && (this.unanswered.get(c.volunteer)?.at ?? 0) > now);
+        const waits = (this.retryAt.get(c.id) ?? 0) > now || (o.floodDefence !== false && (this.unanswered.get(c.volunteer)?.at ?? 0) > now);
         if (this.verdicts.has(c.id) || tried.has(c.id) || waits) continue;
         if (c.user === me || c.volunteer === me) continue;
         if (await held(c.p.receipt.modelHash)) candidates.push(c);
@@ -223,7 +224,6 @@ export class InferenceJudge {
     for (const e of this.caught.keys()) if (!judging.has(e)) this.caught.delete(e);
     for (const [v, u] of this.unanswered) if (u.at + o.genesis.timings.epochMs < now) this.unanswered.delete(v);
     if (o.floodDefence === false) return candidates[0];
-    const weights = weightsNow(o.genesis, o.host, now);
     const credited = new Map((o.host.view(o.host.head)?.state.hosts ?? []).map((h) => [hex(h.publicKey), h.totalInferenceFlops]));
     return nextToJudge(
       candidates,
