@@ -14,7 +14,7 @@
 import { describe, expect, it } from 'vitest';
 import { schedule, type Genesis } from './genesis.ts';
 import { encodeCertificate, tallyVotes } from './certificate.ts';
-import { isCertified } from './host.ts';
+import { isCertified, type ProtocolHost } from './host.ts';
 import { encodeState, Flag, hostOf, stateHash, votingWeights, type EpochState } from './ledger.ts';
 import { signMessage, type VoteMessage } from './messages.ts';
 import { modelledCrypto } from './sim/modelled.ts';
@@ -49,11 +49,7 @@ describe('a pending previous state that no vote contradicts', () => {
       .filter((l) => l.startsWith(late.key.slice(0, 8)))
       .slice(-8)
       .join(' | ')}`;
-    for (let e = 0; e < 4; e++) {
-      const v = late.host.view(e);
-      expect(v?.hash, `epoch ${e}: ${detail}`).toBe(sim.hosts[0]!.host.view(e)!.hash);
-      expect(isCertified(v!.certificate), `epoch ${e}: ${v!.certificate}`).toBe(true);
-    }
+    expectOnChainOf(late.host, sim.hosts[0]!.host, 4, detail);
     expect(lines.some((l) => /epoch 0: ours had no certificate; [0-9a-f]{8} served the certified one its certified epoch 1 builds on: adopted/.test(l))).toBe(
       true,
     );
@@ -79,17 +75,9 @@ describe('a pending previous state that no vote contradicts', () => {
     // Until epoch 3 starts every peer the late host reaches lies (an eclipse): op 5 of epoch 1 is
     // host 0's state built on a forged epoch 0 (another seed), and op 5 of epoch 0 that forged state,
     // each certified by the liar's own vote.
-    const forged0 = () => ({ ...honest.view(0)!.state, seed: new Uint8Array(honest.view(0)!.state.seed.length).fill(0xab) });
-    const certified = (state: EpochState) => certifiedBy(crypto, liar.publicKey, g, state, sim.loop.now());
     const lies = new Map<number, Uint8Array>();
     const asked = new Map<number, number>();
-    sim.loop.setTimer(schedule(g, 1).close + 50, () => {
-      void (async () => {
-        const f0 = forged0();
-        lies.set(0, await certified(f0));
-        lies.set(1, await certified({ ...honest.view(1)!.state, prevHash: stateHash(f0) }));
-      })();
-    });
+    sim.loop.setTimer(schedule(g, 1).close + 50, () => void forgeChain(crypto, liar.publicKey, g, honest, sim.loop.now(), lies));
     const lyingUntil = schedule(g, 3).start;
     joinLate(sim, late, s0.certifyEnd + 20, s0.end, (_peer, bytes) => {
       const req = decodeRequest(bytes);
@@ -110,10 +98,7 @@ describe('a pending previous state that no vote contradicts', () => {
     expect(isCertified(late.host.view(0)!.certificate)).toBe(false);
     // Once it reaches honest peers it takes the certified chain.
     for (let e = 3; e < 5; e++) await sim.runEpoch(e);
-    for (let e = 0; e < 4; e++) {
-      expect(late.host.view(e)?.hash, `epoch ${e}`).toBe(honest.view(e)!.hash);
-      expect(isCertified(late.host.view(e)!.certificate), `epoch ${e}`).toBe(true);
-    }
+    expectOnChainOf(late.host, honest, 4);
   }, 120_000);
 
   it('catching up, a forged previous state is refused for its certificate (BAD_CERTIFICATE), and the honest one taken', async () => {
@@ -132,13 +117,7 @@ describe('a pending previous state that no vote contradicts', () => {
       sim.net.setOnline(late.key, false);
     });
     const lies = new Map<number, Uint8Array>();
-    sim.loop.setTimer(schedule(g, 2).start, () => {
-      void (async () => {
-        const f0 = { ...honest.view(0)!.state, seed: new Uint8Array(honest.view(0)!.state.seed.length).fill(0xab) };
-        lies.set(0, await certifiedBy(crypto, liar.publicKey, g, f0, sim.loop.now()));
-        lies.set(1, await certifiedBy(crypto, liar.publicKey, g, { ...honest.view(1)!.state, prevHash: stateHash(f0) }, sim.loop.now()));
-      })();
-    });
+    sim.loop.setTimer(schedule(g, 2).start, () => void forgeChain(crypto, liar.publicKey, g, honest, sim.loop.now(), lies));
     // Back in epoch 3, catching up: the first peer it asks for each epoch lies, the others do not.
     const lied = new Set<number>();
     joinLate(sim, late, schedule(g, 3).start + 10, schedule(g, 3).start, (_peer, bytes) => {
@@ -154,12 +133,35 @@ describe('a pending previous state that no vote contradicts', () => {
     expect(lines.some((l) => /epoch 0: ours had no certificate; [0-9a-f]{8} served the certified one its certified epoch 1 builds on: adopted/.test(l))).toBe(
       true,
     );
-    for (let e = 0; e < 5; e++) {
-      expect(late.host.view(e)?.hash, `epoch ${e}`).toBe(honest.view(e)!.hash);
-      expect(isCertified(late.host.view(e)!.certificate), `epoch ${e}`).toBe(true);
-    }
+    expectOnChainOf(late.host, honest, 5);
   }, 120_000);
 });
+
+/** Epochs 0 to `epochs` − 1 of `host` are `honest`'s states, each certified (or adopted). */
+function expectOnChainOf(host: ProtocolHost, honest: ProtocolHost, epochs: number, detail = ''): void {
+  for (let e = 0; e < epochs; e++) {
+    expect(host.view(e)?.hash, `epoch ${e} ${detail}`).toBe(honest.view(e)!.hash);
+    expect(isCertified(host.view(e)!.certificate), `epoch ${e}: ${host.view(e)?.certificate}`).toBe(true);
+  }
+}
+
+/**
+ * The liar's op 5 answers, into `lies` by epoch: `honest`'s epoch 0 with another seed (0xab…), and
+ * `honest`'s epoch 1 rebuilt on it, each certified by the liar's own vote.
+ */
+async function forgeChain(
+  crypto: ReturnType<typeof modelledCrypto>,
+  key: Uint8Array,
+  g: Genesis,
+  honest: ProtocolHost,
+  now: number,
+  lies: Map<number, Uint8Array>,
+) {
+  const s0 = honest.view(0)!.state;
+  const f0 = { ...s0, seed: new Uint8Array(s0.seed.length).fill(0xab) };
+  lies.set(0, await certifiedBy(crypto, key, g, f0, now));
+  lies.set(1, await certifiedBy(crypto, key, g, { ...honest.view(1)!.state, prevHash: stateHash(f0) }, now));
+}
 
 /** Op 5's answer: `state` with a certificate made of one vote by `key` (the liar's own). */
 async function certifiedBy(crypto: ReturnType<typeof modelledCrypto>, key: Uint8Array, g: Genesis, state: EpochState, now: number): Promise<Uint8Array> {
